@@ -1,0 +1,1 @@
+"""Audio stage: probe, measure loudness, render the podcast and broadcast renditions."""

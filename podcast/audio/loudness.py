@@ -1,0 +1,78 @@
+"""Loudness measurement (ITU-R BS.1770 / EBU R128) with ffmpeg's ebur128 filter."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ToolError
+from .tools import file_arg, run
+
+SILENCE_LUFS = -70.0
+_SUMMARY = re.compile(
+    r"Integrated loudness:\s*I:\s*(?P<i>-?[\d.]+|-inf) LUFS.*?"
+    r"Loudness range:\s*LRA:\s*(?P<lra>-?[\d.]+) LU.*?"
+    r"True peak:\s*Peak:\s*(?P<tp>-?[\d.]+|-inf) dBFS",
+    re.S,
+)
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """Integrated loudness (LUFS), loudness range (LU) and true peak (dBTP) of a signal."""
+
+    integrated: float
+    lra: float
+    true_peak: float
+
+    @property
+    def silent(self) -> bool:
+        return self.integrated <= SILENCE_LUFS + 0.05
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _number(text: str) -> float:
+    return -math.inf if text == "-inf" else float(text)
+
+
+def measure_graph(input_args: list[str], filter_prefix: str, subject: Path | str) -> Loudness:
+    """Measure the audio that `input_args` (+ an optional filter chain) produce."""
+    chain = f"{filter_prefix}," if filter_prefix else ""
+    result = run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-hide_banner",
+            "-nostats",
+            "-v",
+            "info",
+            *input_args,
+            "-filter_complex",
+            f"[0:a]{chain}ebur128=peak=true:framelog=verbose[out]",
+            "-map",
+            "[out]",
+            "-f",
+            "null",
+            "-",
+        ],
+        subject,
+        "loudness measurement",
+    )
+    # The summary is printed last; take the last match in case a file name looks like one.
+    matches = list(_SUMMARY.finditer(result.stderr))
+    found = matches[-1] if matches else None
+    if found is None:
+        raise ToolError(f"{subject}: loudness measurement gave no result; is the audio empty?")
+    return Loudness(
+        integrated=_number(found["i"]), lra=_number(found["lra"]), true_peak=_number(found["tp"])
+    )
+
+
+def measure_file(path: Path) -> Loudness:
+    """Measure a finished file as it is (the independent check of a rendition)."""
+    return measure_graph(["-i", file_arg(path)], "", path)

@@ -1,0 +1,63 @@
+"""Facts about an audio file from ffprobe."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ToolError
+from .tools import file_arg, run
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What ffprobe says about a file's first audio stream."""
+
+    path: Path
+    format_name: str
+    codec: str
+    sample_rate: int
+    channels: int
+    duration: float
+    bit_rate: int | None
+
+
+def probe(path: Path) -> AudioInfo:
+    """Probe `path`; raise ToolError naming it when ffprobe cannot read audio from it."""
+    if path.stat().st_size == 0:
+        raise ToolError(f"{path}: the file is empty (0 bytes); export the recording again")
+    result = run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+            "-select_streams",
+            "a:0",
+            file_arg(path),
+        ],
+        path,
+        "reading the audio file",
+    )
+    data = json.loads(result.stdout or "{}")
+    streams = data.get("streams") or []
+    if not streams:
+        raise ToolError(f"{path}: no audio stream found; is this an audio file?")
+    stream, fmt = streams[0], data.get("format", {})
+    duration = float(stream.get("duration") or fmt.get("duration") or 0.0)
+    if duration <= 0:
+        raise ToolError(f"{path}: the audio has no duration; the file may be truncated")
+    bit_rate = stream.get("bit_rate") or fmt.get("bit_rate")
+    return AudioInfo(
+        path=path,
+        format_name=str(fmt.get("format_name", "")),
+        codec=str(stream.get("codec_name", "")),
+        sample_rate=int(stream.get("sample_rate", 0)),
+        channels=int(stream.get("channels", 0)),
+        duration=duration,
+        bit_rate=int(bit_rate) if bit_rate else None,
+    )

@@ -1,0 +1,46 @@
+"""Run ffmpeg/ffprobe with argument lists and turn failures into errors naming the input."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+from pathlib import Path
+
+from ..errors import ToolError
+
+
+def require(program: str) -> str:
+    """Absolute path of an external program, or a clear error telling how to install it."""
+    found = shutil.which(program)
+    if found is None:
+        raise ToolError(f"{program} not found on PATH (install it, e.g. `apt-get install ffmpeg`)")
+    return found
+
+
+def run(args: list[str], subject: Path | str, what: str) -> subprocess.CompletedProcess[str]:
+    """Run a program; on failure raise ToolError naming `subject` and ffmpeg's last words."""
+    program = require(args[0])
+    try:
+        result = subprocess.run(
+            [program, *args[1:]], capture_output=True, text=True, errors="replace", check=False
+        )
+    except OSError as exc:
+        raise ToolError(f"{subject}: cannot run {args[0]}: {exc}") from exc
+    if result.returncode != 0:
+        last = [line for line in result.stderr.strip().splitlines() if line.strip()][-3:]
+        detail = " / ".join(last) if last else f"exit code {result.returncode}"
+        raise ToolError(f"{subject}: {what} failed: {detail}")
+    return result
+
+
+def file_arg(path: Path) -> str:
+    """An input/output name ffmpeg can never mistake for an option or a protocol."""
+    return "file:" + str(path.absolute())
+
+
+@functools.cache
+def ffmpeg_version() -> str:
+    """The first line of `ffmpeg -version`, part of every audio cache key."""
+    result = run(["ffmpeg", "-hide_banner", "-version"], "ffmpeg", "version check")
+    return result.stdout.splitlines()[0] if result.stdout else "unknown"

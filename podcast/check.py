@@ -1,0 +1,63 @@
+"""`podcast check`: validate everything a build needs, without rendering audio."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .audio.probe import probe
+from .errors import PodcastError, Problem
+from .images import load_cover
+from .loader import SHOW_FILE, front_matter_line, load_show
+
+
+def check_show(show_root: Path) -> int:
+    """Raise PodcastError listing every problem; return the number of episodes otherwise."""
+    show = load_show(show_root)
+    problems: list[Problem] = []
+    try:
+        load_cover(show.cover)
+    except PodcastError as exc:
+        problems.extend(exc.problems)
+    for field, path in (("audio.intro", show.intro), ("audio.outro", show.outro)):
+        if path is not None:
+            try:
+                probe(path)
+            except PodcastError as exc:
+                problems.append(
+                    Problem(
+                        show.root / SHOW_FILE,
+                        0,
+                        field,
+                        str(exc),
+                        "export the file again as WAV, FLAC or MP3",
+                    )
+                )
+    for episode in show.episodes:
+        for index, recording in enumerate(episode.recordings):
+            try:
+                facts = probe(recording.path)
+            except PodcastError as exc:
+                problems.append(
+                    Problem(
+                        episode.source,
+                        front_matter_line(episode.source, "recordings", index, "file"),
+                        f"recordings[{index}].file",
+                        str(exc),
+                        "export the recording again as WAV, FLAC or MP3",
+                    )
+                )
+                continue
+            if recording.start is not None and recording.start >= facts.duration:
+                problems.append(
+                    Problem(
+                        episode.source,
+                        front_matter_line(episode.source, "recordings", index, "start"),
+                        f"recordings[{index}].start",
+                        f"{recording.start:.1f} s is past the end of the recording "
+                        f"({facts.duration:.1f} s)",
+                        "choose an earlier in point",
+                    )
+                )
+    if problems:
+        raise PodcastError(problems)
+    return len(show.episodes)

@@ -1,0 +1,201 @@
+"""The `podcast` command: a thin layer over the library (build, check, new, info)."""
+
+from __future__ import annotations
+
+import re
+import sys
+import traceback
+import unicodedata
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+import click
+
+from . import __version__
+from .audio.loudness import measure_file
+from .audio.probe import probe
+from .build import build as build_show
+from .check import check_show
+from .errors import PodcastError
+from .loader import EPISODE_FILE, split_front_matter
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Settings:
+    def __init__(self, verbose: bool = False, quiet: bool = False, debug: bool = False) -> None:
+        self.verbose, self.quiet, self.debug = verbose, quiet, debug
+
+    def say(self, message: str) -> None:
+        if not self.quiet:
+            click.echo(message)
+
+    def detail(self, message: str) -> None:
+        if self.verbose and not self.quiet:
+            click.echo(message)
+
+
+def _set_flag(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        settings = ctx.ensure_object(Settings)
+        setattr(settings, str(param.name), True)
+
+
+def friendly_errors(command: F) -> F:
+    """Print PodcastError (and unexpected errors) without a traceback unless --debug.
+
+    Also accepts -v/-q/--debug after the subcommand (`podcast build -v`).
+    """
+    for flags, name, text in (
+        (("-v", "--verbose"), "verbose", "Say more about each stage."),
+        (("-q", "--quiet"), "quiet", "Print only errors."),
+        (("--debug",), "debug", "Show Python tracebacks on errors."),
+    ):
+        command = click.option(
+            *flags, name, is_flag=True, expose_value=False, callback=_set_flag, help=text
+        )(command)
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        settings = click.get_current_context().find_object(Settings)
+        try:
+            return command(*args, **kwargs)
+        except PodcastError as exc:
+            if settings is not None and settings.debug:
+                traceback.print_exc()
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+        except OSError as exc:
+            if settings is not None and settings.debug:
+                raise
+            name = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"{name}{exc.strerror or exc} (run with --debug for details)", err=True)
+            sys.exit(1)
+
+    return cast(F, wrapper)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="podcast")
+@click.option("-v", "--verbose", is_flag=True, help="Say more about each stage.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks on errors.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
+    """Turn a show folder into a published podcast."""
+    ctx.obj = Settings(verbose, quiet, debug)
+
+
+@main.command()
+@click.argument("show_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: feed/ in the show folder).",
+)
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Episodes rendered at once.")
+@click.pass_obj
+@friendly_errors
+def build(settings: Settings, show_dir: Path, out: Path | None, jobs: int | None) -> None:
+    """Build audio, pages and feeds; publish only if everything succeeded."""
+    report = build_show(show_dir, out, jobs=jobs, log=settings.detail)
+    for episode in report.episodes:
+        mp3 = episode["renditions"]["podcast.mp3"]
+        line = (
+            f"{episode['slug']}: podcast {mp3['integrated_lufs']:.1f} LUFS "
+            f"{mp3['true_peak_dbtp']:.1f} dBTP (gain {mp3['gain_db']:+.1f} dB)"
+        )
+        wav = episode["renditions"].get("broadcast.wav")
+        if wav:
+            line += (
+                f", broadcast {wav['integrated_lufs']:.1f} LUFS {wav['true_peak_dbtp']:.1f} dBTP"
+            )
+        settings.say(line)
+        for source in episode["inputs"]:
+            settings.detail(
+                f"    input {source['file']}: {source['integrated']:.1f} LUFS, "
+                f"{source['true_peak']:.1f} dBTP, {source['duration']:.1f} s"
+            )
+    settings.say(f"published {len(report.episodes)} episodes to {report.out}")
+
+
+@main.command()
+@click.argument("show_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_obj
+@friendly_errors
+def check(settings: Settings, show_dir: Path) -> None:
+    """Validate the show and every episode without rendering audio."""
+    count = check_show(show_dir)
+    settings.say(f"ok: podcast.toml and {count} episodes are valid")
+
+
+def slugify(title: str) -> str:
+    """A file-system and URL safe slug: ASCII, lower case, dashes (umlauts transliterated)."""
+    text = title.lower()
+    for umlaut, replacement in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(umlaut, replacement)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:60].strip("-") or "folge"
+
+
+@main.command()
+@click.argument("title")
+@click.option("--show-dir", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_obj
+@friendly_errors
+def new(settings: Settings, title: str, show_dir: Path) -> None:
+    """Scaffold episodes/<slug>/episode.md with the next number and today's date."""
+    numbers = [0]
+    for source in sorted((show_dir / "episodes").glob(f"*/{EPISODE_FILE}")):
+        parts = split_front_matter(source.read_text(encoding="utf-8", errors="replace"))
+        found = re.search(r"^number:\s*(\d+)", parts[0] if parts else "", re.M)
+        if found:
+            numbers.append(int(found.group(1)))
+    number = max(numbers) + 1
+    slug = f"{number:02d}-{slugify(title)}"
+    folder = show_dir / "episodes" / slug
+    if folder.exists():
+        raise PodcastError(f"{folder}: already exists; choose another title")
+    now = datetime.now().astimezone().replace(microsecond=0)
+    folder.mkdir(parents=True)
+    escaped = title.replace('"', '\\"')
+    (folder / EPISODE_FILE).write_text(
+        "---\n"
+        f'title: "{escaped}"\n'
+        f"number: {number}\n"
+        f"date: {now.isoformat()}\n"
+        "episode_type: full\n"
+        "summary: >-\n  TODO: one or two sentences for podcast apps.\n"
+        f'guid: "urn:uuid:{uuid.uuid4()}"\n'
+        "persons: []\n"
+        "recordings:\n  - file: interview.wav\n"
+        "---\n"
+        "Show notes in Markdown.\n",
+        encoding="utf-8",
+    )
+    settings.say(f"created {folder / EPISODE_FILE}; put the recording in {folder}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+@friendly_errors
+def info(settings: Settings, file: Path) -> None:
+    """Print an audio file's duration, format and loudness."""
+    if not file.exists():
+        raise PodcastError(f"{file}: no such file")
+    facts = probe(file)
+    loudness = measure_file(file)
+    click.echo(f"file:        {file}")
+    click.echo(
+        f"format:      {facts.format_name} ({facts.codec}), {facts.sample_rate} Hz, "
+        f"{facts.channels} channel(s)"
+        + (f", {facts.bit_rate // 1000} kb/s" if facts.bit_rate else "")
+    )
+    click.echo(f"duration:    {facts.duration:.3f} s")
+    click.echo(f"loudness:    {loudness.integrated:.1f} LUFS integrated, LRA {loudness.lra:.1f} LU")
+    click.echo(f"true peak:   {loudness.true_peak:.1f} dBTP")

@@ -1,0 +1,50 @@
+"""Editor-facing problems: every message names the file, the line, the field and the fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def display_path(path: Path) -> str:
+    """A path as the user most likely typed it: relative to the working folder when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the editors' input."""
+
+    file: Path
+    line: int
+    field: str
+    message: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        name = display_path(self.file)
+        where = f"{name}:{self.line}" if self.line else name
+        field = f" {self.field}:" if self.field else ""
+        fix = f" ({self.fix})" if self.fix else ""
+        return f"{where}:{field} {self.message}{fix}"
+
+
+class PodcastError(Exception):
+    """An error the user can act on; the CLI prints it without a traceback."""
+
+    def __init__(self, problems: Iterable[Problem] | str) -> None:
+        if isinstance(problems, str):
+            self.problems: tuple[Problem, ...] = ()
+            text = problems
+        else:
+            self.problems = tuple(problems)
+            text = "\n".join(str(p) for p in self.problems)
+        super().__init__(text)
+
+
+class ToolError(PodcastError):
+    """An external program (ffmpeg, ffprobe) failed on a named input."""

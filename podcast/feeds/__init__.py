@@ -1,0 +1,1 @@
+"""Feeds: the podcast feed (iTunes + Podcasting 2.0) and the partner feed for radio stations."""

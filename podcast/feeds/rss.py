@@ -1,0 +1,146 @@
+"""Build the podcast feed and the radio partners' feed with feedgen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from feedgen.feed import FeedGenerator
+
+from .. import __version__, urls
+from ..images import Cover
+from ..model import Episode, Rendered, Show
+from ..notes import plain_text, truncate_bytes
+from .podcasting20 import (
+    LocationTag,
+    PersonTag,
+    Podcasting20EntryExtension,
+    Podcasting20Extension,
+    TranscriptTag,
+    podcast_guid,
+)
+
+PODCAST_FEED = "feed.xml"
+RADIO_FEED = "radio.xml"
+TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".json": "application/json"}
+
+
+def _channel(show: Show, cover: Cover, feed_file: str, title: str) -> FeedGenerator:
+    config = show.config
+    fg = FeedGenerator()
+    fg.load_extension("podcast")
+    fg.register_extension("podcastindex", Podcasting20Extension, Podcasting20EntryExtension)
+    feed_url = urls.absolute(show, feed_file)
+    fg.title(title)
+    fg.link(href=feed_url, rel="self")
+    fg.link(href=config.base_url, rel="alternate")
+    fg.description(config.description)
+    fg.language(config.language)
+    fg.copyright(config.copyright)
+    fg.generator("podcast", version=__version__)
+    fg.image(url=urls.absolute(show, cover.file_name), title=title, link=config.base_url)
+    fg.podcast.itunes_author(config.author)
+    fg.podcast.itunes_owner(name=config.owner.name, email=config.owner.email)
+    category = {"cat": config.category.name}
+    if config.category.subcategory:
+        category["sub"] = config.category.subcategory
+    fg.podcast.itunes_category(category)
+    fg.podcast.itunes_image(urls.absolute(show, cover.file_name))
+    fg.podcast.itunes_type(config.type)
+    p20: Podcasting20Extension = fg.podcastindex
+    p20.explicit = config.explicit
+    p20.guid = podcast_guid(urls.absolute(show, PODCAST_FEED))
+    p20.locked = True
+    p20.locked_owner = config.owner.email
+    p20.medium = "podcast"
+    p20.license = config.license
+    p20.license_url = config.license_url
+    if config.funding:
+        p20.funding_url, p20.funding_text = config.funding.url, config.funding.text
+    p20.persons = [PersonTag(h.name, h.role, h.group, h.href, h.img) for h in config.hosts]
+    return fg
+
+
+def _episode_item(
+    fg: FeedGenerator, show: Show, item: Rendered, enclosure: tuple[str, int, str], seconds: float
+) -> None:
+    episode: Episode = item.episode
+    meta = episode.meta
+    fe = fg.add_entry()
+    fe.title(meta.title)
+    fe.guid(episode.guid, permalink=False)
+    fe.published(meta.date)
+    fe.link(href=urls.absolute(show, urls.episode_page(episode)))
+    fe.description(truncate_bytes(plain_text(f"<p>{meta.summary}</p>")))
+    fe.content(item.notes_html, type="CDATA")
+    url, length, mime = enclosure
+    fe.enclosure(url, str(length), mime)
+    fe.podcast.itunes_duration(str(round(seconds)))
+    fe.podcast.itunes_episode(meta.number)
+    if meta.season is not None:
+        fe.podcast.itunes_season(meta.season)
+    fe.podcast.itunes_episode_type(meta.episode_type)
+    p20: Podcasting20EntryExtension = fe.podcastindex
+    p20.explicit = meta.explicit if meta.explicit is not None else show.config.explicit
+    p20.season, p20.episode = meta.season, meta.number
+    p20.persons = [PersonTag(p.name, p.role, p.group, p.href, p.img) for p in meta.persons]
+    p20.locations = [LocationTag(loc.name, loc.geo, loc.osm) for loc in meta.locations]
+    p20.transcripts = [
+        TranscriptTag(
+            url=urls.absolute(
+                show, urls.episode_transcript(episode, t.language, t.path.suffix.lower())
+            ),
+            mime=TRANSCRIPT_TYPES.get(t.path.suffix.lower(), "text/plain"),
+            language=t.language,
+            rel="captions" if t.path.suffix.lower() in (".vtt", ".srt") else None,
+        )
+        for t in episode.transcripts
+    ]
+
+
+def _serialise(fg: FeedGenerator, rendered: list[Rendered]) -> bytes:
+    newest: datetime | None = max((r.episode.date for r in rendered), default=None)
+    if newest is not None:
+        fg.lastBuildDate(newest)
+    xml: bytes = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return xml
+
+
+def _build(
+    show: Show,
+    rendered: list[Rendered],
+    cover: Cover,
+    feed_file: str,
+    title: str,
+    enclosure_of: Callable[[Rendered], tuple[tuple[str, int, str], float] | None],
+) -> bytes:
+    fg = _channel(show, cover, feed_file, title)
+    for item in sorted(rendered, key=lambda r: (r.episode.date, r.episode.meta.number)):
+        found = enclosure_of(item)
+        if found is not None:
+            enclosure, seconds = found
+            _episode_item(fg, show, item, enclosure, seconds)
+    return _serialise(fg, rendered)
+
+
+def podcast_feed(show: Show, rendered: list[Rendered], cover: Cover) -> bytes:
+    """The listeners' feed: MP3 enclosures, iTunes and Podcasting 2.0 tags."""
+
+    def mp3(item: Rendered) -> tuple[tuple[str, int, str], float]:
+        url = urls.absolute(show, urls.episode_mp3(item.episode))
+        return (url, item.mp3_bytes, "audio/mpeg"), item.mp3_duration
+
+    return _build(show, rendered, cover, PODCAST_FEED, show.config.title, mp3)
+
+
+def radio_feed(show: Show, rendered: list[Rendered], cover: Cover) -> bytes:
+    """The radio partners' feed: broadcast WAV enclosures (EBU R128) with exact durations."""
+
+    def wav(item: Rendered) -> tuple[tuple[str, int, str], float] | None:
+        if item.broadcast_bytes is None or item.broadcast_duration is None:
+            return None
+        url = urls.absolute(show, urls.episode_broadcast(item.episode))
+        return (url, item.broadcast_bytes, "audio/wav"), item.broadcast_duration
+
+    title = f"{show.config.title} (Sendefassung EBU R128)"
+    return _build(show, rendered, cover, RADIO_FEED, title, wav)

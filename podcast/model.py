@@ -1,0 +1,371 @@
+"""The typed model of a show and its episodes.
+
+The pydantic classes are both the schema for `podcast.toml` and the episode front matter and the
+immutable values the later stages read. Relative file names stay as the editor wrote them; the
+loader resolves them into `Path`s on `Show` and `Episode`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# Apple Podcasts categories (https://podcasters.apple.com/support/1691-apple-podcasts-categories).
+APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
+    "Arts": (
+        "Books",
+        "Design",
+        "Fashion & Beauty",
+        "Food",
+        "Performing Arts",
+        "Visual Arts",
+    ),
+    "Business": (
+        "Careers",
+        "Entrepreneurship",
+        "Investing",
+        "Management",
+        "Marketing",
+        "Non-Profit",
+    ),
+    "Comedy": ("Comedy Interviews", "Improv", "Stand-Up"),
+    "Education": ("Courses", "How To", "Language Learning", "Self-Improvement"),
+    "Fiction": ("Comedy Fiction", "Drama", "Science Fiction"),
+    "Government": (),
+    "History": (),
+    "Health & Fitness": (
+        "Alternative Health",
+        "Fitness",
+        "Medicine",
+        "Mental Health",
+        "Nutrition",
+        "Sexuality",
+    ),
+    "Kids & Family": ("Education for Kids", "Parenting", "Pets & Animals", "Stories for Kids"),
+    "Leisure": (
+        "Animation & Manga",
+        "Automotive",
+        "Aviation",
+        "Crafts",
+        "Games",
+        "Hobbies",
+        "Home & Garden",
+        "Video Games",
+    ),
+    "Music": ("Music Commentary", "Music History", "Music Interviews"),
+    "News": (
+        "Business News",
+        "Daily News",
+        "Entertainment News",
+        "News Commentary",
+        "Politics",
+        "Sports News",
+        "Tech News",
+    ),
+    "Religion & Spirituality": (
+        "Buddhism",
+        "Christianity",
+        "Hinduism",
+        "Islam",
+        "Judaism",
+        "Religion",
+        "Spirituality",
+    ),
+    "Science": (
+        "Astronomy",
+        "Chemistry",
+        "Earth Sciences",
+        "Life Sciences",
+        "Mathematics",
+        "Natural Sciences",
+        "Nature",
+        "Physics",
+        "Social Sciences",
+    ),
+    "Society & Culture": (
+        "Documentary",
+        "Personal Journals",
+        "Philosophy",
+        "Places & Travel",
+        "Relationships",
+    ),
+    "Sports": (
+        "Baseball",
+        "Basketball",
+        "Cricket",
+        "Fantasy Sports",
+        "Football",
+        "Golf",
+        "Hockey",
+        "Rugby",
+        "Running",
+        "Soccer",
+        "Swimming",
+        "Tennis",
+        "Volleyball",
+        "Wilderness",
+        "Wrestling",
+    ),
+    "Technology": (),
+    "True Crime": (),
+    "TV & Film": ("After Shows", "Film History", "Film Interviews", "Film Reviews", "TV Reviews"),
+}
+
+BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+GEO_URI = r"^geo:-?\d+(\.\d+)?,-?\d+(\.\d+)?(,-?\d+(\.\d+)?)?$"
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Strict(BaseModel):
+    """Base for every schema class: unknown keys are errors, values never change after load."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+Title = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+def parse_timestamp(value: Any) -> Any:
+    """Accept seconds (number) or "HH:MM:SS(.mmm)" / "MM:SS" strings; return seconds."""
+    if isinstance(value, str):
+        parts = value.strip().split(":")
+        if 1 <= len(parts) <= 3:
+            try:
+                numbers = [float(p) for p in parts]
+            except ValueError:
+                return value
+            seconds = 0.0
+            for number in numbers:
+                seconds = seconds * 60 + number
+            return seconds
+    return value
+
+
+Seconds = Annotated[float, Field(ge=0)]
+
+
+class Person(Strict):
+    """A person or organisation with a role (Podcasting 2.0 person taxonomy)."""
+
+    name: NonEmpty
+    role: NonEmpty = "guest"
+    group: NonEmpty = "cast"
+    href: str | None = None
+    img: str | None = None
+
+
+class Location(Strict):
+    """A place the episode is about or was recorded in."""
+
+    name: NonEmpty
+    geo: Annotated[str, Field(pattern=GEO_URI)] | None = None
+    osm: Annotated[str, Field(pattern=r"^[NWR]\d+(#\d+)?$")] | None = None
+
+
+class Chapter(Strict):
+    """One chapter mark, `start` in seconds from the beginning of the published audio."""
+
+    start: Seconds
+    title: Title
+    url: str | None = None
+    img: str | None = None
+
+    _parse_start = field_validator("start", mode="before")(parse_timestamp)
+
+
+class TranscriptRef(Strict):
+    """A transcript file the editors wrote, per language."""
+
+    file: NonEmpty
+    language: Annotated[str, Field(pattern=BCP47.pattern)]
+
+
+class RecordingRef(Strict):
+    """One recording of an episode; recordings are joined in the order given."""
+
+    file: NonEmpty
+    start: Seconds | None = None
+    end: Seconds | None = None
+
+    _parse_times = field_validator("start", "end", mode="before")(parse_timestamp)
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> RecordingRef:
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError("end must come after start")
+        return self
+
+
+class Owner(Strict):
+    name: NonEmpty
+    email: Annotated[str, Field(pattern=EMAIL.pattern)]
+
+
+class Category(Strict):
+    name: NonEmpty
+    subcategory: str | None = None
+
+    @model_validator(mode="after")
+    def _known_to_apple(self) -> Category:
+        if self.name not in APPLE_CATEGORIES:
+            raise ValueError(
+                f"'{self.name}' is not an Apple Podcasts category; "
+                f"use one of: {', '.join(sorted(APPLE_CATEGORIES))}"
+            )
+        subs = APPLE_CATEGORIES[self.name]
+        if self.subcategory is not None and self.subcategory not in subs:
+            known = ", ".join(subs) if subs else "none (leave it out)"
+            raise ValueError(
+                f"'{self.subcategory}' is not a subcategory of '{self.name}'; use one of: {known}"
+            )
+        return self
+
+
+class Funding(Strict):
+    url: NonEmpty
+    text: NonEmpty
+
+
+class AudioSettings(Strict):
+    """Loudness and encoding targets of the renditions."""
+
+    podcast_lufs: float = Field(-16.0, ge=-31, le=-9)
+    podcast_lufs_mono: float = Field(-19.0, ge=-31, le=-9)
+    true_peak: float = Field(-1.0, ge=-9, le=0)
+    channels: Literal["stereo", "mono"] = "stereo"
+    bitrate_kbps: int | None = Field(None, ge=32, le=320)
+    broadcast: bool = True
+    broadcast_lufs: float = Field(-23.0, ge=-31, le=-9)
+    broadcast_bits: Literal[16, 24] = 24
+    intro: str | None = None
+    outro: str | None = None
+
+    @property
+    def podcast_target(self) -> float:
+        return self.podcast_lufs if self.channels == "stereo" else self.podcast_lufs_mono
+
+    @property
+    def mp3_bitrate(self) -> int:
+        if self.bitrate_kbps is not None:
+            return self.bitrate_kbps
+        return 128 if self.channels == "stereo" else 64
+
+
+class ShowConfig(Strict):
+    """The schema of `podcast.toml`."""
+
+    title: Title
+    description: Annotated[str, Field(min_length=1, max_length=4000)]
+    author: NonEmpty
+    owner: Owner
+    language: Annotated[str, Field(pattern=BCP47.pattern)]
+    category: Category
+    explicit: bool = False
+    type: Literal["episodic", "serial"] = "episodic"
+    base_url: NonEmpty
+    cover: NonEmpty
+    copyright: NonEmpty
+    license: NonEmpty
+    license_url: str | None = None
+    funding: Funding | None = None
+    hosts: tuple[Person, ...] = ()
+    audio: AudioSettings = AudioSettings()
+
+    @field_validator("base_url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not re.match(r"^https://[^/\s]+(/\S*)?$", value):
+            raise ValueError("must be an https:// URL")
+        return value if value.endswith("/") else value + "/"
+
+
+class EpisodeMeta(Strict):
+    """The schema of an episode's YAML front matter."""
+
+    title: Title
+    number: Annotated[int, Field(ge=0)]
+    season: Annotated[int, Field(ge=1)] | None = None
+    date: AwareDatetime
+    episode_type: Literal["full", "trailer", "bonus"] = "full"
+    summary: Annotated[str, Field(min_length=1, max_length=4000)]
+    explicit: bool | None = None
+    guid: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    persons: tuple[Person, ...] = ()
+    locations: tuple[Location, ...] = ()
+    chapters: tuple[Chapter, ...] = ()
+    transcripts: tuple[TranscriptRef, ...] = ()
+    recordings: Annotated[tuple[RecordingRef, ...], Field(min_length=1)]
+
+    @field_validator("chapters")
+    @classmethod
+    def _chapters_in_order(cls, chapters: tuple[Chapter, ...]) -> tuple[Chapter, ...]:
+        if chapters and chapters[0].start != 0:
+            raise ValueError("the first chapter must start at 00:00")
+        for before, after in itertools.pairwise(chapters):
+            if after.start <= before.start:
+                raise ValueError(f"'{after.title}' must start after '{before.title}'")
+        return chapters
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A recording resolved to a file inside the show folder."""
+
+    path: Path
+    start: float | None = None
+    end: float | None = None
+
+
+@dataclass(frozen=True)
+class Transcript:
+    path: Path
+    language: str
+
+
+@dataclass(frozen=True)
+class Episode:
+    """An episode: validated metadata, resolved files and the Markdown notes."""
+
+    slug: str
+    source: Path
+    meta: EpisodeMeta
+    notes_markdown: str
+    recordings: tuple[Recording, ...]
+    transcripts: tuple[Transcript, ...] = ()
+    guid: str = ""
+
+    @property
+    def date(self) -> datetime:
+        return self.meta.date
+
+
+@dataclass(frozen=True)
+class Show:
+    """The whole show: configuration, resolved files, episodes in publication order."""
+
+    root: Path
+    config: ShowConfig
+    cover: Path
+    intro: Path | None
+    outro: Path | None
+    episodes: tuple[Episode, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What the audio and notes stages produced for one episode, as later stages need it."""
+
+    episode: Episode
+    notes_html: str
+    mp3_bytes: int
+    mp3_duration: float
+    broadcast_bytes: int | None
+    broadcast_duration: float | None
+    loudness: dict[str, object]

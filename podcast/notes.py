@@ -1,0 +1,85 @@
+"""Show notes: Markdown (CommonMark) to sanitised HTML, and plain text within Apple's limits."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import nh3
+from markdown_it import MarkdownIt
+
+APPLE_DESCRIPTION_MAX_BYTES = 4000
+
+_markdown = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False})
+_markdown.enable("table").enable("strikethrough")
+
+ALLOWED_TAGS = {
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "em",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "li",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+    "del",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
+
+
+def notes_html(markdown_text: str) -> str:
+    """Render Markdown show notes to HTML that is safe to put in a page or a feed.
+
+    Scripts, event-handler attributes and `javascript:` links are removed by nh3 (ammonia);
+    every link gets rel="noopener noreferrer".
+    """
+    raw = _markdown.render(markdown_text)
+    cleaned: str = nh3.clean(
+        raw,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+    return cleaned.strip()
+
+
+def plain_text(html_text: str) -> str:
+    """Text of sanitised HTML, paragraphs separated by blank lines."""
+    text = re.sub(r"</(p|h\d|li|blockquote|pre|tr)>", "\n", html_text)
+    text = re.sub(r"<br\s*/?>", "\n", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    text = html.unescape(text)
+    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def truncate_bytes(text: str, limit: int = APPLE_DESCRIPTION_MAX_BYTES) -> str:
+    """Cut `text` at a word boundary so its UTF-8 encoding fits in `limit` bytes."""
+    if len(text.encode()) <= limit:
+        return text
+    cut = text.encode()[: limit - len("…".encode())].decode(errors="ignore")
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip() + "…"
