@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Set up everything a fresh Debian machine needs, then build the demo show or run the tests.
+#   bash dev.sh demo   -> installs ffmpeg (if missing), .venv and the package; builds into feed/
+#   bash dev.sh test   -> same set-up plus test tools; runs ruff, mypy and the test suite
+set -euo pipefail
+cd "$(dirname "$0")"
+task="${1:-demo}"
+
+python="${PYTHON:-python3}"
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "podcast needs Python 3.11 or newer (found: $("$python" --version 2>&1))" >&2
+  exit 1
+fi
+
+missing=()
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing ${missing[*]} with apt-get ..."
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+extras=""
+[ "$task" = "test" ] && extras="[test]"
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
+
+case "$task" in
+  demo)
+    .venv/bin/podcast build .
+    ;;
+  test)
+    .venv/bin/ruff check podcast tests benchmarks tools
+    .venv/bin/ruff format --check podcast tests benchmarks tools
+    .venv/bin/mypy podcast
+    shift || true
+    .venv/bin/python -m pytest "$@"
+    ;;
+  *)
+    echo "usage: bash dev.sh demo|test [pytest arguments]" >&2
+    exit 2
+    ;;
+esac
