@@ -36,8 +36,8 @@ case "$task" in
     .venv/bin/podcast build .
     ;;
   test)
-    .venv/bin/ruff check podcast tests benchmarks tools
-    .venv/bin/ruff format --check podcast tests benchmarks tools
+    .venv/bin/ruff check .
+    .venv/bin/ruff format --check .
     .venv/bin/mypy podcast
     shift || true
     .venv/bin/python -m pytest "$@"

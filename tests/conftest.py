@@ -65,16 +65,34 @@ def synth(tmp_path: Path) -> Callable[..., Path]:
     """Make a test recording with ffmpeg's generators: synth("x.wav", "sine=f=440", 3)."""
 
     def make(
-        name: str, source: str, seconds: float, *, rate: int = 48000, channels: int = 2,
-        gain_db: float = 0.0, extra: tuple[str, ...] = (),
+        name: str,
+        source: str,
+        seconds: float,
+        *,
+        rate: int = 48000,
+        channels: int = 2,
+        gain_db: float = 0.0,
+        extra: tuple[str, ...] = (),
     ) -> Path:
         path = tmp_path / name
         subprocess.run(
             [
-                "ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i",
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
                 f"{source}:d={seconds}" if "=" in source else f"{source}=d={seconds}",
-                "-af", f"volume={gain_db}dB", "-ar", str(rate), "-ac", str(channels),
-                *extra, str(path),
+                "-af",
+                f"volume={gain_db}dB",
+                "-ar",
+                str(rate),
+                "-ac",
+                str(channels),
+                *extra,
+                str(path),
             ],
             check=True,
         )

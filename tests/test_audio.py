@@ -86,14 +86,19 @@ def written(path: Path, data: bytes) -> Path:
     [
         (lambda tmp, synth: written(tmp / "empty.wav", b""), "the file is empty"),
         (lambda tmp, synth: written(tmp / "text.wav", b"not audio"), "failed"),
-        (lambda tmp, synth: synth("silence.wav", "anullsrc=r=48000:cl=stereo", 3),
-         "the recording is silent"),
+        (
+            lambda tmp, synth: synth("silence.wav", "anullsrc=r=48000:cl=stereo", 3),
+            "the recording is silent",
+        ),
     ],
     ids=["zero-bytes", "text-named-wav", "silence"],
 )
 def test_unusable_recordings_raise_errors_naming_the_file(
-    tmp_path: Path, synth: Callable[..., Path], cache: Cache,
-    make: Callable[[Path, Callable[..., Path]], Path], message: str,
+    tmp_path: Path,
+    synth: Callable[..., Path],
+    cache: Cache,
+    make: Callable[[Path, Callable[..., Path]], Path],
+    message: str,
 ) -> None:
     path = make(tmp_path, synth)
     with pytest.raises(ToolError) as caught:

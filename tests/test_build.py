@@ -120,7 +120,10 @@ def test_pages_carry_notes_player_chapters_and_links(built_demo: BuildReport) ->
     assert (out / "transcripts/01-leipzig-migrantenbeirat.de.vtt").read_text().startswith("WEBVTT")
     manifest = json.loads((out / "manifest.json").read_text())
     assert {e["slug"] for e in manifest["episodes"]} == {
-        "01-leipzig-migrantenbeirat", "02-frankfurt-kav", "03-zu-gast-im-jugendbeirat"}
+        "01-leipzig-migrantenbeirat",
+        "02-frankfurt-kav",
+        "03-zu-gast-im-jugendbeirat",
+    }
 
 
 def test_two_builds_are_byte_identical(built_demo: BuildReport, cached_demo: Path) -> None:
@@ -138,7 +141,7 @@ def test_failed_build_leaves_the_published_output_untouched(cached_demo: Path) -
     episode.write_text(episode.read_text().replace("number: zwei", "number: 2"))
     recording = cached_demo / "episodes/02-frankfurt-kav/gespräch frankfurt.mp3"
     recording.write_bytes(b"")
-    with pytest.raises(PodcastError, match="gespräch frankfurt.mp3: the file is empty"):
+    with pytest.raises(PodcastError, match=r"gespräch frankfurt\.mp3: the file is empty"):
         build(cached_demo)
     assert tree_bytes(report.out) == before
     assert not list(cached_demo.glob(".feed.staging-*"))
@@ -164,7 +167,10 @@ def test_build_refuses_to_replace_a_folder_it_did_not_make(cached_demo: Path) ->
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "podcast", *args], cwd=cwd, capture_output=True, text=True,
+        [sys.executable, "-m", "podcast", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
         check=False,
     )
 
@@ -199,7 +205,7 @@ def test_cli_build_new_and_info(cached_demo: Path, tmp_path: Path) -> None:
     assert created.returncode == 0, created.stderr
     scaffold = cached_demo / "episodes/04-zu-gast-im-seniorenbeirat/episode.md"
     text = scaffold.read_text()
-    assert "number: 4" in text and "guid: \"urn:uuid:" in text
+    assert "number: 4" in text and 'guid: "urn:uuid:' in text
     shutil.rmtree(scaffold.parent)
     missing = run_cli("info", "nothing.wav", cwd=cached_demo)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr

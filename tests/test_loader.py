@@ -33,7 +33,9 @@ def test_demo_show_loads_with_its_episodes_in_date_order(demo: Path) -> None:
     assert show.episodes[0].meta.chapters[1].start == 13.5
     assert show.episodes[1].recordings[0].path.name == "gespräch frankfurt.mp3"
     assert {loc.name for e in show.episodes for loc in e.meta.locations} == {
-        "Leipzig", "Frankfurt am Main"}
+        "Leipzig",
+        "Frankfurt am Main",
+    }
 
 
 def test_every_problem_is_reported_at_once_with_file_line_field_and_fix(demo: Path) -> None:
@@ -43,7 +45,7 @@ def test_every_problem_is_reported_at_once_with_file_line_field_and_fix(demo: Pa
     edit(demo / "episodes/02-frankfurt-kav/episode.md", "gespräch frankfurt.mp3", "fehlt.mp3")
     lines = problems_of(demo)
     text = "\n".join(lines)
-    assert re.search(r"podcast\.toml:\d+: langauge: unknown key \(did you mean `language`\?\)", text)
+    assert re.search(r"toml:\d+: langauge: unknown key \(did you mean `language`\?\)", text)
     assert re.search(r"podcast\.toml:\d+: language: required but missing \(add `language`\)", text)
     assert re.search(r"podcast\.toml:10: base_url: must be an https:// URL", text)
     assert re.search(r"01-leipzig-migrantenbeirat/episode\.md:5: date: .*time ?zone", text)
@@ -60,8 +62,11 @@ def test_every_problem_is_reported_at_once_with_file_line_field_and_fix(demo: Pa
         ("season: 1\n", "seasn: 1\n", r"seasn: unknown key \(did you mean `season`\?\)"),
         ("osm: R62649", "osm: Leipzig", r"locations\[0\]\.osm: .*OpenStreetMap"),
         ('start: "00:13.5"', 'start: "00:30.5"', r"chapters: 'Was sich verändert hat' must start"),
-        ("file: interview-leipzig.flac", "file: ../../podcast.toml",
-         r"recordings\[0\]\.file: '\.\./\.\./podcast\.toml' points outside the show folder"),
+        (
+            "file: interview-leipzig.flac",
+            "file: ../../podcast.toml",
+            r"recordings\[0\]\.file: '\.\./\.\./podcast\.toml' points outside the show folder",
+        ),
         ("file: interview-leipzig.flac", "file: /etc/passwd", r"points outside the show folder"),
         ("episode_type: full", "episode_type: bonusfolge", r"episode_type: Input should be"),
     ],
@@ -102,11 +107,20 @@ def test_duplicate_numbers_and_guids_are_refused(demo: Path) -> None:
 
 def test_chapter_times_accept_clock_strings_and_seconds() -> None:
     base = {
-        "title": "T", "number": 1, "date": "2026-01-01T10:00:00+01:00", "summary": "S",
+        "title": "T",
+        "number": 1,
+        "date": "2026-01-01T10:00:00+01:00",
+        "summary": "S",
         "recordings": [{"file": "a.wav"}],
     }
     meta = EpisodeMeta.model_validate(
-        {**base, "chapters": [{"start": "00:00", "title": "A"}, {"start": "1:02:03.5",
-                                                                  "title": "B"}, {"start": 4000, "title": "C"}]}
+        {
+            **base,
+            "chapters": [
+                {"start": "00:00", "title": "A"},
+                {"start": "1:02:03.5", "title": "B"},
+                {"start": 4000, "title": "C"},
+            ],
+        }
     )
     assert [c.start for c in meta.chapters] == [0, 3723.5, 4000]
