@@ -11,18 +11,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import urls
-from .audio.render import RenderResult, Segment, render
+from . import __version__, urls
+from .audio.render import BROADCAST_RATE, RenderResult, RenditionResult, Segment, render
+from .bwf import BroadcastInfo, write_broadcast_wav
 from .cache import Cache
+from .chapters import TimedChapter, chapters_json, id3_frames, timed
 from .errors import PodcastError, Problem
 from .feeds.rss import PODCAST_FEED, RADIO_FEED, podcast_feed, radio_feed
 from .images import Cover, load_cover
-from .loader import front_matter_line, load_show, write_lock
-from .model import Episode, Rendered, Show
-from .notes import notes_html
+from .loader import load_show, write_lock
+from .model import Episode, Show
+from .notes import notes_html, plain_text, truncate_bytes
+from .outputs import PublishedTranscript, Rendered
+from .programme import programme_sheet
 from .publish import publish, staging_dir
 from .site import render_site
 from .tagging import EpisodeTags, write_id3
+from .transcripts import Cue, check_times, plain, read_transcript, to_json, to_srt, to_vtt
 
 MANIFEST = "manifest.json"
 KEPT_FROM_PREVIOUS = ("README.md",)
@@ -70,25 +75,115 @@ def _check_output_folder(show: Show, out: Path) -> None:
 
 
 def _check_chapters(episode: Episode, duration: float) -> list[Problem]:
-    problems = []
-    for index, chapter in enumerate(episode.meta.chapters):
-        if chapter.start >= duration:
-            problems.append(
-                Problem(
-                    episode.source,
-                    front_matter_line(episode.source, "chapters", index, "start"),
-                    f"chapters[{index}].start",
-                    f"starts at {chapter.start:.1f} s, after the end of the episode "
-                    f"({duration:.1f} s)",
-                    "move it inside the episode or remove it",
-                )
-            )
+    return [
+        Problem(
+            chapter.source or episode.source,
+            chapter.line,
+            f"chapters[{index}].start",
+            f"starts at {chapter.start:.1f} s, after the end of the episode ({duration:.1f} s)",
+            "move it inside the episode or remove it",
+        )
+        for index, chapter in enumerate(episode.chapters)
+        if chapter.start >= duration
+    ]
+
+
+def transcript_problems(show: Show) -> list[Problem]:
+    """Every transcript that cannot be read (checked before any audio is rendered)."""
+    problems: list[Problem] = []
+    for episode in show.episodes:
+        for transcript in episode.transcripts:
+            try:
+                read_transcript(transcript.path)
+            except PodcastError as exc:
+                problems.extend(exc.problems)
     return problems
 
 
-def _tags(show: Show, episode: Episode, cover: Cover, result: RenderResult) -> EpisodeTags:
+def _publish_transcripts(
+    episode: Episode, duration: float, stage: Path
+) -> tuple[list[PublishedTranscript], list[Cue], list[Problem]]:
+    published: list[PublishedTranscript] = []
+    first_cues: list[Cue] = []
+    problems: list[Problem] = []
+    for transcript in episode.transcripts:
+        cues = read_transcript(transcript.path)
+        problems += check_times(transcript.path, cues, duration)
+        first_cues = first_cues or cues
+        files = {}
+        for suffix, text in (
+            (".vtt", to_vtt(cues)),
+            (".srt", to_srt(cues)),
+            (".json", to_json(cues)),
+        ):
+            relative = urls.episode_transcript(episode, transcript.language, suffix)
+            (stage / relative).parent.mkdir(parents=True, exist_ok=True)
+            (stage / relative).write_text(text, encoding="utf-8")
+            files[suffix] = relative
+        published.append(PublishedTranscript(transcript.language, files))
+    return published, first_cues, problems
+
+
+def _publish_chapters(
+    show: Show, episode: Episode, chapters: list[TimedChapter], stage: Path
+) -> str | None:
+    if not chapters:
+        return None
+    image_urls: list[str | None] = []
+    for index, chapter in enumerate(chapters):
+        image_urls.append(None)
+        if chapter.image is not None:
+            relative = urls.chapter_image(episode, index, chapter.image.suffix)
+            (stage / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(chapter.image, stage / relative)
+            image_urls[-1] = urls.absolute(show, relative)
+    relative = urls.episode_chapters(episode)
+    (stage / relative).parent.mkdir(parents=True, exist_ok=True)
+    (stage / relative).write_bytes(chapters_json(chapters, image_urls))
+    return relative
+
+
+def _broadcast_info(show: Show, episode: Episode, result: RenditionResult) -> BroadcastInfo:
+    config, meta, loudness = show.config, episode.meta, result.loudness
+    settings = config.audio
+    bits = settings.broadcast_bits
+    history = (
+        f"A=PCM,F={BROADCAST_RATE},W={bits},M=stereo,T=podcast {__version__}; "
+        f"EBU R128 {result.spec.target_lufs:g} LUFS"
+    )
+    return BroadcastInfo(
+        description=f"{config.title}: {meta.title}"[:256],
+        originator=config.author[:32],
+        originator_reference=f"{meta.number:04d}-{episode.slug}"[:32],
+        origination_date=meta.date.strftime("%Y-%m-%d"),
+        origination_time=meta.date.strftime("%H:%M:%S"),
+        coding_history=history,
+        loudness_value=loudness.integrated,
+        loudness_range=loudness.lra,
+        max_true_peak=loudness.true_peak,
+        max_momentary=loudness.max_momentary,
+        max_short_term=loudness.max_short_term,
+        title=meta.title,
+        artist=config.author,
+        comment=meta.summary,
+        created=meta.date.strftime("%Y-%m-%d"),
+        copyright=config.copyright,
+    )
+
+
+def _publish_episode(
+    show: Show, episode: Episode, result: RenderResult, cover: Cover, stage: Path
+) -> tuple[Rendered, list[Problem]]:
     mp3 = result.renditions["podcast.mp3"]
-    return EpisodeTags(
+    chapters = timed(episode.chapters, mp3.duration)
+    transcripts, cues, problems = _publish_transcripts(episode, mp3.duration, stage)
+    chapters_file = _publish_chapters(show, episode, chapters, stage)
+    notes = notes_html(episode.notes_markdown)
+
+    mp3_path = stage / urls.episode_mp3(episode)
+    mp3_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(mp3.path, mp3_path)
+    tags = EpisodeTags(
         title=episode.meta.title,
         artist=show.config.author,
         show=show.config.title,
@@ -97,47 +192,52 @@ def _tags(show: Show, episode: Episode, cover: Cover, result: RenderResult) -> E
         date=episode.meta.date.strftime("%Y-%m-%d"),
         language=show.config.language,
         summary=episode.meta.summary,
+        description=truncate_bytes(plain_text(notes)),
         copyright=show.config.copyright,
         page_url=urls.absolute(show, urls.episode_page(episode)),
+        feed_url=urls.absolute(show, PODCAST_FEED),
+        guid=episode.guid,
         cover_jpeg=cover.embedded_jpeg,
         loudness_lufs=mp3.loudness.integrated,
         true_peak_dbtp=mp3.loudness.true_peak,
+        transcript=plain(cues) if cues else None,
+        chapter_frames=id3_frames(chapters),
     )
+    write_id3(mp3_path, tags, show.config.id3_version)
 
-
-def _publish_episode(
-    show: Show, episode: Episode, result: RenderResult, cover: Cover, stage: Path
-) -> Rendered:
-    mp3 = result.renditions["podcast.mp3"]
-    mp3_path = stage / urls.episode_mp3(episode)
-    mp3_path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(mp3.path, mp3_path)
-    write_id3(mp3_path, _tags(show, episode, cover, result))
     broadcast = result.renditions.get("broadcast.wav")
+    broadcast_bytes = None
     if broadcast is not None:
         wav_path = stage / urls.episode_broadcast(episode)
         wav_path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(broadcast.path, wav_path)
-    for transcript in episode.transcripts:
-        target = stage / urls.episode_transcript(
-            episode, transcript.language, transcript.path.suffix.lower()
+        write_broadcast_wav(broadcast.path, wav_path, _broadcast_info(show, episode, broadcast))
+        broadcast_bytes = wav_path.stat().st_size
+    sheet = None
+    if broadcast is not None:
+        sheet = programme_sheet(show, episode, broadcast.duration, chapters, broadcast.summary())
+        json_path = stage / urls.episode_programme(episode, ".json")
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(
+            json.dumps(sheet, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(transcript.path, target)
-    return Rendered(
+    rendered = Rendered(
         episode=episode,
-        notes_html=notes_html(episode.notes_markdown),
+        notes_html=notes,
         mp3_bytes=mp3_path.stat().st_size,
         mp3_duration=mp3.duration,
-        broadcast_bytes=(stage / urls.episode_broadcast(episode)).stat().st_size
-        if broadcast is not None
-        else None,
+        broadcast_bytes=broadcast_bytes,
         broadcast_duration=broadcast.duration if broadcast is not None else None,
         loudness={
             "inputs": result.inputs,
             "renditions": {name: r.summary() for name, r in result.renditions.items()},
         },
+        chapters=chapters,
+        chapters_json=chapters_file,
+        transcripts=transcripts,
+        transcript_cues=cues,
+        programme=sheet,
     )
+    return rendered, problems
 
 
 def render_audio(
@@ -180,6 +280,9 @@ def build(
     out = (out if out is not None else show.root / "feed").absolute()
     _check_output_folder(show, out)
     cover = load_cover(show.cover)
+    unreadable = transcript_problems(show)
+    if unreadable:
+        raise PodcastError(unreadable)
     results = render_audio(show, jobs, log)
     problems = [
         problem
@@ -196,10 +299,13 @@ def build(
             if (out / name).is_file():
                 shutil.copyfile(out / name, stage / name)
         (stage / cover.file_name).write_bytes(cover.data)
-        rendered = [
-            _publish_episode(show, episode, results[episode.slug], cover, stage)
-            for episode in show.episodes
-        ]
+        rendered = []
+        for episode in show.episodes:
+            item, late = _publish_episode(show, episode, results[episode.slug], cover, stage)
+            rendered.append(item)
+            problems += late
+        if problems:
+            raise PodcastError(problems)
         render_site(show, rendered, cover, stage)
         (stage / PODCAST_FEED).write_bytes(podcast_feed(show, rendered, cover))
         if show.config.audio.broadcast:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import sys
 import traceback
-import unicodedata
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -22,6 +21,7 @@ from .build import build as build_show
 from .check import check_show
 from .errors import PodcastError
 from .loader import EPISODE_FILE, split_front_matter
+from .text import slugify
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -131,15 +131,6 @@ def check(settings: Settings, show_dir: Path) -> None:
     """Validate the show and every episode without rendering audio."""
     count = check_show(show_dir)
     settings.say(f"ok: podcast.toml and {count} episodes are valid")
-
-
-def slugify(title: str) -> str:
-    """A file-system and URL safe slug: ASCII, lower case, dashes (umlauts transliterated)."""
-    text = title.lower()
-    for umlaut, replacement in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
-        text = text.replace(umlaut, replacement)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:60].strip("-") or "folge"
 
 
 @main.command()

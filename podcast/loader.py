@@ -8,15 +8,17 @@ from __future__ import annotations
 import difflib
 import tomllib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .chapters import read_chapters_file
 from .errors import PodcastError, Problem
 from .model import (
+    ChapterMark,
     Episode,
     EpisodeMeta,
     Recording,
@@ -313,6 +315,7 @@ def load_episode(
         )
         if path is not None:
             transcripts.append(Transcript(path, t.language))
+    chapters = _resolve_chapters(root, source, meta, problems, line_of)
     slug = base.name
     guid = meta.guid or locked_guids.get(slug) or f"urn:uuid:{uuid.uuid4()}"
     return Episode(
@@ -322,8 +325,53 @@ def load_episode(
         notes_markdown=body,
         recordings=tuple(recordings),
         transcripts=tuple(transcripts),
+        chapters=chapters,
         guid=guid,
     )
+
+
+def _resolve_chapters(
+    root: Path,
+    source: Path,
+    meta: EpisodeMeta,
+    problems: list[Problem],
+    line_of: Callable[..., int],
+) -> tuple[ChapterMark, ...]:
+    """The episode's chapters from the front matter or the chapters file it names."""
+    base = source.parent
+    if isinstance(meta.chapters, str):
+        path = _resolve_file(
+            root, base, meta.chapters, problems, source, line_of("chapters"), "chapters"
+        )
+        if path is None:
+            return ()
+        before = len(problems)
+        items = read_chapters_file(path, problems)
+        if len(problems) > before:
+            return ()
+        entries = [(path, line, item) for line, item in items]
+    else:
+        entries = [
+            (
+                source,
+                line_of("chapters", index),
+                {"start": c.start, "title": c.title, "url": c.url, "img": c.img},
+            )
+            for index, c in enumerate(meta.chapters)
+        ]
+    marks = []
+    for index, (file, line, item) in enumerate(entries):
+        image = None
+        if item.get("img"):
+            image = _resolve_file(
+                root, base, str(item["img"]), problems, file, line, f"chapters[{index}].img"
+            )
+        marks.append(
+            ChapterMark(
+                float(item["start"]), str(item["title"]), item.get("url"), image, file, line
+            )
+        )
+    return tuple(marks)
 
 
 def read_lock(root: Path) -> dict[str, str]:

@@ -7,7 +7,6 @@ loader resolves them into `Path`s on `Show` and `Episode`.
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -272,11 +271,12 @@ class ShowConfig(Strict):
     base_url: NonEmpty
     cover: NonEmpty
     copyright: NonEmpty
-    license: NonEmpty
-    license_url: str | None = None
+    license: NonEmpty = "CC-BY-SA-4.0"
+    license_url: str | None = "https://creativecommons.org/licenses/by-sa/4.0/"
     funding: Funding | None = None
     hosts: tuple[Person, ...] = ()
     audio: AudioSettings = AudioSettings()
+    id3_version: Literal[3, 4] = 3
 
     @field_validator("base_url")
     @classmethod
@@ -299,19 +299,33 @@ class EpisodeMeta(Strict):
     guid: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     persons: tuple[Person, ...] = ()
     locations: tuple[Location, ...] = ()
-    chapters: tuple[Chapter, ...] = ()
+    chapters: tuple[Chapter, ...] | Annotated[str, Field(min_length=1)] = ()
     transcripts: tuple[TranscriptRef, ...] = ()
     recordings: Annotated[tuple[RecordingRef, ...], Field(min_length=1)]
 
+    announcement: str | None = None
+    back_announcement: str | None = None
+
     @field_validator("chapters")
     @classmethod
-    def _chapters_in_order(cls, chapters: tuple[Chapter, ...]) -> tuple[Chapter, ...]:
-        if chapters and chapters[0].start != 0:
-            raise ValueError("the first chapter must start at 00:00")
-        for before, after in itertools.pairwise(chapters):
-            if after.start <= before.start:
-                raise ValueError(f"'{after.title}' must start after '{before.title}'")
+    def _chapters_in_order(cls, chapters: tuple[Chapter, ...] | str) -> tuple[Chapter, ...] | str:
+        if not isinstance(chapters, str):
+            for _, message in chapter_order_problems([(c.start, c.title) for c in chapters]):
+                raise ValueError(message)
         return chapters
+
+
+def chapter_order_problems(marks: list[tuple[float, str]]) -> list[tuple[int, str]]:
+    """(index, message) for each chapter that breaks the rules: first at 0, strictly rising."""
+    problems = []
+    if marks and marks[0][0] != 0:
+        problems.append((0, "the first chapter must start at 00:00"))
+    for index in range(1, len(marks)):
+        if marks[index][0] <= marks[index - 1][0]:
+            problems.append(
+                (index, f"'{marks[index][1]}' must start after '{marks[index - 1][1]}'")
+            )
+    return problems
 
 
 @dataclass(frozen=True)
@@ -330,6 +344,18 @@ class Transcript:
 
 
 @dataclass(frozen=True)
+class ChapterMark:
+    """A chapter with its image resolved to a file inside the show folder."""
+
+    start: float
+    title: str
+    url: str | None = None
+    image: Path | None = None
+    source: Path | None = None  # where the editor wrote it, for messages
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Episode:
     """An episode: validated metadata, resolved files and the Markdown notes."""
 
@@ -339,6 +365,7 @@ class Episode:
     notes_markdown: str
     recordings: tuple[Recording, ...]
     transcripts: tuple[Transcript, ...] = ()
+    chapters: tuple[ChapterMark, ...] = ()
     guid: str = ""
 
     @property
@@ -356,16 +383,3 @@ class Show:
     intro: Path | None
     outro: Path | None
     episodes: tuple[Episode, ...] = field(default=())
-
-
-@dataclass(frozen=True)
-class Rendered:
-    """What the audio and notes stages produced for one episode, as later stages need it."""
-
-    episode: Episode
-    notes_html: str
-    mp3_bytes: int
-    mp3_duration: float
-    broadcast_bytes: int | None
-    broadcast_duration: float | None
-    loudness: dict[str, object]

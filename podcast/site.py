@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import datetime
 from pathlib import Path
 
@@ -10,52 +11,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from . import urls
 from .feeds.rss import PODCAST_FEED
 from .images import Cover
-from .model import Rendered, Show
-
-STRINGS = {
-    "de": {
-        "episode": "Folge",
-        "episodes": "Folgen",
-        "duration": "Dauer",
-        "chapters": "Kapitel",
-        "transcript": "Transkript",
-        "subscribe": "Abonnieren",
-        "feed": "RSS-Feed",
-        "download": "MP3 herunterladen",
-        "published": "Veröffentlicht",
-        "season": "Staffel",
-        "persons": "Mitwirkende",
-        "places": "Orte",
-        "licence": "Lizenz",
-        "support": "Unterstützen",
-        "previous": "Vorherige Folge",
-        "next": "Nächste Folge",
-        "all": "Alle Folgen",
-        "copy_feed": "Feed-Adresse zum Kopieren",
-        "notes": "Shownotes",
-    },
-    "en": {
-        "episode": "Episode",
-        "episodes": "Episodes",
-        "duration": "Duration",
-        "chapters": "Chapters",
-        "transcript": "Transcript",
-        "subscribe": "Subscribe",
-        "feed": "RSS feed",
-        "download": "Download MP3",
-        "published": "Published",
-        "season": "Season",
-        "persons": "People",
-        "places": "Places",
-        "licence": "Licence",
-        "support": "Support",
-        "previous": "Previous episode",
-        "next": "Next episode",
-        "all": "All episodes",
-        "copy_feed": "Feed address to copy",
-        "notes": "Show notes",
-    },
-}
+from .model import Show
+from .outputs import Rendered
 
 
 def theme_dirs(show_root: Path) -> list[Path]:
@@ -63,6 +20,18 @@ def theme_dirs(show_root: Path) -> list[Path]:
     package = Path(__file__).resolve().parent
     candidates = [show_root / "templates", package / "templates", package.parent / "templates"]
     return [c for c in dict.fromkeys(candidates) if c.is_dir()]
+
+
+def ui_strings(show_root: Path, language: str) -> dict[str, str]:
+    """The theme's UI strings for `language` (BCP 47), from lang/<code>.toml; English fallback."""
+    primary = language.split("-")[0].lower()
+    strings: dict[str, str] = {}
+    for code in ("en", primary):
+        for folder in reversed(theme_dirs(show_root)):
+            path = folder / "lang" / f"{code}.toml"
+            if path.is_file():
+                strings.update(tomllib.loads(path.read_text(encoding="utf-8")))
+    return strings
 
 
 def environment(show_root: Path) -> Environment:
@@ -93,10 +62,9 @@ def long_date(moment: datetime) -> str:
 def render_site(show: Show, rendered: list[Rendered], cover: Cover, out: Path) -> list[Path]:
     """Write index.html, one page per episode and the stylesheet; return the files written."""
     env = environment(show.root)
-    language = show.config.language.split("-")[0].lower()
     common = {
         "show": show.config,
-        "t": STRINGS.get(language, STRINGS["en"]),
+        "t": ui_strings(show.root, show.config.language),
         "lang": show.config.language,
         "cover_file": cover.file_name,
         "feed_url": urls.absolute(show, PODCAST_FEED),
@@ -124,6 +92,16 @@ def render_site(show: Show, rendered: list[Rendered], cover: Cover, out: Path) -
         )
         page.write_text(html, encoding="utf-8")
         written.append(page)
+        if item.programme is not None:
+            sheet = out / urls.episode_programme(item.episode, ".html")
+            sheet.parent.mkdir(exist_ok=True)
+            sheet.write_text(
+                env.get_template("programme.html").render(
+                    root="../", item=item, sheet=item.programme, **common
+                ),
+                encoding="utf-8",
+            )
+            written.append(sheet)
     style = env.get_template("style.css").render()
     (out / "style.css").write_text(style, encoding="utf-8")
     written.append(out / "style.css")

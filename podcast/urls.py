@@ -24,3 +24,15 @@ def episode_transcript(episode: Episode, language: str, suffix: str) -> str:
 def absolute(show: Show, relative: str) -> str:
     """The public URL of a file published at `relative` inside the output folder."""
     return show.config.base_url + relative
+
+
+def episode_programme(episode: Episode, suffix: str) -> str:
+    return f"programme/{episode.slug}{suffix}"
+
+
+def episode_chapters(episode: Episode) -> str:
+    return f"chapters/{episode.slug}.json"
+
+
+def chapter_image(episode: Episode, index: int, suffix: str) -> str:
+    return f"chapters/{episode.slug}-{index}{suffix.lower()}"

@@ -25,6 +25,7 @@ def ebur128(path: Path) -> tuple[float, float]:
         ],
         capture_output=True,
         text=True,
+        errors="replace",
         check=True,
     )
     summary = result.stderr[result.stderr.rindex("Summary:") :]

@@ -18,6 +18,7 @@ _SUMMARY = re.compile(
     r"True peak:\s*Peak:\s*(?P<tp>-?[\d.]+|-inf) dBFS",
     re.S,
 )
+_FRAME = re.compile(r"\bM:\s*(-?[\d.]+|-inf)\s+S:\s*(-?[\d.]+|-inf)")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class Loudness:
     integrated: float
     lra: float
     true_peak: float
+    max_momentary: float = -math.inf
+    max_short_term: float = -math.inf
 
     @property
     def silent(self) -> bool:
@@ -53,7 +56,7 @@ def measure_graph(input_args: list[str], filter_prefix: str, subject: Path | str
             "info",
             *input_args,
             "-filter_complex",
-            f"[0:a]{chain}ebur128=peak=true:framelog=verbose[out]",
+            f"[0:a]{chain}ebur128=peak=true:framelog=info[out]",
             "-map",
             "[out]",
             "-f",
@@ -68,8 +71,16 @@ def measure_graph(input_args: list[str], filter_prefix: str, subject: Path | str
     found = matches[-1] if matches else None
     if found is None:
         raise ToolError(f"{subject}: loudness measurement gave no result; is the audio empty?")
+    momentary = short_term = -math.inf
+    for frame in _FRAME.finditer(result.stderr, 0, found.start()):
+        momentary = max(momentary, _number(frame[1]))
+        short_term = max(short_term, _number(frame[2]))
     return Loudness(
-        integrated=_number(found["i"]), lra=_number(found["lra"]), true_peak=_number(found["tp"])
+        integrated=_number(found["i"]),
+        lra=_number(found["lra"]),
+        true_peak=_number(found["tp"]),
+        max_momentary=momentary,
+        max_short_term=short_term,
     )
 
 

@@ -22,7 +22,7 @@ from .loudness import Loudness, measure_file, measure_graph
 from .probe import probe
 from .tools import ffmpeg_version, file_arg, run
 
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"
 LOUDNESS_TOLERANCE_LU = 0.2
 ACCEPTABLE_LU = 0.5
 MAX_ATTEMPTS = 4
@@ -70,6 +70,8 @@ class RenditionResult:
             "integrated_lufs": self.loudness.integrated,
             "true_peak_dbtp": self.loudness.true_peak,
             "lra_lu": self.loudness.lra,
+            "max_momentary_lufs": self.loudness.max_momentary,
+            "max_short_term_lufs": self.loudness.max_short_term,
             "gain_db": round(self.gain_db, 2),
             "limiter_dbfs": round(self.limiter_dbfs, 2),
             "duration": self.duration,
@@ -320,7 +322,13 @@ def _from_manifest(
         result.renditions[spec.name] = RenditionResult(
             spec=spec,
             path=entry / spec.name,
-            loudness=Loudness(data["integrated_lufs"], data["lra_lu"], data["true_peak_dbtp"]),
+            loudness=Loudness(
+                data["integrated_lufs"],
+                data["lra_lu"],
+                data["true_peak_dbtp"],
+                data["max_momentary_lufs"],
+                data["max_short_term_lufs"],
+            ),
             gain_db=data["gain_db"],
             limiter_dbfs=data["limiter_dbfs"],
             duration=data["duration"],

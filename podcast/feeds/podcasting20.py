@@ -14,6 +14,7 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.util import xml_elem
 
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+PSC_NS = "http://podlove.org/simple-chapters"
 ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 
@@ -38,6 +39,16 @@ class LocationTag:
     name: str
     geo: str | None = None
     osm: str | None = None
+
+
+@dataclass
+class SimpleChapter:
+    """A Podlove Simple Chapter: start as normal play time (HH:MM:SS.mmm)."""
+
+    start: str
+    title: str
+    href: str | None = None
+    image: str | None = None
 
 
 @dataclass
@@ -92,7 +103,7 @@ class Podcasting20Extension(BaseExtension):  # type: ignore[misc]
     locations: list[LocationTag] = field(default_factory=list)
 
     def extend_ns(self) -> dict[str, str]:
-        return {"podcast": PODCAST_NS}
+        return {"podcast": PODCAST_NS, "psc": PSC_NS}
 
     def extend_rss(self, rss_feed: Any) -> Any:
         channel = rss_feed[0]
@@ -133,6 +144,8 @@ class Podcasting20EntryExtension(BaseEntryExtension):  # type: ignore[misc]
     persons: list[PersonTag] = field(default_factory=list)
     locations: list[LocationTag] = field(default_factory=list)
     transcripts: list[TranscriptTag] = field(default_factory=list)
+    chapters_url: str | None = None
+    simple_chapters: list[SimpleChapter] = field(default_factory=list)
 
     def extend_rss(self, entry: Any) -> Any:
         _add_explicit(entry, self.explicit)
@@ -147,6 +160,21 @@ class Podcasting20EntryExtension(BaseEntryExtension):  # type: ignore[misc]
             element.attrib["language"] = transcript.language
             if transcript.rel:
                 element.attrib["rel"] = transcript.rel
+        if self.chapters_url:
+            chapters = xml_elem(f"{{{PODCAST_NS}}}chapters", entry)
+            chapters.attrib["url"] = self.chapters_url
+            chapters.attrib["type"] = "application/json+chapters"
+        if self.simple_chapters:
+            psc = xml_elem(f"{{{PSC_NS}}}chapters", entry)
+            psc.attrib["version"] = "1.2"
+            for chapter in self.simple_chapters:
+                element = xml_elem(f"{{{PSC_NS}}}chapter", psc)
+                element.attrib["start"] = chapter.start
+                element.attrib["title"] = chapter.title
+                if chapter.href:
+                    element.attrib["href"] = chapter.href
+                if chapter.image:
+                    element.attrib["image"] = chapter.image
         _add_persons(entry, self.persons)
         _add_locations(entry, self.locations)
         return entry

@@ -8,21 +8,24 @@ from datetime import datetime
 from feedgen.feed import FeedGenerator
 
 from .. import __version__, urls
+from ..chapters import TimedChapter, clock, timestamp_lines
 from ..images import Cover
-from ..model import Episode, Rendered, Show
-from ..notes import plain_text, truncate_bytes
+from ..model import Episode, Show
+from ..notes import truncate_bytes
+from ..outputs import Rendered
+from ..transcripts import FORMATS
 from .podcasting20 import (
     LocationTag,
     PersonTag,
     Podcasting20EntryExtension,
     Podcasting20Extension,
+    SimpleChapter,
     TranscriptTag,
     podcast_guid,
 )
 
 PODCAST_FEED = "feed.xml"
 RADIO_FEED = "radio.xml"
-TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".json": "application/json"}
 
 
 def _channel(show: Show, cover: Cover, feed_file: str, title: str) -> FeedGenerator:
@@ -62,7 +65,12 @@ def _channel(show: Show, cover: Cover, feed_file: str, title: str) -> FeedGenera
 
 
 def _episode_item(
-    fg: FeedGenerator, show: Show, item: Rendered, enclosure: tuple[str, int, str], seconds: float
+    fg: FeedGenerator,
+    show: Show,
+    item: Rendered,
+    enclosure: tuple[str, int, str],
+    seconds: float,
+    page: str,
 ) -> None:
     episode: Episode = item.episode
     meta = episode.meta
@@ -70,8 +78,8 @@ def _episode_item(
     fe.title(meta.title)
     fe.guid(episode.guid, permalink=False)
     fe.published(meta.date)
-    fe.link(href=urls.absolute(show, urls.episode_page(episode)))
-    fe.description(truncate_bytes(plain_text(f"<p>{meta.summary}</p>")))
+    fe.link(href=urls.absolute(show, page))
+    fe.description(feed_description(meta.summary, item.chapters))
     fe.content(item.notes_html, type="CDATA")
     url, length, mime = enclosure
     fe.enclosure(url, str(length), mime)
@@ -87,15 +95,35 @@ def _episode_item(
     p20.locations = [LocationTag(loc.name, loc.geo, loc.osm) for loc in meta.locations]
     p20.transcripts = [
         TranscriptTag(
-            url=urls.absolute(
-                show, urls.episode_transcript(episode, t.language, t.path.suffix.lower())
-            ),
-            mime=TRANSCRIPT_TYPES.get(t.path.suffix.lower(), "text/plain"),
-            language=t.language,
-            rel="captions" if t.path.suffix.lower() in (".vtt", ".srt") else None,
+            url=urls.absolute(show, relative),
+            mime=FORMATS[suffix],
+            language=transcript.language,
+            rel="captions" if suffix in (".vtt", ".srt") else None,
         )
-        for t in episode.transcripts
+        for transcript in item.transcripts
+        for suffix, relative in transcript.files.items()
     ]
+    if item.chapters_json:
+        p20.chapters_url = urls.absolute(show, item.chapters_json)
+        p20.simple_chapters = [
+            SimpleChapter(
+                clock(c.start, millis=True),
+                c.title,
+                c.url,
+                urls.absolute(show, urls.chapter_image(episode, index, c.image.suffix))
+                if c.image
+                else None,
+            )
+            for index, c in enumerate(item.chapters)
+        ]
+
+
+def feed_description(summary: str, chapters: list[TimedChapter]) -> str:
+    """The item description: summary, then chapter lines when Apple will read them (3+)."""
+    text = summary
+    if len(chapters) >= 3:
+        text += "\n\n" + timestamp_lines(chapters)
+    return truncate_bytes(text)
 
 
 def _serialise(fg: FeedGenerator, rendered: list[Rendered]) -> bytes:
@@ -106,41 +134,47 @@ def _serialise(fg: FeedGenerator, rendered: list[Rendered]) -> bytes:
     return xml
 
 
+Enclosure = tuple[tuple[str, int, str], float, str]
+
+
 def _build(
     show: Show,
     rendered: list[Rendered],
     cover: Cover,
     feed_file: str,
     title: str,
-    enclosure_of: Callable[[Rendered], tuple[tuple[str, int, str], float] | None],
+    enclosure_of: Callable[[Rendered], Enclosure | None],
 ) -> bytes:
     fg = _channel(show, cover, feed_file, title)
     for item in sorted(rendered, key=lambda r: (r.episode.date, r.episode.meta.number)):
         found = enclosure_of(item)
         if found is not None:
-            enclosure, seconds = found
-            _episode_item(fg, show, item, enclosure, seconds)
+            enclosure, seconds, page = found
+            _episode_item(fg, show, item, enclosure, seconds, page)
     return _serialise(fg, rendered)
 
 
 def podcast_feed(show: Show, rendered: list[Rendered], cover: Cover) -> bytes:
     """The listeners' feed: MP3 enclosures, iTunes and Podcasting 2.0 tags."""
 
-    def mp3(item: Rendered) -> tuple[tuple[str, int, str], float]:
+    def mp3(item: Rendered) -> Enclosure:
         url = urls.absolute(show, urls.episode_mp3(item.episode))
-        return (url, item.mp3_bytes, "audio/mpeg"), item.mp3_duration
+        page = urls.episode_page(item.episode)
+        return (url, item.mp3_bytes, "audio/mpeg"), item.mp3_duration, page
 
     return _build(show, rendered, cover, PODCAST_FEED, show.config.title, mp3)
 
 
 def radio_feed(show: Show, rendered: list[Rendered], cover: Cover) -> bytes:
-    """The radio partners' feed: broadcast WAV enclosures (EBU R128) with exact durations."""
+    """The radio partners' feed: broadcast WAVs (EBU R128), exact durations, programme sheets."""
 
-    def wav(item: Rendered) -> tuple[tuple[str, int, str], float] | None:
+    def wav(item: Rendered) -> Enclosure | None:
         if item.broadcast_bytes is None or item.broadcast_duration is None:
             return None
         url = urls.absolute(show, urls.episode_broadcast(item.episode))
-        return (url, item.broadcast_bytes, "audio/wav"), item.broadcast_duration
+        page = urls.episode_programme(item.episode, ".html")
+        return (url, item.broadcast_bytes, "audio/wav"), item.broadcast_duration, page
 
-    title = f"{show.config.title} (Sendefassung EBU R128)"
-    return _build(show, rendered, cover, RADIO_FEED, title, wav)
+    german = show.config.language.lower().startswith("de")
+    label = "Sendefassung, EBU R128" if german else "broadcast version, EBU R128"
+    return _build(show, rendered, cover, RADIO_FEED, f"{show.config.title} ({label})", wav)

@@ -1,0 +1,36 @@
+"""What the audio, tag and notes stages hand to the pages and feeds, per episode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .chapters import TimedChapter
+from .model import Episode
+from .transcripts import Cue
+
+
+@dataclass(frozen=True)
+class PublishedTranscript:
+    """One transcript language, published in every format (suffix -> relative path)."""
+
+    language: str
+    files: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One episode as published: notes, media facts, chapters, transcripts, measurements."""
+
+    episode: Episode
+    notes_html: str
+    mp3_bytes: int
+    mp3_duration: float
+    broadcast_bytes: int | None
+    broadcast_duration: float | None
+    loudness: dict[str, object]
+    chapters: list[TimedChapter] = field(default_factory=list)
+    chapters_json: str | None = None
+    transcripts: list[PublishedTranscript] = field(default_factory=list)
+    transcript_cues: list[Cue] = field(default_factory=list)
+    programme: dict[str, Any] | None = None

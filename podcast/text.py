@@ -1,0 +1,35 @@
+"""Small text helpers shared by stages."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_TRANSLITERATION = {
+    "ä": "ae",
+    "ö": "oe",
+    "ü": "ue",
+    "Ä": "Ae",
+    "Ö": "Oe",
+    "Ü": "Ue",
+    "ß": "ss",
+    "©": "(c)",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u201e": '"',
+    "\u201c": '"',
+    "\u201d": '"',
+}
+
+
+def to_ascii(text: str) -> str:
+    """ASCII for formats that allow nothing else: German letters spelled out, accents dropped."""
+    for letter, replacement in _TRANSLITERATION.items():
+        text = text.replace(letter, replacement)
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def slugify(title: str) -> str:
+    """A file-system and URL safe slug: ASCII, lower case, dashes."""
+    slug = re.sub(r"[^a-z0-9]+", "-", to_ascii(title).lower()).strip("-")
+    return slug[:60].strip("-") or "folge"

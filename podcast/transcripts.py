@@ -1,0 +1,153 @@
+"""Transcripts: read WebVTT or SRT (webvtt-py), validate, write VTT, SRT and Podcasting 2.0 JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import webvtt
+from webvtt.errors import MalformedFileError
+
+from .errors import PodcastError, Problem
+from .model import parse_timestamp
+
+_TIMING = re.compile(
+    r"^\s*(\d+:)?\d{1,2}:\d{2}[.,]\d{3}\s+-->\s+(\d+:)?\d{1,2}:\d{2}[.,]\d{3}(\s.*)?$"
+)
+FORMATS = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".json": "application/json"}
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One transcript cue, times in seconds."""
+
+    start: float
+    end: float
+    speaker: str | None
+    text: str
+
+
+def _seconds(stamp: str) -> float:
+    value = parse_timestamp(stamp.replace(",", "."))
+    return float(value)
+
+
+def read_transcript(path: Path) -> list[Cue]:
+    """Parse a .vtt or .srt file; raise PodcastError naming the file and line when it is broken."""
+
+    def fail(line: int, message: str, fix: str) -> PodcastError:
+        return PodcastError([Problem(path, line, "transcript", message, fix)])
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise fail(0, "not valid UTF-8", "save the file as UTF-8") from exc
+    for number, line in enumerate(text.splitlines(), start=1):
+        if "-->" in line and not _TIMING.match(line):
+            raise fail(
+                number,
+                f"cannot read the cue timing '{line.strip()}'",
+                "write it as 00:01:02.500 --> 00:01:05.000",
+            )
+    try:
+        if path.suffix.lower() == ".srt":
+            document = webvtt.from_srt(str(path))
+        else:
+            document = webvtt.read(str(path))
+    except MalformedFileError as exc:
+        raise fail(
+            1,
+            f"not a valid {path.suffix.lstrip('.').upper()} file ({exc})",
+            "start a WebVTT file with the line WEBVTT",
+        ) from exc
+    cues = [
+        Cue(_seconds(c.start), _seconds(c.end), c.voice or None, c.text.strip())
+        for c in document.captions
+    ]
+    if not cues:
+        raise fail(1, "the transcript has no cues", "add cues or remove the transcript")
+    for index, cue in enumerate(cues, start=1):
+        if cue.end <= cue.start:
+            raise fail(0, f"cue {index} ends before it starts", "fix its timing")
+    return cues
+
+
+def check_times(path: Path, cues: list[Cue], duration: float) -> list[Problem]:
+    """Problems for cues that run past the end of the published audio."""
+    late = [i for i, cue in enumerate(cues, start=1) if cue.end > duration + 0.5]
+    if not late:
+        return []
+    return [
+        Problem(
+            path,
+            0,
+            "transcript",
+            f"cue {late[0]} ends at {cues[late[0] - 1].end:.1f} s, "
+            f"after the end of the episode ({duration:.1f} s)",
+            "check the timings against the published audio (intro included)",
+        )
+    ]
+
+
+def _stamp(seconds: float, separator: str) -> str:
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def _escape_vtt(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_vtt(cues: list[Cue]) -> str:
+    """WebVTT with speakers as voice spans."""
+    blocks = ["WEBVTT"]
+    for index, cue in enumerate(cues, start=1):
+        body = _escape_vtt(cue.text)
+        if cue.speaker:
+            body = f"<v {_escape_vtt(cue.speaker)}>{body}"
+        blocks.append(f"{index}\n{_stamp(cue.start, '.')} --> {_stamp(cue.end, '.')}\n{body}")
+    return "\n\n".join(blocks) + "\n"
+
+
+def to_srt(cues: list[Cue]) -> str:
+    """SRT; the speaker, when known, leads the text as 'Name: …'."""
+    blocks = []
+    for index, cue in enumerate(cues, start=1):
+        body = f"{cue.speaker}: {cue.text}" if cue.speaker else cue.text
+        blocks.append(f"{index}\n{_stamp(cue.start, ',')} --> {_stamp(cue.end, ',')}\n{body}")
+    return "\n\n".join(blocks) + "\n"
+
+
+def to_json(cues: list[Cue]) -> str:
+    """The Podcasting 2.0 JSON transcript format."""
+    segments = []
+    for cue in cues:
+        segment: dict[str, object] = {
+            "startTime": round(cue.start, 3),
+            "endTime": round(cue.end, 3),
+            "body": cue.text,
+        }
+        if cue.speaker:
+            segment["speaker"] = cue.speaker
+        segments.append(segment)
+    return (
+        json.dumps({"version": "1.0.0", "segments": segments}, ensure_ascii=False, indent=1) + "\n"
+    )
+
+
+def plain(cues: list[Cue]) -> str:
+    """Readable text: a paragraph per change of speaker (for ID3 USLT)."""
+    paragraphs: list[str] = []
+    speaker: str | None = None
+    for cue in cues:
+        if paragraphs and cue.speaker == speaker:
+            paragraphs[-1] += " " + cue.text
+        else:
+            speaker = cue.speaker
+            paragraphs.append(f"{speaker}: {cue.text}" if speaker else cue.text)
+    return "\n\n".join(paragraphs)
