@@ -27,7 +27,16 @@ from .programme import programme_sheet
 from .publish import publish, staging_dir
 from .site import render_site
 from .tagging import EpisodeTags, write_id3
-from .transcripts import Cue, check_times, plain, read_transcript, to_json, to_srt, to_vtt
+from .transcripts import (
+    Cue,
+    check_times,
+    plain,
+    read_transcript,
+    to_json,
+    to_srt,
+    to_vtt,
+    transcript_problems,
+)
 
 MANIFEST = "manifest.json"
 KEPT_FROM_PREVIOUS = ("README.md",)
@@ -86,18 +95,6 @@ def _check_chapters(episode: Episode, duration: float) -> list[Problem]:
         for index, chapter in enumerate(episode.chapters)
         if chapter.start >= duration
     ]
-
-
-def transcript_problems(show: Show) -> list[Problem]:
-    """Every transcript that cannot be read (checked before any audio is rendered)."""
-    problems: list[Problem] = []
-    for episode in show.episodes:
-        for transcript in episode.transcripts:
-            try:
-                read_transcript(transcript.path)
-            except PodcastError as exc:
-                problems.extend(exc.problems)
-    return problems
 
 
 def _publish_transcripts(

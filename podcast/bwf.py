@@ -85,9 +85,10 @@ def info_chunk(info: BroadcastInfo) -> bytes:
         (b"ICRD", info.created),
         (b"ICOP", info.copyright),
     ]
-    # RIFF INFO has no declared encoding; broadcast tools read Windows-1252.
+    # RIFF INFO declares no encoding: tools read it as UTF-8 (ffmpeg) or Windows-1252 (much
+    # broadcast software). ASCII with German letters spelled out reads the same in all of them.
     body = b"INFO" + b"".join(
-        _chunk(key, value.encode("cp1252", "replace") + b"\0") for key, value in fields
+        _chunk(key, to_ascii(value).encode() + b"\0") for key, value in fields
     )
     return _chunk(b"LIST", body)
 

@@ -8,12 +8,13 @@ from .audio.probe import probe
 from .errors import PodcastError, Problem
 from .images import load_cover
 from .loader import SHOW_FILE, front_matter_line, load_show
+from .transcripts import transcript_problems
 
 
 def check_show(show_root: Path) -> int:
     """Raise PodcastError listing every problem; return the number of episodes otherwise."""
     show = load_show(show_root)
-    problems: list[Problem] = []
+    problems: list[Problem] = transcript_problems(show)
     try:
         load_cover(show.cover)
     except PodcastError as exc:

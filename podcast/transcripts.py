@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ import webvtt
 from webvtt.errors import MalformedFileError
 
 from .errors import PodcastError, Problem
-from .model import parse_timestamp
+from .model import Show, parse_timestamp
 
 _TIMING = re.compile(
     r"^\s*(\d+:)?\d{1,2}:\d{2}[.,]\d{3}\s+-->\s+(\d+:)?\d{1,2}:\d{2}[.,]\d{3}(\s.*)?$"
@@ -62,8 +63,15 @@ def read_transcript(path: Path) -> list[Cue]:
             f"not a valid {path.suffix.lstrip('.').upper()} file ({exc})",
             "start a WebVTT file with the line WEBVTT",
         ) from exc
+    _check_blocks(path, text)
+    is_vtt = path.suffix.lower() != ".srt"
     cues = [
-        Cue(_seconds(c.start), _seconds(c.end), c.voice or None, c.text.strip())
+        Cue(
+            _seconds(c.start),
+            _seconds(c.end),
+            c.voice or None,
+            html.unescape(c.text.strip()) if is_vtt else c.text.strip(),
+        )
         for c in document.captions
     ]
     if not cues:
@@ -72,6 +80,27 @@ def read_transcript(path: Path) -> list[Cue]:
         if cue.end <= cue.start:
             raise fail(0, f"cue {index} ends before it starts", "fix its timing")
     return cues
+
+
+def _check_blocks(path: Path, text: str) -> None:
+    """webvtt-py skips blocks it cannot read; name the first such block instead."""
+    block_start, block = 0, []
+    for line_number, line in enumerate([*text.splitlines(), ""], start=1):
+        if line.strip():
+            block_start = block_start if block else line_number
+            block.append(line)
+            continue
+        is_cue_block = block_start > 1 and not block[0].startswith(("NOTE", "STYLE", "REGION"))
+        if block and is_cue_block and not any("-->" in entry for entry in block):
+            problem = Problem(
+                path,
+                block_start,
+                "transcript",
+                "cannot read the cue timing of this block",
+                "write it as 00:01:02.500 --> 00:01:05.000",
+            )
+            raise PodcastError([problem])
+        block = []
 
 
 def check_times(path: Path, cues: list[Cue], duration: float) -> list[Problem]:
@@ -151,3 +180,15 @@ def plain(cues: list[Cue]) -> str:
             speaker = cue.speaker
             paragraphs.append(f"{speaker}: {cue.text}" if speaker else cue.text)
     return "\n\n".join(paragraphs)
+
+
+def transcript_problems(show: Show) -> list[Problem]:
+    """Every transcript that cannot be read (checked before any audio is rendered)."""
+    problems: list[Problem] = []
+    for episode in show.episodes:
+        for transcript in episode.transcripts:
+            try:
+                read_transcript(transcript.path)
+            except PodcastError as exc:
+                problems.extend(exc.problems)
+    return problems

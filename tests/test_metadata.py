@@ -1,0 +1,300 @@
+"""Metadata read back by independent readers: mutagen, wavinfo, feedparser, webvtt-py."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import feedparser
+import pytest
+import webvtt
+from mutagen.id3 import ID3
+from wavinfo import WavInfoReader
+
+from podcast.build import BuildReport, build
+from podcast.check import check_show
+from podcast.errors import PodcastError
+from podcast.tagging import EpisodeTags, write_id3
+from podcast.text import to_ascii
+from podcast.transcripts import Cue, read_transcript, to_json, to_srt, to_vtt
+
+BASE = "https://podcast.example.org/quer-durch-die-gremien/"
+SLUGS = ["01-leipzig-migrantenbeirat", "02-frankfurt-kav", "03-zu-gast-im-jugendbeirat"]
+
+
+def test_id3_carries_every_frame_players_and_apple_read(built_demo: BuildReport) -> None:
+    path = built_demo.out / "audio/01-leipzig-migrantenbeirat.mp3"
+    tags = ID3(path)
+    assert tags.version == (2, 3, 0)
+    with path.open("rb") as handle:
+        assert handle.read(4) == b"ID3\x03"  # really written as v2.3, not upgraded on read
+    assert tags["TPE1"].text == ["Redaktion Quer durch die Gremien"]
+    assert tags["TPOS"].text == ["1"]
+    assert str(tags["TDRC"].text[0]) == "2026-09-10"  # from TYER + TDAT, as v2.3 stores it
+    assert tags.getall("COMM")[0].text[0].startswith("Zu Gast beim Migrantenbeirat")
+    assert tags["TCOP"].text[0].startswith("© 2026")
+    assert tags["WOAS"].url == BASE + "episodes/01-leipzig-migrantenbeirat.html"
+    assert tags["PCST"].value == 1
+    assert tags["TGID"].text == ["urn:uuid:5f0c3a52-1c7e-4b8e-9d0a-6a1f2c3d4e01"]
+    assert tags["WFED"].url == BASE + "feed.xml"
+    assert "Migrantenbeirat" in tags["TDES"].text[0]
+    (lyrics,) = tags.getall("USLT")
+    assert lyrics.text.startswith("Redaktion: Willkommen in Leipzig.")
+    assert "Migrantenbeirat Leipzig: Der Beirat berät den Stadtrat" in lyrics.text
+    loudness = {frame.desc: frame.text[0] for frame in tags.getall("TXXX")}
+    assert -16.5 <= float(loudness["LOUDNESS_LUFS"]) <= -15.5
+    assert float(loudness["TRUE_PEAK_DBTP"]) <= -1.0
+
+
+def test_id3_version_4_on_request(synth: Callable[..., Path], tmp_path: Path) -> None:
+    path = synth("clip.mp3", "sine=f=300", 1, rate=44100)
+    tags = EpisodeTags(
+        title="T",
+        artist="A",
+        show="S",
+        number=1,
+        season=None,
+        date="2026-01-02",
+        language="en-GB",
+        summary="s",
+        description="d",
+        copyright="c",
+        page_url="https://x/",
+        feed_url="https://x/feed.xml",
+        guid="g",
+        cover_jpeg=b"\xff\xd8\xff",
+        loudness_lufs=-16,
+        true_peak_dbtp=-1.5,
+    )
+    write_id3(path, tags, version=4)
+    read = ID3(path)
+    assert read.version == (2, 4, 0)
+    assert str(read["TDRC"].text[0]) == "2026-01-02"
+    assert read["TLAN"].text == ["eng"]
+
+
+def chapter_views(out: Path, slug: str) -> dict[str, list[tuple[float, str]]]:
+    """The same chapters as each output states them, in seconds and titles."""
+    tags = ID3(out / f"audio/{slug}.mp3")
+    (toc,) = tags.getall("CTOC")
+    chaps = {c.element_id: c for c in tags.getall("CHAP")}
+    id3 = [
+        (chaps[i].start_time / 1000, chaps[i].sub_frames["TIT2"].text[0])
+        for i in toc.child_element_ids
+    ]
+    document = json.loads((out / f"chapters/{slug}.json").read_text())
+    assert document["version"] == "1.2.0"
+    as_json = [(c["startTime"], c["title"]) for c in document["chapters"]]
+    parsed = feedparser.parse((out / "feed.xml").read_bytes())
+    (entry,) = [e for e in parsed.entries if e.link.endswith(f"{slug}.html")]
+    psc = [(c.start_parsed.total_seconds(), c.title) for c in entry.psc_chapters["chapters"]]
+    lines = []
+    for line in entry.summary.splitlines():
+        found = re.match(r"^(\d\d):(\d\d) (.+)$", line)
+        if found:
+            lines.append((int(found[1]) * 60 + int(found[2]), found[3]))
+    return {"id3": id3, "json": as_json, "psc": psc, "description": lines}
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_chapter_outputs_agree(built_demo: BuildReport, slug: str) -> None:
+    views = chapter_views(built_demo.out, slug)
+    reference = views["json"]
+    assert len(reference) == 3 and reference[0][0] == 0
+    assert views["id3"] == reference
+    assert views["psc"] == reference
+    assert views["description"] == [(int(start), title) for start, title in reference]
+    ends = [c.end_time for c in ID3(built_demo.out / f"audio/{slug}.mp3").getall("CHAP")]
+    assert max(ends) / 1000 == pytest.approx(
+        json.loads((built_demo.out / "manifest.json").read_text())["episodes"][SLUGS.index(slug)][
+            "renditions"
+        ]["podcast.mp3"]["duration"],
+        abs=0.002,
+    )
+
+
+def test_chapters_file_with_url_reaches_every_output(built_demo: BuildReport) -> None:
+    document = json.loads((built_demo.out / "chapters/03-zu-gast-im-jugendbeirat.json").read_text())
+    assert document["chapters"][2] == {
+        "startTime": 19.8,
+        "title": "Dank und Abschied",
+        "url": "https://www.radioblau.de/",
+    }
+    tags = ID3(built_demo.out / "audio/03-zu-gast-im-jugendbeirat.mp3")
+    last = next(c for c in tags.getall("CHAP") if c.element_id == "chp2")
+    assert last.sub_frames["WXXX:chapter url"].url == "https://www.radioblau.de/"
+
+
+def test_broadcast_wav_has_bext_and_info_for_an_independent_reader(
+    built_demo: BuildReport,
+) -> None:
+    manifest = json.loads((built_demo.out / "manifest.json").read_text())
+    for episode in manifest["episodes"]:
+        measured = episode["renditions"]["broadcast.wav"]
+        info = WavInfoReader(str(built_demo.out / f"broadcast/{episode['slug']}.wav"))
+        assert info.fmt.sample_rate == 48000 and info.fmt.bits_per_sample == 24
+        bext = info.bext
+        assert bext.version == 2
+        assert bext.originator == "Redaktion Quer durch die Gremien"
+        assert bext.description.startswith("Quer durch die Gremien: ")
+        assert bext.loudness_value == pytest.approx(measured["integrated_lufs"], abs=0.01)
+        assert bext.max_true_peak == pytest.approx(measured["true_peak_dbtp"], abs=0.01)
+        assert bext.loudness_range == pytest.approx(measured["lra_lu"], abs=0.01)
+        assert bext.max_momentary_loudness == pytest.approx(
+            measured["max_momentary_lufs"], abs=0.01
+        )
+        assert -30 < bext.max_shortterm_loudness < -10
+        assert bext.coding_history.startswith("A=PCM,F=48000,W=24,M=stereo")
+        assert info.info.title == to_ascii(episode["title"])
+        assert info.info.created_date.startswith("2026-")
+    # ffprobe is a second reader of the same chunks
+    probe = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_entries",
+            "format_tags",
+            "-of",
+            "json",
+            str(built_demo.out / "broadcast/01-leipzig-migrantenbeirat.wav"),
+        ],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        check=True,
+    )
+    tags = json.loads(probe.stdout)["format"]["tags"]
+    assert tags["originator_reference"] == "0001-01-leipzig-migrantenbeirat"
+    assert tags["date"] == "2026-09-10"  # ffmpeg's name for OriginationDate
+    assert tags["title"] == "Leipzig: Der Migrantenbeirat und die anderen Beiraete"
+
+
+def test_programme_sheet_has_exact_duration_and_announcements(built_demo: BuildReport) -> None:
+    out = built_demo.out
+    sheet = json.loads((out / "programme/02-frankfurt-kav.json").read_text())
+    wav = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "csv=p=0",
+            str(out / "broadcast/02-frankfurt-kav.wav"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert sheet["duration_seconds"] == pytest.approx(float(wav.stdout), abs=0.001)
+    assert sheet["duration"] == "00:00:32"
+    assert sheet["licence"]["name"] == "CC-BY-SA-4.0"
+    assert sheet["announcement"].startswith("Frankfurt am Main hat")
+    assert sheet["back_announcement"]
+    assert sheet["contact"]["email"] == "redaktion@podcast.example.org"
+    assert [c["start"] for c in sheet["chapters"]] == ["00:00:00", "00:00:13", "00:00:23"]
+    page = (out / "programme/02-frankfurt-kav.html").read_text()
+    assert "Anmoderation" in page and "Abmoderation" in page and "00:00:32" in page
+    radio = feedparser.parse((out / "radio.xml").read_bytes())
+    assert radio.entries[0].link.endswith("programme/03-zu-gast-im-jugendbeirat.html")
+
+
+def test_transcript_formats_convert_without_loss(tmp_path: Path) -> None:
+    cues = [Cue(1.5, 3.25, "Redaktion", "Guten Tag & willkommen"), Cue(4.0, 6.0, None, "Ende")]
+    (tmp_path / "t.vtt").write_text(to_vtt(cues))
+    (tmp_path / "t.srt").write_text(to_srt(cues))
+    assert read_transcript(tmp_path / "t.vtt") == cues
+    from_srt = read_transcript(tmp_path / "t.srt")
+    assert [(c.start, c.end) for c in from_srt] == [(1.5, 3.25), (4.0, 6.0)]
+    assert from_srt[0].text == "Redaktion: Guten Tag & willkommen"
+    assert len(webvtt.from_srt(str(tmp_path / "t.srt")).captions) == 2
+    segments = json.loads(to_json(cues))["segments"]
+    assert segments[0] == {
+        "startTime": 1.5,
+        "endTime": 3.25,
+        "body": "Guten Tag & willkommen",
+        "speaker": "Redaktion",
+    }
+
+
+def test_published_transcripts_exist_in_every_format(built_demo: BuildReport) -> None:
+    for suffix in (".vtt", ".srt", ".json"):
+        assert (built_demo.out / f"transcripts/02-frankfurt-kav.de{suffix}").stat().st_size > 100
+    parsed = feedparser.parse((built_demo.out / "feed.xml").read_bytes())
+    raw = (built_demo.out / "feed.xml").read_text()
+    assert raw.count("<podcast:transcript url=") == 9
+    assert parsed.entries[0].podcast_chapters["type"] == "application/json+chapters"
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        (
+            "01-leipzig-migrantenbeirat/episode.md",
+            'start: "00:13.5"',
+            'start: "00:00"',
+            r"episode\.md:\d+: chapters: .*must start after",
+        ),
+        (
+            "03-zu-gast-im-jugendbeirat/chapters.txt",
+            "00:13 Was",
+            "00:25 Was",
+            r"chapters\.txt:4: chapters\[2\]: 'Dank und Abschied' must start after",
+        ),
+        (
+            "03-zu-gast-im-jugendbeirat/chapters.txt",
+            "00:13 Was",
+            "halb zwei Was",
+            r"chapters\.txt:3: chapters: cannot read 'halb zwei",
+        ),
+        (
+            "02-frankfurt-kav/transcript.de.vtt",
+            "00:00:07.060 --> 00:00:13.060",
+            "00:00:07.060 -> 00:00:13.060",
+            r"transcript\.de\.vtt:7: transcript: cannot read",
+        ),
+        (
+            "02-frankfurt-kav/transcript.de.vtt",
+            "00:00:07.060 --> 00:00:13.060",
+            "00:00:07.060 --> 00:00:1x.060",
+            r"transcript\.de\.vtt:8: transcript: cannot read the "
+            r"cue timing",
+        ),
+        (
+            "02-frankfurt-kav/transcript.de.vtt",
+            "WEBVTT",
+            "WEBVT",
+            r"transcript\.de\.vtt:1: "
+            r"transcript: not a valid VTT file",
+        ),
+    ],
+    ids=["overlapping", "unordered-file", "unreadable-file", "arrow", "timing", "header"],
+)
+def test_check_names_the_file_and_line_of_bad_metadata(
+    demo: Path, file: str, old: str, new: str, expected: str
+) -> None:
+    path = demo / "episodes" / file
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(PodcastError) as caught:
+        check_show(demo)
+    assert re.search(expected, str(caught.value)), str(caught.value)
+
+
+def test_check_rejects_a_cover_that_is_not_an_image(demo: Path) -> None:
+    (demo / "media/cover.jpg").write_text("kein Bild")
+    with pytest.raises(PodcastError, match=r"cover\.jpg: cover: not an image"):
+        check_show(demo)
+
+
+def test_transcript_past_the_end_fails_the_build(cached_demo: Path) -> None:
+    path = cached_demo / "episodes/03-zu-gast-im-jugendbeirat/transcript.de.vtt"
+    path.write_text(path.read_text() + "\n99\n00:05:00.000 --> 00:05:02.000\nzu spät\n")
+    with pytest.raises(PodcastError, match=r"cue 6 ends at 302\.0 s, after the end"):
+        build(cached_demo)
