@@ -84,7 +84,7 @@ def read_transcript(path: Path) -> list[Cue]:
 
 def _check_blocks(path: Path, text: str) -> None:
     """webvtt-py skips blocks it cannot read; name the first such block instead."""
-    block_start, block = 0, []
+    block_start, block = 0, list[str]()
     for line_number, line in enumerate([*text.splitlines(), ""], start=1):
         if line.strip():
             block_start = block_start if block else line_number

@@ -191,7 +191,10 @@ def test_cli_check_probes_recordings(demo: Path) -> None:
     (demo / "episodes/02-frankfurt-kav/gespräch frankfurt.mp3").write_text("kein Audio")
     result = run_cli("check", cwd=demo)
     assert result.returncode == 1, result.stdout
-    assert "episodes/02-frankfurt-kav/episode.md:32: recordings[0].file:" in result.stderr
+    episode = demo / "episodes/02-frankfurt-kav/episode.md"
+    line = episode.read_text().splitlines().index("  - file: gespräch frankfurt.mp3") + 1
+    assert f"episodes/02-frankfurt-kav/episode.md:{line}: recordings[0].file:" in result.stderr
+    assert "reading the audio file failed" in result.stderr
     assert "Traceback" not in result.stderr
 
 
