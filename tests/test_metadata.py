@@ -298,3 +298,31 @@ def test_transcript_past_the_end_fails_the_build(cached_demo: Path) -> None:
     path.write_text(path.read_text() + "\n99\n00:05:00.000 --> 00:05:02.000\nzu spät\n")
     with pytest.raises(PodcastError, match=r"cue 6 ends at 302\.0 s, after the end"):
         build(cached_demo)
+
+
+def test_chapter_image_reaches_id3_json_and_feed(cached_demo: Path) -> None:
+    from PIL import Image
+
+    folder = cached_demo / "episodes/01-leipzig-migrantenbeirat"
+    Image.new("RGB", (600, 600), (200, 30, 30)).save(folder / "rathaus.jpg", "JPEG")
+    episode = folder / "episode.md"
+    episode.write_text(
+        episode.read_text().replace(
+            "    title: Delegierte in den anderen Beiräten",
+            "    title: Delegierte in den anderen Beiräten\n    img: rathaus.jpg",
+        )
+    )
+    out = build(cached_demo).out
+    url = BASE + "chapters/01-leipzig-migrantenbeirat-1.jpg"
+    document = json.loads((out / "chapters/01-leipzig-migrantenbeirat.json").read_text())
+    assert document["chapters"][1]["img"] == url
+    assert (out / "chapters/01-leipzig-migrantenbeirat-1.jpg").read_bytes() == (
+        folder / "rathaus.jpg"
+    ).read_bytes()
+    chap = next(
+        c
+        for c in ID3(out / "audio/01-leipzig-migrantenbeirat.mp3").getall("CHAP")
+        if c.element_id == "chp1"
+    )
+    assert chap.sub_frames.getall("APIC")[0].data[:3] == b"\xff\xd8\xff"
+    assert f'image="{url}"' in (out / "feed.xml").read_text()
