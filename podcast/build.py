@@ -17,9 +17,12 @@ from .bwf import BroadcastInfo, write_broadcast_wav
 from .cache import Cache
 from .chapters import TimedChapter, chapters_json, id3_frames, timed
 from .errors import PodcastError, Problem
+from .feeds.guard import feed_items, guard, published_items
 from .feeds.rss import PODCAST_FEED, RADIO_FEED, podcast_feed, radio_feed
+from .feeds.validate import validate_feed
 from .images import Cover, load_cover
-from .loader import load_show, write_lock
+from .loader import load_show
+from .lock import Lock, read_lock, write_lock
 from .model import Episode, Show
 from .notes import notes_html, plain_text, truncate_bytes
 from .outputs import PublishedTranscript, Rendered
@@ -51,6 +54,7 @@ class BuildReport:
     out: Path
     episodes: list[dict[str, Any]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def cache_for(show: Show) -> Cache:
@@ -267,11 +271,17 @@ def render_audio(
 
 
 def build(
-    show_root: Path, out: Path | None = None, jobs: int | None = None, log: Log = lambda _: None
+    show_root: Path,
+    out: Path | None = None,
+    jobs: int | None = None,
+    log: Log = lambda _: None,
+    allow: frozenset[str] = frozenset(),
 ) -> BuildReport:
     """Build the show at `show_root` into `out` (default: `feed/` in the show folder).
 
-    Everything is written to a staging folder first; `out` changes only if all stages succeed.
+    Everything is written to a staging folder first; `out` changes only if all stages succeed,
+    both feeds pass the validation gate and the GUID guard finds nothing that `allow` (episode
+    names or GUIDs) does not cover.
     """
     show = load_show(show_root)
     out = (out if out is not None else show.root / "feed").absolute()
@@ -290,7 +300,7 @@ def build(
     ]
     if problems:
         raise PodcastError(problems)
-    report = BuildReport(out=out)
+    report = BuildReport(out=out, warnings=list(cover.warnings))
     with staging_dir(out) as stage:
         for name in KEPT_FROM_PREVIOUS:
             if (out / name).is_file():
@@ -304,12 +314,26 @@ def build(
         if problems:
             raise PodcastError(problems)
         render_site(show, rendered, cover, stage)
-        (stage / PODCAST_FEED).write_bytes(podcast_feed(show, rendered, cover))
+        feeds = {PODCAST_FEED: podcast_feed(show, rendered, cover)}
         if show.config.audio.broadcast:
-            (stage / RADIO_FEED).write_bytes(radio_feed(show, rendered, cover))
+            feeds[RADIO_FEED] = radio_feed(show, rendered, cover)
+        lock = read_lock(show.root)
+        for name, xml in feeds.items():
+            (stage / name).write_bytes(xml)
+            problems += validate_feed(xml, name, stage, show.config.base_url)
+        problems += guard(
+            published_items(out / PODCAST_FEED),
+            feed_items(feeds[PODCAST_FEED]),
+            lock,
+            set(allow),
+            out / PODCAST_FEED,
+        )
+        if problems:
+            raise PodcastError(problems)
         report.episodes = [
             {
                 "slug": r.episode.slug,
+                "name": r.episode.name,
                 "guid": r.episode.guid,
                 "title": r.episode.meta.title,
                 **r.loudness,
@@ -323,5 +347,14 @@ def build(
         )
         report.files = sorted(str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file())
         publish(stage, out)
-    write_lock(show.root, show)
+    write_lock(
+        show.root,
+        Lock(
+            assigned={
+                **lock.assigned,
+                **{e.slug: e.guid for e in show.episodes if not e.meta.guid},
+            },
+            published={e.guid: e.name for e in show.episodes},
+        ),
+    )
     return report

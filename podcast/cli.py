@@ -98,11 +98,20 @@ def main(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
     help="Output folder (default: feed/ in the show folder).",
 )
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Episodes rendered at once.")
+@click.option(
+    "--allow",
+    "allow",
+    multiple=True,
+    metavar="EPISODE",
+    help="Publish although this episode (name or GUID) changes its GUID or URL, or is removed.",
+)
 @click.pass_obj
 @friendly_errors
-def build(settings: Settings, show_dir: Path, out: Path | None, jobs: int | None) -> None:
+def build(
+    settings: Settings, show_dir: Path, out: Path | None, jobs: int | None, allow: tuple[str, ...]
+) -> None:
     """Build audio, pages and feeds; publish only if everything succeeded."""
-    report = build_show(show_dir, out, jobs=jobs, log=settings.detail)
+    report = build_show(show_dir, out, jobs=jobs, log=settings.detail, allow=frozenset(allow))
     for episode in report.episodes:
         mp3 = episode["renditions"]["podcast.mp3"]
         line = (
@@ -120,6 +129,8 @@ def build(settings: Settings, show_dir: Path, out: Path | None, jobs: int | None
                 f"    input {source['file']}: {source['integrated']:.1f} LUFS, "
                 f"{source['true_peak']:.1f} dBTP, {source['duration']:.1f} s"
             )
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
     settings.say(f"published {len(report.episodes)} episodes to {report.out}")
 
 

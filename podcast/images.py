@@ -27,6 +27,7 @@ class Cover:
     mime: str
     size: int
     embedded_jpeg: bytes
+    warnings: tuple[str, ...] = ()
 
 
 def load_cover(path: Path, field: str = "cover") -> Cover:
@@ -56,8 +57,17 @@ def load_cover(path: Path, field: str = "cover") -> Cover:
     if expected_suffix is None:
         raise fail(f"the image is {fmt or 'an unknown format'}", "save it as JPEG or PNG")
     data = path.read_bytes()
+    warnings: list[str] = []
     if width > APPLE_MAX_PX or picture.mode != "RGB" or path.suffix.lower() not in expected_suffix:
         # Convert rather than reject: the editors' file stays, the published copy complies.
+        reasons = []
+        if width > APPLE_MAX_PX:
+            reasons.append(f"resized from {width} to {APPLE_MAX_PX} px")
+        if picture.mode != "RGB":
+            reasons.append(f"converted from {picture.mode} to RGB")
+        if path.suffix.lower() not in expected_suffix:
+            reasons.append(f"its name ends in {path.suffix} but it is {fmt}")
+        warnings.append(f"{path}: published as JPEG ({'; '.join(reasons)})")
         fixed = picture.convert("RGB")
         if width > APPLE_MAX_PX:
             fixed = fixed.resize((APPLE_MAX_PX, APPLE_MAX_PX), Image.Resampling.LANCZOS)
@@ -77,4 +87,5 @@ def load_cover(path: Path, field: str = "cover") -> Cover:
         mime="image/jpeg" if fmt == "JPEG" else "image/png",
         size=width,
         embedded_jpeg=buffer.getvalue(),
+        warnings=tuple(warnings),
     )

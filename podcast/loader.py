@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from .chapters import read_chapters_file
 from .errors import PodcastError, Problem
+from .lock import LOCK_FILE, Lock, read_lock
 from .model import (
     ChapterMark,
     Episode,
@@ -30,7 +31,6 @@ from .model import (
 
 SHOW_FILE = "podcast.toml"
 EPISODE_FILE = "episode.md"
-LOCK_FILE = "podcast.lock"
 DATE_EXAMPLE = "2026-03-12T18:00:00+01:00"
 
 Loc = tuple[int | str, ...]
@@ -240,9 +240,7 @@ def split_front_matter(text: str) -> tuple[str, str, int] | None:
     return None
 
 
-def load_episode(
-    root: Path, source: Path, problems: list[Problem], locked_guids: dict[str, str]
-) -> Episode | None:
+def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) -> Episode | None:
     """Read and validate one `episode.md`; append problems instead of raising."""
     text = read_text(source, problems)
     if text is None:
@@ -317,7 +315,7 @@ def load_episode(
             transcripts.append(Transcript(path, t.language))
     chapters = _resolve_chapters(root, source, meta, problems, line_of)
     slug = base.name
-    guid = meta.guid or locked_guids.get(slug) or f"urn:uuid:{uuid.uuid4()}"
+    guid = meta.guid or lock.assigned.get(slug) or f"urn:uuid:{uuid.uuid4()}"
     return Episode(
         slug=slug,
         source=source,
@@ -327,6 +325,7 @@ def load_episode(
         transcripts=tuple(transcripts),
         chapters=chapters,
         guid=guid,
+        name=lock.published.get(guid, slug),
     )
 
 
@@ -374,20 +373,10 @@ def _resolve_chapters(
     return tuple(marks)
 
 
-def read_lock(root: Path) -> dict[str, str]:
-    """GUIDs assigned to episodes that had none in their front matter, by slug."""
-    path = root / LOCK_FILE
-    if not path.exists():
-        return {}
-    with path.open("rb") as handle:
-        data = tomllib.load(handle)
-    guids = data.get("guids", {})
-    return {str(k): str(v) for k, v in guids.items()}
-
-
 def _cross_check(episodes: Sequence[Episode], problems: list[Problem]) -> None:
     seen_numbers: dict[tuple[int | None, int], Episode] = {}
     seen_guids: dict[str, Episode] = {}
+    seen_names: dict[str, Episode] = {}
     for ep in episodes:
         key = (ep.meta.season, ep.meta.number)
         if key in seen_numbers:
@@ -413,6 +402,18 @@ def _cross_check(episodes: Sequence[Episode], problems: list[Problem]) -> None:
                 )
             )
         seen_guids.setdefault(ep.guid, ep)
+        if ep.name in seen_names and seen_names[ep.name].guid != ep.guid:
+            problems.append(
+                Problem(
+                    ep.source,
+                    0,
+                    "",
+                    f"its URLs would use the name '{ep.name}', which {LOCK_FILE} gives to the "
+                    f"published episode {seen_names[ep.name].source}",
+                    "rename this episode's folder",
+                )
+            )
+        seen_names.setdefault(ep.name, ep)
 
 
 def load_show(root: Path) -> Show:
@@ -447,7 +448,11 @@ def load_show(root: Path) -> Show:
                 _toml_line(text, ("audio", "outro")),
                 "audio.outro",
             )
-    locked = read_lock(root)
+    try:
+        locked = read_lock(root)
+    except PodcastError as exc:
+        problems.extend(exc.problems)
+        locked = Lock()
     episodes = []
     episodes_dir = root / "episodes"
     for folder in sorted(p for p in episodes_dir.glob("*") if p.is_dir()):
@@ -484,22 +489,6 @@ def load_show(root: Path) -> Show:
     return Show(
         root=root, config=config, cover=cover, intro=intro, outro=outro, episodes=tuple(episodes)
     )
-
-
-def write_lock(root: Path, show: Show) -> None:
-    """Record GUIDs that were generated at build time so they never change."""
-    generated = {e.slug: e.guid for e in show.episodes if not e.meta.guid}
-    existing = read_lock(root)
-    merged = {**existing, **generated}
-    if merged == existing:
-        return
-    lines = [
-        "# GUIDs the build assigned to episodes without `guid` in their front matter.",
-        "# Commit this file: a published episode's GUID must never change.",
-        "[guids]",
-    ]
-    lines += [f'"{slug}" = "{guid}"' for slug, guid in sorted(merged.items())]
-    (root / LOCK_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def front_matter_line(source: Path, *loc: int | str) -> int:

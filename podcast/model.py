@@ -116,6 +116,79 @@ APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
     "TV & Film": ("After Shows", "Film History", "Film Interviews", "Film Reviews", "TV Reviews"),
 }
 
+# Podcasting 2.0 person taxonomy: group -> roles (lower case).
+PERSON_TAXONOMY = {
+    "creative direction": {
+        "director",
+        "assistant director",
+        "executive producer",
+        "senior producer",
+        "producer",
+        "associate producer",
+        "development producer",
+        "creative director",
+    },
+    "cast": {
+        "host",
+        "co-host",
+        "guest host",
+        "guest",
+        "voice actor",
+        "narrator",
+        "announcer",
+        "reporter",
+    },
+    "writing": {
+        "author",
+        "editorial director",
+        "co-writer",
+        "writer",
+        "songwriter",
+        "guest writer",
+        "story editor",
+        "managing editor",
+        "script editor",
+        "script coordinator",
+        "researcher",
+        "editor",
+        "fact checker",
+        "translator",
+        "transcriber",
+        "logger",
+    },
+    "audio post-production": {
+        "studio coordinator",
+        "technical director",
+        "technical manager",
+        "audio engineer",
+        "remote recording engineer",
+        "post production engineer",
+    },
+    "audio production": {
+        "audio editor",
+        "sound designer",
+        "foley artist",
+        "composer",
+        "theme music",
+        "music production",
+        "music contributor",
+    },
+    "administration": {
+        "production coordinator",
+        "booking coordinator",
+        "production assistant",
+        "content manager",
+        "marketing manager",
+        "sales representative",
+        "sales manager",
+    },
+    "visuals": {"graphic designer", "cover art designer"},
+    "community": {"social media manager"},
+    "misc.": {"consultant", "intern"},
+    "video production": {"camera operator", "lighting designer", "camera grip", "assistant camera"},
+    "video post-production": {"editor"},
+}
+
 BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 GEO_URI = r"^geo:-?\d+(\.\d+)?,-?\d+(\.\d+)?(,-?\d+(\.\d+)?)?$"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -151,13 +224,28 @@ Seconds = Annotated[float, Field(ge=0)]
 
 
 class Person(Strict):
-    """A person or organisation with a role (Podcasting 2.0 person taxonomy)."""
+    """A person or organisation with a role from the Podcasting 2.0 person taxonomy."""
 
     name: NonEmpty
     role: NonEmpty = "guest"
-    group: NonEmpty = "cast"
+    group: str | None = None
     href: str | None = None
     img: str | None = None
+
+    @model_validator(mode="after")
+    def _known_role(self) -> Person:
+        role = self.role.lower()
+        groups = [g for g, roles in PERSON_TAXONOMY.items() if role in roles]
+        if not groups:
+            raise ValueError(
+                f"role '{self.role}' is not in the Podcasting 2.0 person taxonomy; use e.g. "
+                "host, co-host, guest, producer, editor, reporter"
+            )
+        if self.group is not None and self.group.lower() not in groups:
+            raise ValueError(f"role '{self.role}' belongs to group '{groups[0]}'")
+        object.__setattr__(self, "role", role)
+        object.__setattr__(self, "group", (self.group or groups[0]).lower())
+        return self
 
 
 class Location(Strict):
@@ -367,6 +455,7 @@ class Episode:
     transcripts: tuple[Transcript, ...] = ()
     chapters: tuple[ChapterMark, ...] = ()
     guid: str = ""
+    name: str = ""  # the name in every published URL; fixed in podcast.lock once published
 
     @property
     def date(self) -> datetime:

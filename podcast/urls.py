@@ -6,19 +6,19 @@ from .model import Episode, Show
 
 
 def episode_page(episode: Episode) -> str:
-    return f"episodes/{episode.slug}.html"
+    return f"episodes/{episode.name}.html"
 
 
 def episode_mp3(episode: Episode) -> str:
-    return f"audio/{episode.slug}.mp3"
+    return f"audio/{episode.name}.mp3"
 
 
 def episode_broadcast(episode: Episode) -> str:
-    return f"broadcast/{episode.slug}.wav"
+    return f"broadcast/{episode.name}.wav"
 
 
 def episode_transcript(episode: Episode, language: str, suffix: str) -> str:
-    return f"transcripts/{episode.slug}.{language}{suffix}"
+    return f"transcripts/{episode.name}.{language}{suffix}"
 
 
 def absolute(show: Show, relative: str) -> str:
@@ -27,12 +27,12 @@ def absolute(show: Show, relative: str) -> str:
 
 
 def episode_programme(episode: Episode, suffix: str) -> str:
-    return f"programme/{episode.slug}{suffix}"
+    return f"programme/{episode.name}{suffix}"
 
 
 def episode_chapters(episode: Episode) -> str:
-    return f"chapters/{episode.slug}.json"
+    return f"chapters/{episode.name}.json"
 
 
 def chapter_image(episode: Episode, index: int, suffix: str) -> str:
-    return f"chapters/{episode.slug}-{index}{suffix.lower()}"
+    return f"chapters/{episode.name}-{index}{suffix.lower()}"

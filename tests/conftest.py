@@ -12,7 +12,7 @@ import pytest
 from podcast.build import BuildReport, build
 
 REPO = Path(__file__).resolve().parent.parent
-SHOW_PARTS = ("podcast.toml", "episodes", "media", "templates")
+SHOW_PARTS = ("podcast.toml", "podcast.lock", "episodes", "media", "templates")
 
 
 def copy_demo(target: Path) -> Path:

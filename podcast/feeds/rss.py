@@ -60,7 +60,9 @@ def _channel(show: Show, cover: Cover, feed_file: str, title: str) -> FeedGenera
     p20.license_url = config.license_url
     if config.funding:
         p20.funding_url, p20.funding_text = config.funding.url, config.funding.text
-    p20.persons = [PersonTag(h.name, h.role, h.group, h.href, h.img) for h in config.hosts]
+    p20.persons = [
+        PersonTag(h.name, h.role, h.group or "cast", h.href, h.img) for h in config.hosts
+    ]
     return fg
 
 
@@ -91,7 +93,9 @@ def _episode_item(
     p20: Podcasting20EntryExtension = fe.podcastindex
     p20.explicit = meta.explicit if meta.explicit is not None else show.config.explicit
     p20.season, p20.episode = meta.season, meta.number
-    p20.persons = [PersonTag(p.name, p.role, p.group, p.href, p.img) for p in meta.persons]
+    p20.persons = [
+        PersonTag(p.name, p.role, p.group or "cast", p.href, p.img) for p in meta.persons
+    ]
     p20.locations = [LocationTag(loc.name, loc.geo, loc.osm) for loc in meta.locations]
     p20.transcripts = [
         TranscriptTag(

@@ -1,0 +1,105 @@
+"""The GUID guard: refuse to publish a feed that would make subscribers' apps misbehave.
+
+Compares the new feed with the one already published (and with podcast.lock, which a fresh
+checkout has even without an output folder): an episode whose GUID changed, an episode that
+disappeared, an enclosure URL that moved. Each is refused unless the editor allows that
+episode explicitly (`podcast build --allow NAME-OR-GUID`).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlparse
+
+from ..errors import Problem
+from ..lock import LOCK_FILE, Lock
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    guid: str
+    title: str
+    enclosure: str
+
+    @property
+    def name(self) -> str:
+        """The published name (file stem of the enclosure), used to allow a change."""
+        return PurePosixPath(urlparse(self.enclosure).path).stem
+
+
+def feed_items(xml: bytes) -> list[FeedItem]:
+    """GUID, title and enclosure URL of each item of an RSS feed."""
+    root = ET.fromstring(xml)
+    items = []
+    for item in root.iter("item"):
+        enclosure = item.find("enclosure")
+        items.append(
+            FeedItem(
+                guid=(item.findtext("guid") or "").strip(),
+                title=(item.findtext("title") or "").strip(),
+                enclosure=enclosure.get("url", "") if enclosure is not None else "",
+            )
+        )
+    return items
+
+
+def published_items(feed: Path) -> list[FeedItem]:
+    """The items of the feed in the output folder; none if there is no (readable) feed."""
+    try:
+        return feed_items(feed.read_bytes())
+    except (OSError, ET.ParseError):
+        return []
+
+
+def guard(
+    old: list[FeedItem], new: list[FeedItem], lock: Lock, allowed: set[str], feed: Path
+) -> list[Problem]:
+    """Every change that would break subscribers and was not allowed."""
+    problems: list[Problem] = []
+
+    def refuse(item: FeedItem, message: str, token: str) -> None:
+        if {item.guid, item.name, token} & allowed:
+            return
+        problems.append(
+            Problem(feed, 0, item.guid, message, f"if this is intended, build with --allow {token}")
+        )
+
+    new_by_guid = {item.guid: item for item in new}
+    new_by_enclosure = {item.enclosure: item for item in new}
+    for item in old:
+        now = new_by_guid.get(item.guid)
+        if now is None:
+            successor = new_by_enclosure.get(item.enclosure)
+            if successor is not None:
+                refuse(
+                    item,
+                    f"'{item.title}' would change its GUID to '{successor.guid}'; "
+                    "apps would download it again as a new episode",
+                    item.name,
+                )
+            else:
+                refuse(item, f"'{item.title}' would disappear from the feed", item.guid)
+        elif now.enclosure != item.enclosure:
+            refuse(
+                item,
+                f"'{item.title}' would move its audio from {item.enclosure} to {now.enclosure}",
+                item.name,
+            )
+    seen = {item.guid for item in old}
+    for guid, name in sorted(lock.published.items()):
+        if guid not in seen and guid not in new_by_guid:
+            gone = FeedItem(guid, name, f"/{name}")
+            if not {guid, name} & allowed:
+                problems.append(
+                    Problem(
+                        Path(LOCK_FILE),
+                        0,
+                        guid,
+                        f"the published episode '{name}' is "
+                        "missing (its folder was removed or renamed, or its guid edited)",
+                        f"restore it, or build with --allow {gone.guid} to retire it",
+                    )
+                )
+    return problems

@@ -1,0 +1,149 @@
+"""The validation gate: a feed is published only if real client parsers and the rules accept it.
+
+Parses each feed with gPodder's podcastparser and with feedparser, checks Apple's and the
+Podcasting 2.0 namespace's rules, and checks every enclosure and linked file in the staging
+folder exists with the stated length and type.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import feedparser
+import podcastparser
+
+from ..errors import Problem
+from ..model import APPLE_CATEGORIES, PERSON_TAXONOMY
+from .podcasting20 import ITUNES_NS, PODCAST_NS, PSC_NS
+
+AUDIO_TYPES = {
+    "audio/mpeg",
+    "audio/wav",
+    "audio/x-wav",
+    "audio/mp4",
+    "audio/aac",
+    "audio/ogg",
+    "audio/opus",
+}
+EPISODE_TYPES = {"full", "trailer", "bonus"}
+APPLE_MAX_DESCRIPTION = 4000
+IT = f"{{{ITUNES_NS}}}"
+PC = f"{{{PODCAST_NS}}}"
+
+
+def _staged(url: str, base_url: str, stage: Path) -> Path | None:
+    if not url.startswith(base_url):
+        return None
+    return stage / url.removeprefix(base_url)
+
+
+def validate_feed(xml: bytes, name: str, stage: Path, base_url: str) -> list[Problem]:
+    """Every reason not to publish the feed `name` (written into `stage`)."""
+    feed = Path(name)
+    problems: list[Problem] = []
+
+    def problem(field: str, message: str, fix: str = "") -> None:
+        problems.append(Problem(feed, 0, field, message, fix))
+
+    try:
+        parsed = podcastparser.parse(base_url + name, io.BytesIO(xml))
+    except Exception as exc:  # podcastparser raises assorted errors on bad feeds
+        problem("", f"podcastparser (gPodder) cannot parse it: {exc}")
+        return problems
+    result = feedparser.parse(xml)
+    if result.bozo:
+        problem("", f"feedparser cannot parse it cleanly: {result.bozo_exception}")
+    root = ET.fromstring(xml)
+    channel = root.find("channel")
+    if channel is None:
+        problem("channel", "missing")
+        return problems
+    for tag in ("title", "description", "language", "link"):
+        if not (channel.findtext(tag) or "").strip():
+            problem(tag, "missing from the channel")
+    image = channel.find(f"{IT}image")
+    cover = _staged(image.get("href", "") if image is not None else "", base_url, stage)
+    if cover is None or not cover.is_file():
+        problem("itunes:image", "missing, or not a published file")
+    category = channel.find(f"{IT}category")
+    if category is None or category.get("text") not in APPLE_CATEGORIES:
+        problem("itunes:category", "missing or not one of Apple's categories")
+    if channel.findtext(f"{IT}explicit") not in ("true", "false"):
+        problem("itunes:explicit", "must be true or false")
+    if not channel.findtext(f"{IT}owner/{IT}email"):
+        problem("itunes:owner", "needs an e-mail address")
+    guid = channel.findtext(f"{PC}guid") or ""
+    try:
+        uuid.UUID(guid)
+    except ValueError:
+        problem("podcast:guid", f"'{guid}' is not a UUID")
+    for person in root.iter(f"{PC}person"):
+        group = person.get("group", "cast").lower()
+        role = person.get("role", "host").lower()
+        if role not in PERSON_TAXONOMY.get(group, set()):
+            problem(
+                "podcast:person",
+                f"{person.text}: role '{role}' is not in group '{group}' "
+                "of the Podcasting 2.0 taxonomy",
+                "use a role such as host, guest, producer",
+            )
+    items = channel.findall("item")
+    if len(parsed.get("episodes", [])) != len(items):
+        problem(
+            "item",
+            f"podcastparser reads {len(parsed.get('episodes', []))} episodes of {len(items)}",
+        )
+    for item in items:
+        problems += _item_problems(item, feed, stage, base_url)
+    return problems
+
+
+def _item_problems(item: ET.Element, feed: Path, stage: Path, base_url: str) -> list[Problem]:
+    title = item.findtext("title") or "(untitled)"
+    problems: list[Problem] = []
+
+    def problem(field: str, message: str) -> None:
+        problems.append(Problem(feed, 0, field, f"'{title}': {message}"))
+
+    if not (item.findtext("guid") or "").strip():
+        problem("guid", "missing")
+    if not item.findtext("pubDate"):
+        problem("pubDate", "missing")
+    if len((item.findtext("description") or "").encode()) > APPLE_MAX_DESCRIPTION:
+        problem("description", f"longer than Apple's {APPLE_MAX_DESCRIPTION} bytes")
+    if not re.fullmatch(r"\d+", item.findtext(f"{IT}duration") or ""):
+        problem("itunes:duration", "must be whole seconds")
+    if item.findtext(f"{IT}episodeType") not in EPISODE_TYPES:
+        problem("itunes:episodeType", "must be full, trailer or bonus")
+    enclosure = item.find("enclosure")
+    if enclosure is None:
+        problem("enclosure", "missing")
+    else:
+        url = enclosure.get("url", "")
+        path = _staged(url, base_url, stage)
+        if not url.startswith("https://") or path is None or not path.is_file():
+            problem("enclosure", f"{url} is not a published file")
+        elif str(path.stat().st_size) != enclosure.get("length"):
+            problem(
+                "enclosure",
+                f"length {enclosure.get('length')} but the file has {path.stat().st_size} bytes",
+            )
+        if enclosure.get("type") not in AUDIO_TYPES:
+            problem("enclosure", f"type {enclosure.get('type')} is not an audio type")
+    linked = [
+        (e.tag, e.get("url", ""))
+        for e in item.iter()
+        if e.tag in (f"{PC}transcript", f"{PC}chapters")
+    ]
+    for tag, url in linked:
+        path = _staged(url, base_url, stage)
+        if path is None or not path.is_file():
+            problem(tag.split("}")[1], f"{url} is not a published file")
+    for chapter in item.iter(f"{{{PSC_NS}}}chapter"):
+        if not re.fullmatch(r"\d{2}:\d{2}:\d{2}\.\d{3}", chapter.get("start", "")):
+            problem("psc:chapter", f"start '{chapter.get('start')}' is not HH:MM:SS.mmm")
+    return problems

@@ -1,0 +1,162 @@
+"""The feed contract: the GUID guard, the validation gate, artwork rules."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import feedparser
+import pytest
+from PIL import Image
+
+from podcast.build import build
+from podcast.errors import PodcastError
+from podcast.feeds.guard import feed_items
+from podcast.feeds.validate import validate_feed
+from podcast.images import load_cover
+from podcast.lock import read_lock
+
+from .helpers import tree_bytes
+
+BASE = "https://podcast.example.org/quer-durch-die-gremien/"
+EP2 = "episodes/02-frankfurt-kav"
+
+
+def items_by_guid(out: Path) -> dict[str, tuple[str, str]]:
+    return {i.guid: (i.title, i.enclosure) for i in feed_items((out / "feed.xml").read_bytes())}
+
+
+def test_renaming_folder_and_title_keeps_guid_and_urls(cached_demo: Path) -> None:
+    before = items_by_guid(build(cached_demo).out)
+    (cached_demo / EP2).rename(cached_demo / "episodes/02-frankfurt-auslaendervertretung")
+    episode = cached_demo / "episodes/02-frankfurt-auslaendervertretung/episode.md"
+    episode.write_text(
+        episode.read_text().replace(
+            'title: "Frankfurt: Die Kommunale Ausländervertretung"', 'title: "Frankfurt: Die KAV"'
+        )
+    )
+    after = items_by_guid(build(cached_demo).out)
+    guid = "urn:uuid:5f0c3a52-1c7e-4b8e-9d0a-6a1f2c3d4e02"
+    assert after[guid] == ("Frankfurt: Die KAV", before[guid][1])
+    assert before[guid][1] == BASE + "audio/02-frankfurt-kav.mp3"
+    assert set(after) == set(before)
+
+
+def test_edited_guid_is_refused_unless_allowed(cached_demo: Path) -> None:
+    out = build(cached_demo).out
+    published = tree_bytes(out)
+    episode = cached_demo / EP2 / "episode.md"
+    episode.write_text(episode.read_text().replace("4e02", "4e99"))
+    with pytest.raises(PodcastError) as caught:
+        build(cached_demo)
+    message = str(caught.value)
+    assert "'Frankfurt: Die Kommunale Ausländervertretung' would change its GUID" in message
+    assert "--allow 02-frankfurt-kav" in message
+    assert tree_bytes(out) == published
+    build(cached_demo, allow=frozenset({"02-frankfurt-kav"}))
+    assert "urn:uuid:5f0c3a52-1c7e-4b8e-9d0a-6a1f2c3d4e99" in items_by_guid(out)
+    assert read_lock(cached_demo).published["urn:uuid:5f0c3a52-1c7e-4b8e-9d0a-6a1f2c3d4e99"] == (
+        "02-frankfurt-kav"
+    )
+
+
+def test_fresh_checkout_without_output_still_guards_through_the_lock(cached_demo: Path) -> None:
+    build(cached_demo)
+    shutil.rmtree(cached_demo / "feed")
+    episode = cached_demo / EP2 / "episode.md"
+    episode.write_text(episode.read_text().replace("4e02", "4e98"))
+    with pytest.raises(PodcastError, match=r"published episode '02-frankfurt-kav' is missing"):
+        build(cached_demo)
+
+
+def test_removed_episode_is_refused_until_retired(cached_demo: Path) -> None:
+    out = build(cached_demo).out
+    shutil.rmtree(cached_demo / EP2)
+    with pytest.raises(PodcastError, match="would disappear from the feed"):
+        build(cached_demo)
+    guid = "urn:uuid:5f0c3a52-1c7e-4b8e-9d0a-6a1f2c3d4e02"
+    build(cached_demo, allow=frozenset({guid}))
+    assert guid not in items_by_guid(out)
+    assert guid not in read_lock(cached_demo).published
+    build(cached_demo)  # retired for good: the next build needs no --allow
+
+
+def test_moved_base_url_is_refused(cached_demo: Path) -> None:
+    build(cached_demo)
+    toml = cached_demo / "podcast.toml"
+    toml.write_text(toml.read_text().replace("podcast.example.org", "radio.example.org"))
+    with pytest.raises(PodcastError, match="would move its audio from https://podcast"):
+        build(cached_demo)
+
+
+def test_episode_without_guid_gets_one_that_is_locked(cached_demo: Path) -> None:
+    new = cached_demo / "episodes/04-ohne-guid"
+    shutil.copytree(cached_demo / "episodes/03-zu-gast-im-jugendbeirat", new)
+    episode = new / "episode.md"
+    text = episode.read_text().replace("number: 3", "number: 4")
+    episode.write_text(text.replace('guid: "urn:uuid:5f0c3a52-1c7e-4b8e-9d0a-6a1f2c3d4e03"\n', ""))
+    build(cached_demo)
+    first = read_lock(cached_demo).assigned["04-ohne-guid"]
+    assert first.startswith("urn:uuid:") and first in items_by_guid(cached_demo / "feed")
+    build(cached_demo)
+    assert read_lock(cached_demo).assigned["04-ohne-guid"] == first
+    assert first in items_by_guid(cached_demo / "feed")
+
+
+def test_validation_gate_rejects_a_broken_feed(tmp_path: Path, cached_demo: Path) -> None:
+    out = build(cached_demo).out
+    xml = (out / "feed.xml").read_bytes()
+    assert validate_feed(xml, "feed.xml", out, BASE) == []
+    (out / "audio/02-frankfurt-kav.mp3").write_bytes(b"shorter")
+    broken = xml.replace(b"<itunes:explicit>false</itunes:explicit>", b"", 1).replace(
+        b'role="guest" group="cast"', b'role="gast" group="cast"', 1
+    )
+    text = "\n".join(str(p) for p in validate_feed(broken, "feed.xml", out, BASE))
+    assert "itunes:explicit: must be true or false" in text
+    assert "role 'gast' is not in group 'cast'" in text
+    assert "length" in text and "but the file has 7 bytes" in text
+    bad = validate_feed(b"<rss><channel><title>x</channel></rss>", "feed.xml", out, BASE)
+    assert "cannot parse" in str(bad[0])
+
+
+def test_radio_feed_parses_and_links_programme_sheets(cached_demo: Path) -> None:
+    out = build(cached_demo).out
+    parsed = feedparser.parse((out / "radio.xml").read_bytes())
+    assert not parsed.bozo
+    assert parsed.feed.title == "Quer durch die Gremien (Sendefassung, EBU R128)"
+    assert parsed.feed.rights.startswith("©")
+    for entry in parsed.entries:
+        assert entry.enclosures[0].type == "audio/wav"
+        assert "programme/" in entry.link
+
+
+def write_image(path: Path, size: tuple[int, int], mode: str = "RGB", fmt: str = "JPEG") -> Path:
+    Image.new(mode, size, 128 if mode == "L" else (10, 20, 30, 40)[: len(mode)]).save(path, fmt)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("size", "mode", "fmt", "name", "expected"),
+    [
+        ((1400, 1200), "RGB", "JPEG", "a.jpg", "not square"),
+        ((1000, 1000), "RGB", "JPEG", "a.jpg", "at least 1400"),
+        ((1500, 1500), "RGB", "WEBP", "a.jpg", "save it as JPEG or PNG"),
+    ],
+)
+def test_cover_errors(
+    tmp_path: Path, size: tuple[int, int], mode: str, fmt: str, name: str, expected: str
+) -> None:
+    with pytest.raises(PodcastError, match=expected):
+        load_cover(write_image(tmp_path / name, size, mode, fmt))
+
+
+def test_cover_conversions_warn_and_comply(tmp_path: Path) -> None:
+    big = load_cover(write_image(tmp_path / "big.png", (3200, 3200), "RGB", "PNG"))
+    assert big.mime == "image/jpeg" and big.size == 3000
+    assert "resized from 3200 to 3000 px" in big.warnings[0]
+    cmyk = load_cover(write_image(tmp_path / "cmyk.jpg", (1400, 1400), "CMYK", "JPEG"))
+    assert "converted from CMYK to RGB" in cmyk.warnings[0]
+    named_wrong = load_cover(write_image(tmp_path / "cover.png", (1400, 1400), "RGB", "JPEG"))
+    assert named_wrong.file_name.endswith(".jpg") and "ends in .png" in named_wrong.warnings[0]
+    fine = load_cover(write_image(tmp_path / "ok.jpg", (1400, 1400)))
+    assert fine.warnings == () and fine.file_name.startswith("cover-")
