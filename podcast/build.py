@@ -25,7 +25,7 @@ from .loader import load_show
 from .lock import Lock, read_lock, write_lock
 from .model import Episode, Show
 from .notes import notes_html, plain_text, truncate_bytes
-from .outputs import PublishedTranscript, Rendered
+from .outputs import AlternateAudio, PublishedTranscript, Rendered
 from .programme import programme_sheet
 from .publish import publish, staging_dir
 from .site import render_site
@@ -172,10 +172,32 @@ def _broadcast_info(show: Show, episode: Episode, result: RenditionResult) -> Br
     )
 
 
+ALTERNATES = {"podcast.m4a": ("audio/mp4", "AAC"), "podcast.opus": ("audio/opus", "Opus")}
+
+
+def _publish_alternates(
+    episode: Episode, result: RenderResult, stage: Path
+) -> list[AlternateAudio]:
+    published = []
+    for name, (mime, title) in ALTERNATES.items():
+        rendition = result.renditions.get(name)
+        if rendition is None:
+            continue
+        relative = urls.episode_audio(episode, Path(name).suffix)
+        shutil.copyfile(rendition.path, stage / relative)
+        size = (stage / relative).stat().st_size
+        bitrate = round(size * 8 / rendition.duration) if rendition.duration else 0
+        published.append(AlternateAudio(relative, mime, size, bitrate, title))
+    return published
+
+
 def _publish_episode(
-    show: Show, episode: Episode, result: RenderResult, cover: Cover, stage: Path
+    show: Show, episode: Episode, result: RenderResult, show_cover: Cover, stage: Path
 ) -> tuple[Rendered, list[Problem]]:
     mp3 = result.renditions["podcast.mp3"]
+    cover = load_cover(episode.image, "image") if episode.image else show_cover
+    if episode.image:
+        (stage / cover.file_name).write_bytes(cover.data)
     chapters = timed(episode.chapters, mp3.duration)
     transcripts, cues, problems = _publish_transcripts(episode, mp3.duration, stage)
     chapters_file = _publish_chapters(show, episode, chapters, stage)
@@ -205,6 +227,7 @@ def _publish_episode(
         chapter_frames=id3_frames(chapters),
     )
     write_id3(mp3_path, tags, show.config.id3_version)
+    alternates = _publish_alternates(episode, result, stage)
 
     broadcast = result.renditions.get("broadcast.wav")
     broadcast_bytes = None
@@ -237,6 +260,8 @@ def _publish_episode(
         transcripts=transcripts,
         transcript_cues=cues,
         programme=sheet,
+        cover=cover,
+        alternates=alternates,
     )
     return rendered, problems
 

@@ -34,6 +34,11 @@ def check_show(show_root: Path) -> int:
                     )
                 )
     for episode in show.episodes:
+        if episode.image is not None:
+            try:
+                load_cover(episode.image, "image")
+            except PodcastError as exc:
+                problems.extend(exc.problems)
         for index, recording in enumerate(episode.recordings):
             try:
                 facts = probe(recording.path)

@@ -314,6 +314,9 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
         if path is not None:
             transcripts.append(Transcript(path, t.language))
     chapters = _resolve_chapters(root, source, meta, problems, line_of)
+    image = None
+    if meta.image:
+        image = _resolve_file(root, base, meta.image, problems, source, line_of("image"), "image")
     slug = base.name
     guid = meta.guid or lock.assigned.get(slug) or f"urn:uuid:{uuid.uuid4()}"
     return Episode(
@@ -324,6 +327,7 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
         recordings=tuple(recordings),
         transcripts=tuple(transcripts),
         chapters=chapters,
+        image=image,
         guid=guid,
         name=lock.published.get(guid, slug),
     )

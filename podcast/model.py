@@ -333,6 +333,7 @@ class AudioSettings(Strict):
     broadcast_bits: Literal[16, 24] = 24
     intro: str | None = None
     outro: str | None = None
+    alternate_encodings: tuple[Literal["aac", "opus"], ...] = ()
 
     @property
     def podcast_target(self) -> float:
@@ -384,6 +385,7 @@ class EpisodeMeta(Strict):
     episode_type: Literal["full", "trailer", "bonus"] = "full"
     summary: Annotated[str, Field(min_length=1, max_length=4000)]
     explicit: bool | None = None
+    image: str | None = None
     guid: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     persons: tuple[Person, ...] = ()
     locations: tuple[Location, ...] = ()
@@ -454,6 +456,7 @@ class Episode:
     recordings: tuple[Recording, ...]
     transcripts: tuple[Transcript, ...] = ()
     chapters: tuple[ChapterMark, ...] = ()
+    image: Path | None = None
     guid: str = ""
     name: str = ""  # the name in every published URL; fixed in podcast.lock once published
 

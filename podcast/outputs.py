@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .chapters import TimedChapter
+from .images import Cover
 from .model import Episode
 from .transcripts import Cue
 
@@ -16,6 +17,17 @@ class PublishedTranscript:
 
     language: str
     files: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AlternateAudio:
+    """An additional encoding of the episode (podcast:alternateEnclosure)."""
+
+    path: str
+    mime: str
+    size: int
+    bitrate: int
+    title: str
 
 
 @dataclass(frozen=True)
@@ -34,3 +46,5 @@ class Rendered:
     transcripts: list[PublishedTranscript] = field(default_factory=list)
     transcript_cues: list[Cue] = field(default_factory=list)
     programme: dict[str, Any] | None = None
+    cover: Cover | None = None  # the episode's own cover, else the show's
+    alternates: list[AlternateAudio] = field(default_factory=list)

@@ -10,7 +10,11 @@ def episode_page(episode: Episode) -> str:
 
 
 def episode_mp3(episode: Episode) -> str:
-    return f"audio/{episode.name}.mp3"
+    return episode_audio(episode, ".mp3")
+
+
+def episode_audio(episode: Episode, suffix: str) -> str:
+    return f"audio/{episode.name}{suffix}"
 
 
 def episode_broadcast(episode: Episode) -> str:

@@ -9,14 +9,14 @@ import feedparser
 import pytest
 from PIL import Image
 
-from podcast.build import build
+from podcast.build import BuildReport, build
 from podcast.errors import PodcastError
 from podcast.feeds.guard import feed_items
 from podcast.feeds.validate import validate_feed
 from podcast.images import load_cover
 from podcast.lock import read_lock
 
-from .helpers import tree_bytes
+from .helpers import ebur128, tree_bytes
 
 BASE = "https://podcast.example.org/quer-durch-die-gremien/"
 EP2 = "episodes/02-frankfurt-kav"
@@ -160,3 +160,43 @@ def test_cover_conversions_warn_and_comply(tmp_path: Path) -> None:
     assert named_wrong.file_name.endswith(".jpg") and "ends in .png" in named_wrong.warnings[0]
     fine = load_cover(write_image(tmp_path / "ok.jpg", (1400, 1400)))
     assert fine.warnings == () and fine.file_name.startswith("cover-")
+
+
+def test_alternate_encodings_are_normalised_and_announced(built_demo: BuildReport) -> None:
+    from mutagen.mp4 import MP4
+    from mutagen.oggopus import OggOpus
+
+    out = built_demo.out
+    parsed = feedparser.parse((out / "feed.xml").read_bytes())
+    raw = (out / "feed.xml").read_text()
+    assert raw.count("<podcast:alternateEnclosure") == 6
+    for suffix, reader in ((".m4a", MP4), (".opus", OggOpus)):
+        path = out / f"audio/02-frankfurt-kav{suffix}"
+        assert abs(reader(path).info.length - 32.0) < 0.2
+        integrated, peak = ebur128(path)
+        assert abs(integrated + 16) <= 0.5 and peak <= -1.0, (suffix, integrated, peak)
+        assert f'length="{path.stat().st_size}"' in raw
+    assert len(parsed.entries) == 3
+    radio = (out / "radio.xml").read_text()
+    assert "alternateEnclosure" not in radio
+
+
+def test_episode_cover_replaces_the_show_cover_for_that_episode(cached_demo: Path) -> None:
+    folder = cached_demo / EP2
+    write_image(folder / "kav.jpg", (1400, 1400))
+    episode = folder / "episode.md"
+    episode.write_text(
+        episode.read_text().replace("episode_type: full", "episode_type: full\nimage: kav.jpg")
+    )
+    out = build(cached_demo).out
+    cover = load_cover(folder / "kav.jpg")
+    assert (out / cover.file_name).read_bytes() == cover.data
+    parsed = feedparser.parse((out / "feed.xml").read_bytes())
+    (entry,) = [e for e in parsed.entries if "02-frankfurt-kav" in e.link]
+    assert entry.image.href == BASE + cover.file_name
+    from mutagen.id3 import ID3
+
+    apic = ID3(out / "audio/02-frankfurt-kav.mp3").getall("APIC")[0]
+    assert apic.data == cover.embedded_jpeg
+    page = (out / "episodes/02-frankfurt-kav.html").read_text()
+    assert f'<meta property="og:image" content="{BASE}{cover.file_name}">' in page

@@ -114,6 +114,47 @@ def rendition_specs(settings: AudioSettings) -> list[RenditionSpec]:
             ),
         )
     ]
+    stereo = settings.channels == "stereo"
+    if "aac" in settings.alternate_encodings:
+        specs.append(
+            RenditionSpec(
+                name="podcast.m4a",
+                target_lufs=settings.podcast_target,
+                ceiling_dbtp=settings.true_peak,
+                sample_rate=PODCAST_RATE,
+                codec_args=(
+                    "-ac",
+                    channels,
+                    "-c:a",
+                    "aac",
+                    "-b:a",
+                    "96k" if stereo else "64k",
+                    "-movflags",
+                    "+faststart",
+                    "-f",
+                    "mp4",
+                ),
+            )
+        )
+    if "opus" in settings.alternate_encodings:
+        specs.append(
+            RenditionSpec(
+                name="podcast.opus",
+                target_lufs=settings.podcast_target,
+                ceiling_dbtp=settings.true_peak,
+                sample_rate=BROADCAST_RATE,  # Opus runs at 48 kHz
+                codec_args=(
+                    "-ac",
+                    channels,
+                    "-c:a",
+                    "libopus",
+                    "-b:a",
+                    "64k" if stereo else "32k",
+                    "-f",
+                    "ogg",
+                ),
+            )
+        )
     if settings.broadcast:
         codec = "pcm_s24le" if settings.broadcast_bits == 24 else "pcm_s16le"
         specs.append(

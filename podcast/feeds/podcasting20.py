@@ -52,6 +52,15 @@ class SimpleChapter:
 
 
 @dataclass
+class AlternateEnclosureTag:
+    url: str
+    mime: str
+    length: int
+    bitrate: int
+    title: str
+
+
+@dataclass
 class TranscriptTag:
     url: str
     mime: str
@@ -146,6 +155,7 @@ class Podcasting20EntryExtension(BaseEntryExtension):  # type: ignore[misc]
     transcripts: list[TranscriptTag] = field(default_factory=list)
     chapters_url: str | None = None
     simple_chapters: list[SimpleChapter] = field(default_factory=list)
+    alternate_enclosures: list[AlternateEnclosureTag] = field(default_factory=list)
 
     def extend_rss(self, entry: Any) -> Any:
         _add_explicit(entry, self.explicit)
@@ -160,6 +170,13 @@ class Podcasting20EntryExtension(BaseEntryExtension):  # type: ignore[misc]
             element.attrib["language"] = transcript.language
             if transcript.rel:
                 element.attrib["rel"] = transcript.rel
+        for alternate in self.alternate_enclosures:
+            element = xml_elem(f"{{{PODCAST_NS}}}alternateEnclosure", entry)
+            element.attrib["type"] = alternate.mime
+            element.attrib["length"] = str(alternate.length)
+            element.attrib["bitrate"] = str(alternate.bitrate)
+            element.attrib["title"] = alternate.title
+            xml_elem(f"{{{PODCAST_NS}}}source", element).attrib["uri"] = alternate.url
         if self.chapters_url:
             chapters = xml_elem(f"{{{PODCAST_NS}}}chapters", entry)
             chapters.attrib["url"] = self.chapters_url

@@ -15,6 +15,7 @@ from ..notes import truncate_bytes
 from ..outputs import Rendered
 from ..transcripts import FORMATS
 from .podcasting20 import (
+    AlternateEnclosureTag,
     LocationTag,
     PersonTag,
     Podcasting20EntryExtension,
@@ -73,6 +74,7 @@ def _episode_item(
     enclosure: tuple[str, int, str],
     seconds: float,
     page: str,
+    cover_file: str,
 ) -> None:
     episode: Episode = item.episode
     meta = episode.meta
@@ -86,6 +88,9 @@ def _episode_item(
     url, length, mime = enclosure
     fe.enclosure(url, str(length), mime)
     fe.podcast.itunes_duration(str(round(seconds)))
+    fe.podcast.itunes_title(meta.title)
+    if item.cover is not None and item.cover.file_name != cover_file:
+        fe.podcast.itunes_image(urls.absolute(show, item.cover.file_name))
     fe.podcast.itunes_episode(meta.number)
     if meta.season is not None:
         fe.podcast.itunes_season(meta.season)
@@ -107,6 +112,11 @@ def _episode_item(
         for transcript in item.transcripts
         for suffix, relative in transcript.files.items()
     ]
+    if enclosure[2] == "audio/mpeg":
+        p20.alternate_enclosures = [
+            AlternateEnclosureTag(urls.absolute(show, a.path), a.mime, a.size, a.bitrate, a.title)
+            for a in item.alternates
+        ]
     if item.chapters_json:
         p20.chapters_url = urls.absolute(show, item.chapters_json)
         p20.simple_chapters = [
@@ -154,7 +164,7 @@ def _build(
         found = enclosure_of(item)
         if found is not None:
             enclosure, seconds, page = found
-            _episode_item(fg, show, item, enclosure, seconds, page)
+            _episode_item(fg, show, item, enclosure, seconds, page, cover.file_name)
     return _serialise(fg, rendered)
 
 

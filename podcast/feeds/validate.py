@@ -139,6 +139,7 @@ def _item_problems(item: ET.Element, feed: Path, stage: Path, base_url: str) -> 
         for e in item.iter()
         if e.tag in (f"{PC}transcript", f"{PC}chapters")
     ]
+    linked += [(e.tag, e.get("uri", "")) for e in item.iter(f"{PC}source")]
     for tag, url in linked:
         path = _staged(url, base_url, stage)
         if path is None or not path.is_file():
