@@ -12,16 +12,20 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
   exit 1
 fi
 
-missing=()
-command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
-command -v ffprobe >/dev/null 2>&1 || missing+=(ffmpeg)
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "installing ${missing[*]} with apt-get ..."
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+apt_install() {
+  echo "installing $* with apt-get ..."
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-    "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" \
+    >/dev/null
+}
+if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
+  apt_install ffmpeg
+fi
+# The website test drives a real browser; without one it is skipped with a reason.
+if [ "$task" = "test" ] && ! command -v chromium >/dev/null 2>&1; then
+  apt_install chromium fonts-dejavu-core || echo "chromium could not be installed" >&2
 fi
 
 if [ ! -x .venv/bin/python ]; then

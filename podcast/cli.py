@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 import traceback
 import uuid
 from collections.abc import Callable
@@ -21,6 +22,7 @@ from .build import build as build_show
 from .check import check_show
 from .errors import PodcastError
 from .loader import EPISODE_FILE, split_front_matter
+from .serve import make_server, watch
 from .text import slugify
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -132,6 +134,45 @@ def build(
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     settings.say(f"published {len(report.episodes)} episodes to {report.out}")
+
+
+@main.command()
+@click.argument("show_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default: feed/ in the show folder).",
+)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.pass_obj
+@friendly_errors
+def serve(settings: Settings, show_dir: Path, out: Path | None, port: int) -> None:
+    """Build, serve the site on 127.0.0.1 (with Range requests) and rebuild on changes."""
+    out = (out or show_dir / "feed").absolute()
+    build_show(show_dir, out, log=settings.detail)
+    server = make_server(out, port, log=settings.detail)
+    stop = threading.Event()
+    watcher = threading.Thread(
+        target=watch,
+        args=(
+            show_dir,
+            out,
+            lambda: build_show(show_dir, out, log=settings.detail),
+            settings.say,
+            stop,
+        ),
+        daemon=True,
+    )
+    watcher.start()
+    host, bound = server.server_address[:2]
+    settings.say(f"serving {out} at http://{host!s}:{bound}/ (Ctrl+C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+        server.server_close()
 
 
 @main.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -22,10 +23,10 @@ def theme_dirs(show_root: Path) -> list[Path]:
     return [c for c in dict.fromkeys(candidates) if c.is_dir()]
 
 
-def ui_strings(show_root: Path, language: str) -> dict[str, str]:
+def ui_strings(show_root: Path, language: str) -> dict[str, Any]:
     """The theme's UI strings for `language` (BCP 47), from lang/<code>.toml; English fallback."""
     primary = language.split("-")[0].lower()
-    strings: dict[str, str] = {}
+    strings: dict[str, Any] = {}
     for code in ("en", primary):
         for folder in reversed(theme_dirs(show_root)):
             path = folder / "lang" / f"{code}.toml"
@@ -48,8 +49,8 @@ def environment(show_root: Path) -> Environment:
 
 
 def clock(seconds: float) -> str:
-    """H:MM:SS or M:SS."""
-    total = round(seconds)
+    """H:MM:SS or M:SS, truncated like a player's display (13.5 s shows as 0:13)."""
+    total = int(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

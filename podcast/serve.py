@@ -1,0 +1,148 @@
+"""`podcast serve`: build, serve the output folder on 127.0.0.1, rebuild when sources change.
+
+Audio players seek with HTTP Range requests, which Python's SimpleHTTPRequestHandler ignores;
+this handler answers single byte ranges with 206 Partial Content.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from .errors import PodcastError
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+IGNORED_PARTS = {".cache", ".git", "__pycache__", ".venv"}
+
+
+class RangeRequestHandler(SimpleHTTPRequestHandler):
+    """Static files with `Range: bytes=a-b` support; quiet unless asked."""
+
+    extensions_map = {  # noqa: RUF012 - overrides the base class attribute
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".mp3": "audio/mpeg",
+        ".m4a": "audio/mp4",
+        ".opus": "audio/ogg",
+        ".vtt": "text/vtt",
+        ".srt": "application/x-subrip",
+        ".xml": "application/rss+xml",
+        ".json": "application/json",
+    }
+
+    _remaining: int | None = None
+
+    def __init__(self, *args: Any, log: Callable[[str], None], **kwargs: Any) -> None:
+        self._log = log
+        super().__init__(*args, **kwargs)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        self._log(format % args)
+
+    def send_head(self) -> Any:
+        header = self.headers.get("Range")
+        path = Path(self.translate_path(self.path))
+        if header is None or not path.is_file():
+            return super().send_head()
+        size = path.stat().st_size
+        found = _RANGE.match(header.strip())
+        if found is None or (not found[1] and not found[2]):
+            self.send_error(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+            return None
+        if found[1]:
+            start = int(found[1])
+            end = min(int(found[2]), size - 1) if found[2] else size - 1
+        else:  # suffix range: the last N bytes
+            start, end = max(0, size - int(found[2])), size - 1
+        if start >= size or start > end:
+            self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+            self.send_header("Content-Range", f"bytes */{size}")
+            self.end_headers()
+            return None
+        handle = path.open("rb")
+        handle.seek(start)
+        self.send_response(HTTPStatus.PARTIAL_CONTENT)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        self._remaining = end - start + 1
+        return handle
+
+    def copyfile(self, source: Any, outputfile: Any) -> None:
+        remaining = self._remaining
+        if remaining is None:
+            super().copyfile(source, outputfile)
+            return
+        while remaining > 0:
+            block = source.read(min(remaining, 1 << 16))
+            if not block:
+                break
+            outputfile.write(block)
+            remaining -= len(block)
+        self._remaining = None
+
+    def end_headers(self) -> None:
+        if "Range" not in self.headers:
+            self.send_header("Accept-Ranges", "bytes")
+        super().end_headers()
+
+
+def make_server(
+    out: Path, port: int, log: Callable[[str], None] = lambda _: None
+) -> ThreadingHTTPServer:
+    """A server for the folder `out` on 127.0.0.1:`port` (0 picks a free port)."""
+    handler = partial(RangeRequestHandler, directory=str(out), log=log)
+    return ThreadingHTTPServer(("127.0.0.1", port), handler)
+
+
+def source_state(show_root: Path, out: Path) -> dict[str, float]:
+    """Modification times of every source file (the output and caches excluded)."""
+    state = {}
+    out = out.resolve()
+    for folder, dirs, files in os.walk(show_root):
+        here = Path(folder)
+        dirs[:] = [
+            d
+            for d in dirs
+            if d not in IGNORED_PARTS and not d.startswith(".") and (here / d).resolve() != out
+        ]
+        for name in files:
+            path = here / name
+            try:
+                state[str(path)] = path.stat().st_mtime
+            except OSError:
+                continue
+    return state
+
+
+def watch(
+    show_root: Path,
+    out: Path,
+    rebuild: Callable[[], None],
+    report: Callable[[str], None],
+    stop: threading.Event,
+    interval: float = 1.0,
+) -> None:
+    """Poll the sources; rebuild when anything changed. A failed rebuild keeps the old site."""
+    state = source_state(show_root, out)
+    while not stop.wait(interval):
+        now = source_state(show_root, out)
+        if now == state:
+            continue
+        state = now
+        started = time.monotonic()
+        try:
+            rebuild()
+        except PodcastError as exc:
+            report(f"rebuild failed, still serving the previous build:\n{exc}")
+            continue
+        report(f"rebuilt in {time.monotonic() - started:.1f} s")

@@ -1,0 +1,152 @@
+"""The website: valid HTML, sanitised notes, overridable theme, and a real browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import html5lib
+import pytest
+
+from podcast.build import BuildReport, build
+from podcast.notes import notes_html
+from podcast.serve import make_server
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+HOSTILE_NOTES = """
+Harmlos **fett**.
+
+<script>alert("xss")</script>
+<img src="x.png" onerror="alert('xss')">
+<a href="javascript:alert('xss')">klick</a> [auch](javascript:alert(1))
+<iframe src="https://evil.example/"></iframe>
+<p onclick="alert(1)" style="color:red">Absatz</p>
+
+[extern](https://www.radioblau.de/)
+"""
+
+
+def pages(out: Path) -> list[Path]:
+    return sorted(out.glob("*.html")) + sorted(out.glob("*/*.html"))
+
+
+def test_every_page_is_well_formed_html5(built_demo: BuildReport) -> None:
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    found = pages(built_demo.out)
+    assert len(found) == 7  # index, three episodes, three programme sheets
+    for page in found:
+        document = parser.parse(page.read_text(encoding="utf-8"))
+        ids = [e.get("id") for e in document.iter() if e.get("id")]
+        assert len(ids) == len(set(ids)), page
+        for image in document.iter("img"):
+            assert image.get("alt"), page
+        for field in document.iter("input"):
+            assert document.find(f".//label[@for='{field.get('id')}']") is not None, page
+        assert document.find(".//main") is not None and document.find(".//header") is not None
+
+
+def test_hostile_notes_never_reach_page_or_feed(cached_demo: Path) -> None:
+    episode = cached_demo / "episodes/03-zu-gast-im-jugendbeirat/episode.md"
+    episode.write_text(episode.read_text() + HOSTILE_NOTES)
+    out = build(cached_demo).out
+    for path in (out / "episodes/03-zu-gast-im-jugendbeirat.html", out / "feed.xml"):
+        text = path.read_text()
+        assert "<strong>fett</strong>" in text
+        for bad in (
+            "<script>alert",
+            "onerror=",
+            'href="javascript:',
+            "<iframe",
+            "onclick=",
+            "evil.example",
+            "style=",
+        ):
+            assert bad not in text, (path.name, bad)
+    page = (out / "episodes/03-zu-gast-im-jugendbeirat.html").read_text()
+    assert '<a href="https://www.radioblau.de/" rel="noopener noreferrer">extern</a>' in page
+
+
+def test_notes_html_unit() -> None:
+    html = notes_html("[a](https://x.org) <b onmouseover='x()'>b</b> <script>x()</script>")
+    assert html == '<p><a href="https://x.org" rel="noopener noreferrer">a</a> <b>b</b> </p>'
+
+
+def test_show_overrides_one_template_and_keeps_the_rest(cached_demo: Path) -> None:
+    shutil.rmtree(cached_demo / "templates")
+    (cached_demo / "templates").mkdir()
+    (cached_demo / "templates/index.html").write_text(
+        '{% extends "base.html" %}{% block main %}<p id="own">Eigene Startseite: '
+        "{{ episodes | length }} {{ t.episodes }}</p>{% endblock %}"
+    )
+    out = build(cached_demo).out
+    assert '<p id="own">Eigene Startseite: 3 Folgen</p>' in (out / "index.html").read_text()
+    assert "Kapitel" in (out / "episodes/01-leipzig-migrantenbeirat.html").read_text()
+
+
+def test_ui_strings_follow_the_show_language(cached_demo: Path) -> None:
+    toml = cached_demo / "podcast.toml"
+    toml.write_text(toml.read_text().replace('language = "de-DE"', 'language = "en-GB"'))
+    page = (build(cached_demo).out / "episodes/01-leipzig-migrantenbeirat.html").read_text()
+    assert "Chapters" in page and "Kapitel" not in page and '<html lang="en-GB">' in page
+
+
+def test_site_has_no_external_resources(built_demo: BuildReport) -> None:
+    for page in pages(built_demo.out):
+        text = page.read_text()
+        for tag in ("<script src=", '<link rel="stylesheet" href="http', "@import", "fonts."):
+            assert tag not in text, (page, tag)
+
+
+@pytest.fixture
+def served(built_demo: BuildReport) -> Iterator[str]:
+    server = make_server(built_demo.out, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium: install Debian's chromium package")
+def test_player_chapters_and_transcript_in_a_real_browser(served: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--headless",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
+        page = browser.new_page()
+        page.goto(f"{served}/episodes/01-leipzig-migrantenbeirat.html")
+        page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=15000)
+        duration = page.evaluate("document.getElementById('player').duration")
+        assert 33 < duration < 36
+        page.get_by_role("button", name="Delegierte in den anderen Beiräten").click()
+        page.wait_for_function(
+            "Math.abs(document.getElementById('player').currentTime - 13.5) < 1.5", timeout=10000
+        )
+        page.get_by_text("Transkript anzeigen").click()
+        cue = page.locator("ol.cues button.seek").nth(3)
+        cue.focus()
+        page.keyboard.press("Enter")  # the cues work from the keyboard too
+        page.wait_for_function(
+            "Math.abs(document.getElementById('player').currentTime - 17.24) < 1.5",
+            timeout=10000,
+        )
+        shot = Path(os.environ.get("PODCAST_SCREENSHOT", tmp_path / "episode.png"))
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000
+        browser.close()
