@@ -22,7 +22,7 @@ from .build import build as build_show
 from .check import check_show
 from .errors import PodcastError
 from .loader import EPISODE_FILE, split_front_matter
-from .serve import make_server, watch
+from .serve import make_server, source_state, watch
 from .text import slugify
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -149,6 +149,7 @@ def build(
 def serve(settings: Settings, show_dir: Path, out: Path | None, port: int) -> None:
     """Build, serve the site on 127.0.0.1 (with Range requests) and rebuild on changes."""
     out = (out or show_dir / "feed").absolute()
+    built_from = source_state(show_dir, out)
     build_show(show_dir, out, log=settings.detail)
     server = make_server(out, port, log=settings.detail)
     stop = threading.Event()
@@ -160,6 +161,8 @@ def serve(settings: Settings, show_dir: Path, out: Path | None, port: int) -> No
             lambda: build_show(show_dir, out, log=settings.detail),
             settings.say,
             stop,
+            1.0,
+            built_from,
         ),
         daemon=True,
     )

@@ -320,6 +320,15 @@ class Funding(Strict):
     text: NonEmpty
 
 
+class SubscribeLinks(Strict):
+    """Where listeners can follow the show in their app (shown on the index page)."""
+
+    apple: str | None = None
+    spotify: str | None = None
+    antennapod: str | None = None
+    overcast: str | None = None
+
+
 class AudioSettings(Strict):
     """Loudness and encoding targets of the renditions."""
 
@@ -365,6 +374,7 @@ class ShowConfig(Strict):
     funding: Funding | None = None
     hosts: tuple[Person, ...] = ()
     audio: AudioSettings = AudioSettings()
+    subscribe: SubscribeLinks = SubscribeLinks()
     id3_version: Literal[3, 4] = 3
 
     @field_validator("base_url")

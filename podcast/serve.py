@@ -131,9 +131,13 @@ def watch(
     report: Callable[[str], None],
     stop: threading.Event,
     interval: float = 1.0,
+    since: dict[str, float] | None = None,
 ) -> None:
-    """Poll the sources; rebuild when anything changed. A failed rebuild keeps the old site."""
-    state = source_state(show_root, out)
+    """Poll the sources; rebuild when anything changed. A failed rebuild keeps the old site.
+
+    `since` is the source state the current site was built from (default: the state now).
+    """
+    state = since if since is not None else source_state(show_root, out)
     while not stop.wait(interval):
         now = source_state(show_root, out)
         if now == state:

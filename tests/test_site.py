@@ -150,3 +150,50 @@ def test_player_chapters_and_transcript_in_a_real_browser(served: str, tmp_path:
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 10_000
         browser.close()
+
+
+def test_preview_server_answers_range_requests(served: str, built_demo: BuildReport) -> None:
+    import urllib.request
+
+    path = built_demo.out / "audio/01-leipzig-migrantenbeirat.mp3"
+    size = path.stat().st_size
+    request = urllib.request.Request(
+        f"{served}/audio/01-leipzig-migrantenbeirat.mp3", headers={"Range": "bytes=1000-1999"}
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 206
+        assert response.headers["Content-Range"] == f"bytes 1000-1999/{size}"
+        assert response.read() == path.read_bytes()[1000:2000]
+    request = urllib.request.Request(
+        f"{served}/audio/01-leipzig-migrantenbeirat.mp3", headers={"Range": "bytes=-100"}
+    )
+    with urllib.request.urlopen(request) as response:
+        assert response.read() == path.read_bytes()[-100:]
+    with urllib.request.urlopen(f"{served}/index.html") as response:
+        assert response.headers["Accept-Ranges"] == "bytes"
+        assert b"AntennaPod" in response.read()
+
+
+def test_watch_rebuilds_when_a_source_changes(cached_demo: Path) -> None:
+    from podcast.serve import source_state, watch
+
+    out = build(cached_demo).out
+    built_from = source_state(cached_demo, out)
+    stop = threading.Event()
+    messages: list[str] = []
+    thread = threading.Thread(
+        target=watch,
+        args=(cached_demo, out, lambda: build(cached_demo), messages.append, stop, 0.1, built_from),
+        daemon=True,
+    )
+    thread.start()
+    episode = cached_demo / "episodes/02-frankfurt-kav/episode.md"
+    episode.write_text(episode.read_text().replace("Aufgenommen in Frankfurt", "Neu: Frankfurt"))
+    for _ in range(200):
+        if messages:
+            break
+        threading.Event().wait(0.1)
+    stop.set()
+    thread.join()
+    assert messages and messages[0].startswith("rebuilt in")
+    assert "Neu: Frankfurt" in (out / "episodes/02-frankfurt-kav.html").read_text()
