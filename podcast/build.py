@@ -7,12 +7,19 @@ import os
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import __version__, urls
-from .audio.render import BROADCAST_RATE, RenderResult, RenditionResult, Segment, render
+from .audio.render import (
+    BROADCAST_RATE,
+    RenderResult,
+    RenditionResult,
+    Segment,
+    Timeline,
+    render,
+)
 from .bwf import BroadcastInfo, write_broadcast_wav
 from .cache import Cache
 from .chapters import TimedChapter, chapters_json, id3_frames, timed
@@ -23,7 +30,7 @@ from .feeds.validate import validate_feed
 from .images import Cover, load_cover
 from .loader import load_show
 from .lock import Lock, read_lock, write_lock
-from .model import Episode, Show
+from .model import ChapterMark, Episode, Show
 from .notes import notes_html, plain_text, truncate_bytes
 from .outputs import AlternateAudio, PublishedTranscript, Rendered
 from .programme import programme_sheet
@@ -62,11 +69,14 @@ def cache_for(show: Show) -> Cache:
 
 
 def segments_of(show: Show, episode: Episode) -> list[Segment]:
-    """The programme of an episode in order: intro, recordings, outro."""
-    parts = [Segment(show.intro)] if show.intro else []
-    parts += [Segment(r.path, r.start, r.end) for r in episode.recordings]
+    """The programme of an episode in order: intro, recordings (with jingles between), outro."""
+    parts = [Segment(show.intro, kind="intro")] if show.intro else []
+    for index, recording in enumerate(episode.recordings):
+        if index and show.jingle:
+            parts.append(Segment(show.jingle, kind="jingle"))
+        parts.append(Segment(recording.path, recording.start, recording.end))
     if show.outro:
-        parts.append(Segment(show.outro))
+        parts.append(Segment(show.outro, kind="outro"))
     return parts
 
 
@@ -87,13 +97,15 @@ def _check_output_folder(show: Show, out: Path) -> None:
             )
 
 
-def _check_chapters(episode: Episode, duration: float) -> list[Problem]:
+def _check_chapters(episode: Episode, timeline: Timeline) -> list[Problem]:
+    """Chapters are written on the recordings' timeline; each must start inside it."""
+    duration = timeline.joined_duration
     return [
         Problem(
             chapter.source or episode.source,
             chapter.line,
             f"chapters[{index}].start",
-            f"starts at {chapter.start:.1f} s, after the end of the episode ({duration:.1f} s)",
+            f"starts at {chapter.start:.1f} s, after the end of the recordings ({duration:.1f} s)",
             "move it inside the episode or remove it",
         )
         for index, chapter in enumerate(episode.chapters)
@@ -101,15 +113,30 @@ def _check_chapters(episode: Episode, duration: float) -> list[Problem]:
     ]
 
 
+def published_chapters(episode: Episode, timeline: Timeline) -> tuple[ChapterMark, ...]:
+    """Chapters moved onto the published timeline; the first starts at 0 (it covers the intro)."""
+    return tuple(
+        replace(chapter, start=0.0 if index == 0 else timeline.map(chapter.start))
+        for index, chapter in enumerate(episode.chapters)
+    )
+
+
+def published_cues(cues: list[Cue], timeline: Timeline) -> list[Cue]:
+    """Transcript cues moved onto the published timeline (cues in trimmed silence drop out)."""
+    moved = [replace(c, start=timeline.map(c.start), end=timeline.map(c.end)) for c in cues]
+    return [cue for cue in moved if cue.end > cue.start]
+
+
 def _publish_transcripts(
-    episode: Episode, duration: float, stage: Path
+    episode: Episode, timeline: Timeline, stage: Path
 ) -> tuple[list[PublishedTranscript], list[Cue], list[Problem]]:
     published: list[PublishedTranscript] = []
     first_cues: list[Cue] = []
     problems: list[Problem] = []
     for transcript in episode.transcripts:
-        cues = read_transcript(transcript.path)
-        problems += check_times(transcript.path, cues, duration)
+        written = read_transcript(transcript.path)
+        problems += check_times(transcript.path, written, timeline.joined_duration)
+        cues = published_cues(written, timeline)
         first_cues = first_cues or cues
         files = {}
         for suffix, text in (
@@ -198,8 +225,8 @@ def _publish_episode(
     cover = load_cover(episode.image, "image") if episode.image else show_cover
     if episode.image:
         (stage / cover.file_name).write_bytes(cover.data)
-    chapters = timed(episode.chapters, mp3.duration)
-    transcripts, cues, problems = _publish_transcripts(episode, mp3.duration, stage)
+    chapters = timed(published_chapters(episode, result.timeline), mp3.duration)
+    transcripts, cues, problems = _publish_transcripts(episode, result.timeline, stage)
     chapters_file = _publish_chapters(show, episode, chapters, stage)
     notes = notes_html(episode.notes_markdown)
 
@@ -319,9 +346,7 @@ def build(
     problems = [
         problem
         for episode in show.episodes
-        for problem in _check_chapters(
-            episode, results[episode.slug].renditions["podcast.mp3"].duration
-        )
+        for problem in _check_chapters(episode, results[episode.slug].timeline)
     ]
     if problems:
         raise PodcastError(problems)

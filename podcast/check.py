@@ -19,7 +19,12 @@ def check_show(show_root: Path) -> int:
         load_cover(show.cover)
     except PodcastError as exc:
         problems.extend(exc.problems)
-    for field, path in (("audio.intro", show.intro), ("audio.outro", show.outro)):
+    clips = (
+        ("audio.intro", show.intro),
+        ("audio.outro", show.outro),
+        ("audio.jingle", show.jingle),
+    )
+    for field, path in clips:
         if path is not None:
             try:
                 probe(path)

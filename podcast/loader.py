@@ -425,33 +425,21 @@ def load_show(root: Path) -> Show:
     root = root.resolve()
     problems: list[Problem] = []
     config = load_show_config(root, problems)
-    cover = intro = outro = None
+    cover = None
+    clips: dict[str, Path | None] = {"intro": None, "outro": None, "jingle": None}
     if config is not None:
         toml = root / SHOW_FILE
         text = toml.read_text(encoding="utf-8")
         cover = _resolve_file(
             root, root, config.cover, problems, toml, _toml_line(text, ("cover",)), "cover"
         )
-        if config.audio.intro:
-            intro = _resolve_file(
-                root,
-                root,
-                config.audio.intro,
-                problems,
-                toml,
-                _toml_line(text, ("audio", "intro")),
-                "audio.intro",
-            )
-        if config.audio.outro:
-            outro = _resolve_file(
-                root,
-                root,
-                config.audio.outro,
-                problems,
-                toml,
-                _toml_line(text, ("audio", "outro")),
-                "audio.outro",
-            )
+        for name in clips:
+            value = getattr(config.audio, name)
+            if value:
+                line = _toml_line(text, ("audio", name))
+                clips[name] = _resolve_file(
+                    root, root, value, problems, toml, line, f"audio.{name}"
+                )
     try:
         locked = read_lock(root)
     except PodcastError as exc:
@@ -491,7 +479,13 @@ def load_show(root: Path) -> Show:
         raise PodcastError(problems)
     episodes.sort(key=lambda e: (e.meta.date, e.meta.number))
     return Show(
-        root=root, config=config, cover=cover, intro=intro, outro=outro, episodes=tuple(episodes)
+        root=root,
+        config=config,
+        cover=cover,
+        intro=clips["intro"],
+        outro=clips["outro"],
+        jingle=clips["jingle"],
+        episodes=tuple(episodes),
     )
 
 

@@ -342,6 +342,13 @@ class AudioSettings(Strict):
     broadcast_bits: Literal[16, 24] = 24
     intro: str | None = None
     outro: str | None = None
+    jingle: str | None = None  # played between an episode's recordings
+    crossfade_s: float = Field(0.5, ge=0, le=5)
+    trim_silence: bool = True
+    silence_threshold_db: float = Field(-50.0, ge=-90, le=-20)
+    silence_min_s: float = Field(0.5, ge=0.05, le=10)
+    keep_silence_s: float = Field(0.25, ge=0, le=5)
+    level_speech: bool = False
     alternate_encodings: tuple[Literal["aac", "opus"], ...] = ()
 
     @property
@@ -484,4 +491,5 @@ class Show:
     cover: Path
     intro: Path | None
     outro: Path | None
+    jingle: Path | None = None
     episodes: tuple[Episode, ...] = field(default=())

@@ -104,7 +104,7 @@ def _check_blocks(path: Path, text: str) -> None:
 
 
 def check_times(path: Path, cues: list[Cue], duration: float) -> list[Problem]:
-    """Problems for cues that run past the end of the published audio."""
+    """Problems for cues that run past the end of the recordings (the editors' timeline)."""
     late = [i for i, cue in enumerate(cues, start=1) if cue.end > duration + 0.5]
     if not late:
         return []
@@ -114,8 +114,8 @@ def check_times(path: Path, cues: list[Cue], duration: float) -> list[Problem]:
             0,
             "transcript",
             f"cue {late[0]} ends at {cues[late[0] - 1].end:.1f} s, "
-            f"after the end of the episode ({duration:.1f} s)",
-            "check the timings against the published audio (intro included)",
+            f"after the end of the recordings ({duration:.1f} s)",
+            "time cues on the recordings, without intro or jingles",
         )
     ]
 

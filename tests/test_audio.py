@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -115,3 +117,107 @@ def test_truncated_mp3_still_renders_what_is_there(
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     result = render([Segment(cut)], AudioSettings(broadcast=False), cache, "test")
     assert 2.0 < result.renditions["podcast.mp3"].duration < 4.5
+
+
+def with_silence(
+    synth: Callable[..., Path], name: str, head: float, speech: float, tail: float
+) -> Path:
+    """A recording with `head` s of silence, `speech` s of speech-like audio, `tail` s silence."""
+    expression = (
+        f"if(between(t\\,{head}\\,{head + speech})\\,"
+        "0.3*sin(2*PI*210*t)*pow(max(0\\,sin(2*PI*1.7*t))\\,3)\\,0)"
+    )
+    return synth(name, f"aevalsrc=exprs='{expression}'", head + speech + tail)
+
+
+def test_silence_is_trimmed_and_intro_crossfaded(synth: Callable[..., Path], cache: Cache) -> None:
+    intro = synth("intro.wav", "sine=f=660", 2.0, gain_db=-12)
+    talk = with_silence(synth, "talk.wav", head=3.0, speech=8.0, tail=4.0)
+    settings = AudioSettings(broadcast=False, crossfade_s=0.5, keep_silence_s=0.25)
+    result = render([Segment(intro, kind="intro"), Segment(talk)], settings, cache, "test")
+    speech = result.inputs[1]
+    assert speech["head_silence"] == pytest.approx(3.0, abs=0.1)
+    assert speech["tail_silence"] == pytest.approx(4.0, abs=0.3)
+    # 2 s intro - 0.5 s crossfade + (15 s - 2.75 s head - 3.75 s tail)
+    expected = 2.0 - 0.5 + 15.0 - (speech["head_silence"] - 0.25) - (speech["tail_silence"] - 0.25)
+    assert result.timeline.duration == pytest.approx(expected, abs=0.01)
+    assert result.renditions["podcast.mp3"].duration == pytest.approx(expected, abs=0.1)
+    # a chapter written at 5 s of the recording lands 5 - 2.75 s after the speech starts
+    assert result.timeline.map(5.0) == pytest.approx(1.5 + 2.25, abs=0.1)
+    assert result.timeline.map(0.0) == pytest.approx(1.5, abs=0.1)
+
+
+def test_jingle_between_recordings_and_outro(synth: Callable[..., Path], cache: Cache) -> None:
+    first = synth("eins.wav", SPEECHLIKE, 4, gain_db=-20)
+    second = synth("zwei.wav", SPEECHLIKE, 5, gain_db=-5)
+    jingle = synth("jingle.wav", "sine=f=880", 1.0, gain_db=-20)
+    outro = synth("outro.wav", "sine=f=440", 2.0, gain_db=-20)
+    settings = AudioSettings(broadcast=False, crossfade_s=0.4, trim_silence=False)
+    segments = [
+        Segment(first),
+        Segment(jingle, kind="jingle"),
+        Segment(second),
+        Segment(outro, kind="outro"),
+    ]
+    result = render(segments, settings, cache, "test")
+    assert result.timeline.duration == pytest.approx(4 + 1 + 5 + 2 - 0.4, abs=0.05)
+    assert result.timeline.map(4.5) == pytest.approx(4 + 1 + 0.5, abs=0.05)
+    integrated, peak = ebur128(result.renditions["podcast.mp3"].path)
+    assert abs(integrated + 16) <= 0.2 and peak <= -1.0
+
+
+def test_speech_leveling_evens_out_a_quiet_voice(synth: Callable[..., Path], cache: Cache) -> None:
+    expression = "if(lt(t\\,5)\\,0.5\\,0.03)*sin(2*PI*210*t)*pow(max(0\\,sin(2*PI*1.7*t))\\,3)"
+    uneven = synth("zwei stimmen.wav", f"aevalsrc=exprs='{expression}'", 10)
+
+    def loudness_gap(level: bool) -> float:
+        settings = AudioSettings(
+            broadcast=False, level_speech=level, trim_silence=False, crossfade_s=0
+        )
+        path = render([Segment(uneven)], settings, cache, "test").renditions["podcast.mp3"].path
+        loud = render_part(path, 0.5, 4.5)
+        quiet = render_part(path, 5.5, 9.5)
+        return loud - quiet
+
+    assert loudness_gap(False) > 20
+    assert loudness_gap(True) < loudness_gap(False) - 8
+
+
+def render_part(path: Path, start: float, end: float) -> float:
+    """Integrated loudness of a slice of a file, measured by ffmpeg's ebur128."""
+    result = subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-hide_banner",
+            "-nostats",
+            "-ss",
+            str(start),
+            "-to",
+            str(end),
+            "-i",
+            str(path),
+            "-af",
+            "ebur128=framelog=verbose",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        check=True,
+    )
+    summary = result.stderr[result.stderr.rindex("Summary:") :]
+    found = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
+    assert found is not None
+    return float(found.group(1))
+
+
+def test_short_clipped_and_dash_named_recordings(synth: Callable[..., Path], cache: Cache) -> None:
+    short = synth("-kurz.wav", SPEECHLIKE, 0.5, gain_db=-10)
+    clipped = synth("übersteuert.wav", "sine=f=300", 4, gain_db=12)
+    result = render([Segment(short), Segment(clipped)], AudioSettings(), cache, "test")
+    for rendition in result.renditions.values():
+        integrated, peak = ebur128(rendition.path)
+        assert abs(integrated - rendition.spec.target_lufs) <= 0.5 and peak <= -1.0

@@ -163,6 +163,7 @@ def test_cover_conversions_warn_and_comply(tmp_path: Path) -> None:
 
 
 def test_alternate_encodings_are_normalised_and_announced(built_demo: BuildReport) -> None:
+    from mutagen.mp3 import MP3
     from mutagen.mp4 import MP4
     from mutagen.oggopus import OggOpus
 
@@ -172,7 +173,8 @@ def test_alternate_encodings_are_normalised_and_announced(built_demo: BuildRepor
     assert raw.count("<podcast:alternateEnclosure") == 6
     for suffix, reader in ((".m4a", MP4), (".opus", OggOpus)):
         path = out / f"audio/02-frankfurt-kav{suffix}"
-        assert abs(reader(path).info.length - 32.0) < 0.2
+        mp3 = MP3(out / "audio/02-frankfurt-kav.mp3").info.length
+        assert abs(reader(path).info.length - mp3) < 0.1
         integrated, peak = ebur128(path)
         assert abs(integrated + 16) <= 0.5 and peak <= -1.0, (suffix, integrated, peak)
         assert f'length="{path.stat().st_size}"' in raw

@@ -30,7 +30,7 @@ def test_demo_show_loads_with_its_episodes_in_date_order(demo: Path) -> None:
     show = load_show(demo)
     assert show.config.title == "Quer durch die Gremien"
     assert [e.meta.number for e in show.episodes] == [1, 2, 3]
-    assert show.episodes[0].meta.chapters[1].start == 13.5
+    assert show.episodes[0].meta.chapters[1].start == 12
     assert show.episodes[1].recordings[0].path.name == "gespräch frankfurt.mp3"
     assert {loc.name for e in show.episodes for loc in e.meta.locations} == {
         "Leipzig",
@@ -61,7 +61,7 @@ def test_every_problem_is_reported_at_once_with_file_line_field_and_fix(demo: Pa
         ("number: 1\n", "", r"episode\.md:\d+: number: required but missing"),
         ("season: 1\n", "seasn: 1\n", r"seasn: unknown key \(did you mean `season`\?\)"),
         ("osm: R62649", "osm: Leipzig", r"locations\[0\]\.osm: .*OpenStreetMap"),
-        ('start: "00:13.5"', 'start: "00:30.5"', r"chapters: 'Was sich verändert hat' must start"),
+        ('start: "00:12"', 'start: "00:30.5"', r"chapters: 'Was sich verändert hat' must start"),
         (
             "file: interview-leipzig.flac",
             "file: ../../podcast.toml",

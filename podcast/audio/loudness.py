@@ -43,9 +43,16 @@ def _number(text: str) -> float:
     return -math.inf if text == "-inf" else float(text)
 
 
-def measure_graph(input_args: list[str], filter_prefix: str, subject: Path | str) -> Loudness:
-    """Measure the audio that `input_args` (+ an optional filter chain) produce."""
+def measure_graph(
+    input_args: list[str], filter_prefix: str, subject: Path | str, frames: bool = True
+) -> tuple[Loudness, str]:
+    """Measure the audio that `input_args` (+ an optional filter chain) produce.
+
+    Returns the measurement and ffmpeg's log (other filters in the chain may report there).
+    With `frames`, the per-frame log gives the maximum momentary and short-term loudness.
+    """
     chain = f"{filter_prefix}," if filter_prefix else ""
+    framelog = "info" if frames else "verbose"
     result = run(
         [
             "ffmpeg",
@@ -56,7 +63,7 @@ def measure_graph(input_args: list[str], filter_prefix: str, subject: Path | str
             "info",
             *input_args,
             "-filter_complex",
-            f"[0:a]{chain}ebur128=peak=true:framelog=info[out]",
+            f"[0:a]{chain}ebur128=peak=true:framelog={framelog}[out]",
             "-map",
             "[out]",
             "-f",
@@ -75,15 +82,16 @@ def measure_graph(input_args: list[str], filter_prefix: str, subject: Path | str
     for frame in _FRAME.finditer(result.stderr, 0, found.start()):
         momentary = max(momentary, _number(frame[1]))
         short_term = max(short_term, _number(frame[2]))
-    return Loudness(
+    loudness = Loudness(
         integrated=_number(found["i"]),
         lra=_number(found["lra"]),
         true_peak=_number(found["tp"]),
         max_momentary=momentary,
         max_short_term=short_term,
     )
+    return loudness, result.stderr
 
 
 def measure_file(path: Path) -> Loudness:
     """Measure a finished file as it is (the independent check of a rendition)."""
-    return measure_graph(["-i", file_arg(path)], "", path)
+    return measure_graph(["-i", file_arg(path)], "", path)[0]

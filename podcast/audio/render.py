@@ -10,10 +10,13 @@ corrected gain or ceiling until it lands within tolerance.
 from __future__ import annotations
 
 import math
+import os
+import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from ..cache import Cache, file_digest, key_of
 from ..errors import ToolError
@@ -22,7 +25,7 @@ from .loudness import Loudness, measure_file, measure_graph
 from .probe import probe
 from .tools import ffmpeg_version, file_arg, run
 
-RENDER_VERSION = "2"
+RENDER_VERSION = "3"
 LOUDNESS_TOLERANCE_LU = 0.2
 ACCEPTABLE_LU = 0.5
 MAX_ATTEMPTS = 4
@@ -33,11 +36,60 @@ BROADCAST_RATE = 48000
 
 @dataclass(frozen=True)
 class Segment:
-    """One piece of the programme: a file, optionally trimmed."""
+    """One part of the programme: a file, optionally cut to in/out points."""
 
     path: Path
     start: float | None = None
     end: float | None = None
+    kind: Literal["intro", "recording", "jingle", "outro"] = "recording"
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Where a segment lands in the published audio.
+
+    `offset` and `length` select the part of the segment (after its in point) that is used;
+    `published_start` is where it starts in the published file. For recordings, `joined_start`
+    is where that part starts on the editors' timeline: the recordings joined, before silence
+    was trimmed, without intro or jingles. Chapters and transcripts are written on that timeline.
+    """
+
+    kind: str
+    offset: float
+    length: float
+    published_start: float
+    joined_start: float | None
+    crossfade: float = 0.0
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Maps times on the editors' timeline to times in the published audio."""
+
+    pieces: tuple[Piece, ...]
+
+    @property
+    def duration(self) -> float:
+        last = self.pieces[-1]
+        return last.published_start + last.length
+
+    @property
+    def joined_duration(self) -> float:
+        recordings = [p for p in self.pieces if p.joined_start is not None]
+        last = recordings[-1]
+        assert last.joined_start is not None
+        return last.joined_start + last.length
+
+    def map(self, seconds: float) -> float:
+        """The published time of `seconds` on the editors' timeline (clamped into speech)."""
+        recordings = [p for p in self.pieces if p.joined_start is not None]
+        for piece in recordings:
+            assert piece.joined_start is not None
+            if seconds < piece.joined_start + piece.length:
+                inside = max(0.0, seconds - piece.joined_start)
+                return round(piece.published_start + inside, 3)
+        last = recordings[-1]
+        return round(last.published_start + last.length, 3)
 
 
 @dataclass(frozen=True)
@@ -84,6 +136,7 @@ class RenderResult:
     """All renditions of an episode plus the per-segment input measurements."""
 
     inputs: list[dict[str, Any]]
+    timeline: Timeline
     renditions: dict[str, RenditionResult] = field(default_factory=dict)
 
 
@@ -169,34 +222,75 @@ def rendition_specs(settings: AudioSettings) -> list[RenditionSpec]:
     return specs
 
 
-def _segment_chain(segment: Segment, layout: str) -> str:
-    """Filters that trim a segment and bring it to the common format."""
-    filters = []
-    if segment.start is not None or segment.end is not None:
-        bounds = []
-        if segment.start is not None:
-            bounds.append(f"start={segment.start:.6f}")
-        if segment.end is not None:
-            bounds.append(f"end={segment.end:.6f}")
-        filters += [f"atrim={':'.join(bounds)}", "asetpts=PTS-STARTPTS"]
-    filters += [
+# Evens out voices of different levels within a recording (windows of 3.75 s, at most +26 dB).
+SPEECH_LEVELER = "dynaudnorm=f=250:g=15:p=0.9:m=20"
+_SILENCE = re.compile(r"silence_(start|end): (-?[\d.]+)")
+
+
+def _format_chain(
+    segment: Segment, layout: str, offset: float = 0.0, length: float | None = None
+) -> list[str]:
+    """Filters that cut a segment and bring it to the common rate and channel layout."""
+    start = (segment.start or 0.0) + offset
+    bounds = []
+    if start > 0:
+        bounds.append(f"start={start:.6f}")
+    if length is not None:
+        bounds.append(f"duration={length:.6f}")
+    elif segment.end is not None:
+        bounds.append(f"end={segment.end:.6f}")
+    filters = [f"atrim={':'.join(bounds)}", "asetpts=PTS-STARTPTS"] if bounds else []
+    return [
+        *filters,
         f"aresample={BROADCAST_RATE}",
         f"aformat=sample_fmts=fltp:channel_layouts={layout}",
     ]
-    return ",".join(filters)
 
 
-def analyse_segment(segment: Segment, layout: str, cache: Cache) -> dict[str, Any]:
-    """Loudness and duration of a segment as it enters the programme; cached by content."""
+def _levels_speech(segment: Segment, settings: AudioSettings) -> bool:
+    return settings.level_speech and segment.kind == "recording"
+
+
+def _silences(log: str, duration: float) -> list[tuple[float, float]]:
+    """(start, end) of each silence silencedetect reported; an open one runs to the end."""
+    spans: list[tuple[float, float]] = []
+    start: float | None = None
+    for kind, value in _SILENCE.findall(log):
+        if kind == "start":
+            start = max(0.0, float(value))
+        elif start is not None:
+            spans.append((start, min(duration, float(value))))
+            start = None
+    if start is not None:
+        spans.append((start, duration))
+    return spans
+
+
+def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> dict[str, Any]:
+    """Loudness, duration and leading/trailing silence of a segment; cached by content."""
+    layout = settings.channels
+    leveled = _levels_speech(segment, settings)
+    detect = (settings.silence_threshold_db, settings.silence_min_s)
     key = key_of(
-        "segment", file_digest(segment.path), segment.start, segment.end, layout, ffmpeg_version()
+        "segment",
+        file_digest(segment.path),
+        segment.start,
+        segment.end,
+        layout,
+        leveled,
+        detect,
+        ffmpeg_version(),
     )
     cached = cache.get_json("analysis", key)
     if cached is not None:
         return cached
     info = probe(segment.path)
-    loudness = measure_graph(
-        ["-i", file_arg(segment.path)], _segment_chain(segment, layout), segment.path
+    chain = _format_chain(segment, layout)
+    chain.append(f"silencedetect=n={detect[0]}dB:d={detect[1]}")
+    if leveled:
+        chain.append(SPEECH_LEVELER)
+    loudness, log = measure_graph(
+        ["-i", file_arg(segment.path)], ",".join(chain), segment.path, frames=False
     )
     if loudness.silent:
         raise ToolError(
@@ -210,17 +304,61 @@ def analyse_segment(segment: Segment, layout: str, cache: Cache) -> dict[str, An
             f"{segment.path}: the in point {start:.2f} s lies past the end of the recording "
             f"({info.duration:.2f} s)"
         )
+    duration = end - start
+    silences = _silences(log, duration)
+    head = silences[0][1] if silences and silences[0][0] <= 0.01 else 0.0
+    tail = duration - silences[-1][0] if silences and silences[-1][1] >= duration - 0.05 else 0.0
     data: dict[str, Any] = {
         "file": str(segment.path.name),
+        "kind": segment.kind,
         "format": info.format_name,
         "codec": info.codec,
         "sample_rate": info.sample_rate,
         "channels": info.channels,
-        "duration": round(end - start, 6),
+        "duration": round(duration, 6),
+        "head_silence": round(min(head, duration), 6),
+        "tail_silence": round(min(tail, duration - head), 6),
         **loudness.as_dict(),
     }
     cache.put_json("analysis", key, data)
     return data
+
+
+def plan_timeline(
+    segments: list[Segment], inputs: list[dict[str, Any]], settings: AudioSettings
+) -> Timeline:
+    """Lay the segments out: silence trimmed at the programme's head and tail, intro and outro
+    crossfaded into the speech."""
+    recordings = [i for i, s in enumerate(segments) if s.kind == "recording"]
+    pieces: list[Piece] = []
+    position = joined = 0.0
+    for index, (segment, facts) in enumerate(zip(segments, inputs, strict=True)):
+        duration = float(facts["duration"])
+        head = tail = 0.0
+        if settings.trim_silence and segment.kind == "recording":
+            keep = settings.keep_silence_s
+            if index == recordings[0]:
+                head = max(0.0, float(facts["head_silence"]) - keep)
+            if index == recordings[-1]:
+                tail = max(0.0, float(facts["tail_silence"]) - keep)
+        length = max(0.05, duration - head - tail)
+        crossfade = 0.0
+        previous = segments[index - 1].kind if index else None
+        if pieces and (
+            (previous == "intro" and segment.kind == "recording")
+            or (previous == "recording" and segment.kind == "outro")
+        ):
+            crossfade = min(settings.crossfade_s, 0.45 * pieces[-1].length, 0.45 * length)
+        position -= crossfade
+        joined_start = None
+        if segment.kind == "recording":
+            joined_start = joined + head
+            joined += duration
+        pieces.append(
+            Piece(segment.kind, head, length, round(position, 6), joined_start, round(crossfade, 6))
+        )
+        position += length
+    return Timeline(tuple(pieces))
 
 
 def _db_to_linear(db: float) -> float:
@@ -229,8 +367,9 @@ def _db_to_linear(db: float) -> float:
 
 def _render_pass(
     segments: list[Segment],
+    timeline: Timeline,
     segment_gains: list[float],
-    layout: str,
+    settings: AudioSettings,
     outputs: list[tuple[RenditionSpec, float, float, Path]],
     subject: str,
 ) -> None:
@@ -239,12 +378,28 @@ def _render_pass(
     for segment in segments:
         args += ["-i", file_arg(segment.path)]
     parts = []
-    for index, (segment, gain) in enumerate(zip(segments, segment_gains, strict=True)):
-        parts.append(f"[{index}:a]{_segment_chain(segment, layout)},volume={gain:.4f}dB[s{index}]")
-    joined = "".join(f"[s{i}]" for i in range(len(segments)))
+    streams: list[str] = []
+    for index, (segment, piece, gain) in enumerate(
+        zip(segments, timeline.pieces, segment_gains, strict=True)
+    ):
+        chain = _format_chain(segment, settings.channels, piece.offset, piece.length)
+        if _levels_speech(segment, settings):
+            chain.append(SPEECH_LEVELER)
+        chain.append(f"volume={gain:.4f}dB")
+        parts.append(f"[{index}:a]{','.join(chain)}[s{index}]")
+        if piece.crossfade > 0 and streams:
+            parts.append(
+                f"[{streams[-1]}][s{index}]acrossfade=d={piece.crossfade:.6f}:c1=tri:c2=tri"
+                f"[x{index}]"
+            )
+            streams[-1] = f"x{index}"
+        else:
+            streams.append(f"s{index}")
+    joined = "".join(f"[{label}]" for label in streams)
+    join = f"concat=n={len(streams)}:v=0:a=1" if len(streams) > 1 else "anull"
     split = f"asplit={len(outputs)}" if len(outputs) > 1 else "anull"
     labels = "".join(f"[m{i}]" for i in range(len(outputs)))
-    parts.append(f"{joined}concat=n={len(segments)}:v=0:a=1,{split}{labels}")
+    parts.append(f"{joined}{join},{split}{labels}")
     for index, (spec, gain, limiter_dbfs, _) in enumerate(outputs):
         limit = min(1.0, max(0.0625, _db_to_linear(limiter_dbfs)))
         parts.append(
@@ -271,6 +426,16 @@ def _render_pass(
     run(args, subject, "rendering")
 
 
+def _measure_all(paths: list[Path]) -> list[tuple[Loudness, float]]:
+    """Measure the encoded files side by side (one ffmpeg each, on all cores)."""
+
+    def one(path: Path) -> tuple[Loudness, float]:
+        return measure_file(path), probe(path).duration
+
+    with ThreadPoolExecutor(max_workers=max(1, min(len(paths), os.cpu_count() or 1))) as pool:
+        return list(pool.map(one, paths))
+
+
 def render(
     segments: list[Segment],
     settings: AudioSettings,
@@ -278,8 +443,10 @@ def render(
     subject: str,
 ) -> RenderResult:
     """Render (or take from the cache) every rendition of a programme made of `segments`."""
-    layout = settings.channels
-    inputs = [analyse_segment(s, layout, cache) for s in segments]
+    inputs = [analyse_segment(s, settings, cache) for s in segments]
+    if not any(s.kind == "recording" for s in segments):
+        raise ToolError(f"{subject}: the episode has no recording")
+    timeline = plan_timeline(segments, inputs, settings)
     specs = rendition_specs(settings)
     key = key_of(
         "render",
@@ -287,14 +454,14 @@ def render(
         ffmpeg_version(),
         settings.model_dump(),
         [
-            (i["file"], file_digest(s.path), s.start, s.end)
+            (i["file"], file_digest(s.path), s.start, s.end, s.kind)
             for i, s in zip(inputs, segments, strict=True)
         ],
     )
     entry = cache.entry_dir("render", key)
     manifest = cache.get_json("render", key)
     if manifest is not None and entry.is_dir():
-        return _from_manifest(manifest, entry, specs, inputs)
+        return _from_manifest(manifest, entry, specs, inputs, timeline)
 
     programme_lufs = specs[0].target_lufs
     segment_gains = [programme_lufs - float(i["integrated"]) for i in inputs]
@@ -311,14 +478,14 @@ def render(
         pending = list(specs)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             outputs = [(s, state[s.name][0], state[s.name][1], workdir / s.name) for s in pending]
-            _render_pass(segments, segment_gains, layout, outputs, subject)
+            _render_pass(segments, timeline, segment_gains, settings, outputs, subject)
             still_pending = []
-            for spec in pending:
+            measurements = _measure_all([workdir / spec.name for spec in pending])
+            for spec, (measured, duration) in zip(pending, measurements, strict=True):
                 path = workdir / spec.name
-                measured = measure_file(path)
                 gain, limiter = state[spec.name]
                 results[spec.name] = RenditionResult(
-                    spec, path, measured, gain, limiter, probe(path).duration, attempt
+                    spec, path, measured, gain, limiter, duration, attempt
                 )
                 error = spec.target_lufs - measured.integrated
                 over = measured.true_peak - spec.ceiling_dbtp
@@ -342,7 +509,7 @@ def render(
                     f"({missed.integrated} LUFS, {missed.true_peak} dBTP; target "
                     f"{spec.target_lufs} LUFS, <= {spec.ceiling_dbtp} dBTP)"
                 )
-        result = RenderResult(inputs=inputs, renditions=results)
+        result = RenderResult(inputs=inputs, timeline=timeline, renditions=results)
         summary = {"inputs": inputs, "renditions": {n: r.summary() for n, r in results.items()}}
         committed = cache.commit_dir("render", key, workdir)
         cache.put_json("render", key, summary)
@@ -355,9 +522,13 @@ def render(
 
 
 def _from_manifest(
-    manifest: dict[str, Any], entry: Path, specs: list[RenditionSpec], inputs: list[dict[str, Any]]
+    manifest: dict[str, Any],
+    entry: Path,
+    specs: list[RenditionSpec],
+    inputs: list[dict[str, Any]],
+    timeline: Timeline,
 ) -> RenderResult:
-    result = RenderResult(inputs=inputs)
+    result = RenderResult(inputs=inputs, timeline=timeline)
     for spec in specs:
         data = manifest["renditions"][spec.name]
         result.renditions[spec.name] = RenditionResult(
