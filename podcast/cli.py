@@ -77,6 +77,15 @@ def friendly_errors(command: F) -> F:
             name = f"{exc.filename}: " if exc.filename else ""
             click.echo(f"{name}{exc.strerror or exc} (run with --debug for details)", err=True)
             sys.exit(1)
+        except Exception as exc:
+            if settings is not None and settings.debug:
+                raise
+            click.echo(
+                f"internal error: {type(exc).__name__}: {exc}. This is a bug in podcast; "
+                "please report it with the output of the same command run with --debug.",
+                err=True,
+            )
+            sys.exit(1)
 
     return cast(F, wrapper)
 
@@ -129,7 +138,7 @@ def build(
         for source in episode["inputs"]:
             settings.detail(
                 f"    input {source['file']}: {source['integrated']:.1f} LUFS, "
-                f"{source['true_peak']:.1f} dBTP, {source['duration']:.1f} s"
+                f"{source['sample_peak']:.1f} dBFS peak, {source['duration']:.1f} s"
             )
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -15,7 +15,7 @@ SILENCE_LUFS = -70.0
 _SUMMARY = re.compile(
     r"Integrated loudness:\s*I:\s*(?P<i>-?[\d.]+|-inf) LUFS.*?"
     r"Loudness range:\s*LRA:\s*(?P<lra>-?[\d.]+) LU.*?"
-    r"True peak:\s*Peak:\s*(?P<tp>-?[\d.]+|-inf) dBFS",
+    r"(?:True|Sample) peak:\s*Peak:\s*(?P<tp>-?[\d.]+|-inf) dBFS",
     re.S,
 )
 _FRAME = re.compile(r"\bM:\s*(-?[\d.]+|-inf)\s+S:\s*(-?[\d.]+|-inf)")
@@ -44,15 +44,21 @@ def _number(text: str) -> float:
 
 
 def measure_graph(
-    input_args: list[str], filter_prefix: str, subject: Path | str, frames: bool = True
+    input_args: list[str],
+    filter_prefix: str,
+    subject: Path | str,
+    frames: bool = True,
+    true_peak: bool = True,
 ) -> tuple[Loudness, str]:
     """Measure the audio that `input_args` (+ an optional filter chain) produce.
 
     Returns the measurement and ffmpeg's log (other filters in the chain may report there).
     With `frames`, the per-frame log gives the maximum momentary and short-term loudness.
+    Without `true_peak`, the peak is the (twice as fast to measure) sample peak.
     """
     chain = f"{filter_prefix}," if filter_prefix else ""
     framelog = "info" if frames else "verbose"
+    peak = "true" if true_peak else "sample"
     result = run(
         [
             "ffmpeg",
@@ -63,7 +69,7 @@ def measure_graph(
             "info",
             *input_args,
             "-filter_complex",
-            f"[0:a]{chain}ebur128=peak=true:framelog={framelog}[out]",
+            f"[0:a]{chain}ebur128=peak={peak}:framelog={framelog}[out]",
             "-map",
             "[out]",
             "-f",

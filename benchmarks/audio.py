@@ -1,0 +1,220 @@
+"""Audio benchmark: our full episode build against a bare ffmpeg encode and ffmpeg-normalize.
+
+    .venv/bin/pip install -e '.[bench]'       # ffmpeg-normalize, the anchor
+    .venv/bin/python benchmarks/audio.py --minutes 60 --runs 3
+
+Synthesises a speech-like, quiet 48 kHz stereo recording of N minutes, then times (median of
+--runs) and measures side by side:
+  floor   ffmpeg -i in.wav -c:a libmp3lame -b:a 128k out.mp3
+  anchor  ffmpeg-normalize in.wav -nt ebu -t -16 -tp -1 -c:a libmp3lame -b:a 128k -o out.mp3
+  ours    podcast build of a one-episode show (analysis, podcast MP3 + broadcast WAV, tags,
+          feeds, pages and the verification of every rendition), with an empty cache
+Peak RSS is the largest resident set of the process and everything it started (wait4).
+The loudness of each result is measured independently with ffmpeg's ebur128 filter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SHOW = """title = "Benchmark"
+description = "A synthetic show for the audio benchmark."
+author = "Benchmark"
+language = "de"
+base_url = "https://example.org/bench/"
+cover = "cover.jpg"
+copyright = "none"
+[owner]
+name = "Benchmark"
+email = "bench@example.org"
+[category]
+name = "Technology"
+[audio]
+alternate_encodings = []
+"""
+EPISODE = """---
+title: Benchmark
+number: 1
+date: 2026-01-01T10:00:00+01:00
+summary: A long synthetic recording.
+guid: "urn:uuid:00000000-0000-4000-8000-000000000001"
+recordings:
+  - file: in.wav
+---
+Notes.
+"""
+# Bursts of a voice-like tone with pauses and noise: high crest factor, like speech.
+SPEECH = (
+    "aevalsrc=exprs='0.08*sin(2*PI*(180+40*sin(2*PI*0.3*t))*t)"
+    "*pow(max(0\\,sin(2*PI*1.9*t))\\,3)*(0.6+0.4*sin(2*PI*0.05*t))':s=48000:d={seconds}"
+)
+
+
+def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """Wall-clock seconds and peak RSS (MB) of `command` and every process it started."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+        raise SystemExit(f"{command[0]} failed:\n{stderr[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def loudness(path: Path) -> tuple[float, float]:
+    result = subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-hide_banner",
+            "-nostats",
+            "-i",
+            str(path),
+            "-af",
+            "ebur128=peak=true:framelog=verbose",
+            "-f",
+            "null",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        check=True,
+    )
+    summary = result.stderr[result.stderr.rindex("Summary:") :]
+    integrated = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
+    peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    assert integrated and peak
+    return float(integrated[1]), float(peak[1])
+
+
+def make_show(folder: Path, recording: Path) -> Path:
+    from PIL import Image
+
+    show = folder / "show"
+    (show / "episodes/01-bench").mkdir(parents=True)
+    (show / "podcast.toml").write_text(SHOW)
+    (show / "episodes/01-bench/episode.md").write_text(EPISODE)
+    os.link(recording, show / "episodes/01-bench/in.wav")
+    Image.new("RGB", (1400, 1400), (20, 60, 90)).save(show / "cover.jpg", "JPEG")
+    return show
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--minutes", type=float, default=60)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    normalize = shutil.which("ffmpeg-normalize") or str(
+        Path(sys.executable).parent / "ffmpeg-normalize"
+    )
+    has_anchor = Path(normalize).exists()
+    with tempfile.TemporaryDirectory(prefix="podcast-bench-") as tmp:
+        folder = Path(tmp)
+        recording = folder / "in.wav"
+        print(
+            f"synthesising {args.minutes:g} min of 48 kHz stereo speech-like audio ...",
+            file=sys.stderr,
+        )
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                SPEECH.format(seconds=args.minutes * 60),
+                "-af",
+                "volume=-6dB",
+                "-ac",
+                "2",
+                "-c:a",
+                "pcm_s16le",
+                str(recording),
+            ],
+            check=True,
+        )
+        show = make_show(folder, recording)
+        out = folder / "site"
+        commands = {
+            "floor": [
+                "ffmpeg",
+                "-nostdin",
+                "-v",
+                "error",
+                "-y",
+                "-i",
+                str(recording),
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                "128k",
+                str(folder / "floor.mp3"),
+            ],
+            "ours": [sys.executable, "-m", "podcast", "-q", "build", str(show), "--out", str(out)],
+        }
+        if has_anchor:
+            commands["anchor"] = [
+                normalize,
+                str(recording),
+                "-nt",
+                "ebu",
+                "-t",
+                "-16",
+                "-tp",
+                "-1",
+                "-c:a",
+                "libmp3lame",
+                "-b:a",
+                "128k",
+                "-f",
+                "-o",
+                str(folder / "anchor.mp3"),
+            ]
+        results: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+        for run in range(args.runs):
+            for name, command in commands.items():
+                if name == "ours":  # a cold build: nothing cached, nothing published
+                    shutil.rmtree(show / ".cache", ignore_errors=True)
+                    shutil.rmtree(out, ignore_errors=True)
+                results[name].append(timed(command))
+                print(f"run {run + 1}: {name} {results[name][-1][0]:.1f} s", file=sys.stderr)
+        outputs = {
+            "floor": folder / "floor.mp3",
+            "ours": out / "audio/01-bench.mp3",
+            "anchor": folder / "anchor.mp3",
+        }
+        print(f"\n{args.minutes:g} minutes of 48 kHz stereo, median of {args.runs} runs\n")
+        print(f"{'tool':8} {'seconds':>8} {'peak RSS MB':>12} {'LUFS':>7} {'dBTP':>6}")
+        medians = {}
+        for name, runs in results.items():
+            seconds = statistics.median(r[0] for r in runs)
+            rss = max(r[1] for r in runs)
+            medians[name] = (seconds, rss)
+            integrated, peak = loudness(outputs[name])
+            print(f"{name:8} {seconds:8.1f} {rss:12.0f} {integrated:7.1f} {peak:6.1f}")
+        wav_i, wav_tp = loudness(out / "broadcast/01-bench.wav")
+        print(f"{'(ours broadcast WAV)':24} {wav_i:7.1f} {wav_tp:6.1f}")
+        ours = medians["ours"][0]
+        anchor = f"{ours / medians['anchor'][0]:.2f}" if "anchor" in medians else "n/a"
+        print(
+            f"ratio_floor={ours / medians['floor'][0]:.2f} ratio_ffmpeg_normalize={anchor} "
+            f"peak_rss_mb={medians['ours'][1]:.0f} minutes={args.minutes:g}"
+        )
+
+
+if __name__ == "__main__":
+    main()
