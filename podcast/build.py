@@ -34,7 +34,7 @@ from .model import ChapterMark, Episode, Show
 from .notes import notes_html, plain_text, truncate_bytes
 from .outputs import AlternateAudio, PublishedTranscript, Rendered
 from .programme import programme_sheet
-from .publish import publish, staging_dir
+from .publish import exclusive, publish, remove_staging_leftovers, staging_dir
 from .site import render_site
 from .tagging import EpisodeTags, write_id3
 from .transcripts import (
@@ -338,6 +338,18 @@ def build(
     show = load_show(show_root)
     out = (out if out is not None else show.root / "feed").absolute()
     _check_output_folder(show, out)
+    cache = cache_for(show)
+    busy = f"{show.root}: another build of this show is running; wait for it to finish"
+    with exclusive(cache.root / ".build.lock", busy):
+        # Under the lock, any staging folder or half-built cache entry is a killed build's.
+        remove_staging_leftovers(out)
+        cache.remove_leftovers()
+        return _build_locked(show, out, jobs, log, allow)
+
+
+def _build_locked(
+    show: Show, out: Path, jobs: int | None, log: Log, allow: frozenset[str]
+) -> BuildReport:
     cover = load_cover(show.cover)
     unreadable = transcript_problems(show)
     if unreadable:

@@ -85,6 +85,13 @@ class Cache:
         os.replace(built, target)
         return target
 
+    def remove_leftovers(self) -> None:
+        """Remove half-built entries of killed builds (call only while no build runs)."""
+        for leftover in self.root.glob("*/.building-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+        for leftover in self.root.glob("*/.*.tmp"):
+            leftover.unlink(missing_ok=True)
+
     def scratch_dir(self, kind: str) -> Path:
         """A fresh folder on the cache's file system for building an entry."""
         parent = self.root / kind

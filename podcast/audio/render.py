@@ -1,10 +1,11 @@
-"""Render an episode's renditions in one ffmpeg pass per attempt, then measure and correct.
+"""Render an episode's renditions, measure them, and correct until each is on target.
 
-Each segment (intro, recordings, outro) is first brought to the programme loudness on its own, so
-a quiet interview and a hot one sound alike. The joined programme is split into a podcast MP3 and a
-broadcast WAV, each with its own gain and a limiter. A limiter lowers integrated loudness and MP3
-encoding moves true peaks, so every rendition is measured after encoding and re-rendered with a
-corrected gain or ceiling until it lands within tolerance.
+Each segment (intro, recordings, jingles, outro) is first brought to the programme loudness on
+its own, so a quiet interview and a hot one sound alike. A minute of excerpts is rendered through
+every rendition's limiter and encoder to predict how much loudness they take away; then each
+rendition (podcast MP3, broadcast WAV, optional AAC and Opus) renders in its own ffmpeg process,
+side by side, is measured after encoding (true peak included) and, if it still misses, is
+rendered again with a corrected gain or a lower limiter ceiling.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .loudness import Loudness, measure_file, measure_graph
 from .probe import probe
 from .tools import ffmpeg_version, file_arg, run
 
-RENDER_VERSION = "4"
+RENDER_VERSION = "5"
 ANALYSIS_VERSION = "2"
 LOUDNESS_TOLERANCE_LU = 0.2
 ACCEPTABLE_LU = 0.5
@@ -378,22 +379,25 @@ def _render_pass(
     timeline: Timeline,
     segment_gains: list[float],
     settings: AudioSettings,
-    outputs: list[tuple[RenditionSpec, float, float, Path]],
+    spec: RenditionSpec,
+    gain: float,
+    limiter_dbfs: float,
+    path: Path,
     subject: str,
 ) -> None:
-    """One ffmpeg run: decode every segment once, join, split into the requested outputs."""
+    """One ffmpeg run: decode the segments, trim, crossfade, join, level and encode one file."""
     args = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y"]
     for segment in segments:
         args += ["-i", file_arg(segment.path)]
     parts = []
     streams: list[str] = []
-    for index, (segment, piece, gain) in enumerate(
+    for index, (segment, piece, segment_gain) in enumerate(
         zip(segments, timeline.pieces, segment_gains, strict=True)
     ):
         chain = _format_chain(segment, settings.channels, piece.offset, piece.length)
         if _levels_speech(segment, settings):
             chain.append(SPEECH_LEVELER)
-        chain.append(f"volume={gain:.4f}dB")
+        chain.append(f"volume={segment_gain:.4f}dB")
         parts.append(f"[{index}:a]{','.join(chain)}[s{index}]")
         if piece.crossfade > 0 and streams:
             parts.append(
@@ -405,97 +409,159 @@ def _render_pass(
             streams.append(f"s{index}")
     joined = "".join(f"[{label}]" for label in streams)
     join = f"concat=n={len(streams)}:v=0:a=1" if len(streams) > 1 else "anull"
-    split = f"asplit={len(outputs)}" if len(outputs) > 1 else "anull"
-    labels = "".join(f"[m{i}]" for i in range(len(outputs)))
-    parts.append(f"{joined}{join},{split}{labels}")
-    for index, (spec, gain, limiter_dbfs, _) in enumerate(outputs):
-        limit = min(1.0, max(0.0625, _db_to_linear(limiter_dbfs)))
-        parts.append(
-            f"[m{index}]volume={gain:.4f}dB,"
-            f"alimiter=limit={limit:.6f}:level=false:latency=true:attack=5:release=100,"
-            f"aresample={spec.sample_rate}[o{index}]"
-        )
-    args += ["-filter_complex", ";".join(parts)]
-    for index, (spec, _, _, path) in enumerate(outputs):
-        args += [
-            "-map",
-            f"[o{index}]",
-            "-ar",
-            str(spec.sample_rate),
-            *spec.codec_args,
-            "-map_metadata",
-            "-1",
-            "-fflags",
-            "+bitexact",
-            "-flags:a",
-            "+bitexact",
-            file_arg(path),
-        ]
-    run(args, subject, "rendering")
+    parts.append(
+        f"{joined}{join},volume={gain:.4f}dB,{_limiter(limiter_dbfs)},"
+        f"aresample={spec.sample_rate}[out]"
+    )
+    args += [
+        "-filter_complex",
+        ";".join(parts),
+        "-map",
+        "[out]",
+        "-ar",
+        str(spec.sample_rate),
+        *spec.codec_args,
+        "-map_metadata",
+        "-1",
+        "-fflags",
+        "+bitexact",
+        "-flags:a",
+        "+bitexact",
+        file_arg(path),
+    ]
+    run(args, subject, f"rendering {spec.name}")
 
 
-CALIBRATION_SECONDS = 30.0
-
-
-def codec_offsets(
+def _render_rendition(
     segments: list[Segment],
     timeline: Timeline,
     segment_gains: list[float],
     settings: AudioSettings,
-    specs: list[RenditionSpec],
+    spec: RenditionSpec,
+    gain: float,
+    path: Path,
+    subject: str,
+) -> RenditionResult:
+    """Render one rendition, measure the encoded file, correct and repeat until it is in."""
+    limiter = spec.ceiling_dbtp - INITIAL_LIMITER_MARGIN_DB
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        _render_pass(
+            segments, timeline, segment_gains, settings, spec, gain, limiter, path, subject
+        )
+        measured, duration = _measure_all([path])[0]
+        result = RenditionResult(spec, path, measured, gain, limiter, duration, attempt)
+        error = spec.target_lufs - measured.integrated
+        over = measured.true_peak - spec.ceiling_dbtp
+        if not math.isfinite(error):
+            raise ToolError(f"{subject}: the rendered {spec.name} is silent")
+        if abs(error) <= LOUDNESS_TOLERANCE_LU and over <= 0:
+            return result
+        gain, limiter = gain + error, limiter - max(0.0, over + 0.1)
+    if abs(error) > ACCEPTABLE_LU or over > 0:
+        raise ToolError(
+            f"{subject}: {spec.name} missed its target after {MAX_ATTEMPTS} attempts "
+            f"({measured.integrated} LUFS, {measured.true_peak} dBTP; target "
+            f"{spec.target_lufs} LUFS, <= {spec.ceiling_dbtp} dBTP)"
+        )
+    return result
+
+
+CALIBRATION_EXCERPTS = 6
+CALIBRATION_EXCERPT_SECONDS = 10.0
+
+
+def _limiter(limit_dbfs: float) -> str:
+    limit = min(1.0, max(0.0625, _db_to_linear(limit_dbfs)))
+    return f"alimiter=limit={limit:.6f}:level=false:latency=true:attack=5:release=100"
+
+
+def calibrate(
+    segments: list[Segment],
+    timeline: Timeline,
+    segment_gains: list[float],
+    settings: AudioSettings,
+    plans: list[tuple[RenditionSpec, float, float]],
     workdir: Path,
     subject: str,
 ) -> dict[str, float]:
-    """How much each lossy encoder changes the loudness of this programme (LU, usually < 0).
+    """How much the limiter and the encoder will lower each rendition's loudness (LU, <= 0).
 
-    Lossy encoders drop energy the ear would not miss, yet the meter counts: LAME at 128 kb/s
-    takes about 0.5 LU off speech. Encoding a 30 s excerpt of the longest recording measures
-    that in a fraction of a second, so the first full render can already aim right instead of
-    needing a second one.
+    Limiting takes loudness off the loudest passages; lossy encoders drop energy the ear would
+    not miss but the meter counts (LAME at 128 kb/s takes about 0.5 LU off speech). Rendering
+    a minute of excerpts spread over the recordings through each rendition's gain, limiter and
+    encoder predicts both, so the first full render can already aim right.
     """
-    lossy = [spec for spec in specs if not spec.name.endswith(".wav")]
-    if not lossy:
-        return {}
-    candidates = [i for i, s in enumerate(segments) if s.kind == "recording"]
-    index = max(candidates, key=lambda i: timeline.pieces[i].length)
-    piece, segment = timeline.pieces[index], segments[index]
-    length = min(CALIBRATION_SECONDS, piece.length)
-    chain = _format_chain(
-        segment, settings.channels, piece.offset + (piece.length - length) / 2, length
-    )
-    if _levels_speech(segment, settings):
-        chain.append(SPEECH_LEVELER)
-    chain.append(f"volume={segment_gains[index]:.4f}dB")
-    reference = workdir / "calibration.wav"
-    outputs: list[tuple[Path, tuple[str, ...], int]] = [
-        (reference, ("-c:a", "pcm_f32le", "-f", "wav"), BROADCAST_RATE)
+    recordings = [i for i, s in enumerate(segments) if s.kind == "recording"]
+    spots = [
+        (index, timeline.pieces[index].offset + fraction * timeline.pieces[index].length)
+        for number in range(CALIBRATION_EXCERPTS)
+        for fraction in [(number + 0.5) / CALIBRATION_EXCERPTS]
+        for index in [recordings[number % len(recordings)]]
     ]
-    outputs += [(workdir / f"calibration-{s.name}", s.codec_args, s.sample_rate) for s in lossy]
-    labels = "".join(f"[c{i}]" for i in range(len(outputs)))
-    args = [
-        "ffmpeg",
-        "-nostdin",
-        "-hide_banner",
-        "-nostats",
-        "-v",
-        "error",
-        "-y",
-        "-i",
-        file_arg(segment.path),
+    args = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y"]
+    parts = []
+    for number, (index, middle) in enumerate(spots):
+        segment, piece = segments[index], timeline.pieces[index]
+        length = min(CALIBRATION_EXCERPT_SECONDS, piece.length)
+        start = min(max(piece.offset, middle - length / 2), piece.offset + piece.length - length)
+        # Seeking in the demuxer (-ss before -i) skips decoding everything before the excerpt.
+        args += [
+            "-ss",
+            f"{(segment.start or 0.0) + start:.6f}",
+            "-t",
+            f"{length:.6f}",
+            "-i",
+            file_arg(segment.path),
+        ]
+        chain = [
+            f"aresample={BROADCAST_RATE}",
+            f"aformat=sample_fmts=fltp:channel_layouts={settings.channels}",
+        ]
+        if _levels_speech(segment, settings):
+            chain.append(SPEECH_LEVELER)
+        chain.append(f"volume={segment_gains[index]:.4f}dB")
+        parts.append(f"[{number}:a]{','.join(chain)}[e{number}]")
+    excerpts = "".join(f"[e{n}]" for n in range(len(spots)))
+    labels = "".join(f"[c{n}]" for n in range(len(plans) + 1))
+    parts.append(f"{excerpts}concat=n={len(spots)}:v=0:a=1,asplit={len(plans) + 1}{labels}")
+    reference = workdir / "calibration-reference.wav"
+    files = [reference]
+    for number, (spec, gain, limiter) in enumerate(plans, start=1):
+        parts.append(
+            f"[c{number}]volume={gain:.4f}dB,{_limiter(limiter)},"
+            f"aresample={spec.sample_rate}[o{number}]"
+        )
+    args += [
         "-filter_complex",
-        f"[0:a]{','.join(chain)},asplit={len(outputs)}{labels}",
+        ";".join(parts),
+        "-map",
+        "[c0]",
+        "-c:a",
+        "pcm_f32le",
+        file_arg(reference),
     ]
-    for number, (path, codec_args, rate) in enumerate(outputs):
-        args += ["-map", f"[c{number}]", "-ar", str(rate), *codec_args, file_arg(path)]
-    run(args, subject, "encoder calibration")
-    measured = _measure_all([path for path, _, _ in outputs], true_peak=False)
-    offsets = {
-        spec.name: loudness.integrated - measured[0][0].integrated
-        for spec, (loudness, _) in zip(lossy, measured[1:], strict=True)
-    }
-    for path, _, _ in outputs:
+    for number, (spec, _, _) in enumerate(plans, start=1):
+        path = workdir / f"calibration-{spec.name}"
+        files.append(path)
+        args += [
+            "-map",
+            f"[o{number}]",
+            "-ar",
+            str(spec.sample_rate),
+            *spec.codec_args,
+            file_arg(path),
+        ]
+    run(args, subject, "calibration")
+    measured = _measure_all(files, true_peak=False)
+    for path in files:
         path.unlink(missing_ok=True)
-    return {name: value for name, value in offsets.items() if math.isfinite(value)}
+    reference_lufs = measured[0][0].integrated
+    offsets = {}
+    for (spec, gain, _), (loudness, _) in zip(plans, measured[1:], strict=True):
+        offset = loudness.integrated - (reference_lufs + gain)
+        if math.isfinite(offset):
+            offsets[spec.name] = min(0.0, offset)
+    return offsets
 
 
 def _measure_all(paths: list[Path], true_peak: bool = True) -> list[tuple[Loudness, float]]:
@@ -543,51 +609,28 @@ def render(
     segment_gains = [programme_lufs - float(i["integrated"]) for i in inputs]
     workdir = cache.scratch_dir("render")
     try:
-        offsets = codec_offsets(
-            segments, timeline, segment_gains, settings, specs, workdir, subject
-        )
-        state = {
-            spec.name: [
-                spec.target_lufs - programme_lufs - offsets.get(spec.name, 0.0),
-                spec.ceiling_dbtp - INITIAL_LIMITER_MARGIN_DB,
-            ]
+        plans = [
+            (spec, spec.target_lufs - programme_lufs, spec.ceiling_dbtp - INITIAL_LIMITER_MARGIN_DB)
             for spec in specs
-        }
-        results: dict[str, RenditionResult] = {}
-        pending = list(specs)
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            outputs = [(s, state[s.name][0], state[s.name][1], workdir / s.name) for s in pending]
-            _render_pass(segments, timeline, segment_gains, settings, outputs, subject)
-            still_pending = []
-            measurements = _measure_all([workdir / spec.name for spec in pending])
-            for spec, (measured, duration) in zip(pending, measurements, strict=True):
-                path = workdir / spec.name
-                gain, limiter = state[spec.name]
-                results[spec.name] = RenditionResult(
-                    spec, path, measured, gain, limiter, duration, attempt
-                )
-                error = spec.target_lufs - measured.integrated
-                over = measured.true_peak - spec.ceiling_dbtp
-                if abs(error) <= LOUDNESS_TOLERANCE_LU and over <= 0:
-                    continue
-                if not math.isfinite(error):
-                    raise ToolError(f"{subject}: the rendered {spec.name} is silent")
-                state[spec.name] = [gain + error, limiter - max(0.0, over + 0.1)]
-                still_pending.append(spec)
-            pending = still_pending
-            if not pending:
-                break
-        for spec in pending:
-            missed = results[spec.name].loudness
-            if (
-                missed.true_peak > spec.ceiling_dbtp
-                or abs(spec.target_lufs - missed.integrated) > ACCEPTABLE_LU
-            ):
-                raise ToolError(
-                    f"{subject}: {spec.name} missed its target after {MAX_ATTEMPTS} attempts "
-                    f"({missed.integrated} LUFS, {missed.true_peak} dBTP; target "
-                    f"{spec.target_lufs} LUFS, <= {spec.ceiling_dbtp} dBTP)"
-                )
+        ]
+        offsets = calibrate(segments, timeline, segment_gains, settings, plans, workdir, subject)
+
+        def one(spec: RenditionSpec, gain: float) -> RenditionResult:
+            return _render_rendition(
+                segments,
+                timeline,
+                segment_gains,
+                settings,
+                spec,
+                gain - offsets.get(spec.name, 0.0),
+                workdir / spec.name,
+                subject,
+            )
+
+        # Each rendition renders and is measured in its own processes, side by side.
+        with ThreadPoolExecutor(max_workers=min(len(specs), os.cpu_count() or 1)) as pool:
+            rendered = list(pool.map(one, [p[0] for p in plans], [p[1] for p in plans]))
+        results = {r.spec.name: r for r in rendered}
         result = RenderResult(inputs=inputs, timeline=timeline, renditions=results)
         summary = {"inputs": inputs, "renditions": {n: r.summary() for n, r in results.items()}}
         committed = cache.commit_dir("render", key, workdir)

@@ -1,0 +1,219 @@
+"""Hostile inputs, killed builds, determinism: the published output is never damaged."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from podcast.build import build
+
+from .helpers import tree_bytes
+
+EP1 = "episodes/01-leipzig-migrantenbeirat"
+EP2 = "episodes/02-frankfurt-kav"
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def write(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+
+
+def big_cover(show: Path) -> None:
+    # A 20,000 x 20,000 PNG: a few hundred kB on disk, 1.2 GB once decoded.
+    Image.new("1", (20000, 20000)).save(show / "media/cover.jpg", "PNG")
+
+
+def webp_cover(show: Path) -> None:
+    Image.new("RGB", (1400, 1400)).save(show / "media/cover.jpg", "WEBP")
+
+
+def outside_symlink(show: Path) -> None:
+    target = show.parent / "outside.flac"
+    target.write_bytes((show / EP1 / "interview-leipzig.flac").read_bytes())
+    (show / EP1 / "interview-leipzig.flac").unlink()
+    (show / EP1 / "interview-leipzig.flac").symlink_to(target)
+
+
+HOSTILE: list[tuple[str, Callable[[Path], None], str]] = [
+    (
+        "zero-byte-recording",
+        lambda s: write(s / EP1 / "interview-leipzig.flac", b""),
+        "interview-leipzig.flac: the file is empty",
+    ),
+    (
+        "text-named-wav",
+        lambda s: (
+            write(s / EP1 / "x.wav", b"RIFF? nein, Text"),
+            edit(s / EP1 / "episode.md", "interview-leipzig.flac", "x.wav"),
+        ),
+        "x.wav: reading the audio file failed",
+    ),
+    (
+        "pure-silence",
+        lambda s: subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "anullsrc=r=48000:cl=stereo",
+                "-t",
+                "5",
+                "-c:a",
+                "flac",
+                str(s / EP1 / "interview-leipzig.flac"),
+            ],
+            check=True,
+        ),
+        "the recording is silent",
+    ),
+    ("decompression-bomb-cover", big_cover, "cover: the image is far too large"),
+    ("webp-named-jpg", webp_cover, "cover: the image is WEBP"),
+    (
+        "front-matter-not-a-mapping",
+        lambda s: write(s / EP1 / "episode.md", b"---\n- a\n---\n"),
+        "front matter is not a mapping",
+    ),
+    (
+        "unknown-key",
+        lambda s: edit(s / EP1 / "episode.md", "summary:", "sumary: x\nsummary:"),
+        "sumary: unknown key (did you mean `summary`?)",
+    ),
+    (
+        "date-without-zone",
+        lambda s: edit(s / EP1 / "episode.md", "T18:00:00+02:00", " 18:00"),
+        "date: Input should have timezone info",
+    ),
+    (
+        "duplicate-number",
+        lambda s: edit(s / EP2 / "episode.md", "number: 2", "number: 1"),
+        "episode number 1 is also used by",
+    ),
+    ("duplicate-guid", lambda s: edit(s / EP2 / "episode.md", "4e02", "4e01"), "is also used by"),
+    (
+        "parent-path",
+        lambda s: edit(
+            s / EP1 / "episode.md", "file: interview-leipzig.flac", "file: ../../../etc/passwd"
+        ),
+        "points outside the show folder",
+    ),
+    (
+        "absolute-path",
+        lambda s: edit(s / EP1 / "episode.md", "file: interview-leipzig.flac", "file: /etc/passwd"),
+        "points outside the show folder",
+    ),
+    ("symlink-outside", outside_symlink, "is a link to a file outside the show folder"),
+    (
+        "title-10000-chars",
+        lambda s: edit(
+            s / EP1 / "episode.md", 'title: "Leipzig:', 'title: "' + "x" * 10000 + " Leipzig:"
+        ),
+        "title: String should have at most 255 characters",
+    ),
+    (
+        "invalid-utf8",
+        lambda s: write(
+            s / EP1 / "episode.md", (s / EP1 / "episode.md").read_bytes() + b"\xff\xfe"
+        ),
+        "not valid UTF-8",
+    ),
+    (
+        "chapter-past-the-end",
+        lambda s: edit(s / EP1 / "episode.md", 'start: "00:24"', 'start: "09:00"'),
+        "after the end of the recordings",
+    ),
+    (
+        "missing-transcript",
+        lambda s: (s / EP1 / "transcript.de.vtt").unlink(),
+        "file 'transcript.de.vtt' not found",
+    ),
+    (
+        "http-base-url",
+        lambda s: edit(s / "podcast.toml", 'base_url = "https:', 'base_url = "http:'),
+        "base_url: must be an https:// URL",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "damage", "message"), HOSTILE, ids=[h[0] for h in HOSTILE])
+def test_hostile_input_is_refused_and_published_output_kept(
+    cached_demo: Path, name: str, damage: Callable[[Path], None], message: str
+) -> None:
+    out = build(cached_demo).out
+    published = tree_bytes(out)
+    damage(cached_demo)
+    result = subprocess.run(
+        [sys.executable, "-m", "podcast", "build", str(cached_demo)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stdout
+    assert "Traceback" not in result.stderr
+    assert message in result.stderr, result.stderr
+    assert tree_bytes(out) == published
+
+
+def test_killed_builds_leave_old_or_new_output_never_a_mix(cached_demo: Path) -> None:
+    old = tree_bytes(build(cached_demo).out)
+    episode = cached_demo / EP2 / "episode.md"
+    edit(episode, "Aufgenommen in Frankfurt am Main.", "Neu aufgenommen in Frankfurt am Main.")
+    new = tree_bytes(build(cached_demo).out)
+    assert new != old
+    states = {"old": old, "new": new}
+    texts = {
+        "old": "Aufgenommen in Frankfurt am Main.",
+        "new": "Neu aufgenommen in Frankfurt am Main.",
+    }
+    generator = random.Random(7)
+    current = "new"
+    seen = set()
+    for _ in range(12):
+        target = "old" if current == "new" else "new"
+        edit(episode, texts[current], texts[target])
+        process = subprocess.Popen(
+            [sys.executable, "-m", "podcast", "-q", "build", str(cached_demo)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(generator.uniform(0.2, 2.5))
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        now = tree_bytes(cached_demo / "feed")
+        match = [name for name, tree in states.items() if tree == now]
+        assert match, "the published folder is a mix of two builds"
+        seen.add((match[0], target))
+        current = target if match[0] == target else current
+        if match[0] != target:
+            edit(episode, texts[target], texts[current])
+    assert tree_bytes(build(cached_demo).out) == states[current]
+    assert not list(cached_demo.glob(".feed.staging-*"))
+    assert not list((cached_demo / ".cache/podcast").glob("*/.building-*"))
+
+
+def test_clean_builds_are_byte_identical_including_audio(demo: Path, tmp_path: Path) -> None:
+    from .conftest import copy_demo
+
+    first = build(demo).out
+    second = build(copy_demo(tmp_path / "again")).out
+    one, two = tree_bytes(first), tree_bytes(second)
+    assert sorted(one) == sorted(two)
+    differing = [name for name in one if one[name] != two[name]]
+    assert differing == []
