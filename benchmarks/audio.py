@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -73,30 +72,11 @@ def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
 
 
 def loudness(path: Path) -> tuple[float, float]:
-    result = subprocess.run(
-        [
-            "ffmpeg",
-            "-nostdin",
-            "-hide_banner",
-            "-nostats",
-            "-i",
-            str(path),
-            "-af",
-            "ebur128=peak=true:framelog=verbose",
-            "-f",
-            "null",
-            "-",
-        ],
-        capture_output=True,
-        text=True,
-        errors="replace",
-        check=True,
-    )
-    summary = result.stderr[result.stderr.rindex("Summary:") :]
-    integrated = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
-    peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
-    assert integrated and peak
-    return float(integrated[1]), float(peak[1])
+    """Integrated loudness and true peak by ffmpeg's ebur128 filter (the same meter for all)."""
+    from podcast.audio.loudness import measure_file
+
+    measured = measure_file(path)
+    return measured.integrated, measured.true_peak
 
 
 def make_show(folder: Path, recording: Path) -> Path:

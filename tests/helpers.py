@@ -7,14 +7,26 @@ import subprocess
 from pathlib import Path
 
 
-def ebur128(path: Path) -> tuple[float, float]:
-    """Integrated loudness and true peak measured by ffmpeg's ebur128 filter directly."""
+def ebur128(
+    path: Path, start: float | None = None, end: float | None = None
+) -> tuple[float, float]:
+    """Integrated loudness and true peak measured by ffmpeg's ebur128 filter directly.
+
+    Deliberately not podcast's own measuring code: the tests check the build with a separate
+    call and parser. `start`/`end` measure a slice of the file.
+    """
+    window = []
+    if start is not None:
+        window += ["-ss", str(start)]
+    if end is not None:
+        window += ["-to", str(end)]
     result = subprocess.run(
         [
             "ffmpeg",
             "-nostdin",
             "-hide_banner",
             "-nostats",
+            *window,
             "-i",
             str(path),
             "-af",
@@ -29,9 +41,10 @@ def ebur128(path: Path) -> tuple[float, float]:
         check=True,
     )
     summary = result.stderr[result.stderr.rindex("Summary:") :]
-    integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
-    peak = float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1))  # type: ignore[union-attr]
-    return integrated, peak
+    integrated = re.search(r"I:\s+(-?[\d.]+) LUFS", summary)
+    peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    assert integrated is not None and peak is not None, summary
+    return float(integrated[1]), float(peak[1])
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
