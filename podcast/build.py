@@ -28,7 +28,7 @@ from .feeds.guard import feed_items, guard, published_items
 from .feeds.rss import PODCAST_FEED, RADIO_FEED, podcast_feed, radio_feed
 from .feeds.validate import validate_feed
 from .images import Cover, load_cover
-from .loader import load_show
+from .loader import future_dates, load_show
 from .lock import Lock, read_lock, write_lock
 from .model import ChapterMark, Episode, Show
 from .notes import notes_html, plain_text, truncate_bytes
@@ -362,7 +362,7 @@ def _build_locked(
     ]
     if problems:
         raise PodcastError(problems)
-    report = BuildReport(out=out, warnings=list(cover.warnings))
+    report = BuildReport(out=out, warnings=[*cover.warnings, *future_dates(show)])
     with staging_dir(out) as stage:
         for name in KEPT_FROM_PREVIOUS:
             if (out / name).is_file():

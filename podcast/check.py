@@ -7,12 +7,12 @@ from pathlib import Path
 from .audio.probe import probe
 from .errors import PodcastError, Problem
 from .images import load_cover
-from .loader import SHOW_FILE, front_matter_line, load_show
+from .loader import SHOW_FILE, front_matter_line, future_dates, load_show
 from .transcripts import transcript_problems
 
 
-def check_show(show_root: Path) -> int:
-    """Raise PodcastError listing every problem; return the number of episodes otherwise."""
+def check_show(show_root: Path) -> tuple[int, list[str]]:
+    """Raise PodcastError listing every problem; else return the episode count and warnings."""
     show = load_show(show_root)
     problems: list[Problem] = transcript_problems(show)
     try:
@@ -71,4 +71,4 @@ def check_show(show_root: Path) -> int:
                 )
     if problems:
         raise PodcastError(problems)
-    return len(show.episodes)
+    return len(show.episodes), future_dates(show)

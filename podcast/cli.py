@@ -193,7 +193,9 @@ def serve(settings: Settings, show_dir: Path, out: Path | None, port: int) -> No
 @friendly_errors
 def check(settings: Settings, show_dir: Path) -> None:
     """Validate the show and every episode without rendering audio."""
-    count = check_show(show_dir)
+    count, warnings = check_show(show_dir)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     settings.say(f"ok: podcast.toml and {count} episodes are valid")
 
 

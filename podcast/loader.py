@@ -9,6 +9,7 @@ import difflib
 import tomllib
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .chapters import read_chapters_file
-from .errors import PodcastError, Problem
+from .errors import PodcastError, Problem, display_path
 from .lock import LOCK_FILE, Lock, read_lock
 from .model import (
     ChapterMark,
@@ -495,3 +496,14 @@ def front_matter_line(source: Path, *loc: int | str) -> int:
     if parts is None:
         return 0
     return _yaml_line(yaml.compose(parts[0], Loader=yaml.SafeLoader), loc) + 1
+
+
+def future_dates(show: Show, now: datetime | None = None) -> list[str]:
+    """Warnings for episodes dated in the future (apps may hide or misorder them until then)."""
+    moment = now or datetime.now(UTC)
+    return [
+        f"{display_path(e.source)}: date {e.meta.date.isoformat()} is in the future; podcast apps "
+        "may hide the episode until then"
+        for e in show.episodes
+        if e.meta.date > moment
+    ]

@@ -107,14 +107,18 @@ def test_unusable_recordings_raise_errors_naming_the_file(
     assert message in str(caught.value)
 
 
-def test_truncated_mp3_still_renders_what_is_there(
+def test_truncated_mp3_is_refused_with_a_clear_message(
     synth: Callable[..., Path], cache: Cache, tmp_path: Path
 ) -> None:
     whole = synth("whole.mp3", SPEECHLIKE, 6, rate=44100, gain_db=-6)
     cut = tmp_path / "cut.mp3"
     cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
-    result = render([Segment(cut)], AudioSettings(broadcast=False), cache, "test")
-    assert 2.0 < result.renditions["podcast.mp3"].duration < 4.5
+    with pytest.raises(
+        ToolError,
+        match=r"cut\.mp3: the file is truncated or damaged: its header "
+        r"promises 6\.0 s but only [23]\.\d s can be decoded",
+    ):
+        render([Segment(cut)], AudioSettings(broadcast=False), cache, "test")
 
 
 def with_silence(

@@ -55,6 +55,14 @@ HOSTILE: list[tuple[str, Callable[[Path], None], str]] = [
         "interview-leipzig.flac: the file is empty",
     ),
     (
+        "truncated-mp3",
+        lambda s: write(
+            s / EP2 / "gespräch frankfurt.mp3",
+            (s / EP2 / "gespräch frankfurt.mp3").read_bytes()[:60000],
+        ),
+        "the file is truncated or damaged",
+    ),
+    (
         "text-named-wav",
         lambda s: (
             write(s / EP1 / "x.wav", b"RIFF? nein, Text"),
@@ -217,3 +225,24 @@ def test_clean_builds_are_byte_identical_including_audio(demo: Path, tmp_path: P
     assert sorted(one) == sorted(two)
     differing = [name for name in one if one[name] != two[name]]
     assert differing == []
+
+
+def test_future_date_is_a_warning_not_an_error(cached_demo: Path) -> None:
+    edit(cached_demo / EP2 / "episode.md", "date: 2026-10-08", "date: 2099-10-08")
+    result = subprocess.run(
+        [sys.executable, "-m", "podcast", "build", str(cached_demo)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "warning: " in result.stderr and "2099-10-08T18:00:00+02:00 is in the future" in (
+        result.stderr
+    )
+    check = subprocess.run(
+        [sys.executable, "-m", "podcast", "check", str(cached_demo)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0 and "is in the future" in check.stderr

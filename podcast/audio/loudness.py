@@ -49,12 +49,14 @@ def measure_graph(
     subject: Path | str,
     frames: bool = True,
     true_peak: bool = True,
+    decoded: bool = False,
 ) -> tuple[Loudness, str]:
     """Measure the audio that `input_args` (+ an optional filter chain) produce.
 
     Returns the measurement and ffmpeg's log (other filters in the chain may report there).
     With `frames`, the per-frame log gives the maximum momentary and short-term loudness.
     Without `true_peak`, the peak is the (twice as fast to measure) sample peak.
+    With `decoded`, ffmpeg's progress lines are kept in the log (see `decoded_seconds`).
     """
     chain = f"{filter_prefix}," if filter_prefix else ""
     framelog = "info" if frames else "verbose"
@@ -64,7 +66,7 @@ def measure_graph(
             "ffmpeg",
             "-nostdin",
             "-hide_banner",
-            "-nostats",
+            "-stats" if decoded else "-nostats",
             "-v",
             "info",
             *input_args,
@@ -101,3 +103,15 @@ def measure_graph(
 def measure_file(path: Path) -> Loudness:
     """Measure a finished file as it is (the independent check of a rendition)."""
     return measure_graph(["-i", file_arg(path)], "", path)[0]
+
+
+_PROGRESS_TIME = re.compile(r"time=(\d+):(\d\d):(\d\d(?:\.\d+)?)")
+
+
+def decoded_seconds(log: str) -> float | None:
+    """How much audio ffmpeg actually decoded, from the last progress line of its log."""
+    found = _PROGRESS_TIME.findall(log)
+    if not found:
+        return None
+    hours, minutes, seconds = found[-1]
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)

@@ -22,12 +22,12 @@ from typing import Any, Literal
 from ..cache import Cache, file_digest, key_of
 from ..errors import ToolError
 from ..model import AudioSettings
-from .loudness import Loudness, measure_file, measure_graph
+from .loudness import Loudness, decoded_seconds, measure_file, measure_graph
 from .probe import probe
 from .tools import ffmpeg_version, file_arg, run
 
 RENDER_VERSION = "5"
-ANALYSIS_VERSION = "2"
+ANALYSIS_VERSION = "3"
 LOUDNESS_TOLERANCE_LU = 0.2
 ACCEPTABLE_LU = 0.5
 MAX_ATTEMPTS = 4
@@ -298,6 +298,7 @@ def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> 
         segment.path,
         frames=False,
         true_peak=False,
+        decoded=True,
     )
     if loudness.silent:
         raise ToolError(
@@ -312,6 +313,12 @@ def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> 
             f"({info.duration:.2f} s)"
         )
     duration = end - start
+    decoded = decoded_seconds(log)
+    if decoded is not None and decoded < duration - max(1.0, 0.02 * duration):
+        raise ToolError(
+            f"{segment.path}: the file is truncated or damaged: its header promises "
+            f"{duration:.1f} s but only {decoded:.1f} s can be decoded; export it again"
+        )
     silences = _silences(log, duration)
     head = silences[0][1] if silences and silences[0][0] <= 0.01 else 0.0
     tail = duration - silences[-1][0] if silences and silences[-1][1] >= duration - 0.05 else 0.0
