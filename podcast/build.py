@@ -5,37 +5,43 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
 from . import __version__, urls
 from .audio.render import (
+    ANALYSIS_VERSION,
     BROADCAST_RATE,
+    RENDER_VERSION,
     RenderResult,
     RenditionResult,
     Segment,
     Timeline,
     render,
 )
+from .audio.tools import ffmpeg_version
 from .bwf import BroadcastInfo, write_broadcast_wav
-from .cache import Cache
+from .cache import Cache, key_of, link_or_copy
 from .chapters import TimedChapter, chapters_json, id3_frames, timed
 from .errors import PodcastError, Problem
 from .feeds.guard import feed_items, guard, published_items
 from .feeds.rss import PODCAST_FEED, RADIO_FEED, podcast_feed, radio_feed
 from .feeds.validate import validate_feed
 from .images import Cover, load_cover
-from .loader import future_dates, load_show
+from .loader import SHOW_FILE, future_dates, load_show
 from .lock import Lock, read_lock, write_lock
 from .model import ChapterMark, Episode, Show
 from .notes import notes_html, plain_text, truncate_bytes
 from .outputs import AlternateAudio, PublishedTranscript, Rendered
 from .programme import programme_sheet
 from .publish import exclusive, publish, remove_staging_leftovers, staging_dir
-from .site import render_site
+from .site import render_site, theme_dirs
+from .sources import source_state
 from .tagging import EpisodeTags, write_id3
 from .transcripts import (
     Cue,
@@ -62,10 +68,8 @@ class BuildReport:
     episodes: list[dict[str, Any]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-def cache_for(show: Show) -> Cache:
-    return Cache(show.root / ".cache" / "podcast")
+    up_to_date: bool = False  # nothing changed since the last build: nothing was done
+    placed: dict[str, list[Any]] = field(default_factory=dict)  # media by content key
 
 
 def segments_of(show: Show, episode: Episode) -> list[Segment]:
@@ -199,11 +203,45 @@ def _broadcast_info(show: Show, episode: Episode, result: RenditionResult) -> Br
     )
 
 
+class Placement:
+    """Puts media files into the staging folder without copying what is already published.
+
+    A file whose content key matches the last build's, and which nobody touched since (same
+    size and modification time), is hard-linked from the current output; anything else is
+    copied from the cache. Published files are never links into the cache, so editing one in
+    place cannot damage the cache.
+    """
+
+    def __init__(self, out: Path, stage: Path, previous: dict[str, list[Any]]) -> None:
+        self.out, self.stage, self.previous = out, stage, previous
+        self.placed: dict[str, list[Any]] = {}
+        self._lock = threading.Lock()
+
+    def place(self, source: Path, key: str, relative: str) -> Path:
+        target = self.stage / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        old = self.previous.get(relative)
+        published = self.out / relative
+        try:
+            info = published.stat()
+            reusable = old == [key, info.st_size, info.st_mtime_ns]
+        except OSError:
+            reusable = False
+        if reusable:
+            link_or_copy(published, target)
+        else:
+            shutil.copyfile(source, target)
+        info = target.stat()
+        with self._lock:
+            self.placed[relative] = [key, info.st_size, info.st_mtime_ns]
+        return target
+
+
 ALTERNATES = {"podcast.m4a": ("audio/mp4", "AAC"), "podcast.opus": ("audio/opus", "Opus")}
 
 
 def _publish_alternates(
-    episode: Episode, result: RenderResult, stage: Path
+    episode: Episode, result: RenderResult, placement: Placement
 ) -> list[AlternateAudio]:
     published = []
     for name, (mime, title) in ALTERNATES.items():
@@ -211,15 +249,21 @@ def _publish_alternates(
         if rendition is None:
             continue
         relative = urls.episode_audio(episode, Path(name).suffix)
-        shutil.copyfile(rendition.path, stage / relative)
-        size = (stage / relative).stat().st_size
+        key = f"{rendition.path.parent.name}/{name}"
+        size = placement.place(rendition.path, key, relative).stat().st_size
         bitrate = round(size * 8 / rendition.duration) if rendition.duration else 0
         published.append(AlternateAudio(relative, mime, size, bitrate, title))
     return published
 
 
 def _publish_episode(
-    show: Show, episode: Episode, result: RenderResult, show_cover: Cover, stage: Path
+    show: Show,
+    episode: Episode,
+    result: RenderResult,
+    show_cover: Cover,
+    stage: Path,
+    cache: Cache,
+    placement: Placement,
 ) -> tuple[Rendered, list[Problem]]:
     mp3 = result.renditions["podcast.mp3"]
     cover = load_cover(episode.image, "image") if episode.image else show_cover
@@ -231,8 +275,6 @@ def _publish_episode(
     notes = notes_html(episode.notes_markdown)
 
     mp3_path = stage / urls.episode_mp3(episode)
-    mp3_path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(mp3.path, mp3_path)
     tags = EpisodeTags(
         title=episode.meta.title,
         artist=show.config.author,
@@ -253,15 +295,36 @@ def _publish_episode(
         transcript=plain(cues) if cues else None,
         chapter_frames=id3_frames(chapters),
     )
-    write_id3(mp3_path, tags, show.config.id3_version)
-    alternates = _publish_alternates(episode, result, stage)
+    version = show.config.id3_version
+
+    def tagged(path: Path) -> None:
+        shutil.copyfile(mp3.path, path)
+        write_id3(path, tags, version)
+
+    # Tagged files are kept in the cache by what went into them: an unchanged episode is
+    # linked into place instead of copied and tagged again.
+    tag_key = key_of("id3", mp3.path.parent.name, version, sha256(repr(tags).encode()).hexdigest())
+    placement.place(
+        cache.derived_file("tagged", tag_key, ".mp3", tagged), tag_key, urls.episode_mp3(episode)
+    )
+    alternates = _publish_alternates(episode, result, placement)
 
     broadcast = result.renditions.get("broadcast.wav")
     broadcast_bytes = None
     if broadcast is not None:
         wav_path = stage / urls.episode_broadcast(episode)
-        wav_path.parent.mkdir(parents=True, exist_ok=True)
-        write_broadcast_wav(broadcast.path, wav_path, _broadcast_info(show, episode, broadcast))
+        info = _broadcast_info(show, episode, broadcast)
+        source = broadcast.path
+
+        def with_metadata(path: Path) -> None:
+            write_broadcast_wav(source, path, info)
+
+        bwf_key = key_of("bwf", source.parent.name, repr(info))
+        placement.place(
+            cache.derived_file("tagged", bwf_key, ".wav", with_metadata),
+            bwf_key,
+            urls.episode_broadcast(episode),
+        )
         broadcast_bytes = wav_path.stat().st_size
     sheet = None
     if broadcast is not None:
@@ -294,10 +357,9 @@ def _publish_episode(
 
 
 def render_audio(
-    show: Show, jobs: int | None = None, log: Log = lambda _: None
+    show: Show, cache: Cache, jobs: int | None = None, log: Log = lambda _: None
 ) -> dict[str, RenderResult]:
     """Render every episode's renditions, in parallel; raise with every failure at once."""
-    cache = cache_for(show)
 
     def one(episode: Episode) -> tuple[str, RenderResult | PodcastError]:
         try:
@@ -314,8 +376,11 @@ def render_audio(
         return episode.slug, result
 
     workers = max(1, jobs or os.cpu_count() or 1)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        outcomes = dict(pool.map(one, show.episodes))
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            outcomes = dict(pool.map(one, show.episodes))
+    finally:
+        cache.save()
     failures = [o for o in outcomes.values() if isinstance(o, PodcastError)]
     if failures:
         raise PodcastError("\n".join(str(f) for f in failures))
@@ -335,26 +400,82 @@ def build(
     both feeds pass the validation gate and the GUID guard finds nothing that `allow` (episode
     names or GUIDs) does not cover.
     """
-    show = load_show(show_root)
-    out = (out if out is not None else show.root / "feed").absolute()
-    _check_output_folder(show, out)
-    cache = cache_for(show)
-    busy = f"{show.root}: another build of this show is running; wait for it to finish"
+    root = show_root.resolve()
+    if not (root / SHOW_FILE).is_file():
+        load_show(root)  # reports the missing podcast.toml the usual way
+    out = (out if out is not None else root / "feed").absolute()
+    cache = Cache(root / ".cache" / "podcast")
+    busy = f"{root}: another build of this show is running; wait for it to finish"
     with exclusive(cache.root / ".build.lock", busy):
+        unchanged = _up_to_date(cache, root, out, allow)
+        if unchanged is not None:
+            return unchanged
+        show = load_show(root)
+        _check_output_folder(show, out)
         # Under the lock, any staging folder or half-built cache entry is a killed build's.
         remove_staging_leftovers(out)
         cache.remove_leftovers()
-        return _build_locked(show, out, jobs, log, allow)
+        record_key = key_of(str(out))
+        previous = (cache.get_json("builds", record_key) or {}).get("placed", {})
+        report = _build_locked(show, out, cache, jobs, log, allow, previous)
+        # Fingerprinted after the build, which may have written podcast.lock.
+        files = {name: (out / name).stat().st_size for name in report.files}
+        record = {
+            "fingerprint": _fingerprint(root, out, allow),
+            "files": files,
+            "episodes": report.episodes,
+            "warnings": report.warnings,
+        }
+        cache.put_json("builds", record_key, record)
+        return report
+
+
+def _fingerprint(root: Path, out: Path, allow: frozenset[str]) -> str:
+    """Everything a build depends on, by file sizes and times (no file is read)."""
+    digest = sha256()
+    versions = [__version__, RENDER_VERSION, ANALYSIS_VERSION, ffmpeg_version(), sorted(allow)]
+    digest.update(json.dumps(versions).encode())
+    theme_outside = [d for d in theme_dirs(root) if not d.is_relative_to(root)]
+    for folder in [root, *theme_outside]:
+        for path, (size, mtime) in source_state(folder, out).items():
+            digest.update(f"{path}|{size}|{mtime}\n".encode())
+    return digest.hexdigest()
+
+
+def _up_to_date(cache: Cache, root: Path, out: Path, allow: frozenset[str]) -> BuildReport | None:
+    """The last build's report if no source changed since and its output is intact."""
+    record = cache.get_json("builds", key_of(str(out)))
+    if record is None or record.get("fingerprint") != _fingerprint(root, out, allow):
+        return None
+    for name, size in record["files"].items():
+        try:
+            if (out / name).stat().st_size != size:
+                return None
+        except OSError:
+            return None
+    return BuildReport(
+        out=out,
+        episodes=record["episodes"],
+        files=sorted(record["files"]),
+        warnings=record["warnings"],
+        up_to_date=True,
+    )
 
 
 def _build_locked(
-    show: Show, out: Path, jobs: int | None, log: Log, allow: frozenset[str]
+    show: Show,
+    out: Path,
+    cache: Cache,
+    jobs: int | None,
+    log: Log,
+    allow: frozenset[str],
+    previous: dict[str, list[Any]],
 ) -> BuildReport:
     cover = load_cover(show.cover)
     unreadable = transcript_problems(show)
     if unreadable:
         raise PodcastError(unreadable)
-    results = render_audio(show, jobs, log)
+    results = render_audio(show, cache, jobs, log)
     problems = [
         problem
         for episode in show.episodes
@@ -368,9 +489,12 @@ def _build_locked(
             if (out / name).is_file():
                 shutil.copyfile(out / name, stage / name)
         (stage / cover.file_name).write_bytes(cover.data)
+        placement = Placement(out, stage, previous)
         rendered = []
         for episode in show.episodes:
-            item, late = _publish_episode(show, episode, results[episode.slug], cover, stage)
+            item, late = _publish_episode(
+                show, episode, results[episode.slug], cover, stage, cache, placement
+            )
             rendered.append(item)
             problems += late
         if problems:
@@ -407,6 +531,7 @@ def _build_locked(
             json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
             encoding="utf-8",
         )
+        report.placed = placement.placed
         report.files = sorted(str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file())
         publish(stage, out)
     write_lock(

@@ -11,6 +11,8 @@ import json
 import os
 import shutil
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,15 @@ def file_digest(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """Hard-link `source` to `target` (instant, no extra space), or copy across file systems."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def key_of(*parts: Any) -> str:
@@ -50,8 +61,41 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 class Cache:
     """Files and JSON documents under `root`, addressed by key."""
 
+    DIGESTS = "digests.json"
+
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._digests: dict[str, str] | None = None
+        self._digests_changed = False
+        self._lock = threading.Lock()
+
+    def digest(self, path: Path) -> str:
+        """SHA-256 of a file, remembered by (path, size, mtime, inode) so unchanged files are
+        not read again on the next build."""
+        info = path.stat()
+        stamp = f"{path.resolve()}|{info.st_size}|{info.st_mtime_ns}|{info.st_ino}"
+        with self._lock:
+            if self._digests is None:
+                self._digests = {}
+                stored = self.get_json("digests", "stat")
+                if stored is not None:
+                    self._digests = {str(k): str(v) for k, v in stored.items()}
+            known = self._digests.get(stamp)
+        if known is not None:
+            return known
+        value = file_digest(path)
+        with self._lock:
+            assert self._digests is not None
+            self._digests[stamp] = value
+            self._digests_changed = True
+        return value
+
+    def save(self) -> None:
+        """Persist what `digest` learned (atomically)."""
+        with self._lock:
+            if self._digests is not None and self._digests_changed:
+                self.put_json("digests", "stat", dict(self._digests))
+                self._digests_changed = False
 
     def _json_path(self, kind: str, key: str) -> Path:
         return self.root / kind / f"{key}.json"
@@ -83,6 +127,25 @@ class Cache:
             shutil.rmtree(built)
             return target
         os.replace(built, target)
+        return target
+
+    def derived_file(self, kind: str, key: str, suffix: str, make: Callable[[Path], None]) -> Path:
+        """A file derived from cached media (say, a tagged MP3), made once by `make(path)`."""
+        target = self.root / kind / f"{key}{suffix}"
+        if target.exists():
+            return target
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{key}.", suffix=".tmp")
+        os.close(fd)
+        temporary = Path(name)
+        try:
+            make(temporary)
+            with temporary.open("rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
         return target
 
     def remove_leftovers(self) -> None:

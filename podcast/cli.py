@@ -22,7 +22,8 @@ from .build import build as build_show
 from .check import check_show
 from .errors import PodcastError
 from .loader import EPISODE_FILE, split_front_matter
-from .serve import make_server, source_state, watch
+from .serve import make_server, watch
+from .sources import source_state
 from .text import slugify
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -123,6 +124,9 @@ def build(
 ) -> None:
     """Build audio, pages and feeds; publish only if everything succeeded."""
     report = build_show(show_dir, out, jobs=jobs, log=settings.detail, allow=frozenset(allow))
+    if report.up_to_date:
+        settings.say(f"up to date: nothing changed since the last build into {report.out}")
+        return
     for episode in report.episodes:
         mp3 = episode["renditions"]["podcast.mp3"]
         line = (

@@ -6,7 +6,6 @@ this handler answers single byte ranges with 206 Partial Content.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
@@ -18,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import PodcastError
+from .sources import source_state
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-IGNORED_PARTS = {".cache", ".git", "__pycache__", ".venv"}
 
 
 class RangeRequestHandler(SimpleHTTPRequestHandler):
@@ -104,26 +103,6 @@ def make_server(
     return ThreadingHTTPServer(("127.0.0.1", port), handler)
 
 
-def source_state(show_root: Path, out: Path) -> dict[str, float]:
-    """Modification times of every source file (the output and caches excluded)."""
-    state = {}
-    out = out.resolve()
-    for folder, dirs, files in os.walk(show_root):
-        here = Path(folder)
-        dirs[:] = [
-            d
-            for d in dirs
-            if d not in IGNORED_PARTS and not d.startswith(".") and (here / d).resolve() != out
-        ]
-        for name in files:
-            path = here / name
-            try:
-                state[str(path)] = path.stat().st_mtime
-            except OSError:
-                continue
-    return state
-
-
 def watch(
     show_root: Path,
     out: Path,
@@ -131,7 +110,7 @@ def watch(
     report: Callable[[str], None],
     stop: threading.Event,
     interval: float = 1.0,
-    since: dict[str, float] | None = None,
+    since: dict[str, tuple[int, int]] | None = None,
 ) -> None:
     """Poll the sources; rebuild when anything changed. A failed rebuild keeps the old site.
 

@@ -246,3 +246,17 @@ def test_future_date_is_a_warning_not_an_error(cached_demo: Path) -> None:
         check=False,
     )
     assert check.returncode == 0 and "is in the future" in check.stderr
+
+
+def test_unchanged_show_is_not_rebuilt(cached_demo: Path) -> None:
+    first = build(cached_demo)
+    assert not first.up_to_date
+    again = build(cached_demo)
+    assert again.up_to_date and again.episodes == first.episodes
+    (cached_demo / "feed/index.html").unlink()  # damaged output: rebuilt
+    assert not build(cached_demo).up_to_date
+    assert (cached_demo / "feed/index.html").exists()
+    assert build(cached_demo).up_to_date
+    edit(cached_demo / EP2 / "episode.md", "Aufgenommen in", "Gesprochen in")
+    assert not build(cached_demo).up_to_date
+    assert "Gesprochen in" in (cached_demo / "feed/episodes/02-frankfurt-kav.html").read_text()

@@ -181,7 +181,8 @@ def test_preview_server_answers_range_requests(served: str, built_demo: BuildRep
 
 
 def test_watch_rebuilds_when_a_source_changes(cached_demo: Path) -> None:
-    from podcast.serve import source_state, watch
+    from podcast.serve import watch
+    from podcast.sources import source_state
 
     out = build(cached_demo).out
     built_from = source_state(cached_demo, out)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ..cache import Cache, file_digest, key_of
+from ..cache import Cache, key_of
 from ..errors import ToolError
 from ..model import AudioSettings
 from .loudness import Loudness, decoded_seconds, measure_file, measure_graph
@@ -276,7 +276,7 @@ def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> 
     key = key_of(
         "segment",
         ANALYSIS_VERSION,
-        file_digest(segment.path),
+        cache.digest(segment.path),
         segment.start,
         segment.end,
         layout,
@@ -603,7 +603,7 @@ def render(
         ffmpeg_version(),
         settings.model_dump(),
         [
-            (i["file"], file_digest(s.path), s.start, s.end, s.kind)
+            (i["file"], cache.digest(s.path), s.start, s.end, s.kind)
             for i, s in zip(inputs, segments, strict=True)
         ],
     )

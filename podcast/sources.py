@@ -1,0 +1,32 @@
+"""What the sources of a show look like on disk: for noticing changes without reading files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+IGNORED_FOLDERS = {".cache", ".git", "__pycache__", ".venv", "node_modules"}
+
+
+def source_state(root: Path, out: Path) -> dict[str, tuple[int, int]]:
+    """Size and modification time (ns) of every file under `root`, by path.
+
+    Hidden folders, caches and the output folder are left out.
+    """
+    state = {}
+    out = out.resolve()
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        dirs[:] = sorted(
+            d
+            for d in dirs
+            if d not in IGNORED_FOLDERS and not d.startswith(".") and (here / d).resolve() != out
+        )
+        for name in sorted(files):
+            path = here / name
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            state[str(path)] = (info.st_size, info.st_mtime_ns)
+    return state
