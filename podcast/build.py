@@ -425,6 +425,7 @@ def build(
             "files": files,
             "episodes": report.episodes,
             "warnings": report.warnings,
+            "placed": report.placed,
         }
         cache.put_json("builds", record_key, record)
         return report

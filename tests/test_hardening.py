@@ -260,3 +260,20 @@ def test_unchanged_show_is_not_rebuilt(cached_demo: Path) -> None:
     edit(cached_demo / EP2 / "episode.md", "Aufgenommen in", "Gesprochen in")
     assert not build(cached_demo).up_to_date
     assert "Gesprochen in" in (cached_demo / "feed/episodes/02-frankfurt-kav.html").read_text()
+
+
+def test_published_media_is_reused_and_never_shared_with_the_cache(cached_demo: Path) -> None:
+    from mutagen.id3 import ID3
+
+    out = build(cached_demo).out
+    mp3 = out / "audio/02-frankfurt-kav.mp3"
+    inode = mp3.stat().st_ino
+    notes = cached_demo / EP1 / "episode.md"  # another episode's notes change
+    edit(notes, "Aufgenommen in Leipzig", "Gesprochen in Leipzig")
+    build(cached_demo)
+    assert mp3.stat().st_ino == inode  # untouched media is linked over, not copied again
+    assert mp3.stat().st_nlink == 1  # and is not a link into the cache
+    mp3.write_bytes(b"edited in place by someone")
+    edit(notes, "Gesprochen in Leipzig", "Aufgenommen in Leipzig")
+    build(cached_demo)
+    assert ID3(mp3)["TRCK"].text == ["2"] and mp3.stat().st_size > 100_000
