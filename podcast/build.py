@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -26,12 +25,12 @@ from .audio.render import (
 )
 from .audio.tools import ffmpeg_version
 from .bwf import BroadcastInfo, write_broadcast_wav
-from .cache import Cache, key_of, link_or_copy
+from .cache import Cache, key_of
 from .chapters import TimedChapter, chapters_json, id3_frames, timed
 from .errors import PodcastError, Problem
 from .feeds.guard import feed_items, guard, published_items
 from .feeds.rss import PODCAST_FEED, RADIO_FEED, podcast_feed, radio_feed
-from .feeds.validate import validate_feed
+from .feeds.validate import FeedValidation
 from .images import Cover, load_cover
 from .loader import SHOW_FILE, future_dates, load_show
 from .lock import Lock, read_lock, write_lock
@@ -39,7 +38,7 @@ from .model import ChapterMark, Episode, Show
 from .notes import notes_html, plain_text, truncate_bytes
 from .outputs import AlternateAudio, PublishedTranscript, Rendered
 from .programme import programme_sheet
-from .publish import exclusive, publish, remove_staging_leftovers, staging_dir
+from .publish import Stage, exclusive, publish, remove_staging_leftovers, staging_dir
 from .site import render_site, theme_dirs
 from .sources import source_state
 from .tagging import EpisodeTags, write_id3
@@ -132,7 +131,7 @@ def published_cues(cues: list[Cue], timeline: Timeline) -> list[Cue]:
 
 
 def _publish_transcripts(
-    episode: Episode, timeline: Timeline, stage: Path
+    episode: Episode, timeline: Timeline, stage: Stage
 ) -> tuple[list[PublishedTranscript], list[Cue], list[Problem]]:
     published: list[PublishedTranscript] = []
     first_cues: list[Cue] = []
@@ -149,15 +148,14 @@ def _publish_transcripts(
             (".json", to_json(cues)),
         ):
             relative = urls.episode_transcript(episode, transcript.language, suffix)
-            (stage / relative).parent.mkdir(parents=True, exist_ok=True)
-            (stage / relative).write_text(text, encoding="utf-8")
+            stage.write(relative, text)
             files[suffix] = relative
         published.append(PublishedTranscript(transcript.language, files))
     return published, first_cues, problems
 
 
 def _publish_chapters(
-    show: Show, episode: Episode, chapters: list[TimedChapter], stage: Path
+    show: Show, episode: Episode, chapters: list[TimedChapter], stage: Stage
 ) -> str | None:
     if not chapters:
         return None
@@ -166,12 +164,10 @@ def _publish_chapters(
         image_urls.append(None)
         if chapter.image is not None:
             relative = urls.chapter_image(episode, index, chapter.image.suffix)
-            (stage / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(chapter.image, stage / relative)
+            stage.write(relative, chapter.image.read_bytes())
             image_urls[-1] = urls.absolute(show, relative)
     relative = urls.episode_chapters(episode)
-    (stage / relative).parent.mkdir(parents=True, exist_ok=True)
-    (stage / relative).write_bytes(chapters_json(chapters, image_urls))
+    stage.write(relative, chapters_json(chapters, image_urls))
     return relative
 
 
@@ -203,45 +199,11 @@ def _broadcast_info(show: Show, episode: Episode, result: RenditionResult) -> Br
     )
 
 
-class Placement:
-    """Puts media files into the staging folder without copying what is already published.
-
-    A file whose content key matches the last build's, and which nobody touched since (same
-    size and modification time), is hard-linked from the current output; anything else is
-    copied from the cache. Published files are never links into the cache, so editing one in
-    place cannot damage the cache.
-    """
-
-    def __init__(self, out: Path, stage: Path, previous: dict[str, list[Any]]) -> None:
-        self.out, self.stage, self.previous = out, stage, previous
-        self.placed: dict[str, list[Any]] = {}
-        self._lock = threading.Lock()
-
-    def place(self, source: Path, key: str, relative: str) -> Path:
-        target = self.stage / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        old = self.previous.get(relative)
-        published = self.out / relative
-        try:
-            info = published.stat()
-            reusable = old == [key, info.st_size, info.st_mtime_ns]
-        except OSError:
-            reusable = False
-        if reusable:
-            link_or_copy(published, target)
-        else:
-            shutil.copyfile(source, target)
-        info = target.stat()
-        with self._lock:
-            self.placed[relative] = [key, info.st_size, info.st_mtime_ns]
-        return target
-
-
 ALTERNATES = {"podcast.m4a": ("audio/mp4", "AAC"), "podcast.opus": ("audio/opus", "Opus")}
 
 
 def _publish_alternates(
-    episode: Episode, result: RenderResult, placement: Placement
+    episode: Episode, result: RenderResult, stage: Stage
 ) -> list[AlternateAudio]:
     published = []
     for name, (mime, title) in ALTERNATES.items():
@@ -250,7 +212,7 @@ def _publish_alternates(
             continue
         relative = urls.episode_audio(episode, Path(name).suffix)
         key = f"{rendition.path.parent.name}/{name}"
-        size = placement.place(rendition.path, key, relative).stat().st_size
+        size = stage.place(rendition.path, key, relative).stat().st_size
         bitrate = round(size * 8 / rendition.duration) if rendition.duration else 0
         published.append(AlternateAudio(relative, mime, size, bitrate, title))
     return published
@@ -261,20 +223,18 @@ def _publish_episode(
     episode: Episode,
     result: RenderResult,
     show_cover: Cover,
-    stage: Path,
+    stage: Stage,
     cache: Cache,
-    placement: Placement,
 ) -> tuple[Rendered, list[Problem]]:
     mp3 = result.renditions["podcast.mp3"]
     cover = load_cover(episode.image, "image") if episode.image else show_cover
     if episode.image:
-        (stage / cover.file_name).write_bytes(cover.data)
+        stage.write(cover.file_name, cover.data)
     chapters = timed(published_chapters(episode, result.timeline), mp3.duration)
     transcripts, cues, problems = _publish_transcripts(episode, result.timeline, stage)
     chapters_file = _publish_chapters(show, episode, chapters, stage)
     notes = notes_html(episode.notes_markdown)
 
-    mp3_path = stage / urls.episode_mp3(episode)
     tags = EpisodeTags(
         title=episode.meta.title,
         artist=show.config.author,
@@ -303,16 +263,16 @@ def _publish_episode(
 
     # Tagged files are kept in the cache by what went into them: an unchanged episode is
     # linked into place instead of copied and tagged again.
-    tag_key = key_of("id3", mp3.path.parent.name, version, sha256(repr(tags).encode()).hexdigest())
-    placement.place(
+    fingerprint = repr(replace(tags, cover_jpeg=sha256(tags.cover_jpeg).digest()))
+    tag_key = key_of("id3", mp3.path.parent.name, version, sha256(fingerprint.encode()).hexdigest())
+    mp3_path = stage.place(
         cache.derived_file("tagged", tag_key, ".mp3", tagged), tag_key, urls.episode_mp3(episode)
     )
-    alternates = _publish_alternates(episode, result, placement)
+    alternates = _publish_alternates(episode, result, stage)
 
     broadcast = result.renditions.get("broadcast.wav")
     broadcast_bytes = None
     if broadcast is not None:
-        wav_path = stage / urls.episode_broadcast(episode)
         info = _broadcast_info(show, episode, broadcast)
         source = broadcast.path
 
@@ -320,7 +280,7 @@ def _publish_episode(
             write_broadcast_wav(source, path, info)
 
         bwf_key = key_of("bwf", source.parent.name, repr(info))
-        placement.place(
+        wav_path = stage.place(
             cache.derived_file("tagged", bwf_key, ".wav", with_metadata),
             bwf_key,
             urls.episode_broadcast(episode),
@@ -329,10 +289,9 @@ def _publish_episode(
     sheet = None
     if broadcast is not None:
         sheet = programme_sheet(show, episode, broadcast.duration, chapters, broadcast.summary())
-        json_path = stage / urls.episode_programme(episode, ".json")
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(
-            json.dumps(sheet, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        stage.write(
+            urls.episode_programme(episode, ".json"),
+            json.dumps(sheet, indent=1, ensure_ascii=False) + "\n",
         )
     rendered = Rendered(
         episode=episode,
@@ -485,29 +444,29 @@ def _build_locked(
     if problems:
         raise PodcastError(problems)
     report = BuildReport(out=out, warnings=[*cover.warnings, *future_dates(show)])
-    with staging_dir(out) as stage:
+    with staging_dir(out) as folder:
+        stage = Stage(folder, out, previous)
         for name in KEPT_FROM_PREVIOUS:
             if (out / name).is_file():
-                shutil.copyfile(out / name, stage / name)
-        (stage / cover.file_name).write_bytes(cover.data)
-        placement = Placement(out, stage, previous)
+                stage.write(name, (out / name).read_bytes())
+        stage.write(cover.file_name, cover.data)
         rendered = []
         for episode in show.episodes:
-            item, late = _publish_episode(
-                show, episode, results[episode.slug], cover, stage, cache, placement
-            )
+            item, late = _publish_episode(show, episode, results[episode.slug], cover, stage, cache)
             rendered.append(item)
             problems += late
         if problems:
             raise PodcastError(problems)
-        render_site(show, rendered, cover, stage)
         feeds = {PODCAST_FEED: podcast_feed(show, rendered, cover)}
         if show.config.audio.broadcast:
             feeds[RADIO_FEED] = radio_feed(show, rendered, cover)
-        lock = read_lock(show.root)
         for name, xml in feeds.items():
-            (stage / name).write_bytes(xml)
-            problems += validate_feed(xml, name, stage, show.config.base_url)
+            stage.write(name, xml)
+        # Validation (client parsers) runs while the pages render.
+        with FeedValidation(feeds, folder, show.config.base_url, len(rendered)) as validation:
+            render_site(show, rendered, cover, stage)
+            problems += validation.problems()
+        lock = read_lock(show.root)
         problems += guard(
             published_items(out / PODCAST_FEED),
             feed_items(feeds[PODCAST_FEED]),
@@ -528,13 +487,12 @@ def _build_locked(
             for r in rendered
         ]
         manifest = {"show": show.config.title, "episodes": report.episodes}
-        (stage / MANIFEST).write_text(
-            json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
-            encoding="utf-8",
+        stage.write(
+            MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
         )
-        report.placed = placement.placed
-        report.files = sorted(str(p.relative_to(stage)) for p in stage.rglob("*") if p.is_file())
-        publish(stage, out)
+        report.placed = stage.placed
+        report.files = sorted(stage.written)
+        publish(folder, out)
     write_lock(
         show.root,
         Lock(

@@ -28,15 +28,6 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def link_or_copy(source: Path, target: Path) -> None:
-    """Hard-link `source` to `target` (instant, no extra space), or copy across file systems."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
-
-
 def key_of(*parts: Any) -> str:
     """A stable key from JSON-serialisable parts."""
     blob = json.dumps([CACHE_FORMAT, *parts], sort_keys=True, default=str)

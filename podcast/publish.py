@@ -9,8 +9,10 @@ import fcntl
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from .errors import PodcastError
 
@@ -52,6 +54,71 @@ def remove_staging_leftovers(out: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
+class Stage:
+    """The staging folder of a build, which reuses what is already published.
+
+    Every file of the new output goes through `write` (content the build made) or `place`
+    (media from the cache, by content key). A file whose content equals the published one is
+    hard-linked from the output folder instead of created again: on a show of many episodes
+    most pages and all unchanged media cost a link, not a write. Published files are never
+    links into the cache, so editing one in place cannot damage the cache.
+    """
+
+    def __init__(self, folder: Path, out: Path, previous: dict[str, list[Any]]) -> None:
+        self.folder, self.out, self.previous = folder, out, previous
+        self.placed: dict[str, list[Any]] = {}
+        self.written: set[str] = set()
+        self._folders: set[Path] = set()
+        self._lock = threading.Lock()
+
+    def _target(self, relative: str) -> Path:
+        target = self.folder / relative
+        with self._lock:
+            self.written.add(relative)
+            if target.parent not in self._folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._folders.add(target.parent)
+        return target
+
+    def write(self, relative: str, content: bytes | str) -> Path:
+        """Stage a file the build made (linked from the output if it is unchanged)."""
+        data = content.encode() if isinstance(content, str) else content
+        target = self._target(relative)
+        published = self.out / relative
+        try:
+            same = published.stat().st_size == len(data) and published.read_bytes() == data
+        except OSError:
+            same = False
+        if not (same and _link(published, target)):
+            target.write_bytes(data)
+        return target
+
+    def place(self, source: Path, key: str, relative: str) -> Path:
+        """Stage a media file whose content `key` identifies it (linked if already published
+        with that key and untouched since, copied from `source` otherwise)."""
+        target = self._target(relative)
+        published = self.out / relative
+        try:
+            info = published.stat()
+            reusable = self.previous.get(relative) == [key, info.st_size, info.st_mtime_ns]
+        except OSError:
+            reusable = False
+        if not (reusable and _link(published, target)):
+            shutil.copyfile(source, target)
+        info = target.stat()
+        with self._lock:
+            self.placed[relative] = [key, info.st_size, info.st_mtime_ns]
+        return target
+
+
+def _link(source: Path, target: Path) -> bool:
+    try:
+        os.link(source, target)
+    except OSError:
+        return False
+    return True
+
+
 @contextlib.contextmanager
 def staging_dir(out: Path) -> Iterator[Path]:
     """A fresh folder beside `out` (same file system, so the swap is a rename); removed after."""
@@ -64,19 +131,14 @@ def staging_dir(out: Path) -> Iterator[Path]:
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def _fsync_tree(root: Path) -> None:
-    for path in sorted(root.rglob("*")):
-        if path.is_file():
-            with path.open("rb") as handle:
-                os.fsync(handle.fileno())
-
-
 def publish(stage: Path, out: Path) -> None:
     """Make the complete `stage` the new `out`: readers see the old or the new, never a mix.
 
     The previous contents end up in `stage` and are removed with it.
     """
-    _fsync_tree(stage)
+    # Everything in the staging folder reaches the disk before it becomes the published
+    # folder; one sync is far cheaper than an fsync per file on a show of many episodes.
+    os.sync()
     if out.exists() and _exchange(stage, out):
         return
     if not out.exists():

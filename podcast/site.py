@@ -14,6 +14,7 @@ from .feeds.rss import PODCAST_FEED
 from .images import Cover
 from .model import Show
 from .outputs import Rendered
+from .publish import Stage
 
 
 def theme_dirs(show_root: Path) -> list[Path]:
@@ -60,8 +61,8 @@ def long_date(moment: datetime) -> str:
     return moment.strftime("%d.%m.%Y")
 
 
-def render_site(show: Show, rendered: list[Rendered], cover: Cover, out: Path) -> list[Path]:
-    """Write index.html, one page per episode and the stylesheet; return the files written."""
+def render_site(show: Show, rendered: list[Rendered], cover: Cover, stage: Stage) -> None:
+    """Write index.html, a page per episode, programme sheets and the stylesheet."""
     env = environment(show.root)
     common = {
         "show": show.config,
@@ -73,37 +74,21 @@ def render_site(show: Show, rendered: list[Rendered], cover: Cover, out: Path) -
         "absolute": lambda rel: urls.absolute(show, rel),
     }
     newest_first = sorted(rendered, key=lambda r: r.episode.date, reverse=True)
-    written = []
-    index = out / "index.html"
-    index.write_text(
-        env.get_template("index.html").render(root="", episodes=newest_first, **common),
-        encoding="utf-8",
-    )
-    written.append(index)
-    (out / "episodes").mkdir(exist_ok=True)
+    index = env.get_template("index.html")
+    stage.write("index.html", index.render(root="", episodes=newest_first, **common))
     in_order = sorted(rendered, key=lambda r: r.episode.date)
+    episode_page = env.get_template("episode.html")
+    programme_page = env.get_template("programme.html")
     for position, item in enumerate(in_order):
-        page = out / urls.episode_page(item.episode)
-        html = env.get_template("episode.html").render(
+        html = episode_page.render(
             root="../",
             item=item,
             previous=in_order[position - 1] if position > 0 else None,
             next=in_order[position + 1] if position + 1 < len(in_order) else None,
             **common,
         )
-        page.write_text(html, encoding="utf-8")
-        written.append(page)
+        stage.write(urls.episode_page(item.episode), html)
         if item.programme is not None:
-            sheet = out / urls.episode_programme(item.episode, ".html")
-            sheet.parent.mkdir(exist_ok=True)
-            sheet.write_text(
-                env.get_template("programme.html").render(
-                    root="../", item=item, sheet=item.programme, **common
-                ),
-                encoding="utf-8",
-            )
-            written.append(sheet)
-    style = env.get_template("style.css").render()
-    (out / "style.css").write_text(style, encoding="utf-8")
-    written.append(out / "style.css")
-    return written
+            sheet = programme_page.render(root="../", item=item, sheet=item.programme, **common)
+            stage.write(urls.episode_programme(item.episode, ".html"), sheet)
+    stage.write("style.css", env.get_template("style.css").render())

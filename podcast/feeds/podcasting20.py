@@ -13,9 +13,8 @@ from typing import Any
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.util import xml_elem
 
-PODCAST_NS = "https://podcastindex.org/namespace/1.0"
-PSC_NS = "http://podlove.org/simple-chapters"
-ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+from .namespaces import ITUNES_NS, PODCAST_NS, PSC_NS
+
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 
 

@@ -8,9 +8,12 @@ folder exists with the stated length and type.
 from __future__ import annotations
 
 import io
+import multiprocessing
 import re
+import threading
 import uuid
 import xml.etree.ElementTree as ET
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import feedparser
@@ -18,7 +21,7 @@ import podcastparser
 
 from ..errors import Problem
 from ..model import APPLE_CATEGORIES, PERSON_TAXONOMY
-from .podcasting20 import ITUNES_NS, PODCAST_NS, PSC_NS
+from .namespaces import ITUNES_NS, PODCAST_NS, PSC_NS
 
 AUDIO_TYPES = {
     "audio/mpeg",
@@ -33,6 +36,38 @@ EPISODE_TYPES = {"full", "trailer", "bonus"}
 APPLE_MAX_DESCRIPTION = 4000
 IT = f"{{{ITUNES_NS}}}"
 PC = f"{{{PODCAST_NS}}}"
+
+
+PARALLEL_FROM_EPISODES = 200
+
+
+class FeedValidation:
+    """Validate feeds in other processes while the caller goes on (large shows), or in this
+    process when asked for the result (small shows, where starting processes costs more)."""
+
+    def __init__(self, feeds: dict[str, bytes], stage: Path, base_url: str, episodes: int):
+        self._jobs = [(xml, name, stage, base_url) for name, xml in feeds.items()]
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: list[Future[list[Problem]]] = []
+        if episodes >= PARALLEL_FROM_EPISODES:
+            # Forking is safe (and needs no imports in the child) while this is the only
+            # thread; otherwise start fresh interpreters.
+            alone = threading.active_count() == 1
+            context = multiprocessing.get_context("fork" if alone else "spawn")
+            self._pool = ProcessPoolExecutor(max_workers=len(self._jobs), mp_context=context)
+            self._futures = [self._pool.submit(validate_feed, *job) for job in self._jobs]
+
+    def problems(self) -> list[Problem]:
+        if self._pool is None:
+            return [p for job in self._jobs for p in validate_feed(*job)]
+        return [p for future in self._futures for p in future.result()]
+
+    def __enter__(self) -> FeedValidation:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
 
 
 def _staged(url: str, base_url: str, stage: Path) -> Path | None:

@@ -1,0 +1,5 @@
+"""XML namespaces of the feeds (a module of its own: the validator must not import feedgen)."""
+
+ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+PODCAST_NS = "https://podcastindex.org/namespace/1.0"
+PSC_NS = "http://podlove.org/simple-chapters"
