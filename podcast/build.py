@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from hashlib import sha256
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from . import __version__, urls
 from .audio.render import (
@@ -315,18 +315,49 @@ def _publish_episode(
     return rendered, problems
 
 
+class Progress(Protocol):
+    """Hears how the audio of each episode goes (for a progress display)."""
+
+    def started(self, episodes: int) -> None: ...
+
+    def stage(self, episode: str, stage: str) -> None: ...
+
+
+class NoProgress:
+    def started(self, episodes: int) -> None:
+        pass
+
+    def stage(self, episode: str, stage: str) -> None:
+        pass
+
+
 def render_audio(
-    show: Show, cache: Cache, jobs: int | None = None, log: Log = lambda _: None
+    show: Show,
+    cache: Cache,
+    jobs: int | None = None,
+    log: Log = lambda _: None,
+    progress: Progress | None = None,
 ) -> dict[str, RenderResult]:
-    """Render every episode's renditions, in parallel; raise with every failure at once."""
+    """Render every episode's renditions, in parallel; raise with every failure at once.
+
+    `progress` hears each episode's stages, ending with "done" or "failed".
+    """
+    listener = progress or NoProgress()
+    listener.started(len(show.episodes))
 
     def one(episode: Episode) -> tuple[str, RenderResult | PodcastError]:
         try:
             result = render(
-                segments_of(show, episode), show.config.audio, cache, str(episode.source)
+                segments_of(show, episode),
+                show.config.audio,
+                cache,
+                str(episode.source),
+                lambda stage: listener.stage(episode.slug, stage),
             )
         except PodcastError as exc:
+            listener.stage(episode.slug, "failed")
             return episode.slug, exc
+        listener.stage(episode.slug, "done")
         mp3 = result.renditions["podcast.mp3"]
         log(
             f"{episode.slug}: {mp3.loudness.integrated:.1f} LUFS, "
@@ -352,12 +383,13 @@ def build(
     jobs: int | None = None,
     log: Log = lambda _: None,
     allow: frozenset[str] = frozenset(),
+    progress: Progress | None = None,
 ) -> BuildReport:
     """Build the show at `show_root` into `out` (default: `feed/` in the show folder).
 
     Everything is written to a staging folder first; `out` changes only if all stages succeed,
     both feeds pass the validation gate and the GUID guard finds nothing that `allow` (episode
-    names or GUIDs) does not cover.
+    names or GUIDs) does not cover. `progress` follows the audio of each episode.
     """
     root = show_root.resolve()
     if not (root / SHOW_FILE).is_file():
@@ -376,7 +408,7 @@ def build(
         cache.remove_leftovers()
         record_key = key_of(str(out))
         previous = (cache.get_json("builds", record_key) or {}).get("placed", {})
-        report = _build_locked(show, out, cache, jobs, log, allow, previous)
+        report = _build_locked(show, out, cache, jobs, log, allow, previous, progress)
         # Fingerprinted after the build, which may have written podcast.lock.
         files = {name: (out / name).stat().st_size for name in report.files}
         record = {
@@ -430,12 +462,13 @@ def _build_locked(
     log: Log,
     allow: frozenset[str],
     previous: dict[str, list[Any]],
+    progress: Progress | None,
 ) -> BuildReport:
     cover = load_cover(show.cover)
     unreadable = transcript_problems(show)
     if unreadable:
         raise PodcastError(unreadable)
-    results = render_audio(show, cache, jobs, log)
+    results = render_audio(show, cache, jobs, log, progress)
     problems = [
         problem
         for episode in show.episodes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import threading
@@ -22,6 +23,7 @@ from .build import build as build_show
 from .check import check_show
 from .errors import PodcastError
 from .loader import EPISODE_FILE, split_front_matter
+from .progress import TerminalProgress
 from .serve import make_server, watch
 from .sources import source_state
 from .text import slugify
@@ -123,7 +125,16 @@ def build(
     settings: Settings, show_dir: Path, out: Path | None, jobs: int | None, allow: tuple[str, ...]
 ) -> None:
     """Build audio, pages and feeds; publish only if everything succeeded."""
-    report = build_show(show_dir, out, jobs=jobs, log=settings.detail, allow=frozenset(allow))
+    live = not settings.quiet and not settings.verbose and sys.stderr.isatty()
+    with TerminalProgress() if live else contextlib.nullcontext() as progress:
+        report = build_show(
+            show_dir,
+            out,
+            jobs=jobs,
+            log=settings.detail,
+            allow=frozenset(allow),
+            progress=progress,
+        )
     if report.up_to_date:
         settings.say(f"up to date: nothing changed since the last build into {report.out}")
         return

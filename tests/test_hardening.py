@@ -277,3 +277,34 @@ def test_published_media_is_reused_and_never_shared_with_the_cache(cached_demo: 
     edit(notes, "Gesprochen in Leipzig", "Aufgenommen in Leipzig")
     build(cached_demo)
     assert ID3(mp3)["TRCK"].text == ["2"] and mp3.stat().st_size > 100_000
+
+
+def test_progress_hears_every_episode_and_cli_stays_quiet_without_a_terminal(
+    demo: Path,
+) -> None:
+    class Recorder:
+        def __init__(self) -> None:
+            self.total = 0
+            self.events: list[tuple[str, str]] = []
+
+        def started(self, episodes: int) -> None:
+            self.total = episodes
+
+        def stage(self, episode: str, stage: str) -> None:
+            self.events.append((episode, stage))
+
+    recorder = Recorder()
+    build(demo, progress=recorder)  # a cold cache: every stage happens
+    assert recorder.total == 3
+    for slug in ("01-leipzig-migrantenbeirat", "02-frankfurt-kav", "03-zu-gast-im-jugendbeirat"):
+        stages = [stage for episode, stage in recorder.events if episode == slug]
+        assert stages == ["analysing", "calibrating", "rendering", "done"]
+    edit(demo / EP2 / "episode.md", "Aufgenommen in", "Gesprochen in")
+    result = subprocess.run(
+        [sys.executable, "-m", "podcast", "build", str(demo)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0 and result.stderr == ""
+    assert "\x1b[" not in result.stdout  # no live display when output is not a terminal

@@ -14,6 +14,7 @@ import math
 import os
 import re
 import shutil
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -590,8 +591,13 @@ def render(
     settings: AudioSettings,
     cache: Cache,
     subject: str,
+    on_stage: Callable[[str], None] = lambda _: None,
 ) -> RenderResult:
-    """Render (or take from the cache) every rendition of a programme made of `segments`."""
+    """Render (or take from the cache) every rendition of a programme made of `segments`.
+
+    `on_stage` hears "analysing", "calibrating", "rendering" as the work goes on.
+    """
+    on_stage("analysing")
     inputs = [analyse_segment(s, settings, cache) for s in segments]
     if not any(s.kind == "recording" for s in segments):
         raise ToolError(f"{subject}: the episode has no recording")
@@ -620,7 +626,9 @@ def render(
             (spec, spec.target_lufs - programme_lufs, spec.ceiling_dbtp - INITIAL_LIMITER_MARGIN_DB)
             for spec in specs
         ]
+        on_stage("calibrating")
         offsets = calibrate(segments, timeline, segment_gains, settings, plans, workdir, subject)
+        on_stage("rendering")
 
         def one(spec: RenditionSpec, gain: float) -> RenditionResult:
             return _render_rendition(
