@@ -393,6 +393,19 @@ def _resolve_chapters(
 
 
 def _cross_check(episodes: Sequence[Episode], problems: list[Problem]) -> None:
+    slugs = {ep.slug for ep in episodes}
+    for ep in episodes:
+        original = ep.meta.translation_of
+        if original is not None and original not in slugs:
+            problems.append(
+                Problem(
+                    ep.source,
+                    front_matter_line(ep.source, "translation_of"),
+                    "translation_of",
+                    f"no episode folder '{original}'",
+                    "name the folder of the episode this one translates",
+                )
+            )
     seen_numbers: dict[tuple[int | None, int], Episode] = {}
     seen_guids: dict[str, Episode] = {}
     seen_names: dict[str, Episode] = {}

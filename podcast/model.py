@@ -402,6 +402,8 @@ class EpisodeMeta(Strict):
     episode_type: Literal["full", "trailer", "bonus"] = "full"
     summary: Annotated[str, Field(min_length=1, max_length=4000)]
     explicit: bool | None = None
+    language: Annotated[str, Field(pattern=BCP47.pattern)] | None = None
+    translation_of: str | None = None  # folder name of the episode this one translates
     image: str | None = None
     guid: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     persons: tuple[Person, ...] = ()

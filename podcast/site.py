@@ -61,12 +61,34 @@ def long_date(moment: datetime) -> str:
     return moment.strftime("%d.%m.%Y")
 
 
+def language_versions(show: Show, rendered: list[Rendered]) -> dict[str, list[tuple[str, str]]]:
+    """For each episode with translations: (language, URL) of every version, itself included."""
+    groups: dict[str, list[Rendered]] = {}
+    for item in rendered:
+        groups.setdefault(item.episode.meta.translation_of or item.episode.slug, []).append(item)
+    versions: dict[str, list[tuple[str, str]]] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        links = sorted(
+            (
+                m.episode.meta.language or show.config.language,
+                urls.absolute(show, urls.episode_page(m.episode)),
+            )
+            for m in members
+        )
+        for member in members:
+            versions[member.episode.slug] = links
+    return versions
+
+
 def render_site(show: Show, rendered: list[Rendered], cover: Cover, stage: Stage) -> None:
     """Write index.html, a page per episode, programme sheets and the stylesheet."""
     env = environment(show.root)
-    common = {
+    show_strings = ui_strings(show.root, show.config.language)
+    common: dict[str, Any] = {
         "show": show.config,
-        "t": ui_strings(show.root, show.config.language),
+        "t": show_strings,
         "lang": show.config.language,
         "cover_file": cover.file_name,
         "feed_url": urls.absolute(show, PODCAST_FEED),
@@ -77,18 +99,26 @@ def render_site(show: Show, rendered: list[Rendered], cover: Cover, stage: Stage
     index = env.get_template("index.html")
     stage.write("index.html", index.render(root="", episodes=newest_first, **common))
     in_order = sorted(rendered, key=lambda r: r.episode.date)
+    versions = language_versions(show, rendered)
+    strings: dict[str, dict[str, Any]] = {show.config.language: show_strings}
     episode_page = env.get_template("episode.html")
     programme_page = env.get_template("programme.html")
     for position, item in enumerate(in_order):
+        page_lang = item.episode.meta.language or show.config.language
+        if page_lang not in strings:
+            strings[page_lang] = ui_strings(show.root, page_lang)
+        context = {**common, "t": strings[page_lang]}
         html = episode_page.render(
             root="../",
             item=item,
             previous=in_order[position - 1] if position > 0 else None,
             next=in_order[position + 1] if position + 1 < len(in_order) else None,
-            **common,
+            versions=versions.get(item.episode.slug, []),
+            page_lang=page_lang,
+            **context,
         )
         stage.write(urls.episode_page(item.episode), html)
         if item.programme is not None:
-            sheet = programme_page.render(root="../", item=item, sheet=item.programme, **common)
+            sheet = programme_page.render(root="../", item=item, sheet=item.programme, **context)
             stage.write(urls.episode_programme(item.episode, ".html"), sheet)
     stage.write("style.css", env.get_template("style.css").render())

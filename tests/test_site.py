@@ -204,3 +204,33 @@ def test_watch_rebuilds_when_a_source_changes(cached_demo: Path) -> None:
     thread.join()
     assert messages and messages[0].startswith("rebuilt in")
     assert "Neu: Frankfurt" in (out / "episodes/02-frankfurt-kav.html").read_text()
+
+
+def test_language_versions_link_each_other_with_hreflang(cached_demo: Path) -> None:
+    english = cached_demo / "episodes/04-leipzig-migrant-council"
+    shutil.copytree(cached_demo / "episodes/01-leipzig-migrantenbeirat", english)
+    text = (english / "episode.md").read_text()
+    text = text.replace("number: 1", "number: 4").replace("4e01", "4e41")
+    text = text.replace(
+        "episode_type: full",
+        "episode_type: full\nlanguage: en\ntranslation_of: 01-leipzig-migrantenbeirat",
+    )
+    (english / "episode.md").write_text(text)
+    out = build(cached_demo).out
+    base = "https://podcast.example.org/quer-durch-die-gremien/episodes/"
+    german = (out / "episodes/01-leipzig-migrantenbeirat.html").read_text()
+    page = (out / "episodes/04-leipzig-migrant-council.html").read_text()
+    for html in (german, page):
+        assert (
+            f'<link rel="alternate" hreflang="en" href="{base}04-leipzig-migrant-council.html">'
+            in html
+        )
+        assert (
+            f'<link rel="alternate" hreflang="de-DE" href="{base}01-leipzig-migrantenbeirat.html">'
+            in html
+        )
+    assert '<html lang="en">' in page and "Chapters" in page
+    assert '<html lang="de-DE">' in german and "Kapitel" in german
+    (english / "episode.md").write_text(text.replace("translation_of: 01-", "translation_of: 99-"))
+    with pytest.raises(Exception, match="translation_of: no episode folder '99-leipzig"):
+        build(cached_demo)
