@@ -302,36 +302,22 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
         return _yaml_line(node, loc) + 1
 
     base = source.parent
+
+    def resolve(name: str, field: str, *loc: int | str) -> Path | None:
+        return _resolve_file(root, base, name, problems, source, line_of(*loc), field)
+
     recordings = []
     for index, ref in enumerate(meta.recordings):
-        path = _resolve_file(
-            root,
-            base,
-            ref.file,
-            problems,
-            source,
-            line_of("recordings", index, "file"),
-            f"recordings[{index}].file",
-        )
+        path = resolve(ref.file, f"recordings[{index}].file", "recordings", index, "file")
         if path is not None:
             recordings.append(Recording(path, ref.start, ref.end))
     transcripts = []
     for index, t in enumerate(meta.transcripts):
-        path = _resolve_file(
-            root,
-            base,
-            t.file,
-            problems,
-            source,
-            line_of("transcripts", index, "file"),
-            f"transcripts[{index}].file",
-        )
+        path = resolve(t.file, f"transcripts[{index}].file", "transcripts", index, "file")
         if path is not None:
             transcripts.append(Transcript(path, t.language))
     chapters = _resolve_chapters(root, source, meta, problems, line_of)
-    image = None
-    if meta.image:
-        image = _resolve_file(root, base, meta.image, problems, source, line_of("image"), "image")
+    image = resolve(meta.image, "image", "image") if meta.image else None
     slug = base.name
     guid = meta.guid or lock.assigned.get(slug) or f"urn:uuid:{uuid.uuid4()}"
     return Episode(

@@ -145,81 +145,69 @@ class RenderResult:
 
 def rendition_specs(settings: AudioSettings) -> list[RenditionSpec]:
     """The renditions the show's settings ask for."""
-    channels = "2" if settings.channels == "stereo" else "1"
+    stereo = settings.channels == "stereo"
+    channels = ("-ac", "2" if stereo else "1")
+
+    def for_listeners(name: str, rate: int, *codec_args: str) -> RenditionSpec:
+        return RenditionSpec(
+            name, settings.podcast_target, settings.true_peak, rate, (*channels, *codec_args)
+        )
+
     specs = [
-        RenditionSpec(
-            name="podcast.mp3",
-            target_lufs=settings.podcast_target,
-            ceiling_dbtp=settings.true_peak,
-            sample_rate=PODCAST_RATE,
-            codec_args=(
-                "-ac",
-                channels,
-                "-c:a",
-                "libmp3lame",
-                "-b:a",
-                f"{settings.mp3_bitrate}k",
-                "-write_xing",
-                "1",
-                "-id3v2_version",
-                "0",
-                "-write_id3v1",
-                "0",
-                "-f",
-                "mp3",
-            ),
+        for_listeners(
+            "podcast.mp3",
+            PODCAST_RATE,
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            f"{settings.mp3_bitrate}k",
+            "-write_xing",
+            "1",
+            "-id3v2_version",
+            "0",
+            "-write_id3v1",
+            "0",
+            "-f",
+            "mp3",
         )
     ]
-    stereo = settings.channels == "stereo"
     if "aac" in settings.alternate_encodings:
         specs.append(
-            RenditionSpec(
-                name="podcast.m4a",
-                target_lufs=settings.podcast_target,
-                ceiling_dbtp=settings.true_peak,
-                sample_rate=PODCAST_RATE,
-                codec_args=(
-                    "-ac",
-                    channels,
-                    "-c:a",
-                    "aac",
-                    "-b:a",
-                    "96k" if stereo else "64k",
-                    "-movflags",
-                    "+faststart",
-                    "-f",
-                    "mp4",
-                ),
+            for_listeners(
+                "podcast.m4a",
+                PODCAST_RATE,
+                "-c:a",
+                "aac",
+                "-b:a",
+                "96k" if stereo else "64k",
+                "-movflags",
+                "+faststart",
+                "-f",
+                "mp4",
             )
         )
-    if "opus" in settings.alternate_encodings:
+    if "opus" in settings.alternate_encodings:  # Opus runs at 48 kHz
         specs.append(
-            RenditionSpec(
-                name="podcast.opus",
-                target_lufs=settings.podcast_target,
-                ceiling_dbtp=settings.true_peak,
-                sample_rate=BROADCAST_RATE,  # Opus runs at 48 kHz
-                codec_args=(
-                    "-ac",
-                    channels,
-                    "-c:a",
-                    "libopus",
-                    "-b:a",
-                    "64k" if stereo else "32k",
-                    "-f",
-                    "ogg",
-                ),
+            for_listeners(
+                "podcast.opus",
+                BROADCAST_RATE,
+                "-c:a",
+                "libopus",
+                "-b:a",
+                "64k" if stereo else "32k",
+                "-f",
+                "ogg",
             )
         )
     if settings.broadcast:
         codec = "pcm_s24le" if settings.broadcast_bits == 24 else "pcm_s16le"
         specs.append(
             RenditionSpec(
-                name="broadcast.wav",
-                target_lufs=settings.broadcast_lufs,
-                ceiling_dbtp=settings.true_peak,
-                sample_rate=BROADCAST_RATE,
-                codec_args=("-ac", "2", "-c:a", codec, "-rf64", "auto", "-f", "wav"),
+                "broadcast.wav",
+                settings.broadcast_lufs,
+                settings.true_peak,
+                BROADCAST_RATE,
+                ("-ac", "2", "-c:a", codec, "-rf64", "auto", "-f", "wav"),
             )
         )
     return specs
