@@ -81,23 +81,45 @@ def measure_graph(
         subject,
         "loudness measurement",
     )
+    return parse_ebur128(result.stderr, subject), result.stderr
+
+
+def meter_args(source: str = "pipe:0") -> list[str]:
+    """An ffmpeg command that measures `source` (default: its standard input) with ebur128."""
+    return [
+        "ffmpeg",
+        "-hide_banner",
+        "-nostats",
+        "-v",
+        "info",
+        "-i",
+        source,
+        "-af",
+        "ebur128=peak=true:framelog=info",
+        "-f",
+        "null",
+        "-",
+    ]
+
+
+def parse_ebur128(log: str, subject: Path | str) -> Loudness:
+    """The measurement in an ebur128 log (summary, and maxima from the frame lines)."""
     # The summary is printed last; take the last match in case a file name looks like one.
-    matches = list(_SUMMARY.finditer(result.stderr))
+    matches = list(_SUMMARY.finditer(log))
     found = matches[-1] if matches else None
     if found is None:
         raise ToolError(f"{subject}: loudness measurement gave no result; is the audio empty?")
     momentary = short_term = -math.inf
-    for frame in _FRAME.finditer(result.stderr, 0, found.start()):
+    for frame in _FRAME.finditer(log, 0, found.start()):
         momentary = max(momentary, _number(frame[1]))
         short_term = max(short_term, _number(frame[2]))
-    loudness = Loudness(
+    return Loudness(
         integrated=_number(found["i"]),
         lra=_number(found["lra"]),
         true_peak=_number(found["tp"]),
         max_momentary=momentary,
         max_short_term=short_term,
     )
-    return loudness, result.stderr
 
 
 def measure_file(path: Path) -> Loudness:

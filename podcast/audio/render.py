@@ -23,11 +23,18 @@ from typing import Any, Literal
 from ..cache import Cache, key_of
 from ..errors import ToolError
 from ..model import AudioSettings
-from .loudness import Loudness, decoded_seconds, measure_file, measure_graph
+from .loudness import (
+    Loudness,
+    decoded_seconds,
+    measure_file,
+    measure_graph,
+    meter_args,
+    parse_ebur128,
+)
 from .probe import probe
-from .tools import ffmpeg_version, file_arg, run
+from .tools import ffmpeg_version, file_arg, run, run_piped
 
-RENDER_VERSION = "5"
+RENDER_VERSION = "6"
 ANALYSIS_VERSION = "3"
 LOUDNESS_TOLERANCE_LU = 0.2
 ACCEPTABLE_LU = 0.5
@@ -97,13 +104,30 @@ class Timeline:
 
 @dataclass(frozen=True)
 class RenditionSpec:
-    """What one output should be: file name, loudness target and encoder arguments."""
+    """What one output should be: file name, loudness target, encoder and container.
+
+    `stream_muxer` is a container the encoded audio can be streamed in (for measuring it while
+    it is written): the same packets as the file, without the file's seekable headers.
+    """
 
     name: str
     target_lufs: float
     ceiling_dbtp: float
     sample_rate: int
     codec_args: tuple[str, ...]
+    muxer: str
+    muxer_options: tuple[tuple[str, str], ...] = ()
+    stream_muxer: str = ""
+
+    def output_args(self) -> list[str]:
+        """Encoder and container arguments for writing a file directly."""
+        options = [item for key, value in self.muxer_options for item in (f"-{key}", value)]
+        return [*self.codec_args, *options, "-f", self.muxer]
+
+    def tee_target(self) -> str:
+        """A tee muxer target: the file (named as the rendition) and standard output."""
+        options = "".join(f":{key}={value}" for key, value in self.muxer_options)
+        return f"[f={self.muxer}{options}]{self.name}|[f={self.stream_muxer or self.muxer}]pipe\\:1"
 
 
 @dataclass
@@ -148,27 +172,33 @@ def rendition_specs(settings: AudioSettings) -> list[RenditionSpec]:
     stereo = settings.channels == "stereo"
     channels = ("-ac", "2" if stereo else "1")
 
-    def for_listeners(name: str, rate: int, *codec_args: str) -> RenditionSpec:
+    def for_listeners(
+        name: str,
+        rate: int,
+        codec: tuple[str, ...],
+        muxer: str,
+        options: tuple[tuple[str, str], ...] = (),
+        stream: str = "",
+    ) -> RenditionSpec:
         return RenditionSpec(
-            name, settings.podcast_target, settings.true_peak, rate, (*channels, *codec_args)
+            name,
+            settings.podcast_target,
+            settings.true_peak,
+            rate,
+            (*channels, *codec),
+            muxer,
+            options,
+            stream,
         )
 
+    mp3_options = (("write_xing", "1"), ("id3v2_version", "0"), ("write_id3v1", "0"))
     specs = [
         for_listeners(
             "podcast.mp3",
             PODCAST_RATE,
-            "-c:a",
-            "libmp3lame",
-            "-b:a",
-            f"{settings.mp3_bitrate}k",
-            "-write_xing",
-            "1",
-            "-id3v2_version",
-            "0",
-            "-write_id3v1",
-            "0",
-            "-f",
+            ("-c:a", "libmp3lame", "-b:a", f"{settings.mp3_bitrate}k"),
             "mp3",
+            mp3_options,
         )
     ]
     if "aac" in settings.alternate_encodings:
@@ -176,14 +206,10 @@ def rendition_specs(settings: AudioSettings) -> list[RenditionSpec]:
             for_listeners(
                 "podcast.m4a",
                 PODCAST_RATE,
-                "-c:a",
-                "aac",
-                "-b:a",
-                "96k" if stereo else "64k",
-                "-movflags",
-                "+faststart",
-                "-f",
+                ("-c:a", "aac", "-b:a", "96k" if stereo else "64k"),
                 "mp4",
+                (("movflags", "+faststart"),),
+                "adts",
             )
         )
     if "opus" in settings.alternate_encodings:  # Opus runs at 48 kHz
@@ -191,11 +217,7 @@ def rendition_specs(settings: AudioSettings) -> list[RenditionSpec]:
             for_listeners(
                 "podcast.opus",
                 BROADCAST_RATE,
-                "-c:a",
-                "libopus",
-                "-b:a",
-                "64k" if stereo else "32k",
-                "-f",
+                ("-c:a", "libopus", "-b:a", "64k" if stereo else "32k"),
                 "ogg",
             )
         )
@@ -207,7 +229,9 @@ def rendition_specs(settings: AudioSettings) -> list[RenditionSpec]:
                 settings.broadcast_lufs,
                 settings.true_peak,
                 BROADCAST_RATE,
-                ("-ac", "2", "-c:a", codec, "-rf64", "auto", "-f", "wav"),
+                ("-ac", "2", "-c:a", codec),
+                "wav",
+                (("rf64", "auto"),),
             )
         )
     return specs
@@ -380,8 +404,9 @@ def _render_pass(
     limiter_dbfs: float,
     path: Path,
     subject: str,
-) -> None:
-    """One ffmpeg run: decode the segments, trim, crossfade, join, level and encode one file."""
+) -> Loudness:
+    """Decode the segments, trim, crossfade, join, level and encode one file (named as
+    `spec.name` in the folder of `path`); return the loudness of what was encoded."""
     args = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y"]
     for segment in segments:
         args += ["-i", file_arg(segment.path)]
@@ -423,9 +448,15 @@ def _render_pass(
         "+bitexact",
         "-flags:a",
         "+bitexact",
-        file_arg(path),
+        "-f",
+        "tee",
+        spec.tee_target(),
     ]
-    run(args, subject, f"rendering {spec.name}")
+    # The tee muxer writes the file and streams the same packets to a meter running side by
+    # side, so the encoded audio is measured while it is written. The file is named relative
+    # to its folder: tee targets need no escaping then, whatever the show's path.
+    log = run_piped(args, meter_args(), path.parent, subject, f"rendering {spec.name}")
+    return parse_ebur128(log, subject)
 
 
 def _render_rendition(
@@ -438,13 +469,13 @@ def _render_rendition(
     path: Path,
     subject: str,
 ) -> RenditionResult:
-    """Render one rendition, measure the encoded file, correct and repeat until it is in."""
+    """Render one rendition, measure the encoded audio, correct and repeat until it is in."""
     limiter = spec.ceiling_dbtp - INITIAL_LIMITER_MARGIN_DB
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        _render_pass(
+        measured = _render_pass(
             segments, timeline, segment_gains, settings, spec, gain, limiter, path, subject
         )
-        measured, duration = _measure_all([path])[0]
+        duration = probe(path).duration
         result = RenditionResult(spec, path, measured, gain, limiter, duration, attempt)
         error = spec.target_lufs - measured.integrated
         over = measured.true_peak - spec.ceiling_dbtp
@@ -544,7 +575,7 @@ def calibrate(
             f"[o{number}]",
             "-ar",
             str(spec.sample_rate),
-            *spec.codec_args,
+            *spec.output_args(),
             file_arg(path),
         ]
     run(args, subject, "calibration")
