@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 
@@ -52,3 +53,14 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
     }
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the `podcast` command as a user would, capturing its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "podcast", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )

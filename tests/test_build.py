@@ -6,8 +6,6 @@ import io
 import json
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -20,7 +18,7 @@ from podcast.build import BuildReport, build
 from podcast.errors import PodcastError
 from podcast.feeds.podcasting20 import podcast_guid
 
-from .helpers import ebur128, tree_bytes
+from .helpers import ebur128, run_cli, tree_bytes
 
 BASE = "https://podcast.example.org/quer-durch-die-gremien/"
 
@@ -165,16 +163,6 @@ def test_build_refuses_to_replace_a_folder_it_did_not_make(cached_demo: Path) ->
     with pytest.raises(PodcastError, match="would replace the show folder"):
         build(cached_demo, cached_demo)
     assert (precious / "thesis.odt").exists()
-
-
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "podcast", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def test_cli_check_reports_problems_without_traceback(demo: Path) -> None:

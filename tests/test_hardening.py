@@ -16,7 +16,7 @@ from PIL import Image
 
 from podcast.build import build
 
-from .helpers import tree_bytes
+from .helpers import run_cli, tree_bytes
 
 EP1 = "episodes/01-leipzig-migrantenbeirat"
 EP2 = "episodes/02-frankfurt-kav"
@@ -167,12 +167,7 @@ def test_hostile_input_is_refused_and_published_output_kept(
     out = build(cached_demo).out
     published = tree_bytes(out)
     damage(cached_demo)
-    result = subprocess.run(
-        [sys.executable, "-m", "podcast", "build", str(cached_demo)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_cli("build", str(cached_demo))
     assert result.returncode == 1, result.stdout
     assert "Traceback" not in result.stderr
     assert message in result.stderr, result.stderr
@@ -229,22 +224,12 @@ def test_clean_builds_are_byte_identical_including_audio(demo: Path, tmp_path: P
 
 def test_future_date_is_a_warning_not_an_error(cached_demo: Path) -> None:
     edit(cached_demo / EP2 / "episode.md", "date: 2026-10-08", "date: 2099-10-08")
-    result = subprocess.run(
-        [sys.executable, "-m", "podcast", "build", str(cached_demo)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_cli("build", str(cached_demo))
     assert result.returncode == 0, result.stderr
     assert "warning: " in result.stderr and "2099-10-08T18:00:00+02:00 is in the future" in (
         result.stderr
     )
-    check = subprocess.run(
-        [sys.executable, "-m", "podcast", "check", str(cached_demo)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    check = run_cli("check", str(cached_demo))
     assert check.returncode == 0 and "is in the future" in check.stderr
 
 
@@ -300,11 +285,6 @@ def test_progress_hears_every_episode_and_cli_stays_quiet_without_a_terminal(
         stages = [stage for episode, stage in recorder.events if episode == slug]
         assert stages == ["analysing", "calibrating", "rendering", "done"]
     edit(demo / EP2 / "episode.md", "Aufgenommen in", "Gesprochen in")
-    result = subprocess.run(
-        [sys.executable, "-m", "podcast", "build", str(demo)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_cli("build", str(demo))
     assert result.returncode == 0 and result.stderr == ""
     assert "\x1b[" not in result.stdout  # no live display when output is not a terminal
