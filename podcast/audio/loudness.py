@@ -1,4 +1,6 @@
-"""Loudness measurement (ITU-R BS.1770 / EBU R128) with ffmpeg's ebur128 filter."""
+"""Loudness results, and measurement with ffmpeg's ebur128 filter (the independent check).
+
+Builds measure with `meter.py`, beside ffmpeg; `podcast info` and the benchmark use ebur128."""
 
 from __future__ import annotations
 
@@ -49,14 +51,12 @@ def measure_graph(
     subject: Path | str,
     frames: bool = True,
     true_peak: bool = True,
-    decoded: bool = False,
 ) -> tuple[Loudness, str]:
     """Measure the audio that `input_args` (+ an optional filter chain) produce.
 
     Returns the measurement and ffmpeg's log (other filters in the chain may report there).
     With `frames`, the per-frame log gives the maximum momentary and short-term loudness.
     Without `true_peak`, the peak is the (twice as fast to measure) sample peak.
-    With `decoded`, ffmpeg's progress lines are kept in the log (see `decoded_seconds`).
     """
     chain = f"{filter_prefix}," if filter_prefix else ""
     framelog = "info" if frames else "verbose"
@@ -66,7 +66,7 @@ def measure_graph(
             "ffmpeg",
             "-nostdin",
             "-hide_banner",
-            "-stats" if decoded else "-nostats",
+            "-nostats",
             "-v",
             "info",
             *input_args,
@@ -82,24 +82,6 @@ def measure_graph(
         "loudness measurement",
     )
     return parse_ebur128(result.stderr, subject), result.stderr
-
-
-def meter_args(source: str = "pipe:0") -> list[str]:
-    """An ffmpeg command that measures `source` (default: its standard input) with ebur128."""
-    return [
-        "ffmpeg",
-        "-hide_banner",
-        "-nostats",
-        "-v",
-        "info",
-        "-i",
-        source,
-        "-af",
-        "ebur128=peak=true:framelog=info",
-        "-f",
-        "null",
-        "-",
-    ]
 
 
 def parse_ebur128(log: str, subject: Path | str) -> Loudness:
@@ -125,15 +107,3 @@ def parse_ebur128(log: str, subject: Path | str) -> Loudness:
 def measure_file(path: Path) -> Loudness:
     """Measure a finished file as it is (the independent check of a rendition)."""
     return measure_graph(["-i", file_arg(path)], "", path)[0]
-
-
-_PROGRESS_TIME = re.compile(r"time=(\d+):(\d\d):(\d\d(?:\.\d+)?)")
-
-
-def decoded_seconds(log: str) -> float | None:
-    """How much audio ffmpeg actually decoded, from the last progress line of its log."""
-    found = _PROGRESS_TIME.findall(log)
-    if not found:
-        return None
-    hours, minutes, seconds = found[-1]
-    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)

@@ -10,12 +10,12 @@ rendered again with a corrected gain or a lower limiter ceiling.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
 import shutil
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -23,16 +23,10 @@ from typing import Any, Literal
 from ..cache import Cache, key_of
 from ..errors import ToolError
 from ..model import AudioSettings
-from .loudness import (
-    Loudness,
-    decoded_seconds,
-    measure_file,
-    measure_graph,
-    meter_args,
-    parse_ebur128,
-)
+from .loudness import Loudness
+from .pipeline import Pipe, ProcessGraph
 from .probe import probe
-from .tools import ffmpeg_version, file_arg, run, run_piped
+from .tools import ffmpeg_version, file_arg
 
 RENDER_VERSION = "6"
 ANALYSIS_VERSION = "3"
@@ -42,6 +36,10 @@ MAX_ATTEMPTS = 4
 INITIAL_LIMITER_MARGIN_DB = 0.5
 PODCAST_RATE = 44100
 BROADCAST_RATE = 48000
+FFMPEG = ("ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y")
+RAW_PCM = ("-c:a", "pcm_f32le", "-f", "f32le")
+STREAM_DEMUXERS = {"adts": "aac"}  # ffmpeg reads what its adts muxer writes as "aac"
+BITEXACT = ("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact")
 
 
 @dataclass(frozen=True)
@@ -114,15 +112,25 @@ class RenditionSpec:
     target_lufs: float
     ceiling_dbtp: float
     sample_rate: int
+    channels: int
     codec_args: tuple[str, ...]
     muxer: str
     muxer_options: tuple[tuple[str, str], ...] = ()
     stream_muxer: str = ""
 
+    @property
+    def lossless(self) -> bool:
+        """PCM in WAV: what is encoded is exactly what was filtered."""
+        return self.muxer == "wav"
+
+    @property
+    def layout(self) -> str:
+        return "stereo" if self.channels == 2 else "mono"
+
     def output_args(self) -> list[str]:
         """Encoder and container arguments for writing a file directly."""
         options = [item for key, value in self.muxer_options for item in (f"-{key}", value)]
-        return [*self.codec_args, *options, "-f", self.muxer]
+        return ["-ac", str(self.channels), *self.codec_args, *options, "-f", self.muxer]
 
     def tee_target(self) -> str:
         """A tee muxer target: the file (named as the rendition) and standard output."""
@@ -138,7 +146,7 @@ class RenditionResult:
     path: Path
     loudness: Loudness
     gain_db: float
-    limiter_dbfs: float
+    limiter_dbfs: float | None  # None: the peaks never came near the ceiling
     duration: float
     attempts: int
 
@@ -152,7 +160,7 @@ class RenditionResult:
             "max_momentary_lufs": self.loudness.max_momentary,
             "max_short_term_lufs": self.loudness.max_short_term,
             "gain_db": round(self.gain_db, 2),
-            "limiter_dbfs": round(self.limiter_dbfs, 2),
+            "limiter_dbfs": None if self.limiter_dbfs is None else round(self.limiter_dbfs, 2),
             "duration": self.duration,
             "attempts": self.attempts,
         }
@@ -170,7 +178,6 @@ class RenderResult:
 def rendition_specs(settings: AudioSettings) -> list[RenditionSpec]:
     """The renditions the show's settings ask for."""
     stereo = settings.channels == "stereo"
-    channels = ("-ac", "2" if stereo else "1")
 
     def for_listeners(
         name: str,
@@ -185,7 +192,8 @@ def rendition_specs(settings: AudioSettings) -> list[RenditionSpec]:
             settings.podcast_target,
             settings.true_peak,
             rate,
-            (*channels, *codec),
+            2 if stereo else 1,
+            codec,
             muxer,
             options,
             stream,
@@ -229,7 +237,8 @@ def rendition_specs(settings: AudioSettings) -> list[RenditionSpec]:
                 settings.broadcast_lufs,
                 settings.true_peak,
                 BROADCAST_RATE,
-                ("-ac", "2", "-c:a", codec),
+                2,
+                ("-c:a", codec),
                 "wav",
                 (("rf64", "auto"),),
             )
@@ -305,14 +314,7 @@ def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> 
     chain.append(f"silencedetect=n={detect[0]}dB:d={detect[1]}")
     if leveled:
         chain.append(SPEECH_LEVELER)
-    loudness, log = measure_graph(
-        ["-i", file_arg(segment.path)],
-        ",".join(chain),
-        segment.path,
-        frames=False,
-        true_peak=False,
-        decoded=True,
-    )
+    loudness, decoded, log = _measure_decoded(segment, ",".join(chain), layout)
     if loudness.silent:
         raise ToolError(
             f"{segment.path}: the recording is silent (loudness below {loudness.integrated} LUFS);"
@@ -326,8 +328,7 @@ def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> 
             f"({info.duration:.2f} s)"
         )
     duration = end - start
-    decoded = decoded_seconds(log)
-    if decoded is not None and decoded < duration - max(1.0, 0.02 * duration):
+    if decoded < duration - max(1.0, 0.02 * duration):
         raise ToolError(
             f"{segment.path}: the file is truncated or damaged: its header promises "
             f"{duration:.1f} s but only {decoded:.1f} s can be decoded; export it again"
@@ -351,6 +352,44 @@ def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> 
     }
     cache.put_json("analysis", key, data)
     return data
+
+
+def _measure_decoded(segment: Segment, chain: str, layout: str) -> tuple[Loudness, float, str]:
+    """Decode a segment through `chain` and meter it beside ffmpeg (sample peak only).
+
+    Returns the measurement, the seconds actually decoded, and ffmpeg's log (where
+    silencedetect reports).
+    """
+    from .meter import Meter, measure_stream  # numpy and scipy load on first use
+
+    channels = 2 if layout == "stereo" else 1
+    with ProcessGraph(segment.path, segment.path.parent) as graph:
+        decoder = graph.start(
+            "decoding",
+            [
+                *FFMPEG,
+                "-v",
+                "info",
+                "-i",
+                file_arg(segment.path),
+                "-filter_complex",
+                f"[0:a]{chain},aformat=sample_fmts=flt[out]",
+                "-map",
+                "[out]",
+                *RAW_PCM,
+                "pipe:1",
+            ],
+            capture_stdout=True,
+        )
+        assert decoder.process is not None and decoder.process.stdout is not None
+        box = graph.read(
+            "loudness measurement",
+            decoder.process.stdout,
+            lambda stream: measure_stream(stream, BROADCAST_RATE, channels, true_peak=False),
+        )
+        graph.wait()
+        meter: Meter = box[0]
+        return meter.result(), meter.frames / BROADCAST_RATE, graph.logs()[0]
 
 
 def plan_timeline(
@@ -394,22 +433,14 @@ def _db_to_linear(db: float) -> float:
     return float(10 ** (db / 20))
 
 
-def _render_pass(
-    segments: list[Segment],
-    timeline: Timeline,
-    segment_gains: list[float],
-    settings: AudioSettings,
-    spec: RenditionSpec,
-    gain: float,
-    limiter_dbfs: float,
-    path: Path,
-    subject: str,
-) -> Loudness:
-    """Decode the segments, trim, crossfade, join, level and encode one file (named as
-    `spec.name` in the folder of `path`); return the loudness of what was encoded."""
-    args = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y"]
+def _programme_graph(
+    segments: list[Segment], timeline: Timeline, segment_gains: list[float], settings: AudioSettings
+) -> tuple[list[str], list[str]]:
+    """ffmpeg inputs and filters that decode, cut, level, crossfade and join the segments
+    into one stream labelled [programme]."""
+    inputs: list[str] = []
     for segment in segments:
-        args += ["-i", file_arg(segment.path)]
+        inputs += ["-i", file_arg(segment.path)]
     parts = []
     streams: list[str] = []
     for index, (segment, piece, segment_gain) in enumerate(
@@ -430,76 +461,216 @@ def _render_pass(
             streams.append(f"s{index}")
     joined = "".join(f"[{label}]" for label in streams)
     join = f"concat=n={len(streams)}:v=0:a=1" if len(streams) > 1 else "anull"
-    parts.append(
-        f"{joined}{join},volume={gain:.4f}dB,{_limiter(limiter_dbfs)},"
-        f"aresample={spec.sample_rate}[out]"
-    )
-    args += [
-        "-filter_complex",
-        ";".join(parts),
-        "-map",
-        "[out]",
-        "-ar",
-        str(spec.sample_rate),
-        *spec.codec_args,
-        "-map_metadata",
-        "-1",
-        "-fflags",
-        "+bitexact",
-        "-flags:a",
-        "+bitexact",
-        "-f",
-        "tee",
-        spec.tee_target(),
-    ]
-    # The tee muxer writes the file and streams the same packets to a meter running side by
-    # side, so the encoded audio is measured while it is written. The file is named relative
-    # to its folder: tee targets need no escaping then, whatever the show's path.
-    log = run_piped(args, meter_args(), path.parent, subject, f"rendering {spec.name}")
-    return parse_ebur128(log, subject)
+    parts.append(f"{joined}{join}[programme]")
+    return inputs, parts
 
 
-def _render_rendition(
+# A rendition, its gain (dB) and its limiter's ceiling (dBFS; None: no limiter needed).
+Plan = tuple[RenditionSpec, float, float | None]
+
+
+def _render_pass(
     segments: list[Segment],
     timeline: Timeline,
     segment_gains: list[float],
     settings: AudioSettings,
-    spec: RenditionSpec,
-    gain: float,
-    path: Path,
+    plans: list[Plan],
+    workdir: Path,
     subject: str,
-) -> RenditionResult:
-    """Render one rendition, measure the encoded audio, correct and repeat until it is in."""
-    limiter = spec.ceiling_dbtp - INITIAL_LIMITER_MARGIN_DB
+) -> dict[str, Loudness]:
+    """Render every planned rendition into `workdir` and measure what was encoded."""
+    inputs, parts = _programme_graph(segments, timeline, segment_gains, settings)
+    return _encode_and_measure(inputs, parts, plans, workdir, subject)
+
+
+REFERENCE = ""  # the measurement of the programme itself, before any rendition's gain
+
+
+def _encode_and_measure(
+    inputs: list[str],
+    parts: list[str],
+    plans: list[Plan],
+    workdir: Path,
+    subject: str,
+    keep_files: bool = True,
+    reference_channels: int = 0,
+) -> dict[str, Loudness]:
+    """Make each planned rendition of the stream [programme] that `parts` build, and measure
+    what was encoded; with `keep_files`, the renditions are written into `workdir`.
+
+    One ffmpeg decodes and joins the programme and applies each rendition's gain and limiter.
+    It writes WAV itself; lossy renditions go as raw samples to an encoder process each,
+    whose output is both written and streamed to a decoder feeding a meter. Every meter reads
+    a pipe in a thread of this process, so all of it runs side by side on all cores.
+    With `reference_channels`, the programme itself is measured too (under REFERENCE).
+    """
+    from .meter import measure_stream  # numpy and scipy load on first use
+
+    branches = len(plans) + (1 if reference_channels else 0)
+    labels = "".join(f"[b{n}]" for n in range(branches))
+    parts = [*parts, f"[programme]asplit={branches}{labels}"]
+    with ProcessGraph(subject, workdir) as graph:
+        outputs: list[str] = []
+        written: list[int] = []  # the pipes the rendering ffmpeg writes to
+        routes: list[tuple[RenditionSpec, Pipe, Pipe | None]] = []
+        for number, (spec, gain, limiter) in enumerate(plans):
+            chain = (
+                f"[b{number}]volume={gain:.4f}dB,{_limiter(limiter)}aresample={spec.sample_rate},"
+                f"aformat=sample_fmts=flt:channel_layouts={spec.layout}"
+            )
+            to_meter = graph.pipe()
+            to_encoder = None
+            if spec.lossless:
+                if keep_files:
+                    parts.append(f"{chain},asplit=2[o{number}][m{number}]")
+                    outputs += ["-map", f"[o{number}]", *spec.output_args(), *BITEXACT, spec.name]
+                else:
+                    parts.append(f"{chain}[m{number}]")
+                outputs += ["-map", f"[m{number}]", *RAW_PCM, f"pipe:{to_meter.write_end}"]
+                written.append(to_meter.write_end)
+            else:
+                parts.append(f"{chain}[o{number}]")
+                to_encoder = graph.pipe()
+                outputs += ["-map", f"[o{number}]", *RAW_PCM, f"pipe:{to_encoder.write_end}"]
+                written.append(to_encoder.write_end)
+            routes.append((spec, to_meter, to_encoder))
+        meters: dict[str, list[Any]] = {}
+        if reference_channels:
+            to_meter = graph.pipe()
+            parts.append(f"[b{branches - 1}]aformat=sample_fmts=flt[reference]")
+            outputs += ["-map", "[reference]", *RAW_PCM, f"pipe:{to_meter.write_end}"]
+            written.append(to_meter.write_end)
+            meters[REFERENCE] = graph.read(
+                "measuring the programme",
+                os.fdopen(os.dup(to_meter.read_end), "rb"),
+                functools.partial(
+                    measure_stream,
+                    rate=BROADCAST_RATE,
+                    channels=reference_channels,
+                    true_peak=False,
+                ),
+            )
+        graph.start(
+            "rendering",
+            [*FFMPEG, *inputs, "-filter_complex", ";".join(parts), *outputs],
+            pass_fds=tuple(written),
+        )
+        for spec, to_meter, to_encoder in routes:
+            if to_encoder is not None:
+                _start_encoder(graph, spec, to_encoder, to_meter, keep_files)
+            meters[spec.name] = graph.read(
+                f"measuring {spec.name}",
+                os.fdopen(os.dup(to_meter.read_end), "rb"),
+                functools.partial(measure_stream, rate=spec.sample_rate, channels=spec.channels),
+            )
+        graph.wait()
+    return {name: box[0].result() for name, box in meters.items()}
+
+
+def _start_encoder(
+    graph: ProcessGraph, spec: RenditionSpec, source: Pipe, meter: Pipe, keep_file: bool
+) -> None:
+    """Encode raw samples from `source` (into the rendition's file, with `keep_file`), and
+    decode the same packets again into `meter`'s pipe."""
+    stream_muxer = spec.stream_muxer or spec.muxer
+    target = ["-f", "tee", spec.tee_target()] if keep_file else ["-f", stream_muxer, "pipe:1"]
+    encoder = graph.start(
+        f"encoding {spec.name}",
+        [
+            *FFMPEG,
+            *RAW_PCM,
+            "-ar",
+            str(spec.sample_rate),
+            "-ac",
+            str(spec.channels),
+            "-i",
+            "pipe:0",
+            "-map",
+            "0:a",
+            *spec.codec_args,
+            *BITEXACT,
+            *target,
+        ],
+        stdin=source.read_end,
+        capture_stdout=True,
+    )
+    assert encoder.process is not None and encoder.process.stdout is not None
+    graph.start(
+        f"decoding {spec.name} for measuring",
+        [
+            *FFMPEG,
+            "-f",
+            STREAM_DEMUXERS.get(stream_muxer, stream_muxer),
+            "-i",
+            "pipe:0",
+            *RAW_PCM,
+            f"pipe:{meter.write_end}",
+        ],
+        stdin=encoder.process.stdout.fileno(),
+        pass_fds=(meter.write_end,),
+    )
+    encoder.process.stdout.close()  # the decoder holds it now
+
+
+def _render_renditions(
+    segments: list[Segment],
+    timeline: Timeline,
+    segment_gains: list[float],
+    settings: AudioSettings,
+    plans: list[Plan],
+    workdir: Path,
+    subject: str,
+) -> dict[str, RenditionResult]:
+    """Render all renditions, measure them, and render again those that missed, corrected."""
+    results: dict[str, RenditionResult] = {}
+    pending = list(plans)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         measured = _render_pass(
-            segments, timeline, segment_gains, settings, spec, gain, limiter, path, subject
+            segments, timeline, segment_gains, settings, pending, workdir, subject
         )
-        duration = probe(path).duration
-        result = RenditionResult(spec, path, measured, gain, limiter, duration, attempt)
-        error = spec.target_lufs - measured.integrated
-        over = measured.true_peak - spec.ceiling_dbtp
-        if not math.isfinite(error):
-            raise ToolError(f"{subject}: the rendered {spec.name} is silent")
-        if abs(error) <= LOUDNESS_TOLERANCE_LU and over <= 0:
-            return result
-        gain, limiter = gain + error, limiter - max(0.0, over + 0.1)
-    if abs(error) > ACCEPTABLE_LU or over > 0:
-        raise ToolError(
-            f"{subject}: {spec.name} missed its target after {MAX_ATTEMPTS} attempts "
-            f"({measured.integrated} LUFS, {measured.true_peak} dBTP; target "
-            f"{spec.target_lufs} LUFS, <= {spec.ceiling_dbtp} dBTP)"
-        )
-    return result
+        missed: list[Plan] = []
+        for spec, gain, limiter in pending:
+            loudness = measured[spec.name]
+            path = workdir / spec.name
+            results[spec.name] = RenditionResult(
+                spec, path, loudness, gain, limiter, probe(path).duration, attempt
+            )
+            error = spec.target_lufs - loudness.integrated
+            over = loudness.true_peak - spec.ceiling_dbtp
+            if not math.isfinite(error):
+                raise ToolError(f"{subject}: the rendered {spec.name} is silent")
+            if abs(error) > LOUDNESS_TOLERANCE_LU or over > 0:
+                if limiter is None:
+                    limiter = spec.ceiling_dbtp - INITIAL_LIMITER_MARGIN_DB
+                elif over > 0:
+                    limiter -= over + 0.1
+                missed.append((spec, gain + error, limiter))
+        if not missed:
+            return results
+        pending = missed
+    for spec, _, _ in pending:
+        loudness = results[spec.name].loudness
+        if abs(spec.target_lufs - loudness.integrated) > ACCEPTABLE_LU or (
+            loudness.true_peak > spec.ceiling_dbtp
+        ):
+            raise ToolError(
+                f"{subject}: {spec.name} missed its target after {MAX_ATTEMPTS} attempts "
+                f"({loudness.integrated} LUFS, {loudness.true_peak} dBTP; target "
+                f"{spec.target_lufs} LUFS, <= {spec.ceiling_dbtp} dBTP)"
+            )
+    return results
 
 
 CALIBRATION_EXCERPTS = 6
 CALIBRATION_EXCERPT_SECONDS = 10.0
 
 
-def _limiter(limit_dbfs: float) -> str:
+def _limiter(limit_dbfs: float | None) -> str:
+    """The limiter filter, with a comma to chain the next one (nothing when unneeded)."""
+    if limit_dbfs is None:
+        return ""
     limit = min(1.0, max(0.0625, _db_to_linear(limit_dbfs)))
-    return f"alimiter=limit={limit:.6f}:level=false:latency=true:attack=5:release=100"
+    return f"alimiter=limit={limit:.6f}:level=false:latency=true:attack=5:release=100,"
 
 
 def calibrate(
@@ -507,7 +678,7 @@ def calibrate(
     timeline: Timeline,
     segment_gains: list[float],
     settings: AudioSettings,
-    plans: list[tuple[RenditionSpec, float, float]],
+    plans: list[Plan],
     workdir: Path,
     subject: str,
 ) -> dict[str, float]:
@@ -519,20 +690,24 @@ def calibrate(
     encoder predicts both, so the first full render can already aim right.
     """
     recordings = [i for i, s in enumerate(segments) if s.kind == "recording"]
+    # Plain gain into WAV changes nothing but the level: only limiters and encoders need a test.
+    tested = [plan for plan in plans if plan[2] is not None or not plan[0].lossless]
+    if not tested:
+        return {}
     spots = [
         (index, timeline.pieces[index].offset + fraction * timeline.pieces[index].length)
         for number in range(CALIBRATION_EXCERPTS)
         for fraction in [(number + 0.5) / CALIBRATION_EXCERPTS]
         for index in [recordings[number % len(recordings)]]
     ]
-    args = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y"]
+    inputs: list[str] = []
     parts = []
     for number, (index, middle) in enumerate(spots):
         segment, piece = segments[index], timeline.pieces[index]
         length = min(CALIBRATION_EXCERPT_SECONDS, piece.length)
         start = min(max(piece.offset, middle - length / 2), piece.offset + piece.length - length)
         # Seeking in the demuxer (-ss before -i) skips decoding everything before the excerpt.
-        args += [
+        inputs += [
             "-ss",
             f"{(segment.start or 0.0) + start:.6f}",
             "-t",
@@ -549,60 +724,18 @@ def calibrate(
         chain.append(f"volume={segment_gains[index]:.4f}dB")
         parts.append(f"[{number}:a]{','.join(chain)}[e{number}]")
     excerpts = "".join(f"[e{n}]" for n in range(len(spots)))
-    labels = "".join(f"[c{n}]" for n in range(len(plans) + 1))
-    parts.append(f"{excerpts}concat=n={len(spots)}:v=0:a=1,asplit={len(plans) + 1}{labels}")
-    reference = workdir / "calibration-reference.wav"
-    files = [reference]
-    for number, (spec, gain, limiter) in enumerate(plans, start=1):
-        parts.append(
-            f"[c{number}]volume={gain:.4f}dB,{_limiter(limiter)},"
-            f"aresample={spec.sample_rate}[o{number}]"
-        )
-    args += [
-        "-filter_complex",
-        ";".join(parts),
-        "-map",
-        "[c0]",
-        "-c:a",
-        "pcm_f32le",
-        file_arg(reference),
-    ]
-    for number, (spec, _, _) in enumerate(plans, start=1):
-        path = workdir / f"calibration-{spec.name}"
-        files.append(path)
-        args += [
-            "-map",
-            f"[o{number}]",
-            "-ar",
-            str(spec.sample_rate),
-            *spec.output_args(),
-            file_arg(path),
-        ]
-    run(args, subject, "calibration")
-    measured = _measure_all(files, true_peak=False)
-    for path in files:
-        path.unlink(missing_ok=True)
-    reference_lufs = measured[0][0].integrated
+    parts.append(f"{excerpts}concat=n={len(spots)}:v=0:a=1[programme]")
+    channels = 2 if settings.channels == "stereo" else 1
+    measured = _encode_and_measure(
+        inputs, parts, tested, workdir, subject, keep_files=False, reference_channels=channels
+    )
+    reference_lufs = measured[REFERENCE].integrated
     offsets = {}
-    for (spec, gain, _), (loudness, _) in zip(plans, measured[1:], strict=True):
-        offset = loudness.integrated - (reference_lufs + gain)
+    for spec, gain, _ in tested:
+        offset = measured[spec.name].integrated - (reference_lufs + gain)
         if math.isfinite(offset):
             offsets[spec.name] = min(0.0, offset)
     return offsets
-
-
-def _measure_all(paths: list[Path], true_peak: bool = True) -> list[tuple[Loudness, float]]:
-    """Measure the encoded files side by side (one ffmpeg each, on all cores)."""
-
-    def one(path: Path) -> tuple[Loudness, float]:
-        if true_peak:
-            return measure_file(path), probe(path).duration
-        return measure_graph(["-i", file_arg(path)], "", path, frames=False, true_peak=False)[
-            0
-        ], 0.0
-
-    with ThreadPoolExecutor(max_workers=max(1, min(len(paths), os.cpu_count() or 1))) as pool:
-        return list(pool.map(one, paths))
 
 
 def render(
@@ -641,30 +774,21 @@ def render(
     segment_gains = [programme_lufs - float(i["integrated"]) for i in inputs]
     workdir = cache.scratch_dir("render")
     try:
+        # The programme's sample peak is at most the loudest segment's peak after its gain
+        # (the crossfades' gains add up to one).
+        peak = max(float(i["sample_peak"]) + g for i, g in zip(inputs, segment_gains, strict=True))
         plans = [
-            (spec, spec.target_lufs - programme_lufs, spec.ceiling_dbtp - INITIAL_LIMITER_MARGIN_DB)
-            for spec in specs
+            _plan(spec, spec.target_lufs - programme_lufs, peak, limiter=True) for spec in specs
         ]
         on_stage("calibrating")
         offsets = calibrate(segments, timeline, segment_gains, settings, plans, workdir, subject)
         on_stage("rendering")
-
-        def one(spec: RenditionSpec, gain: float) -> RenditionResult:
-            return _render_rendition(
-                segments,
-                timeline,
-                segment_gains,
-                settings,
-                spec,
-                gain - offsets.get(spec.name, 0.0),
-                workdir / spec.name,
-                subject,
-            )
-
-        # Each rendition renders and is measured in its own processes, side by side.
-        with ThreadPoolExecutor(max_workers=min(len(specs), os.cpu_count() or 1)) as pool:
-            rendered = list(pool.map(one, [p[0] for p in plans], [p[1] for p in plans]))
-        results = {r.spec.name: r for r in rendered}
+        corrected = [
+            _plan(spec, gain - offsets.get(spec.name, 0.0), peak) for spec, gain, _ in plans
+        ]
+        results = _render_renditions(
+            segments, timeline, segment_gains, settings, corrected, workdir, subject
+        )
         result = RenderResult(inputs=inputs, timeline=timeline, renditions=results)
         summary = {"inputs": inputs, "renditions": {n: r.summary() for n, r in results.items()}}
         committed = cache.commit_dir("render", key, workdir)
@@ -675,6 +799,17 @@ def render(
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
+
+
+# How far inter-sample peaks and lossy encoding may lift the true peak above the sample peak.
+INTERSAMPLE_HEADROOM_DB = 3.0
+
+
+def _plan(spec: RenditionSpec, gain: float, programme_peak: float, limiter: bool = False) -> Plan:
+    """A rendition's first plan: with a limiter only where its peaks could reach the ceiling
+    (or always, with `limiter`). Every render is measured, so a wrong guess costs a retry."""
+    needed = limiter or programme_peak + gain + INTERSAMPLE_HEADROOM_DB > spec.ceiling_dbtp
+    return spec, gain, spec.ceiling_dbtp - INITIAL_LIMITER_MARGIN_DB if needed else None
 
 
 def _from_manifest(

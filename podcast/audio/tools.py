@@ -38,39 +38,6 @@ def _failure(result_code: int, stderr: str, subject: Path | str, what: str) -> T
     return ToolError(f"{subject}: {what} failed: {detail}")
 
 
-def run_piped(
-    producer: list[str], consumer: list[str], cwd: Path, subject: Path | str, what: str
-) -> str:
-    """Run `producer | consumer` (both ffmpeg), side by side; return the consumer's log."""
-    try:
-        first = subprocess.Popen(
-            [require(producer[0]), *producer[1:]],
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        second = subprocess.Popen(
-            [require(consumer[0]), *consumer[1:]],
-            stdin=first.stdout,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-    except OSError as exc:
-        raise ToolError(f"{subject}: cannot run ffmpeg: {exc}") from exc
-    assert first.stdout is not None and first.stderr is not None
-    first.stdout.close()  # the consumer holds the pipe now
-    _, consumer_log = second.communicate()
-    producer_log = first.stderr.read()
-    first.wait()
-    if first.returncode != 0:
-        raise _failure(first.returncode, producer_log.decode(errors="replace"), subject, what)
-    text = consumer_log.decode(errors="replace")
-    if second.returncode != 0:
-        raise _failure(second.returncode, text, subject, f"{what} (measuring)")
-    return text
-
-
 def file_arg(path: Path) -> str:
     """An input/output name ffmpeg can never mistake for an option or a protocol."""
     return "file:" + str(path.absolute())

@@ -1,0 +1,108 @@
+"""The streaming meter against reference signals and against ffmpeg's ebur128 filter."""
+
+from __future__ import annotations
+
+import math
+import re
+import subprocess
+
+import numpy as np
+import pytest
+
+from podcast.audio.meter import Meter, measure_stream
+
+RATE = 48000
+FFMPEG_METER = ("ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-af", "ebur128=peak=true")
+FFMPEG_METER += ("-f", "null", "-")
+
+
+def _sine(frequency: float, amplitude: float, seconds: float, rate: int = RATE, phase: float = 0):
+    t = np.arange(int(seconds * rate)) / rate
+    return (amplitude * np.sin(2 * math.pi * frequency * t + phase)).astype(np.float32)
+
+
+def _measure(frames: np.ndarray, rate: int = RATE, chunk: int = 96000, true_peak: bool = True):
+    meter = Meter(rate, frames.shape[1], true_peak)
+    for start in range(0, frames.shape[0], chunk):
+        meter.feed(frames[start : start + chunk])
+    return meter.result()
+
+
+def test_ebu_reference_sine_reads_minus_23_lufs() -> None:
+    # EBU Tech 3341, case 1: a 1 kHz sine at -23 dBFS in both channels is -23.0 LUFS.
+    tone = _sine(1000, 10 ** (-23 / 20), 20)
+    measured = _measure(np.stack([tone, tone], axis=1))
+    assert measured.integrated == pytest.approx(-23.0, abs=0.1)
+    assert measured.max_momentary == pytest.approx(-23.0, abs=0.1)
+    assert measured.lra == pytest.approx(0.0, abs=0.1)
+
+
+def test_gating_ignores_silence_and_quiet_passages() -> None:
+    loud = _sine(1000, 10 ** (-20 / 20), 10)
+    silence = np.zeros(10 * RATE, np.float32)
+    quiet = _sine(1000, 10 ** (-50 / 20), 10)  # more than 10 LU below: relative gate
+    signal = np.concatenate([loud, silence, quiet])
+    measured = _measure(np.stack([signal, signal], axis=1))
+    assert measured.integrated == pytest.approx(-20.0, abs=0.1)
+
+
+def test_true_peak_finds_peaks_between_samples() -> None:
+    # A quarter-rate sine sampled 45 degrees off its crests: samples 3 dB below the true peak.
+    tone = _sine(RATE / 4, 0.5, 2, phase=math.pi / 4)
+    frames = np.stack([tone, tone], axis=1)
+    sample_peak = _measure(frames, true_peak=False).true_peak
+    true_peak = _measure(frames).true_peak
+    assert sample_peak == pytest.approx(-9.03, abs=0.05)
+    assert true_peak == pytest.approx(-6.02, abs=0.3)
+
+
+def test_chunk_size_does_not_change_the_result() -> None:
+    rng = np.random.default_rng(7)
+    noise = (rng.standard_normal((5 * RATE + 123, 2)) * 0.1).astype(np.float32)
+    results = {_measure(noise, chunk=chunk) for chunk in (1000, 4801, 96000, 10**7)}
+    assert len(results) == 1
+
+
+def _ffmpeg_ebur128(source: list[str]) -> tuple[float, float, float]:
+    log = subprocess.run(
+        [*FFMPEG_METER[:4], *source, *FFMPEG_METER[4:]],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+    summary = log[log.rindex("Summary:") :]
+    values = [
+        float(re.search(pattern, summary)[1])  # type: ignore[index]
+        for pattern in (r"I:\s+(-?[\d.]+)", r"LRA:\s+(-?[\d.]+)", r"Peak:\s+(-?[\d.]+)")
+    ]
+    return values[0], values[1], values[2]
+
+
+@pytest.mark.parametrize(
+    ("source", "rate", "channels"),
+    [
+        # Speech-like bursts, limited hard: peaks near full scale, overshooting between samples.
+        (
+            "aevalsrc=exprs='sin(2*PI*210*t)*pow(max(0\\,sin(2*PI*1.7*t))\\,3)*(0.6+0.4*sin(t))'"
+            ":s=48000:d=30,volume=12dB,alimiter=limit=0.9:level=false",
+            48000,
+            2,
+        ),
+        ("anoisesrc=c=pink:a=0.2:d=30:r=44100:seed=3", 44100, 1),
+        ("sine=f=3000:d=20:sample_rate=44100,volume=-9dB", 44100, 2),
+    ],
+)
+def test_agrees_with_ffmpeg_ebur128(source: str, rate: int, channels: int) -> None:
+    layout = "stereo" if channels == 2 else "mono"
+    lavfi = ["-f", "lavfi", "-i", f"{source},aformat=channel_layouts={layout}"]
+    decoded = subprocess.Popen(
+        ["ffmpeg", "-nostdin", "-v", "error", *lavfi, "-c:a", "pcm_f32le", "-f", "f32le", "-"],
+        stdout=subprocess.PIPE,
+    )
+    assert decoded.stdout is not None
+    ours = measure_stream(decoded.stdout, rate, channels).result()
+    assert decoded.wait() == 0
+    integrated, lra, peak = _ffmpeg_ebur128(lavfi)
+    assert ours.integrated == pytest.approx(integrated, abs=0.1)
+    assert ours.lra == pytest.approx(lra, abs=0.2)
+    assert ours.true_peak == pytest.approx(peak, abs=0.15)
