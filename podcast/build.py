@@ -224,7 +224,6 @@ def _publish_episode(
     result: RenderResult,
     show_cover: Cover,
     stage: Stage,
-    cache: Cache,
 ) -> tuple[Rendered, list[Problem]]:
     mp3 = result.renditions["podcast.mp3"]
     cover = load_cover(episode.image, "image") if episode.image else show_cover
@@ -261,13 +260,11 @@ def _publish_episode(
         shutil.copyfile(mp3.path, path)
         write_id3(path, tags, version)
 
-    # Tagged files are kept in the cache by what went into them: an unchanged episode is
-    # linked into place instead of copied and tagged again.
+    # Media are keyed by what went into them: an unchanged episode's files are linked from
+    # the published folder instead of being copied and tagged again.
     fingerprint = repr(replace(tags, cover_jpeg=sha256(tags.cover_jpeg).digest()))
     tag_key = key_of("id3", mp3.path.parent.name, version, sha256(fingerprint.encode()).hexdigest())
-    mp3_path = stage.place(
-        cache.derived_file("tagged", tag_key, ".mp3", tagged), tag_key, urls.episode_mp3(episode)
-    )
+    mp3_path = stage.produce(urls.episode_mp3(episode), tag_key, tagged)
     alternates = _publish_alternates(episode, result, stage)
 
     broadcast = result.renditions.get("broadcast.wav")
@@ -280,11 +277,7 @@ def _publish_episode(
             write_broadcast_wav(source, path, info)
 
         bwf_key = key_of("bwf", source.parent.name, repr(info))
-        wav_path = stage.place(
-            cache.derived_file("tagged", bwf_key, ".wav", with_metadata),
-            bwf_key,
-            urls.episode_broadcast(episode),
-        )
+        wav_path = stage.produce(urls.episode_broadcast(episode), bwf_key, with_metadata)
         broadcast_bytes = wav_path.stat().st_size
     sheet = None
     if broadcast is not None:
@@ -485,7 +478,7 @@ def _build_locked(
         stage.write(cover.file_name, cover.data)
         rendered = []
         for episode in show.episodes:
-            item, late = _publish_episode(show, episode, results[episode.slug], cover, stage, cache)
+            item, late = _publish_episode(show, episode, results[episode.slug], cover, stage)
             rendered.append(item)
             problems += late
         if problems:

@@ -6,6 +6,7 @@ chunks placed between `fmt ` and `data`, where broadcast tools look first.
 
 from __future__ import annotations
 
+import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -136,13 +137,28 @@ def write_broadcast_wav(source: Path, target: Path, info: BroadcastInfo) -> None
             out.write(kept_bytes)
             out.write(extra)
             out.write(b"data" + struct.pack("<I", data_size))
-            src.seek(data_offset)
-            remaining = data_size
-            while remaining:
-                block = src.read(min(remaining, 1 << 20))
-                if not block:
-                    raise PodcastError(f"{source}: the WAV file is truncated")
-                out.write(block)
-                remaining -= len(block)
+            out.flush()
+            _copy_range(src, out, data_offset, data_size, source)
             if data_size % 2:
                 out.write(b"\0")
+
+
+def _copy_range(src: BinaryIO, out: BinaryIO, offset: int, size: int, source: Path) -> None:
+    """Append `size` bytes of `src` from `offset` to `out` (in the kernel where it can)."""
+    copied = 0
+    try:
+        while copied < size:
+            done = os.copy_file_range(src.fileno(), out.fileno(), size - copied, offset + copied)
+            if done == 0:
+                break
+            copied += done
+    except OSError:
+        pass  # another file system or an old kernel: copy through this process instead
+    out.seek(0, os.SEEK_END)
+    src.seek(offset + copied)
+    while copied < size:
+        block = src.read(min(size - copied, 1 << 20))
+        if not block:
+            raise PodcastError(f"{source}: the WAV file is truncated")
+        out.write(block)
+        copied += len(block)

@@ -12,7 +12,6 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -118,25 +117,6 @@ class Cache:
             shutil.rmtree(built)
             return target
         os.replace(built, target)
-        return target
-
-    def derived_file(self, kind: str, key: str, suffix: str, make: Callable[[Path], None]) -> Path:
-        """A file derived from cached media (say, a tagged MP3), made once by `make(path)`."""
-        target = self.root / kind / f"{key}{suffix}"
-        if target.exists():
-            return target
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{key}.", suffix=".tmp")
-        os.close(fd)
-        temporary = Path(name)
-        try:
-            make(temporary)
-            with temporary.open("rb") as handle:
-                os.fsync(handle.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
         return target
 
     def remove_leftovers(self) -> None:

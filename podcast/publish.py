@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,11 @@ class Stage:
     def place(self, source: Path, key: str, relative: str) -> Path:
         """Stage a media file whose content `key` identifies it (linked if already published
         with that key and untouched since, copied from `source` otherwise)."""
+        return self.produce(relative, key, lambda target: shutil.copyfile(source, target))
+
+    def produce(self, relative: str, key: str, make: Callable[[Path], object]) -> Path:
+        """Stage a media file whose content `key` identifies it: linked if already published
+        with that key and untouched since, made by `make(path)` otherwise."""
         target = self._target(relative)
         published = self.out / relative
         try:
@@ -104,7 +109,7 @@ class Stage:
         except OSError:
             reusable = False
         if not (reusable and _link(published, target)):
-            shutil.copyfile(source, target)
+            make(target)
         info = target.stat()
         with self._lock:
             self.placed[relative] = [key, info.st_size, info.st_mtime_ns]

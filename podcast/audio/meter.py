@@ -10,6 +10,7 @@ the cost. The tests hold it to ffmpeg's ebur128 on speech, tones and noise.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO
 
 import numpy as np
@@ -86,25 +87,34 @@ class Meter:
         self._bound = float(np.abs(self._phases).sum(axis=0).max())
         self._history = np.zeros((channels, TAPS_PER_PHASE - 1), dtype=np.float32)
         self.frames = 0
+        self._workers = ThreadPoolExecutor(max_workers=channels)
 
     def feed(self, frames: npt.NDArray[np.float32]) -> None:
         """Add the next `frames` (shape: count x channels)."""
         if frames.shape[0] == 0:
             return
         self.frames += frames.shape[0]
-        by_channel = np.array(frames.T, dtype=np.float64, order="C")
-        weighted, self._filter_state = self._sosfilt(
-            self._sections, by_channel, axis=-1, zi=self._filter_state
-        )
-        energy = np.concatenate([self._pending, np.einsum("ij,ij->j", weighted, weighted)])
-        whole = energy.size - energy.size % self.step
-        if whole:
-            self._step_energies.append(energy[:whole].reshape(-1, self.step).sum(axis=1))
-        self._pending = energy[whole:]
+        # The channels are filtered in parallel (scipy lets go of the interpreter lock), and
+        # the peak is searched meanwhile.
+        filtered = [self._workers.submit(self._weigh, frames, c) for c in range(self.channels)]
         if self.true_peak:
             self._find_true_peak(np.array(frames.T, dtype=np.float32, order="C"))
         else:
             self._peak = max(self._peak, float(max(frames.max(), -frames.min())))
+        energy = np.concatenate([self._pending, sum(f.result() for f in filtered)])
+        whole = energy.size - energy.size % self.step
+        if whole:
+            self._step_energies.append(energy[:whole].reshape(-1, self.step).sum(axis=1))
+        self._pending = energy[whole:]
+
+    def _weigh(self, frames: npt.NDArray[np.float32], channel: int) -> Samples:
+        """The squared K-weighted samples of one channel."""
+        weighted, self._filter_state[:, channel] = self._sosfilt(
+            self._sections,
+            frames[:, channel].astype(np.float64),
+            zi=self._filter_state[:, channel],
+        )
+        return np.asarray(weighted * weighted)
 
     def _find_true_peak(self, by_channel: npt.NDArray[np.float32], final: bool = False) -> None:
         """Raise the peak to the highest interpolated value in this stretch of audio.
@@ -147,6 +157,7 @@ class Meter:
 
     def result(self) -> Loudness:
         """The measurement of everything fed so far."""
+        self._workers.shutdown()
         if self.true_peak and self._history.shape[1] > TAPS_PER_PHASE - 1:
             self._find_true_peak(np.zeros((self.channels, 0), np.float32), final=True)
         energies = (
@@ -203,15 +214,20 @@ def _loudness_range(short_term: Samples) -> float:
 def measure_stream(stream: IO[bytes], rate: int, channels: int, true_peak: bool = True) -> Meter:
     """Meter 32-bit float little-endian interleaved audio read from `stream` until it ends."""
     meter = Meter(rate, channels, true_peak)
-    chunk_bytes = rate * channels * 4 * 2  # two seconds
-    carry = b""
+    frame_bytes = channels * 4
+    buffer = bytearray(rate * frame_bytes * 2)  # two seconds, filled again and again
+    view = memoryview(buffer)
+    filled = 0
     while True:
-        data = stream.read(chunk_bytes)
-        if not data:
-            break
-        data = carry + data
-        usable = len(data) - len(data) % (channels * 4)
-        carry = data[usable:]
-        frames = np.frombuffer(data[:usable], dtype="<f4").reshape(-1, channels)
-        meter.feed(frames)
-    return meter
+        got = stream.readinto(view[filled:])  # type: ignore[attr-defined]
+        if got:
+            filled += got
+            if filled < len(buffer):
+                continue
+        usable = filled - filled % frame_bytes
+        if usable:
+            meter.feed(np.frombuffer(buffer, dtype="<f4", count=usable // 4).reshape(-1, channels))
+        if not got:
+            return meter
+        buffer[: filled - usable] = buffer[usable:filled]
+        filled -= usable
