@@ -25,7 +25,7 @@ from .audio.render import (
 )
 from .audio.tools import ffmpeg_version
 from .bwf import BroadcastInfo, write_broadcast_wav
-from .cache import Cache, key_of
+from .cache import Cache, Memo, key_of
 from .chapters import TimedChapter, chapters_json, id3_frames, timed
 from .errors import PodcastError, Problem
 from .feeds.guard import feed_items, guard, published_items
@@ -33,9 +33,9 @@ from .feeds.rss import PODCAST_FEED, RADIO_FEED, podcast_feed, radio_feed
 from .feeds.validate import FeedValidation
 from .images import Cover, load_cover
 from .loader import SHOW_FILE, future_dates, load_show
-from .lock import Lock, read_lock, write_lock
+from .lock import LOCK_FILE, Lock, read_lock, write_lock
 from .model import ChapterMark, Episode, Show
-from .notes import notes_html, plain_text, truncate_bytes
+from .notes import notes_html, plain_text, renderer_version, truncate_bytes
 from .outputs import AlternateAudio, PublishedTranscript, Rendered
 from .programme import programme_sheet
 from .publish import Stage, exclusive, publish, remove_staging_leftovers, staging_dir
@@ -224,6 +224,7 @@ def _publish_episode(
     result: RenderResult,
     show_cover: Cover,
     stage: Stage,
+    notes_memo: Memo,
 ) -> tuple[Rendered, list[Problem]]:
     mp3 = result.renditions["podcast.mp3"]
     cover = load_cover(episode.image, "image") if episode.image else show_cover
@@ -232,7 +233,7 @@ def _publish_episode(
     chapters = timed(published_chapters(episode, result.timeline), mp3.duration)
     transcripts, cues, problems = _publish_transcripts(episode, result.timeline, stage)
     chapters_file = _publish_chapters(show, episode, chapters, stage)
-    notes = notes_html(episode.notes_markdown)
+    notes = notes_memo.get(episode.notes_markdown, notes_html)
 
     tags = EpisodeTags(
         title=episode.meta.title,
@@ -391,7 +392,10 @@ def build(
     cache = Cache(root / ".cache" / "podcast")
     busy = f"{root}: another build of this show is running; wait for it to finish"
     with exclusive(cache.root / ".build.lock", busy):
-        unchanged = _up_to_date(cache, root, out, allow)
+        # Sources are looked at once, before the build: a file edited while it runs is seen
+        # as changed by the next build.
+        states = _source_states(root, out)
+        unchanged = _up_to_date(cache, out, _fingerprint(states, allow))
         if unchanged is not None:
             return unchanged
         show = load_show(root)
@@ -402,10 +406,14 @@ def build(
         record_key = key_of(str(out))
         previous = (cache.get_json("builds", record_key) or {}).get("placed", {})
         report = _build_locked(show, out, cache, jobs, log, allow, previous, progress)
-        # Fingerprinted after the build, which may have written podcast.lock.
+        # The build may have written podcast.lock.
+        lock_file = root / LOCK_FILE
+        if lock_file.exists():
+            info = lock_file.stat()
+            states[str(lock_file)] = (info.st_size, info.st_mtime_ns)
         files = {name: (out / name).stat().st_size for name in report.files}
         record = {
-            "fingerprint": _fingerprint(root, out, allow),
+            "fingerprint": _fingerprint(states, allow),
             "files": files,
             "episodes": report.episodes,
             "warnings": report.warnings,
@@ -415,22 +423,29 @@ def build(
         return report
 
 
-def _fingerprint(root: Path, out: Path, allow: frozenset[str]) -> str:
+def _source_states(root: Path, out: Path) -> dict[str, tuple[int, int]]:
+    """Sizes and times of every file of the show and of a theme outside it."""
+    theme_outside = [d for d in theme_dirs(root) if not d.is_relative_to(root)]
+    states: dict[str, tuple[int, int]] = {}
+    for folder in [root, *theme_outside]:
+        states.update(source_state(folder, out))
+    return states
+
+
+def _fingerprint(states: dict[str, tuple[int, int]], allow: frozenset[str]) -> str:
     """Everything a build depends on, by file sizes and times (no file is read)."""
     digest = sha256()
     versions = [__version__, RENDER_VERSION, ANALYSIS_VERSION, ffmpeg_version(), sorted(allow)]
     digest.update(json.dumps(versions).encode())
-    theme_outside = [d for d in theme_dirs(root) if not d.is_relative_to(root)]
-    for folder in [root, *theme_outside]:
-        for path, (size, mtime) in source_state(folder, out).items():
-            digest.update(f"{path}|{size}|{mtime}\n".encode())
+    for path, (size, mtime) in sorted(states.items()):
+        digest.update(f"{path}|{size}|{mtime}\n".encode())
     return digest.hexdigest()
 
 
-def _up_to_date(cache: Cache, root: Path, out: Path, allow: frozenset[str]) -> BuildReport | None:
+def _up_to_date(cache: Cache, out: Path, fingerprint: str) -> BuildReport | None:
     """The last build's report if no source changed since and its output is intact."""
     record = cache.get_json("builds", key_of(str(out)))
-    if record is None or record.get("fingerprint") != _fingerprint(root, out, allow):
+    if record is None or record.get("fingerprint") != fingerprint:
         return None
     for name, size in record["files"].items():
         try:
@@ -477,8 +492,11 @@ def _build_locked(
                 stage.write(name, (out / name).read_bytes())
         stage.write(cover.file_name, cover.data)
         rendered = []
+        notes_memo = Memo(cache, "notes", f"{__version__}|{renderer_version()}")
         for episode in show.episodes:
-            item, late = _publish_episode(show, episode, results[episode.slug], cover, stage)
+            item, late = _publish_episode(
+                show, episode, results[episode.slug], cover, stage, notes_memo
+            )
             rendered.append(item)
             problems += late
         if problems:
@@ -489,7 +507,10 @@ def _build_locked(
         for name, xml in feeds.items():
             stage.write(name, xml)
         # Validation (client parsers) runs while the pages render.
-        with FeedValidation(feeds, folder, show.config.base_url, len(rendered)) as validation:
+        # Items the client parsers accepted before are not parsed again.
+        known = cache.get_json("validated", key_of(str(out))) or {}
+        accepted = {name: set(known.get(name, [])) for name in feeds}
+        with FeedValidation(feeds, folder, show.config.base_url, accepted) as validation:
             render_site(show, rendered, cover, stage)
             problems += validation.problems()
         lock = read_lock(show.root)
@@ -519,6 +540,8 @@ def _build_locked(
         report.placed = stage.placed
         report.files = sorted(stage.written)
         publish(folder, out)
+    cache.put_json("validated", key_of(str(out)), validation.accepted)
+    notes_memo.save()
     write_lock(
         show.root,
         Lock(

@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +58,14 @@ class Cache:
         self.root = root
         self._digests: dict[str, str] | None = None
         self._digests_changed = False
+        self._used: set[str] = set()
         self._lock = threading.Lock()
 
     def digest(self, path: Path) -> str:
-        """SHA-256 of a file, remembered by (path, size, mtime, inode) so unchanged files are
+        """SHA-256 of a file, remembered by (device, inode, size, mtime) so unchanged files are
         not read again on the next build."""
         info = path.stat()
-        stamp = f"{path.resolve()}|{info.st_size}|{info.st_mtime_ns}|{info.st_ino}"
+        stamp = f"{info.st_dev}|{info.st_ino}|{info.st_size}|{info.st_mtime_ns}"
         with self._lock:
             if self._digests is None:
                 self._digests = {}
@@ -71,6 +73,7 @@ class Cache:
                 if stored is not None:
                     self._digests = {str(k): str(v) for k, v in stored.items()}
             known = self._digests.get(stamp)
+            self._used.add(stamp)
         if known is not None:
             return known
         value = file_digest(path)
@@ -81,11 +84,16 @@ class Cache:
         return value
 
     def save(self) -> None:
-        """Persist what `digest` learned (atomically)."""
+        """Persist what `digest` learned (atomically), keeping only the files it was asked
+        about (the rest are old versions of recordings)."""
         with self._lock:
-            if self._digests is not None and self._digests_changed:
-                self.put_json("digests", "stat", dict(self._digests))
-                self._digests_changed = False
+            if self._digests is None:
+                return
+            stale = self._digests.keys() - self._used
+            if self._digests_changed or stale:
+                kept = {stamp: self._digests[stamp] for stamp in sorted(self._used)}
+                self.put_json("digests", "stat", kept)
+                self._digests, self._digests_changed = kept, False
 
     def _json_path(self, kind: str, key: str) -> Path:
         return self.root / kind / f"{key}.json"
@@ -99,7 +107,7 @@ class Cache:
         return data if isinstance(data, dict) else None
 
     def put_json(self, kind: str, key: str, data: dict[str, Any]) -> None:
-        text = json.dumps(data, sort_keys=True, indent=1)
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))  # C encoder: fast
         atomic_write_bytes(self._json_path(kind, key), text.encode())
 
     def entry_dir(self, kind: str, key: str) -> Path:
@@ -131,3 +139,30 @@ class Cache:
         parent = self.root / kind
         parent.mkdir(parents=True, exist_ok=True)
         return Path(tempfile.mkdtemp(dir=parent, prefix=".building-"))
+
+
+class Memo:
+    """Results of a pure text-to-text function, remembered across builds in one cache file.
+
+    `version` names everything the results depend on besides the input; a new version starts
+    afresh. Only the entries used by the last build are kept.
+    """
+
+    def __init__(self, cache: Cache, kind: str, version: str) -> None:
+        self._cache, self._kind, self._key = cache, kind, key_of(kind, version)
+        stored = cache.get_json(kind, self._key) or {}
+        self._known = {str(k): str(v) for k, v in stored.items()}
+        self._used: dict[str, str] = {}
+
+    def get(self, text: str, compute: Callable[[str], str]) -> str:
+        """`compute(text)`, or what it gave before."""
+        key = hashlib.sha256(text.encode()).hexdigest()
+        result = self._known.get(key)
+        if result is None:
+            result = compute(text)
+        self._used[key] = result
+        return result
+
+    def save(self) -> None:
+        if self._used != self._known:
+            self._cache.put_json(self._kind, self._key, self._used)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from importlib import metadata
 
 import nh3
 from markdown_it import MarkdownIt
@@ -46,6 +47,12 @@ ALLOWED_TAGS = {
     "del",
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
+
+
+def renderer_version() -> str:
+    """What `notes_html` depends on besides its input (for remembering its results)."""
+    libraries = f"{metadata.version('markdown-it-py')}|{metadata.version('nh3')}"
+    return f"{libraries}|{sorted(ALLOWED_TAGS)}|{ALLOWED_ATTRIBUTES}"
 
 
 def notes_html(markdown_text: str) -> str:

@@ -12,7 +12,7 @@ from PIL import Image
 from podcast.build import BuildReport, build
 from podcast.errors import PodcastError
 from podcast.feeds.guard import feed_items
-from podcast.feeds.validate import validate_feed
+from podcast.feeds.validate import item_digests, parsed_items, validate_feed
 from podcast.images import load_cover
 from podcast.lock import read_lock
 
@@ -116,7 +116,24 @@ def test_validation_gate_rejects_a_broken_feed(tmp_path: Path, cached_demo: Path
     assert "role 'gast' is not in group 'cast'" in text
     assert "length" in text and "but the file has 7 bytes" in text
     bad = validate_feed(b"<rss><channel><title>x</channel></rss>", "feed.xml", out, BASE)
-    assert "cannot parse" in str(bad[0])
+    assert "can parse it: not well-formed" in str(bad[0])
+
+
+def test_items_accepted_before_are_not_parsed_again_but_still_checked(cached_demo: Path) -> None:
+    out = build(cached_demo).out
+    xml = (out / "feed.xml").read_bytes()
+    _, items = item_digests(xml)
+    known = frozenset(digest for digest, _ in items)
+    document, fresh = parsed_items(xml, known)
+    assert fresh == [] and b"<item>" not in document and b"<channel>" in document
+    edited = xml.replace(b"<item>", b"<item><comments>https://example.org/c</comments>", 1)
+    document, fresh = parsed_items(edited, known)
+    assert len(fresh) == 1 and document.count(b"<item>") == 1
+    assert validate_feed(edited, "feed.xml", out, BASE, known) == []
+    # The rules and the published files are checked on every item, known or not.
+    (out / "audio/02-frankfurt-kav.mp3").write_bytes(b"shorter")
+    problems = validate_feed(xml, "feed.xml", out, BASE, known)
+    assert any("but the file has 7 bytes" in str(p) for p in problems)
 
 
 def test_radio_feed_parses_and_links_programme_sheets(cached_demo: Path) -> None:

@@ -14,6 +14,7 @@ import threading
 import uuid
 import xml.etree.ElementTree as ET
 from concurrent.futures import Future, ProcessPoolExecutor
+from hashlib import sha256
 from pathlib import Path
 
 import feedparser
@@ -38,29 +39,52 @@ IT = f"{{{ITUNES_NS}}}"
 PC = f"{{{PODCAST_NS}}}"
 
 
-PARALLEL_FROM_EPISODES = 200
+PARALLEL_FROM_ITEMS = 200
+_ITEM = re.compile(rb"<item>.*?</item>", re.S)
 
 
 class FeedValidation:
-    """Validate feeds in other processes while the caller goes on (large shows), or in this
-    process when asked for the result (small shows, where starting processes costs more)."""
+    """Validate feeds in other processes while the caller goes on (many items to parse), or in
+    this process when asked for the result (few, where starting processes costs more).
 
-    def __init__(self, feeds: dict[str, bytes], stage: Path, base_url: str, episodes: int):
-        self._jobs = [(xml, name, stage, base_url) for name, xml in feeds.items()]
+    `known` holds, per feed name, the digests of items the client parsers accepted in an
+    earlier build (see `parsed_items`); those are not parsed again.
+    """
+
+    def __init__(
+        self,
+        feeds: dict[str, bytes],
+        stage: Path,
+        base_url: str,
+        known: dict[str, set[str]] | None = None,
+    ) -> None:
+        known = known or {}
+        self._jobs = [
+            (xml, name, stage, base_url, frozenset(known.get(name, ())))
+            for name, xml in feeds.items()
+        ]
         self._pool: ProcessPoolExecutor | None = None
-        self._futures: list[Future[list[Problem]]] = []
-        if episodes >= PARALLEL_FROM_EPISODES:
+        self._futures: list[Future[tuple[list[Problem], list[str]]]] = []
+        self.accepted: dict[str, list[str]] = {}
+        unparsed = sum(len(parsed_items(job[0], job[4])[1]) for job in self._jobs)
+        if unparsed >= PARALLEL_FROM_ITEMS:
             # Forking is safe (and needs no imports in the child) while this is the only
             # thread; otherwise start fresh interpreters.
             alone = threading.active_count() == 1
             context = multiprocessing.get_context("fork" if alone else "spawn")
             self._pool = ProcessPoolExecutor(max_workers=len(self._jobs), mp_context=context)
-            self._futures = [self._pool.submit(validate_feed, *job) for job in self._jobs]
+            self._futures = [self._pool.submit(_validate, *job) for job in self._jobs]
 
     def problems(self) -> list[Problem]:
+        """Every reason not to publish; afterwards `accepted` has each feed's item digests."""
         if self._pool is None:
-            return [p for job in self._jobs for p in validate_feed(*job)]
-        return [p for future in self._futures for p in future.result()]
+            outcomes = [_validate(*job) for job in self._jobs]
+        else:
+            outcomes = [future.result() for future in self._futures]
+        self.accepted = {
+            job[1]: digests for job, (_, digests) in zip(self._jobs, outcomes, strict=True)
+        }
+        return [p for found, _ in outcomes for p in found]
 
     def __enter__(self) -> FeedValidation:
         return self
@@ -70,14 +94,51 @@ class FeedValidation:
             self._pool.shutdown(cancel_futures=True)
 
 
+def item_digests(xml: bytes) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """The feed without its items, and (digest, bytes) of each item.
+
+    An item's digest covers its bytes and the feed's opening <rss> tag (its namespaces), the
+    only context a parser takes into an item.
+    """
+    opening = xml[: xml.find(b">", xml.find(b"<rss")) + 1]
+    items = [match.group() for match in _ITEM.finditer(xml)]
+    first, last = xml.find(b"<item>"), xml.rfind(b"</item>")
+    bare = xml if first < 0 else xml[:first] + xml[last + len(b"</item>") :]
+    return bare, [(sha256(opening + item).hexdigest(), item) for item in items]
+
+
+def parsed_items(xml: bytes, known: frozenset[str]) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """The document the client parsers must read (the channel and the items not in `known`),
+    and those items."""
+    bare, items = item_digests(xml)
+    fresh = [(digest, item) for digest, item in items if digest not in known]
+    if len(fresh) == len(items):
+        return xml, fresh
+    cut = bare.find(b"</channel>")
+    return bare[:cut] + b"".join(item for _, item in fresh) + bare[cut:], fresh
+
+
+def _validate(
+    xml: bytes, name: str, stage: Path, base_url: str, known: frozenset[str]
+) -> tuple[list[Problem], list[str]]:
+    problems = validate_feed(xml, name, stage, base_url, known)
+    return problems, [] if problems else [digest for digest, _ in item_digests(xml)[1]]
+
+
 def _staged(url: str, base_url: str, stage: Path) -> Path | None:
     if not url.startswith(base_url):
         return None
     return stage / url.removeprefix(base_url)
 
 
-def validate_feed(xml: bytes, name: str, stage: Path, base_url: str) -> list[Problem]:
-    """Every reason not to publish the feed `name` (written into `stage`)."""
+def validate_feed(
+    xml: bytes, name: str, stage: Path, base_url: str, known: frozenset[str] = frozenset()
+) -> list[Problem]:
+    """Every reason not to publish the feed `name` (written into `stage`).
+
+    Items whose digest is in `known` passed the client parsers before and are not given to
+    them again; every other check covers the whole feed.
+    """
     feed = Path(name)
     problems: list[Problem] = []
 
@@ -85,14 +146,24 @@ def validate_feed(xml: bytes, name: str, stage: Path, base_url: str) -> list[Pro
         problems.append(Problem(feed, 0, field, message, fix))
 
     try:
-        parsed = podcastparser.parse(base_url + name, io.BytesIO(xml))
+        root = ET.fromstring(xml)
+    except ET.ParseError as exc:
+        problem("", f"no client can parse it: not well-formed XML ({exc})")
+        return problems
+    document, fresh = parsed_items(xml, known)
+    try:
+        parsed = podcastparser.parse(base_url + name, io.BytesIO(document))
     except Exception as exc:  # podcastparser raises assorted errors on bad feeds
         problem("", f"podcastparser (gPodder) cannot parse it: {exc}")
         return problems
-    result = feedparser.parse(xml)
+    result = feedparser.parse(document)
     if result.bozo:
         problem("", f"feedparser cannot parse it cleanly: {result.bozo_exception}")
-    root = ET.fromstring(xml)
+    if len(parsed.get("episodes", [])) != len(fresh):
+        problem(
+            "item",
+            f"podcastparser reads {len(parsed.get('episodes', []))} episodes of {len(fresh)}",
+        )
     channel = root.find("channel")
     if channel is None:
         problem("channel", "missing")
@@ -127,11 +198,8 @@ def validate_feed(xml: bytes, name: str, stage: Path, base_url: str) -> list[Pro
                 "use a role such as host, guest, producer",
             )
     items = channel.findall("item")
-    if len(parsed.get("episodes", [])) != len(items):
-        problem(
-            "item",
-            f"podcastparser reads {len(parsed.get('episodes', []))} episodes of {len(items)}",
-        )
+    if len(items) != len(item_digests(xml)[1]):
+        problem("item", "items nested or written in a way the validation cannot split")
     for item in items:
         problems += _item_problems(item, feed, stage, base_url)
     return problems
