@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from podcast.audio import render as render_module
 from podcast.audio.probe import probe
 from podcast.audio.render import Segment, render
 from podcast.cache import Cache
@@ -74,6 +75,24 @@ def test_second_render_comes_from_the_cache(synth: Callable[..., Path], cache: C
     again = render([Segment(source)], AudioSettings(), cache, "test")
     assert again.renditions["podcast.mp3"].path == first.renditions["podcast.mp3"].path
     assert again.renditions["podcast.mp3"].loudness == first.renditions["podcast.mp3"].loudness
+
+
+def test_new_loudness_target_renders_again_without_analysing_again(
+    synth: Callable[..., Path], cache: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = synth("a.wav", SPEECHLIKE, 5, gain_db=-12)
+    render([Segment(source)], AudioSettings(), cache, "test")
+    analysed: list[Path] = []
+    measure = render_module._measure_decoded
+    monkeypatch.setattr(
+        render_module,
+        "_measure_decoded",
+        lambda segment, *rest: analysed.append(segment.path) or measure(segment, *rest),
+    )
+    louder = render([Segment(source)], AudioSettings(podcast_lufs=-14), cache, "test")
+    assert analysed == []
+    integrated, _ = ebur128(louder.renditions["podcast.mp3"].path)
+    assert abs(integrated + 14) <= 0.2
 
 
 def written(path: Path, data: bytes) -> Path:
