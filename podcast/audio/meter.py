@@ -10,7 +10,7 @@ the cost. The tests hold it to ffmpeg's ebur128 on speech, tones and noise.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO
 
 import numpy as np
@@ -70,7 +70,9 @@ def interpolation_phases() -> npt.NDArray[np.float32]:
 class Meter:
     """Feed it decoded audio (frames x channels, floats in -1..1); read the measurement."""
 
-    def __init__(self, rate: int, channels: int, true_peak: bool = True) -> None:
+    def __init__(
+        self, rate: int, channels: int, true_peak: bool = True, silence_db: float | None = None
+    ) -> None:
         self.rate = rate
         self.channels = channels
         self.true_peak = true_peak
@@ -87,21 +89,49 @@ class Meter:
         self._bound = float(np.abs(self._phases).sum(axis=0).max())
         self._history = np.zeros((channels, TAPS_PER_PHASE - 1), dtype=np.float32)
         self.frames = 0
+        # With `silence_db`: the first and last frame louder than that (None: none yet).
+        self._silence = None if silence_db is None else 10 ** (silence_db / 20)
+        self.first_loud: int | None = None
+        self.last_loud: int | None = None
         self._workers = ThreadPoolExecutor(max_workers=channels)
+        self._filtering: list[Future[Samples]] = []
 
     def feed(self, frames: npt.NDArray[np.float32]) -> None:
-        """Add the next `frames` (shape: count x channels)."""
+        """Add the next `frames` (shape: count x channels).
+
+        The channels are filtered in other threads (scipy lets go of the interpreter lock)
+        while the peak is searched here and, after this returns, while the caller fetches the
+        next frames: `frames` must stay untouched until the next `feed` or `result`.
+        """
         if frames.shape[0] == 0:
             return
+        self._settle()
+        offset = self.frames
         self.frames += frames.shape[0]
-        # The channels are filtered in parallel (scipy lets go of the interpreter lock), and
-        # the peak is searched meanwhile.
-        filtered = [self._workers.submit(self._weigh, frames, c) for c in range(self.channels)]
+        self._filtering = [
+            self._workers.submit(self._weigh, frames, c) for c in range(self.channels)
+        ]
         if self.true_peak:
             self._find_true_peak(np.array(frames.T, dtype=np.float32, order="C"))
+            chunk_peak = self._peak
         else:
-            self._peak = max(self._peak, float(max(frames.max(), -frames.min())))
-        energy = np.concatenate([self._pending, sum(f.result() for f in filtered)])
+            chunk_peak = float(max(frames.max(), -frames.min()))
+            self._peak = max(self._peak, chunk_peak)
+        if self._silence is not None and chunk_peak >= self._silence:
+            loud = np.abs(frames.reshape(-1)) >= self._silence
+            if loud.any():
+                if self.first_loud is None:
+                    self.first_loud = offset + int(loud.argmax()) // self.channels
+                self.last_loud = (
+                    offset + (loud.size - 1 - int(loud[::-1].argmax())) // self.channels
+                )
+
+    def _settle(self) -> None:
+        """Collect the filtered energy of the frames fed last."""
+        if not self._filtering:
+            return
+        energy = np.concatenate([self._pending, sum(f.result() for f in self._filtering)])
+        self._filtering = []
         whole = energy.size - energy.size % self.step
         if whole:
             self._step_energies.append(energy[:whole].reshape(-1, self.step).sum(axis=1))
@@ -157,6 +187,7 @@ class Meter:
 
     def result(self) -> Loudness:
         """The measurement of everything fed so far."""
+        self._settle()
         self._workers.shutdown()
         if self.true_peak and self._history.shape[1] > TAPS_PER_PHASE - 1:
             self._find_true_peak(np.zeros((self.channels, 0), np.float32), final=True)
@@ -211,15 +242,23 @@ def _loudness_range(short_term: Samples) -> float:
     return float(high - low)
 
 
-def measure_stream(stream: IO[bytes], rate: int, channels: int, true_peak: bool = True) -> Meter:
+def measure_stream(
+    stream: IO[bytes],
+    rate: int,
+    channels: int,
+    true_peak: bool = True,
+    silence_db: float | None = None,
+) -> Meter:
     """Meter 32-bit float little-endian interleaved audio read from `stream` until it ends."""
-    meter = Meter(rate, channels, true_peak)
+    meter = Meter(rate, channels, true_peak, silence_db)
     frame_bytes = channels * 4
-    buffer = bytearray(rate * frame_bytes * 2)  # two seconds, filled again and again
-    view = memoryview(buffer)
-    filled = 0
+    # Two buffers of two seconds, filled in turn: one is read into while the meter still
+    # filters the other.
+    buffers = [bytearray(rate * frame_bytes * 2) for _ in range(2)]
+    current, filled = 0, 0
     while True:
-        got = stream.readinto(view[filled:])  # type: ignore[attr-defined]
+        buffer = buffers[current]
+        got = stream.readinto(memoryview(buffer)[filled:])  # type: ignore[attr-defined]
         if got:
             filled += got
             if filled < len(buffer):
@@ -229,5 +268,6 @@ def measure_stream(stream: IO[bytes], rate: int, channels: int, true_peak: bool 
             meter.feed(np.frombuffer(buffer, dtype="<f4", count=usable // 4).reshape(-1, channels))
         if not got:
             return meter
-        buffer[: filled - usable] = buffer[usable:filled]
+        current = 1 - current
+        buffers[current][: filled - usable] = buffer[usable:filled]
         filled -= usable

@@ -54,6 +54,15 @@ def _enlarge(fd: int) -> None:
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
+def _lower_priority(nice: int) -> None:
+    """Let this thread yield to the rest of the graph (Linux keeps a priority per thread, and
+    threads it starts inherit it)."""
+    if nice:
+        with contextlib.suppress(OSError, AttributeError):
+            thread = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + nice)
+
+
 @dataclass
 class Step:
     """One process of the graph: what it does (for error messages) and its arguments."""
@@ -90,8 +99,10 @@ class ProcessGraph:
         stdin: int | None = None,
         pass_fds: tuple[int, ...] = (),
         capture_stdout: bool = False,
+        nice: int = 0,
     ) -> Step:
-        """Start `args` (stdin from a pipe's read end, `pass_fds` kept open as pipe:N)."""
+        """Start `args` (stdin from a pipe's read end, `pass_fds` kept open as pipe:N);
+        a positive `nice` lets other processes of the graph go first."""
         step = Step(what, args, stdin, pass_fds, capture_stdout)
         try:
             step.process = subprocess.Popen(
@@ -105,17 +116,25 @@ class ProcessGraph:
         except OSError as exc:
             self.abort()
             raise ToolError(f"{self.subject}: cannot run {args[0]}: {exc}") from exc
+        if nice:
+            with contextlib.suppress(OSError):
+                now = os.getpriority(os.PRIO_PROCESS, step.process.pid)
+                os.setpriority(os.PRIO_PROCESS, step.process.pid, now + nice)
         if step.process.stdout is not None:
             _enlarge(step.process.stdout.fileno())
         self.steps.append(step)
         return step
 
-    def read(self, what: str, stream: IO[bytes], consume: Callable[[IO[bytes]], Any]) -> list[Any]:
-        """Run `consume(stream)` in a thread; the returned list holds its result when done."""
+    def read(
+        self, what: str, stream: IO[bytes], consume: Callable[[IO[bytes]], Any], nice: int = 0
+    ) -> list[Any]:
+        """Run `consume(stream)` in a thread (and the threads it starts at priority `nice`);
+        the returned list holds its result when done."""
         box: list[Any] = []
 
         def work() -> None:
             try:
+                _lower_priority(nice)
                 box.append(consume(stream))
             except BaseException as exc:  # reported by wait()
                 box.append(exc)

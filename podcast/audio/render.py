@@ -18,7 +18,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..cache import Cache, key_of
 from ..errors import ToolError
@@ -28,8 +28,11 @@ from .pipeline import Pipe, ProcessGraph
 from .probe import probe
 from .tools import ffmpeg_version, file_arg
 
-RENDER_VERSION = "6"
-ANALYSIS_VERSION = "3"
+if TYPE_CHECKING:
+    from .meter import Meter
+
+RENDER_VERSION = "7"
+ANALYSIS_VERSION = "4"
 LOUDNESS_TOLERANCE_LU = 0.2
 ACCEPTABLE_LU = 0.5
 MAX_ATTEMPTS = 4
@@ -38,6 +41,9 @@ PODCAST_RATE = 44100
 BROADCAST_RATE = 48000
 FFMPEG = ("ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y")
 RAW_PCM = ("-c:a", "pcm_f32le", "-f", "f32le")
+# The encoders (LAME above all) are the longest chain of work in a render; the processes and
+# threads around them yield to them, so an encoder never waits for a core (nice values).
+FILTER_NICE, DECODER_NICE, METER_NICE = 3, 5, 10
 STREAM_DEMUXERS = {"adts": "aac"}  # ffmpeg reads what its adts muxer writes as "aac"
 BITEXACT = ("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact")
 
@@ -311,10 +317,11 @@ def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> 
         return cached
     info = probe(segment.path)
     chain = _format_chain(segment, layout)
-    chain.append(f"silencedetect=n={detect[0]}dB:d={detect[1]}")
     if leveled:
-        chain.append(SPEECH_LEVELER)
-    loudness, decoded, log = _measure_decoded(segment, ",".join(chain), layout)
+        # The leveler lifts the noise floor of pauses: look for silence before it.
+        chain += [f"silencedetect=n={detect[0]}dB:d={detect[1]}", SPEECH_LEVELER]
+    meter, log = _measure_decoded(segment, ",".join(chain), layout, None if leveled else detect[0])
+    loudness = meter.result()
     if loudness.silent:
         raise ToolError(
             f"{segment.path}: the recording is silent (loudness below {loudness.integrated} LUFS);"
@@ -328,14 +335,23 @@ def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> 
             f"({info.duration:.2f} s)"
         )
     duration = end - start
+    decoded = meter.frames / BROADCAST_RATE
     if decoded < duration - max(1.0, 0.02 * duration):
         raise ToolError(
             f"{segment.path}: the file is truncated or damaged: its header promises "
             f"{duration:.1f} s but only {decoded:.1f} s can be decoded; export it again"
         )
-    silences = _silences(log, duration)
-    head = silences[0][1] if silences and silences[0][0] <= 0.01 else 0.0
-    tail = duration - silences[-1][0] if silences and silences[-1][1] >= duration - 0.05 else 0.0
+    if leveled:
+        silences = _silences(log, duration)
+        head = silences[0][1] if silences and silences[0][0] <= 0.01 else 0.0
+        tail = duration - silences[-1][0] if silences and silences[-1][1] >= duration - 0.05 else 0
+    elif meter.first_loud is None or meter.last_loud is None:
+        head, tail = duration, 0.0
+    else:
+        # Like silencedetect: only pauses of at least silence_min_s count.
+        head = meter.first_loud / BROADCAST_RATE
+        tail = max(0.0, duration - (meter.last_loud + 1) / BROADCAST_RATE)
+        head, tail = (head if head >= detect[1] else 0.0), (tail if tail >= detect[1] else 0.0)
     data: dict[str, Any] = {
         "file": str(segment.path.name),
         "kind": segment.kind,
@@ -354,13 +370,15 @@ def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> 
     return data
 
 
-def _measure_decoded(segment: Segment, chain: str, layout: str) -> tuple[Loudness, float, str]:
-    """Decode a segment through `chain` and meter it beside ffmpeg (sample peak only).
+def _measure_decoded(
+    segment: Segment, chain: str, layout: str, silence_db: float | None
+) -> tuple[Meter, str]:
+    """Decode a segment through `chain` and meter it beside ffmpeg (sample peak only; with
+    `silence_db`, also where sound above that level starts and ends).
 
-    Returns the measurement, the seconds actually decoded, and ffmpeg's log (where
-    silencedetect reports).
+    Returns the meter and ffmpeg's log (where filters in the chain may report).
     """
-    from .meter import Meter, measure_stream  # numpy and scipy load on first use
+    from .meter import measure_stream  # numpy and scipy load on first use
 
     channels = 2 if layout == "stereo" else 1
     with ProcessGraph(segment.path, segment.path.parent) as graph:
@@ -385,11 +403,17 @@ def _measure_decoded(segment: Segment, chain: str, layout: str) -> tuple[Loudnes
         box = graph.read(
             "loudness measurement",
             decoder.process.stdout,
-            lambda stream: measure_stream(stream, BROADCAST_RATE, channels, true_peak=False),
+            functools.partial(
+                measure_stream,
+                rate=BROADCAST_RATE,
+                channels=channels,
+                true_peak=False,
+                silence_db=silence_db,
+            ),
         )
         graph.wait()
         meter: Meter = box[0]
-        return meter.result(), meter.frames / BROADCAST_RATE, graph.logs()[0]
+        return meter, graph.logs()[0]
 
 
 def plan_timeline(
@@ -554,6 +578,7 @@ def _encode_and_measure(
             "rendering",
             [*FFMPEG, *inputs, "-filter_complex", ";".join(parts), *outputs],
             pass_fds=tuple(written),
+            nice=FILTER_NICE,
         )
         for spec, to_meter, to_encoder in routes:
             if to_encoder is not None:
@@ -562,6 +587,7 @@ def _encode_and_measure(
                 f"measuring {spec.name}",
                 os.fdopen(os.dup(to_meter.read_end), "rb"),
                 functools.partial(measure_stream, rate=spec.sample_rate, channels=spec.channels),
+                nice=METER_NICE,
             )
         graph.wait()
     return {name: box[0].result() for name, box in meters.items()}
@@ -608,6 +634,7 @@ def _start_encoder(
         ],
         stdin=encoder.process.stdout.fileno(),
         pass_fds=(meter.write_end,),
+        nice=DECODER_NICE,
     )
     encoder.process.stdout.close()  # the decoder holds it now
 
