@@ -107,6 +107,17 @@ class Timeline:
 
 
 @dataclass(frozen=True)
+class Programme:
+    """What a render joins: the segments, where they land, and the gain that brings each to
+    the programme loudness."""
+
+    segments: list[Segment]
+    timeline: Timeline
+    segment_gains: list[float]
+    settings: AudioSettings
+
+
+@dataclass(frozen=True)
 class RenditionSpec:
     """What one output should be: file name, loudness target, encoder and container.
 
@@ -457,18 +468,17 @@ def _db_to_linear(db: float) -> float:
     return float(10 ** (db / 20))
 
 
-def _programme_graph(
-    segments: list[Segment], timeline: Timeline, segment_gains: list[float], settings: AudioSettings
-) -> tuple[list[str], list[str]]:
+def _programme_graph(programme: Programme) -> tuple[list[str], list[str]]:
     """ffmpeg inputs and filters that decode, cut, level, crossfade and join the segments
     into one stream labelled [programme]."""
+    segments, settings = programme.segments, programme.settings
     inputs: list[str] = []
     for segment in segments:
         inputs += ["-i", file_arg(segment.path)]
     parts = []
     streams: list[str] = []
     for index, (segment, piece, segment_gain) in enumerate(
-        zip(segments, timeline.pieces, segment_gains, strict=True)
+        zip(segments, programme.timeline.pieces, programme.segment_gains, strict=True)
     ):
         chain = _format_chain(segment, settings.channels, piece.offset, piece.length)
         if _levels_speech(segment, settings):
@@ -494,16 +504,13 @@ Plan = tuple[RenditionSpec, float, float | None]
 
 
 def _render_pass(
-    segments: list[Segment],
-    timeline: Timeline,
-    segment_gains: list[float],
-    settings: AudioSettings,
+    programme: Programme,
     plans: list[Plan],
     workdir: Path,
     subject: str,
 ) -> dict[str, Loudness]:
     """Render every planned rendition into `workdir` and measure what was encoded."""
-    inputs, parts = _programme_graph(segments, timeline, segment_gains, settings)
+    inputs, parts = _programme_graph(programme)
     return _encode_and_measure(inputs, parts, plans, workdir, subject)
 
 
@@ -640,10 +647,7 @@ def _start_encoder(
 
 
 def _render_renditions(
-    segments: list[Segment],
-    timeline: Timeline,
-    segment_gains: list[float],
-    settings: AudioSettings,
+    programme: Programme,
     plans: list[Plan],
     workdir: Path,
     subject: str,
@@ -652,9 +656,7 @@ def _render_renditions(
     results: dict[str, RenditionResult] = {}
     pending = list(plans)
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        measured = _render_pass(
-            segments, timeline, segment_gains, settings, pending, workdir, subject
-        )
+        measured = _render_pass(programme, pending, workdir, subject)
         missed: list[Plan] = []
         for spec, gain, limiter in pending:
             loudness = measured[spec.name]
@@ -701,10 +703,7 @@ def _limiter(limit_dbfs: float | None) -> str:
 
 
 def calibrate(
-    segments: list[Segment],
-    timeline: Timeline,
-    segment_gains: list[float],
-    settings: AudioSettings,
+    programme: Programme,
     plans: list[Plan],
     workdir: Path,
     subject: str,
@@ -716,6 +715,7 @@ def calibrate(
     a minute of excerpts spread over the recordings through each rendition's gain, limiter and
     encoder predicts both, so the first full render can already aim right.
     """
+    segments, timeline, settings = programme.segments, programme.timeline, programme.settings
     recordings = [i for i, s in enumerate(segments) if s.kind == "recording"]
     # Plain gain into WAV changes nothing but the level: only limiters and encoders need a test.
     tested = [plan for plan in plans if plan[2] is not None or not plan[0].lossless]
@@ -748,7 +748,7 @@ def calibrate(
         ]
         if _levels_speech(segment, settings):
             chain.append(SPEECH_LEVELER)
-        chain.append(f"volume={segment_gains[index]:.4f}dB")
+        chain.append(f"volume={programme.segment_gains[index]:.4f}dB")
         parts.append(f"[{number}:a]{','.join(chain)}[e{number}]")
     excerpts = "".join(f"[e{n}]" for n in range(len(spots)))
     parts.append(f"{excerpts}concat=n={len(spots)}:v=0:a=1[programme]")
@@ -808,14 +808,13 @@ def render(
             _plan(spec, spec.target_lufs - programme_lufs, peak, limiter=True) for spec in specs
         ]
         on_stage("calibrating")
-        offsets = calibrate(segments, timeline, segment_gains, settings, plans, workdir, subject)
+        programme = Programme(segments, timeline, segment_gains, settings)
+        offsets = calibrate(programme, plans, workdir, subject)
         on_stage("rendering")
         corrected = [
             _plan(spec, gain - offsets.get(spec.name, 0.0), peak) for spec, gain, _ in plans
         ]
-        results = _render_renditions(
-            segments, timeline, segment_gains, settings, corrected, workdir, subject
-        )
+        results = _render_renditions(programme, corrected, workdir, subject)
         result = RenderResult(inputs=inputs, timeline=timeline, renditions=results)
         summary = {"inputs": inputs, "renditions": {n: r.summary() for n, r in results.items()}}
         committed = cache.commit_dir("render", key, workdir)
