@@ -30,7 +30,7 @@ from .chapters import TimedChapter, chapters_json, id3_frames, timed
 from .errors import PodcastError, Problem
 from .feeds.guard import feed_items, guard, published_items
 from .feeds.rss import PODCAST_FEED, RADIO_FEED, podcast_feed, radio_feed
-from .feeds.validate import FeedValidation
+from .feeds.validate import FeedValidation, parser_versions
 from .images import Cover, load_cover
 from .loader import SHOW_FILE, future_dates, load_show
 from .lock import LOCK_FILE, Lock, read_lock, write_lock
@@ -508,7 +508,8 @@ def _build_locked(
             stage.write(name, xml)
         # Validation (client parsers) runs while the pages render.
         # Items the client parsers accepted before are not parsed again.
-        known = cache.get_json("validated", key_of(str(out))) or {}
+        validated_key = key_of(str(out), __version__, parser_versions())
+        known = cache.get_json("validated", validated_key) or {}
         accepted = {name: set(known.get(name, [])) for name in feeds}
         with FeedValidation(feeds, folder, show.config.base_url, accepted) as validation:
             render_site(show, rendered, cover, stage)
@@ -540,7 +541,7 @@ def _build_locked(
         report.placed = stage.placed
         report.files = sorted(stage.written)
         publish(folder, out)
-    cache.put_json("validated", key_of(str(out)), validation.accepted)
+    cache.put_json("validated", validated_key, validation.accepted)
     notes_memo.save()
     write_lock(
         show.root,

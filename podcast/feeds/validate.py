@@ -15,6 +15,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from concurrent.futures import Future, ProcessPoolExecutor
 from hashlib import sha256
+from importlib import metadata
 from pathlib import Path
 
 import feedparser
@@ -92,6 +93,11 @@ class FeedValidation:
     def __exit__(self, *exc: object) -> None:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
+
+
+def parser_versions() -> str:
+    """The client parsers' versions: what they accepted is remembered only for these."""
+    return f"podcastparser {metadata.version('podcastparser')} feedparser {feedparser.__version__}"
 
 
 def item_digests(xml: bytes) -> tuple[bytes, list[tuple[str, bytes]]]:
