@@ -12,7 +12,6 @@ import contextlib
 import fcntl
 import os
 import subprocess
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -63,6 +62,12 @@ def _lower_priority(nice: int) -> None:
             os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + nice)
 
 
+def _collect(stream: IO[bytes], into: bytearray) -> None:
+    for block in iter(lambda: stream.read1(1 << 16), b""):  # type: ignore[attr-defined]
+        into += block
+    stream.close()
+
+
 @dataclass
 class Step:
     """One process of the graph: what it does (for error messages) and its arguments."""
@@ -73,7 +78,9 @@ class Step:
     pass_fds: tuple[int, ...] = ()
     capture_stdout: bool = False
     process: subprocess.Popen[bytes] | None = None
-    log: IO[bytes] = field(default_factory=tempfile.TemporaryFile)
+    # What the process writes to standard error, collected by a thread so it never blocks.
+    log: bytearray = field(default_factory=bytearray)
+    log_reader: threading.Thread | None = None
 
 
 class ProcessGraph:
@@ -110,7 +117,7 @@ class ProcessGraph:
                 cwd=self.cwd,
                 stdin=stdin if stdin is not None else subprocess.DEVNULL,
                 stdout=subprocess.PIPE if capture_stdout else subprocess.DEVNULL,
-                stderr=step.log,
+                stderr=subprocess.PIPE,
                 pass_fds=pass_fds,
             )
         except OSError as exc:
@@ -122,6 +129,10 @@ class ProcessGraph:
                 os.setpriority(os.PRIO_PROCESS, step.process.pid, now + nice)
         if step.process.stdout is not None:
             _enlarge(step.process.stdout.fileno())
+        step.log_reader = threading.Thread(
+            target=_collect, args=(step.process.stderr, step.log), daemon=True
+        )
+        step.log_reader.start()
         self.steps.append(step)
         return step
 
@@ -161,8 +172,9 @@ class ProcessGraph:
             thread.join()
         failures = []
         for step in self.steps:
-            assert step.process is not None
+            assert step.process is not None and step.log_reader is not None
             code = step.process.wait()
+            step.log_reader.join()
             if code != 0:
                 failures.append(self._failure(step, code))
         # A process whose reader died fails with a broken pipe; report the cause instead.
@@ -174,12 +186,8 @@ class ProcessGraph:
                 raise ToolError(f"{self.subject}: {what} failed: {box[0]}") from box[0]
 
     def logs(self) -> list[str]:
-        """What each process wrote to its standard error, in start order."""
-        texts = []
-        for step in self.steps:
-            step.log.seek(0)
-            texts.append(step.log.read().decode(errors="replace"))
-        return texts
+        """What each process wrote to its standard error, in start order (after `wait`)."""
+        return [step.log.decode(errors="replace") for step in self.steps]
 
     def abort(self) -> None:
         """Stop everything (after an error in this process)."""
@@ -192,8 +200,7 @@ class ProcessGraph:
                 step.process.wait()
 
     def _failure(self, step: Step, code: int) -> ToolError:
-        step.log.seek(0)
-        text = step.log.read().decode(errors="replace")
+        text = step.log.decode(errors="replace")
         lines = [line for line in text.strip().splitlines() if line.strip()][-3:]
         detail = " / ".join(lines) if lines else f"exit code {code}"
         return ToolError(f"{self.subject}: {step.what} failed: {detail}")
@@ -205,4 +212,5 @@ class ProcessGraph:
         if error is not None:
             self.abort()
         for step in self.steps:
-            step.log.close()
+            if step.log_reader is not None:
+                step.log_reader.join()
