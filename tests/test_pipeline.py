@@ -25,7 +25,7 @@ def test_a_failing_reader_neither_hangs_nor_hides_the_error(tmp_path: Path) -> N
 
     with ProcessGraph("episode.md", tmp_path) as graph, pytest.raises(ToolError) as caught:
         source = graph.start("decoding", _ffmpeg(*NOISE, "pipe:1"), capture_stdout=True)
-        assert source.process is not None and source.process.stdout is not None
+        assert source.process.stdout is not None
         graph.read("measuring", source.process.stdout, give_up)
         graph.wait()
     assert "episode.md: measuring failed: meter broke" in str(caught.value)
@@ -52,7 +52,7 @@ def test_pipes_are_closed_after_the_graph(tmp_path: Path) -> None:
     before = len(os.listdir("/proc/self/fd"))
     with ProcessGraph("x", tmp_path) as graph:
         source = graph.start("decoding", _ffmpeg(*NOISE, "pipe:1"), capture_stdout=True)
-        assert source.process is not None and source.process.stdout is not None
+        assert source.process.stdout is not None
         box = graph.read("counting", source.process.stdout, lambda s: len(s.read()))
         graph.wait()
     assert box == [20 * 48000 * 4]

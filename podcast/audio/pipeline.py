@@ -53,13 +53,12 @@ def _enlarge(fd: int) -> None:
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
-def _lower_priority(nice: int) -> None:
-    """Let this thread yield to the rest of the graph (Linux keeps a priority per thread, and
-    threads it starts inherit it)."""
+def _renice(task: int, nice: int) -> None:
+    """Lower the priority of a process or (Linux keeps one per thread) a thread by `nice`;
+    threads and processes it starts inherit it."""
     if nice:
         with contextlib.suppress(OSError, AttributeError):
-            thread = threading.get_native_id()
-            os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + nice)
+            os.setpriority(os.PRIO_PROCESS, task, os.getpriority(os.PRIO_PROCESS, task) + nice)
 
 
 def _collect(stream: IO[bytes], into: bytearray) -> None:
@@ -70,15 +69,11 @@ def _collect(stream: IO[bytes], into: bytearray) -> None:
 
 @dataclass
 class Step:
-    """One process of the graph: what it does (for error messages) and its arguments."""
+    """One running process of the graph, named by what it does (for error messages)."""
 
     what: str
-    args: list[str]
-    stdin: int | None = None
-    pass_fds: tuple[int, ...] = ()
-    capture_stdout: bool = False
-    process: subprocess.Popen[bytes] | None = None
-    # What the process writes to standard error, collected by a thread so it never blocks.
+    process: subprocess.Popen[bytes]
+    # Its standard error, collected by a thread so the process never blocks on it.
     log: bytearray = field(default_factory=bytearray)
     log_reader: threading.Thread | None = None
 
@@ -110,9 +105,8 @@ class ProcessGraph:
     ) -> Step:
         """Start `args` (stdin from a pipe's read end, `pass_fds` kept open as pipe:N);
         a positive `nice` lets other processes of the graph go first."""
-        step = Step(what, args, stdin, pass_fds, capture_stdout)
         try:
-            step.process = subprocess.Popen(
+            process = subprocess.Popen(
                 [require(args[0]), *args[1:]],
                 cwd=self.cwd,
                 stdin=stdin if stdin is not None else subprocess.DEVNULL,
@@ -123,10 +117,8 @@ class ProcessGraph:
         except OSError as exc:
             self.abort()
             raise ToolError(f"{self.subject}: cannot run {args[0]}: {exc}") from exc
-        if nice:
-            with contextlib.suppress(OSError):
-                now = os.getpriority(os.PRIO_PROCESS, step.process.pid)
-                os.setpriority(os.PRIO_PROCESS, step.process.pid, now + nice)
+        step = Step(what, process)
+        _renice(process.pid, nice)
         if step.process.stdout is not None:
             _enlarge(step.process.stdout.fileno())
         step.log_reader = threading.Thread(
@@ -145,7 +137,7 @@ class ProcessGraph:
 
         def work() -> None:
             try:
-                _lower_priority(nice)
+                _renice(threading.get_native_id(), nice)
                 box.append(consume(stream))
             except BaseException as exc:  # reported by wait()
                 box.append(exc)
@@ -172,7 +164,7 @@ class ProcessGraph:
             thread.join()
         failures = []
         for step in self.steps:
-            assert step.process is not None and step.log_reader is not None
+            assert step.log_reader is not None
             code = step.process.wait()
             step.log_reader.join()
             if code != 0:
@@ -192,12 +184,11 @@ class ProcessGraph:
     def abort(self) -> None:
         """Stop everything (after an error in this process)."""
         for step in self.steps:
-            if step.process is not None and step.process.poll() is None:
+            if step.process.poll() is None:
                 step.process.kill()
         self.close_pipes()
         for step in self.steps:
-            if step.process is not None:
-                step.process.wait()
+            step.process.wait()
 
     def _failure(self, step: Step, code: int) -> ToolError:
         text = step.log.decode(errors="replace")

@@ -410,7 +410,7 @@ def _measure_decoded(
             ],
             capture_stdout=True,
         )
-        assert decoder.process is not None and decoder.process.stdout is not None
+        assert decoder.process.stdout is not None
         box = graph.read(
             "loudness measurement",
             decoder.process.stdout,
@@ -627,7 +627,7 @@ def _start_encoder(
         stdin=source.read_end,
         capture_stdout=True,
     )
-    assert encoder.process is not None and encoder.process.stdout is not None
+    assert encoder.process.stdout is not None
     graph.start(
         f"decoding {spec.name} for measuring",
         [
