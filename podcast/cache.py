@@ -129,6 +129,9 @@ class Cache:
 
     def remove_leftovers(self) -> None:
         """Remove half-built entries of killed builds (call only while no build runs)."""
+        # Earlier versions kept tagged copies of every MP3 and WAV here; they are made in the
+        # staging folder now, and the copies would only take up space.
+        shutil.rmtree(self.root / "tagged", ignore_errors=True)
         for leftover in self.root.glob("*/.building-*"):
             shutil.rmtree(leftover, ignore_errors=True)
         for leftover in self.root.glob("*/.*.tmp"):
