@@ -104,13 +104,19 @@ def main(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
     ctx.obj = Settings(verbose, quiet, debug)
 
 
-@main.command()
-@click.argument("show_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
+show_dir_argument = click.argument(
+    "show_dir", default=".", type=click.Path(file_okay=False, path_type=Path)
+)
+out_option = click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     help="Output folder (default: feed/ in the show folder).",
 )
+
+
+@main.command()
+@show_dir_argument
+@out_option
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Episodes rendered at once.")
 @click.option(
     "--allow",
@@ -161,12 +167,8 @@ def build(
 
 
 @main.command()
-@click.argument("show_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output folder (default: feed/ in the show folder).",
-)
+@show_dir_argument
+@out_option
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.pass_obj
 @friendly_errors
@@ -203,7 +205,7 @@ def serve(settings: Settings, show_dir: Path, out: Path | None, port: int) -> No
 
 
 @main.command()
-@click.argument("show_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
+@show_dir_argument
 @click.pass_obj
 @friendly_errors
 def check(settings: Settings, show_dir: Path) -> None:
