@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import synthesise
+
 SHOW = """title = "Benchmark"
 description = "A synthetic show for the audio benchmark."
 author = "Benchmark"
@@ -107,25 +109,10 @@ def main() -> None:
             f"synthesising {args.minutes:g} min of 48 kHz stereo speech-like audio ...",
             file=sys.stderr,
         )
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                SPEECH.format(seconds=args.minutes * 60),
-                "-af",
-                "volume=-6dB",
-                "-ac",
-                "2",
-                "-c:a",
-                "pcm_s16le",
-                str(recording),
-            ],
-            check=True,
+        synthesise(
+            recording,
+            SPEECH.format(seconds=args.minutes * 60),
+            *("-af", "volume=-6dB", "-ac", "2", "-c:a", "pcm_s16le"),
         )
         show = make_show(folder, recording)
         out = folder / "site"

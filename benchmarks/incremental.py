@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import synthesise
+
 SHOW = """title = "Synthetic"
 description = "{description}"
 author = "Benchmark"
@@ -57,21 +59,10 @@ def make_show(folder: Path, episodes: int) -> Path:
     (show / "podcast.toml").write_text(SHOW.format(description="Eine synthetische Sendung."))
     Image.new("RGB", (1400, 1400), (20, 60, 90)).save(show / "cover.jpg", "JPEG")
     recording = folder / "aufnahme.wav"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "aevalsrc=exprs='0.2*sin(2*PI*200*t)*pow(max(0\\,sin(2*PI*1.7*t))\\,3)':d=3",
-            "-ac",
-            "2",
-            str(recording),
-        ],
-        check=True,
+    synthesise(
+        recording,
+        "aevalsrc=exprs='0.2*sin(2*PI*200*t)*pow(max(0\\,sin(2*PI*1.7*t))\\,3)':d=3",
+        *("-ac", "2"),
     )
     for number in range(1, episodes + 1):
         episode = show / "episodes" / f"{number:04d}-folge"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from podcast.build import BuildReport, build
+
+from .helpers import synthesise
 
 REPO = Path(__file__).resolve().parent.parent
 SHOW_PARTS = ("podcast.toml", "podcast.lock", "episodes", "media", "templates")
@@ -74,28 +75,11 @@ def synth(tmp_path: Path) -> Callable[..., Path]:
         gain_db: float = 0.0,
         extra: tuple[str, ...] = (),
     ) -> Path:
-        path = tmp_path / name
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                f"{source}:d={seconds}" if "=" in source else f"{source}=d={seconds}",
-                "-af",
-                f"volume={gain_db}dB",
-                "-ar",
-                str(rate),
-                "-ac",
-                str(channels),
-                *extra,
-                str(path),
-            ],
-            check=True,
+        return synthesise(
+            tmp_path / name,
+            f"{source}:d={seconds}" if "=" in source else f"{source}=d={seconds}",
+            *("-af", f"volume={gain_db}dB", "-ar", str(rate), "-ac", str(channels)),
+            *extra,
         )
-        return path
 
     return make

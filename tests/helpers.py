@@ -64,3 +64,12 @@ def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[
         text=True,
         check=False,
     )
+
+
+def synthesise(path: Path, source: str, *options: str) -> Path:
+    """Write `path` from one of ffmpeg's generators (lavfi `source`), with output `options`."""
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", source, *options, str(path)],
+        check=True,
+    )
+    return path

@@ -16,7 +16,7 @@ from PIL import Image
 
 from podcast.build import build
 
-from .helpers import run_cli, tree_bytes
+from .helpers import run_cli, synthesise, tree_bytes
 
 EP1 = "episodes/01-leipzig-migrantenbeirat"
 EP2 = "episodes/02-frankfurt-kav"
@@ -72,23 +72,8 @@ HOSTILE: list[tuple[str, Callable[[Path], None], str]] = [
     ),
     (
         "pure-silence",
-        lambda s: subprocess.run(
-            [
-                "ffmpeg",
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "anullsrc=r=48000:cl=stereo",
-                "-t",
-                "5",
-                "-c:a",
-                "flac",
-                str(s / EP1 / "interview-leipzig.flac"),
-            ],
-            check=True,
+        lambda s: synthesise(
+            s / EP1 / "interview-leipzig.flac", "anullsrc=r=48000:cl=stereo", "-t", "5"
         ),
         "the recording is silent",
     ),
