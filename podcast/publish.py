@@ -20,12 +20,30 @@ _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    return ctypes.CDLL(name, use_errno=True) if name is not None else None
+
+
+def _sync_file_system(folder: Path) -> None:
+    """Flush the file system holding `folder` to disk (Linux syncfs; elsewhere all of them)."""
+    libc = _libc()
+    syncfs = getattr(libc, "syncfs", None)
+    if syncfs is not None:
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    os.sync()
+
+
 def _exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths with Linux renameat2(RENAME_EXCHANGE); False if unsupported."""
-    libc_name = ctypes.util.find_library("c")
-    if libc_name is None:
+    libc = _libc()
+    if libc is None:
         return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
     renameat2 = getattr(libc, "renameat2", None)
     if renameat2 is None:
         return False
@@ -142,8 +160,9 @@ def publish(stage: Path, out: Path) -> None:
     The previous contents end up in `stage` and are removed with it.
     """
     # Everything in the staging folder reaches the disk before it becomes the published
-    # folder; one sync is far cheaper than an fsync per file on a show of many episodes.
-    os.sync()
+    # folder; one sync of its file system is far cheaper than an fsync per file on a show of
+    # many episodes.
+    _sync_file_system(stage)
     if out.exists() and _exchange(stage, out):
         return
     if not out.exists():
