@@ -25,23 +25,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import synthesise
+from common import show_toml, synthesise
 
-SHOW = """title = "Benchmark"
-description = "A synthetic show for the audio benchmark."
-author = "Benchmark"
-language = "de"
-base_url = "https://example.org/bench/"
-cover = "cover.jpg"
-copyright = "none"
-[owner]
-name = "Benchmark"
-email = "bench@example.org"
-[category]
-name = "Technology"
-[audio]
-alternate_encodings = []
-"""
+SHOW = show_toml(
+    "Benchmark",
+    "A synthetic show for the audio benchmark.",
+    "https://example.org/bench/",
+    "[audio]\nalternate_encodings = []\n",
+)
 EPISODE = """---
 title: Benchmark
 number: 1

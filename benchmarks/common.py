@@ -13,3 +13,20 @@ def synthesise(path: Path, source: str, *options: str) -> Path:
         check=True,
     )
     return path
+
+
+def show_toml(title: str, description: str, base_url: str, extra: str = "") -> str:
+    """A minimal, valid podcast.toml for a synthetic show (`extra`: more TOML at the end)."""
+    return f"""title = "{title}"
+description = "{description}"
+author = "Benchmark"
+language = "de"
+base_url = "{base_url}"
+cover = "cover.jpg"
+copyright = "none"
+[owner]
+name = "Benchmark"
+email = "bench@example.org"
+[category]
+name = "Technology"
+{extra}"""

@@ -23,21 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import synthesise
+from common import show_toml, synthesise
 
-SHOW = """title = "Synthetic"
-description = "{description}"
-author = "Benchmark"
-language = "de"
-base_url = "https://example.org/synthetic/"
-cover = "cover.jpg"
-copyright = "none"
-[owner]
-name = "Benchmark"
-email = "bench@example.org"
-[category]
-name = "Technology"
-"""
+BASE_URL = "https://example.org/synthetic/"
 EPISODE = """---
 title: "Folge {number}: Gespräch über Beiräte"
 number: {number}
@@ -56,7 +44,9 @@ def make_show(folder: Path, episodes: int) -> Path:
 
     show = folder / "show"
     show.mkdir()
-    (show / "podcast.toml").write_text(SHOW.format(description="Eine synthetische Sendung."))
+    (show / "podcast.toml").write_text(
+        show_toml("Synthetic", "Eine synthetische Sendung.", BASE_URL)
+    )
     Image.new("RGB", (1400, 1400), (20, 60, 90)).save(show / "cover.jpg", "JPEG")
     recording = folder / "aufnahme.wav"
     synthesise(
@@ -91,7 +81,7 @@ def main() -> None:
         notes = show / "episodes/0001-folge/episode.md"
         notes.write_text(notes.read_text().replace("Notizen zu", "Neue Notizen zu"))
         rows.append(("one-note", timed_build(show)))
-        (show / "podcast.toml").write_text(SHOW.format(description="Neu beschrieben."))
+        (show / "podcast.toml").write_text(show_toml("Synthetic", "Neu beschrieben.", BASE_URL))
         rows.append(("show-text", timed_build(show)))
         print(f"\n{args.episodes} episodes\n\n{'build':10} {'seconds':>8}")
         for name, seconds in rows:
