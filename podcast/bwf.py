@@ -112,6 +112,55 @@ def _chunks(handle: BinaryIO, end: int) -> list[tuple[bytes, int, int]]:
     return found
 
 
+WAVE_FORMAT_PCM, WAVE_FORMAT_IEEE_FLOAT, WAVE_FORMAT_EXTENSIBLE = 1, 3, 0xFFFE
+# (format, bits per sample) of the sample layouts that can be read as they are stored.
+PLAIN_SAMPLES = {(WAVE_FORMAT_PCM, 16): "s16", (WAVE_FORMAT_PCM, 32): "s32"}
+PLAIN_SAMPLES[(WAVE_FORMAT_IEEE_FLOAT, 32)] = "f32"
+
+
+@dataclass(frozen=True)
+class PcmData:
+    """Where a WAV file keeps its samples, and how they are stored."""
+
+    offset: int
+    size: int
+    channels: int
+    rate: int
+    sample_format: str  # "s16", "s32" (integers) or "f32" (floats), little-endian, interleaved
+
+
+def pcm_data(path: Path) -> PcmData | None:
+    """The sample data of a plain WAV file (16- or 32-bit integers, 32-bit floats), or None
+    for anything else (other formats, other sample layouts, unreadable headers)."""
+    try:
+        with path.open("rb") as handle:
+            end = os.fstat(handle.fileno()).st_size
+            header = handle.read(12)
+            if header[:4] != b"RIFF" or header[8:12] != b"WAVE":
+                return None
+            chunks = {chunk_id: (offset, size) for chunk_id, offset, size in _chunks(handle, end)}
+            if b"fmt " not in chunks or b"data" not in chunks:
+                return None
+            handle.seek(chunks[b"fmt "][0])
+            fmt = handle.read(min(chunks[b"fmt "][1], 40))
+    except OSError:
+        return None
+    if len(fmt) < 16:
+        return None
+    tag, channels, rate, _, block_align, bits = struct.unpack("<HHIIHH", fmt[:16])
+    if tag == WAVE_FORMAT_EXTENSIBLE and len(fmt) >= 26:
+        valid_bits, tag = struct.unpack("<H4xH", fmt[18:26])
+        if valid_bits != bits:
+            return None
+    sample_format = PLAIN_SAMPLES.get((tag, bits))
+    if sample_format is None or channels == 0 or block_align != channels * bits // 8:
+        return None
+    offset, size = chunks[b"data"]
+    # Recorders that were cut off leave a size their data never reached.
+    size = min(size, end - offset)
+    return PcmData(offset, size - size % block_align, channels, rate, sample_format)
+
+
 def write_broadcast_wav(source: Path, target: Path, info: BroadcastInfo) -> None:
     """Copy `source` to `target` with bext and LIST/INFO chunks (replacing any it had)."""
     with source.open("rb") as src:

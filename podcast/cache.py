@@ -22,9 +22,12 @@ CACHE_FORMAT = "1"
 def file_digest(path: Path) -> str:
     """SHA-256 of a file's bytes, read in chunks (never the whole file in memory)."""
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
+    # Large chunks: reading and hashing let go of the interpreter lock, and each chunk needs it
+    # back only once, so other threads (loading libraries, say) barely slow this down.
+    buffer = memoryview(bytearray(16 << 20))
+    with path.open("rb", buffering=0) as handle:
+        while got := handle.readinto(buffer):
+            digest.update(buffer[:got])
     return digest.hexdigest()
 
 
@@ -61,18 +64,32 @@ class Cache:
         self._used: set[str] = set()
         self._lock = threading.Lock()
 
+    def _known_digests(self) -> dict[str, str]:
+        """The digests remembered so far, by stamp (call with the lock held)."""
+        if self._digests is None:
+            self._digests = {}
+            stored = self.get_json("digests", "stat")
+            if stored is not None:
+                self._digests = {str(k): str(v) for k, v in stored.items()}
+        return self._digests
+
+    @staticmethod
+    def _stamp(path: Path) -> str:
+        info = path.stat()
+        return f"{info.st_dev}|{info.st_ino}|{info.st_size}|{info.st_mtime_ns}"
+
+    def knows(self, path: Path) -> bool:
+        """Whether the digest of `path` (as it is now) is remembered: `digest` will not read it."""
+        stamp = self._stamp(path)
+        with self._lock:
+            return stamp in self._known_digests()
+
     def digest(self, path: Path) -> str:
         """SHA-256 of a file, remembered by (device, inode, size, mtime) so unchanged files are
         not read again on the next build."""
-        info = path.stat()
-        stamp = f"{info.st_dev}|{info.st_ino}|{info.st_size}|{info.st_mtime_ns}"
+        stamp = self._stamp(path)
         with self._lock:
-            if self._digests is None:
-                self._digests = {}
-                stored = self.get_json("digests", "stat")
-                if stored is not None:
-                    self._digests = {str(k): str(v) for k, v in stored.items()}
-            known = self._digests.get(stamp)
+            known = self._known_digests().get(stamp)
             self._used.add(stamp)
         if known is not None:
             return known

@@ -9,12 +9,13 @@ import pytest
 
 from podcast.audio import render as render_module
 from podcast.audio.probe import probe
-from podcast.audio.render import Segment, render
+from podcast.audio.render import Segment, analyse_segment, render
+from podcast.bwf import pcm_data
 from podcast.cache import Cache
 from podcast.errors import ToolError
 from podcast.model import AudioSettings
 
-from .helpers import ebur128
+from .helpers import ebur128, synthesise
 
 # Bursts of a tone with silences between them: a crest factor like speech, so a plain gain
 # would push peaks far over the ceiling and the limiter has real work to do.
@@ -211,3 +212,39 @@ def test_short_clipped_and_dash_named_recordings(synth: Callable[..., Path], cac
     for rendition in result.renditions.values():
         integrated, peak = ebur128(rendition.path)
         assert abs(integrated - rendition.spec.target_lufs) <= 0.5 and peak <= -1.0
+
+
+@pytest.mark.parametrize(
+    ("codec", "read_directly"),
+    [
+        ("pcm_s16le", "s16"),
+        ("pcm_s32le", "s32"),
+        ("pcm_f32le", "f32"),
+        ("pcm_s24le", None),  # decoded by ffmpeg, as 32-bit integers
+        ("flac", None),
+    ],
+)
+def test_every_way_of_reading_a_recording_measures_the_same(
+    synth: Callable[..., Path], cache: Cache, codec: str, read_directly: str | None
+) -> None:
+    """Plain WAV is read straight from the file, other formats as ffmpeg decodes them, and a
+    cut recording through ffmpeg's filters (at 48 kHz): all give the same analysis."""
+    source = (
+        f"{SPEECHLIKE}:s=44100:d=8,adelay=2000|2000,apad=pad_dur=1.5"  # 2 s silence, 1.5 s after
+    )
+    suffix = ".flac" if codec == "flac" else ".wav"
+    path = synthesise(
+        cache.root.parent / f"take{suffix}", source, "-ac", "2", "-ar", "44100", "-c:a", codec
+    )
+    pcm = pcm_data(path)
+    assert (pcm.sample_format if pcm else None) == read_directly
+    settings = AudioSettings()
+    whole = analyse_segment(Segment(path), settings, cache)
+    cut = analyse_segment(Segment(path, start=1e-6), settings, cache)
+    assert whole["duration"] == pytest.approx(11.5, abs=0.01)
+    assert whole["integrated"] == pytest.approx(cut["integrated"], abs=0.05)
+    assert whole["sample_peak"] == pytest.approx(cut["sample_peak"], abs=0.1)
+    assert whole["head_silence"] == pytest.approx(cut["head_silence"], abs=0.01)
+    assert whole["tail_silence"] == pytest.approx(cut["tail_silence"], abs=0.01)
+    assert whole["head_silence"] == pytest.approx(2.0, abs=0.1)
+    assert whole["tail_silence"] == pytest.approx(1.5, abs=0.3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import subprocess
@@ -9,6 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from podcast.audio import meter as meter_module
 from podcast.audio.meter import Meter, measure_stream
 
 RATE = 48000
@@ -106,3 +108,58 @@ def test_agrees_with_ffmpeg_ebur128(source: str, rate: int, channels: int) -> No
     assert ours.integrated == pytest.approx(integrated, abs=0.1)
     assert ours.lra == pytest.approx(lra, abs=0.2)
     assert ours.true_peak == pytest.approx(peak, abs=0.15)
+
+
+def test_compiled_filter_and_public_sosfilt_give_the_same_numbers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from scipy import signal
+
+    sections = meter_module.k_weighting(44100)
+    samples = np.random.default_rng(5).normal(0, 0.1, 20000)
+    expected, _ = signal.sosfilt(sections, samples, zi=np.zeros((2, 2)))
+    for loader in ("compiled", "public"):
+        meter_module.section_filter.cache_clear()
+        if loader == "public":
+            monkeypatch.setattr(meter_module, "_load_compiled_kernel", _refuse)
+        apply = meter_module.section_filter()
+        filtered, state = samples.copy(), np.zeros((2, 2))
+        for start in range(0, filtered.size, 7000):  # the state carries across calls
+            apply(sections, filtered[start : start + 7000], state)
+        assert np.allclose(filtered, expected, rtol=0, atol=1e-12), loader
+    meter_module.section_filter.cache_clear()
+
+
+def _refuse() -> None:
+    raise ImportError("as if scipy had moved it")
+
+
+@pytest.mark.parametrize(
+    ("sample_format", "dtype", "full_scale"), [("s16", "<i2", 2**15), ("s32", "<i4", 2**31)]
+)
+def test_integer_samples_measure_like_floats(
+    sample_format: str, dtype: str, full_scale: int
+) -> None:
+    tone = _sine(997, 0.5, 6) * np.concatenate([np.zeros(RATE), np.ones(5 * RATE)]).astype(
+        np.float32
+    )
+    frames = np.stack([tone, 0.5 * tone], axis=1)
+    as_floats = measure_stream(io.BytesIO(frames.astype("<f4").tobytes()), RATE, 2, silence_db=-50)
+    integers = np.round(frames.astype(np.float64) * (full_scale - 1)).astype(dtype)
+    # A trailing chunk after the samples (as in a WAV file) is left alone with `limit`.
+    stream = io.BytesIO(integers.tobytes() + b"LIST\x04\x00\x00\x00abcd")
+    as_integers = measure_stream(
+        stream, RATE, 2, silence_db=-50, sample_format=sample_format, limit=integers.nbytes
+    )
+    assert as_integers.frames == as_floats.frames == frames.shape[0]
+    assert as_integers.result() == as_floats.result()
+    assert as_integers.first_loud == as_floats.first_loud == RATE + 1
+    assert as_integers.last_loud == as_floats.last_loud
+
+
+def test_most_negative_integer_counts_as_loud() -> None:
+    frames = np.zeros((RATE, 1), "<i2")
+    frames[100, 0] = -32768
+    meter = measure_stream(io.BytesIO(frames.tobytes()), RATE, 1, True, -6.0, "s16")
+    assert (meter.first_loud, meter.last_loud) == (100, 100)
+    assert meter.result().true_peak >= 0.0

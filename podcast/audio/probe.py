@@ -21,6 +21,7 @@ class AudioInfo:
     channels: int
     duration: float
     bit_rate: int | None
+    sample_format: str = ""  # what the decoder produces: "s16", "s32", "fltp", ...
 
 
 def probe(path: Path) -> AudioInfo:
@@ -60,4 +61,5 @@ def probe(path: Path) -> AudioInfo:
         channels=int(stream.get("channels", 0)),
         duration=duration,
         bit_rate=int(bit_rate) if bit_rate else None,
+        sample_format=str(stream.get("sample_fmt", "")),
     )

@@ -16,10 +16,12 @@ import os
 import re
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..bwf import PcmData, pcm_data
 from ..cache import Cache, key_of
 from ..errors import ToolError
 from ..model import AudioSettings
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from .meter import Meter
 
 RENDER_VERSION = "7"
-ANALYSIS_VERSION = "4"
+ANALYSIS_VERSION = "5"
 LOUDNESS_TOLERANCE_LU = 0.2
 ACCEPTABLE_LU = 0.5
 MAX_ATTEMPTS = 4
@@ -288,6 +290,11 @@ def _format_chain(
     ]
 
 
+def _is_cut(segment: Segment) -> bool:
+    """Whether the segment uses only part of its file (in or out point)."""
+    return (segment.start or 0.0) > 0 or segment.end is not None
+
+
 def _levels_speech(segment: Segment, settings: AudioSettings) -> bool:
     return settings.level_speech and segment.kind == "recording"
 
@@ -309,29 +316,53 @@ def _silences(log: str, duration: float) -> list[tuple[float, float]]:
 
 def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> dict[str, Any]:
     """Loudness, duration and leading/trailing silence of a segment; cached by content."""
-    layout = settings.channels
     leveled = _levels_speech(segment, settings)
     detect = (settings.silence_threshold_db, settings.silence_min_s)
-    key = key_of(
-        "segment",
-        ANALYSIS_VERSION,
-        cache.digest(segment.path),
-        segment.start,
-        segment.end,
-        layout,
-        leveled,
-        detect,
-        ffmpeg_version(),
-    )
-    cached = cache.get_json("analysis", key)
-    if cached is not None:
-        return cached
+
+    def key_for(digest: str) -> str:
+        parts = (segment.start, segment.end, settings.channels, leveled, detect, ffmpeg_version())
+        return key_of("segment", ANALYSIS_VERSION, digest, *parts)
+
+    if cache.knows(segment.path):
+        key = key_for(cache.digest(segment.path))
+        cached = cache.get_json("analysis", key)
+        if cached is not None:
+            return cached
+        data = _analyse(segment, settings.channels, leveled, detect)
+    else:
+        # A file not seen before (so most likely not analysed before either) is read for its
+        # digest while it is measured.
+        with ThreadPoolExecutor(max_workers=1) as reading:
+            digest = reading.submit(cache.digest, segment.path)
+            data = _analyse(segment, settings.channels, leveled, detect)
+            key = key_for(digest.result())
+    cache.put_json("analysis", key, data)
+    return data
+
+
+def _analyse(
+    segment: Segment, layout: str, leveled: bool, detect: tuple[float, float]
+) -> dict[str, Any]:
+    """Measure a segment (see analyse_segment); `detect` is the silence threshold (dB) and
+    the shortest pause that counts (s)."""
     info = probe(segment.path)
-    chain = _format_chain(segment, layout)
+    channels = 2 if layout == "stereo" else 1
     if leveled:
         # The leveler lifts the noise floor of pauses: look for silence before it.
-        chain += [f"silencedetect=n={detect[0]}dB:d={detect[1]}", SPEECH_LEVELER]
-    meter, log = _measure_decoded(segment, ",".join(chain), layout, None if leveled else detect[0])
+        chain = [*_format_chain(segment, layout), f"silencedetect=n={detect[0]}dB:d={detect[1]}"]
+        meter, log = _measure_decoded(segment, [*chain, SPEECH_LEVELER], channels, None)
+    elif _is_cut(segment) or info.channels != channels or info.sample_rate <= 0:
+        meter, log = _measure_decoded(segment, _format_chain(segment, layout), channels, detect[0])
+    else:
+        # Measured as recorded, at the recording's own rate: plain WAV straight from the
+        # file, anything else as ffmpeg decodes it, without converting.
+        pcm = pcm_data(segment.path)
+        if pcm is not None and pcm.channels == channels:
+            meter, log = _measure_pcm(segment.path, pcm, detect[0]), ""
+        else:
+            meter, log = _measure_decoded(
+                segment, None, channels, detect[0], info.sample_rate, info.sample_format
+            )
     loudness = meter.result()
     if loudness.silent:
         raise ToolError(
@@ -346,7 +377,7 @@ def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> 
             f"({info.duration:.2f} s)"
         )
     duration = end - start
-    decoded = meter.frames / BROADCAST_RATE
+    decoded = meter.frames / meter.rate
     if decoded < duration - max(1.0, 0.02 * duration):
         raise ToolError(
             f"{segment.path}: the file is truncated or damaged: its header promises "
@@ -360,10 +391,10 @@ def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> 
         head, tail = duration, 0.0
     else:
         # Like silencedetect: only pauses of at least silence_min_s count.
-        head = meter.first_loud / BROADCAST_RATE
-        tail = max(0.0, duration - (meter.last_loud + 1) / BROADCAST_RATE)
+        head = meter.first_loud / meter.rate
+        tail = max(0.0, duration - (meter.last_loud + 1) / meter.rate)
         head, tail = (head if head >= detect[1] else 0.0), (tail if tail >= detect[1] else 0.0)
-    data: dict[str, Any] = {
+    return {
         "file": str(segment.path.name),
         "kind": segment.kind,
         "format": info.format_name,
@@ -377,21 +408,41 @@ def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> 
         "lra": loudness.lra,
         "sample_peak": loudness.true_peak,
     }
-    cache.put_json("analysis", key, data)
-    return data
+
+
+# Decoded sample formats handed to the meter as they are: ffmpeg's encoder, the raw muxer and
+# the meter's name for them. Any other format is converted to 32-bit floats.
+PCM_HANDOVER = {
+    "s16": ("pcm_s16le", "s16le", "s16"),
+    "s16p": ("pcm_s16le", "s16le", "s16"),
+    "s32": ("pcm_s32le", "s32le", "s32"),
+    "s32p": ("pcm_s32le", "s32le", "s32"),
+}
+FLOAT_HANDOVER = ("pcm_f32le", "f32le", "f32")
 
 
 def _measure_decoded(
-    segment: Segment, chain: str, layout: str, silence_db: float | None
+    segment: Segment,
+    chain: list[str] | None,
+    channels: int,
+    silence_db: float | None,
+    rate: int = BROADCAST_RATE,
+    sample_format: str = "flt",
 ) -> tuple[Meter, str]:
-    """Decode a segment through `chain` and meter it beside ffmpeg (sample peak only; with
-    `silence_db`, also where sound above that level starts and ends).
+    """Decode a segment, through the filters of `chain` (which must deliver `rate`), or as it
+    is with `chain` None, and meter it beside ffmpeg (sample peak only; with `silence_db`, also
+    where sound above that level starts and ends).
 
     Returns the meter and ffmpeg's log (where filters in the chain may report).
     """
     from .meter import measure_stream  # numpy and scipy load on first use
 
-    channels = 2 if layout == "stereo" else 1
+    codec, muxer, meter_format = PCM_HANDOVER.get(sample_format, FLOAT_HANDOVER)
+    if chain is None:
+        selection = ["-map", "0:a:0"]
+    else:
+        filters = ",".join([*chain, "aformat=sample_fmts=flt"])
+        selection = ["-filter_complex", f"[0:a]{filters}[out]", "-map", "[out]"]
     with ProcessGraph(segment.path, segment.path.parent) as graph:
         decoder = graph.start(
             "decoding",
@@ -401,11 +452,11 @@ def _measure_decoded(
                 "info",
                 "-i",
                 file_arg(segment.path),
-                "-filter_complex",
-                f"[0:a]{chain},aformat=sample_fmts=flt[out]",
-                "-map",
-                "[out]",
-                *RAW_PCM,
+                *selection,
+                "-c:a",
+                codec,
+                "-f",
+                muxer,
                 "pipe:1",
             ],
             capture_stdout=True,
@@ -416,15 +467,36 @@ def _measure_decoded(
             decoder.process.stdout,
             functools.partial(
                 measure_stream,
-                rate=BROADCAST_RATE,
+                rate=rate,
                 channels=channels,
                 true_peak=False,
                 silence_db=silence_db,
+                sample_format=meter_format,
             ),
         )
         graph.wait()
         meter: Meter = box[0]
         return meter, graph.logs()[0]
+
+
+def _measure_pcm(path: Path, pcm: PcmData, silence_db: float) -> Meter:
+    """Meter the samples of a plain WAV file, read straight from it."""
+    from .meter import measure_stream
+
+    try:
+        with path.open("rb", buffering=0) as handle:
+            handle.seek(pcm.offset)
+            return measure_stream(
+                handle,
+                pcm.rate,
+                pcm.channels,
+                true_peak=False,
+                silence_db=silence_db,
+                sample_format=pcm.sample_format,
+                limit=pcm.size,
+            )
+    except OSError as error:
+        raise ToolError(f"{path}: cannot read the recording: {error.strerror}") from error
 
 
 def plan_timeline(
