@@ -88,11 +88,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=60)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--no-anchor", action="store_true", help="skip ffmpeg-normalize (minutes per run)"
+    )
     args = parser.parse_args()
     normalize = shutil.which("ffmpeg-normalize") or str(
         Path(sys.executable).parent / "ffmpeg-normalize"
     )
-    has_anchor = Path(normalize).exists()
+    has_anchor = Path(normalize).exists() and not args.no_anchor
     with tempfile.TemporaryDirectory(prefix="podcast-bench-") as tmp:
         folder = Path(tmp)
         recording = folder / "in.wav"

@@ -24,7 +24,7 @@ from .audio.render import (
     render,
 )
 from .audio.tools import ffmpeg_version
-from .bwf import BroadcastInfo, write_broadcast_wav
+from .bwf import BroadcastInfo, fill_metadata_room, write_broadcast_wav
 from .cache import Cache, Memo, key_of
 from .chapters import TimedChapter, chapters_json, id3_frames, timed
 from .errors import PodcastError, Problem
@@ -38,7 +38,14 @@ from .model import ChapterMark, Episode, Show
 from .notes import notes_html, plain_text, renderer_version, truncate_bytes
 from .outputs import AlternateAudio, PublishedTranscript, Rendered
 from .programme import programme_sheet
-from .publish import Stage, exclusive, publish, remove_staging_leftovers, staging_dir
+from .publish import (
+    Stage,
+    exclusive,
+    hard_link,
+    publish,
+    remove_staging_leftovers,
+    staging_dir,
+)
 from .site import render_site, theme_dirs
 from .sources import source_state
 from .tagging import EpisodeTags, write_id3
@@ -275,6 +282,13 @@ def _publish_episode(
         source = broadcast.path
 
         def with_metadata(path: Path) -> None:
+            # A render published for the first time takes its metadata in place and is
+            # linked (an hour of broadcast audio is a gigabyte: not copied, not written twice);
+            # one already shown elsewhere is copied, so what was published never changes.
+            if source.stat().st_nlink == 1 and hard_link(source, path):
+                if fill_metadata_room(path, info):
+                    return
+                path.unlink()
             write_broadcast_wav(source, path, info)
 
         bwf_key = key_of("bwf", source.parent.name, repr(info))

@@ -161,6 +161,80 @@ def pcm_data(path: Path) -> PcmData | None:
     return PcmData(offset, size - size % block_align, channels, rate, sample_format)
 
 
+# Room kept free (a JUNK chunk) before the samples of a rendered WAV: the bext and INFO chunks
+# go there when it is first published, so the hour of audio is not copied to publish it.
+METADATA_ROOM = 16384
+RIFF_LIMIT = 0xFFFFFFFF
+
+
+def wav_header(channels: int, rate: int, bits: int, data_size: int = 0) -> bytes:
+    """The header of a PCM WAV file with METADATA_ROOM before its `data_size` bytes."""
+    block = channels * bits // 8
+    fmt = struct.pack("<HHIIHH", WAVE_FORMAT_PCM, channels, rate, rate * block, block, bits)
+    chunks = _chunk(b"fmt ", fmt) + _chunk(b"JUNK", bytes(METADATA_ROOM))
+    riff_size = 4 + len(chunks) + 8 + data_size + data_size % 2
+    if riff_size > RIFF_LIMIT:
+        raise PodcastError(f"{data_size} bytes of audio do not fit a WAV file (4 GB at most)")
+    return (
+        b"RIFF"
+        + struct.pack("<I", riff_size)
+        + b"WAVE"
+        + chunks
+        + b"data"
+        + struct.pack("<I", data_size)
+    )
+
+
+WAV_HEADER_SIZE = 12 + 8 + 16 + 8 + METADATA_ROOM + 8  # RIFF, fmt, JUNK, data header
+
+
+def finish_wav(handle: BinaryIO) -> None:
+    """Write the sizes into the header of a WAV file begun with `wav_header` (no size) and
+    the samples appended (open for reading and writing)."""
+    data_size = handle.seek(0, os.SEEK_END) - WAV_HEADER_SIZE
+    if data_size % 2:
+        handle.write(b"\0")
+    handle.seek(0)
+    _, channels, rate, _, _, bits = struct.unpack("<HHIIHH", handle.read(36)[20:36])
+    handle.seek(0)
+    handle.write(wav_header(channels, rate, bits, data_size))
+
+
+def fill_metadata_room(path: Path, info: BroadcastInfo) -> bool:
+    """Write the bext and INFO chunks into the room a rendered WAV keeps for them, in place
+    (so only in a file nothing else shows). False if it has no such room, or too little.
+
+    The file's modification time is kept: it still identifies the rendered samples.
+    """
+    metadata = _metadata(info)
+    with path.open("r+b") as handle:
+        stat = os.fstat(handle.fileno())
+        chunks = _chunks(handle, stat.st_size)
+        names = [chunk_id for chunk_id, _, _ in chunks]
+        if names[:1] != [b"fmt "] or b"data" not in names:
+            return False
+        room = chunks[1 : names.index(b"data")]  # JUNK, or what an earlier filling left
+        if not room or any(chunk_id not in (b"bext", b"LIST", b"JUNK") for chunk_id, *_ in room):
+            return False
+        start, end = room[0][1] - 8, chunks[names.index(b"data")][1] - 8
+        if len(metadata) != end - start:
+            return False
+        handle.seek(start)
+        handle.write(metadata)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    return True
+
+
+def _metadata(info: BroadcastInfo) -> bytes:
+    """The bext and INFO chunks, padded with a JUNK chunk to fill METADATA_ROOM where they
+    fit: a file gets the same bytes whether its metadata was filled in or copied."""
+    chunks = bext_chunk(info) + info_chunk(info)
+    room = METADATA_ROOM + 8  # the JUNK chunk of a rendered WAV, header included
+    if len(chunks) + 8 <= room:
+        chunks += _chunk(b"JUNK", bytes(room - len(chunks) - 8))
+    return chunks
+
+
 def write_broadcast_wav(source: Path, target: Path, info: BroadcastInfo) -> None:
     """Copy `source` to `target` with bext and LIST/INFO chunks (replacing any it had)."""
     with source.open("rb") as src:
@@ -174,7 +248,7 @@ def write_broadcast_wav(source: Path, target: Path, info: BroadcastInfo) -> None
         data = [c for c in chunks if c[0] == b"data"]
         if not data:
             raise PodcastError(f"{source}: the WAV file has no data chunk")
-        extra = bext_chunk(info) + info_chunk(info)
+        extra = _metadata(info)
         kept_bytes = b""
         for chunk_id, offset, size in kept:
             src.seek(offset)

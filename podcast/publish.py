@@ -78,8 +78,9 @@ class Stage:
     Every file of the new output goes through `write` (content the build made) or `place`
     (media from the cache, by content key). A file whose content equals the published one is
     hard-linked from the output folder instead of created again: on a show of many episodes
-    most pages and all unchanged media cost a link, not a write. Published files are never
-    links into the cache, so editing one in place cannot damage the cache.
+    most pages and all unchanged media cost a link, not a write. Tagged MP3s are copies; a
+    broadcast WAV published for the first time is its cached render (metadata filled in), and
+    the cache renders again should someone change it in place.
     """
 
     def __init__(self, folder: Path, out: Path, previous: dict[str, list[Any]]) -> None:
@@ -107,7 +108,7 @@ class Stage:
             same = published.stat().st_size == len(data) and published.read_bytes() == data
         except OSError:
             same = False
-        if not (same and _link(published, target)):
+        if not (same and hard_link(published, target)):
             target.write_bytes(data)
         return target
 
@@ -126,7 +127,7 @@ class Stage:
             reusable = self.previous.get(relative) == [key, info.st_size, info.st_mtime_ns]
         except OSError:
             reusable = False
-        if not (reusable and _link(published, target)):
+        if not (reusable and hard_link(published, target)):
             make(target)
         info = target.stat()
         with self._lock:
@@ -134,7 +135,8 @@ class Stage:
         return target
 
 
-def _link(source: Path, target: Path) -> bool:
+def hard_link(source: Path, target: Path) -> bool:
+    """Link `target` to `source`; False where the file system refuses (another device...)."""
     try:
         os.link(source, target)
     except OSError:

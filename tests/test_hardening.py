@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -232,21 +233,50 @@ def test_unchanged_show_is_not_rebuilt(cached_demo: Path) -> None:
     assert "Gesprochen in" in (cached_demo / "feed/episodes/02-frankfurt-kav.html").read_text()
 
 
-def test_published_media_is_reused_and_never_shared_with_the_cache(cached_demo: Path) -> None:
+def test_published_media_is_reused_and_edits_in_place_are_undone(cached_demo: Path) -> None:
     from mutagen.id3 import ID3
+    from wavinfo import WavInfoReader
 
+    # A cache of its own (a copy of the session's), whose renders nothing has published yet.
+    cache = cached_demo / ".cache/podcast"
+    shared = cache.resolve()
+    cache.unlink()
+    shutil.copytree(shared, cache)
     out = build(cached_demo).out
     mp3 = out / "audio/02-frankfurt-kav.mp3"
+    wav = out / "broadcast/02-frankfurt-kav.wav"
     inode = mp3.stat().st_ino
     notes = cached_demo / EP1 / "episode.md"  # another episode's notes change
     edit(notes, "Aufgenommen in Leipzig", "Gesprochen in Leipzig")
     build(cached_demo)
     assert mp3.stat().st_ino == inode  # untouched media is linked over, not copied again
-    assert mp3.stat().st_nlink == 1  # and is not a link into the cache
+    assert mp3.stat().st_nlink == 1  # and the tagged MP3 is not a link into the cache
+    # The broadcast WAV shares the cached render's inode (not copied to be published), ...
+    assert wav.stat().st_nlink == 2
     mp3.write_bytes(b"edited in place by someone")
+    with wav.open("r+b") as handle:  # ... so an edit in place reaches the cache:
+        handle.seek(-4, os.SEEK_END)
+        handle.write(b"\x7f\x7f\x7f\x7f")
     edit(notes, "Gesprochen in Leipzig", "Aufgenommen in Leipzig")
     build(cached_demo)
     assert ID3(mp3)["TRCK"].text == ["2"] and mp3.stat().st_size > 100_000
+    # the cache noticed and rendered again: the published file is right again
+    assert wav.read_bytes()[-4:] != b"\x7f\x7f\x7f\x7f"
+    assert WavInfoReader(str(wav)).bext.version == 2
+
+
+def test_new_broadcast_metadata_never_changes_the_published_wav(cached_demo: Path) -> None:
+    from wavinfo import WavInfoReader
+
+    wav = build(cached_demo).out / "broadcast/02-frankfurt-kav.wav"
+    kept = cached_demo.parent / "published-before.wav"
+    os.link(wav, kept)  # what a reader of the published folder still holds
+    before = kept.read_bytes()
+    edit(cached_demo / EP2 / "episode.md", 'title: "', 'title: "Neu: ')
+    build(cached_demo)
+    assert kept.read_bytes() == before
+    assert WavInfoReader(str(wav)).info.title.startswith("Neu: ")
+    assert wav.stat().st_ino != kept.stat().st_ino
 
 
 def test_progress_hears_every_episode_and_cli_stays_quiet_without_a_terminal(

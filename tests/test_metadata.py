@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import feedparser
@@ -334,3 +335,53 @@ def test_chapter_image_reaches_id3_json_and_feed(cached_demo: Path) -> None:
     )
     assert chap.sub_frames.getall("APIC")[0].data[:3] == b"\xff\xd8\xff"
     assert f'image="{url}"' in (out / "feed.xml").read_text()
+
+
+def test_rendered_wav_takes_its_metadata_in_place(tmp_path: Path) -> None:
+    from podcast.bwf import (
+        BroadcastInfo,
+        fill_metadata_room,
+        finish_wav,
+        wav_header,
+        write_broadcast_wav,
+    )
+
+    path = tmp_path / "render.wav"
+    samples = bytes(range(256)) * 3 * 7  # 5376 bytes: 896 frames of 24-bit stereo
+    with path.open("w+b") as handle:
+        handle.write(wav_header(2, 48000, 24))
+        handle.write(samples)
+        finish_wav(handle)
+    info = BroadcastInfo(
+        "Beschreibung",
+        "Radio Blau",
+        "0001-test",
+        "2026-01-02",
+        "10:00:00",
+        "A=PCM",
+        -23.0,
+        5.0,
+        -2.0,
+        -18.0,
+        -20.0,
+        "Titel",
+        "Redaktion",
+        "Kommentar",
+        "2026-01-02",
+        "CC",
+    )
+    mtime = path.stat().st_mtime_ns
+    assert fill_metadata_room(path, info)
+    assert path.stat().st_mtime_ns == mtime  # still identifies the rendered samples
+    read = WavInfoReader(str(path))
+    assert (read.bext.description, read.info.title) == ("Beschreibung", "Titel")
+    assert read.data.frame_count == 896 and path.read_bytes()[-len(samples) :] == samples
+    # Filled again (another build), and copied (as when the render is published already).
+    assert fill_metadata_room(path, replace(info, title="Anders"))
+    copy = tmp_path / "copy.wav"
+    write_broadcast_wav(path, copy, replace(info, title="Anders"))
+    assert WavInfoReader(str(copy)).info.title == WavInfoReader(str(path)).info.title == "Anders"
+    assert copy.read_bytes() == path.read_bytes()  # either way, the same file
+    too_much = replace(info, comment="x" * 20000)
+    assert not fill_metadata_room(path, too_much)  # no room: the caller copies instead
+    assert WavInfoReader(str(path)).info.title == "Anders"

@@ -286,18 +286,23 @@ class Meter:
     def _measure(self, samples: npt.NDArray[Any], offset: int, channel: _Channel) -> None:
         """Measure the next stretch of one channel."""
         weighted = samples.astype(np.float64)
-        if self.true_peak:
+        stretch_peak = max(float(weighted.max()), -float(weighted.min()))
+        if not self.true_peak:
+            channel.peak = max(channel.peak, stretch_peak)
+        elif max(stretch_peak, float(np.abs(channel.history).max())) * self._bound > channel.peak:
             channel.history, channel.peak = _raise_true_peak(
                 channel.history,
-                weighted.astype(np.float32)[None, :],
+                samples.astype(np.float32)[None, :],
                 channel.peak,
                 self._phases,
                 self._bound,
             )
-            stretch_peak = channel.peak
         else:
-            stretch_peak = max(float(weighted.max()), -float(weighted.min()))
-            channel.peak = max(channel.peak, stretch_peak)
+            # Not even between samples could this stretch beat the peak found so far: keep
+            # only the samples the windows reaching into the next stretch need.
+            tail = samples[-(TAPS_PER_PHASE - 1) :].astype(np.float32)[None, :]
+            joined = np.concatenate([channel.history, tail], axis=1)
+            channel.history = joined[:, -(TAPS_PER_PHASE - 1) :]
         if self._silence is not None and stretch_peak >= self._silence:
             if channel.first_loud is None:
                 first = _loud_sample(weighted, self._silence, from_end=False)

@@ -10,6 +10,7 @@ rendered again with a corrected gain or a lower limiter ceiling.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
@@ -19,9 +20,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
-from ..bwf import PcmData, pcm_data
+from ..bwf import RIFF_LIMIT, WAV_HEADER_SIZE, PcmData, finish_wav, pcm_data, wav_header
 from ..cache import Cache, key_of
 from ..errors import ToolError
 from ..model import AudioSettings
@@ -33,7 +34,7 @@ from .tools import ffmpeg_version, file_arg
 if TYPE_CHECKING:
     from .meter import Meter
 
-RENDER_VERSION = "7"
+RENDER_VERSION = "8"
 ANALYSIS_VERSION = "5"
 LOUDNESS_TOLERANCE_LU = 0.2
 ACCEPTABLE_LU = 0.5
@@ -146,10 +147,10 @@ class RenditionSpec:
     def layout(self) -> str:
         return "stereo" if self.channels == 2 else "mono"
 
-    def output_args(self) -> list[str]:
-        """Encoder and container arguments for writing a file directly."""
-        options = [item for key, value in self.muxer_options for item in (f"-{key}", value)]
-        return ["-ac", str(self.channels), *self.codec_args, *options, "-f", self.muxer]
+    @property
+    def sample_bits(self) -> int:
+        """Bits per sample of a PCM rendition (pcm_s24le: 24)."""
+        return int(re.sub(r"\D", "", self.codec_args[-1]))
 
     def tee_target(self) -> str:
         """A tee muxer target: the file (named as the rendition) and standard output."""
@@ -259,7 +260,6 @@ def rendition_specs(settings: AudioSettings) -> list[RenditionSpec]:
                 2,
                 ("-c:a", codec),
                 "wav",
-                (("rf64", "auto"),),
             )
         )
     return specs
@@ -612,9 +612,10 @@ def _encode_and_measure(
     branches = len(plans) + (1 if reference_channels else 0)
     labels = "".join(f"[b{n}]" for n in range(branches))
     parts = [*parts, f"[programme]asplit={branches}{labels}"]
-    with ProcessGraph(subject, workdir) as graph:
+    with contextlib.ExitStack() as stack, ProcessGraph(subject, workdir) as graph:
         outputs: list[str] = []
-        written: list[int] = []  # the pipes the rendering ffmpeg writes to
+        wavs: list[BinaryIO] = []
+        written: list[int] = []  # the pipes (and WAV files) the rendering ffmpeg writes to
         routes: list[tuple[RenditionSpec, Pipe, Pipe | None]] = []
         for number, (spec, gain, limiter) in enumerate(plans):
             chain = (
@@ -625,8 +626,17 @@ def _encode_and_measure(
             to_encoder = None
             if spec.lossless:
                 if keep_files:
+                    # ffmpeg writes the samples after a header of ours (with room for the
+                    # broadcast metadata), into the file opened here.
+                    wav = stack.enter_context((workdir / spec.name).open("w+b"))
+                    wav.write(wav_header(spec.channels, spec.sample_rate, spec.sample_bits))
+                    wav.flush()
+                    wavs.append(wav)
                     parts.append(f"{chain},asplit=2[o{number}][m{number}]")
-                    outputs += ["-map", f"[o{number}]", *spec.output_args(), *BITEXACT, spec.name]
+                    raw = spec.codec_args[-1].removeprefix("pcm_")
+                    outputs += ["-map", f"[o{number}]", *spec.codec_args, "-f", raw]
+                    outputs.append(f"pipe:{wav.fileno()}")
+                    written.append(wav.fileno())
                 else:
                     parts.append(f"{chain}[m{number}]")
                 outputs += ["-map", f"[m{number}]", *RAW_PCM, f"pipe:{to_meter.write_end}"]
@@ -669,6 +679,8 @@ def _encode_and_measure(
                 nice=METER_NICE,
             )
         graph.wait()
+        for written_wav in wavs:
+            finish_wav(written_wav)
     return {name: box[0].result() for name, box in meters.items()}
 
 
@@ -867,7 +879,12 @@ def render(
     entry = cache.entry_dir("render", key)
     manifest = cache.get_json("render", key)
     if manifest is not None and entry.is_dir():
-        return _from_manifest(manifest, entry, specs, inputs, timeline)
+        if _untouched(entry, manifest):
+            return _from_manifest(manifest, entry, specs, inputs, timeline)
+        # A published file shares its inode with the cache (see fill_metadata_room), and
+        # someone changed it: render again.
+        shutil.rmtree(entry, ignore_errors=True)
+    _check_wav_size(specs, timeline, subject)
 
     programme_lufs = specs[0].target_lufs
     segment_gains = [programme_lufs - float(i["integrated"]) for i in inputs]
@@ -888,7 +905,11 @@ def render(
         ]
         results = _render_renditions(programme, corrected, workdir, subject)
         result = RenderResult(inputs=inputs, timeline=timeline, renditions=results)
-        summary = {"inputs": inputs, "renditions": {n: r.summary() for n, r in results.items()}}
+        summary = {
+            "inputs": inputs,
+            "renditions": {n: r.summary() for n, r in results.items()},
+            "stamps": {n: _stamp(r.path) for n, r in results.items()},
+        }
         committed = cache.commit_dir("render", key, workdir)
         cache.put_json("render", key, summary)
         for rendition in results.values():
@@ -897,6 +918,32 @@ def render(
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
+
+
+def _stamp(path: Path) -> list[int]:
+    info = path.stat()
+    return [info.st_size, info.st_mtime_ns]
+
+
+def _untouched(entry: Path, manifest: dict[str, Any]) -> bool:
+    """Whether every file of a cache entry is as it was rendered (same size and time)."""
+    try:
+        return all(_stamp(entry / name) == stamp for name, stamp in manifest["stamps"].items())
+    except (OSError, KeyError):
+        return False
+
+
+def _check_wav_size(specs: list[RenditionSpec], timeline: Timeline, subject: str) -> None:
+    """Refuse, before rendering for minutes, a WAV rendition too long for a WAV file."""
+    for spec in specs:
+        if spec.lossless:
+            size = timeline.duration * spec.sample_rate * spec.channels * spec.sample_bits / 8
+            if size + WAV_HEADER_SIZE + 1 > RIFF_LIMIT:
+                raise ToolError(
+                    f"{subject}: {timeline.duration / 3600:.1f} hours of {spec.sample_bits}-bit "
+                    f"broadcast audio do not fit a WAV file (4 GB); set broadcast_bits = 16 "
+                    "under [audio] in podcast.toml, or split the episode"
+                )
 
 
 # How far inter-sample peaks and lossy encoding may lift the true peak above the sample peak.
