@@ -44,6 +44,23 @@ def test_quiet_speechlike_recording_lands_on_both_targets(
     assert abs(wav_info.duration - 20.0) < 0.01
 
 
+def test_long_recording_with_changing_levels_lands_on_both_targets(
+    synth: Callable[..., Path], cache: Cache
+) -> None:
+    # Six minutes: thousands of gating blocks, hundreds of meter chunks, a voice that drifts
+    # over 10 dB, and a 24-bit recording (decoded by ffmpeg; 16-bit is read directly).
+    drifting = f"{SPEECHLIKE[:-1]}*(0.3+0.7*pow(sin(2*PI*t/90)\\,2))'"
+    recording = synth("long take.wav", drifting, 360, gain_db=-18, extra=("-c:a", "pcm_s24le"))
+    result = render([Segment(recording)], AudioSettings(), cache, "test")
+    for name, target in (("podcast.mp3", -16.0), ("broadcast.wav", -23.0)):
+        rendition = result.renditions[name]
+        integrated, peak = ebur128(rendition.path)
+        assert abs(integrated - target) <= 0.2, (name, integrated)
+        assert peak <= -1.0, (name, peak)
+        assert rendition.loudness.integrated == pytest.approx(integrated, abs=0.1)
+    assert abs(probe(result.renditions["broadcast.wav"].path).duration - 360.0) < 0.01
+
+
 def test_hot_mono_mp3_and_quiet_stereo_segments_are_matched_and_joined(
     synth: Callable[..., Path], cache: Cache
 ) -> None:
