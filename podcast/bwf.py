@@ -156,8 +156,8 @@ def pcm_data(path: Path) -> PcmData | None:
     if sample_format is None or channels == 0 or block_align != channels * bits // 8:
         return None
     offset, size = chunks[b"data"]
-    # Recorders that were cut off leave a size their data never reached.
-    size = min(size, end - offset)
+    # Recorders that were cut off leave a size their data never reached, or none at all (0).
+    size = end - offset if size == 0 else min(size, end - offset)
     return PcmData(offset, size - size % block_align, channels, rate, sample_format)
 
 
@@ -275,8 +275,8 @@ def _copy_range(src: BinaryIO, out: BinaryIO, offset: int, size: int, source: Pa
             if done == 0:
                 break
             copied += done
-    except OSError:
-        pass  # another file system or an old kernel: copy through this process instead
+    except (OSError, AttributeError):
+        pass  # another file system, an old kernel or not Linux: copy through this process
     out.seek(0, os.SEEK_END)
     src.seek(offset + copied)
     while copied < size:

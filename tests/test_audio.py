@@ -265,3 +265,18 @@ def test_every_way_of_reading_a_recording_measures_the_same(
     assert whole["tail_silence"] == pytest.approx(cut["tail_silence"], abs=0.01)
     assert whole["head_silence"] == pytest.approx(2.0, abs=0.1)
     assert whole["tail_silence"] == pytest.approx(1.5, abs=0.3)
+
+
+@pytest.mark.parametrize("declared", [0, 0xFFFFFFF0], ids=["no-size", "size-past-the-end"])
+def test_wav_of_a_recorder_that_was_cut_off_is_measured_to_its_end(
+    synth: Callable[..., Path], cache: Cache, declared: int
+) -> None:
+    path = synth("cut off.wav", SPEECHLIKE, 4)
+    data = bytearray(path.read_bytes())
+    position = data.index(b"data")
+    data[position + 4 : position + 8] = declared.to_bytes(4, "little")
+    path.write_bytes(data)
+    pcm = pcm_data(path)
+    assert pcm is not None and pcm.size == len(data) - position - 8
+    analysed = analyse_segment(Segment(path), AudioSettings(), cache)
+    assert analysed["duration"] == pytest.approx(4.0, abs=0.01)

@@ -686,6 +686,9 @@ def _encode_and_measure(
     return {name: box[0].result() for name, box in meters.items()}
 
 
+_flush_data = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
+
+
 @contextlib.contextmanager
 def _flushed_while_written(files: list[BinaryIO], every: float = 1.0) -> Iterator[None]:
     """Hand what is written to `files` to the disk every second, in a thread, until the block
@@ -700,7 +703,7 @@ def _flushed_while_written(files: list[BinaryIO], every: float = 1.0) -> Iterato
         while not done.wait(every):
             for handle in files:
                 with contextlib.suppress(OSError):  # the fsync at the commit reports errors
-                    os.fdatasync(handle.fileno())
+                    _flush_data(handle.fileno())
 
     flusher = threading.Thread(target=flush, name="flushing WAV", daemon=True)
     flusher.start()
