@@ -326,7 +326,7 @@ class Meter:
         for worker in self._workers:
             worker.shutdown()
         for channel in self._channels:
-            if self.true_peak and channel.history.shape[1] > TAPS_PER_PHASE - 1:
+            if self.true_peak:  # the windows over the last samples, with silence after them
                 channel.history, channel.peak = _raise_true_peak(
                     channel.history,
                     np.zeros((1, 0), np.float32),
