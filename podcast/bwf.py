@@ -114,8 +114,11 @@ def _chunks(handle: BinaryIO, end: int) -> list[tuple[bytes, int, int]]:
 
 WAVE_FORMAT_PCM, WAVE_FORMAT_IEEE_FLOAT, WAVE_FORMAT_EXTENSIBLE = 1, 3, 0xFFFE
 # (format, bits per sample) of the sample layouts that can be read as they are stored.
-PLAIN_SAMPLES = {(WAVE_FORMAT_PCM, 16): "s16", (WAVE_FORMAT_PCM, 32): "s32"}
-PLAIN_SAMPLES[(WAVE_FORMAT_IEEE_FLOAT, 32)] = "f32"
+PLAIN_SAMPLES = {
+    (WAVE_FORMAT_PCM, 16): "s16",
+    (WAVE_FORMAT_PCM, 32): "s32",
+    (WAVE_FORMAT_IEEE_FLOAT, 32): "f32",
+}
 
 
 @dataclass(frozen=True)
