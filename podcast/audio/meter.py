@@ -225,7 +225,6 @@ class Meter:
     ) -> None:
         self.rate = rate
         self.full_scale = full_scale
-        self.channels = channels
         self.true_peak = true_peak
         self.step = rate // 10  # 100 ms: gating blocks (400 ms) overlap by 75 %
         self._filter = section_filter()
