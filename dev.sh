@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
 # Set up everything a fresh Debian machine needs, then build the demo show or run the tests.
-#   bash dev.sh demo   -> installs ffmpeg (if missing), .venv and the package; builds into feed/
-#   bash dev.sh test   -> same set-up plus test tools; runs ruff, mypy and the test suite
+#   bash dev.sh demo     -> installs ffmpeg (if missing), .venv and the package; builds into feed/
+#   bash dev.sh test     -> same set-up plus test tools; runs ruff, mypy and the test suite
+#   bash dev.sh pythons  -> the test command on every supported Python found here (nox)
+#   bash dev.sh lock     -> refresh requirements/constraints.txt (uv) from pyproject.toml
+# Libraries and tools are installed at the versions pinned in requirements/constraints.txt.
+# PYTHON=/path/to/python3.13 picks the interpreter; its environment is then .venv-3.13
+# (VENV=folder overrides that).
 set -euo pipefail
 cd "$(dirname "$0")"
 task="${1:-demo}"
+shift || true
+constraints="requirements/constraints.txt"
+supported="3.11 3.12 3.13"
 
 python="${PYTHON:-python3}"
 if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
   echo "podcast needs Python 3.11 or newer (found: $("$python" --version 2>&1))" >&2
   exit 1
+fi
+version="$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+venv="${VENV:-.venv}"
+[ -n "${PYTHON:-}" ] && [ -z "${VENV:-}" ] && venv=".venv-$version"
+# A venv made by another Python (say, after the machine's python3 changed) is made again.
+if [ -x "$venv/bin/python" ] &&
+  [ "$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$version" ]; then
+  rm -rf "$venv"
 fi
 
 sudo=""
@@ -23,31 +39,49 @@ apt_install() {
 if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
   apt_install ffmpeg
 fi
-# The website test drives a real browser; without one it is skipped with a reason.
-if [ "$task" = "test" ] && ! command -v chromium >/dev/null 2>&1; then
-  apt_install chromium fonts-dejavu-core || echo "chromium could not be installed" >&2
+if [ "$task" = "test" ]; then
+  # The website test drives a real browser, the demo-media test speaks with espeak-ng; without
+  # them those tests are skipped with a reason.
+  missing=""
+  command -v chromium >/dev/null 2>&1 || missing="$missing chromium fonts-dejavu-core"
+  command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
+  if [ -n "$missing" ]; then
+    # shellcheck disable=SC2086 # one word per package
+    apt_install $missing || echo "could not install:$missing" >&2
+  fi
 fi
 
-if [ ! -x .venv/bin/python ]; then
-  "$python" -m venv .venv
+if [ ! -x "$venv/bin/python" ]; then
+  "$python" -m venv "$venv"
 fi
-extras=""
-[ "$task" = "test" ] && extras="[test]"
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}"
+pip_install() {
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check -c "$constraints" "$@"
+}
 
 case "$task" in
   demo)
-    .venv/bin/podcast build .
+    pip_install -e .
+    "$venv/bin/podcast" build .
     ;;
   test)
-    .venv/bin/ruff check .
-    .venv/bin/ruff format --check .
-    .venv/bin/mypy podcast
-    shift || true
-    .venv/bin/python -m pytest "$@"
+    pip_install -e ".[test]"
+    "$venv/bin/ruff" check .
+    "$venv/bin/ruff" format --check .
+    "$venv/bin/mypy" podcast
+    "$venv/bin/python" -m pytest "$@"
+    ;;
+  pythons)
+    pip_install -e ".[dev]"
+    SUPPORTED_PYTHONS="$supported" "$venv/bin/nox" -f noxfile.py "$@"
+    ;;
+  lock)
+    pip_install -e ".[dev]"
+    "$venv/bin/uv" pip compile pyproject.toml --universal --python-version 3.11 \
+      --extra test --extra bench --extra dev \
+      --custom-compile-command "bash dev.sh lock" -o "$constraints" "$@"
     ;;
   *)
-    echo "usage: bash dev.sh demo|test [pytest arguments]" >&2
+    echo "usage: bash dev.sh demo|test|pythons|lock [arguments for pytest, nox or uv]" >&2
     exit 2
     ;;
 esac

@@ -6,6 +6,8 @@ import io
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -202,3 +204,34 @@ def test_cli_build_new_and_info(cached_demo: Path, tmp_path: Path) -> None:
     shutil.rmtree(scaffold.parent)
     missing = run_cli("info", "nothing.wav", cwd=cached_demo)
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_demo_media_tool_regenerates_a_show_that_builds(tmp_path: Path) -> None:
+    # pydub needs audioop, which Python 3.13 no longer ships (audioop-lts stands in there).
+    from .conftest import REPO, copy_demo
+
+    show = copy_demo(tmp_path / "show")
+    for media in [show / "media/jingle.flac", *show.glob("episodes/*/*.flac")]:
+        media.unlink()
+    result = subprocess.run(
+        [sys.executable, str(REPO / "tools/make_demo_media.py"), "--into", str(show)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "01-leipzig-migrantenbeirat:" in result.stdout
+    streams = subprocess.run(
+        [
+            *("ffprobe", "-v", "error", "-of", "csv=p=0"),
+            *("-show_entries", "stream=codec_name,sample_rate,channels"),
+            str(show / "media/jingle.flac"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert streams == ["flac,48000,2"]
+    assert (show / "episodes/02-frankfurt-kav/gespräch frankfurt.mp3").stat().st_size > 10_000
+    assert run_cli("check", str(show)).returncode == 0

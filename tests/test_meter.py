@@ -6,6 +6,7 @@ import io
 import math
 import re
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -119,15 +120,13 @@ def test_compiled_filter_and_public_sosfilt_give_the_same_numbers(
     samples = np.random.default_rng(5).normal(0, 0.1, 20000)
     expected, _ = signal.sosfilt(sections, samples, zi=np.zeros((2, 2)))
     for loader in ("compiled", "public"):
-        meter_module.section_filter.cache_clear()
         if loader == "public":
             monkeypatch.setattr(meter_module, "_load_compiled_kernel", _refuse)
-        apply = meter_module.section_filter()
+        apply = meter_module._load_section_filter()
         filtered, state = samples.copy(), np.zeros((2, 2))
         for start in range(0, filtered.size, 7000):  # the state carries across calls
             apply(sections, filtered[start : start + 7000], state)
         assert np.allclose(filtered, expected, rtol=0, atol=1e-12), loader
-    meter_module.section_filter.cache_clear()
 
 
 def _refuse() -> None:
@@ -163,3 +162,48 @@ def test_most_negative_integer_counts_as_loud() -> None:
     meter = measure_stream(io.BytesIO(frames.tobytes()), RATE, 1, True, -6.0, "s16")
     assert (meter.first_loud, meter.last_loud) == (100, 100)
     assert meter.result().true_peak >= 0.0
+
+
+FIRST_USE_FROM_THREADS = """
+import threading
+import numpy as np
+from podcast.audio.meter import Meter
+
+barrier = threading.Barrier(6)
+failures = []
+
+
+def measure() -> None:
+    barrier.wait()
+    try:
+        meter = Meter(48000, 2, True)
+        meter.feed(np.full((48000, 2), 0.1, dtype=np.float32))
+        meter.result()
+    except BaseException as exc:
+        failures.append(repr(exc))
+
+
+threads = [threading.Thread(target=measure) for _ in range(6)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print("\\n".join(failures))
+raise SystemExit(1 if failures else 0)
+"""
+
+
+def test_first_use_from_many_threads_in_fresh_processes_never_fails() -> None:
+    # The compiled filter is loaded on first use; six threads at once in each of twelve fresh
+    # processes (before the fix, about one process in three failed with a _DeadlockError).
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", FIRST_USE_FROM_THREADS],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(12)
+    ]
+    outcomes = [(process.wait(timeout=120), process.communicate()[0]) for process in processes]
+    assert [output for code, output in outcomes if code != 0] == []

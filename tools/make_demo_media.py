@@ -1,13 +1,14 @@
 """Regenerate the demo show's media: synthesised German interviews, a jingle and the cover.
 
 Run from the repository root: `python tools/make_demo_media.py` (needs espeak-ng and ffmpeg).
-It writes the committed files under `episodes/` and `media/` and prints each recording's sentence
-timings, from which the transcripts (`transcript.vtt`) were written. The output is small on
-purpose: the whole demo show's audio stays well under 5 MB.
+It writes the committed files under `episodes/` and `media/` (or under `--into DIR`) and prints
+each recording's sentence timings, from which the transcripts (`transcript.vtt`) were written.
+The output is small on purpose: the whole demo show's audio stays well under 5 MB.
 """
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import tempfile
 from pathlib import Path
@@ -135,8 +136,8 @@ def cover(out: Path) -> None:
     image.save(out, "JPEG", quality=80, optimize=True)
 
 
-def main() -> None:
-    media = ROOT / "media"
+def main(root: Path = ROOT) -> None:
+    media = root / "media"
     media.mkdir(exist_ok=True)
     jingle(media / "jingle.flac")
     cover(media / "cover.jpg")
@@ -205,7 +206,7 @@ def main() -> None:
             audio, cues = interview(key, workdir)
             source = workdir / f"{key}.wav"
             audio.export(source, format="wav")
-            target = ROOT / "episodes" / slug
+            target = root / "episodes" / slug
             target.mkdir(parents=True, exist_ok=True)
             encode(str(source), str(target))
             print(f"{slug}: {len(audio) / 1000:.2f} s")
@@ -214,4 +215,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--into", type=Path, default=ROOT, help="show folder to write into")
+    main(parser.parse_args().into)

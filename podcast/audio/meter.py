@@ -9,10 +9,10 @@ the cost. The tests hold it to ffmpeg's ebur128 on speech, tones and noise.
 
 from __future__ import annotations
 
-import functools
 import importlib.machinery
 import importlib.util
 import math
+import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -68,7 +68,10 @@ def k_weighting(rate: int) -> Samples:
 SectionFilter = Callable[[Samples, Samples, Samples], None]
 
 
-@functools.cache
+_FILTER_LOADING = threading.Lock()
+_loaded_filter: list[SectionFilter] = []
+
+
 def section_filter() -> SectionFilter:
     """scipy's compiled second-order-section filter (what scipy.signal.sosfilt runs).
 
@@ -76,7 +79,18 @@ def section_filter() -> SectionFilter:
     so the compiled filter is loaded on its own from where scipy keeps it, and checked on a
     short signal against the textbook recursion. Should a scipy release move or change it,
     scipy.signal.sosfilt is used instead: the same numbers, a little later.
+
+    Loaded once, under a lock: meters start in several threads at once, and Python's import
+    machinery can raise a _DeadlockError when threads import the same compiled modules
+    concurrently (seen with scipy 1.18 on Python 3.13).
     """
+    with _FILTER_LOADING:
+        if not _loaded_filter:
+            _loaded_filter.append(_load_section_filter())
+        return _loaded_filter[0]
+
+
+def _load_section_filter() -> SectionFilter:
     try:
         kernel = _load_compiled_kernel()
         probe = np.array([1.0, -0.5, 0.25, 0.75, 0.0, 0.0, -1.0, 0.5])
