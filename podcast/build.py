@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -32,7 +33,7 @@ from .feeds.guard import feed_items, guard, published_items
 from .feeds.rss import PODCAST_FEED, RADIO_FEED, podcast_feed, radio_feed
 from .feeds.validate import FeedValidation, parser_versions
 from .images import Cover, load_cover
-from .loader import SHOW_FILE, future_dates, load_show
+from .loader import SHOW_FILE, load_show, show_warnings
 from .lock import LOCK_FILE, Lock, read_lock, write_lock
 from .model import ChapterMark, Episode, Show
 from .notes import notes_html, plain_text, renderer_version, truncate_bytes
@@ -61,6 +62,7 @@ from .transcripts import (
 )
 
 MANIFEST = "manifest.json"
+GENERATOR = "podcast"  # the manifest's mark that a build of ours wrote the folder
 KEPT_FROM_PREVIOUS = ("README.md",)
 
 Log = Callable[[str], None]
@@ -100,14 +102,27 @@ def _check_output_folder(show: Show, out: Path) -> None:
         )
     if target.is_dir():
         entries = {p.name for p in target.iterdir()}
-        if entries and MANIFEST not in entries and not entries <= set(KEPT_FROM_PREVIOUS):
+        if entries and not entries <= set(KEPT_FROM_PREVIOUS) and not _made_by_a_build(target):
             raise PodcastError(
                 f"{out}: the folder has files that no build put there; a build replaces the "
                 "whole folder, so choose an empty or new folder with --out"
             )
 
 
-def _check_chapters(episode: Episode, timeline: Timeline) -> list[Problem]:
+def _made_by_a_build(folder: Path) -> bool:
+    """Whether `folder` holds a manifest that a build wrote (web roots and web apps often have
+    a manifest.json of their own: that one must not make the folder ours)."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(manifest, dict):
+        return False
+    # Builds before the marker wrote exactly these two keys.
+    return manifest.get("generator") == GENERATOR or set(manifest) == {"show", "episodes"}
+
+
+def chapter_problems(episode: Episode, timeline: Timeline) -> list[Problem]:
     """Chapters are written on the recordings' timeline; each must start inside it."""
     duration = timeline.joined_duration
     return [
@@ -419,7 +434,18 @@ def build(
         cache.remove_leftovers()
         record_key = key_of(str(out))
         previous = (cache.get_json("builds", record_key) or {}).get("placed", {})
-        report = _build_locked(show, out, cache, jobs, log, allow, previous, progress)
+        try:
+            report = _build_locked(show, out, cache, jobs, log, allow, previous, progress)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            # The file named by the error may be the source of a copy (a cache file): name
+            # the folders whose disk filled up instead.
+            raise PodcastError(
+                f"{out}: the disk is full (no space left to write the new build beside this "
+                f"folder, or the cache in {cache.root}); the published folder was not changed. "
+                "Free some space and build again."
+            ) from exc
         # The build may have written podcast.lock.
         lock_file = root / LOCK_FILE
         if lock_file.exists():
@@ -494,11 +520,11 @@ def _build_locked(
     problems = [
         problem
         for episode in show.episodes
-        for problem in _check_chapters(episode, results[episode.slug].timeline)
+        for problem in chapter_problems(episode, results[episode.slug].timeline)
     ]
     if problems:
         raise PodcastError(problems)
-    report = BuildReport(out=out, warnings=[*cover.warnings, *future_dates(show)])
+    report = BuildReport(out=out, warnings=[*cover.warnings, *show_warnings(show)])
     with staging_dir(out) as folder:
         stage = Stage(folder, out, previous)
         for name in KEPT_FROM_PREVIOUS:
@@ -548,7 +574,11 @@ def _build_locked(
             }
             for r in rendered
         ]
-        manifest = {"show": show.config.title, "episodes": report.episodes}
+        manifest = {
+            "generator": GENERATOR,
+            "show": show.config.title,
+            "episodes": report.episodes,
+        }
         stage.write(
             MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
         )

@@ -1,74 +1,121 @@
-"""`podcast check`: validate everything a build needs, without rendering audio."""
+"""`podcast check`: every validation a build makes, without rendering audio.
+
+Besides loading (schema, files, control characters, URLs), `check` reads the cover and images,
+every transcript, analyses every recording and clip (truncated, silent, too short, in points;
+cached like the build's analysis, so a build after it does not analyse again), lays out each
+episode's timeline to find chapters and cues past the end, and runs the GUID guard against the
+published feed.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .audio.probe import probe
+from . import urls
+from .audio.render import Segment, analyse_segment, plan_timeline
+from .build import chapter_problems, segments_of
+from .cache import Cache
 from .errors import PodcastError, Problem
+from .feeds.guard import FeedItem, guard, published_items
+from .feeds.rss import PODCAST_FEED
 from .images import load_cover
-from .loader import SHOW_FILE, front_matter_line, future_dates, load_show
-from .transcripts import transcript_problems
+from .loader import SHOW_FILE, front_matter_line, load_show, show_warnings
+from .lock import read_lock
+from .model import Episode, Show
+from .transcripts import check_times, read_transcript, transcript_problems
+
+CLIP_FIELDS = {"intro": "audio.intro", "outro": "audio.outro", "jingle": "audio.jingle"}
 
 
-def check_show(show_root: Path) -> tuple[int, list[str]]:
-    """Raise PodcastError listing every problem; else return the episode count and warnings."""
+def check_show(
+    show_root: Path, out: Path | None = None, allow: frozenset[str] = frozenset()
+) -> tuple[int, list[str]]:
+    """Raise PodcastError listing every problem; else return the episode count and warnings.
+
+    `out` is the published folder the GUID guard compares with (default: feed/ in the show);
+    `allow` accepts GUID-guard objections for those episodes, as `build --allow` does.
+    """
     show = load_show(show_root)
+    out = (out if out is not None else show.root / "feed").absolute()
     problems: list[Problem] = transcript_problems(show)
+    for path, field in [(show.cover, "cover")] + [
+        (e.image, "image") for e in show.episodes if e.image is not None
+    ]:
+        try:
+            load_cover(path, field)
+        except PodcastError as exc:
+            problems.extend(exc.problems)
+    cache = Cache(show.root / ".cache" / "podcast")
+    reported_clips: set[Path] = set()
     try:
-        load_cover(show.cover)
-    except PodcastError as exc:
-        problems.extend(exc.problems)
-    clips = (
-        ("audio.intro", show.intro),
-        ("audio.outro", show.outro),
-        ("audio.jingle", show.jingle),
+        for episode in show.episodes:
+            problems += _episode_audio_problems(show, episode, cache, reported_clips)
+    finally:
+        cache.save()
+    lock = read_lock(show.root)
+    problems += guard(
+        published_items(out / PODCAST_FEED),
+        [
+            FeedItem(e.guid, e.meta.title, urls.absolute(show, urls.episode_mp3(e)))
+            for e in show.episodes
+        ],
+        lock,
+        set(allow),
+        out / PODCAST_FEED,
     )
-    for field, path in clips:
-        if path is not None:
-            try:
-                probe(path)
-            except PodcastError as exc:
-                problems.append(
-                    Problem(
-                        show.root / SHOW_FILE,
-                        0,
-                        field,
-                        str(exc),
-                        "export the file again as WAV, FLAC or MP3",
-                    )
-                )
-    for episode in show.episodes:
-        if episode.image is not None:
-            try:
-                load_cover(episode.image, "image")
-            except PodcastError as exc:
-                problems.extend(exc.problems)
-        for index, recording in enumerate(episode.recordings):
-            try:
-                facts = probe(recording.path)
-            except PodcastError as exc:
-                problems.append(
-                    Problem(
-                        episode.source,
-                        front_matter_line(episode.source, "recordings", index, "file"),
-                        f"recordings[{index}].file",
-                        str(exc),
-                        "export the recording again as WAV, FLAC or MP3",
-                    )
-                )
-                continue
-            if recording.start is not None and recording.start >= facts.duration:
-                problems.append(
-                    Problem(
-                        episode.source,
-                        front_matter_line(episode.source, "recordings", index, "start"),
-                        f"recordings[{index}].start",
-                        f"{recording.start:.1f} s is past the end of the recording "
-                        f"({facts.duration:.1f} s)",
-                        "choose an earlier in point",
-                    )
-                )
     if problems:
         raise PodcastError(problems)
-    return len(show.episodes), future_dates(show)
+    return len(show.episodes), show_warnings(show)
+
+
+def _episode_audio_problems(
+    show: Show, episode: Episode, cache: Cache, reported_clips: set[Path]
+) -> list[Problem]:
+    """Analyse the episode's segments; then chapters and transcript cues against its length."""
+    problems: list[Problem] = []
+    segments = segments_of(show, episode)
+    analyses = []
+    for position, segment in enumerate(segments):
+        try:
+            analyses.append(analyse_segment(segment, show.config.audio, cache))
+        except PodcastError as exc:
+            recording = sum(s.kind == "recording" for s in segments[:position])
+            problem = _segment_problem(show, episode, segment, recording, str(exc))
+            if segment.kind == "recording" or segment.path not in reported_clips:
+                problems.append(problem)
+            reported_clips.add(segment.path)
+    if problems or len(analyses) < len(segments):
+        return problems
+    timeline = plan_timeline(segments, analyses, show.config.audio)
+    problems += chapter_problems(episode, timeline)
+    for transcript in episode.transcripts:
+        try:
+            cues = read_transcript(transcript.path)
+        except PodcastError:
+            continue  # reported by transcript_problems
+        problems += check_times(transcript.path, cues, timeline.joined_duration)
+    return problems
+
+
+def _segment_problem(
+    show: Show, episode: Episode, segment: Segment, index: int, message: str
+) -> Problem:
+    """A failed analysis as a problem at the line that names the file (`index`: which of the
+    episode's recordings, for a recording)."""
+    if segment.kind != "recording":
+        return Problem(
+            show.root / SHOW_FILE,
+            0,
+            CLIP_FIELDS[segment.kind],
+            message,
+            "export the clip again as WAV or FLAC",
+        )
+    in_point = "in point" in message
+    field = "start" if in_point else "file"
+    return Problem(
+        episode.source,
+        front_matter_line(episode.source, "recordings", index, field),
+        f"recordings[{index}].{field}",
+        message,
+        "" if in_point else "export the recording again as WAV or FLAC",
+    )

@@ -113,18 +113,20 @@ out_option = click.option(
     help="Output folder (default: feed/ in the show folder).",
 )
 
-
-@main.command()
-@show_dir_argument
-@out_option
-@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Episodes rendered at once.")
-@click.option(
+allow_option = click.option(
     "--allow",
     "allow",
     multiple=True,
     metavar="EPISODE",
     help="Publish although this episode (name or GUID) changes its GUID or URL, or is removed.",
 )
+
+
+@main.command()
+@show_dir_argument
+@out_option
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Episodes rendered at once.")
+@allow_option
 @click.pass_obj
 @friendly_errors
 def build(
@@ -206,11 +208,13 @@ def serve(settings: Settings, show_dir: Path, out: Path | None, port: int) -> No
 
 @main.command()
 @show_dir_argument
+@out_option
+@allow_option
 @click.pass_obj
 @friendly_errors
-def check(settings: Settings, show_dir: Path) -> None:
+def check(settings: Settings, show_dir: Path, out: Path | None, allow: tuple[str, ...]) -> None:
     """Validate the show and every episode without rendering audio."""
-    count, warnings = check_show(show_dir)
+    count, warnings = check_show(show_dir, out, frozenset(allow))
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     settings.say(f"ok: podcast.toml and {count} episodes are valid")

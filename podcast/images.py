@@ -30,6 +30,43 @@ class Cover:
     warnings: tuple[str, ...] = ()
 
 
+IMAGE_SUFFIXES = {"JPEG": (".jpg", ".jpeg"), "PNG": (".png",)}
+
+
+def image_problem(path: Path) -> tuple[str, str] | None:
+    """(what is wrong, the fix) when `path` is not a JPEG or PNG image named for its format."""
+    try:
+        with Image.open(path) as image:
+            fmt = image.format or ""
+            image.verify()
+    except Image.DecompressionBombError:
+        return "the image is far too large", "use an image of at most 3000x3000 px"
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        return "not an image (or a damaged one)", "use a JPEG or PNG image"
+    suffixes = IMAGE_SUFFIXES.get(fmt)
+    if suffixes is None:
+        return f"the image is {fmt or 'in an unknown format'}", "save it as JPEG or PNG"
+    if path.suffix.lower() not in suffixes:
+        return (
+            f"the file is a {fmt} image but its name ends in {path.suffix}",
+            f"rename it to {path.stem}{suffixes[0]}",
+        )
+    return None
+
+
+def _has_transparency(picture: Image.Image) -> bool:
+    return picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info
+
+
+def _on_white(picture: Image.Image) -> Image.Image:
+    """RGB, with any transparent areas laid on white (converting alone would turn them black)."""
+    if _has_transparency(picture):
+        rgba = picture.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return picture.convert("RGB")
+
+
 def load_cover(path: Path, field: str = "cover") -> Cover:
     """Validate a cover image; raise PodcastError naming the file and the fix."""
 
@@ -53,7 +90,7 @@ def load_cover(path: Path, field: str = "cover") -> Cover:
             f"the image is {width} px wide, Apple wants at least {APPLE_MIN_PX}",
             "use a 3000x3000 px image",
         )
-    expected_suffix = {"JPEG": (".jpg", ".jpeg"), "PNG": (".png",)}.get(fmt)
+    expected_suffix = IMAGE_SUFFIXES.get(fmt)
     if expected_suffix is None:
         raise fail(f"the image is {fmt or 'an unknown format'}", "save it as JPEG or PNG")
     data = path.read_bytes()
@@ -64,11 +101,12 @@ def load_cover(path: Path, field: str = "cover") -> Cover:
         if width > APPLE_MAX_PX:
             reasons.append(f"resized from {width} to {APPLE_MAX_PX} px")
         if picture.mode != "RGB":
-            reasons.append(f"converted from {picture.mode} to RGB")
+            flattened = " (transparent areas on white)" if _has_transparency(picture) else ""
+            reasons.append(f"converted from {picture.mode} to RGB{flattened}")
         if path.suffix.lower() not in expected_suffix:
             reasons.append(f"its name ends in {path.suffix} but it is {fmt}")
         warnings.append(f"{path}: published as JPEG ({'; '.join(reasons)})")
-        fixed = picture.convert("RGB")
+        fixed = _on_white(picture)
         if width > APPLE_MAX_PX:
             fixed = fixed.resize((APPLE_MAX_PX, APPLE_MAX_PX), Image.Resampling.LANCZOS)
         buffer = io.BytesIO()
@@ -76,7 +114,7 @@ def load_cover(path: Path, field: str = "cover") -> Cover:
         data, fmt, width = buffer.getvalue(), "JPEG", fixed.size[0]
     suffix = ".jpg" if fmt == "JPEG" else ".png"
     digest = hashlib.sha256(data).hexdigest()[:12]
-    small = picture.convert("RGB")
+    small = _on_white(picture)
     if small.size[0] > EMBEDDED_MAX_PX:
         small = small.resize((EMBEDDED_MAX_PX, EMBEDDED_MAX_PX), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()

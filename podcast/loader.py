@@ -6,6 +6,7 @@ Every problem is collected (not just the first) and reported as `file:line: fiel
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 import uuid
 from collections.abc import Callable, Sequence
@@ -18,8 +19,10 @@ from pydantic import BaseModel, ValidationError
 
 from .chapters import read_chapters_file
 from .errors import PodcastError, Problem, display_path
+from .images import image_problem
 from .lock import LOCK_FILE, Lock, read_lock
 from .model import (
+    Chapter,
     ChapterMark,
     Episode,
     EpisodeMeta,
@@ -28,7 +31,9 @@ from .model import (
     ShowConfig,
     Strict,
     Transcript,
+    control_character,
 )
+from .text import slugify
 
 SHOW_FILE = "podcast.toml"
 EPISODE_FILE = "episode.md"
@@ -47,8 +52,12 @@ def _known_field_names() -> list[str]:
     return sorted(names)
 
 
-def _fix_for(error_type: str, loc: Loc, bad_key: str | None) -> str:
+def _fix_for(error_type: str, loc: Loc, bad_key: str | None, message: str = "") -> str:
     name = str(loc[-1]) if loc else ""
+    if "control character" in message:
+        return "delete it (it is invisible in most editors: retype the text around it)"
+    if "web address" in message:
+        return "write the full address, e.g. https://www.example.org/page"
     if error_type == "missing":
         return f"add `{name}`"
     if error_type == "extra_forbidden" and bad_key is not None:
@@ -80,12 +89,42 @@ def _dotted(loc: Loc) -> str:
     return out
 
 
+def _is_union_member(part: int | str) -> bool:
+    """Whether a part of pydantic's error location names a member of a union type (such as
+    `tuple[Chapter, ...]` or `constrained-str`), not a field."""
+    return isinstance(part, str) and (part in ("str", "int", "float") or "[" in part or "-" in part)
+
+
+def _without_union_noise(errors: list[Any]) -> list[Any]:
+    """Pydantic's errors for a value of a union type (chapters: a list or a file name) with
+    the member names taken out of the locations, and without the complaint of the member the
+    value plainly was not (`Input should be a valid string` next to the list's real error)."""
+    cleaned = []
+    for item in errors:
+        loc = tuple(part for part in item["loc"] if not _is_union_member(part))
+        cleaned.append({**item, "loc": loc, "union": len(loc) != len(item["loc"])})
+    mismatches = ("string_type", "tuple_type", "list_type")
+
+    def mismatch(item: dict[str, Any]) -> bool:
+        return bool(item["union"]) and item["type"] in mismatches
+
+    def covers(item: dict[str, Any], other: dict[str, Any]) -> bool:
+        return other is not item and other["loc"][: len(item["loc"])] == item["loc"]
+
+    return [
+        item
+        for item in cleaned
+        if not (mismatch(item) and any(covers(item, o) and not mismatch(o) for o in cleaned))
+    ]
+
+
 def pydantic_problems(
-    error: ValidationError, file: Path, locate: Any, line_offset: int = 0
+    error: ValidationError, file: Path, locate: Any, line_offset: int = 0, prefix: Loc = ()
 ) -> list[Problem]:
-    """Turn pydantic's errors into editor-facing problems with line numbers."""
+    """Turn pydantic's errors into editor-facing problems with line numbers (`prefix`: where
+    the validated value sits in the editors' structure, for the field name)."""
     problems = []
-    for item in error.errors():
+    for item in _without_union_noise(error.errors()):
         loc: Loc = tuple(item["loc"])
         bad_key = str(loc[-1]) if item["type"] == "extra_forbidden" and loc else None
         message = item["msg"].removeprefix("Value error, ")
@@ -97,9 +136,9 @@ def pydantic_problems(
             Problem(
                 file=file,
                 line=locate(loc) + line_offset,
-                field=_dotted(loc),
+                field=_dotted(prefix + loc),
                 message=message,
-                fix=_fix_for(item["type"], loc, bad_key),
+                fix=_fix_for(item["type"], loc, bad_key, message),
             )
         )
     return problems
@@ -245,6 +284,39 @@ def parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     return node, data
 
 
+def duplicate_keys(node: yaml.Node | None) -> list[tuple[int, str]]:
+    """(1-based line, dotted key) of every key given twice in one YAML mapping: YAML keeps the
+    last silently, so an editor's second `title:` would win without a word."""
+    found: list[tuple[int, str]] = []
+
+    def walk(current: yaml.Node | None, path: str) -> None:
+        if isinstance(current, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in current.value:
+                name = str(key.value)
+                dotted = f"{path}.{name}" if path else name
+                if name in seen:
+                    found.append((key.start_mark.line + 1, dotted))
+                seen.add(name)
+                walk(value, dotted)
+        elif isinstance(current, yaml.SequenceNode):
+            for index, value in enumerate(current.value):
+                walk(value, f"{path}[{index}]")
+
+    walk(node, "")
+    return found
+
+
+def control_character_lines(text: str) -> list[tuple[int, str]]:
+    """(1-based line, description) of each line holding a character no output can carry."""
+    return [
+        (number, problem)
+        # Not splitlines(): it takes form feeds and other control characters for line ends.
+        for number, line in enumerate(text.split("\n"), start=1)
+        if (problem := control_character(line)) is not None
+    ]
+
+
 def split_front_matter(text: str) -> tuple[str, str, int] | None:
     """Split `---` YAML front matter from the Markdown body; return (yaml, body, body_line)."""
     lines = text.splitlines(keepends=True)
@@ -254,6 +326,16 @@ def split_front_matter(text: str) -> tuple[str, str, int] | None:
         if lines[index].strip() in ("---", "..."):
             return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
     return None
+
+
+_URL_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def url_name(folder: str) -> str:
+    """The name in an episode's URLs: its folder name where that is safe in a URL as it is
+    (letters, digits, `.`, `_`, `-`), else a slug of it (`04 Gespräch` -> `04-gespraech`).
+    Recorded in podcast.lock at the first build, so it never changes afterwards."""
+    return folder if _URL_SAFE_NAME.fullmatch(folder) else slugify(folder)
 
 
 def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) -> Episode | None:
@@ -273,13 +355,30 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
             )
         )
         return None
-    front, body, _ = parts
+    front, body, body_line = parts
     try:
         node, data = parse_yaml(front)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         problems.append(Problem(source, line, "", f"not valid YAML: {exc}", "fix the syntax"))
+        return None
+    duplicates = duplicate_keys(node)
+    for line, key in duplicates:
+        problems.append(
+            Problem(source, line + 1, key, "given twice", "keep one of them and delete the other")
+        )
+    for line, problem in control_character_lines(body):
+        problems.append(
+            Problem(
+                source,
+                body_line + line - 1,
+                "notes",
+                problem,
+                "delete it (it is invisible in most editors: retype the text around it)",
+            )
+        )
+    if duplicates:
         return None
     if not isinstance(data, dict):
         problems.append(
@@ -320,6 +419,7 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
     image = resolve(meta.image, "image", "image") if meta.image else None
     slug = base.name
     guid = meta.guid or lock.assigned.get(slug) or f"urn:uuid:{uuid.uuid4()}"
+    name = lock.published.get(guid) or url_name(slug)
     return Episode(
         slug=slug,
         source=source,
@@ -330,7 +430,7 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
         chapters=chapters,
         image=image,
         guid=guid,
-        name=lock.published.get(guid, slug),
+        name=name,
     )
 
 
@@ -343,39 +443,42 @@ def _resolve_chapters(
 ) -> tuple[ChapterMark, ...]:
     """The episode's chapters from the front matter or the chapters file it names."""
     base = source.parent
+    before = len(problems)
     if isinstance(meta.chapters, str):
         path = _resolve_file(
             root, base, meta.chapters, problems, source, line_of("chapters"), "chapters"
         )
         if path is None:
             return ()
-        before = len(problems)
         items = read_chapters_file(path, problems)
         if len(problems) > before:
             return ()
-        entries = [(path, line, item) for line, item in items]
+        # A chapters file gets the same checks as chapters in the front matter.
+        entries = []
+        for index, (line, item) in enumerate(items):
+            try:
+                chapter = Chapter.model_validate({k: v for k, v in item.items() if v is not None})
+            except ValidationError as exc:
+                where = ("chapters", index)
+                problems.extend(pydantic_problems(exc, path, lambda _, at=line: at, 0, where))
+                continue
+            entries.append((path, line, chapter))
     else:
         entries = [
-            (
-                source,
-                line_of("chapters", index),
-                {"start": c.start, "title": c.title, "url": c.url, "img": c.img},
-            )
-            for index, c in enumerate(meta.chapters)
+            (source, line_of("chapters", index), chapter)
+            for index, chapter in enumerate(meta.chapters)
         ]
     marks = []
-    for index, (file, line, item) in enumerate(entries):
+    for index, (file, line, chapter) in enumerate(entries):
         image = None
-        if item.get("img"):
-            image = _resolve_file(
-                root, base, str(item["img"]), problems, file, line, f"chapters[{index}].img"
-            )
-        marks.append(
-            ChapterMark(
-                float(item["start"]), str(item["title"]), item.get("url"), image, file, line
-            )
-        )
-    return tuple(marks)
+        if chapter.img:
+            field = f"chapters[{index}].img"
+            image = _resolve_file(root, base, chapter.img, problems, file, line, field)
+            unusable = image_problem(image) if image is not None else None
+            if unusable is not None:
+                problems.append(Problem(file, line, field, unusable[0], unusable[1]))
+        marks.append(ChapterMark(chapter.start, chapter.title, chapter.url, image, file, line))
+    return tuple(marks) if len(problems) == before else ()
 
 
 def _cross_check(episodes: Sequence[Episode], problems: list[Problem]) -> None:
@@ -426,12 +529,34 @@ def _cross_check(episodes: Sequence[Episode], problems: list[Problem]) -> None:
                     ep.source,
                     0,
                     "",
-                    f"its URLs would use the name '{ep.name}', which {LOCK_FILE} gives to the "
-                    f"published episode {seen_names[ep.name].source}",
+                    f"its URLs would use the name '{ep.name}', which is already the URL name of "
+                    f"{seen_names[ep.name].source} (see {LOCK_FILE})",
                     "rename this episode's folder",
                 )
             )
         seen_names.setdefault(ep.name, ep)
+
+
+def episode_folders(root: Path) -> list[Path]:
+    """The folders under episodes/ that hold episodes: hidden ones (`.name`, as sync tools
+    make them) are left out, here and when the build looks for changes."""
+    folder = root / "episodes"
+    return sorted(p for p in folder.glob("*") if p.is_dir() and not p.name.startswith("."))
+
+
+def hidden_episode_folders(root: Path) -> list[str]:
+    """Warnings for hidden folders under episodes/ that hold an episode.md: never published."""
+    hidden = sorted(source.parent for source in (root / "episodes").glob(f".*/{EPISODE_FILE}"))
+    return [
+        f"{display_path(folder)}: not published, its name starts with a dot (hidden); "
+        f"rename it to {folder.name.lstrip('.') or 'a visible name'} to publish it"
+        for folder in hidden
+    ]
+
+
+def show_warnings(show: Show) -> list[str]:
+    """What `check` and `build` point out without refusing the show."""
+    return [*future_dates(show), *hidden_episode_folders(show.root)]
 
 
 def load_show(root: Path) -> Show:
@@ -460,8 +585,7 @@ def load_show(root: Path) -> Show:
         problems.extend(exc.problems)
         locked = Lock()
     episodes = []
-    episodes_dir = root / "episodes"
-    for folder in sorted(p for p in episodes_dir.glob("*") if p.is_dir()):
+    for folder in episode_folders(root):
         source = folder / EPISODE_FILE
         if not source.exists():
             problems.append(

@@ -12,8 +12,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 # Apple Podcasts categories (https://podcasters.apple.com/support/1691-apple-podcasts-categories).
 APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -191,13 +200,50 @@ PERSON_TAXONOMY = {
 
 BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 GEO_URI = r"^geo:-?\d+(\.\d+)?,-?\d+(\.\d+)?(,-?\d+(\.\d+)?)?$"
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"^[^@\s<>()\[\]\\,;:\"'?&]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]{2,}$")
+
+# Characters no text may carry: XML 1.0 cannot hold C0 controls (other than tab, line feed and
+# carriage return), DEL and C1 controls are never meant as text, and U+FFFE/U+FFFF and lone
+# surrogates are not characters. One rule for every value that can reach a page or a feed.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+
+
+def control_character(text: str) -> str | None:
+    """A description of the first character in `text` that no output can carry, if any."""
+    found = CONTROL_CHARACTERS.search(text)
+    if found is None:
+        return None
+    return f"contains the control character U+{ord(found[0]):04X} at position {found.start() + 1}"
+
+
+def _web_url(value: str) -> str:
+    """Only absolute http(s) URLs with a host reach a page, a feed or a tag."""
+    try:
+        parts = urlsplit(value)
+        acceptable = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. a malformed IPv6 host or port
+        acceptable = False
+    if not acceptable or any(c.isspace() or c in '<>"\\' for c in value):
+        raise ValueError("must be a web address starting with https:// (or http://)")
+    return value
+
+
+WebUrl = Annotated[str, AfterValidator(_web_url)]
 
 
 class Strict(BaseModel):
     """Base for every schema class: unknown keys are errors, values never change after load."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            problem = control_character(value)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
 
 
 NonEmpty = Annotated[str, Field(min_length=1)]
@@ -229,8 +275,8 @@ class Person(Strict):
     name: NonEmpty
     role: NonEmpty = "guest"
     group: str | None = None
-    href: str | None = None
-    img: str | None = None
+    href: WebUrl | None = None
+    img: WebUrl | None = None
 
     @model_validator(mode="after")
     def _known_role(self) -> Person:
@@ -261,8 +307,8 @@ class Chapter(Strict):
 
     start: Seconds
     title: Title
-    url: str | None = None
-    img: str | None = None
+    url: WebUrl | None = None
+    img: str | None = None  # an image file in the episode folder
 
     _parse_start = field_validator("start", mode="before")(parse_timestamp)
 
@@ -316,17 +362,17 @@ class Category(Strict):
 
 
 class Funding(Strict):
-    url: NonEmpty
+    url: WebUrl
     text: NonEmpty
 
 
 class SubscribeLinks(Strict):
     """Where listeners can follow the show in their app (shown on the index page)."""
 
-    apple: str | None = None
-    spotify: str | None = None
-    antennapod: str | None = None
-    overcast: str | None = None
+    apple: WebUrl | None = None
+    spotify: WebUrl | None = None
+    antennapod: WebUrl | None = None
+    overcast: WebUrl | None = None
 
 
 class AudioSettings(Strict):
@@ -377,7 +423,7 @@ class ShowConfig(Strict):
     cover: NonEmpty
     copyright: NonEmpty
     license: NonEmpty = "CC-BY-SA-4.0"
-    license_url: str | None = "https://creativecommons.org/licenses/by-sa/4.0/"
+    license_url: WebUrl | None = "https://creativecommons.org/licenses/by-sa/4.0/"
     funding: Funding | None = None
     hosts: tuple[Person, ...] = ()
     audio: AudioSettings = AudioSettings()

@@ -6,7 +6,9 @@ this handler answers single byte ranges with 206 Partial Content.
 
 from __future__ import annotations
 
+import errno
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -46,6 +48,20 @@ class RangeRequestHandler(SimpleHTTPRequestHandler):
         self._log(format % args)
 
     def send_head(self) -> Any:
+        """The response head (and the file to send) for GET and HEAD, never an exception: a
+        path no file system could hold gets 400 or 414, not a traceback."""
+        try:
+            return self._send_head()
+        except ValueError:  # a NUL byte in the path
+            self.send_error(HTTPStatus.BAD_REQUEST, "malformed path")
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+            else:
+                self.send_error(HTTPStatus.NOT_FOUND)
+        return None
+
+    def _send_head(self) -> Any:
         header = self.headers.get("Range")
         path = Path(self.translate_path(self.path))
         if header is None or not path.is_file():
@@ -90,17 +106,33 @@ class RangeRequestHandler(SimpleHTTPRequestHandler):
         self._remaining = None
 
     def end_headers(self) -> None:
-        if "Range" not in self.headers:
+        # An error answered before the request's headers were read (a malformed or overlong
+        # request line) has no `headers` yet.
+        headers = getattr(self, "headers", None)
+        if headers is None or "Range" not in headers:
             self.send_header("Accept-Ranges", "bytes")
         super().end_headers()
 
 
-def make_server(
-    out: Path, port: int, log: Callable[[str], None] = lambda _: None
-) -> ThreadingHTTPServer:
+class QuietServer(ThreadingHTTPServer):
+    """A threading HTTP server that reports a failed request in one line of the log, not a
+    traceback on the terminal, and goes on serving."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: Any, log: Callable[[str], None]) -> None:
+        self._log = log
+        super().__init__(address, handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        self._log(f"{client_address[0]}: request failed: {type(error).__name__}: {error}")
+
+
+def make_server(out: Path, port: int, log: Callable[[str], None] = lambda _: None) -> QuietServer:
     """A server for the folder `out` on 127.0.0.1:`port` (0 picks a free port)."""
     handler = partial(RangeRequestHandler, directory=str(out), log=log)
-    return ThreadingHTTPServer(("127.0.0.1", port), handler)
+    return QuietServer(("127.0.0.1", port), handler, log)
 
 
 def watch(
@@ -127,5 +159,11 @@ def watch(
             rebuild()
         except PodcastError as exc:
             report(f"rebuild failed, still serving the previous build:\n{exc}")
+            continue
+        except Exception as exc:  # the watcher must outlive any failure of one rebuild
+            report(
+                f"rebuild failed, still serving the previous build: internal error: "
+                f"{type(exc).__name__}: {exc} (a bug in podcast: please report it)"
+            )
             continue
         report(f"rebuilt in {time.monotonic() - started:.1f} s")

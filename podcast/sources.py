@@ -9,9 +9,11 @@ IGNORED_FOLDERS = {".cache", ".git", "__pycache__", ".venv", "node_modules"}
 
 
 def source_state(root: Path, out: Path) -> dict[str, tuple[int, int]]:
-    """Size and modification time (ns) of every file under `root`, by path.
+    """Size and modification time (ns) of every file under `root`, by path, and every folder
+    (size -1, no time: a new empty episode folder is a change, a temporary file an editor's
+    program wrote and removed is not).
 
-    Hidden folders, caches and the output folder are left out.
+    Hidden folders, caches and the output folder are left out, as the loader leaves them out.
     """
     state = {}
     out = out.resolve()
@@ -22,6 +24,8 @@ def source_state(root: Path, out: Path) -> dict[str, tuple[int, int]]:
             for d in dirs
             if d not in IGNORED_FOLDERS and not d.startswith(".") and (here / d).resolve() != out
         )
+        for name in dirs:
+            state[str(here / name)] = (-1, 0)
         for name in sorted(files):
             path = here / name
             try:

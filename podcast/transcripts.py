@@ -12,7 +12,7 @@ import webvtt
 from webvtt.errors import MalformedFileError
 
 from .errors import PodcastError, Problem
-from .model import Show, parse_timestamp
+from .model import Show, control_character, parse_timestamp
 
 _TIMING = re.compile(
     r"^\s*(\d+:)?\d{1,2}:\d{2}[.,]\d{3}\s+-->\s+(\d+:)?\d{1,2}:\d{2}[.,]\d{3}(\s.*)?$"
@@ -45,7 +45,10 @@ def read_transcript(path: Path) -> list[Cue]:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise fail(0, "not valid UTF-8", "save the file as UTF-8") from exc
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(text.split("\n"), start=1):
+        control = control_character(line)
+        if control is not None:
+            raise fail(number, control, "delete it (retype the text around it)")
         if "-->" in line and not _TIMING.match(line):
             raise fail(
                 number,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from .model import Episode, Show
 
 
@@ -26,8 +28,12 @@ def episode_transcript(episode: Episode, language: str, suffix: str) -> str:
 
 
 def absolute(show: Show, relative: str) -> str:
-    """The public URL of a file published at `relative` inside the output folder."""
-    return show.config.base_url + relative
+    """The public URL of a file published at `relative` inside the output folder.
+
+    Names are URL-safe by construction (see `loader.url_name`); percent-encoding here keeps a
+    name recorded in podcast.lock by an older version a valid URL too.
+    """
+    return show.config.base_url + quote(relative, safe="/")
 
 
 def episode_programme(episode: Episode, suffix: str) -> str:

@@ -21,6 +21,7 @@ from .helpers import run_cli, synthesise, tree_bytes
 
 EP1 = "episodes/01-leipzig-migrantenbeirat"
 EP2 = "episodes/02-frankfurt-kav"
+EP3 = "episodes/03-zu-gast-im-jugendbeirat"
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -143,6 +144,154 @@ HOSTILE: list[tuple[str, Callable[[Path], None], str]] = [
         lambda s: edit(s / "podcast.toml", 'base_url = "https:', 'base_url = "http:'),
         "base_url: must be an https:// URL",
     ),
+    # Unsafe URLs are refused where the editors write them, in every URL field.
+    (
+        "javascript-chapter-url",
+        lambda s: edit(
+            s / EP1 / "episode.md",
+            "    title: Was sich verändert hat",
+            '    title: Was sich verändert hat\n    url: "javascript:alert(1)"',
+        ),
+        "episode.md:27: chapters[2].url: must be a web address starting with https://",
+    ),
+    (
+        "javascript-chapter-url-in-chapters-file",
+        lambda s: edit(s / EP3 / "chapters.txt", "<https://www.radioblau.de/>", "<javascript:x>"),
+        "chapters.txt:5: chapters[2].url: must be a web address",
+    ),
+    (
+        "data-person-href",
+        lambda s: edit(
+            s / EP1 / "episode.md",
+            "    role: guest",
+            '    role: guest\n    href: "data:text/html,<script>alert(1)</script>"',
+        ),
+        "persons[0].href: must be a web address",
+    ),
+    (
+        "javascript-person-img",
+        lambda s: edit(s / EP1 / "episode.md", "    role: host", "    role: host\n    img: x.png"),
+        "persons[1].img: must be a web address",
+    ),
+    (
+        "javascript-funding-url",
+        lambda s: edit(
+            s / "podcast.toml",
+            'url = "https://podcast.example.org/quer-durch-die-gremien/unterstuetzen/"',
+            'url = "javascript:alert(document.cookie)"',
+        ),
+        "podcast.toml:25: funding.url: must be a web address",
+    ),
+    (
+        "javascript-subscribe-link",
+        lambda s: edit(s / "podcast.toml", 'antennapod = "https:', 'antennapod = "javascript:'),
+        "subscribe.antennapod: must be a web address",
+    ),
+    (
+        "javascript-host-href",
+        lambda s: edit(
+            s / "podcast.toml", 'href = "https://www.radioblau.de/"', 'href = "vbscript:x"'
+        ),
+        "hosts[1].href: must be a web address",
+    ),
+    (
+        "javascript-license-url",
+        lambda s: edit(s / "podcast.toml", 'license_url = "https:', 'license_url = " javascript:'),
+        "license_url: must be a web address",
+    ),
+    # Control characters cannot reach XML: refused where they were written.
+    (
+        "control-character-in-title",
+        lambda s: edit(s / EP1 / "episode.md", 'title: "Leipzig:', 'title: "Leipzig \\x01 Ende:'),
+        "episode.md:2: title: contains the control character U+0001",
+    ),
+    (
+        "nul-in-summary",
+        lambda s: edit(s / EP1 / "episode.md", "summary: >-", 'summary: "a\\0b"\nx_summary: >-'),
+        "summary: contains the control character U+0000",
+    ),
+    (
+        "raw-control-bytes-in-notes",
+        lambda s: edit(
+            s / EP1 / "episode.md", "Migrationsgeschichte betreffen. In", "Migr\x07\x1b In"
+        ),
+        "episode.md:38: notes: contains the control character U+0007",
+    ),
+    (
+        "control-character-in-toml",
+        lambda s: edit(s / "podcast.toml", 'author = "Redaktion', 'author = "\\u0008Redaktion'),
+        "podcast.toml:6: author: contains the control character U+0008",
+    ),
+    (
+        "control-character-in-transcript",
+        lambda s: edit(s / EP1 / "transcript.de.vtt", "Willkommen", "Will\x0ckommen"),
+        "transcript.de.vtt:5: transcript: contains the control character U+000C",
+    ),
+    (
+        "control-character-in-chapters-file",
+        lambda s: edit(s / EP3 / "chapters.txt", "Was beide", "Was\x1fbeide"),
+        "chapters.txt:4: chapters[1].title: contains the control character U+001F",
+    ),
+    # Silently accepted before.
+    (
+        "chapter-image-that-is-text",
+        lambda s: (
+            write(s / EP1 / "kapitel.jpg", b"kein Bild, nur Text"),
+            edit(
+                s / EP1 / "episode.md",
+                "    title: Was sich verändert hat",
+                "    title: Was sich verändert hat\n    img: kapitel.jpg",
+            ),
+        ),
+        "episode.md:25: chapters[2].img: not an image",
+    ),
+    (
+        "duplicate-yaml-key",
+        lambda s: edit(s / EP1 / "episode.md", "number: 1\n", "number: 1\ntitle: Zweiter Titel\n"),
+        "episode.md:4: title: given twice",
+    ),
+    # `check` finds what only the build found before.
+    (
+        "too-short-clip",
+        lambda s: synthesise(s / "media/jingle.flac", "sine=f=440:d=0.3", "-ac", "2"),
+        "jingle.flac: only 0.30 s of audio",
+    ),
+    (
+        "in-point-past-the-end",
+        lambda s: edit(
+            s / EP1 / "episode.md",
+            "  - file: interview-leipzig.flac",
+            "  - file: interview-leipzig.flac\n    start: 600",
+        ),
+        "lies past the end of the recording",
+    ),
+    (
+        "digital-silence-in-wav",
+        lambda s: (
+            synthesise(s / EP1 / "stille.wav", "anullsrc=r=48000:cl=stereo", "-t", "3"),
+            edit(s / EP1 / "episode.md", "file: interview-leipzig.flac", "file: stille.wav"),
+        ),
+        "stille.wav: the recording is silent",
+    ),
+    (
+        "cue-past-the-end",
+        lambda s: edit(
+            s / EP1 / "transcript.de.vtt",
+            "00:00:05.620 --> 00:00:11.620",
+            "00:00:05.620 --> 00:09:11.620",
+        ),
+        "after the end of the recordings",
+    ),
+    (
+        "edited-guid",
+        lambda s: edit(s / EP2 / "episode.md", "4e02", "4eff"),
+        "would change its GUID",
+    ),
+    (
+        "empty-episode-folder",
+        lambda s: (s / "episodes/05-entwurf").mkdir(),
+        "05-entwurf: episode folder without episode.md",
+    ),
 ]
 
 
@@ -153,10 +302,13 @@ def test_hostile_input_is_refused_and_published_output_kept(
     out = build(cached_demo).out
     published = tree_bytes(out)
     damage(cached_demo)
-    result = run_cli("build", str(cached_demo))
-    assert result.returncode == 1, result.stdout
-    assert "Traceback" not in result.stderr
-    assert message in result.stderr, result.stderr
+    # `check` runs every validation that needs no rendering, so it finds each one too.
+    for command in ("check", "build"):
+        result = run_cli(command, str(cached_demo))
+        assert result.returncode == 1, (command, result.stdout)
+        assert "Traceback" not in result.stderr
+        assert "internal error" not in result.stderr
+        assert message in result.stderr, (command, result.stderr)
     assert tree_bytes(out) == published
 
 

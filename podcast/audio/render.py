@@ -266,6 +266,9 @@ def rendition_specs(settings: AudioSettings) -> list[RenditionSpec]:
     return specs
 
 
+# The shortest segment whose loudness can be measured: one 400 ms gating block (BS.1770).
+MIN_DURATION_S = 0.4
+
 # Evens out voices of different levels within a recording (windows of 3.75 s, at most +26 dB).
 SPEECH_LEVELER = "dynaudnorm=f=250:g=15:p=0.9:m=20"
 _SILENCE = re.compile(r"silence_(start|end): (-?[\d.]+)")
@@ -347,6 +350,19 @@ def _analyse(
     """Measure a segment (see analyse_segment); `detect` is the silence threshold (dB) and
     the shortest pause that counts (s)."""
     info = probe(segment.path)
+    start = segment.start or 0.0
+    end = min(segment.end, info.duration) if segment.end is not None else info.duration
+    if end - start <= 0:
+        raise ToolError(
+            f"{segment.path}: the in point {start:.2f} s lies past the end of the recording "
+            f"({info.duration:.2f} s); choose an earlier in point"
+        )
+    duration = end - start
+    if duration < MIN_DURATION_S:
+        raise ToolError(
+            f"{segment.path}: only {duration:.2f} s of audio; loudness cannot be measured on less "
+            f"than {MIN_DURATION_S} s (EBU R128 measures 400 ms blocks): use a longer clip"
+        )
     channels = 2 if layout == "stereo" else 1
     if leveled:
         # The leveler lifts the noise floor of pauses: look for silence before it.
@@ -370,14 +386,6 @@ def _analyse(
             f"{segment.path}: the recording is silent (loudness below {loudness.integrated} LUFS);"
             " check the export or the in/out points"
         )
-    start = segment.start or 0.0
-    end = min(segment.end, info.duration) if segment.end is not None else info.duration
-    if end - start <= 0:
-        raise ToolError(
-            f"{segment.path}: the in point {start:.2f} s lies past the end of the recording "
-            f"({info.duration:.2f} s)"
-        )
-    duration = end - start
     decoded = meter.frames / meter.rate
     if decoded < duration - max(1.0, 0.02 * duration):
         raise ToolError(

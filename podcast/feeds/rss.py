@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from datetime import datetime
 
@@ -11,7 +12,7 @@ from .. import __version__, urls
 from ..chapters import TimedChapter, clock, timestamp_lines
 from ..images import Cover
 from ..model import Episode, Show
-from ..notes import truncate_bytes
+from ..notes import APPLE_DESCRIPTION_MAX_BYTES, truncate_bytes
 from ..outputs import Rendered
 from ..transcripts import FORMATS
 from .podcasting20 import (
@@ -133,11 +134,22 @@ def _episode_item(
 
 
 def feed_description(summary: str, chapters: list[TimedChapter]) -> str:
-    """The item description: summary, then chapter lines when Apple will read them (3+)."""
+    """The item description: summary, then chapter lines when Apple will read them (3+).
+
+    Readers render an item's description as HTML, so the editors' plain text is escaped:
+    a summary that reads `<script>` shows those characters, it never runs them. Cut to fit
+    Apple's limit before escaping, so no entity is cut in half.
+    """
     text = summary
     if len(chapters) >= 3:
         text += "\n\n" + timestamp_lines(chapters)
-    return truncate_bytes(text)
+    limit = APPLE_DESCRIPTION_MAX_BYTES
+    while True:
+        escaped = html.escape(truncate_bytes(text, limit), quote=False)
+        excess = len(escaped.encode()) - APPLE_DESCRIPTION_MAX_BYTES
+        if excess <= 0:
+            return escaped
+        limit -= excess
 
 
 def _serialise(fg: FeedGenerator, rendered: list[Rendered]) -> bytes:
