@@ -39,6 +39,9 @@ class RangeRequestHandler(SimpleHTTPRequestHandler):
     }
 
     _remaining: int | None = None
+    # Errors in a request line are answered with a status line (the base class would answer
+    # them the HTTP/0.9 way, a bare body without status).
+    default_request_version = "HTTP/1.0"
 
     def __init__(self, *args: Any, log: Callable[[str], None], **kwargs: Any) -> None:
         self._log = log

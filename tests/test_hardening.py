@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -455,3 +456,135 @@ def test_progress_hears_every_episode_and_cli_stays_quiet_without_a_terminal(
     result = run_cli("build", str(demo))
     assert result.returncode == 0 and result.stderr == ""
     assert "\x1b[" not in result.stdout  # no live display when output is not a terminal
+
+
+def test_out_folder_with_a_foreign_manifest_is_refused(cached_demo: Path, tmp_path: Path) -> None:
+    # Web roots and web apps often hold a manifest.json of their own.
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "manifest.json").write_text('{"name": "pwa"}')
+    (www / "important.txt").write_text("x")
+    before = tree_bytes(www)
+    result = run_cli("build", str(cached_demo), "--out", str(www))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "the folder has files that no build put there" in result.stderr
+    assert tree_bytes(www) == before
+    # A folder a build made is replaced by the next build, as before.
+    site = tmp_path / "site"
+    assert run_cli("build", str(cached_demo), "--out", str(site)).returncode == 0
+    (cached_demo / EP2 / "episode.md").write_text(
+        (cached_demo / EP2 / "episode.md").read_text().replace("Aufgenommen in", "Gesprochen in")
+    )
+    assert run_cli("build", str(cached_demo), "--out", str(site)).returncode == 0
+    assert "Gesprochen in" in (site / "episodes/02-frankfurt-kav.html").read_text()
+
+
+def test_plain_text_reaches_feed_descriptions_as_text_never_as_markup(cached_demo: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    import feedparser
+
+    hostile = "<img src=x onerror=alert(1)> <script>alert(2)</script> Tom & Jerry"
+    episode = cached_demo / EP1 / "episode.md"
+    text = episode.read_text()
+    summary = text[text.index("summary: >-") : text.index("guid:")]
+    episode.write_text(text.replace(summary, f"summary: {json.dumps(hostile)}\n"))
+    edit(episode, "title: Was sich verändert hat", 'title: "<b>Was</b> sich verändert hat"')
+    out = build(cached_demo).out
+    for feed in ("feed.xml", "radio.xml"):
+        root = ET.parse(out / feed).getroot()
+        item = next(i for i in root.iter("item") if "Leipzig" in (i.findtext("title") or ""))
+        description = item.findtext("description") or ""
+        # Readers take the description as HTML: the markup arrives as escaped characters.
+        assert "<img" not in description and "<script" not in description, description
+        assert "&lt;script&gt;alert(2)&lt;/script&gt;" in description
+        assert "&lt;b&gt;Was&lt;/b&gt; sich verändert hat" in description
+        assert "Tom &amp; Jerry" in description
+        parsed = feedparser.parse((out / feed).read_bytes())
+        shown = next(e for e in parsed.entries if "Leipzig" in e.title).summary
+        assert "<script" not in shown and "&lt;script&gt;alert(2)" in shown  # text to read
+    page = (out / "episodes/01-leipzig-migrantenbeirat.html").read_text()
+    assert "<script>alert(2)" not in page and "&lt;b&gt;Was&lt;/b&gt;" in page
+
+
+def test_episode_folder_names_become_safe_url_names(cached_demo: Path) -> None:
+    import feedparser
+
+    for number, folder in ((4, "04 Gespräch über Ärger"), (5, "05-a#b?c%41&d<e>")):
+        target = cached_demo / "episodes" / folder
+        shutil.copytree(cached_demo / EP1, target)
+        edit(target / "episode.md", "number: 1", f"number: {number}")
+        edit(target / "episode.md", "4e01", f"4e{number:02d}")
+    out = build(cached_demo).out
+    parsed = feedparser.parse((out / "feed.xml").read_bytes())
+    assert not parsed.bozo
+    enclosures = {e.enclosures[0].href for e in parsed.entries}
+    base = "https://podcast.example.org/quer-durch-die-gremien/audio/"
+    assert f"{base}04-gespraech-ueber-aerger.mp3" in enclosures
+    assert f"{base}05-a-b-c-41-d-e.mp3" in enclosures
+    assert (out / "episodes/04-gespraech-ueber-aerger.html").exists()
+    index = (out / "index.html").read_text()
+    assert 'href="episodes/05-a-b-c-41-d-e.html"' in index
+    lock = (cached_demo / "podcast.lock").read_text()
+    assert '= "04-gespraech-ueber-aerger"' in lock and '= "05-a-b-c-41-d-e"' in lock
+    # The name is kept once published, even if the folder is renamed.
+    (cached_demo / "episodes/04 Gespräch über Ärger").rename(cached_demo / "episodes/04 Ärger")
+    out = build(cached_demo).out
+    assert (out / "audio/04-gespraech-ueber-aerger.mp3").exists()
+
+
+def test_hidden_episode_folders_are_left_out_by_loader_and_change_check_alike(
+    cached_demo: Path,
+) -> None:
+    build(cached_demo)
+    hidden = cached_demo / "episodes/..04-punkte"
+    shutil.copytree(cached_demo / EP1, hidden)
+    edit(hidden / "episode.md", "number: 1", "number: 4")
+    edit(hidden / "episode.md", "4e01", "4e04")
+    check = run_cli("check", str(cached_demo))
+    assert check.returncode == 0, check.stderr
+    assert "..04-punkte: not published, its name starts with a dot" in check.stderr
+    assert "rename it to 04-punkte" in check.stderr
+    result = run_cli("build", str(cached_demo))
+    assert result.returncode == 0 and "up to date" in result.stdout  # as the loader sees it
+    hidden.rename(cached_demo / "episodes/04-punkte")
+    result = run_cli("build", str(cached_demo))
+    assert result.returncode == 0 and "up to date" not in result.stdout, result.stdout
+    assert (cached_demo / "feed/episodes/04-punkte.html").exists()
+
+
+def test_a_full_disk_is_reported_with_the_output_folder(cached_demo: Path, tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small file system here (needs root)")
+    try:
+        build(cached_demo)  # renders into the cache, which is not on the small disk
+        result = run_cli("build", str(cached_demo), "--out", str(disk / "feed"))
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert f"{disk / 'feed'}: the disk is full" in result.stderr, result.stderr
+        assert not (disk / "feed").exists()
+        assert list(disk.iterdir()) == []  # the staging folder is gone too
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_rgba_cover_is_published_on_white_not_black(cached_demo: Path) -> None:
+    cover = Image.new("RGBA", (1400, 1400), (0, 0, 0, 0))
+    cover.paste((200, 30, 30, 255), (400, 400, 1000, 1000))
+    cover.save(cached_demo / "media/cover.png")
+    edit(cached_demo / "podcast.toml", 'cover = "media/cover.jpg"', 'cover = "media/cover.png"')
+    report = build(cached_demo)
+    assert any("transparent areas on white" in w for w in report.warnings)
+    published = next(report.out.glob("cover-*.jpg"))
+    with Image.open(published) as image:
+        assert image.mode == "RGB"
+        corner = image.getpixel((10, 10))
+        middle = image.getpixel((700, 700))
+    assert all(channel > 245 for channel in corner), corner
+    assert middle[0] > 180 and middle[1] < 60, middle

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -234,3 +237,94 @@ def test_language_versions_link_each_other_with_hreflang(cached_demo: Path) -> N
     (english / "episode.md").write_text(text.replace("translation_of: 01-", "translation_of: 99-"))
     with pytest.raises(Exception, match="translation_of: no episode folder '99-leipzig"):
         build(cached_demo)
+
+
+def _raw_request(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        connection.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_serve_answers_malformed_requests_and_keeps_serving(cached_demo: Path) -> None:
+    with socket.socket() as probe:  # a free port for the command line
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "podcast", "serve", str(cached_demo), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()
+        assert "serving" in line, line + (server.stderr.read() if server.stderr else "")
+        cases = [
+            (b"GARBAGE\r\n\r\n", b"400"),
+            (b"GET / HTTP/1.x\r\n\r\n", b"400"),
+            (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", b"414"),
+            (b"GET /" + b"b" * 10000 + b" HTTP/1.1\r\nRange: bytes=0-1\r\n\r\n", b"414"),
+            (b"GET /" + b"c" * 10000 + b" HTTP/1.1\r\n\r\n", b"404"),
+            (b"GET /%00 HTTP/1.1\r\n\r\n", b"400"),
+            (b"GET /x%00.mp3 HTTP/1.1\r\nRange: bytes=0-1\r\n\r\n", b"400"),
+            (b"GET /index.html HTTP/1.1\r\nRange: bytes=0-9\r\n\r\n", b"206"),
+            (b"GET /index.html HTTP/1.1\r\n\r\n", b"200"),
+        ]
+        for request, status in cases:
+            answer = _raw_request(port, request)
+            assert answer.split(b" ", 2)[1] == status, (request[:40], answer[:80])
+        assert server.poll() is None
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=30)
+    assert "Traceback" not in errors, errors
+
+
+def test_watch_survives_a_rebuild_that_fails_unexpectedly(cached_demo: Path) -> None:
+    from podcast.serve import watch
+    from podcast.sources import source_state
+
+    out = build(cached_demo).out
+    stop = threading.Event()
+    messages: list[str] = []
+    attempts: list[int] = []
+
+    def rebuild() -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ValueError("All strings must be XML compatible")
+        build(cached_demo)
+
+    thread = threading.Thread(
+        target=watch,
+        args=(
+            cached_demo,
+            out,
+            rebuild,
+            messages.append,
+            stop,
+            0.1,
+            source_state(cached_demo, out),
+        ),
+        daemon=True,
+    )
+    thread.start()
+    episode = cached_demo / "episodes/02-frankfurt-kav/episode.md"
+    for old, new in (("Aufgenommen in", "Erste Änderung in"), ("Erste", "Zweite")):
+        before = len(messages)
+        episode.write_text(episode.read_text().replace(old, new))
+        for _ in range(300):
+            if len(messages) > before:
+                break
+            threading.Event().wait(0.1)
+    stop.set()
+    thread.join()
+    assert len(messages) == 2, messages
+    assert messages[0].startswith("rebuild failed, still serving the previous build")
+    assert "ValueError" in messages[0]
+    assert messages[1].startswith("rebuilt in")
+    assert "Zweite Änderung" in (out / "episodes/02-frankfurt-kav.html").read_text()
