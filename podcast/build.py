@@ -49,7 +49,7 @@ from .publish import (
 )
 from .site import render_site, theme_dirs
 from .sources import source_state
-from .tagging import EpisodeTags, write_id3
+from .tagging import TAGGING_VERSION, EpisodeTags, write_id3
 from .transcripts import (
     Cue,
     check_times,
@@ -286,7 +286,13 @@ def _publish_episode(
     # Media are keyed by what went into them: an unchanged episode's files are linked from
     # the published folder instead of being copied and tagged again.
     fingerprint = repr(replace(tags, cover_jpeg=sha256(tags.cover_jpeg).digest()))
-    tag_key = key_of("id3", mp3.path.parent.name, version, sha256(fingerprint.encode()).hexdigest())
+    tag_key = key_of(
+        "id3",
+        TAGGING_VERSION,
+        mp3.path.parent.name,
+        version,
+        sha256(fingerprint.encode()).hexdigest(),
+    )
     mp3_path = stage.produce(urls.episode_mp3(episode), tag_key, tagged)
     alternates = _publish_alternates(episode, result, stage)
 
@@ -475,7 +481,8 @@ def _source_states(root: Path, out: Path) -> dict[str, tuple[int, int]]:
 def _fingerprint(states: dict[str, tuple[int, int]], allow: frozenset[str]) -> str:
     """Everything a build depends on, by file sizes and times (no file is read)."""
     digest = sha256()
-    versions = [__version__, RENDER_VERSION, ANALYSIS_VERSION, ffmpeg_version(), sorted(allow)]
+    versions: list[object] = [__version__, RENDER_VERSION, ANALYSIS_VERSION, TAGGING_VERSION]
+    versions += [ffmpeg_version(), sorted(allow)]
     digest.update(json.dumps(versions).encode())
     for path, (size, mtime) in sorted(states.items()):
         digest.update(f"{path}|{size}|{mtime}\n".encode())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,10 +25,17 @@ from mutagen.id3 import (
     TRCK,
     TXXX,
     USLT,
-    WFED,
     WOAS,
     WXXX,
+    TextFrame,
 )
+
+# Part of the key of every tagged file: change it when the tags written change.
+TAGGING_VERSION = "2"
+
+# Apple's podcast feed URL frame: iTunes (and eyeD3, ffmpeg) read WFED as a text frame, with an
+# encoding byte, while mutagen knows it as a URL frame without one. A text frame named WFED.
+WFED = type("WFED", (TextFrame,), {"__doc__": "Podcast feed URL (iTunes), as a text frame."})
 
 
 @dataclass(frozen=True)
@@ -84,8 +92,7 @@ def write_id3(path: Path, tags: EpisodeTags, version: int = 3) -> None:
     id3.add(TRCK(encoding=1, text=str(tags.number)))
     if tags.season is not None:
         id3.add(TPOS(encoding=1, text=str(tags.season)))
-    # TDRC is converted to TYER (+TDAT) when saving as v2.3.
-    id3.add(TDRC(encoding=1, text=tags.date))
+    id3.add(TDRC(encoding=1, text=tags.date))  # becomes TYER + TDAT in a v2.3 tag
     id3.add(TCON(encoding=1, text="Podcast"))
     id3.add(TLAN(encoding=1, text=lang))
     id3.add(COMM(encoding=1, lang=lang, desc="", text=tags.summary))
@@ -101,7 +108,82 @@ def write_id3(path: Path, tags: EpisodeTags, version: int = 3) -> None:
     id3.add(PCST(value=1))
     id3.add(TDES(encoding=1, text=tags.description))
     id3.add(TGID(encoding=1, text=tags.guid))
-    id3.add(WFED(url=tags.feed_url))
+    id3.add(WFED(encoding=0, text=tags.feed_url))
     for frame in tags.chapter_frames:
         id3.add(frame)
+    if version == 3:
+        id3.update_to_v23()  # TDRC -> TYER + TDAT: v2.3 readers know no TDRC
     id3.save(path, v2_version=version, padding=lambda info: 0)
+    _tidy_tag(path)
+
+
+def _tidy_tag(path: Path) -> None:
+    """Rewrite the saved tag's frames in place the way readers expect them.
+
+    mutagen orders frames by size, so CHAP frames land out of time order (ffmpeg and most
+    players keep file order: a converted file gets wrong chapter titles); and it ends URLs with
+    a NUL byte that readers keep as part of the URL. Here the chapter table (CTOC) and the CHAP
+    frames, in time order, follow the other frames, and URL frames end with their URL. The tag
+    keeps its size (what is saved becomes padding).
+    """
+    with path.open("r+b") as handle:
+        header = handle.read(10)
+        if header[:3] != b"ID3" or header[5] & 0x40:  # no tag, or an extended header
+            return
+        major, size = header[3], _syncsafe(header[6:10])
+        body = handle.read(size)
+        frames = _frames(body, major)
+        chapters = sorted(
+            (f for f in frames if f[0] == b"CHAP"), key=lambda f: _chapter_start(f[2])
+        )
+        ordered = [f for f in frames if f[0] not in (b"CHAP", b"CTOC")]
+        ordered += [f for f in frames if f[0] == b"CTOC"] + chapters
+        data = b"".join(_frame_bytes(f, major) for f in ordered)
+        if len(data) > size:
+            return
+        handle.seek(10)
+        handle.write(data + bytes(size - len(data)))
+
+
+Frame = tuple[bytes, bytes, bytes]  # id, flags, body
+
+
+def _syncsafe(data: bytes) -> int:
+    value = 0
+    for byte in data:
+        value = (value << 7) | (byte & 0x7F)
+    return value
+
+
+def _to_syncsafe(value: int) -> bytes:
+    return bytes((value >> shift) & 0x7F for shift in (21, 14, 7, 0))
+
+
+def _frames(data: bytes, major: int) -> list[Frame]:
+    """The frames of a tag body (or of a CHAP frame's sub-frames), URL frames tidied."""
+    frames = []
+    position = 0
+    while position + 10 <= len(data) and data[position] != 0:
+        frame_id, raw_size, flags = struct.unpack(">4s4s2s", data[position : position + 10])
+        size = _syncsafe(raw_size) if major == 4 else int.from_bytes(raw_size, "big")
+        body = data[position + 10 : position + 10 + size]
+        position += 10 + size
+        if frame_id.startswith(b"W") and body.endswith(b"\x00"):
+            body = body[:-1]  # a URL ends the frame; no terminator
+        elif frame_id == b"CHAP":
+            head_end = body.index(b"\x00") + 1 + 16  # element id, start/end time and offset
+            sub_frames = _frames(body[head_end:], major)
+            body = body[:head_end] + b"".join(_frame_bytes(f, major) for f in sub_frames)
+        frames.append((frame_id, flags, body))
+    return frames
+
+
+def _frame_bytes(frame: Frame, major: int) -> bytes:
+    frame_id, flags, body = frame
+    size = _to_syncsafe(len(body)) if major == 4 else len(body).to_bytes(4, "big")
+    return frame_id + size + flags + body
+
+
+def _chapter_start(body: bytes) -> int:
+    start = body.index(b"\x00") + 1
+    return int.from_bytes(body[start : start + 4], "big")

@@ -40,7 +40,6 @@ def test_id3_carries_every_frame_players_and_apple_read(built_demo: BuildReport)
     assert tags["WOAS"].url == BASE + "episodes/01-leipzig-migrantenbeirat.html"
     assert tags["PCST"].value == 1
     assert tags["TGID"].text == ["urn:uuid:5f0c3a52-1c7e-4b8e-9d0a-6a1f2c3d4e01"]
-    assert tags["WFED"].url == BASE + "feed.xml"
     assert "Migrantenbeirat" in tags["TDES"].text[0]
     (lyrics,) = tags.getall("USLT")
     assert lyrics.text.startswith("Redaktion: Willkommen in Leipzig.")
@@ -48,6 +47,54 @@ def test_id3_carries_every_frame_players_and_apple_read(built_demo: BuildReport)
     loudness = {frame.desc: frame.text[0] for frame in tags.getall("TXXX")}
     assert -16.5 <= float(loudness["LOUDNESS_LUFS"]) <= -15.5
     assert float(loudness["TRUE_PEAK_DBTP"]) <= -1.0
+
+
+def _ffprobe_chapters(path: Path) -> list[tuple[float, str]]:
+    probed = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [
+        (round(float(c["start_time"]), 3), c["tags"]["title"])
+        for c in json.loads(probed.stdout)["chapters"]
+    ]
+
+
+def test_id3_is_read_right_by_eyed3_and_ffmpeg(built_demo: BuildReport, tmp_path: Path) -> None:
+    import eyed3
+
+    slug = "03-zu-gast-im-jugendbeirat"
+    path = built_demo.out / f"audio/{slug}.mp3"
+    raw = ID3(path, translate=False)  # the frames as stored, not upgraded to v2.4 on reading
+    assert raw.version == (2, 3, 0)
+    assert "TDRC" not in raw and raw["TYER"].text == ["2026"] and raw["TDAT"].text == ["0511"]
+    tag = eyed3.load(str(path)).tag
+    assert str(tag.getBestDate()) == "2026"
+    frames = {frame.id: frame for frame in tag.frame_set.getAllFrames()}
+    assert frames[b"WFED"].text == BASE + "feed.xml"  # a text frame, read whole
+    assert frames[b"WOAS"].url == BASE + f"episodes/{slug}.html"  # no trailing NUL
+    assert [c.user_url for c in tag.chapters][-1] == "https://www.radioblau.de/"
+    # Chapters in time order, CTOC first: ffmpeg keeps them, also through a conversion.
+    document = json.loads((built_demo.out / f"chapters/{slug}.json").read_text())
+    expected = [(round(c["startTime"], 3), c["title"]) for c in document["chapters"]]
+    assert _ffprobe_chapters(path) == expected
+    converted = tmp_path / "converted.m4a"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-map", "0:a", "-c:a", "aac", str(converted)],
+        check=True,
+    )
+    after = _ffprobe_chapters(converted)
+    assert [title for _, title in after] == [title for _, title in expected]
+    assert [start for start, _ in after] == pytest.approx([s for s, _ in expected], abs=0.1)
+    date = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format_tags=date", "-of", "csv=p=0", path],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert date.stdout.strip() == "2026-11-05" and "encoding" not in date.stderr
 
 
 def test_id3_version_4_on_request(synth: Callable[..., Path], tmp_path: Path) -> None:
