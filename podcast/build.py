@@ -38,7 +38,7 @@ from .lock import LOCK_FILE, Lock, read_lock, write_lock
 from .model import ChapterMark, Episode, Show
 from .notes import notes_html, plain_text, renderer_version, truncate_bytes
 from .outputs import AlternateAudio, PublishedTranscript, Rendered
-from .programme import programme_sheet
+from .programme import programme_sheet, programme_warnings
 from .publish import (
     Stage,
     exclusive,
@@ -531,7 +531,9 @@ def _build_locked(
     ]
     if problems:
         raise PodcastError(problems)
-    report = BuildReport(out=out, warnings=[*cover.warnings, *show_warnings(show)])
+    report = BuildReport(
+        out=out, warnings=[*cover.warnings, *show_warnings(show), *programme_warnings(show)]
+    )
     with staging_dir(out) as folder:
         stage = Stage(folder, out, previous)
         for name in KEPT_FROM_PREVIOUS:

@@ -22,6 +22,7 @@ from .images import load_cover
 from .loader import SHOW_FILE, front_matter_line, load_show, show_warnings
 from .lock import read_lock
 from .model import Episode, Show
+from .programme import programme_warnings
 from .transcripts import check_times, read_transcript, transcript_problems
 
 CLIP_FIELDS = {"intro": "audio.intro", "outro": "audio.outro", "jingle": "audio.jingle"}
@@ -65,7 +66,7 @@ def check_show(
     )
     if problems:
         raise PodcastError(problems)
-    return len(show.episodes), show_warnings(show)
+    return len(show.episodes), [*show_warnings(show), *programme_warnings(show)]
 
 
 def _episode_audio_problems(

@@ -127,3 +127,15 @@ def load_cover(path: Path, field: str = "cover") -> Cover:
         embedded_jpeg=buffer.getvalue(),
         warnings=tuple(warnings),
     )
+
+
+FAVICON_SIZES = [(16, 16), (32, 32), (48, 48)]
+
+
+def favicon(cover: Cover) -> bytes:
+    """The site's favicon.ico, made from the cover (the 1400 px JPEG embedded in tags)."""
+    with Image.open(io.BytesIO(cover.embedded_jpeg)) as image:
+        small = image.convert("RGB").resize((48, 48), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    small.save(buffer, "ICO", sizes=FAVICON_SIZES)
+    return buffer.getvalue()

@@ -300,6 +300,8 @@ class Location(Strict):
     name: NonEmpty
     geo: Annotated[str, Field(pattern=GEO_URI)] | None = None
     osm: Annotated[str, Field(pattern=r"^[NWR]\d+(#\d+)?$")] | None = None
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None  # ISO 3166-1 alpha-2
+    rel: Literal["subject", "creator"] = "subject"  # about this place, or made there
 
 
 class Chapter(Strict):

@@ -6,6 +6,7 @@ from typing import Any
 
 from . import urls
 from .chapters import TimedChapter, clock
+from .errors import display_path
 from .model import Episode, Show
 
 SHEET_VERSION = 1
@@ -20,12 +21,7 @@ def programme_sheet(
 ) -> dict[str, Any]:
     """The sheet as data (published as JSON, and rendered as HTML by the site)."""
     config, meta = show.config, episode.meta
-    team = [h.name for h in config.hosts]
-    team += [
-        p.name
-        for p in meta.persons
-        if p.role in ("host", "producer", "editor") and p.name not in team
-    ]
+    team = editorial_team(show, episode)
     return {
         "version": SHEET_VERSION,
         "series": config.title,
@@ -34,7 +30,7 @@ def programme_sheet(
         "season": meta.season,
         "date": meta.date.isoformat(),
         "language": config.language,
-        "duration": clock(duration),
+        "duration": clock(round(duration)),  # rounded as the feed rounds it
         "duration_seconds": round(duration, 3),
         "licence": {"name": config.license, "url": config.license_url},
         "editorial_team": team,
@@ -48,3 +44,38 @@ def programme_sheet(
         "loudness": loudness,
         "page": urls.absolute(show, urls.episode_page(episode)),
     }
+
+
+def editorial_team(show: Show, episode: Episode) -> list[str]:
+    """The show's hosts, then the episode's hosts, producers and editors."""
+    team = [h.name for h in show.config.hosts]
+    team += [
+        p.name
+        for p in episode.meta.persons
+        if p.role in ("host", "producer", "editor") and p.name not in team
+    ]
+    return team
+
+
+def programme_warnings(show: Show) -> list[str]:
+    """What a presenter would miss on an episode's programme sheet."""
+    if not show.config.audio.broadcast:
+        return []
+    warnings = []
+    for episode in show.episodes:
+        missing = [
+            field
+            for field, value in (
+                ("announcement", episode.meta.announcement),
+                ("back_announcement", episode.meta.back_announcement),
+            )
+            if not value
+        ]
+        if not editorial_team(show, episode):
+            missing.append("a host (persons with role host, or hosts in podcast.toml)")
+        if missing:
+            warnings.append(
+                f"{display_path(episode.source)}: the programme sheet for radio partners has no "
+                f"{', no '.join(missing)}"
+            )
+    return warnings

@@ -22,6 +22,7 @@ from .errors import PodcastError
 from .sources import source_state
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+CROSS_ORIGIN_SUFFIXES = (".json", ".vtt", ".srt")
 
 
 class RangeRequestHandler(SimpleHTTPRequestHandler):
@@ -114,6 +115,9 @@ class RangeRequestHandler(SimpleHTTPRequestHandler):
         headers = getattr(self, "headers", None)
         if headers is None or "Range" not in headers:
             self.send_header("Accept-Ranges", "bytes")
+        # Browser players on other sites load chapters and transcripts too (cross-origin).
+        if getattr(self, "path", "").split("?")[0].endswith(CROSS_ORIGIN_SUFFIXES):
+            self.send_header("Access-Control-Allow-Origin", "*")
         super().end_headers()
 
 

@@ -11,7 +11,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 
 from . import urls
 from .feeds.rss import PODCAST_FEED
-from .images import Cover
+from .images import Cover, favicon
 from .model import Show
 from .outputs import Rendered
 from .publish import Stage
@@ -44,9 +44,13 @@ def environment(show_root: Path) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["clock"] = clock
+    env.filters["duration"] = lambda seconds: clock(round(seconds))  # as the feed rounds it
     env.filters["isodate"] = lambda d: d.isoformat()
     env.filters["longdate"] = long_date
     return env
+
+
+FAVICON = "favicon.ico"  # browsers ask for it on every site, linked or not
 
 
 def clock(seconds: float) -> str:
@@ -83,8 +87,9 @@ def language_versions(show: Show, rendered: list[Rendered]) -> dict[str, list[tu
 
 
 def render_site(show: Show, rendered: list[Rendered], cover: Cover, stage: Stage) -> None:
-    """Write index.html, a page per episode, programme sheets and the stylesheet."""
+    """Write index.html, a page per episode, programme sheets, the stylesheet and the icon."""
     env = environment(show.root)
+    stage.write(FAVICON, favicon(cover))
     show_strings = ui_strings(show.root, show.config.language)
     common: dict[str, Any] = {
         "show": show.config,

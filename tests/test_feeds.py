@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import shutil
+import uuid
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import feedparser
+import podcastparser
 import pytest
 from PIL import Image
 
@@ -20,6 +24,10 @@ from .helpers import ebur128, tree_bytes
 
 BASE = "https://podcast.example.org/quer-durch-die-gremien/"
 EP2 = "episodes/02-frankfurt-kav"
+FEEDS = ("radio.xml", "feed.xml")
+PODCAST = "https://podcastindex.org/namespace/1.0"
+ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")  # the namespace's own
 
 
 def items_by_guid(out: Path) -> dict[str, tuple[str, str]]:
@@ -145,6 +153,31 @@ def test_radio_feed_parses_and_links_programme_sheets(cached_demo: Path) -> None
     for entry in parsed.entries:
         assert entry.enclosures[0].type == "audio/wav"
         assert "programme/" in entry.link
+    # Not a second podcast: its own identity, and kept out of directories.
+    radio, listeners = (ET.parse(out / name).getroot().find("channel") for name in FEEDS)
+    assert radio is not None and listeners is not None
+    radio_guid = radio.findtext(f"{{{PODCAST}}}guid")
+    assert radio_guid != listeners.findtext(f"{{{PODCAST}}}guid")
+    assert radio_guid == str(uuid.uuid5(GUID_NAMESPACE, BASE.split("://")[1] + "radio.xml"))
+    assert radio.findtext(f"{{{ITUNES}}}block") == "Yes"
+    assert radio.findtext(f"{{{PODCAST}}}block") == "yes"
+    assert listeners.find(f"{{{ITUNES}}}block") is None
+    assert listeners.find(f"{{{PODCAST}}}block") is None
+    assert podcastparser.parse(BASE + "radio.xml", io.BytesIO((out / "radio.xml").read_bytes()))
+
+
+def test_locations_carry_rel_and_country(cached_demo: Path) -> None:
+    episode = cached_demo / "episodes/02-frankfurt-kav/episode.md"
+    episode.write_text(
+        episode.read_text().replace("    osm: R62400", "    osm: R62400\n    country: DE")
+    )
+    out = build(cached_demo).out
+    channel = ET.parse(out / "feed.xml").getroot().find("channel")
+    assert channel is not None
+    places = {element.text: element.attrib for element in channel.iter(f"{{{PODCAST}}}location")}
+    assert places["Frankfurt am Main"]["rel"] == "subject"
+    assert places["Frankfurt am Main"]["country"] == "DE"
+    assert places["Leipzig"]["rel"] == "subject" and "country" not in places["Leipzig"]
 
 
 def write_image(path: Path, size: tuple[int, int], mode: str = "RGB", fmt: str = "JPEG") -> Path:

@@ -244,7 +244,7 @@ def test_programme_sheet_has_exact_duration_and_announcements(built_demo: BuildR
         check=True,
     )
     assert sheet["duration_seconds"] == pytest.approx(float(wav.stdout), abs=0.001)
-    seconds = int(float(wav.stdout))
+    seconds = round(float(wav.stdout))  # rounded, as the feeds round it (not cut)
     assert sheet["duration"] == f"00:00:{seconds:02d}"
     assert sheet["licence"]["name"] == "CC-BY-SA-4.0"
     assert sheet["announcement"].startswith("Frankfurt am Main hat")
@@ -258,6 +258,27 @@ def test_programme_sheet_has_exact_duration_and_announcements(built_demo: BuildR
     assert "Anmoderation" in page and "Abmoderation" in page and sheet["duration"] in page
     radio = feedparser.parse((out / "radio.xml").read_bytes())
     assert radio.entries[0].link.endswith("programme/03-zu-gast-im-jugendbeirat.html")
+    (item,) = [e for e in radio.entries if e.link.endswith("02-frankfurt-kav.html")]
+    assert item.itunes_duration == str(seconds)
+
+
+def test_programme_sheet_without_host_or_announcements_warns_and_has_no_empty_rows(
+    cached_demo: Path,
+) -> None:
+    episode = cached_demo / "episodes/02-frankfurt-kav/episode.md"
+    text = episode.read_text()
+    text = re.sub(r"back_announcement: >-\n  .*\n", "", text)
+    text = re.sub(r"announcement: >-\n  .*\n", "", text)
+    text = text.replace("role: host", "role: guest")
+    episode.write_text(text)
+    toml = cached_demo / "podcast.toml"
+    toml.write_text(re.sub(r"\[\[hosts\]\][^\[]*", "", toml.read_text()))
+    report = build(cached_demo)
+    (warning,) = [w for w in report.warnings if "programme sheet" in w]
+    assert "02-frankfurt-kav/episode.md: the programme sheet for radio partners has no " in warning
+    assert "announcement, no back_announcement, no a host" in warning
+    page = (report.out / "programme/02-frankfurt-kav.html").read_text()
+    assert "Redaktion</th>" not in page and "Anmoderation" not in page
 
 
 def test_transcript_formats_convert_without_loss(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -133,6 +134,9 @@ def test_player_chapters_and_transcript_in_a_real_browser(served: str, tmp_path:
             ],
         )
         page = browser.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("response", lambda r: problems.append(r.url) if r.status >= 400 else None)
         page.goto(f"{served}/episodes/01-leipzig-migrantenbeirat.html")
         page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=15000)
         duration = page.evaluate("document.getElementById('player').duration")
@@ -146,7 +150,11 @@ def test_player_chapters_and_transcript_in_a_real_browser(served: str, tmp_path:
             timeout=10000,
         )
         page.get_by_text("Transkript anzeigen").click()
-        cue = page.locator("ol.cues button.seek").nth(3)
+        # A screen reader announces a cue by its words, not only its time.
+        cue = page.get_by_role("button", name=re.compile("Wir schicken Delegierte"))
+        assert cue.count() == 1 and cue.get_attribute("data-start") == page.locator(
+            "ol.cues button.seek"
+        ).nth(3).get_attribute("data-start")
         target = float(cue.get_attribute("data-start") or "nan")
         assert 15 < target < 18
         cue.focus()
@@ -158,6 +166,8 @@ def test_player_chapters_and_transcript_in_a_real_browser(served: str, tmp_path:
         shot = Path(os.environ.get("PODCAST_SCREENSHOT", tmp_path / "episode.png"))
         page.screenshot(path=str(shot), full_page=True)
         assert shot.stat().st_size > 10_000
+        page.wait_for_load_state("networkidle")
+        assert problems == []  # no console error, no missing file (favicon.ico included)
         browser.close()
 
 
@@ -181,6 +191,34 @@ def test_preview_server_answers_range_requests(served: str, built_demo: BuildRep
     with urllib.request.urlopen(f"{served}/index.html") as response:
         assert response.headers["Accept-Ranges"] == "bytes"
         assert b"AntennaPod" in response.read()
+        assert response.headers["Access-Control-Allow-Origin"] is None
+    # Players on other sites fetch chapters and transcripts across origins.
+    for name in ("chapters/01-leipzig-migrantenbeirat.json", "transcripts/02-frankfurt-kav.de.vtt"):
+        with urllib.request.urlopen(f"{served}/{name}") as response:
+            assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_favicon_and_durations_rounded_like_the_feed(built_demo: BuildReport) -> None:
+    import xml.etree.ElementTree as ET
+
+    out = built_demo.out
+    probed = subprocess.run(
+        [
+            *("ffprobe", "-v", "error", "-of", "csv=p=0"),
+            *("-show_entries", "stream=codec_name,width", out / "favicon.ico"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "48" in probed.stdout.split()[-1]
+    index = (out / "index.html").read_text()
+    itunes = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
+    for item in ET.parse(out / "feed.xml").getroot().iter("item"):
+        seconds = int(item.findtext(f"{itunes}duration") or "0")
+        assert f"Dauer {seconds // 60}:{seconds % 60:02d}</p>" in index
+    for page in pages(out):
+        assert '<link rel="icon" href="' in page.read_text()
 
 
 def test_watch_rebuilds_when_a_source_changes(cached_demo: Path) -> None:

@@ -38,6 +38,8 @@ class LocationTag:
     name: str
     geo: str | None = None
     osm: str | None = None
+    rel: str = "subject"  # what the episode is about ("creator": where it was made)
+    country: str | None = None  # ISO 3166-1 alpha-2
 
 
 @dataclass
@@ -83,10 +85,13 @@ def _add_locations(parent: Any, locations: list[LocationTag]) -> None:
     for location in locations:
         element = xml_elem(f"{{{PODCAST_NS}}}location", parent)
         element.text = location.name
+        element.attrib["rel"] = location.rel
         if location.geo:
             element.attrib["geo"] = location.geo
         if location.osm:
             element.attrib["osm"] = location.osm
+        if location.country:
+            element.attrib["country"] = location.country
 
 
 def _add_explicit(parent: Any, explicit: bool | None) -> None:
@@ -107,6 +112,7 @@ class Podcasting20Extension(BaseExtension):  # type: ignore[misc]
     license: str | None = None
     license_url: str | None = None
     explicit: bool | None = None
+    block: bool = False  # keep the feed out of directories (itunes:block, podcast:block)
     persons: list[PersonTag] = field(default_factory=list)
     locations: list[LocationTag] = field(default_factory=list)
 
@@ -125,6 +131,9 @@ class Podcasting20Extension(BaseExtension):  # type: ignore[misc]
                 locked.attrib["owner"] = self.locked_owner
         if self.medium:
             xml_elem(f"{{{PODCAST_NS}}}medium", channel).text = self.medium
+        if self.block:  # Apple's value is "Yes" (feedgen writes "yes"), the namespace's "yes"
+            xml_elem(f"{{{ITUNES_NS}}}block", channel).text = "Yes"
+            xml_elem(f"{{{PODCAST_NS}}}block", channel).text = "yes"
         if self.funding_url:
             funding = xml_elem(f"{{{PODCAST_NS}}}funding", channel)
             funding.attrib["url"] = self.funding_url

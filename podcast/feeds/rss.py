@@ -30,7 +30,10 @@ PODCAST_FEED = "feed.xml"
 RADIO_FEED = "radio.xml"
 
 
-def _channel(show: Show, cover: Cover, feed_file: str, title: str) -> FeedGenerator:
+def _channel(
+    show: Show, cover: Cover, feed_file: str, title: str, listed: bool = True
+) -> FeedGenerator:
+    """The channel of one feed; `listed=False` keeps directories from listing it."""
     config = show.config
     fg = FeedGenerator()
     fg.load_extension("podcast")
@@ -54,7 +57,10 @@ def _channel(show: Show, cover: Cover, feed_file: str, title: str) -> FeedGenera
     fg.podcast.itunes_type(config.type)
     p20: Podcasting20Extension = fg.podcastindex
     p20.explicit = config.explicit
-    p20.guid = podcast_guid(urls.absolute(show, PODCAST_FEED))
+    # Each feed its own identity: a guid-resolving app or directory must never merge the
+    # partner feed with the listeners' one.
+    p20.guid = podcast_guid(feed_url)
+    p20.block = not listed
     p20.locked = True
     p20.locked_owner = config.owner.email
     p20.medium = "podcast"
@@ -102,7 +108,9 @@ def _episode_item(
     p20.persons = [
         PersonTag(p.name, p.role, p.group or "cast", p.href, p.img) for p in meta.persons
     ]
-    p20.locations = [LocationTag(loc.name, loc.geo, loc.osm) for loc in meta.locations]
+    p20.locations = [
+        LocationTag(loc.name, loc.geo, loc.osm, loc.rel, loc.country) for loc in meta.locations
+    ]
     p20.transcripts = [
         TranscriptTag(
             url=urls.absolute(show, relative),
@@ -170,8 +178,9 @@ def _build(
     feed_file: str,
     title: str,
     enclosure_of: Callable[[Rendered], Enclosure | None],
+    listed: bool = True,
 ) -> bytes:
-    fg = _channel(show, cover, feed_file, title)
+    fg = _channel(show, cover, feed_file, title, listed)
     for item in sorted(rendered, key=lambda r: (r.episode.date, r.episode.meta.number)):
         found = enclosure_of(item)
         if found is not None:
@@ -203,4 +212,5 @@ def radio_feed(show: Show, rendered: list[Rendered], cover: Cover) -> bytes:
 
     german = show.config.language.lower().startswith("de")
     label = "Sendefassung, EBU R128" if german else "broadcast version, EBU R128"
-    return _build(show, rendered, cover, RADIO_FEED, f"{show.config.title} ({label})", wav)
+    title = f"{show.config.title} ({label})"
+    return _build(show, rendered, cover, RADIO_FEED, title, wav, listed=False)
