@@ -288,7 +288,7 @@ def test_transcript_formats_convert_without_loss(tmp_path: Path) -> None:
     assert read_transcript(tmp_path / "t.vtt") == cues
     from_srt = read_transcript(tmp_path / "t.srt")
     assert [(c.start, c.end) for c in from_srt] == [(1.5, 3.25), (4.0, 6.0)]
-    assert from_srt[0].text == "Redaktion: Guten Tag & willkommen"
+    assert from_srt[0].text.replace("\n", " ") == "Redaktion: Guten Tag & willkommen"
     assert len(webvtt.from_srt(str(tmp_path / "t.srt")).captions) == 2
     segments = json.loads(to_json(cues))["segments"]
     assert segments[0] == {
@@ -297,6 +297,35 @@ def test_transcript_formats_convert_without_loss(tmp_path: Path) -> None:
         "body": "Guten Tag & willkommen",
         "speaker": "Redaktion",
     }
+
+
+@pytest.mark.parametrize("suffix", [".vtt", ".srt"])
+def test_published_captions_have_at_most_two_short_lines(
+    built_demo: BuildReport, suffix: str
+) -> None:
+    for slug in SLUGS:
+        source = read_transcript(built_demo.out.parent / f"episodes/{slug}/transcript.de.vtt")
+        path = built_demo.out / f"transcripts/{slug}.de{suffix}"
+        document = webvtt.from_srt(str(path)) if suffix == ".srt" else webvtt.read(str(path))
+        captions = document.captions
+        assert len(captions) > len(source)  # the demo's long cues were split
+        for caption in captions:
+            lines = caption.text.splitlines()
+            assert 1 <= len(lines) <= 2, caption.text
+            assert all(len(line) <= 32 or " " not in line for line in lines), (path, lines)
+        starts = [c.start.replace(",", ".") for c in captions]  # HH:MM:SS.mmm sorts as text
+        assert starts == sorted(starts)
+        assert all(c.end.replace(",", ".") > c.start.replace(",", ".") for c in captions)
+        # Nothing lost: the captions read, word for word, as the published cues.
+        published = json.loads(path.with_suffix(".json").read_text())["segments"]
+        assert len(published) == len(source)  # the JSON keeps the editors' segments
+        words = " ".join(c.text for c in captions).split()
+        expected = []
+        for segment in published:
+            srt_lead = suffix == ".srt" and "speaker" in segment
+            lead = f"{segment['speaker']}:".split() if srt_lead else []
+            expected += lead + segment["body"].split()
+        assert words == expected
 
 
 def test_published_transcripts_exist_in_every_format(built_demo: BuildReport) -> None:
