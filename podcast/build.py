@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import __version__, urls
+from .alternate_tags import tag_alternate
 from .audio.render import (
     ANALYSIS_VERSION,
     BROADCAST_RATE,
@@ -225,16 +226,26 @@ ALTERNATES = {"podcast.m4a": ("audio/mp4", "AAC"), "podcast.opus": ("audio/opus"
 
 
 def _publish_alternates(
-    episode: Episode, result: RenderResult, stage: Stage
+    episode: Episode,
+    result: RenderResult,
+    stage: Stage,
+    tags: EpisodeTags,
+    chapters: list[TimedChapter],
+    tags_key: str,
 ) -> list[AlternateAudio]:
+    """The AAC and Opus renditions, tagged like the MP3 (keyed by their render and tags)."""
     published = []
     for name, (mime, title) in ALTERNATES.items():
         rendition = result.renditions.get(name)
         if rendition is None:
             continue
         relative = urls.episode_audio(episode, Path(name).suffix)
-        key = f"{rendition.path.parent.name}/{name}"
-        size = stage.place(rendition.path, key, relative).stat().st_size
+        key = key_of("alternate", TAGGING_VERSION, rendition.path.parent.name, name, tags_key)
+
+        def tagged(target: Path, source: Path = rendition.path) -> None:
+            tag_alternate(source, target, tags, chapters)
+
+        size = stage.produce(relative, key, tagged).stat().st_size
         bitrate = round(size * 8 / rendition.duration) if rendition.duration else 0
         published.append(AlternateAudio(relative, mime, size, bitrate, title))
     return published
@@ -286,15 +297,10 @@ def _publish_episode(
     # Media are keyed by what went into them: an unchanged episode's files are linked from
     # the published folder instead of being copied and tagged again.
     fingerprint = repr(replace(tags, cover_jpeg=sha256(tags.cover_jpeg).digest()))
-    tag_key = key_of(
-        "id3",
-        TAGGING_VERSION,
-        mp3.path.parent.name,
-        version,
-        sha256(fingerprint.encode()).hexdigest(),
-    )
+    tags_key = sha256(fingerprint.encode()).hexdigest()
+    tag_key = key_of("id3", TAGGING_VERSION, mp3.path.parent.name, version, tags_key)
     mp3_path = stage.produce(urls.episode_mp3(episode), tag_key, tagged)
-    alternates = _publish_alternates(episode, result, stage)
+    alternates = _publish_alternates(episode, result, stage, tags, chapters, tags_key)
 
     broadcast = result.renditions.get("broadcast.wav")
     broadcast_bytes = None

@@ -31,7 +31,7 @@ from mutagen.id3 import (
 )
 
 # Part of the key of every tagged file: change it when the tags written change.
-TAGGING_VERSION = "2"
+TAGGING_VERSION = "4"
 
 # Apple's podcast feed URL frame: iTunes (and eyeD3, ffmpeg) read WFED as a text frame, with an
 # encoding byte, while mutagen knows it as a URL frame without one. A text frame named WFED.

@@ -233,6 +233,48 @@ def test_alternate_encodings_are_normalised_and_announced(built_demo: BuildRepor
     assert "alternateEnclosure" not in radio
 
 
+@pytest.mark.parametrize("suffix", [".m4a", ".opus"])
+def test_alternates_carry_tags_cover_and_chapters(built_demo: BuildReport, suffix: str) -> None:
+    import json
+    import subprocess
+
+    from tinytag import TinyTag
+
+    slug = "01-leipzig-migrantenbeirat"
+    path = built_demo.out / f"audio/{slug}{suffix}"
+    probed = json.loads(
+        subprocess.run(
+            [
+                *("ffprobe", "-v", "error", "-of", "json", "-show_chapters"),
+                *("-show_entries", "format_tags:stream_tags:stream=codec_type", path),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    tags = {k.lower(): v for k, v in probed["format"].get("tags", {}).items()}
+    for stream in probed["streams"]:  # Ogg keeps its comments on the stream
+        if stream["codec_type"] == "audio":
+            tags |= {k.lower(): v for k, v in stream.get("tags", {}).items()}
+    assert tags["title"] == "Leipzig: Der Migrantenbeirat und die anderen Beiräte"
+    assert tags["artist"] == "Redaktion Quer durch die Gremien"
+    assert tags["album"] == "Quer durch die Gremien"
+    assert tags["date"] == "2026-09-10"
+    expected = json.loads((built_demo.out / f"chapters/{slug}.json").read_text())["chapters"]
+    chapters = [(float(c["start_time"]), c["tags"]["title"]) for c in probed["chapters"]]
+    assert [title for _, title in chapters] == [c["title"] for c in expected]
+    assert [start for start, _ in chapters] == pytest.approx(
+        [c["startTime"] for c in expected], abs=0.002
+    )
+    # A second reader: tinytag, with the cover.
+    read = TinyTag.get(path, image=True)
+    assert read.title == tags["title"] and read.album == "Quer durch die Gremien"
+    assert str(read.year).startswith("2026")
+    cover = read.images.front_cover or read.images.any
+    assert cover is not None and cover.data[:3] == b"\xff\xd8\xff"  # the JPEG cover
+
+
 def test_episode_cover_replaces_the_show_cover_for_that_episode(cached_demo: Path) -> None:
     folder = cached_demo / EP2
     write_image(folder / "kav.jpg", (1400, 1400))

@@ -18,13 +18,33 @@ def require(program: str) -> str:
     return found
 
 
-def run(args: list[str], subject: Path | str, what: str) -> subprocess.CompletedProcess[str]:
-    """Run a program; on failure raise ToolError naming `subject` and ffmpeg's last words."""
+# Longer than any single ffmpeg or ffprobe call on hours of audio takes; a hung one fails.
+TIMEOUT_S = 3600.0
+
+
+def run(
+    args: list[str],
+    subject: Path | str,
+    what: str,
+    stdin: str | None = None,
+    timeout: float = TIMEOUT_S,
+) -> subprocess.CompletedProcess[str]:
+    """Run a program (`stdin`: text to feed it); on failure or after `timeout` seconds raise
+    ToolError naming `subject` and the program's last words."""
     program = require(args[0])
     try:
         result = subprocess.run(
-            [program, *args[1:]], capture_output=True, text=True, errors="replace", check=False
+            [program, *args[1:]],
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            check=False,
+            timeout=timeout,
         )
+    except subprocess.TimeoutExpired as exc:
+        raise ToolError(f"{subject}: {what} did not finish within {timeout:.0f} s") from exc
     except OSError as exc:
         raise ToolError(f"{subject}: cannot run {args[0]}: {exc}") from exc
     if result.returncode != 0:
