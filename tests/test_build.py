@@ -60,7 +60,10 @@ def test_feed_parses_in_feedparser_with_itunes_and_podcast_namespaces(
     raw = (built_demo.out / "feed.xml").read_text(encoding="utf-8")
     assert "<itunes:explicit>false</itunes:explicit>" in raw
     assert "<itunes:explicit>no</itunes:explicit>" not in raw
-    assert '<podcast:location geo="geo:50.1109,8.6821" osm="R62400">Frankfurt am Main' in raw
+    assert (
+        '<podcast:location rel="subject" geo="geo:50.1109,8.6821" osm="R62400">Frankfurt am Main'
+        in raw
+    )
     for entry in parsed.entries:
         assert entry.enclosures[0].type == "audio/mpeg"
         assert int(entry.itunes_duration) > 20
