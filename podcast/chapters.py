@@ -38,7 +38,7 @@ class TimedChapter:
 
 def read_chapters_file(path: Path, problems: list[Problem]) -> list[tuple[int, dict[str, Any]]]:
     """Parse a chapters file into (line, {start, title, url, img}) items; problems appended."""
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8-sig")
     items: list[tuple[int, dict[str, Any]]] = []
     if path.suffix.lower() == ".json":
         try:

@@ -234,8 +234,9 @@ def _resolve_file(
 
 
 def read_text(path: Path, problems: list[Problem]) -> str | None:
+    """The text of an editors' file; a UTF-8 byte-order mark (Windows editors) is dropped."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         text = path.read_bytes()[: exc.start]
         line = text.count(b"\n") + 1
@@ -568,7 +569,7 @@ def load_show(root: Path) -> Show:
     clips: dict[str, Path | None] = {"intro": None, "outro": None, "jingle": None}
     if config is not None:
         toml = root / SHOW_FILE
-        text = toml.read_text(encoding="utf-8")
+        text = toml.read_text(encoding="utf-8-sig")
         cover = _resolve_file(
             root, root, config.cover, problems, toml, _toml_line(text, ("cover",)), "cover"
         )
@@ -629,7 +630,7 @@ def load_show(root: Path) -> Show:
 
 def front_matter_line(source: Path, *loc: int | str) -> int:
     """1-based line in `source` of a front-matter field, for problems found after loading."""
-    parts = split_front_matter(source.read_text(encoding="utf-8"))
+    parts = split_front_matter(source.read_text(encoding="utf-8-sig"))
     if parts is None:
         return 0
     return _yaml_line(parse_yaml(parts[0])[0], loc) + 1

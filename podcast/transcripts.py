@@ -94,6 +94,8 @@ def _check_blocks(path: Path, text: str) -> None:
             block_start = block_start if block else line_number
             block.append(line)
             continue
+        if not block:  # several blank lines in a row, or at the end (as Whisper writes)
+            continue
         is_cue_block = block_start > 1 and not block[0].startswith(("NOTE", "STYLE", "REGION"))
         if block and is_cue_block and not any("-->" in entry for entry in block):
             problem = Problem(

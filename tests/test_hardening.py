@@ -607,3 +607,29 @@ def test_rgba_cover_is_published_on_white_not_black(cached_demo: Path) -> None:
         middle = image.getpixel((700, 700))
     assert all(channel > 245 for channel in corner), corner
     assert middle[0] > 180 and middle[1] < 60, middle
+
+
+def test_files_as_windows_editors_and_whisper_write_them_are_accepted(
+    cached_demo: Path,
+) -> None:
+    # A UTF-8 byte-order mark at the start, and a transcript ending in blank lines.
+    for name in ("podcast.toml", f"{EP1}/episode.md", f"{EP3}/chapters.txt"):
+        path = cached_demo / name
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    transcript = cached_demo / EP1 / "transcript.de.vtt"
+    transcript.write_bytes(transcript.read_bytes() + b"\n\n\n")
+    check = run_cli("check", str(cached_demo))
+    assert check.returncode == 0, check.stderr
+    (cached_demo / "podcast.lock").unlink()  # written anew by the build
+    previous = os.umask(0o022)
+    try:
+        result = run_cli("build", str(cached_demo))
+    finally:
+        os.umask(previous)
+    assert result.returncode == 0, result.stderr
+    # podcast.lock is for every editor of a shared show folder: not private to one user.
+    assert (cached_demo / "podcast.lock").stat().st_mode & 0o777 == 0o644
+    chapters = json.loads(
+        (cached_demo / "feed/chapters/03-zu-gast-im-jugendbeirat.json").read_text()
+    )
+    assert chapters["chapters"][0]["title"] == "Ankunft in der Sitzung des Jugendbeirats"
