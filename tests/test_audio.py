@@ -87,12 +87,24 @@ def test_mono_setting_targets_minus_19_at_64k(synth: Callable[..., Path], cache:
     assert abs(ebur128(path)[0] + 19) <= 0.2
 
 
-def test_second_render_comes_from_the_cache(synth: Callable[..., Path], cache: Cache) -> None:
+def test_second_render_comes_from_the_cache(
+    synth: Callable[..., Path], cache: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
     source = synth("a.wav", SPEECHLIKE, 5, gain_db=-12)
     first = render([Segment(source)], AudioSettings(), cache, "test")
+    # Neither analysed nor rendered again: a second render would fail here.
+    for name in ("_analyse", "_render_renditions", "calibrate"):
+        monkeypatch.setattr(render_module, name, _must_not_run(name))
     again = render([Segment(source)], AudioSettings(), cache, "test")
     assert again.renditions["podcast.mp3"].path == first.renditions["podcast.mp3"].path
     assert again.renditions["podcast.mp3"].loudness == first.renditions["podcast.mp3"].loudness
+
+
+def _must_not_run(name: str) -> Callable[..., None]:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"{name} ran although its result was cached")
+
+    return fail
 
 
 def test_new_loudness_target_renders_again_without_analysing_again(
@@ -100,15 +112,9 @@ def test_new_loudness_target_renders_again_without_analysing_again(
 ) -> None:
     source = synth("a.wav", SPEECHLIKE, 5, gain_db=-12)
     render([Segment(source)], AudioSettings(), cache, "test")
-    analysed: list[Path] = []
-    measure = render_module._measure_decoded
-    monkeypatch.setattr(
-        render_module,
-        "_measure_decoded",
-        lambda segment, *rest: analysed.append(segment.path) or measure(segment, *rest),
-    )
+    # `_analyse` measures every kind of recording (a 16-bit WAV never goes through ffmpeg).
+    monkeypatch.setattr(render_module, "_analyse", _must_not_run("_analyse"))
     louder = render([Segment(source)], AudioSettings(podcast_lufs=-14), cache, "test")
-    assert analysed == []
     integrated, _ = ebur128(louder.renditions["podcast.mp3"].path)
     assert abs(integrated + 14) <= 0.2
 

@@ -163,9 +163,22 @@ def test_player_chapters_and_transcript_in_a_real_browser(served: str, tmp_path:
             f"Math.abs(document.getElementById('player').currentTime - {target}) < 1.5",
             timeout=10000,
         )
+        # The theme is applied: the page's paper colour and the column width of style.css.
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == (
+            "rgb(253, 251, 247)"
+        )
+        assert page.evaluate("document.querySelector('main').getBoundingClientRect().width") <= (
+            48 * 16 + 1  # max-width: 48rem; without the stylesheet it spans the window
+        )
         shot = Path(os.environ.get("PODCAST_SCREENSHOT", tmp_path / "episode.png"))
         page.screenshot(path=str(shot), full_page=True)
-        assert shot.stat().st_size > 10_000
+        from PIL import Image
+
+        with Image.open(shot) as image:  # what a person sees: the page's paper, and text on it
+            colours = image.convert("RGB").getcolors(maxcolors=1 << 20) or []
+        most = max(colours)[1]
+        assert most == (253, 251, 247), most
+        assert len(colours) > 50  # text and player drawn, not an empty page
         page.wait_for_load_state("networkidle")
         assert problems == []  # no console error, no missing file (favicon.ico included)
         browser.close()
