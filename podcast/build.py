@@ -48,7 +48,7 @@ from .publish import (
     remove_staging_leftovers,
     staging_dir,
 )
-from .site import render_site, theme_dirs
+from .site import render_site, theme_dirs, ui_strings
 from .sources import source_state
 from .tagging import TAGGING_VERSION, EpisodeTags, write_id3
 from .transcripts import (
@@ -258,7 +258,9 @@ def _publish_episode(
     show_cover: Cover,
     stage: Stage,
     notes_memo: Memo,
+    strings: dict[str, Any],
 ) -> tuple[Rendered, list[Problem]]:
+    """Every file of one episode; `strings` are the UI strings of its language (tag labels)."""
     mp3 = result.renditions["podcast.mp3"]
     cover = load_cover(episode.image, "image") if episode.image else show_cover
     if episode.image:
@@ -286,7 +288,8 @@ def _publish_episode(
         loudness_lufs=mp3.loudness.integrated,
         true_peak_dbtp=mp3.loudness.true_peak,
         transcript=plain(cues) if cues else None,
-        chapter_frames=id3_frames(chapters),
+        transcript_label=str(strings["transcript"]),
+        chapter_frames=id3_frames(chapters, str(strings["chapters"])),
     )
     version = show.config.id3_version
 
@@ -548,9 +551,13 @@ def _build_locked(
         stage.write(cover.file_name, cover.data)
         rendered = []
         notes_memo = Memo(cache, "notes", f"{__version__}|{renderer_version()}")
+        strings: dict[str, dict[str, Any]] = {}
         for episode in show.episodes:
+            language = episode.meta.language or show.config.language
+            if language not in strings:
+                strings[language] = ui_strings(show.root, language)
             item, late = _publish_episode(
-                show, episode, results[episode.slug], cover, stage, notes_memo
+                show, episode, results[episode.slug], cover, stage, notes_memo, strings[language]
             )
             rendered.append(item)
             problems += late

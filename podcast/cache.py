@@ -67,8 +67,6 @@ def _umask() -> int:
 class Cache:
     """Files and JSON documents under `root`, addressed by key."""
 
-    DIGESTS = "digests.json"
-
     def __init__(self, root: Path) -> None:
         self.root = root
         self._digests: dict[str, str] | None = None
@@ -158,9 +156,6 @@ class Cache:
 
     def remove_leftovers(self) -> None:
         """Remove half-built entries of killed builds (call only while no build runs)."""
-        # Earlier versions kept tagged copies of every MP3 and WAV here; they are made in the
-        # staging folder now, and the copies would only take up space.
-        shutil.rmtree(self.root / "tagged", ignore_errors=True)
         for leftover in self.root.glob("*/.building-*"):
             shutil.rmtree(leftover, ignore_errors=True)
         for leftover in self.root.glob("*/.*.tmp"):

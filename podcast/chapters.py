@@ -111,8 +111,9 @@ def timed(chapters: tuple[ChapterMark, ...], duration: float) -> list[TimedChapt
     ]
 
 
-def id3_frames(chapters: list[TimedChapter]) -> list[Any]:
-    """A CTOC table of contents and one CHAP frame per chapter (ID3v2 Chapter Frame Addendum)."""
+def id3_frames(chapters: list[TimedChapter], toc_title: str) -> list[Any]:
+    """A CTOC table of contents (titled `toc_title`, "Chapters" in the episode's language) and
+    one CHAP frame per chapter (ID3v2 Chapter Frame Addendum)."""
     if not chapters:
         return []
     ids = [f"chp{index}" for index in range(len(chapters))]
@@ -121,7 +122,7 @@ def id3_frames(chapters: list[TimedChapter]) -> list[Any]:
             element_id="toc",
             flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
             child_element_ids=ids,
-            sub_frames=[TIT2(encoding=1, text=["Kapitel"])],
+            sub_frames=[TIT2(encoding=1, text=[toc_title])],
         )
     ]
     for element_id, chapter in zip(ids, chapters, strict=True):

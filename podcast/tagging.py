@@ -59,6 +59,7 @@ class EpisodeTags:
     loudness_lufs: float
     true_peak_dbtp: float
     transcript: str | None = None
+    transcript_label: str = "Transcript"  # USLT's description, in the episode's language
     chapter_frames: list[Any] = field(default_factory=list)
 
 
@@ -101,7 +102,7 @@ def write_id3(path: Path, tags: EpisodeTags, version: int = 3) -> None:
     id3.add(WXXX(encoding=0, desc="", url=tags.page_url))
     id3.add(APIC(encoding=0, mime="image/jpeg", type=3, desc="Cover", data=tags.cover_jpeg))
     if tags.transcript:
-        id3.add(USLT(encoding=1, lang=lang, desc="Transkript", text=tags.transcript))
+        id3.add(USLT(encoding=1, lang=lang, desc=tags.transcript_label, text=tags.transcript))
     id3.add(TXXX(encoding=1, desc="LOUDNESS_LUFS", text=f"{tags.loudness_lufs:.1f}"))
     id3.add(TXXX(encoding=1, desc="TRUE_PEAK_DBTP", text=f"{tags.true_peak_dbtp:.1f}"))
     # The podcast frames Apple's apps read.

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..errors import ToolError
 from .tools import file_arg, run
@@ -37,51 +36,24 @@ class Loudness:
     def silent(self) -> bool:
         return self.integrated <= SILENCE_LUFS + 0.05
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 def _number(text: str) -> float:
     return -math.inf if text == "-inf" else float(text)
 
 
-def measure_graph(
-    input_args: list[str],
-    filter_prefix: str,
-    subject: Path | str,
-    frames: bool = True,
-    true_peak: bool = True,
-) -> tuple[Loudness, str]:
-    """Measure the audio that `input_args` (+ an optional filter chain) produce.
-
-    Returns the measurement and ffmpeg's log (other filters in the chain may report there).
-    With `frames`, the per-frame log gives the maximum momentary and short-term loudness.
-    Without `true_peak`, the peak is the (twice as fast to measure) sample peak.
-    """
-    chain = f"{filter_prefix}," if filter_prefix else ""
-    framelog = "info" if frames else "verbose"
-    peak = "true" if true_peak else "sample"
+def measure_file(path: Path) -> Loudness:
+    """Measure a finished file as it is with ffmpeg's ebur128 filter (`podcast info`): the
+    maxima of momentary and short-term loudness come from its per-frame log."""
     result = run(
         [
-            "ffmpeg",
-            "-nostdin",
-            "-hide_banner",
-            "-nostats",
-            "-v",
-            "info",
-            *input_args,
-            "-filter_complex",
-            f"[0:a]{chain}ebur128=peak={peak}:framelog={framelog}[out]",
-            "-map",
-            "[out]",
-            "-f",
-            "null",
-            "-",
+            *("ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info"),
+            *("-i", file_arg(path), "-filter_complex", "[0:a]ebur128=peak=true:framelog=info"),
+            *("-f", "null", "-"),
         ],
-        subject,
+        path,
         "loudness measurement",
     )
-    return parse_ebur128(result.stderr, subject), result.stderr
+    return parse_ebur128(result.stderr, path)
 
 
 def parse_ebur128(log: str, subject: Path | str) -> Loudness:
@@ -102,8 +74,3 @@ def parse_ebur128(log: str, subject: Path | str) -> Loudness:
         max_momentary=momentary,
         max_short_term=short_term,
     )
-
-
-def measure_file(path: Path) -> Loudness:
-    """Measure a finished file as it is (the independent check of a rendition)."""
-    return measure_graph(["-i", file_arg(path)], "", path)[0]
