@@ -38,6 +38,7 @@ from .text import slugify
 SHOW_FILE = "podcast.toml"
 EPISODE_FILE = "episode.md"
 DATE_EXAMPLE = "2026-03-12T18:00:00+01:00"
+CONTROL_CHARACTER_FIX = "delete it: most editors do not show it, so retype the text around it"
 
 Loc = tuple[int | str, ...]
 
@@ -55,7 +56,7 @@ def _known_field_names() -> list[str]:
 def _fix_for(error_type: str, loc: Loc, bad_key: str | None, message: str = "") -> str:
     name = str(loc[-1]) if loc else ""
     if "control character" in message:
-        return "delete it (it is invisible in most editors: retype the text around it)"
+        return CONTROL_CHARACTER_FIX
     if "web address" in message:
         return "write the full address, e.g. https://www.example.org/page"
     if error_type == "missing":
@@ -376,7 +377,7 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
                 body_line + line - 1,
                 "notes",
                 problem,
-                "delete it (it is invisible in most editors: retype the text around it)",
+                CONTROL_CHARACTER_FIX,
             )
         )
     if duplicates:

@@ -49,7 +49,7 @@ def read_transcript(path: Path) -> list[Cue]:
     for number, line in enumerate(text.split("\n"), start=1):
         control = control_character(line)
         if control is not None:
-            raise fail(number, control, "delete it (retype the text around it)")
+            raise fail(number, control, "delete it: retype the text around it")
         if "-->" in line and not _TIMING.match(line):
             raise fail(
                 number,
