@@ -49,7 +49,7 @@ from .publish import (
     staging_dir,
 )
 from .site import render_site, theme_dirs, ui_strings
-from .sources import source_state
+from .sources import DEFAULT_OUTPUT, source_state
 from .tagging import TAGGING_VERSION, EpisodeTags, write_id3
 from .transcripts import (
     Cue,
@@ -422,35 +422,44 @@ def build(
     log: Log = lambda _: None,
     allow: frozenset[str] = frozenset(),
     progress: Progress | None = None,
+    preview_url: str | None = None,
 ) -> BuildReport:
     """Build the show at `show_root` into `out` (default: `feed/` in the show folder).
 
     Everything is written to a staging folder first; `out` changes only if all stages succeed,
     both feeds pass the validation gate and the GUID guard finds nothing that `allow` (episode
     names or GUIDs) does not cover. `progress` follows the audio of each episode.
+
+    `preview_url` makes a preview (as `podcast serve` does): every URL starts with it instead of
+    the show's base URL, and since nothing is published, neither the GUID guard runs nor is
+    podcast.lock written.
     """
     root = show_root.resolve()
     if not (root / SHOW_FILE).is_file():
         load_show(root)  # reports the missing podcast.toml the usual way
-    out = (out if out is not None else root / "feed").absolute()
+    out = (out if out is not None else root / DEFAULT_OUTPUT).absolute()
     cache = Cache(root / ".cache" / "podcast")
     busy = f"{root}: another build of this show is running; wait for it to finish"
     with exclusive(cache.root / ".build.lock", busy):
         # Sources are looked at once, before the build: a file edited while it runs is seen
         # as changed by the next build.
         states = _source_states(root, out)
-        unchanged = _up_to_date(cache, out, _fingerprint(states, allow))
+        unchanged = _up_to_date(cache, out, _fingerprint(states, allow, preview_url))
         if unchanged is not None:
             return unchanged
         show = load_show(root)
         _check_output_folder(show, out)
+        if preview_url is not None:
+            show = replace(show, config=show.config.model_copy(update={"base_url": preview_url}))
         # Under the lock, any staging folder or half-built cache entry is a killed build's.
         remove_staging_leftovers(out)
         cache.remove_leftovers()
         record_key = key_of(str(out))
         previous = (cache.get_json("builds", record_key) or {}).get("placed", {})
         try:
-            report = _build_locked(show, out, cache, jobs, log, allow, previous, progress)
+            report = _build_locked(
+                show, out, cache, jobs, log, allow, previous, progress, preview_url is not None
+            )
         except OSError as exc:
             if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
                 raise
@@ -468,7 +477,7 @@ def build(
             states[str(lock_file)] = (info.st_size, info.st_mtime_ns)
         files = {name: (out / name).stat().st_size for name in report.files}
         record = {
-            "fingerprint": _fingerprint(states, allow),
+            "fingerprint": _fingerprint(states, allow, preview_url),
             "files": files,
             "episodes": report.episodes,
             "warnings": report.warnings,
@@ -487,11 +496,13 @@ def _source_states(root: Path, out: Path) -> dict[str, tuple[int, int]]:
     return states
 
 
-def _fingerprint(states: dict[str, tuple[int, int]], allow: frozenset[str]) -> str:
+def _fingerprint(
+    states: dict[str, tuple[int, int]], allow: frozenset[str], preview_url: str | None
+) -> str:
     """Everything a build depends on, by file sizes and times (no file is read)."""
     digest = sha256()
     versions: list[object] = [__version__, RENDER_VERSION, ANALYSIS_VERSION, TAGGING_VERSION]
-    versions += [ffmpeg_version(), sorted(allow)]
+    versions += [ffmpeg_version(), sorted(allow), preview_url]
     digest.update(json.dumps(versions).encode())
     for path, (size, mtime) in sorted(states.items()):
         digest.update(f"{path}|{size}|{mtime}\n".encode())
@@ -527,6 +538,7 @@ def _build_locked(
     allow: frozenset[str],
     previous: dict[str, list[Any]],
     progress: Progress | None,
+    preview: bool = False,
 ) -> BuildReport:
     cover = load_cover(show.cover)
     unreadable = transcript_problems(show)
@@ -577,13 +589,14 @@ def _build_locked(
             render_site(show, rendered, cover, stage)
             problems += validation.problems()
         lock = read_lock(show.root)
-        problems += guard(
-            published_items(out / PODCAST_FEED),
-            feed_items(feeds[PODCAST_FEED]),
-            lock,
-            set(allow),
-            out / PODCAST_FEED,
-        )
+        if not preview:
+            problems += guard(
+                published_items(out / PODCAST_FEED),
+                feed_items(feeds[PODCAST_FEED]),
+                lock,
+                set(allow),
+                out / PODCAST_FEED,
+            )
         if problems:
             raise PodcastError(problems)
         report.episodes = [
@@ -609,6 +622,8 @@ def _build_locked(
         publish(folder, out)
     cache.put_json("validated", validated_key, validation.accepted)
     notes_memo.save()
+    if preview:
+        return report
     write_lock(
         show.root,
         Lock(

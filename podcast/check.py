@@ -23,6 +23,7 @@ from .loader import SHOW_FILE, front_matter_line, load_show, show_warnings
 from .lock import read_lock
 from .model import Episode, Show
 from .programme import programme_warnings
+from .sources import DEFAULT_OUTPUT
 from .transcripts import check_times, read_transcript, transcript_problems
 
 CLIP_FIELDS = {"intro": "audio.intro", "outro": "audio.outro", "jingle": "audio.jingle"}
@@ -37,7 +38,7 @@ def check_show(
     `allow` accepts GUID-guard objections for those episodes, as `build --allow` does.
     """
     show = load_show(show_root)
-    out = (out if out is not None else show.root / "feed").absolute()
+    out = (out if out is not None else show.root / DEFAULT_OUTPUT).absolute()
     problems: list[Problem] = transcript_problems(show)
     for path, field in [(show.cover, "cover")] + [
         (e.image, "image") for e in show.episodes if e.image is not None

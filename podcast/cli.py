@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sys
+import tempfile
 import threading
 import traceback
 import uuid
@@ -175,35 +176,39 @@ def build(
 @click.pass_obj
 @friendly_errors
 def serve(settings: Settings, show_dir: Path, out: Path | None, port: int) -> None:
-    """Build, serve the site on 127.0.0.1 (with Range requests) and rebuild on changes."""
-    out = (out or show_dir / "feed").absolute()
-    built_from = source_state(show_dir, out)
-    build_show(show_dir, out, log=settings.detail)
-    server = make_server(out, port, log=settings.detail)
-    stop = threading.Event()
-    watcher = threading.Thread(
-        target=watch,
-        args=(
-            show_dir,
-            out,
-            lambda: build_show(show_dir, out, log=settings.detail),
-            settings.say,
-            stop,
-            1.0,
-            built_from,
-        ),
-        daemon=True,
-    )
-    watcher.start()
-    host, bound = server.server_address[:2]
-    settings.say(f"serving {out} at http://{host!s}:{bound}/ (Ctrl+C stops)")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop.set()
-        server.server_close()
+    """Preview the site on 127.0.0.1 (with Range requests) and rebuild on changes.
+
+    The preview is built into a temporary folder (or --out) with the local address as its
+    base URL, so every link works locally; the published feed/ is left alone.
+    """
+    with tempfile.TemporaryDirectory(prefix="podcast-serve-") as temporary:
+        site = (out or Path(temporary) / "site").absolute()
+        server = make_server(site, port, log=settings.detail)  # bound now: the port is known
+        host, bound = server.server_address[:2]
+        preview = f"http://{host!s}:{bound}/"
+
+        def rebuild() -> None:
+            build_show(show_dir, site, log=settings.detail, preview_url=preview)
+
+        try:
+            built_from = source_state(show_dir, site)
+            rebuild()
+            stop = threading.Event()
+            watcher = threading.Thread(
+                target=watch,
+                args=(show_dir, site, rebuild, settings.say, stop, 1.0, built_from),
+                daemon=True,
+            )
+            watcher.start()
+            settings.say(f"serving a preview of {show_dir} at {preview} (Ctrl+C stops)")
+            try:
+                server.serve_forever()
+            except KeyboardInterrupt:
+                pass
+            finally:
+                stop.set()
+        finally:
+            server.server_close()
 
 
 @main.command()

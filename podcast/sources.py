@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 IGNORED_FOLDERS = {".cache", ".git", "__pycache__", ".venv", "node_modules"}
+DEFAULT_OUTPUT = "feed"
 
 
 def source_state(root: Path, out: Path) -> dict[str, tuple[int, int]]:
@@ -16,13 +17,16 @@ def source_state(root: Path, out: Path) -> dict[str, tuple[int, int]]:
     Hidden folders, caches and the output folder are left out, as the loader leaves them out.
     """
     state = {}
-    out = out.resolve()
+    # The output folder, and the default one (a preview builds elsewhere), are no sources.
+    outputs = {out.resolve(), (root / DEFAULT_OUTPUT).resolve()}
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
         dirs[:] = sorted(
             d
             for d in dirs
-            if d not in IGNORED_FOLDERS and not d.startswith(".") and (here / d).resolve() != out
+            if d not in IGNORED_FOLDERS
+            and not d.startswith(".")
+            and (here / d).resolve() not in outputs
         )
         for name in dirs:
             state[str(here / name)] = (-1, 0)

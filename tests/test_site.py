@@ -329,6 +329,11 @@ def test_serve_answers_malformed_requests_and_keeps_serving(cached_demo: Path) -
             answer = _raw_request(port, request)
             assert answer.split(b" ", 2)[1] == status, (request[:40], answer[:80])
         assert server.poll() is None
+        # A preview: every URL points at the local server, and feed/ is left alone.
+        feed = _raw_request(port, b"GET /feed.xml HTTP/1.1\r\n\r\n")
+        assert f'url="http://127.0.0.1:{port}/audio/01-leipzig'.encode() in feed
+        assert b"podcast.example.org/quer-durch-die-gremien/audio" not in feed
+        assert not (cached_demo / "feed").exists()
     finally:
         server.terminate()
         _, errors = server.communicate(timeout=30)
