@@ -1,10 +1,11 @@
-"""Tags on the AAC (M4A) and Opus alternates: the same facts and chapters the MP3 carries.
+"""Tags on the alternates (M4A, Opus, FLAC): the same facts and chapters the MP3 carries.
 
 ffmpeg copies the audio and writes the text tags (and, in MP4, the chapters as a chapter track),
 reading an FFMETADATA document from its standard input; mutagen then adds the cover (MP4
-`covr`, Opus `METADATA_BLOCK_PICTURE`), which ffmpeg's Ogg muxer cannot write, and the Opus
-chapters as Vorbis comments `CHAPTERxxx`/`CHAPTERxxxNAME` (ffmpeg 5.1 writes their times one
-second late). Both are deterministic: the same input gives the same bytes.
+`covr`, a FLAC picture, or in Ogg a `METADATA_BLOCK_PICTURE` comment, which ffmpeg's Ogg muxer
+cannot write), and chapters as Vorbis comments `CHAPTERxxx`/`CHAPTERxxxNAME` (ffmpeg 5.1 writes
+their times one second late). Deterministic: the same input gives the same bytes. The style
+comes from the rendition table (`tags`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from mutagen.flac import Picture
+from mutagen.flac import FLAC, Picture
 from mutagen.mp4 import MP4, MP4Cover
 from mutagen.oggopus import OggOpus
 
@@ -20,7 +21,7 @@ from .audio.tools import file_arg, run
 from .chapters import TimedChapter
 from .tagging import EpisodeTags
 
-CONTAINERS = {".m4a": "mp4", ".opus": "ogg"}
+MUXERS = {"mp4": "mp4", "ogg": "ogg", "flac": "flac"}  # by tag style
 
 
 def _escape(value: str) -> str:
@@ -64,35 +65,41 @@ def ffmetadata(tags: EpisodeTags, chapters: list[TimedChapter]) -> str:
 
 
 def tag_alternate(
-    source: Path, target: Path, tags: EpisodeTags, chapters: list[TimedChapter]
+    source: Path, target: Path, style: str, tags: EpisodeTags, chapters: list[TimedChapter]
 ) -> None:
-    """Write `target`: the audio of `source` (M4A or Opus) with tags, chapters and cover."""
-    container = CONTAINERS[target.suffix]
+    """Write `target`: the audio of `source` with tags, chapters and cover in `style` (the
+    rendition table's tag style: mp4, ogg or flac)."""
+    muxer = MUXERS[style]
     run(
         [
             *("ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y"),
             *("-i", file_arg(source), "-f", "ffmetadata", "-i", "pipe:0"),
             *("-map", "0:a", "-map_metadata", "1", "-c", "copy"),
-            *("-map_chapters", "1" if container == "mp4" else "-1"),
+            *("-map_chapters", "1" if style == "mp4" else "-1"),
             *("-fflags", "+bitexact", "-flags", "+bitexact"),
-            *(("-movflags", "+faststart") if container == "mp4" else ()),
-            *("-f", container, file_arg(target)),
+            *(("-movflags", "+faststart") if style == "mp4" else ()),
+            *("-f", muxer, file_arg(target)),
         ],
         source,
         f"tagging the {target.suffix.lstrip('.')} alternate",
         stdin=ffmetadata(tags, chapters),
     )
-    if container == "mp4":
+    if style == "mp4":
         audio = MP4(target)
         audio["covr"] = [MP4Cover(tags.cover_jpeg, imageformat=MP4Cover.FORMAT_JPEG)]
         audio.save()
+        return
+    picture = Picture()
+    picture.type, picture.mime, picture.desc = 3, "image/jpeg", "Cover"
+    picture.data = tags.cover_jpeg
+    vorbis: OggOpus | FLAC
+    if style == "flac":
+        vorbis = FLAC(target)
+        vorbis.add_picture(picture)
     else:
-        opus = OggOpus(target)
-        picture = Picture()
-        picture.type, picture.mime, picture.desc = 3, "image/jpeg", "Cover"
-        picture.data = tags.cover_jpeg
-        opus["METADATA_BLOCK_PICTURE"] = [base64.b64encode(picture.write()).decode("ascii")]
-        for index, chapter in enumerate(chapters):
-            opus[f"CHAPTER{index:03d}"] = [_clock(chapter.start)]
-            opus[f"CHAPTER{index:03d}NAME"] = [chapter.title]
-        opus.save()
+        vorbis = OggOpus(target)
+        vorbis["METADATA_BLOCK_PICTURE"] = [base64.b64encode(picture.write()).decode("ascii")]
+    for index, chapter in enumerate(chapters):
+        vorbis[f"CHAPTER{index:03d}"] = [_clock(chapter.start)]
+        vorbis[f"CHAPTER{index:03d}NAME"] = [chapter.title]
+    vorbis.save()

@@ -15,9 +15,9 @@ from typing import Any, Protocol
 
 from . import __version__, urls
 from .alternate_tags import tag_alternate
+from .audio import renditions
 from .audio.render import (
     ANALYSIS_VERSION,
-    BROADCAST_RATE,
     RENDER_VERSION,
     RenderResult,
     RenditionResult,
@@ -25,6 +25,7 @@ from .audio.render import (
     Timeline,
     render,
 )
+from .audio.renditions import BROADCAST_RATE, BROADCAST_WAV, MP3
 from .audio.tools import ffmpeg_version
 from .bwf import BroadcastInfo, fill_metadata_room, write_broadcast_wav
 from .cache import Cache, Memo, key_of
@@ -222,9 +223,6 @@ def _broadcast_info(show: Show, episode: Episode, result: RenditionResult) -> Br
     )
 
 
-ALTERNATES = {"podcast.m4a": ("audio/mp4", "AAC"), "podcast.opus": ("audio/opus", "Opus")}
-
-
 def _publish_alternates(
     episode: Episode,
     result: RenderResult,
@@ -235,19 +233,19 @@ def _publish_alternates(
 ) -> list[AlternateAudio]:
     """The AAC and Opus renditions, tagged like the MP3 (keyed by their render and tags)."""
     published = []
-    for name, (mime, title) in ALTERNATES.items():
-        rendition = result.renditions.get(name)
+    for row in renditions.alternates():
+        rendition = result.renditions.get(row.file)
         if rendition is None:
             continue
-        relative = urls.episode_audio(episode, Path(name).suffix)
-        key = key_of("alternate", TAGGING_VERSION, rendition.path.parent.name, name, tags_key)
+        relative = urls.episode_audio(episode, row.suffix)
+        key = key_of("alternate", TAGGING_VERSION, rendition.path.parent.name, row.file, tags_key)
 
-        def tagged(target: Path, source: Path = rendition.path) -> None:
-            tag_alternate(source, target, tags, chapters)
+        def tagged(target: Path, source: Path = rendition.path, style: str = row.tags) -> None:
+            tag_alternate(source, target, style, tags, chapters)
 
         size = stage.produce(relative, key, tagged).stat().st_size
         bitrate = round(size * 8 / rendition.duration) if rendition.duration else 0
-        published.append(AlternateAudio(relative, mime, size, bitrate, title))
+        published.append(AlternateAudio(relative, row.mime, size, bitrate, row.title))
     return published
 
 
@@ -261,7 +259,7 @@ def _publish_episode(
     strings: dict[str, Any],
 ) -> tuple[Rendered, list[Problem]]:
     """Every file of one episode; `strings` are the UI strings of its language (tag labels)."""
-    mp3 = result.renditions["podcast.mp3"]
+    mp3 = result.renditions[MP3.file]
     cover = load_cover(episode.image, "image") if episode.image else show_cover
     if episode.image:
         stage.write(cover.file_name, cover.data)
@@ -305,7 +303,7 @@ def _publish_episode(
     mp3_path = stage.produce(urls.episode_mp3(episode), tag_key, tagged)
     alternates = _publish_alternates(episode, result, stage, tags, chapters, tags_key)
 
-    broadcast = result.renditions.get("broadcast.wav")
+    broadcast = result.renditions.get(BROADCAST_WAV.file)
     broadcast_bytes = None
     if broadcast is not None:
         info = _broadcast_info(show, episode, broadcast)
@@ -396,7 +394,7 @@ def render_audio(
             listener.stage(episode.slug, "failed")
             return episode.slug, exc
         listener.stage(episode.slug, "done")
-        mp3 = result.renditions["podcast.mp3"]
+        mp3 = result.renditions[MP3.file]
         log(
             f"{episode.slug}: {mp3.loudness.integrated:.1f} LUFS, "
             f"{mp3.loudness.true_peak:.1f} dBTP, {mp3.duration:.1f} s"

@@ -20,6 +20,7 @@ import click
 from . import __version__
 from .audio.loudness import measure_file
 from .audio.probe import probe
+from .audio.renditions import BROADCAST_WAV, MP3
 from .build import build as build_show
 from .check import check_show
 from .errors import PodcastError
@@ -148,12 +149,12 @@ def build(
         settings.say(f"up to date: nothing changed since the last build into {report.out}")
         return
     for episode in report.episodes:
-        mp3 = episode["renditions"]["podcast.mp3"]
+        mp3 = episode["renditions"][MP3.file]
         line = (
             f"{episode['slug']}: podcast {mp3['integrated_lufs']:.1f} LUFS "
             f"{mp3['true_peak_dbtp']:.1f} dBTP (gain {mp3['gain_db']:+.1f} dB)"
         )
-        wav = episode["renditions"].get("broadcast.wav")
+        wav = episode["renditions"].get(BROADCAST_WAV.file)
         if wav:
             line += (
                 f", broadcast {wav['integrated_lufs']:.1f} LUFS {wav['true_peak_dbtp']:.1f} dBTP"

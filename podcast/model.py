@@ -397,7 +397,18 @@ class AudioSettings(Strict):
     silence_min_s: float = Field(0.5, ge=0.05, le=10)
     keep_silence_s: float = Field(0.25, ge=0, le=5)
     level_speech: bool = False
-    alternate_encodings: tuple[Literal["aac", "opus"], ...] = ()
+    alternate_encodings: tuple[str, ...] = ()  # keys of the rendition table: "aac", "opus"
+
+    @field_validator("alternate_encodings")
+    @classmethod
+    def _known_encodings(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
+        from .audio.renditions import alternates  # the table imports this module for types
+
+        known = [r.key for r in alternates()]
+        for key in keys:
+            if key not in known:
+                raise ValueError(f"'{key}' is not an encoding podcast makes; use {known}")
+        return keys
 
     @property
     def podcast_target(self) -> float:

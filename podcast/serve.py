@@ -18,6 +18,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from .audio.renditions import mime_types
 from .errors import PodcastError
 from .sources import source_state
 
@@ -30,9 +31,6 @@ class RangeRequestHandler(SimpleHTTPRequestHandler):
 
     extensions_map = {  # noqa: RUF012 - overrides the base class attribute
         **SimpleHTTPRequestHandler.extensions_map,
-        ".mp3": "audio/mpeg",
-        ".m4a": "audio/mp4",
-        ".opus": "audio/ogg",
         ".vtt": "text/vtt",
         ".srt": "application/x-subrip",
         ".xml": "application/rss+xml",
@@ -47,6 +45,11 @@ class RangeRequestHandler(SimpleHTTPRequestHandler):
     def __init__(self, *args: Any, log: Callable[[str], None], **kwargs: Any) -> None:
         self._log = log
         super().__init__(*args, **kwargs)
+
+    def guess_type(self, path: Any) -> str:
+        """Every rendition's type from the rendition table, the rest as the base class."""
+        found = mime_types().get(Path(str(path)).suffix.lower())
+        return found if found is not None else str(super().guess_type(path))
 
     def log_message(self, format: str, *args: Any) -> None:
         self._log(format % args)

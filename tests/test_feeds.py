@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import threading
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -294,3 +295,69 @@ def test_episode_cover_replaces_the_show_cover_for_that_episode(cached_demo: Pat
     assert apic.data == cover.embedded_jpeg
     page = (out / "episodes/02-frankfurt-kav.html").read_text()
     assert f'<meta property="og:image" content="{BASE}{cover.file_name}">' in page
+
+
+def test_a_new_encoding_is_one_row_in_the_rendition_table(
+    cached_demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import subprocess
+    import urllib.request
+
+    from mutagen.flac import FLAC as FlacFile
+
+    from podcast.audio import renditions
+    from podcast.serve import make_server
+
+    flac = renditions.Rendition(
+        key="flac",
+        file="podcast.flac",
+        mime="audio/flac",
+        title="FLAC",
+        audience="listeners",
+        sample_rate=renditions.BROADCAST_RATE,
+        encoder=lambda settings: ("-c:a", "flac"),
+        muxer="flac",
+        tags="flac",
+    )
+    monkeypatch.setattr(renditions, "RENDITIONS", (*renditions.RENDITIONS, flac))
+    toml = cached_demo / "podcast.toml"
+    toml.write_text(
+        toml.read_text().replace(
+            'alternate_encodings = ["aac", "opus"]', 'alternate_encodings = ["flac"]'
+        )
+    )
+    out = build(cached_demo).out
+    path = out / "audio/02-frankfurt-kav.flac"
+    # rendered, normalised and measured like the others
+    integrated, peak = ebur128(path)
+    assert abs(integrated + 16) <= 0.5 and peak <= -1.0
+    # announced as an alternate enclosure, tagged, and served with its type
+    channel = ET.parse(out / "feed.xml").getroot().find("channel")
+    assert channel is not None
+    alternates = [
+        (a.get("type"), a.get("title"), a[0].get("uri"))  # a[0]: its podcast:source
+        for a in channel.iter(f"{{{PODCAST}}}alternateEnclosure")
+    ]
+    assert ("audio/flac", "FLAC", BASE + "audio/02-frankfurt-kav.flac") in alternates
+    assert not (out / "audio/02-frankfurt-kav.m4a").exists()
+    tags = FlacFile(path)
+    assert tags["title"] == ["Frankfurt: Die Kommunale Ausländervertretung"]
+    assert tags.pictures and tags.pictures[0].mime == "image/jpeg"
+    probed = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_chapters", "-of", "json", path],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert len(json.loads(probed.stdout)["chapters"]) == 3
+    server = make_server(out, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        address = f"http://127.0.0.1:{server.server_address[1]}/audio/02-frankfurt-kav.flac"
+        with urllib.request.urlopen(address) as response:
+            assert response.headers["Content-Type"] == "audio/flac"
+    finally:
+        server.shutdown()
+        server.server_close()

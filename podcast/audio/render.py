@@ -27,9 +27,11 @@ from ..bwf import RIFF_LIMIT, WAV_HEADER_SIZE, PcmData, finish_wav, pcm_data, wa
 from ..cache import Cache, key_of
 from ..errors import ToolError
 from ..model import AudioSettings
+from . import renditions
 from .loudness import Loudness
 from .pipeline import Pipe, ProcessGraph
 from .probe import probe
+from .renditions import BROADCAST_RATE
 from .tools import ffmpeg_version, file_arg
 
 if TYPE_CHECKING:
@@ -41,8 +43,6 @@ LOUDNESS_TOLERANCE_LU = 0.2
 ACCEPTABLE_LU = 0.5
 MAX_ATTEMPTS = 4
 INITIAL_LIMITER_MARGIN_DB = 0.5
-PODCAST_RATE = 44100
-BROADCAST_RATE = 48000
 FFMPEG = ("ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y")
 RAW_PCM = ("-c:a", "pcm_f32le", "-f", "f32le")
 # The encoders (LAME above all) are the longest chain of work in a render; the processes and
@@ -197,70 +197,32 @@ class RenderResult:
 
 
 def rendition_specs(settings: AudioSettings) -> list[RenditionSpec]:
-    """The renditions the show's settings ask for."""
-    stereo = settings.channels == "stereo"
-
-    def for_listeners(
-        name: str,
-        rate: int,
-        codec: tuple[str, ...],
-        muxer: str,
-        options: tuple[tuple[str, str], ...] = (),
-        stream: str = "",
-    ) -> RenditionSpec:
-        return RenditionSpec(
-            name,
-            settings.podcast_target,
-            settings.true_peak,
-            rate,
-            2 if stereo else 1,
-            codec,
-            muxer,
-            options,
-            stream,
-        )
-
-    mp3_options = (("write_xing", "1"), ("id3v2_version", "0"), ("write_id3v1", "0"))
-    specs = [
-        for_listeners(
-            "podcast.mp3",
-            PODCAST_RATE,
-            ("-c:a", "libmp3lame", "-b:a", f"{settings.mp3_bitrate}k"),
-            "mp3",
-            mp3_options,
-        )
-    ]
-    if "aac" in settings.alternate_encodings:
-        specs.append(
-            for_listeners(
-                "podcast.m4a",
-                PODCAST_RATE,
-                ("-c:a", "aac", "-b:a", "96k" if stereo else "64k"),
-                "mp4",
-                (("movflags", "+faststart"),),
-                "adts",
-            )
-        )
-    if "opus" in settings.alternate_encodings:  # Opus runs at 48 kHz
-        specs.append(
-            for_listeners(
-                "podcast.opus",
-                BROADCAST_RATE,
-                ("-c:a", "libopus", "-b:a", "64k" if stereo else "32k"),
-                "ogg",
-            )
-        )
-    if settings.broadcast:
-        codec = "pcm_s24le" if settings.broadcast_bits == 24 else "pcm_s16le"
+    """The renditions the show's settings ask for, from the rendition table: the MP3, the
+    alternates named in `alternate_encodings`, and the broadcast WAV unless switched off."""
+    specs = []
+    for rendition in renditions.RENDITIONS:
+        if rendition.audience == "radio":
+            if not settings.broadcast:
+                continue
+            target, channels = settings.broadcast_lufs, 2
+        else:
+            if (
+                rendition is not renditions.MP3
+                and rendition.key not in settings.alternate_encodings
+            ):
+                continue
+            target, channels = settings.podcast_target, 2 if settings.channels == "stereo" else 1
         specs.append(
             RenditionSpec(
-                "broadcast.wav",
-                settings.broadcast_lufs,
+                rendition.file,
+                target,
                 settings.true_peak,
-                BROADCAST_RATE,
-                2,
-                ("-c:a", codec),
-                "wav",
+                rendition.sample_rate,
+                channels,
+                rendition.encoder(settings),
+                rendition.muxer,
+                rendition.muxer_options,
+                rendition.stream_muxer,
             )
         )
     return specs

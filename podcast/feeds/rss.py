@@ -9,6 +9,7 @@ from datetime import datetime
 from feedgen.feed import FeedGenerator
 
 from .. import __version__, urls
+from ..audio.renditions import BROADCAST_WAV, MP3
 from ..chapters import TimedChapter, clock, timestamp_lines
 from ..images import Cover
 from ..model import Episode, Show
@@ -121,7 +122,7 @@ def _episode_item(
         for transcript in item.transcripts
         for suffix, relative in transcript.files.items()
     ]
-    if enclosure[2] == "audio/mpeg":
+    if enclosure[2] == MP3.mime:
         p20.alternate_enclosures = [
             AlternateEnclosureTag(urls.absolute(show, a.path), a.mime, a.size, a.bitrate, a.title)
             for a in item.alternates
@@ -195,7 +196,7 @@ def podcast_feed(show: Show, rendered: list[Rendered], cover: Cover) -> bytes:
     def mp3(item: Rendered) -> Enclosure:
         url = urls.absolute(show, urls.episode_mp3(item.episode))
         page = urls.episode_page(item.episode)
-        return (url, item.mp3_bytes, "audio/mpeg"), item.mp3_duration, page
+        return (url, item.mp3_bytes, MP3.mime), item.mp3_duration, page
 
     return _build(show, rendered, cover, PODCAST_FEED, show.config.title, mp3)
 
@@ -208,7 +209,7 @@ def radio_feed(show: Show, rendered: list[Rendered], cover: Cover) -> bytes:
             return None
         url = urls.absolute(show, urls.episode_broadcast(item.episode))
         page = urls.episode_programme(item.episode, ".html")
-        return (url, item.broadcast_bytes, "audio/wav"), item.broadcast_duration, page
+        return (url, item.broadcast_bytes, BROADCAST_WAV.mime), item.broadcast_duration, page
 
     german = show.config.language.lower().startswith("de")
     label = "Sendefassung, EBU R128" if german else "broadcast version, EBU R128"

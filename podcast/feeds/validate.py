@@ -21,19 +21,13 @@ from pathlib import Path
 import feedparser
 import podcastparser
 
+from ..audio.renditions import mime_types
 from ..errors import Problem
 from ..model import APPLE_CATEGORIES, PERSON_TAXONOMY
 from .namespaces import ITUNES_NS, PODCAST_NS, PSC_NS
 
-AUDIO_TYPES = {
-    "audio/mpeg",
-    "audio/wav",
-    "audio/x-wav",
-    "audio/mp4",
-    "audio/aac",
-    "audio/ogg",
-    "audio/opus",
-}
+# Every rendition's type, and the other names apps know for them.
+AUDIO_TYPES = {*mime_types().values(), "audio/x-wav", "audio/aac", "audio/ogg"}
 EPISODE_TYPES = {"full", "trailer", "bonus"}
 APPLE_MAX_DESCRIPTION = 4000
 IT = f"{{{ITUNES_NS}}}"
