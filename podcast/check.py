@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import urls
 from .audio.render import Segment, analyse_segment, plan_timeline
 from .build import chapter_problems, segments_of
 from .cache import Cache
 from .errors import PodcastError, Problem
-from .feeds.guard import FeedItem, guard, published_items
+from .feeds.guard import guard, planned_items, published_items
 from .feeds.rss import PODCAST_FEED
 from .images import load_cover
 from .loader import SHOW_FILE, front_matter_line, load_show, show_warnings
@@ -57,10 +56,7 @@ def check_show(
     lock = read_lock(show.root)
     problems += guard(
         published_items(out / PODCAST_FEED),
-        [
-            FeedItem(e.guid, e.meta.title, urls.absolute(show, urls.episode_mp3(e)))
-            for e in show.episodes
-        ],
+        planned_items(show),
         lock,
         set(allow),
         out / PODCAST_FEED,

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
+from .. import urls
 from ..errors import Problem
 from ..lock import LOCK_FILE, Lock
+from ..model import Show
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,14 @@ def feed_items(xml: bytes) -> list[FeedItem]:
             )
         )
     return items
+
+
+def planned_items(show: Show) -> list[FeedItem]:
+    """The items the podcast feed of `show` will have, from the model (nothing is parsed)."""
+    return [
+        FeedItem(e.guid, e.meta.title, urls.absolute(show, urls.episode_mp3(e)))
+        for e in show.episodes
+    ]
 
 
 def published_items(feed: Path) -> list[FeedItem]:
