@@ -31,7 +31,7 @@ from .bwf import BroadcastInfo, fill_metadata_room, write_broadcast_wav
 from .cache import Cache, Memo, key_of
 from .chapters import TimedChapter, chapters_json, id3_frames, timed
 from .errors import PodcastError, Problem
-from .feeds.guard import guard, planned_items, published_items
+from .feeds.guard import guard_output
 from .feeds.rss import PODCAST_FEED, RADIO_FEED, podcast_feed, radio_feed
 from .feeds.validate import FeedValidation, parser_versions
 from .images import Cover, load_cover
@@ -588,13 +588,7 @@ def _build_locked(
             problems += validation.problems()
         lock = read_lock(show.root)
         if not preview:
-            problems += guard(
-                published_items(out / PODCAST_FEED),
-                planned_items(show),
-                lock,
-                set(allow),
-                out / PODCAST_FEED,
-            )
+            problems += guard_output(show, out, lock, set(allow))
         if problems:
             raise PodcastError(problems)
         report.episodes = [

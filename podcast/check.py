@@ -15,8 +15,7 @@ from .audio.render import Segment, analyse_segment, plan_timeline
 from .build import chapter_problems, segments_of
 from .cache import Cache
 from .errors import PodcastError, Problem
-from .feeds.guard import guard, planned_items, published_items
-from .feeds.rss import PODCAST_FEED
+from .feeds.guard import guard_output
 from .images import load_cover
 from .loader import SHOW_FILE, front_matter_line, load_show, show_warnings
 from .lock import read_lock
@@ -54,13 +53,7 @@ def check_show(
     finally:
         cache.save()
     lock = read_lock(show.root)
-    problems += guard(
-        published_items(out / PODCAST_FEED),
-        planned_items(show),
-        lock,
-        set(allow),
-        out / PODCAST_FEED,
-    )
+    problems += guard_output(show, out, lock, set(allow))
     if problems:
         raise PodcastError(problems)
     return len(show.episodes), [*show_warnings(show), *programme_warnings(show)]

@@ -17,6 +17,7 @@ from .. import urls
 from ..errors import Problem
 from ..lock import LOCK_FILE, Lock
 from ..model import Show
+from .rss import PODCAST_FEED
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,12 @@ def planned_items(show: Show) -> list[FeedItem]:
         FeedItem(e.guid, e.meta.title, urls.absolute(show, urls.episode_mp3(e)))
         for e in show.episodes
     ]
+
+
+def guard_output(show: Show, out: Path, lock: Lock, allowed: set[str]) -> list[Problem]:
+    """The guard for a build of `show` into `out`: its feed as published there vs. planned."""
+    feed = out / PODCAST_FEED
+    return guard(published_items(feed), planned_items(show), lock, allowed, feed)
 
 
 def published_items(feed: Path) -> list[FeedItem]:
