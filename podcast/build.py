@@ -436,7 +436,7 @@ def build(
     if not (root / SHOW_FILE).is_file():
         load_show(root)  # reports the missing podcast.toml the usual way
     out = (out if out is not None else root / DEFAULT_OUTPUT).absolute()
-    cache = Cache(root / ".cache" / "podcast")
+    cache = Cache.of_show(root)
     busy = f"{root}: another build of this show is running; wait for it to finish"
     with exclusive(cache.root / ".build.lock", busy):
         # Sources are looked at once, before the build: a file edited while it runs is seen

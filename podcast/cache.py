@@ -74,6 +74,11 @@ class Cache:
         self._used: set[str] = set()
         self._lock = threading.Lock()
 
+    @classmethod
+    def of_show(cls, show_root: Path) -> Cache:
+        """The cache of the show at `show_root` (`.cache/podcast`, shared by build and check)."""
+        return cls(show_root / ".cache" / "podcast")
+
     def _known_digests(self) -> dict[str, str]:
         """The digests remembered so far, by stamp (call with the lock held)."""
         if self._digests is None:

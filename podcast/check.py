@@ -45,7 +45,7 @@ def check_show(
             load_cover(path, field)
         except PodcastError as exc:
             problems.extend(exc.problems)
-    cache = Cache(show.root / ".cache" / "podcast")
+    cache = Cache.of_show(show.root)
     reported_clips: set[Path] = set()
     try:
         for episode in show.episodes:
