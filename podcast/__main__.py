@@ -1,5 +1,5 @@
 """`python -m podcast` runs the command-line interface."""
 
-from .cli import main
+from podcast.cli import main
 
 main()

@@ -13,10 +13,9 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any, Protocol
 
-from . import __version__, urls
-from .alternate_tags import tag_alternate
-from .audio import renditions
-from .audio.render import (
+from podcast import __version__
+from podcast.audio import renditions
+from podcast.audio.render import (
     ANALYSIS_VERSION,
     RENDER_VERSION,
     RenderResult,
@@ -25,23 +24,23 @@ from .audio.render import (
     Timeline,
     render,
 )
-from .audio.renditions import BROADCAST_RATE, BROADCAST_WAV, MP3
-from .audio.tools import ffmpeg_version
-from .bwf import BroadcastInfo, fill_metadata_room, write_broadcast_wav
-from .cache import Cache, Memo, key_of
-from .chapters import TimedChapter, chapters_json, id3_frames, timed
-from .errors import PodcastError, Problem
-from .feeds.guard import guard_output
-from .feeds.rss import PODCAST_FEED, RADIO_FEED, podcast_feed, radio_feed
-from .feeds.validate import FeedValidation, parser_versions
-from .images import Cover, load_cover
-from .loader import SHOW_FILE, load_show, show_warnings
-from .lock import LOCK_FILE, Lock, read_lock, write_lock
-from .model import ChapterMark, Episode, Show
-from .notes import notes_html, plain_text, renderer_version, truncate_bytes
-from .outputs import AlternateAudio, PublishedTranscript, Rendered
-from .programme import programme_sheet, programme_warnings
-from .publish import (
+from podcast.audio.renditions import BROADCAST_RATE, BROADCAST_WAV, MP3
+from podcast.audio.tools import ffmpeg_version
+from podcast.errors import PodcastError, Problem
+from podcast.outputs import urls
+from podcast.outputs.alternate_tags import tag_alternate
+from podcast.outputs.bext import BroadcastInfo, fill_metadata_room, write_broadcast_wav
+from podcast.outputs.chapters import TimedChapter, chapters_json, id3_frames, timed
+from podcast.outputs.feeds.rss import PODCAST_FEED, RADIO_FEED, podcast_feed, radio_feed
+from podcast.outputs.feeds.validate import FeedValidation, parser_versions
+from podcast.outputs.id3 import TAGGING_VERSION, EpisodeTags, write_id3
+from podcast.outputs.notes import notes_html, plain_text, renderer_version, truncate_bytes
+from podcast.outputs.programme_sheet import programme_sheet, programme_warnings
+from podcast.outputs.published import AlternateAudio, PublishedTranscript, Rendered
+from podcast.outputs.site import render_site, theme_dirs, ui_strings
+from podcast.plan.cache import Cache, Memo, key_of
+from podcast.plan.sources import DEFAULT_OUTPUT, source_state
+from podcast.publish.atomic import (
     Stage,
     exclusive,
     hard_link,
@@ -49,10 +48,12 @@ from .publish import (
     remove_staging_leftovers,
     staging_dir,
 )
-from .site import render_site, theme_dirs, ui_strings
-from .sources import DEFAULT_OUTPUT, source_state
-from .tagging import TAGGING_VERSION, EpisodeTags, write_id3
-from .transcripts import (
+from podcast.publish.guard import guard_output
+from podcast.show.images import Cover, load_cover
+from podcast.show.loader import SHOW_FILE, load_show, show_warnings
+from podcast.show.lock import LOCK_FILE, Lock, read_lock, write_lock
+from podcast.show.model import ChapterMark, Episode, Show
+from podcast.show.transcripts import (
     Cue,
     check_times,
     plain,

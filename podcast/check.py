@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .audio.render import Segment, analyse_segment, plan_timeline
-from .build import chapter_problems, segments_of
-from .cache import Cache
-from .errors import PodcastError, Problem
-from .feeds.guard import guard_output
-from .images import load_cover
-from .loader import SHOW_FILE, front_matter_line, load_show, show_warnings
-from .lock import read_lock
-from .model import Episode, Show
-from .programme import programme_warnings
-from .sources import DEFAULT_OUTPUT
-from .transcripts import check_times, read_transcript, transcript_problems
+from podcast.audio.render import Segment, analyse_segment, plan_timeline
+from podcast.build import chapter_problems, segments_of
+from podcast.errors import PodcastError, Problem
+from podcast.outputs.programme_sheet import programme_warnings
+from podcast.plan.cache import Cache
+from podcast.plan.sources import DEFAULT_OUTPUT
+from podcast.publish.guard import guard_output
+from podcast.show.images import load_cover
+from podcast.show.loader import SHOW_FILE, front_matter_line, load_show, show_warnings
+from podcast.show.lock import read_lock
+from podcast.show.model import Episode, Show
+from podcast.show.transcripts import check_times, read_transcript, transcript_problems
 
 CLIP_FIELDS = {"intro": "audio.intro", "outro": "audio.outro", "jingle": "audio.jingle"}
 

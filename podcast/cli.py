@@ -17,18 +17,18 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from . import __version__
-from .audio.loudness import measure_file
-from .audio.probe import probe
-from .audio.renditions import BROADCAST_WAV, MP3
-from .build import build as build_show
-from .check import check_show
-from .errors import PodcastError
-from .loader import EPISODE_FILE, split_front_matter
-from .progress import TerminalProgress
-from .serve import make_server, watch
-from .sources import source_state
-from .text import slugify
+from podcast import __version__
+from podcast.audio.loudness import measure_file
+from podcast.audio.probe import probe
+from podcast.audio.renditions import BROADCAST_WAV, MP3
+from podcast.build import build as build_show
+from podcast.check import check_show
+from podcast.errors import PodcastError
+from podcast.plan.sources import source_state
+from podcast.progress import TerminalProgress
+from podcast.serve import make_server, watch
+from podcast.show.loader import EPISODE_FILE, split_front_matter
+from podcast.show.text import slugify
 
 F = TypeVar("F", bound=Callable[..., Any])
 

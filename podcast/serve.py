@@ -18,9 +18,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from .audio.renditions import mime_types
-from .errors import PodcastError
-from .sources import source_state
+from podcast.audio.renditions import mime_types
+from podcast.errors import PodcastError
+from podcast.plan.sources import source_state
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 CROSS_ORIGIN_SUFFIXES = (".json", ".vtt", ".srt")

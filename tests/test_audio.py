@@ -10,10 +10,10 @@ import pytest
 from podcast.audio import render as render_module
 from podcast.audio.probe import probe
 from podcast.audio.render import Segment, analyse_segment, render
-from podcast.bwf import pcm_data
-from podcast.cache import Cache
 from podcast.errors import ToolError
-from podcast.model import AudioSettings
+from podcast.outputs.bext import pcm_data
+from podcast.plan.cache import Cache
+from podcast.show.model import AudioSettings
 
 from .helpers import ebur128, synthesise
 

@@ -18,7 +18,7 @@ from mutagen.id3 import ID3
 
 from podcast.build import BuildReport, build
 from podcast.errors import PodcastError
-from podcast.feeds.podcasting20 import podcast_guid
+from podcast.outputs.feeds.podcasting20 import podcast_guid
 
 from .helpers import ebur128, run_cli, tree_bytes
 

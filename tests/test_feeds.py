@@ -16,10 +16,10 @@ from PIL import Image
 
 from podcast.build import BuildReport, build
 from podcast.errors import PodcastError
-from podcast.feeds.guard import feed_items
-from podcast.feeds.validate import item_digests, parsed_items, validate_feed
-from podcast.images import load_cover
-from podcast.lock import read_lock
+from podcast.outputs.feeds.validate import item_digests, parsed_items, validate_feed
+from podcast.publish.guard import feed_items
+from podcast.show.images import load_cover
+from podcast.show.lock import read_lock
 
 from .helpers import ebur128, tree_bytes
 

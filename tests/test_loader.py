@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from podcast.errors import PodcastError
-from podcast.loader import load_show
-from podcast.model import EpisodeMeta
+from podcast.show.loader import load_show
+from podcast.show.model import EpisodeMeta
 
 EP1 = "episodes/01-leipzig-migrantenbeirat/episode.md"
 

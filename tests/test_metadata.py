@@ -18,9 +18,9 @@ from wavinfo import WavInfoReader
 from podcast.build import BuildReport, build
 from podcast.check import check_show
 from podcast.errors import PodcastError
-from podcast.tagging import EpisodeTags, write_id3
-from podcast.text import to_ascii
-from podcast.transcripts import Cue, read_transcript, to_json, to_srt, to_vtt
+from podcast.outputs.id3 import EpisodeTags, write_id3
+from podcast.show.text import to_ascii
+from podcast.show.transcripts import Cue, read_transcript, to_json, to_srt, to_vtt
 
 BASE = "https://podcast.example.org/quer-durch-die-gremien/"
 SLUGS = ["01-leipzig-migrantenbeirat", "02-frankfurt-kav", "03-zu-gast-im-jugendbeirat"]
@@ -435,7 +435,7 @@ def test_chapter_image_reaches_id3_json_and_feed(cached_demo: Path) -> None:
 
 
 def test_rendered_wav_takes_its_metadata_in_place(tmp_path: Path) -> None:
-    from podcast.bwf import (
+    from podcast.outputs.bext import (
         BroadcastInfo,
         fill_metadata_room,
         finish_wav,

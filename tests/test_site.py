@@ -16,7 +16,7 @@ import html5lib
 import pytest
 
 from podcast.build import BuildReport, build
-from podcast.notes import notes_html
+from podcast.outputs.notes import notes_html
 from podcast.serve import make_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -235,8 +235,8 @@ def test_favicon_and_durations_rounded_like_the_feed(built_demo: BuildReport) ->
 
 
 def test_watch_rebuilds_when_a_source_changes(cached_demo: Path) -> None:
+    from podcast.plan.sources import source_state
     from podcast.serve import watch
-    from podcast.sources import source_state
 
     out = build(cached_demo).out
     built_from = source_state(cached_demo, out)
@@ -341,8 +341,8 @@ def test_serve_answers_malformed_requests_and_keeps_serving(cached_demo: Path) -
 
 
 def test_watch_survives_a_rebuild_that_fails_unexpectedly(cached_demo: Path) -> None:
+    from podcast.plan.sources import source_state
     from podcast.serve import watch
-    from podcast.sources import source_state
 
     out = build(cached_demo).out
     stop = threading.Event()

@@ -9,8 +9,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ToolError
-from .tools import file_arg, run
+from podcast.audio.tools import file_arg, run
+from podcast.errors import ToolError
 
 SILENCE_LUFS = -70.0
 _SUMMARY = re.compile(

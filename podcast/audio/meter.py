@@ -22,7 +22,7 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
-from .loudness import SILENCE_LUFS, Loudness
+from podcast.audio.loudness import SILENCE_LUFS, Loudness
 
 Samples = npt.NDArray[np.float64]
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import ToolError
-from .tools import require
+from podcast.audio.tools import require
+from podcast.errors import ToolError
 
 
 @dataclass

@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ToolError
-from .tools import file_arg, run
+from podcast.audio.tools import file_arg, run
+from podcast.errors import ToolError
 
 
 @dataclass(frozen=True)

@@ -23,19 +23,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
-from ..bwf import RIFF_LIMIT, WAV_HEADER_SIZE, PcmData, finish_wav, pcm_data, wav_header
-from ..cache import Cache, key_of
-from ..errors import ToolError
-from ..model import AudioSettings
-from . import renditions
-from .loudness import Loudness
-from .pipeline import Pipe, ProcessGraph
-from .probe import probe
-from .renditions import BROADCAST_RATE
-from .tools import ffmpeg_version, file_arg
+from podcast.audio import renditions
+from podcast.audio.loudness import Loudness
+from podcast.audio.pipeline import Pipe, ProcessGraph
+from podcast.audio.probe import probe
+from podcast.audio.renditions import BROADCAST_RATE
+from podcast.audio.tools import ffmpeg_version, file_arg
+from podcast.errors import ToolError
+from podcast.outputs.bext import (
+    RIFF_LIMIT,
+    WAV_HEADER_SIZE,
+    PcmData,
+    finish_wav,
+    pcm_data,
+    wav_header,
+)
+from podcast.plan.cache import Cache, key_of
+from podcast.show.model import AudioSettings
 
 if TYPE_CHECKING:
-    from .meter import Meter
+    from podcast.audio.meter import Meter
 
 RENDER_VERSION = "8"
 ANALYSIS_VERSION = "5"
@@ -406,7 +413,7 @@ def _measure_decoded(
 
     Returns the meter and ffmpeg's log (where filters in the chain may report).
     """
-    from .meter import measure_stream  # numpy and scipy load on first use
+    from podcast.audio.meter import measure_stream
 
     codec, muxer, meter_format = PCM_HANDOVER.get(sample_format, FLOAT_HANDOVER)
     if chain is None:
@@ -452,7 +459,7 @@ def _measure_decoded(
 
 def _measure_pcm(path: Path, pcm: PcmData, silence_db: float) -> Meter:
     """Meter the samples of a plain WAV file, read straight from it."""
-    from .meter import measure_stream
+    from podcast.audio.meter import measure_stream
 
     try:
         with path.open("rb", buffering=0) as handle:
@@ -578,7 +585,7 @@ def _encode_and_measure(
     a pipe in a thread of this process, so all of it runs side by side on all cores.
     With `reference_channels`, the programme itself is measured too (under REFERENCE).
     """
-    from .meter import measure_stream  # numpy and scipy load on first use
+    from podcast.audio.meter import measure_stream
 
     branches = len(plans) + (1 if reference_channels else 0)
     labels = "".join(f"[b{n}]" for n in range(branches))

@@ -15,7 +15,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from ..model import AudioSettings
+    from podcast.show.model import AudioSettings
 
 PODCAST_RATE = 44100
 BROADCAST_RATE = 48000

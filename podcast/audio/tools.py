@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ..errors import ToolError
+from podcast.errors import ToolError
 
 
 def require(program: str) -> str:

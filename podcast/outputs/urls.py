@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from .model import Episode, Show
+from podcast.show.model import Episode, Show
 
 
 def episode_page(episode: Episode) -> str:

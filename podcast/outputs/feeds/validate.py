@@ -21,10 +21,10 @@ from pathlib import Path
 import feedparser
 import podcastparser
 
-from ..audio.renditions import mime_types
-from ..errors import Problem
-from ..model import APPLE_CATEGORIES, PERSON_TAXONOMY
-from .namespaces import ITUNES_NS, PODCAST_NS, PSC_NS
+from podcast.audio.renditions import mime_types
+from podcast.errors import Problem
+from podcast.outputs.feeds.namespaces import ITUNES_NS, PODCAST_NS, PSC_NS
+from podcast.show.model import APPLE_CATEGORIES, PERSON_TAXONOMY
 
 # Every rendition's type, and the other names apps know for them.
 AUDIO_TYPES = {*mime_types().values(), "audio/x-wav", "audio/aac", "audio/ogg"}

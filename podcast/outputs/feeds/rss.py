@@ -8,15 +8,11 @@ from datetime import datetime
 
 from feedgen.feed import FeedGenerator
 
-from .. import __version__, urls
-from ..audio.renditions import BROADCAST_WAV, MP3
-from ..chapters import TimedChapter, clock, timestamp_lines
-from ..images import Cover
-from ..model import Episode, Show
-from ..notes import APPLE_DESCRIPTION_MAX_BYTES, truncate_bytes
-from ..outputs import Rendered
-from ..transcripts import FORMATS
-from .podcasting20 import (
+from podcast import __version__
+from podcast.audio.renditions import BROADCAST_WAV, MP3
+from podcast.outputs import urls
+from podcast.outputs.chapters import TimedChapter, clock, timestamp_lines
+from podcast.outputs.feeds.podcasting20 import (
     AlternateEnclosureTag,
     LocationTag,
     PersonTag,
@@ -26,6 +22,11 @@ from .podcasting20 import (
     TranscriptTag,
     podcast_guid,
 )
+from podcast.outputs.notes import APPLE_DESCRIPTION_MAX_BYTES, truncate_bytes
+from podcast.outputs.published import Rendered
+from podcast.show.images import Cover
+from podcast.show.model import Episode, Show
+from podcast.show.transcripts import FORMATS
 
 PODCAST_FEED = "feed.xml"
 RADIO_FEED = "radio.xml"

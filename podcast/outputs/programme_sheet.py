@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import urls
-from .chapters import TimedChapter, clock
-from .errors import display_path
-from .model import Episode, Show
+from podcast.errors import display_path
+from podcast.outputs import urls
+from podcast.outputs.chapters import TimedChapter, clock
+from podcast.show.model import Episode, Show
 
 SHEET_VERSION = 1
 

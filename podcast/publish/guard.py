@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
-from .. import urls
-from ..errors import Problem
-from ..lock import LOCK_FILE, Lock
-from ..model import Show
-from .rss import PODCAST_FEED
+from podcast.errors import Problem
+from podcast.outputs import urls
+from podcast.outputs.feeds.rss import PODCAST_FEED
+from podcast.show.lock import LOCK_FILE, Lock
+from podcast.show.model import Show
 
 
 @dataclass(frozen=True)

@@ -402,7 +402,7 @@ class AudioSettings(Strict):
     @field_validator("alternate_encodings")
     @classmethod
     def _known_encodings(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
-        from .audio.renditions import alternates  # the table imports this module for types
+        from podcast.audio.renditions import alternates
 
         known = [r.key for r in alternates()]
         for key in keys:

@@ -9,12 +9,12 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from . import urls
-from .feeds.rss import PODCAST_FEED
-from .images import Cover, favicon
-from .model import Show
-from .outputs import Rendered
-from .publish import Stage
+from podcast.outputs import urls
+from podcast.outputs.feeds.rss import PODCAST_FEED
+from podcast.outputs.published import Rendered
+from podcast.publish.atomic import Stage
+from podcast.show.images import Cover, favicon
+from podcast.show.model import Show
 
 
 def theme_dirs(show_root: Path) -> list[Path]:

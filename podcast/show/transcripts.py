@@ -12,8 +12,8 @@ from pathlib import Path
 import webvtt
 from webvtt.errors import MalformedFileError
 
-from .errors import PodcastError, Problem
-from .model import Show, control_character, parse_timestamp
+from podcast.errors import PodcastError, Problem
+from podcast.show.model import Show, control_character, parse_timestamp
 
 _TIMING = re.compile(
     r"^\s*(\d+:)?\d{1,2}:\d{2}[.,]\d{3}\s+-->\s+(\d+:)?\d{1,2}:\d{2}[.,]\d{3}(\s.*)?$"

@@ -13,7 +13,7 @@ from typing import Any
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.util import xml_elem
 
-from .namespaces import ITUNES_NS, PODCAST_NS, PSC_NS
+from podcast.outputs.feeds.namespaces import ITUNES_NS, PODCAST_NS, PSC_NS
 
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 

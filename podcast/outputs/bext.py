@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import PodcastError
-from .text import to_ascii
+from podcast.errors import PodcastError
+from podcast.show.text import to_ascii
 
 BEXT_VERSION = 2
 

@@ -13,8 +13,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import atomic_write_bytes
-from .errors import PodcastError, Problem
+from podcast.errors import PodcastError, Problem
+from podcast.plan.cache import atomic_write_bytes
 
 LOCK_FILE = "podcast.lock"
 

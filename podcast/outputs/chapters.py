@@ -16,8 +16,8 @@ from typing import Any
 
 from mutagen.id3 import APIC, CHAP, CTOC, TIT2, WXXX, CTOCFlags
 
-from .errors import Problem
-from .model import ChapterMark, chapter_order_problems, parse_timestamp
+from podcast.errors import Problem
+from podcast.show.model import ChapterMark, chapter_order_problems, parse_timestamp
 
 CHAPTERS_JSON_VERSION = "1.2.0"
 _TEXT_LINE = re.compile(

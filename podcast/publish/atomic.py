@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import PodcastError
+from podcast.errors import PodcastError
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100

@@ -17,9 +17,9 @@ from mutagen.flac import FLAC, Picture
 from mutagen.mp4 import MP4, MP4Cover
 from mutagen.oggopus import OggOpus
 
-from .audio.tools import file_arg, run
-from .chapters import TimedChapter
-from .tagging import EpisodeTags
+from podcast.audio.tools import file_arg, run
+from podcast.outputs.chapters import TimedChapter
+from podcast.outputs.id3 import EpisodeTags
 
 MUXERS = {"mp4": "mp4", "ogg": "ogg", "flac": "flac"}  # by tag style
 

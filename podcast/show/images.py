@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from .errors import PodcastError, Problem
+from podcast.errors import PodcastError, Problem
 
 APPLE_MIN_PX = 1400
 APPLE_MAX_PX = 3000

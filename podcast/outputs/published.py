@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .chapters import TimedChapter
-from .images import Cover
-from .model import Episode
-from .transcripts import Cue
+from podcast.outputs.chapters import TimedChapter
+from podcast.show.images import Cover
+from podcast.show.model import Episode
+from podcast.show.transcripts import Cue
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .chapters import read_chapters_file
-from .errors import PodcastError, Problem, display_path
-from .images import image_problem
-from .lock import LOCK_FILE, Lock, read_lock
-from .model import (
+from podcast.errors import PodcastError, Problem, display_path
+from podcast.outputs.chapters import read_chapters_file
+from podcast.show.images import image_problem
+from podcast.show.lock import LOCK_FILE, Lock, read_lock
+from podcast.show.model import (
     Chapter,
     ChapterMark,
     Episode,
@@ -33,7 +33,7 @@ from .model import (
     Transcript,
     control_character,
 )
-from .text import slugify
+from podcast.show.text import slugify
 
 SHOW_FILE = "podcast.toml"
 EPISODE_FILE = "episode.md"
