@@ -19,7 +19,8 @@ from podcast.show.model import Show
 
 def theme_dirs(show_root: Path) -> list[Path]:
     """Template folders, first match wins: the show's own, then the packaged theme."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent  # podcast/
+    # Installed from a wheel, the theme sits inside the package; in a checkout, beside it.
     candidates = [show_root / "templates", package / "templates", package.parent / "templates"]
     return [c for c in dict.fromkeys(candidates) if c.is_dir()]
 
