@@ -69,7 +69,7 @@ def loudness(path: Path) -> tuple[float, float]:
     from podcast.audio.loudness import measure_file
 
     measured = measure_file(path)
-    return measured.integrated, measured.true_peak
+    return measured.integrated, measured.peak
 
 
 def make_show(folder: Path, recording: Path) -> Path:

@@ -15,16 +15,10 @@ from typing import Any, Protocol
 
 from podcast import __version__
 from podcast.audio import renditions
-from podcast.audio.render import (
-    ANALYSIS_VERSION,
-    RENDER_VERSION,
-    RenderResult,
-    RenditionResult,
-    Segment,
-    Timeline,
-    render,
-)
+from podcast.audio.analyse import ANALYSIS_VERSION, Segment
+from podcast.audio.render import RENDER_VERSION, RenderResult, RenditionResult, render
 from podcast.audio.renditions import BROADCAST_RATE, BROADCAST_WAV, MP3
+from podcast.audio.timeline import Timeline
 from podcast.audio.tools import ffmpeg_version
 from podcast.errors import PodcastError, Problem
 from podcast.outputs import urls
@@ -213,7 +207,7 @@ def _broadcast_info(show: Show, episode: Episode, result: RenditionResult) -> Br
         coding_history=history,
         loudness_value=loudness.integrated,
         loudness_range=loudness.lra,
-        max_true_peak=loudness.true_peak,
+        max_true_peak=loudness.peak,
         max_momentary=loudness.max_momentary,
         max_short_term=loudness.max_short_term,
         title=meta.title,
@@ -285,7 +279,7 @@ def _publish_episode(
         guid=episode.guid,
         cover_jpeg=cover.embedded_jpeg,
         loudness_lufs=mp3.loudness.integrated,
-        true_peak_dbtp=mp3.loudness.true_peak,
+        true_peak_dbtp=mp3.loudness.peak,
         transcript=plain(cues) if cues else None,
         transcript_label=str(strings["transcript"]),
         chapter_frames=id3_frames(chapters, str(strings["chapters"])),
@@ -338,7 +332,7 @@ def _publish_episode(
         broadcast_bytes=broadcast_bytes,
         broadcast_duration=broadcast.duration if broadcast is not None else None,
         loudness={
-            "inputs": result.inputs,
+            "inputs": [i.as_json() for i in result.inputs],
             "renditions": {name: r.summary() for name, r in result.renditions.items()},
         },
         chapters=chapters,
@@ -398,7 +392,7 @@ def render_audio(
         mp3 = result.renditions[MP3.file]
         log(
             f"{episode.slug}: {mp3.loudness.integrated:.1f} LUFS, "
-            f"{mp3.loudness.true_peak:.1f} dBTP, {mp3.duration:.1f} s"
+            f"{mp3.loudness.peak:.1f} dBTP, {mp3.duration:.1f} s"
         )
         return episode.slug, result
 

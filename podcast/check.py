@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from podcast.audio.render import Segment, analyse_segment, plan_timeline
+from podcast.audio.analyse import Segment, analyse_segment
+from podcast.audio.timeline import plan_timeline
 from podcast.build import chapter_problems, segments_of
 from podcast.errors import PodcastError, Problem
 from podcast.outputs.programme_sheet import programme_warnings

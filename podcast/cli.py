@@ -282,4 +282,4 @@ def info(settings: Settings, file: Path) -> None:
     )
     click.echo(f"duration:    {facts.duration:.3f} s")
     click.echo(f"loudness:    {loudness.integrated:.1f} LUFS integrated, LRA {loudness.lra:.1f} LU")
-    click.echo(f"true peak:   {loudness.true_peak:.1f} dBTP")
+    click.echo(f"true peak:   {loudness.peak:.1f} dBTP")

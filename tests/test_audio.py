@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from podcast.audio import analyse as analyse_module
 from podcast.audio import render as render_module
+from podcast.audio.analyse import Segment, analyse_segment
 from podcast.audio.probe import probe
-from podcast.audio.render import Segment, analyse_segment, render
+from podcast.audio.render import render
+from podcast.audio.wav import pcm_data
 from podcast.errors import ToolError
-from podcast.outputs.bext import pcm_data
 from podcast.plan.cache import Cache
 from podcast.show.model import AudioSettings
 
@@ -69,8 +71,8 @@ def test_hot_mono_mp3_and_quiet_stereo_segments_are_matched_and_joined(
     result = render(
         [Segment(hot, start=1.0), Segment(quiet, end=5.0)], AudioSettings(), cache, "test"
     )
-    assert [i["duration"] for i in result.inputs] == pytest.approx([5.0, 5.0], abs=0.05)
-    assert result.inputs[1]["integrated"] < result.inputs[0]["integrated"] - 20
+    assert [i.duration for i in result.inputs] == pytest.approx([5.0, 5.0], abs=0.05)
+    assert result.inputs[1].integrated < result.inputs[0].integrated - 20
     integrated, peak = ebur128(result.renditions["podcast.mp3"].path)
     assert abs(integrated + 16) <= 0.2 and peak <= -1.0
     assert abs(result.renditions["broadcast.wav"].duration - 10.0) < 0.01
@@ -93,7 +95,8 @@ def test_second_render_comes_from_the_cache(
     source = synth("a.wav", SPEECHLIKE, 5, gain_db=-12)
     first = render([Segment(source)], AudioSettings(), cache, "test")
     # Neither analysed nor rendered again: a second render would fail here.
-    for name in ("_analyse", "_render_renditions", "calibrate"):
+    monkeypatch.setattr(analyse_module, "_analyse", _must_not_run("_analyse"))
+    for name in ("_render_renditions", "calibrate"):
         monkeypatch.setattr(render_module, name, _must_not_run(name))
     again = render([Segment(source)], AudioSettings(), cache, "test")
     assert again.renditions["podcast.mp3"].path == first.renditions["podcast.mp3"].path
@@ -113,7 +116,7 @@ def test_new_loudness_target_renders_again_without_analysing_again(
     source = synth("a.wav", SPEECHLIKE, 5, gain_db=-12)
     render([Segment(source)], AudioSettings(), cache, "test")
     # `_analyse` measures every kind of recording (a 16-bit WAV never goes through ffmpeg).
-    monkeypatch.setattr(render_module, "_analyse", _must_not_run("_analyse"))
+    monkeypatch.setattr(analyse_module, "_analyse", _must_not_run("_analyse"))
     louder = render([Segment(source)], AudioSettings(podcast_lufs=-14), cache, "test")
     integrated, _ = ebur128(louder.renditions["podcast.mp3"].path)
     assert abs(integrated + 14) <= 0.2
@@ -181,10 +184,10 @@ def test_silence_is_trimmed_and_intro_crossfaded(synth: Callable[..., Path], cac
     settings = AudioSettings(broadcast=False, crossfade_s=0.5, keep_silence_s=0.25)
     result = render([Segment(intro, kind="intro"), Segment(talk)], settings, cache, "test")
     speech = result.inputs[1]
-    assert speech["head_silence"] == pytest.approx(3.0, abs=0.1)
-    assert speech["tail_silence"] == pytest.approx(4.0, abs=0.3)
+    assert speech.head_silence == pytest.approx(3.0, abs=0.1)
+    assert speech.tail_silence == pytest.approx(4.0, abs=0.3)
     # 2 s intro - 0.5 s crossfade + (15 s - 2.75 s head - 3.75 s tail)
-    expected = 2.0 - 0.5 + 15.0 - (speech["head_silence"] - 0.25) - (speech["tail_silence"] - 0.25)
+    expected = 2.0 - 0.5 + 15.0 - (speech.head_silence - 0.25) - (speech.tail_silence - 0.25)
     assert result.timeline.duration == pytest.approx(expected, abs=0.01)
     assert result.renditions["podcast.mp3"].duration == pytest.approx(expected, abs=0.1)
     # a chapter written at 5 s of the recording lands 5 - 2.75 s after the speech starts
@@ -264,13 +267,13 @@ def test_every_way_of_reading_a_recording_measures_the_same(
     settings = AudioSettings()
     whole = analyse_segment(Segment(path), settings, cache)
     cut = analyse_segment(Segment(path, start=1e-6), settings, cache)
-    assert whole["duration"] == pytest.approx(11.5, abs=0.01)
-    assert whole["integrated"] == pytest.approx(cut["integrated"], abs=0.05)
-    assert whole["sample_peak"] == pytest.approx(cut["sample_peak"], abs=0.1)
-    assert whole["head_silence"] == pytest.approx(cut["head_silence"], abs=0.01)
-    assert whole["tail_silence"] == pytest.approx(cut["tail_silence"], abs=0.01)
-    assert whole["head_silence"] == pytest.approx(2.0, abs=0.1)
-    assert whole["tail_silence"] == pytest.approx(1.5, abs=0.3)
+    assert whole.duration == pytest.approx(11.5, abs=0.01)
+    assert whole.integrated == pytest.approx(cut.integrated, abs=0.05)
+    assert whole.sample_peak == pytest.approx(cut.sample_peak, abs=0.1)
+    assert whole.head_silence == pytest.approx(cut.head_silence, abs=0.01)
+    assert whole.tail_silence == pytest.approx(cut.tail_silence, abs=0.01)
+    assert whole.head_silence == pytest.approx(2.0, abs=0.1)
+    assert whole.tail_silence == pytest.approx(1.5, abs=0.3)
 
 
 @pytest.mark.parametrize("declared", [0, 0xFFFFFFF0], ids=["no-size", "size-past-the-end"])
@@ -285,4 +288,4 @@ def test_wav_of_a_recorder_that_was_cut_off_is_measured_to_its_end(
     pcm = pcm_data(path)
     assert pcm is not None and pcm.size == len(data) - position - 8
     analysed = analyse_segment(Segment(path), AudioSettings(), cache)
-    assert analysed["duration"] == pytest.approx(4.0, abs=0.01)
+    assert analysed.duration == pytest.approx(4.0, abs=0.01)

@@ -435,13 +435,8 @@ def test_chapter_image_reaches_id3_json_and_feed(cached_demo: Path) -> None:
 
 
 def test_rendered_wav_takes_its_metadata_in_place(tmp_path: Path) -> None:
-    from podcast.outputs.bext import (
-        BroadcastInfo,
-        fill_metadata_room,
-        finish_wav,
-        wav_header,
-        write_broadcast_wav,
-    )
+    from podcast.audio.wav import finish_wav, wav_header
+    from podcast.outputs.bext import BroadcastInfo, fill_metadata_room, write_broadcast_wav
 
     path = tmp_path / "render.wav"
     samples = bytes(range(256)) * 3 * 7  # 5376 bytes: 896 frames of 24-bit stereo

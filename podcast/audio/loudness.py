@@ -8,6 +8,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from podcast.audio.tools import file_arg, run
 from podcast.errors import ToolError
@@ -16,7 +17,7 @@ SILENCE_LUFS = -70.0
 _SUMMARY = re.compile(
     r"Integrated loudness:\s*I:\s*(?P<i>-?[\d.]+|-inf) LUFS.*?"
     r"Loudness range:\s*LRA:\s*(?P<lra>-?[\d.]+) LU.*?"
-    r"(?:True|Sample) peak:\s*Peak:\s*(?P<tp>-?[\d.]+|-inf) dBFS",
+    r"(?P<kind>True|Sample) peak:\s*Peak:\s*(?P<tp>-?[\d.]+|-inf) dBFS",
     re.S,
 )
 _FRAME = re.compile(r"\bM:\s*(-?[\d.]+|-inf)\s+S:\s*(-?[\d.]+|-inf)")
@@ -24,13 +25,18 @@ _FRAME = re.compile(r"\bM:\s*(-?[\d.]+|-inf)\s+S:\s*(-?[\d.]+|-inf)")
 
 @dataclass(frozen=True)
 class Loudness:
-    """Integrated loudness (LUFS), loudness range (LU) and true peak (dBTP) of a signal."""
+    """Integrated loudness (LUFS), loudness range (LU) and peak level of a signal.
+
+    `peak` is the true peak (dBTP, oversampled) when `peak_kind` is "true", else the highest
+    sample (dBFS): analysis meters inputs without oversampling, renders are metered with it.
+    """
 
     integrated: float
     lra: float
-    true_peak: float
+    peak: float
     max_momentary: float = -math.inf
     max_short_term: float = -math.inf
+    peak_kind: Literal["true", "sample"] = "true"
 
     @property
     def silent(self) -> bool:
@@ -70,7 +76,8 @@ def parse_ebur128(log: str, subject: Path | str) -> Loudness:
     return Loudness(
         integrated=_number(found["i"]),
         lra=_number(found["lra"]),
-        true_peak=_number(found["tp"]),
+        peak=_number(found["tp"]),
         max_momentary=momentary,
         max_short_term=short_term,
+        peak_kind="true" if found["kind"] == "True" else "sample",
     )

@@ -359,9 +359,10 @@ class Meter:
         return Loudness(
             integrated=round(_integrated(energies), 2),
             lra=round(_loudness_range(short_term), 2),
-            true_peak=round(peak_db, 2),
+            peak=round(peak_db, 2),
             max_momentary=round(float(momentary.max()), 2) if momentary.size else -math.inf,
             max_short_term=round(float(short_term.max()), 2) if short_term.size else -math.inf,
+            peak_kind="true" if self.true_peak else "sample",
         )
 
 

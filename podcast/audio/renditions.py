@@ -9,6 +9,7 @@ render (specs), the build (alternates and their tags), feed validation and `podc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -117,3 +118,70 @@ def by_file(file: str) -> Rendition:
 def mime_types() -> dict[str, str]:
     """MIME type by file suffix, for every rendition."""
     return {r.suffix: r.mime for r in RENDITIONS}
+
+
+@dataclass(frozen=True)
+class RenditionSpec:
+    """What one output should be: file name, loudness target, encoder and container.
+
+    `stream_muxer` is a container the encoded audio can be streamed in (for measuring it while
+    it is written): the same packets as the file, without the file's seekable headers.
+    """
+
+    name: str
+    target_lufs: float
+    ceiling_dbtp: float
+    sample_rate: int
+    channels: int
+    codec_args: tuple[str, ...]
+    muxer: str
+    muxer_options: tuple[tuple[str, str], ...] = ()
+    stream_muxer: str = ""
+
+    @property
+    def lossless(self) -> bool:
+        """PCM in WAV: what is encoded is exactly what was filtered."""
+        return self.muxer == "wav"
+
+    @property
+    def layout(self) -> str:
+        return "stereo" if self.channels == 2 else "mono"
+
+    @property
+    def sample_bits(self) -> int:
+        """Bits per sample of a PCM rendition (pcm_s24le: 24)."""
+        return int(re.sub(r"\D", "", self.codec_args[-1]))
+
+    def tee_target(self) -> str:
+        """A tee muxer target: the file (named as the rendition) and standard output."""
+        options = "".join(f":{key}={value}" for key, value in self.muxer_options)
+        return f"[f={self.muxer}{options}]{self.name}|[f={self.stream_muxer or self.muxer}]pipe\\:1"
+
+
+def rendition_specs(settings: AudioSettings) -> list[RenditionSpec]:
+    """The renditions the show's settings ask for, from the rendition table: the MP3, the
+    alternates named in `alternate_encodings`, and the broadcast WAV unless switched off."""
+    specs = []
+    for rendition in RENDITIONS:
+        if rendition.audience == "radio":
+            if not settings.broadcast:
+                continue
+            target, channels = settings.broadcast_lufs, 2
+        else:
+            if rendition is not MP3 and rendition.key not in settings.alternate_encodings:
+                continue
+            target, channels = settings.podcast_target, 2 if settings.channels == "stereo" else 1
+        specs.append(
+            RenditionSpec(
+                rendition.file,
+                target,
+                settings.true_peak,
+                rendition.sample_rate,
+                channels,
+                rendition.encoder(settings),
+                rendition.muxer,
+                rendition.muxer_options,
+                rendition.stream_muxer,
+            )
+        )
+    return specs

@@ -20,6 +20,8 @@ def require(program: str) -> str:
 
 # Longer than any single ffmpeg or ffprobe call on hours of audio takes; a hung one fails.
 TIMEOUT_S = 3600.0
+# ffmpeg as every render and analysis starts it: no terminal input, only errors on stderr.
+FFMPEG = ("ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "error", "-y")
 
 
 def run(

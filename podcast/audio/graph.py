@@ -1,0 +1,276 @@
+"""The ffmpeg process graph of a render: one ffmpeg decodes, cuts, levels, crossfades and joins
+the segments into the mix, applies each rendition's gain and limiter and writes WAV itself;
+lossy renditions go to an encoder process each, whose output is written and also decoded again
+for a meter. Every meter reads a pipe in a thread of this process, so all of it runs side by
+side on all cores."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from podcast.audio.analyse import SPEECH_LEVELER, Segment, format_chain, levels_speech
+from podcast.audio.loudness import Loudness
+from podcast.audio.pipeline import Pipe, ProcessGraph
+from podcast.audio.renditions import BROADCAST_RATE, RenditionSpec
+from podcast.audio.timeline import Timeline
+from podcast.audio.tools import FFMPEG, file_arg
+from podcast.audio.wav import finish_wav, wav_header
+from podcast.show.model import AudioSettings
+
+RAW_PCM = ("-c:a", "pcm_f32le", "-f", "f32le")
+
+
+# The encoders (LAME above all) are the longest chain of work in a render; the processes and
+# threads around them yield to them, so an encoder never waits for a core (nice values).
+FILTER_NICE, DECODER_NICE, METER_NICE = 3, 5, 10
+
+
+STREAM_DEMUXERS = {"adts": "aac"}  # ffmpeg reads what its adts muxer writes as "aac"
+
+
+BITEXACT = ("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact")
+
+
+@dataclass(frozen=True)
+class Mix:
+    """What a render joins into one stream: the segments, where they land, and the gain that
+    brings each to the podcast's loudness target."""
+
+    segments: list[Segment]
+    timeline: Timeline
+    segment_gains: list[float]
+    settings: AudioSettings
+
+
+@dataclass(frozen=True)
+class RenditionPlan:
+    """How one render pass makes a rendition from the mix: the gain (dB) and the limiter's
+    ceiling (dBFS; None: no limiter needed)."""
+
+    spec: RenditionSpec
+    gain_db: float
+    limiter_dbfs: float | None
+
+
+def db_to_linear(db: float) -> float:
+    return float(10 ** (db / 20))
+
+
+def limiter_filter(limit_dbfs: float | None) -> str:
+    """The limiter filter, with a comma to chain the next one (nothing when unneeded)."""
+    if limit_dbfs is None:
+        return ""
+    limit = min(1.0, max(0.0625, db_to_linear(limit_dbfs)))
+    return f"alimiter=limit={limit:.6f}:level=false:latency=true:attack=5:release=100,"
+
+
+def mix_graph(mix: Mix) -> tuple[list[str], list[str]]:
+    """ffmpeg inputs and filters that decode, cut, level, crossfade and join the segments
+    into one stream labelled [mix]."""
+    segments, settings = mix.segments, mix.settings
+    inputs: list[str] = []
+    for segment in segments:
+        inputs += ["-i", file_arg(segment.path)]
+    parts = []
+    streams: list[str] = []
+    for index, (segment, piece, segment_gain) in enumerate(
+        zip(segments, mix.timeline.pieces, mix.segment_gains, strict=True)
+    ):
+        chain = format_chain(segment, settings.channels, piece.offset, piece.length)
+        if levels_speech(segment, settings):
+            chain.append(SPEECH_LEVELER)
+        chain.append(f"volume={segment_gain:.4f}dB")
+        parts.append(f"[{index}:a]{','.join(chain)}[s{index}]")
+        if piece.crossfade > 0 and streams:
+            parts.append(
+                f"[{streams[-1]}][s{index}]acrossfade=d={piece.crossfade:.6f}:c1=tri:c2=tri"
+                f"[x{index}]"
+            )
+            streams[-1] = f"x{index}"
+        else:
+            streams.append(f"s{index}")
+    joined = "".join(f"[{label}]" for label in streams)
+    join = f"concat=n={len(streams)}:v=0:a=1" if len(streams) > 1 else "anull"
+    parts.append(f"{joined}{join}[mix]")
+    return inputs, parts
+
+
+REFERENCE = ""  # the measurement of the mix itself, before any rendition's gain
+
+
+def encode_and_measure(
+    inputs: list[str],
+    parts: list[str],
+    plans: list[RenditionPlan],
+    workdir: Path,
+    subject: str,
+    keep_files: bool = True,
+    reference_channels: int = 0,
+) -> dict[str, Loudness]:
+    """Make each planned rendition of the stream [mix] that `parts` build, and measure
+    what was encoded; with `keep_files`, the renditions are written into `workdir`.
+
+    One ffmpeg decodes and joins the mix and applies each rendition's gain and limiter.
+    It writes WAV itself; lossy renditions go as raw samples to an encoder process each,
+    whose output is both written and streamed to a decoder feeding a meter. Every meter reads
+    a pipe in a thread of this process, so all of it runs side by side on all cores.
+    With `reference_channels`, the mix itself is measured too (under REFERENCE).
+    """
+    from podcast.audio.meter import measure_stream
+
+    branches = len(plans) + (1 if reference_channels else 0)
+    labels = "".join(f"[b{n}]" for n in range(branches))
+    parts = [*parts, f"[mix]asplit={branches}{labels}"]
+    with contextlib.ExitStack() as stack, ProcessGraph(subject, workdir) as graph:
+        outputs: list[str] = []
+        wavs: list[BinaryIO] = []
+        written: list[int] = []  # the pipes (and WAV files) the rendering ffmpeg writes to
+        routes: list[tuple[RenditionSpec, Pipe, Pipe | None]] = []
+        for number, plan in enumerate(plans):
+            spec, gain, limiter = plan.spec, plan.gain_db, plan.limiter_dbfs
+            chain = (
+                f"[b{number}]volume={gain:.4f}dB,{limiter_filter(limiter)}aresample={spec.sample_rate},"
+                f"aformat=sample_fmts=flt:channel_layouts={spec.layout}"
+            )
+            to_meter = graph.pipe()
+            to_encoder = None
+            if spec.lossless:
+                if keep_files:
+                    # ffmpeg writes the samples after a header of ours (with room for the
+                    # broadcast metadata), into the file opened here.
+                    wav = stack.enter_context((workdir / spec.name).open("w+b"))
+                    wav.write(wav_header(spec.channels, spec.sample_rate, spec.sample_bits))
+                    wav.flush()
+                    wavs.append(wav)
+                    parts.append(f"{chain},asplit=2[o{number}][m{number}]")
+                    raw = spec.codec_args[-1].removeprefix("pcm_")
+                    outputs += ["-map", f"[o{number}]", *spec.codec_args, "-f", raw]
+                    outputs.append(f"pipe:{wav.fileno()}")
+                    written.append(wav.fileno())
+                else:
+                    parts.append(f"{chain}[m{number}]")
+                outputs += ["-map", f"[m{number}]", *RAW_PCM, f"pipe:{to_meter.write_end}"]
+                written.append(to_meter.write_end)
+            else:
+                parts.append(f"{chain}[o{number}]")
+                to_encoder = graph.pipe()
+                outputs += ["-map", f"[o{number}]", *RAW_PCM, f"pipe:{to_encoder.write_end}"]
+                written.append(to_encoder.write_end)
+            routes.append((spec, to_meter, to_encoder))
+        meters: dict[str, list[Any]] = {}
+        if reference_channels:
+            to_meter = graph.pipe()
+            parts.append(f"[b{branches - 1}]aformat=sample_fmts=flt[reference]")
+            outputs += ["-map", "[reference]", *RAW_PCM, f"pipe:{to_meter.write_end}"]
+            written.append(to_meter.write_end)
+            meters[REFERENCE] = graph.read(
+                "measuring the mix",
+                os.fdopen(os.dup(to_meter.read_end), "rb"),
+                functools.partial(
+                    measure_stream,
+                    rate=BROADCAST_RATE,
+                    channels=reference_channels,
+                    true_peak=False,
+                ),
+            )
+        graph.start(
+            "rendering",
+            [*FFMPEG, *inputs, "-filter_complex", ";".join(parts), *outputs],
+            pass_fds=tuple(written),
+            nice=FILTER_NICE,
+        )
+        for spec, to_meter, to_encoder in routes:
+            if to_encoder is not None:
+                _start_encoder(graph, spec, to_encoder, to_meter, keep_files)
+            meters[spec.name] = graph.read(
+                f"measuring {spec.name}",
+                os.fdopen(os.dup(to_meter.read_end), "rb"),
+                functools.partial(measure_stream, rate=spec.sample_rate, channels=spec.channels),
+                nice=METER_NICE,
+            )
+        with _flushed_while_written(wavs):
+            graph.wait()
+        for written_wav in wavs:
+            finish_wav(written_wav)
+    return {name: box[0].result() for name, box in meters.items()}
+
+
+_flush_data = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
+
+
+@contextlib.contextmanager
+def _flushed_while_written(files: list[BinaryIO], every: float = 1.0) -> Iterator[None]:
+    """Hand what is written to `files` to the disk every second, in a thread, until the block
+    ends: the disk is idle during a render, and the cache's fsync after it then has only the
+    last second left to write (instead of a gigabyte of broadcast WAV)."""
+    if not files:
+        yield
+        return
+    done = threading.Event()
+
+    def flush() -> None:
+        while not done.wait(every):
+            for handle in files:
+                with contextlib.suppress(OSError):  # the fsync at the commit reports errors
+                    _flush_data(handle.fileno())
+
+    flusher = threading.Thread(target=flush, name="flushing WAV", daemon=True)
+    flusher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        flusher.join()
+
+
+def _start_encoder(
+    graph: ProcessGraph, spec: RenditionSpec, source: Pipe, meter: Pipe, keep_file: bool
+) -> None:
+    """Encode raw samples from `source` (into the rendition's file, with `keep_file`), and
+    decode the same packets again into `meter`'s pipe."""
+    stream_muxer = spec.stream_muxer or spec.muxer
+    target = ["-f", "tee", spec.tee_target()] if keep_file else ["-f", stream_muxer, "pipe:1"]
+    encoder = graph.start(
+        f"encoding {spec.name}",
+        [
+            *FFMPEG,
+            *RAW_PCM,
+            "-ar",
+            str(spec.sample_rate),
+            "-ac",
+            str(spec.channels),
+            "-i",
+            "pipe:0",
+            "-map",
+            "0:a",
+            *spec.codec_args,
+            *BITEXACT,
+            *target,
+        ],
+        stdin=source.read_end,
+        capture_stdout=True,
+    )
+    assert encoder.process.stdout is not None
+    graph.start(
+        f"decoding {spec.name} for measuring",
+        [
+            *FFMPEG,
+            "-f",
+            STREAM_DEMUXERS.get(stream_muxer, stream_muxer),
+            "-i",
+            "pipe:0",
+            *RAW_PCM,
+            f"pipe:{meter.write_end}",
+        ],
+        stdin=encoder.process.stdout.fileno(),
+        pass_fds=(meter.write_end,),
+        nice=DECODER_NICE,
+    )
+    encoder.process.stdout.close()  # the decoder holds it now
