@@ -12,9 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from podcast.audio.analyse import Segment, analyse_segment
+from podcast.audio.episodes import segments_of
 from podcast.audio.timeline import plan_timeline
-from podcast.build import chapter_problems, segments_of
 from podcast.errors import PodcastError, Problem
+from podcast.outputs.context import chapter_problems
 from podcast.outputs.programme_sheet import programme_warnings
 from podcast.plan.cache import Cache
 from podcast.plan.sources import DEFAULT_OUTPUT

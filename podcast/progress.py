@@ -29,13 +29,13 @@ class TerminalProgress:
     def started(self, episodes: int) -> None:
         self._progress.update(self._task, total=episodes)
 
-    def stage(self, episode: str, stage: str) -> None:
+    def step(self, episode: str, step: str) -> None:
         with self._lock:
-            if stage in ("done", "failed"):
+            if step in ("done", "failed"):
                 self._active.pop(episode, None)
                 self._progress.advance(self._task)
             else:
-                self._active[episode] = stage
+                self._active[episode] = step
             shown = " · ".join(f"{name}: {what}" for name, what in list(self._active.items())[:3])
             self._progress.update(self._task, description=shown)
 

@@ -462,8 +462,8 @@ def test_progress_hears_every_episode_and_cli_stays_quiet_without_a_terminal(
         def started(self, episodes: int) -> None:
             self.total = episodes
 
-        def stage(self, episode: str, stage: str) -> None:
-            self.events.append((episode, stage))
+        def step(self, episode: str, step: str) -> None:
+            self.events.append((episode, step))
 
     recorder = Recorder()
     build(demo, progress=recorder)  # a cold cache: every stage happens

@@ -19,8 +19,9 @@ from podcast.build import BuildReport, build
 from podcast.check import check_show
 from podcast.errors import PodcastError
 from podcast.outputs.id3 import EpisodeTags, write_id3
+from podcast.outputs.transcripts import to_json, to_srt, to_vtt
 from podcast.show.text import to_ascii
-from podcast.show.transcripts import Cue, read_transcript, to_json, to_srt, to_vtt
+from podcast.show.transcripts import Cue, read_transcript
 
 BASE = "https://podcast.example.org/quer-durch-die-gremien/"
 SLUGS = ["01-leipzig-migrantenbeirat", "02-frankfurt-kav", "03-zu-gast-im-jugendbeirat"]

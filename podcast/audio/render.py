@@ -143,13 +143,13 @@ def render(
     settings: AudioSettings,
     cache: Cache,
     subject: str,
-    on_stage: Callable[[str], None] = lambda _: None,
+    on_step: Callable[[str], None] = lambda _: None,
 ) -> RenderResult:
     """Render (or take from the cache) every rendition of an episode made of `segments`.
 
-    `on_stage` hears "analysing", "calibrating", "rendering" as the work goes on.
+    `on_step` hears "analysing", "calibrating", "rendering" as the work goes on.
     """
-    on_stage("analysing")
+    on_step("analysing")
     inputs = [analyse_segment(s, settings, cache) for s in segments]
     if not any(s.kind == "recording" for s in segments):
         raise ToolError(f"{subject}: the episode has no recording")
@@ -183,10 +183,10 @@ def render(
         # crossfades' gains add up to one).
         peak = max(i.sample_peak + g for i, g in zip(inputs, segment_gains, strict=True))
         plans = [_plan(spec, spec.target_lufs - mix_lufs, peak, limiter=True) for spec in specs]
-        on_stage("calibrating")
+        on_step("calibrating")
         mix = Mix(segments, timeline, segment_gains, settings)
         offsets = calibrate(mix, plans, workdir, subject)
-        on_stage("rendering")
+        on_step("rendering")
         corrected = [
             _plan(plan.spec, plan.gain_db - offsets.get(plan.spec.name, 0.0), peak)
             for plan in plans

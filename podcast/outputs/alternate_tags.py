@@ -12,13 +12,23 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mutagen.flac import FLAC, Picture
 from mutagen.mp4 import MP4, MP4Cover
 from mutagen.oggopus import OggOpus
 
+from podcast.audio import renditions
 from podcast.audio.tools import file_arg, run
+from podcast.outputs import urls
 from podcast.outputs.chapters import TimedChapter
+from podcast.outputs.id3 import TAGGING_VERSION
+from podcast.outputs.published import AlternateAudio
+from podcast.plan.cache import key_of
+
+if TYPE_CHECKING:
+    from podcast.outputs.context import EpisodeContext, EpisodeFiles
+    from podcast.outputs.writer import OutputWriter
 from podcast.outputs.id3 import EpisodeTags
 
 MUXERS = {"mp4": "mp4", "ogg": "ogg", "flac": "flac"}  # by tag style
@@ -103,3 +113,24 @@ def tag_alternate(
         vorbis[f"CHAPTER{index:03d}"] = [_clock(chapter.start)]
         vorbis[f"CHAPTER{index:03d}NAME"] = [chapter.title]
     vorbis.save()
+
+
+class TaggedAlternates:
+    """The alternate encodings editors asked for (AAC, Opus, ...), tagged like the MP3."""
+
+    def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
+        for row in renditions.alternates():
+            rendition = context.audio.renditions.get(row.file)
+            if rendition is None:
+                continue
+            relative = urls.episode_audio(context.episode, row.suffix)
+            key = key_of(
+                "alternate", TAGGING_VERSION, rendition.path.parent.name, row.file, context.tags_key
+            )
+
+            def tagged(target: Path, source: Path = rendition.path, style: str = row.tags) -> None:
+                tag_alternate(source, target, style, context.tags, context.chapters)
+
+            size = writer.produce(relative, key, tagged).stat().st_size
+            bitrate = round(size * 8 / rendition.duration) if rendition.duration else 0
+            files.alternates.append(AlternateAudio(relative, row.mime, size, bitrate, row.title))

@@ -11,11 +11,22 @@ import os
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
+from podcast import __version__
+from podcast.audio.render import RenditionResult
+from podcast.audio.renditions import BROADCAST_RATE, BROADCAST_WAV
 from podcast.audio.wav import METADATA_ROOM, list_chunks, riff_chunk
 from podcast.errors import PodcastError
+from podcast.outputs import urls
+from podcast.outputs.writer import hard_link
+from podcast.plan.cache import key_of
+from podcast.show.model import Episode, Show
 from podcast.show.text import to_ascii
+
+if TYPE_CHECKING:
+    from podcast.outputs.context import EpisodeContext, EpisodeFiles
+    from podcast.outputs.writer import OutputWriter
 
 BEXT_VERSION = 2
 
@@ -181,3 +192,56 @@ def _copy_range(src: BinaryIO, out: BinaryIO, offset: int, size: int, source: Pa
             raise PodcastError(f"{source}: the WAV file is truncated")
         out.write(block)
         copied += len(block)
+
+
+class BroadcastWav:
+    """The broadcast WAV with bext and INFO metadata, for radio partners."""
+
+    def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
+        broadcast = context.audio.renditions.get(BROADCAST_WAV.file)
+        if broadcast is None:
+            return
+        info = broadcast_info(context.show, context.episode, broadcast)
+        source = broadcast.path
+
+        def with_metadata(path: Path) -> None:
+            # A render published for the first time takes its metadata in place and is
+            # linked (an hour of broadcast audio is a gigabyte: not copied, not written twice);
+            # one already shown elsewhere is copied, so what was published never changes.
+            if source.stat().st_nlink == 1 and hard_link(source, path):
+                if fill_metadata_room(path, info):
+                    return
+                path.unlink()
+            write_broadcast_wav(source, path, info)
+
+        key = key_of("bwf", source.parent.name, repr(info))
+        relative = urls.episode_broadcast(context.episode)
+        files.broadcast_bytes = writer.produce(relative, key, with_metadata).stat().st_size
+
+
+def broadcast_info(show: Show, episode: Episode, result: RenditionResult) -> BroadcastInfo:
+    """The broadcast metadata of an episode's WAV rendition."""
+    config, meta, loudness = show.config, episode.meta, result.loudness
+    bits = config.audio.broadcast_bits
+    history = (
+        f"A=PCM,F={BROADCAST_RATE},W={bits},M=stereo,T=podcast {__version__}; "
+        f"EBU R128 {result.spec.target_lufs:g} LUFS"
+    )
+    return BroadcastInfo(
+        description=f"{config.title}: {meta.title}"[:256],
+        originator=config.author[:32],
+        originator_reference=f"{meta.number:04d}-{episode.slug}"[:32],
+        origination_date=meta.date.strftime("%Y-%m-%d"),
+        origination_time=meta.date.strftime("%H:%M:%S"),
+        coding_history=history,
+        loudness_value=loudness.integrated,
+        loudness_range=loudness.lra,
+        max_true_peak=loudness.peak,
+        max_momentary=loudness.max_momentary,
+        max_short_term=loudness.max_short_term,
+        title=meta.title,
+        artist=config.author,
+        comment=meta.summary,
+        created=meta.date.strftime("%Y-%m-%d"),
+        copyright=config.copyright,
+    )

@@ -1,28 +1,23 @@
 """One chapter list, every output: ID3 CHAP/CTOC, podcast:chapters JSON, Podlove Simple
-Chapters and "00:00 Title" lines for the description.
-
-Editors write chapters in the front matter or in a separate file: a text file with one
-`HH:MM:SS(.mmm) Title` per line (an optional URL in angle brackets at the end), or a
-`podcast:chapters` JSON file.
-"""
+Chapters and "00:00 Title" lines for the description."""
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mutagen.id3 import APIC, CHAP, CTOC, TIT2, WXXX, CTOCFlags
 
-from podcast.errors import Problem
-from podcast.show.model import ChapterMark, chapter_order_problems, parse_timestamp
+from podcast.outputs import urls
+from podcast.show.model import ChapterMark
+
+if TYPE_CHECKING:
+    from podcast.outputs.context import EpisodeContext, EpisodeFiles
+    from podcast.outputs.writer import OutputWriter
 
 CHAPTERS_JSON_VERSION = "1.2.0"
-_TEXT_LINE = re.compile(
-    r"^(?P<time>\d+(:\d{1,2}){0,2}(\.\d+)?)\s+(?P<title>.+?)(\s+<(?P<url>\S+)>)?$"
-)
 
 
 @dataclass(frozen=True)
@@ -34,70 +29,6 @@ class TimedChapter:
     title: str
     url: str | None
     image: Path | None
-
-
-def read_chapters_file(path: Path, problems: list[Problem]) -> list[tuple[int, dict[str, Any]]]:
-    """Parse a chapters file into (line, {start, title, url, img}) items; problems appended."""
-    text = path.read_text(encoding="utf-8-sig")
-    items: list[tuple[int, dict[str, Any]]] = []
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-            chapters = data["chapters"]
-            for entry in chapters:
-                items.append(
-                    (
-                        0,
-                        {
-                            "start": float(entry["startTime"]),
-                            "title": str(entry["title"]),
-                            "url": entry.get("url"),
-                            "img": entry.get("img"),
-                        },
-                    )
-                )
-        except (ValueError, KeyError, TypeError) as exc:
-            problems.append(
-                Problem(
-                    path,
-                    0,
-                    "chapters",
-                    f"not a podcast:chapters JSON file ({exc})",
-                    'write {"version": "1.2.0", "chapters": [...]}',
-                )
-            )
-        return items
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        found = _TEXT_LINE.match(stripped)
-        start = parse_timestamp(found["time"]) if found else None
-        if found is None or not isinstance(start, float):
-            problems.append(
-                Problem(
-                    path,
-                    number,
-                    "chapters",
-                    f"cannot read '{stripped}'",
-                    "write one chapter per line as `HH:MM:SS Title`",
-                )
-            )
-            continue
-        items.append(
-            (number, {"start": start, "title": found["title"], "url": found["url"], "img": None})
-        )
-    for index, message in chapter_order_problems([(i["start"], i["title"]) for _, i in items]):
-        problems.append(
-            Problem(
-                path,
-                items[index][0],
-                f"chapters[{index}]",
-                message,
-                "keep chapters in order, the first at 00:00",
-            )
-        )
-    return items
 
 
 def timed(chapters: tuple[ChapterMark, ...], duration: float) -> list[TimedChapter]:
@@ -184,3 +115,21 @@ def timestamp_lines(chapters: list[TimedChapter]) -> str:
         return text[3:] if text.startswith("00:") else text
 
     return "\n".join(f"{short(c.start)} {c.title}" for c in chapters)
+
+
+class ChaptersJson:
+    """podcast:chapters JSON, with each chapter's image beside it."""
+
+    def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
+        if not context.chapters:
+            return
+        show, episode = context.show, context.episode
+        image_urls: list[str | None] = []
+        for index, chapter in enumerate(context.chapters):
+            image_urls.append(None)
+            if chapter.image is not None:
+                relative = urls.chapter_image(episode, index, chapter.image.suffix)
+                writer.write(relative, chapter.image.read_bytes())
+                image_urls[-1] = urls.absolute(show, relative)
+        files.chapters_json = urls.episode_chapters(episode)
+        writer.write(files.chapters_json, chapters_json(context.chapters, image_urls))

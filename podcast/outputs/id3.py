@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from podcast.outputs import urls
+from podcast.plan.cache import key_of
+
+if TYPE_CHECKING:
+    from podcast.outputs.context import EpisodeContext, EpisodeFiles
+    from podcast.outputs.writer import OutputWriter
 
 from mutagen.id3 import (
     APIC,
@@ -188,3 +196,22 @@ def _frame_bytes(frame: Frame, major: int) -> bytes:
 def _chapter_start(body: bytes) -> int:
     start = body.index(b"\x00") + 1
     return int.from_bytes(body[start : start + 4], "big")
+
+
+class TaggedMp3:
+    """The podcast MP3 with its ID3 tag: the enclosure of the feed."""
+
+    def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
+        mp3, tags = context.mp3, context.tags
+        version = context.show.config.id3_version
+
+        def tagged(path: Path) -> None:
+            shutil.copyfile(mp3.path, path)
+            write_id3(path, tags, version)
+
+        # Media are keyed by what went into them: an unchanged episode's files are linked
+        # from the published folder instead of being copied and tagged again.
+        key = key_of("id3", TAGGING_VERSION, mp3.path.parent.name, version, context.tags_key)
+        files.mp3_bytes = (
+            writer.produce(urls.episode_mp3(context.episode), key, tagged).stat().st_size
+        )

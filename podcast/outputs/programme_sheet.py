@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import TYPE_CHECKING, Any
 
+from podcast.audio.renditions import BROADCAST_WAV
 from podcast.errors import display_path
 from podcast.outputs import urls
 from podcast.outputs.chapters import TimedChapter, clock
 from podcast.show.model import Episode, Show
+
+if TYPE_CHECKING:
+    from podcast.outputs.context import EpisodeContext, EpisodeFiles
+    from podcast.outputs.writer import OutputWriter
 
 SHEET_VERSION = 1
 
@@ -79,3 +85,19 @@ def programme_warnings(show: Show) -> list[str]:
                 f"{', no '.join(missing)}"
             )
     return warnings
+
+
+class ProgrammeSheet:
+    """The programme sheet as JSON (the site renders it as a page), for episodes on radio."""
+
+    def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
+        broadcast = context.audio.renditions.get(BROADCAST_WAV.file)
+        if broadcast is None:
+            return
+        files.programme = programme_sheet(
+            context.show, context.episode, broadcast.duration, context.chapters, broadcast.summary()
+        )
+        writer.write(
+            urls.episode_programme(context.episode, ".json"),
+            json.dumps(files.programme, indent=1, ensure_ascii=False) + "\n",
+        )

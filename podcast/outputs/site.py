@@ -10,9 +10,9 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from podcast.outputs import urls
-from podcast.outputs.feeds.rss import PODCAST_FEED
 from podcast.outputs.published import Rendered
-from podcast.publish.atomic import Stage
+from podcast.outputs.urls import PODCAST_FEED
+from podcast.outputs.writer import OutputWriter
 from podcast.show.images import Cover, favicon
 from podcast.show.model import Show
 
@@ -87,10 +87,10 @@ def language_versions(show: Show, rendered: list[Rendered]) -> dict[str, list[tu
     return versions
 
 
-def render_site(show: Show, rendered: list[Rendered], cover: Cover, stage: Stage) -> None:
+def render_site(show: Show, rendered: list[Rendered], cover: Cover, writer: OutputWriter) -> None:
     """Write index.html, a page per episode, programme sheets, the stylesheet and the icon."""
     env = environment(show.root)
-    stage.write(FAVICON, favicon(cover))
+    writer.write(FAVICON, favicon(cover))
     show_strings = ui_strings(show.root, show.config.language)
     common: dict[str, Any] = {
         "show": show.config,
@@ -103,7 +103,7 @@ def render_site(show: Show, rendered: list[Rendered], cover: Cover, stage: Stage
     }
     newest_first = sorted(rendered, key=lambda r: r.episode.date, reverse=True)
     index = env.get_template("index.html")
-    stage.write("index.html", index.render(root="", episodes=newest_first, **common))
+    writer.write("index.html", index.render(root="", episodes=newest_first, **common))
     in_order = sorted(rendered, key=lambda r: r.episode.date)
     versions = language_versions(show, rendered)
     strings: dict[str, dict[str, Any]] = {show.config.language: show_strings}
@@ -123,8 +123,8 @@ def render_site(show: Show, rendered: list[Rendered], cover: Cover, stage: Stage
             page_lang=page_lang,
             **context,
         )
-        stage.write(urls.episode_page(item.episode), html)
+        writer.write(urls.episode_page(item.episode), html)
         if item.programme is not None:
             sheet = programme_page.render(root="../", item=item, sheet=item.programme, **context)
-            stage.write(urls.episode_programme(item.episode, ".html"), sheet)
-    stage.write("style.css", env.get_template("style.css").render())
+            writer.write(urls.episode_programme(item.episode, ".html"), sheet)
+    writer.write("style.css", env.get_template("style.css").render())

@@ -6,6 +6,9 @@ from urllib.parse import quote
 
 from podcast.show.model import Episode, Show
 
+PODCAST_FEED = "feed.xml"
+RADIO_FEED = "radio.xml"  # the broadcast WAVs, for partner stations
+
 
 def episode_page(episode: Episode) -> str:
     return f"episodes/{episode.name}.html"

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 
 from podcast.errors import Problem
 from podcast.outputs import urls
-from podcast.outputs.feeds.rss import PODCAST_FEED
+from podcast.outputs.urls import PODCAST_FEED
 from podcast.show.lock import LOCK_FILE, Lock
 from podcast.show.model import Show
 

@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from podcast.errors import PodcastError, Problem, display_path
-from podcast.outputs.chapters import read_chapters_file
+from podcast.show.chapter_files import read_chapters_file
 from podcast.show.images import image_problem
 from podcast.show.lock import LOCK_FILE, Lock, read_lock
 from podcast.show.model import (

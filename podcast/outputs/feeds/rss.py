@@ -24,12 +24,9 @@ from podcast.outputs.feeds.podcasting20 import (
 )
 from podcast.outputs.notes import APPLE_DESCRIPTION_MAX_BYTES, truncate_bytes
 from podcast.outputs.published import Rendered
+from podcast.outputs.transcripts import FORMATS
 from podcast.show.images import Cover
 from podcast.show.model import Episode, Show
-from podcast.show.transcripts import FORMATS
-
-PODCAST_FEED = "feed.xml"
-RADIO_FEED = "radio.xml"
 
 
 def _channel(
@@ -199,7 +196,7 @@ def podcast_feed(show: Show, rendered: list[Rendered], cover: Cover) -> bytes:
         page = urls.episode_page(item.episode)
         return (url, item.mp3_bytes, MP3.mime), item.mp3_duration, page
 
-    return _build(show, rendered, cover, PODCAST_FEED, show.config.title, mp3)
+    return _build(show, rendered, cover, urls.PODCAST_FEED, show.config.title, mp3)
 
 
 def radio_feed(show: Show, rendered: list[Rendered], cover: Cover) -> bytes:
@@ -215,4 +212,4 @@ def radio_feed(show: Show, rendered: list[Rendered], cover: Cover) -> bytes:
     german = show.config.language.lower().startswith("de")
     label = "Sendefassung, EBU R128" if german else "broadcast version, EBU R128"
     title = f"{show.config.title} ({label})"
-    return _build(show, rendered, cover, RADIO_FEED, title, wav, listed=False)
+    return _build(show, rendered, cover, urls.RADIO_FEED, title, wav, listed=False)

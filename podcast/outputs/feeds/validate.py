@@ -49,13 +49,13 @@ class FeedValidation:
     def __init__(
         self,
         feeds: dict[str, bytes],
-        stage: Path,
+        staging: Path,
         base_url: str,
         known: dict[str, set[str]] | None = None,
     ) -> None:
         known = known or {}
         self._jobs = [
-            (xml, name, stage, base_url, frozenset(known.get(name, ())))
+            (xml, name, staging, base_url, frozenset(known.get(name, ())))
             for name, xml in feeds.items()
         ]
         self._pool: ProcessPoolExecutor | None = None
@@ -119,22 +119,22 @@ def parsed_items(xml: bytes, known: frozenset[str]) -> tuple[bytes, list[tuple[s
 
 
 def _validate(
-    xml: bytes, name: str, stage: Path, base_url: str, known: frozenset[str]
+    xml: bytes, name: str, staging: Path, base_url: str, known: frozenset[str]
 ) -> tuple[list[Problem], list[str]]:
-    problems = validate_feed(xml, name, stage, base_url, known)
+    problems = validate_feed(xml, name, staging, base_url, known)
     return problems, [] if problems else [digest for digest, _ in item_digests(xml)[1]]
 
 
-def _staged(url: str, base_url: str, stage: Path) -> Path | None:
+def _staged(url: str, base_url: str, staging: Path) -> Path | None:
     if not url.startswith(base_url):
         return None
-    return stage / url.removeprefix(base_url)
+    return staging / url.removeprefix(base_url)
 
 
 def validate_feed(
-    xml: bytes, name: str, stage: Path, base_url: str, known: frozenset[str] = frozenset()
+    xml: bytes, name: str, staging: Path, base_url: str, known: frozenset[str] = frozenset()
 ) -> list[Problem]:
-    """Every reason not to publish the feed `name` (written into `stage`).
+    """Every reason not to publish the feed `name` (written into `staging`).
 
     Items whose digest is in `known` passed the client parsers before and are not given to
     them again; every other check covers the whole feed.
@@ -172,7 +172,7 @@ def validate_feed(
         if not (channel.findtext(tag) or "").strip():
             problem(tag, "missing from the channel")
     image = channel.find(f"{IT}image")
-    cover = _staged(image.get("href", "") if image is not None else "", base_url, stage)
+    cover = _staged(image.get("href", "") if image is not None else "", base_url, staging)
     if cover is None or not cover.is_file():
         problem("itunes:image", "missing, or not a published file")
     category = channel.find(f"{IT}category")
@@ -201,11 +201,11 @@ def validate_feed(
     if len(items) != len(item_digests(xml)[1]):
         problem("item", "items nested or written in a way the validation cannot split")
     for item in items:
-        problems += _item_problems(item, feed, stage, base_url)
+        problems += _item_problems(item, feed, staging, base_url)
     return problems
 
 
-def _item_problems(item: ET.Element, feed: Path, stage: Path, base_url: str) -> list[Problem]:
+def _item_problems(item: ET.Element, feed: Path, staging: Path, base_url: str) -> list[Problem]:
     title = item.findtext("title") or "(untitled)"
     problems: list[Problem] = []
 
@@ -227,7 +227,7 @@ def _item_problems(item: ET.Element, feed: Path, stage: Path, base_url: str) -> 
         problem("enclosure", "missing")
     else:
         url = enclosure.get("url", "")
-        path = _staged(url, base_url, stage)
+        path = _staged(url, base_url, staging)
         # Under the base URL, which the loader holds to https:// (a preview uses its own).
         if path is None or not path.is_file():
             problem("enclosure", f"{url} is not a published file")
@@ -245,7 +245,7 @@ def _item_problems(item: ET.Element, feed: Path, stage: Path, base_url: str) -> 
     ]
     linked += [(e.tag, e.get("uri", "")) for e in item.iter(f"{PC}source")]
     for tag, url in linked:
-        path = _staged(url, base_url, stage)
+        path = _staged(url, base_url, staging)
         if path is None or not path.is_file():
             problem(tag.split("}")[1], f"{url} is not a published file")
     for chapter in item.iter(f"{{{PSC_NS}}}chapter"):

@@ -1,0 +1,91 @@
+"""The audio of every episode of a show: its segments in order, rendered in parallel."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+from podcast.audio.analyse import Segment
+from podcast.audio.render import RenderResult, render
+from podcast.audio.renditions import MP3
+from podcast.errors import PodcastError
+from podcast.plan.cache import Cache
+from podcast.show.model import Episode, Show
+
+Log = Callable[[str], None]
+
+
+def segments_of(show: Show, episode: Episode) -> list[Segment]:
+    """The programme of an episode in order: intro, recordings (with jingles between), outro."""
+    parts = [Segment(show.intro, kind="intro")] if show.intro else []
+    for index, recording in enumerate(episode.recordings):
+        if index and show.jingle:
+            parts.append(Segment(show.jingle, kind="jingle"))
+        parts.append(Segment(recording.path, recording.start, recording.end))
+    if show.outro:
+        parts.append(Segment(show.outro, kind="outro"))
+    return parts
+
+
+class Progress(Protocol):
+    """Hears how the audio of each episode goes (for a progress display)."""
+
+    def started(self, episodes: int) -> None: ...
+
+    def step(self, episode: str, step: str) -> None: ...
+
+
+class NoProgress:
+    def started(self, episodes: int) -> None:
+        pass
+
+    def step(self, episode: str, step: str) -> None:
+        pass
+
+
+def render_audio(
+    show: Show,
+    cache: Cache,
+    jobs: int | None = None,
+    log: Log = lambda _: None,
+    progress: Progress | None = None,
+) -> dict[str, RenderResult]:
+    """Render every episode's renditions, in parallel; raise with every failure at once.
+
+    `progress` hears each episode's stages, ending with "done" or "failed".
+    """
+    listener = progress or NoProgress()
+    listener.started(len(show.episodes))
+
+    def one(episode: Episode) -> tuple[str, RenderResult | PodcastError]:
+        try:
+            result = render(
+                segments_of(show, episode),
+                show.config.audio,
+                cache,
+                str(episode.source),
+                lambda step: listener.step(episode.slug, step),
+            )
+        except PodcastError as exc:
+            listener.step(episode.slug, "failed")
+            return episode.slug, exc
+        listener.step(episode.slug, "done")
+        mp3 = result.renditions[MP3.file]
+        log(
+            f"{episode.slug}: {mp3.loudness.integrated:.1f} LUFS, "
+            f"{mp3.loudness.peak:.1f} dBTP, {mp3.duration:.1f} s"
+        )
+        return episode.slug, result
+
+    workers = max(1, jobs or os.cpu_count() or 1)
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            outcomes = dict(pool.map(one, show.episodes))
+    finally:
+        cache.save()
+    failures = [o for o in outcomes.values() if isinstance(o, PodcastError)]
+    if failures:
+        raise PodcastError("\n".join(str(f) for f in failures))
+    return {slug: o for slug, o in outcomes.items() if isinstance(o, RenderResult)}

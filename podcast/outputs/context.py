@@ -1,0 +1,161 @@
+"""What the outputs of one episode share: the context they read and the record they fill.
+
+The context is made once per episode (`episode_context`): the render, the cover, the notes,
+chapters and transcript cues moved onto the published timeline, the ID3 tag values. Each
+output (outputs/episode.py lists them) reads it, writes its files through the one
+`OutputWriter`, and notes in `EpisodeFiles` what the pages and feeds need to know of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from hashlib import sha256
+from typing import Any, Protocol
+
+from podcast.audio.render import RenderResult, RenditionResult
+from podcast.audio.renditions import MP3
+from podcast.audio.timeline import Timeline
+from podcast.errors import Problem
+from podcast.outputs import urls
+from podcast.outputs.chapters import TimedChapter, id3_frames, timed
+from podcast.outputs.id3 import EpisodeTags
+from podcast.outputs.notes import plain_text, truncate_bytes
+from podcast.outputs.published import AlternateAudio, PublishedTranscript
+from podcast.outputs.transcripts import plain
+from podcast.outputs.urls import PODCAST_FEED
+from podcast.outputs.writer import OutputWriter
+from podcast.show.images import Cover, load_cover
+from podcast.show.model import ChapterMark, Episode, Show, Transcript
+from podcast.show.transcripts import Cue, check_times, read_transcript
+
+
+@dataclass(frozen=True)
+class EpisodeContext:
+    """Everything an episode's outputs read; nothing in it is written to the output yet."""
+
+    show: Show
+    episode: Episode
+    audio: RenderResult
+    cover: Cover  # the episode's own cover, else the show's
+    notes_html: str
+    strings: dict[str, Any]  # the UI strings of the episode's language
+    chapters: list[TimedChapter]  # on the published timeline
+    transcripts: list[tuple[Transcript, list[Cue]]]  # cues on the published timeline
+    tags: EpisodeTags
+    tags_key: str  # identifies `tags` (the cover by its digest) in media cache keys
+
+    @property
+    def mp3(self) -> RenditionResult:
+        return self.audio.renditions[MP3.file]
+
+    @property
+    def cues(self) -> list[Cue]:
+        """The cues of the first transcript (the one the page and the ID3 tag show)."""
+        return self.transcripts[0][1] if self.transcripts else []
+
+
+@dataclass
+class EpisodeFiles:
+    """What the outputs published for one episode, as the pages and feeds need it."""
+
+    mp3_bytes: int = 0
+    broadcast_bytes: int | None = None
+    chapters_json: str | None = None
+    transcripts: list[PublishedTranscript] = field(default_factory=list)
+    alternates: list[AlternateAudio] = field(default_factory=list)
+    programme: dict[str, Any] | None = None
+
+
+class EpisodeOutput(Protocol):
+    """One kind of file (or set of files) published for every episode."""
+
+    def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
+        """Write this output's files for the episode and note them in `files`."""
+        ...
+
+
+def chapter_problems(episode: Episode, timeline: Timeline) -> list[Problem]:
+    """Chapters are written on the recordings' timeline; each must start inside it."""
+    duration = timeline.joined_duration
+    return [
+        Problem(
+            chapter.source or episode.source,
+            chapter.line,
+            f"chapters[{index}].start",
+            f"starts at {chapter.start:.1f} s, after the end of the recordings ({duration:.1f} s)",
+            "move it inside the episode or remove it",
+        )
+        for index, chapter in enumerate(episode.chapters)
+        if chapter.start >= duration
+    ]
+
+
+def published_chapters(episode: Episode, timeline: Timeline) -> tuple[ChapterMark, ...]:
+    """Chapters moved onto the published timeline; the first starts at 0 (it covers the intro)."""
+    return tuple(
+        replace(chapter, start=0.0 if index == 0 else timeline.map(chapter.start))
+        for index, chapter in enumerate(episode.chapters)
+    )
+
+
+def published_cues(cues: list[Cue], timeline: Timeline) -> list[Cue]:
+    """Transcript cues moved onto the published timeline (cues in trimmed silence drop out)."""
+    moved = [replace(c, start=timeline.map(c.start), end=timeline.map(c.end)) for c in cues]
+    return [cue for cue in moved if cue.end > cue.start]
+
+
+def episode_context(
+    show: Show,
+    episode: Episode,
+    audio: RenderResult,
+    show_cover: Cover,
+    notes_html: str,
+    strings: dict[str, Any],
+) -> tuple[EpisodeContext, list[Problem]]:
+    """The context of an episode's outputs, with the problems found making it (transcript
+    cues past the end of the recordings)."""
+    mp3 = audio.renditions[MP3.file]
+    cover = load_cover(episode.image, "image") if episode.image else show_cover
+    chapters = timed(published_chapters(episode, audio.timeline), mp3.duration)
+    problems: list[Problem] = []
+    transcripts = []
+    for transcript in episode.transcripts:
+        written = read_transcript(transcript.path)
+        problems += check_times(transcript.path, written, audio.timeline.joined_duration)
+        transcripts.append((transcript, published_cues(written, audio.timeline)))
+    first_cues = transcripts[0][1] if transcripts else []
+    tags = EpisodeTags(
+        title=episode.meta.title,
+        artist=show.config.author,
+        show=show.config.title,
+        number=episode.meta.number,
+        season=episode.meta.season,
+        date=episode.meta.date.strftime("%Y-%m-%d"),
+        language=show.config.language,
+        summary=episode.meta.summary,
+        description=truncate_bytes(plain_text(notes_html)),
+        copyright=show.config.copyright,
+        page_url=urls.absolute(show, urls.episode_page(episode)),
+        feed_url=urls.absolute(show, PODCAST_FEED),
+        guid=episode.guid,
+        cover_jpeg=cover.embedded_jpeg,
+        loudness_lufs=mp3.loudness.integrated,
+        true_peak_dbtp=mp3.loudness.peak,
+        transcript=plain(first_cues) if first_cues else None,
+        transcript_label=str(strings["transcript"]),
+        chapter_frames=id3_frames(chapters, str(strings["chapters"])),
+    )
+    fingerprint = repr(replace(tags, cover_jpeg=sha256(tags.cover_jpeg).digest()))
+    context = EpisodeContext(
+        show=show,
+        episode=episode,
+        audio=audio,
+        cover=cover,
+        notes_html=notes_html,
+        strings=strings,
+        chapters=chapters,
+        transcripts=transcripts,
+        tags=tags,
+        tags_key=sha256(fingerprint.encode()).hexdigest(),
+    )
+    return context, problems
