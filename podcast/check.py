@@ -21,7 +21,7 @@ from podcast.plan.cache import Cache
 from podcast.plan.sources import DEFAULT_OUTPUT
 from podcast.publish.guard import guard_output
 from podcast.show.images import load_cover
-from podcast.show.loader import SHOW_FILE, front_matter_line, load_show, show_warnings
+from podcast.show.loader import SHOW_FILE, load_show, show_warnings
 from podcast.show.lock import read_lock
 from podcast.show.model import Episode, Show
 from podcast.show.transcripts import check_times, read_transcript, transcript_problems
@@ -107,7 +107,7 @@ def _segment_problem(
     field = "start" if in_point else "file"
     return Problem(
         episode.source,
-        front_matter_line(episode.source, "recordings", index, field),
+        episode.lines.line("recordings", index, field),
         f"recordings[{index}].{field}",
         message,
         "" if in_point else "export the recording again as WAV or FLAC",

@@ -27,7 +27,8 @@ from podcast.errors import PodcastError
 from podcast.plan.sources import source_state
 from podcast.progress import TerminalProgress
 from podcast.serve import make_server, watch
-from podcast.show.loader import EPISODE_FILE, split_front_matter
+from podcast.show.front_matter import split_front_matter
+from podcast.show.loader import EPISODE_FILE
 from podcast.show.text import slugify
 
 F = TypeVar("F", bound=Callable[..., Any])

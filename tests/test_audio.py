@@ -15,7 +15,7 @@ from podcast.audio.render import render
 from podcast.audio.wav import pcm_data
 from podcast.errors import ToolError
 from podcast.plan.cache import Cache
-from podcast.show.model import AudioSettings
+from podcast.show.schema import AudioSettings
 
 from .helpers import ebur128, synthesise
 

@@ -9,7 +9,7 @@ import pytest
 
 from podcast.errors import PodcastError
 from podcast.show.loader import load_show
-from podcast.show.model import EpisodeMeta
+from podcast.show.schema import EpisodeMeta
 
 EP1 = "episodes/01-leipzig-migrantenbeirat/episode.md"
 

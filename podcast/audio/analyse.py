@@ -17,7 +17,7 @@ from podcast.audio.tools import FFMPEG, ffmpeg_version, file_arg
 from podcast.audio.wav import PcmData, pcm_data
 from podcast.errors import ToolError
 from podcast.plan.cache import Cache, key_of
-from podcast.show.model import AudioSettings
+from podcast.show.schema import AudioSettings
 
 if TYPE_CHECKING:
     from podcast.audio.meter import Meter

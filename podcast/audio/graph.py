@@ -22,7 +22,7 @@ from podcast.audio.renditions import BROADCAST_RATE, RenditionSpec
 from podcast.audio.timeline import Timeline
 from podcast.audio.tools import FFMPEG, file_arg
 from podcast.audio.wav import finish_wav, wav_header
-from podcast.show.model import AudioSettings
+from podcast.show.schema import AudioSettings
 
 RAW_PCM = ("-c:a", "pcm_f32le", "-f", "f32le")
 

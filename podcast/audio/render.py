@@ -28,7 +28,7 @@ from podcast.audio.tools import ffmpeg_version
 from podcast.audio.wav import RIFF_LIMIT, WAV_HEADER_SIZE
 from podcast.errors import ToolError
 from podcast.plan.cache import Cache, key_of
-from podcast.show.model import AudioSettings
+from podcast.show.schema import AudioSettings
 
 RENDER_VERSION = "8"
 

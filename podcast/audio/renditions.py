@@ -16,7 +16,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from podcast.show.model import AudioSettings
+    from podcast.show.schema import AudioSettings
 
 PODCAST_RATE = 44100
 BROADCAST_RATE = 48000

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podcast.audio.analyse import Segment, SegmentAnalysis
-from podcast.show.model import AudioSettings
+from podcast.show.schema import AudioSettings
 
 
 @dataclass(frozen=True)

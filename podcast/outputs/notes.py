@@ -9,7 +9,7 @@ from importlib import metadata
 import nh3
 from markdown_it import MarkdownIt
 
-APPLE_DESCRIPTION_MAX_BYTES = 4000
+from podcast.show.vocabularies import APPLE_DESCRIPTION_MAX_BYTES
 
 _markdown = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False})
 _markdown.enable("table").enable("strikethrough")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from podcast.errors import Problem
-from podcast.show.model import chapter_order_problems, parse_timestamp
+from podcast.show.schema import chapter_order_problems, parse_timestamp
 
 _TEXT_LINE = re.compile(
     r"^(?P<time>\d+(:\d{1,2}){0,2}(\.\d+)?)\s+(?P<title>.+?)(\s+<(?P<url>\S+)>)?$"

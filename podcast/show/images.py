@@ -10,9 +10,8 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from podcast.errors import PodcastError, Problem
+from podcast.show.vocabularies import APPLE_MAX_PX, APPLE_MIN_PX
 
-APPLE_MIN_PX = 1400
-APPLE_MAX_PX = 3000
 EMBEDDED_MAX_PX = 1400
 # Far above any real cover, far below a decompression bomb.
 Image.MAX_IMAGE_PIXELS = 8000 * 8000

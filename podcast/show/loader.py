@@ -1,192 +1,42 @@
 """Load and validate a show folder: `podcast.toml` plus `episodes/<slug>/episode.md`.
 
-Every problem is collected (not just the first) and reported as `file:line: field: what (fix)`.
+Every problem is collected (not just the first) and reported as `file:line: field: what (fix)`
+(diagnostics.py); files named in them are resolved inside the show folder, and every episode
+keeps the lines its fields were written on (front_matter.py).
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from podcast.errors import PodcastError, Problem, display_path
 from podcast.show.chapter_files import read_chapters_file
+from podcast.show.diagnostics import CONTROL_CHARACTER_FIX, Loc, pydantic_problems, toml_line
+from podcast.show.front_matter import (
+    control_character_lines,
+    duplicate_keys,
+    field_lines,
+    parse_yaml,
+    split_front_matter,
+)
 from podcast.show.images import image_problem
 from podcast.show.lock import LOCK_FILE, Lock, read_lock
-from podcast.show.model import (
-    Chapter,
-    ChapterMark,
-    Episode,
-    EpisodeMeta,
-    Recording,
-    Show,
-    ShowConfig,
-    Strict,
-    Transcript,
-    control_character,
-)
+from podcast.show.model import ChapterMark, Episode, Recording, Show, Transcript
+from podcast.show.schema import Chapter, EpisodeMeta, ShowConfig
 from podcast.show.text import slugify
 
 SHOW_FILE = "podcast.toml"
+
+
 EPISODE_FILE = "episode.md"
-DATE_EXAMPLE = "2026-03-12T18:00:00+01:00"
-CONTROL_CHARACTER_FIX = "delete it: most editors do not show it, so retype the text around it"
-
-Loc = tuple[int | str, ...]
-
-
-def _known_field_names() -> list[str]:
-    names: set[str] = set()
-    stack: list[type[BaseModel]] = [Strict]
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        names.update(cls.model_fields)
-    return sorted(names)
-
-
-def _fix_for(error_type: str, loc: Loc, bad_key: str | None, message: str = "") -> str:
-    name = str(loc[-1]) if loc else ""
-    if "control character" in message:
-        return CONTROL_CHARACTER_FIX
-    if "web address" in message:
-        return "write the full address, e.g. https://www.example.org/page"
-    if error_type == "missing":
-        return f"add `{name}`"
-    if error_type == "extra_forbidden" and bad_key is not None:
-        close = difflib.get_close_matches(bad_key, _known_field_names(), n=1)
-        return f"did you mean `{close[0]}`?" if close else "remove it"
-    if error_type == "timezone_aware" or name == "date":
-        return f"write date and time with a time zone, e.g. {DATE_EXAMPLE}"
-    if name == "language":
-        return "use a BCP 47 language tag such as de or de-DE"
-    if name == "email":
-        return "write an e-mail address such as redaktion@example.org"
-    if name == "geo":
-        return "write geo:LATITUDE,LONGITUDE, e.g. geo:51.3397,12.3731"
-    if name == "osm":
-        return "write an OpenStreetMap id such as R62649 (N node, W way, R relation)"
-    if error_type.startswith(("int_", "float_")):
-        return "write a number"
-    if error_type in ("string_too_long", "too_long"):
-        return "shorten it"
-    if error_type in ("string_too_short", "too_short"):
-        return "give a value"
-    return ""
-
-
-def _dotted(loc: Loc) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _is_union_member(part: int | str) -> bool:
-    """Whether a part of pydantic's error location names a member of a union type (such as
-    `tuple[Chapter, ...]` or `constrained-str`), not a field."""
-    return isinstance(part, str) and (part in ("str", "int", "float") or "[" in part or "-" in part)
-
-
-def _without_union_noise(errors: list[Any]) -> list[Any]:
-    """Pydantic's errors for a value of a union type (chapters: a list or a file name) with
-    the member names taken out of the locations, and without the complaint of the member the
-    value plainly was not (`Input should be a valid string` next to the list's real error)."""
-    cleaned = []
-    for item in errors:
-        loc = tuple(part for part in item["loc"] if not _is_union_member(part))
-        cleaned.append({**item, "loc": loc, "union": len(loc) != len(item["loc"])})
-    mismatches = ("string_type", "tuple_type", "list_type")
-
-    def mismatch(item: dict[str, Any]) -> bool:
-        return bool(item["union"]) and item["type"] in mismatches
-
-    def covers(item: dict[str, Any], other: dict[str, Any]) -> bool:
-        return other is not item and other["loc"][: len(item["loc"])] == item["loc"]
-
-    return [
-        item
-        for item in cleaned
-        if not (mismatch(item) and any(covers(item, o) and not mismatch(o) for o in cleaned))
-    ]
-
-
-def pydantic_problems(
-    error: ValidationError, file: Path, locate: Any, line_offset: int = 0, prefix: Loc = ()
-) -> list[Problem]:
-    """Turn pydantic's errors into editor-facing problems with line numbers (`prefix`: where
-    the validated value sits in the editors' structure, for the field name)."""
-    problems = []
-    for item in _without_union_noise(error.errors()):
-        loc: Loc = tuple(item["loc"])
-        bad_key = str(loc[-1]) if item["type"] == "extra_forbidden" and loc else None
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown key"
-        elif item["type"] == "missing":
-            message = "required but missing"
-        problems.append(
-            Problem(
-                file=file,
-                line=locate(loc) + line_offset,
-                field=_dotted(prefix + loc),
-                message=message,
-                fix=_fix_for(item["type"], loc, bad_key, message),
-            )
-        )
-    return problems
-
-
-def _yaml_line(root: yaml.Node | None, loc: Loc) -> int:
-    """1-based line of the deepest YAML node on `loc` (the key line for mapping entries)."""
-    node = root
-    line = node.start_mark.line + 1 if node is not None else 1
-    for part in loc:
-        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            for key, value in node.value:
-                if key.value == part:
-                    line, node = key.start_mark.line + 1, value
-                    break
-            else:
-                return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                return line
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
-
-
-def _toml_line(text: str, loc: Loc) -> int:
-    """Best-effort 1-based line of a TOML key: the key in its table, else the table, else 1."""
-    keys = [str(p) for p in loc if isinstance(p, str)]
-    if not keys:
-        return 1
-    table, key = ".".join(keys[:-1]), keys[-1]
-    section, fallback = "", 1
-    for number, raw in enumerate(text.splitlines(), start=1):
-        stripped = raw.strip()
-        if stripped.startswith("["):
-            section = stripped.strip("[]").strip()
-            if section in (table, ".".join(keys)) and fallback == 1:
-                fallback = number
-        elif "=" in stripped:
-            name = stripped.split("=", 1)[0].strip()
-            if section == table and name == key:
-                return number
-            if section == "" and name == keys[0] and fallback == 1:
-                fallback = number
-    return fallback
 
 
 def inside(root: Path, path: Path) -> bool:
@@ -267,67 +117,8 @@ def load_show_config(root: Path, problems: list[Problem]) -> ShowConfig | None:
     try:
         return ShowConfig.model_validate(data)
     except ValidationError as exc:
-        problems.extend(pydantic_problems(exc, path, lambda loc: _toml_line(text, loc)))
+        problems.extend(pydantic_problems(exc, path, lambda loc: toml_line(text, loc)))
         return None
-
-
-# libyaml's loader when PyYAML was built with it: several times faster on large shows.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
-    """Parse once, safely: the node tree (for line numbers) and the data built from it."""
-    loader = _SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    finally:
-        loader.dispose()
-    return node, data
-
-
-def duplicate_keys(node: yaml.Node | None) -> list[tuple[int, str]]:
-    """(1-based line, dotted key) of every key given twice in one YAML mapping: YAML keeps the
-    last silently, so an editor's second `title:` would win without a word."""
-    found: list[tuple[int, str]] = []
-
-    def walk(current: yaml.Node | None, path: str) -> None:
-        if isinstance(current, yaml.MappingNode):
-            seen: set[str] = set()
-            for key, value in current.value:
-                name = str(key.value)
-                dotted = f"{path}.{name}" if path else name
-                if name in seen:
-                    found.append((key.start_mark.line + 1, dotted))
-                seen.add(name)
-                walk(value, dotted)
-        elif isinstance(current, yaml.SequenceNode):
-            for index, value in enumerate(current.value):
-                walk(value, f"{path}[{index}]")
-
-    walk(node, "")
-    return found
-
-
-def control_character_lines(text: str) -> list[tuple[int, str]]:
-    """(1-based line, description) of each line holding a character no output can carry."""
-    return [
-        (number, problem)
-        # Not splitlines(): it takes form feeds and other control characters for line ends.
-        for number, line in enumerate(text.split("\n"), start=1)
-        if (problem := control_character(line)) is not None
-    ]
-
-
-def split_front_matter(text: str) -> tuple[str, str, int] | None:
-    """Split `---` YAML front matter from the Markdown body; return (yaml, body, body_line)."""
-    lines = text.splitlines(keepends=True)
-    if not lines or lines[0].strip() != "---":
-        return None
-    for index in range(1, len(lines)):
-        if lines[index].strip() in ("---", "..."):
-            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
-    return None
 
 
 _URL_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -365,6 +156,7 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
         line = mark.line + 2 if mark is not None else 1
         problems.append(Problem(source, line, "", f"not valid YAML: {exc}", "fix the syntax"))
         return None
+    lines = field_lines(node, first_line=2)  # after the opening `---`
     duplicates = duplicate_keys(node)
     for line, key in duplicates:
         problems.append(
@@ -396,11 +188,10 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
     try:
         meta = EpisodeMeta.model_validate(data)
     except ValidationError as exc:
-        problems.extend(pydantic_problems(exc, source, lambda loc: _yaml_line(node, loc), 1))
+        problems.extend(pydantic_problems(exc, source, lambda loc: lines.line(*loc)))
         return None
 
-    def line_of(*loc: int | str) -> int:
-        return _yaml_line(node, loc) + 1
+    line_of = lines.line
 
     base = source.parent
 
@@ -433,7 +224,13 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
         image=image,
         guid=guid,
         name=name,
+        lines=lines,
     )
+
+
+def _at_line(line: int) -> Callable[[Loc], int]:
+    """A locator that puts every problem on one line (a chapters file's entry)."""
+    return lambda _: line
 
 
 def _resolve_chapters(
@@ -462,7 +259,7 @@ def _resolve_chapters(
                 chapter = Chapter.model_validate({k: v for k, v in item.items() if v is not None})
             except ValidationError as exc:
                 where = ("chapters", index)
-                problems.extend(pydantic_problems(exc, path, lambda _, at=line: at, 0, where))
+                problems.extend(pydantic_problems(exc, path, _at_line(line), where))
                 continue
             entries.append((path, line, chapter))
     else:
@@ -491,7 +288,7 @@ def _cross_check(episodes: Sequence[Episode], problems: list[Problem]) -> None:
             problems.append(
                 Problem(
                     ep.source,
-                    front_matter_line(ep.source, "translation_of"),
+                    ep.lines.line("translation_of"),
                     "translation_of",
                     f"no episode folder '{original}'",
                     "name the folder of the episode this one translates",
@@ -572,12 +369,12 @@ def load_show(root: Path) -> Show:
         toml = root / SHOW_FILE
         text = toml.read_text(encoding="utf-8-sig")
         cover = _resolve_file(
-            root, root, config.cover, problems, toml, _toml_line(text, ("cover",)), "cover"
+            root, root, config.cover, problems, toml, toml_line(text, ("cover",)), "cover"
         )
         for name in clips:
             value = getattr(config.audio, name)
             if value:
-                line = _toml_line(text, ("audio", name))
+                line = toml_line(text, ("audio", name))
                 clips[name] = _resolve_file(
                     root, root, value, problems, toml, line, f"audio.{name}"
                 )
@@ -627,14 +424,6 @@ def load_show(root: Path) -> Show:
         jingle=clips["jingle"],
         episodes=tuple(episodes),
     )
-
-
-def front_matter_line(source: Path, *loc: int | str) -> int:
-    """1-based line in `source` of a front-matter field, for problems found after loading."""
-    parts = split_front_matter(source.read_text(encoding="utf-8-sig"))
-    if parts is None:
-        return 0
-    return _yaml_line(parse_yaml(parts[0])[0], loc) + 1
 
 
 def future_dates(show: Show, now: datetime | None = None) -> list[str]:

@@ -22,11 +22,12 @@ from podcast.outputs.feeds.podcasting20 import (
     TranscriptTag,
     podcast_guid,
 )
-from podcast.outputs.notes import APPLE_DESCRIPTION_MAX_BYTES, truncate_bytes
+from podcast.outputs.notes import truncate_bytes
 from podcast.outputs.published import Rendered
 from podcast.outputs.transcripts import FORMATS
 from podcast.show.images import Cover
 from podcast.show.model import Episode, Show
+from podcast.show.vocabularies import APPLE_DESCRIPTION_MAX_BYTES
 
 
 def _channel(

@@ -24,12 +24,15 @@ import podcastparser
 from podcast.audio.renditions import mime_types
 from podcast.errors import Problem
 from podcast.outputs.feeds.namespaces import ITUNES_NS, PODCAST_NS, PSC_NS
-from podcast.show.model import APPLE_CATEGORIES, PERSON_TAXONOMY
+from podcast.show.vocabularies import (
+    APPLE_CATEGORIES,
+    APPLE_DESCRIPTION_MAX_BYTES,
+    EPISODE_TYPES,
+    PERSON_TAXONOMY,
+)
 
 # Every rendition's type, and the other names apps know for them.
 AUDIO_TYPES = {*mime_types().values(), "audio/x-wav", "audio/aac", "audio/ogg"}
-EPISODE_TYPES = {"full", "trailer", "bonus"}
-APPLE_MAX_DESCRIPTION = 4000
 IT = f"{{{ITUNES_NS}}}"
 PC = f"{{{PODCAST_NS}}}"
 
@@ -216,8 +219,8 @@ def _item_problems(item: ET.Element, feed: Path, staging: Path, base_url: str) -
         problem("guid", "missing")
     if not item.findtext("pubDate"):
         problem("pubDate", "missing")
-    if len((item.findtext("description") or "").encode()) > APPLE_MAX_DESCRIPTION:
-        problem("description", f"longer than Apple's {APPLE_MAX_DESCRIPTION} bytes")
+    if len((item.findtext("description") or "").encode()) > APPLE_DESCRIPTION_MAX_BYTES:
+        problem("description", f"longer than Apple's {APPLE_DESCRIPTION_MAX_BYTES} bytes")
     if not re.fullmatch(r"\d+", item.findtext(f"{IT}duration") or ""):
         problem("itunes:duration", "must be whole seconds")
     if item.findtext(f"{IT}episodeType") not in EPISODE_TYPES:

@@ -1,0 +1,146 @@
+"""Problems as editors read them: pydantic's validation errors turned into
+`file:line: field: what is wrong (how to fix)`, with the line found in TOML or YAML."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from podcast.errors import Problem
+from podcast.show.schema import Strict
+
+DATE_EXAMPLE = "2026-03-12T18:00:00+01:00"
+
+
+CONTROL_CHARACTER_FIX = "delete it: most editors do not show it, so retype the text around it"
+
+
+Loc = tuple[int | str, ...]
+
+
+def _known_field_names() -> list[str]:
+    names: set[str] = set()
+    stack: list[type[BaseModel]] = [Strict]
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        names.update(cls.model_fields)
+    return sorted(names)
+
+
+def _fix_for(error_type: str, loc: Loc, bad_key: str | None, message: str = "") -> str:
+    name = str(loc[-1]) if loc else ""
+    if "control character" in message:
+        return CONTROL_CHARACTER_FIX
+    if "web address" in message:
+        return "write the full address, e.g. https://www.example.org/page"
+    if error_type == "missing":
+        return f"add `{name}`"
+    if error_type == "extra_forbidden" and bad_key is not None:
+        close = difflib.get_close_matches(bad_key, _known_field_names(), n=1)
+        return f"did you mean `{close[0]}`?" if close else "remove it"
+    if error_type == "timezone_aware" or name == "date":
+        return f"write date and time with a time zone, e.g. {DATE_EXAMPLE}"
+    if name == "language":
+        return "use a BCP 47 language tag such as de or de-DE"
+    if name == "email":
+        return "write an e-mail address such as redaktion@example.org"
+    if name == "geo":
+        return "write geo:LATITUDE,LONGITUDE, e.g. geo:51.3397,12.3731"
+    if name == "osm":
+        return "write an OpenStreetMap id such as R62649 (N node, W way, R relation)"
+    if error_type.startswith(("int_", "float_")):
+        return "write a number"
+    if error_type in ("string_too_long", "too_long"):
+        return "shorten it"
+    if error_type in ("string_too_short", "too_short"):
+        return "give a value"
+    return ""
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _is_union_member(part: int | str) -> bool:
+    """Whether a part of pydantic's error location names a member of a union type (such as
+    `tuple[Chapter, ...]` or `constrained-str`), not a field."""
+    return isinstance(part, str) and (part in ("str", "int", "float") or "[" in part or "-" in part)
+
+
+def _without_union_noise(errors: list[Any]) -> list[Any]:
+    """Pydantic's errors for a value of a union type (chapters: a list or a file name) with
+    the member names taken out of the locations, and without the complaint of the member the
+    value plainly was not (`Input should be a valid string` next to the list's real error)."""
+    cleaned = []
+    for item in errors:
+        loc = tuple(part for part in item["loc"] if not _is_union_member(part))
+        cleaned.append({**item, "loc": loc, "union": len(loc) != len(item["loc"])})
+    mismatches = ("string_type", "tuple_type", "list_type")
+
+    def mismatch(item: dict[str, Any]) -> bool:
+        return bool(item["union"]) and item["type"] in mismatches
+
+    def covers(item: dict[str, Any], other: dict[str, Any]) -> bool:
+        return other is not item and other["loc"][: len(item["loc"])] == item["loc"]
+
+    return [
+        item
+        for item in cleaned
+        if not (mismatch(item) and any(covers(item, o) and not mismatch(o) for o in cleaned))
+    ]
+
+
+def pydantic_problems(
+    error: ValidationError, file: Path, locate: Callable[[Loc], int], prefix: Loc = ()
+) -> list[Problem]:
+    """Turn pydantic's errors into editor-facing problems with line numbers (`prefix`: where
+    the validated value sits in the editors' structure, for the field name)."""
+    problems = []
+    for item in _without_union_noise(error.errors()):
+        loc: Loc = tuple(item["loc"])
+        bad_key = str(loc[-1]) if item["type"] == "extra_forbidden" and loc else None
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif item["type"] == "missing":
+            message = "required but missing"
+        problems.append(
+            Problem(
+                file=file,
+                line=locate(loc),
+                field=_dotted(prefix + loc),
+                message=message,
+                fix=_fix_for(item["type"], loc, bad_key, message),
+            )
+        )
+    return problems
+
+
+def toml_line(text: str, loc: Loc) -> int:
+    """Best-effort 1-based line of a TOML key: the key in its table, else the table, else 1."""
+    keys = [str(p) for p in loc if isinstance(p, str)]
+    if not keys:
+        return 1
+    table, key = ".".join(keys[:-1]), keys[-1]
+    section, fallback = "", 1
+    for number, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if stripped.startswith("["):
+            section = stripped.strip("[]").strip()
+            if section in (table, ".".join(keys)) and fallback == 1:
+                fallback = number
+        elif "=" in stripped:
+            name = stripped.split("=", 1)[0].strip()
+            if section == table and name == key:
+                return number
+            if section == "" and name == keys[0] and fallback == 1:
+                fallback = number
+    return fallback

@@ -1,0 +1,334 @@
+"""The schema of `podcast.toml` and of an episode's front matter (pydantic).
+
+The classes validate what editors write and are the immutable values the later stages read;
+relative file names stay as written (the loader resolves them into the `Path`s of model.py).
+Every string is checked for control characters, every URL is an absolute web address.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from podcast.show.vocabularies import (
+    APPLE_CATEGORIES,
+    APPLE_DESCRIPTION_MAX_BYTES,
+    PERSON_TAXONOMY,
+    EpisodeType,
+    ShowType,
+)
+
+BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+GEO_URI = r"^geo:-?\d+(\.\d+)?,-?\d+(\.\d+)?(,-?\d+(\.\d+)?)?$"
+
+
+EMAIL = re.compile(r"^[^@\s<>()\[\]\\,;:\"'?&]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]{2,}$")
+
+
+# Characters no text may carry: XML 1.0 cannot hold C0 controls (other than tab, line feed and
+# carriage return), DEL and C1 controls are never meant as text, and U+FFFE/U+FFFF and lone
+# surrogates are not characters. One rule for every value that can reach a page or a feed.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+
+
+def control_character(text: str) -> str | None:
+    """A description of the first character in `text` that no output can carry, if any."""
+    found = CONTROL_CHARACTERS.search(text)
+    if found is None:
+        return None
+    return f"contains the control character U+{ord(found[0]):04X} at position {found.start() + 1}"
+
+
+def _web_url(value: str) -> str:
+    """Only absolute http(s) URLs with a host reach a page, a feed or a tag."""
+    try:
+        parts = urlsplit(value)
+        acceptable = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. a malformed IPv6 host or port
+        acceptable = False
+    if not acceptable or any(c.isspace() or c in '<>"\\' for c in value):
+        raise ValueError("must be a web address starting with https:// (or http://)")
+    return value
+
+
+WebUrl = Annotated[str, AfterValidator(_web_url)]
+
+
+class Strict(BaseModel):
+    """Base for every schema class: unknown keys are errors, values never change after load."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            problem = control_character(value)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+Title = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+def parse_timestamp(value: Any) -> Any:
+    """Accept seconds (number) or "HH:MM:SS(.mmm)" / "MM:SS" strings; return seconds."""
+    if isinstance(value, str):
+        parts = value.strip().split(":")
+        if 1 <= len(parts) <= 3:
+            try:
+                numbers = [float(p) for p in parts]
+            except ValueError:
+                return value
+            seconds = 0.0
+            for number in numbers:
+                seconds = seconds * 60 + number
+            return seconds
+    return value
+
+
+Seconds = Annotated[float, Field(ge=0)]
+
+
+class Person(Strict):
+    """A person or organisation with a role from the Podcasting 2.0 person taxonomy."""
+
+    name: NonEmpty
+    role: NonEmpty = "guest"
+    group: str | None = None
+    href: WebUrl | None = None
+    img: WebUrl | None = None
+
+    @model_validator(mode="after")
+    def _known_role(self) -> Person:
+        role = self.role.lower()
+        groups = [g for g, roles in PERSON_TAXONOMY.items() if role in roles]
+        if not groups:
+            raise ValueError(
+                f"role '{self.role}' is not in the Podcasting 2.0 person taxonomy; use e.g. "
+                "host, co-host, guest, producer, editor, reporter"
+            )
+        if self.group is not None and self.group.lower() not in groups:
+            raise ValueError(f"role '{self.role}' belongs to group '{groups[0]}'")
+        object.__setattr__(self, "role", role)
+        object.__setattr__(self, "group", (self.group or groups[0]).lower())
+        return self
+
+
+class Location(Strict):
+    """A place the episode is about or was recorded in."""
+
+    name: NonEmpty
+    geo: Annotated[str, Field(pattern=GEO_URI)] | None = None
+    osm: Annotated[str, Field(pattern=r"^[NWR]\d+(#\d+)?$")] | None = None
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None  # ISO 3166-1 alpha-2
+    rel: Literal["subject", "creator"] = "subject"  # about this place, or made there
+
+
+class Chapter(Strict):
+    """One chapter mark, `start` in seconds from the beginning of the published audio."""
+
+    start: Seconds
+    title: Title
+    url: WebUrl | None = None
+    img: str | None = None  # an image file in the episode folder
+
+    _parse_start = field_validator("start", mode="before")(parse_timestamp)
+
+
+class TranscriptRef(Strict):
+    """A transcript file the editors wrote, per language."""
+
+    file: NonEmpty
+    language: Annotated[str, Field(pattern=BCP47.pattern)]
+
+
+class RecordingRef(Strict):
+    """One recording of an episode; recordings are joined in the order given."""
+
+    file: NonEmpty
+    start: Seconds | None = None
+    end: Seconds | None = None
+
+    _parse_times = field_validator("start", "end", mode="before")(parse_timestamp)
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> RecordingRef:
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError("end must come after start")
+        return self
+
+
+class Owner(Strict):
+    name: NonEmpty
+    email: Annotated[str, Field(pattern=EMAIL.pattern)]
+
+
+class Category(Strict):
+    name: NonEmpty
+    subcategory: str | None = None
+
+    @model_validator(mode="after")
+    def _known_to_apple(self) -> Category:
+        if self.name not in APPLE_CATEGORIES:
+            raise ValueError(
+                f"'{self.name}' is not an Apple Podcasts category; "
+                f"use one of: {', '.join(sorted(APPLE_CATEGORIES))}"
+            )
+        subs = APPLE_CATEGORIES[self.name]
+        if self.subcategory is not None and self.subcategory not in subs:
+            known = ", ".join(subs) if subs else "none (leave it out)"
+            raise ValueError(
+                f"'{self.subcategory}' is not a subcategory of '{self.name}'; use one of: {known}"
+            )
+        return self
+
+
+class Funding(Strict):
+    url: WebUrl
+    text: NonEmpty
+
+
+class SubscribeLinks(Strict):
+    """Where listeners can follow the show in their app (shown on the index page)."""
+
+    apple: WebUrl | None = None
+    spotify: WebUrl | None = None
+    antennapod: WebUrl | None = None
+    overcast: WebUrl | None = None
+
+
+class AudioSettings(Strict):
+    """Loudness and encoding targets of the renditions."""
+
+    podcast_lufs: float = Field(-16.0, ge=-31, le=-9)
+    podcast_lufs_mono: float = Field(-19.0, ge=-31, le=-9)
+    true_peak: float = Field(-1.0, ge=-9, le=0)
+    channels: Literal["stereo", "mono"] = "stereo"
+    bitrate_kbps: int | None = Field(None, ge=32, le=320)
+    broadcast: bool = True
+    broadcast_lufs: float = Field(-23.0, ge=-31, le=-9)
+    broadcast_bits: Literal[16, 24] = 24
+    intro: str | None = None
+    outro: str | None = None
+    jingle: str | None = None  # played between an episode's recordings
+    crossfade_s: float = Field(0.5, ge=0, le=5)
+    trim_silence: bool = True
+    silence_threshold_db: float = Field(-50.0, ge=-90, le=-20)
+    silence_min_s: float = Field(0.5, ge=0.05, le=10)
+    keep_silence_s: float = Field(0.25, ge=0, le=5)
+    level_speech: bool = False
+    alternate_encodings: tuple[str, ...] = ()  # keys of the rendition table: "aac", "opus"
+
+    @field_validator("alternate_encodings")
+    @classmethod
+    def _known_encodings(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
+        from podcast.audio.renditions import alternates
+
+        known = [r.key for r in alternates()]
+        for key in keys:
+            if key not in known:
+                raise ValueError(f"'{key}' is not an encoding podcast makes; use {known}")
+        return keys
+
+    @property
+    def podcast_target(self) -> float:
+        return self.podcast_lufs if self.channels == "stereo" else self.podcast_lufs_mono
+
+    @property
+    def mp3_bitrate(self) -> int:
+        if self.bitrate_kbps is not None:
+            return self.bitrate_kbps
+        return 128 if self.channels == "stereo" else 64
+
+
+class ShowConfig(Strict):
+    """The schema of `podcast.toml`."""
+
+    title: Title
+    description: Annotated[str, Field(min_length=1, max_length=APPLE_DESCRIPTION_MAX_BYTES)]
+    author: NonEmpty
+    owner: Owner
+    language: Annotated[str, Field(pattern=BCP47.pattern)]
+    category: Category
+    explicit: bool = False
+    type: ShowType = "episodic"
+    base_url: NonEmpty
+    cover: NonEmpty
+    copyright: NonEmpty
+    license: NonEmpty = "CC-BY-SA-4.0"
+    license_url: WebUrl | None = "https://creativecommons.org/licenses/by-sa/4.0/"
+    funding: Funding | None = None
+    hosts: tuple[Person, ...] = ()
+    audio: AudioSettings = AudioSettings()
+    subscribe: SubscribeLinks = SubscribeLinks()
+    id3_version: Literal[3, 4] = 3
+
+    @field_validator("base_url")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if not re.match(r"^https://[^/\s]+(/\S*)?$", value):
+            raise ValueError("must be an https:// URL")
+        return value if value.endswith("/") else value + "/"
+
+
+class EpisodeMeta(Strict):
+    """The schema of an episode's YAML front matter."""
+
+    title: Title
+    number: Annotated[int, Field(ge=0)]
+    season: Annotated[int, Field(ge=1)] | None = None
+    date: AwareDatetime
+    episode_type: EpisodeType = "full"
+    summary: Annotated[str, Field(min_length=1, max_length=APPLE_DESCRIPTION_MAX_BYTES)]
+    explicit: bool | None = None
+    language: Annotated[str, Field(pattern=BCP47.pattern)] | None = None
+    translation_of: str | None = None  # folder name of the episode this one translates
+    image: str | None = None
+    guid: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    persons: tuple[Person, ...] = ()
+    locations: tuple[Location, ...] = ()
+    chapters: tuple[Chapter, ...] | Annotated[str, Field(min_length=1)] = ()
+    transcripts: tuple[TranscriptRef, ...] = ()
+    recordings: Annotated[tuple[RecordingRef, ...], Field(min_length=1)]
+
+    announcement: str | None = None
+    back_announcement: str | None = None
+
+    @field_validator("chapters")
+    @classmethod
+    def _chapters_in_order(cls, chapters: tuple[Chapter, ...] | str) -> tuple[Chapter, ...] | str:
+        if not isinstance(chapters, str):
+            for _, message in chapter_order_problems([(c.start, c.title) for c in chapters]):
+                raise ValueError(message)
+        return chapters
+
+
+def chapter_order_problems(marks: list[tuple[float, str]]) -> list[tuple[int, str]]:
+    """(index, message) for each chapter that breaks the rules: first at 0, strictly rising."""
+    problems = []
+    if marks and marks[0][0] != 0:
+        problems.append((0, "the first chapter must start at 00:00"))
+    for index in range(1, len(marks)):
+        if marks[index][0] <= marks[index - 1][0]:
+            problems.append(
+                (index, f"'{marks[index][1]}' must start after '{marks[index - 1][1]}'")
+            )
+    return problems
