@@ -184,7 +184,8 @@ def _build_locked(
             raise PodcastError(problems)
         feeds = {urls.PODCAST_FEED: podcast_feed(show, rendered, cover)}
         if show.config.audio.broadcast:
-            feeds[urls.RADIO_FEED] = radio_feed(show, rendered, cover)
+            label = ui_strings(show.root, show.config.language)["radio_feed_label"]
+            feeds[urls.RADIO_FEED] = radio_feed(show, rendered, cover, str(label))
         for name, xml in feeds.items():
             writer.write(name, xml)
         # Validation (client parsers) runs while the pages render.

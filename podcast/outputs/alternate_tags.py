@@ -22,14 +22,14 @@ from podcast.audio import renditions
 from podcast.audio.tools import file_arg, run
 from podcast.outputs import urls
 from podcast.outputs.chapters import TimedChapter
-from podcast.outputs.id3 import TAGGING_VERSION
+from podcast.outputs.id3 import TAGGING_VERSION, EpisodeTags
 from podcast.outputs.published import AlternateAudio
+from podcast.outputs.timecode import clock
 from podcast.plan.cache import key_of
 
 if TYPE_CHECKING:
     from podcast.outputs.context import EpisodeContext, EpisodeFiles
     from podcast.outputs.writer import OutputWriter
-from podcast.outputs.id3 import EpisodeTags
 
 MUXERS = {"mp4": "mp4", "ogg": "ogg", "flac": "flac"}  # by tag style
 
@@ -39,13 +39,6 @@ def _escape(value: str) -> str:
     for special in ("\\", "=", ";", "#", "\n"):
         value = value.replace(special, "\\" + special)
     return value
-
-
-def _clock(seconds: float) -> str:
-    millis = round(seconds * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    return f"{hours:02d}:{minutes:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
 
 
 def ffmetadata(tags: EpisodeTags, chapters: list[TimedChapter]) -> str:
@@ -110,7 +103,7 @@ def tag_alternate(
         vorbis = OggOpus(target)
         vorbis["METADATA_BLOCK_PICTURE"] = [base64.b64encode(picture.write()).decode("ascii")]
     for index, chapter in enumerate(chapters):
-        vorbis[f"CHAPTER{index:03d}"] = [_clock(chapter.start)]
+        vorbis[f"CHAPTER{index:03d}"] = [clock(chapter.start, millis=True)]
         vorbis[f"CHAPTER{index:03d}NAME"] = [chapter.title]
     vorbis.save()
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from mutagen.id3 import APIC, CHAP, CTOC, TIT2, WXXX, CTOCFlags
 
 from podcast.outputs import urls
+from podcast.outputs.timecode import clock
 from podcast.show.model import ChapterMark
 
 if TYPE_CHECKING:
@@ -94,17 +95,6 @@ def chapters_json(chapters: list[TimedChapter], image_urls: list[str | None]) ->
         entries.append(entry)
     document = {"version": CHAPTERS_JSON_VERSION, "chapters": entries}
     return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode()
-
-
-def clock(seconds: float, millis: bool = False) -> str:
-    """HH:MM:SS, or HH:MM:SS.mmm with `millis` (Podlove Simple Chapters' normal play time)."""
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = f"{hours:02d}:{minutes:02d}:{secs:02d}"
-    if millis:
-        text += f".{round((seconds - whole) * 1000):03d}"
-    return text
 
 
 def timestamp_lines(chapters: list[TimedChapter]) -> str:

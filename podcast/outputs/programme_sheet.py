@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 from podcast.audio.renditions import BROADCAST_WAV
 from podcast.errors import display_path
 from podcast.outputs import urls
-from podcast.outputs.chapters import TimedChapter, clock
+from podcast.outputs.chapters import TimedChapter
+from podcast.outputs.timecode import clock
 from podcast.show.model import Episode, Show
 
 if TYPE_CHECKING:

@@ -11,6 +11,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 
 from podcast.outputs import urls
 from podcast.outputs.published import Rendered
+from podcast.outputs.timecode import player_clock
 from podcast.outputs.urls import PODCAST_FEED
 from podcast.outputs.writer import OutputWriter
 from podcast.show.images import Cover, favicon
@@ -44,22 +45,14 @@ def environment(show_root: Path) -> Environment:
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.filters["clock"] = clock
-    env.filters["duration"] = lambda seconds: clock(round(seconds))  # as the feed rounds it
+    env.filters["clock"] = player_clock
+    env.filters["duration"] = lambda seconds: player_clock(round(seconds))  # as the feed rounds it
     env.filters["isodate"] = lambda d: d.isoformat()
     env.filters["longdate"] = long_date
     return env
 
 
 FAVICON = "favicon.ico"  # browsers ask for it on every site, linked or not
-
-
-def clock(seconds: float) -> str:
-    """H:MM:SS or M:SS, truncated like a player's display (13.5 s shows as 0:13)."""
-    total = int(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def long_date(moment: datetime) -> str:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from podcast.outputs import urls
 from podcast.outputs.published import PublishedTranscript
+from podcast.outputs.timecode import clock
 from podcast.show.transcripts import Cue
 
 if TYPE_CHECKING:
@@ -19,14 +20,6 @@ if TYPE_CHECKING:
 
 # The published formats, by suffix, with their MIME types (podcast:transcript).
 FORMATS = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".json": "application/json"}
-
-
-def _stamp(seconds: float, separator: str) -> str:
-    millis = round(seconds * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
 def _escape_vtt(text: str) -> str:
@@ -104,7 +97,7 @@ def to_vtt(cues: list[Cue]) -> str:
         body = "\n".join(_escape_vtt(line) for line in caption.lines)
         if caption.speaker:
             body = f"<v {_escape_vtt(caption.speaker)}>{body}"
-        timing = f"{_stamp(caption.start, '.')} --> {_stamp(caption.end, '.')}"
+        timing = f"{clock(caption.start, True)} --> {clock(caption.end, True)}"
         blocks.append(f"{index}\n{timing}\n{body}")
     return "\n\n".join(blocks) + "\n"
 
@@ -113,7 +106,7 @@ def to_srt(cues: list[Cue]) -> str:
     """SRT captions (two short lines at most); a cue's speaker leads it as 'Name: …'."""
     blocks = []
     for index, caption in enumerate(captions(cues, prefix_speaker=True), start=1):
-        timing = f"{_stamp(caption.start, ',')} --> {_stamp(caption.end, ',')}"
+        timing = f"{clock(caption.start, True, ',')} --> {clock(caption.end, True, ',')}"
         blocks.append(f"{index}\n{timing}\n" + "\n".join(caption.lines))
     return "\n\n".join(blocks) + "\n"
 

@@ -11,7 +11,7 @@ from feedgen.feed import FeedGenerator
 from podcast import __version__
 from podcast.audio.renditions import BROADCAST_WAV, MP3
 from podcast.outputs import urls
-from podcast.outputs.chapters import TimedChapter, clock, timestamp_lines
+from podcast.outputs.chapters import TimedChapter, timestamp_lines
 from podcast.outputs.feeds.podcasting20 import (
     AlternateEnclosureTag,
     LocationTag,
@@ -24,6 +24,7 @@ from podcast.outputs.feeds.podcasting20 import (
 )
 from podcast.outputs.notes import truncate_bytes
 from podcast.outputs.published import Rendered
+from podcast.outputs.timecode import clock
 from podcast.outputs.transcripts import FORMATS
 from podcast.show.images import Cover
 from podcast.show.model import Episode, Show
@@ -200,8 +201,9 @@ def podcast_feed(show: Show, rendered: list[Rendered], cover: Cover) -> bytes:
     return _build(show, rendered, cover, urls.PODCAST_FEED, show.config.title, mp3)
 
 
-def radio_feed(show: Show, rendered: list[Rendered], cover: Cover) -> bytes:
-    """The radio partners' feed: broadcast WAVs (EBU R128), exact durations, programme sheets."""
+def radio_feed(show: Show, rendered: list[Rendered], cover: Cover, label: str) -> bytes:
+    """The radio partners' feed: broadcast WAVs (EBU R128), exact durations, programme sheets;
+    titled as the show with `label` (the theme's `radio_feed_label`) in brackets."""
 
     def wav(item: Rendered) -> Enclosure | None:
         if item.broadcast_bytes is None or item.broadcast_duration is None:
@@ -210,7 +212,5 @@ def radio_feed(show: Show, rendered: list[Rendered], cover: Cover) -> bytes:
         page = urls.episode_programme(item.episode, ".html")
         return (url, item.broadcast_bytes, BROADCAST_WAV.mime), item.broadcast_duration, page
 
-    german = show.config.language.lower().startswith("de")
-    label = "Sendefassung, EBU R128" if german else "broadcast version, EBU R128"
     title = f"{show.config.title} ({label})"
     return _build(show, rendered, cover, urls.RADIO_FEED, title, wav, listed=False)
