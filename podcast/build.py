@@ -40,10 +40,11 @@ from podcast.publish.output_folder import (
     check_output_folder,
 )
 from podcast.show.images import load_cover
-from podcast.show.loader import SHOW_FILE, load_show, show_warnings
+from podcast.show.loader import SHOW_FILE, load_show
 from podcast.show.lock import LOCK_FILE, Lock, read_lock, write_lock
 from podcast.show.model import Show
 from podcast.show.transcripts import transcript_problems
+from podcast.show.warnings import show_warnings
 
 
 @dataclass

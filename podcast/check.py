@@ -21,10 +21,11 @@ from podcast.plan.cache import Cache
 from podcast.plan.sources import DEFAULT_OUTPUT
 from podcast.publish.guard import guard_output
 from podcast.show.images import load_cover
-from podcast.show.loader import SHOW_FILE, load_show, show_warnings
+from podcast.show.loader import SHOW_FILE, load_show
 from podcast.show.lock import read_lock
 from podcast.show.model import Episode, Show
 from podcast.show.transcripts import check_times, read_transcript, transcript_problems
+from podcast.show.warnings import show_warnings
 
 CLIP_FIELDS = {"intro": "audio.intro", "outro": "audio.outro", "jingle": "audio.jingle"}
 

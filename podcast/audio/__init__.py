@@ -1,1 +1,1 @@
-"""Audio stage: probe, measure loudness, render the podcast and broadcast renditions."""
+"""Stage 3, audio: analyse each segment, lay out the timeline, render and measure."""

@@ -5,6 +5,9 @@ and oversamples every sample for the true peak. This meter runs beside ffmpeg (i
 decoded samples from a pipe), filters with scipy, and oversamples only where an inter-sample
 peak could exceed the highest one found so far, which gives the same maximum at a fraction of
 the cost. The tests hold it to ffmpeg's ebur128 on speech, tones and noise.
+
+It is one module of about 460 lines on purpose: the K-weighting, the pruned true-peak
+search and the gating share the per-channel state of one streaming pass and its worker threads.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What the audio, tag and notes stages hand to the pages and feeds, per episode."""
+"""What each episode's outputs hand to the pages and feeds: the published files and their facts."""
 
 from __future__ import annotations
 

@@ -11,13 +11,12 @@ import re
 import tomllib
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
-from podcast.errors import PodcastError, Problem, display_path
+from podcast.errors import PodcastError, Problem
 from podcast.show.chapter_files import read_chapters_file
 from podcast.show.diagnostics import CONTROL_CHARACTER_FIX, Loc, pydantic_problems, toml_line
 from podcast.show.front_matter import (
@@ -343,21 +342,6 @@ def episode_folders(root: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*") if p.is_dir() and not p.name.startswith("."))
 
 
-def hidden_episode_folders(root: Path) -> list[str]:
-    """Warnings for hidden folders under episodes/ that hold an episode.md: never published."""
-    hidden = sorted(source.parent for source in (root / "episodes").glob(f".*/{EPISODE_FILE}"))
-    return [
-        f"{display_path(folder)}: not published, its name starts with a dot (hidden); "
-        f"rename it to {folder.name.lstrip('.') or 'a visible name'} to publish it"
-        for folder in hidden
-    ]
-
-
-def show_warnings(show: Show) -> list[str]:
-    """What `check` and `build` point out without refusing the show."""
-    return [*future_dates(show), *hidden_episode_folders(show.root)]
-
-
 def load_show(root: Path) -> Show:
     """Load and validate the whole show; raise PodcastError listing every problem."""
     root = root.resolve()
@@ -424,14 +408,3 @@ def load_show(root: Path) -> Show:
         jingle=clips["jingle"],
         episodes=tuple(episodes),
     )
-
-
-def future_dates(show: Show, now: datetime | None = None) -> list[str]:
-    """Warnings for episodes dated in the future (apps may hide or misorder them until then)."""
-    moment = now or datetime.now(UTC)
-    return [
-        f"{display_path(e.source)}: date {e.meta.date.isoformat()} is in the future; podcast apps "
-        "may hide the episode until then"
-        for e in show.episodes
-        if e.meta.date > moment
-    ]
