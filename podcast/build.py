@@ -31,7 +31,7 @@ from podcast.plan.fingerprint import (
     source_states,
 )
 from podcast.plan.sources import DEFAULT_OUTPUT
-from podcast.publish.atomic import exclusive, publish, remove_staging_leftovers, staging_dir
+from podcast.publish.atomic import publish, remove_staging_leftovers, show_lock, staging_dir
 from podcast.publish.guard import guard_output
 from podcast.publish.output_folder import (
     GENERATOR,
@@ -83,8 +83,7 @@ def build(
         load_show(root)  # reports the missing podcast.toml the usual way
     out = (out if out is not None else root / DEFAULT_OUTPUT).absolute()
     cache = Cache.of_show(root)
-    busy = f"{root}: another build of this show is running; wait for it to finish"
-    with exclusive(cache.root / ".build.lock", busy):
+    with show_lock(cache.root, root):
         # Sources are looked at once, before the build: a file edited while it runs is seen
         # as changed by the next build.
         states = source_states(root, out)

@@ -1,4 +1,5 @@
-"""The `podcast` command: a thin layer over the library (build, check, new, info)."""
+"""The `podcast` command: a thin layer over the library (build, check, publish, serve, new,
+info)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from podcast.check import check_show
 from podcast.errors import PodcastError
 from podcast.plan.sources import source_state
 from podcast.progress import TerminalProgress
+from podcast.publish.remote import publish_build, publish_status
 from podcast.serve import make_server, watch
 from podcast.show.front_matter import split_front_matter
 from podcast.show.loader import EPISODE_FILE
@@ -225,6 +227,75 @@ def check(settings: Settings, show_dir: Path, out: Path | None, allow: tuple[str
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     settings.say(f"ok: podcast.toml and {count} episodes are valid")
+
+
+@main.command()
+@show_dir_argument
+@out_option
+@click.option("--to", "target", metavar="NAME", help="The target ([publish.NAME] in podcast.toml).")
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would be sent and deleted; change nothing."
+)
+@click.option("--no-verify", is_flag=True, help="Skip the check over HTTP after the upload.")
+@click.option("--status", is_flag=True, help="Show what the target has against the last build.")
+@click.pass_obj
+@friendly_errors
+def publish(
+    settings: Settings,
+    show_dir: Path,
+    out: Path | None,
+    target: str | None,
+    dry_run: bool,
+    no_verify: bool,
+    status: bool,
+) -> None:
+    """Upload the last build to a web server or storage: media first, feeds last."""
+    if status:
+        state = publish_status(show_dir, out, target)
+        click.echo(f"target:        {state.target} ({state.destination})")
+        click.echo(f"last publish:  {state.last_publish or 'never'}")
+        click.echo(f"new files:     {len(state.to_send)}")
+        for name in state.to_send:
+            settings.detail(f"    {name}")
+        click.echo(f"to delete:     {len(state.to_delete)}")
+        for name in state.to_delete:
+            settings.detail(f"    {name}")
+        for name, since in sorted(state.kept.items()):
+            click.echo(f"kept:          {name} (removed from the build {since[:10]})")
+        return
+    report = publish_build(show_dir, out, target, dry_run, not no_verify, log=settings.detail)
+    verb = "would send" if dry_run else "sent"
+    settings.say(
+        f"{report.target}: {verb} {len(report.sent)} files to {report.destination}"
+        + (
+            f", {'would delete' if dry_run else 'deleted'} {len(report.deleted)}"
+            if report.deleted
+            else ""
+        )
+    )
+    for name in report.sent if dry_run else ():
+        settings.say(f"    {name}")
+    for name in report.deleted:
+        settings.detail(f"    deleted {name}")
+    for name, until in sorted(report.kept.items()):
+        settings.say(f"    kept {name} (audio of a removed episode) until {until}")
+    for failure in report.announce_failures:
+        click.echo(f"warning: {failure}", err=True)
+    problems = [f for f in report.findings if f.severity == "problem"]
+    warnings: dict[tuple[str, str], list[str]] = {}
+    for finding in report.findings:
+        if finding.severity == "warning":
+            warnings.setdefault((finding.message, finding.fix), []).append(finding.url)
+    for (message, fix), where in warnings.items():
+        files = where[0] if len(where) == 1 else f"{len(where)} files, e.g. {where[0]}"
+        click.echo(f"warning: {files}: {message} ({fix})", err=True)
+    if problems:
+        raise PodcastError(
+            "published, but the server does not deliver the show as built:\n"
+            + "\n".join(str(f) for f in problems)
+        )
+    if report.verified:
+        settings.say("verified over HTTP: the feeds are served as built, every file answers")
 
 
 @main.command()

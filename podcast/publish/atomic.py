@@ -67,6 +67,14 @@ def exclusive(lock_path: Path, busy_message: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def show_lock(cache_root: Path, show_root: Path) -> Iterator[None]:
+    """The lock one build or publish of a show holds: the output folder stays as it is."""
+    busy = f"{show_root}: another build or publish of this show is running; wait for it to finish"
+    with exclusive(cache_root / ".build.lock", busy):
+        yield
+
+
 def remove_staging_leftovers(out: Path) -> None:
     """Staging folders of killed builds (call only while holding the build lock)."""
     for leftover in out.parent.glob(f".{out.name}.staging-*"):

@@ -9,11 +9,7 @@ from podcast.errors import PodcastError
 from podcast.show.model import Show
 
 MANIFEST = "manifest.json"
-
-
 GENERATOR = "podcast"  # the manifest's mark that a build of ours wrote the folder
-
-
 KEPT_FROM_PREVIOUS = ("README.md",)
 
 
@@ -27,14 +23,14 @@ def check_output_folder(show: Show, out: Path) -> None:
         )
     if target.is_dir():
         entries = {p.name for p in target.iterdir()}
-        if entries and not entries <= set(KEPT_FROM_PREVIOUS) and not _made_by_a_build(target):
+        if entries and not entries <= set(KEPT_FROM_PREVIOUS) and not made_by_a_build(target):
             raise PodcastError(
                 f"{out}: the folder has files that no build put there; a build replaces the "
                 "whole folder, so choose an empty or new folder with --out"
             )
 
 
-def _made_by_a_build(folder: Path) -> bool:
+def made_by_a_build(folder: Path) -> bool:
     """Whether `folder` holds a manifest that a build wrote (web roots and web apps often have
     a manifest.json of their own: that one must not make the folder ours)."""
     try:

@@ -215,6 +215,47 @@ class SubscribeLinks(Strict):
     overcast: WebUrl | None = None
 
 
+TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+class PublishTarget(Strict):
+    """One place `podcast publish` uploads a build to (`[publish.<name>]` in podcast.toml).
+
+    No credentials here: SSH keys come from the agent or ssh's own configuration, rclone
+    remotes from rclone's configuration or its RCLONE_CONFIG_* environment variables.
+    """
+
+    kind: Literal["ssh", "rclone", "folder"]
+    host: str | None = None  # ssh: [user@]host
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None  # ssh
+    ssh_config: str | None = None  # ssh: a config file for `ssh -F` (keys, known hosts)
+    path: str | None = None  # ssh: the folder on the server; folder: a local folder
+    remote: str | None = None  # rclone: remote:path, as rclone names it
+    # Where to check the published files over HTTP (default: base_url), e.g. the server's own
+    # address when a CDN serves base_url.
+    verify_url: WebUrl | None = None
+    keep_removed_days: Annotated[int, Field(ge=0)] = 30  # media of removed episodes
+    verify: bool = True  # check the published files over HTTP afterwards
+
+    @model_validator(mode="after")
+    def _complete(self) -> PublishTarget:
+        needed = {"ssh": ("host", "path"), "rclone": ("remote",), "folder": ("path",)}[self.kind]
+        for name in needed:
+            if not getattr(self, name):
+                raise ValueError(f"a target of kind {self.kind!r} needs `{name}`")
+        for name in ("host", "path", "remote", "ssh_config"):
+            value = getattr(self, name)
+            if value is not None and value.startswith("-"):
+                raise ValueError(f"`{name}` must not start with '-' (it would read as an option)")
+        if self.kind == "ssh" and self.path is not None and ":" in (self.host or ""):
+            raise ValueError("write the host without ':' and the folder under `path`")
+        if self.kind == "rclone" and ":" not in (self.remote or ""):
+            raise ValueError("`remote` must name an rclone remote, e.g. `bucket:podcast/show`")
+        if self.verify_url is not None and not self.verify_url.endswith("/"):
+            return self.model_copy(update={"verify_url": self.verify_url + "/"})
+        return self
+
+
 class AudioSettings(Strict):
     """Loudness and encoding targets of the renditions."""
 
@@ -280,6 +321,20 @@ class ShowConfig(Strict):
     audio: AudioSettings = AudioSettings()
     subscribe: SubscribeLinks = SubscribeLinks()
     id3_version: Literal[3, 4] = 3
+    # Where `podcast publish` uploads builds, by name (`podcast publish --to NAME`).
+    publish: dict[str, PublishTarget] = Field(default_factory=dict)
+    # A WebSub hub that apps may subscribe at: named in the feed, told after every publish.
+    websub_hub: WebUrl | None = None
+    # Addresses told about every publish with `?url=<feed URL>` (Podcast Index's pubnotify).
+    update_notify: tuple[WebUrl, ...] = ()
+
+    @field_validator("publish")
+    @classmethod
+    def _target_names(cls, value: dict[str, PublishTarget]) -> dict[str, PublishTarget]:
+        for name in value:
+            if not TARGET_NAME.match(name):
+                raise ValueError(f"target name {name!r}: use letters, digits, '-' and '_'")
+        return value
 
     @field_validator("base_url")
     @classmethod

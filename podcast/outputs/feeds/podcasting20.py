@@ -13,7 +13,7 @@ from typing import Any
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.util import xml_elem
 
-from podcast.outputs.feeds.namespaces import ITUNES_NS, PODCAST_NS, PSC_NS
+from podcast.outputs.feeds.namespaces import ATOM_NS, ITUNES_NS, PODCAST_NS, PSC_NS
 
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 
@@ -113,6 +113,7 @@ class Podcasting20Extension(BaseExtension):  # type: ignore[misc]
     license_url: str | None = None
     explicit: bool | None = None
     block: bool = False  # keep the feed out of directories (itunes:block, podcast:block)
+    hub: str | None = None  # a WebSub hub (atom:link rel="hub")
     persons: list[PersonTag] = field(default_factory=list)
     locations: list[LocationTag] = field(default_factory=list)
 
@@ -145,6 +146,8 @@ class Podcasting20Extension(BaseExtension):  # type: ignore[misc]
                 license_tag.attrib["url"] = self.license_url
         _add_persons(channel, self.persons)
         _add_locations(channel, self.locations)
+        if self.hub:
+            xml_elem(f"{{{ATOM_NS}}}link", channel, href=self.hub, rel="hub")
         return rss_feed
 
     def extend_atom(self, atom_feed: Any) -> Any:

@@ -62,6 +62,7 @@ def _channel(
     # partner feed with the listeners' one.
     p20.guid = podcast_guid(feed_url)
     p20.block = not listed
+    p20.hub = config.websub_hub
     p20.locked = True
     p20.locked_owner = config.owner.email
     p20.medium = "podcast"

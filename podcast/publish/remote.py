@@ -1,0 +1,218 @@
+"""`podcast publish`: a finished build, uploaded to a web server or object storage in an order
+that never exposes a feed whose files are not there yet.
+
+1. media and every file the pages and feeds link (audio, broadcast WAVs, covers, chapters,
+   transcripts, programme sheets, the style sheet), 2. the pages, 3. `radio.xml`, then
+   `feed.xml`, then the build's manifest, 4. only then are files deleted that the build no
+   longer has: at once for pages and the like, after `keep_removed_days` for the audio of removed
+   episodes (apps download late). Killed at any moment, the target's feeds point only at files
+   that are there; the next publish completes the work (unchanged files are not sent again).
+
+What was published where is kept in the show's cache (the publish log), for deletions and for
+`podcast publish --status`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from podcast.errors import PodcastError
+from podcast.outputs import urls
+from podcast.plan.cache import Cache, key_of
+from podcast.plan.fingerprint import last_build
+from podcast.plan.sources import DEFAULT_OUTPUT
+from podcast.publish.announce import announce
+from podcast.publish.atomic import show_lock
+from podcast.publish.output_folder import MANIFEST, made_by_a_build
+from podcast.publish.transfer import Transport, transport_for
+from podcast.publish.verify import Finding, verify_published
+from podcast.show.loader import SHOW_FILE, load_show_config
+from podcast.show.schema import PublishTarget, ShowConfig
+
+Log = Callable[[str], None]
+FEEDS_LAST = (urls.RADIO_FEED, urls.PODCAST_FEED, MANIFEST)  # in this order, after all else
+KEPT_FOR_LATE_DOWNLOADS = ("audio/", "broadcast/")  # removed episodes' media stay a while
+HISTORY_KEPT = 50
+
+
+@dataclass
+class PublishReport:
+    """What a publish did (or, with `dry_run`, would do)."""
+
+    target: str
+    destination: str
+    dry_run: bool
+    sent: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    kept: dict[str, str] = field(default_factory=dict)  # removed media -> deleted after (date)
+    findings: list[Finding] = field(default_factory=list)
+    announce_failures: list[str] = field(default_factory=list)
+    verified: bool = False
+
+
+def upload_phases(files: list[str]) -> list[tuple[str, list[str]]]:
+    """The build's files in upload order: (phase name, files)."""
+    pages = sorted((f for f in files if f.endswith(".html")), key=lambda f: (f == "index.html", f))
+    last = [name for name in FEEDS_LAST if name in files]
+    media = sorted(f for f in files if f not in pages and f not in last)
+    return [("media", media), ("pages", pages), *(("feeds", [name]) for name in last)]
+
+
+def _config(show_root: Path) -> ShowConfig:
+    problems: list[Any] = []
+    config = load_show_config(show_root, problems)
+    if config is None:
+        raise PodcastError(problems)
+    return config
+
+
+def _target(config: ShowConfig, show_root: Path, name: str | None) -> tuple[str, PublishTarget]:
+    targets = config.publish
+    if not targets:
+        raise PodcastError(
+            f"{show_root / SHOW_FILE}: no publish target; add one, e.g. [publish.web] with "
+            'kind = "ssh", host = "user@example.org", path = "/var/www/podcast" (see README)'
+        )
+    if name is None:
+        if len(targets) > 1:
+            raise PodcastError(
+                f"{show_root / SHOW_FILE}: several publish targets ({', '.join(sorted(targets))});"
+                " choose one with --to NAME"
+            )
+        name = next(iter(targets))
+    if name not in targets:
+        raise PodcastError(
+            f"{show_root / SHOW_FILE}: no publish target {name!r}; the targets are "
+            f"{', '.join(sorted(targets))}"
+        )
+    return name, targets[name]
+
+
+def _complete_build(cache: Cache, out: Path) -> list[str]:
+    """The files of the finished build in `out`; refuses anything else."""
+    if not made_by_a_build(out):
+        raise PodcastError(f"{out}: no finished build here; run `podcast build` first")
+    record = last_build(cache, out)
+    if record is None:
+        raise PodcastError(f"{out}: this build is not known to the show's cache; build again")
+    for name, size in record["files"].items():
+        path = out / name
+        if not path.is_file() or path.stat().st_size != size:
+            raise PodcastError(
+                f"{path}: changed or missing since the build; run `podcast build` again "
+                "(a build's files are published as built, or not at all)"
+            )
+    return sorted(record["files"])
+
+
+def _log_key(name: str, transport: Transport) -> str:
+    return key_of("publish", name, transport.description)
+
+
+def publish_build(
+    show_root: Path,
+    out: Path | None = None,
+    target_name: str | None = None,
+    dry_run: bool = False,
+    verify: bool = True,
+    log: Log = lambda _: None,
+    now: datetime | None = None,
+) -> PublishReport:
+    """Upload the build in `out` (default: `feed/`) to a target of podcast.toml, verify it
+    over HTTP and announce it. `now` is for tests of the grace period."""
+    root = show_root.resolve()
+    config = _config(root)
+    name, target = _target(config, root, target_name)
+    out = (out if out is not None else root / DEFAULT_OUTPUT).absolute()
+    moment = now or datetime.now(UTC)
+    cache = Cache.of_show(root)
+    transport = transport_for(name, target, root)
+    report = PublishReport(name, transport.description, dry_run)
+    with show_lock(cache.root, root):
+        files = _complete_build(cache, out)
+        history = cache.get_json("publish", _log_key(name, transport)) or {}
+        for phase, names in upload_phases(files):
+            log(f"{phase}: {len(names)} files")
+            report.sent += transport.send(out, names, dry_run)
+        removed: dict[str, str] = {
+            **history.get("removed", {}),
+            **{f: moment.isoformat() for f in history.get("files", []) if f not in files},
+        }
+        for path in files:
+            removed.pop(path, None)
+        grace = timedelta(days=target.keep_removed_days)
+        for path, since in sorted(removed.items()):
+            due = datetime.fromisoformat(since) + grace
+            if path.startswith(KEPT_FOR_LATE_DOWNLOADS) and moment < due:
+                report.kept[path] = due.date().isoformat()
+            else:
+                report.deleted.append(path)
+        transport.delete(out, report.deleted, dry_run)
+        if not dry_run:
+            runs = [
+                *history.get("runs", []),
+                {"at": moment.isoformat(), "sent": len(report.sent), "deleted": report.deleted},
+            ]
+            cache.put_json(
+                "publish",
+                _log_key(name, transport),
+                {
+                    "target": name,
+                    "destination": transport.description,
+                    "files": files,
+                    "removed": {p: removed[p] for p in report.kept},
+                    "runs": runs[-HISTORY_KEPT:],
+                },
+            )
+    if dry_run:
+        return report
+    feeds = [f for f in (urls.PODCAST_FEED, urls.RADIO_FEED) if f in files]
+    if verify and target.verify:
+        report.findings = verify_published(
+            out, feeds, config.base_url, target.verify_url or config.base_url
+        )
+        report.verified = True
+    feed_urls = [config.base_url + f for f in feeds]
+    report.announce_failures = announce(feed_urls, config.websub_hub, config.update_notify)
+    return report
+
+
+@dataclass
+class PublishStatus:
+    """How a target stands against the build in the output folder (from the publish log)."""
+
+    target: str
+    destination: str
+    last_publish: str | None
+    to_send: list[str]  # in the build, not in the last publish
+    to_delete: list[str]  # in the last publish, not in the build
+    kept: dict[str, str]  # removed media waiting for their grace period to end (since)
+
+
+def publish_status(
+    show_root: Path, out: Path | None = None, target_name: str | None = None
+) -> PublishStatus:
+    """What `podcast publish` would change, as far as the publish log knows (files changed in
+    place since are found by the upload itself)."""
+    root = show_root.resolve()
+    config = _config(root)
+    name, target = _target(config, root, target_name)
+    out = (out if out is not None else root / DEFAULT_OUTPUT).absolute()
+    cache = Cache.of_show(root)
+    transport = transport_for(name, target, root)
+    files = _complete_build(cache, out)
+    history = cache.get_json("publish", _log_key(name, transport)) or {}
+    published = set(history.get("files", []))
+    runs = history.get("runs", [])
+    return PublishStatus(
+        target=name,
+        destination=transport.description,
+        last_publish=runs[-1]["at"] if runs else None,
+        to_send=[f for f in files if f not in published],
+        to_delete=sorted(published - set(files)),
+        kept=dict(history.get("removed", {})),
+    )

@@ -1,0 +1,180 @@
+"""Moving files to a publish target with the tools made for it: rsync (over ssh, or into a
+local folder) and rclone (S3-compatible storage, WebDAV, FTP, SFTP and every other remote
+rclone knows). Each call sends or deletes an explicit list of files, so the caller decides the
+order; both tools put a file under its name only once it is complete.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from podcast.errors import PodcastError
+from podcast.show.schema import PublishTarget
+
+TRANSFER_TIMEOUT_S = 6 * 3600.0  # a slow line and an hour of broadcast WAV per episode
+# rclone -v: "INFO  : audio/x.mp3: Copied (new)"; dry run: "NOTICE: audio/x.mp3: Skipped copy".
+_RCLONE_COPIED = re.compile(r"^\S+ \S+ (?:INFO|NOTICE)\s*: (.+?): (?:Copied|Skipped copy)", re.M)
+INSTALL_HINT = {
+    "rsync": "install rsync (Debian: apt-get install rsync openssh-client)",
+    "ssh": "install an OpenSSH client (Debian: apt-get install openssh-client)",
+    "rclone": "install rclone (Debian: apt-get install rclone, or https://rclone.org/install/)",
+}
+
+
+class Transport(Protocol):
+    """Sends files from a build folder to one target, or deletes files there."""
+
+    @property
+    def description(self) -> str:
+        """Where the files go, for messages."""
+        ...
+
+    def send(self, source: Path, files: Sequence[str], dry_run: bool) -> list[str]:
+        """Upload `files` (paths relative to `source`), each complete before it appears;
+        the files that were (with `dry_run`: would be) transferred, the rest being there."""
+        ...
+
+    def delete(self, source: Path, files: Sequence[str], dry_run: bool) -> None:
+        """Delete `files` (relative paths) at the target; files already gone are fine."""
+        ...
+
+
+def transport_for(name: str, target: PublishTarget, show_root: Path) -> Transport:
+    """The transport of the target `name` as podcast.toml describes it."""
+    if target.kind == "rclone":
+        assert target.remote is not None
+        return Rclone(target.remote)
+    assert target.path is not None
+    if target.kind == "folder":
+        folder = Path(target.path).expanduser()
+        if not folder.is_absolute():
+            folder = show_root / folder
+        return Rsync(str(folder).rstrip("/") + "/", f"the folder {folder}", shell=None)
+    assert target.host is not None
+    shell = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=30"]
+    if target.port:
+        shell += ["-p", str(target.port)]
+    if target.ssh_config:
+        config = Path(target.ssh_config).expanduser()
+        shell += ["-F", str(config if config.is_absolute() else show_root / config)]
+    destination = f"{target.host}:{target.path.rstrip('/')}/"
+    return Rsync(destination, f"{name} ({destination})", shell=shell)
+
+
+@contextmanager
+def _file_list(files: Sequence[str], separator: bytes = b"\0") -> Iterator[str]:
+    """A file listing relative paths (NUL-separated by default: no name can break that),
+    removed afterwards."""
+    handle, path = tempfile.mkstemp(prefix="podcast-publish-", suffix=".list")
+    try:
+        with os.fdopen(handle, "wb") as listing:
+            listing.write(b"".join(name.encode() + separator for name in files))
+        yield path
+    finally:
+        os.unlink(path)
+
+
+def _run(command: list[str], tool: str, what: str) -> subprocess.CompletedProcess[str]:
+    if shutil.which(command[0]) is None:
+        raise PodcastError(f"{what}: {tool} is not installed; {INSTALL_HINT[tool]}")
+    try:
+        result = subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=TRANSFER_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise PodcastError(f"{what}: {tool} gave no result within {exc.timeout:.0f} s") from exc
+    if result.returncode != 0:
+        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+        detail = "; ".join(lines[-3:]) or f"exit status {result.returncode}"
+        raise PodcastError(f"{what}: {tool} failed: {detail}")
+    return result
+
+
+@dataclass
+class Rsync:
+    """rsync into `destination` (`host:folder/` over ssh with `shell`, or a local `folder/`).
+
+    Files are compared by size and modification time (a build keeps the times of unchanged
+    files), sent whole-file checked, and written under a temporary name first; with
+    `--delay-updates` the files of one call appear together at its end.
+    """
+
+    destination: str
+    description: str
+    shell: list[str] | None
+
+    def _base(self, dry_run: bool) -> list[str]:
+        command = ["rsync", "--recursive", "--links", "--times", "--from0", "--protect-args"]
+        if self.shell is not None:
+            command += ["--rsh", " ".join(shlex.quote(part) for part in self.shell)]
+            if shutil.which("ssh") is None:
+                raise PodcastError(f"{self.description}: {INSTALL_HINT['ssh']}")
+        return [*command, "--dry-run"] if dry_run else command
+
+    def send(self, source: Path, files: Sequence[str], dry_run: bool) -> list[str]:
+        if not files:
+            return []
+        if self.shell is None and not dry_run:
+            Path(self.destination).mkdir(parents=True, exist_ok=True)
+        with _file_list(files) as listing:
+            command = [*self._base(dry_run), "--delay-updates", "--files-from", listing]
+            command += ["--out-format", "sent %n"]
+            result = _run([*command, f"{source}/", self.destination], "rsync", self.description)
+        sent = (line.removeprefix("sent ") for line in result.stdout.splitlines())
+        return [name for name in sent if name and not name.endswith("/")]
+
+    def delete(self, source: Path, files: Sequence[str], dry_run: bool) -> None:
+        if not files:
+            return
+        # Each listed file is missing from the build, so rsync deletes it at the target.
+        with _file_list(files) as listing:
+            command = [*self._base(dry_run), "--delete-missing-args", "--files-from", listing]
+            _run([*command, f"{source}/", self.destination], "rsync", self.description)
+
+
+@dataclass
+class Rclone:
+    """rclone into `remote` (`name:path`; the remote's settings and credentials stay in
+    rclone's configuration or its RCLONE_CONFIG_* environment variables)."""
+
+    remote: str
+
+    @property
+    def description(self) -> str:
+        return f"the rclone remote {self.remote}"
+
+    def _base(self, command: str, dry_run: bool) -> list[str]:
+        base = ["rclone", command, "--no-traverse", "--retries", "3", "--low-level-retries", "10"]
+        return [*base, "--dry-run"] if dry_run else base
+
+    def send(self, source: Path, files: Sequence[str], dry_run: bool) -> list[str]:
+        if not files:
+            return []
+        # rclone reads lists by line; the loader lets no line break into a published name.
+        with _file_list(files, b"\n") as listing:
+            command = [*self._base("copy", dry_run), "--files-from-raw", listing, "-v"]
+            result = _run([*command, str(source), self.remote], "rclone", self.description)
+        return sorted(set(_RCLONE_COPIED.findall(result.stderr)))
+
+    def delete(self, source: Path, files: Sequence[str], dry_run: bool) -> None:
+        if not files:
+            return
+        with _file_list(files, b"\n") as listing:
+            command = [*self._base("delete", dry_run), "--files-from-raw", listing]
+            _run([*command, self.remote], "rclone", self.description)

@@ -1,0 +1,201 @@
+"""After a publish, look at the show the way apps will: over HTTP, from its public address.
+
+The feed that is served must be the one built; every enclosure must answer 200 with the
+length and type the feed promises and honour Range requests (players seek with them, Apple
+requires them); chapters and transcripts need a CORS header for web players on other sites.
+"""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from email.message import Message
+from pathlib import Path
+from typing import Literal
+
+from podcast.outputs.feeds.namespaces import PODCAST_NS
+
+HTTP_TIMEOUT_S = 30.0
+CHECKS_AT_ONCE = 8
+CORS_PROBE_ORIGIN = "https://player.example.org"
+USER_AGENT = "podcast-publish-verify"
+# Names servers use for the same formats; apps take any of them.
+SAME_TYPE = [
+    {"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"},
+    {"audio/opus", "audio/ogg"},
+    {"audio/mpeg", "audio/mp3"},
+    {"audio/mp4", "audio/x-m4a", "audio/m4a"},
+    {"audio/flac", "audio/x-flac"},
+]
+
+
+def same_type(served: str, promised: str) -> bool:
+    """Whether a served Content-Type names the format the feed promises."""
+    served, promised = served.lower(), promised.lower()
+    return served == promised or any({served, promised} <= names for names in SAME_TYPE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the server does wrong: where, what, how to fix it, and how bad it is."""
+
+    url: str
+    message: str
+    fix: str
+    severity: Literal["problem", "warning"] = "problem"
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.message} ({self.fix})"
+
+
+@dataclass(frozen=True)
+class _Linked:
+    url: str
+    length: int | None  # enclosures: the promised size; None for chapters and transcripts
+    mime: str
+
+
+def _request(
+    url: str, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[int, Message, bytes]:
+    """Status, headers and body (at most 1 MB is read) of one request; HTTP errors included."""
+    request = urllib.request.Request(
+        url, method=method, headers={"User-Agent": USER_AGENT, **(headers or {})}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
+            return response.status, response.headers, response.read(1 << 20)
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, b""
+
+
+def _linked_files(xml: bytes) -> Iterator[_Linked]:
+    root = ET.fromstring(xml)
+    for item in root.iter("item"):
+        enclosure = item.find("enclosure")
+        if enclosure is not None:
+            length = enclosure.get("length", "")
+            yield _Linked(
+                enclosure.get("url", ""),
+                int(length) if length.isdigit() else None,
+                enclosure.get("type", ""),
+            )
+        for alternate in item.iter(f"{{{PODCAST_NS}}}alternateEnclosure"):
+            length = alternate.get("length", "")
+            for source in alternate.iter(f"{{{PODCAST_NS}}}source"):
+                yield _Linked(
+                    source.get("uri", ""),
+                    int(length) if length.isdigit() else None,
+                    alternate.get("type", ""),
+                )
+        for tag in ("chapters", "transcript"):
+            for element in item.iter(f"{{{PODCAST_NS}}}{tag}"):
+                yield _Linked(element.get("url", ""), None, element.get("type", ""))
+
+
+def _check_enclosure(linked: _Linked, url: str) -> list[Finding]:
+    try:
+        status, headers, _ = _request(url, "HEAD")
+        if status != 200:
+            return [Finding(url, f"answers {status}", "upload the file again: publish once more")]
+        findings = []
+        length = headers.get("Content-Length")
+        if linked.length is not None and length != str(linked.length):
+            findings.append(
+                Finding(
+                    url,
+                    f"is {length or 'of unknown length'} bytes, the feed says {linked.length}",
+                    "publish again; if it stays, the server or a CDN changes the file",
+                )
+            )
+        served_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if not same_type(served_type, linked.mime):
+            findings.append(
+                Finding(
+                    url,
+                    f"is served as {served_type or 'no type'}, the feed says {linked.mime}",
+                    f"map the file's suffix to {linked.mime} in the server's MIME types",
+                )
+            )
+        status, headers, _ = _request(url, headers={"Range": "bytes=0-1"})
+        content_range = headers.get("Content-Range") or ""
+        if status != 206 or not content_range.startswith("bytes 0-1/"):
+            findings.append(
+                Finding(
+                    url,
+                    f"the server does not support Range requests (answered {status}): players "
+                    "cannot seek, and Apple Podcasts refuses such episodes",
+                    "enable byte ranges on the web server (most do by default; check a proxy "
+                    "or PHP script in front of the files)",
+                )
+            )
+        return findings
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        return [Finding(url, f"cannot be reached: {error}", "check the address and the server")]
+
+
+def _check_cors(url: str) -> list[Finding]:
+    try:
+        status, headers, _ = _request(url, headers={"Origin": CORS_PROBE_ORIGIN})
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        return [Finding(url, f"cannot be reached: {error}", "check the address and the server")]
+    if status != 200:
+        return [Finding(url, f"answers {status}", "upload the file again: publish once more")]
+    if headers.get("Access-Control-Allow-Origin") not in ("*", CORS_PROBE_ORIGIN):
+        return [
+            Finding(
+                url,
+                "has no CORS header: web players on other sites cannot load it",
+                "send `Access-Control-Allow-Origin: *` for .json, .vtt and .srt files",
+                "warning",
+            )
+        ]
+    return []
+
+
+def verify_published(out: Path, feeds: list[str], base_url: str, verify_url: str) -> list[Finding]:
+    """Every finding about the files of `out` as served at `verify_url` (the published URLs
+    start with `base_url`; they are checked at `verify_url` instead)."""
+
+    def served(url: str) -> str:
+        return verify_url + url.removeprefix(base_url) if url.startswith(base_url) else url
+
+    findings: list[Finding] = []
+    linked: dict[str, _Linked] = {}
+    for name in feeds:
+        built = (out / name).read_bytes()
+        url = verify_url + name
+        try:
+            status, _, body = _request(url)
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            findings.append(Finding(url, f"cannot be reached: {error}", "check the address"))
+            continue
+        if status != 200:
+            findings.append(Finding(url, f"answers {status}", "publish again"))
+        elif body != built:
+            findings.append(
+                Finding(
+                    url,
+                    "the feed served is not the one built",
+                    "a cache or CDN in front of the server may still hold an older copy: purge "
+                    "it or wait until it expires",
+                )
+            )
+        for item in _linked_files(built):
+            linked.setdefault(item.url, item)
+    with ThreadPoolExecutor(max_workers=CHECKS_AT_ONCE) as pool:
+        results = pool.map(
+            lambda item: (
+                _check_enclosure(item, served(item.url))
+                if item.length is not None
+                else _check_cors(served(item.url))
+            ),
+            linked.values(),
+        )
+        for found in results:
+            findings += found
+    return findings
