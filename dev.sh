@@ -40,11 +40,17 @@ if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; 
   apt_install ffmpeg
 fi
 if [ "$task" = "test" ]; then
-  # The website test drives a real browser, the demo-media test speaks with espeak-ng; without
-  # them those tests are skipped with a reason.
+  # The website test drives a real browser, the demo-media test speaks with espeak-ng, the
+  # publish tests need OpenSSH, rsync and rclone; without them those tests are skipped with a
+  # reason.
   missing=""
   command -v chromium >/dev/null 2>&1 || missing="$missing chromium fonts-dejavu-core"
   command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
+  # The publish tests talk to real servers on loopback: sshd with rsync, rclone.
+  command -v rsync >/dev/null 2>&1 || missing="$missing rsync"
+  command -v rclone >/dev/null 2>&1 || missing="$missing rclone"
+  command -v ssh >/dev/null 2>&1 || missing="$missing openssh-client"
+  [ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
   if [ -n "$missing" ]; then
     # shellcheck disable=SC2086 # one word per package
     apt_install $missing || echo "could not install:$missing" >&2

@@ -152,6 +152,7 @@ def publish_build(
             else:
                 report.deleted.append(path)
         transport.delete(out, report.deleted, dry_run)
+        transport.clean_leftovers(out, files, dry_run)
         if not dry_run:
             runs = [
                 *history.get("runs", []),

@@ -48,18 +48,23 @@ class Transport(Protocol):
         """Delete `files` (relative paths) at the target; files already gone are fine."""
         ...
 
+    def clean_leftovers(self, source: Path, files: Sequence[str], dry_run: bool) -> None:
+        """Remove what an interrupted upload of `files` left behind at the target."""
+        ...
+
 
 def transport_for(name: str, target: PublishTarget, show_root: Path) -> Transport:
     """The transport of the target `name` as podcast.toml describes it."""
     if target.kind == "rclone":
         assert target.remote is not None
-        return Rclone(target.remote)
+        return Rclone(target.remote, target.bandwidth_limit_kib)
     assert target.path is not None
     if target.kind == "folder":
         folder = Path(target.path).expanduser()
         if not folder.is_absolute():
             folder = show_root / folder
-        return Rsync(str(folder).rstrip("/") + "/", f"the folder {folder}", shell=None)
+        description = f"the folder {folder}"
+        return Rsync(str(folder).rstrip("/") + "/", description, None, target.bandwidth_limit_kib)
     assert target.host is not None
     shell = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=30"]
     if target.port:
@@ -68,7 +73,7 @@ def transport_for(name: str, target: PublishTarget, show_root: Path) -> Transpor
         config = Path(target.ssh_config).expanduser()
         shell += ["-F", str(config if config.is_absolute() else show_root / config)]
     destination = f"{target.host}:{target.path.rstrip('/')}/"
-    return Rsync(destination, f"{name} ({destination})", shell=shell)
+    return Rsync(destination, f"{name} ({destination})", shell, target.bandwidth_limit_kib)
 
 
 @contextmanager
@@ -118,9 +123,12 @@ class Rsync:
     destination: str
     description: str
     shell: list[str] | None
+    bandwidth_limit_kib: int | None = None
 
     def _base(self, dry_run: bool) -> list[str]:
         command = ["rsync", "--recursive", "--links", "--times", "--from0", "--protect-args"]
+        if self.bandwidth_limit_kib:
+            command.append(f"--bwlimit={self.bandwidth_limit_kib}")
         if self.shell is not None:
             command += ["--rsh", " ".join(shlex.quote(part) for part in self.shell)]
             if shutil.which("ssh") is None:
@@ -147,6 +155,25 @@ class Rsync:
             command = [*self._base(dry_run), "--delete-missing-args", "--files-from", listing]
             _run([*command, f"{source}/", self.destination], "rsync", self.description)
 
+    def clean_leftovers(self, source: Path, files: Sequence[str], dry_run: bool) -> None:
+        # A killed rsync leaves its temporary copy `.NAME.XXXXXX` beside the file. Only those
+        # names of the files we publish are deleted: never a folder, never another file
+        # (a web space's .htaccess, statistics, other sites).
+        rules = ["P */"]  # protect every folder from deletion
+        rules += [f"+ /{_rsync_temporary(name)}" for name in files]
+        rules += ["+ */", "- *"]
+        # With --from0, rsync reads merge files NUL-separated too.
+        with _file_list(rules) as rules_file:
+            command = [*self._base(dry_run), "--delete", "--filter", f"merge {rules_file}"]
+            _run([*command, f"{source}/", self.destination], "rsync", self.description)
+
+
+def _rsync_temporary(relative: str) -> str:
+    """The pattern of rsync's temporary name for `relative` (published names are URL-safe:
+    no character in them means anything to rsync's patterns)."""
+    folder, _, name = relative.rpartition("/")
+    return f"{folder}/.{name}.??????" if folder else f".{name}.??????"
+
 
 @dataclass
 class Rclone:
@@ -154,6 +181,7 @@ class Rclone:
     rclone's configuration or its RCLONE_CONFIG_* environment variables)."""
 
     remote: str
+    bandwidth_limit_kib: int | None = None
 
     @property
     def description(self) -> str:
@@ -161,6 +189,8 @@ class Rclone:
 
     def _base(self, command: str, dry_run: bool) -> list[str]:
         base = ["rclone", command, "--no-traverse", "--retries", "3", "--low-level-retries", "10"]
+        if self.bandwidth_limit_kib:
+            base += ["--bwlimit", f"{self.bandwidth_limit_kib}k"]
         return [*base, "--dry-run"] if dry_run else base
 
     def send(self, source: Path, files: Sequence[str], dry_run: bool) -> list[str]:
@@ -178,3 +208,6 @@ class Rclone:
         with _file_list(files, b"\n") as listing:
             command = [*self._base("delete", dry_run), "--files-from-raw", listing]
             _run([*command, self.remote], "rclone", self.description)
+
+    def clean_leftovers(self, source: Path, files: Sequence[str], dry_run: bool) -> None:
+        pass  # rclone leaves no temporary files of its own at the remote

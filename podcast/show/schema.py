@@ -235,6 +235,8 @@ class PublishTarget(Strict):
     # address when a CDN serves base_url.
     verify_url: WebUrl | None = None
     keep_removed_days: Annotated[int, Field(ge=0)] = 30  # media of removed episodes
+    # At most this many KiB per second (say, to leave a radio's uplink room for the stream).
+    bandwidth_limit_kib: Annotated[int, Field(ge=1)] | None = None
     verify: bool = True  # check the published files over HTTP afterwards
 
     @model_validator(mode="after")

@@ -1,0 +1,411 @@
+"""`podcast publish` against real servers on loopback: OpenSSH's sshd with rsync, rclone serving
+WebDAV, plain HTTP servers for the verification and a WebSub hub. Nothing leaves the machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from podcast.build import build
+from podcast.errors import PodcastError
+from podcast.publish.remote import publish_build, publish_status
+from podcast.publish.verify import verify_published
+from podcast.serve import make_server
+
+from .helpers import run_cli, tree_bytes
+
+BASE_URL = "https://podcast.example.org/quer-durch-die-gremien/"
+EPISODE = "02-frankfurt-kav"
+SSHD = shutil.which("sshd") or ("/usr/sbin/sshd" if Path("/usr/sbin/sshd").exists() else None)
+needs_rsync = pytest.mark.skipif(shutil.which("rsync") is None, reason="rsync is not installed")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def add_targets(show: Path, text: str) -> None:
+    with (show / "podcast.toml").open("a", encoding="utf-8") as toml:
+        toml.write("\n" + text)
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited: {log.read_text(errors='replace')}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    pytest.fail("server did not start")
+
+
+@pytest.fixture(scope="module")
+def ssh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A real sshd on a loopback port with throwaway keys; yields an ssh config for it."""
+    if SSHD is None or shutil.which("ssh") is None or shutil.which("rsync") is None:
+        pytest.skip("OpenSSH server and client and rsync are needed (dev.sh test installs them)")
+    if os.geteuid() != 0:
+        pytest.skip("sshd with a throwaway config runs as root here")
+    folder = tmp_path_factory.mktemp("sshd")
+    for key in ("host_key", "client_key"):
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / key)], check=True
+        )
+    shutil.copyfile(folder / "client_key.pub", folder / "authorized_keys")
+    port = free_port()
+    (folder / "sshd_config").write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nHostKey {folder}/host_key\n"
+        f"AuthorizedKeysFile {folder}/authorized_keys\nPasswordAuthentication no\n"
+        "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
+        "PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n"
+        f"PidFile {folder}/sshd.pid\n"
+    )
+    (folder / "ssh_config").write_text(
+        f"Host podcast-test-server\n  HostName 127.0.0.1\n  Port {port}\n  User root\n"
+        f"  IdentityFile {folder}/client_key\n  IdentitiesOnly yes\n"
+        f"  StrictHostKeyChecking accept-new\n  UserKnownHostsFile {folder}/known_hosts\n"
+    )
+    Path("/run/sshd").mkdir(exist_ok=True)  # sshd's privilege separation folder
+    log = folder / "sshd.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [SSHD, "-D", "-e", "-f", str(folder / "sshd_config")], stdout=output, stderr=output
+        )
+    try:
+        wait_for_port(port, server, log)
+        yield folder / "ssh_config"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+@pytest.fixture
+def webdav(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str]]:
+    """`rclone serve webdav` on loopback, known to rclone as the remote `testdav:` through
+    environment variables (how credentials stay out of podcast.toml)."""
+    if shutil.which("rclone") is None:
+        pytest.skip("rclone is not installed (dev.sh test installs it)")
+    root = tmp_path / "webdav-root"
+    root.mkdir()
+    port = free_port()
+    log = tmp_path / "rclone.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            # --dir-cache-time 0s: files changed behind its back are served as they are now.
+            [
+                *("rclone", "serve", "webdav", str(root), "--addr", f"127.0.0.1:{port}"),
+                *("--dir-cache-time", "0s"),
+            ],
+            stdout=output,
+            stderr=output,
+        )
+    monkeypatch.setenv("RCLONE_CONFIG_TESTDAV_TYPE", "webdav")
+    monkeypatch.setenv("RCLONE_CONFIG_TESTDAV_URL", f"http://127.0.0.1:{port}/")
+    monkeypatch.setenv("RCLONE_CONFIG", str(tmp_path / "no-rclone.conf"))
+    try:
+        wait_for_port(port, server, log)
+        yield root, f"http://127.0.0.1:{port}/"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def serve_folder(folder: Path, ranges: bool = True) -> tuple[ThreadingHTTPServer, str]:
+    """An HTTP server in front of a target folder: podcast's own (Range, CORS) or the plain
+    standard library one, which answers Range requests with the whole file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if ranges:
+        server: ThreadingHTTPServer = make_server(folder, 0)
+    else:
+        handler = partial(SimpleHTTPRequestHandler, directory=str(folder))
+        handler.log_message = lambda *args: None  # type: ignore[method-assign]
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+def feed_references(folder: Path) -> list[str]:
+    """Every file the served feed points at (enclosures, alternates, chapters, transcripts),
+    relative to the site, read with ElementTree from what is on the server."""
+    root = ET.fromstring((folder / "feed.xml").read_bytes())
+    found = [e.get("url", "") for e in root.iter("enclosure")]
+    for element in root.iter():
+        for attribute in ("url", "uri"):
+            value = element.get(attribute, "")
+            if value.startswith(BASE_URL):
+                found.append(value)
+    return sorted({url.removeprefix(BASE_URL) for url in found if url.startswith(BASE_URL)})
+
+
+@needs_rsync
+def test_ssh_publish_sends_media_then_pages_then_feeds_and_nothing_twice(
+    cached_demo: Path, ssh_server: Path, tmp_path: Path
+) -> None:
+    www = tmp_path / "www"
+    add_targets(
+        cached_demo,
+        f'[publish.web]\nkind = "ssh"\nhost = "podcast-test-server"\nssh_config = "{ssh_server}"\n'
+        f'path = "{www}"\nverify = false\n',
+    )
+    out = build(cached_demo).out
+    dry = publish_build(cached_demo, dry_run=True)
+    assert not www.exists() and len(dry.sent) == len(tree_bytes(out))
+    report = publish_build(cached_demo)
+    assert tree_bytes(www) == tree_bytes(out)
+    assert sorted(report.sent) == sorted(tree_bytes(out))
+    # When each file appeared on the server: its change time there (rsync keeps mtimes).
+    appeared = {name: (www / name).stat().st_ctime_ns for name in tree_bytes(www)}
+    last = ("radio.xml", "feed.xml", "manifest.json")
+    pages = [n for n in appeared if n.endswith(".html")]
+    media = [n for n in appeared if n not in pages and n not in last]
+    assert max(appeared[n] for n in media) < min(appeared[n] for n in pages)
+    assert max(appeared[n] for n in pages) < appeared["radio.xml"]
+    assert appeared["radio.xml"] < appeared["feed.xml"] < appeared["manifest.json"]
+    again = publish_build(cached_demo)
+    assert again.sent == []
+    assert {name: (www / name).stat().st_ctime_ns for name in appeared} == appeared
+    assert publish_status(cached_demo).to_send == []
+
+
+def test_removed_episode_pages_go_at_once_its_audio_after_the_grace_period(
+    cached_demo: Path, tmp_path: Path
+) -> None:
+    www = tmp_path / "www"
+    add_targets(cached_demo, f'[publish.web]\nkind = "folder"\npath = "{www}"\nverify = false\n')
+    build(cached_demo)
+    publish_build(cached_demo)
+    assert (www / f"audio/{EPISODE}.mp3").is_file()
+    shutil.rmtree(cached_demo / "episodes" / EPISODE)
+    build(cached_demo, allow=frozenset({EPISODE}))
+    assert publish_status(cached_demo).to_delete  # the log knows before the upload
+    now = datetime.now(UTC)
+    report = publish_build(cached_demo, now=now)
+    assert not (www / f"episodes/{EPISODE}.html").exists()
+    assert f"episodes/{EPISODE}.html" in report.deleted
+    for kept in (f"audio/{EPISODE}.mp3", f"broadcast/{EPISODE}.wav"):
+        assert (www / kept).is_file() and kept in report.kept
+    assert all(f"audio/{EPISODE}" not in name for name in feed_references(www))
+    early = publish_build(cached_demo, now=now + timedelta(days=29))
+    assert (www / f"audio/{EPISODE}.mp3").is_file() and not early.deleted
+    late = publish_build(cached_demo, now=now + timedelta(days=31))
+    assert not (www / f"audio/{EPISODE}.mp3").exists()
+    assert f"audio/{EPISODE}.mp3" in late.deleted and not late.kept
+
+
+@needs_rsync
+def test_files_the_build_never_made_survive_and_upload_leftovers_go(
+    cached_demo: Path, tmp_path: Path
+) -> None:
+    www = tmp_path / "www"
+    foreign = {
+        ".htaccess": b"AddType audio/mpeg .mp3",
+        "stats/index.html": b"visits",
+        "audio/archive-2019.mp3": b"an old show",
+        "audio/.config.backup": b"someone's",
+    }
+    for name, data in foreign.items():
+        (www / name).parent.mkdir(parents=True, exist_ok=True)
+        (www / name).write_bytes(data)
+    leftover = www / f"audio/.{EPISODE}.mp3.Ab3xYz"  # what a killed rsync leaves
+    leftover.write_bytes(b"half an upload")
+    add_targets(cached_demo, f'[publish.web]\nkind = "folder"\npath = "{www}"\nverify = false\n')
+    out = build(cached_demo).out
+    publish_build(cached_demo)
+    assert not leftover.exists()
+    assert tree_bytes(www) == {**tree_bytes(out), **foreign}
+
+
+def test_rclone_remote_gets_the_build_and_verification_reads_it_over_http(
+    cached_demo: Path, webdav: tuple[Path, str]
+) -> None:
+    root, url = webdav
+    add_targets(
+        cached_demo,
+        f'[publish.storage]\nkind = "rclone"\nremote = "testdav:show"\nverify_url = "{url}show/"\n',
+    )
+    out = build(cached_demo).out
+    result = run_cli("publish", str(cached_demo), "--to", "storage")
+    assert result.returncode == 0, result.stderr
+    assert "verified over HTTP" in result.stdout
+    # rclone's WebDAV server sends no CORS header: a warning, once, not a failure.
+    assert result.stderr.count("no CORS header") == 1
+    assert tree_bytes(root / "show") == tree_bytes(out)
+    again = run_cli("publish", str(cached_demo), "--to", "storage", "-q")
+    assert again.returncode == 0 and again.stdout == ""
+    assert publish_build(cached_demo, verify=False).sent == []
+    # A file damaged on the server (say, an upload cut short by another tool).
+    damaged = root / f"show/audio/{EPISODE}.mp3"
+    damaged.write_bytes(damaged.read_bytes()[:1000])
+    findings = verify_published(out, ["feed.xml"], BASE_URL, f"{url}show/")
+    assert [f.url for f in findings if "the feed says" in f.message] == [
+        f"{url}show/audio/{EPISODE}.mp3"
+    ]
+
+
+def test_verification_names_a_server_without_range_requests_and_a_stale_feed(
+    built_demo: object, tmp_path: Path
+) -> None:
+    out = built_demo.out  # type: ignore[attr-defined]
+    site = tmp_path / "site"
+    shutil.copytree(out, site)
+    good, good_url = serve_folder(site)
+    plain, plain_url = serve_folder(site, ranges=False)
+    try:
+        assert verify_published(out, ["feed.xml", "radio.xml"], BASE_URL, good_url) == []
+        findings = verify_published(out, ["feed.xml"], BASE_URL, plain_url)
+        no_range = [f for f in findings if "does not support Range" in f.message]
+        assert no_range and all(f.severity == "problem" for f in no_range)
+        assert any("CORS" in f.message and f.severity == "warning" for f in findings)
+        (site / "feed.xml").write_bytes((out / "feed.xml").read_bytes().replace(b"Folge", b"F"))
+        stale = verify_published(out, ["feed.xml"], BASE_URL, good_url)
+        assert [f.message for f in stale] == ["the feed served is not the one built"]
+    finally:
+        good.shutdown()
+        plain.shutdown()
+
+
+@needs_rsync
+def test_a_killed_publish_never_leaves_a_feed_pointing_at_a_missing_file(
+    cached_demo: Path, tmp_path: Path
+) -> None:
+    www = tmp_path / "www"
+    # Slowed to about two seconds for the 29 MB of the demo, so that kills land mid-transfer.
+    add_targets(
+        cached_demo,
+        f'[publish.web]\nkind = "folder"\npath = "{www}"\nverify = false\n'
+        "bandwidth_limit_kib = 15000\n",
+    )
+    out = build(cached_demo).out
+    started = time.monotonic()
+    assert run_cli("publish", str(cached_demo)).returncode == 0
+    duration = time.monotonic() - started
+    chances = random.Random(7)
+    for attempt in range(6):
+        shutil.rmtree(www, ignore_errors=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "podcast", "publish", str(cached_demo)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        time.sleep(chances.uniform(0.2, 0.95) * duration)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        if (www / "feed.xml").exists():
+            for name in feed_references(www):
+                assert (www / name).is_file(), (attempt, name)
+                assert (www / name).read_bytes() == (out / name).read_bytes()
+    assert run_cli("publish", str(cached_demo)).returncode == 0
+    assert tree_bytes(www) == tree_bytes(out)
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    heard: list[tuple[str, str, str]]
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode() if length else ""
+        self.heard.append((self.command, self.path, body))
+        self.send_response(204)
+        self.end_headers()
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_websub_hub_is_named_in_the_feed_and_pinged_after_a_publish(
+    cached_demo: Path, tmp_path: Path
+) -> None:
+    heard: list[tuple[str, str, str]] = []
+    handler = type("Hub", (_Recorder,), {"heard": heard})
+    hub = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=hub.serve_forever, daemon=True).start()
+    address = f"http://127.0.0.1:{hub.server_address[1]}"
+    add_targets(
+        cached_demo,
+        f'[publish.web]\nkind = "folder"\npath = "{tmp_path / "www"}"\nverify = false\n',
+    )
+    toml = cached_demo / "podcast.toml"
+    toml.write_text(
+        f'websub_hub = "{address}/hub"\nupdate_notify = ["{address}/notify"]\n' + toml.read_text()
+    )
+    try:
+        out = build(cached_demo).out
+        parsed = feedparser.parse((out / "feed.xml").read_bytes())
+        assert {"rel": "hub", "href": f"{address}/hub"} in [
+            {"rel": link.get("rel"), "href": link.get("href")} for link in parsed.feed.links
+        ]
+        dry = publish_build(cached_demo, dry_run=True)
+        assert heard == [] and dry.dry_run
+        report = publish_build(cached_demo)
+        assert report.announce_failures == []
+    finally:
+        hub.shutdown()
+    pings = [
+        (path, urllib.parse.parse_qs(body)) for method, path, body in heard if method == "POST"
+    ]
+    assert (
+        "/hub",
+        {"hub.mode": ["publish"], "hub.url": [BASE_URL + "feed.xml"]},
+    ) in pings
+    notified = [path for method, path, _ in heard if method == "GET"]
+    assert f"/notify?url={urllib.parse.quote(BASE_URL + 'feed.xml', safe='')}" in notified
+
+
+def test_publish_refuses_what_is_not_a_finished_build(cached_demo: Path, tmp_path: Path) -> None:
+    add_targets(
+        cached_demo,
+        f'[publish.web]\nkind = "folder"\npath = "{tmp_path / "www"}"\nverify = false\n',
+    )
+    with pytest.raises(PodcastError, match=r"no finished build here; run `podcast build` first"):
+        publish_build(cached_demo)
+    out = build(cached_demo).out
+    (out / "index.html").write_text("edited by hand")
+    with pytest.raises(PodcastError, match=r"index\.html: changed or missing since the build"):
+        publish_build(cached_demo)
+    assert not (tmp_path / "www").exists()
+    result = run_cli("publish", str(cached_demo), "--to", "elsewhere")
+    assert result.returncode == 1
+    assert "no publish target 'elsewhere'; the targets are web" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ('kind = "ssh"\npath = "/var/www"', "a target of kind 'ssh' needs `host`"),
+        ('kind = "rclone"\nremote = "bucket"', "`remote` must name an rclone remote"),
+        ('kind = "ssh"\nhost = "-oProxyCommand=x"\npath = "/w"', "must not start with '-'"),
+        ('kind = "ftp"\npath = "/w"', "publish.web.kind"),
+    ],
+)
+def test_a_wrong_target_is_named_with_its_line(demo: Path, target: str, message: str) -> None:
+    add_targets(demo, f"[publish.web]\n{target}\n")
+    result = run_cli("check", str(demo))
+    assert result.returncode == 1 and message in result.stderr
+    assert "podcast.toml:" in result.stderr and "Traceback" not in result.stderr
+    lines = json.dumps(result.stderr)
+    assert "internal error" not in lines
