@@ -22,14 +22,9 @@ from podcast.outputs.notes import notes_html, renderer_version
 from podcast.outputs.programme_sheet import programme_warnings
 from podcast.outputs.site import render_site, ui_strings
 from podcast.outputs.writer import OutputWriter
+from podcast.plan.build_record import last_build, last_build_if_unchanged, save_build
 from podcast.plan.cache import Cache, Memo, key_of
-from podcast.plan.fingerprint import (
-    fingerprint,
-    last_build,
-    last_build_if_unchanged,
-    save_build,
-    source_states,
-)
+from podcast.plan.fingerprint import fingerprint, source_states
 from podcast.plan.sources import DEFAULT_OUTPUT
 from podcast.publish.atomic import publish, remove_staging_leftovers, show_lock, staging_dir
 from podcast.publish.guard import guard_output

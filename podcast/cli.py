@@ -22,18 +22,16 @@ from podcast import __version__
 from podcast.audio.loudness import measure_file
 from podcast.audio.probe import probe
 from podcast.audio.renditions import BROADCAST_WAV, MP3
-from podcast.build import build as build_show
-from podcast.check import check_show
 from podcast.errors import PodcastError
 from podcast.plan.sources import source_state
-from podcast.progress import TerminalProgress
 from podcast.publish.remote import publish_build, publish_status
-from podcast.serve import make_server, watch
 from podcast.show.front_matter import split_front_matter
 from podcast.show.loader import EPISODE_FILE
 from podcast.show.text import slugify
 
 F = TypeVar("F", bound=Callable[..., Any])
+# Each command imports the stages it runs when it runs: `podcast publish` and `podcast new`
+# start without loading the audio, page and feed code (a second of imports).
 
 
 class Settings:
@@ -138,6 +136,9 @@ def build(
     settings: Settings, show_dir: Path, out: Path | None, jobs: int | None, allow: tuple[str, ...]
 ) -> None:
     """Build audio, pages and feeds; publish only if everything succeeded."""
+    from podcast.build import build as build_show
+    from podcast.progress import TerminalProgress
+
     live = not settings.quiet and not settings.verbose and sys.stderr.isatty()
     with TerminalProgress() if live else contextlib.nullcontext() as progress:
         report = build_show(
@@ -185,6 +186,9 @@ def serve(settings: Settings, show_dir: Path, out: Path | None, port: int) -> No
     The preview is built into a temporary folder (or --out) with the local address as its
     base URL, so every link works locally; the published feed/ is left alone.
     """
+    from podcast.build import build as build_show
+    from podcast.serve import make_server, watch
+
     with tempfile.TemporaryDirectory(prefix="podcast-serve-") as temporary:
         site = (out or Path(temporary) / "site").absolute()
         server = make_server(site, port, log=settings.detail)  # bound now: the port is known
@@ -223,6 +227,8 @@ def serve(settings: Settings, show_dir: Path, out: Path | None, port: int) -> No
 @friendly_errors
 def check(settings: Settings, show_dir: Path, out: Path | None, allow: tuple[str, ...]) -> None:
     """Validate the show and every episode without rendering audio."""
+    from podcast.check import check_show
+
     count, warnings = check_show(show_dir, out, frozenset(allow))
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from hashlib import sha256
 from pathlib import Path
-from typing import Any
 
 from podcast import __version__
 from podcast.audio.analyse import ANALYSIS_VERSION
@@ -17,7 +16,6 @@ from podcast.audio.render import RENDER_VERSION
 from podcast.audio.tools import ffmpeg_version
 from podcast.outputs.id3 import TAGGING_VERSION
 from podcast.outputs.site import theme_dirs
-from podcast.plan.cache import Cache, key_of
 from podcast.plan.sources import source_state
 
 
@@ -41,28 +39,3 @@ def fingerprint(
     for path, (size, mtime) in sorted(states.items()):
         digest.update(f"{path}|{size}|{mtime}\n".encode())
     return digest.hexdigest()
-
-
-def last_build_if_unchanged(cache: Cache, out: Path, current: str) -> dict[str, Any] | None:
-    """The record of the last build into `out` if its fingerprint is `current` and its output
-    is intact (every file it wrote still there, at its size); None otherwise."""
-    record = last_build(cache, out)
-    if record is None or record.get("fingerprint") != current:
-        return None
-    for name, size in record["files"].items():
-        try:
-            if (out / name).stat().st_size != size:
-                return None
-        except OSError:
-            return None
-    return record
-
-
-def last_build(cache: Cache, out: Path) -> dict[str, Any] | None:
-    """The record of the last build into `out`: fingerprint, files with their sizes, the report
-    shown for it, and where its media came from (`placed`)."""
-    return cache.get_json("builds", key_of(str(out)))
-
-
-def save_build(cache: Cache, out: Path, record: dict[str, Any]) -> None:
-    cache.put_json("builds", key_of(str(out)), record)

@@ -22,8 +22,8 @@ from typing import Any
 
 from podcast.errors import PodcastError
 from podcast.outputs import urls
+from podcast.plan.build_record import last_build
 from podcast.plan.cache import Cache, key_of
-from podcast.plan.fingerprint import last_build
 from podcast.plan.sources import DEFAULT_OUTPUT
 from podcast.publish.announce import announce
 from podcast.publish.atomic import show_lock

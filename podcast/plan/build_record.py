@@ -1,0 +1,35 @@
+"""The record each build leaves in the cache: its fingerprint, its files with their sizes,
+the report shown for it, and where its media came from. Read by the next build (up to date?)
+and by `podcast publish` (is this a finished build?)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from podcast.plan.cache import Cache, key_of
+
+
+def last_build_if_unchanged(cache: Cache, out: Path, current: str) -> dict[str, Any] | None:
+    """The record of the last build into `out` if its fingerprint is `current` and its output
+    is intact (every file it wrote still there, at its size); None otherwise."""
+    record = last_build(cache, out)
+    if record is None or record.get("fingerprint") != current:
+        return None
+    for name, size in record["files"].items():
+        try:
+            if (out / name).stat().st_size != size:
+                return None
+        except OSError:
+            return None
+    return record
+
+
+def last_build(cache: Cache, out: Path) -> dict[str, Any] | None:
+    """The record of the last build into `out`: fingerprint, files with their sizes, the report
+    shown for it, and where its media came from (`placed`)."""
+    return cache.get_json("builds", key_of(str(out)))
+
+
+def save_build(cache: Cache, out: Path, record: dict[str, Any]) -> None:
+    cache.put_json("builds", key_of(str(out)), record)
