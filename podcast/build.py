@@ -94,7 +94,9 @@ def build(
         show = load_show(root)
         check_output_folder(show, out)
         if preview_url is not None:
-            show = replace(show, config=show.config.model_copy(update={"base_url": preview_url}))
+            # Everything from the local server: no other media host, no analytics redirect.
+            preview = {"base_url": preview_url, "media_base_url": None, "enclosure_prefix": None}
+            show = replace(show, config=show.config.model_copy(update=preview))
         # Under the lock, any staging folder or half-built cache entry is a killed build's.
         remove_staging_leftovers(out)
         cache.remove_leftovers()
@@ -188,7 +190,7 @@ def _build_locked(
         validated_key = key_of(str(out), __version__, parser_versions())
         known = cache.get_json("validated", validated_key) or {}
         accepted = {name: set(known.get(name, [])) for name in feeds}
-        with FeedValidation(feeds, folder, show.config.base_url, accepted) as validation:
+        with FeedValidation(feeds, folder, urls.url_roots(show), accepted) as validation:
             render_site(show, rendered, cover, writer)
             problems += validation.problems()
         lock = read_lock(show.root)

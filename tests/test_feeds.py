@@ -115,16 +115,16 @@ def test_episode_without_guid_gets_one_that_is_locked(cached_demo: Path) -> None
 def test_validation_gate_rejects_a_broken_feed(tmp_path: Path, cached_demo: Path) -> None:
     out = build(cached_demo).out
     xml = (out / "feed.xml").read_bytes()
-    assert validate_feed(xml, "feed.xml", out, BASE) == []
+    assert validate_feed(xml, "feed.xml", out, (BASE,)) == []
     (out / "audio/02-frankfurt-kav.mp3").write_bytes(b"shorter")
     broken = xml.replace(b"<itunes:explicit>false</itunes:explicit>", b"", 1).replace(
         b'role="guest" group="cast"', b'role="gast" group="cast"', 1
     )
-    text = "\n".join(str(p) for p in validate_feed(broken, "feed.xml", out, BASE))
+    text = "\n".join(str(p) for p in validate_feed(broken, "feed.xml", out, (BASE,)))
     assert "itunes:explicit: must be true or false" in text
     assert "role 'gast' is not in group 'cast'" in text
     assert "length" in text and "but the file has 7 bytes" in text
-    bad = validate_feed(b"<rss><channel><title>x</channel></rss>", "feed.xml", out, BASE)
+    bad = validate_feed(b"<rss><channel><title>x</channel></rss>", "feed.xml", out, (BASE,))
     assert "can parse it: not well-formed" in str(bad[0])
 
 
@@ -138,10 +138,10 @@ def test_items_accepted_before_are_not_parsed_again_but_still_checked(cached_dem
     edited = xml.replace(b"<item>", b"<item><comments>https://example.org/c</comments>", 1)
     document, fresh = parsed_items(edited, known)
     assert len(fresh) == 1 and document.count(b"<item>") == 1
-    assert validate_feed(edited, "feed.xml", out, BASE, known) == []
+    assert validate_feed(edited, "feed.xml", out, (BASE,), known) == []
     # The rules and the published files are checked on every item, known or not.
     (out / "audio/02-frankfurt-kav.mp3").write_bytes(b"shorter")
-    problems = validate_feed(xml, "feed.xml", out, BASE, known)
+    problems = validate_feed(xml, "feed.xml", out, (BASE,), known)
     assert any("but the file has 7 bytes" in str(p) for p in problems)
 
 

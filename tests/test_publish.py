@@ -22,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, Thread
 from pathlib import Path
 
 import feedparser
+import podcastparser
 import pytest
 
 from podcast.build import build
@@ -258,7 +259,7 @@ def test_rclone_remote_gets_the_build_and_verification_reads_it_over_http(
     # A file damaged on the server (say, an upload cut short by another tool).
     damaged = root / f"show/audio/{EPISODE}.mp3"
     damaged.write_bytes(damaged.read_bytes()[:1000])
-    findings = verify_published(out, ["feed.xml"], BASE_URL, f"{url}show/")
+    findings = verify_published(out, ["feed.xml"], {BASE_URL: f"{url}show/"})
     assert [f.url for f in findings if "the feed says" in f.message] == [
         f"{url}show/audio/{EPISODE}.mp3"
     ]
@@ -273,13 +274,13 @@ def test_verification_names_a_server_without_range_requests_and_a_stale_feed(
     good, good_url = serve_folder(site)
     plain, plain_url = serve_folder(site, ranges=False)
     try:
-        assert verify_published(out, ["feed.xml", "radio.xml"], BASE_URL, good_url) == []
-        findings = verify_published(out, ["feed.xml"], BASE_URL, plain_url)
+        assert verify_published(out, ["feed.xml", "radio.xml"], {BASE_URL: good_url}) == []
+        findings = verify_published(out, ["feed.xml"], {BASE_URL: plain_url})
         no_range = [f for f in findings if "does not support Range" in f.message]
         assert no_range and all(f.severity == "problem" for f in no_range)
         assert any("CORS" in f.message and f.severity == "warning" for f in findings)
         (site / "feed.xml").write_bytes((out / "feed.xml").read_bytes().replace(b"Folge", b"F"))
-        stale = verify_published(out, ["feed.xml"], BASE_URL, good_url)
+        stale = verify_published(out, ["feed.xml"], {BASE_URL: good_url})
         assert [f.message for f in stale] == ["the feed served is not the one built"]
     finally:
         good.shutdown()
@@ -409,3 +410,44 @@ def test_a_wrong_target_is_named_with_its_line(demo: Path, target: str, message:
     assert "podcast.toml:" in result.stderr and "Traceback" not in result.stderr
     lines = json.dumps(result.stderr)
     assert "internal error" not in lines
+
+
+def test_audio_on_its_own_host_behind_an_analytics_prefix(
+    cached_demo: Path, tmp_path: Path
+) -> None:
+    www, media = tmp_path / "www", tmp_path / "media"
+    site_server, site_url = serve_folder(www)
+    media_server, media_url = serve_folder(media)
+    toml = cached_demo / "podcast.toml"
+    build(cached_demo)
+    # A new media host is a move the GUID guard reports ...
+    toml.write_text('media_base_url = "https://media.example.net/quer/"\n' + toml.read_text())
+    with pytest.raises(PodcastError, match="would move its audio"):
+        build(cached_demo)
+    # ... allowed here for a show not yet public (every episode named).
+    names = frozenset(p.name for p in (cached_demo / "episodes").iterdir())
+    assert b"https://op3.dev" not in (build(cached_demo, allow=names).out / "feed.xml").read_bytes()
+    toml.write_text('enclosure_prefix = "https://op3.dev/e/"\n' + toml.read_text())
+    add_targets(
+        cached_demo,
+        f'[publish.web]\nkind = "folder"\npath = "{www}"\nverify_url = "{site_url}"\n'
+        'media_target = "cdn"\n'
+        f'[publish.cdn]\nkind = "folder"\npath = "{media}"\nverify_url = "{media_url}"\n',
+    )
+    try:
+        out = build(cached_demo).out  # the same audio behind a prefix: no move for the guard
+        parsed = podcastparser.parse(BASE_URL + "feed.xml", (out / "feed.xml").open("rb"))
+        enclosures = [e["enclosures"][0]["url"] for e in parsed["episodes"]]
+        assert f"https://op3.dev/e/media.example.net/quer/audio/{EPISODE}.mp3" in enclosures
+        page = (out / f"episodes/{EPISODE}.html").read_text()
+        assert f'src="https://media.example.net/quer/audio/{EPISODE}.mp3"' in page
+        report = publish_build(cached_demo, target_name="web")
+        assert report.findings == [] and report.verified
+    finally:
+        site_server.shutdown()
+        media_server.shutdown()
+    assert sorted({name.split("/")[0] for name in tree_bytes(media)}) == ["audio", "broadcast"]
+    assert not (www / "audio").exists() and (www / "feed.xml").is_file()
+    # Taking the prefix away again leads to the same files: no move either.
+    toml.write_text(toml.read_text().replace('enclosure_prefix = "https://op3.dev/e/"\n', ""))
+    assert b"https://op3.dev" not in (build(cached_demo).out / "feed.xml").read_bytes()

@@ -47,7 +47,7 @@ def programme_sheet(
         "back_announcement": meta.back_announcement or "",
         "chapters": [{"start": clock(c.start), "title": c.title} for c in chapters],
         "contact": {"name": config.owner.name, "email": config.owner.email},
-        "audio": urls.absolute(show, urls.episode_broadcast(episode)),
+        "audio": urls.media_url(show, urls.episode_broadcast(episode)),
         "loudness": loudness,
         "page": urls.absolute(show, urls.episode_page(episode)),
     }

@@ -93,6 +93,10 @@ def render_site(show: Show, rendered: list[Rendered], cover: Cover, writer: Outp
         "feed_url": urls.absolute(show, PODCAST_FEED),
         "urls": urls,
         "absolute": lambda rel: urls.absolute(show, rel),
+        # Audio links: relative (the site works offline) unless the audio lives elsewhere.
+        "media": lambda rel, root: (
+            urls.media_url(show, rel) if show.config.media_base_url else root + rel
+        ),
     }
     newest_first = sorted(rendered, key=lambda r: r.episode.date, reverse=True)
     index = env.get_template("index.html")

@@ -39,6 +39,39 @@ def absolute(show: Show, relative: str) -> str:
     return show.config.base_url + quote(relative, safe="/")
 
 
+def media_url(show: Show, relative: str) -> str:
+    """The public URL of a media file (audio/, broadcast/): under `media_base_url` when the
+    show keeps its audio on another host, else like `absolute`."""
+    return (show.config.media_base_url or show.config.base_url) + quote(relative, safe="/")
+
+
+def enclosure_url(show: Show, relative: str) -> str:
+    """A media file's URL as the feeds give it: behind the show's `enclosure_prefix` (an
+    analytics redirect that takes the URL without its scheme) when it has one."""
+    url = media_url(show, relative)
+    prefix = show.config.enclosure_prefix
+    return prefix + url.split("://", 1)[1] if prefix else url
+
+
+def url_roots(show: Show) -> tuple[str, ...]:
+    """Every address prefix under which feeds and pages name files of the output folder."""
+    config = show.config
+    roots = [config.base_url]
+    if config.media_base_url:
+        roots.append(config.media_base_url)
+    if config.enclosure_prefix:
+        media = config.media_base_url or config.base_url
+        roots.append(config.enclosure_prefix + media.split("://", 1)[1])
+    return tuple(dict.fromkeys(roots))
+
+
+def same_media(a: str, b: str) -> bool:
+    """Whether two enclosure URLs lead to the same file: equal, or one is the other behind a
+    redirect prefix (`https://op3.dev/e/host/audio/x.mp3` and `https://host/audio/x.mp3`)."""
+    bare_a, bare_b = a.split("://", 1)[-1], b.split("://", 1)[-1]
+    return bare_a == bare_b or bare_a.endswith("/" + bare_b) or bare_b.endswith("/" + bare_a)
+
+
 def episode_programme(episode: Episode, suffix: str) -> str:
     return f"programme/{episode.name}{suffix}"
 

@@ -51,7 +51,7 @@ def feed_items(xml: bytes) -> list[FeedItem]:
 def planned_items(show: Show) -> list[FeedItem]:
     """The items the podcast feed of `show` will have, from the model (nothing is parsed)."""
     return [
-        FeedItem(e.guid, e.meta.title, urls.absolute(show, urls.episode_mp3(e)))
+        FeedItem(e.guid, e.meta.title, urls.enclosure_url(show, urls.episode_mp3(e)))
         for e in show.episodes
     ]
 
@@ -84,11 +84,10 @@ def guard(
         )
 
     new_by_guid = {item.guid: item for item in new}
-    new_by_enclosure = {item.enclosure: item for item in new}
     for item in old:
         now = new_by_guid.get(item.guid)
         if now is None:
-            successor = new_by_enclosure.get(item.enclosure)
+            successor = next((n for n in new if urls.same_media(n.enclosure, item.enclosure)), None)
             if successor is not None:
                 refuse(
                     item,
@@ -98,7 +97,8 @@ def guard(
                 )
             else:
                 refuse(item, f"'{item.title}' would disappear from the feed", item.guid)
-        elif now.enclosure != item.enclosure:
+        # An analytics prefix put in front or taken away leads to the same file: no move.
+        elif not urls.same_media(now.enclosure, item.enclosure):
             refuse(
                 item,
                 f"'{item.title}' would move its audio from {item.enclosure} to {now.enclosure}",

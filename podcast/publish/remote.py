@@ -35,7 +35,8 @@ from podcast.show.schema import PublishTarget, ShowConfig
 
 Log = Callable[[str], None]
 FEEDS_LAST = (urls.RADIO_FEED, urls.PODCAST_FEED, MANIFEST)  # in this order, after all else
-KEPT_FOR_LATE_DOWNLOADS = ("audio/", "broadcast/")  # removed episodes' media stay a while
+# The audio: kept a while after its episode is removed; on `media_target` when there is one.
+MEDIA_FOLDERS = ("audio/", "broadcast/")
 HISTORY_KEPT = 50
 
 
@@ -109,8 +110,35 @@ def _complete_build(cache: Cache, out: Path) -> list[str]:
     return sorted(record["files"])
 
 
-def _log_key(name: str, transport: Transport) -> str:
-    return key_of("publish", name, transport.description)
+def _media_transport(config: ShowConfig, target: PublishTarget, root: Path) -> Transport | None:
+    if target.media_target is None:
+        return None
+    return transport_for(target.media_target, config.publish[target.media_target], root)
+
+
+@dataclass
+class _Routes:
+    """Which transport takes which file: the audio goes to the media target, if any."""
+
+    main: Transport
+    media: Transport | None
+
+    @property
+    def description(self) -> str:
+        if self.media is None:
+            return self.main.description
+        return f"{self.main.description}, audio to {self.media.description}"
+
+    def log_key(self, name: str) -> str:
+        return key_of("publish", name, self.description)
+
+    def split(self, files: list[str]) -> list[tuple[Transport, list[str]]]:
+        """`files` by transport, audio first (in one phase the audio is what others link)."""
+        if self.media is None:
+            return [(self.main, files)]
+        audio = [f for f in files if f.startswith(MEDIA_FOLDERS)]
+        rest = [f for f in files if not f.startswith(MEDIA_FOLDERS)]
+        return [(via, part) for via, part in ((self.media, audio), (self.main, rest)) if part]
 
 
 def publish_build(
@@ -131,13 +159,15 @@ def publish_build(
     moment = now or datetime.now(UTC)
     cache = Cache.of_show(root)
     transport = transport_for(name, target, root)
-    report = PublishReport(name, transport.description, dry_run)
+    routes = _Routes(transport, _media_transport(config, target, root))
+    report = PublishReport(name, routes.description, dry_run)
     with show_lock(cache.root, root):
         files = _complete_build(cache, out)
-        history = cache.get_json("publish", _log_key(name, transport)) or {}
+        history = cache.get_json("publish", routes.log_key(name)) or {}
         for phase, names in upload_phases(files):
             log(f"{phase}: {len(names)} files")
-            report.sent += transport.send(out, names, dry_run)
+            for via, part in routes.split(names):
+                report.sent += via.send(out, part, dry_run)
         removed: dict[str, str] = {
             **history.get("removed", {}),
             **{f: moment.isoformat() for f in history.get("files", []) if f not in files},
@@ -147,12 +177,14 @@ def publish_build(
         grace = timedelta(days=target.keep_removed_days)
         for path, since in sorted(removed.items()):
             due = datetime.fromisoformat(since) + grace
-            if path.startswith(KEPT_FOR_LATE_DOWNLOADS) and moment < due:
+            if path.startswith(MEDIA_FOLDERS) and moment < due:
                 report.kept[path] = due.date().isoformat()
             else:
                 report.deleted.append(path)
-        transport.delete(out, report.deleted, dry_run)
-        transport.clean_leftovers(out, files, dry_run)
+        for via, part in routes.split(report.deleted):
+            via.delete(out, part, dry_run)
+        for via, part in routes.split(files):
+            via.clean_leftovers(out, part, dry_run)
         if not dry_run:
             runs = [
                 *history.get("runs", []),
@@ -160,10 +192,10 @@ def publish_build(
             ]
             cache.put_json(
                 "publish",
-                _log_key(name, transport),
+                routes.log_key(name),
                 {
                     "target": name,
-                    "destination": transport.description,
+                    "destination": routes.description,
                     "files": files,
                     "removed": {p: removed[p] for p in report.kept},
                     "runs": runs[-HISTORY_KEPT:],
@@ -173,13 +205,24 @@ def publish_build(
         return report
     feeds = [f for f in (urls.PODCAST_FEED, urls.RADIO_FEED) if f in files]
     if verify and target.verify:
-        report.findings = verify_published(
-            out, feeds, config.base_url, target.verify_url or config.base_url
-        )
+        report.findings = verify_published(out, feeds, check_addresses(config, target))
         report.verified = True
     feed_urls = [config.base_url + f for f in feeds]
     report.announce_failures = announce(feed_urls, config.websub_hub, config.update_notify)
     return report
+
+
+def check_addresses(config: ShowConfig, target: PublishTarget) -> dict[str, str]:
+    """Where verification fetches what the feeds name, by the address prefix they use."""
+    addresses = {config.base_url: target.verify_url or config.base_url}
+    media = config.media_base_url
+    if media:
+        media_target = config.publish.get(target.media_target or "")
+        addresses[media] = (media_target.verify_url if media_target else None) or media
+    if config.enclosure_prefix:
+        plain = media or config.base_url
+        addresses[config.enclosure_prefix + plain.split("://", 1)[1]] = addresses[plain]
+    return addresses
 
 
 @dataclass
@@ -204,14 +247,14 @@ def publish_status(
     name, target = _target(config, root, target_name)
     out = (out if out is not None else root / DEFAULT_OUTPUT).absolute()
     cache = Cache.of_show(root)
-    transport = transport_for(name, target, root)
+    routes = _Routes(transport_for(name, target, root), _media_transport(config, target, root))
     files = _complete_build(cache, out)
-    history = cache.get_json("publish", _log_key(name, transport)) or {}
+    history = cache.get_json("publish", routes.log_key(name)) or {}
     published = set(history.get("files", []))
     runs = history.get("runs", [])
     return PublishStatus(
         target=name,
-        destination=transport.description,
+        destination=routes.description,
         last_publish=runs[-1]["at"] if runs else None,
         to_send=[f for f in files if f not in published],
         to_delete=sorted(published - set(files)),

@@ -159,9 +159,12 @@ class Rsync:
         # A killed rsync leaves its temporary copy `.NAME.XXXXXX` beside the file. Only those
         # names of the files we publish are deleted: never a folder, never another file
         # (a web space's .htaccess, statistics, other sites).
+        folders = sorted({str(parent) for name in files for parent in Path(name).parents})
         rules = ["P */"]  # protect every folder from deletion
         rules += [f"+ /{_rsync_temporary(name)}" for name in files]
-        rules += ["+ */", "- *"]
+        # Only into the folders these files are in (nothing else is created or looked at).
+        rules += [f"+ /{folder}/" for folder in folders if folder != "."]
+        rules += ["- *"]
         # With --from0, rsync reads merge files NUL-separated too.
         with _file_list(rules) as rules_file:
             command = [*self._base(dry_run), "--delete", "--filter", f"merge {rules_file}"]

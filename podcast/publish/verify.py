@@ -157,12 +157,19 @@ def _check_cors(url: str) -> list[Finding]:
     return []
 
 
-def verify_published(out: Path, feeds: list[str], base_url: str, verify_url: str) -> list[Finding]:
-    """Every finding about the files of `out` as served at `verify_url` (the published URLs
-    start with `base_url`; they are checked at `verify_url` instead)."""
+def verify_published(out: Path, feeds: list[str], addresses: dict[str, str]) -> list[Finding]:
+    """Every finding about the files of `out` as served. `addresses` maps each address prefix
+    the feeds use (the first: the base URL, where the feeds are) to where it is checked: the
+    same address, the server behind a CDN, or the plain media address behind an analytics
+    redirect (whose counting is not the business of a check)."""
+    verify_url = next(iter(addresses.values()))
+    by_length = sorted(addresses.items(), key=lambda pair: -len(pair[0]))
 
     def served(url: str) -> str:
-        return verify_url + url.removeprefix(base_url) if url.startswith(base_url) else url
+        for prefix, where in by_length:
+            if url.startswith(prefix):
+                return where + url.removeprefix(prefix)
+        return url
 
     findings: list[Finding] = []
     linked: dict[str, _Linked] = {}

@@ -238,6 +238,9 @@ class PublishTarget(Strict):
     # At most this many KiB per second (say, to leave a radio's uplink room for the stream).
     bandwidth_limit_kib: Annotated[int, Field(ge=1)] | None = None
     verify: bool = True  # check the published files over HTTP afterwards
+    # Another target that takes the audio (audio/, broadcast/): with media_base_url, say a
+    # bucket behind a CDN while pages and feeds go to the webspace.
+    media_target: str | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> PublishTarget:
@@ -314,6 +317,11 @@ class ShowConfig(Strict):
     explicit: bool = False
     type: ShowType = "episodic"
     base_url: NonEmpty
+    # Audio (audio/, broadcast/) on another host, bucket or CDN than the pages and feeds.
+    media_base_url: str | None = None
+    # An analytics redirect in front of every enclosure, as OP3 (https://op3.dev/e/) or Podtrac
+    # use: the feed names prefix + the media URL without its scheme. Off unless set.
+    enclosure_prefix: str | None = None
     cover: NonEmpty
     copyright: NonEmpty
     license: NonEmpty = "CC-BY-SA-4.0"
@@ -333,12 +341,17 @@ class ShowConfig(Strict):
     @field_validator("publish")
     @classmethod
     def _target_names(cls, value: dict[str, PublishTarget]) -> dict[str, PublishTarget]:
-        for name in value:
+        for name, target in value.items():
             if not TARGET_NAME.match(name):
                 raise ValueError(f"target name {name!r}: use letters, digits, '-' and '_'")
+            media = target.media_target
+            if media is not None and (media not in value or media == name):
+                raise ValueError(
+                    f"{name}.media_target: no other target named {media!r} under [publish]"
+                )
         return value
 
-    @field_validator("base_url")
+    @field_validator("base_url", "media_base_url", "enclosure_prefix")
     @classmethod
     def _https(cls, value: str) -> str:
         if not re.match(r"^https://[^/\s]+(/\S*)?$", value):

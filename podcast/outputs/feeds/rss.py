@@ -125,7 +125,9 @@ def _episode_item(
     ]
     if enclosure[2] == MP3.mime:
         p20.alternate_enclosures = [
-            AlternateEnclosureTag(urls.absolute(show, a.path), a.mime, a.size, a.bitrate, a.title)
+            AlternateEnclosureTag(
+                urls.enclosure_url(show, a.path), a.mime, a.size, a.bitrate, a.title
+            )
             for a in item.alternates
         ]
     if item.chapters_json:
@@ -195,7 +197,7 @@ def podcast_feed(show: Show, rendered: list[Rendered], cover: Cover) -> bytes:
     """The listeners' feed: MP3 enclosures, iTunes and Podcasting 2.0 tags."""
 
     def mp3(item: Rendered) -> Enclosure:
-        url = urls.absolute(show, urls.episode_mp3(item.episode))
+        url = urls.enclosure_url(show, urls.episode_mp3(item.episode))
         page = urls.episode_page(item.episode)
         return (url, item.mp3_bytes, MP3.mime), item.mp3_duration, page
 
@@ -209,7 +211,7 @@ def radio_feed(show: Show, rendered: list[Rendered], cover: Cover, label: str) -
     def wav(item: Rendered) -> Enclosure | None:
         if item.broadcast_bytes is None or item.broadcast_duration is None:
             return None
-        url = urls.absolute(show, urls.episode_broadcast(item.episode))
+        url = urls.enclosure_url(show, urls.episode_broadcast(item.episode))
         page = urls.episode_programme(item.episode, ".html")
         return (url, item.broadcast_bytes, BROADCAST_WAV.mime), item.broadcast_duration, page
 

@@ -53,12 +53,12 @@ class FeedValidation:
         self,
         feeds: dict[str, bytes],
         staging: Path,
-        base_url: str,
+        roots: tuple[str, ...],
         known: dict[str, set[str]] | None = None,
     ) -> None:
         known = known or {}
         self._jobs = [
-            (xml, name, staging, base_url, frozenset(known.get(name, ())))
+            (xml, name, staging, roots, frozenset(known.get(name, ())))
             for name, xml in feeds.items()
         ]
         self._pool: ProcessPoolExecutor | None = None
@@ -122,20 +122,27 @@ def parsed_items(xml: bytes, known: frozenset[str]) -> tuple[bytes, list[tuple[s
 
 
 def _validate(
-    xml: bytes, name: str, staging: Path, base_url: str, known: frozenset[str]
+    xml: bytes, name: str, staging: Path, roots: tuple[str, ...], known: frozenset[str]
 ) -> tuple[list[Problem], list[str]]:
-    problems = validate_feed(xml, name, staging, base_url, known)
+    problems = validate_feed(xml, name, staging, roots, known)
     return problems, [] if problems else [digest for digest, _ in item_digests(xml)[1]]
 
 
-def _staged(url: str, base_url: str, staging: Path) -> Path | None:
-    if not url.startswith(base_url):
-        return None
-    return staging / url.removeprefix(base_url)
+def _staged(url: str, roots: tuple[str, ...], staging: Path) -> Path | None:
+    """The staged file a URL of the feed names (`roots`: the addresses of the output folder:
+    base URL, media URL, the media URL behind an analytics prefix)."""
+    for root in roots:
+        if url.startswith(root):
+            return staging / url.removeprefix(root)
+    return None
 
 
 def validate_feed(
-    xml: bytes, name: str, staging: Path, base_url: str, known: frozenset[str] = frozenset()
+    xml: bytes,
+    name: str,
+    staging: Path,
+    roots: tuple[str, ...],
+    known: frozenset[str] = frozenset(),
 ) -> list[Problem]:
     """Every reason not to publish the feed `name` (written into `staging`).
 
@@ -155,7 +162,7 @@ def validate_feed(
         return problems
     document, fresh = parsed_items(xml, known)
     try:
-        parsed = podcastparser.parse(base_url + name, io.BytesIO(document))
+        parsed = podcastparser.parse(roots[0] + name, io.BytesIO(document))
     except Exception as exc:  # podcastparser raises assorted errors on bad feeds
         problem("", f"podcastparser (gPodder) cannot parse it: {exc}")
         return problems
@@ -175,7 +182,7 @@ def validate_feed(
         if not (channel.findtext(tag) or "").strip():
             problem(tag, "missing from the channel")
     image = channel.find(f"{IT}image")
-    cover = _staged(image.get("href", "") if image is not None else "", base_url, staging)
+    cover = _staged(image.get("href", "") if image is not None else "", roots, staging)
     if cover is None or not cover.is_file():
         problem("itunes:image", "missing, or not a published file")
     category = channel.find(f"{IT}category")
@@ -204,11 +211,13 @@ def validate_feed(
     if len(items) != len(item_digests(xml)[1]):
         problem("item", "items nested or written in a way the validation cannot split")
     for item in items:
-        problems += _item_problems(item, feed, staging, base_url)
+        problems += _item_problems(item, feed, staging, roots)
     return problems
 
 
-def _item_problems(item: ET.Element, feed: Path, staging: Path, base_url: str) -> list[Problem]:
+def _item_problems(
+    item: ET.Element, feed: Path, staging: Path, roots: tuple[str, ...]
+) -> list[Problem]:
     title = item.findtext("title") or "(untitled)"
     problems: list[Problem] = []
 
@@ -230,7 +239,7 @@ def _item_problems(item: ET.Element, feed: Path, staging: Path, base_url: str) -
         problem("enclosure", "missing")
     else:
         url = enclosure.get("url", "")
-        path = _staged(url, base_url, staging)
+        path = _staged(url, roots, staging)
         # Under the base URL, which the loader holds to https:// (a preview uses its own).
         if path is None or not path.is_file():
             problem("enclosure", f"{url} is not a published file")
@@ -248,7 +257,7 @@ def _item_problems(item: ET.Element, feed: Path, staging: Path, base_url: str) -
     ]
     linked += [(e.tag, e.get("uri", "")) for e in item.iter(f"{PC}source")]
     for tag, url in linked:
-        path = _staged(url, base_url, staging)
+        path = _staged(url, roots, staging)
         if path is None or not path.is_file():
             problem(tag.split("}")[1], f"{url} is not a published file")
     for chapter in item.iter(f"{{{PSC_NS}}}chapter"):
