@@ -451,3 +451,29 @@ def test_audio_on_its_own_host_behind_an_analytics_prefix(
     # Taking the prefix away again leads to the same files: no move either.
     toml.write_text(toml.read_text().replace('enclosure_prefix = "https://op3.dev/e/"\n', ""))
     assert b"https://op3.dev" not in (build(cached_demo).out / "feed.xml").read_bytes()
+
+
+def test_missing_tools_and_unreachable_servers_are_named(cached_demo: Path, tmp_path: Path) -> None:
+    closed = free_port()  # nothing listens there
+    add_targets(
+        cached_demo,
+        f'[publish.web]\nkind = "ssh"\nhost = "127.0.0.1"\nport = {closed}\npath = "/srv/w"\n'
+        f'[publish.local]\nkind = "folder"\npath = "{tmp_path / "www"}"\n',
+    )
+    build(cached_demo)
+    if shutil.which("rsync") and shutil.which("ssh"):
+        result = run_cli("publish", str(cached_demo), "--to", "web")
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert "web (127.0.0.1:/srv/w/): rsync failed:" in result.stderr
+        assert "Connection refused" in result.stderr
+    bare = tmp_path / "bin"  # a PATH without rsync
+    bare.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "podcast", "publish", str(cached_demo), "--to", "local"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": str(bare)},
+        check=False,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "rsync is not installed; install rsync (Debian: apt-get install rsync" in result.stderr
