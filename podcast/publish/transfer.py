@@ -67,6 +67,10 @@ def transport_for(name: str, target: PublishTarget, show_root: Path) -> Transpor
         return Rsync(str(folder).rstrip("/") + "/", description, None, target.bandwidth_limit_kib)
     assert target.host is not None
     shell = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=30"]
+    # One connection for the five rsync runs of a publish: a handshake is paid once.
+    control = Path(tempfile.gettempdir()) / "podcast-ssh-%C"
+    shell += ["-o", "ControlMaster=auto", "-o", f"ControlPath={control}"]
+    shell += ["-o", "ControlPersist=10"]
     if target.port:
         shell += ["-p", str(target.port)]
     if target.ssh_config:
