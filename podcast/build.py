@@ -39,7 +39,7 @@ from podcast.show.loader import SHOW_FILE, load_show
 from podcast.show.lock import LOCK_FILE, Lock, read_lock, write_lock
 from podcast.show.model import Show
 from podcast.show.transcripts import transcript_problems
-from podcast.show.warnings import show_warnings
+from podcast.show.warnings import show_warnings, strict_problems
 
 
 @dataclass
@@ -62,6 +62,7 @@ def build(
     allow: frozenset[str] = frozenset(),
     progress: Progress | None = None,
     preview_url: str | None = None,
+    strict: bool = False,
 ) -> BuildReport:
     """Build the show at `show_root` into `out` (default: `feed/` in the show folder).
 
@@ -71,7 +72,7 @@ def build(
 
     `preview_url` makes a preview (as `podcast serve` does): every URL starts with it instead of
     the show's base URL, and since nothing is published, neither the GUID guard runs nor is
-    podcast.lock written.
+    podcast.lock written. `strict` refuses to publish while there are warnings.
     """
     root = show_root.resolve()
     if not (root / SHOW_FILE).is_file():
@@ -84,6 +85,8 @@ def build(
         states = source_states(root, out)
         unchanged = last_build_if_unchanged(cache, out, fingerprint(states, allow, preview_url))
         if unchanged is not None:
+            if strict and unchanged["warnings"]:
+                raise PodcastError(strict_problems(unchanged["warnings"]))
             return BuildReport(
                 out=out,
                 episodes=unchanged["episodes"],
@@ -103,7 +106,16 @@ def build(
         previous = (last_build(cache, out) or {}).get("placed", {})
         try:
             report = _build_locked(
-                show, out, cache, jobs, log, allow, previous, progress, preview_url is not None
+                show,
+                out,
+                cache,
+                jobs,
+                log,
+                allow,
+                previous,
+                progress,
+                preview_url is not None,
+                strict,
             )
         except OSError as exc:
             if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
@@ -142,11 +154,17 @@ def _build_locked(
     previous: dict[str, list[Any]],
     progress: Progress | None,
     preview: bool = False,
+    strict: bool = False,
 ) -> BuildReport:
     cover = load_cover(show.cover)
     unreadable = transcript_problems(show)
     if unreadable:
         raise PodcastError(unreadable)
+    report = BuildReport(
+        out=out, warnings=[*cover.warnings, *show_warnings(show), *programme_warnings(show)]
+    )
+    if strict and report.warnings:  # before minutes of rendering
+        raise PodcastError(strict_problems(report.warnings))
     results = render_audio(show, cache, jobs, log, progress)
     problems = [
         problem
@@ -155,9 +173,6 @@ def _build_locked(
     ]
     if problems:
         raise PodcastError(problems)
-    report = BuildReport(
-        out=out, warnings=[*cover.warnings, *show_warnings(show), *programme_warnings(show)]
-    )
     with staging_dir(out) as folder:
         writer = OutputWriter(folder, out, previous)
         for name in KEPT_FROM_PREVIOUS:

@@ -25,27 +25,32 @@ from podcast.show.loader import SHOW_FILE, load_show
 from podcast.show.lock import read_lock
 from podcast.show.model import Episode, Show
 from podcast.show.transcripts import check_times, read_transcript, transcript_problems
-from podcast.show.warnings import show_warnings
+from podcast.show.warnings import show_warnings, strict_problems
 
 CLIP_FIELDS = {"intro": "audio.intro", "outro": "audio.outro", "jingle": "audio.jingle"}
 
 
 def check_show(
-    show_root: Path, out: Path | None = None, allow: frozenset[str] = frozenset()
+    show_root: Path,
+    out: Path | None = None,
+    allow: frozenset[str] = frozenset(),
+    strict: bool = False,
 ) -> tuple[int, list[str]]:
     """Raise PodcastError listing every problem; else return the episode count and warnings.
 
     `out` is the published folder the GUID guard compares with (default: feed/ in the show);
-    `allow` accepts GUID-guard objections for those episodes, as `build --allow` does.
+    `allow` accepts GUID-guard objections for those episodes, as `build --allow` does;
+    `strict` makes every warning a problem.
     """
     show = load_show(show_root)
     out = (out if out is not None else show.root / DEFAULT_OUTPUT).absolute()
     problems: list[Problem] = transcript_problems(show)
+    warnings: list[str] = []
     for path, field in [(show.cover, "cover")] + [
         (e.image, "image") for e in show.episodes if e.image is not None
     ]:
         try:
-            load_cover(path, field)
+            warnings += load_cover(path, field).warnings
         except PodcastError as exc:
             problems.extend(exc.problems)
     cache = Cache.of_show(show.root)
@@ -57,9 +62,12 @@ def check_show(
         cache.save()
     lock = read_lock(show.root)
     problems += guard_output(show, out, lock, set(allow))
+    warnings += [*show_warnings(show), *programme_warnings(show)]
+    if strict:
+        problems += strict_problems(warnings)
     if problems:
         raise PodcastError(problems)
-    return len(show.episodes), [*show_warnings(show), *programme_warnings(show)]
+    return len(show.episodes), warnings
 
 
 def _episode_audio_problems(

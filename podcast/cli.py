@@ -4,14 +4,11 @@ info)."""
 from __future__ import annotations
 
 import contextlib
-import re
 import sys
 import tempfile
 import threading
 import traceback
-import uuid
 from collections.abc import Callable
-from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -25,9 +22,7 @@ from podcast.audio.renditions import BROADCAST_WAV, MP3
 from podcast.errors import PodcastError
 from podcast.plan.sources import source_state
 from podcast.publish.remote import publish_build, publish_status
-from podcast.show.front_matter import split_front_matter
-from podcast.show.loader import EPISODE_FILE
-from podcast.show.text import slugify
+from podcast.scaffold import find_show_root, init_show, new_episode
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Each command imports the stages it runs when it runs: `podcast publish` and `podcast new`
@@ -107,8 +102,16 @@ def main(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
     ctx.obj = Settings(verbose, quiet, debug)
 
 
+def _show_root(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    return find_show_root(value)
+
+
+# The show folder: the one given, or the nearest above it with a podcast.toml (as git does).
 show_dir_argument = click.argument(
-    "show_dir", default=".", type=click.Path(file_okay=False, path_type=Path)
+    "show_dir",
+    default=".",
+    type=click.Path(file_okay=False, path_type=Path),
+    callback=_show_root,
 )
 out_option = click.option(
     "--out",
@@ -116,6 +119,11 @@ out_option = click.option(
     help="Output folder (default: feed/ in the show folder).",
 )
 
+strict_option = click.option(
+    "--strict",
+    is_flag=True,
+    help="Treat warnings (placeholders, unused files, example address, ...) as errors.",
+)
 allow_option = click.option(
     "--allow",
     "allow",
@@ -130,10 +138,16 @@ allow_option = click.option(
 @out_option
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Episodes rendered at once.")
 @allow_option
+@strict_option
 @click.pass_obj
 @friendly_errors
 def build(
-    settings: Settings, show_dir: Path, out: Path | None, jobs: int | None, allow: tuple[str, ...]
+    settings: Settings,
+    show_dir: Path,
+    out: Path | None,
+    jobs: int | None,
+    allow: tuple[str, ...],
+    strict: bool,
 ) -> None:
     """Build audio, pages and feeds; publish only if everything succeeded."""
     from podcast.build import build as build_show
@@ -148,6 +162,7 @@ def build(
             log=settings.detail,
             allow=frozenset(allow),
             progress=progress,
+            strict=strict,
         )
     if report.up_to_date:
         settings.say(f"up to date: nothing changed since the last build into {report.out}")
@@ -223,13 +238,16 @@ def serve(settings: Settings, show_dir: Path, out: Path | None, port: int) -> No
 @show_dir_argument
 @out_option
 @allow_option
+@strict_option
 @click.pass_obj
 @friendly_errors
-def check(settings: Settings, show_dir: Path, out: Path | None, allow: tuple[str, ...]) -> None:
+def check(
+    settings: Settings, show_dir: Path, out: Path | None, allow: tuple[str, ...], strict: bool
+) -> None:
     """Validate the show and every episode without rendering audio."""
     from podcast.check import check_show
 
-    count, warnings = check_show(show_dir, out, frozenset(allow))
+    count, warnings = check_show(show_dir, out, frozenset(allow), strict)
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     settings.say(f"ok: podcast.toml and {count} episodes are valid")
@@ -306,40 +324,53 @@ def publish(
 
 @main.command()
 @click.argument("title")
-@click.option("--show-dir", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--show-dir",
+    default=".",
+    type=click.Path(file_okay=False, path_type=Path),
+    callback=_show_root,
+    help="The show (default: the one this folder is in).",
+)
 @click.pass_obj
 @friendly_errors
 def new(settings: Settings, title: str, show_dir: Path) -> None:
-    """Scaffold episodes/<slug>/episode.md with the next number and today's date."""
-    numbers = [0]
-    for source in sorted((show_dir / "episodes").glob(f"*/{EPISODE_FILE}")):
-        parts = split_front_matter(source.read_text(encoding="utf-8", errors="replace"))
-        found = re.search(r"^number:\s*(\d+)", parts[0] if parts else "", re.M)
-        if found:
-            numbers.append(int(found.group(1)))
-    number = max(numbers) + 1
-    slug = f"{number:02d}-{slugify(title)}"
-    folder = show_dir / "episodes" / slug
-    if folder.exists():
-        raise PodcastError(f"{folder}: already exists; choose another title")
-    now = datetime.now().astimezone().replace(microsecond=0)
-    folder.mkdir(parents=True)
-    escaped = title.replace('"', '\\"')
-    (folder / EPISODE_FILE).write_text(
-        "---\n"
-        f'title: "{escaped}"\n'
-        f"number: {number}\n"
-        f"date: {now.isoformat()}\n"
-        "episode_type: full\n"
-        "summary: >-\n  TODO: one or two sentences for podcast apps.\n"
-        f'guid: "urn:uuid:{uuid.uuid4()}"\n'
-        "persons: []\n"
-        "recordings:\n  - file: interview.wav\n"
-        "---\n"
-        "Show notes in Markdown.\n",
-        encoding="utf-8",
-    )
-    settings.say(f"created {folder / EPISODE_FILE}; put the recording in {folder}")
+    """Scaffold episodes/<NN-slug>/episode.md: next number, now, a fresh GUID."""
+    from podcast.show.loader import load_show_config
+
+    problems: list[Any] = []
+    config = load_show_config(show_dir, problems)
+    if config is None:
+        raise PodcastError(problems)
+    source = new_episode(show_dir, title, config.language, config.timezone)
+    settings.say(f"created {source}; put the recording in {source.parent}")
+
+
+@main.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--title", prompt="Title of the show", help="The show's title.")
+@click.option("--author", prompt="Author (person or team)", help="Shown as the artist.")
+@click.option("--language", prompt="Language (BCP 47, e.g. de or de-DE)", default="de")
+@click.option(
+    "--base-url",
+    prompt="Address where the show will be served (https://...)",
+    help="Where feed/ will be served.",
+)
+@click.option("--email", prompt="Owner e-mail (Apple writes to it)", help="The owner's address.")
+@click.pass_obj
+@friendly_errors
+def init(
+    settings: Settings,
+    folder: Path,
+    title: str,
+    author: str,
+    language: str,
+    base_url: str,
+    email: str,
+) -> None:
+    """Start a new show in an empty folder: podcast.toml with every key, a cover, episodes/."""
+    made = init_show(folder, title, author, language, base_url, email)
+    settings.say(f"created {', '.join(p.name for p in made)} and episodes/ in {folder}")
+    settings.say('next: podcast new "Title of the first episode"')
 
 
 @main.command()

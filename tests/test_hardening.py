@@ -473,7 +473,8 @@ def test_progress_hears_every_episode_and_cli_stays_quiet_without_a_terminal(
         assert stages == ["analysing", "calibrating", "rendering", "done"]
     edit(demo / EP2 / "episode.md", "Aufgenommen in", "Gesprochen in")
     result = run_cli("build", str(demo))
-    assert result.returncode == 0 and result.stderr == ""
+    assert result.returncode == 0  # the demo's example address is the only thing said
+    assert [line for line in result.stderr.splitlines() if "example address" not in line] == []
     assert "\x1b[" not in result.stdout  # no live display when output is not a terminal
 
 

@@ -277,7 +277,7 @@ def test_programme_sheet_without_host_or_announcements_warns_and_has_no_empty_ro
     report = build(cached_demo)
     (warning,) = [w for w in report.warnings if "programme sheet" in w]
     assert "02-frankfurt-kav/episode.md: the programme sheet for radio partners has no " in warning
-    assert "announcement, no back_announcement, no a host" in warning
+    assert "announcement, no back_announcement, no host" in warning
     page = (report.out / "programme/02-frankfurt-kav.html").read_text()
     assert "Redaktion</th>" not in page and "Anmoderation" not in page
 

@@ -79,7 +79,7 @@ def programme_warnings(show: Show) -> list[str]:
             if not value
         ]
         if not editorial_team(show, episode):
-            missing.append("a host (persons with role host, or hosts in podcast.toml)")
+            missing.append("host (persons with role host, or hosts in podcast.toml)")
         if missing:
             warnings.append(
                 f"{display_path(episode.source)}: the programme sheet for radio partners has no "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
@@ -331,12 +332,24 @@ class ShowConfig(Strict):
     audio: AudioSettings = AudioSettings()
     subscribe: SubscribeLinks = SubscribeLinks()
     id3_version: Literal[3, 4] = 3
+    # IANA time zone of the show (`podcast new` dates episodes in it): "Europe/Berlin".
+    timezone: str | None = None
     # Where `podcast publish` uploads builds, by name (`podcast publish --to NAME`).
     publish: dict[str, PublishTarget] = Field(default_factory=dict)
     # A WebSub hub that apps may subscribe at: named in the feed, told after every publish.
     websub_hub: WebUrl | None = None
     # Addresses told about every publish with `?url=<feed URL>` (Podcast Index's pubnotify).
     update_notify: tuple[WebUrl, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as error:
+                raise ValueError("not a time zone; use a name like Europe/Berlin") from error
+        return value
 
     @field_validator("publish")
     @classmethod

@@ -4,15 +4,101 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from podcast.errors import display_path
-from podcast.show.loader import EPISODE_FILE
+from podcast.errors import Problem, display_path
+from podcast.show.loader import EPISODE_FILE, SHOW_FILE
 from podcast.show.model import Show
+
+# Text `podcast init` and `podcast new` leave for the editors to replace.
+PLACEHOLDER = "TODO"
 
 
 def show_warnings(show: Show) -> list[str]:
-    """What `check` and `build` point out without refusing the show."""
-    return [*future_dates(show), *hidden_episode_folders(show.root)]
+    """What `check` and `build` point out without refusing the show (`--strict` refuses)."""
+    return [
+        *future_dates(show),
+        *hidden_episode_folders(show.root),
+        *placeholders(show),
+        *example_address(show),
+        *unreferenced_files(show),
+    ]
+
+
+def strict_problems(warnings: list[str]) -> list[Problem]:
+    """Warnings as problems, for `--strict` (a CI job that must not publish anything
+    unfinished)."""
+    problems = []
+    for warning in warnings:  # each says "file: what"
+        file, _, message = warning.partition(": ")
+        problems.append(Problem(Path(file), 0, "", message, "--strict makes warnings errors"))
+    return problems
+
+
+def placeholders(show: Show) -> list[str]:
+    """Text `podcast init` and `podcast new` left for the editors to write."""
+    found = []
+    if PLACEHOLDER in show.config.description:
+        found.append(f"{display_path(show.root / SHOW_FILE)}: description: still {PLACEHOLDER}")
+    for episode in show.episodes:
+        meta = episode.meta
+        fields = {
+            "title": meta.title,
+            "summary": meta.summary,
+            "announcement": meta.announcement or "",
+            "back_announcement": meta.back_announcement or "",
+            "notes": episode.notes_markdown,
+        }
+        for name, text in fields.items():
+            if PLACEHOLDER in text:
+                found.append(
+                    f"{display_path(episode.source)}: {name}: still says {PLACEHOLDER}; write it "
+                    "(or delete the field)"
+                )
+    return found
+
+
+def example_address(show: Show) -> list[str]:
+    """A base URL on an example domain: nothing will be found there."""
+    host = (urlsplit(show.config.base_url).hostname or "").lower()
+    if host.split(".")[-2:] in (["example", "org"], ["example", "com"], ["example", "net"]):
+        return [
+            f"{display_path(show.root / SHOW_FILE)}: base_url: {show.config.base_url} is an "
+            "example address; set the address where the show will be served"
+        ]
+    return []
+
+
+# What an editor drops into an episode folder to be published.
+MEDIA_SUFFIXES = {
+    ".wav",
+    ".flac",
+    ".mp3",
+    ".m4a",
+    ".aac",
+    ".ogg",
+    ".opus",
+    ".aif",
+    ".aiff",
+    ".vtt",
+    ".srt",
+}
+
+
+def unreferenced_files(show: Show) -> list[str]:
+    """Recordings and transcripts in an episode folder that episode.md does not name (a take
+    forgotten in the list, or a transcript never linked)."""
+    found = []
+    for episode in show.episodes:
+        used = {r.path.resolve() for r in episode.recordings}
+        used |= {t.path.resolve() for t in episode.transcripts}
+        for path in sorted(episode.source.parent.iterdir()):
+            if path.suffix.lower() in MEDIA_SUFFIXES and path.resolve() not in used:
+                found.append(
+                    f"{display_path(path)}: in the episode folder but not in "
+                    f"{EPISODE_FILE}; add it under recordings or transcripts, or move it away"
+                )
+    return found
 
 
 def future_dates(show: Show, now: datetime | None = None) -> list[str]:

@@ -1,0 +1,220 @@
+"""Starting points editors fill in: a new show (`podcast init`) and a new episode (`podcast
+new`), both valid from the first build, and finding the show folder from anywhere inside it."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import uuid
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from PIL import Image, ImageDraw, ImageFont
+from pydantic import ValidationError
+
+from podcast.errors import PodcastError
+from podcast.show.diagnostics import pydantic_problems, toml_line
+from podcast.show.front_matter import split_front_matter
+from podcast.show.loader import EPISODE_FILE, SHOW_FILE
+from podcast.show.schema import ShowConfig
+from podcast.show.text import slugify
+from podcast.show.vocabularies import APPLE_MAX_PX
+from podcast.show.warnings import PLACEHOLDER
+
+SHOW_TEMPLATE = '''\
+# The show. Every published URL starts with base_url; the build writes into feed/.
+# Keys marked "required" must be there; the rest may stay commented out.
+title = "{title}"                                   # required
+description = """{placeholder}: what the show is about, in two or three sentences."""  # required
+author = "{author}"                                 # required: shown as the artist
+language = "{language}"                             # required: BCP 47, e.g. de, de-DE, en-GB
+base_url = "{base_url}"                             # required: https://, where feed/ is served
+cover = "cover.jpg"                                 # required: square JPEG/PNG, 1400-3000 px
+copyright = "© {year} {author}"                     # required
+# timezone = "Europe/Berlin"                        # for `podcast new` (default: this machine's)
+# license = "CC-BY-SA-4.0"
+# license_url = "https://creativecommons.org/licenses/by-sa/4.0/"
+# explicit = false
+# type = "episodic"                                 # or "serial"
+# id3_version = 3                                   # or 4
+# media_base_url = "https://media.example.net/show/"  # audio on another host
+# enclosure_prefix = "https://op3.dev/e/"           # download counting, off by default
+# websub_hub = "https://pubsubhubbub.appspot.com/"  # tell apps at once after a publish
+# update_notify = ["https://api.podcastindex.org/api/1.0/hub/pubnotify"]
+
+[owner]                                             # required: Apple writes to this address
+name = "{author}"
+email = "{email}"
+
+[category]                                          # required: an Apple Podcasts category
+name = "Society & Culture"
+# subcategory = "Documentary"
+
+# [funding]
+# url = "https://example.org/support/"
+# text = "Support the show"
+
+# [subscribe]                                       # links shown on the index page
+# apple = "https://podcasts.apple.com/..."
+# spotify = "https://open.spotify.com/show/..."
+# antennapod = "https://antennapod.org/deeplink/subscribe?url=..."
+# overcast = "https://overcast.fm/..."
+
+# [[hosts]]                                         # people of every episode
+# name = "..."
+# role = "host"
+
+[audio]
+# podcast_lufs = -16.0
+# true_peak = -1.0
+# channels = "stereo"                               # or "mono"
+# broadcast = true                                  # the broadcast WAV for radio partners
+# broadcast_lufs = -23.0
+# broadcast_bits = 24
+# intro = "media/intro.flac"
+# outro = "media/outro.flac"
+# jingle = "media/jingle.flac"                      # between recordings
+# alternate_encodings = ["aac", "opus"]
+
+# [publish.web]                                     # `podcast publish --to web`
+# kind = "ssh"                                      # or "rclone", "folder"
+# host = "user@example.org"
+# path = "/var/www/podcast"
+'''
+
+GITIGNORE = "# Made by `podcast build` (never commit audio or build output)\nfeed/\n.cache/\n"
+
+NOTES = {
+    "de": "Shownotes in Markdown: worum es geht, wer spricht, Links.",
+    "en": "Show notes in Markdown: what it is about, who speaks, links.",
+}
+SUMMARY = {
+    "de": "ein, zwei Sätze für Podcast-Apps",
+    "en": "one or two sentences for podcast apps",
+}
+
+
+def find_show_root(start: Path) -> Path:
+    """The nearest folder at or above `start` with a podcast.toml (as git finds its
+    repository); `start` itself when there is none, so the usual message names it."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / SHOW_FILE).is_file():
+            return folder
+    return start
+
+
+def placeholder_cover(path: Path, title: str) -> None:
+    """A plain square cover with the title, large enough for Apple (replace it)."""
+    size = APPLE_MAX_PX
+    picture = Image.new("RGB", (size, size), (32, 72, 104))
+    draw = ImageDraw.Draw(picture)
+    font = ImageFont.load_default(size=size // 12)
+    words, lines = title.split(), [""]
+    for word in words:
+        trial = f"{lines[-1]} {word}".strip()
+        if draw.textlength(trial, font=font) > size * 0.8 and lines[-1]:
+            lines.append(word)
+        else:
+            lines[-1] = trial
+    draw.multiline_text(
+        (size // 2, size // 2),
+        "\n".join(lines),
+        font=font,
+        fill="white",
+        anchor="mm",
+        align="center",
+    )
+    picture.save(path, "JPEG", quality=85)
+
+
+def init_show(
+    folder: Path, title: str, author: str, language: str, base_url: str, email: str
+) -> list[Path]:
+    """Make a new show in `folder` (empty or new): podcast.toml with every key, a placeholder
+    cover, episodes/, .gitignore. Returns the files made."""
+    folder = folder.absolute()
+    if (folder / SHOW_FILE).exists():
+        raise PodcastError(f"{folder / SHOW_FILE}: a show is here already")
+    visible = [p for p in folder.iterdir() if not p.name.startswith(".")] if folder.is_dir() else []
+    if visible:
+        raise PodcastError(
+            f"{folder}: not empty ({', '.join(sorted(p.name for p in visible)[:3])}, ...); "
+            "start a show in an empty or new folder"
+        )
+
+    def quoted(value: str) -> str:
+        return value.replace("\\", "\\\\").replace('"', '\\"')
+
+    text = SHOW_TEMPLATE.format(
+        title=quoted(title),
+        author=quoted(author),
+        language=quoted(language),
+        base_url=quoted(base_url if base_url.endswith("/") else base_url + "/"),
+        email=quoted(email),
+        year=datetime.now().year,
+        placeholder=PLACEHOLDER,
+    )
+    try:  # checked before anything is written: a bad answer leaves the folder as it was
+        ShowConfig.model_validate(tomllib.loads(text))
+    except ValidationError as exc:
+        where = folder / SHOW_FILE
+        raise PodcastError(pydantic_problems(exc, where, lambda loc: toml_line(text, loc))) from exc
+    (folder / "episodes").mkdir(parents=True, exist_ok=True)
+    made = [folder / SHOW_FILE, folder / "cover.jpg", folder / ".gitignore"]
+    made[0].write_text(text, encoding="utf-8")
+    placeholder_cover(made[1], title)
+    if not made[2].exists():
+        made[2].write_text(GITIGNORE, encoding="utf-8")
+    return made
+
+
+def _next_number(root: Path) -> int:
+    numbers = [0]
+    for source in sorted((root / "episodes").glob(f"*/{EPISODE_FILE}")):
+        parts = split_front_matter(source.read_text(encoding="utf-8-sig", errors="replace"))
+        found = re.search(r"^number:\s*(\d+)", parts[0] if parts else "", re.M)
+        if found:
+            numbers.append(int(found.group(1)))
+    return max(numbers) + 1
+
+
+def new_episode(
+    root: Path, title: str, language: str, timezone: str | None, now: datetime | None = None
+) -> Path:
+    """Scaffold episodes/<NN-slug>/episode.md: the next number, now in the show's time zone
+    (`timezone`, else this machine's), a fresh GUID and every field an episode usually needs,
+    with TODO placeholders `podcast check` warns about until they are filled in."""
+    number = _next_number(root)
+    folder = root / "episodes" / f"{number:02d}-{slugify(title)}"
+    if folder.exists():
+        raise PodcastError(f"{folder}: already exists; choose another title")
+    zone = ZoneInfo(timezone) if timezone else None
+    moment = (now or datetime.now(zone)).astimezone(zone).replace(microsecond=0)
+    zone_note = f"in {timezone}" if timezone else "in this machine's time zone (set `timezone`)"
+    lang = language.split("-")[0].lower()
+    escaped = title.replace("\\", "\\\\").replace('"', '\\"')
+    folder.mkdir(parents=True)
+    source = folder / EPISODE_FILE
+    source.write_text(
+        "---\n"
+        f'title: "{escaped}"\n'
+        f"number: {number}\n"
+        f"# season: 1\n"
+        f"date: {moment.isoformat()}  # {zone_note}\n"
+        "episode_type: full\n"
+        f"summary: >-\n  {PLACEHOLDER}: {SUMMARY.get(lang, SUMMARY['en'])}.\n"
+        f'guid: "urn:uuid:{uuid.uuid4()}"\n'
+        "persons: []\n"
+        "#  - name: ...\n#    role: guest\n"
+        "recordings:\n  - file: interview.wav\n"
+        f"announcement: >-\n  {PLACEHOLDER}\n"
+        f"back_announcement: >-\n  {PLACEHOLDER}\n"
+        '# chapters: chapters.txt  # or a list: [{start: "00:00", title: ...}]\n'
+        "# transcripts:\n#  - file: transcript.vtt\n#    language: " + lang + "\n"
+        "---\n"
+        f"{PLACEHOLDER}: {NOTES.get(lang, NOTES['en'])}\n",
+        encoding="utf-8",
+    )
+    return source
