@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import json
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ from podcast.show.images import load_cover
 from podcast.show.loader import SHOW_FILE, load_show
 from podcast.show.lock import LOCK_FILE, Lock, read_lock, write_lock
 from podcast.show.model import Show
+from podcast.show.release import Release, release
 from podcast.show.transcripts import transcript_problems
 from podcast.show.warnings import show_warnings, strict_problems
 
@@ -51,6 +53,9 @@ class BuildReport:
     files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     up_to_date: bool = False  # nothing changed since the last build: nothing was done
+    held_back: int = 0  # drafts and episodes not yet due
+    radio_only: int = 0  # out for radio partners only, under embargo
+    next_release: str | None = None  # when a build would publish more (ISO 8601)
     placed: dict[str, list[Any]] = field(default_factory=dict)  # media by content key
 
 
@@ -63,6 +68,7 @@ def build(
     progress: Progress | None = None,
     preview_url: str | None = None,
     strict: bool = False,
+    now: datetime | None = None,
 ) -> BuildReport:
     """Build the show at `show_root` into `out` (default: `feed/` in the show folder).
 
@@ -73,7 +79,11 @@ def build(
     `preview_url` makes a preview (as `podcast serve` does): every URL starts with it instead of
     the show's base URL, and since nothing is published, neither the GUID guard runs nor is
     podcast.lock written. `strict` refuses to publish while there are warnings.
+
+    Drafts and episodes dated after `now` (default: the present) are held back; radio partners
+    get an episode from its `radio_release` on (see show/release.py). A preview shows all.
     """
+    moment = now or datetime.now(UTC)
     root = show_root.resolve()
     if not (root / SHOW_FILE).is_file():
         load_show(root)  # reports the missing podcast.toml the usual way
@@ -84,6 +94,9 @@ def build(
         # as changed by the next build.
         states = source_states(root, out)
         unchanged = last_build_if_unchanged(cache, out, fingerprint(states, allow, preview_url))
+        due = (unchanged or {}).get("next_release")
+        if due is not None and datetime.fromisoformat(due) <= moment:
+            unchanged = None  # an episode held back is due now
         if unchanged is not None:
             if strict and unchanged["warnings"]:
                 raise PodcastError(strict_problems(unchanged["warnings"]))
@@ -93,6 +106,8 @@ def build(
                 files=sorted(unchanged["files"]),
                 warnings=unchanged["warnings"],
                 up_to_date=True,
+                held_back=unchanged.get("held_back", 0),
+                next_release=due,
             )
         show = load_show(root)
         check_output_folder(show, out)
@@ -107,6 +122,7 @@ def build(
         try:
             report = _build_locked(
                 show,
+                release(show, moment, preview=preview_url is not None),
                 out,
                 cache,
                 jobs,
@@ -139,6 +155,8 @@ def build(
             "episodes": report.episodes,
             "warnings": report.warnings,
             "placed": report.placed,
+            "held_back": report.held_back,
+            "next_release": report.next_release,
         }
         save_build(cache, out, record)
         return report
@@ -146,6 +164,7 @@ def build(
 
 def _build_locked(
     show: Show,
+    due: Release,
     out: Path,
     cache: Cache,
     jobs: int | None,
@@ -165,10 +184,12 @@ def _build_locked(
     )
     if strict and report.warnings:  # before minutes of rendering
         raise PodcastError(strict_problems(report.warnings))
-    results = render_audio(show, cache, jobs, log, progress)
+    report.held_back, report.radio_only = len(due.held_back), len(due.radio_only)
+    report.next_release = due.next_release.isoformat() if due.next_release else None
+    results = render_audio(replace(show, episodes=due.rendered), cache, jobs, log, progress)
     problems = [
         problem
-        for episode in show.episodes
+        for episode in due.rendered
         for problem in chapter_problems(episode, results[episode.slug].timeline)
     ]
     if problems:
@@ -182,19 +203,26 @@ def _build_locked(
         rendered = []
         notes_memo = Memo(cache, "notes", f"{__version__}|{renderer_version()}")
         strings: dict[str, dict[str, Any]] = {}
-        for episode in show.episodes:
+        for episode in due.rendered:
             language = episode.meta.language or show.config.language
             if language not in strings:
                 strings[language] = ui_strings(show.root, language)
             notes = notes_memo.get(episode.notes_markdown, notes_html)
             context, late = episode_context(
-                show, episode, results[episode.slug], cover, notes, strings[language]
+                show,
+                episode,
+                results[episode.slug],
+                cover,
+                notes,
+                strings[language],
+                radio_only=episode in due.radio_only,
             )
             rendered.append(publish_episode(context, writer))
             problems += late
         if problems:
             raise PodcastError(problems)
-        feeds = {urls.PODCAST_FEED: podcast_feed(show, rendered, cover)}
+        public = [r for r in rendered if not r.radio_only]
+        feeds = {urls.PODCAST_FEED: podcast_feed(show, public, cover)}
         if show.config.audio.broadcast:
             label = ui_strings(show.root, show.config.language)["radio_feed_label"]
             feeds[urls.RADIO_FEED] = radio_feed(show, rendered, cover, str(label))
@@ -206,11 +234,13 @@ def _build_locked(
         known = cache.get_json("validated", validated_key) or {}
         accepted = {name: set(known.get(name, [])) for name in feeds}
         with FeedValidation(feeds, folder, urls.url_roots(show), accepted) as validation:
-            render_site(show, rendered, cover, writer)
+            render_site(show, rendered, cover, writer)  # radio-only: programme sheets
             problems += validation.problems()
         lock = read_lock(show.root)
         if not preview:
-            problems += guard_output(show, out, lock, set(allow))
+            waiting = frozenset(e.guid for e in (*due.held_back, *due.radio_only))
+            public = replace(show, episodes=due.public)
+            problems += guard_output(public, out, lock, set(allow), waiting)
         if problems:
             raise PodcastError(problems)
         report.episodes = [
@@ -219,6 +249,7 @@ def _build_locked(
                 "name": r.episode.name,
                 "guid": r.episode.guid,
                 "title": r.episode.meta.title,
+                **({"radio_only": True} if r.radio_only else {}),
                 **r.loudness,
             }
             for r in rendered
@@ -245,7 +276,7 @@ def _build_locked(
                 **lock.assigned,
                 **{e.slug: e.guid for e in show.episodes if not e.meta.guid},
             },
-            published={e.guid: e.name for e in show.episodes},
+            published={e.guid: e.name for e in due.public},
         ),
     )
     return report

@@ -166,6 +166,8 @@ def build(
         )
     if report.up_to_date:
         settings.say(f"up to date: nothing changed since the last build into {report.out}")
+        if report.next_release:
+            settings.say(f"the next held-back episode is due {report.next_release}")
         return
     for episode in report.episodes:
         mp3 = episode["renditions"][MP3.file]
@@ -187,6 +189,13 @@ def build(
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     settings.say(f"published {len(report.episodes)} episodes to {report.out}")
+    waiting = [
+        f"{report.held_back} held back (drafts, or dated later)" if report.held_back else "",
+        f"{report.radio_only} for radio partners only, under embargo" if report.radio_only else "",
+    ]
+    if any(waiting):
+        due = f"; the next is due {report.next_release}: build again then"
+        settings.say(", ".join(w for w in waiting if w) + (due if report.next_release else ""))
 
 
 @main.command()

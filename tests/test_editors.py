@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
+import feedparser
+import podcastparser
+import pytest
 import yaml
 from PIL import Image
 
+from podcast.build import build
+from podcast.errors import PodcastError
+
 from .conftest import REPO
-from .helpers import run_cli
+from .helpers import run_cli, tree_bytes
 
 EP1 = "episodes/01-leipzig-migrantenbeirat"
+BASE = "https://podcast.example.org/quer-durch-die-gremien/"
 
 
 def init(folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -125,3 +134,85 @@ def test_unfinished_content_is_named_and_strict_refuses_it(cached_demo: Path) ->
     # Up to date, the record of the last build still knows its warnings.
     again = run_cli("build", str(cached_demo), "--strict")
     assert again.returncode == 1 and "take-2.flac" in again.stderr
+
+
+EP2 = "episodes/02-frankfurt-kav"
+EP3 = "episodes/03-zu-gast-im-jugendbeirat"
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new))
+
+
+def test_drafts_wait_scheduled_episodes_wait_for_their_date_radio_gets_them_early(
+    cached_demo: Path,
+) -> None:
+    edit(cached_demo / EP3 / "episode.md", "\n---\n", "\nstatus: draft\n---\n")
+    edit(
+        cached_demo / EP2 / "episode.md",
+        "date: 2026-10-08T18:00:00+02:00",
+        "date: 2099-10-08T18:00:00+02:00\nradio_release: 2026-10-01T00:00:00+02:00",
+    )
+    allow = ("--allow", "02-frankfurt-kav", "--allow", "03-zu-gast-im-jugendbeirat")
+    result = run_cli("build", str(cached_demo), *allow)
+    assert result.returncode == 0, result.stderr
+    assert (
+        "1 held back (drafts, or dated later), 1 for radio partners only, under embargo; "
+        "the next is due 2099-10-08T18:00" in result.stdout
+    )
+    out = cached_demo / "feed"
+    public = podcastparser.parse(BASE + "feed.xml", (out / "feed.xml").open("rb"))
+    assert [e["title"] for e in public["episodes"]] == [
+        "Leipzig: Der Migrantenbeirat und die anderen Beiräte"
+    ]
+    radio = feedparser.parse((out / "radio.xml").read_bytes())
+    assert len(radio.entries) == 2
+    assert any("02-frankfurt-kav.wav" in e.enclosures[0].href for e in radio.entries)
+    names = set(tree_bytes(out))
+    assert not [n for n in names if "03-zu-gast" in n]  # the draft: nothing at all
+    assert {n for n in names if "02-frankfurt" in n} == {
+        "broadcast/02-frankfurt-kav.wav",
+        "programme/02-frankfurt-kav.json",
+        "programme/02-frankfurt-kav.html",
+    }
+    sheet = json.loads((out / "programme/02-frankfurt-kav.json").read_text())
+    assert sheet["embargo_until"] == "2099-10-08T18:00:00+02:00" and "page" not in sheet
+    page = (out / "programme/02-frankfurt-kav.html").read_text()
+    assert "Sperrfrist bis 08.10.2099, 18:00 (UTC+02:00)" in page
+    assert "episodes/02-frankfurt-kav.html" not in page
+    assert "02-frankfurt" not in (out / "index.html").read_text()
+    again = run_cli("build", str(cached_demo), *allow)
+    assert "up to date" in again.stdout and "due 2099-10-08T18:00" in again.stdout
+    # On the day, a build releases it (and a build that day is not "up to date").
+    day = datetime(2099, 10, 8, 16, 0, 1, tzinfo=UTC)
+    report = build(cached_demo, allow=frozenset({"03-zu-gast-im-jugendbeirat"}), now=day)
+    assert not report.up_to_date and report.held_back == 1 and report.next_release is None
+    public = podcastparser.parse(BASE + "feed.xml", (out / "feed.xml").open("rb"))
+    assert len(public["episodes"]) == 2
+    assert (out / "episodes/02-frankfurt-kav.html").is_file()
+    assert "embargo_until" not in (out / "programme/02-frankfurt-kav.json").read_text()
+
+
+def test_a_preview_shows_drafts_with_a_banner(cached_demo: Path, tmp_path: Path) -> None:
+    edit(cached_demo / EP3 / "episode.md", "\n---\n", "\nstatus: draft\n---\n")
+    site = tmp_path / "preview"
+    build(cached_demo, site, preview_url="http://127.0.0.1:8000/")
+    page = (site / "episodes/03-zu-gast-im-jugendbeirat.html").read_text()
+    assert "Entwurf: diese Folge ist noch nicht veröffentlicht" in page
+    with pytest.raises(PodcastError, match=r"is held back now \(status: draft"):
+        build(cached_demo)  # it was published: unpublishing it needs --allow
+    out = build(cached_demo, allow=frozenset({"03-zu-gast-im-jugendbeirat"})).out
+    published = (out / "index.html").read_text()
+    assert "Zu Gast im Jugendbeirat" not in published and "Entwurf" not in published
+
+
+def test_radio_release_after_the_date_is_refused(demo: Path) -> None:
+    edit(
+        demo / EP2 / "episode.md",
+        "date: 2026-10-08T18:00:00+02:00",
+        "date: 2026-10-08T18:00:00+02:00\nradio_release: 2026-10-09T00:00:00+02:00",
+    )
+    result = run_cli("check", str(demo))
+    assert result.returncode == 1 and "radio_release must not be after date" in result.stderr

@@ -380,17 +380,6 @@ def test_clean_builds_are_byte_identical_including_audio(demo: Path, tmp_path: P
     assert differing == []
 
 
-def test_future_date_is_a_warning_not_an_error(cached_demo: Path) -> None:
-    edit(cached_demo / EP2 / "episode.md", "date: 2026-10-08", "date: 2099-10-08")
-    result = run_cli("build", str(cached_demo))
-    assert result.returncode == 0, result.stderr
-    assert "warning: " in result.stderr and "2099-10-08T18:00:00+02:00 is in the future" in (
-        result.stderr
-    )
-    check = run_cli("check", str(cached_demo))
-    assert check.returncode == 0 and "is in the future" in check.stderr
-
-
 def test_unchanged_show_is_not_rebuilt(cached_demo: Path) -> None:
     first = build(cached_demo)
     assert not first.up_to_date

@@ -197,6 +197,8 @@ def _copy_range(src: BinaryIO, out: BinaryIO, offset: int, size: int, source: Pa
 class BroadcastWav:
     """The broadcast WAV with bext and INFO metadata, for radio partners."""
 
+    for_radio_only = True
+
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
         broadcast = context.audio.renditions.get(BROADCAST_WAV.file)
         if broadcast is None:

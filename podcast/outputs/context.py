@@ -43,6 +43,7 @@ class EpisodeContext:
     transcripts: list[tuple[Transcript, list[Cue]]]  # cues on the published timeline
     tags: EpisodeTags
     tags_key: str  # identifies `tags` (the cover by its digest) in media cache keys
+    radio_only: bool = False  # out for radio partners only, under embargo until its date
 
     @property
     def mp3(self) -> RenditionResult:
@@ -68,6 +69,9 @@ class EpisodeFiles:
 
 class EpisodeOutput(Protocol):
     """One kind of file (or set of files) published for every episode."""
+
+    # Also written while an episode is out for radio partners only (under embargo).
+    for_radio_only: bool
 
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
         """Write this output's files for the episode and note them in `files`."""
@@ -111,6 +115,7 @@ def episode_context(
     show_cover: Cover,
     notes_html: str,
     strings: dict[str, Any],
+    radio_only: bool = False,
 ) -> tuple[EpisodeContext, list[Problem]]:
     """The context of an episode's outputs, with the problems found making it (transcript
     cues past the end of the recordings)."""
@@ -157,5 +162,6 @@ def episode_context(
         transcripts=transcripts,
         tags=tags,
         tags_key=sha256(fingerprint.encode()).hexdigest(),
+        radio_only=radio_only,
     )
     return context, problems

@@ -22,6 +22,8 @@ from podcast.outputs.writer import OutputWriter
 class EpisodeCover:
     """The episode's own cover image, where it has one (the show's is written once)."""
 
+    for_radio_only = False
+
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
         if context.episode.image:
             writer.write(context.cover.file_name, context.cover.data)
@@ -42,7 +44,8 @@ def publish_episode(context: EpisodeContext, writer: OutputWriter) -> Rendered:
     """Write every output of one episode; what the pages and feeds need to know of it."""
     files = EpisodeFiles()
     for output in EPISODE_OUTPUTS:
-        output.write(context, writer, files)
+        if output.for_radio_only or not context.radio_only:
+            output.write(context, writer, files)
     audio = context.audio
     broadcast = audio.renditions.get(BROADCAST_WAV.file)
     return Rendered(
@@ -63,4 +66,5 @@ def publish_episode(context: EpisodeContext, writer: OutputWriter) -> Rendered:
         programme=files.programme,
         cover=context.cover,
         alternates=files.alternates,
+        radio_only=context.radio_only,
     )

@@ -201,6 +201,8 @@ def _chapter_start(body: bytes) -> int:
 class TaggedMp3:
     """The podcast MP3 with its ID3 tag: the enclosure of the feed."""
 
+    for_radio_only = False
+
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
         mp3, tags = context.mp3, context.tags
         version = context.show.config.id3_version

@@ -25,11 +25,12 @@ def programme_sheet(
     duration: float,
     chapters: list[TimedChapter],
     loudness: dict[str, Any] | None,
+    embargo: bool = False,
 ) -> dict[str, Any]:
     """The sheet as data (published as JSON, and rendered as HTML by the site)."""
     config, meta = show.config, episode.meta
     team = editorial_team(show, episode)
-    return {
+    sheet = {
         "version": SHEET_VERSION,
         "series": config.title,
         "title": meta.title,
@@ -51,6 +52,11 @@ def programme_sheet(
         "loudness": loudness,
         "page": urls.absolute(show, urls.episode_page(episode)),
     }
+    if embargo:
+        # Sperrfrist: not to be aired before the public release.
+        sheet["embargo_until"] = meta.date.isoformat()
+        del sheet["page"]  # not public yet
+    return sheet
 
 
 def editorial_team(show: Show, episode: Episode) -> list[str]:
@@ -91,12 +97,19 @@ def programme_warnings(show: Show) -> list[str]:
 class ProgrammeSheet:
     """The programme sheet as JSON (the site renders it as a page), for episodes on radio."""
 
+    for_radio_only = True
+
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
         broadcast = context.audio.renditions.get(BROADCAST_WAV.file)
         if broadcast is None:
             return
         files.programme = programme_sheet(
-            context.show, context.episode, broadcast.duration, context.chapters, broadcast.summary()
+            context.show,
+            context.episode,
+            broadcast.duration,
+            context.chapters,
+            broadcast.summary(),
+            embargo=context.radio_only,
         )
         writer.write(
             urls.episode_programme(context.episode, ".json"),

@@ -48,3 +48,4 @@ class Rendered:
     programme: dict[str, Any] | None = None
     cover: Cover | None = None  # the episode's own cover, else the show's
     alternates: list[AlternateAudio] = field(default_factory=list)
+    radio_only: bool = False  # only in radio.xml and on a programme sheet, under embargo

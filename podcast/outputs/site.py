@@ -49,6 +49,7 @@ def environment(show_root: Path) -> Environment:
     env.filters["duration"] = lambda seconds: player_clock(round(seconds))  # as the feed rounds it
     env.filters["isodate"] = lambda d: d.isoformat()
     env.filters["longdate"] = long_date
+    env.filters["longdatetime"] = long_date_time
     return env
 
 
@@ -57,6 +58,11 @@ FAVICON = "favicon.ico"  # browsers ask for it on every site, linked or not
 
 def long_date(moment: datetime) -> str:
     return moment.strftime("%d.%m.%Y")
+
+
+def long_date_time(moment: datetime) -> str:
+    """Date, time and offset as written: 01.12.2026, 18:00 (UTC+01:00)."""
+    return f"{moment.strftime('%d.%m.%Y, %H:%M')} (UTC{moment.isoformat()[-6:]})"
 
 
 def language_versions(show: Show, rendered: list[Rendered]) -> dict[str, list[tuple[str, str]]]:
@@ -98,6 +104,9 @@ def render_site(show: Show, rendered: list[Rendered], cover: Cover, writer: Outp
             urls.media_url(show, rel) if show.config.media_base_url else root + rel
         ),
     }
+    # Episodes out for radio partners only get their programme sheet, no page of their own.
+    programme_only = [item for item in rendered if item.radio_only]
+    rendered = [item for item in rendered if not item.radio_only]
     newest_first = sorted(rendered, key=lambda r: r.episode.date, reverse=True)
     index = env.get_template("index.html")
     writer.write("index.html", index.render(root="", episodes=newest_first, **common))
@@ -106,11 +115,16 @@ def render_site(show: Show, rendered: list[Rendered], cover: Cover, writer: Outp
     strings: dict[str, dict[str, Any]] = {show.config.language: show_strings}
     episode_page = env.get_template("episode.html")
     programme_page = env.get_template("programme.html")
-    for position, item in enumerate(in_order):
+    for position, item in enumerate([*in_order, *programme_only]):
         page_lang = item.episode.meta.language or show.config.language
         if page_lang not in strings:
             strings[page_lang] = ui_strings(show.root, page_lang)
         context = {**common, "t": strings[page_lang]}
+        if item.programme is not None:
+            sheet = programme_page.render(root="../", item=item, sheet=item.programme, **context)
+            writer.write(urls.episode_programme(item.episode, ".html"), sheet)
+        if item.radio_only:
+            continue
         html = episode_page.render(
             root="../",
             item=item,
@@ -121,7 +135,4 @@ def render_site(show: Show, rendered: list[Rendered], cover: Cover, writer: Outp
             **context,
         )
         writer.write(urls.episode_page(item.episode), html)
-        if item.programme is not None:
-            sheet = programme_page.render(root="../", item=item, sheet=item.programme, **context)
-            writer.write(urls.episode_programme(item.episode, ".html"), sheet)
     writer.write("style.css", env.get_template("style.css").render())

@@ -56,10 +56,13 @@ def planned_items(show: Show) -> list[FeedItem]:
     ]
 
 
-def guard_output(show: Show, out: Path, lock: Lock, allowed: set[str]) -> list[Problem]:
-    """The guard for a build of `show` into `out`: its feed as published there vs. planned."""
+def guard_output(
+    show: Show, out: Path, lock: Lock, allowed: set[str], held_back: frozenset[str] = frozenset()
+) -> list[Problem]:
+    """The guard for a build of `show` into `out`: its feed as published there vs. planned.
+    `held_back`: GUIDs of episodes that exist but wait (drafts, later dates)."""
     feed = out / PODCAST_FEED
-    return guard(published_items(feed), planned_items(show), lock, allowed, feed)
+    return guard(published_items(feed), planned_items(show), lock, allowed, feed, held_back)
 
 
 def published_items(feed: Path) -> list[FeedItem]:
@@ -71,7 +74,12 @@ def published_items(feed: Path) -> list[FeedItem]:
 
 
 def guard(
-    old: list[FeedItem], new: list[FeedItem], lock: Lock, allowed: set[str], feed: Path
+    old: list[FeedItem],
+    new: list[FeedItem],
+    lock: Lock,
+    allowed: set[str],
+    feed: Path,
+    held_back: frozenset[str] = frozenset(),
 ) -> list[Problem]:
     """Every change that would break subscribers and was not allowed."""
     problems: list[Problem] = []
@@ -95,6 +103,13 @@ def guard(
                     "apps would download it again as a new episode",
                     item.name,
                 )
+            elif item.guid in held_back:
+                refuse(
+                    item,
+                    f"'{item.title}' was published and is now held back (status: draft, or a "
+                    "later date): apps would drop it",
+                    item.guid,
+                )
             else:
                 refuse(item, f"'{item.title}' would disappear from the feed", item.guid)
         # An analytics prefix put in front or taken away leads to the same file: no move.
@@ -115,7 +130,11 @@ def guard(
                         0,
                         guid,
                         f"the published episode '{name}' is "
-                        "missing (its folder was removed or renamed, or its guid edited)",
+                        + (
+                            "held back now (status: draft, or a later date)"
+                            if guid in held_back
+                            else "missing (its folder was removed or renamed, or its guid edited)"
+                        ),
                         f"restore it, or build with --allow {gone.guid} to retire it",
                     )
                 )

@@ -394,6 +394,20 @@ class EpisodeMeta(Strict):
 
     announcement: str | None = None
     back_announcement: str | None = None
+    # "draft": in no feed and on no page (`podcast serve` shows it, with a banner).
+    status: Literal["ready", "draft"] = "ready"
+    # Earlier than `date`: radio partners get it in radio.xml from then on, with the public
+    # date as embargo (Sperrfrist) on the programme sheet.
+    radio_release: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _radio_first(self) -> EpisodeMeta:
+        if self.radio_release is not None and self.radio_release > self.date:
+            raise ValueError(
+                "radio_release must not be after date (radio partners get an episode earlier, "
+                "never later)"
+            )
+        return self
 
     @field_validator("chapters")
     @classmethod

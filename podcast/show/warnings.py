@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,7 +16,6 @@ PLACEHOLDER = "TODO"
 def show_warnings(show: Show) -> list[str]:
     """What `check` and `build` point out without refusing the show (`--strict` refuses)."""
     return [
-        *future_dates(show),
         *hidden_episode_folders(show.root),
         *placeholders(show),
         *example_address(show),
@@ -99,17 +97,6 @@ def unreferenced_files(show: Show) -> list[str]:
                     f"{EPISODE_FILE}; add it under recordings or transcripts, or move it away"
                 )
     return found
-
-
-def future_dates(show: Show, now: datetime | None = None) -> list[str]:
-    """Warnings for episodes dated in the future (apps may hide or misorder them until then)."""
-    moment = now or datetime.now(UTC)
-    return [
-        f"{display_path(e.source)}: date {e.meta.date.isoformat()} is in the future; podcast apps "
-        "may hide the episode until then"
-        for e in show.episodes
-        if e.meta.date > moment
-    ]
 
 
 def hidden_episode_folders(root: Path) -> list[str]:
