@@ -239,8 +239,8 @@ def _build_locked(
         lock = read_lock(show.root)
         if not preview:
             waiting = frozenset(e.guid for e in (*due.held_back, *due.radio_only))
-            public = replace(show, episodes=due.public)
-            problems += guard_output(public, out, lock, set(allow), waiting)
+            published = replace(show, episodes=due.public)
+            problems += guard_output(published, out, lock, set(allow), waiting)
         if problems:
             raise PodcastError(problems)
         report.episodes = [
