@@ -18,6 +18,7 @@ from PIL import Image
 
 from podcast.build import build
 from podcast.errors import PodcastError
+from podcast.show.loader import load_show
 
 from .conftest import REPO
 from .helpers import run_cli, tree_bytes
@@ -216,3 +217,59 @@ def test_radio_release_after_the_date_is_refused(demo: Path) -> None:
     )
     result = run_cli("check", str(demo))
     assert result.returncode == 1 and "radio_release must not be after date" in result.stderr
+
+
+EP3_CHAPTERS = [
+    (0.0, "Ankunft in der Sitzung"),
+    (11.5, "Was beide Beiräte mitnehmen"),
+    (18.3, "Dank und Abschied"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (
+            "labels.txt",  # Audacity: File > Export > Export Labels (a spectral label included)
+            "0.000000\t0.000000\tAnkunft in der Sitzung\n"
+            "11.500000\t11.500000\tWas beide Beiräte mitnehmen\n"
+            "\\\t300.000000\t3000.000000\n"
+            "18.300000\t19.000000\tDank und Abschied\n",
+        ),
+        (
+            "markers.csv",  # Reaper: Region/Marker Manager > Export, time as Minutes:Seconds
+            "#,Name,Start,End,Length,Color\n"
+            "M1,Ankunft in der Sitzung,0:00.000,,,\n"
+            "M2,Was beide Beiräte mitnehmen,0:11.500,,,\n"
+            "R1,Dank und Abschied,0:18.300,0:25.000,0:06.700,\n",
+        ),
+        (
+            "chapters.ogm.txt",
+            "CHAPTER01=00:00:00.000\nCHAPTER01NAME=Ankunft in der Sitzung\n"
+            "CHAPTER02=00:00:11.500\nCHAPTER02NAME=Was beide Beiräte mitnehmen\n"
+            "CHAPTER03=00:00:18.300\nCHAPTER03NAME=Dank und Abschied\n",
+        ),
+        (
+            "chapters.mp4chaps.txt",
+            "00:00:00.000 Ankunft in der Sitzung\n00:00:11.500 Was beide Beiräte mitnehmen\n"
+            "00:00:18.300 Dank und Abschied\n",
+        ),
+    ],
+)
+def test_chapters_from_the_editors_tools(demo: Path, name: str, text: str) -> None:
+    folder = demo / EP3
+    (folder / name).write_text(text, encoding="utf-8")
+    edit(folder / "episode.md", "chapters: chapters.txt", f"chapters: {name}")
+    (episode,) = [e for e in load_show(demo).episodes if e.slug == EP3.split("/")[1]]
+    assert [(c.start, c.title) for c in episode.chapters] == EP3_CHAPTERS
+
+
+def test_a_chapters_file_is_named_with_its_format_when_it_cannot_be_read(demo: Path) -> None:
+    folder = demo / EP3
+    (folder / "labels.txt").write_text("0.0\t0.0\tAnfang\n12.0\t12.0\t\n", encoding="utf-8")
+    edit(folder / "episode.md", "chapters: chapters.txt", "chapters: labels.txt")
+    result = run_cli("check", str(demo))
+    assert result.returncode == 1
+    assert f"{EP3}/labels.txt:2: chapters: a label without text (read as Audacity labels)" in (
+        result.stderr
+    )
