@@ -239,8 +239,8 @@ def _build_locked(
         lock = read_lock(show.root)
         if not preview:
             waiting = frozenset(e.guid for e in (*due.held_back, *due.radio_only))
-            published = replace(show, episodes=due.public)
-            problems += guard_output(published, out, lock, set(allow), waiting)
+            public_show = replace(show, episodes=due.public)
+            problems += guard_output(public_show, out, lock, set(allow), waiting)
         if problems:
             raise PodcastError(problems)
         report.episodes = [
@@ -269,6 +269,7 @@ def _build_locked(
     notes_memo.save()
     if preview:
         return report
+    names = {e.guid: e.name for e in due.public}
     write_lock(
         show.root,
         Lock(
@@ -276,7 +277,12 @@ def _build_locked(
                 **lock.assigned,
                 **{e.slug: e.guid for e in show.episodes if not e.meta.guid},
             },
-            published={e.guid: e.name for e in due.public},
+            published=names,
+            retired={
+                guid: name
+                for guid, name in {**lock.retired, **lock.published}.items()
+                if guid not in names
+            },
         ),
     )
     return report

@@ -273,3 +273,19 @@ def test_a_chapters_file_is_named_with_its_format_when_it_cannot_be_read(demo: P
     assert f"{EP3}/labels.txt:2: chapters: a label without text (read as Audacity labels)" in (
         result.stderr
     )
+
+
+def test_an_episode_that_comes_back_gets_its_old_urls(cached_demo: Path, tmp_path: Path) -> None:
+    build(cached_demo)
+    kept = tmp_path / "kept"
+    shutil.move(cached_demo / EP2, kept)
+    result = run_cli("build", str(cached_demo), "--allow", "02-frankfurt-kav")
+    assert result.returncode == 0, result.stderr
+    lock = tomllib.loads((cached_demo / "podcast.lock").read_text())
+    assert lock["retired"] == {"urn:uuid:5f0c3a52-1c7e-4b8e-9d0a-6a1f2c3d4e02": "02-frankfurt-kav"}
+    shutil.move(kept, cached_demo / "episodes/07-frankfurt-wieder-da")  # back, renamed
+    back = run_cli("build", str(cached_demo))
+    assert back.returncode == 0, back.stderr
+    assert (cached_demo / "feed/audio/02-frankfurt-kav.mp3").is_file()
+    assert not list((cached_demo / "feed").rglob("07-frankfurt*"))
+    assert "retired" not in tomllib.loads((cached_demo / "podcast.lock").read_text())

@@ -211,7 +211,7 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
     image = resolve(meta.image, "image", "image") if meta.image else None
     slug = base.name
     guid = meta.guid or lock.assigned.get(slug) or f"urn:uuid:{uuid.uuid4()}"
-    name = lock.published.get(guid) or url_name(slug)
+    name = lock.published.get(guid) or lock.retired.get(guid) or url_name(slug)
     return Episode(
         slug=slug,
         source=source,

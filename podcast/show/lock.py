@@ -4,6 +4,8 @@
   by episode folder name.
 - `[published]`: for every published GUID, the name used in all of the episode's URLs (its
   folder name at first publication), so renaming a folder or a title moves nothing.
+- `[retired]`: the same for episodes no longer published (removed, or held back again), so an
+  episode that comes back gets its old URLs back.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ LOCK_FILE = "podcast.lock"
 class Lock:
     assigned: dict[str, str] = field(default_factory=dict)
     published: dict[str, str] = field(default_factory=dict)
+    retired: dict[str, str] = field(default_factory=dict)
 
 
 def read_lock(root: Path) -> Lock:
@@ -34,6 +37,7 @@ def read_lock(root: Path) -> Lock:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         assigned = {str(k): str(v) for k, v in data.get("assigned", {}).items()}
         published = {str(k): str(v) for k, v in data.get("published", {}).items()}
+        retired = {str(k): str(v) for k, v in data.get("retired", {}).items()}
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, AttributeError) as exc:
         raise PodcastError(
             [
@@ -46,7 +50,7 @@ def read_lock(root: Path) -> Lock:
                 )
             ]
         ) from exc
-    return Lock(assigned, published)
+    return Lock(assigned, published, retired)
 
 
 def _table(name: str, entries: dict[str, str]) -> list[str]:
@@ -67,5 +71,6 @@ def write_lock(root: Path, lock: Lock) -> None:
         *_table("assigned", lock.assigned),
         "",
         *_table("published", lock.published),
+        *(["", *_table("retired", lock.retired)] if lock.retired else []),
     ]
     atomic_write_bytes(root / LOCK_FILE, ("\n".join(lines) + "\n").encode())
