@@ -23,7 +23,12 @@ from podcast.outputs.notes import notes_html, renderer_version
 from podcast.outputs.programme_sheet import programme_warnings
 from podcast.outputs.site import render_site, ui_strings
 from podcast.outputs.writer import OutputWriter
-from podcast.plan.build_record import last_build, last_build_if_unchanged, save_build
+from podcast.plan.build_record import (
+    last_build,
+    last_build_if_unchanged,
+    prune_renders,
+    save_build,
+)
 from podcast.plan.cache import Cache, Memo, key_of
 from podcast.plan.fingerprint import fingerprint, source_states
 from podcast.plan.sources import DEFAULT_OUTPUT
@@ -56,6 +61,7 @@ class BuildReport:
     held_back: int = 0  # drafts and episodes not yet due
     radio_only: int = 0  # out for radio partners only, under embargo
     next_release: str | None = None  # when a build would publish more (ISO 8601)
+    renders: list[str] = field(default_factory=list)  # the render cache entries it used
     placed: dict[str, list[Any]] = field(default_factory=dict)  # media by content key
 
 
@@ -157,8 +163,12 @@ def build(
             "placed": report.placed,
             "held_back": report.held_back,
             "next_release": report.next_release,
+            "renders": report.renders,
         }
         save_build(cache, out, record)
+        freed = prune_renders(cache)
+        if freed:
+            log(f"cache: {freed / 1e6:.0f} MB of renders no build uses any more removed")
         return report
 
 
@@ -187,6 +197,9 @@ def _build_locked(
     report.held_back, report.radio_only = len(due.held_back), len(due.radio_only)
     report.next_release = due.next_release.isoformat() if due.next_release else None
     results = render_audio(replace(show, episodes=due.rendered), cache, jobs, log, progress)
+    report.renders = sorted(
+        {r.path.parent.name for result in results.values() for r in result.renditions.values()}
+    )
     problems = [
         problem
         for episode in due.rendered

@@ -332,6 +332,24 @@ def publish(
 
 
 @main.command()
+@show_dir_argument
+@click.pass_obj
+@friendly_errors
+def clean(settings: Settings, show_dir: Path) -> None:
+    """Empty the show's cache (analyses, renders, build records); keep the publish logs."""
+    from podcast.plan.cache import Cache
+    from podcast.publish.atomic import show_lock
+
+    cache = Cache.of_show(show_dir)
+    with show_lock(cache.root, show_dir):
+        freed = cache.clean(keep_kinds=("publish",))
+    settings.say(
+        f"removed {freed / 1e6:.1f} MB from {cache.root} (publish logs kept); the next build "
+        "analyses and renders again"
+    )
+
+
+@main.command()
 @click.argument("title")
 @click.option(
     "--show-dir",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -289,3 +290,32 @@ def test_an_episode_that_comes_back_gets_its_old_urls(cached_demo: Path, tmp_pat
     assert (cached_demo / "feed/audio/02-frankfurt-kav.mp3").is_file()
     assert not list((cached_demo / "feed").rglob("07-frankfurt*"))
     assert "retired" not in tomllib.loads((cached_demo / "podcast.lock").read_text())
+
+
+def test_renders_no_build_uses_are_pruned_and_clean_empties_the_cache(
+    demo: Path, shared_cache: Path
+) -> None:
+    cache = demo / ".cache/podcast"
+    # A private copy (hard links: quick), pruned freely.
+    shutil.copytree(shared_cache, cache, symlinks=True, copy_function=os.link)
+    for record in (cache / "builds").glob("*.json"):
+        record.unlink()  # other tests' builds are not this show's
+    for folder in (EP2, EP3):  # one episode renders again below, not three
+        shutil.rmtree(demo / folder)
+    (demo / "podcast.lock").unlink()
+    build(demo)
+    before = {p.name for p in (cache / "render").iterdir() if p.is_dir()}
+    toml = demo / "podcast.toml"
+    toml.write_text(toml.read_text().replace("podcast_lufs = -16.0", "podcast_lufs = -17.0"))
+    result = run_cli("-v", "build", str(demo))
+    assert result.returncode == 0, result.stderr
+    assert "MB of renders no build uses any more removed" in result.stdout
+    after = {p.name for p in (cache / "render").iterdir() if p.is_dir()}
+    assert after and not after & before  # every -16 LUFS render is gone, the new ones stay
+    add = '[publish.web]\nkind = "folder"\npath = "/tmp/nowhere"\n'
+    (cache / "publish").mkdir(exist_ok=True)
+    (cache / "publish/log.json").write_text("{}")
+    toml.write_text(toml.read_text() + add)
+    cleaned = run_cli("clean", cwd=demo / "episodes")
+    assert cleaned.returncode == 0 and "MB from" in cleaned.stdout
+    assert sorted(p.name for p in cache.iterdir()) == [".build.lock", "publish"]

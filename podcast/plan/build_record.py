@@ -32,4 +32,25 @@ def last_build(cache: Cache, out: Path) -> dict[str, Any] | None:
 
 
 def save_build(cache: Cache, out: Path, record: dict[str, Any]) -> None:
-    cache.put_json("builds", key_of(str(out)), record)
+    cache.put_json("builds", key_of(str(out)), {**record, "out": str(out)})
+
+
+def prune_renders(cache: Cache) -> int:
+    """Delete the renders no recorded build uses any more; the bytes freed.
+
+    Renders are the cache's bulk (an hour of broadcast WAV is a gigabyte) and every edit of a
+    recording or a loudness target makes new ones. What the last build into each output folder
+    used stays; records of output folders that are gone (say, `podcast serve`'s previews) are
+    dropped first. Nothing is pruned while a record from an older version lacks that list.
+    """
+    keep: set[str] = set()
+    folder = cache.root / "builds"
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        record = cache.get_json("builds", path.stem) or {}
+        if "renders" not in record or "out" not in record:
+            return 0
+        if not Path(record["out"]).is_dir():
+            path.unlink(missing_ok=True)
+            continue
+        keep.update(record["renders"])
+    return cache.prune("render", keep)

@@ -64,6 +64,13 @@ def _umask() -> int:
     return mask
 
 
+def tree_size(path: Path) -> int:
+    """Bytes in a file or a folder tree (what deleting it frees, hard links aside)."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
 class Cache:
     """Files and JSON documents under `root`, addressed by key."""
 
@@ -165,6 +172,34 @@ class Cache:
             shutil.rmtree(leftover, ignore_errors=True)
         for leftover in self.root.glob("*/.*.tmp"):
             leftover.unlink(missing_ok=True)
+
+    def prune(self, kind: str, keep: set[str]) -> int:
+        """Delete the entries of `kind` (folders and JSON) whose key is not in `keep`; the bytes
+        freed. Call only while no build runs."""
+        folder, freed = self.root / kind, 0
+        for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if entry.name.startswith(".") or entry.name.removesuffix(".json") in keep:
+                continue
+            freed += tree_size(entry)
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        return freed
+
+    def clean(self, keep_kinds: tuple[str, ...] = ()) -> int:
+        """Delete everything but `keep_kinds` (and the build lock); the bytes freed."""
+        freed = 0
+        for entry in sorted(self.root.iterdir()) if self.root.is_dir() else []:
+            if entry.name in keep_kinds or entry.name == ".build.lock":
+                continue
+            freed += tree_size(entry)
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        self._digests = None
+        return freed
 
     def scratch_dir(self, kind: str) -> Path:
         """A fresh folder on the cache's file system for building an entry."""
