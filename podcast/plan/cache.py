@@ -71,6 +71,16 @@ def tree_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def remove_tree(path: Path) -> int:
+    """Delete a file or a folder tree; the bytes that freed."""
+    size = tree_size(path)
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+    return size
+
+
 class Cache:
     """Files and JSON documents under `root`, addressed by key."""
 
@@ -180,11 +190,7 @@ class Cache:
         for entry in sorted(folder.iterdir()) if folder.is_dir() else []:
             if entry.name.startswith(".") or entry.name.removesuffix(".json") in keep:
                 continue
-            freed += tree_size(entry)
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
+            freed += remove_tree(entry)
         return freed
 
     def clean(self, keep_kinds: tuple[str, ...] = ()) -> int:
@@ -193,11 +199,7 @@ class Cache:
         for entry in sorted(self.root.iterdir()) if self.root.is_dir() else []:
             if entry.name in keep_kinds or entry.name == ".build.lock":
                 continue
-            freed += tree_size(entry)
-            if entry.is_dir():
-                shutil.rmtree(entry, ignore_errors=True)
-            else:
-                entry.unlink(missing_ok=True)
+            freed += remove_tree(entry)
         self._digests = None
         return freed
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from podcast.errors import PodcastError
+from podcast.programs import run
 from podcast.show.schema import PublishTarget
 
 TRANSFER_TIMEOUT_S = 6 * 3600.0  # a slow line and an hour of broadcast WAV per episode
@@ -94,25 +95,7 @@ def _file_list(files: Sequence[str], separator: bytes = b"\0") -> Iterator[str]:
 
 
 def _run(command: list[str], tool: str, what: str) -> subprocess.CompletedProcess[str]:
-    if shutil.which(command[0]) is None:
-        raise PodcastError(f"{what}: {tool} is not installed; {INSTALL_HINT[tool]}")
-    try:
-        result = subprocess.run(
-            command,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=TRANSFER_TIMEOUT_S,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise PodcastError(f"{what}: {tool} gave no result within {exc.timeout:.0f} s") from exc
-    if result.returncode != 0:
-        lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
-        detail = "; ".join(lines[-3:]) or f"exit status {result.returncode}"
-        raise PodcastError(f"{what}: {tool} failed: {detail}")
-    return result
+    return run(command, what, tool, timeout=TRANSFER_TIMEOUT_S, hint=INSTALL_HINT[tool])
 
 
 @dataclass
