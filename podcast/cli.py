@@ -401,21 +401,42 @@ def init(
 
 
 @main.command()
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_obj
 @friendly_errors
-def info(settings: Settings, file: Path) -> None:
-    """Print an audio file's duration, format and loudness."""
-    if not file.exists():
-        raise PodcastError(f"{file}: no such file")
-    facts = probe(file)
-    loudness = measure_file(file)
-    click.echo(f"file:        {file}")
-    click.echo(
-        f"format:      {facts.format_name} ({facts.codec}), {facts.sample_rate} Hz, "
-        f"{facts.channels} channel(s)"
-        + (f", {facts.bit_rate // 1000} kb/s" if facts.bit_rate else "")
-    )
-    click.echo(f"duration:    {facts.duration:.3f} s")
-    click.echo(f"loudness:    {loudness.integrated:.1f} LUFS integrated, LRA {loudness.lra:.1f} LU")
-    click.echo(f"true peak:   {loudness.peak:.1f} dBTP")
+def info(settings: Settings, files: tuple[Path, ...]) -> None:
+    """Print each audio file's format, duration, loudness, tags and chapters."""
+    from podcast.outputs.timecode import clock
+
+    failed = []
+    for number, file in enumerate(files):
+        if number:
+            click.echo("")
+        try:
+            if not file.is_file():
+                raise PodcastError(f"{file}: no such file")
+            facts = probe(file)
+            loudness = measure_file(file)
+        except PodcastError as exc:
+            click.echo(f"error: {exc}", err=True)
+            failed.append(file)
+            continue
+        click.echo(f"file:        {file}")
+        click.echo(
+            f"format:      {facts.format_name} ({facts.codec}), {facts.sample_rate} Hz, "
+            f"{facts.channels} channel(s)"
+            + (f", {facts.bit_rate // 1000} kb/s" if facts.bit_rate else "")
+        )
+        click.echo(f"duration:    {clock(facts.duration, millis=True)} ({facts.duration:.3f} s)")
+        click.echo(
+            f"loudness:    {loudness.integrated:.1f} LUFS integrated, LRA {loudness.lra:.1f} LU"
+        )
+        click.echo(f"true peak:   {loudness.peak:.1f} dBTP")
+        for key, value in facts.tags:
+            shown = " ".join(value.split())
+            shown = shown if len(shown) <= 100 else shown[:97] + "..."
+            click.echo(f"tag:         {key} = {shown}")
+        for start, title in facts.chapters:
+            click.echo(f"chapter:     {clock(start, millis=True)} {title}")
+    if failed:
+        raise PodcastError(f"{len(failed)} of {len(files)} files could not be read")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -319,3 +320,18 @@ def test_renders_no_build_uses_are_pruned_and_clean_empties_the_cache(
     cleaned = run_cli("clean", cwd=demo / "episodes")
     assert cleaned.returncode == 0 and "MB from" in cleaned.stdout
     assert sorted(p.name for p in cache.iterdir()) == [".build.lock", "publish"]
+
+
+def test_info_reads_many_files_with_their_tags_and_chapters(built_demo: object) -> None:
+    out = built_demo.out  # type: ignore[attr-defined]
+    mp3 = out / "audio/03-zu-gast-im-jugendbeirat.mp3"
+    wav = out / "broadcast/03-zu-gast-im-jugendbeirat.wav"
+    result = run_cli("info", str(mp3), str(wav), str(out / "missing.mp3"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "missing.mp3: no such file" in result.stderr and "1 of 3 files" in result.stderr
+    first, second = result.stdout.strip().split("\n\nfile:")
+    assert "tag:         title = Zu Gast im Jugendbeirat" in first
+    assert "chapter:     00:00:00.000 Ankunft in der Sitzung des Jugendbeirats" in first
+    assert re.search(r"^duration:    00:00:\d\d\.\d{3} \(", first, re.M)
+    assert "tag:         originator_reference = 0003-03-zu-gast-im-jugendbeirat" in second
+    assert "loudness:    -23.0 LUFS" in second

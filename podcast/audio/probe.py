@@ -22,6 +22,10 @@ class AudioInfo:
     duration: float
     bit_rate: int | None
     sample_format: str = ""  # what the decoder produces: "s16", "s32", "fltp", ...
+    # Tags of the container and the audio stream as ffmpeg names them (ID3, MP4 atoms, Vorbis
+    # comments, bext and INFO chunks alike), and the chapters (start in seconds, title).
+    tags: tuple[tuple[str, str], ...] = ()
+    chapters: tuple[tuple[float, str], ...] = ()
 
 
 def probe(path: Path) -> AudioInfo:
@@ -37,6 +41,7 @@ def probe(path: Path) -> AudioInfo:
             "json",
             "-show_format",
             "-show_streams",
+            "-show_chapters",
             "-select_streams",
             "a:0",
             file_arg(path),
@@ -62,4 +67,11 @@ def probe(path: Path) -> AudioInfo:
         duration=duration,
         bit_rate=int(bit_rate) if bit_rate else None,
         sample_format=str(stream.get("sample_fmt", "")),
+        tags=tuple(
+            sorted({**fmt.get("tags", {}), **stream.get("tags", {})}.items(), key=lambda t: t[0])
+        ),
+        chapters=tuple(
+            (float(c.get("start_time", 0)), str(c.get("tags", {}).get("title", "")))
+            for c in data.get("chapters") or []
+        ),
     )
