@@ -55,11 +55,11 @@ name = "Society & Culture"
 # url = "https://example.org/support/"
 # text = "Support the show"
 
-# [subscribe]                                       # links shown on the index page
-# apple = "https://podcasts.apple.com/..."
-# spotify = "https://open.spotify.com/show/..."
-# antennapod = "https://antennapod.org/deeplink/subscribe?url=..."
-# overcast = "https://overcast.fm/..."
+# [subscribe]                                       # links shown on the index page, in order
+# apple = "https://podcasts.apple.com/..."           # apple, spotify, antennapod, overcast,
+# spotify = "https://open.spotify.com/show/..."      # pocketcasts, podcastaddict, castbox,
+# pocketcasts = "https://pca.st/..."                # castro, amazon, deezer, youtube, ...
+# "Podcast Republic" = "https://..."                # or any app's name in quotes
 
 # [[hosts]]                                         # people of every episode
 # name = "..."

@@ -335,3 +335,25 @@ def test_info_reads_many_files_with_their_tags_and_chapters(built_demo: object) 
     assert re.search(r"^duration:    00:00:\d\d\.\d{3} \(", first, re.M)
     assert "tag:         originator_reference = 0003-03-zu-gast-im-jugendbeirat" in second
     assert "loudness:    -23.0 LUFS" in second
+
+
+def test_subscribe_links_for_any_app_in_the_order_written(cached_demo: Path) -> None:
+    toml = cached_demo / "podcast.toml"
+    edit(
+        toml,
+        "[subscribe]\n",
+        '[subscribe]\npocketcasts = "https://pca.st/quer"\n'
+        '"Podcast <b>Republic</b>" = "https://www.podcastrepublic.net/podcast/1"\n',
+    )
+    page = (build(cached_demo).out / "index.html").read_text()
+    links = re.findall(r'<li><a href="([^"]+)">([^<]+)</a></li>', page)
+    assert links[:2] == [
+        ("https://pca.st/quer", "Pocket Casts"),
+        ("https://www.podcastrepublic.net/podcast/1", "Podcast &lt;b&gt;Republic&lt;/b&gt;"),
+    ]
+    assert links[2][1] == "AntennaPod"
+    edit(toml, 'pocketcasts = "https://pca.st/quer"', 'pocketcasts = "javascript:alert(1)"')
+    result = run_cli("check", str(cached_demo))
+    assert result.returncode == 1 and "subscribe.pocketcasts: must be a web address" in (
+        result.stderr
+    )

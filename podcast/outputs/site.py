@@ -16,6 +16,7 @@ from podcast.outputs.urls import PODCAST_FEED
 from podcast.outputs.writer import OutputWriter
 from podcast.show.images import Cover, favicon
 from podcast.show.model import Show
+from podcast.show.vocabularies import SUBSCRIBE_APPS
 
 
 def theme_dirs(show_root: Path) -> list[Path]:
@@ -97,6 +98,9 @@ def render_site(show: Show, rendered: list[Rendered], cover: Cover, writer: Outp
         "lang": show.config.language,
         "cover_file": cover.file_name,
         "feed_url": urls.absolute(show, PODCAST_FEED),
+        "subscribe_links": [
+            (SUBSCRIBE_APPS.get(name, name), link) for name, link in show.config.subscribe.items()
+        ],
         "urls": urls,
         "absolute": lambda rel: urls.absolute(show, rel),
         # Audio links: relative (the site works offline) unless the audio lives elsewhere.

@@ -207,15 +207,6 @@ class Funding(Strict):
     text: NonEmpty
 
 
-class SubscribeLinks(Strict):
-    """Where listeners can follow the show in their app (shown on the index page)."""
-
-    apple: WebUrl | None = None
-    spotify: WebUrl | None = None
-    antennapod: WebUrl | None = None
-    overcast: WebUrl | None = None
-
-
 TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
@@ -330,7 +321,9 @@ class ShowConfig(Strict):
     funding: Funding | None = None
     hosts: tuple[Person, ...] = ()
     audio: AudioSettings = AudioSettings()
-    subscribe: SubscribeLinks = SubscribeLinks()
+    # Where listeners follow the show, by app or directory: a known name (apple, spotify,
+    # pocketcasts, ... see SUBSCRIBE_APPS) or any "Name" in quotes, each with its link.
+    subscribe: dict[str, WebUrl] = Field(default_factory=dict)
     id3_version: Literal[3, 4] = 3
     # IANA time zone of the show (`podcast new` dates episodes in it): "Europe/Berlin".
     timezone: str | None = None
@@ -340,6 +333,15 @@ class ShowConfig(Strict):
     websub_hub: WebUrl | None = None
     # Addresses told about every publish with `?url=<feed URL>` (Podcast Index's pubnotify).
     update_notify: tuple[WebUrl, ...] = ()
+
+    @field_validator("subscribe")
+    @classmethod
+    def _subscribe_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            problem = control_character(name)
+            if problem is not None or not name.strip() or len(name) > 60:
+                raise ValueError(f"{name!r}: {problem or 'name an app in 1 to 60 characters'}")
+        return value
 
     @field_validator("timezone")
     @classmethod

@@ -15,6 +15,26 @@ EpisodeType = Literal["full", "trailer", "bonus"]
 EPISODE_TYPES: frozenset[str] = frozenset(get_args(EpisodeType))
 ShowType = Literal["episodic", "serial"]
 
+# Apps and directories a show's `[subscribe]` table may name by key, with how they are shown;
+# any other key is shown as written.
+SUBSCRIBE_APPS = {
+    "apple": "Apple Podcasts",
+    "spotify": "Spotify",
+    "antennapod": "AntennaPod",
+    "overcast": "Overcast",
+    "pocketcasts": "Pocket Casts",
+    "podcastaddict": "Podcast Addict",
+    "castbox": "Castbox",
+    "castro": "Castro",
+    "amazon": "Amazon Music",
+    "deezer": "Deezer",
+    "youtube": "YouTube Music",
+    "podimo": "Podimo",
+    "fyyd": "fyyd",
+    "podcastindex": "Podcast Index",
+    "gpodder": "gpodder.net",
+}
+
 
 # Apple Podcasts categories (https://podcasters.apple.com/support/1691-apple-podcasts-categories).
 APPLE_CATEGORIES: dict[str, tuple[str, ...]] = {
