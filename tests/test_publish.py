@@ -303,7 +303,7 @@ def test_a_killed_publish_never_leaves_a_feed_pointing_at_a_missing_file(
     assert run_cli("publish", str(cached_demo)).returncode == 0
     duration = time.monotonic() - started
     chances = random.Random(7)
-    for attempt in range(6):
+    for attempt in range(4):
         shutil.rmtree(www, ignore_errors=True)
         process = subprocess.Popen(
             [sys.executable, "-m", "podcast", "publish", str(cached_demo)],
