@@ -357,3 +357,41 @@ def test_subscribe_links_for_any_app_in_the_order_written(cached_demo: Path) -> 
     assert result.returncode == 1 and "subscribe.pocketcasts: must be a web address" in (
         result.stderr
     )
+
+
+def test_pictures_in_the_notes_are_published_and_remote_ones_refused(
+    cached_demo: Path,
+) -> None:
+    folder = cached_demo / EP1
+    Image.new("RGB", (800, 600), (200, 40, 40)).save(folder / "sitzung im rathaus.jpg", "JPEG")
+    notes = folder / "episode.md"
+    notes.write_text(
+        notes.read_text()
+        + "\n![Die Sitzung im Rathaus](<sitzung im rathaus.jpg>)\n\n"
+        + '<img src="https://tracker.example/pixel.gif" alt="">\n'
+    )
+    bad = run_cli("check", str(cached_demo))
+    assert bad.returncode == 1 and "an <img> tag: it would not be shown" in bad.stderr
+    notes.write_text(
+        notes.read_text().replace(
+            '<img src="https://tracker.example/pixel.gif" alt="">\n',
+            "![Logo](https://cdn.example/logo.png) ![](<sitzung im rathaus.jpg>)\n",
+        )
+    )
+    bad = run_cli("check", str(cached_demo))
+    assert "the picture https://cdn.example/logo.png is on another site" in bad.stderr
+    assert "has no description" in bad.stderr
+    notes.write_text(
+        notes.read_text().replace(
+            "![Logo](https://cdn.example/logo.png) ![](<sitzung im rathaus.jpg>)\n", ""
+        )
+    )
+    out = build(cached_demo).out
+    (published,) = list((out / "images").iterdir())
+    assert published.name.startswith("01-leipzig-migrantenbeirat-") and published.suffix == ".jpg"
+    assert published.read_bytes() == (folder / "sitzung im rathaus.jpg").read_bytes()
+    page = (out / "episodes/01-leipzig-migrantenbeirat.html").read_text()
+    url = f"{BASE}images/{published.name}"
+    assert f'<img src="{url}" alt="Die Sitzung im Rathaus">' in page
+    feed = feedparser.parse((out / "feed.xml").read_bytes())
+    assert any(url in entry.content[0].value for entry in feed.entries)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from hashlib import sha256
+from pathlib import Path
 from typing import Any, Protocol
 
 from podcast.audio.render import RenderResult, RenditionResult
@@ -19,11 +20,12 @@ from podcast.errors import Problem
 from podcast.outputs import urls
 from podcast.outputs.chapters import TimedChapter, id3_frames, timed
 from podcast.outputs.id3 import EpisodeTags
-from podcast.outputs.notes import plain_text, truncate_bytes
+from podcast.outputs.notes import plain_text, publish_image_sources, truncate_bytes
 from podcast.outputs.published import AlternateAudio, PublishedTranscript
 from podcast.outputs.transcripts import plain
 from podcast.outputs.urls import PODCAST_FEED
 from podcast.outputs.writer import OutputWriter
+from podcast.plan.cache import file_digest
 from podcast.show.images import Cover, load_cover
 from podcast.show.model import ChapterMark, Episode, Show, Transcript
 from podcast.show.transcripts import Cue, check_times, read_transcript
@@ -44,6 +46,7 @@ class EpisodeContext:
     tags: EpisodeTags
     tags_key: str  # identifies `tags` (the cover by its digest) in media cache keys
     radio_only: bool = False  # out for radio partners only, under embargo until its date
+    pictures: tuple[tuple[Path, str], ...] = ()  # the notes' pictures and where they go
 
     @property
     def mp3(self) -> RenditionResult:
@@ -121,6 +124,17 @@ def episode_context(
     cues past the end of the recordings)."""
     mp3 = audio.renditions[MP3.file]
     cover = load_cover(episode.image, "image") if episode.image else show_cover
+    pictures = tuple(
+        (image.path, urls.note_image(episode, file_digest(image.path), image.path.suffix))
+        for image in episode.note_images
+    )
+    notes_html = publish_image_sources(
+        notes_html,
+        {
+            image.src: urls.absolute(show, relative)
+            for image, (_, relative) in zip(episode.note_images, pictures, strict=True)
+        },
+    )
     chapters = timed(published_chapters(episode, audio.timeline), mp3.duration)
     problems: list[Problem] = []
     transcripts = []
@@ -163,5 +177,6 @@ def episode_context(
         tags=tags,
         tags_key=sha256(fingerprint.encode()).hexdigest(),
         radio_only=radio_only,
+        pictures=pictures,
     )
     return context, problems

@@ -13,6 +13,7 @@ from podcast.outputs.bext import BroadcastWav
 from podcast.outputs.chapters import ChaptersJson
 from podcast.outputs.context import EpisodeContext, EpisodeFiles, EpisodeOutput
 from podcast.outputs.id3 import TaggedMp3
+from podcast.outputs.note_pictures import NotePictures
 from podcast.outputs.programme_sheet import ProgrammeSheet
 from podcast.outputs.published import Rendered
 from podcast.outputs.transcripts import TranscriptFiles
@@ -31,6 +32,7 @@ class EpisodeCover:
 
 EPISODE_OUTPUTS: tuple[EpisodeOutput, ...] = (
     EpisodeCover(),
+    NotePictures(),
     TranscriptFiles(),
     ChaptersJson(),
     TaggedMp3(),

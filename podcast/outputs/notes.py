@@ -9,6 +9,7 @@ from importlib import metadata
 import nh3
 from markdown_it import MarkdownIt
 
+from podcast.show.note_images import is_local
 from podcast.show.vocabularies import APPLE_DESCRIPTION_MAX_BYTES
 
 _markdown = MarkdownIt("commonmark", {"html": True, "linkify": False, "typographer": False})
@@ -45,8 +46,15 @@ ALLOWED_TAGS = {
     "tr",
     "ul",
     "del",
+    "img",  # only pictures of the episode folder keep their src (see publish_image_sources)
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "th": {"align"},
+    "td": {"align"},
+    "img": {"src", "alt", "title"},
+}
 
 
 def renderer_version() -> str:
@@ -68,8 +76,24 @@ def notes_html(markdown_text: str) -> str:
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
+        attribute_filter=_local_pictures_only,
     )
     return cleaned.strip()
+
+
+def _local_pictures_only(tag: str, attribute: str, value: str) -> str | None:
+    """A picture keeps its src only when it names a file (the loader checked it), so no page
+    loads anything from another site."""
+    if tag == "img" and attribute == "src" and not is_local(value):
+        return None
+    return value
+
+
+def publish_image_sources(notes: str, published: dict[str, str]) -> str:
+    """Notes HTML with each picture's src (as written) replaced by its published URL."""
+    for src, url in published.items():
+        notes = notes.replace(f'src="{html.escape(src)}"', f'src="{html.escape(url)}"')
+    return notes
 
 
 def plain_text(html_text: str) -> str:

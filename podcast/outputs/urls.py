@@ -76,6 +76,11 @@ def episode_programme(episode: Episode, suffix: str) -> str:
     return f"programme/{episode.name}{suffix}"
 
 
+def note_image(episode: Episode, digest: str, suffix: str) -> str:
+    """A picture of an episode's notes, named by its content (a new picture, a new URL)."""
+    return f"images/{episode.name}-{digest[:12]}{suffix.lower()}"
+
+
 def episode_chapters(episode: Episode) -> str:
     return f"chapters/{episode.name}.json"
 

@@ -29,6 +29,7 @@ from podcast.show.front_matter import (
 from podcast.show.images import image_problem
 from podcast.show.lock import LOCK_FILE, Lock, read_lock
 from podcast.show.model import ChapterMark, Episode, Recording, Show, Transcript
+from podcast.show.note_images import note_images
 from podcast.show.schema import Chapter, EpisodeMeta, ShowConfig
 from podcast.show.text import slugify
 
@@ -209,6 +210,13 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
             transcripts.append(Transcript(path, t.language))
     chapters = _resolve_chapters(root, source, meta, problems, line_of)
     image = resolve(meta.image, "image", "image") if meta.image else None
+    pictures = note_images(
+        body,
+        body_line,
+        source,
+        lambda name, line, field: _resolve_file(root, base, name, problems, source, line, field),
+        problems,
+    )
     slug = base.name
     guid = meta.guid or lock.assigned.get(slug) or f"urn:uuid:{uuid.uuid4()}"
     name = lock.published.get(guid) or lock.retired.get(guid) or url_name(slug)
@@ -224,6 +232,7 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
         guid=guid,
         name=name,
         lines=lines,
+        note_images=pictures,
     )
 
 

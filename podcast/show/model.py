@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from podcast.show.front_matter import FieldLines
+from podcast.show.note_images import NoteImage
 from podcast.show.schema import EpisodeMeta, ShowConfig
 
 
@@ -52,9 +53,9 @@ class Episode:
     image: Path | None = None
     guid: str = ""
     name: str = ""  # the name in every published URL; fixed in podcast.lock once published
-    lines: FieldLines = field(
-        default_factory=FieldLines
-    )  # where each front-matter field is written in `source`
+    # Where each front-matter field is written in `source`, for messages after loading.
+    lines: FieldLines = field(default_factory=FieldLines)
+    note_images: tuple[NoteImage, ...] = ()  # pictures the notes show
 
     @property
     def date(self) -> datetime:

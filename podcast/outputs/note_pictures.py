@@ -1,0 +1,19 @@
+"""The pictures of an episode's show notes, published under names made from their content."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from podcast.outputs.context import EpisodeContext, EpisodeFiles
+    from podcast.outputs.writer import OutputWriter
+
+
+class NotePictures:
+    """Each picture the notes show (`![what it shows](photo.jpg)`), beside the pages."""
+
+    for_radio_only = False
+
+    def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
+        for path, relative in context.pictures:
+            writer.write(relative, path.read_bytes())

@@ -1,0 +1,105 @@
+"""Images in the show notes: `![alt text](photo.jpg)` names a picture in the episode folder,
+published with the pages (pages load nothing from elsewhere, so remote pictures are refused)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from markdown_it import MarkdownIt
+
+from podcast.errors import Problem
+from podcast.show.images import image_problem
+
+MAX_NOTE_IMAGE_BYTES = 5_000_000  # a photo for a web page, not the camera's original
+_RAW_IMG = re.compile(r"<img\b", re.I)
+_parser = MarkdownIt("commonmark", {"html": True})
+
+
+@dataclass(frozen=True)
+class NoteImage:
+    """A picture the notes show: `src` as written in the Markdown, the file it names."""
+
+    src: str
+    path: Path
+
+
+def is_local(src: str) -> bool:
+    """Whether an image reference names a file (not an address on another site)."""
+    parts = urlsplit(src)
+    return not parts.scheme and not parts.netloc and not src.startswith("//")
+
+
+def note_images(
+    body: str,
+    body_line: int,
+    source: Path,
+    resolve: Callable[[str, int, str], Path | None],
+    problems: list[Problem],
+) -> tuple[NoteImage, ...]:
+    """The pictures of an episode's notes (`body` starts at line `body_line` of `source`);
+    `resolve(name, line, field)` finds a file inside the show or reports why not."""
+    found: dict[str, NoteImage] = {}
+    for token in _parser.parse(body):
+        if token.type not in ("inline", "html_block") or token.map is None:
+            continue
+        line = body_line + token.map[0]
+        children = token.children or []
+        raw = [c.content for c in children if c.type == "html_inline"]
+        if token.type == "html_block":
+            raw.append(token.content)
+        if any(_RAW_IMG.search(html) for html in raw):
+            problems.append(
+                Problem(
+                    source,
+                    line,
+                    "notes",
+                    "an <img> tag: it would not be shown",
+                    "write pictures as ![what it shows](photo.jpg) with the file in the folder",
+                )
+            )
+        for child in children:
+            if child.type != "image":
+                continue
+            src = str(child.attrs.get("src", ""))
+            if not is_local(src):
+                problems.append(
+                    Problem(
+                        source,
+                        line,
+                        "notes",
+                        f"the picture {src} is on another site; pages load nothing from "
+                        "elsewhere (listeners' privacy)",
+                        "save it in the episode folder and write ![what it shows](name.jpg)",
+                    )
+                )
+                continue
+            if not child.content.strip():
+                problems.append(
+                    Problem(
+                        source,
+                        line,
+                        "notes",
+                        f"the picture {src} has no description",
+                        "say what it shows in the brackets: ![Die Sitzung im Rathaus](...)",
+                    )
+                )
+                continue
+            path = resolve(unquote(src), line, "notes")
+            if path is None:
+                continue
+            unusable = image_problem(path)
+            if unusable is None and path.stat().st_size > MAX_NOTE_IMAGE_BYTES:
+                size = path.stat().st_size / 1e6
+                unusable = (
+                    f"{size:.1f} MB is too large for a web page",
+                    "scale it to at most 2000 px wide and save it again (under 5 MB)",
+                )
+            if unusable is not None:
+                problems.append(Problem(source, line, "notes", *unusable))
+                continue
+            found.setdefault(src, NoteImage(src, path))
+    return tuple(found.values())
