@@ -40,6 +40,8 @@ def init(folder: Path, *extra: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_new_show_from_init_to_a_first_build(tmp_path: Path) -> None:
+    lost = run_cli("check", cwd=tmp_path)  # no show here yet
+    assert lost.returncode == 1 and "start a show with `podcast init`" in lost.stderr
     show = tmp_path / "stadtrat"
     result = init(show)
     assert result.returncode == 0, result.stderr

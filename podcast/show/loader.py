@@ -102,7 +102,13 @@ def load_show_config(root: Path, problems: list[Problem]) -> ShowConfig | None:
     path = root / SHOW_FILE
     if not path.exists():
         problems.append(
-            Problem(path, 0, "", "no podcast.toml in the show folder", "create one (see README)")
+            Problem(
+                path,
+                0,
+                "",
+                "no podcast.toml here or in any folder above",
+                "start a show with `podcast init`, or run the command inside a show folder",
+            )
         )
         return None
     text = read_text(path, problems)
