@@ -17,6 +17,7 @@ from podcast.errors import PodcastError
 from podcast.show.diagnostics import pydantic_problems, toml_line
 from podcast.show.front_matter import split_front_matter
 from podcast.show.loader import EPISODE_FILE, SHOW_FILE
+from podcast.show.pages import PAGES_FOLDER
 from podcast.show.schema import ShowConfig
 from podcast.show.text import slugify
 from podcast.show.vocabularies import APPLE_MAX_PX
@@ -83,6 +84,13 @@ name = "Society & Culture"
 # path = "/var/www/podcast"
 '''
 
+LEGAL_PAGES = {
+    "impressum.md": "# Impressum\n\n{placeholder}: Name und Anschrift der Verantwortlichen "
+    "(§ 5 DDG), eine E-Mail-Adresse.\n",
+    "datenschutz.md": "# Datenschutz\n\n{placeholder}: wer die Seiten ausliefert, was der "
+    "Server protokolliert und wie lange (Art. 13 DSGVO). Die Seiten selbst laden nichts von "
+    "anderen Servern.\n",
+}
 GITIGNORE = "# Made by `podcast build` (never commit audio or build output)\nfeed/\n.cache/\n"
 
 NOTES = {
@@ -164,6 +172,11 @@ def init_show(
     (folder / "episodes").mkdir(parents=True, exist_ok=True)
     made = [folder / SHOW_FILE, folder / "cover.jpg", folder / ".gitignore"]
     made[0].write_text(text, encoding="utf-8")
+    if language.lower().startswith("de"):  # German law wants both on such a site
+        (folder / PAGES_FOLDER).mkdir(exist_ok=True)
+        for name, text in LEGAL_PAGES.items():
+            made.append(folder / PAGES_FOLDER / name)
+            made[-1].write_text(text.format(placeholder=PLACEHOLDER), encoding="utf-8")
     placeholder_cover(made[1], title)
     if not made[2].exists():
         made[2].write_text(GITIGNORE, encoding="utf-8")

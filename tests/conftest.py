@@ -13,7 +13,7 @@ from podcast.build import BuildReport, build
 from .helpers import synthesise
 
 REPO = Path(__file__).resolve().parent.parent
-SHOW_PARTS = ("podcast.toml", "podcast.lock", "episodes", "media", "templates")
+SHOW_PARTS = ("podcast.toml", "podcast.lock", "episodes", "media", "templates", "pages")
 
 
 def copy_demo(target: Path) -> Path:

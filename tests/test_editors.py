@@ -81,6 +81,9 @@ def test_a_new_show_from_init_to_a_first_build(tmp_path: Path) -> None:
     text = source.read_text().replace("TODO: ein, zwei Sätze für Podcast-Apps.", "Der Haushalt.")
     text = text.replace("TODO: Shownotes", "Shownotes").replace(">-\n  TODO\n", ">-\n  Gleich.\n")
     source.write_text(text)
+    assert "pages/impressum.md: still says TODO" in check.stderr
+    for page in (show / "pages").iterdir():
+        page.write_text(page.read_text().replace("TODO", "Redaktion Süd, Beispielweg 1"))
     toml = show / "podcast.toml"
     toml.write_text(
         toml.read_text().replace("TODO: what the show is about", "Der Stadtrat")
@@ -397,3 +400,29 @@ def test_pictures_in_the_notes_are_published_and_remote_ones_refused(
     assert f'<img src="{url}" alt="Die Sitzung im Rathaus">' in page
     feed = feedparser.parse((out / "feed.xml").read_bytes())
     assert any(url in entry.content[0].value for entry in feed.entries)
+
+
+def test_pages_of_the_show_are_published_and_linked_from_every_page(cached_demo: Path) -> None:
+    pages = cached_demo / "pages"
+    (pages / "ueber uns.md").write_text(
+        "---\ntitle: Über uns\n---\nWir sind eine <b>Redaktion</b>.<script>alert(1)</script>\n"
+    )
+    out = build(cached_demo).out
+    about = (out / "ueber-uns.html").read_text()
+    assert "<h1>Über uns</h1>" in about and "<script>" not in about
+    for page in ("index.html", "episodes/02-frankfurt-kav.html", "impressum.html"):
+        footer = (out / page).read_text().split('<footer class="site">')[1]
+        root = "../" if page.startswith("episodes/") else ""
+        assert f'<a href="{root}ueber-uns.html">Über uns</a>' in footer
+        assert f'<a href="{root}impressum.html">Impressum</a>' in footer
+    (pages / "datenschutz.md").unlink()
+    (pages / "index.md").write_text("# Start\n")
+    result = run_cli("check", str(cached_demo))
+    assert result.returncode == 1 and "pages/index.md: 'index' is the site's start page" in (
+        result.stderr
+    )
+    (pages / "index.md").unlink()
+    result = run_cli("check", str(cached_demo))
+    assert result.returncode == 0 and "no datenschutz.md; a German website needs one" in (
+        result.stderr
+    )

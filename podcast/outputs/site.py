@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from podcast.outputs import urls
+from podcast.outputs.notes import notes_html
 from podcast.outputs.published import Rendered
 from podcast.outputs.timecode import player_clock
 from podcast.outputs.urls import PODCAST_FEED
@@ -103,6 +104,7 @@ def render_site(show: Show, rendered: list[Rendered], cover: Cover, writer: Outp
         ],
         "urls": urls,
         "absolute": lambda rel: urls.absolute(show, rel),
+        "pages": show.pages,
         # Audio links: relative (the site works offline) unless the audio lives elsewhere.
         "media": lambda rel, root: (
             urls.media_url(show, rel) if show.config.media_base_url else root + rel
@@ -139,4 +141,10 @@ def render_site(show: Show, rendered: list[Rendered], cover: Cover, writer: Outp
             **context,
         )
         writer.write(urls.episode_page(item.episode), html)
+    page_template = env.get_template("page.html")
+    for page in show.pages:
+        html = page_template.render(
+            root="", page=page, page_html=notes_html(page.markdown), **common
+        )
+        writer.write(f"{page.name}.html", html)
     writer.write("style.css", env.get_template("style.css").render())

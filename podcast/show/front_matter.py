@@ -77,6 +77,10 @@ class FieldLines:
 
     lines: tuple[tuple[Loc, int], ...] = ()
 
+    def at(self, loc: Loc) -> int:
+        """`line` for a path given as one tuple (as pydantic reports them)."""
+        return self.line(*loc)
+
     def line(self, *loc: int | str) -> int:
         table = dict(self.lines)
         for end in range(len(loc), -1, -1):

@@ -7,7 +7,6 @@ keeps the lines its fields were written on (front_matter.py).
 
 from __future__ import annotations
 
-import re
 import tomllib
 import uuid
 from collections.abc import Callable, Sequence
@@ -30,8 +29,9 @@ from podcast.show.images import image_problem
 from podcast.show.lock import LOCK_FILE, Lock, read_lock
 from podcast.show.model import ChapterMark, Episode, Recording, Show, Transcript
 from podcast.show.note_images import note_images
+from podcast.show.pages import load_pages
 from podcast.show.schema import Chapter, EpisodeMeta, ShowConfig
-from podcast.show.text import slugify
+from podcast.show.text import url_name
 
 SHOW_FILE = "podcast.toml"
 
@@ -125,16 +125,6 @@ def load_show_config(root: Path, problems: list[Problem]) -> ShowConfig | None:
     except ValidationError as exc:
         problems.extend(pydantic_problems(exc, path, lambda loc: toml_line(text, loc)))
         return None
-
-
-_URL_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-
-
-def url_name(folder: str) -> str:
-    """The name in an episode's URLs: its folder name where that is safe in a URL as it is
-    (letters, digits, `.`, `_`, `-`), else a slug of it (`04 Gespräch` -> `04-gespraech`).
-    Recorded in podcast.lock at the first build, so it never changes afterwards."""
-    return folder if _URL_SAFE_NAME.fullmatch(folder) else slugify(folder)
 
 
 def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) -> Episode | None:
@@ -411,6 +401,7 @@ def load_show(root: Path) -> Show:
         if episode is not None:
             episodes.append(episode)
     _cross_check(episodes, problems)
+    pages = load_pages(root, problems)
     if problems or config is None or cover is None:
         raise PodcastError(problems)
     episodes.sort(key=lambda e: (e.meta.date, e.meta.number))
@@ -422,4 +413,5 @@ def load_show(root: Path) -> Show:
         outro=clips["outro"],
         jingle=clips["jingle"],
         episodes=tuple(episodes),
+        pages=pages,
     )

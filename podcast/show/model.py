@@ -9,6 +9,7 @@ from pathlib import Path
 
 from podcast.show.front_matter import FieldLines
 from podcast.show.note_images import NoteImage
+from podcast.show.pages import Page
 from podcast.show.schema import EpisodeMeta, ShowConfig
 
 
@@ -73,3 +74,4 @@ class Show:
     outro: Path | None
     jingle: Path | None = None
     episodes: tuple[Episode, ...] = field(default=())
+    pages: tuple[Page, ...] = ()  # pages/*.md: Impressum, Datenschutz, About ...

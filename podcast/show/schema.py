@@ -374,6 +374,12 @@ class ShowConfig(Strict):
         return value if value.endswith("/") else value + "/"
 
 
+class PageMeta(Strict):
+    """The optional front matter of a page in pages/."""
+
+    title: Title
+
+
 class EpisodeMeta(Strict):
     """The schema of an episode's YAML front matter."""
 

@@ -33,3 +33,13 @@ def slugify(title: str) -> str:
     """A file-system and URL safe slug: ASCII, lower case, dashes."""
     slug = re.sub(r"[^a-z0-9]+", "-", to_ascii(title).lower()).strip("-")
     return slug[:60].strip("-") or "folge"
+
+
+_URL_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def url_name(name: str) -> str:
+    """The name in a published URL: a folder or file name where that is safe in a URL as it is
+    (letters, digits, `.`, `_`, `-`), else a slug of it (`04 Gespräch` -> `04-gespraech`).
+    For episodes it is recorded in podcast.lock at the first build and never changes."""
+    return name if _URL_SAFE_NAME.fullmatch(name) else slugify(name)

@@ -20,6 +20,21 @@ def show_warnings(show: Show) -> list[str]:
         *placeholders(show),
         *example_address(show),
         *unreferenced_files(show),
+        *legal_pages(show),
+    ]
+
+
+def legal_pages(show: Show) -> list[str]:
+    """A German site must name who is responsible (Impressum, § 5 DDG) and say what it does
+    with visitors' data (Datenschutzerklärung, GDPR Art. 13)."""
+    if not show.config.language.lower().startswith("de"):
+        return []
+    names = {page.name.lower() for page in show.pages}
+    missing = [name for name in ("impressum", "datenschutz") if name not in names]
+    return [
+        f"{display_path(show.root / 'pages')}: no {name}.md; a German website needs one "
+        "(Impressum: § 5 DDG; Datenschutz: GDPR Art. 13)"
+        for name in missing
     ]
 
 
@@ -53,6 +68,11 @@ def placeholders(show: Show) -> list[str]:
                     f"{display_path(episode.source)}: {name}: still says {PLACEHOLDER}; write it "
                     "(or delete the field)"
                 )
+    found += [
+        f"{display_path(page.source)}: still says {PLACEHOLDER}; write it"
+        for page in show.pages
+        if PLACEHOLDER in page.markdown
+    ]
     return found
 
 

@@ -1,0 +1,97 @@
+"""Pages of the show's own: Markdown files in `pages/` (Impressum, Datenschutz, About), each
+published as `<name>.html` with the theme and linked from the footer of every page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from podcast.errors import Problem
+from podcast.show.diagnostics import CONTROL_CHARACTER_FIX, pydantic_problems
+from podcast.show.front_matter import (
+    control_character_lines,
+    field_lines,
+    parse_yaml,
+    split_front_matter,
+)
+from podcast.show.schema import PageMeta
+from podcast.show.text import url_name
+
+PAGES_FOLDER = "pages"
+RESERVED_NAMES = {"index"}  # the site's own page
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page: its name in the URL, its title, the Markdown and where it was written."""
+
+    name: str
+    title: str
+    markdown: str
+    source: Path
+
+
+def _title_of(markdown: str, fallback: str) -> tuple[str, str]:
+    """The title (the first `# ` heading, else `fallback`) and the Markdown without it: the
+    page shows the title as its one heading."""
+    lines = markdown.split("\n")
+    for index, line in enumerate(lines):
+        if line.startswith("# "):
+            return line[2:].strip(), "\n".join(lines[:index] + lines[index + 1 :])
+    return fallback, markdown
+
+
+def load_pages(root: Path, problems: list[Problem]) -> tuple[Page, ...]:
+    """Every page in `pages/`, in name order (the footer's order); problems appended."""
+    pages = []
+    for source in sorted((root / PAGES_FOLDER).glob("*.md")):
+        if source.name.startswith("."):
+            continue
+        try:
+            text = source.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(source, 0, "", f"cannot read: {exc}", "save it as UTF-8"))
+            continue
+        name = url_name(source.stem)
+        if name in RESERVED_NAMES:
+            problems.append(
+                Problem(source, 0, "", f"'{name}' is the site's start page", "rename the file")
+            )
+            continue
+        title, body, body_line = None, text, 1
+        parts = split_front_matter(text)
+        if parts is not None:
+            front, body, body_line = parts
+            try:
+                node, data = parse_yaml(front)
+                meta = PageMeta.model_validate(data or {})
+            except yaml.YAMLError as exc:
+                problems.append(Problem(source, 2, "", f"not valid YAML: {exc}", "fix it"))
+                continue
+            except ValidationError as exc:
+                problems += pydantic_problems(exc, source, field_lines(node, first_line=2).at)
+                continue
+            title = meta.title
+        bad = control_character_lines(body)
+        for line, problem in bad:
+            problems.append(
+                Problem(source, body_line + line - 1, "", problem, CONTROL_CHARACTER_FIX)
+            )
+        if "![" in body:
+            problems.append(
+                Problem(
+                    source,
+                    0,
+                    "",
+                    "pictures on pages are not published yet",
+                    "show them in an episode's notes, or leave them out",
+                )
+            )
+            continue
+        if not bad:
+            heading, rest = _title_of(body, source.stem)
+            pages.append(Page(name, title or heading, body if title else rest, source))
+    return tuple(pages)
