@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from podcast import __version__
 from podcast.audio.render import RenditionResult
-from podcast.audio.renditions import BROADCAST_RATE, BROADCAST_WAV
+from podcast.audio.renditions import BROADCAST_RATE
 from podcast.audio.wav import METADATA_ROOM, list_chunks, riff_chunk
 from podcast.errors import PodcastError
 from podcast.outputs import urls
@@ -200,7 +200,7 @@ class BroadcastWav:
     for_radio_only = True
 
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
-        broadcast = context.audio.renditions.get(BROADCAST_WAV.file)
+        broadcast = context.broadcast
         if broadcast is None:
             return
         info = broadcast_info(context.show, context.episode, broadcast)

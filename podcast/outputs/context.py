@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from podcast.audio.render import RenderResult, RenditionResult
-from podcast.audio.renditions import MP3
+from podcast.audio.renditions import BROADCAST_WAV, MP3
 from podcast.audio.timeline import Timeline
 from podcast.errors import Problem
 from podcast.outputs import urls
@@ -51,6 +51,11 @@ class EpisodeContext:
     @property
     def mp3(self) -> RenditionResult:
         return self.audio.renditions[MP3.file]
+
+    @property
+    def broadcast(self) -> RenditionResult | None:
+        """The broadcast WAV rendition, when the show makes one."""
+        return self.audio.renditions.get(BROADCAST_WAV.file)
 
     @property
     def cues(self) -> list[Cue]:

@@ -7,7 +7,6 @@ where an output reads what an earlier one noted in `EpisodeFiles`; today none do
 
 from __future__ import annotations
 
-from podcast.audio.renditions import BROADCAST_WAV
 from podcast.outputs.alternate_tags import TaggedAlternates
 from podcast.outputs.bext import BroadcastWav
 from podcast.outputs.chapters import ChaptersJson
@@ -49,7 +48,7 @@ def publish_episode(context: EpisodeContext, writer: OutputWriter) -> Rendered:
         if output.for_radio_only or not context.radio_only:
             output.write(context, writer, files)
     audio = context.audio
-    broadcast = audio.renditions.get(BROADCAST_WAV.file)
+    broadcast = context.broadcast
     return Rendered(
         episode=context.episode,
         notes_html=context.notes_html,

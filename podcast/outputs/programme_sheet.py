@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from podcast.audio.renditions import BROADCAST_WAV
 from podcast.errors import display_path
 from podcast.outputs import urls
 from podcast.outputs.chapters import TimedChapter
@@ -100,7 +99,7 @@ class ProgrammeSheet:
     for_radio_only = True
 
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
-        broadcast = context.audio.renditions.get(BROADCAST_WAV.file)
+        broadcast = context.broadcast
         if broadcast is None:
             return
         files.programme = programme_sheet(
