@@ -4,6 +4,7 @@ info)."""
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import sys
 import tempfile
 import threading
@@ -202,22 +203,32 @@ def build(
 @show_dir_argument
 @out_option
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 lets phones and others in the same network open it.",
+)
 @click.pass_obj
 @friendly_errors
-def serve(settings: Settings, show_dir: Path, out: Path | None, port: int) -> None:
+def serve(settings: Settings, show_dir: Path, out: Path | None, port: int, host: str) -> None:
     """Preview the site on 127.0.0.1 (with Range requests) and rebuild on changes.
 
-    The preview is built into a temporary folder (or --out) with the local address as its
-    base URL, so every link works locally; the published feed/ is left alone.
+    The preview is built into a temporary folder (or --out) with the served address as its
+    base URL, so every link works there; the published feed/ is left alone.
     """
     from podcast.build import build as build_show
-    from podcast.serve import make_server, watch
+    from podcast.serve import make_server, preview_url, watch
 
     with tempfile.TemporaryDirectory(prefix="podcast-serve-") as temporary:
         site = (out or Path(temporary) / "site").absolute()
-        server = make_server(site, port, log=settings.detail)  # bound now: the port is known
-        host, bound = server.server_address[:2]
-        preview = f"http://{host!s}:{bound}/"
+        server = make_server(site, port, log=settings.detail, host=host)  # bound: port known
+        preview = preview_url(server)
+        if not ipaddress.ip_address(str(server.server_address[0])).is_loopback:
+            settings.say(
+                f"note: anyone in this network can open the preview at {preview} "
+                "(drafts and held-back episodes included)"
+            )
 
         def rebuild() -> None:
             build_show(show_dir, site, log=settings.detail, preview_url=preview)

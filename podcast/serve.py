@@ -1,4 +1,5 @@
-"""`podcast serve`: build, serve the output folder on 127.0.0.1, rebuild when sources change.
+"""`podcast serve`: build, serve the output folder (on 127.0.0.1 unless asked), rebuild when
+sources change.
 
 Audio players seek with HTTP Range requests, which Python's SimpleHTTPRequestHandler ignores;
 this handler answers single byte ranges with 206 Partial Content.
@@ -7,7 +8,9 @@ this handler answers single byte ranges with 206 Partial Content.
 from __future__ import annotations
 
 import errno
+import ipaddress
 import re
+import socket
 import sys
 import threading
 import time
@@ -139,10 +142,56 @@ class QuietServer(ThreadingHTTPServer):
         self._log(f"{client_address[0]}: request failed: {type(error).__name__}: {error}")
 
 
-def make_server(out: Path, port: int, log: Callable[[str], None] = lambda _: None) -> QuietServer:
-    """A server for the folder `out` on 127.0.0.1:`port` (0 picks a free port)."""
+class QuietServer6(QuietServer):
+    """The same on an IPv6 address (`::` is every interface)."""
+
+    address_family = socket.AF_INET6
+
+
+def make_server(
+    out: Path, port: int, log: Callable[[str], None] = lambda _: None, host: str = "127.0.0.1"
+) -> QuietServer:
+    """A server for the folder `out` on `host`:`port` (0 picks a free port).
+
+    `host` is an address or name to listen on: 0.0.0.0 (or ::) is every network interface,
+    for trying the site on a phone in the same network.
+    """
     handler = partial(RangeRequestHandler, directory=str(out), log=log)
-    return QuietServer(("127.0.0.1", port), handler, log)
+    server_class = QuietServer
+    if ":" in host:  # an IPv6 address
+        server_class = QuietServer6
+    try:
+        return server_class((host, port), handler, log)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise PodcastError(
+            f"cannot serve on {host} port {port}: {reason} "
+            "(choose another --port, or a --host this machine has, e.g. 127.0.0.1 or 0.0.0.0)"
+        ) from None
+
+
+def preview_url(server: QuietServer) -> str:
+    """The address others use to reach `server`: for a server on every interface, this
+    machine's address in the local network (the one its default route leaves from)."""
+    host, port = server.server_address[:2]
+    address = str(host)
+    if ipaddress.ip_address(address).is_unspecified:
+        address = _local_network_address(server.address_family)
+    if ":" in address:
+        address = f"[{address}]"
+    return f"http://{address}:{port}/"
+
+
+def _local_network_address(family: int) -> str:
+    # Connecting a UDP socket sends nothing; it only asks the routing table which local
+    # address would be used. Without a route, loopback is the honest answer.
+    probe_target = "2001:db8::1" if family == socket.AF_INET6 else "192.0.2.1"  # documentation
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            probe.connect((probe_target, 9))
+            return str(probe.getsockname()[0])
+    except OSError:
+        return "::1" if family == socket.AF_INET6 else "127.0.0.1"
 
 
 def watch(

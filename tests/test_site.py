@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -185,7 +186,6 @@ def test_player_chapters_and_transcript_in_a_real_browser(served: str, tmp_path:
 
 
 def test_preview_server_answers_range_requests(served: str, built_demo: BuildReport) -> None:
-    import urllib.request
 
     path = built_demo.out / "audio/01-leipzig-migrantenbeirat.mp3"
     size = path.stat().st_size
@@ -304,16 +304,26 @@ def test_serve_answers_malformed_requests_and_keeps_serving(cached_demo: Path) -
     with socket.socket() as probe:  # a free port for the command line
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    # On every interface, as for trying the site on a phone in the same network.
+    command = [sys.executable, "-m", "podcast", "serve", str(cached_demo)]
     server = subprocess.Popen(
-        [sys.executable, "-m", "podcast", "serve", str(cached_demo), "--port", str(port)],
+        [*command, "--port", str(port), "--host", "0.0.0.0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
         assert server.stdout is not None
+        note = server.stdout.readline()
+        assert "anyone in this network" in note, note + (server.stderr.read() or "")
         line = server.stdout.readline()
         assert "serving" in line, line + (server.stderr.read() if server.stderr else "")
+        announced = re.search(r"at (http://\S+/) ", line)
+        assert announced and announced[1] in note
+        # The address told is this machine's in its network (loopback only without one), and
+        # the preview's links use it, so a phone following them stays on this server.
+        with urllib.request.urlopen(announced[1] + "feed.xml", timeout=10) as answer:
+            assert f'url="{announced[1]}audio/01-leipzig'.encode() in answer.read()
         cases = [
             (b"GARBAGE\r\n\r\n", b"400"),
             (b"GET / HTTP/1.x\r\n\r\n", b"400"),
@@ -331,7 +341,6 @@ def test_serve_answers_malformed_requests_and_keeps_serving(cached_demo: Path) -
         assert server.poll() is None
         # A preview: every URL points at the local server, and feed/ is left alone.
         feed = _raw_request(port, b"GET /feed.xml HTTP/1.1\r\n\r\n")
-        assert f'url="http://127.0.0.1:{port}/audio/01-leipzig'.encode() in feed
         assert b"podcast.example.org/quer-durch-die-gremien/audio" not in feed
         assert not (cached_demo / "feed").exists()
     finally:
@@ -384,3 +393,23 @@ def test_watch_survives_a_rebuild_that_fails_unexpectedly(cached_demo: Path) -> 
     assert "ValueError" in messages[0]
     assert messages[1].startswith("rebuilt in")
     assert "Zweite Änderung" in (out / "episodes/02-frankfurt-kav.html").read_text()
+
+
+def test_serve_names_an_address_it_cannot_use(cached_demo: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for host, reason in (
+            (["--host", "127.0.0.1"], "in use"),
+            (["--host", "no.such.invalid"], ""),
+        ):
+            result = subprocess.run(
+                [sys.executable, "-m", "podcast", "serve", str(cached_demo), "--port", port, *host],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert result.returncode == 1, result
+            assert f"cannot serve on {host[1]} port {port}" in result.stderr, result.stderr
+            assert reason in result.stderr and "Traceback" not in result.stderr
