@@ -150,6 +150,7 @@ def test_player_chapters_and_transcript_in_a_real_browser(served: str, tmp_path:
             f"Math.abs(document.getElementById('player').currentTime - {target}) < 1.5",
             timeout=10000,
         )
+        assert page.evaluate("location.hash") == f"#t=00:{int(target):02d}"  # a link to share
         page.get_by_text("Transkript anzeigen").click()
         # A screen reader announces a cue by its words, not only its time.
         cue = page.get_by_role("button", name=re.compile("Wir schicken Delegierte"))
@@ -164,6 +165,37 @@ def test_player_chapters_and_transcript_in_a_real_browser(served: str, tmp_path:
             f"Math.abs(document.getElementById('player').currentTime - {target}) < 1.5",
             timeout=10000,
         )
+        # A link to a moment (#t=MM:SS) positions the player there, and the chapter and the
+        # transcript cue being heard are marked; a changed fragment moves the player.
+        page.goto(f"{served}/episodes/01-leipzig-migrantenbeirat.html#t=00:20")
+        current = "document.querySelector('ol.%s > li[aria-current]')"
+
+        def heard(at: float, chapter: str, cue: str) -> None:
+            page.wait_for_function(
+                f"Math.abs(document.getElementById('player').currentTime - {at}) < 0.3"
+                f" && ({current % 'cues'} || {{}}).textContent.includes({cue!r})"
+                f" && ({current % 'chapters'} || {{}}).textContent.includes({chapter!r})",
+                timeout=10000,
+            )
+            assert page.locator("li[aria-current]").count() == 2
+
+        heard(20, "Delegierte in den anderen", "Wir schicken Delegierte")
+        page.evaluate("location.hash = 't=0:29.5'")
+        heard(29.5, "Was sich verändert hat", "Anträge werden früher")
+        for broken in ("#t=abc", "#t=1:2:3:4", "#t=-5", "#t=1e9"):
+            page.evaluate(f"location.hash = {broken!r}")  # ignored, and no script error
+        assert abs(page.evaluate("document.getElementById('player').currentTime") - 29.5) < 0.1
+        # While playing, the mark moves on to the next chapter when it begins.
+        third = page.get_by_role("button", name="Was sich verändert hat").get_attribute(
+            "data-start"
+        )
+        page.evaluate(f"location.hash = 't={float(third or 'nan') - 1.5}'")
+        page.wait_for_function("document.getElementById('player').currentTime < 29")
+        assert page.locator("ol.chapters li[aria-current]").inner_text().endswith("Beiräten")
+        page.evaluate("document.getElementById('player').play()")
+        page.wait_for_function(f"document.getElementById('player').currentTime > {third} + 0.3")
+        assert page.locator("ol.chapters li[aria-current]").inner_text().endswith("verändert hat")
+        page.evaluate("document.getElementById('player').pause()")
         # The theme is applied: the page's paper colour and the column width of style.css.
         assert page.evaluate("getComputedStyle(document.body).backgroundColor") == (
             "rgb(253, 251, 247)"
