@@ -451,3 +451,12 @@ def info(settings: Settings, files: tuple[Path, ...]) -> None:
             click.echo(f"chapter:     {clock(start, millis=True)} {title}")
     if failed:
         raise PodcastError(f"{len(failed)} of {len(files)} files could not be read")
+
+
+@main.command()
+def reference() -> None:
+    """Print every podcast.toml key and front-matter field, with what it takes and does
+    (Markdown; docs/reference.md is this text)."""
+    from podcast.show.reference import reference_markdown
+
+    click.echo(reference_markdown(), nl=False)

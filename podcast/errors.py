@@ -29,6 +29,10 @@ class Problem:
         name = display_path(self.file)
         where = f"{name}:{self.line}" if self.line else name
         field = f" {self.field}:" if self.field else ""
+        if "\n" in self.fix:  # an example to copy: on lines of its own, indented
+            advice, _, example = self.fix.partition("\n")
+            indented = "\n".join("    " + line for line in example.splitlines())
+            return f"{where}:{field} {self.message}; {advice}\n{indented}"
         fix = f" ({self.fix})" if self.fix else ""
         return f"{where}:{field} {self.message}{fix}"
 

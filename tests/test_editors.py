@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -426,3 +427,64 @@ def test_pages_of_the_show_are_published_and_linked_from_every_page(cached_demo:
     assert result.returncode == 0 and "no datenschutz.md; a German website needs one" in (
         result.stderr
     )
+
+
+def test_the_reference_documents_every_key_and_errors_show_the_table_to_write(
+    demo: Path,
+) -> None:
+    printed = run_cli("reference")
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == (REPO / "docs/reference.md").read_text()  # the docs are current
+    rows = dict(re.findall(r"^\| `([^`]+)` \| [^|]+ \| [^|]+ \| (.*) \|$", printed.stdout, re.M))
+
+    def keys(table: dict[str, object]) -> set[str]:  # as an outsider reads them from the file
+        names = set()
+        for key, value in table.items():
+            names.add(key)
+            for inner in value if isinstance(value, list) else [value]:
+                if isinstance(inner, dict) and key not in ("subscribe", "publish"):
+                    names |= keys(inner)
+        return names
+
+    written = keys(tomllib.loads((demo / "podcast.toml").read_text()))
+    for episode in sorted(demo.glob("episodes/*/episode.md")):
+        written |= keys(yaml.safe_load(episode.read_text().split("---")[1]))
+    assert written <= set(rows), written - set(rows)
+    assert all(len(text) > 15 for text in rows.values()), rows  # each is described
+
+    # `owner` as a plain value: the error shows the [owner] table; written as shown, it loads.
+    config = (demo / "podcast.toml").read_text()
+    owner = re.search(r"\[owner\]\n(?:\w+ = .*\n)+", config)
+    assert owner
+    (demo / "podcast.toml").write_text(
+        'owner = "Radio Blau"\n' + config.replace(owner[0], "").replace("\n\n\n", "\n\n")
+    )
+    result = run_cli("check", str(demo))
+    assert result.returncode == 1
+    shown = re.search(
+        r"podcast\.toml:1: owner: must be a table of keys; .*:\n((?:    .*\n)+)", result.stderr
+    )
+    assert shown, result.stderr
+    table = textwrap.dedent(shown[1])
+    assert table.startswith("[owner]\nname = ") and "email = " in table
+    filled = table.replace('name = "…"', 'name = "Radio Blau"').replace(
+        'email = "…"', 'email = "redaktion@radioblau.de"'
+    )
+    (demo / "podcast.toml").write_text(config.replace(owner[0], "") + "\n" + filled)
+    assert run_cli("check", str(demo)).returncode == 0
+
+    # In the front matter, in YAML: persons as one name.
+    episode = demo / EP1 / "episode.md"
+    text = episode.read_text()
+    persons = re.search(r"persons:\n(?:  .*\n)+", text)
+    assert persons
+    episode.write_text(text.replace(persons[0], "persons: Anna Beispiel\n"))
+    result = run_cli("check", str(demo))
+    shown = re.search(
+        r"episode\.md:\d+: persons: must be a list of entries; .*:\n((?:    .*\n)+)", result.stderr
+    )
+    assert shown, result.stderr
+    entry = textwrap.dedent(shown[1])
+    assert entry.startswith("persons:\n  - name: …\n")
+    episode.write_text(text.replace(persons[0], entry.replace("…", "Anna Beispiel")))
+    assert run_cli("check", str(demo)).returncode == 0

@@ -6,11 +6,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
 from podcast.errors import Problem
+from podcast.show.reference import example, table_at
 from podcast.show.schema import Strict
 
 DATE_EXAMPLE = "2026-03-12T18:00:00+01:00"
@@ -60,6 +61,44 @@ def _fix_for(error_type: str, loc: Loc, bad_key: str | None, message: str = "") 
     if error_type in ("string_too_short", "too_short"):
         return "give a value"
     return ""
+
+
+# pydantic's error types for a value that should have been a table (or a list of them).
+_NOT_A_TABLE = {"model_type", "model_attributes_type", "dict_type", "tuple_type", "list_type"}
+
+
+def _schema_named(title: str) -> type[BaseModel] | None:
+    stack: list[type[BaseModel]] = [Strict]
+    while stack:
+        cls = stack.pop()
+        if cls.__name__ == title:
+            return cls
+        stack.extend(cls.__subclasses__())
+    return None
+
+
+def _table_help(
+    error: ValidationError, error_type: str, loc: Loc, file: Path
+) -> tuple[str, str] | None:
+    """For a key that holds a table but got something else (or is missing): the message and
+    an example of the table to write, in the file's own syntax."""
+    if error_type not in _NOT_A_TABLE and error_type != "missing":
+        return None
+    schema = _schema_named(error.title)
+    found = table_at(schema, loc) if schema is not None else None
+    if found is None:
+        return None
+    model, path, how = found
+    style: Literal["toml", "yaml"] = "toml" if file.suffix == ".toml" else "yaml"
+    if error_type == "missing":
+        message = "required but missing"
+    elif how == "list":
+        message = "must be a list of entries" if style == "yaml" else "must be tables"
+    else:
+        message = "must be a table of keys" if style == "toml" else "must be keys under it"
+    # In TOML, every key after a [table] line belongs to that table: tables come last.
+    advice = "write it like this, after the plain keys" if style == "toml" else "write it like this"
+    return message, f"{advice}:\n" + example(model, path, style, how)
 
 
 def _dotted(loc: Loc) -> str:
@@ -112,13 +151,17 @@ def pydantic_problems(
             message = "unknown key"
         elif item["type"] == "missing":
             message = "required but missing"
+        fix = _fix_for(item["type"], loc, bad_key, message)
+        table_help = _table_help(error, item["type"], loc, file)
+        if table_help is not None:
+            message, fix = table_help
         problems.append(
             Problem(
                 file=file,
                 line=locate(loc),
                 field=_dotted(prefix + loc),
                 message=message,
-                fix=_fix_for(item["type"], loc, bad_key, message),
+                fix=fix,
             )
         )
     return problems

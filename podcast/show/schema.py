@@ -71,7 +71,11 @@ WebUrl = Annotated[str, AfterValidator(_web_url)]
 class Strict(BaseModel):
     """Base for every schema class: unknown keys are errors, values never change after load."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    # A string under a field is its description: `podcast reference` and the error messages
+    # read it, so the schema is the one place that documents the keys.
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, use_attribute_docstrings=True
+    )
 
     @field_validator("*", mode="before")
     @classmethod
@@ -112,10 +116,16 @@ class Person(Strict):
     """A person or organisation with a role from the Podcasting 2.0 person taxonomy."""
 
     name: NonEmpty
+    """The name as listeners should read it."""
     role: NonEmpty = "guest"
+    """A role of the Podcasting 2.0 person taxonomy: host, co-host, guest, producer, editor,
+    reporter, ..."""
     group: str | None = None
+    """The taxonomy group of the role (found from the role when left out)."""
     href: WebUrl | None = None
+    """A web page about the person."""
     img: WebUrl | None = None
+    """A picture of the person, on the web."""
 
     @model_validator(mode="after")
     def _known_role(self) -> Person:
@@ -137,19 +147,29 @@ class Location(Strict):
     """A place the episode is about or was recorded in."""
 
     name: NonEmpty
+    """The place's name, e.g. Leipzig."""
     geo: Annotated[str, Field(pattern=GEO_URI)] | None = None
+    """Coordinates as a geo URI: geo:51.3397,12.3731."""
     osm: Annotated[str, Field(pattern=r"^[NWR]\d+(#\d+)?$")] | None = None
-    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None  # ISO 3166-1 alpha-2
-    rel: Literal["subject", "creator"] = "subject"  # about this place, or made there
+    """The OpenStreetMap object: N (node), W (way) or R (relation) and its number, e.g. R62649."""
+    country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    """The country as an ISO 3166-1 code: DE."""
+    rel: Literal["subject", "creator"] = "subject"
+    """subject: the episode is about this place; creator: it was made there."""
 
 
 class Chapter(Strict):
-    """One chapter mark, `start` in seconds from the beginning of the published audio."""
+    """One chapter mark."""
 
     start: Seconds
+    """Where it begins in the recordings as the editors hear them (joined, before intro and
+    jingles are added): seconds, MM:SS or HH:MM:SS(.mmm). The first chapter starts at 00:00."""
     title: Title
+    """The chapter's title, shown by apps and on the page."""
     url: WebUrl | None = None
-    img: str | None = None  # an image file in the episode folder
+    """A web page about what the chapter discusses."""
+    img: str | None = None
+    """A picture for the chapter: a JPEG or PNG file in the episode folder."""
 
     _parse_start = field_validator("start", mode="before")(parse_timestamp)
 
@@ -158,15 +178,20 @@ class TranscriptRef(Strict):
     """A transcript file the editors wrote, per language."""
 
     file: NonEmpty
+    """The transcript in the episode folder: WebVTT (.vtt) or SubRip (.srt)."""
     language: Annotated[str, Field(pattern=BCP47.pattern)]
+    """Its language as a BCP 47 tag: de, en, tr, ar-SY."""
 
 
 class RecordingRef(Strict):
     """One recording of an episode; recordings are joined in the order given."""
 
     file: NonEmpty
+    """The audio file in the episode folder: WAV, FLAC, MP3, M4A, Ogg, Opus or AIFF."""
     start: Seconds | None = None
+    """Where to begin in this file (seconds, MM:SS or HH:MM:SS); default: its beginning."""
     end: Seconds | None = None
+    """Where to stop in this file; default: its end."""
 
     _parse_times = field_validator("start", "end", mode="before")(parse_timestamp)
 
@@ -178,13 +203,21 @@ class RecordingRef(Strict):
 
 
 class Owner(Strict):
+    """Who runs the show, for podcast directories (not shown to listeners by most apps)."""
+
     name: NonEmpty
+    """The person or organisation."""
     email: Annotated[str, Field(pattern=EMAIL.pattern)]
+    """The address directories such as Apple Podcasts write to (for ownership checks)."""
 
 
 class Category(Strict):
+    """The show's Apple Podcasts category."""
+
     name: NonEmpty
+    """One of Apple's categories, e.g. "Government" or "News"."""
     subcategory: str | None = None
+    """One of that category's subcategories, e.g. "Politics" under "News"."""
 
     @model_validator(mode="after")
     def _known_to_apple(self) -> Category:
@@ -203,8 +236,12 @@ class Category(Strict):
 
 
 class Funding(Strict):
+    """Where listeners can support the show (podcast:funding)."""
+
     url: WebUrl
+    """The page to donate or become a member."""
     text: NonEmpty
+    """The link's text, e.g. "Radio Blau unterstützen"."""
 
 
 TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -218,21 +255,32 @@ class PublishTarget(Strict):
     """
 
     kind: Literal["ssh", "rclone", "folder"]
-    host: str | None = None  # ssh: [user@]host
-    port: Annotated[int, Field(ge=1, le=65535)] | None = None  # ssh
-    ssh_config: str | None = None  # ssh: a config file for `ssh -F` (keys, known hosts)
-    path: str | None = None  # ssh: the folder on the server; folder: a local folder
-    remote: str | None = None  # rclone: remote:path, as rclone names it
-    # Where to check the published files over HTTP (default: base_url), e.g. the server's own
-    # address when a CDN serves base_url.
+    """ssh: webspace reached with rsync over SSH; rclone: any rclone remote (S3, SFTP,
+    WebDAV, ...); folder: a folder on this machine (say, a mounted share)."""
+    host: str | None = None
+    """ssh: the server, as [user@]host."""
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    """ssh: the server's SSH port, if not 22."""
+    ssh_config: str | None = None
+    """ssh: a configuration file for `ssh -F` (keys, known hosts)."""
+    path: str | None = None
+    """ssh: the folder on the server; folder: the local folder."""
+    remote: str | None = None
+    """rclone: remote:path as rclone names it, e.g. bucket:podcast/show."""
     verify_url: WebUrl | None = None
-    keep_removed_days: Annotated[int, Field(ge=0)] = 30  # media of removed episodes
-    # At most this many KiB per second (say, to leave a radio's uplink room for the stream).
+    """Where to check the published files over HTTP (default: base_url), e.g. the server's
+    own address when a CDN serves base_url."""
+    keep_removed_days: Annotated[int, Field(ge=0)] = 30
+    """How many days the audio of a removed episode stays on the server (apps that fetched the
+    old feed still download it)."""
     bandwidth_limit_kib: Annotated[int, Field(ge=1)] | None = None
-    verify: bool = True  # check the published files over HTTP afterwards
-    # Another target that takes the audio (audio/, broadcast/): with media_base_url, say a
-    # bucket behind a CDN while pages and feeds go to the webspace.
+    """Upload at most this many KiB per second (say, to leave a radio's uplink room for the
+    stream)."""
+    verify: bool = True
+    """Check the published feeds and media over HTTP after uploading."""
     media_target: str | None = None
+    """Another target under [publish] that takes the audio (audio/, broadcast/); with
+    media_base_url, say a bucket behind a CDN while pages and feeds go to the webspace."""
 
     @model_validator(mode="after")
     def _complete(self) -> PublishTarget:
@@ -257,23 +305,41 @@ class AudioSettings(Strict):
     """Loudness and encoding targets of the renditions."""
 
     podcast_lufs: float = Field(-16.0, ge=-31, le=-9)
+    """Loudness of the stereo podcast renditions, in LUFS (integrated)."""
     podcast_lufs_mono: float = Field(-19.0, ge=-31, le=-9)
+    """Loudness of mono podcast renditions, in LUFS."""
     true_peak: float = Field(-1.0, ge=-9, le=0)
+    """The ceiling of every rendition, in dBTP."""
     channels: Literal["stereo", "mono"] = "stereo"
+    """mono makes mono MP3s (64 kb/s, podcast_lufs_mono)."""
     bitrate_kbps: int | None = Field(None, ge=32, le=320)
+    """MP3 bit rate; default 128 for stereo, 64 for mono."""
     broadcast: bool = True
+    """Make the broadcast WAV (EBU R128, 48 kHz, bext) and programme sheet for radio partners."""
     broadcast_lufs: float = Field(-23.0, ge=-31, le=-9)
+    """Loudness of the broadcast WAV, in LUFS (EBU R128: -23)."""
     broadcast_bits: Literal[16, 24] = 24
+    """Bit depth of the broadcast WAV."""
     intro: str | None = None
+    """An audio file (relative to podcast.toml) played before every episode."""
     outro: str | None = None
-    jingle: str | None = None  # played between an episode's recordings
+    """An audio file played after every episode."""
+    jingle: str | None = None
+    """An audio file played between an episode's recordings."""
     crossfade_s: float = Field(0.5, ge=0, le=5)
+    """Seconds the intro fades into speech and speech into the outro."""
     trim_silence: bool = True
+    """Trim silence at the head and tail of the programme."""
     silence_threshold_db: float = Field(-50.0, ge=-90, le=-20)
+    """Quieter than this (dBFS) counts as silence."""
     silence_min_s: float = Field(0.5, ge=0.05, le=10)
+    """Only silence longer than this is trimmed."""
     keep_silence_s: float = Field(0.25, ge=0, le=5)
+    """Seconds of the trimmed silence kept as a pause."""
     level_speech: bool = False
-    alternate_encodings: tuple[str, ...] = ()  # keys of the rendition table: "aac", "opus"
+    """Even out voices of different level within a recording (ffmpeg dynaudnorm)."""
+    alternate_encodings: tuple[str, ...] = ()
+    """More renditions besides the MP3: "aac" (M4A), "opus"."""
 
     @field_validator("alternate_encodings")
     @classmethod
@@ -301,38 +367,57 @@ class ShowConfig(Strict):
     """The schema of `podcast.toml`."""
 
     title: Title
+    """The show's name in apps and on the website."""
     description: Annotated[str, Field(min_length=1, max_length=APPLE_DESCRIPTION_MAX_BYTES)]
+    """What the show is about, for apps and directories (at most 4000 bytes)."""
     author: NonEmpty
+    """Who makes it, as apps show it under the title."""
     owner: Owner
+    """Who runs the show, for directories."""
     language: Annotated[str, Field(pattern=BCP47.pattern)]
+    """The show's language as a BCP 47 tag: de, de-DE, en."""
     category: Category
+    """The Apple Podcasts category."""
     explicit: bool = False
+    """Whether episodes contain explicit content (each episode may say otherwise)."""
     type: ShowType = "episodic"
+    """episodic (newest first) or serial (in order, like a series)."""
     base_url: NonEmpty
-    # Audio (audio/, broadcast/) on another host, bucket or CDN than the pages and feeds.
+    """The https:// address the output folder is served at; every link and feed URL starts
+    with it."""
     media_base_url: str | None = None
-    # An analytics redirect in front of every enclosure, as OP3 (https://op3.dev/e/) or Podtrac
-    # use: the feed names prefix + the media URL without its scheme. Off unless set.
+    """The https:// address of the audio (audio/, broadcast/) when it is on another host,
+    bucket or CDN than the pages and feeds."""
     enclosure_prefix: str | None = None
+    """An analytics redirect in front of every enclosure, as OP3 (https://op3.dev/e/) or
+    Podtrac use: the feeds name the prefix plus the media URL without its scheme."""
     cover: NonEmpty
+    """The show's cover, relative to podcast.toml: a square JPEG or PNG of 1400 to 3000 px."""
     copyright: NonEmpty
+    """The copyright line, e.g. "© 2026 Radio Blau"."""
     license: NonEmpty = "CC-BY-SA-4.0"
+    """The licence of the episodes, as an SPDX name or in words."""
     license_url: WebUrl | None = "https://creativecommons.org/licenses/by-sa/4.0/"
+    """The licence's text on the web."""
     funding: Funding | None = None
+    """Where listeners can support the show."""
     hosts: tuple[Person, ...] = ()
+    """The show's regular hosts (each episode can add persons of its own)."""
     audio: AudioSettings = AudioSettings()
-    # Where listeners follow the show, by app or directory: a known name (apple, spotify,
-    # pocketcasts, ... see SUBSCRIBE_APPS) or any "Name" in quotes, each with its link.
+    """Loudness, encodings, intro, outro and jingle."""
     subscribe: dict[str, WebUrl] = Field(default_factory=dict)
+    """Where listeners follow the show, by app or directory: a known name (apple, spotify,
+    pocketcasts, podcastaddict, castbox, ...) or any "Name" in quotes, each with its link."""
     id3_version: Literal[3, 4] = 3
-    # IANA time zone of the show (`podcast new` dates episodes in it): "Europe/Berlin".
+    """The ID3 version of the MP3 tags: 3 (v2.3, read everywhere) or 4 (v2.4)."""
     timezone: str | None = None
-    # Where `podcast publish` uploads builds, by name (`podcast publish --to NAME`).
+    """The show's IANA time zone, e.g. Europe/Berlin: `podcast new` dates episodes in it."""
     publish: dict[str, PublishTarget] = Field(default_factory=dict)
-    # A WebSub hub that apps may subscribe at: named in the feed, told after every publish.
+    """Where `podcast publish` uploads a build, by name: [publish.web], [publish.bucket]."""
     websub_hub: WebUrl | None = None
-    # Addresses told about every publish with `?url=<feed URL>` (Podcast Index's pubnotify).
+    """A WebSub hub apps may subscribe at: named in the feeds, told after every publish."""
     update_notify: tuple[WebUrl, ...] = ()
+    """Addresses told about every publish with ?url=<feed URL> (Podcast Index's pubnotify)."""
 
     @field_validator("subscribe")
     @classmethod
@@ -378,35 +463,57 @@ class PageMeta(Strict):
     """The optional front matter of a page in pages/."""
 
     title: Title
+    """The page's title (default: its first # heading)."""
 
 
 class EpisodeMeta(Strict):
     """The schema of an episode's YAML front matter."""
 
     title: Title
+    """The episode's title in apps, on its page and in the MP3's tags."""
     number: Annotated[int, Field(ge=0)]
+    """The episode number (0 for a trailer before the first episode)."""
     season: Annotated[int, Field(ge=1)] | None = None
+    """The season it belongs to."""
     date: AwareDatetime
+    """When it is published, with a time zone: 2026-09-10T18:00:00+02:00. Until then it is
+    held back from the public feed and site."""
     episode_type: EpisodeType = "full"
+    """full, trailer or bonus."""
     summary: Annotated[str, Field(min_length=1, max_length=APPLE_DESCRIPTION_MAX_BYTES)]
+    """One or two sentences for apps and the episode list (at most 4000 bytes); the Markdown
+    under the front matter is the full show notes."""
     explicit: bool | None = None
+    """Whether this episode has explicit content (default: the show's setting)."""
     language: Annotated[str, Field(pattern=BCP47.pattern)] | None = None
-    translation_of: str | None = None  # folder name of the episode this one translates
+    """This episode's language, if not the show's."""
+    translation_of: str | None = None
+    """The folder name of the episode this one translates; the two pages link each other."""
     image: str | None = None
+    """The episode's own cover: a square JPEG or PNG in the episode folder."""
     guid: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    """The permanent id apps know the episode by; assigned once (podcast.lock keeps it) and
+    never to be changed."""
     persons: tuple[Person, ...] = ()
+    """Who is heard or made it: guests, hosts, producers."""
     locations: tuple[Location, ...] = ()
+    """Places the episode is about or was recorded in."""
     chapters: tuple[Chapter, ...] | Annotated[str, Field(min_length=1)] = ()
+    """The chapter marks as a list, or the name of a chapters file in the episode folder
+    (Audacity labels, Reaper CSV, chapter text, mp4chaps or podcast:chapters JSON)."""
     transcripts: tuple[TranscriptRef, ...] = ()
+    """Transcripts, one per language."""
     recordings: Annotated[tuple[RecordingRef, ...], Field(min_length=1)]
-
+    """The audio files of the episode, joined in the order given."""
     announcement: str | None = None
+    """The presenter's lead-in for radio (Anmoderation), printed on the programme sheet."""
     back_announcement: str | None = None
-    # "draft": in no feed and on no page (`podcast serve` shows it, with a banner).
+    """The presenter's words after the programme (Abmoderation), on the programme sheet."""
     status: Literal["ready", "draft"] = "ready"
-    # Earlier than `date`: radio partners get it in radio.xml from then on, with the public
-    # date as embargo (Sperrfrist) on the programme sheet.
+    """draft: in no feed and on no page (`podcast serve` shows it, with a banner)."""
     radio_release: AwareDatetime | None = None
+    """Earlier than date: radio partners get the episode in radio.xml from then on, with the
+    public date as embargo (Sperrfrist) on the programme sheet."""
 
     @model_validator(mode="after")
     def _radio_first(self) -> EpisodeMeta:
