@@ -406,11 +406,17 @@ def test_pictures_in_the_notes_are_published_and_remote_ones_refused(
 def test_pages_of_the_show_are_published_and_linked_from_every_page(cached_demo: Path) -> None:
     pages = cached_demo / "pages"
     (pages / "ueber uns.md").write_text(
-        "---\ntitle: Über uns\n---\nWir sind eine <b>Redaktion</b>.<script>alert(1)</script>\n"
+        "---\ntitle: Über uns\n---\nWir sind eine <b>Redaktion</b>.<script>alert(1)</script>\n\n"
+        "![Die Redaktion im Studio](<team foto.png>)\n"
     )
+    Image.new("RGB", (120, 80), (200, 40, 40)).save(pages / "team foto.png")
     out = build(cached_demo).out
     about = (out / "ueber-uns.html").read_text()
     assert "<h1>Über uns</h1>" in about and "<script>" not in about
+    # The picture is published beside the pages under a name made from its content.
+    picture = re.search(r'<img src="(images/[^"]+\.png)" alt="Die Redaktion im Studio">', about)
+    assert picture, about
+    assert (out / picture[1]).read_bytes() == (pages / "team foto.png").read_bytes()
     for page in ("index.html", "episodes/02-frankfurt-kav.html", "impressum.html"):
         footer = (out / page).read_text().split('<footer class="site">')[1]
         root = "../" if page.startswith("episodes/") else ""
@@ -423,6 +429,14 @@ def test_pages_of_the_show_are_published_and_linked_from_every_page(cached_demo:
         result.stderr
     )
     (pages / "index.md").unlink()
+    (pages / "anfahrt.md").write_text(
+        "# Anfahrt\n\nSo:\n\n![Karte](https://maps.example.com/k.png)\n"
+    )
+    result = run_cli("check", str(cached_demo))
+    assert result.returncode == 1 and "pages/anfahrt.md:5: the picture https://maps." in (
+        result.stderr
+    )
+    (pages / "anfahrt.md").unlink()
     result = run_cli("check", str(cached_demo))
     assert result.returncode == 0 and "no datenschutz.md; a German website needs one" in (
         result.stderr

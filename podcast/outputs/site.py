@@ -10,11 +10,12 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from podcast.outputs import urls
-from podcast.outputs.notes import notes_html
+from podcast.outputs.notes import notes_html, publish_image_sources
 from podcast.outputs.published import Rendered
 from podcast.outputs.timecode import player_clock
 from podcast.outputs.urls import PODCAST_FEED
 from podcast.outputs.writer import OutputWriter
+from podcast.plan.cache import file_digest
 from podcast.show.images import Cover, favicon
 from podcast.show.model import Show
 from podcast.show.vocabularies import SUBSCRIBE_APPS
@@ -143,8 +144,12 @@ def render_site(show: Show, rendered: list[Rendered], cover: Cover, writer: Outp
         writer.write(urls.episode_page(item.episode), html)
     page_template = env.get_template("page.html")
     for page in show.pages:
-        html = page_template.render(
-            root="", page=page, page_html=notes_html(page.markdown), **common
-        )
+        published = {}
+        for image in page.images:
+            relative = urls.page_image(page.name, file_digest(image.path), image.path.suffix)
+            writer.write(relative, image.path.read_bytes())
+            published[image.src] = relative  # pages sit at the root, beside images/
+        page_html = publish_image_sources(notes_html(page.markdown), published)
+        html = page_template.render(root="", page=page, page_html=page_html, **common)
         writer.write(f"{page.name}.html", html)
     writer.write("style.css", env.get_template("style.css").render())

@@ -81,6 +81,11 @@ def note_image(episode: Episode, digest: str, suffix: str) -> str:
     return f"images/{episode.name}-{digest[:12]}{suffix.lower()}"
 
 
+def page_image(page_name: str, digest: str, suffix: str) -> str:
+    """A picture of a page in pages/, named by its content like the notes' pictures."""
+    return f"images/{page_name}-{digest[:12]}{suffix.lower()}"
+
+
 def episode_chapters(episode: Episode) -> str:
     return f"chapters/{episode.name}.json"
 

@@ -29,7 +29,7 @@ from podcast.show.images import image_problem
 from podcast.show.lock import LOCK_FILE, Lock, read_lock
 from podcast.show.model import ChapterMark, Episode, Recording, Show, Transcript
 from podcast.show.note_images import note_images
-from podcast.show.pages import load_pages
+from podcast.show.pages import PAGES_FOLDER, load_pages
 from podcast.show.schema import Chapter, EpisodeMeta, ShowConfig
 from podcast.show.text import url_name
 
@@ -401,7 +401,13 @@ def load_show(root: Path) -> Show:
         if episode is not None:
             episodes.append(episode)
     _cross_check(episodes, problems)
-    pages = load_pages(root, problems)
+    pages = load_pages(
+        root,
+        problems,
+        lambda name, page, line, field: _resolve_file(
+            root, root / PAGES_FOLDER, name, problems, page, line, field
+        ),
+    )
     if problems or config is None or cover is None:
         raise PodcastError(problems)
     episodes.sort(key=lambda e: (e.meta.date, e.meta.number))

@@ -39,9 +39,11 @@ def note_images(
     source: Path,
     resolve: Callable[[str, int, str], Path | None],
     problems: list[Problem],
+    field: str = "notes",
 ) -> tuple[NoteImage, ...]:
-    """The pictures of an episode's notes (`body` starts at line `body_line` of `source`);
-    `resolve(name, line, field)` finds a file inside the show or reports why not."""
+    """The pictures of an episode's notes or a page (`body` starts at line `body_line` of
+    `source`; problems name `field`); `resolve(name, line, field)` finds a file inside the
+    show or reports why not."""
     found: dict[str, NoteImage] = {}
     for token in _parser.parse(body):
         if token.type not in ("inline", "html_block") or token.map is None:
@@ -56,9 +58,9 @@ def note_images(
                 Problem(
                     source,
                     line,
-                    "notes",
+                    field,
                     "an <img> tag: it would not be shown",
-                    "write pictures as ![what it shows](photo.jpg) with the file in the folder",
+                    "write pictures as ![what it shows](photo.jpg), the file beside the Markdown",
                 )
             )
         for child in children:
@@ -70,10 +72,10 @@ def note_images(
                     Problem(
                         source,
                         line,
-                        "notes",
+                        field,
                         f"the picture {src} is on another site; pages load nothing from "
                         "elsewhere (listeners' privacy)",
-                        "save it in the episode folder and write ![what it shows](name.jpg)",
+                        "save it beside the Markdown file and write ![what it shows](name.jpg)",
                     )
                 )
                 continue
@@ -82,13 +84,13 @@ def note_images(
                     Problem(
                         source,
                         line,
-                        "notes",
+                        field,
                         f"the picture {src} has no description",
                         "say what it shows in the brackets: ![Die Sitzung im Rathaus](...)",
                     )
                 )
                 continue
-            path = resolve(unquote(src), line, "notes")
+            path = resolve(unquote(src), line, field)
             if path is None:
                 continue
             unusable = image_problem(path)
@@ -99,7 +101,7 @@ def note_images(
                     "scale it to at most 2000 px wide and save it again (under 5 MB)",
                 )
             if unusable is not None:
-                problems.append(Problem(source, line, "notes", *unusable))
+                problems.append(Problem(source, line, field, *unusable))
                 continue
             found.setdefault(src, NoteImage(src, path))
     return tuple(found.values())

@@ -3,7 +3,9 @@ published as `<name>.html` with the theme and linked from the footer of every pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import yaml
@@ -17,6 +19,7 @@ from podcast.show.front_matter import (
     parse_yaml,
     split_front_matter,
 )
+from podcast.show.note_images import NoteImage, note_images
 from podcast.show.schema import PageMeta
 from podcast.show.text import url_name
 
@@ -26,12 +29,19 @@ RESERVED_NAMES = {"index"}  # the site's own page
 
 @dataclass(frozen=True)
 class Page:
-    """One page: its name in the URL, its title, the Markdown and where it was written."""
+    """One page: its name in the URL, its title, the Markdown, where it was written and the
+    pictures it shows (files in pages/)."""
 
     name: str
     title: str
     markdown: str
     source: Path
+    images: tuple[NoteImage, ...] = ()
+
+
+# resolve(name, page, line, field): the file of pages/ a picture names, or None with the reason
+# appended to the problems.
+Resolve = Callable[[str, Path, int, str], Path | None]
 
 
 def _title_of(markdown: str, fallback: str) -> tuple[str, str]:
@@ -44,8 +54,13 @@ def _title_of(markdown: str, fallback: str) -> tuple[str, str]:
     return fallback, markdown
 
 
-def load_pages(root: Path, problems: list[Problem]) -> tuple[Page, ...]:
-    """Every page in `pages/`, in name order (the footer's order); problems appended."""
+def _resolve_for(resolve: Resolve, page: Path, name: str, line: int, field: str) -> Path | None:
+    return resolve(name, page, line, field)
+
+
+def load_pages(root: Path, problems: list[Problem], resolve: Resolve) -> tuple[Page, ...]:
+    """Every page in `pages/`, in name order (the footer's order); problems appended.
+    `resolve` finds the files pictures name, as for the episodes' notes."""
     pages = []
     for source in sorted((root / PAGES_FOLDER).glob("*.md")):
         if source.name.startswith("."):
@@ -72,7 +87,8 @@ def load_pages(root: Path, problems: list[Problem]) -> tuple[Page, ...]:
                 problems.append(Problem(source, 2, "", f"not valid YAML: {exc}", "fix it"))
                 continue
             except ValidationError as exc:
-                problems += pydantic_problems(exc, source, field_lines(node, first_line=2).at)
+                at = field_lines(node, first_line=2).at
+                problems.extend(pydantic_problems(exc, source, at))
                 continue
             title = meta.title
         bad = control_character_lines(body)
@@ -80,18 +96,16 @@ def load_pages(root: Path, problems: list[Problem]) -> tuple[Page, ...]:
             problems.append(
                 Problem(source, body_line + line - 1, "", problem, CONTROL_CHARACTER_FIX)
             )
-        if "![" in body:
-            problems.append(
-                Problem(
-                    source,
-                    0,
-                    "",
-                    "pictures on pages are not published yet",
-                    "show them in an episode's notes, or leave them out",
-                )
-            )
-            continue
-        if not bad:
+        before = len(problems)
+        images = note_images(
+            body,
+            body_line,
+            source,
+            partial(_resolve_for, resolve, source),
+            problems,
+            field="",
+        )
+        if not bad and len(problems) == before:
             heading, rest = _title_of(body, source.stem)
-            pages.append(Page(name, title or heading, body if title else rest, source))
+            pages.append(Page(name, title or heading, body if title else rest, source, images))
     return tuple(pages)
