@@ -187,6 +187,11 @@ def build(
                 f"    input {source['file']}: {source['integrated']:.1f} LUFS, "
                 f"{source['sample_peak']:.1f} dBFS peak, {source['duration']:.1f} s"
             )
+            if source.get("sound"):
+                from podcast.audio.sound import SoundReport
+
+                described = SoundReport.from_json(source["sound"]).describe()
+                settings.say(f"    {source['file']}: {described}")
     for warning in report.warnings:
         click.echo(f"warning: {warning}", err=True)
     settings.say(f"published {len(report.episodes)} episodes to {report.out}")
@@ -417,6 +422,7 @@ def init(
 @friendly_errors
 def info(settings: Settings, files: tuple[Path, ...]) -> None:
     """Print each audio file's format, duration, loudness, tags and chapters."""
+    from podcast.audio.analyse import sound_of_file
     from podcast.outputs.timecode import clock
 
     failed = []
@@ -449,6 +455,12 @@ def info(settings: Settings, files: tuple[Path, ...]) -> None:
             click.echo(f"tag:         {key} = {shown}")
         for start, title in facts.chapters:
             click.echo(f"chapter:     {clock(start, millis=True)} {title}")
+        try:
+            sound = sound_of_file(file)
+        except PodcastError:  # too short or silent: there is nothing to say about its sound
+            sound = None
+        if sound is not None:
+            click.echo(f"sound:       {sound.describe()} (as a build would process it)")
     if failed:
         raise PodcastError(f"{len(failed)} of {len(files)} files could not be read")
 

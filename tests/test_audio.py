@@ -214,23 +214,6 @@ def test_jingle_between_recordings_and_outro(synth: Callable[..., Path], cache: 
     assert abs(integrated + 16) <= 0.2 and peak <= -1.0
 
 
-def test_speech_leveling_evens_out_a_quiet_voice(synth: Callable[..., Path], cache: Cache) -> None:
-    expression = "if(lt(t\\,5)\\,0.5\\,0.03)*sin(2*PI*210*t)*pow(max(0\\,sin(2*PI*1.7*t))\\,3)"
-    uneven = synth("zwei stimmen.wav", f"aevalsrc=exprs='{expression}'", 10)
-
-    def loudness_gap(level: bool) -> float:
-        settings = AudioSettings(
-            broadcast=False, level_speech=level, trim_silence=False, crossfade_s=0
-        )
-        path = render([Segment(uneven)], settings, cache, "test").renditions["podcast.mp3"].path
-        loud = ebur128(path, 0.5, 4.5)[0]
-        quiet = ebur128(path, 5.5, 9.5)[0]
-        return loud - quiet
-
-    assert loudness_gap(False) > 20
-    assert loudness_gap(True) < loudness_gap(False) - 8
-
-
 def test_short_clipped_and_dash_named_recordings(synth: Callable[..., Path], cache: Cache) -> None:
     short = synth("-kurz.wav", SPEECHLIKE, 0.5, gain_db=-10)
     clipped = synth("übersteuert.wav", "sine=f=300", 4, gain_db=12)

@@ -1,18 +1,19 @@
 """Analysis of each segment before a render: duration, loudness, sample peak and the silence at
-its head and tail, measured once per file content and cached."""
+its head and tail, and for recordings the interview sound (speech, pauses, hum: sound.py) with
+the gain envelope it makes; measured once per file content and cached."""
 
 from __future__ import annotations
 
 import functools
-import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from podcast.audio.pipeline import ProcessGraph
 from podcast.audio.probe import probe
 from podcast.audio.renditions import BROADCAST_RATE
+from podcast.audio.sound import HumDetector, SoundReport, SoundSettings, peak_raise_db, shape_sound
 from podcast.audio.tools import FFMPEG, ffmpeg_version, file_arg
 from podcast.audio.wav import PcmData, pcm_data
 from podcast.errors import ToolError
@@ -22,7 +23,7 @@ from podcast.show.schema import AudioSettings
 if TYPE_CHECKING:
     from podcast.audio.meter import Meter
 
-ANALYSIS_VERSION = "5"
+ANALYSIS_VERSION = "6"
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class Segment:
     start: float | None = None
     end: float | None = None
     kind: Literal["intro", "recording", "jingle", "outro"] = "recording"
+    # What is done to the sound of a recording (None: nothing; intros, jingles and music).
+    sound: SoundSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -51,21 +54,23 @@ class SegmentAnalysis:
     duration: float  # of the part between the in and out points
     head_silence: float
     tail_silence: float
-    integrated: float
+    integrated: float  # after the sound processing (the leveler and noise reduction)
     lra: float
     sample_peak: float
+    sound: dict[str, Any] | None = None  # SoundReport.as_json() of a recording
+    envelope: str | None = None  # the gain envelope's file name in the cache ("envelope")
+    peak_raise_db: float = 0.0  # how far the envelope may lift the sample peak
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def sound_report(self) -> SoundReport | None:
+        return None if self.sound is None else SoundReport.from_json(self.sound)
+
 
 # The shortest segment whose loudness can be measured: one 400 ms gating block (BS.1770).
 MIN_DURATION_S = 0.4
-
-
-# Evens out voices of different levels within a recording (windows of 3.75 s, at most +26 dB).
-SPEECH_LEVELER = "dynaudnorm=f=250:g=15:p=0.9:m=20"
-_SILENCE = re.compile(r"silence_(start|end): (-?[\d.]+)")
 
 
 def format_chain(
@@ -93,56 +98,46 @@ def is_cut(segment: Segment) -> bool:
     return (segment.start or 0.0) > 0 or segment.end is not None
 
 
-def levels_speech(segment: Segment, settings: AudioSettings) -> bool:
-    return settings.level_speech and segment.kind == "recording"
-
-
-def _silences(log: str, duration: float) -> list[tuple[float, float]]:
-    """(start, end) of each silence silencedetect reported; an open one runs to the end."""
-    spans: list[tuple[float, float]] = []
-    start: float | None = None
-    for kind, value in _SILENCE.findall(log):
-        if kind == "start":
-            start = max(0.0, float(value))
-        elif start is not None:
-            spans.append((start, min(duration, float(value))))
-            start = None
-    if start is not None:
-        spans.append((start, duration))
-    return spans
-
-
 def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> SegmentAnalysis:
-    """Loudness, duration and leading/trailing silence of a segment; cached by content."""
-    leveled = levels_speech(segment, settings)
+    """Loudness, duration and leading/trailing silence of a segment, and the sound of a
+    recording (with its gain envelope, kept in the cache); cached by content."""
     detect = (settings.silence_threshold_db, settings.silence_min_s)
+    sound = None if segment.sound is None else asdict(segment.sound)
 
     def key_for(digest: str) -> str:
-        parts = (segment.start, segment.end, settings.channels, leveled, detect, ffmpeg_version())
+        parts = (segment.start, segment.end, settings.channels, sound, detect, ffmpeg_version())
         return key_of("segment", ANALYSIS_VERSION, digest, *parts)
 
     if cache.knows(segment.path):
         key = key_for(cache.digest(segment.path))
         cached = cache.get_json("analysis", key)
-        if cached is not None:
+        if cached is not None and (
+            cached.get("envelope") is None
+            or cache.file_path("envelope", cached["envelope"]).is_file()
+        ):
             return SegmentAnalysis(**cached)
-        data = _analyse(segment, settings.channels, leveled, detect)
+        data, envelope = _analyse(segment, settings.channels, detect)
     else:
         # A file not seen before (so most likely not analysed before either) is read for its
         # digest while it is measured.
         with ThreadPoolExecutor(max_workers=1) as reading:
             digest = reading.submit(cache.digest, segment.path)
-            data = _analyse(segment, settings.channels, leveled, detect)
+            data, envelope = _analyse(segment, settings.channels, detect)
             key = key_for(digest.result())
+    if envelope is not None:
+        name = f"{key}.f32"
+        cache.put_file("envelope", name, envelope)
+        data = replace(data, envelope=name)
     cache.put_json("analysis", key, data.as_json())
     return data
 
 
 def _analyse(
-    segment: Segment, layout: str, leveled: bool, detect: tuple[float, float]
-) -> SegmentAnalysis:
-    """Measure a segment (see analyse_segment); `detect` is the silence threshold (dB) and
-    the shortest pause that counts (s)."""
+    segment: Segment, layout: str, detect: tuple[float, float]
+) -> tuple[SegmentAnalysis, bytes | None]:
+    """Measure a segment (see analyse_segment), with the bytes of its gain envelope for a
+    recording whose sound is processed; `detect` is the silence threshold (dB) and the
+    shortest pause that counts (s)."""
     info = probe(segment.path)
     start = segment.start or 0.0
     end = min(segment.end, info.duration) if segment.end is not None else info.duration
@@ -158,21 +153,32 @@ def _analyse(
             f"than {MIN_DURATION_S} s (EBU R128 measures 400 ms blocks): use a longer clip"
         )
     channels = 2 if layout == "stereo" else 1
-    if leveled:
-        # The leveler lifts the noise floor of pauses: look for silence before it.
-        chain = [*format_chain(segment, layout), f"silencedetect=n={detect[0]}dB:d={detect[1]}"]
-        meter, log = _measure_decoded(segment, [*chain, SPEECH_LEVELER], channels, None)
-    elif is_cut(segment) or info.channels != channels or info.sample_rate <= 0:
-        meter, log = _measure_decoded(segment, format_chain(segment, layout), channels, detect[0])
+    hum = None
+    # Sound shaping works in 100 ms steps: a rate without whole steps is resampled first.
+    uneven = segment.sound is not None and info.sample_rate % 10 != 0
+    if is_cut(segment) or info.channels != channels or info.sample_rate <= 0 or uneven:
+        if segment.sound is not None:
+            hum = HumDetector(BROADCAST_RATE)
+        meter = _measure_decoded(
+            segment, format_chain(segment, layout), channels, detect[0], observe=hum
+        )
     else:
         # Measured as recorded, at the recording's own rate: plain WAV straight from the
         # file, anything else as ffmpeg decodes it, without converting.
+        if segment.sound is not None:
+            hum = HumDetector(info.sample_rate)
         pcm = pcm_data(segment.path)
         if pcm is not None and pcm.channels == channels:
-            meter, log = _measure_pcm(segment.path, pcm, detect[0]), ""
+            meter = _measure_pcm(segment.path, pcm, detect[0], observe=hum)
         else:
-            meter, log = _measure_decoded(
-                segment, None, channels, detect[0], info.sample_rate, info.sample_format
+            meter = _measure_decoded(
+                segment,
+                None,
+                channels,
+                detect[0],
+                info.sample_rate,
+                info.sample_format,
+                observe=hum,
             )
     loudness = meter.result()
     if loudness.silent:
@@ -186,18 +192,23 @@ def _analyse(
             f"{segment.path}: the file is truncated or damaged: its header promises "
             f"{duration:.1f} s but only {decoded:.1f} s can be decoded; export it again"
         )
-    if leveled:
-        silences = _silences(log, duration)
-        head = silences[0][1] if silences and silences[0][0] <= 0.01 else 0.0
-        tail = duration - silences[-1][0] if silences and silences[-1][1] >= duration - 0.05 else 0
-    elif meter.first_loud is None or meter.last_loud is None:
+    if meter.first_loud is None or meter.last_loud is None:
         head, tail = duration, 0.0
     else:
         # Like silencedetect: only pauses of at least silence_min_s count.
         head = meter.first_loud / meter.rate
         tail = max(0.0, duration - (meter.last_loud + 1) / meter.rate)
         head, tail = (head if head >= detect[1] else 0.0), (tail if tail >= detect[1] else 0.0)
-    return SegmentAnalysis(
+    integrated, raise_db = loudness.integrated, 0.0
+    report, envelope = None, None
+    if segment.sound is not None and hum is not None:
+        shaped, gains = shape_sound(meter.step_energies(), segment.sound, hum.result())
+        report = shaped.as_json()
+        if segment.sound.needs_envelope:
+            integrated = shaped.processed_lufs
+            raise_db = round(peak_raise_db(gains), 2)
+            envelope = gains.tobytes()
+    analysis = SegmentAnalysis(
         file=str(segment.path.name),
         kind=segment.kind,
         format=info.format_name,
@@ -207,10 +218,23 @@ def _analyse(
         duration=round(duration, 6),
         head_silence=round(min(head, duration), 6),
         tail_silence=round(min(tail, duration - head), 6),
-        integrated=loudness.integrated,
+        integrated=integrated,
         lra=loudness.lra,
         sample_peak=loudness.peak,
+        sound=report,
+        peak_raise_db=raise_db,
     )
+    return analysis, envelope
+
+
+def sound_of_file(path: Path) -> SoundReport | None:
+    """What the sound analysis finds in any audio file (for `podcast info`): noise floor,
+    speaker gap and hum, with what the default processing would make of them."""
+    info = probe(path)
+    layout = "stereo" if info.channels >= 2 else "mono"
+    segment = Segment(path, sound=SoundSettings())
+    analysis, _ = _analyse(segment, layout, (-50.0, 0.5))
+    return analysis.sound_report
 
 
 # Decoded sample formats handed to the meter as they are: ffmpeg's encoder, the raw muxer and
@@ -233,13 +257,11 @@ def _measure_decoded(
     silence_db: float | None,
     rate: int = BROADCAST_RATE,
     sample_format: str = "flt",
-) -> tuple[Meter, str]:
+    observe: HumDetector | None = None,
+) -> Meter:
     """Decode a segment, through the filters of `chain` (which must deliver `rate`), or as it
     is with `chain` None, and meter it beside ffmpeg (sample peak only; with `silence_db`, also
-    where sound above that level starts and ends).
-
-    Returns the meter and ffmpeg's log (where filters in the chain may report).
-    """
+    where sound above that level starts and ends); `observe` sees the samples too."""
     from podcast.audio.meter import measure_stream
 
     codec, muxer, meter_format = PCM_HANDOVER.get(sample_format, FLOAT_HANDOVER)
@@ -277,14 +299,17 @@ def _measure_decoded(
                 true_peak=False,
                 silence_db=silence_db,
                 sample_format=meter_format,
+                observe=None if observe is None else observe.feed,
             ),
         )
         graph.wait()
         meter: Meter = box[0]
-        return meter, graph.logs()[0]
+        return meter
 
 
-def _measure_pcm(path: Path, pcm: PcmData, silence_db: float) -> Meter:
+def _measure_pcm(
+    path: Path, pcm: PcmData, silence_db: float, observe: HumDetector | None = None
+) -> Meter:
     """Meter the samples of a plain WAV file, read straight from it."""
     from podcast.audio.meter import measure_stream
 
@@ -299,6 +324,7 @@ def _measure_pcm(path: Path, pcm: PcmData, silence_db: float) -> Meter:
                 silence_db=silence_db,
                 sample_format=pcm.sample_format,
                 limit=pcm.size,
+                observe=None if observe is None else observe.feed,
             )
     except OSError as error:
         raise ToolError(f"{path}: cannot read the recording: {error.strerror}") from error

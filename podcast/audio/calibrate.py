@@ -6,8 +6,14 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from podcast.audio.analyse import SPEECH_LEVELER, levels_speech
-from podcast.audio.graph import REFERENCE, Mix, RenditionPlan, encode_and_measure
+from podcast.audio.graph import (
+    REFERENCE,
+    Mix,
+    RenditionPlan,
+    encode_and_measure,
+    envelope_input,
+    shaped_chain,
+)
 from podcast.audio.renditions import BROADCAST_RATE
 from podcast.audio.tools import file_arg
 
@@ -44,6 +50,8 @@ def calibrate(
     ]
     inputs: list[str] = []
     parts = []
+    envelopes: list[str] = []  # input arguments of the envelopes, after the excerpts'
+    envelope_count = 0
     for number, (index, middle) in enumerate(spots):
         segment, piece = segments[index], timeline.pieces[index]
         length = min(CALIBRATION_EXCERPT_SECONDS, piece.length)
@@ -61,11 +69,14 @@ def calibrate(
             f"aresample={BROADCAST_RATE}",
             f"aformat=sample_fmts=fltp:channel_layouts={settings.channels}",
         ]
-        if levels_speech(segment, settings):
-            chain.append(SPEECH_LEVELER)
-        chain.append(f"volume={mix.segment_gains[index]:.4f}dB")
-        parts.append(f"[{number}:a]{','.join(chain)}[e{number}]")
-    excerpts = "".join(f"[e{n}]" for n in range(len(spots)))
+        shaping, envelope = mix.shaping[index], None
+        if shaping.envelope is not None:
+            envelopes += envelope_input(shaping.envelope, start, length)
+            envelope = len(spots) + envelope_count
+            envelope_count += 1
+        parts += shaped_chain(number, chain, shaping, envelope, mix.segment_gains[index])
+    inputs += envelopes
+    excerpts = "".join(f"[s{n}]" for n in range(len(spots)))
     parts.append(f"{excerpts}concat=n={len(spots)}:v=0:a=1[mix]")
     channels = 2 if settings.channels == "stereo" else 1
     measured = encode_and_measure(

@@ -5,16 +5,33 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from podcast.audio.analyse import Segment
 from podcast.audio.render import RenderResult, render
 from podcast.audio.renditions import MP3
+from podcast.audio.sound import SoundSettings
 from podcast.errors import PodcastError
 from podcast.plan.cache import Cache
-from podcast.show.model import Episode, Show
+from podcast.show.model import Episode, Recording, Show
 
 Log = Callable[[str], None]
+T = TypeVar("T")
+
+
+def sound_of(show: Show, recording: Recording) -> SoundSettings:
+    """What is done to a recording's sound: its own settings, else the show's."""
+    audio = show.config.audio
+
+    def choice(own: T | None, default: T) -> T:
+        return default if own is None else own
+
+    return SoundSettings(
+        level_speech=choice(recording.level_speech, audio.level_speech),
+        noise_reduction_db=choice(recording.noise_reduction_db, audio.noise_reduction_db),
+        hum_removal=choice(recording.hum_removal, audio.hum_removal),
+        highpass_hz=choice(recording.highpass_hz, audio.highpass_hz),
+    )
 
 
 def segments_of(show: Show, episode: Episode) -> list[Segment]:
@@ -23,7 +40,9 @@ def segments_of(show: Show, episode: Episode) -> list[Segment]:
     for index, recording in enumerate(episode.recordings):
         if index and show.jingle:
             parts.append(Segment(show.jingle, kind="jingle"))
-        parts.append(Segment(recording.path, recording.start, recording.end))
+        parts.append(
+            Segment(recording.path, recording.start, recording.end, sound=sound_of(show, recording))
+        )
     if show.outro:
         parts.append(Segment(show.outro, kind="outro"))
     return parts

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from podcast.audio.analyse import SPEECH_LEVELER, Segment, format_chain, levels_speech
+from podcast.audio.analyse import Segment, format_chain
 from podcast.audio.loudness import Loudness
 from podcast.audio.pipeline import Pipe, ProcessGraph
 from podcast.audio.renditions import BROADCAST_RATE, RenditionSpec
+from podcast.audio.sound import ENVELOPE_FORMAT
 from podcast.audio.timeline import Timeline
 from podcast.audio.tools import FFMPEG, file_arg
 from podcast.audio.wav import finish_wav, wav_header
@@ -39,14 +40,47 @@ BITEXACT = ("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexac
 
 
 @dataclass(frozen=True)
+class SoundShaping:
+    """What is done to one recording's sound in the render: filters (rumble, hum) and the
+    file of the gain envelope (leveler and noise reduction) it is multiplied with."""
+
+    filters: tuple[str, ...] = ()
+    envelope: Path | None = None
+
+
+@dataclass(frozen=True)
 class Mix:
-    """What a render joins into one stream: the segments, where they land, and the gain that
-    brings each to the podcast's loudness target."""
+    """What a render joins into one stream: the segments, where they land, the gain that
+    brings each to the podcast's loudness target, and what is done to each one's sound."""
 
     segments: list[Segment]
     timeline: Timeline
     segment_gains: list[float]
     settings: AudioSettings
+    shaping: list[SoundShaping]
+
+
+def shaped_chain(
+    index: int, chain: list[str], shaping: SoundShaping, envelope_input: int | None, gain: float
+) -> list[str]:
+    """Filter graph parts that take input `index` through `chain`, the shaping's filters and
+    its envelope (ffmpeg input `envelope_input`, raw ENVELOPE_FORMAT) and the gain (dB),
+    into the stream [s<index>]."""
+    chain = [*chain, *shaping.filters]
+    if envelope_input is None:
+        return [f"[{index}:a]{','.join([*chain, f'volume={gain:.4f}dB'])}[s{index}]"]
+    layout = next(f for f in chain if f.startswith("aformat=")).split("channel_layouts=")[1]
+    return [
+        f"[{index}:a]{','.join(chain)}[c{index}]",
+        f"[{envelope_input}:a]aresample={BROADCAST_RATE},"
+        f"aformat=sample_fmts=fltp:channel_layouts={layout}[g{index}]",
+        f"[c{index}][g{index}]amultiply,volume={gain:.4f}dB[s{index}]",
+    ]
+
+
+def envelope_input(path: Path, start: float, length: float) -> list[str]:
+    """ffmpeg input arguments for `length` seconds of an envelope file from `start`."""
+    return ["-ss", f"{start:.6f}", "-t", f"{length:.6f}", *ENVELOPE_FORMAT, "-i", file_arg(path)]
 
 
 @dataclass(frozen=True)
@@ -80,14 +114,16 @@ def mix_graph(mix: Mix) -> tuple[list[str], list[str]]:
         inputs += ["-i", file_arg(segment.path)]
     parts = []
     streams: list[str] = []
-    for index, (segment, piece, segment_gain) in enumerate(
-        zip(segments, mix.timeline.pieces, mix.segment_gains, strict=True)
+    extra = len(segments)  # envelopes are the inputs after the segments
+    for index, (segment, piece, segment_gain, shaping) in enumerate(
+        zip(segments, mix.timeline.pieces, mix.segment_gains, mix.shaping, strict=True)
     ):
         chain = format_chain(segment, settings.channels, piece.offset, piece.length)
-        if levels_speech(segment, settings):
-            chain.append(SPEECH_LEVELER)
-        chain.append(f"volume={segment_gain:.4f}dB")
-        parts.append(f"[{index}:a]{','.join(chain)}[s{index}]")
+        envelope = None
+        if shaping.envelope is not None:
+            inputs += envelope_input(shaping.envelope, piece.offset, piece.length)
+            envelope, extra = extra, extra + 1
+        parts += shaped_chain(index, chain, shaping, envelope, segment_gain)
         if piece.crossfade > 0 and streams:
             parts.append(
                 f"[{streams[-1]}][s{index}]acrossfade=d={piece.crossfade:.6f}:c1=tri:c2=tri"

@@ -336,6 +336,15 @@ class Meter:
             channel.step_energies.append(energy[:whole].reshape(-1, self.step).sum(axis=1))
         channel.pending = energy[whole:]
 
+    def step_energies(self) -> Samples:
+        """The K-weighted mean square of every 100 ms, summed over the channels (BS.1770's
+        weighting): -0.691 + 10 log10 of a value is its loudness in LUFS."""
+        self._settle()
+        steps = [np.concatenate(c.step_energies) for c in self._channels if c.step_energies]
+        if not steps:
+            return np.zeros(0)
+        return np.asarray(np.stack(steps).sum(axis=0) / (self.step * self.full_scale**2))
+
     def result(self) -> Loudness:
         """The measurement of everything fed so far."""
         self._settle()
@@ -352,10 +361,7 @@ class Meter:
                     final=True,
                 )
         peak = max(channel.peak for channel in self._channels) / self.full_scale
-        steps = [np.concatenate(c.step_energies) for c in self._channels if c.step_energies]
-        energies = (
-            np.stack(steps).sum(axis=0) / (self.step * self.full_scale**2) if steps else np.zeros(0)
-        )
+        energies = self.step_energies()
         momentary = _loudness(_moving_mean(energies, 4))
         short_term = _loudness(_moving_mean(energies, 30))
         peak_db = 20 * math.log10(peak) if peak > 0 else -math.inf
@@ -399,6 +405,11 @@ def _loudness(energy: Samples) -> Samples:
         return np.asarray(-0.691 + 10 * np.log10(energy))
 
 
+def integrated_loudness(energies: Samples) -> float:
+    """The integrated loudness (LUFS) of 100 ms energies as `Meter.step_energies` gives them."""
+    return _integrated(energies)
+
+
 def _integrated(energies: Samples) -> float:
     """Gated integrated loudness (BS.1770-4): absolute gate -70 LUFS, relative gate -10 LU."""
     blocks = _moving_mean(energies, 4)
@@ -435,10 +446,11 @@ def measure_stream(
     silence_db: float | None = None,
     sample_format: str = "f32",
     limit: int | None = None,
+    observe: Callable[[npt.NDArray[Any], float], None] | None = None,
 ) -> Meter:
     """Meter interleaved little-endian audio read from `stream` until it ends (or `limit`
     bytes were read): 32-bit floats, or 16- or 32-bit integers (`sample_format` "f32", "s16",
-    "s32")."""
+    "s32"). `observe(frames, full_scale)` sees every stretch too (for another analysis)."""
     dtype, full_scale = SAMPLE_FORMATS[sample_format]
     meter = Meter(rate, channels, true_peak, silence_db, full_scale)
     width = np.dtype(dtype).itemsize
@@ -459,9 +471,11 @@ def measure_stream(
                 continue
         usable = filled - filled % frame_bytes
         if usable:
-            meter.feed(
-                np.frombuffer(buffer, dtype=dtype, count=usable // width).reshape(-1, channels)
-            )
+            frames = np.frombuffer(buffer, dtype=dtype, count=usable // width)
+            frames = frames.reshape(-1, channels)
+            if observe is not None:
+                observe(frames, full_scale)
+            meter.feed(frames)
         if not got:
             return meter
         current = (current + 1) % len(buffers)

@@ -19,10 +19,11 @@ from typing import Any
 
 from podcast.audio.analyse import Segment, SegmentAnalysis, analyse_segment
 from podcast.audio.calibrate import calibrate
-from podcast.audio.graph import Mix, RenditionPlan, encode_and_measure, mix_graph
+from podcast.audio.graph import Mix, RenditionPlan, SoundShaping, encode_and_measure, mix_graph
 from podcast.audio.loudness import Loudness
 from podcast.audio.probe import probe
 from podcast.audio.renditions import RenditionSpec, rendition_specs
+from podcast.audio.sound import hum_filters
 from podcast.audio.timeline import Timeline, plan_timeline
 from podcast.audio.tools import ffmpeg_version
 from podcast.audio.wav import RIFF_LIMIT, WAV_HEADER_SIZE
@@ -30,7 +31,7 @@ from podcast.errors import ToolError
 from podcast.plan.cache import Cache, key_of
 from podcast.show.schema import AudioSettings
 
-RENDER_VERSION = "8"
+RENDER_VERSION = "9"
 
 
 LOUDNESS_TOLERANCE_LU = 0.2
@@ -161,7 +162,7 @@ def render(
         ffmpeg_version(),
         settings.model_dump(),
         [
-            (i.file, cache.digest(s.path), s.start, s.end, s.kind)
+            (i.file, cache.digest(s.path), s.start, s.end, s.kind, s.sound)
             for i, s in zip(inputs, segments, strict=True)
         ],
     )
@@ -179,12 +180,15 @@ def render(
     segment_gains = [mix_lufs - i.integrated for i in inputs]
     workdir = cache.scratch_dir("render")
     try:
-        # The mix's sample peak is at most the loudest segment's peak after its gain (the
-        # crossfades' gains add up to one).
-        peak = max(i.sample_peak + g for i, g in zip(inputs, segment_gains, strict=True))
+        # The mix's sample peak is at most the loudest segment's peak after its gain and the
+        # most its envelope raises anything (the crossfades' gains add up to one).
+        peak = max(
+            i.sample_peak + i.peak_raise_db + g for i, g in zip(inputs, segment_gains, strict=True)
+        )
         plans = [_plan(spec, spec.target_lufs - mix_lufs, peak, limiter=True) for spec in specs]
         on_step("calibrating")
-        mix = Mix(segments, timeline, segment_gains, settings)
+        shaping = [sound_shaping(s, i, cache) for s, i in zip(segments, inputs, strict=True)]
+        mix = Mix(segments, timeline, segment_gains, settings, shaping)
         offsets = calibrate(mix, plans, workdir, subject)
         on_step("rendering")
         corrected = [
@@ -206,6 +210,16 @@ def render(
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
+
+
+def sound_shaping(segment: Segment, analysis: SegmentAnalysis, cache: Cache) -> SoundShaping:
+    """The filters and gain envelope the analysis chose for a segment's sound."""
+    if segment.sound is None:
+        return SoundShaping()
+    report = analysis.sound_report
+    filters = hum_filters(segment.sound, report.hum if report is not None else None)
+    envelope = None if analysis.envelope is None else cache.file_path("envelope", analysis.envelope)
+    return SoundShaping(tuple(filters), envelope)
 
 
 def _stamp(path: Path) -> list[int]:

@@ -159,6 +159,16 @@ class Cache:
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))  # C encoder: fast
         atomic_write_bytes(self._json_path(kind, key), text.encode())
 
+    def file_path(self, kind: str, name: str) -> Path:
+        """Where the file `name` of `kind` is kept (it may not exist)."""
+        return self.root / kind / name
+
+    def put_file(self, kind: str, name: str, data: bytes) -> Path:
+        """Keep `data` as the file `name` of `kind` (atomically); its path."""
+        path = self.file_path(kind, name)
+        atomic_write_bytes(path, data)
+        return path
+
     def entry_dir(self, kind: str, key: str) -> Path:
         """Folder of a complete media entry (exists only once the entry was committed)."""
         return self.root / kind / key

@@ -198,7 +198,17 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
     for index, ref in enumerate(meta.recordings):
         path = resolve(ref.file, f"recordings[{index}].file", "recordings", index, "file")
         if path is not None:
-            recordings.append(Recording(path, ref.start, ref.end))
+            recordings.append(
+                Recording(
+                    path,
+                    ref.start,
+                    ref.end,
+                    ref.level_speech,
+                    ref.noise_reduction_db,
+                    ref.hum_removal,
+                    ref.highpass_hz,
+                )
+            )
     transcripts = []
     for index, t in enumerate(meta.transcripts):
         path = resolve(t.file, f"transcripts[{index}].file", "transcripts", index, "file")

@@ -20,6 +20,11 @@ class Recording:
     path: Path
     start: float | None = None
     end: float | None = None
+    # The recording's own sound settings (None: the show's [audio] settings).
+    level_speech: bool | None = None
+    noise_reduction_db: float | None = None
+    hum_removal: bool | None = None
+    highpass_hz: float | None = None
 
 
 @dataclass(frozen=True)

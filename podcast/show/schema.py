@@ -192,6 +192,14 @@ class RecordingRef(Strict):
     """Where to begin in this file (seconds, MM:SS or HH:MM:SS); default: its beginning."""
     end: Seconds | None = None
     """Where to stop in this file; default: its end."""
+    level_speech: bool | None = None
+    """This recording's own choice of speech leveling (default: the show's [audio] setting)."""
+    noise_reduction_db: Annotated[float, Field(ge=0, le=40)] | None = None
+    """How much quieter this recording's pauses become (default: the show's setting)."""
+    hum_removal: bool | None = None
+    """Whether hum is removed from this recording (default: the show's setting)."""
+    highpass_hz: Annotated[float, Field(ge=0, le=200)] | None = None
+    """This recording's rumble filter frequency (default: the show's setting)."""
 
     _parse_times = field_validator("start", "end", mode="before")(parse_timestamp)
 
@@ -336,8 +344,16 @@ class AudioSettings(Strict):
     """Only silence longer than this is trimmed."""
     keep_silence_s: float = Field(0.25, ge=0, le=5)
     """Seconds of the trimmed silence kept as a pause."""
-    level_speech: bool = False
-    """Even out voices of different level within a recording (ffmpeg dynaudnorm)."""
+    level_speech: bool = True
+    """Bring every voice of a recording to the same loudness (a quiet guest and a close host
+    alike), phrase by phrase, without compressing within a phrase or raising the pauses."""
+    noise_reduction_db: float = Field(12.0, ge=0, le=40)
+    """How much quieter the pauses of a recording become (room tone, hiss, air conditioning
+    between phrases), learned from the recording's own pauses; 0 turns it off."""
+    hum_removal: bool = True
+    """Remove mains hum (50 or 60 Hz and its multiples) where a recording has it."""
+    highpass_hz: float = Field(70.0, ge=0, le=200)
+    """Cut rumble and handling noise below this frequency in recordings; 0 turns it off."""
     alternate_encodings: tuple[str, ...] = ()
     """More renditions besides the MP3: "aac" (M4A), "opus"."""
 

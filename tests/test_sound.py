@@ -1,0 +1,148 @@
+"""Interview sound on short synthesised interviews: a quiet speaker is raised, pauses get
+quieter, hum is removed where present and nothing is touched where it is absent, music in an
+intro keeps its dynamics. Measured on the published MP3 with ffmpeg's ebur128 and numpy
+spectra (tests/interview.py), not with podcast's own analysis."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from podcast.build import build
+
+from .helpers import ebur128, run_cli
+from .interview import (
+    RATE,
+    Interview,
+    cut,
+    decode,
+    hum_levels,
+    make_interview,
+    rms_db,
+    speaker_loudness,
+)
+
+pytestmark = pytest.mark.skipif(
+    subprocess.run(["which", "espeak-ng"], capture_output=True).returncode != 0,
+    reason="no espeak-ng: install Debian's espeak-ng package",
+)
+
+SHOW = """title = "Klangprobe"
+description = "Interviews, wie sie aufgenommen wurden."
+author = "Redaktion"
+language = "de"
+base_url = "https://podcast.radio-sued.de/klang/"
+cover = "cover.jpg"
+copyright = "2026 Redaktion"
+[owner]
+name = "Redaktion"
+email = "red@radio-sued.de"
+[category]
+name = "News"
+[audio]
+broadcast = false
+trim_silence = false
+"""
+
+EPISODE = """---
+title: Gespräch
+number: 1
+date: 2026-09-10T18:00:00+02:00
+summary: Ein Gespräch im Rathaus.
+recordings:
+  - file: interview.wav
+{extra}---
+Notizen.
+"""
+
+
+def make_show(folder: Path, audio: str = "", recording: str = "") -> Path:
+    from PIL import Image
+
+    (folder / "episodes/01-gespraech").mkdir(parents=True)
+    (folder / "podcast.toml").write_text(SHOW + audio)
+    Image.new("RGB", (1400, 1400), (30, 60, 90)).save(folder / "cover.jpg")
+    (folder / "episodes/01-gespraech/episode.md").write_text(EPISODE.format(extra=recording))
+    return folder / "episodes/01-gespraech"
+
+
+def measured(samples: np.ndarray, interview: Interview) -> dict[str, float]:
+    speech = rms_db(cut(samples, [(a, b) for _, a, b in interview.turns]))
+    hum = hum_levels(samples, interview)
+    return {
+        "gap": speaker_loudness(samples, interview, "host")
+        - speaker_loudness(samples, interview, "guest"),
+        "pauses": rms_db(cut(samples, interview.pauses())) - speech,
+        **{f"hum{line}": level - speech for line, level in hum.items()},
+    }
+
+
+def test_a_field_interview_is_leveled_its_pauses_quieter_and_its_hum_removed(
+    tmp_path: Path,
+) -> None:
+    folder = make_show(tmp_path / "show")
+    interview = make_interview(folder, rounds=2)
+    report = build(tmp_path / "show")
+    published = decode(report.out / "audio/01-gespraech.mp3")[: int(interview.duration * RATE)]
+    before, after = measured(decode(interview.path), interview), measured(published, interview)
+    assert before["gap"] > 12  # the guest across the table, as recorded
+    assert abs(after["gap"]) <= 1.5, after
+    assert after["pauses"] <= before["pauses"] - 12, (before, after)
+    for line in (50, 100, 150):
+        assert after[f"hum{line}"] <= before[f"hum{line}"] - 20, (line, before, after)
+    integrated, peak = ebur128(report.out / "audio/01-gespraech.mp3")
+    assert abs(integrated + 16) <= 0.5 and peak <= -1.0
+    # The editor is told what was done, and `podcast info` finds the same in the recording.
+    said = run_cli("build", str(tmp_path / "show"), "--out", str(tmp_path / "again"))
+    line = re.search(
+        r"interview\.wav: noise floor -(\d+) -> -(\d+) dB below speech, "
+        r"speaker gap ([\d.]+) -> ([\d.]+) LU, 50 Hz hum .*removed",
+        said.stdout,
+    )
+    assert line, said.stdout + said.stderr
+    assert int(line[2]) >= int(line[1]) + 10 and float(line[3]) > 10 > 2 > float(line[4])
+    info = run_cli("info", str(interview.path))
+    assert "sound:       noise floor" in info.stdout and "50 Hz hum" in info.stdout
+
+
+def test_what_needs_nothing_is_left_alone(tmp_path: Path) -> None:
+    """No hum: no notch. Music in the intro: its dynamics stay. A recording that opts out of
+    leveling keeps its speakers' difference."""
+    folder = make_show(
+        tmp_path / "show",
+        audio='intro = "intro.wav"\ncrossfade_s = 0.2\n',
+        recording="    level_speech: false\n",
+    )
+    interview = make_interview(folder, rounds=2, hum_dbfs=None, plosives=False, seed=3)
+    # A chord, loud for two seconds and 12 dB quieter for two more.
+    chord = "+".join(f"0.2*sin(2*PI*{f}*t)" for f in (220, 277.18, 329.63))
+    source = f"aevalsrc=exprs='({chord})*if(lt(t\\,2)\\,1\\,0.2512)':s=48000:d=4"
+    intro = tmp_path / "show/intro.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", source, "-ac", "2", str(intro)])
+    report = build(tmp_path / "show")
+    mp3 = report.out / "audio/01-gespraech.mp3"
+    loud, quiet = ebur128(mp3, 0.3, 1.7)[0], ebur128(mp3, 2.3, 3.5)[0]
+    assert 11.5 <= loud - quiet <= 12.5  # the intro's own dynamics, untouched
+    published = decode(mp3)
+    start = 4 - 0.2  # the recording follows the intro, crossfaded
+    recording = published[int(start * RATE) : int((start + interview.duration) * RATE)]
+    assert measured(recording, interview)["gap"] > 10  # opted out of leveling
+    # Without hum, no notch: around 50, 100 and 150 Hz the spectrum stays smooth (averaged
+    # over one-second windows; a notch would cut 20 dB and more out of the middle).
+    windows = np.lib.stride_tricks.sliding_window_view(recording, RATE)[:: RATE // 2]
+    power = (np.abs(np.fft.rfft(windows * np.hanning(RATE), axis=1)) ** 2).mean(axis=0)
+
+    def level(low: int, high: int) -> float:  # 1 Hz bins
+        return float(10 * np.log10(power[low : high + 1].mean()))
+
+    for line in (50, 100, 150):
+        # Between the levels just below and just above (the rumble filter's slope is there).
+        expected = (level(line - 6, line - 3) + level(line + 3, line + 6)) / 2
+        assert abs(level(line, line) - expected) < 4, line
+    episode = report.episodes[0]
+    sound = episode["inputs"][-1]["sound"]
+    assert sound["hum"] is None and sound["pauses"] == "noisy"
