@@ -19,13 +19,11 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from common import show_toml, synthesise
+from common import show_toml, synthesise, timed
 
 SHOW = show_toml(
     "Benchmark",
@@ -49,19 +47,6 @@ SPEECH = (
     "aevalsrc=exprs='0.08*sin(2*PI*(180+40*sin(2*PI*0.3*t))*t)"
     "*pow(max(0\\,sin(2*PI*1.9*t))\\,3)*(0.6+0.4*sin(2*PI*0.05*t))':s=48000:d={seconds}"
 )
-
-
-def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
-    """Wall-clock seconds and peak RSS (MB) of `command` and every process it started."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
-        raise SystemExit(f"{command[0]} failed:\n{stderr[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024
 
 
 def loudness(path: Path) -> tuple[float, float]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import time
 from pathlib import Path
 
 
@@ -30,3 +32,16 @@ email = "bench@example.org"
 [category]
 name = "Technology"
 {extra}"""
+
+
+def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """Wall-clock seconds and peak RSS (MB) of `command` and every process it started."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+        raise SystemExit(f"{command[0]} failed:\n{stderr[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024

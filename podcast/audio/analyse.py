@@ -204,7 +204,7 @@ def _analyse(
     if segment.sound is not None and hum is not None:
         shaped, gains = shape_sound(meter.step_energies(), segment.sound, hum.result())
         report = shaped.as_json()
-        if segment.sound.needs_envelope:
+        if segment.sound.needs_envelope and bool((gains != 1.0).any()):
             integrated = shaped.processed_lufs
             raise_db = round(peak_raise_db(gains), 2)
             envelope = gains.tobytes()
