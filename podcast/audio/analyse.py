@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from podcast.audio.pipeline import ProcessGraph
 from podcast.audio.probe import probe
 from podcast.audio.renditions import BROADCAST_RATE
-from podcast.audio.sound import HumDetector, SoundReport, SoundSettings, peak_raise_db, shape_sound
+from podcast.audio.sound import SoundObserver, SoundReport, SoundSettings, shape_sound
 from podcast.audio.tools import FFMPEG, ffmpeg_version, file_arg
 from podcast.audio.wav import PcmData, pcm_data
 from podcast.errors import ToolError
@@ -23,7 +23,7 @@ from podcast.show.schema import AudioSettings
 if TYPE_CHECKING:
     from podcast.audio.meter import Meter
 
-ANALYSIS_VERSION = "6"
+ANALYSIS_VERSION = "7"
 
 
 @dataclass(frozen=True)
@@ -153,23 +153,23 @@ def _analyse(
             f"than {MIN_DURATION_S} s (EBU R128 measures 400 ms blocks): use a longer clip"
         )
     channels = 2 if layout == "stereo" else 1
-    hum = None
+    observer = None
     # Sound shaping works in 100 ms steps: a rate without whole steps is resampled first.
     uneven = segment.sound is not None and info.sample_rate % 10 != 0
     if is_cut(segment) or info.channels != channels or info.sample_rate <= 0 or uneven:
         if segment.sound is not None:
-            hum = HumDetector(BROADCAST_RATE)
+            observer = SoundObserver(BROADCAST_RATE)
         meter = _measure_decoded(
-            segment, format_chain(segment, layout), channels, detect[0], observe=hum
+            segment, format_chain(segment, layout), channels, detect[0], observe=observer
         )
     else:
         # Measured as recorded, at the recording's own rate: plain WAV straight from the
         # file, anything else as ffmpeg decodes it, without converting.
         if segment.sound is not None:
-            hum = HumDetector(info.sample_rate)
+            observer = SoundObserver(info.sample_rate)
         pcm = pcm_data(segment.path)
         if pcm is not None and pcm.channels == channels:
-            meter = _measure_pcm(segment.path, pcm, detect[0], observe=hum)
+            meter = _measure_pcm(segment.path, pcm, detect[0], observe=observer)
         else:
             meter = _measure_decoded(
                 segment,
@@ -178,7 +178,7 @@ def _analyse(
                 detect[0],
                 info.sample_rate,
                 info.sample_format,
-                observe=hum,
+                observe=observer,
             )
     loudness = meter.result()
     if loudness.silent:
@@ -201,12 +201,14 @@ def _analyse(
         head, tail = (head if head >= detect[1] else 0.0), (tail if tail >= detect[1] else 0.0)
     integrated, raise_db = loudness.integrated, 0.0
     report, envelope = None, None
-    if segment.sound is not None and hum is not None:
-        shaped, gains = shape_sound(meter.step_energies(), segment.sound, hum.result())
+    if segment.sound is not None and observer is not None:
+        shaped, gains = shape_sound(
+            meter.step_energies(), observer.step_peaks(), segment.sound, observer.hum()
+        )
         report = shaped.as_json()
         if segment.sound.needs_envelope and bool((gains != 1.0).any()):
             integrated = shaped.processed_lufs
-            raise_db = round(peak_raise_db(gains), 2)
+            raise_db = shaped.peak_raise_db
             envelope = gains.tobytes()
     analysis = SegmentAnalysis(
         file=str(segment.path.name),
@@ -257,7 +259,7 @@ def _measure_decoded(
     silence_db: float | None,
     rate: int = BROADCAST_RATE,
     sample_format: str = "flt",
-    observe: HumDetector | None = None,
+    observe: SoundObserver | None = None,
 ) -> Meter:
     """Decode a segment, through the filters of `chain` (which must deliver `rate`), or as it
     is with `chain` None, and meter it beside ffmpeg (sample peak only; with `silence_db`, also
@@ -308,7 +310,7 @@ def _measure_decoded(
 
 
 def _measure_pcm(
-    path: Path, pcm: PcmData, silence_db: float, observe: HumDetector | None = None
+    path: Path, pcm: PcmData, silence_db: float, observe: SoundObserver | None = None
 ) -> Meter:
     """Meter the samples of a plain WAV file, read straight from it."""
     from podcast.audio.meter import measure_stream

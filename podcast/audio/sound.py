@@ -96,6 +96,7 @@ class SoundReport:
     hum: Hum | None
     hum_removed: bool
     processed_lufs: float  # the recording's loudness after the envelope
+    peak_raise_db: float  # how much higher the envelope takes the sample peak (>= 0)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -134,13 +135,17 @@ class SoundReport:
         )
 
 
-class HumDetector:
-    """Fed the stretches of a recording as they are decoded; keeps the low end of the power
-    spectra of one-second windows spread over it (1 Hz resolution) and takes their median:
-    hum is in every window, while voices move their harmonics from one to the next."""
+class SoundObserver:
+    """Fed the stretches of a recording as they are decoded (beside the loudness meter):
+    keeps the sample peak of every 100 ms step, and the low end of the power spectra of
+    one-second windows spread over the recording (1 Hz resolution), for `hum`."""
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
+        self._step = rate // 10
+        self._peaks: list[Samples] = []
+        self._carry: npt.NDArray[Any] | None = None
+        self._full_scale = 1.0
         self._window = np.hanning(rate)
         self._bins = min(rate // 2 + 1, max(HUM_FREQUENCIES) * HUM_HARMONICS + 16)
         self._spectra: list[Samples] = []
@@ -148,7 +153,17 @@ class HumDetector:
         self._stretches = 0
 
     def feed(self, frames: npt.NDArray[Any], full_scale: float) -> None:
-        """Take the first second of every fifth stretch (and of the first dozen)."""
+        """Note the peaks of the stretch `frames` (count x channels); take the spectrum of
+        the first second of every fifth stretch (and of the first dozen)."""
+        self._full_scale = full_scale
+        joined = frames if self._carry is None else np.concatenate([self._carry, frames])
+        whole = joined.shape[0] - joined.shape[0] % self._step
+        blocks = joined[:whole].reshape(whole // self._step, -1)
+        if blocks.size:
+            highest = blocks.max(axis=1).astype(np.float64)
+            lowest = blocks.min(axis=1).astype(np.float64)
+            self._peaks.append(np.maximum(highest, -lowest) / full_scale)
+        self._carry = joined[whole:].copy()
         self._stretches += 1
         if frames.shape[0] < self.rate:
             return
@@ -159,8 +174,13 @@ class HumDetector:
         self._spectra.append(spectrum.real**2 + spectrum.imag**2)
         self._count += 1
 
-    def result(self) -> Hum | None:
-        """The hum found, if any."""
+    def step_peaks(self) -> Samples:
+        """The sample peak (linear, full scale 1) of every whole 100 ms step."""
+        return np.concatenate(self._peaks) if self._peaks else np.zeros(0)
+
+    def hum(self) -> Hum | None:
+        """Mains hum, if the median of the spectra shows it: voices move their harmonics from
+        one window to the next, hum stays."""
         if self._count == 0:
             return None
         power = np.median(np.stack(self._spectra), axis=0)
@@ -317,10 +337,10 @@ def _speaker_gap(levels: list[tuple[float, float]]) -> float:
 
 
 def shape_sound(
-    energies: Samples, settings: SoundSettings, hum: Hum | None
+    energies: Samples, peaks: Samples, settings: SoundSettings, hum: Hum | None
 ) -> tuple[SoundReport, npt.NDArray[np.float32]]:
     """The report and the gain envelope (linear, ENVELOPE_RATE values a second) of a
-    recording measured as 100 ms `energies`."""
+    recording measured as 100 ms `energies` with their sample `peaks`."""
     loudness = _loudness(energies)
     gains = np.zeros(energies.size)
     found = speech_steps(energies)
@@ -365,6 +385,7 @@ def shape_sound(
             floor_after = floor_before
     envelope = _envelope(gains)
     processed_lufs = integrated_loudness(energies * 10 ** (gains / 10))
+    peak_raise = _peak_raise(peaks, gains)
     report = SoundReport(
         pauses=pauses_kind,
         noise_floor_before_db=round(floor_before, 1),
@@ -375,6 +396,7 @@ def shape_sound(
         hum=hum,
         hum_removed=hum is not None and settings.hum_removal,
         processed_lufs=round(processed_lufs, 2),
+        peak_raise_db=round(peak_raise, 2),
     )
     return report, envelope
 
@@ -392,10 +414,17 @@ def _envelope(step_gains: Samples) -> npt.NDArray[np.float32]:
     return np.asarray(10 ** (smooth / 20), dtype=np.float32)
 
 
-def peak_raise_db(envelope: npt.NDArray[np.float32]) -> float:
-    """The most the envelope raises anything (dB, >= 0): the sample peak may rise as much."""
-    top = float(envelope.max()) if envelope.size else 1.0
-    return max(0.0, 20 * math.log10(top))
+def _peak_raise(peaks: Samples, gains: Samples) -> float:
+    """How much higher (dB, >= 0) the highest sample gets under the step `gains` (each step
+    counted at the highest gain of it and its neighbours: the envelope ramps between them)."""
+    count = min(peaks.size, gains.size)
+    if count == 0 or not (peaks > 0).any():
+        return 0.0
+    padded = np.pad(gains[:count], 1, mode="edge")
+    highest_gain = np.maximum(np.maximum(padded[:-2], padded[1:-1]), padded[2:])
+    with np.errstate(divide="ignore"):
+        levels = 20 * np.log10(peaks[:count])
+    return max(0.0, float((levels + highest_gain).max() - levels.max()))
 
 
 def hum_filters(settings: SoundSettings, hum: Hum | None) -> list[str]:
