@@ -6,6 +6,7 @@ spectra (tests/interview.py), not with podcast's own analysis."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -27,8 +28,7 @@ from .interview import (
 )
 
 pytestmark = pytest.mark.skipif(
-    subprocess.run(["which", "espeak-ng"], capture_output=True).returncode != 0,
-    reason="no espeak-ng: install Debian's espeak-ng package",
+    shutil.which("espeak-ng") is None, reason="no espeak-ng: install Debian's espeak-ng package"
 )
 
 SHOW = """title = "Klangprobe"

@@ -48,13 +48,17 @@ def calibrate(
         for fraction in [(number + 0.5) / CALIBRATION_EXCERPTS]
         for index in [recordings[number % len(recordings)]]
     ]
+    # A short programme is calibrated on at most half its length: longer excerpts would cost
+    # more than the second render they are meant to save.
+    spoken = sum(timeline.pieces[index].length for index in recordings)
+    excerpt_cap = max(1.0, spoken / (2 * CALIBRATION_EXCERPTS))
     inputs: list[str] = []
     parts = []
     envelopes: list[str] = []  # input arguments of the envelopes, after the excerpts'
     envelope_count = 0
     for number, (index, middle) in enumerate(spots):
         segment, piece = segments[index], timeline.pieces[index]
-        length = min(CALIBRATION_EXCERPT_SECONDS, piece.length)
+        length = min(CALIBRATION_EXCERPT_SECONDS, piece.length, excerpt_cap)
         start = min(max(piece.offset, middle - length / 2), piece.offset + piece.length - length)
         # Seeking in the demuxer (-ss before -i) skips decoding everything before the excerpt.
         inputs += [

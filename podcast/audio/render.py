@@ -194,7 +194,13 @@ def render(
             _plan(plan.spec, plan.gain_db - offsets.get(plan.spec.name, 0.0), peak)
             for plan in plans
         ]
-        if any(abs(offset) > LOUDNESS_TOLERANCE_LU / 2 for offset in offsets.values()):
+        driven = [
+            plan
+            for plan in corrected
+            if plan.limiter_dbfs is not None
+            and abs(offsets.get(plan.spec.name, 0.0)) > LOUDNESS_TOLERANCE_LU / 2
+        ]
+        if driven:
             # A limiter takes more off the harder it is driven, so what it takes at the
             # corrected gain is measured on the excerpts again: a second of work instead of a
             # second full render (leveled interviews have the peaks to make this matter).
