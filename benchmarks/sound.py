@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import show_toml, timed
+from common import show_toml, timed_alone
 
 from tests.helpers import ebur128
 from tests.interview import (
@@ -152,9 +152,10 @@ def speed(folder: Path, interview: Interview, minutes: float) -> tuple[float, fl
     long_folder = folder / "speed"
     long_folder.mkdir()
     show = make_show(long_folder, recording)
-    floor, floor_rss = timed(ffmpeg("-i", str(recording), *MP3, str(long_folder / "floor.mp3")))
+    encode = ffmpeg("-i", str(recording), *MP3, str(long_folder / "floor.mp3"))
+    floor, floor_rss = timed_alone(encode)
     subprocess.run(["sync"], check=True)
-    ours, ours_rss = timed(build_command(show, long_folder / "out"))
+    ours, ours_rss = timed_alone(build_command(show, long_folder / "out"))
     return floor, ours, ours_rss, floor_rss
 
 
