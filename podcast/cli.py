@@ -460,7 +460,7 @@ def info(settings: Settings, files: tuple[Path, ...]) -> None:
         except PodcastError:  # too short or silent: there is nothing to say about its sound
             sound = None
         if sound is not None:
-            click.echo(f"sound:       {sound.describe()} (as a build would process it)")
+            click.echo(f"sound:       {sound.describe()} (with the default [audio] settings)")
     if failed:
         raise PodcastError(f"{len(failed)} of {len(files)} files could not be read")
 
