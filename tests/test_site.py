@@ -167,7 +167,11 @@ def test_player_chapters_and_transcript_in_a_real_browser(served: str, tmp_path:
         )
         # A link to a moment (#t=MM:SS) positions the player there, and the chapter and the
         # transcript cue being heard are marked; a changed fragment moves the player.
+        # (From another page: a link to the same page with a new fragment would not load it
+        # again, and the player would still be playing from the click above.)
+        page.goto("about:blank")
         page.goto(f"{served}/episodes/01-leipzig-migrantenbeirat.html#t=00:20")
+        assert page.evaluate("document.getElementById('player').paused")
         current = "document.querySelector('ol.%s > li[aria-current]')"
 
         def heard(at: float, chapter: str, cue: str) -> None:
