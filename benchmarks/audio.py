@@ -16,14 +16,13 @@ The loudness of each result is measured independently with ffmpeg's ebur128 filt
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from common import show_toml, synthesise, timed
+from common import one_episode_show, show_toml, synthesise, timed
 
 SHOW = show_toml(
     "Benchmark",
@@ -58,15 +57,7 @@ def loudness(path: Path) -> tuple[float, float]:
 
 
 def make_show(folder: Path, recording: Path) -> Path:
-    from PIL import Image
-
-    show = folder / "show"
-    (show / "episodes/01-bench").mkdir(parents=True)
-    (show / "podcast.toml").write_text(SHOW)
-    (show / "episodes/01-bench/episode.md").write_text(EPISODE)
-    os.link(recording, show / "episodes/01-bench/in.wav")
-    Image.new("RGB", (1400, 1400), (20, 60, 90)).save(show / "cover.jpg", "JPEG")
-    return show
+    return one_episode_show(folder, SHOW, EPISODE, recording, "01-bench", "in.wav")
 
 
 def main() -> None:

@@ -61,3 +61,19 @@ def timed_alone(command: list[str]) -> tuple[float, float]:
     if done.returncode != 0:
         raise SystemExit(f"{command[0]} failed:\n{done.stderr.decode(errors='replace')[-2000:]}")
     return elapsed, int(done.stderr.decode().strip().splitlines()[-1]) / 1024
+
+
+def one_episode_show(
+    folder: Path, config: str, episode: str, recording: Path, slug: str, name: str
+) -> Path:
+    """`folder`/show: podcast.toml (`config`), a cover, and one episode `slug` whose
+    episode.md (`episode`) names the recording, linked in as `name`."""
+    from PIL import Image
+
+    show = folder / "show"
+    (show / "episodes" / slug).mkdir(parents=True)
+    (show / "podcast.toml").write_text(config)
+    (show / "episodes" / slug / "episode.md").write_text(episode)
+    os.link(recording, show / "episodes" / slug / name)
+    Image.new("RGB", (1400, 1400), (20, 60, 90)).save(show / "cover.jpg", "JPEG")
+    return show

@@ -36,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import show_toml, timed_alone
+from common import one_episode_show, show_toml, timed_alone
 
 from tests.helpers import ebur128
 from tests.interview import (
@@ -77,15 +77,7 @@ def ffmpeg(*arguments: str) -> list[str]:
 
 
 def make_show(folder: Path, recording: Path) -> Path:
-    from PIL import Image
-
-    show = folder / "show"
-    (show / "episodes/01-interview").mkdir(parents=True)
-    (show / "podcast.toml").write_text(SHOW)
-    (show / "episodes/01-interview/episode.md").write_text(EPISODE)
-    shutil.copyfile(recording, show / "episodes/01-interview/interview.wav")
-    Image.new("RGB", (1400, 1400), (20, 60, 90)).save(show / "cover.jpg", "JPEG")
-    return show
+    return one_episode_show(folder, SHOW, EPISODE, recording, "01-interview", "interview.wav")
 
 
 def contenders(folder: Path, recording: Path) -> dict[str, tuple[list[str] | None, Path]]:
