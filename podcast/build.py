@@ -27,6 +27,7 @@ from podcast.plan.build_record import (
     last_build,
     last_build_if_unchanged,
     prune_renders,
+    record_files,
     save_build,
 )
 from podcast.plan.cache import Cache, Memo, key_of
@@ -154,10 +155,13 @@ def build(
         if lock_file.exists():
             info = lock_file.stat()
             states[str(lock_file)] = (info.st_size, info.st_mtime_ns)
-        files = {name: (out / name).stat().st_size for name in report.files}
+        earlier = (last_build(cache, out) or {}).get("files", {})
         record = {
             "fingerprint": fingerprint(states, allow, preview_url),
-            "files": files,
+            # What publish checks: a preview is never published, nor a build for another address.
+            "base_url": show.config.base_url,
+            "preview": preview_url is not None,
+            "files": record_files(out, report.files, earlier),
             "episodes": report.episodes,
             "warnings": report.warnings,
             "placed": report.placed,

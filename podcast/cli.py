@@ -285,7 +285,17 @@ def check(
 @click.option(
     "--dry-run", is_flag=True, help="Show what would be sent and deleted; change nothing."
 )
-@click.option("--no-verify", is_flag=True, help="Skip the check over HTTP after the upload.")
+@click.option(
+    "--verify/--no-verify",
+    default=None,
+    help="Check over HTTP that the server delivers the show as built (default: after an "
+    "upload that sent or deleted something, where the target's `verify` allows).",
+)
+@click.option(
+    "--resend",
+    is_flag=True,
+    help="Send every file again, whatever the publish log says (a target changed by others).",
+)
 @click.option("--status", is_flag=True, help="Show what the target has against the last build.")
 @click.pass_obj
 @friendly_errors
@@ -295,7 +305,8 @@ def publish(
     out: Path | None,
     target: str | None,
     dry_run: bool,
-    no_verify: bool,
+    verify: bool | None,
+    resend: bool,
     status: bool,
 ) -> None:
     """Upload the last build to a web server or storage: media first, feeds last."""
@@ -312,22 +323,34 @@ def publish(
         for name, since in sorted(state.kept.items()):
             click.echo(f"kept:          {name} (removed from the build {since[:10]})")
         return
-    report = publish_build(show_dir, out, target, dry_run, not no_verify, log=settings.detail)
-    verb = "would send" if dry_run else "sent"
-    settings.say(
-        f"{report.target}: {verb} {len(report.sent)} files to {report.destination}"
-        + (
-            f", {'would delete' if dry_run else 'deleted'} {len(report.deleted)}"
-            if report.deleted
-            else ""
+    try:
+        report = publish_build(
+            show_dir, out, target, dry_run, verify, log=settings.detail, resend=resend
         )
-    )
+    except KeyboardInterrupt:
+        raise PodcastError(
+            f"{show_dir}: publish interrupted; the target's feeds name only complete files "
+            "(the old or the new ones): run `podcast publish` again to finish"
+        ) from None
+    if report.unchanged:
+        settings.say(
+            f"{report.target}: nothing changed since the last publish to {report.destination}"
+            f" ({(report.last_publish or '')[:19].replace('T', ' ')} UTC)"
+        )
+    else:
+        verb, deleted = ("would send", "would delete") if dry_run else ("sent", "deleted")
+        settings.say(
+            f"{report.target}: {verb} {len(report.sent)} files to {report.destination}"
+            + (f", {deleted} {len(report.deleted)}" if report.deleted else "")
+        )
     for name in report.sent if dry_run else ():
         settings.say(f"    {name}")
     for name in report.deleted:
         settings.detail(f"    deleted {name}")
     for name, until in sorted(report.kept.items()):
-        settings.say(f"    kept {name} (audio of a removed episode) until {until}")
+        (settings.detail if report.unchanged else settings.say)(
+            f"    kept {name} (removed or replaced; apps may still fetch it) until {until}"
+        )
     for failure in report.announce_failures:
         click.echo(f"warning: {failure}", err=True)
     problems = [f for f in report.findings if f.severity == "problem"]
@@ -355,7 +378,13 @@ def clean(settings: Settings, show_dir: Path) -> None:
     """Empty the show's cache (analyses, renders, build records); keep the publish logs."""
     from podcast.plan.cache import Cache
     from podcast.publish.atomic import show_lock
+    from podcast.show.loader import SHOW_FILE
 
+    if not (show_dir / SHOW_FILE).is_file():
+        raise PodcastError(
+            f"{show_dir}: no {SHOW_FILE} here, so no show cache to clean; run `podcast clean` "
+            "in a show folder (or give its path)"
+        )
     cache = Cache.of_show(show_dir)
     with show_lock(cache.root, show_dir):
         freed = cache.clean(keep_kinds=("publish",))

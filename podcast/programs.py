@@ -3,8 +3,13 @@ with timeouts; a failure becomes an error that names the input and the program's
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import shutil
+import signal
 import subprocess
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from podcast.errors import ToolError
@@ -22,6 +27,25 @@ def require(program: str, hint: str = DEFAULT_HINT) -> str:
     return found
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A pre-exec hook that has the kernel kill the child when this process dies (Linux's
+    parent death signal): a transfer must never outlive the publish that started it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    prctl = ctypes.CDLL(name, use_errno=True).prctl
+
+    def hook() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+    return hook
+
+
 def run(
     args: list[str],
     subject: Path | str,
@@ -29,9 +53,13 @@ def run(
     stdin: str | None = None,
     timeout: float = TIMEOUT_S,
     hint: str = DEFAULT_HINT,
+    tied: Sequence[int] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a program (`stdin`: text to feed it); on failure or after `timeout` seconds raise
-    ToolError naming `subject` and the program's last words (`hint`: how to install it)."""
+    ToolError naming `subject` and the program's last words (`hint`: how to install it).
+
+    `tied`: the program dies with this process and holds these file descriptors (a lock
+    held through them stays held while it lives)."""
     program = require(args[0], hint)
     try:
         result = subprocess.run(
@@ -43,6 +71,8 @@ def run(
             errors="replace",
             check=False,
             timeout=timeout,
+            preexec_fn=_die_with_parent() if tied is not None else None,
+            pass_fds=tuple(tied or ()),
         )
     except subprocess.TimeoutExpired as exc:
         raise ToolError(f"{subject}: {what} did not finish within {timeout:.0f} s") from exc

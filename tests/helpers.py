@@ -73,3 +73,12 @@ def synthesise(path: Path, source: str, *options: str) -> Path:
         check=True,
     )
     return path
+
+
+def built_file(out: Path, name: str) -> Path:
+    """The file published for `name` (`audio/x.mp3`): files the feeds name carry a version of
+    their content in their name (`audio/x-0123456789ab.mp3`)."""
+    stem, _, suffix = name.rpartition(".")
+    found = sorted(out.glob(f"{stem}-{'[0-9a-f]' * 12}.{suffix}"))
+    assert len(found) == 1, (name, found)
+    return found[0]

@@ -20,7 +20,7 @@ from podcast.build import BuildReport, build
 from podcast.errors import PodcastError
 from podcast.outputs.feeds.podcasting20 import podcast_guid
 
-from .helpers import ebur128, run_cli, tree_bytes
+from .helpers import built_file, ebur128, run_cli, tree_bytes
 
 BASE = "https://podcast.example.org/quer-durch-die-gremien/"
 
@@ -93,7 +93,7 @@ def test_every_mp3_is_normalised_and_tagged(built_demo: BuildReport) -> None:
         from PIL import Image
 
         assert Image.open(io.BytesIO(cover.data)).size == (1400, 1400)
-    first = ID3(built_demo.out / "audio/01-leipzig-migrantenbeirat.mp3")
+    first = ID3(built_file(built_demo.out, "audio/01-leipzig-migrantenbeirat.mp3"))
     assert first["TIT2"].text == ["Leipzig: Der Migrantenbeirat und die anderen Beiräte"]
     assert first["TRCK"].text == ["1"]
 
@@ -119,10 +119,14 @@ def test_pages_carry_notes_player_chapters_and_links(built_demo: BuildReport) ->
     assert '<html lang="de-DE">' in page
     assert re.search(r"<audio id=\"player\" controls[^>]* src=\"../audio/", page)
     assert "<strong>Migrantenbeirat</strong>" in page
-    chapters = json.loads((out / "chapters/01-leipzig-migrantenbeirat.json").read_text())
+    chapters = json.loads(built_file(out, "chapters/01-leipzig-migrantenbeirat.json").read_text())
     assert f'data-start="{chapters["chapters"][1]["startTime"]}"' in page and "Kapitel" in page
     assert 'rel="noopener noreferrer"' in page
-    assert (out / "transcripts/01-leipzig-migrantenbeirat.de.vtt").read_text().startswith("WEBVTT")
+    assert (
+        (built_file(out, "transcripts/01-leipzig-migrantenbeirat.de.vtt"))
+        .read_text()
+        .startswith("WEBVTT")
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     assert {e["slug"] for e in manifest["episodes"]} == {
         "01-leipzig-migrantenbeirat",
@@ -196,7 +200,8 @@ def test_cli_build_new_and_info(cached_demo: Path, tmp_path: Path) -> None:
     result = run_cli("build", "--out", str(tmp_path / "site"), "-j", "2", cwd=cached_demo)
     assert result.returncode == 0, result.stderr
     assert "podcast -16." in result.stdout and "broadcast -23." in result.stdout
-    info = run_cli("info", str(tmp_path / "site/audio/02-frankfurt-kav.mp3"), cwd=cached_demo)
+    mp3 = built_file(tmp_path / "site", "audio/02-frankfurt-kav.mp3")
+    info = run_cli("info", str(mp3), cwd=cached_demo)
     assert "44100 Hz, 2 channel(s), 128 kb/s" in info.stdout
     assert "LUFS integrated" in info.stdout
     created = run_cli("new", "Zu Gast im Seniorenbeirat", cwd=cached_demo)

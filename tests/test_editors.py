@@ -24,7 +24,7 @@ from podcast.errors import PodcastError
 from podcast.show.loader import load_show
 
 from .conftest import REPO
-from .helpers import run_cli, tree_bytes
+from .helpers import built_file, run_cli, tree_bytes
 
 EP1 = "episodes/01-leipzig-migrantenbeirat"
 BASE = "https://podcast.example.org/quer-durch-die-gremien/"
@@ -181,7 +181,7 @@ def test_drafts_wait_scheduled_episodes_wait_for_their_date_radio_gets_them_earl
     assert any("02-frankfurt-kav.wav" in e.enclosures[0].href for e in radio.entries)
     names = set(tree_bytes(out))
     assert not [n for n in names if "03-zu-gast" in n]  # the draft: nothing at all
-    assert {n for n in names if "02-frankfurt" in n} == {
+    assert {re.sub(r"-[0-9a-f]{12}\.", ".", n) for n in names if "02-frankfurt" in n} == {
         "broadcast/02-frankfurt-kav.wav",
         "programme/02-frankfurt-kav.json",
         "programme/02-frankfurt-kav.html",
@@ -294,7 +294,7 @@ def test_an_episode_that_comes_back_gets_its_old_urls(cached_demo: Path, tmp_pat
     shutil.move(kept, cached_demo / "episodes/07-frankfurt-wieder-da")  # back, renamed
     back = run_cli("build", str(cached_demo))
     assert back.returncode == 0, back.stderr
-    assert (cached_demo / "feed/audio/02-frankfurt-kav.mp3").is_file()
+    assert built_file(cached_demo / "feed", "audio/02-frankfurt-kav.mp3").is_file()
     assert not list((cached_demo / "feed").rglob("07-frankfurt*"))
     assert "retired" not in tomllib.loads((cached_demo / "podcast.lock").read_text())
 
@@ -330,8 +330,8 @@ def test_renders_no_build_uses_are_pruned_and_clean_empties_the_cache(
 
 def test_info_reads_many_files_with_their_tags_and_chapters(built_demo: object) -> None:
     out = built_demo.out  # type: ignore[attr-defined]
-    mp3 = out / "audio/03-zu-gast-im-jugendbeirat.mp3"
-    wav = out / "broadcast/03-zu-gast-im-jugendbeirat.wav"
+    mp3 = built_file(out, "audio/03-zu-gast-im-jugendbeirat.mp3")
+    wav = built_file(out, "broadcast/03-zu-gast-im-jugendbeirat.wav")
     result = run_cli("info", str(mp3), str(wav), str(out / "missing.mp3"))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "missing.mp3: no such file" in result.stderr and "1 of 3 files" in result.stderr

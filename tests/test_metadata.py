@@ -23,12 +23,14 @@ from podcast.outputs.transcripts import to_json, to_srt, to_vtt
 from podcast.show.text import to_ascii
 from podcast.show.transcripts import Cue, read_transcript
 
+from .helpers import built_file
+
 BASE = "https://podcast.example.org/quer-durch-die-gremien/"
 SLUGS = ["01-leipzig-migrantenbeirat", "02-frankfurt-kav", "03-zu-gast-im-jugendbeirat"]
 
 
 def test_id3_carries_every_frame_players_and_apple_read(built_demo: BuildReport) -> None:
-    path = built_demo.out / "audio/01-leipzig-migrantenbeirat.mp3"
+    path = built_file(built_demo.out, "audio/01-leipzig-migrantenbeirat.mp3")
     tags = ID3(path)
     assert tags.version == (2, 3, 0)
     with path.open("rb") as handle:
@@ -67,7 +69,7 @@ def test_id3_is_read_right_by_eyed3_and_ffmpeg(built_demo: BuildReport, tmp_path
     import eyed3
 
     slug = "03-zu-gast-im-jugendbeirat"
-    path = built_demo.out / f"audio/{slug}.mp3"
+    path = built_file(built_demo.out, f"audio/{slug}.mp3")
     raw = ID3(path, translate=False)  # the frames as stored, not upgraded to v2.4 on reading
     assert raw.version == (2, 3, 0)
     assert "TDRC" not in raw and raw["TYER"].text == ["2026"] and raw["TDAT"].text == ["0511"]
@@ -78,7 +80,7 @@ def test_id3_is_read_right_by_eyed3_and_ffmpeg(built_demo: BuildReport, tmp_path
     assert frames[b"WOAS"].url == BASE + f"episodes/{slug}.html"  # no trailing NUL
     assert [c.user_url for c in tag.chapters][-1] == "https://www.radioblau.de/"
     # Chapters in time order, CTOC first: ffmpeg keeps them, also through a conversion.
-    document = json.loads((built_demo.out / f"chapters/{slug}.json").read_text())
+    document = json.loads(built_file(built_demo.out, f"chapters/{slug}.json").read_text())
     expected = [(round(c["startTime"], 3), c["title"]) for c in document["chapters"]]
     assert _ffprobe_chapters(path) == expected
     converted = tmp_path / "converted.m4a"
@@ -127,14 +129,14 @@ def test_id3_version_4_on_request(synth: Callable[..., Path], tmp_path: Path) ->
 
 def chapter_views(out: Path, slug: str) -> dict[str, list[tuple[float, str]]]:
     """The same chapters as each output states them, in seconds and titles."""
-    tags = ID3(out / f"audio/{slug}.mp3")
+    tags = ID3(built_file(out, f"audio/{slug}.mp3"))
     (toc,) = tags.getall("CTOC")
     chaps = {c.element_id: c for c in tags.getall("CHAP")}
     id3 = [
         (chaps[i].start_time / 1000, chaps[i].sub_frames["TIT2"].text[0])
         for i in toc.child_element_ids
     ]
-    document = json.loads((out / f"chapters/{slug}.json").read_text())
+    document = json.loads(built_file(out, f"chapters/{slug}.json").read_text())
     assert document["version"] == "1.2.0"
     as_json = [(c["startTime"], c["title"]) for c in document["chapters"]]
     parsed = feedparser.parse((out / "feed.xml").read_bytes())
@@ -156,7 +158,7 @@ def test_chapter_outputs_agree(built_demo: BuildReport, slug: str) -> None:
     assert views["id3"] == reference
     assert views["psc"] == reference
     assert views["description"] == [(int(start), title) for start, title in reference]
-    ends = [c.end_time for c in ID3(built_demo.out / f"audio/{slug}.mp3").getall("CHAP")]
+    ends = [c.end_time for c in ID3(built_file(built_demo.out, f"audio/{slug}.mp3")).getall("CHAP")]
     assert max(ends) / 1000 == pytest.approx(
         json.loads((built_demo.out / "manifest.json").read_text())["episodes"][SLUGS.index(slug)][
             "renditions"
@@ -166,7 +168,9 @@ def test_chapter_outputs_agree(built_demo: BuildReport, slug: str) -> None:
 
 
 def test_chapters_file_with_url_reaches_every_output(built_demo: BuildReport) -> None:
-    document = json.loads((built_demo.out / "chapters/03-zu-gast-im-jugendbeirat.json").read_text())
+    document = json.loads(
+        built_file(built_demo.out, "chapters/03-zu-gast-im-jugendbeirat.json").read_text()
+    )
     manifest = json.loads((built_demo.out / "manifest.json").read_text())
     jingle, speech = manifest["episodes"][2]["inputs"]
     # written at 18.3 s of the recording; moved by the intro, its crossfade and trimmed silence
@@ -176,7 +180,7 @@ def test_chapters_file_with_url_reaches_every_output(built_demo: BuildReport) ->
         "title": "Dank und Abschied",
         "url": "https://www.radioblau.de/",
     }
-    tags = ID3(built_demo.out / "audio/03-zu-gast-im-jugendbeirat.mp3")
+    tags = ID3(built_file(built_demo.out, "audio/03-zu-gast-im-jugendbeirat.mp3"))
     last = next(c for c in tags.getall("CHAP") if c.element_id == "chp2")
     assert last.sub_frames["WXXX:chapter url"].url == "https://www.radioblau.de/"
 
@@ -187,7 +191,7 @@ def test_broadcast_wav_has_bext_and_info_for_an_independent_reader(
     manifest = json.loads((built_demo.out / "manifest.json").read_text())
     for episode in manifest["episodes"]:
         measured = episode["renditions"]["broadcast.wav"]
-        info = WavInfoReader(str(built_demo.out / f"broadcast/{episode['slug']}.wav"))
+        info = WavInfoReader(str(built_file(built_demo.out, f"broadcast/{episode['slug']}.wav")))
         assert info.fmt.sample_rate == 48000 and info.fmt.bits_per_sample == 24
         bext = info.bext
         assert bext.version == 2
@@ -213,7 +217,7 @@ def test_broadcast_wav_has_bext_and_info_for_an_independent_reader(
             "format_tags",
             "-of",
             "json",
-            str(built_demo.out / "broadcast/01-leipzig-migrantenbeirat.wav"),
+            str(built_file(built_demo.out, "broadcast/01-leipzig-migrantenbeirat.wav")),
         ],
         capture_output=True,
         text=True,
@@ -238,7 +242,7 @@ def test_programme_sheet_has_exact_duration_and_announcements(built_demo: BuildR
             "format=duration",
             "-of",
             "csv=p=0",
-            str(out / "broadcast/02-frankfurt-kav.wav"),
+            str(built_file(out, "broadcast/02-frankfurt-kav.wav")),
         ],
         capture_output=True,
         text=True,
@@ -251,7 +255,7 @@ def test_programme_sheet_has_exact_duration_and_announcements(built_demo: BuildR
     assert sheet["announcement"].startswith("Frankfurt am Main hat")
     assert sheet["back_announcement"]
     assert sheet["contact"]["email"] == "redaktion@podcast.example.org"
-    chapters = json.loads((out / "chapters/02-frankfurt-kav.json").read_text())["chapters"]
+    chapters = json.loads(built_file(out, "chapters/02-frankfurt-kav.json").read_text())["chapters"]
     assert [c["start"] for c in sheet["chapters"]] == [
         f"00:00:{int(c['startTime']):02d}" for c in chapters
     ]
@@ -306,7 +310,7 @@ def test_published_captions_have_at_most_two_short_lines(
 ) -> None:
     for slug in SLUGS:
         source = read_transcript(built_demo.out.parent / f"episodes/{slug}/transcript.de.vtt")
-        path = built_demo.out / f"transcripts/{slug}.de{suffix}"
+        path = built_file(built_demo.out, f"transcripts/{slug}.de{suffix}")
         document = webvtt.from_srt(str(path)) if suffix == ".srt" else webvtt.read(str(path))
         captions = document.captions
         assert len(captions) > len(source)  # the demo's long cues were split
@@ -331,7 +335,9 @@ def test_published_captions_have_at_most_two_short_lines(
 
 def test_published_transcripts_exist_in_every_format(built_demo: BuildReport) -> None:
     for suffix in (".vtt", ".srt", ".json"):
-        assert (built_demo.out / f"transcripts/02-frankfurt-kav.de{suffix}").stat().st_size > 100
+        assert (
+            built_file(built_demo.out, f"transcripts/02-frankfurt-kav.de{suffix}")
+        ).stat().st_size > 100
     parsed = feedparser.parse((built_demo.out / "feed.xml").read_bytes())
     raw = (built_demo.out / "feed.xml").read_text()
     assert raw.count("<podcast:transcript url=") == 9
@@ -421,14 +427,15 @@ def test_chapter_image_reaches_id3_json_and_feed(cached_demo: Path) -> None:
     )
     out = build(cached_demo).out
     url = BASE + "chapters/01-leipzig-migrantenbeirat-1.jpg"
-    document = json.loads((out / "chapters/01-leipzig-migrantenbeirat.json").read_text())
+    document = json.loads(built_file(out, "chapters/01-leipzig-migrantenbeirat.json").read_text())
     assert document["chapters"][1]["img"] == url
-    assert (out / "chapters/01-leipzig-migrantenbeirat-1.jpg").read_bytes() == (
-        folder / "rathaus.jpg"
-    ).read_bytes()
+    assert (
+        built_file(out, "chapters/01-leipzig-migrantenbeirat-1.jpg").read_bytes()
+        == (folder / "rathaus.jpg").read_bytes()
+    )
     chap = next(
         c
-        for c in ID3(out / "audio/01-leipzig-migrantenbeirat.mp3").getall("CHAP")
+        for c in ID3(built_file(out, "audio/01-leipzig-migrantenbeirat.mp3")).getall("CHAP")
         if c.element_id == "chp1"
     )
     assert chap.sub_frames.getall("APIC")[0].data[:3] == b"\xff\xd8\xff"

@@ -28,7 +28,7 @@ import pytest
 from podcast.build import build
 from podcast.errors import PodcastError
 from podcast.publish.remote import publish_build, publish_status
-from podcast.publish.verify import verify_published
+from podcast.publish.verify import sample_ranges, verify_published
 from podcast.serve import make_server
 
 from .helpers import run_cli, tree_bytes
@@ -147,6 +147,13 @@ def serve_folder(folder: Path, ranges: bool = True) -> tuple[ThreadingHTTPServer
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
+def one(folder: Path, pattern: str) -> str:
+    """The one file under `folder` matching `pattern` (published names carry a version)."""
+    found = [str(p.relative_to(folder)) for p in folder.glob(pattern)]
+    assert len(found) == 1, (pattern, found)
+    return found[0]
+
+
 def feed_references(folder: Path) -> list[str]:
     """Every file the served feed points at (enclosures, alternates, chapters, transcripts),
     relative to the site, read with ElementTree from what is on the server."""
@@ -194,10 +201,11 @@ def test_removed_episode_pages_go_at_once_its_audio_after_the_grace_period(
     cached_demo: Path, tmp_path: Path
 ) -> None:
     www = tmp_path / "www"
+    www.mkdir()
     add_targets(cached_demo, f'[publish.web]\nkind = "folder"\npath = "{www}"\nverify = false\n')
     build(cached_demo)
     publish_build(cached_demo)
-    assert (www / f"audio/{EPISODE}.mp3").is_file()
+    mp3, wav = one(www, f"audio/{EPISODE}-*.mp3"), one(www, f"broadcast/{EPISODE}-*.wav")
     shutil.rmtree(cached_demo / "episodes" / EPISODE)
     build(cached_demo, allow=frozenset({EPISODE}))
     assert publish_status(cached_demo).to_delete  # the log knows before the upload
@@ -205,14 +213,14 @@ def test_removed_episode_pages_go_at_once_its_audio_after_the_grace_period(
     report = publish_build(cached_demo, now=now)
     assert not (www / f"episodes/{EPISODE}.html").exists()
     assert f"episodes/{EPISODE}.html" in report.deleted
-    for kept in (f"audio/{EPISODE}.mp3", f"broadcast/{EPISODE}.wav"):
+    for kept in (mp3, wav):
         assert (www / kept).is_file() and kept in report.kept
     assert all(f"audio/{EPISODE}" not in name for name in feed_references(www))
     early = publish_build(cached_demo, now=now + timedelta(days=29))
-    assert (www / f"audio/{EPISODE}.mp3").is_file() and not early.deleted
+    assert (www / mp3).is_file() and early.unchanged and not early.deleted
     late = publish_build(cached_demo, now=now + timedelta(days=31))
-    assert not (www / f"audio/{EPISODE}.mp3").exists()
-    assert f"audio/{EPISODE}.mp3" in late.deleted and not late.kept
+    assert not (www / mp3).exists()
+    assert mp3 in late.deleted and not late.kept
 
 
 @needs_rsync
@@ -220,22 +228,43 @@ def test_files_the_build_never_made_survive_and_upload_leftovers_go(
     cached_demo: Path, tmp_path: Path
 ) -> None:
     www = tmp_path / "www"
+    (www / ".well-known").mkdir(parents=True)  # hidden entries: the folder is still "empty"
+    add_targets(cached_demo, f'[publish.web]\nkind = "folder"\npath = "{www}"\nverify = false\n')
+    out = build(cached_demo).out
+    publish_build(cached_demo)
     foreign = {
         ".htaccess": b"AddType audio/mpeg .mp3",
         "stats/index.html": b"visits",
         "audio/archive-2019.mp3": b"an old show",
         "audio/.config.backup": b"someone's",
+        ".feed.xml.backup": b"an editor's copy",  # named like rsync's temporary files
+        f"audio/.{EPISODE}.mp3.old-v1": b"someone's",
     }
     for name, data in foreign.items():
         (www / name).parent.mkdir(parents=True, exist_ok=True)
         (www / name).write_bytes(data)
-    leftover = www / f"audio/.{EPISODE}.mp3.Ab3xYz"  # what a killed rsync leaves
+    leftover = www / ".podcast-upload/index.html.Ab3xYz"  # what a killed rsync leaves
     leftover.write_bytes(b"half an upload")
-    add_targets(cached_demo, f'[publish.web]\nkind = "folder"\npath = "{www}"\nverify = false\n')
+    (cached_demo / "episodes" / EPISODE / "episode.md").write_text(
+        (cached_demo / "episodes" / EPISODE / "episode.md").read_text() + "\nMehr.\n"
+    )
     out = build(cached_demo).out
-    publish_build(cached_demo)
+    report = publish_build(cached_demo)
+    assert f"episodes/{EPISODE}.html" in report.sent and "feed.xml" in report.sent
+    assert "episodes/01-leipzig-migrantenbeirat.html" not in report.sent
     assert not leftover.exists()
-    assert tree_bytes(www) == {**tree_bytes(out), **foreign}
+    # The episode's earlier audio stays a while under its own names (apps download late).
+    assert report.kept and all(name.startswith(f"audio/{EPISODE}-") for name in report.kept)
+    on_target = tree_bytes(www)
+    assert on_target == {**tree_bytes(out), **foreign, **{k: on_target[k] for k in report.kept}}
+    # A folder of someone else's is refused before anything is sent.
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "index.html").write_text("their site")
+    add_targets(cached_demo, f'[publish.theirs]\nkind = "folder"\npath = "{theirs}"\n')
+    with pytest.raises(PodcastError, match=r"holds files that no publish .* \(index\.html\)"):
+        publish_build(cached_demo, target_name="theirs")
+    assert [p.name for p in theirs.iterdir()] == ["index.html"]
 
 
 def test_rclone_remote_gets_the_build_and_verification_reads_it_over_http(
@@ -256,13 +285,28 @@ def test_rclone_remote_gets_the_build_and_verification_reads_it_over_http(
     again = run_cli("publish", str(cached_demo), "--to", "storage", "-q")
     assert again.returncode == 0 and again.stdout == ""
     assert publish_build(cached_demo, verify=False).sent == []
-    # A file damaged on the server (say, an upload cut short by another tool).
-    damaged = root / f"show/audio/{EPISODE}.mp3"
+    # A file damaged on the server (say, an upload cut short by another tool) ...
+    mp3 = one(root / "show", f"audio/{EPISODE}-*.mp3")
+    damaged = root / "show" / mp3
     damaged.write_bytes(damaged.read_bytes()[:1000])
     findings = verify_published(out, ["feed.xml"], {BASE_URL: f"{url}show/"})
-    assert [f.url for f in findings if "the feed says" in f.message] == [
-        f"{url}show/audio/{EPISODE}.mp3"
+    assert [f.url for f in findings if "the feed says" in f.message] == [f"{url}show/{mp3}"]
+    # ... or at the same size, and a transcript replaced by junk: found by their content.
+    data = bytearray((out / mp3).read_bytes())
+    first, last = sample_ranges(len(data))[1]  # media are compared by sampled ranges
+    data[first : first + 4] = b"junk"
+    damaged.write_bytes(bytes(data))
+    vtt = one(root / "show", f"transcripts/{EPISODE}.de-*.vtt")
+    (root / "show" / vtt).write_bytes(b"x" * (out / vtt).stat().st_size)
+    findings = verify_published(out, ["feed.xml"], {BASE_URL: f"{url}show/"})
+    assert sorted((f.url, f.message) for f in findings if f.severity == "problem") == [
+        (f"{url}show/{mp3}", f"the content at bytes {first}-{last} differs from the file built"),
+        (f"{url}show/{vtt}", "the content differs from the file built"),
     ]
+    result = run_cli("publish", str(cached_demo), "--to", "storage", "--verify")
+    assert result.returncode == 1 and "publish again with --resend" in result.stderr
+    assert run_cli("publish", str(cached_demo), "--to", "storage", "--resend").returncode == 0
+    assert tree_bytes(root / "show") == tree_bytes(out)
 
 
 def test_verification_names_a_server_without_range_requests_and_a_stale_feed(
@@ -346,6 +390,7 @@ def test_websub_hub_is_named_in_the_feed_and_pinged_after_a_publish(
     hub = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=hub.serve_forever, daemon=True).start()
     address = f"http://127.0.0.1:{hub.server_address[1]}"
+    (tmp_path / "www").mkdir()
     add_targets(
         cached_demo,
         f'[publish.web]\nkind = "folder"\npath = "{tmp_path / "www"}"\nverify = false\n',
@@ -438,9 +483,10 @@ def test_audio_on_its_own_host_behind_an_analytics_prefix(
         out = build(cached_demo).out  # the same audio behind a prefix: no move for the guard
         parsed = podcastparser.parse(BASE_URL + "feed.xml", (out / "feed.xml").open("rb"))
         enclosures = [e["enclosures"][0]["url"] for e in parsed["episodes"]]
-        assert f"https://op3.dev/e/media.example.net/quer/audio/{EPISODE}.mp3" in enclosures
+        mp3 = one(out, f"audio/{EPISODE}-*.mp3")
+        assert f"https://op3.dev/e/media.example.net/quer/{mp3}" in enclosures
         page = (out / f"episodes/{EPISODE}.html").read_text()
-        assert f'src="https://media.example.net/quer/audio/{EPISODE}.mp3"' in page
+        assert f'src="https://media.example.net/quer/{mp3}"' in page
         report = publish_build(cached_demo, target_name="web")
         assert report.findings == [] and report.verified
     finally:
@@ -455,6 +501,7 @@ def test_audio_on_its_own_host_behind_an_analytics_prefix(
 
 def test_missing_tools_and_unreachable_servers_are_named(cached_demo: Path, tmp_path: Path) -> None:
     closed = free_port()  # nothing listens there
+    (tmp_path / "www").mkdir()
     add_targets(
         cached_demo,
         f'[publish.web]\nkind = "ssh"\nhost = "127.0.0.1"\nport = {closed}\npath = "/srv/w"\n'

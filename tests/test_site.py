@@ -20,6 +20,8 @@ from podcast.build import BuildReport, build
 from podcast.outputs.notes import notes_html
 from podcast.serve import make_server
 
+from .helpers import built_file
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTILE_NOTES = """
 Harmlos **fett**.
@@ -223,7 +225,7 @@ def test_player_chapters_and_transcript_in_a_real_browser(served: str, tmp_path:
 
 def test_preview_server_answers_range_requests(served: str, built_demo: BuildReport) -> None:
 
-    path = built_demo.out / "audio/01-leipzig-migrantenbeirat.mp3"
+    path = built_file(built_demo.out, "audio/01-leipzig-migrantenbeirat.mp3")
     size = path.stat().st_size
     request = urllib.request.Request(
         f"{served}/audio/01-leipzig-migrantenbeirat.mp3", headers={"Range": "bytes=1000-1999"}

@@ -15,7 +15,7 @@ import pytest
 
 from podcast.build import build
 
-from .helpers import ebur128, run_cli
+from .helpers import built_file, ebur128, run_cli
 from .interview import (
     RATE,
     Interview,
@@ -87,14 +87,15 @@ def test_a_field_interview_is_leveled_its_pauses_quieter_and_its_hum_removed(
     folder = make_show(tmp_path / "show")
     interview = make_interview(folder, rounds=2)
     report = build(tmp_path / "show")
-    published = decode(report.out / "audio/01-gespraech.mp3")[: int(interview.duration * RATE)]
-    before, after = measured(decode(interview.path), interview), measured(published, interview)
+    mp3 = built_file(report.out, "audio/01-gespraech.mp3")
+    heard = decode(mp3)[: int(interview.duration * RATE)]
+    before, after = measured(decode(interview.path), interview), measured(heard, interview)
     assert before["gap"] > 12  # the guest across the table, as recorded
     assert abs(after["gap"]) <= 1.5, after
     assert after["pauses"] <= before["pauses"] - 12, (before, after)
     for line in (50, 100, 150):
         assert after[f"hum{line}"] <= before[f"hum{line}"] - 20, (line, before, after)
-    integrated, peak = ebur128(report.out / "audio/01-gespraech.mp3")
+    integrated, peak = ebur128(mp3)
     assert abs(integrated + 16) <= 0.5 and peak <= -1.0
     # The editor is told what was done, and `podcast info` finds the same in the recording.
     said = run_cli("build", str(tmp_path / "show"), "--out", str(tmp_path / "again"))
@@ -124,7 +125,7 @@ def test_what_needs_nothing_is_left_alone(tmp_path: Path) -> None:
     intro = tmp_path / "show/intro.wav"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", source, "-ac", "2", str(intro)])
     report = build(tmp_path / "show")
-    mp3 = report.out / "audio/01-gespraech.mp3"
+    mp3 = built_file(report.out, "audio/01-gespraech.mp3")
     loud, quiet = ebur128(mp3, 0.3, 1.7)[0], ebur128(mp3, 2.3, 3.5)[0]
     assert 11.5 <= loud - quiet <= 12.5  # the intro's own dynamics, untouched
     published = decode(mp3)

@@ -118,10 +118,10 @@ class TaggedAlternates:
             rendition = context.audio.renditions.get(row.file)
             if rendition is None:
                 continue
-            relative = urls.episode_audio(context.episode, row.suffix)
             key = key_of(
                 "alternate", TAGGING_VERSION, rendition.path.parent.name, row.file, context.tags_key
             )
+            relative = urls.versioned(urls.episode_audio(context.episode, row.suffix), key)
 
             def tagged(target: Path, source: Path = rendition.path, style: str = row.tags) -> None:
                 tag_alternate(source, target, style, context.tags, context.chapters)

@@ -217,8 +217,8 @@ class BroadcastWav:
             write_broadcast_wav(source, path, info)
 
         key = key_of("bwf", source.parent.name, repr(info))
-        relative = urls.episode_broadcast(context.episode)
-        files.broadcast_bytes = writer.produce(relative, key, with_metadata).stat().st_size
+        files.broadcast = urls.versioned(urls.episode_broadcast(context.episode), key)
+        files.broadcast_bytes = writer.produce(files.broadcast, key, with_metadata).stat().st_size
 
 
 def broadcast_info(show: Show, episode: Episode, result: RenditionResult) -> BroadcastInfo:

@@ -12,6 +12,7 @@ from mutagen.id3 import APIC, CHAP, CTOC, TIT2, WXXX, CTOCFlags
 
 from podcast.outputs import urls
 from podcast.outputs.timecode import clock
+from podcast.plan.cache import data_digest
 from podcast.show.model import ChapterMark
 
 if TYPE_CHECKING:
@@ -116,12 +117,16 @@ class ChaptersJson:
         if not context.chapters:
             return
         show, episode = context.show, context.episode
-        image_urls: list[str | None] = []
         for index, chapter in enumerate(context.chapters):
-            image_urls.append(None)
+            files.chapter_images.append(None)
             if chapter.image is not None:
-                relative = urls.chapter_image(episode, index, chapter.image.suffix)
-                writer.write(relative, chapter.image.read_bytes())
-                image_urls[-1] = urls.absolute(show, relative)
-        files.chapters_json = urls.episode_chapters(episode)
-        writer.write(files.chapters_json, chapters_json(context.chapters, image_urls))
+                data = chapter.image.read_bytes()
+                relative = urls.versioned(
+                    urls.chapter_image(episode, index, chapter.image.suffix), data_digest(data)
+                )
+                writer.write(relative, data)
+                files.chapter_images[-1] = relative
+        image_urls = [urls.absolute(show, p) if p else None for p in files.chapter_images]
+        document = chapters_json(context.chapters, image_urls)
+        files.chapters_json = urls.versioned(urls.episode_chapters(episode), data_digest(document))
+        writer.write(files.chapters_json, document)

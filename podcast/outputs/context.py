@@ -67,9 +67,12 @@ class EpisodeContext:
 class EpisodeFiles:
     """What the outputs published for one episode, as the pages and feeds need it."""
 
+    mp3: str = ""  # the published path of each file (versioned: see urls.versioned)
     mp3_bytes: int = 0
+    broadcast: str | None = None
     broadcast_bytes: int | None = None
     chapters_json: str | None = None
+    chapter_images: list[str | None] = field(default_factory=list)  # by chapter
     transcripts: list[PublishedTranscript] = field(default_factory=list)
     alternates: list[AlternateAudio] = field(default_factory=list)
     programme: dict[str, Any] | None = None

@@ -52,8 +52,10 @@ def publish_episode(context: EpisodeContext, writer: OutputWriter) -> Rendered:
     return Rendered(
         episode=context.episode,
         notes_html=context.notes_html,
+        mp3=files.mp3,
         mp3_bytes=files.mp3_bytes,
         mp3_duration=context.mp3.duration,
+        broadcast=files.broadcast,
         broadcast_bytes=files.broadcast_bytes,
         broadcast_duration=broadcast.duration if broadcast is not None else None,
         loudness={
@@ -62,6 +64,7 @@ def publish_episode(context: EpisodeContext, writer: OutputWriter) -> Rendered:
         },
         chapters=context.chapters,
         chapters_json=files.chapters_json,
+        chapter_images=files.chapter_images,
         transcripts=files.transcripts,
         transcript_cues=context.cues,
         programme=files.programme,

@@ -214,6 +214,5 @@ class TaggedMp3:
         # Media are keyed by what went into them: an unchanged episode's files are linked
         # from the published folder instead of being copied and tagged again.
         key = key_of("id3", TAGGING_VERSION, mp3.path.parent.name, version, context.tags_key)
-        files.mp3_bytes = (
-            writer.produce(urls.episode_mp3(context.episode), key, tagged).stat().st_size
-        )
+        files.mp3 = urls.versioned(urls.episode_mp3(context.episode), key)
+        files.mp3_bytes = writer.produce(files.mp3, key, tagged).stat().st_size

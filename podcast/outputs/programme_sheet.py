@@ -21,12 +21,14 @@ SHEET_VERSION = 1
 def programme_sheet(
     show: Show,
     episode: Episode,
+    broadcast_file: str,
     duration: float,
     chapters: list[TimedChapter],
     loudness: dict[str, Any] | None,
     embargo: bool = False,
 ) -> dict[str, Any]:
-    """The sheet as data (published as JSON, and rendered as HTML by the site)."""
+    """The sheet as data (published as JSON, and rendered as HTML by the site);
+    `broadcast_file` is the published path of the broadcast WAV."""
     config, meta = show.config, episode.meta
     team = editorial_team(show, episode)
     sheet = {
@@ -47,7 +49,7 @@ def programme_sheet(
         "back_announcement": meta.back_announcement or "",
         "chapters": [{"start": clock(c.start), "title": c.title} for c in chapters],
         "contact": {"name": config.owner.name, "email": config.owner.email},
-        "audio": urls.media_url(show, urls.episode_broadcast(episode)),
+        "audio": urls.media_url(show, broadcast_file),
         "loudness": loudness,
         "page": urls.absolute(show, urls.episode_page(episode)),
     }
@@ -100,11 +102,12 @@ class ProgrammeSheet:
 
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
         broadcast = context.broadcast
-        if broadcast is None:
+        if broadcast is None or files.broadcast is None:
             return
         files.programme = programme_sheet(
             context.show,
             context.episode,
+            files.broadcast,
             broadcast.duration,
             context.chapters,
             broadcast.summary(),

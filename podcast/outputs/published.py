@@ -36,13 +36,16 @@ class Rendered:
 
     episode: Episode
     notes_html: str
+    mp3: str  # published path (relative to the output folder), as every file below
     mp3_bytes: int
     mp3_duration: float
+    broadcast: str | None
     broadcast_bytes: int | None
     broadcast_duration: float | None
     loudness: dict[str, object]
     chapters: list[TimedChapter] = field(default_factory=list)
     chapters_json: str | None = None
+    chapter_images: list[str | None] = field(default_factory=list)  # by chapter
     transcripts: list[PublishedTranscript] = field(default_factory=list)
     transcript_cues: list[Cue] = field(default_factory=list)
     programme: dict[str, Any] | None = None

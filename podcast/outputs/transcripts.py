@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from podcast.outputs import urls
 from podcast.outputs.published import PublishedTranscript
 from podcast.outputs.timecode import clock
+from podcast.plan.cache import data_digest
 from podcast.show.transcripts import Cue
 
 if TYPE_CHECKING:
@@ -154,7 +155,10 @@ class TranscriptFiles:
                 (".srt", to_srt(cues)),
                 (".json", to_json(cues)),
             ):
-                relative = urls.episode_transcript(context.episode, transcript.language, suffix)
+                relative = urls.versioned(
+                    urls.episode_transcript(context.episode, transcript.language, suffix),
+                    data_digest(text),
+                )
                 writer.write(relative, text)
                 written[suffix] = relative
             files.transcripts.append(PublishedTranscript(transcript.language, written))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from podcast.show.model import Episode, Show
 
+VERSION_DIGITS = 12  # as the content-named pictures have them
+_VERSION = re.compile(rf"-[0-9a-f]{{{VERSION_DIGITS}}}(\.[^./]+)$")
 PODCAST_FEED = "feed.xml"
 RADIO_FEED = "radio.xml"  # the broadcast WAVs, for partner stations
 
@@ -28,6 +31,28 @@ def episode_broadcast(episode: Episode) -> str:
 
 def episode_transcript(episode: Episode, language: str, suffix: str) -> str:
     return f"transcripts/{episode.name}.{language}{suffix}"
+
+
+def versioned(relative: str, content_key: str) -> str:
+    """`audio/x.mp3` as `audio/x-<12 hex digits of content_key>.mp3`.
+
+    Every file a feed names (audio, broadcast WAVs, chapters, transcripts, pictures) is
+    published under a name that changes with its content: a file never changes under a URL
+    that a live feed gives, so an app that polls the feed while a publish runs finds either
+    the old files or the new ones, each complete (the old ones stay until the feeds moved on).
+    """
+    stem, _, suffix = relative.rpartition(".")
+    return f"{stem}-{content_key[:VERSION_DIGITS]}.{suffix}"
+
+
+def unversioned(url: str) -> str:
+    """A versioned file's URL without its version: the same for every version of one file."""
+    return _VERSION.sub(r"\1", url, count=1)
+
+
+def is_versioned(relative: str) -> bool:
+    """Whether a published name carries a content version (such a file never changes)."""
+    return _VERSION.search(relative) is not None
 
 
 def absolute(show: Show, relative: str) -> str:
@@ -67,8 +92,9 @@ def url_roots(show: Show) -> tuple[str, ...]:
 
 def same_media(a: str, b: str) -> bool:
     """Whether two enclosure URLs lead to the same file: equal, or one is the other behind a
-    redirect prefix (`https://op3.dev/e/host/audio/x.mp3` and `https://host/audio/x.mp3`)."""
-    bare_a, bare_b = a.split("://", 1)[-1], b.split("://", 1)[-1]
+    redirect prefix (`https://op3.dev/e/host/audio/x.mp3` and `https://host/audio/x.mp3`).
+    Another version of the same file counts as the same (see `versioned`)."""
+    bare_a, bare_b = (unversioned(url).split("://", 1)[-1] for url in (a, b))
     return bare_a == bare_b or bare_a.endswith("/" + bare_b) or bare_b.endswith("/" + bare_a)
 
 

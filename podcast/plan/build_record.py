@@ -1,13 +1,67 @@
-"""The record each build leaves in the cache: its fingerprint, its files with their sizes,
-the report shown for it, and where its media came from. Read by the next build (up to date?)
-and by `podcast publish` (is this a finished build?)."""
+"""The record each build leaves in the cache: its fingerprint, its files with their sizes and
+SHA-256 digests, the report shown for it, and where its media came from. Read by the next build
+(up to date?) and by `podcast publish` (is this a finished build, unchanged since? what is new
+since the last publish?)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from podcast.plan.cache import Cache, key_of
+from podcast.plan.cache import Cache, file_digest, key_of
+
+
+def _stamp(path: Path) -> list[int]:
+    info = path.stat()
+    return [info.st_size, info.st_ino, info.st_mtime_ns, info.st_ctime_ns]
+
+
+def record_files(out: Path, names: list[str], previous: dict[str, Any]) -> dict[str, Any]:
+    """Size, digest and stamp (size, inode, modification and change time) of each file of a
+    finished build in `out`. A file the last build recorded with the same inode, size and
+    modification time (the build linked it unchanged) is not read again."""
+    files: dict[str, Any] = {}
+    for name in names:
+        stamp = _stamp(out / name)
+        known = previous.get(name)
+        if isinstance(known, dict) and known.get("stamp", [])[:3] == stamp[:3]:
+            digest = str(known["sha256"])
+        else:
+            digest = file_digest(out / name)
+        files[name] = {"size": stamp[0], "sha256": digest, "stamp": stamp}
+    return files
+
+
+def recorded_size(entry: Any) -> int:
+    """A file's size in a build record (records of older versions kept only the size)."""
+    return int(entry["size"]) if isinstance(entry, dict) else int(entry)
+
+
+def recorded_digest(entry: Any) -> str | None:
+    """A file's SHA-256 in a build record; None in records of older versions."""
+    return str(entry["sha256"]) if isinstance(entry, dict) else None
+
+
+def changed_since_build(out: Path, record: dict[str, Any]) -> list[str]:
+    """The files of the recorded build that are missing from `out` or whose content is not
+    the built one. A file whose stamp is unchanged is trusted without reading it: the change
+    time cannot be set back by anyone editing the file."""
+    changed = []
+    for name, entry in sorted(record["files"].items()):
+        path = out / name
+        try:
+            stamp = _stamp(path)
+        except OSError:
+            changed.append(name)
+            continue
+        if not isinstance(entry, dict):
+            if stamp[0] != entry:
+                changed.append(name)
+        elif stamp != entry["stamp"] and (
+            stamp[0] != entry["size"] or file_digest(path) != entry["sha256"]
+        ):
+            changed.append(name)
+    return changed
 
 
 def last_build_if_unchanged(cache: Cache, out: Path, current: str) -> dict[str, Any] | None:
@@ -16,9 +70,9 @@ def last_build_if_unchanged(cache: Cache, out: Path, current: str) -> dict[str, 
     record = last_build(cache, out)
     if record is None or record.get("fingerprint") != current:
         return None
-    for name, size in record["files"].items():
+    for name, entry in record["files"].items():
         try:
-            if (out / name).stat().st_size != size:
+            if (out / name).stat().st_size != recorded_size(entry):
                 return None
         except OSError:
             return None

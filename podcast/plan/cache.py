@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 CACHE_FORMAT = "1"
+# Every kind of entry the cache keeps, each a folder of its own; `clean` removes only these
+# (the cache folder may be a link into a folder that holds other things too).
+KINDS = ("analysis", "builds", "digests", "envelope", "notes", "publish", "render", "validated")
 
 
 def file_digest(path: Path) -> str:
@@ -30,6 +33,11 @@ def file_digest(path: Path) -> str:
         while got := handle.readinto(buffer):
             digest.update(buffer[:got])
     return digest.hexdigest()
+
+
+def data_digest(data: bytes | str) -> str:
+    """SHA-256 (hex) of bytes, or of text as UTF-8."""
+    return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
 def key_of(*parts: Any) -> str:
@@ -145,6 +153,7 @@ class Cache:
                 self._digests, self._digests_changed = kept, False
 
     def _json_path(self, kind: str, key: str) -> Path:
+        assert kind in KINDS, kind
         return self.root / kind / f"{key}.json"
 
     def get_json(self, kind: str, key: str) -> dict[str, Any] | None:
@@ -161,6 +170,7 @@ class Cache:
 
     def file_path(self, kind: str, name: str) -> Path:
         """Where the file `name` of `kind` is kept (it may not exist)."""
+        assert kind in KINDS, kind
         return self.root / kind / name
 
     def put_file(self, kind: str, name: str, data: bytes) -> Path:
@@ -171,6 +181,7 @@ class Cache:
 
     def entry_dir(self, kind: str, key: str) -> Path:
         """Folder of a complete media entry (exists only once the entry was committed)."""
+        assert kind in KINDS, kind
         return self.root / kind / key
 
     def commit_dir(self, kind: str, key: str, built: Path) -> Path:
@@ -204,12 +215,12 @@ class Cache:
         return freed
 
     def clean(self, keep_kinds: tuple[str, ...] = ()) -> int:
-        """Delete everything but `keep_kinds` (and the build lock); the bytes freed."""
+        """Delete the cache's entries but those of `keep_kinds`; the bytes freed. Only the
+        cache's own kinds of entry are touched, whatever else the folder holds."""
         freed = 0
-        for entry in sorted(self.root.iterdir()) if self.root.is_dir() else []:
-            if entry.name in keep_kinds or entry.name == ".build.lock":
-                continue
-            freed += remove_tree(entry)
+        for kind in KINDS:
+            if kind not in keep_kinds and not (self.root / kind).is_symlink():
+                freed += remove_tree(self.root / kind)
         self._digests = None
         return freed
 

@@ -53,8 +53,10 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 @contextlib.contextmanager
-def exclusive(lock_path: Path, busy_message: str) -> Iterator[None]:
-    """Hold an exclusive lock on `lock_path` for the duration; fail at once if it is taken."""
+def exclusive(lock_path: Path, busy_message: str) -> Iterator[int]:
+    """Hold an exclusive lock on `lock_path` for the duration; fail at once if it is taken.
+    Yields the locked file descriptor: a child process given it holds the lock as long as it
+    lives, even should this process die first."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("a") as handle:
         try:
@@ -62,17 +64,21 @@ def exclusive(lock_path: Path, busy_message: str) -> Iterator[None]:
         except BlockingIOError as exc:
             raise PodcastError(busy_message) from exc
         try:
-            yield
+            yield handle.fileno()
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextlib.contextmanager
-def show_lock(cache_root: Path, show_root: Path) -> Iterator[None]:
-    """The lock one build or publish of a show holds: the output folder stays as it is."""
-    busy = f"{show_root}: another build or publish of this show is running; wait for it to finish"
-    with exclusive(cache_root / ".build.lock", busy):
-        yield
+def show_lock(cache_root: Path, show_root: Path) -> Iterator[int]:
+    """The lock one build or publish of a show holds: the output folder stays as it is.
+    Yields the lock's file descriptor (see `exclusive`)."""
+    busy = (
+        f"{show_root}: another build or publish of this show is running (or an upload it "
+        "started); wait for it to finish"
+    )
+    with exclusive(cache_root / ".build.lock", busy) as descriptor:
+        yield descriptor
 
 
 def remove_staging_leftovers(out: Path) -> None:

@@ -29,7 +29,7 @@ class FeedItem:
     @property
     def name(self) -> str:
         """The published name (file stem of the enclosure), used to allow a change."""
-        return PurePosixPath(urlparse(self.enclosure).path).stem
+        return PurePosixPath(urlparse(urls.unversioned(self.enclosure)).path).stem
 
 
 def feed_items(xml: bytes) -> list[FeedItem]:

@@ -4,17 +4,24 @@ that never exposes a feed whose files are not there yet.
 1. media and every file the pages and feeds link (audio, broadcast WAVs, covers, chapters,
    transcripts, programme sheets, the style sheet), 2. the pages, 3. `radio.xml`, then
    `feed.xml`, then the build's manifest, 4. only then are files deleted that the build no
-   longer has: at once for pages and the like, after `keep_removed_days` for the audio of removed
-   episodes (apps download late). Killed at any moment, the target's feeds point only at files
-   that are there; the next publish completes the work (unchanged files are not sent again).
+   longer has: at once for pages and the like, after `keep_removed_days` for files whose name
+   carries a version (the audio, chapters and transcripts of a changed or removed episode: apps
+   download late). Files a feed names never change under their name (outputs/urls.versioned),
+   so a listener polling the feed at any moment finds every file it names, complete and as the
+   feed describes it. Killed at any moment, the target's feeds point only at such files; the
+   next publish completes the work.
 
-What was published where is kept in the show's cache (the publish log), for deletions and for
-`podcast publish --status`.
+What to send is decided from the build's digests and the publish log (what this target got,
+by digest), never from sizes or times at the target; with nothing new, nothing is contacted.
+The log is kept in the show's cache (for deletions, and for `podcast publish --status`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,22 +29,23 @@ from typing import Any
 
 from podcast.errors import PodcastError
 from podcast.outputs import urls
-from podcast.plan.build_record import last_build
+from podcast.plan.build_record import changed_since_build, last_build, recorded_digest
 from podcast.plan.cache import Cache, key_of
 from podcast.plan.sources import DEFAULT_OUTPUT
 from podcast.publish.announce import announce
 from podcast.publish.atomic import show_lock
-from podcast.publish.output_folder import MANIFEST, made_by_a_build
-from podcast.publish.transfer import Transport, transport_for
+from podcast.publish.output_folder import KEPT_FROM_PREVIOUS, MANIFEST, made_by_a_build
+from podcast.publish.transfer import UPLOAD_FOLDER, Session, Transport, transport_for
 from podcast.publish.verify import Finding, verify_published
 from podcast.show.loader import SHOW_FILE, load_show_config
 from podcast.show.schema import PublishTarget, ShowConfig
 
 Log = Callable[[str], None]
 FEEDS_LAST = (urls.RADIO_FEED, urls.PODCAST_FEED, MANIFEST)  # in this order, after all else
-# The audio: kept a while after its episode is removed; on `media_target` when there is one.
+# The audio: on `media_target` when there is one.
 MEDIA_FOLDERS = ("audio/", "broadcast/")
 HISTORY_KEPT = 50
+SESSION_PREFIX = "podcast-publish-"
 
 
 @dataclass
@@ -49,10 +57,12 @@ class PublishReport:
     dry_run: bool
     sent: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
-    kept: dict[str, str] = field(default_factory=dict)  # removed media -> deleted after (date)
+    kept: dict[str, str] = field(default_factory=dict)  # removed files -> deleted after (date)
     findings: list[Finding] = field(default_factory=list)
     announce_failures: list[str] = field(default_factory=list)
     verified: bool = False
+    unchanged: bool = False  # nothing new since the last publish: the target was not contacted
+    last_publish: str | None = None
 
 
 def upload_phases(files: list[str]) -> list[tuple[str, list[str]]]:
@@ -93,27 +103,96 @@ def _target(config: ShowConfig, show_root: Path, name: str | None) -> tuple[str,
     return name, targets[name]
 
 
-def _complete_build(cache: Cache, out: Path) -> list[str]:
-    """The files of the finished build in `out`; refuses anything else."""
+def _complete_build(cache: Cache, out: Path, config: ShowConfig) -> dict[str, str | None]:
+    """The files of the finished build in `out` with their digests; refuses anything else: no
+    build, a preview, a build for another address, a file changed since the build."""
     if not made_by_a_build(out):
         raise PodcastError(f"{out}: no finished build here; run `podcast build` first")
     record = last_build(cache, out)
     if record is None:
         raise PodcastError(f"{out}: this build is not known to the show's cache; build again")
-    for name, size in record["files"].items():
-        path = out / name
-        if not path.is_file() or path.stat().st_size != size:
+    if record.get("preview") or record.get("base_url", config.base_url) != config.base_url:
+        made_for = record.get("base_url", "another address")
+        raise PodcastError(
+            f"{out}: this folder holds a preview (made by `podcast serve` for {made_for}), not "
+            f"a build for {config.base_url}; run `podcast build` and publish that"
+            if record.get("preview")
+            else f"{out}: this build was made for {made_for}, podcast.toml now says "
+            f"{config.base_url}; run `podcast build` again"
+        )
+    changed = changed_since_build(out, record)
+    if changed:
+        raise PodcastError(
+            f"{out / changed[0]}: changed or missing since the build"
+            + (f" (and {len(changed) - 1} more)" if len(changed) > 1 else "")
+            + "; run `podcast build` again (a build's files are published as built, or not at all)"
+        )
+    return {name: recorded_digest(entry) for name, entry in sorted(record["files"].items())}
+
+
+def _refuse_foreign_folder(via: Transport, name: str, show_root: Path, first: bool) -> None:
+    """A target is ours if our manifest is there or it is empty (hidden entries such as a web
+    server's .htaccess aside: no published name starts with a dot, so none is overwritten); a
+    folder on this machine must exist and must not overlap the show (its folder, output or
+    recordings)."""
+    local = via.local_folder()
+    if local is not None:
+        folder = local.resolve()
+        if (
+            folder == show_root
+            or folder.is_relative_to(show_root)
+            or show_root.is_relative_to(folder)
+        ):
             raise PodcastError(
-                f"{path}: changed or missing since the build; run `podcast build` again "
-                "(a build's files are published as built, or not at all)"
+                f"{show_root / SHOW_FILE}: publish.{name}: the target {local} overlaps the show "
+                f"folder {show_root}; choose a folder outside the show"
             )
-    return sorted(record["files"])
+        if not local.is_dir():
+            raise PodcastError(
+                f"{show_root / SHOW_FILE}: publish.{name}: the folder {local} does not exist; "
+                f"create it (mkdir -p {local}) or correct `path`"
+            )
+    if not first:
+        return
+    names = [n for n in (via.listing() or []) if not n.startswith(".")]
+    if not names or set(names) <= set(KEPT_FROM_PREVIOUS):
+        return
+    manifest = via.fetch(MANIFEST) if MANIFEST in names else None
+    if manifest is not None and _our_manifest(manifest):
+        return
+    shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+    raise PodcastError(
+        f"{show_root / SHOW_FILE}: publish.{name}: {via.description} holds files that no "
+        f"publish of a podcast build put there ({shown}); publishing would overwrite them. "
+        "Choose an empty folder (or one this show was published to)"
+    )
 
 
-def _media_transport(config: ShowConfig, target: PublishTarget, root: Path) -> Transport | None:
-    if target.media_target is None:
-        return None
-    return transport_for(target.media_target, config.publish[target.media_target], root)
+def _our_manifest(data: bytes) -> bool:
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / MANIFEST).write_bytes(data)
+        return made_by_a_build(Path(folder))
+
+
+@contextmanager
+def _session(cache: Cache, lock_descriptor: int, resend: bool) -> Iterator[Session]:
+    """A private folder for this publish (file lists, the ssh socket); a killed publish's
+    folder is removed by the next one (its path is noted in the cache)."""
+    note = cache.root / "publish" / "session"
+    try:
+        stale = Path(note.read_text(encoding="utf-8").strip())
+        if stale.name.startswith(SESSION_PREFIX) and stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+    except OSError:
+        pass
+    folder = Path(tempfile.mkdtemp(prefix=SESSION_PREFIX))  # mode 0700, owned by us
+    note.parent.mkdir(parents=True, exist_ok=True)
+    note.write_text(str(folder), encoding="utf-8")
+    try:
+        yield Session(folder, lock_descriptor, resend)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        note.unlink(missing_ok=True)
 
 
 @dataclass
@@ -129,6 +208,10 @@ class _Routes:
             return self.main.description
         return f"{self.main.description}, audio to {self.media.description}"
 
+    @property
+    def transports(self) -> list[Transport]:
+        return [self.main] if self.media is None else [self.media, self.main]
+
     def log_key(self, name: str) -> str:
         return key_of("publish", name, self.description)
 
@@ -141,74 +224,150 @@ class _Routes:
         return [(via, part) for via, part in ((self.media, audio), (self.main, rest)) if part]
 
 
+def _routes(
+    config: ShowConfig, name: str, target: PublishTarget, root: Path, session: Session
+) -> _Routes:
+    media = None
+    if target.media_target is not None:
+        media_name = target.media_target
+        media = transport_for(media_name, config.publish[media_name], root, session)
+    return _Routes(transport_for(name, target, root, session), media)
+
+
+def _published(history: dict[str, Any]) -> dict[str, str | None]:
+    """What the target has, by the log: file -> digest (logs of older versions: no digest).
+    Files an interrupted publish began to send count as there, with no digest: they are sent
+    again if the build has them, else removed like any file the build no longer has."""
+    files = history.get("files", {})
+    known = dict(files) if isinstance(files, dict) else dict.fromkeys(files)
+    return {**dict.fromkeys(history.get("pending", [])), **known}
+
+
+def _removals(
+    published: dict[str, str | None],
+    history: dict[str, Any],
+    files: dict[str, str | None],
+    moment: datetime,
+    grace: timedelta,
+) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """(files to delete now, files kept -> until, every removed file -> since)."""
+    removed: dict[str, str] = {
+        **{f: moment.isoformat() for f in published if f not in files},
+        **history.get("removed", {}),
+    }
+    for path in files:
+        removed.pop(path, None)
+    delete, kept = [], {}
+    for path, since in sorted(removed.items()):
+        due = datetime.fromisoformat(since) + grace
+        if urls.is_versioned(path) and moment < due:
+            kept[path] = due.date().isoformat()
+        else:
+            delete.append(path)
+    return delete, kept, removed
+
+
 def publish_build(
     show_root: Path,
     out: Path | None = None,
     target_name: str | None = None,
     dry_run: bool = False,
-    verify: bool = True,
+    verify: bool | None = None,
     log: Log = lambda _: None,
     now: datetime | None = None,
+    resend: bool = False,
 ) -> PublishReport:
     """Upload the build in `out` (default: `feed/`) to a target of podcast.toml, verify it
-    over HTTP and announce it. `now` is for tests of the grace period."""
+    over HTTP and announce it.
+
+    `verify`: None checks over HTTP when something was sent or deleted (and the target asks
+    for it), True always, False never. `resend`: send every file again (a target changed by
+    someone else). `now` is for tests of the grace period."""
     root = show_root.resolve()
     config = _config(root)
     name, target = _target(config, root, target_name)
     out = (out if out is not None else root / DEFAULT_OUTPUT).absolute()
     moment = now or datetime.now(UTC)
     cache = Cache.of_show(root)
-    transport = transport_for(name, target, root)
-    routes = _Routes(transport, _media_transport(config, target, root))
-    report = PublishReport(name, routes.description, dry_run)
-    with show_lock(cache.root, root):
-        files = _complete_build(cache, out)
-        history = cache.get_json("publish", routes.log_key(name)) or {}
-        for phase, names in upload_phases(files):
-            log(f"{phase}: {len(names)} files")
-            for via, part in routes.split(names):
-                report.sent += via.send(out, part, dry_run)
-        removed: dict[str, str] = {
-            **history.get("removed", {}),
-            **{f: moment.isoformat() for f in history.get("files", []) if f not in files},
-        }
-        for path in files:
-            removed.pop(path, None)
-        grace = timedelta(days=target.keep_removed_days)
-        for path, since in sorted(removed.items()):
-            due = datetime.fromisoformat(since) + grace
-            if path.startswith(MEDIA_FOLDERS) and moment < due:
-                report.kept[path] = due.date().isoformat()
-            else:
-                report.deleted.append(path)
-        for via, part in routes.split(report.deleted):
-            via.delete(out, part, dry_run)
-        for via, part in routes.split(files):
-            via.clean_leftovers(out, part, dry_run)
-        if not dry_run:
-            runs = [
-                *history.get("runs", []),
-                {"at": moment.isoformat(), "sent": len(report.sent), "deleted": report.deleted},
+    with show_lock(cache.root, root) as lock_descriptor:
+        files = _complete_build(cache, out, config)
+        with _session(cache, lock_descriptor, resend) as session:
+            routes = _routes(config, name, target, root, session)
+            report = PublishReport(name, routes.description, dry_run)
+            log_key = routes.log_key(name)
+            history = cache.get_json("publish", log_key) or {}
+            runs = history.get("runs", [])
+            report.last_publish = runs[-1]["at"] if runs else None
+            published = _published(history)
+            grace = timedelta(days=target.keep_removed_days)
+            delete, report.kept, removed = _removals(published, history, files, moment, grace)
+            to_send = [
+                f for f in files if resend or files[f] is None or published.get(f) != files[f]
             ]
-            cache.put_json(
-                "publish",
-                routes.log_key(name),
-                {
-                    "target": name,
-                    "destination": routes.description,
-                    "files": files,
-                    "removed": {p: removed[p] for p in report.kept},
-                    "runs": runs[-HISTORY_KEPT:],
-                },
-            )
+            report.unchanged = not to_send and not delete
+            state = {
+                "target": name,
+                "destination": routes.description,
+                "files": published,
+                "removed": history.get("removed", {}),
+                "runs": runs,
+                "pending": to_send,
+            }
+
+            def note(sent: list[str]) -> None:
+                # What reached the target so far: a killed publish resumes from here.
+                if not dry_run:
+                    state["files"] = {**state["files"], **{f: files[f] for f in sent}}
+                    cache.put_json("publish", log_key, state)
+
+            try:
+                if report.unchanged:
+                    return _checked(report, out, files, config, target, verify)
+                for via in routes.transports:
+                    _refuse_foreign_folder(via, name, root, first=not runs)
+                note([])
+                for via in routes.transports:
+                    via.prepare(dry_run)
+                for phase, names in upload_phases(to_send):
+                    for via, part in routes.split(names):
+                        report.sent += via.send(out, part, dry_run, atomic=phase == "feeds")
+                    note(names)
+                report.deleted = delete
+                for via, part in routes.split(delete):
+                    via.delete(part, dry_run)
+            finally:
+                for via in routes.transports:
+                    via.close()
+            kept = {path: removed[path] for path in report.kept}
+            state["files"] = {**dict.fromkeys(kept), **files}
+            state["removed"], state["pending"] = kept, []
+            state["runs"] = [
+                *runs,
+                {"at": moment.isoformat(), "sent": len(report.sent), "deleted": report.deleted},
+            ][-HISTORY_KEPT:]
+            if not dry_run:
+                cache.put_json("publish", log_key, state)
     if dry_run:
         return report
-    feeds = [f for f in (urls.PODCAST_FEED, urls.RADIO_FEED) if f in files]
-    if verify and target.verify:
+    _checked(report, out, files, config, target, verify)
+    feeds = [config.base_url + f for f in (urls.PODCAST_FEED, urls.RADIO_FEED) if f in files]
+    report.announce_failures = announce(feeds, config.websub_hub, config.update_notify)
+    return report
+
+
+def _checked(
+    report: PublishReport,
+    out: Path,
+    files: dict[str, str | None],
+    config: ShowConfig,
+    target: PublishTarget,
+    verify: bool | None,
+) -> PublishReport:
+    """`report` with the findings of the check over HTTP, where one is due."""
+    if verify or (verify is None and target.verify and not report.unchanged):
+        feeds = [f for f in (urls.PODCAST_FEED, urls.RADIO_FEED) if f in files]
         report.findings = verify_published(out, feeds, check_addresses(config, target))
         report.verified = True
-    feed_urls = [config.base_url + f for f in feeds]
-    report.announce_failures = announce(feed_urls, config.websub_hub, config.update_notify)
     return report
 
 
@@ -232,31 +391,36 @@ class PublishStatus:
     target: str
     destination: str
     last_publish: str | None
-    to_send: list[str]  # in the build, not in the last publish
+    to_send: list[str]  # new or changed in the build since the last publish
     to_delete: list[str]  # in the last publish, not in the build
-    kept: dict[str, str]  # removed media waiting for their grace period to end (since)
+    kept: dict[str, str]  # removed files waiting for their grace period to end (since)
 
 
 def publish_status(
     show_root: Path, out: Path | None = None, target_name: str | None = None
 ) -> PublishStatus:
-    """What `podcast publish` would change, as far as the publish log knows (files changed in
-    place since are found by the upload itself)."""
+    """What `podcast publish` would change, as far as the publish log knows."""
     root = show_root.resolve()
     config = _config(root)
     name, target = _target(config, root, target_name)
     out = (out if out is not None else root / DEFAULT_OUTPUT).absolute()
     cache = Cache.of_show(root)
-    routes = _Routes(transport_for(name, target, root), _media_transport(config, target, root))
-    files = _complete_build(cache, out)
-    history = cache.get_json("publish", routes.log_key(name)) or {}
-    published = set(history.get("files", []))
+    files = _complete_build(cache, out, config)
+    description = _describe(config, name, target, root)
+    history = cache.get_json("publish", key_of("publish", name, description)) or {}
+    published = _published(history)
+    kept = history.get("removed", {})
     runs = history.get("runs", [])
     return PublishStatus(
         target=name,
-        destination=routes.description,
+        destination=description,
         last_publish=runs[-1]["at"] if runs else None,
-        to_send=[f for f in files if f not in published],
-        to_delete=sorted(published - set(files)),
-        kept=dict(history.get("removed", {})),
+        to_send=[f for f in files if files[f] is None or published.get(f) != files[f]],
+        to_delete=sorted(f for f in published if f not in files and f not in kept),
+        kept=dict(kept),
     )
+
+
+def _describe(config: ShowConfig, name: str, target: PublishTarget, root: Path) -> str:
+    """The routes' description without starting a session (nothing is run)."""
+    return _routes(config, name, target, root, Session(Path(tempfile.gettempdir()), -1)).description

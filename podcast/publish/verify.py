@@ -3,11 +3,14 @@
 The feed that is served must be the one built; every enclosure must answer 200 with the
 length and type the feed promises and honour Range requests (players seek with them, Apple
 requires them); chapters and transcripts need a CORS header for web players on other sites.
+Content is compared too: feeds, chapters and transcripts whole, media by sampled ranges (the
+start, two inner stretches and the end), so a file damaged at the same size is found.
 """
 
 from __future__ import annotations
 
 import urllib.error
+import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -20,6 +23,9 @@ from typing import Literal
 from podcast.outputs.feeds.namespaces import PODCAST_NS
 
 HTTP_TIMEOUT_S = 30.0
+READ_LIMIT = 1 << 20  # of a response body
+SAMPLE_BYTES = 16 * 1024  # per sampled range of a media file
+SAMPLES = 4
 CHECKS_AT_ONCE = 8
 CORS_PROBE_ORIGIN = "https://player.example.org"
 USER_AGENT = "podcast-publish-verify"
@@ -68,7 +74,7 @@ def _request(
     )
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
-            return response.status, response.headers, response.read(1 << 20)
+            return response.status, response.headers, response.read(READ_LIMIT)
     except urllib.error.HTTPError as error:
         return error.code, error.headers, b""
 
@@ -97,7 +103,25 @@ def _linked_files(xml: bytes) -> Iterator[_Linked]:
                 yield _Linked(element.get("url", ""), None, element.get("type", ""))
 
 
-def _check_enclosure(linked: _Linked, url: str) -> list[Finding]:
+def sample_ranges(size: int) -> list[tuple[int, int]]:
+    """The byte ranges (first, last) of a media file that verification compares."""
+    if size <= 0:
+        return []
+    starts = {
+        min(size - 1, max(0, (size - SAMPLE_BYTES) * k // (SAMPLES - 1))) for k in range(SAMPLES)
+    }
+    return [(start, min(size, start + SAMPLE_BYTES) - 1) for start in sorted(starts)]
+
+
+def _differs(url: str, what: str) -> Finding:
+    return Finding(
+        url,
+        f"{what} differs from the file built",
+        "the file was damaged or replaced at the server: publish again with --resend",
+    )
+
+
+def _check_enclosure(linked: _Linked, url: str, local: Path | None) -> list[Finding]:
     try:
         status, headers, _ = _request(url, "HEAD")
         if status != 200:
@@ -121,9 +145,14 @@ def _check_enclosure(linked: _Linked, url: str) -> list[Finding]:
                     f"map the file's suffix to {linked.mime} in the server's MIME types",
                 )
             )
-        status, headers, _ = _request(url, headers={"Range": "bytes=0-1"})
+        ranges = sample_ranges(linked.length or 0) or [(0, 1)]
+        first, last = ranges[0]
+        status, headers, body = _request(url, headers={"Range": f"bytes={first}-{last}"})
         content_range = headers.get("Content-Range") or ""
-        if status != 206 or not content_range.startswith("bytes 0-1/"):
+        if status == 206 and content_range.startswith(f"bytes {first}-{last}/"):
+            if local is not None and not findings:
+                findings += _compare_ranges(url, local, ranges, body)
+        else:
             findings.append(
                 Finding(
                     url,
@@ -138,13 +167,33 @@ def _check_enclosure(linked: _Linked, url: str) -> list[Finding]:
         return [Finding(url, f"cannot be reached: {error}", "check the address and the server")]
 
 
-def _check_cors(url: str) -> list[Finding]:
+def _compare_ranges(
+    url: str, local: Path, ranges: list[tuple[int, int]], first_body: bytes
+) -> list[Finding]:
+    """Compare the sampled ranges of a served media file with the built one."""
+    with local.open("rb") as built:
+        for index, (first, last) in enumerate(ranges):
+            if index == 0:
+                served = first_body
+            else:
+                status, _, served = _request(url, headers={"Range": f"bytes={first}-{last}"})
+                if status != 206:
+                    return [Finding(url, f"answers {status} to a Range request", "publish again")]
+            built.seek(first)
+            if served != built.read(last - first + 1):
+                return [_differs(url, f"the content at bytes {first}-{last}")]
+    return []
+
+
+def _check_cors(url: str, local: Path | None) -> list[Finding]:
     try:
-        status, headers, _ = _request(url, headers={"Origin": CORS_PROBE_ORIGIN})
+        status, headers, body = _request(url, headers={"Origin": CORS_PROBE_ORIGIN})
     except (urllib.error.URLError, OSError, ValueError) as error:
         return [Finding(url, f"cannot be reached: {error}", "check the address and the server")]
     if status != 200:
         return [Finding(url, f"answers {status}", "upload the file again: publish once more")]
+    if local is not None and body != local.read_bytes()[:READ_LIMIT]:
+        return [_differs(url, "the content")]
     if headers.get("Access-Control-Allow-Origin") not in ("*", CORS_PROBE_ORIGIN):
         return [
             Finding(
@@ -170,6 +219,13 @@ def verify_published(out: Path, feeds: list[str], addresses: dict[str, str]) -> 
             if url.startswith(prefix):
                 return where + url.removeprefix(prefix)
         return url
+
+    def built_file(url: str) -> Path | None:
+        for prefix, _ in by_length:
+            if url.startswith(prefix):
+                path = out / urllib.parse.unquote(url.removeprefix(prefix))
+                return path if path.is_file() else None
+        return None
 
     findings: list[Finding] = []
     linked: dict[str, _Linked] = {}
@@ -197,9 +253,9 @@ def verify_published(out: Path, feeds: list[str], addresses: dict[str, str]) -> 
     with ThreadPoolExecutor(max_workers=CHECKS_AT_ONCE) as pool:
         results = pool.map(
             lambda item: (
-                _check_enclosure(item, served(item.url))
+                _check_enclosure(item, served(item.url), built_file(item.url))
                 if item.length is not None
-                else _check_cors(served(item.url))
+                else _check_cors(served(item.url), built_file(item.url))
             ),
             linked.values(),
         )

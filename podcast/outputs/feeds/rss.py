@@ -137,11 +137,9 @@ def _episode_item(
                 clock(c.start, millis=True),
                 c.title,
                 c.url,
-                urls.absolute(show, urls.chapter_image(episode, index, c.image.suffix))
-                if c.image
-                else None,
+                urls.absolute(show, image) if image else None,
             )
-            for index, c in enumerate(item.chapters)
+            for c, image in zip(item.chapters, item.chapter_images, strict=True)
         ]
 
 
@@ -197,7 +195,7 @@ def podcast_feed(show: Show, rendered: list[Rendered], cover: Cover) -> bytes:
     """The listeners' feed: MP3 enclosures, iTunes and Podcasting 2.0 tags."""
 
     def mp3(item: Rendered) -> Enclosure:
-        url = urls.enclosure_url(show, urls.episode_mp3(item.episode))
+        url = urls.enclosure_url(show, item.mp3)
         page = urls.episode_page(item.episode)
         return (url, item.mp3_bytes, MP3.mime), item.mp3_duration, page
 
@@ -209,9 +207,11 @@ def radio_feed(show: Show, rendered: list[Rendered], cover: Cover, label: str) -
     titled as the show with `label` (the theme's `radio_feed_label`) in brackets."""
 
     def wav(item: Rendered) -> Enclosure | None:
-        if item.broadcast_bytes is None or item.broadcast_duration is None:
+        if item.broadcast is None or item.broadcast_bytes is None:
             return None
-        url = urls.enclosure_url(show, urls.episode_broadcast(item.episode))
+        if item.broadcast_duration is None:
+            return None
+        url = urls.enclosure_url(show, item.broadcast)
         page = urls.episode_programme(item.episode, ".html")
         return (url, item.broadcast_bytes, BROADCAST_WAV.mime), item.broadcast_duration, page
 
