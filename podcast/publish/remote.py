@@ -35,7 +35,7 @@ from podcast.plan.sources import DEFAULT_OUTPUT
 from podcast.publish.announce import announce
 from podcast.publish.atomic import show_lock
 from podcast.publish.output_folder import KEPT_FROM_PREVIOUS, MANIFEST, made_by_a_build
-from podcast.publish.transfer import UPLOAD_FOLDER, Session, Transport, transport_for
+from podcast.publish.transfer import Session, Transport, transport_for
 from podcast.publish.verify import Finding, verify_published
 from podcast.show.loader import SHOW_FILE, load_show_config
 from podcast.show.schema import PublishTarget, ShowConfig
@@ -324,15 +324,22 @@ def publish_build(
                 if report.unchanged:
                     return _checked(report, out, files, config, target, verify)
                 for via in routes.transports:
-                    _refuse_foreign_folder(via, name, root, first=not runs)
+                    # Once a publish began (the log is written before the first file is
+                    # sent), what is at the target is ours or was found empty.
+                    _refuse_foreign_folder(via, name, root, first=not history)
                 note([])
                 for via in routes.transports:
                     via.prepare(dry_run)
                 for phase, names in upload_phases(to_send):
+                    log(
+                        f"{phase}: {len(names)} files"
+                        + (f" ({names[0]})" if phase == "feeds" else "")
+                    )
                     for via, part in routes.split(names):
                         report.sent += via.send(out, part, dry_run, atomic=phase == "feeds")
                     note(names)
                 report.deleted = delete
+                log(f"deletions: {len(delete)} files")
                 for via, part in routes.split(delete):
                     via.delete(part, dry_run)
             finally:

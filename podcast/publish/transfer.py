@@ -380,7 +380,8 @@ class Rclone:
                 self.description,
             )
             self.session.run(
-                [*self._base("moveto"), temporary, self._path(name)],
+                # --ignore-times: a file of the same size there is no reason to keep it.
+                [*self._base("moveto"), "--ignore-times", temporary, self._path(name)],
                 "rclone",
                 self.description,
                 QUICK_TIMEOUT_S,
