@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from podcast.errors import Problem
 from podcast.show.reference import example, table_at
-from podcast.show.schema import Strict
+from podcast.show.schema import TIME_FIX, Strict
 
 DATE_EXAMPLE = "2026-03-12T18:00:00+01:00"
 
@@ -42,9 +42,13 @@ def _fix_for(error_type: str, loc: Loc, bad_key: str | None, message: str = "") 
     if error_type == "missing":
         return f"add `{name}`"
     if error_type == "extra_forbidden" and bad_key is not None:
-        close = difflib.get_close_matches(bad_key, _known_field_names(), n=1)
+        # Names of other tables are known too: a key of another table is no typo.
+        known = [n for n in _known_field_names() if n != bad_key]
+        close = difflib.get_close_matches(bad_key, known, n=1)
         return f"did you mean `{close[0]}`?" if close else "remove it"
-    if error_type == "timezone_aware" or name == "date":
+    if name in ("start", "end"):
+        return TIME_FIX
+    if error_type == "timezone_aware" or name in ("date", "radio_release"):
         return f"write date and time with a time zone, e.g. {DATE_EXAMPLE}"
     if name == "language":
         return "use a BCP 47 language tag such as de or de-DE"
