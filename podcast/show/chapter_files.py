@@ -46,6 +46,9 @@ _AUDACITY_LINE = re.compile(r"^(?P<start>-?\d+(\.\d+)?)\t(?P<end>\d+(\.\d+)?)\t(
 _OGM_LINE = re.compile(r"^CHAPTER(?P<number>\d+)(?P<name>NAME)?=(?P<value>.*)$")
 
 
+UTF8_FIX = "export the chapters again as UTF-8 text"
+
+
 def _decode(path: Path, problems: list[Problem]) -> str | None:
     """The text of a chapters file: UTF-8 (a byte-order mark dropped), or UTF-16 or UTF-32
     with a byte-order mark, as Windows tools export; a problem naming the encoding otherwise."""
@@ -56,18 +59,24 @@ def _decode(path: Path, problems: list[Problem]) -> str | None:
         return None
     encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
     try:
-        return data.decode(encoding)
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         if encoding != "utf-8":
-            message = f"not valid {encoding.upper()} text, although it starts like it"
+            label = encoding.upper().removesuffix("-SIG")
+            message = f"not valid {label} text, although it starts with {label}'s byte-order mark"
         elif b"\x00" in data:
             message = "not UTF-8 text: a binary file, or UTF-16 without a byte-order mark"
         else:
             message = f"not UTF-8 text (byte 0x{data[exc.start]:02X})"
-        fix = "export the chapters again as UTF-8 text"
-        problems.append(Problem(path, line, "chapters", message, fix))
+        problems.append(Problem(path, line, "chapters", message, UTF8_FIX))
         return None
+    if "\x00" in text:  # valid UTF-8, but no text: UTF-16 without its mark reads like this
+        line = text[: text.index("\x00")].count("\n") + 1
+        message = "not UTF-8 text: a binary file, or UTF-16 without a byte-order mark"
+        problems.append(Problem(path, line, "chapters", message, UTF8_FIX))
+        return None
+    return text
 
 
 # Byte-order marks and the encodings they announce (UTF-32 first: its little-endian mark

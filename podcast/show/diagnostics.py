@@ -147,8 +147,14 @@ def pydantic_problems(
     """Turn pydantic's errors into editor-facing problems with line numbers (`prefix`: where
     the validated value sits in the editors' structure, for the field name)."""
     problems = []
-    for item in _without_union_noise(error.errors()):
+    errors = _without_union_noise(error.errors())
+    for item in errors:
         loc: Loc = tuple(item["loc"])
+        if item["type"] == "too_short" and any(
+            len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc)]) == loc
+            for other in errors
+        ):
+            continue  # "at least 1 item" only because the one given has an error of its own
         bad_key = str(loc[-1]) if item["type"] == "extra_forbidden" and loc else None
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
