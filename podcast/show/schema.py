@@ -143,9 +143,6 @@ def parse_timestamp(value: Any) -> Any:
 Seconds = Annotated[float, Field(ge=0)]
 
 
-DATE_FORMAT = "2026-09-10T18:00:00+02:00 (date, time and time zone)"
-
-
 # The years a publication date may have: RSS dates (RFC 822) and time zone arithmetic break
 # on years far outside these.
 DATE_YEARS = (1900, 2999)
@@ -590,7 +587,8 @@ class EpisodeMeta(Strict):
     """Places the episode is about or was recorded in."""
     chapters: tuple[Chapter, ...] | Annotated[str, Field(min_length=1)] = ()
     """The chapter marks as a list, or the name of a chapters file in the episode folder
-    (Audacity labels, Reaper CSV, chapter text, mp4chaps or podcast:chapters JSON)."""
+    (Audacity labels, Reaper CSV, chapter text, mp4chaps or podcast:chapters JSON); at most
+    255 (an MP3's chapter table holds no more)."""
     transcripts: tuple[TranscriptRef, ...] = ()
     """Transcripts, one per language."""
     recordings: Annotated[tuple[RecordingRef, ...], Field(min_length=1)]
