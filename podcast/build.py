@@ -15,7 +15,7 @@ from podcast import __version__
 from podcast.audio.episodes import Log, Progress, render_audio
 from podcast.errors import PodcastError
 from podcast.outputs import urls
-from podcast.outputs.context import chapter_problems, episode_context
+from podcast.outputs.context import chapter_problems, chapter_warnings, episode_context
 from podcast.outputs.episode import publish_episode
 from podcast.outputs.feeds.rss import podcast_feed, radio_feed
 from podcast.outputs.feeds.validate import FeedValidation, parser_versions
@@ -140,8 +140,8 @@ def build(
                 preview_url is not None,
                 strict,
             )
-        except OSError as exc:
-            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+        except Exception as exc:
+            if not disk_full(exc):
                 raise
             # The file named by the error may be the source of a copy (a cache file): name
             # the folders whose disk filled up instead.
@@ -174,6 +174,19 @@ def build(
         if freed:
             log(f"cache: {freed / 1e6:.0f} MB of renders no build uses any more removed")
         return report
+
+
+def disk_full(error: BaseException | None) -> bool:
+    """Whether `error` is a full disk (or quota), or wraps one: libraries wrap the OSError
+    in errors of their own (mutagen: OggOpusHeaderError([Errno 28] ...))."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        wrapped = next((a for a in error.args if isinstance(a, BaseException)), None)
+        error = wrapped or error.__cause__ or error.__context__
+    return False
 
 
 def _build_locked(
@@ -211,6 +224,10 @@ def _build_locked(
     ]
     if problems:
         raise PodcastError(problems)
+    for episode in due.rendered:
+        report.warnings += chapter_warnings(episode, results[episode.slug].timeline)
+    if strict and report.warnings:
+        raise PodcastError(strict_problems(report.warnings))
     with staging_dir(out) as folder:
         writer = OutputWriter(folder, out, previous)
         for name in KEPT_FROM_PREVIOUS:

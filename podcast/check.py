@@ -15,7 +15,7 @@ from podcast.audio.analyse import Segment, analyse_segment
 from podcast.audio.episodes import segments_of
 from podcast.audio.timeline import plan_timeline
 from podcast.errors import PodcastError, Problem
-from podcast.outputs.context import chapter_problems
+from podcast.outputs.context import chapter_problems, chapter_warnings
 from podcast.outputs.programme_sheet import programme_warnings
 from podcast.plan.cache import Cache
 from podcast.plan.sources import DEFAULT_OUTPUT
@@ -57,7 +57,7 @@ def check_show(
     reported_clips: set[Path] = set()
     try:
         for episode in show.episodes:
-            problems += _episode_audio_problems(show, episode, cache, reported_clips)
+            problems += _episode_audio_problems(show, episode, cache, reported_clips, warnings)
     finally:
         cache.save()
     lock = read_lock(show.root)
@@ -71,9 +71,10 @@ def check_show(
 
 
 def _episode_audio_problems(
-    show: Show, episode: Episode, cache: Cache, reported_clips: set[Path]
+    show: Show, episode: Episode, cache: Cache, reported_clips: set[Path], warnings: list[str]
 ) -> list[Problem]:
-    """Analyse the episode's segments; then chapters and transcript cues against its length."""
+    """Analyse the episode's segments; then chapters and transcript cues against its length
+    (chapters left out of the published ones are added to `warnings`)."""
     problems: list[Problem] = []
     segments = segments_of(show, episode)
     analyses = []
@@ -90,6 +91,8 @@ def _episode_audio_problems(
         return problems
     timeline = plan_timeline(segments, analyses, show.config.audio)
     problems += chapter_problems(episode, timeline)
+    if not problems:
+        warnings += chapter_warnings(episode, timeline)
     for transcript in episode.transcripts:
         try:
             cues = read_transcript(transcript.path)

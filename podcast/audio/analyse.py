@@ -271,7 +271,7 @@ def _measure_decoded(
         selection = ["-map", "0:a:0"]
     else:
         filters = ",".join([*chain, "aformat=sample_fmts=flt"])
-        selection = ["-filter_complex", f"[0:a]{filters}[out]", "-map", "[out]"]
+        selection = ["-filter_complex", f"[0:a:0]{filters}[out]", "-map", "[out]"]
     with ProcessGraph(segment.path, segment.path.parent) as graph:
         decoder = graph.start(
             "decoding",

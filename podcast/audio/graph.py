@@ -74,12 +74,12 @@ def shaped_chain(
     into the stream [s<index>]."""
     chain = [*chain, *shaping.filters]
     if envelope_input is None:
-        return [f"[{index}:a]{','.join([*chain, f'volume={gain:.4f}dB'])}[s{index}]"]
+        return [f"[{index}:a:0]{','.join([*chain, f'volume={gain:.4f}dB'])}[s{index}]"]
     layout = next(f for f in chain if f.startswith("aformat=")).split("channel_layouts=")[1]
     # The same gain on both channels: an up-mix would take 3 dB off (mono to stereo).
     spread = ",pan=stereo|c0=c0|c1=c0" if layout == "stereo" else ""
     return [
-        f"[{index}:a]{','.join(chain)}[c{index}]",
+        f"[{index}:a:0]{','.join(chain)}[c{index}]",
         f"[{envelope_input}:a]aresample={BROADCAST_RATE}{upsampler()},"
         f"aformat=sample_fmts=fltp{spread}"
         f"[g{index}]",

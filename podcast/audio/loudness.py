@@ -53,7 +53,7 @@ def measure_file(path: Path) -> Loudness:
     result = run(
         [
             *("ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-v", "info"),
-            *("-i", file_arg(path), "-filter_complex", "[0:a]ebur128=peak=true:framelog=info"),
+            *("-i", file_arg(path), "-filter_complex", "[0:a:0]ebur128=peak=true:framelog=info"),
             *("-f", "null", "-"),
         ],
         path,

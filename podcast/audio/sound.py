@@ -158,8 +158,8 @@ class SoundObserver:
         self._full_scale = full_scale
         joined = frames if self._carry is None else np.concatenate([self._carry, frames])
         whole = joined.shape[0] - joined.shape[0] % self._step
-        blocks = joined[:whole].reshape(whole // self._step, -1)
-        if blocks.size:
+        if whole:  # a stretch shorter than a step (a file's last) only adds to the carry
+            blocks = joined[:whole].reshape(whole // self._step, -1)
             highest = blocks.max(axis=1).astype(np.float64)
             lowest = blocks.min(axis=1).astype(np.float64)
             self._peaks.append(np.maximum(highest, -lowest) / full_scale)

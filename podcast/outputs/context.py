@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from podcast.audio.render import RenderResult, RenditionResult
 from podcast.audio.renditions import BROADCAST_WAV, MP3
 from podcast.audio.timeline import Timeline
-from podcast.errors import Problem
+from podcast.errors import Problem, display_path
 from podcast.outputs import urls
 from podcast.outputs.chapters import TimedChapter, id3_frames, timed
 from podcast.outputs.id3 import EpisodeTags
@@ -105,12 +105,53 @@ def chapter_problems(episode: Episode, timeline: Timeline) -> list[Problem]:
     ]
 
 
-def published_chapters(episode: Episode, timeline: Timeline) -> tuple[ChapterMark, ...]:
-    """Chapters moved onto the published timeline; the first starts at 0 (it covers the intro)."""
-    return tuple(
+def _placed_chapters(
+    episode: Episode, timeline: Timeline
+) -> tuple[tuple[ChapterMark, ...], list[str]]:
+    """The chapters on the published timeline, and a warning for each left out.
+
+    Chapters inside trimmed silence (or an in point's cut) all land where the speech begins
+    (or ends): of those that land on one time, the last is kept, since what is heard from
+    there on is its part; a chapter that lands at the very end would have no length."""
+    moved = [
         replace(chapter, start=0.0 if index == 0 else timeline.map(chapter.start))
         for index, chapter in enumerate(episode.chapters)
-    )
+    ]
+    kept: list[tuple[int, ChapterMark]] = []
+    warnings = []
+
+    def leave_out(index: int, reason: str, fix: str) -> None:
+        chapter = episode.chapters[index]
+        warnings.append(
+            f"{display_path(chapter.source or episode.source)}: chapters[{index}] "
+            f"'{chapter.title}' at {chapter.start:.2f} s lies in silence the build trims and is "
+            f"left out of the published chapters ({reason}); {fix}"
+        )
+
+    for index, chapter in enumerate(moved):
+        if kept and chapter.start <= kept[-1][1].start:
+            earlier, _ = kept.pop()
+            leave_out(
+                earlier,
+                f"'{chapter.title}' would start at the same time",
+                "move it to where the speech begins",
+            )
+            chapter = replace(chapter, start=moved[earlier].start)
+        kept.append((index, chapter))
+    if len(kept) > 1 and kept[-1][1].start >= timeline.duration:
+        leave_out(kept.pop()[0], "it would start where the episode ends", "move it before the end")
+    return tuple(chapter for _, chapter in kept), warnings
+
+
+def published_chapters(episode: Episode, timeline: Timeline) -> tuple[ChapterMark, ...]:
+    """Chapters moved onto the published timeline; the first starts at 0 (it covers the intro).
+    Those that would start together (in trimmed silence) are left out but the last."""
+    return _placed_chapters(episode, timeline)[0]
+
+
+def chapter_warnings(episode: Episode, timeline: Timeline) -> list[str]:
+    """A warning for each chapter left out of the published chapters (see published_chapters)."""
+    return _placed_chapters(episode, timeline)[1]
 
 
 def published_cues(cues: list[Cue], timeline: Timeline) -> list[Cue]:

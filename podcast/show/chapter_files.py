@@ -4,18 +4,20 @@ Audacity label tracks, Reaper's marker/region CSV, OGM chapters, or podcast:chap
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from podcast.errors import Problem
-from podcast.show.schema import chapter_order_problems, parse_timestamp
+from podcast.show.schema import TIME_FIX, chapter_order_problems, parse_timestamp, read_time
 
 _TEXT_LINE = re.compile(
-    r"^(?P<time>\d+(:\d{1,2}){0,2}(\.\d+)?)\s+(?P<title>.+?)(\s+<(?P<url>\S+)>)?$"
+    r"^(?P<time>-?\d+(:-?\d{1,2}){0,2}(\.\d+)?)\s+(?P<title>.+?)(\s+<(?P<url>\S+)>)?$"
 )
 
 
@@ -40,8 +42,112 @@ OGM_FORMAT = "OGM chapters (CHAPTER01=...)"
 TEXT_FORMAT = "chapter lines (HH:MM:SS Title, as mp4chaps, Ultraschall and Hindenburg write)"
 # Audacity: start, end (seconds) and the label, tab-separated; spectral labels add a line
 # starting with a backslash.
-_AUDACITY_LINE = re.compile(r"^(?P<start>\d+(\.\d+)?)\t(?P<end>\d+(\.\d+)?)\t(?P<title>.*)$")
+_AUDACITY_LINE = re.compile(r"^(?P<start>-?\d+(\.\d+)?)\t(?P<end>\d+(\.\d+)?)\t(?P<title>.*)$")
 _OGM_LINE = re.compile(r"^CHAPTER(?P<number>\d+)(?P<name>NAME)?=(?P<value>.*)$")
+
+
+UTF8_FIX = "export the chapters again as UTF-8 text"
+
+
+def _decode(path: Path, problems: list[Problem]) -> str | None:
+    """The text of a chapters file: UTF-8 (a byte-order mark dropped), or UTF-16 or UTF-32
+    with a byte-order mark, as Windows tools export; a problem naming the encoding otherwise."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(path, 0, "chapters", f"cannot read: {exc.strerror}", ""))
+        return None
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), "utf-8")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        if encoding != "utf-8":
+            label = encoding.upper().removesuffix("-SIG")
+            message = f"not valid {label} text, although it starts with {label}'s byte-order mark"
+        elif b"\x00" in data:
+            message = "not UTF-8 text: a binary file, or UTF-16 without a byte-order mark"
+        else:
+            message = f"not UTF-8 text (byte 0x{data[exc.start]:02X})"
+        problems.append(Problem(path, line, "chapters", message, UTF8_FIX))
+        return None
+    if "\x00" in text:  # valid UTF-8, but no text: UTF-16 without its mark reads like this
+        line = text[: text.index("\x00")].count("\n") + 1
+        message = "not UTF-8 text: a binary file, or UTF-16 without a byte-order mark"
+        problems.append(Problem(path, line, "chapters", message, UTF8_FIX))
+        return None
+    return text
+
+
+# Byte-order marks and the encodings they announce (UTF-32 first: its little-endian mark
+# starts like UTF-16's).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+JSON_FIX = 'write {"version": "1.2.0", "chapters": [{"startTime": 0, "title": "..."}, ...]}'
+
+
+def _json_chapters(
+    path: Path, text: str, problems: list[Problem]
+) -> list[tuple[int, dict[str, Any]]]:
+    """The chapters of a podcast:chapters JSON document (line 0: JSON has no lines to name;
+    the field names the chapter)."""
+
+    def refuse(field: str, message: str, fix: str = JSON_FIX) -> None:
+        problems.append(Problem(path, 0, field, f"{message} (read as {JSON_FORMAT})", fix))
+
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        refuse("chapters", "nested too deeply to read")
+        return []
+    except json.JSONDecodeError as exc:
+        problems.append(
+            Problem(path, exc.lineno, "chapters", f"not valid JSON: {exc.msg}", JSON_FIX)
+        )
+        return []
+    entries = data.get("chapters") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        refuse("chapters", 'no list of chapters under the key "chapters"')
+        return []
+    items = []
+    for index, entry in enumerate(entries):
+        field = f"chapters[{index}]"
+        if not isinstance(entry, dict):
+            refuse(field, f"a chapter must be an object, not {_json_kind(entry)}")
+            continue
+        if "startTime" not in entry or "title" not in entry:
+            missing = "startTime" if "startTime" not in entry else "title"
+            refuse(f"{field}.{missing}", "required but missing", f"add `{missing}`")
+            continue
+        title = entry["title"]
+        if not isinstance(title, str):
+            refuse(f"{field}.title", f"must be text, not {_json_kind(title)}", "write the title")
+            continue
+        try:
+            start = parse_timestamp(entry["startTime"])
+            if not isinstance(start, float):
+                raise ValueError(f"must be a time, not {_json_kind(entry['startTime'])}")
+        except ValueError as exc:
+            refuse(f"{field}.startTime", str(exc), TIME_FIX)
+            continue
+        url, img = entry.get("url"), entry.get("img")
+        items.append((0, {"start": start, "title": title, "url": url, "img": img}))
+    return items
+
+
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in JSON's words."""
+    if value is None:
+        return "null"
+    kinds = ((bool, "true or false"), (str, "text"), (int | float, "a number"), (list, "a list"))
+    return next((name for kind, name in kinds if isinstance(value, kind)), "an object")
 
 
 def read_chapters_file(path: Path, problems: list[Problem]) -> list[tuple[int, dict[str, Any]]]:
@@ -50,7 +156,10 @@ def read_chapters_file(path: Path, problems: list[Problem]) -> list[tuple[int, d
     The format is recognised by its shape: podcast:chapters JSON, Audacity label tracks,
     Reaper's marker and region CSV, OGM chapters, or `HH:MM:SS Title` lines.
     """
-    text = path.read_text(encoding="utf-8-sig")
+    before = len(problems)
+    text = _decode(path, problems)
+    if text is None:
+        return []
     kind = chapter_format(path, text)
 
     def refuse(line: int, message: str, fix: str) -> None:
@@ -58,28 +167,8 @@ def read_chapters_file(path: Path, problems: list[Problem]) -> list[tuple[int, d
 
     items: list[tuple[int, dict[str, Any]]] = []
     if kind == JSON_FORMAT:
-        try:
-            data = json.loads(text)
-            for entry in data["chapters"]:
-                items.append(
-                    (
-                        0,
-                        {
-                            "start": float(entry["startTime"]),
-                            "title": str(entry["title"]),
-                            "url": entry.get("url"),
-                            "img": entry.get("img"),
-                        },
-                    )
-                )
-        except (ValueError, KeyError, TypeError) as exc:
-            refuse(
-                0,
-                f"not a podcast:chapters JSON file ({exc})",
-                'write {"version": "1.2.0", "chapters": [...]}',
-            )
-        return items
-    if kind == AUDACITY_FORMAT:
+        items = _json_chapters(path, text, problems)
+    elif kind == AUDACITY_FORMAT:
         for number, line in enumerate(text.splitlines(), start=1):
             found = _AUDACITY_LINE.match(line)
             if found is None:
@@ -88,19 +177,26 @@ def read_chapters_file(path: Path, problems: list[Problem]) -> list[tuple[int, d
             if not title:
                 refuse(number, "a label without text", "name the label in Audacity")
                 continue
-            item = {"start": float(found["start"]), "title": title, "url": None, "img": None}
-            items.append((number, item))
-    elif kind == REAPER_FORMAT:
-        rows = list(csv.reader(io.StringIO(text)))
-        for number, row in enumerate(rows[1:], start=2):
-            if not row or not "".join(row).strip():
+            try:
+                start = read_time(found["start"])
+            except ValueError as exc:
+                refuse(number, str(exc), "move the label to 0 or later in Audacity")
                 continue
-            start = parse_timestamp(row[2]) if len(row) > 2 else None
-            if len(row) < 3 or not isinstance(start, float):
+            items.append((number, {"start": start, "title": title, "url": None, "img": None}))
+    elif kind == REAPER_FORMAT:
+        for number, row in _csv_rows(text, refuse):
+            if number == 1 or not row or not "".join(row).strip():
+                continue  # the heading, or an empty line
+            try:
+                if len(row) < 3:
+                    raise ValueError("no start time")
+                start = read_time(row[2])
+            except ValueError as exc:
                 refuse(
                     number,
-                    f"cannot read the start of '{','.join(row)}'",
-                    "export markers with the time format Minutes:Seconds (or Seconds)",
+                    f"cannot read the start of '{','.join(row)}': {exc}",
+                    "export markers with the time format Minutes:Seconds (or Seconds), "
+                    "none before 0:00",
                 )
                 continue
             items.append(
@@ -116,9 +212,10 @@ def read_chapters_file(path: Path, problems: list[Problem]) -> list[tuple[int, d
             if found["name"]:
                 names[found["number"]] = found["value"].strip()
                 continue
-            start = parse_timestamp(found["value"].strip())
-            if not isinstance(start, float):
-                refuse(number, f"cannot read the time '{found['value']}'", "write HH:MM:SS.mmm")
+            try:
+                start = read_time(found["value"])
+            except ValueError as exc:
+                refuse(number, str(exc), "write HH:MM:SS.mmm, from 00:00:00.000 on")
                 continue
             starts[found["number"]] = (number, start)
         for key, (number, start) in sorted(starts.items(), key=lambda pair: pair[1][1]):
@@ -133,16 +230,22 @@ def read_chapters_file(path: Path, problems: list[Problem]) -> list[tuple[int, d
             if not stripped or stripped.startswith("#"):
                 continue
             found = _TEXT_LINE.match(stripped)
-            start = parse_timestamp(found["time"]) if found else None
-            if found is None or not isinstance(start, float) or "\t" in found["title"]:
+            if found is None or "\t" in found["title"]:
                 refuse(
                     number,
                     f"cannot read '{stripped}'",
                     "write one chapter per line as `HH:MM:SS Title`",
                 )
                 continue
+            try:
+                start = read_time(found["time"])
+            except ValueError as exc:
+                refuse(number, str(exc), "write one chapter per line as `HH:MM:SS Title`")
+                continue
             item = {"start": start, "title": found["title"], "url": found["url"], "img": None}
             items.append((number, item))
+    if len(problems) > before:
+        return items
     for index, message in chapter_order_problems([(i["start"], i["title"]) for _, i in items]):
         problems.append(
             Problem(
@@ -154,3 +257,27 @@ def read_chapters_file(path: Path, problems: list[Problem]) -> list[tuple[int, d
             )
         )
     return items
+
+
+def _csv_rows(
+    text: str, refuse: Callable[[int, str, str], None]
+) -> Iterator[tuple[int, list[str]]]:
+    """The rows of a CSV file with the line each starts on; a row the csv module cannot read
+    (a field over its limit of 128 KiB) is refused, and reading stops there."""
+    reader = csv.reader(io.StringIO(text))
+    start = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "field limit" in str(exc):
+                limit = csv.field_size_limit() // 1024
+                message = f"a field longer than {limit} KiB: not a marker list"
+            else:
+                message = f"not readable as CSV: {exc}"
+            refuse(start, message, "export the markers from Reaper again")
+            return
+        yield start, row
+        start = reader.line_num + 1

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from podcast.errors import Problem
 from podcast.show.reference import example, table_at
-from podcast.show.schema import Strict
+from podcast.show.schema import TIME_FIX, Strict
 
 DATE_EXAMPLE = "2026-03-12T18:00:00+01:00"
 
@@ -42,9 +42,13 @@ def _fix_for(error_type: str, loc: Loc, bad_key: str | None, message: str = "") 
     if error_type == "missing":
         return f"add `{name}`"
     if error_type == "extra_forbidden" and bad_key is not None:
-        close = difflib.get_close_matches(bad_key, _known_field_names(), n=1)
+        # Names of other tables are known too: a key of another table is no typo.
+        known = [n for n in _known_field_names() if n != bad_key]
+        close = difflib.get_close_matches(bad_key, known, n=1)
         return f"did you mean `{close[0]}`?" if close else "remove it"
-    if error_type == "timezone_aware" or name == "date":
+    if name in ("start", "end"):
+        return TIME_FIX
+    if error_type == "timezone_aware" or name in ("date", "radio_release"):
         return f"write date and time with a time zone, e.g. {DATE_EXAMPLE}"
     if name == "language":
         return "use a BCP 47 language tag such as de or de-DE"
@@ -143,8 +147,14 @@ def pydantic_problems(
     """Turn pydantic's errors into editor-facing problems with line numbers (`prefix`: where
     the validated value sits in the editors' structure, for the field name)."""
     problems = []
-    for item in _without_union_noise(error.errors()):
+    errors = _without_union_noise(error.errors())
+    for item in errors:
         loc: Loc = tuple(item["loc"])
+        if item["type"] == "too_short" and any(
+            len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc)]) == loc
+            for other in errors
+        ):
+            continue  # "at least 1 item" only because the one given has an error of its own
         bad_key = str(loc[-1]) if item["type"] == "extra_forbidden" and loc else None
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":

@@ -4,26 +4,89 @@ line each field was written on (kept on the episode for messages found after loa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
 
+from podcast.errors import Problem
 from podcast.show.diagnostics import Loc
 from podcast.show.schema import control_character
 
-# libyaml's loader when PyYAML was built with it: several times faster on large shows.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+class _FrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader (libyaml's when PyYAML was built with it: several times faster on
+    large shows) that keeps timestamps as text: the schema reads them, so that an impossible
+    date (30 February) is reported with its field instead of failing the whole file."""
+
+
+_FrontMatterLoader.add_constructor(
+    "tag:yaml.org,2002:timestamp", yaml.constructor.SafeConstructor.construct_yaml_str
+)
+
+
+class YamlRefused(yaml.YAMLError):
+    """YAML the front matter does not take (an alias), or a value YAML cannot build; `line`
+    is 0-based in the YAML text, like YAML's own marks (None: not known)."""
+
+    def __init__(self, line: int | None, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.line, self.message, self.fix = line, message, fix
+
+
+ALIAS_FIX = "write the value out in full wherever it is needed"
+
+
+def _refuse_aliases(text: str) -> None:
+    """Anchors and aliases (`&name`, `*name`) are refused before anything is built: an alias
+    bomb (each level naming the one before ten times) expands into billions of values."""
+    if "&" not in text and "*" not in text:
+        return  # neither can occur: nothing to scan
+    for event in yaml.parse(text, Loader=_FrontMatterLoader):
+        line = event.start_mark.line if event.start_mark is not None else None
+        if isinstance(event, yaml.AliasEvent):
+            raise YamlRefused(
+                line,
+                f"a YAML alias (*{event.anchor}): front matter takes no anchors or aliases",
+                ALIAS_FIX,
+            )
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            raise YamlRefused(
+                line,
+                f"a YAML anchor (&{anchor}): front matter takes no anchors or aliases",
+                ALIAS_FIX,
+            )
 
 
 def parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
-    """Parse once, safely: the node tree (for line numbers) and the data built from it."""
-    loader = _SafeLoader(text)
+    """Parse once, safely: the node tree (for line numbers) and the data built from it.
+    Raise yaml.YAMLError (YamlRefused for what is refused here) when that fails."""
+    _refuse_aliases(text)
+    loader = _FrontMatterLoader(text)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        try:
+            data = loader.construct_document(node) if node is not None else None
+        except (ValueError, TypeError, OverflowError) as error:
+            # A value YAML cannot build, as `!!int x` or `!!float []`.
+            raise YamlRefused(
+                None, f"a value YAML cannot read ({error})", "fix the value"
+            ) from error
     finally:
         loader.dispose()
     return node, data
+
+
+def yaml_problem(error: yaml.YAMLError, source: Path, first_line: int) -> Problem:
+    """A YAML error as a problem at its line (`first_line`: the file's line of the YAML
+    text's first line)."""
+    if isinstance(error, YamlRefused):
+        line = error.line + first_line if error.line is not None else 0
+        return Problem(source, line, "", error.message, error.fix)
+    mark = getattr(error, "problem_mark", None)
+    line = mark.line + first_line if mark is not None else first_line - 1
+    return Problem(source, line, "", f"not valid YAML: {error}", "fix the syntax")
 
 
 def duplicate_keys(node: yaml.Node | None) -> list[tuple[int, str]]:

@@ -24,6 +24,7 @@ from podcast.show.front_matter import (
     field_lines,
     parse_yaml,
     split_front_matter,
+    yaml_problem,
 )
 from podcast.show.images import image_problem
 from podcast.show.lock import LOCK_FILE, Lock, read_lock
@@ -32,6 +33,7 @@ from podcast.show.note_images import note_images
 from podcast.show.pages import PAGES_FOLDER, load_pages
 from podcast.show.schema import Chapter, EpisodeMeta, ShowConfig
 from podcast.show.text import url_name
+from podcast.show.vocabularies import ID3_MAX_CHAPTERS
 
 SHOW_FILE = "podcast.toml"
 
@@ -148,9 +150,7 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
     try:
         node, data = parse_yaml(front)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        problems.append(Problem(source, line, "", f"not valid YAML: {exc}", "fix the syntax"))
+        problems.append(yaml_problem(exc, source, first_line=2))  # after the opening `---`
         return None
     lines = field_lines(node, first_line=2)  # after the opening `---`
     duplicates = duplicate_keys(node)
@@ -281,6 +281,19 @@ def _resolve_chapters(
             (source, line_of("chapters", index), chapter)
             for index, chapter in enumerate(meta.chapters)
         ]
+    if len(entries) > ID3_MAX_CHAPTERS:
+        file, line, _ = entries[ID3_MAX_CHAPTERS]
+        problems.append(
+            Problem(
+                file,
+                line,
+                f"chapters[{ID3_MAX_CHAPTERS}]",
+                f"{len(entries)} chapters; an MP3's chapter table (ID3 CTOC) holds at most "
+                f"{ID3_MAX_CHAPTERS}",
+                "merge chapters: at most one every few minutes helps listeners most",
+            )
+        )
+        return ()
     marks = []
     for index, (file, line, chapter) in enumerate(entries):
         image = None

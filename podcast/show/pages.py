@@ -18,6 +18,7 @@ from podcast.show.front_matter import (
     field_lines,
     parse_yaml,
     split_front_matter,
+    yaml_problem,
 )
 from podcast.show.note_images import NoteImage, note_images
 from podcast.show.schema import PageMeta
@@ -84,7 +85,7 @@ def load_pages(root: Path, problems: list[Problem], resolve: Resolve) -> tuple[P
                 node, data = parse_yaml(front)
                 meta = PageMeta.model_validate(data or {})
             except yaml.YAMLError as exc:
-                problems.append(Problem(source, 2, "", f"not valid YAML: {exc}", "fix it"))
+                problems.append(yaml_problem(exc, source, first_line=2))
                 continue
             except ValidationError as exc:
                 at = field_lines(node, first_line=2).at

@@ -7,6 +7,8 @@ Every string is checked for control characters, every URL is an absolute web add
 
 from __future__ import annotations
 
+import datetime
+import math
 import re
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -16,11 +18,14 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
+from yaml import ScalarNode
+from yaml.constructor import SafeConstructor
 
 from podcast.show.vocabularies import (
     APPLE_CATEGORIES,
@@ -93,23 +98,89 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 Title = Annotated[str, Field(min_length=1, max_length=255)]
 
 
+TIME_FIX = "write seconds, MM:SS or HH:MM:SS(.mmm), counted from 0"
+
+
+# Seconds, MM:SS or HH:MM:SS, each part digits (a fraction on the last): no sign, no exponent,
+# no `nan`, no `_` (all of which float() reads).
+_TIME = re.compile(r"^\d+(:\d+){0,2}(\.\d+)?$")
+
+
+def read_time(text: str) -> float:
+    """Seconds from "SS(.mmm)", "MM:SS(.mmm)" or "HH:MM:SS(.mmm)"; a ValueError saying what
+    is wrong otherwise (a negative time, not a number; `TIME_FIX` is the fix)."""
+    value = text.strip()
+    if _TIME.match(value):
+        seconds = 0.0
+        for part in value.split(":"):
+            seconds = seconds * 60 + float(part)
+        return seconds
+    if any(part.strip().startswith("-") for part in value.split(":")):
+        raise ValueError(f"'{text}' is a negative time")
+    if value.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        raise ValueError(f"'{text}' is not a number")
+    raise ValueError(f"cannot read the time '{text}'")
+
+
 def parse_timestamp(value: Any) -> Any:
-    """Accept seconds (number) or "HH:MM:SS(.mmm)" / "MM:SS" strings; return seconds."""
+    """Accept seconds (number) or "HH:MM:SS(.mmm)" / "MM:SS" strings; return seconds. The one
+    reader of times: negative and not-a-number times are refused here, saying which."""
+    if isinstance(value, bool):
+        return value  # pydantic refuses it as a number
+    if isinstance(value, int | float):
+        if math.isnan(value):
+            raise ValueError("not a number")
+        if math.isinf(value):
+            raise ValueError("not a finite time")
+        if value < 0:
+            raise ValueError(f"{value} is a negative time")
+        return float(value)
     if isinstance(value, str):
-        parts = value.strip().split(":")
-        if 1 <= len(parts) <= 3:
-            try:
-                numbers = [float(p) for p in parts]
-            except ValueError:
-                return value
-            seconds = 0.0
-            for number in numbers:
-                seconds = seconds * 60 + number
-            return seconds
+        return read_time(value)
     return value
 
 
 Seconds = Annotated[float, Field(ge=0)]
+
+
+# The years a publication date may have: RSS dates (RFC 822) and time zone arithmetic break
+# on years far outside these.
+DATE_YEARS = (1900, 2999)
+
+
+def _timestamp(text: str) -> datetime.date | None:
+    """A YAML timestamp as YAML reads it (the loader keeps timestamps as text, so that an
+    impossible one is reported here, with its field); None when `text` is no timestamp."""
+    if not SafeConstructor.timestamp_regexp.match(text):
+        return None
+    node = ScalarNode("tag:yaml.org,2002:timestamp", text)
+    try:
+        value: datetime.date = SafeConstructor().construct_yaml_timestamp(node)
+    except (ValueError, OverflowError) as error:
+        reason = str(error)
+        if "offset" in reason:
+            reason = "a time zone offset lies between -23:59 and +23:59"
+        raise ValueError(f"'{text}' is not a real date and time ({reason})") from error
+    return value
+
+
+def _read_date(value: Any) -> Any:
+    if isinstance(value, bool | int | float):
+        # YAML reads 20260910 as a number, which pydantic would take for Unix time (1970).
+        raise ValueError(f"{value} is a number, not a date and time")
+    if isinstance(value, str):
+        return _timestamp(value.strip()) or value
+    return value
+
+
+def _sane_year(value: datetime.datetime) -> datetime.datetime:
+    low, high = DATE_YEARS
+    if not low <= value.year <= high:
+        raise ValueError(f"the year {value.year} is not between {low} and {high}")
+    return value
+
+
+PublishDate = Annotated[AwareDatetime, BeforeValidator(_read_date), AfterValidator(_sane_year)]
 
 
 class Person(Strict):
@@ -491,7 +562,7 @@ class EpisodeMeta(Strict):
     """The episode number (0 for a trailer before the first episode)."""
     season: Annotated[int, Field(ge=1)] | None = None
     """The season it belongs to."""
-    date: AwareDatetime
+    date: PublishDate
     """When it is published, with a time zone: 2026-09-10T18:00:00+02:00. Until then it is
     held back from the public feed and site."""
     episode_type: EpisodeType = "full"
@@ -516,7 +587,8 @@ class EpisodeMeta(Strict):
     """Places the episode is about or was recorded in."""
     chapters: tuple[Chapter, ...] | Annotated[str, Field(min_length=1)] = ()
     """The chapter marks as a list, or the name of a chapters file in the episode folder
-    (Audacity labels, Reaper CSV, chapter text, mp4chaps or podcast:chapters JSON)."""
+    (Audacity labels, Reaper CSV, chapter text, mp4chaps or podcast:chapters JSON); at most
+    255 (an MP3's chapter table holds no more)."""
     transcripts: tuple[TranscriptRef, ...] = ()
     """Transcripts, one per language."""
     recordings: Annotated[tuple[RecordingRef, ...], Field(min_length=1)]
@@ -527,7 +599,7 @@ class EpisodeMeta(Strict):
     """The presenter's words after the programme (Abmoderation), on the programme sheet."""
     status: Literal["ready", "draft"] = "ready"
     """draft: in no feed and on no page (`podcast serve` shows it, with a banner)."""
-    radio_release: AwareDatetime | None = None
+    radio_release: PublishDate | None = None
     """Earlier than date: radio partners get the episode in radio.xml from then on, with the
     public date as embargo (Sperrfrist) on the programme sheet."""
 

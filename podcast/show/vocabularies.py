@@ -11,6 +11,9 @@ APPLE_DESCRIPTION_MAX_BYTES = 4000
 # Cover art: square, between these sizes (pixels per side).
 APPLE_MIN_PX = 1400
 APPLE_MAX_PX = 3000
+# An MP3's chapter table (ID3 CTOC) counts its entries in one byte. Nested tables could hold
+# more, but ffmpeg and most players read only the top one; more chapters are refused.
+ID3_MAX_CHAPTERS = 255
 EpisodeType = Literal["full", "trailer", "bonus"]
 EPISODE_TYPES: frozenset[str] = frozenset(get_args(EpisodeType))
 ShowType = Literal["episodic", "serial"]
