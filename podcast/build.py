@@ -24,6 +24,7 @@ from podcast.outputs.programme_sheet import programme_warnings
 from podcast.outputs.site import render_site, ui_strings
 from podcast.outputs.writer import OutputWriter
 from podcast.plan.build_record import (
+    holds_preview,
     last_build,
     last_build_if_unchanged,
     prune_renders,
@@ -274,7 +275,9 @@ def _build_locked(
         if not preview:
             waiting = frozenset(e.guid for e in (*due.held_back, *due.radio_only))
             public_show = replace(show, episodes=due.public)
-            problems += guard_output(public_show, out, lock, set(allow), waiting)
+            problems += guard_output(
+                public_show, out, lock, set(allow), waiting, holds_preview(cache, out)
+            )
         if problems:
             raise PodcastError(problems)
         report.episodes = [

@@ -17,6 +17,7 @@ from podcast.audio.timeline import plan_timeline
 from podcast.errors import PodcastError, Problem
 from podcast.outputs.context import chapter_problems, chapter_warnings
 from podcast.outputs.programme_sheet import programme_warnings
+from podcast.plan.build_record import holds_preview
 from podcast.plan.cache import Cache
 from podcast.plan.sources import DEFAULT_OUTPUT
 from podcast.publish.guard import guard_output
@@ -61,7 +62,7 @@ def check_show(
     finally:
         cache.save()
     lock = read_lock(show.root)
-    problems += guard_output(show, out, lock, set(allow))
+    problems += guard_output(show, out, lock, set(allow), preview_there=holds_preview(cache, out))
     warnings += [*show_warnings(show), *programme_warnings(show)]
     if strict:
         problems += strict_problems(warnings)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -24,6 +26,7 @@ from pathlib import Path
 import feedparser
 import podcastparser
 import pytest
+from PIL import Image
 
 from podcast.build import build
 from podcast.errors import PodcastError
@@ -524,3 +527,193 @@ def test_missing_tools_and_unreachable_servers_are_named(cached_demo: Path, tmp_
     )
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "rsync is not installed; install rsync (Debian: apt-get install rsync" in result.stderr
+
+
+def test_a_preview_a_tampered_build_or_one_for_another_address_is_never_published(
+    cached_demo: Path, tmp_path: Path
+) -> None:
+    www = tmp_path / "www"
+    www.mkdir()
+    add_targets(cached_demo, f'[publish.web]\nkind = "folder"\npath = "{www}"\nverify = false\n')
+    # `podcast serve --out feed`: a preview with every URL on the local server.
+    build(cached_demo, preview_url="http://127.0.0.1:8765/")
+    result = run_cli("publish", str(cached_demo))
+    assert result.returncode == 1 and "holds a preview (made by `podcast serve`" in result.stderr
+    out = build(cached_demo).out
+    # A script injected after the build, at the same size and with the old modification time.
+    index = out / "index.html"
+    original, stamp = index.read_bytes(), index.stat()
+    tampered = original.replace(b"</body>", b"<script>x</script>", 1)[: len(original)]
+    index.write_bytes(tampered)
+    os.utime(index, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    with pytest.raises(PodcastError, match=r"index\.html: changed or missing since the build"):
+        publish_build(cached_demo)
+    index.write_bytes(original)  # the same bytes again: the build's file after all
+    toml = cached_demo / "podcast.toml"
+    toml.write_text(toml.read_text().replace("podcast.example.org", "podcast.example.net"))
+    with pytest.raises(PodcastError, match=r"made for https://podcast\.example\.org/.* again"):
+        publish_build(cached_demo)
+    assert list(www.iterdir()) == []
+
+
+def test_targets_that_overlap_the_show_or_hold_others_files_are_refused(
+    cached_demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "index.html").write_text("someone's site")
+    monkeypatch.setenv("HOME", str(home))
+    (tmp_path / "link").symlink_to(cached_demo / "episodes")
+    build(cached_demo)
+    before = tree_bytes(cached_demo)
+    cases = {
+        'kind = "folder"\npath = "~"': "holds files that no publish",
+        'kind = "folder"\npath = "/"': "overlaps the show folder",
+        'kind = "folder"\npath = "."': "overlaps the show folder",
+        'kind = "folder"\npath = "feed"': "overlaps the show folder",
+        'kind = "folder"\npath = ".."': "overlaps the show folder",
+        f'kind = "folder"\npath = "{tmp_path / "link"}"': "overlaps the show folder",
+        f'kind = "rclone"\nremote = ":local:{cached_demo / "media"}"': "overlaps the show",
+        f'kind = "folder"\npath = "{tmp_path / "typo" / "www"}"': "does not exist; create it",
+    }
+    toml = cached_demo / "podcast.toml"
+    plain = toml.read_text()
+    for target, message in cases.items():
+        toml.write_text(plain + f"\n[publish.web]\n{target}\nverify = false\n")
+        with pytest.raises(PodcastError, match=message):
+            publish_build(cached_demo)
+    toml.write_text(plain)
+    assert tree_bytes(cached_demo) == before
+    assert [p.name for p in home.iterdir()] == ["index.html"]
+
+
+@needs_rsync
+def test_a_folder_the_build_no_longer_has_is_deleted_at_the_target(
+    cached_demo: Path, tmp_path: Path
+) -> None:
+    www = tmp_path / "www"
+    www.mkdir()
+    add_targets(cached_demo, f'[publish.web]\nkind = "folder"\npath = "{www}"\nverify = false\n')
+    folder = cached_demo / "episodes" / EPISODE
+    Image.new("RGB", (400, 300), (20, 90, 160)).save(folder / "rathaus.png")
+    notes = folder / "episode.md"
+    plain = notes.read_text()
+    notes.write_text(plain + "\n![Das Rathaus](rathaus.png)\n")
+    build(cached_demo)
+    publish_build(cached_demo)
+    (picture,) = [p.name for p in (www / "images").iterdir()]
+    notes.write_text(plain)  # the last picture goes: the build has no images/ folder
+    assert not (build(cached_demo).out / "images").exists()
+    now = datetime.now(UTC)
+    report = publish_build(cached_demo, now=now)  # no "file has vanished" from rsync
+    assert f"images/{picture}" in report.kept  # feeds apps still hold show it a while
+    late = publish_build(cached_demo, now=now + timedelta(days=31))
+    assert f"images/{picture}" in late.deleted and not (www / "images" / picture).exists()
+
+
+def test_clean_removes_only_the_caches_own_entries(cached_demo: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "documents"
+    (elsewhere / "photos").mkdir(parents=True)
+    (elsewhere / "letter.txt").write_text("keep me")
+    (elsewhere / "render").mkdir()
+    (elsewhere / "render" / "old").write_text("a render")
+    cache = cached_demo / ".cache" / "podcast"
+    cache.unlink()  # the shared test cache stays out of this
+    cache.symlink_to(elsewhere, target_is_directory=True)
+    result = run_cli("clean", str(cached_demo))
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in elsewhere.iterdir()) == [".build.lock", "letter.txt", "photos"]
+    bare = tmp_path / "not-a-show"
+    bare.mkdir()
+    result = run_cli("clean", cwd=bare)
+    assert result.returncode == 1 and "no podcast.toml here" in result.stderr
+    assert list(bare.iterdir()) == []
+
+
+def test_ssh_host_key_problems_are_named_with_the_fix_and_connections_are_private(
+    cached_demo: Path, ssh_server: Path, tmp_path: Path
+) -> None:
+    www = tmp_path / "www"
+    www.mkdir()
+    add_targets(
+        cached_demo,
+        f'[publish.web]\nkind = "ssh"\nhost = "podcast-test-server"\nssh_config = "{ssh_server}"\n'
+        f'path = "{www}"\nverify = false\n',
+    )
+    build(cached_demo)
+    temporary = set(Path(tempfile.gettempdir()).iterdir())
+    assert run_cli("publish", str(cached_demo)).returncode == 0
+    # Right after, with a server key that is not the known one: no connection of the last
+    # publish lets it through.
+    wrong = tmp_path / "wrong_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(wrong)], check=True)
+    text = ssh_server.read_text()
+    port = re.search(r"Port (\d+)", text)
+    assert port is not None
+    known = tmp_path / "known_hosts"
+    known.write_text(f"[127.0.0.1]:{port[1]} {(wrong.with_suffix('.pub')).read_text()}")
+    strict = tmp_path / "ssh_config"
+    strict.write_text(
+        re.sub(r"UserKnownHostsFile .*", f"UserKnownHostsFile {known}", text).replace(
+            "StrictHostKeyChecking accept-new", "StrictHostKeyChecking yes"
+        )
+    )
+    toml = cached_demo / "podcast.toml"
+    toml.write_text(toml.read_text().replace(str(ssh_server), str(strict)))
+    result = run_cli("publish", str(cached_demo), "--resend")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "Host key verification failed" in result.stderr
+    assert "connect once with ssh" in result.stderr
+    # No socket, file list or folder of a publish is left in the shared temporary folder.
+    assert set(Path(tempfile.gettempdir()).iterdir()) == temporary
+
+
+def test_an_unreachable_rclone_remote_fails_soon_with_the_fix(
+    cached_demo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("RCLONE_CONFIG_DOWN_TYPE", "webdav")
+    monkeypatch.setenv("RCLONE_CONFIG_DOWN_URL", f"http://127.0.0.1:{free_port()}/")
+    monkeypatch.setenv("RCLONE_CONFIG", str(tmp_path / "no-rclone.conf"))
+    add_targets(cached_demo, '[publish.down]\nkind = "rclone"\nremote = "down:show"\n')
+    build(cached_demo)
+    result = subprocess.run(
+        [sys.executable, "-m", "podcast", "publish", str(cached_demo)],
+        capture_output=True,
+        text=True,
+        timeout=180,  # rclone's own retries are bounded
+        check=False,
+    )
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "the rclone remote down:show" in result.stderr
+    assert "connection refused" in result.stderr.lower() and "check the remote" in result.stderr
+
+
+@needs_rsync
+def test_an_interrupted_publish_says_so_and_leaves_the_feeds_whole(
+    cached_demo: Path, tmp_path: Path
+) -> None:
+    www = tmp_path / "www"
+    www.mkdir()
+    add_targets(
+        cached_demo,
+        f'[publish.web]\nkind = "folder"\npath = "{www}"\nverify = false\n'
+        "bandwidth_limit_kib = 4000\n",
+    )
+    out = build(cached_demo).out
+    process = subprocess.Popen(
+        [sys.executable, "-m", "podcast", "publish", str(cached_demo), "-v"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith("media:")
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    stderr = process.stderr.read()
+    assert process.wait(30) == 1 and "Traceback" not in stderr
+    assert "publish interrupted; the target's feeds name only complete files" in stderr
+    assert not (www / "feed.xml").exists()
+    assert run_cli("publish", str(cached_demo)).returncode == 0
+    assert tree_bytes(www) == tree_bytes(out)

@@ -85,6 +85,11 @@ def last_build(cache: Cache, out: Path) -> dict[str, Any] | None:
     return cache.get_json("builds", key_of(str(out)))
 
 
+def holds_preview(cache: Cache, out: Path) -> bool:
+    """Whether the last build into `out` was a preview (`podcast serve`), never published."""
+    return bool((last_build(cache, out) or {}).get("preview"))
+
+
 def save_build(cache: Cache, out: Path, record: dict[str, Any]) -> None:
     cache.put_json("builds", key_of(str(out)), {**record, "out": str(out)})
 

@@ -57,12 +57,20 @@ def planned_items(show: Show) -> list[FeedItem]:
 
 
 def guard_output(
-    show: Show, out: Path, lock: Lock, allowed: set[str], held_back: frozenset[str] = frozenset()
+    show: Show,
+    out: Path,
+    lock: Lock,
+    allowed: set[str],
+    held_back: frozenset[str] = frozenset(),
+    preview_there: bool = False,
 ) -> list[Problem]:
     """The guard for a build of `show` into `out`: its feed as published there vs. planned.
-    `held_back`: GUIDs of episodes that exist but wait (drafts, later dates)."""
+    `held_back`: GUIDs of episodes that exist but wait (drafts, later dates).
+    `preview_there`: `out` holds a preview (`podcast serve`), whose feed was never public:
+    only podcast.lock tells what was published."""
     feed = out / PODCAST_FEED
-    return guard(published_items(feed), planned_items(show), lock, allowed, feed, held_back)
+    old = [] if preview_there else published_items(feed)
+    return guard(old, planned_items(show), lock, allowed, feed, held_back)
 
 
 def published_items(feed: Path) -> list[FeedItem]:

@@ -311,10 +311,13 @@ class Rclone:
         return f"the rclone remote {self.remote}"
 
     def local_folder(self) -> Path | None:
+        # `:local:path`, or a remote of type local defined in the environment (a remote of
+        # rclone's configuration file is not looked into).
+        if self.remote.startswith(":local:"):
+            return Path(self.remote.removeprefix(":local:") or "/").absolute()
         name, _, path = self.remote.partition(":")
-        kind = os.environ.get(f"RCLONE_CONFIG_{name.upper()}_TYPE", "")
-        if name == "" or name == ":local" or kind == "local":
-            return Path(path or "/")
+        if os.environ.get(f"RCLONE_CONFIG_{name.upper()}_TYPE", "") == "local":
+            return Path(path or "/").absolute()
         return None
 
     def _path(self, name: str = "") -> str:
