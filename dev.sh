@@ -35,8 +35,8 @@ find_python() {
   return 1
 }
 # A missing version is installed with uv (pinned in the constraints, in .venv-uv): a standalone
-# CPython build that uv downloads from GitHub. Prints the interpreter; fails where that host
-# cannot be reached (pyenv, which builds from python.org's sources, would fail there too).
+# CPython build that uv downloads, not from PyPI. Prints the interpreter; fails where only the
+# package registries can be reached (pyenv, which downloads CPython's sources, fails there too).
 install_python() {
   echo "Python $1 is not installed here: installing it with uv ..." >&2
   {
@@ -68,7 +68,9 @@ if [ "$task" = "ci" ]; then
     step="check"
     [ "$version" = "$newest" ] && step="smoke"
     echo "== Python $version: $step (.venv-$version)"
+    start=$SECONDS
     PYTHON="${interpreter[$version]}" bash dev.sh "$step"
+    echo "== Python $version: $step passed in $((SECONDS - start)) s"
   done
   echo "== Python $oldest: test"
   if [ "$(python_version python3)" = "$oldest" ]; then
