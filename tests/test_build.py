@@ -31,6 +31,7 @@ def local(out: Path, url: str) -> Path:
     return out / urlparse(url).path.removeprefix(urlparse(BASE).path)
 
 
+@pytest.mark.smoke
 def test_feed_parses_in_podcastparser_with_real_enclosures(built_demo: BuildReport) -> None:
     out = built_demo.out
     with (out / "feed.xml").open("rb") as handle:
@@ -48,6 +49,7 @@ def test_feed_parses_in_podcastparser_with_real_enclosures(built_demo: BuildRepo
     assert parsed["episodes"][0]["number"] == 3  # newest first
 
 
+@pytest.mark.smoke
 def test_feed_parses_in_feedparser_with_itunes_and_podcast_namespaces(
     built_demo: BuildReport,
 ) -> None:
@@ -75,6 +77,7 @@ def test_podcast_guid_matches_the_namespace_example() -> None:
     assert podcast_guid("https://podnews.net/rss") == "9b024349-ccf0-5f69-a609-6b82873eab3c"
 
 
+@pytest.mark.smoke
 def test_every_mp3_is_normalised_and_tagged(built_demo: BuildReport) -> None:
     mp3s = sorted((built_demo.out / "audio").glob("*.mp3"))
     assert len(mp3s) == 3
@@ -174,6 +177,7 @@ def test_build_refuses_to_replace_a_folder_it_did_not_make(cached_demo: Path) ->
     assert (precious / "thesis.odt").exists()
 
 
+@pytest.mark.smoke
 def test_cli_check_reports_problems_without_traceback(demo: Path) -> None:
     assert run_cli("check", cwd=demo).returncode == 0
     (demo / "episodes/02-frankfurt-kav/gespräch frankfurt.mp3").write_text("kein Audio")

@@ -26,6 +26,7 @@ def problems_of(show: Path) -> list[str]:
     return str(caught.value).splitlines()
 
 
+@pytest.mark.smoke
 def test_demo_show_loads_with_its_episodes_in_date_order(demo: Path) -> None:
     show = load_show(demo)
     assert show.config.title == "Quer durch die Gremien"
@@ -38,6 +39,7 @@ def test_demo_show_loads_with_its_episodes_in_date_order(demo: Path) -> None:
     }
 
 
+@pytest.mark.smoke
 def test_every_problem_is_reported_at_once_with_file_line_field_and_fix(demo: Path) -> None:
     edit(demo / "podcast.toml", 'language = "de-DE"', 'langauge = "de-DE"')
     edit(demo / "podcast.toml", 'base_url = "https://', 'base_url = "http://')

@@ -31,6 +31,7 @@ def _measure(frames: np.ndarray, rate: int = RATE, chunk: int = 96000, true_peak
     return meter.result()
 
 
+@pytest.mark.smoke
 def test_ebu_reference_sine_reads_minus_23_lufs() -> None:
     # EBU Tech 3341, case 1: a 1 kHz sine at -23 dBFS in both channels is -23.0 LUFS.
     tone = _sine(1000, 10 ** (-23 / 20), 20)
@@ -81,6 +82,7 @@ def _ffmpeg_ebur128(source: list[str]) -> tuple[float, float, float]:
     return values[0], values[1], values[2]
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize(
     ("source", "rate", "channels"),
     [

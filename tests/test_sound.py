@@ -81,6 +81,7 @@ def measured(samples: np.ndarray, interview: Interview) -> dict[str, float]:
     }
 
 
+@pytest.mark.smoke
 def test_a_field_interview_is_leveled_its_pauses_quieter_and_its_hum_removed(
     tmp_path: Path,
 ) -> None:

@@ -471,8 +471,7 @@ def measure_stream(
                 continue
         usable = filled - filled % frame_bytes
         if usable:
-            frames = np.frombuffer(buffer, dtype=dtype, count=usable // width)
-            frames = frames.reshape(-1, channels)
+            frames = np.frombuffer(buffer, dtype=dtype, count=usable // width).reshape(-1, channels)
             if observe is not None:
                 observe(frames, full_scale)
             meter.feed(frames)
