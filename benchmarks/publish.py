@@ -5,8 +5,8 @@
 Builds a one-episode show of N minutes of synthetic speech (podcast MP3, broadcast WAV, pages,
 feeds; not timed), then times, median of --runs, each into a fresh folder on this machine:
   rsync    rsync -a site/ target/            (one pass, in whatever order rsync walks)
-  publish  podcast publish --no-verify       (rsync in four ordered passes, then the deletions,
-                                              the cleanup of interrupted uploads and the log)
+  publish  podcast publish --no-verify       (rsync in ordered passes, the publish log after
+                                              each; with nothing changed it contacts nothing)
 once into an empty target and once more with nothing changed.
 """
 
@@ -57,6 +57,7 @@ def main() -> None:
         times: dict[str, list[float]] = {}
         for run in range(args.runs):
             plain, ours = folder / f"plain-{run}", folder / f"ours-{run}"
+            ours.mkdir()  # a folder target must exist
             toml = show / "podcast.toml"
             base = toml.read_text().split("\n[publish.bench]")[0]
             toml.write_text(f'{base}\n[publish.bench]\nkind = "folder"\npath = "{ours}"\n')
