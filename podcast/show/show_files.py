@@ -1,0 +1,64 @@
+"""The one rule for every file a build reads from the show: it must lie inside the show folder,
+symlinks resolved (a link to /etc/passwd in pages/ would otherwise be published).
+
+Recordings, transcripts, chapters, covers, pictures, pages, episode files and the show's theme
+all go through `outside_show`; the packaged theme is the only other place files come from.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from podcast.errors import Problem
+
+OUTSIDE_FIX = "copy the file into the show folder instead of linking to it"
+
+
+def inside(root: Path, path: Path) -> bool:
+    """True when `path` (symlinks resolved) lies inside `root`."""
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
+        return False
+    return True
+
+
+def outside_show(root: Path, path: Path, file: Path, line: int, field: str) -> Problem | None:
+    """The problem (reported at `file:line: field`) when `path` leads out of the show `root`."""
+    if inside(root, path):
+        return None
+    what = "is a link to a file outside the show folder"
+    if file != path:
+        what = f"'{path.relative_to(root) if path.is_relative_to(root) else path}' {what}"
+    return Problem(file, line, field, what, OUTSIDE_FIX)
+
+
+def resolve_file(
+    root: Path, base: Path, name: str, problems: list[Problem], file: Path, line: int, field: str
+) -> Path | None:
+    """The file `name` (relative to the folder `base`) names, or None with the reason appended
+    to `problems` (at `file:line: field`): outside the show, missing, or not a file."""
+    candidate = Path(name)
+    if candidate.is_absolute() or ".." in candidate.parts:
+        problems.append(
+            Problem(
+                file,
+                line,
+                field,
+                f"'{name}' points outside the show folder",
+                "give a path relative to the episode folder, without ../",
+            )
+        )
+        return None
+    path = base / candidate
+    if not path.exists():
+        problems.append(Problem(file, line, field, f"file '{name}' not found", f"put it at {path}"))
+        return None
+    outside = outside_show(root, path, file, line, field)
+    if outside is not None:
+        problems.append(outside)
+        return None
+    if not path.is_file():
+        problems.append(Problem(file, line, field, f"'{name}' is not a file", "name a file"))
+        return None
+    return path
