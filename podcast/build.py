@@ -113,6 +113,7 @@ def build(
                 warnings=unchanged["warnings"],
                 up_to_date=True,
                 held_back=unchanged.get("held_back", 0),
+                radio_only=unchanged.get("radio_only", 0),
                 next_release=due,
             )
         show = load_show(root)
@@ -162,6 +163,7 @@ def build(
             "warnings": report.warnings,
             "placed": report.placed,
             "held_back": report.held_back,
+            "radio_only": report.radio_only,
             "next_release": report.next_release,
             "renders": report.renders,
         }
@@ -267,10 +269,12 @@ def _build_locked(
             }
             for r in rendered
         ]
+        # Public: episodes under embargo are named only in the partners' files (radio.xml,
+        # programme sheets); the build record in the cache keeps them all.
         manifest = {
             "generator": GENERATOR,
             "show": show.config.title,
-            "episodes": report.episodes,
+            "episodes": [e for e in report.episodes if not e.get("radio_only")],
         }
         writer.write(
             MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n"

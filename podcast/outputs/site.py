@@ -25,8 +25,7 @@ from podcast.outputs.published import Rendered
 from podcast.outputs.timecode import player_clock
 from podcast.outputs.urls import PODCAST_FEED
 from podcast.outputs.writer import OutputWriter
-from podcast.plan.cache import file_digest
-from podcast.show.images import Cover, favicon
+from podcast.show.images import Cover, favicon, web_picture
 from podcast.show.model import Show
 from podcast.show.theme import TEMPLATE_FIX, theme_dirs
 from podcast.show.vocabularies import SUBSCRIBE_APPS
@@ -176,9 +175,10 @@ def _render_site(show: Show, rendered: list[Rendered], cover: Cover, writer: Out
     for page in show.pages:
         published = {}
         for image in page.images:
-            relative = urls.page_image(page.name, file_digest(image.path), image.path.suffix)
-            writer.write(relative, image.path.read_bytes())
-            published[image.src] = relative  # pages sit at the root, beside images/
+            picture = web_picture(image.path)
+            relative = urls.page_image(page.name, picture.digest, image.path.suffix)
+            writer.write(relative, picture.data)
+            published[image.src] = (relative, picture)  # pages sit at the root, beside images/
         page_html = publish_image_sources(notes_html(page.markdown), published)
         html = page_template.render(root="", page=page, page_html=page_html, **common)
         writer.write(f"{page.name}.html", html)

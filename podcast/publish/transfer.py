@@ -21,6 +21,7 @@ from typing import Protocol
 from podcast.errors import PodcastError
 from podcast.programs import run
 from podcast.show.schema import PublishTarget
+from podcast.show.show_files import file_kind
 
 TRANSFER_TIMEOUT_S = 6 * 3600.0  # a slow line and an hour of broadcast WAV per episode
 # rclone -v: "INFO  : audio/x.mp3: Copied (new)"; dry run: "NOTICE: audio/x.mp3: Skipped copy".
@@ -126,7 +127,15 @@ class Rsync:
         if not files:
             return []
         if self.shell is None and not dry_run:
-            Path(self.destination).mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.destination).mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError) as exc:
+                # A target path that is a file or a device (/dev/null) on the way.
+                where = Path(exc.filename or self.destination)
+                raise PodcastError(
+                    f"{self.description}: {where} is {file_kind(where) or 'missing'}, not a "
+                    "folder; set path to a folder in podcast.toml"
+                ) from exc
         with _file_list(files) as listing:
             command = [*self._base(dry_run), "--delay-updates", "--files-from", listing]
             command += ["--out-format", "sent %n"]

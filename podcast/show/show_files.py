@@ -7,6 +7,7 @@ all go through `outside_show`; the packaged theme is the only other place files 
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
 from podcast.errors import Problem
@@ -62,3 +63,23 @@ def resolve_file(
         problems.append(Problem(file, line, field, f"'{name}' is not a file", "name a file"))
         return None
     return path
+
+
+def file_kind(path: Path) -> str | None:
+    """What is at `path`: "a file", "a folder", "a device", "a named pipe (FIFO)", "a socket"
+    (symlinks followed); None when nothing is."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if stat.S_ISREG(mode):
+        return "a file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
