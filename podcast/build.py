@@ -246,8 +246,8 @@ def _build_locked(
         # Validation (client parsers) runs while the pages render.
         # Items the client parsers accepted before are not parsed again.
         validated_key = key_of(str(out), __version__, parser_versions())
-        known = cache.get_json("validated", validated_key) or {}
-        accepted = {name: set(known.get(name, [])) for name in feeds}
+        known = cache.get_record("validated", validated_key, _accepted_items) or {}
+        accepted = {name: known.get(name, set()) for name in feeds}
         with FeedValidation(feeds, folder, urls.url_roots(show), accepted) as validation:
             render_site(show, rendered, cover, writer)  # radio-only: programme sheets
             problems += validation.problems()
@@ -303,3 +303,11 @@ def _build_locked(
         ),
     )
     return report
+
+
+def _accepted_items(record: dict[str, Any]) -> dict[str, set[str]]:
+    """The remembered digests of items the client parsers accepted, per feed."""
+    found = {str(name): [str(digest) for digest in items] for name, items in record.items()}
+    if not all(isinstance(items, list) for items in record.values()):
+        raise TypeError("not a list of item digests")
+    return {name: set(items) for name, items in found.items()}

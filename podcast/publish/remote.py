@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from podcast.errors import PodcastError
 from podcast.outputs import urls
 from podcast.plan.build_record import last_build
@@ -110,6 +112,29 @@ def _complete_build(cache: Cache, out: Path) -> list[str]:
     return sorted(record["files"])
 
 
+class _PublishLog(BaseModel):
+    """What the publish log of a target holds (see publish_build)."""
+
+    target: str = ""
+    destination: str = ""
+    files: list[str] = []
+    removed: dict[str, str] = {}  # file -> since when (ISO 8601)
+    runs: list[dict[str, Any]] = []  # each with "at" (ISO 8601)
+
+
+def _read_log(data: dict[str, Any]) -> dict[str, Any]:
+    log = _PublishLog.model_validate(data)
+    for moment in [*log.removed.values(), *(str(run["at"]) for run in log.runs)]:
+        datetime.fromisoformat(moment)
+    return log.model_dump(exclude_unset=True)
+
+
+def _publish_log(cache: Cache, key: str) -> dict[str, Any]:
+    """The publish log of a target; empty when there is none or it is damaged (then the next
+    publish sends what differs, and files removed since the last one stay on the target)."""
+    return cache.get_record("publish", key, _read_log) or {}
+
+
 def _media_transport(config: ShowConfig, target: PublishTarget, root: Path) -> Transport | None:
     if target.media_target is None:
         return None
@@ -163,7 +188,7 @@ def publish_build(
     report = PublishReport(name, routes.description, dry_run)
     with show_lock(cache.root, root):
         files = _complete_build(cache, out)
-        history = cache.get_json("publish", routes.log_key(name)) or {}
+        history = _publish_log(cache, routes.log_key(name))
         for phase, names in upload_phases(files):
             log(f"{phase}: {len(names)} files")
             for via, part in routes.split(names):
@@ -249,7 +274,7 @@ def publish_status(
     cache = Cache.of_show(root)
     routes = _Routes(transport_for(name, target, root), _media_transport(config, target, root))
     files = _complete_build(cache, out)
-    history = cache.get_json("publish", routes.log_key(name)) or {}
+    history = _publish_log(cache, routes.log_key(name))
     published = set(history.get("files", []))
     runs = history.get("runs", [])
     return PublishStatus(
