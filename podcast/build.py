@@ -307,7 +307,6 @@ def _build_locked(
 
 def _accepted_items(record: dict[str, Any]) -> dict[str, set[str]]:
     """The remembered digests of items the client parsers accepted, per feed."""
-    found = {str(name): [str(digest) for digest in items] for name, items in record.items()}
     if not all(isinstance(items, list) for items in record.values()):
         raise TypeError("not a list of item digests")
-    return {name: set(items) for name, items in found.items()}
+    return {str(name): {str(digest) for digest in items} for name, items in record.items()}
