@@ -24,14 +24,15 @@ def inside(root: Path, path: Path) -> bool:
     return True
 
 
-def outside_show(root: Path, path: Path, file: Path, line: int, field: str) -> Problem | None:
-    """The problem (reported at `file:line: field`) when `path` leads out of the show `root`."""
+def outside_show(
+    root: Path, path: Path, file: Path, line: int, field: str, name: str = ""
+) -> Problem | None:
+    """The problem (reported at `file:line: field`, naming the file as `name` when it is not
+    `file` itself) when `path` leads out of the show `root`."""
     if inside(root, path):
         return None
     what = "is a link to a file outside the show folder"
-    if file != path:
-        what = f"'{path.relative_to(root) if path.is_relative_to(root) else path}' {what}"
-    return Problem(file, line, field, what, OUTSIDE_FIX)
+    return Problem(file, line, field, f"'{name}' {what}" if name else what, OUTSIDE_FIX)
 
 
 def resolve_file(
@@ -55,7 +56,7 @@ def resolve_file(
     if not path.exists():
         problems.append(Problem(file, line, field, f"file '{name}' not found", f"put it at {path}"))
         return None
-    outside = outside_show(root, path, file, line, field)
+    outside = outside_show(root, path, file, line, field, name)
     if outside is not None:
         problems.append(outside)
         return None
