@@ -21,7 +21,6 @@ from podcast.publish.output_folder import check_output_folder
 from podcast.publish.remote import publish_build, publish_status
 from podcast.publish.transfer import Rsync
 from podcast.scaffold import init_show
-from podcast.show.images import WEB_PICTURE_MAX_PX, web_picture
 from podcast.show.loader import load_show
 
 from .helpers import run_cli, tree_bytes
@@ -195,6 +194,8 @@ def test_pictures_over_the_pixel_limit_are_refused_in_notes_and_pages(demo: Path
 def test_large_pictures_are_published_web_sized_with_their_size_and_deterministically(
     cached_demo: Path, tmp_path: Path
 ) -> None:
+    from podcast.show.images import WEB_PICTURE_MAX_PX, web_picture
+
     photo = Image.radial_gradient("L").resize((3000, 2000)).convert("RGB")
     photo.save(cached_demo / EP1 / "saal.jpg", quality=90)
     small = Image.new("RGB", (400, 300), (200, 30, 30))
@@ -273,7 +274,7 @@ def test_no_public_file_names_an_episode_under_embargo_or_held_back(cached_demo:
     assert build(cached_demo, allow=allow, now=due).radio_only == 0
     assert "4e03" in (out / "manifest.json").read_text(encoding="utf-8")
     edit(cached_demo / EP3 / "episode.md", "\n---\n", "\nstatus: draft\n---\n")
-    with pytest.raises(PodcastError, match="is held back now"):
+    with pytest.raises(PodcastError, match="was published and is now held back"):
         build(cached_demo, now=due)
 
 
@@ -319,14 +320,19 @@ def test_damaged_or_older_cache_records_count_as_missing(
         "notes": {"x": ["y"]},
     }
     for kind, shape in damage.items():
-        records = list((cache / kind).glob("*.json"))
+        records = sorted((cache / kind).glob("*.json"))
         assert records, kind
+        if kind in ("analysis", "render"):
+            records = records[:1]  # the audio done again costs time: one of each is enough
         for record in records:
             record.write_text(json.dumps(shape))
-    assert publish_status(demo).last_publish is None  # the log is gone, not an error
+    with pytest.raises(PodcastError, match="not known to the show's cache; build again"):
+        publish_status(demo)
     report = build(demo)
     assert not report.up_to_date and report.files == first.files
-    assert publish_build(demo).sent == []  # nothing changed on the target
+    assert publish_status(demo).last_publish is None  # the log is gone, not an error
+    publish_build(demo)
+    assert tree_bytes(published) == tree_bytes(report.out)
     result = run_cli("build", str(demo))
     assert result.returncode == 0 and "up to date" in result.stdout
 
