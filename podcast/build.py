@@ -212,7 +212,8 @@ def _build_locked(
     with staging_dir(out) as folder:
         writer = OutputWriter(folder, out, previous)
         for name in KEPT_FROM_PREVIOUS:
-            if (out / name).is_file():
+            # Not a link: it would publish whatever file it points to.
+            if (out / name).is_file() and not (out / name).is_symlink():
                 writer.write(name, (out / name).read_bytes())
         writer.write(cover.file_name, cover.data)
         rendered = []
