@@ -106,6 +106,18 @@ def test_a_page_linked_to_a_secret_is_not_published_through_the_cli(
     assert not out.exists() or all(SECRET.encode() not in b for b in tree_bytes(out).values())
 
 
+def test_a_readme_in_the_output_folder_linked_elsewhere_is_not_published(
+    cached_demo: Path, tmp_path: Path
+) -> None:
+    out = build(cached_demo).out
+    (out / "README.md").symlink_to(outside_file(tmp_path, "README.md"))
+    with (cached_demo / EP1 / "episode.md").open("a", encoding="utf-8") as notes:
+        notes.write("\nNeu.\n")
+    build(cached_demo)
+    assert not (out / "README.md").exists()
+    assert all(SECRET.encode() not in data for data in tree_bytes(out).values())
+
+
 # --- 13. broken theme language files and templates ----------------------------------------------
 
 
