@@ -62,10 +62,13 @@ def test_links_out_of_the_show_are_refused_for_pages_and_theme_files(
     (demo / "templates/style.css").symlink_to(outside_file(tmp_path, "style.css", "body{}"))
     (demo / "templates/lang/de.toml").rename(tmp_path / "elsewhere/de.toml")
     (demo / "templates/lang/de.toml").symlink_to(tmp_path / "elsewhere/de.toml")
+    (demo / "templates/partials").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (demo / "templates/loop").symlink_to("../templates", target_is_directory=True)
     message = refused(demo)
-    for name in ("pages/passwd.md", "templates/style.css", "templates/lang/de.toml"):
-        assert f"{name}: is a link to a file outside the show folder ({OUTSIDE_FIX})" in message
-    assert SECRET not in message
+    for name in ("passwd.md", "style.css", "lang/de.toml", "partials"):
+        where = f"{'pages' if name == 'passwd.md' else 'templates'}/{name}"
+        assert f"{where}: is a link to a file outside the show folder ({OUTSIDE_FIX})" in message
+    assert SECRET not in message and "partials/" not in message  # the folder, not each file
 
 
 def test_a_theme_folder_or_page_picture_linked_from_outside_is_refused(

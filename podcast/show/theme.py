@@ -17,7 +17,7 @@ from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
 from podcast.errors import Problem
-from podcast.show.show_files import outside_show
+from podcast.show.show_files import inside, outside_show
 
 THEME_FOLDER = "templates"  # the show's own theme files, beside podcast.toml
 LANG_FOLDER = "lang"  # the theme's words: lang/<language>.toml
@@ -48,8 +48,9 @@ def toml_error_line(exc: tomllib.TOMLDecodeError) -> int:
     return int(found.group(1)) if found else 0
 
 
-def _theme_files(folder: Path) -> list[Path]:
-    """Every file and folder link under `folder`, links followed once (a loop ends there)."""
+def _theme_files(root: Path, folder: Path) -> list[Path]:
+    """Every file and folder link under `folder`; links inside the show `root` are followed
+    once (a loop ends there), links out of it are listed, not entered."""
     found: list[Path] = []
     seen: set[Path] = set()
     for top, dirs, files in os.walk(folder, followlinks=True):
@@ -59,8 +60,9 @@ def _theme_files(folder: Path) -> list[Path]:
             dirs.clear()
             continue
         seen.add(real)
-        dirs.sort()
-        found += [here / name for name in dirs if (here / name).is_symlink()]
+        links = [here / name for name in sorted(dirs) if (here / name).is_symlink()]
+        found += links
+        dirs[:] = sorted(d for d in dirs if inside(root, here / d))
         found += [here / name for name in sorted(files)]
     return found
 
@@ -75,7 +77,7 @@ def theme_problems(root: Path) -> list[Problem]:
         return [outside]
     problems: list[Problem] = []
     packaged = packaged_theme()
-    for path in _theme_files(folder):
+    for path in _theme_files(root, folder):
         outside = outside_show(root, path, path, 0, "")
         if outside is not None:
             problems.append(outside)
