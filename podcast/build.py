@@ -115,6 +115,7 @@ def build(
                 warnings=unchanged["warnings"],
                 up_to_date=True,
                 held_back=unchanged.get("held_back", 0),
+                radio_only=unchanged.get("radio_only", 0),
                 next_release=due,
             )
         show = load_show(root)
@@ -167,6 +168,7 @@ def build(
             "warnings": report.warnings,
             "placed": report.placed,
             "held_back": report.held_back,
+            "radio_only": report.radio_only,
             "next_release": report.next_release,
             "renders": report.renders,
         }
@@ -232,7 +234,8 @@ def _build_locked(
     with staging_dir(out) as folder:
         writer = OutputWriter(folder, out, previous)
         for name in KEPT_FROM_PREVIOUS:
-            if (out / name).is_file():
+            # Not a link: it would publish whatever file it points to.
+            if (out / name).is_file() and not (out / name).is_symlink():
                 writer.write(name, (out / name).read_bytes())
         writer.write(cover.file_name, cover.data)
         rendered = []
@@ -266,8 +269,8 @@ def _build_locked(
         # Validation (client parsers) runs while the pages render.
         # Items the client parsers accepted before are not parsed again.
         validated_key = key_of(str(out), __version__, parser_versions())
-        known = cache.get_json("validated", validated_key) or {}
-        accepted = {name: set(known.get(name, [])) for name in feeds}
+        known = cache.get_record("validated", validated_key, _accepted_items) or {}
+        accepted = {name: known.get(name, set()) for name in feeds}
         with FeedValidation(feeds, folder, urls.url_roots(show), accepted) as validation:
             render_site(show, rendered, cover, writer)  # radio-only: programme sheets
             problems += validation.problems()
@@ -291,10 +294,12 @@ def _build_locked(
             }
             for r in rendered
         ]
+        # Public: episodes under embargo are named only in the partners' files (radio.xml,
+        # programme sheets); the build record in the cache keeps them all.
         manifest = {
             "generator": GENERATOR,
             "show": show.config.title,
-            "episodes": report.episodes,
+            "episodes": [e for e in report.episodes if not e.get("radio_only")],
         }
         writer.write(
             MANIFEST, json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
@@ -323,3 +328,10 @@ def _build_locked(
         ),
     )
     return report
+
+
+def _accepted_items(record: dict[str, Any]) -> dict[str, set[str]]:
+    """The remembered digests of items the client parsers accepted, per feed."""
+    if not all(isinstance(items, list) for items in record.values()):
+        raise TypeError("not a list of item digests")
+    return {str(name): {str(digest) for digest in items} for name, items in record.items()}

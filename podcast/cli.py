@@ -453,24 +453,32 @@ def info(settings: Settings, files: tuple[Path, ...]) -> None:
     """Print each audio file's format, duration, loudness, tags and chapters."""
     from podcast.audio.analyse import sound_of_file
     from podcast.outputs.timecode import clock
+    from podcast.show.show_files import file_kind
+    from podcast.show.text import terminal_safe as safe
 
     failed = []
     for number, file in enumerate(files):
         if number:
             click.echo("")
         try:
-            if not file.is_file():
-                raise PodcastError(f"{file}: no such file")
+            kind = file_kind(file)
+            if kind is None:
+                raise PodcastError(f"{safe(str(file))}: no such file")
+            if kind != "a file":
+                raise PodcastError(f"{safe(str(file))}: is {kind}, not an audio file")
             facts = probe(file)
             loudness = measure_file(file)
         except PodcastError as exc:
-            click.echo(f"error: {exc}", err=True)
+            lines = (safe(line) for line in str(exc).split("\n"))
+            click.echo("error: " + "\n".join(lines), err=True)
             failed.append(file)
             continue
-        click.echo(f"file:        {file}")
+        click.echo(f"file:        {safe(str(file))}")
         click.echo(
-            f"format:      {facts.format_name} ({facts.codec}), {facts.sample_rate} Hz, "
-            f"{facts.channels} channel(s)"
+            safe(
+                f"format:      {facts.format_name} ({facts.codec}), {facts.sample_rate} Hz, "
+                f"{facts.channels} channel(s)"
+            )
             + (f", {facts.bit_rate // 1000} kb/s" if facts.bit_rate else "")
         )
         click.echo(f"duration:    {clock(facts.duration, millis=True)} ({facts.duration:.3f} s)")
@@ -481,9 +489,9 @@ def info(settings: Settings, files: tuple[Path, ...]) -> None:
         for key, value in facts.tags:
             shown = " ".join(value.split())
             shown = shown if len(shown) <= 100 else shown[:97] + "..."
-            click.echo(f"tag:         {key} = {shown}")
+            click.echo(f"tag:         {safe(key)} = {safe(shown)}")
         for start, title in facts.chapters:
-            click.echo(f"chapter:     {clock(start, millis=True)} {title}")
+            click.echo(f"chapter:     {clock(start, millis=True)} {safe(title)}")
         try:
             sound = sound_of_file(file)
         except PodcastError:  # too short or silent: there is nothing to say about its sound

@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 from PIL import Image, ImageDraw, ImageFont
 from pydantic import ValidationError
 
-from podcast.errors import PodcastError
+from podcast.errors import PodcastError, Problem
 from podcast.show.diagnostics import pydantic_problems, toml_line
 from podcast.show.front_matter import split_front_matter
 from podcast.show.loader import EPISODE_FILE, SHOW_FILE
 from podcast.show.pages import PAGES_FOLDER
-from podcast.show.schema import ShowConfig
+from podcast.show.schema import ShowConfig, control_character
 from podcast.show.text import slugify
 from podcast.show.vocabularies import APPLE_MAX_PX
 from podcast.show.warnings import PLACEHOLDER
@@ -137,6 +137,15 @@ def placeholder_cover(path: Path, title: str) -> None:
     picture.save(path, "JPEG", quality=85)
 
 
+def _not_one_line(answer: str) -> str | None:
+    """What keeps an answer to `podcast init` from being one line of text, if anything."""
+    if len(answer.splitlines()) > 1 or answer.endswith(("\n", "\r")):
+        return "the answer has a line break"
+    if "\t" in answer:
+        return "the answer has a tab"
+    return control_character(answer)
+
+
 def init_show(
     folder: Path, title: str, author: str, language: str, base_url: str, email: str
 ) -> list[Path]:
@@ -151,6 +160,16 @@ def init_show(
             f"{folder}: not empty ({', '.join(sorted(p.name for p in visible)[:3])}, ...); "
             "start a show in an empty or new folder"
         )
+
+    answers = {"title": title, "author": author, "language": language}
+    answers |= {"base-url": base_url, "email": email}
+    unusable = [
+        Problem(folder / SHOW_FILE, 0, f"--{name}", problem, "give it on one line, as plain text")
+        for name, answer in answers.items()
+        if (problem := _not_one_line(answer)) is not None
+    ]
+    if unusable:  # before TOML is written with them: nothing is made
+        raise PodcastError(unusable)
 
     def quoted(value: str) -> str:
         return value.replace("\\", "\\\\").replace('"', '\\"')
@@ -169,6 +188,11 @@ def init_show(
     except ValidationError as exc:
         where = folder / SHOW_FILE
         raise PodcastError(pydantic_problems(exc, where, lambda loc: toml_line(text, loc))) from exc
+    except tomllib.TOMLDecodeError as exc:  # an answer TOML cannot hold (checked above)
+        raise PodcastError(
+            f"{folder / SHOW_FILE}: an answer cannot be written to TOML ({exc}); "
+            "answer in plain text"
+        ) from exc
     (folder / "episodes").mkdir(parents=True, exist_ok=True)
     made = [folder / SHOW_FILE, folder / "cover.jpg", folder / ".gitignore"]
     made[0].write_text(text, encoding="utf-8")

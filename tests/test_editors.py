@@ -398,7 +398,7 @@ def test_pictures_in_the_notes_are_published_and_remote_ones_refused(
     assert published.read_bytes() == (folder / "sitzung im rathaus.jpg").read_bytes()
     page = (out / "episodes/01-leipzig-migrantenbeirat.html").read_text()
     url = f"{BASE}images/{published.name}"
-    assert f'<img src="{url}" alt="Die Sitzung im Rathaus">' in page
+    assert f'<img src="{url}" width="800" height="600" alt="Die Sitzung im Rathaus">' in page
     feed = feedparser.parse((out / "feed.xml").read_bytes())
     assert any(url in entry.content[0].value for entry in feed.entries)
 
@@ -414,7 +414,10 @@ def test_pages_of_the_show_are_published_and_linked_from_every_page(cached_demo:
     about = (out / "ueber-uns.html").read_text()
     assert "<h1>Über uns</h1>" in about and "<script>" not in about
     # The picture is published beside the pages under a name made from its content.
-    picture = re.search(r'<img src="(images/[^"]+\.png)" alt="Die Redaktion im Studio">', about)
+    picture = re.search(
+        r'<img src="(images/[^"]+\.png)" width="120" height="80" alt="Die Redaktion im Studio">',
+        about,
+    )
     assert picture, about
     assert (out / picture[1]).read_bytes() == (pages / "team foto.png").read_bytes()
     for page in ("index.html", "episodes/02-frankfurt-kav.html", "impressum.html"):

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import TypeAdapter
+
 from podcast.audio.pipeline import ProcessGraph
 from podcast.audio.probe import probe
 from podcast.audio.renditions import BROADCAST_RATE
@@ -64,9 +66,23 @@ class SegmentAnalysis:
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SegmentAnalysis:
+        """The analysis `as_json` wrote; ValueError when the data does not fit (a damaged or
+        older cache entry)."""
+        analysis = _analysis_adapter().validate_python(data)
+        analysis.sound_report  # noqa: B018 -- its fields are checked too
+        return analysis
+
     @property
     def sound_report(self) -> SoundReport | None:
         return None if self.sound is None else SoundReport.from_json(self.sound)
+
+
+@functools.cache
+def _analysis_adapter() -> TypeAdapter[SegmentAnalysis]:
+    """Pydantic's checker of SegmentAnalysis (made on first use: it takes a moment)."""
+    return TypeAdapter(SegmentAnalysis)
 
 
 # The shortest segment whose loudness can be measured: one 400 ms gating block (BS.1770).
@@ -110,12 +126,11 @@ def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> 
 
     if cache.knows(segment.path):
         key = key_for(cache.digest(segment.path))
-        cached = cache.get_json("analysis", key)
+        cached = cache.get_record("analysis", key, SegmentAnalysis.from_json)
         if cached is not None and (
-            cached.get("envelope") is None
-            or cache.file_path("envelope", cached["envelope"]).is_file()
+            cached.envelope is None or cache.file_path("envelope", cached.envelope).is_file()
         ):
-            return SegmentAnalysis(**cached)
+            return cached
         data, envelope = _analyse(segment, settings.channels, detect)
     else:
         # A file not seen before (so most likely not analysed before either) is read for its

@@ -167,12 +167,14 @@ def render(
         ],
     )
     entry = cache.entry_dir("render", key)
-    manifest = cache.get_json("render", key)
-    if manifest is not None and entry.is_dir():
-        if _untouched(entry, manifest):
-            return _from_manifest(manifest, entry, specs, inputs, timeline)
+    if entry.is_dir():
+        found = cache.get_record(
+            "render", key, lambda manifest: _from_manifest(manifest, entry, specs, inputs, timeline)
+        )
+        if found is not None and _untouched(entry, found[1]):
+            return found[0]
         # A published file shares its inode with the cache (see fill_metadata_room), and
-        # someone changed it: render again.
+        # someone changed it, or the entry's record is damaged or missing: render again.
         shutil.rmtree(entry, ignore_errors=True)
     _check_wav_size(specs, timeline, subject)
 
@@ -242,11 +244,11 @@ def _stamp(path: Path) -> list[int]:
     return [info.st_size, info.st_mtime_ns]
 
 
-def _untouched(entry: Path, manifest: dict[str, Any]) -> bool:
+def _untouched(entry: Path, stamps: dict[str, list[int]]) -> bool:
     """Whether every file of a cache entry is as it was rendered (same size and time)."""
     try:
-        return all(_stamp(entry / name) == stamp for name, stamp in manifest["stamps"].items())
-    except (OSError, KeyError):
+        return all(_stamp(entry / name) == stamp for name, stamp in stamps.items())
+    except OSError:
         return False
 
 
@@ -284,23 +286,27 @@ def _from_manifest(
     specs: list[RenditionSpec],
     inputs: list[SegmentAnalysis],
     timeline: Timeline,
-) -> RenderResult:
+) -> tuple[RenderResult, dict[str, list[int]]]:
+    """The result a render entry's record describes, and the stamps of its files; KeyError,
+    TypeError or ValueError when the record is damaged or from an older version."""
     result = RenderResult(inputs=inputs, timeline=timeline)
     for spec in specs:
         data = manifest["renditions"][spec.name]
+        limiter = data["limiter_dbfs"]
         result.renditions[spec.name] = RenditionResult(
             spec=spec,
             path=entry / spec.name,
             loudness=Loudness(
-                data["integrated_lufs"],
-                data["lra_lu"],
-                data["true_peak_dbtp"],
-                data["max_momentary_lufs"],
-                data["max_short_term_lufs"],
+                float(data["integrated_lufs"]),
+                float(data["lra_lu"]),
+                float(data["true_peak_dbtp"]),
+                float(data["max_momentary_lufs"]),
+                float(data["max_short_term_lufs"]),
             ),
-            gain_db=data["gain_db"],
-            limiter_dbfs=data["limiter_dbfs"],
-            duration=data["duration"],
-            attempts=data["attempts"],
+            gain_db=float(data["gain_db"]),
+            limiter_dbfs=None if limiter is None else float(limiter),
+            duration=float(data["duration"]),
+            attempts=int(data["attempts"]),
         )
-    return result
+    stamps = {str(name): [int(n) for n in stamp] for name, stamp in manifest["stamps"].items()}
+    return result, stamps

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from hashlib import sha256
-from pathlib import Path
 from typing import Any, Protocol
 
 from podcast.audio.render import RenderResult, RenditionResult
@@ -25,8 +24,7 @@ from podcast.outputs.published import AlternateAudio, PublishedTranscript
 from podcast.outputs.transcripts import plain
 from podcast.outputs.urls import PODCAST_FEED
 from podcast.outputs.writer import OutputWriter
-from podcast.plan.cache import file_digest
-from podcast.show.images import Cover, load_cover
+from podcast.show.images import Cover, WebPicture, load_cover, web_picture
 from podcast.show.model import ChapterMark, Episode, Show, Transcript
 from podcast.show.transcripts import Cue, check_times, read_transcript
 
@@ -46,7 +44,7 @@ class EpisodeContext:
     tags: EpisodeTags
     tags_key: str  # identifies `tags` (the cover by its digest) in media cache keys
     radio_only: bool = False  # out for radio partners only, under embargo until its date
-    pictures: tuple[tuple[Path, str], ...] = ()  # the notes' pictures and where they go
+    pictures: tuple[tuple[WebPicture, str], ...] = ()  # the notes' pictures and where they go
 
     @property
     def mp3(self) -> RenditionResult:
@@ -174,14 +172,15 @@ def episode_context(
     mp3 = audio.renditions[MP3.file]
     cover = load_cover(episode.image, "image") if episode.image else show_cover
     pictures = tuple(
-        (image.path, urls.note_image(episode, file_digest(image.path), image.path.suffix))
+        (web, urls.note_image(episode, web.digest, image.path.suffix))
         for image in episode.note_images
+        for web in [web_picture(image.path)]
     )
     notes_html = publish_image_sources(
         notes_html,
         {
-            image.src: urls.absolute(show, relative)
-            for image, (_, relative) in zip(episode.note_images, pictures, strict=True)
+            image.src: (urls.absolute(show, relative), web)
+            for image, (web, relative) in zip(episode.note_images, pictures, strict=True)
         },
     )
     chapters = timed(published_chapters(episode, audio.timeline), mp3.duration)

@@ -1,4 +1,5 @@
-"""The pictures of an episode's show notes, published under names made from their content."""
+"""The pictures of an episode's show notes, published web-sized (show/images.py web_picture)
+under names made from their content."""
 
 from __future__ import annotations
 
@@ -15,5 +16,5 @@ class NotePictures:
     for_radio_only = False
 
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
-        for path, relative in context.pictures:
-            writer.write(relative, path.read_bytes())
+        for picture, relative in context.pictures:
+            writer.write(relative, picture.data)

@@ -9,6 +9,7 @@ from importlib import metadata
 import nh3
 from markdown_it import MarkdownIt
 
+from podcast.show.images import WebPicture
 from podcast.show.note_images import is_local
 from podcast.show.vocabularies import APPLE_DESCRIPTION_MAX_BYTES
 
@@ -89,10 +90,12 @@ def _local_pictures_only(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def publish_image_sources(notes: str, published: dict[str, str]) -> str:
-    """Notes HTML with each picture's src (as written) replaced by its published URL."""
-    for src, url in published.items():
-        notes = notes.replace(f'src="{html.escape(src)}"', f'src="{html.escape(url)}"')
+def publish_image_sources(notes: str, published: dict[str, tuple[str, WebPicture]]) -> str:
+    """Notes HTML with each picture's src (as written) replaced by its published URL, and its
+    size given (the page keeps its layout while pictures load)."""
+    for src, (url, picture) in published.items():
+        size = f'width="{picture.width}" height="{picture.height}"'
+        notes = notes.replace(f'src="{html.escape(src)}"', f'src="{html.escape(url)}" {size}')
     return notes
 
 

@@ -7,26 +7,28 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+    select_autoescape,
+)
+from jinja2.sandbox import SandboxedEnvironment
 
+from podcast.errors import PodcastError, Problem
 from podcast.outputs import urls
 from podcast.outputs.notes import notes_html, publish_image_sources
 from podcast.outputs.published import Rendered
 from podcast.outputs.timecode import player_clock
 from podcast.outputs.urls import PODCAST_FEED
 from podcast.outputs.writer import OutputWriter
-from podcast.plan.cache import file_digest
-from podcast.show.images import Cover, favicon
+from podcast.show.images import Cover, favicon, web_picture
 from podcast.show.model import Show
+from podcast.show.theme import TEMPLATE_FIX, theme_dirs
 from podcast.show.vocabularies import SUBSCRIBE_APPS
-
-
-def theme_dirs(show_root: Path) -> list[Path]:
-    """Template folders, first match wins: the show's own, then the packaged theme."""
-    package = Path(__file__).resolve().parent.parent  # podcast/
-    # Installed from a wheel, the theme sits inside the package; in a checkout, beside it.
-    candidates = [show_root / "templates", package / "templates", package.parent / "templates"]
-    return [c for c in dict.fromkeys(candidates) if c.is_dir()]
 
 
 def ui_strings(show_root: Path, language: str) -> dict[str, Any]:
@@ -42,7 +44,9 @@ def ui_strings(show_root: Path, language: str) -> dict[str, Any]:
 
 
 def environment(show_root: Path) -> Environment:
-    env = Environment(
+    """The theme's templates (the show's first), with the filters they use. Sandboxed: a
+    template cannot reach Python's internals (a theme is still trusted, see the README)."""
+    env = SandboxedEnvironment(
         loader=ChoiceLoader([FileSystemLoader(str(d)) for d in theme_dirs(show_root)]),
         autoescape=select_autoescape(["html", "xml"]),
         undefined=StrictUndefined,
@@ -90,7 +94,32 @@ def language_versions(show: Show, rendered: list[Rendered]) -> dict[str, list[tu
 
 
 def render_site(show: Show, rendered: list[Rendered], cover: Cover, writer: OutputWriter) -> None:
-    """Write index.html, a page per episode, programme sheets, the stylesheet and the icon."""
+    """Write index.html, a page per episode, programme sheets, the stylesheet and the icon;
+    a template that fails is named with its line."""
+    try:
+        _render_site(show, rendered, cover, writer)
+    except TemplateError as exc:
+        raise PodcastError([template_problem(exc, theme_dirs(show.root))]) from exc
+
+
+def template_problem(exc: TemplateError, folders: list[Path]) -> Problem:
+    """Where in which theme file a template failed, from the error or the template's frame
+    in the traceback (Jinja gives template frames the template's file and line)."""
+    file, line = None, 0
+    if isinstance(exc, TemplateSyntaxError) and exc.filename:
+        file, line = Path(exc.filename), exc.lineno
+    else:
+        trace = exc.__traceback__
+        while trace is not None:
+            name = Path(trace.tb_frame.f_code.co_filename)
+            if any(name.is_relative_to(folder) for folder in folders):
+                file, line = name, trace.tb_lineno
+            trace = trace.tb_next
+    where = file if file is not None else folders[0]
+    return Problem(where, line, "", f"the template failed: {exc.message or exc}", TEMPLATE_FIX)
+
+
+def _render_site(show: Show, rendered: list[Rendered], cover: Cover, writer: OutputWriter) -> None:
     env = environment(show.root)
     writer.write(FAVICON, favicon(cover))
     show_strings = ui_strings(show.root, show.config.language)
@@ -146,9 +175,10 @@ def render_site(show: Show, rendered: list[Rendered], cover: Cover, writer: Outp
     for page in show.pages:
         published = {}
         for image in page.images:
-            relative = urls.page_image(page.name, file_digest(image.path), image.path.suffix)
-            writer.write(relative, image.path.read_bytes())
-            published[image.src] = relative  # pages sit at the root, beside images/
+            picture = web_picture(image.path)
+            relative = urls.page_image(page.name, picture.digest, image.path.suffix)
+            writer.write(relative, picture.data)
+            published[image.src] = (relative, picture)  # pages sit at the root, beside images/
         page_html = publish_image_sources(notes_html(page.markdown), published)
         html = page_template.render(root="", page=page, page_html=page_html, **common)
         writer.write(f"{page.name}.html", html)

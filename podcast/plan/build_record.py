@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from podcast.plan.cache import Cache, file_digest, key_of
 
 
@@ -79,10 +81,41 @@ def last_build_if_unchanged(cache: Cache, out: Path, current: str) -> dict[str, 
     return record
 
 
+class RecordedFile(BaseModel):
+    """A file of a build: its size, SHA-256, and stamp (size, inode, mtime, ctime)."""
+
+    size: int
+    sha256: str
+    stamp: list[int]
+
+
+class BuildRecord(BaseModel):
+    """What a build record holds; records that do not fit (damaged, or from a version that
+    kept less) count as no record."""
+
+    fingerprint: str
+    files: dict[str, RecordedFile | int]  # a bare size: a record of an older version
+    base_url: str | None = None
+    preview: bool = False
+    episodes: list[dict[str, Any]]
+    warnings: list[str]
+    placed: dict[str, list[Any]] = {}
+    held_back: int = 0
+    radio_only: int = 0
+    next_release: str | None = None
+    renders: list[str] = []
+    out: str = ""
+
+
+def _read_record(data: dict[str, Any]) -> dict[str, Any]:
+    """The record as the build wrote it (keys it lacks stay absent), once it fits."""
+    return BuildRecord.model_validate(data).model_dump(exclude_unset=True)
+
+
 def last_build(cache: Cache, out: Path) -> dict[str, Any] | None:
     """The record of the last build into `out`: fingerprint, files with their sizes, the report
     shown for it, and where its media came from (`placed`)."""
-    return cache.get_json("builds", key_of(str(out)))
+    return cache.get_record("builds", key_of(str(out)), _read_record)
 
 
 def holds_preview(cache: Cache, out: Path) -> bool:
@@ -105,8 +138,8 @@ def prune_renders(cache: Cache) -> int:
     keep: set[str] = set()
     folder = cache.root / "builds"
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        record = cache.get_json("builds", path.stem) or {}
-        if "renders" not in record or "out" not in record:
+        record = cache.get_record("builds", path.stem, _read_record)
+        if record is None or "renders" not in record or "out" not in record:
             return 0
         if not Path(record["out"]).is_dir():
             path.unlink(missing_ok=True)

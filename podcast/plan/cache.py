@@ -15,12 +15,13 @@ import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 CACHE_FORMAT = "1"
 # Every kind of entry the cache keeps, each a folder of its own; `clean` removes only these
 # (the cache folder may be a link into a folder that holds other things too).
 KINDS = ("analysis", "builds", "digests", "envelope", "notes", "publish", "render", "validated")
+T = TypeVar("T")
 
 
 def file_digest(path: Path) -> str:
@@ -163,6 +164,18 @@ class Cache:
         except (OSError, ValueError):
             return None
         return data if isinstance(data, dict) else None
+
+    def get_record(self, kind: str, key: str, read: Callable[[dict[str, Any]], T]) -> T | None:
+        """The document of `kind` turned into a value by `read`; None, as for a missing one,
+        when `read` finds it damaged or written by an older version (a KeyError, TypeError
+        or ValueError, pydantic's included): the work it saved is done again."""
+        data = self.get_json(kind, key)
+        if data is None:
+            return None
+        try:
+            return read(data)
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+            return None
 
     def put_json(self, kind: str, key: str, data: dict[str, Any]) -> None:
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))  # C encoder: fast

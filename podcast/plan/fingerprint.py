@@ -15,8 +15,8 @@ from podcast.audio.analyse import ANALYSIS_VERSION
 from podcast.audio.render import RENDER_VERSION
 from podcast.audio.tools import ffmpeg_version
 from podcast.outputs.id3 import TAGGING_VERSION
-from podcast.outputs.site import theme_dirs
 from podcast.plan.sources import source_state
+from podcast.show.theme import theme_dirs
 
 
 def source_states(root: Path, out: Path) -> dict[str, tuple[int, int]]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from podcast.errors import PodcastError
 from podcast.show.model import Show
+from podcast.show.show_files import file_kind
 
 MANIFEST = "manifest.json"
 GENERATOR = "podcast"  # the manifest's mark that a build of ours wrote the folder
@@ -16,6 +17,13 @@ KEPT_FROM_PREVIOUS = ("README.md",)
 def check_output_folder(show: Show, out: Path) -> None:
     root = show.root.resolve()
     target = out.resolve()
+    # The swap would put the build in place of a device or file (as root: /dev/null).
+    existing = next(p for p in (target, *target.parents) if p.exists())
+    if not existing.is_dir():
+        raise PodcastError(
+            f"{out}: {existing} is {file_kind(existing)}, not a folder, and a build replaces "
+            "the output folder as a whole; choose a folder with --out"
+        )
     if target == root or root.is_relative_to(target):
         raise PodcastError(
             f"{out}: the output folder would replace the show folder; "

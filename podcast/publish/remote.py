@@ -27,6 +27,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from podcast.errors import PodcastError
 from podcast.outputs import urls
 from podcast.plan.build_record import changed_since_build, last_build, recorded_digest
@@ -39,6 +41,7 @@ from podcast.publish.transfer import Session, Transport, transport_for
 from podcast.publish.verify import Finding, verify_published
 from podcast.show.loader import SHOW_FILE, load_show_config
 from podcast.show.schema import PublishTarget, ShowConfig
+from podcast.show.show_files import file_kind
 
 Log = Callable[[str], None]
 FEEDS_LAST = (urls.RADIO_FEED, urls.PODCAST_FEED, MANIFEST)  # in this order, after all else
@@ -147,6 +150,11 @@ def _refuse_foreign_folder(via: Transport, name: str, show_root: Path, first: bo
                 f"{show_root / SHOW_FILE}: publish.{name}: the target {local} overlaps the show "
                 f"folder {show_root}; choose a folder outside the show"
             )
+        if local.exists() and not local.is_dir():
+            raise PodcastError(
+                f"{show_root / SHOW_FILE}: publish.{name}: {local} is "
+                f"{file_kind(local) or 'not a folder'}, not a folder; set `path` to a folder"
+            )
         if not local.is_dir():
             raise PodcastError(
                 f"{show_root / SHOW_FILE}: publish.{name}: the folder {local} does not exist; "
@@ -166,6 +174,31 @@ def _refuse_foreign_folder(via: Transport, name: str, show_root: Path, first: bo
         f"publish of a podcast build put there ({shown}); publishing would overwrite them. "
         "Choose an empty folder (or one this show was published to)"
     )
+
+
+class _PublishLog(BaseModel):
+    """What the publish log of a target holds (see publish_build); a log that does not fit
+    (damaged, or of another version) counts as none."""
+
+    target: str = ""
+    destination: str = ""
+    files: dict[str, str | None] | list[str] = {}  # file -> SHA-256 (older logs: a list)
+    removed: dict[str, str] = {}  # file -> since when (ISO 8601)
+    runs: list[dict[str, Any]] = []  # each with "at" (ISO 8601)
+    pending: list[str] = []  # files a publish began to send and did not confirm
+
+
+def _read_log(data: dict[str, Any]) -> dict[str, Any]:
+    log = _PublishLog.model_validate(data)
+    for moment in [*log.removed.values(), *(str(run["at"]) for run in log.runs)]:
+        datetime.fromisoformat(moment)
+    return log.model_dump(exclude_unset=True)
+
+
+def _publish_log(cache: Cache, key: str) -> dict[str, Any]:
+    """The publish log of a target; empty when there is none or it is damaged (then the next
+    publish sends everything again, and files removed since the last one stay on the target)."""
+    return cache.get_record("publish", key, _read_log) or {}
 
 
 def _our_manifest(data: bytes) -> bool:
@@ -295,7 +328,7 @@ def publish_build(
             routes = _routes(config, name, target, root, session)
             report = PublishReport(name, routes.description, dry_run)
             log_key = routes.log_key(name)
-            history = cache.get_json("publish", log_key) or {}
+            history = _publish_log(cache, log_key)
             runs = history.get("runs", [])
             report.last_publish = runs[-1]["at"] if runs else None
             published = _published(history)
@@ -414,7 +447,7 @@ def publish_status(
     cache = Cache.of_show(root)
     files = _complete_build(cache, out, config)
     description = _describe(config, name, target, root)
-    history = cache.get_json("publish", key_of("publish", name, description)) or {}
+    history = _publish_log(cache, key_of("publish", name, description))
     published = _published(history)
     kept = history.get("removed", {})
     runs = history.get("runs", [])

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from podcast.errors import PodcastError, Problem
 from podcast.show.vocabularies import APPLE_MAX_PX, APPLE_MIN_PX
@@ -15,6 +16,12 @@ from podcast.show.vocabularies import APPLE_MAX_PX, APPLE_MIN_PX
 EMBEDDED_MAX_PX = 1400
 # Far above any real cover, far below a decompression bomb.
 Image.MAX_IMAGE_PIXELS = 8000 * 8000
+# Pictures in notes, pages and chapters: refused beyond this (a 10000x10000 PNG of 1.3 MB
+# decodes to 381 MiB in a browser); published at most this long on their longest side.
+PICTURE_MAX_PIXELS = 40_000_000
+WEB_PICTURE_MAX_PX = 1600
+_TURNED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
+_ORIENTATION = 0x0112
 
 
 @dataclass(frozen=True)
@@ -35,13 +42,25 @@ IMAGE_SUFFIXES = {"JPEG": (".jpg", ".jpeg"), "PNG": (".png",)}
 def image_problem(path: Path) -> tuple[str, str] | None:
     """(what is wrong, the fix) when `path` is not a JPEG or PNG image named for its format."""
     try:
-        with Image.open(path) as image:
-            fmt = image.format or ""
-            image.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                fmt = image.format or ""
+                width, height = image.size
+                if width * height <= PICTURE_MAX_PIXELS:
+                    image.verify()
     except Image.DecompressionBombError:
-        return "the image is far too large", "use an image of at most 3000x3000 px"
+        width, height, fmt = 0, 0, ""
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return "not an image (or a damaged one)", "use a JPEG or PNG image"
+    if width * height > PICTURE_MAX_PIXELS or not width:
+        size = f"{width}x{height} px" if width else "far too large"
+        return (
+            f"the picture is {size}; pictures may have at most "
+            f"{PICTURE_MAX_PIXELS // 1_000_000} megapixels",
+            f"scale it down (a web page shows at most {WEB_PICTURE_MAX_PX} px on the longest "
+            "side) and save it again",
+        )
     suffixes = IMAGE_SUFFIXES.get(fmt)
     if suffixes is None:
         return f"the image is {fmt or 'in an unknown format'}", "save it as JPEG or PNG"
@@ -138,3 +157,44 @@ def favicon(cover: Cover) -> bytes:
     buffer = io.BytesIO()
     small.save(buffer, "ICO", sizes=FAVICON_SIZES)
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class WebPicture:
+    """A picture as a web page shows it: its bytes (the file's own when it is small enough,
+    else a copy at most WEB_PICTURE_MAX_PX long) and its size as shown."""
+
+    data: bytes
+    width: int
+    height: int
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the published bytes (its URL is named by it)."""
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def web_picture(path: Path) -> WebPicture:
+    """The published version of a picture the loader accepted (image_problem): the file as it
+    is, or scaled down (turned upright as the camera said) when it is larger than a web page
+    needs. Deterministic: the same file gives the same bytes."""
+    with Image.open(path) as image:
+        turned = image.getexif().get(_ORIENTATION) in _TURNED
+        width, height = image.size[::-1] if turned else image.size
+        if max(width, height) <= WEB_PICTURE_MAX_PX:
+            return WebPicture(path.read_bytes(), width, height)
+        fmt = image.format or "PNG"
+        upright = ImageOps.exif_transpose(image)
+        icc = image.info.get("icc_profile")
+    if upright.mode not in ("RGB", "RGBA", "L", "LA"):
+        upright = upright.convert("RGBA" if _has_transparency(upright) else "RGB")
+    if fmt == "JPEG" and upright.mode not in ("RGB", "L"):
+        upright = upright.convert("RGB")
+    upright.thumbnail((WEB_PICTURE_MAX_PX, WEB_PICTURE_MAX_PX), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    options: dict[str, object] = {"icc_profile": icc} if icc else {}
+    if fmt == "JPEG":
+        upright.save(buffer, "JPEG", quality=85, optimize=True, **options)
+    else:
+        upright.save(buffer, "PNG", optimize=True, **options)
+    return WebPicture(buffer.getvalue(), *upright.size)

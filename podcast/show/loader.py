@@ -32,58 +32,15 @@ from podcast.show.model import ChapterMark, Episode, Recording, Show, Transcript
 from podcast.show.note_images import note_images
 from podcast.show.pages import PAGES_FOLDER, load_pages
 from podcast.show.schema import Chapter, EpisodeMeta, ShowConfig
+from podcast.show.show_files import outside_show, resolve_file
 from podcast.show.text import url_name
+from podcast.show.theme import theme_problems
 from podcast.show.vocabularies import ID3_MAX_CHAPTERS
 
 SHOW_FILE = "podcast.toml"
 
 
 EPISODE_FILE = "episode.md"
-
-
-def inside(root: Path, path: Path) -> bool:
-    """True when `path` (symlinks resolved) lies inside `root`."""
-    try:
-        path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return False
-    return True
-
-
-def _resolve_file(
-    root: Path, base: Path, name: str, problems: list[Problem], file: Path, line: int, field: str
-) -> Path | None:
-    candidate = Path(name)
-    if candidate.is_absolute() or ".." in candidate.parts:
-        problems.append(
-            Problem(
-                file,
-                line,
-                field,
-                f"'{name}' points outside the show folder",
-                "give a path relative to the episode folder, without ../",
-            )
-        )
-        return None
-    path = base / candidate
-    if not path.exists():
-        problems.append(Problem(file, line, field, f"file '{name}' not found", f"put it at {path}"))
-        return None
-    if not inside(root, path):
-        problems.append(
-            Problem(
-                file,
-                line,
-                field,
-                f"'{name}' is a link to a file outside the show folder",
-                "copy the file into the show folder",
-            )
-        )
-        return None
-    if not path.is_file():
-        problems.append(Problem(file, line, field, f"'{name}' is not a file", "name a file"))
-        return None
-    return path
 
 
 def read_text(path: Path, problems: list[Problem]) -> str | None:
@@ -192,7 +149,7 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
     base = source.parent
 
     def resolve(name: str, field: str, *loc: int | str) -> Path | None:
-        return _resolve_file(root, base, name, problems, source, line_of(*loc), field)
+        return resolve_file(root, base, name, problems, source, line_of(*loc), field)
 
     recordings = []
     for index, ref in enumerate(meta.recordings):
@@ -220,7 +177,7 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
         body,
         body_line,
         source,
-        lambda name, line, field: _resolve_file(root, base, name, problems, source, line, field),
+        lambda name, line, field: resolve_file(root, base, name, problems, source, line, field),
         problems,
     )
     slug = base.name
@@ -258,7 +215,7 @@ def _resolve_chapters(
     base = source.parent
     before = len(problems)
     if isinstance(meta.chapters, str):
-        path = _resolve_file(
+        path = resolve_file(
             root, base, meta.chapters, problems, source, line_of("chapters"), "chapters"
         )
         if path is None:
@@ -299,7 +256,7 @@ def _resolve_chapters(
         image = None
         if chapter.img:
             field = f"chapters[{index}].img"
-            image = _resolve_file(root, base, chapter.img, problems, file, line, field)
+            image = resolve_file(root, base, chapter.img, problems, file, line, field)
             unusable = image_problem(image) if image is not None else None
             if unusable is not None:
                 problems.append(Problem(file, line, field, unusable[0], unusable[1]))
@@ -380,16 +337,14 @@ def load_show(root: Path) -> Show:
     if config is not None:
         toml = root / SHOW_FILE
         text = toml.read_text(encoding="utf-8-sig")
-        cover = _resolve_file(
+        cover = resolve_file(
             root, root, config.cover, problems, toml, toml_line(text, ("cover",)), "cover"
         )
         for name in clips:
             value = getattr(config.audio, name)
             if value:
                 line = toml_line(text, ("audio", name))
-                clips[name] = _resolve_file(
-                    root, root, value, problems, toml, line, f"audio.{name}"
-                )
+                clips[name] = resolve_file(root, root, value, problems, toml, line, f"audio.{name}")
     try:
         locked = read_lock(root)
     except PodcastError as exc:
@@ -409,16 +364,9 @@ def load_show(root: Path) -> Show:
                 )
             )
             continue
-        if not inside(root, source):
-            problems.append(
-                Problem(
-                    source,
-                    0,
-                    "",
-                    "is a link to a file outside the show folder",
-                    "copy the file into the show folder",
-                )
-            )
+        outside = outside_show(root, source, source, 0, "")
+        if outside is not None:
+            problems.append(outside)
             continue
         episode = load_episode(root, source, problems, locked)
         if episode is not None:
@@ -427,10 +375,11 @@ def load_show(root: Path) -> Show:
     pages = load_pages(
         root,
         problems,
-        lambda name, page, line, field: _resolve_file(
+        lambda name, page, line, field: resolve_file(
             root, root / PAGES_FOLDER, name, problems, page, line, field
         ),
     )
+    problems += theme_problems(root)
     if problems or config is None or cover is None:
         raise PodcastError(problems)
     episodes.sort(key=lambda e: (e.meta.date, e.meta.number))

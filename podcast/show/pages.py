@@ -22,6 +22,7 @@ from podcast.show.front_matter import (
 )
 from podcast.show.note_images import NoteImage, note_images
 from podcast.show.schema import PageMeta
+from podcast.show.show_files import outside_show
 from podcast.show.text import url_name
 
 PAGES_FOLDER = "pages"
@@ -63,16 +64,35 @@ def load_pages(root: Path, problems: list[Problem], resolve: Resolve) -> tuple[P
     """Every page in `pages/`, in name order (the footer's order); problems appended.
     `resolve` finds the files pictures name, as for the episodes' notes."""
     pages = []
+    named: dict[str, Path] = {}
     for source in sorted((root / PAGES_FOLDER).glob("*.md")):
         if source.name.startswith("."):
             continue
+        outside = outside_show(root, source, source, 0, "")
+        if outside is not None:
+            problems.append(outside)
+            continue
+        name = url_name(source.stem)
+        # Case too: a case-insensitive disk (macOS, Windows) would keep one of them.
+        twin = named.get(name.casefold())
+        if twin is not None:
+            problems.append(
+                Problem(
+                    source,
+                    0,
+                    "",
+                    f"'{source.name}' and '{twin.name}' would both be published as {name}.html",
+                    "rename one of them",
+                )
+            )
+            continue
+        named[name.casefold()] = source
         try:
             text = source.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Problem(source, 0, "", f"cannot read: {exc}", "save it as UTF-8"))
             continue
-        name = url_name(source.stem)
-        if name in RESERVED_NAMES:
+        if name.casefold() in RESERVED_NAMES:
             problems.append(
                 Problem(source, 0, "", f"'{name}' is the site's start page", "rename the file")
             )

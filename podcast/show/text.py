@@ -43,3 +43,18 @@ def url_name(name: str) -> str:
     (letters, digits, `.`, `_`, `-`), else a slug of it (`04 Gespräch` -> `04-gespraech`).
     For episodes it is recorded in podcast.lock at the first build and never changes."""
     return name if _URL_SAFE_NAME.fullmatch(name) else slugify(name)
+
+
+# Bidirectional overrides and isolates reorder what a terminal shows ("Trojan source").
+_BIDI_CONTROLS = {*range(0x202A, 0x202F), *range(0x2066, 0x206A)}
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every control character written as an escape (`\\x1b`, `\\n`, `\\u202e`), so
+    a tag or file name cannot move the cursor, set the window title or write the clipboard."""
+    return "".join(
+        char.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(char) == "Cc" or ord(char) in _BIDI_CONTROLS
+        else char
+        for char in text
+    )
