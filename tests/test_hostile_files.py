@@ -18,12 +18,11 @@ from PIL import Image
 from podcast.build import build
 from podcast.errors import PodcastError
 from podcast.publish.output_folder import check_output_folder
-from podcast.publish.remote import publish_build, publish_status
-from podcast.publish.transfer import Rsync
+from podcast.publish.remote import check_local_target, publish_build, publish_status
 from podcast.scaffold import init_show
 from podcast.show.loader import load_show
 
-from .helpers import run_cli, tree_bytes
+from .helpers import built_file, run_cli, tree_bytes
 
 EP1 = "episodes/01-leipzig-migrantenbeirat"
 EP3 = "episodes/03-zu-gast-im-jugendbeirat"
@@ -264,7 +263,7 @@ def test_no_public_file_names_an_episode_under_embargo_or_held_back(cached_demo:
     embargoed = ["4e03", "03-zu-gast-im-jugendbeirat", "Zu Gast im Jugendbeirat"]
     partners = {
         "radio.xml",
-        "broadcast/03-zu-gast-im-jugendbeirat.wav",
+        str(built_file(out, "broadcast/03-zu-gast-im-jugendbeirat.wav").relative_to(out)),
         "programme/03-zu-gast-im-jugendbeirat.html",
         "programme/03-zu-gast-im-jugendbeirat.json",
     }
@@ -318,6 +317,7 @@ def test_damaged_or_older_cache_records_count_as_missing(
     cache = demo / ".cache/podcast"
     shutil.copytree(shared_cache, cache, symlinks=True)
     published = tmp_path / "site"
+    published.mkdir()
     with (demo / "podcast.toml").open("a", encoding="utf-8") as toml:
         toml.write(f'\n[publish.local]\nkind = "folder"\npath = "{published}"\nverify = false\n')
     first = build(demo)
@@ -393,7 +393,10 @@ def test_output_folders_and_folder_targets_that_are_not_folders_are_refused(
             check_output_folder(show, out)
         assert "choose a folder with --out" in str(caught.value)
     assert Path("/dev/null").is_char_device()
-    target = Rsync("/dev/null/", "the folder /dev/null", None)
-    with pytest.raises(PodcastError, match="/dev/null is a device, not a folder; set path"):
-        target.send(tmp_path, ["file"], dry_run=False)
+    for target in (Path("/dev/null"), Path("/dev/null/www"), fifo):
+        with pytest.raises(
+            PodcastError,
+            match=f"{target.parent if target.name == 'www' else target} is a (device|named pipe)",
+        ):
+            check_local_target(target, "web", demo.resolve())
     assert Path("/dev/null").is_char_device()

@@ -133,6 +133,28 @@ def _complete_build(cache: Cache, out: Path, config: ShowConfig) -> dict[str, st
     return {name: recorded_digest(entry) for name, entry in sorted(record["files"].items())}
 
 
+def check_local_target(local: Path, name: str, show_root: Path) -> None:
+    """A target folder on this machine must be a folder that exists, outside the show and not
+    holding it (`show_root` resolved)."""
+    where = f"{show_root / SHOW_FILE}: publish.{name}:"
+    folder = local.resolve()
+    if folder == show_root or folder.is_relative_to(show_root) or show_root.is_relative_to(folder):
+        raise PodcastError(
+            f"{where} the target {local} overlaps the show folder {show_root}; choose a folder "
+            "outside the show"
+        )
+    existing = next((p for p in (local, *local.parents) if p.exists()), local)
+    if existing.exists() and not existing.is_dir():
+        raise PodcastError(
+            f"{where} {existing} is {file_kind(existing)}, not a folder; set `path` to a folder"
+        )
+    if not local.is_dir():
+        raise PodcastError(
+            f"{where} the folder {local} does not exist; create it (mkdir -p {local}) or "
+            "correct `path`"
+        )
+
+
 def _refuse_foreign_folder(via: Transport, name: str, show_root: Path, first: bool) -> None:
     """A target is ours if our manifest is there or it is empty (hidden entries such as a web
     server's .htaccess aside: no published name starts with a dot, so none is overwritten); a
@@ -140,26 +162,7 @@ def _refuse_foreign_folder(via: Transport, name: str, show_root: Path, first: bo
     recordings)."""
     local = via.local_folder()
     if local is not None:
-        folder = local.resolve()
-        if (
-            folder == show_root
-            or folder.is_relative_to(show_root)
-            or show_root.is_relative_to(folder)
-        ):
-            raise PodcastError(
-                f"{show_root / SHOW_FILE}: publish.{name}: the target {local} overlaps the show "
-                f"folder {show_root}; choose a folder outside the show"
-            )
-        if local.exists() and not local.is_dir():
-            raise PodcastError(
-                f"{show_root / SHOW_FILE}: publish.{name}: {local} is "
-                f"{file_kind(local) or 'not a folder'}, not a folder; set `path` to a folder"
-            )
-        if not local.is_dir():
-            raise PodcastError(
-                f"{show_root / SHOW_FILE}: publish.{name}: the folder {local} does not exist; "
-                f"create it (mkdir -p {local}) or correct `path`"
-            )
+        check_local_target(local, name, show_root)
     if not first:
         return
     names = [n for n in (via.listing() or []) if not n.startswith(".")]
