@@ -138,11 +138,6 @@ def test_pages_carry_notes_player_chapters_and_links(built_demo: BuildReport) ->
     }
 
 
-def test_two_builds_are_byte_identical(built_demo: BuildReport, cached_demo: Path) -> None:
-    again = build(cached_demo)
-    assert tree_bytes(again.out) == tree_bytes(built_demo.out)
-
-
 def test_failed_build_leaves_the_published_output_untouched(cached_demo: Path) -> None:
     report = build(cached_demo)
     before = tree_bytes(report.out)

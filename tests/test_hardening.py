@@ -367,6 +367,9 @@ def test_killed_builds_leave_old_or_new_output_never_a_mix(cached_demo: Path) ->
         current = target if match[0] == target else current
         if match[0] != target:
             edit(episode, texts[target], texts[current])
+    # The kills hit both sides of the swap: some builds were killed before it (the old
+    # output stayed), some after (the new one was complete).
+    assert {outcome == target for outcome, target in seen} == {True, False}, seen
     assert tree_bytes(build(cached_demo).out) == states[current]
     assert not list(cached_demo.glob(".feed.staging-*"))
     assert not list((cached_demo / ".cache/podcast").glob("*/.building-*"))
@@ -439,10 +442,10 @@ def test_new_broadcast_metadata_never_changes_the_published_wav(cached_demo: Pat
     os.link(wav, kept)  # what a reader of the published folder still holds
     before = kept.read_bytes()
     edit(cached_demo / EP2 / "episode.md", 'title: "', 'title: "Neu: ')
-    build(cached_demo)
-    assert kept.read_bytes() == before
-    assert WavInfoReader(str(wav)).info.title.startswith("Neu: ")
-    assert wav.stat().st_ino != kept.stat().st_ino
+    now = built_file(build(cached_demo).out, "broadcast/02-frankfurt-kav.wav")
+    assert kept.read_bytes() == before and now.name != wav.name  # a new version, a new name
+    assert WavInfoReader(str(now)).info.title.startswith("Neu: ")
+    assert now.stat().st_ino != kept.stat().st_ino
 
 
 def test_progress_hears_every_episode_and_cli_stays_quiet_without_a_terminal(
@@ -626,6 +629,6 @@ def test_files_as_windows_editors_and_whisper_write_them_are_accepted(
     # podcast.lock is for every editor of a shared show folder: not private to one user.
     assert (cached_demo / "podcast.lock").stat().st_mode & 0o777 == 0o644
     chapters = json.loads(
-        (cached_demo / "feed/chapters/03-zu-gast-im-jugendbeirat.json").read_text()
+        built_file(cached_demo / "feed", "chapters/03-zu-gast-im-jugendbeirat.json").read_text()
     )
     assert chapters["chapters"][0]["title"] == "Ankunft in der Sitzung des Jugendbeirats"

@@ -322,7 +322,8 @@ def test_published_captions_have_at_most_two_short_lines(
         assert starts == sorted(starts)
         assert all(c.end.replace(",", ".") > c.start.replace(",", ".") for c in captions)
         # Nothing lost: the captions read, word for word, as the published cues.
-        published = json.loads(path.with_suffix(".json").read_text())["segments"]
+        segments = built_file(built_demo.out, f"transcripts/{slug}.de.json")
+        published = json.loads(segments.read_text())["segments"]
         assert len(published) == len(source)  # the JSON keeps the editors' segments
         words = " ".join(c.text for c in captions).split()
         expected = []
@@ -426,7 +427,7 @@ def test_chapter_image_reaches_id3_json_and_feed(cached_demo: Path) -> None:
         )
     )
     out = build(cached_demo).out
-    url = BASE + "chapters/01-leipzig-migrantenbeirat-1.jpg"
+    url = BASE + str(built_file(out, "chapters/01-leipzig-migrantenbeirat-1.jpg").relative_to(out))
     document = json.loads(built_file(out, "chapters/01-leipzig-migrantenbeirat.json").read_text())
     assert document["chapters"][1]["img"] == url
     assert (

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import shutil
 import signal
@@ -332,41 +331,6 @@ def test_verification_names_a_server_without_range_requests_and_a_stale_feed(
     finally:
         good.shutdown()
         plain.shutdown()
-
-
-@needs_rsync
-def test_a_killed_publish_never_leaves_a_feed_pointing_at_a_missing_file(
-    cached_demo: Path, tmp_path: Path
-) -> None:
-    www = tmp_path / "www"
-    # Slowed to about two seconds for the 29 MB of the demo, so that kills land mid-transfer.
-    add_targets(
-        cached_demo,
-        f'[publish.web]\nkind = "folder"\npath = "{www}"\nverify = false\n'
-        "bandwidth_limit_kib = 15000\n",
-    )
-    out = build(cached_demo).out
-    started = time.monotonic()
-    assert run_cli("publish", str(cached_demo)).returncode == 0
-    duration = time.monotonic() - started
-    chances = random.Random(7)
-    for attempt in range(4):
-        shutil.rmtree(www, ignore_errors=True)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "podcast", "publish", str(cached_demo)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        time.sleep(chances.uniform(0.2, 0.95) * duration)
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        if (www / "feed.xml").exists():
-            for name in feed_references(www):
-                assert (www / name).is_file(), (attempt, name)
-                assert (www / name).read_bytes() == (out / name).read_bytes()
-    assert run_cli("publish", str(cached_demo)).returncode == 0
-    assert tree_bytes(www) == tree_bytes(out)
 
 
 class _Recorder(BaseHTTPRequestHandler):

@@ -226,17 +226,14 @@ def test_player_chapters_and_transcript_in_a_real_browser(served: str, tmp_path:
 def test_preview_server_answers_range_requests(served: str, built_demo: BuildReport) -> None:
 
     path = built_file(built_demo.out, "audio/01-leipzig-migrantenbeirat.mp3")
+    mp3 = path.relative_to(built_demo.out)
     size = path.stat().st_size
-    request = urllib.request.Request(
-        f"{served}/audio/01-leipzig-migrantenbeirat.mp3", headers={"Range": "bytes=1000-1999"}
-    )
+    request = urllib.request.Request(f"{served}/{mp3}", headers={"Range": "bytes=1000-1999"})
     with urllib.request.urlopen(request) as response:
         assert response.status == 206
         assert response.headers["Content-Range"] == f"bytes 1000-1999/{size}"
         assert response.read() == path.read_bytes()[1000:2000]
-    request = urllib.request.Request(
-        f"{served}/audio/01-leipzig-migrantenbeirat.mp3", headers={"Range": "bytes=-100"}
-    )
+    request = urllib.request.Request(f"{served}/{mp3}", headers={"Range": "bytes=-100"})
     with urllib.request.urlopen(request) as response:
         assert response.read() == path.read_bytes()[-100:]
     with urllib.request.urlopen(f"{served}/index.html") as response:
@@ -245,6 +242,7 @@ def test_preview_server_answers_range_requests(served: str, built_demo: BuildRep
         assert response.headers["Access-Control-Allow-Origin"] is None
     # Players on other sites fetch chapters and transcripts across origins.
     for name in ("chapters/01-leipzig-migrantenbeirat.json", "transcripts/02-frankfurt-kav.de.vtt"):
+        name = str(built_file(built_demo.out, name).relative_to(built_demo.out))
         with urllib.request.urlopen(f"{served}/{name}") as response:
             assert response.headers["Access-Control-Allow-Origin"] == "*"
 
