@@ -314,7 +314,7 @@ def publish(
         state = publish_status(show_dir, out, target)
         click.echo(f"target:        {state.target} ({state.destination})")
         click.echo(f"last publish:  {state.last_publish or 'never'}")
-        click.echo(f"new files:     {len(state.to_send)}")
+        click.echo(f"to send:       {len(state.to_send)} (new or changed since the last publish)")
         for name in state.to_send:
             settings.detail(f"    {name}")
         click.echo(f"to delete:     {len(state.to_delete)}")
