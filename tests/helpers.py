@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 
 def ebur128(
@@ -82,3 +86,37 @@ def built_file(out: Path, name: str) -> Path:
     found = sorted(out.glob(f"{stem}-{'[0-9a-f]' * 12}.{suffix}"))
     assert len(found) == 1, (name, found)
     return found[0]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in a text file with `new` (which must be there)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def refused(show: Path) -> str:
+    """The text of the PodcastError that loading `show` raises (it must raise one)."""
+    from podcast.errors import PodcastError
+    from podcast.show.loader import load_show
+
+    with pytest.raises(PodcastError) as caught:
+        load_show(show)
+    return str(caught.value)
+
+
+@contextmanager
+def small_disk(folder: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` (`256k`) mounted at `folder` for the duration (skips without root)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small file system here (needs root)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
