@@ -439,7 +439,8 @@ def init(
     base_url: str,
     email: str,
 ) -> None:
-    """Start a new show in an empty folder: podcast.toml with every key, a cover, episodes/."""
+    """Start a new show in an empty folder: podcast.toml (every key of the show and its sound),
+    a cover, episodes/."""
     made = init_show(folder, title, author, language, base_url, email)
     settings.say(f"created {', '.join(p.name for p in made)} and episodes/ in {folder}")
     settings.say('next: podcast new "Title of the first episode"')

@@ -10,14 +10,12 @@ from podcast.outputs.site_context import SiteContext, language_versions
 from podcast.outputs.writer import OutputWriter
 from podcast.show.images import favicon, web_picture
 
-FAVICON = "favicon.ico"  # browsers ask for it on every site, linked or not
-
 
 class Favicon:
     """The site's icon, made from the cover."""
 
     def write(self, site: SiteContext, writer: OutputWriter) -> None:
-        writer.write(FAVICON, favicon(site.cover))
+        writer.write(urls.FAVICON, favicon(site.cover))
 
 
 class IndexPage:
@@ -26,7 +24,7 @@ class IndexPage:
     def write(self, site: SiteContext, writer: OutputWriter) -> None:
         newest_first = sorted(site.public, key=lambda r: r.episode.date, reverse=True)
         index = site.env.get_template("index.html")
-        writer.write("index.html", index.render(root="", episodes=newest_first, **site.common))
+        writer.write(urls.INDEX, index.render(root="", episodes=newest_first, **site.common))
 
 
 class EpisodePages:
@@ -80,11 +78,11 @@ class ShowPages:
                 published[image.src] = (relative, picture)  # pages sit at the root, beside images/
             page_html = publish_image_sources(notes_html(page.markdown), published)
             html = template.render(root="", page=page, page_html=page_html, **site.common)
-            writer.write(f"{page.name}.html", html)
+            writer.write(urls.show_page(page.name), html)
 
 
 class Stylesheet:
     """style.css, from the theme."""
 
     def write(self, site: SiteContext, writer: OutputWriter) -> None:
-        writer.write("style.css", site.env.get_template("style.css").render())
+        writer.write(urls.STYLESHEET, site.env.get_template("style.css").render())
