@@ -10,7 +10,6 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from PIL import Image, ImageDraw, ImageFont
 from pydantic import ValidationError
 
 from podcast.errors import PodcastError, Problem
@@ -129,6 +128,8 @@ def find_show_root(start: Path) -> Path:
 def placeholder_cover(path: Path, title: str) -> None:
     """A plain square cover with the title, large enough for Apple (replace it)."""
     size = APPLE_MAX_PX
+    from PIL import Image, ImageDraw, ImageFont  # only `podcast init` draws
+
     picture = Image.new("RGB", (size, size), (32, 72, 104))
     draw = ImageDraw.Draw(picture)
     font = ImageFont.load_default(size=size // 12)
