@@ -17,11 +17,10 @@ from podcast.errors import PodcastError
 from podcast.outputs import urls
 from podcast.outputs.context import chapter_problems, chapter_warnings, episode_context
 from podcast.outputs.episode import publish_episode
-from podcast.outputs.feeds.rss import podcast_feed, radio_feed
 from podcast.outputs.feeds.validate import FeedValidation, parser_versions
 from podcast.outputs.notes import notes_html, renderer_version
 from podcast.outputs.programme_sheet import programme_warnings
-from podcast.outputs.site import render_site, ui_strings
+from podcast.outputs.site import render_site, ui_strings, write_feeds
 from podcast.outputs.writer import OutputWriter
 from podcast.plan.build_record import (
     holds_preview,
@@ -259,20 +258,14 @@ def _build_locked(
             problems += late
         if problems:
             raise PodcastError(problems)
-        public = [r for r in rendered if not r.radio_only]
-        feeds = {urls.PODCAST_FEED: podcast_feed(show, public, cover)}
-        if show.config.audio.broadcast:
-            label = ui_strings(show.root, show.config.language)["radio_feed_label"]
-            feeds[urls.RADIO_FEED] = radio_feed(show, rendered, cover, str(label))
-        for name, xml in feeds.items():
-            writer.write(name, xml)
+        feeds = write_feeds(show, rendered, cover, writer)  # FEED_OUTPUTS
         # Validation (client parsers) runs while the pages render.
         # Items the client parsers accepted before are not parsed again.
         validated_key = key_of(str(out), __version__, parser_versions())
         known = cache.get_record("validated", validated_key, _accepted_items) or {}
         accepted = {name: known.get(name, set()) for name in feeds}
         with FeedValidation(feeds, folder, urls.url_roots(show), accepted) as validation:
-            render_site(show, rendered, cover, writer)  # radio-only: programme sheets
+            render_site(show, rendered, cover, writer)  # SITE_OUTPUTS
             problems += validation.problems()
         lock = read_lock(show.root)
         if not preview:

@@ -211,6 +211,7 @@ def episode_context(
         transcript=plain(first_cues) if first_cues else None,
         transcript_label=str(strings["transcript"]),
         chapter_frames=id3_frames(chapters, str(strings["chapters"])),
+        chapters=tuple(chapters),
     )
     fingerprint = repr(replace(tags, cover_jpeg=sha256(tags.cover_jpeg).digest()))
     context = EpisodeContext(
