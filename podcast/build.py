@@ -28,6 +28,7 @@ from podcast.plan.build_record import (
     last_build_if_unchanged,
     prune_renders,
     record_files,
+    refresh_stamps,
     save_build,
 )
 from podcast.plan.cache import Cache, Memo, key_of
@@ -173,7 +174,9 @@ def build(
         }
         save_build(cache, out, record)
         freed = prune_renders(cache)
-        if freed:
+        if freed:  # a render linked into `out` may be gone: its stamp changed, not its content
+            refresh_stamps(out, record)
+            save_build(cache, out, record)
             log(f"cache: {freed / 1e6:.0f} MB of renders no build uses any more removed")
         return report
 

@@ -121,7 +121,7 @@ def _complete_build(cache: Cache, out: Path, config: ShowConfig) -> dict[str, st
             else f"{out}: this build was made for {made_for}, podcast.toml now says "
             f"{config.base_url}; run `podcast build` again"
         )
-    changed = changed_since_build(out, record)
+    changed = changed_since_build(cache, out, record)
     if changed:
         raise PodcastError(
             f"{out / changed[0]}: changed or missing since the build"
