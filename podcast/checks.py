@@ -8,8 +8,9 @@ analysed. Two passes:
   outputs take the `Sources` as they are), and the warnings are collected.
 - after analysis, `check_audio`: each episode's segments analysed (cached; nothing rendered),
   a failure named at the field that names the file (in points past the end at the in point),
-  then on each episode's timeline: chapters and transcript cues past the end of the
-  recordings, and chapters left out of the published ones (warnings).
+  out points past the end (warnings: the recording is used to its end), then on each
+  episode's timeline: chapters and transcript cues past the end of the recordings, and
+  chapters left out of the published ones (warnings).
 
 The GUID guard runs on its own (publish/guard.py): a build runs it on what it is about to
 publish.
@@ -23,7 +24,7 @@ from pathlib import Path
 from podcast.audio.analyse import Segment, SegmentAnalysis
 from podcast.audio.segments import Progress, analyse_episodes, segments_of
 from podcast.audio.timeline import Timeline, place_chapters, plan_timeline
-from podcast.errors import AudioFault, PodcastError, Problem, ToolError
+from podcast.errors import AudioFault, PodcastError, Problem, ToolError, display_path
 from podcast.plan.cache import Cache
 from podcast.show.images import Cover, load_cover
 from podcast.show.loader import SHOW_FILE
@@ -128,6 +129,7 @@ def check_audio(
             reported_clips.add(segment.path)
         if len(analyses) < len(segments):
             continue
+        checks.warnings += out_point_warnings(episode, segments, analyses)
         timeline = plan_timeline(segments, analyses, show.config.audio)
         checks.analyses[episode.slug], checks.timelines[episode.slug] = analyses, timeline
         late = chapter_problems(episode, timeline)
@@ -139,6 +141,31 @@ def check_audio(
                 late += check_times(transcript.path, cues, timeline.joined_duration)
         checks.problems += late
     return checks
+
+
+# How far an out point may lie past the end before it is pointed out (rounded times).
+OUT_POINT_SLACK_S = 0.5
+
+
+def out_point_warnings(
+    episode: Episode, segments: list[Segment], analyses: list[SegmentAnalysis]
+) -> list[str]:
+    """Out points after the end of their recording: the recording is used to its end, which
+    may not be what the editors meant (a longer take, another file)."""
+    warnings = []
+    recordings = [(s, a) for s, a in zip(segments, analyses, strict=True) if s.kind == "recording"]
+    for index, (segment, analysis) in enumerate(recordings):
+        if segment.end is None:
+            continue
+        start = segment.start or 0.0
+        if segment.end - start > analysis.duration + OUT_POINT_SLACK_S:
+            warnings.append(
+                f"{display_path(episode.source)}: recordings[{index}].end: the out point "
+                f"{segment.end:.2f} s lies past the end of {segment.path.name} "
+                f"({start + analysis.duration:.2f} s); it is used to its end (move the out "
+                "point or remove it)"
+            )
+    return warnings
 
 
 def chapter_problems(episode: Episode, timeline: Timeline) -> list[Problem]:

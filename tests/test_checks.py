@@ -19,7 +19,7 @@ from podcast.build import build
 from podcast.check import check_show
 from podcast.errors import PodcastError, Problem
 
-from .helpers import synthesise
+from .helpers import run_cli, synthesise
 
 EP1 = "episodes/01-leipzig-migrantenbeirat"
 EP2 = "episodes/02-frankfurt-kav"
@@ -151,3 +151,34 @@ def test_check_does_not_load_the_render_or_output_code() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert loaded.stdout.strip() == "[]"
+
+
+def test_an_out_point_past_the_end_is_pointed_out_by_check_and_build(demo: Path) -> None:
+    edit(
+        demo / EP1 / "episode.md",
+        "  - file: interview-leipzig.flac",
+        "  - file: interview-leipzig.flac\n    end: 9999",
+    )
+    _, warnings = check_show(demo)
+    said = "recordings[0].end: the out point 9999.00 s lies past the end of interview-leipzig.flac"
+    assert [w for w in warnings if said in w], warnings
+    with pytest.raises(PodcastError) as checked:
+        check_show(demo, strict=True)
+    with pytest.raises(PodcastError) as built:
+        build(demo, strict=True)  # refused before rendering: the analysis finds it
+    assert built.value.problems == checked.value.problems
+    assert said in str(built.value)
+    assert not (demo / ".cache/podcast/render").exists()
+
+
+def test_check_and_build_on_the_command_line_name_a_bad_episode_cover_alike(demo: Path) -> None:
+    small_png(demo / EP1 / "klein.png")
+    edit(demo / EP1 / "episode.md", "\ntranscripts:", "\nimage: klein.png\ntranscripts:")
+    checked, built = run_cli("check", cwd=demo), run_cli("build", cwd=demo)
+    assert checked.returncode == built.returncode == 1
+    said = "klein.png: image: the image is 100 px wide, Apple wants at least 1400"
+    assert [line for line in checked.stderr.splitlines() if said in line]
+    assert checked.stderr == built.stderr
+    assert "Traceback" not in built.stderr
+    renders = demo / ".cache/podcast/render"
+    assert not renders.exists() or not any(renders.iterdir())  # found before rendering
