@@ -12,14 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from podcast import __version__
-from podcast.audio.episodes import Log, Progress, render_audio
+from podcast.audio.episodes import Log, render_audio
+from podcast.audio.segments import Progress
+from podcast.checks import check_audio, check_sources
 from podcast.errors import PodcastError
 from podcast.outputs import urls
-from podcast.outputs.context import chapter_problems, chapter_warnings, episode_context
+from podcast.outputs.context import episode_context
 from podcast.outputs.episode import publish_episode
 from podcast.outputs.feeds.validate import FeedValidation, parser_versions
 from podcast.outputs.notes import notes_html, renderer_version
-from podcast.outputs.programme_sheet import programme_warnings
 from podcast.outputs.site import render_site, ui_strings, write_feeds
 from podcast.outputs.writer import OutputWriter
 from podcast.plan.build_record import (
@@ -42,13 +43,11 @@ from podcast.publish.output_folder import (
     MANIFEST,
     check_output_folder,
 )
-from podcast.show.images import load_cover
 from podcast.show.loader import SHOW_FILE, load_show
 from podcast.show.lock import LOCK_FILE, Lock, read_lock, write_lock
 from podcast.show.model import Show
 from podcast.show.release import Release, release
-from podcast.show.transcripts import transcript_problems
-from podcast.show.warnings import show_warnings, strict_problems
+from podcast.show.warnings import strict_problems
 
 
 @dataclass
@@ -207,32 +206,23 @@ def _build_locked(
     preview: bool = False,
     strict: bool = False,
 ) -> BuildReport:
-    cover = load_cover(show.cover)
-    unreadable = transcript_problems(show)
-    if unreadable:
-        raise PodcastError(unreadable)
-    report = BuildReport(
-        out=out, warnings=[*cover.warnings, *show_warnings(show), *programme_warnings(show)]
-    )
-    if strict and report.warnings:  # before minutes of rendering
-        raise PodcastError(strict_problems(report.warnings))
+    # The checks `podcast check` makes (checks.py), before minutes of rendering.
+    sources = check_sources(show)
+    to_render = replace(show, episodes=due.rendered)
+    audio = check_audio(to_render, sources, cache, jobs, progress)
+    report = BuildReport(out=out, warnings=[*sources.warnings, *audio.warnings])
+    problems = [*sources.problems, *audio.problems]
+    if strict:
+        problems += strict_problems(report.warnings)
+    if problems:
+        raise PodcastError(problems)
+    cover = sources.show_cover
     report.held_back, report.radio_only = len(due.held_back), len(due.radio_only)
     report.next_release = due.next_release.isoformat() if due.next_release else None
-    results = render_audio(replace(show, episodes=due.rendered), cache, jobs, log, progress)
+    results = render_audio(to_render, cache, jobs, log, progress, audio.analyses)
     report.renders = sorted(
         {r.path.parent.name for result in results.values() for r in result.renditions.values()}
     )
-    problems = [
-        problem
-        for episode in due.rendered
-        for problem in chapter_problems(episode, results[episode.slug].timeline)
-    ]
-    if problems:
-        raise PodcastError(problems)
-    for episode in due.rendered:
-        report.warnings += chapter_warnings(episode, results[episode.slug].timeline)
-    if strict and report.warnings:
-        raise PodcastError(strict_problems(report.warnings))
     with staging_dir(out) as folder:
         writer = OutputWriter(folder, out, previous)
         for name in KEPT_FROM_PREVIOUS:
@@ -248,19 +238,17 @@ def _build_locked(
             if language not in strings:
                 strings[language] = ui_strings(show.root, language)
             notes = notes_memo.get(episode.notes_markdown, notes_html)
-            context, late = episode_context(
+            context = episode_context(
                 show,
                 episode,
                 results[episode.slug],
-                cover,
+                sources.cover_of(episode),
                 notes,
                 strings[language],
+                sources.transcripts_of(episode),
                 radio_only=episode in due.radio_only,
             )
             rendered.append(publish_episode(context, writer))
-            problems += late
-        if problems:
-            raise PodcastError(problems)
         feeds = write_feeds(show, rendered, cover, writer)  # FEED_OUTPUTS
         # Validation (client parsers) runs while the pages render.
         # Items the client parsers accepted before are not parsed again.

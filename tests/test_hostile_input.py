@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from mutagen.id3 import CTOC, ID3
 
-from podcast.audio.timeline import Piece, Timeline
+from podcast.audio.timeline import Piece, Timeline, place_chapters
 from podcast.build import build
 from podcast.errors import PodcastError
 from podcast.outputs import alternate_tags
 from podcast.outputs.chapters import id3_frames, timed
-from podcast.outputs.context import chapter_warnings, published_chapters
+from podcast.outputs.context import published_chapters
 from podcast.show.loader import load_show
 from podcast.show.model import ChapterMark
 from podcast.show.vocabularies import ID3_MAX_CHAPTERS
@@ -380,7 +380,7 @@ def test_chapters_in_trimmed_silence_at_either_end_are_left_out(demo: Path) -> N
     timeline = Timeline((Piece("recording", 1.0, 15.0, 0.0, 1.0),))
     published = published_chapters(episode, timeline)
     assert [(c.start, c.title) for c in published] == [(0.0, "Mitte"), (5.0, "Schluss")]
-    warnings = chapter_warnings(episode, timeline)
+    warnings = place_chapters(episode, timeline)[1]
     assert len(warnings) == 2, warnings
     assert "chapters[0] 'Anfang' at 0.00 s lies in silence the build trims" in warnings[0]
     assert "('Mitte' would start at the same time); move it to where the speech" in warnings[0]

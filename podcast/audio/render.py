@@ -145,13 +145,19 @@ def render(
     cache: Cache,
     subject: str,
     on_step: Callable[[str], None] = lambda _: None,
+    analysed: list[SegmentAnalysis] | None = None,
 ) -> RenderResult:
     """Render (or take from the cache) every rendition of an episode made of `segments`.
 
-    `on_step` hears "analysing", "calibrating", "rendering" as the work goes on.
+    `analysed`: the segments' analyses when they were made before (see audio/segments.py).
+    `on_step` hears "analysing" (unless `analysed`), "calibrating", "rendering" as the work
+    goes on.
     """
-    on_step("analysing")
-    inputs = [analyse_segment(s, settings, cache) for s in segments]
+    if analysed is None:
+        on_step("analysing")
+        inputs = [analyse_segment(s, settings, cache) for s in segments]
+    else:
+        inputs = analysed
     if not any(s.kind == "recording" for s in segments):
         raise ToolError(f"{subject}: the episode has no recording")
     timeline = plan_timeline(segments, inputs, settings)
