@@ -108,7 +108,7 @@ def main(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
 
 
 def _show_root(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
-    from podcast.scaffold import find_show_root
+    from podcast.show.locate import find_show_root
 
     return find_show_root(value)
 

@@ -115,16 +115,6 @@ SUMMARY = {
 }
 
 
-def find_show_root(start: Path) -> Path:
-    """The nearest folder at or above `start` with a podcast.toml (as git finds its
-    repository); `start` itself when there is none, so the usual message names it."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / SHOW_FILE).is_file():
-            return folder
-    return start
-
-
 def placeholder_cover(path: Path, title: str) -> None:
     """A plain square cover with the title, large enough for Apple (replace it)."""
     size = APPLE_MAX_PX
