@@ -253,20 +253,29 @@ class Rsync:
     def send(
         self, source: Path, files: Sequence[str], dry_run: bool, atomic: bool = False
     ) -> list[str]:
-        if not files:
-            return []
-        listing = self.session.file_list(files)
-        command = [*self._base(dry_run), "--files-from", listing]
-        if not dry_run:  # a dry run created no upload folder
-            command += ["--temp-dir", UPLOAD_FOLDER]
-        if self.session.resend:
-            command.append("--ignore-times")
-        command += ["--out-format", "sent %n"]
-        result = self.session.run(
-            [*command, f"{source}/", self.destination], "rsync", self.description
-        )
-        sent = (line.removeprefix("sent ") for line in result.stdout.splitlines())
-        return [name for name in sent if name and not name.endswith("/")]
+        # Versioned names: what is there under the name (same size and time) is this file; a
+        # resumed publish sends only what is missing. Every other file was chosen by its
+        # digest and is sent whatever is there: two builds in one second can leave a changed
+        # feed with the same size and time.
+        versioned = [name for name in files if is_versioned(name)]
+        in_place = [name for name in files if not is_versioned(name)]
+        sent: list[str] = []
+        for part, again in ((versioned, self.session.resend), (in_place, True)):
+            if not part:
+                continue
+            listing = self.session.file_list(part)
+            command = [*self._base(dry_run), "--files-from", listing]
+            if not dry_run:  # a dry run created no upload folder
+                command += ["--temp-dir", UPLOAD_FOLDER]
+            if again:
+                command.append("--ignore-times")
+            command += ["--out-format", "sent %n"]
+            result = self.session.run(
+                [*command, f"{source}/", self.destination], "rsync", self.description
+            )
+            lines = (line.removeprefix("sent ") for line in result.stdout.splitlines())
+            sent += [name for name in lines if name and not name.endswith("/")]
+        return sent
 
     def delete(self, files: Sequence[str], dry_run: bool) -> None:
         if not files:
