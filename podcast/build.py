@@ -228,6 +228,7 @@ def _build_locked(
     if problems:
         raise PodcastError(problems)
     for episode in due.rendered:
+        report.warnings += results[episode.slug].notes
         report.warnings += chapter_warnings(episode, results[episode.slug].timeline)
     if strict and report.warnings:
         raise PodcastError(strict_problems(report.warnings))
