@@ -91,7 +91,7 @@ def corpus(count: int = 24, seed: int = 26) -> list[FieldSpec]:
     ]
     for number in range(len(specs), count):
         voices = int(rng.choice([2, 2, 3]))
-        gaps = [0.0] + sorted(float(rng.uniform(0, 20)) for _ in range(voices - 1))
+        gaps = [0.0, *sorted(float(rng.uniform(0, 20)) for _ in range(voices - 1))]
         noise = str(rng.choice([*NOISE_KINDS, "none"]))
         hum_hz = int(rng.choice([50, 60])) if rng.random() < 0.6 else None
         harmonics = (1, *sorted(int(h) for h in rng.choice(range(2, 11), 3, replace=False)))
