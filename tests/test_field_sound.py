@@ -77,3 +77,44 @@ def test_a_miss_no_listener_hears_is_published_with_a_note(tmp_path: Path) -> No
     notes = [w for w in report.warnings if "podcast.mp3" in w]
     assert all(w.startswith("episodes/01-feld/episode.md: podcast.mp3 ") for w in notes), notes
     assert not any(str(tmp_path) in w for w in report.warnings), report.warnings
+
+
+def built_and_measured(
+    tmp_path: Path, spec: FieldSpec, audio: str = ""
+) -> tuple[list[str], dict[str, float], dict[str, float], Path]:
+    """Build a show around `spec`; its warnings and the measures of the recording and of
+    the published MP3 (tests/field.py)."""
+    show = tmp_path / "show"
+    recording = field_show(show, spec, audio)
+    report = build(show)
+    mp3 = built_file(report.out, "audio/01-feld.mp3")
+    return report.warnings, measure(recording.path, recording), measure(mp3, recording), mp3
+
+
+def test_speech_in_babble_is_leveled_with_a_warning(tmp_path: Path) -> None:
+    """A crowd as loud as the quiet guest leaves no pause to find: the speech is leveled all
+    the same (it used to be left alone, the guest 12 LU down), and the editor is told why."""
+    spec = FieldSpec("cafe", 8, 2, (0.0, 12.0), "babble", -36.0, reverb_s=0.3, fmt="flac")
+    warnings, before, after, mp3 = built_and_measured(tmp_path, spec)
+    assert before["gap"] > 10
+    assert after["gap"] <= 1.5, after
+    told = [w for w in warnings if w.startswith("episodes/01-feld/episode.md: ")]
+    assert any(
+        "episodes/01-feld/cafe.flac: speech and pauses cannot be told apart" in w for w in told
+    ), warnings
+    integrated, peak = ebur128(mp3)
+    assert abs(integrated + 16) <= 0.5 and peak <= -1.0
+
+
+def test_a_quiet_guest_in_pink_noise_with_hum_to_the_tenth_harmonic(tmp_path: Path) -> None:
+    """The issue's interview: a 48 kHz WAV, the guest 15 LU down, pink noise at -45 dBFS, 50 Hz
+    hum with harmonics up to the 10th. Leveled to within 1.5 LU (the loud syllables alone used
+    to set the guest's level: 2 LU short), every hum line lower than before, none louder."""
+    spec = FieldSpec("zoom", 1, 2, (0.0, 15.0), "pink", -45.0, 50, (1, 2, 3, 4, 7, 9, 10), -48.0)
+    _, before, after, mp3 = built_and_measured(tmp_path, spec)
+    assert before["gap"] > 13
+    assert after["gap"] <= 1.5, after
+    for harmonic in spec.hum_harmonics:
+        assert after[f"hum{harmonic}"] <= before[f"hum{harmonic}"] - 10, (harmonic, before, after)
+    integrated, peak = ebur128(mp3)
+    assert abs(integrated + 16) <= 0.5 and peak <= -1.0

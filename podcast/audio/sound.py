@@ -39,6 +39,7 @@ ENVELOPE_RATE = 100  # gain values per second in the envelope file
 ENVELOPE_FORMAT = ("-f", "f32le", "-ar", str(ENVELOPE_RATE), "-ac", "1")
 
 SPEECH_ABOVE_FLOOR_DB = 6.0
+SPEECH_GOES_ON_DB = 3.0
 SHORTEST_PAUSE_S = 0.4
 PRE_ROLL_S = 0.1  # the gain is up before a phrase starts ...
 HANGOVER_S = 0.2  # ... and stays up while it fades out
@@ -50,11 +51,17 @@ MAX_CUT_DB = 12.0
 SILENT_LUFS = -100.0  # digital silence, as far as the analysis is concerned
 SILENCE_GATE_LUFS = -70.0  # BS.1770's absolute gate: quieter pauses count as silent
 # Below this contrast between speech and the quietest steps there are no pauses to speak of
-# (music, a continuous crowd): the pauses are left alone.
+# (a continuous crowd, noise as loud as the quiet speaker): the pauses are left alone.
 LEAST_CONTRAST_DB = 10.0
+# A sound whose 100 ms loudness spreads less than this (5th to 95th percentile) is steady
+# (music, a tone, noise), not speech: it is left alone.
+LEAST_SPEECH_SPREAD_DB = 6.0
+# The noise in a pause is lowered at most to this far below the noise under the speech either
+# side of it, so the room does not audibly breathe at each turn.
+BED_STEP_DB = 4.0
 
 HUM_FREQUENCIES = (50, 60)
-HUM_HARMONICS = 8
+HUM_HARMONICS = 10  # every mains harmonic up to the 10th
 HUM_LINE_DB = 12.0  # a fundamental (or its double) this far above its neighbourhood is hum
 HUM_HARMONIC_DB = 8.0  # and so is each multiple this far above its own
 HUM_SPECTRA_EVERY = 5  # one spectrum of a second from every fifth stretch (of two seconds)
@@ -97,6 +104,7 @@ class SoundReport:
     hum_removed: bool
     processed_lufs: float  # the recording's loudness after the envelope
     peak_raise_db: float  # how much higher the envelope takes the sample peak (>= 0)
+    note: str = ""  # why speech and pauses could not be told apart (a build warning)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -127,8 +135,10 @@ class SoundReport:
             )
         elif self.pauses == "silent":
             noise = "silent pauses"
+        elif self.pauses == "unclear":
+            noise = "pauses not told from speech: leveled, noise left alone"
         else:
-            noise = "no pauses found (continuous sound): noise and levels left alone"
+            noise = "no speech found (a steady sound): noise and levels left alone"
         return (
             f"{noise}, speaker gap {self.speaker_gap_before_lu:.1f} -> "
             f"{self.speaker_gap_after_lu:.1f} LU, {hum}"
@@ -195,7 +205,12 @@ class SoundObserver:
                 if prominence >= HUM_HARMONIC_DB:
                     found.append(round(frequency, 2))
                     strongest = max(strongest, level)
-            if max(prominence_of[1], prominence_of[2]) < HUM_LINE_DB or len(found) < 2:
+            strong = sum(p >= HUM_LINE_DB for p in prominence_of.values())
+            # The fundamental (or its double) stands out, or, where a phone's band took
+            # them away, two multiples stand out as far.
+            if len(found) < 2 or (
+                max(prominence_of[1], prominence_of[2]) < HUM_LINE_DB > 0 and strong < 2
+            ):
                 continue
             score = prominence_of[1] + prominence_of[2] + prominence_of[3]
             if best is None or score > best[0]:
@@ -270,14 +285,24 @@ def noise_floor(loudness: Samples) -> float | None:
     return floor
 
 
-def speech_steps(energies: Samples) -> tuple[npt.NDArray[np.bool_], float] | None:
-    """Which 100 ms steps belong to phrases of speech, and the noise floor (LUFS); None when
-    the recording has no pauses to tell speech from (too short, continuous sound)."""
+def speech_steps(
+    energies: Samples, floor: float | None = None
+) -> tuple[npt.NDArray[np.bool_], float] | None:
+    """Which 100 ms steps belong to phrases of speech, and the noise floor (LUFS, found
+    unless given); None when the recording has no pauses to tell speech from (too short,
+    continuous sound)."""
     loudness = _loudness(energies)
-    floor = noise_floor(loudness)
+    if floor is None:
+        floor = noise_floor(loudness)
     if floor is None:
         return None
     speech = loudness >= floor + SPEECH_ABOVE_FLOOR_DB
+    # Hysteresis: a phrase goes on while its steps stay SPEECH_GOES_ON_DB above the floor (the
+    # quiet syllables of a speaker only 6 dB above the noise are not pauses).
+    going_on = loudness >= floor + SPEECH_GOES_ON_DB
+    for start, end in _runs(going_on):
+        if speech[start:end].any():
+            speech[start:end] = True
     # Short gaps belong to the phrase; then the phrase is widened a little on both sides.
     shortest = _steps(SHORTEST_PAUSE_S)
     for start, end in _runs(~speech):
@@ -288,6 +313,30 @@ def speech_steps(energies: Samples) -> tuple[npt.NDArray[np.bool_], float] | Non
     for start, end in _runs(speech):
         widened[max(0, start - before) : min(speech.size, end + after)] = True
     return widened, floor
+
+
+def _without_pauses(
+    energies: Samples,
+) -> tuple[tuple[npt.NDArray[np.bool_], float] | None, str]:
+    """Speech whose pauses cannot be told apart (the noise as loud as the quiet speaker,
+    a continuous crowd, speech without gaps) is still leveled from its loudness over time,
+    in phrases split where it dips to its quietest tenth: (the phrase mask, that level as
+    the floor), and why. A steady sound (music, a tone, noise) is not speech: (None, "")."""
+    loudness = _loudness(energies)
+    audible = loudness[loudness > SILENCE_GATE_LUFS]
+    if audible.size < 20:
+        return None, ""
+    low, high = np.percentile(audible, [5, 95])
+    if high - low < LEAST_SPEECH_SPREAD_DB:
+        return None, ""
+    floor = float(np.percentile(audible, 10))
+    found = speech_steps(energies, floor)
+    reason = (
+        "speech and pauses cannot be told apart (no steady noise floor; the quietest moments "
+        f"are only {high - low:.0f} dB below the loudest speech): the speech is leveled over "
+        "time, the pauses are not lowered"
+    )
+    return found, reason
 
 
 def _phrase_gains(loudness: Samples, talking: npt.NDArray[np.bool_], target: float) -> Samples:
@@ -345,17 +394,28 @@ def shape_sound(
     gains = np.zeros(energies.size)
     found = speech_steps(energies)
     speech_share, floor_before, floor_after, gap_before, gap_after = 1.0, 0.0, 0.0, 0.0, 0.0
-    pauses_kind = "none"
+    pauses_kind, note = "none", ""
+    if found is None:
+        found, note = _without_pauses(energies)
+        pauses_kind = "none" if found is None else "unclear"
     if found is not None:
         phrases_mask, floor = found
         talking = phrases_mask & (loudness >= floor + SPEECH_ABOVE_FLOOR_DB)
-        speech_lufs = integrated_loudness(energies[talking])
+        # The leveler hears the voice without the noise under it: a quiet speaker's loudness
+        # is that of all their syllables (not only of the loud ones) less the noise floor's
+        # energy, or they would end up quieter than the others.
+        noise_energy = 10 ** ((floor + 0.691) / 10) if floor > SILENCE_GATE_LUFS else 0.0
+        voiced = phrases_mask & (loudness >= floor + SPEECH_GOES_ON_DB)
+        voice = _loudness(np.maximum(energies - noise_energy, 0.1 * energies))
+        speech_lufs = integrated_loudness(
+            np.maximum(energies - noise_energy, 0.1 * energies)[voiced]
+        )
         phrases = _runs(phrases_mask)
         levels, after_levels = [], []
         for start, end in phrases:
             if settings.level_speech:
                 gains[start:end] = _phrase_gains(
-                    loudness[start:end], talking[start:end], speech_lufs
+                    voice[start:end], voiced[start:end], speech_lufs
                 )
             inside = talking[start:end]
             if inside.any():
@@ -365,20 +425,26 @@ def shape_sound(
                 levels.append((level, float(end - start)))
                 after_levels.append((after, float(end - start)))
         gap_before, gap_after = _speaker_gap(levels), _speaker_gap(after_levels)
-        # Pauses: the lower gain of the phrases around them, less the noise reduction.
+        # Pauses: the lower gain of the phrases around them, less the noise reduction, but
+        # never further below the higher one than BED_STEP_DB (the noise under a raised
+        # speaker stays, so lowering the pause beside it more would make the room breathe).
         bounds = [(0, 0), *phrases, (energies.size, energies.size)]
         for (_, end), (start, _) in itertools.pairwise(bounds):
             if start > end:
                 neighbours = [gains[end - 1]] if end > 0 else []
                 if start < energies.size:
                     neighbours.append(gains[start])
-                gains[end:start] = min(neighbours, default=0.0) - settings.noise_reduction_db
+                reduction = 0.0 if pauses_kind == "unclear" else settings.noise_reduction_db
+                lowered = min(neighbours, default=0.0) - reduction
+                steady = max(neighbours, default=0.0) - BED_STEP_DB
+                gains[end:start] = min(max(lowered, steady), min(neighbours, default=0.0))
         pauses = ~phrases_mask
         speech_share = float(phrases_mask.mean())
         processed = energies * 10 ** (gains / 10)
         after_speech = integrated_loudness(processed[talking])
         floor_before = floor - speech_lufs
-        pauses_kind = "silent" if floor <= SILENCE_GATE_LUFS else "noisy"
+        if pauses_kind != "unclear":
+            pauses_kind = "silent" if floor <= SILENCE_GATE_LUFS else "noisy"
         if pauses.any():
             floor_after = float(np.median(_loudness(processed[pauses]))) - after_speech
         else:
@@ -397,6 +463,7 @@ def shape_sound(
         hum_removed=hum is not None and settings.hum_removal,
         processed_lufs=round(processed_lufs, 2),
         peak_raise_db=round(peak_raise, 2),
+        note=note,
     )
     return report, envelope
 
