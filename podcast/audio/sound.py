@@ -299,7 +299,9 @@ def speech_steps(
     speech = loudness >= floor + SPEECH_ABOVE_FLOOR_DB
     # Hysteresis: a phrase goes on while its steps stay SPEECH_GOES_ON_DB above the floor (the
     # quiet syllables of a speaker only 6 dB above the noise are not pauses).
-    going_on = loudness >= floor + SPEECH_GOES_ON_DB
+    # Only over stationary noise: above digital silence or a hiss under the gate, every
+    # reverberation tail would join the phrases either side of a pause.
+    going_on = loudness >= max(floor, SILENCE_GATE_LUFS) + SPEECH_GOES_ON_DB
     for start, end in _runs(going_on):
         if speech[start:end].any():
             speech[start:end] = True
