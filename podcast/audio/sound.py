@@ -208,9 +208,8 @@ class SoundObserver:
             strong = sum(p >= HUM_LINE_DB for p in prominence_of.values())
             # The fundamental (or its double) stands out, or, where a phone's band took
             # them away, two multiples stand out as far.
-            if len(found) < 2 or (
-                max(prominence_of[1], prominence_of[2]) < HUM_LINE_DB > 0 and strong < 2
-            ):
+            fundamental_stands_out = max(prominence_of[1], prominence_of[2]) >= HUM_LINE_DB
+            if len(found) < 2 or not (fundamental_stands_out or strong >= 2):
                 continue
             score = prominence_of[1] + prominence_of[2] + prominence_of[3]
             if best is None or score > best[0]:
@@ -416,9 +415,7 @@ def shape_sound(
         levels, after_levels = [], []
         for start, end in phrases:
             if settings.level_speech:
-                gains[start:end] = _phrase_gains(
-                    voice[start:end], voiced[start:end], speech_lufs
-                )
+                gains[start:end] = _phrase_gains(voice[start:end], voiced[start:end], speech_lufs)
             inside = talking[start:end]
             if inside.any():
                 energy = energies[start:end][inside]
