@@ -12,16 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from podcast import __version__
-from podcast.audio.episodes import Log, Progress, render_audio
+from podcast.audio.episodes import Log, render_audio
+from podcast.audio.segments import Progress
+from podcast.checks import check_audio, check_sources
 from podcast.errors import PodcastError
 from podcast.outputs import urls
-from podcast.outputs.context import chapter_problems, chapter_warnings, episode_context
+from podcast.outputs.context import episode_context
 from podcast.outputs.episode import publish_episode
-from podcast.outputs.feeds.rss import podcast_feed, radio_feed
 from podcast.outputs.feeds.validate import FeedValidation, parser_versions
 from podcast.outputs.notes import notes_html, renderer_version
-from podcast.outputs.programme_sheet import programme_warnings
-from podcast.outputs.site import render_site, ui_strings
+from podcast.outputs.site import render_site, ui_strings, write_feeds
 from podcast.outputs.writer import OutputWriter
 from podcast.plan.build_record import (
     holds_preview,
@@ -29,6 +29,7 @@ from podcast.plan.build_record import (
     last_build_if_unchanged,
     prune_renders,
     record_files,
+    refresh_stamps,
     save_build,
 )
 from podcast.plan.cache import Cache, Memo, key_of
@@ -42,13 +43,11 @@ from podcast.publish.output_folder import (
     MANIFEST,
     check_output_folder,
 )
-from podcast.show.images import load_cover
 from podcast.show.loader import SHOW_FILE, load_show
 from podcast.show.lock import LOCK_FILE, Lock, read_lock, write_lock
 from podcast.show.model import Show
 from podcast.show.release import Release, release
-from podcast.show.transcripts import transcript_problems
-from podcast.show.warnings import show_warnings, strict_problems
+from podcast.show.warnings import strict_problems
 
 
 @dataclass
@@ -174,7 +173,9 @@ def build(
         }
         save_build(cache, out, record)
         freed = prune_renders(cache)
-        if freed:
+        if freed:  # a render linked into `out` may be gone: its stamp changed, not its content
+            refresh_stamps(out, record)
+            save_build(cache, out, record)
             log(f"cache: {freed / 1e6:.0f} MB of renders no build uses any more removed")
         return report
 
@@ -205,33 +206,28 @@ def _build_locked(
     preview: bool = False,
     strict: bool = False,
 ) -> BuildReport:
-    cover = load_cover(show.cover)
-    unreadable = transcript_problems(show)
-    if unreadable:
-        raise PodcastError(unreadable)
-    report = BuildReport(
-        out=out, warnings=[*cover.warnings, *show_warnings(show), *programme_warnings(show)]
-    )
-    if strict and report.warnings:  # before minutes of rendering
-        raise PodcastError(strict_problems(report.warnings))
+    # The checks `podcast check` makes (checks.py), before minutes of rendering.
+    sources = check_sources(show)
+    to_render = replace(show, episodes=due.rendered)
+    audio = check_audio(to_render, sources, cache, jobs, progress)
+    report = BuildReport(out=out, warnings=[*sources.warnings, *audio.warnings])
+    problems = [*sources.problems, *audio.problems]
+    if strict:
+        problems += strict_problems(report.warnings)
+    if problems:
+        raise PodcastError(problems)
+    cover = sources.show_cover
     report.held_back, report.radio_only = len(due.held_back), len(due.radio_only)
     report.next_release = due.next_release.isoformat() if due.next_release else None
-    results = render_audio(replace(show, episodes=due.rendered), cache, jobs, log, progress)
+    results = render_audio(to_render, cache, jobs, log, progress, audio.analyses)
     report.renders = sorted(
         {r.path.parent.name for result in results.values() for r in result.renditions.values()}
     )
-    problems = [
-        problem
-        for episode in due.rendered
-        for problem in chapter_problems(episode, results[episode.slug].timeline)
-    ]
-    if problems:
-        raise PodcastError(problems)
-    for episode in due.rendered:
-        report.warnings += results[episode.slug].notes
-        report.warnings += chapter_warnings(episode, results[episode.slug].timeline)
-    if strict and report.warnings:
-        raise PodcastError(strict_problems(report.warnings))
+    # What the render published a little off target (audio/render.py), known only now.
+    off_target = [note for episode in due.rendered for note in results[episode.slug].notes]
+    report.warnings += off_target
+    if strict and off_target:
+        raise PodcastError(strict_problems(off_target))
     with staging_dir(out) as folder:
         writer = OutputWriter(folder, out, previous)
         for name in KEPT_FROM_PREVIOUS:
@@ -247,33 +243,25 @@ def _build_locked(
             if language not in strings:
                 strings[language] = ui_strings(show.root, language)
             notes = notes_memo.get(episode.notes_markdown, notes_html)
-            context, late = episode_context(
+            context = episode_context(
                 show,
                 episode,
                 results[episode.slug],
-                cover,
+                sources.cover_of(episode),
                 notes,
                 strings[language],
+                sources.transcripts_of(episode),
                 radio_only=episode in due.radio_only,
             )
             rendered.append(publish_episode(context, writer))
-            problems += late
-        if problems:
-            raise PodcastError(problems)
-        public = [r for r in rendered if not r.radio_only]
-        feeds = {urls.PODCAST_FEED: podcast_feed(show, public, cover)}
-        if show.config.audio.broadcast:
-            label = ui_strings(show.root, show.config.language)["radio_feed_label"]
-            feeds[urls.RADIO_FEED] = radio_feed(show, rendered, cover, str(label))
-        for name, xml in feeds.items():
-            writer.write(name, xml)
+        feeds = write_feeds(show, rendered, cover, writer)  # FEED_OUTPUTS
         # Validation (client parsers) runs while the pages render.
         # Items the client parsers accepted before are not parsed again.
         validated_key = key_of(str(out), __version__, parser_versions())
         known = cache.get_record("validated", validated_key, _accepted_items) or {}
         accepted = {name: known.get(name, set()) for name in feeds}
         with FeedValidation(feeds, folder, urls.url_roots(show), accepted) as validation:
-            render_site(show, rendered, cover, writer)  # radio-only: programme sheets
+            render_site(show, rendered, cover, writer)  # SITE_OUTPUTS
             problems += validation.problems()
         lock = read_lock(show.root)
         if not preview:

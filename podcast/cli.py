@@ -17,17 +17,12 @@ from typing import Any, TypeVar, cast
 import click
 
 from podcast import __version__
-from podcast.audio.loudness import measure_file
-from podcast.audio.probe import probe
-from podcast.audio.renditions import BROADCAST_WAV, MP3
 from podcast.errors import PodcastError
-from podcast.plan.sources import source_state
-from podcast.publish.remote import publish_build, publish_status
-from podcast.scaffold import find_show_root, init_show, new_episode
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Each command imports the stages it runs when it runs: `podcast publish` and `podcast new`
-# start without loading the audio, page and feed code (a second of imports).
+# start without loading the audio, page and feed code, and `podcast --help` without any
+# (tests/test_seams.py checks it). What the commands print is in cli_report.py.
 
 
 class Settings:
@@ -41,6 +36,15 @@ class Settings:
     def detail(self, message: str) -> None:
         if self.verbose and not self.quiet:
             click.echo(message)
+
+    def echo(self, message: str) -> None:
+        click.echo(message)
+
+    def warn(self, message: str) -> None:
+        click.echo(f"warning: {message}", err=True)
+
+    def error(self, message: str) -> None:
+        click.echo(message, err=True)
 
 
 def _set_flag(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -104,6 +108,8 @@ def main(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
 
 
 def _show_root(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    from podcast.show.locate import find_show_root
+
     return find_show_root(value)
 
 
@@ -152,6 +158,7 @@ def build(
 ) -> None:
     """Build audio, pages and feeds; publish only if everything succeeded."""
     from podcast.build import build as build_show
+    from podcast.cli_report import print_build
     from podcast.progress import TerminalProgress
 
     live = not settings.quiet and not settings.verbose and sys.stderr.isatty()
@@ -165,43 +172,7 @@ def build(
             progress=progress,
             strict=strict,
         )
-    if report.up_to_date:
-        settings.say(f"up to date: nothing changed since the last build into {report.out}")
-        if report.next_release:
-            settings.say(f"the next held-back episode is due {report.next_release}")
-        return
-    for episode in report.episodes:
-        mp3 = episode["renditions"][MP3.file]
-        line = (
-            f"{episode['slug']}: podcast {mp3['integrated_lufs']:.1f} LUFS "
-            f"{mp3['true_peak_dbtp']:.1f} dBTP (gain {mp3['gain_db']:+.1f} dB)"
-        )
-        wav = episode["renditions"].get(BROADCAST_WAV.file)
-        if wav:
-            line += (
-                f", broadcast {wav['integrated_lufs']:.1f} LUFS {wav['true_peak_dbtp']:.1f} dBTP"
-            )
-        settings.say(line)
-        for source in episode["inputs"]:
-            settings.detail(
-                f"    input {source['file']}: {source['integrated']:.1f} LUFS, "
-                f"{source['sample_peak']:.1f} dBFS peak, {source['duration']:.1f} s"
-            )
-            if source.get("sound"):
-                from podcast.audio.sound import SoundReport
-
-                described = SoundReport.from_json(source["sound"]).describe()
-                settings.say(f"    {source['file']}: {described}")
-    for warning in report.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    settings.say(f"published {len(report.episodes)} episodes to {report.out}")
-    waiting = [
-        f"{report.held_back} held back (drafts, or dated later)" if report.held_back else "",
-        f"{report.radio_only} for radio partners only, under embargo" if report.radio_only else "",
-    ]
-    if any(waiting):
-        due = f"; the next is due {report.next_release}: build again then"
-        settings.say(", ".join(w for w in waiting if w) + (due if report.next_release else ""))
+    print_build(report, settings)
 
 
 @main.command()
@@ -223,6 +194,7 @@ def serve(settings: Settings, show_dir: Path, out: Path | None, port: int, host:
     base URL, so every link works there; the published feed/ is left alone.
     """
     from podcast.build import build as build_show
+    from podcast.plan.sources import source_state
     from podcast.serve import make_server, preview_url, watch
 
     with tempfile.TemporaryDirectory(prefix="podcast-serve-") as temporary:
@@ -274,7 +246,7 @@ def check(
 
     count, warnings = check_show(show_dir, out, frozenset(allow), strict)
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        settings.warn(warning)
     settings.say(f"ok: podcast.toml and {count} episodes are valid")
 
 
@@ -310,18 +282,11 @@ def publish(
     status: bool,
 ) -> None:
     """Upload the last build to a web server or storage: media first, feeds last."""
+    from podcast.cli_report import print_publish, print_publish_status
+    from podcast.publish.remote import publish_build, publish_status
+
     if status:
-        state = publish_status(show_dir, out, target)
-        click.echo(f"target:        {state.target} ({state.destination})")
-        click.echo(f"last publish:  {state.last_publish or 'never'}")
-        click.echo(f"new files:     {len(state.to_send)}")
-        for name in state.to_send:
-            settings.detail(f"    {name}")
-        click.echo(f"to delete:     {len(state.to_delete)}")
-        for name in state.to_delete:
-            settings.detail(f"    {name}")
-        for name, since in sorted(state.kept.items()):
-            click.echo(f"kept:          {name} (removed from the build {since[:10]})")
+        print_publish_status(publish_status(show_dir, out, target), settings)
         return
     try:
         report = publish_build(
@@ -332,42 +297,7 @@ def publish(
             f"{show_dir}: publish interrupted; the target's feeds name only complete files "
             "(the old or the new ones): run `podcast publish` again to finish"
         ) from None
-    if report.unchanged:
-        settings.say(
-            f"{report.target}: nothing changed since the last publish to {report.destination}"
-            f" ({(report.last_publish or '')[:19].replace('T', ' ')} UTC)"
-        )
-    else:
-        verb, deleted = ("would send", "would delete") if dry_run else ("sent", "deleted")
-        settings.say(
-            f"{report.target}: {verb} {len(report.sent)} files to {report.destination}"
-            + (f", {deleted} {len(report.deleted)}" if report.deleted else "")
-        )
-    for name in report.sent if dry_run else ():
-        settings.say(f"    {name}")
-    for name in report.deleted:
-        settings.detail(f"    deleted {name}")
-    for name, until in sorted(report.kept.items()):
-        (settings.detail if report.unchanged else settings.say)(
-            f"    kept {name} (removed or replaced; apps may still fetch it) until {until}"
-        )
-    for failure in report.announce_failures:
-        click.echo(f"warning: {failure}", err=True)
-    problems = [f for f in report.findings if f.severity == "problem"]
-    warnings: dict[tuple[str, str], list[str]] = {}
-    for finding in report.findings:
-        if finding.severity == "warning":
-            warnings.setdefault((finding.message, finding.fix), []).append(finding.url)
-    for (message, fix), where in warnings.items():
-        files = where[0] if len(where) == 1 else f"{len(where)} files, e.g. {where[0]}"
-        click.echo(f"warning: {files}: {message} ({fix})", err=True)
-    if problems:
-        raise PodcastError(
-            "published, but the server does not deliver the show as built:\n"
-            + "\n".join(str(f) for f in problems)
-        )
-    if report.verified:
-        settings.say("verified over HTTP: the feeds are served as built, every file answers")
+    print_publish(report, dry_run, settings)
 
 
 @main.command()
@@ -407,6 +337,7 @@ def clean(settings: Settings, show_dir: Path) -> None:
 @friendly_errors
 def new(settings: Settings, title: str, show_dir: Path) -> None:
     """Scaffold episodes/<NN-slug>/episode.md: next number, now, a fresh GUID."""
+    from podcast.scaffold import new_episode
     from podcast.show.loader import load_show_config
 
     problems: list[Any] = []
@@ -439,7 +370,10 @@ def init(
     base_url: str,
     email: str,
 ) -> None:
-    """Start a new show in an empty folder: podcast.toml with every key, a cover, episodes/."""
+    """Start a new show in an empty folder: podcast.toml (every key of the show and its sound),
+    a cover, episodes/."""
+    from podcast.scaffold import init_show
+
     made = init_show(folder, title, author, language, base_url, email)
     settings.say(f"created {', '.join(p.name for p in made)} and episodes/ in {folder}")
     settings.say('next: podcast new "Title of the first episode"')
@@ -451,55 +385,9 @@ def init(
 @friendly_errors
 def info(settings: Settings, files: tuple[Path, ...]) -> None:
     """Print each audio file's format, duration, loudness, tags and chapters."""
-    from podcast.audio.analyse import sound_of_file
-    from podcast.outputs.timecode import clock
-    from podcast.show.show_files import file_kind
-    from podcast.show.text import terminal_safe as safe
+    from podcast.cli_report import print_file_info
 
-    failed = []
-    for number, file in enumerate(files):
-        if number:
-            click.echo("")
-        try:
-            kind = file_kind(file)
-            if kind is None:
-                raise PodcastError(f"{safe(str(file))}: no such file")
-            if kind != "a file":
-                raise PodcastError(f"{safe(str(file))}: is {kind}, not an audio file")
-            facts = probe(file)
-            loudness = measure_file(file)
-        except PodcastError as exc:
-            lines = (safe(line) for line in str(exc).split("\n"))
-            click.echo("error: " + "\n".join(lines), err=True)
-            failed.append(file)
-            continue
-        click.echo(f"file:        {safe(str(file))}")
-        click.echo(
-            safe(
-                f"format:      {facts.format_name} ({facts.codec}), {facts.sample_rate} Hz, "
-                f"{facts.channels} channel(s)"
-            )
-            + (f", {facts.bit_rate // 1000} kb/s" if facts.bit_rate else "")
-        )
-        click.echo(f"duration:    {clock(facts.duration, millis=True)} ({facts.duration:.3f} s)")
-        click.echo(
-            f"loudness:    {loudness.integrated:.1f} LUFS integrated, LRA {loudness.lra:.1f} LU"
-        )
-        click.echo(f"true peak:   {loudness.peak:.1f} dBTP")
-        for key, value in facts.tags:
-            shown = " ".join(value.split())
-            shown = shown if len(shown) <= 100 else shown[:97] + "..."
-            click.echo(f"tag:         {safe(key)} = {safe(shown)}")
-        for start, title in facts.chapters:
-            click.echo(f"chapter:     {clock(start, millis=True)} {safe(title)}")
-        try:
-            sound = sound_of_file(file)
-        except PodcastError:  # too short or silent: there is nothing to say about its sound
-            sound = None
-        if sound is not None:
-            click.echo(f"sound:       {sound.describe()} (with the default [audio] settings)")
-    if failed:
-        raise PodcastError(f"{len(failed)} of {len(files)} files could not be read")
+    print_file_info(files, settings)
 
 
 @main.command()

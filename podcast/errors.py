@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 
 def display_path(path: Path) -> str:
@@ -50,5 +51,14 @@ class PodcastError(Exception):
         super().__init__(text)
 
 
+# What is wrong with an audio input, for code that must tell the cases apart (which field to
+# blame, which fix to name) without reading the message.
+AudioFault = Literal["unreadable", "in_point", "too_short", "silent", "truncated"]
+
+
 class ToolError(PodcastError):
-    """An external program (ffmpeg, ffprobe) failed on a named input."""
+    """An external program (ffmpeg, ffprobe) failed on a named input; `fault` says how."""
+
+    def __init__(self, problems: Iterable[Problem] | str, fault: AudioFault = "unreadable") -> None:
+        super().__init__(problems)
+        self.fault: AudioFault = fault

@@ -10,7 +10,6 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from PIL import Image, ImageDraw, ImageFont
 from pydantic import ValidationError
 
 from podcast.errors import PodcastError, Problem
@@ -66,17 +65,30 @@ name = "Society & Culture"
 # name = "..."
 # role = "host"
 
-[audio]
+[audio]                                             # every key; commented out, the default holds
 # podcast_lufs = -16.0
+# podcast_lufs_mono = -19.0                         # with channels = "mono"
 # true_peak = -1.0
 # channels = "stereo"                               # or "mono"
+# bitrate_kbps = 128                                # MP3; 64 for mono
 # broadcast = true                                  # the broadcast WAV for radio partners
 # broadcast_lufs = -23.0
 # broadcast_bits = 24
 # intro = "media/intro.flac"
 # outro = "media/outro.flac"
 # jingle = "media/jingle.flac"                      # between recordings
+# crossfade_s = 0.5                                 # intro into speech, speech into outro
 # alternate_encodings = ["aac", "opus"]
+# The interviews' sound: silence trimmed at head and tail, voices levelled, pauses quieter,
+# hum and rumble removed (`podcast reference` says more on each).
+# trim_silence = true
+# silence_threshold_db = -50.0
+# silence_min_s = 0.5
+# keep_silence_s = 0.25
+# level_speech = true
+# noise_reduction_db = 12.0                         # 0 turns it off
+# hum_removal = true
+# highpass_hz = 70.0                                # 0 turns it off
 
 # [publish.web]                                     # `podcast publish --to web`
 # kind = "ssh"                                      # or "rclone", "folder"
@@ -103,19 +115,11 @@ SUMMARY = {
 }
 
 
-def find_show_root(start: Path) -> Path:
-    """The nearest folder at or above `start` with a podcast.toml (as git finds its
-    repository); `start` itself when there is none, so the usual message names it."""
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        if (folder / SHOW_FILE).is_file():
-            return folder
-    return start
-
-
 def placeholder_cover(path: Path, title: str) -> None:
     """A plain square cover with the title, large enough for Apple (replace it)."""
     size = APPLE_MAX_PX
+    from PIL import Image, ImageDraw, ImageFont  # only `podcast init` draws
+
     picture = Image.new("RGB", (size, size), (32, 72, 104))
     draw = ImageDraw.Draw(picture)
     font = ImageFont.load_default(size=size // 12)
@@ -149,8 +153,9 @@ def _not_one_line(answer: str) -> str | None:
 def init_show(
     folder: Path, title: str, author: str, language: str, base_url: str, email: str
 ) -> list[Path]:
-    """Make a new show in `folder` (empty or new): podcast.toml with every key, a placeholder
-    cover, episodes/, .gitignore. Returns the files made."""
+    """Make a new show in `folder` (empty or new): podcast.toml with every key of the show and
+    its [audio] (a publish target and a host in short), a placeholder cover, episodes/,
+    .gitignore. Returns the files made."""
     folder = folder.absolute()
     if (folder / SHOW_FILE).exists():
         raise PodcastError(f"{folder / SHOW_FILE}: a show is here already")

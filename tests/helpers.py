@@ -5,7 +5,11 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 
 def ebur128(
@@ -82,3 +86,72 @@ def built_file(out: Path, name: str) -> Path:
     found = sorted(out.glob(f"{stem}-{'[0-9a-f]' * 12}.{suffix}"))
     assert len(found) == 1, (name, found)
     return found[0]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in a text file with `new` (which must be there)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def refused(show: Path) -> str:
+    """The text of the PodcastError that loading `show` raises (it must raise one)."""
+    from podcast.errors import PodcastError
+    from podcast.show.loader import load_show
+
+    with pytest.raises(PodcastError) as caught:
+        load_show(show)
+    return str(caught.value)
+
+
+@contextmanager
+def small_disk(folder: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of `size` (`256k`) mounted at `folder` for the duration (skips without root)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small file system here (needs root)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def editors_chapters(show: Path, out: Path, slug: str) -> list[tuple[float, str]]:
+    """An episode's chapters as the editors wrote them (front matter, or chapters.txt), moved
+    onto the published timeline: the reference the chapter outputs are checked against.
+
+    Independent of the build's own readers and of what it wrote: the sources are read with
+    yaml and a regular expression, and moved by the demo's layout (an intro before one
+    recording): a chapter after the first starts `intro - crossfade_s - (head silence -
+    keep_silence_s)` later than written (defaults 0.5 and 0.25 s); the first starts at 0. Only
+    the measured facts (the intro's duration, the recording's head silence) come from the
+    build's manifest.
+    """
+    import json
+
+    import yaml
+
+    folder = show / "episodes" / slug
+    chapters_file = folder / "chapters.txt"
+    written: list[tuple[float, str]] = []
+    if chapters_file.is_file():
+        for line in chapters_file.read_text(encoding="utf-8").splitlines():
+            found = re.match(r"^(\d+):(\d+(?:\.\d+)?) (.+?)(?: <\S+>)?$", line)
+            if found:
+                written.append((int(found[1]) * 60 + float(found[2]), found[3]))
+    else:
+        front = (folder / "episode.md").read_text(encoding="utf-8").split("---\n")[1]
+        for entry in yaml.safe_load(front)["chapters"]:
+            minutes, seconds = str(entry["start"]).split(":")
+            written.append((int(minutes) * 60 + float(seconds), entry["title"]))
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    (episode,) = [e for e in manifest["episodes"] if e["slug"] == slug]
+    intro, speech = episode["inputs"]
+    shift = intro["duration"] - 0.5 - (speech["head_silence"] - 0.25)
+    return [(0.0 if i == 0 else start + shift, title) for i, (start, title) in enumerate(written)]

@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
+import eyed3
 import feedparser
 import podcastparser
 import pytest
-from mutagen.id3 import ID3
 
 from podcast.build import BuildReport, build
 from podcast.errors import PodcastError
@@ -85,20 +85,20 @@ def test_every_mp3_is_normalised_and_tagged(built_demo: BuildReport) -> None:
         integrated, peak = ebur128(path)
         assert abs(integrated + 16) <= 0.5, (path.name, integrated)
         assert peak <= -1.0, (path.name, peak)
-        tags = ID3(path)
-        assert tags.version[:2] == (2, 3)
-        assert tags["TALB"].text == ["Quer durch die Gremien"]
-        assert tags["TCON"].text == ["Podcast"]
-        assert tags["TLAN"].text == ["deu"]
-        assert str(tags["TDRC"].text[0]).startswith("2026-")
-        (cover,) = tags.getall("APIC")
-        assert cover.mime == "image/jpeg"
+        tag = eyed3.load(str(path)).tag  # not mutagen, which wrote it
+        assert tag.version[:2] == (2, 3)
+        assert tag.album == "Quer durch die Gremien"
+        assert tag.frame_set[b"TCON"][0].text == "Podcast"
+        assert tag.frame_set[b"TLAN"][0].text == "deu"
+        assert tag.getBestDate().year == 2026  # eyeD3 reads some TDAT days as invalid
+        (cover,) = tag.images
+        assert cover.mime_type == "image/jpeg"
         from PIL import Image
 
-        assert Image.open(io.BytesIO(cover.data)).size == (1400, 1400)
-    first = ID3(built_file(built_demo.out, "audio/01-leipzig-migrantenbeirat.mp3"))
-    assert first["TIT2"].text == ["Leipzig: Der Migrantenbeirat und die anderen Beiräte"]
-    assert first["TRCK"].text == ["1"]
+        assert Image.open(io.BytesIO(cover.image_data)).size == (1400, 1400)
+    first = eyed3.load(str(built_file(built_demo.out, "audio/01-leipzig-migrantenbeirat.mp3"))).tag
+    assert first.title == "Leipzig: Der Migrantenbeirat und die anderen Beiräte"
+    assert first.track_num[0] == 1
 
 
 def test_broadcast_wavs_are_ebu_r128(built_demo: BuildReport) -> None:

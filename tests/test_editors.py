@@ -497,9 +497,11 @@ def test_the_reference_documents_every_key_and_errors_show_the_table_to_write(
     persons = re.search(r"persons:\n(?:  .*\n)+", text)
     assert persons
     episode.write_text(text.replace(persons[0], "persons: Anna Beispiel\n"))
+    line = text[: persons.start()].count("\n") + 1
     result = run_cli("check", str(demo))
     shown = re.search(
-        r"episode\.md:\d+: persons: must be a list of entries; .*:\n((?:    .*\n)+)", result.stderr
+        rf"episode\.md:{line}: persons: must be a list of entries; .*:\n((?:    .*\n)+)",
+        result.stderr,
     )
     assert shown, result.stderr
     entry = textwrap.dedent(shown[1])

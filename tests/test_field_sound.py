@@ -5,12 +5,15 @@ ebur128 and numpy, never with podcast's own meter."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from podcast.build import build
+from podcast.check import check_show
+from podcast.errors import PodcastError
 
 from .field import FieldRecording, FieldSpec, make_field, measure
 from .helpers import built_file, ebur128
@@ -70,11 +73,15 @@ def test_a_miss_no_listener_hears_is_published_with_a_note(tmp_path: Path) -> No
     show = tmp_path / "show"
     field_show(show, HOT_THREE, "podcast_lufs = -9")
     os.chdir(tmp_path)  # messages name files relative to the show, wherever the build runs
+    # Known only after the render: --strict refuses it there (the renders stay in the cache).
+    with pytest.raises(PodcastError, match=re.escape("podcast.mp3 published a little off target")):
+        build(show, strict=True)
     report = build(show)
     mp3 = built_file(report.out, "audio/01-feld.mp3")
     integrated, peak = ebur128(mp3)
     assert abs(integrated + 9) <= 0.5 and peak <= -1.0 + 0.1, (integrated, peak)
     notes = [w for w in report.warnings if "podcast.mp3" in w]
+    assert notes, report.warnings  # -9.44 LUFS: within 0.5 LU, published with a note
     assert all(w.startswith("episodes/01-feld/episode.md: podcast.mp3 ") for w in notes), notes
     assert not any(str(tmp_path) in w for w in report.warnings), report.warnings
 
@@ -98,10 +105,14 @@ def test_speech_in_babble_is_leveled_with_a_warning(tmp_path: Path) -> None:
     warnings, before, after, mp3 = built_and_measured(tmp_path, spec)
     assert before["gap"] > 10
     assert after["gap"] <= 1.5, after
+    note = "episodes/01-feld/cafe.flac: speech and pauses cannot be told apart"
     told = [w for w in warnings if w.startswith("episodes/01-feld/episode.md: ")]
-    assert any(
-        "episodes/01-feld/cafe.flac: speech and pauses cannot be told apart" in w for w in told
-    ), warnings
+    assert any(note in w for w in told), warnings
+    # Found by the checks after analysis: `podcast check` names it too, --strict refuses it.
+    _, checked = check_show(tmp_path / "show")
+    assert any(note in w for w in checked), checked
+    with pytest.raises(PodcastError, match=re.escape(note)):
+        check_show(tmp_path / "show", strict=True)
     integrated, peak = ebur128(mp3)
     assert abs(integrated + 16) <= 0.5 and peak <= -1.0
 

@@ -22,25 +22,12 @@ from podcast.publish.remote import check_local_target, publish_build, publish_st
 from podcast.scaffold import init_show
 from podcast.show.loader import load_show
 
-from .helpers import built_file, run_cli, tree_bytes
+from .helpers import built_file, edit, refused, run_cli, tree_bytes
 
 EP1 = "episodes/01-leipzig-migrantenbeirat"
 EP3 = "episodes/03-zu-gast-im-jugendbeirat"
 SECRET = "root:x:0:0:SECRET-OUTSIDE-THE-SHOW"
 OUTSIDE_FIX = "copy the file into the show folder instead of linking to it"
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, (path, old)
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def refused(show: Path) -> str:
-    """The text of the PodcastError loading `show` raises."""
-    with pytest.raises(PodcastError) as caught:
-        load_show(show)
-    return str(caught.value)
 
 
 def outside_file(tmp_path: Path, name: str, text: str = SECRET) -> Path:

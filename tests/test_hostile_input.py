@@ -16,18 +16,18 @@ from pathlib import Path
 import pytest
 from mutagen.id3 import CTOC, ID3
 
-from podcast.audio.timeline import Piece, Timeline
+from podcast.audio.timeline import Piece, Timeline, place_chapters
 from podcast.build import build
 from podcast.errors import PodcastError
 from podcast.outputs import alternate_tags
 from podcast.outputs.chapters import id3_frames, timed
-from podcast.outputs.context import chapter_warnings, published_chapters
+from podcast.outputs.context import published_chapters
 from podcast.show.loader import load_show
 from podcast.show.model import ChapterMark
 from podcast.show.vocabularies import ID3_MAX_CHAPTERS
 
 from .conftest import copy_demo
-from .helpers import synthesise
+from .helpers import edit, refused, small_disk, synthesise
 
 EP1 = "episodes/01-leipzig-migrantenbeirat"
 EP3 = "episodes/03-zu-gast-im-jugendbeirat"
@@ -40,19 +40,6 @@ CHAPTERS = """chapters:
   - start: "00:24"
     title: Was sich verändert hat
 """
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, (path, old)
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
-def refused(show: Path) -> str:
-    """The loader's message for `show` (which must be refused)."""
-    with pytest.raises(PodcastError) as caught:
-        load_show(show)
-    return str(caught.value)
 
 
 def chapters_file(show: Path, name: str, data: bytes) -> Path:
@@ -362,14 +349,6 @@ def test_a_full_disk_while_tagging_the_opus_alternate_is_the_disk_full_message(
         'alternate_encodings = ["opus"]',
     )
     disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)],
-        capture_output=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        pytest.skip("cannot mount a small file system here (needs root)")
     real_opus = alternate_tags.OggOpus
 
     def opened_on_a_full_disk(path: Path) -> object:
@@ -384,14 +363,12 @@ def test_a_full_disk_while_tagging_the_opus_alternate_is_the_disk_full_message(
         return real_opus(path)
 
     monkeypatch.setattr(alternate_tags, "OggOpus", opened_on_a_full_disk)
-    try:
+    with small_disk(disk, "4m"):
         with pytest.raises(PodcastError) as caught:
             build(show, out=disk / "feed")
         assert f"{disk / 'feed'}: the disk is full" in str(caught.value)
         assert not (disk / "feed").exists()
         assert [p.name for p in disk.iterdir()] == ["filler"]  # the staging folder is gone
-    finally:
-        subprocess.run(["umount", str(disk)], check=False)
 
 
 def test_chapters_in_trimmed_silence_at_either_end_are_left_out(demo: Path) -> None:
@@ -403,7 +380,7 @@ def test_chapters_in_trimmed_silence_at_either_end_are_left_out(demo: Path) -> N
     timeline = Timeline((Piece("recording", 1.0, 15.0, 0.0, 1.0),))
     published = published_chapters(episode, timeline)
     assert [(c.start, c.title) for c in published] == [(0.0, "Mitte"), (5.0, "Schluss")]
-    warnings = chapter_warnings(episode, timeline)
+    warnings = place_chapters(episode, timeline)[1]
     assert len(warnings) == 2, warnings
     assert "chapters[0] 'Anfang' at 0.00 s lies in silence the build trims" in warnings[0]
     assert "('Mitte' would start at the same time); move it to where the speech" in warnings[0]

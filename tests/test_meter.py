@@ -121,14 +121,26 @@ def test_compiled_filter_and_public_sosfilt_give_the_same_numbers(
     sections = meter_module.k_weighting(44100)
     samples = np.random.default_rng(5).normal(0, 0.1, 20000)
     expected, _ = signal.sosfilt(sections, samples, zi=np.zeros((2, 2)))
+    public_sosfilt = signal.sosfilt
+    calls: list[str] = []
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append("sosfilt")
+        return public_sosfilt(*args, **kwargs)
+
+    # Which path ran is seen, not assumed: the public function is counted, so the compiled
+    # case fails if it fell back to it (a scipy that moved or changed the kernel).
+    monkeypatch.setattr(signal, "sosfilt", counted)
     for loader in ("compiled", "public"):
         if loader == "public":
             monkeypatch.setattr(meter_module, "_load_compiled_kernel", _refuse)
+        calls.clear()
         apply = meter_module._load_section_filter()
         filtered, state = samples.copy(), np.zeros((2, 2))
         for start in range(0, filtered.size, 7000):  # the state carries across calls
             apply(sections, filtered[start : start + 7000], state)
         assert np.allclose(filtered, expected, rtol=0, atol=1e-12), loader
+        assert calls == ([] if loader == "compiled" else ["sosfilt"] * 3), loader
 
 
 def _refuse() -> None:

@@ -27,19 +27,13 @@ import pytest
 from podcast.build import build
 
 from .conftest import copy_demo, seed_cache
-from .helpers import tree_bytes
+from .helpers import edit, tree_bytes
 from .test_publish import BASE_URL, add_targets, serve_folder, ssh_server, webdav
 
 __all__ = ["ssh_server", "webdav"]  # fixtures used here
 EP1, EP2 = "01-leipzig-migrantenbeirat", "02-frankfurt-kav"
 PODCAST = "https://podcastindex.org/namespace/1.0"
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, (path, old)
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

@@ -165,13 +165,15 @@ def _analyse(
     if end - start <= 0:
         raise ToolError(
             f"{segment.name}: the in point {start:.2f} s lies past the end of the recording "
-            f"({info.duration:.2f} s); choose an earlier in point"
+            f"({info.duration:.2f} s); choose an earlier in point",
+            fault="in_point",
         )
     duration = end - start
     if duration < MIN_DURATION_S:
         raise ToolError(
             f"{segment.name}: only {duration:.2f} s of audio; loudness cannot be measured on less "
-            f"than {MIN_DURATION_S} s (EBU R128 measures 400 ms blocks): use a longer clip"
+            f"than {MIN_DURATION_S} s (EBU R128 measures 400 ms blocks): use a longer clip",
+            fault="too_short",
         )
     channels = 2 if layout == "stereo" else 1
     observer = None
@@ -205,13 +207,15 @@ def _analyse(
     if loudness.silent:
         raise ToolError(
             f"{segment.name}: the recording is silent (loudness below {loudness.integrated} LUFS);"
-            " check the export or the in/out points"
+            " check the export or the in/out points",
+            fault="silent",
         )
     decoded = meter.frames / meter.rate
     if decoded < duration - max(1.0, 0.02 * duration):
         raise ToolError(
             f"{segment.name}: the file is truncated or damaged: its header promises "
-            f"{duration:.1f} s but only {decoded:.1f} s can be decoded; export it again"
+            f"{duration:.1f} s but only {decoded:.1f} s can be decoded; export it again",
+            fault="truncated",
         )
     if meter.first_loud is None or meter.last_loud is None:
         head, tail = duration, 0.0

@@ -1,85 +1,21 @@
-"""The audio of every episode of a show: its segments in order, rendered in parallel."""
+"""The audio of every episode of a show rendered, episodes in parallel (their segments and
+analysis: segments.py)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, Protocol, TypeVar
 
-from podcast.audio.analyse import Segment
+from podcast.audio.analyse import SegmentAnalysis
 from podcast.audio.render import RenderResult, render
 from podcast.audio.renditions import MP3
-from podcast.audio.sound import SoundSettings
+from podcast.audio.segments import NoProgress, Progress, in_show, segments_of
 from podcast.errors import PodcastError
 from podcast.plan.cache import Cache
-from podcast.show.model import Episode, Recording, Show
+from podcast.show.model import Episode, Show
 
 Log = Callable[[str], None]
-T = TypeVar("T")
-
-
-def sound_of(show: Show, recording: Recording) -> SoundSettings:
-    """What is done to a recording's sound: its own settings, else the show's."""
-    audio = show.config.audio
-
-    def choice(own: T | None, default: T) -> T:
-        return default if own is None else own
-
-    return SoundSettings(
-        level_speech=choice(recording.level_speech, audio.level_speech),
-        noise_reduction_db=choice(recording.noise_reduction_db, audio.noise_reduction_db),
-        hum_removal=choice(recording.hum_removal, audio.hum_removal),
-        highpass_hz=choice(recording.highpass_hz, audio.highpass_hz),
-    )
-
-
-def in_show(show: Show, path: Path) -> str:
-    """A path as messages name it: relative to the show's folder when inside it."""
-    try:
-        return path.relative_to(show.root).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def segments_of(show: Show, episode: Episode) -> list[Segment]:
-    """The programme of an episode in order: intro, recordings (with jingles between), outro."""
-
-    def part(path: Path, **fields: Any) -> Segment:
-        return Segment(path, label=in_show(show, path), **fields)
-
-    parts = [part(show.intro, kind="intro")] if show.intro else []
-    for index, recording in enumerate(episode.recordings):
-        if index and show.jingle:
-            parts.append(part(show.jingle, kind="jingle"))
-        parts.append(
-            part(
-                recording.path,
-                start=recording.start,
-                end=recording.end,
-                sound=sound_of(show, recording),
-            )
-        )
-    if show.outro:
-        parts.append(part(show.outro, kind="outro"))
-    return parts
-
-
-class Progress(Protocol):
-    """Hears how the audio of each episode goes (for a progress display)."""
-
-    def started(self, episodes: int) -> None: ...
-
-    def step(self, episode: str, step: str) -> None: ...
-
-
-class NoProgress:
-    def started(self, episodes: int) -> None:
-        pass
-
-    def step(self, episode: str, step: str) -> None:
-        pass
 
 
 def render_audio(
@@ -88,11 +24,14 @@ def render_audio(
     jobs: int | None = None,
     log: Log = lambda _: None,
     progress: Progress | None = None,
+    analysed: dict[str, list[SegmentAnalysis]] | None = None,
 ) -> dict[str, RenderResult]:
     """Render every episode's renditions, in parallel; raise with every failure at once.
 
+    `analysed`: each episode's segments as analyse_episodes found them (else analysed here).
     `progress` hears each episode's stages, ending with "done" or "failed".
     """
+    known = analysed or {}
     listener = progress or NoProgress()
     listener.started(len(show.episodes))
 
@@ -104,6 +43,7 @@ def render_audio(
                 cache,
                 in_show(show, episode.source),
                 lambda step: listener.step(episode.slug, step),
+                known.get(episode.slug),
             )
         except PodcastError as exc:
             listener.step(episode.slug, "failed")

@@ -188,20 +188,19 @@ def render(
     cache: Cache,
     subject: str,
     on_step: Callable[[str], None] = lambda _: None,
+    analysed: list[SegmentAnalysis] | None = None,
 ) -> RenderResult:
     """Render (or take from the cache) every rendition of an episode made of `segments`.
 
-    `on_step` hears "analysing", "calibrating", "rendering" as the work goes on.
+    `analysed`: the segments' analyses when they were made before (see audio/segments.py).
+    `on_step` hears "analysing" (unless `analysed`), "calibrating", "rendering" as the work
+    goes on.
     """
-    on_step("analysing")
-    inputs = [analyse_segment(s, settings, cache) for s in segments]
-    # What the analysis could not do as planned, as build warnings naming the recording.
-    heard = [
-        f"{subject}: {segment.name}: {report.note}"
-        for segment, analysis in zip(segments, inputs, strict=True)
-        for report in [analysis.sound_report]
-        if report is not None and report.note
-    ]
+    if analysed is None:
+        on_step("analysing")
+        inputs = [analyse_segment(s, settings, cache) for s in segments]
+    else:
+        inputs = analysed
     if not any(s.kind == "recording" for s in segments):
         raise ToolError(f"{subject}: the episode has no recording")
     timeline = plan_timeline(segments, inputs, settings)
@@ -222,7 +221,6 @@ def render(
             "render", key, lambda manifest: _from_manifest(manifest, entry, specs, inputs, timeline)
         )
         if found is not None and _untouched(entry, found[1]):
-            found[0].notes[:0] = heard
             return found[0]
         # A published file shares its inode with the cache (see fill_metadata_room), and
         # someone changed it, or the entry's record is damaged or missing: render again.
@@ -264,9 +262,7 @@ def render(
             ]
         on_step("rendering")
         results, notes = _render_renditions(mix, corrected, workdir, subject)
-        result = RenderResult(
-            inputs=inputs, timeline=timeline, renditions=results, notes=[*heard, *notes]
-        )
+        result = RenderResult(inputs=inputs, timeline=timeline, renditions=results, notes=notes)
         summary = {
             "notes": notes,
             "inputs": [i.as_json() for i in inputs],

@@ -1,5 +1,6 @@
-"""Interview sound: speech and pauses found once per recording, shared by the speech leveler,
-the noise reduction in pauses and the report; mains hum found in the spectrum.
+"""Interview sound: speech and pauses found once per recording (audio/speech.py), shared by
+the speech leveler, the noise reduction in pauses and the report; mains hum found in the
+spectrum (audio/hum.py).
 
 Everything here is decided from the analysis pass (100 ms loudness steps and a few spectra),
 so the render needs no look-ahead of its own: the leveler and the noise reduction become one
@@ -23,48 +24,45 @@ with; hum and rumble become a few notch and high-pass filters. All of it streams
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from podcast.audio.hum import (
+    HUM_FREQUENCIES,
+    HUM_HARMONICS,
+    HUM_SPECTRA_EVERY,
+    Hum,
+    find_hum,
+    hum_filters,
+)
 from podcast.audio.meter import integrated_loudness
+from podcast.audio.speech import (
+    SILENCE_GATE_LUFS,
+    SPEECH_ABOVE_FLOOR_DB,
+    SPEECH_GOES_ON_DB,
+    STEP_S,
+    Samples,
+    runs,
+    speech_steps,
+    step_loudness,
+    steps_of,
+    without_pauses,
+)
 
-Samples = npt.NDArray[np.float64]
-
-STEP_S = 0.1  # the meter's loudness steps
 ENVELOPE_RATE = 100  # gain values per second in the envelope file
 ENVELOPE_FORMAT = ("-f", "f32le", "-ar", str(ENVELOPE_RATE), "-ac", "1")
 
-SPEECH_ABOVE_FLOOR_DB = 6.0
-SPEECH_GOES_ON_DB = 3.0
-SHORTEST_PAUSE_S = 0.4
-PRE_ROLL_S = 0.1  # the gain is up before a phrase starts ...
-HANGOVER_S = 0.2  # ... and stays up while it fades out
 LEVELING_WINDOW_S = 5.0
 GAIN_SMOOTHING_S = 1.0
 RAMP_S = 0.05
 MAX_RAISE_DB = 20.0
 MAX_CUT_DB = 12.0
-SILENT_LUFS = -100.0  # digital silence, as far as the analysis is concerned
-SILENCE_GATE_LUFS = -70.0  # BS.1770's absolute gate: quieter pauses count as silent
-# Below this contrast between speech and the quietest steps there are no pauses to speak of
-# (a continuous crowd, noise as loud as the quiet speaker): the pauses are left alone.
-LEAST_CONTRAST_DB = 10.0
-# A sound whose 100 ms loudness spreads less than this (5th to 95th percentile) is steady
-# (music, a tone, noise), not speech: it is left alone.
-LEAST_SPEECH_SPREAD_DB = 6.0
 # The noise in a pause is lowered at most to this far below the noise under the speech either
 # side of it, so the room does not audibly breathe at each turn.
 BED_STEP_DB = 4.0
-
-HUM_FREQUENCIES = (50, 60)
-HUM_HARMONICS = 10  # every mains harmonic up to the 10th
-HUM_LINE_DB = 12.0  # a fundamental (or its double) this far above its neighbourhood is hum
-HUM_HARMONIC_DB = 8.0  # and so is each multiple this far above its own
-HUM_SPECTRA_EVERY = 5  # one spectrum of a second from every fifth stretch (of two seconds)
 
 
 @dataclass(frozen=True)
@@ -79,15 +77,6 @@ class SoundSettings:
     @property
     def needs_envelope(self) -> bool:
         return self.level_speech or self.noise_reduction_db > 0
-
-
-@dataclass(frozen=True)
-class Hum:
-    """Mains hum found in a recording: the fundamental and each line to remove (Hz)."""
-
-    fundamental: float
-    lines: tuple[float, ...]
-    level_dbfs: float  # of the strongest line
 
 
 @dataclass(frozen=True)
@@ -191,159 +180,13 @@ class SoundObserver:
     def hum(self) -> Hum | None:
         """Mains hum, if the median of the spectra shows it: voices move their harmonics from
         one window to the next, hum stays."""
-        if self._count == 0:
-            return None
-        power = np.median(np.stack(self._spectra), axis=0)
-        best: tuple[float, float, list[float], float] | None = None
-        for fundamental in HUM_FREQUENCIES:
-            found, strongest, prominence_of = [], -math.inf, {}
-            estimate = _refine(power, fundamental)
-            for harmonic in range(1, HUM_HARMONICS + 1):
-                frequency = estimate * harmonic
-                prominence, level = _line(power, frequency, self.rate)
-                prominence_of[harmonic] = prominence
-                if prominence >= HUM_HARMONIC_DB:
-                    found.append(round(frequency, 2))
-                    strongest = max(strongest, level)
-            strong = sum(p >= HUM_LINE_DB for p in prominence_of.values())
-            # The fundamental (or its double) stands out, or, where a phone's band took
-            # them away, two multiples stand out as far.
-            fundamental_stands_out = max(prominence_of[1], prominence_of[2]) >= HUM_LINE_DB
-            if len(found) < 2 or not (fundamental_stands_out or strong >= 2):
-                continue
-            score = prominence_of[1] + prominence_of[2] + prominence_of[3]
-            if best is None or score > best[0]:
-                best = (score, estimate, found, strongest)
-        if best is None:
-            return None
-        return Hum(round(best[1], 2), tuple(best[2]), round(best[3], 1))
-
-
-def _refine(power: Samples, near: int) -> float:
-    """The frequency of the strongest bin within 1 Hz of `near`, between bins (parabolic)."""
-    index = max(range(near - 1, near + 2), key=lambda i: power[i])
-    left, centre, right = (math.log(power[i] + 1e-30) for i in (index - 1, index, index + 1))
-    bend = left - 2 * centre + right
-    shift = 0.5 * (left - right) / bend if bend < 0 else 0.0
-    return index + max(-0.5, min(0.5, shift))
-
-
-def _line(power: Samples, frequency: float, rate: int) -> tuple[float, float]:
-    """How far a spectral line stands above its neighbourhood (dB), and its level (dBFS of
-    a sine's peak)."""
-    centre = round(frequency)
-    if centre + 11 > power.size:
-        return 0.0, -math.inf
-    peak = float(power[centre - 1 : centre + 2].max())
-    around = np.concatenate([power[centre - 10 : centre - 2], power[centre + 3 : centre + 11]])
-    floor = float(np.median(around)) + 1e-30
-    # A sine of amplitude A through a Hann window of N samples: |X| = A N / 4.
-    amplitude = 4 * math.sqrt(peak) / rate
-    return 10 * math.log10(peak / floor + 1e-30), 20 * math.log10(amplitude + 1e-12)
-
-
-def _loudness(energy: Samples) -> Samples:
-    """Loudness (LUFS) of mean squares, digital silence at SILENT_LUFS."""
-    with np.errstate(divide="ignore"):
-        return np.maximum(SILENT_LUFS, -0.691 + 10 * np.log10(energy))
-
-
-def _runs(mask: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
-    """(start, end) of each run of True in `mask`, end exclusive."""
-    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
-    edges = np.flatnonzero(np.diff(padded))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
-
-
-def _steps(seconds: float) -> int:
-    return max(1, round(seconds / STEP_S))
-
-
-def noise_floor(loudness: Samples) -> float | None:
-    """The level (LUFS) a recording's pauses keep coming back to, if it has pauses.
-
-    Stationary noise (room tone, hiss) measures within a decibel or two from one 100 ms
-    step to the next, so the pauses of a recording show as a narrow peak at the low end of
-    the histogram of its steps; speech spreads over 30 dB and has no such peak. Without one
-    (continuous talk, music) there are no pauses to tell apart, and None is returned.
-    """
-    if loudness.size < 20:
-        return None
-    median = float(np.median(loudness))
-    bins = np.arange(SILENT_LUFS - 0.5, median + 1.5, 1.0)
-    if bins.size < 3:
-        return None
-    counts, edges = np.histogram(loudness, bins)
-    smooth = np.convolve(counts, np.ones(3), mode="same")
-    floor = float(edges[int(np.argmax(smooth))] + 0.5)
-    near = float(np.mean(np.abs(loudness - floor) <= 1.5))
-    above = float(np.mean(np.abs(loudness - floor - 6) <= 1.5))
-    speech_level = float(np.percentile(loudness, 90))
-    if near < 0.04 or near < 2 * above or speech_level - floor < LEAST_CONTRAST_DB:
-        return None
-    return floor
-
-
-def speech_steps(
-    energies: Samples, floor: float | None = None
-) -> tuple[npt.NDArray[np.bool_], float] | None:
-    """Which 100 ms steps belong to phrases of speech, and the noise floor (LUFS, found
-    unless given); None when the recording has no pauses to tell speech from (too short,
-    continuous sound)."""
-    loudness = _loudness(energies)
-    if floor is None:
-        floor = noise_floor(loudness)
-    if floor is None:
-        return None
-    speech = loudness >= floor + SPEECH_ABOVE_FLOOR_DB
-    # Hysteresis: a phrase goes on while its steps stay SPEECH_GOES_ON_DB above the floor (the
-    # quiet syllables of a speaker only 6 dB above the noise are not pauses).
-    # Only over stationary noise: above digital silence or a hiss under the gate, every
-    # reverberation tail would join the phrases either side of a pause.
-    going_on = loudness >= max(floor, SILENCE_GATE_LUFS) + SPEECH_GOES_ON_DB
-    for start, end in _runs(going_on):
-        if speech[start:end].any():
-            speech[start:end] = True
-    # Short gaps belong to the phrase; then the phrase is widened a little on both sides.
-    shortest = _steps(SHORTEST_PAUSE_S)
-    for start, end in _runs(~speech):
-        if end - start < shortest and start > 0 and end < speech.size:
-            speech[start:end] = True
-    widened = speech.copy()
-    before, after = _steps(PRE_ROLL_S), _steps(HANGOVER_S)
-    for start, end in _runs(speech):
-        widened[max(0, start - before) : min(speech.size, end + after)] = True
-    return widened, floor
-
-
-def _without_pauses(
-    energies: Samples,
-) -> tuple[tuple[npt.NDArray[np.bool_], float] | None, str]:
-    """Speech whose pauses cannot be told apart (the noise as loud as the quiet speaker,
-    a continuous crowd, speech without gaps) is still leveled from its loudness over time,
-    in phrases split where it dips to its quietest tenth: (the phrase mask, that level as
-    the floor), and why. A steady sound (music, a tone, noise) is not speech: (None, "")."""
-    loudness = _loudness(energies)
-    audible = loudness[loudness > SILENCE_GATE_LUFS]
-    if audible.size < 20:
-        return None, ""
-    low, high = np.percentile(audible, [5, 95])
-    if high - low < LEAST_SPEECH_SPREAD_DB:
-        return None, ""
-    floor = float(np.percentile(audible, 10))
-    found = speech_steps(energies, floor)
-    reason = (
-        "speech and pauses cannot be told apart (no steady noise floor; the quietest moments "
-        f"are only {high - low:.0f} dB below the loudest speech): the speech is leveled over "
-        "time, the pauses are not lowered"
-    )
-    return found, reason
+        return find_hum(self._spectra, self.rate)
 
 
 def _phrase_gains(loudness: Samples, talking: npt.NDArray[np.bool_], target: float) -> Samples:
     """Per step of one phrase: the gain (dB) bringing its local loudness to `target`."""
     energy = np.where(talking, 10 ** ((loudness + 0.691) / 10), 0.0)
-    half = _steps(LEVELING_WINDOW_S) // 2
+    half = steps_of(LEVELING_WINDOW_S) // 2
     total = _window_sums(energy, half)
     count = _window_sums(talking.astype(np.float64), half)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -352,7 +195,7 @@ def _phrase_gains(loudness: Samples, talking: npt.NDArray[np.bool_], target: flo
         return np.zeros(loudness.size)
     local = np.where(np.isfinite(local), local, np.nanmean(local[np.isfinite(local)]))
     gains = np.clip(target - local, -MAX_CUT_DB, MAX_RAISE_DB)
-    half = _steps(GAIN_SMOOTHING_S) // 2
+    half = steps_of(GAIN_SMOOTHING_S) // 2
     return _window_sums(gains, half) / _window_sums(np.ones(gains.size), half)
 
 
@@ -391,13 +234,13 @@ def shape_sound(
 ) -> tuple[SoundReport, npt.NDArray[np.float32]]:
     """The report and the gain envelope (linear, ENVELOPE_RATE values a second) of a
     recording measured as 100 ms `energies` with their sample `peaks`."""
-    loudness = _loudness(energies)
+    loudness = step_loudness(energies)
     gains = np.zeros(energies.size)
     found = speech_steps(energies)
     speech_share, floor_before, floor_after, gap_before, gap_after = 1.0, 0.0, 0.0, 0.0, 0.0
     pauses_kind, note = "none", ""
     if found is None:
-        found, note = _without_pauses(energies)
+        found, note = without_pauses(energies)
         pauses_kind = "none" if found is None else "unclear"
     if found is not None:
         phrases_mask, floor = found
@@ -407,11 +250,11 @@ def shape_sound(
         # energy, or they would end up quieter than the others.
         noise_energy = 10 ** ((floor + 0.691) / 10) if floor > SILENCE_GATE_LUFS else 0.0
         voiced = phrases_mask & (loudness >= floor + SPEECH_GOES_ON_DB)
-        voice = _loudness(np.maximum(energies - noise_energy, 0.1 * energies))
+        voice = step_loudness(np.maximum(energies - noise_energy, 0.1 * energies))
         speech_lufs = integrated_loudness(
             np.maximum(energies - noise_energy, 0.1 * energies)[voiced]
         )
-        phrases = _runs(phrases_mask)
+        phrases = runs(phrases_mask)
         levels, after_levels = [], []
         for start, end in phrases:
             if settings.level_speech:
@@ -445,7 +288,7 @@ def shape_sound(
         if pauses_kind != "unclear":
             pauses_kind = "silent" if floor <= SILENCE_GATE_LUFS else "noisy"
         if pauses.any():
-            floor_after = float(np.median(_loudness(processed[pauses]))) - after_speech
+            floor_after = float(np.median(step_loudness(processed[pauses]))) - after_speech
         else:
             floor_after = floor_before
     envelope = _envelope(gains)
@@ -493,14 +336,4 @@ def _peak_raise(peaks: Samples, gains: Samples) -> float:
     return max(0.0, float((levels + highest_gain).max() - levels.max()))
 
 
-def hum_filters(settings: SoundSettings, hum: Hum | None) -> list[str]:
-    """ffmpeg filters for rumble (a high-pass) and for the hum lines found."""
-    filters = []
-    if settings.highpass_hz > 0:
-        filters.append(f"highpass=f={settings.highpass_hz:g}:p=2")
-    if hum is not None and settings.hum_removal:
-        for number, line in enumerate(hum.lines, start=1):
-            # About 2 Hz wide at 50 Hz, wider up the series (the mains frequency wanders).
-            width = 1.5 + 0.4 * number
-            filters.append(f"bandreject=f={line:.2f}:width_type=h:w={width:.1f}")
-    return filters
+__all__ = ["Hum", "SoundObserver", "SoundReport", "SoundSettings", "hum_filters", "shape_sound"]

@@ -4,9 +4,11 @@ recordings joined) to published times that chapters and transcripts are moved wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from podcast.audio.analyse import Segment, SegmentAnalysis
+from podcast.errors import display_path
+from podcast.show.model import ChapterMark, Episode
 from podcast.show.schema import AudioSettings
 
 
@@ -93,3 +95,42 @@ def plan_timeline(
         )
         position += length
     return Timeline(tuple(pieces))
+
+
+def place_chapters(
+    episode: Episode, timeline: Timeline
+) -> tuple[tuple[ChapterMark, ...], list[str]]:
+    """The chapters on the published timeline (the first at 0: it covers the intro), and a
+    warning for each left out.
+
+    Chapters inside trimmed silence (or an in point's cut) all land where the speech begins
+    (or ends): of those that land on one time, the last is kept, since what is heard from
+    there on is its part; a chapter that lands at the very end would have no length."""
+    moved = [
+        replace(chapter, start=0.0 if index == 0 else timeline.map(chapter.start))
+        for index, chapter in enumerate(episode.chapters)
+    ]
+    kept: list[tuple[int, ChapterMark]] = []
+    warnings = []
+
+    def leave_out(index: int, reason: str, fix: str) -> None:
+        chapter = episode.chapters[index]
+        warnings.append(
+            f"{display_path(chapter.source or episode.source)}: chapters[{index}] "
+            f"'{chapter.title}' at {chapter.start:.2f} s lies in silence the build trims and is "
+            f"left out of the published chapters ({reason}); {fix}"
+        )
+
+    for index, chapter in enumerate(moved):
+        if kept and chapter.start <= kept[-1][1].start:
+            earlier, _ = kept.pop()
+            leave_out(
+                earlier,
+                f"'{chapter.title}' would start at the same time",
+                "move it to where the speech begins",
+            )
+            chapter = replace(chapter, start=moved[earlier].start)
+        kept.append((index, chapter))
+    if len(kept) > 1 and kept[-1][1].start >= timeline.duration:
+        leave_out(kept.pop()[0], "it would start where the episode ends", "move it before the end")
+    return tuple(chapter for _, chapter in kept), warnings

@@ -1,30 +1,29 @@
-"""Tags on the alternates (M4A, Opus, FLAC): the same facts and chapters the MP3 carries.
+"""Tags on the alternates (the rendition table's rows with tag style mp4 or ogg; the flac
+style is there for a FLAC row, as tests/test_feeds.py adds one): the same fields and chapters
+the MP3 carries, from the tag table (outputs/tag_fields.py).
 
-ffmpeg copies the audio and writes the text tags (and, in MP4, the chapters as a chapter track),
-reading an FFMETADATA document from its standard input; mutagen then adds the cover (MP4
-`covr`, a FLAC picture, or in Ogg a `METADATA_BLOCK_PICTURE` comment, which ffmpeg's Ogg muxer
-cannot write), and chapters as Vorbis comments `CHAPTERxxx`/`CHAPTERxxxNAME` (ffmpeg 5.1 writes
-their times one second late). Deterministic: the same input gives the same bytes. The style
-comes from the rendition table (`tags`).
+ffmpeg copies the audio and writes the text tags (the fields' `ffmetadata` style and, in MP4,
+the chapters as a chapter track), reading an FFMETADATA document from its standard input;
+mutagen then adds what ffmpeg cannot write (the `mp4` and `vorbis` styles: the cover, and
+Vorbis chapter comments). Deterministic: the same input gives the same bytes. The style comes
+from the rendition table (`tags`).
 """
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mutagen.flac import FLAC, Picture
-from mutagen.mp4 import MP4, MP4Cover
+from mutagen.flac import FLAC
+from mutagen.mp4 import MP4
 from mutagen.oggopus import OggOpus
 
 from podcast.audio import renditions
 from podcast.audio.tools import file_arg, run
 from podcast.outputs import urls
-from podcast.outputs.chapters import TimedChapter
-from podcast.outputs.id3 import TAGGING_VERSION, EpisodeTags
+from podcast.outputs.id3 import TAGGING_VERSION
 from podcast.outputs.published import AlternateAudio
-from podcast.outputs.timecode import clock
+from podcast.outputs.tag_fields import EpisodeTags, Vorbis, values
 from podcast.plan.cache import key_of
 
 if TYPE_CHECKING:
@@ -41,21 +40,11 @@ def _escape(value: str) -> str:
     return value
 
 
-def ffmetadata(tags: EpisodeTags, chapters: list[TimedChapter]) -> str:
+def ffmetadata(tags: EpisodeTags) -> str:
     """The episode's tags and chapters as an FFMETADATA1 document."""
-    fields = {
-        "title": tags.title,
-        "artist": tags.artist,
-        "album_artist": tags.artist,
-        "album": tags.show,
-        "date": tags.date,
-        "genre": "Podcast",
-        "track": str(tags.number),
-        "comment": tags.summary,
-        "copyright": tags.copyright,
-    }
-    lines = [";FFMETADATA1", *(f"{key}={_escape(value)}" for key, value in fields.items())]
-    for chapter in chapters:
+    fields = values(tags, "ffmetadata")
+    lines = [";FFMETADATA1", *(f"{key}={_escape(str(value))}" for key, value in fields)]
+    for chapter in tags.chapters:
         lines += [
             "",
             "[CHAPTER]",
@@ -67,9 +56,7 @@ def ffmetadata(tags: EpisodeTags, chapters: list[TimedChapter]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def tag_alternate(
-    source: Path, target: Path, style: str, tags: EpisodeTags, chapters: list[TimedChapter]
-) -> None:
+def tag_alternate(source: Path, target: Path, style: str, tags: EpisodeTags) -> None:
     """Write `target`: the audio of `source` with tags, chapters and cover in `style` (the
     rendition table's tag style: mp4, ogg or flac)."""
     muxer = MUXERS[style]
@@ -85,27 +72,18 @@ def tag_alternate(
         ],
         source,
         f"tagging the {target.suffix.lstrip('.')} alternate",
-        stdin=ffmetadata(tags, chapters),
+        stdin=ffmetadata(tags),
     )
+    audio: MP4 | Vorbis
     if style == "mp4":
         audio = MP4(target)
-        audio["covr"] = [MP4Cover(tags.cover_jpeg, imageformat=MP4Cover.FORMAT_JPEG)]
-        audio.save()
-        return
-    picture = Picture()
-    picture.type, picture.mime, picture.desc = 3, "image/jpeg", "Cover"
-    picture.data = tags.cover_jpeg
-    vorbis: OggOpus | FLAC
-    if style == "flac":
-        vorbis = FLAC(target)
-        vorbis.add_picture(picture)
+        for store, value in values(tags, "mp4"):
+            store(audio, value)
     else:
-        vorbis = OggOpus(target)
-        vorbis["METADATA_BLOCK_PICTURE"] = [base64.b64encode(picture.write()).decode("ascii")]
-    for index, chapter in enumerate(chapters):
-        vorbis[f"CHAPTER{index:03d}"] = [clock(chapter.start, millis=True)]
-        vorbis[f"CHAPTER{index:03d}NAME"] = [chapter.title]
-    vorbis.save()
+        audio = FLAC(target) if style == "flac" else OggOpus(target)
+        for store, value in values(tags, "vorbis"):
+            store(audio, value)
+    audio.save()
 
 
 class TaggedAlternates:
@@ -124,7 +102,7 @@ class TaggedAlternates:
             relative = urls.versioned(urls.episode_audio(context.episode, row.suffix), key)
 
             def tagged(target: Path, source: Path = rendition.path, style: str = row.tags) -> None:
-                tag_alternate(source, target, style, context.tags, context.chapters)
+                tag_alternate(source, target, style, context.tags)
 
             size = writer.produce(relative, key, tagged).stat().st_size
             bitrate = round(size * 8 / rendition.duration) if rendition.duration else 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -19,6 +19,7 @@ from podcast.audio.renditions import BROADCAST_RATE
 from podcast.audio.wav import METADATA_ROOM, list_chunks, riff_chunk
 from podcast.errors import PodcastError
 from podcast.outputs import urls
+from podcast.outputs.tag_fields import TAG_FIELDS, EpisodeTags, values
 from podcast.outputs.writer import hard_link
 from podcast.plan.cache import key_of
 from podcast.show.model import Episode, Show
@@ -33,7 +34,9 @@ BEXT_VERSION = 2
 
 @dataclass(frozen=True)
 class BroadcastInfo:
-    """What goes into the bext and INFO chunks."""
+    """What goes into the bext and INFO chunks (the INFO values from the tag table: its
+    `riff_info` style names the attribute of each, outputs/tag_fields.py). Its repr is part of
+    the published file's key."""
 
     description: str
     originator: str
@@ -92,17 +95,18 @@ def bext_chunk(info: BroadcastInfo) -> bytes:
 
 
 def info_chunk(info: BroadcastInfo) -> bytes:
-    fields = [
-        (b"INAM", info.title),
-        (b"IART", info.artist),
-        (b"ICMT", info.comment),
-        (b"ICRD", info.created),
-        (b"ICOP", info.copyright),
-    ]
+    """The LIST/INFO chunk: a sub-chunk per field of the tag table stored in RIFF INFO, in
+    the order of their attributes here."""
+    order = [f.name for f in fields(BroadcastInfo)]
+    styles = sorted(
+        (f.riff_info for f in TAG_FIELDS if f.riff_info is not None),
+        key=lambda style: order.index(style.attribute),
+    )
+    chunks = [(style.chunk, str(getattr(info, style.attribute))) for style in styles]
     # RIFF INFO declares no encoding: tools read it as UTF-8 (ffmpeg) or Windows-1252 (much
     # broadcast software). ASCII with German letters spelled out reads the same in all of them.
     body = b"INFO" + b"".join(
-        riff_chunk(key, to_ascii(value).encode() + b"\0") for key, value in fields
+        riff_chunk(key, to_ascii(value).encode() + b"\0") for key, value in chunks
     )
     return riff_chunk(b"LIST", body)
 
@@ -203,7 +207,7 @@ class BroadcastWav:
         broadcast = context.broadcast
         if broadcast is None:
             return
-        info = broadcast_info(context.show, context.episode, broadcast)
+        info = broadcast_info(context.show, context.episode, broadcast, context.tags)
         source = broadcast.path
 
         def with_metadata(path: Path) -> None:
@@ -221,7 +225,9 @@ class BroadcastWav:
         files.broadcast_bytes = writer.produce(files.broadcast, key, with_metadata).stat().st_size
 
 
-def broadcast_info(show: Show, episode: Episode, result: RenditionResult) -> BroadcastInfo:
+def broadcast_info(
+    show: Show, episode: Episode, result: RenditionResult, tags: EpisodeTags
+) -> BroadcastInfo:
     """The broadcast metadata of an episode's WAV rendition."""
     config, meta, loudness = show.config, episode.meta, result.loudness
     bits = config.audio.broadcast_bits
@@ -229,6 +235,7 @@ def broadcast_info(show: Show, episode: Episode, result: RenditionResult) -> Bro
         f"A=PCM,F={BROADCAST_RATE},W={bits},M=stereo,T=podcast {__version__}; "
         f"EBU R128 {result.spec.target_lufs:g} LUFS"
     )
+    info_values = {style.attribute: str(value) for style, value in values(tags, "riff_info")}
     return BroadcastInfo(
         description=f"{config.title}: {meta.title}"[:256],
         originator=config.author[:32],
@@ -241,9 +248,5 @@ def broadcast_info(show: Show, episode: Episode, result: RenditionResult) -> Bro
         max_true_peak=loudness.peak,
         max_momentary=loudness.max_momentary,
         max_short_term=loudness.max_short_term,
-        title=meta.title,
-        artist=config.author,
-        comment=meta.summary,
-        created=meta.date.strftime("%Y-%m-%d"),
-        copyright=config.copyright,
+        **info_values,
     )

@@ -14,8 +14,7 @@ from typing import Any, Protocol
 
 from podcast.audio.render import RenderResult, RenditionResult
 from podcast.audio.renditions import BROADCAST_WAV, MP3
-from podcast.audio.timeline import Timeline
-from podcast.errors import Problem, display_path
+from podcast.audio.timeline import Timeline, place_chapters
 from podcast.outputs import urls
 from podcast.outputs.chapters import TimedChapter, id3_frames, timed
 from podcast.outputs.id3 import EpisodeTags
@@ -24,9 +23,9 @@ from podcast.outputs.published import AlternateAudio, PublishedTranscript
 from podcast.outputs.transcripts import plain
 from podcast.outputs.urls import PODCAST_FEED
 from podcast.outputs.writer import OutputWriter
-from podcast.show.images import Cover, WebPicture, load_cover, web_picture
+from podcast.show.images import Cover, WebPicture, web_picture
 from podcast.show.model import ChapterMark, Episode, Show, Transcript
-from podcast.show.transcripts import Cue, check_times, read_transcript
+from podcast.show.transcripts import Cue
 
 
 @dataclass(frozen=True)
@@ -87,69 +86,10 @@ class EpisodeOutput(Protocol):
         ...
 
 
-def chapter_problems(episode: Episode, timeline: Timeline) -> list[Problem]:
-    """Chapters are written on the recordings' timeline; each must start inside it."""
-    duration = timeline.joined_duration
-    return [
-        Problem(
-            chapter.source or episode.source,
-            chapter.line,
-            f"chapters[{index}].start",
-            f"starts at {chapter.start:.1f} s, after the end of the recordings ({duration:.1f} s)",
-            "move it inside the episode or remove it",
-        )
-        for index, chapter in enumerate(episode.chapters)
-        if chapter.start >= duration
-    ]
-
-
-def _placed_chapters(
-    episode: Episode, timeline: Timeline
-) -> tuple[tuple[ChapterMark, ...], list[str]]:
-    """The chapters on the published timeline, and a warning for each left out.
-
-    Chapters inside trimmed silence (or an in point's cut) all land where the speech begins
-    (or ends): of those that land on one time, the last is kept, since what is heard from
-    there on is its part; a chapter that lands at the very end would have no length."""
-    moved = [
-        replace(chapter, start=0.0 if index == 0 else timeline.map(chapter.start))
-        for index, chapter in enumerate(episode.chapters)
-    ]
-    kept: list[tuple[int, ChapterMark]] = []
-    warnings = []
-
-    def leave_out(index: int, reason: str, fix: str) -> None:
-        chapter = episode.chapters[index]
-        warnings.append(
-            f"{display_path(chapter.source or episode.source)}: chapters[{index}] "
-            f"'{chapter.title}' at {chapter.start:.2f} s lies in silence the build trims and is "
-            f"left out of the published chapters ({reason}); {fix}"
-        )
-
-    for index, chapter in enumerate(moved):
-        if kept and chapter.start <= kept[-1][1].start:
-            earlier, _ = kept.pop()
-            leave_out(
-                earlier,
-                f"'{chapter.title}' would start at the same time",
-                "move it to where the speech begins",
-            )
-            chapter = replace(chapter, start=moved[earlier].start)
-        kept.append((index, chapter))
-    if len(kept) > 1 and kept[-1][1].start >= timeline.duration:
-        leave_out(kept.pop()[0], "it would start where the episode ends", "move it before the end")
-    return tuple(chapter for _, chapter in kept), warnings
-
-
 def published_chapters(episode: Episode, timeline: Timeline) -> tuple[ChapterMark, ...]:
     """Chapters moved onto the published timeline; the first starts at 0 (it covers the intro).
     Those that would start together (in trimmed silence) are left out but the last."""
-    return _placed_chapters(episode, timeline)[0]
-
-
-def chapter_warnings(episode: Episode, timeline: Timeline) -> list[str]:
-    """A warning for each chapter left out of the published chapters (see published_chapters)."""
-    return _placed_chapters(episode, timeline)[1]
+    return place_chapters(episode, timeline)[0]
 
 
 def published_cues(cues: list[Cue], timeline: Timeline) -> list[Cue]:
@@ -162,15 +102,16 @@ def episode_context(
     show: Show,
     episode: Episode,
     audio: RenderResult,
-    show_cover: Cover,
+    cover: Cover,
     notes_html: str,
     strings: dict[str, Any],
+    transcripts: list[tuple[Transcript, list[Cue]]],
     radio_only: bool = False,
-) -> tuple[EpisodeContext, list[Problem]]:
-    """The context of an episode's outputs, with the problems found making it (transcript
-    cues past the end of the recordings)."""
+) -> EpisodeContext:
+    """The context of an episode's outputs. `cover` is the episode's own cover (else the
+    show's) and `transcripts` its transcripts' cues as written, both as the checks before
+    rendering read them (checks.py)."""
     mp3 = audio.renditions[MP3.file]
-    cover = load_cover(episode.image, "image") if episode.image else show_cover
     pictures = tuple(
         (web, urls.note_image(episode, web.digest, image.path.suffix))
         for image in episode.note_images
@@ -184,12 +125,9 @@ def episode_context(
         },
     )
     chapters = timed(published_chapters(episode, audio.timeline), mp3.duration)
-    problems: list[Problem] = []
-    transcripts = []
-    for transcript in episode.transcripts:
-        written = read_transcript(transcript.path)
-        problems += check_times(transcript.path, written, audio.timeline.joined_duration)
-        transcripts.append((transcript, published_cues(written, audio.timeline)))
+    transcripts = [
+        (transcript, published_cues(written, audio.timeline)) for transcript, written in transcripts
+    ]
     first_cues = transcripts[0][1] if transcripts else []
     tags = EpisodeTags(
         title=episode.meta.title,
@@ -211,9 +149,10 @@ def episode_context(
         transcript=plain(first_cues) if first_cues else None,
         transcript_label=str(strings["transcript"]),
         chapter_frames=id3_frames(chapters, str(strings["chapters"])),
+        chapters=tuple(chapters),
     )
     fingerprint = repr(replace(tags, cover_jpeg=sha256(tags.cover_jpeg).digest()))
-    context = EpisodeContext(
+    return EpisodeContext(
         show=show,
         episode=episode,
         audio=audio,
@@ -227,4 +166,3 @@ def episode_context(
         radio_only=radio_only,
         pictures=pictures,
     )
-    return context, problems

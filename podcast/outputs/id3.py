@@ -1,12 +1,13 @@
-"""ID3 tags on the podcast MP3 (mutagen): the full set players and Apple's apps read."""
+"""ID3 tags on the podcast MP3 (mutagen): the full set players and Apple's apps read. Which
+frames carry what is the `id3` style of the tag table (outputs/tag_fields.py); here the tag
+is saved and tidied the way readers expect it."""
 
 from __future__ import annotations
 
 import shutil
 import struct
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from podcast.outputs import urls
 from podcast.plan.cache import key_of
@@ -15,111 +16,22 @@ if TYPE_CHECKING:
     from podcast.outputs.context import EpisodeContext, EpisodeFiles
     from podcast.outputs.writer import OutputWriter
 
-from mutagen.id3 import (
-    APIC,
-    COMM,
-    ID3,
-    PCST,
-    TALB,
-    TCON,
-    TCOP,
-    TDES,
-    TDRC,
-    TGID,
-    TIT2,
-    TLAN,
-    TPE1,
-    TPOS,
-    TRCK,
-    TXXX,
-    USLT,
-    WOAS,
-    WXXX,
-    TextFrame,
-)
+from mutagen.id3 import ID3
+
+from podcast.outputs.tag_fields import WFED, EpisodeTags, iso639_2, values
+
+__all__ = ["TAGGING_VERSION", "WFED", "EpisodeTags", "TaggedMp3", "iso639_2", "write_id3"]
 
 # Part of the key of every tagged file: change it when the tags written change.
 TAGGING_VERSION = "4"
 
-# Apple's podcast feed URL frame: iTunes (and eyeD3, ffmpeg) read WFED as a text frame, with an
-# encoding byte, while mutagen knows it as a URL frame without one. A text frame named WFED.
-WFED = type("WFED", (TextFrame,), {"__doc__": "Podcast feed URL (iTunes), as a text frame."})
-
-
-@dataclass(frozen=True)
-class EpisodeTags:
-    """Everything written into the MP3's ID3 tag."""
-
-    title: str
-    artist: str
-    show: str
-    number: int
-    season: int | None
-    date: str
-    language: str
-    summary: str
-    description: str
-    copyright: str
-    page_url: str
-    feed_url: str
-    guid: str
-    cover_jpeg: bytes
-    loudness_lufs: float
-    true_peak_dbtp: float
-    transcript: str | None = None
-    transcript_label: str = "Transcript"  # USLT's description, in the episode's language
-    chapter_frames: list[Any] = field(default_factory=list)
-
-
-def iso639_2(language: str) -> str:
-    """ID3's TLAN wants ISO 639-2 codes; map the common BCP 47 primaries."""
-    primary = language.split("-")[0].lower()
-    codes = {
-        "de": "deu",
-        "en": "eng",
-        "fr": "fra",
-        "es": "spa",
-        "it": "ita",
-        "tr": "tur",
-        "ar": "ara",
-        "pl": "pol",
-        "ru": "rus",
-        "uk": "ukr",
-        "fa": "fas",
-        "nl": "nld",
-    }
-    return codes.get(primary, primary)
-
 
 def write_id3(path: Path, tags: EpisodeTags, version: int = 3) -> None:
     """Replace any tag on `path` with a complete ID3v2 tag (v2.3 by default, or v2.4)."""
-    lang = iso639_2(tags.language)
     id3 = ID3()
-    id3.add(TIT2(encoding=1, text=tags.title))
-    id3.add(TPE1(encoding=1, text=tags.artist))
-    id3.add(TALB(encoding=1, text=tags.show))
-    id3.add(TRCK(encoding=1, text=str(tags.number)))
-    if tags.season is not None:
-        id3.add(TPOS(encoding=1, text=str(tags.season)))
-    id3.add(TDRC(encoding=1, text=tags.date))  # becomes TYER + TDAT in a v2.3 tag
-    id3.add(TCON(encoding=1, text="Podcast"))
-    id3.add(TLAN(encoding=1, text=lang))
-    id3.add(COMM(encoding=1, lang=lang, desc="", text=tags.summary))
-    id3.add(TCOP(encoding=1, text=tags.copyright))
-    id3.add(WOAS(url=tags.page_url))
-    id3.add(WXXX(encoding=0, desc="", url=tags.page_url))
-    id3.add(APIC(encoding=0, mime="image/jpeg", type=3, desc="Cover", data=tags.cover_jpeg))
-    if tags.transcript:
-        id3.add(USLT(encoding=1, lang=lang, desc=tags.transcript_label, text=tags.transcript))
-    id3.add(TXXX(encoding=1, desc="LOUDNESS_LUFS", text=f"{tags.loudness_lufs:.1f}"))
-    id3.add(TXXX(encoding=1, desc="TRUE_PEAK_DBTP", text=f"{tags.true_peak_dbtp:.1f}"))
-    # The podcast frames Apple's apps read.
-    id3.add(PCST(value=1))
-    id3.add(TDES(encoding=1, text=tags.description))
-    id3.add(TGID(encoding=1, text=tags.guid))
-    id3.add(WFED(encoding=0, text=tags.feed_url))
-    for frame in tags.chapter_frames:
-        id3.add(frame)
+    for style, value in values(tags, "id3"):  # the frames of TAG_FIELDS (outputs/tag_fields.py)
+        for frame in style(value, tags):
+            id3.add(frame)
     if version == 3:
         id3.update_to_v23()  # TDRC -> TYER + TDAT: v2.3 readers know no TDRC
     id3.save(path, v2_version=version, padding=lambda info: 0)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from podcast.errors import display_path
 from podcast.outputs import urls
 from podcast.outputs.chapters import TimedChapter
 from podcast.outputs.timecode import clock
-from podcast.show.model import Episode, Show
+from podcast.show.model import Episode, Show, editorial_team
 
 if TYPE_CHECKING:
     from podcast.outputs.context import EpisodeContext, EpisodeFiles
@@ -58,41 +57,6 @@ def programme_sheet(
         sheet["embargo_until"] = meta.date.isoformat()
         del sheet["page"]  # not public yet
     return sheet
-
-
-def editorial_team(show: Show, episode: Episode) -> list[str]:
-    """The show's hosts, then the episode's hosts, producers and editors."""
-    team = [h.name for h in show.config.hosts]
-    team += [
-        p.name
-        for p in episode.meta.persons
-        if p.role in ("host", "producer", "editor") and p.name not in team
-    ]
-    return team
-
-
-def programme_warnings(show: Show) -> list[str]:
-    """What a presenter would miss on an episode's programme sheet."""
-    if not show.config.audio.broadcast:
-        return []
-    warnings = []
-    for episode in show.episodes:
-        missing = [
-            field
-            for field, value in (
-                ("announcement", episode.meta.announcement),
-                ("back_announcement", episode.meta.back_announcement),
-            )
-            if not value
-        ]
-        if not editorial_team(show, episode):
-            missing.append("host (persons with role host, or hosts in podcast.toml)")
-        if missing:
-            warnings.append(
-                f"{display_path(episode.source)}: the programme sheet for radio partners has no "
-                f"{', no '.join(missing)}"
-            )
-    return warnings
 
 
 class ProgrammeSheet:

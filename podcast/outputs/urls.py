@@ -1,4 +1,5 @@
-"""Where every published file lives, relative to the output folder and as an absolute URL."""
+"""Where every published file lives, relative to the output folder and as an absolute URL: the
+one place that knows the layout of the output folder (the pages, publish and serve ask here)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,27 @@ VERSION_DIGITS = 12  # as the content-named pictures have them
 _VERSION = re.compile(rf"-[0-9a-f]{{{VERSION_DIGITS}}}(\.[^./]+)$")
 PODCAST_FEED = "feed.xml"
 RADIO_FEED = "radio.xml"  # the broadcast WAVs, for partner stations
+INDEX = "index.html"
+STYLESHEET = "style.css"
+FAVICON = "favicon.ico"  # browsers ask for it on every site, linked or not
+AUDIO_FOLDER = "audio/"
+BROADCAST_FOLDER = "broadcast/"
+MEDIA_FOLDERS = (AUDIO_FOLDER, BROADCAST_FOLDER)  # large files, on `media_target` if there is one
+PAGE_SUFFIX = ".html"
+
+
+def show_page(name: str) -> str:
+    """A page of the show's pages/ folder, at the root of the site."""
+    return f"{name}{PAGE_SUFFIX}"
+
+
+def is_page(relative: str) -> bool:
+    """Whether a published file is a web page (uploaded after the files pages link)."""
+    return relative.endswith(PAGE_SUFFIX)
 
 
 def episode_page(episode: Episode) -> str:
-    return f"episodes/{episode.name}.html"
+    return f"episodes/{episode.name}{PAGE_SUFFIX}"
 
 
 def episode_mp3(episode: Episode) -> str:
@@ -22,11 +40,11 @@ def episode_mp3(episode: Episode) -> str:
 
 
 def episode_audio(episode: Episode, suffix: str) -> str:
-    return f"audio/{episode.name}{suffix}"
+    return f"{AUDIO_FOLDER}{episode.name}{suffix}"
 
 
 def episode_broadcast(episode: Episode) -> str:
-    return f"broadcast/{episode.name}.wav"
+    return f"{BROADCAST_FOLDER}{episode.name}.wav"
 
 
 def episode_transcript(episode: Episode, language: str, suffix: str) -> str:
@@ -58,7 +76,7 @@ def is_versioned(relative: str) -> bool:
 def absolute(show: Show, relative: str) -> str:
     """The public URL of a file published at `relative` inside the output folder.
 
-    Names are URL-safe by construction (see `loader.url_name`); percent-encoding here keeps a
+    Names are URL-safe by construction (see `show/text.url_name`); percent-encoding here keeps a
     name recorded in podcast.lock by an older version a valid URL too.
     """
     return show.config.base_url + quote(relative, safe="/")

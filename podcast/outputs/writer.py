@@ -39,7 +39,7 @@ class OutputWriter:
         return target
 
     def write(self, relative: str, content: bytes | str) -> Path:
-        """OutputWriter a file the build made (linked from the output if it is unchanged)."""
+        """Write a file the build made (linked from the output if it is unchanged)."""
         data = content.encode() if isinstance(content, str) else content
         target = self._target(relative)
         published = self.out / relative
@@ -52,12 +52,12 @@ class OutputWriter:
         return target
 
     def place(self, source: Path, key: str, relative: str) -> Path:
-        """OutputWriter a media file whose content `key` identifies it (linked if already published
+        """Write a media file whose content `key` identifies it (linked if already published
         with that key and untouched since, copied from `source` otherwise)."""
         return self.produce(relative, key, lambda target: shutil.copyfile(source, target))
 
     def produce(self, relative: str, key: str, make: Callable[[Path], object]) -> Path:
-        """OutputWriter a media file whose content `key` identifies it: linked if already published
+        """Write a media file whose content `key` identifies it: linked if already published
         with that key and untouched since, made by `make(path)` otherwise."""
         target = self._target(relative)
         published = self.out / relative

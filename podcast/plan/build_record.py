@@ -44,11 +44,21 @@ def recorded_digest(entry: Any) -> str | None:
     return str(entry["sha256"]) if isinstance(entry, dict) else None
 
 
-def changed_since_build(out: Path, record: dict[str, Any]) -> list[str]:
+def refresh_stamps(out: Path, record: dict[str, Any]) -> None:
+    """Take the files' stamps anew (after the cache dropped a render linked into `out`: that
+    changes the link count, and so the change time, not the content)."""
+    for name, entry in record["files"].items():
+        if isinstance(entry, dict):
+            entry["stamp"] = _stamp(out / name)
+
+
+def changed_since_build(cache: Cache, out: Path, record: dict[str, Any]) -> list[str]:
     """The files of the recorded build that are missing from `out` or whose content is not
     the built one. A file whose stamp is unchanged is trusted without reading it: the change
-    time cannot be set back by anyone editing the file."""
-    changed = []
+    time cannot be set back by anyone editing the file. A file whose stamp changed but whose
+    content is the built one (a link to it came or went) gets its new stamp in the record, so
+    it is not read again."""
+    changed, refreshed = [], False
     for name, entry in sorted(record["files"].items()):
         path = out / name
         try:
@@ -59,10 +69,13 @@ def changed_since_build(out: Path, record: dict[str, Any]) -> list[str]:
         if not isinstance(entry, dict):
             if stamp[0] != entry:
                 changed.append(name)
-        elif stamp != entry["stamp"] and (
-            stamp[0] != entry["size"] or file_digest(path) != entry["sha256"]
-        ):
-            changed.append(name)
+        elif stamp != entry["stamp"]:
+            if stamp[0] != entry["size"] or file_digest(path) != entry["sha256"]:
+                changed.append(name)
+            else:
+                entry["stamp"], refreshed = stamp, True
+    if refreshed and not changed:
+        save_build(cache, out, record)
     return changed
 
 

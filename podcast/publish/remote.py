@@ -45,8 +45,6 @@ from podcast.show.show_files import file_kind
 
 Log = Callable[[str], None]
 FEEDS_LAST = (urls.RADIO_FEED, urls.PODCAST_FEED, MANIFEST)  # in this order, after all else
-# The audio: on `media_target` when there is one.
-MEDIA_FOLDERS = ("audio/", "broadcast/")
 HISTORY_KEPT = 50
 SESSION_PREFIX = "podcast-publish-"
 
@@ -70,7 +68,7 @@ class PublishReport:
 
 def upload_phases(files: list[str]) -> list[tuple[str, list[str]]]:
     """The build's files in upload order: (phase name, files)."""
-    pages = sorted((f for f in files if f.endswith(".html")), key=lambda f: (f == "index.html", f))
+    pages = sorted((f for f in files if urls.is_page(f)), key=lambda f: (f == urls.INDEX, f))
     last = [name for name in FEEDS_LAST if name in files]
     media = sorted(f for f in files if f not in pages and f not in last)
     return [("media", media), ("pages", pages), *(("feeds", [name]) for name in last)]
@@ -123,7 +121,7 @@ def _complete_build(cache: Cache, out: Path, config: ShowConfig) -> dict[str, st
             else f"{out}: this build was made for {made_for}, podcast.toml now says "
             f"{config.base_url}; run `podcast build` again"
         )
-    changed = changed_since_build(out, record)
+    changed = changed_since_build(cache, out, record)
     if changed:
         raise PodcastError(
             f"{out / changed[0]}: changed or missing since the build"
@@ -255,8 +253,8 @@ class _Routes:
         """`files` by transport, audio first (in one phase the audio is what others link)."""
         if self.media is None:
             return [(self.main, files)]
-        audio = [f for f in files if f.startswith(MEDIA_FOLDERS)]
-        rest = [f for f in files if not f.startswith(MEDIA_FOLDERS)]
+        audio = [f for f in files if f.startswith(urls.MEDIA_FOLDERS)]
+        rest = [f for f in files if not f.startswith(urls.MEDIA_FOLDERS)]
         return [(via, part) for via, part in ((self.media, audio), (self.main, rest)) if part]
 
 

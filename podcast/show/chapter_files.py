@@ -10,6 +10,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +22,6 @@ _TEXT_LINE = re.compile(
 )
 
 
-def chapter_format(path: Path, text: str) -> str:
-    """Which tool's format a chapters file is in (named in every message about it)."""
-    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
-    if path.suffix.lower() == ".json":
-        return JSON_FORMAT
-    if lines and all(_AUDACITY_LINE.match(line) or line.startswith("\\") for line in lines):
-        return AUDACITY_FORMAT
-    if text.lstrip().startswith("#,Name,Start"):
-        return REAPER_FORMAT
-    if lines and all(_OGM_LINE.match(line.strip()) for line in lines):
-        return OGM_FORMAT
-    return TEXT_FORMAT
-
-
 JSON_FORMAT = "podcast:chapters JSON"
 AUDACITY_FORMAT = "Audacity labels"
 REAPER_FORMAT = "Reaper markers and regions (CSV)"
@@ -44,6 +31,21 @@ TEXT_FORMAT = "chapter lines (HH:MM:SS Title, as mp4chaps, Ultraschall and Hinde
 # starting with a backslash.
 _AUDACITY_LINE = re.compile(r"^(?P<start>-?\d+(\.\d+)?)\t(?P<end>\d+(\.\d+)?)\t(?P<title>.*)$")
 _OGM_LINE = re.compile(r"^CHAPTER(?P<number>\d+)(?P<name>NAME)?=(?P<value>.*)$")
+
+Item = tuple[int, dict[str, Any]]  # (line, {start, title, url, img})
+Refuse = Callable[[int, str, str], None]  # (line, message, fix)
+
+
+@dataclass(frozen=True)
+class ChapterReader:
+    """One chapters format: its name (in every message about a file read as it), how it is
+    recognised, and how it is read."""
+
+    name: str
+    # (path, text, lines that are neither blank nor # comments) -> whether the file is in it
+    recognises: Callable[[Path, str, list[str]], bool]
+    # (path, text, refuse, problems) -> the chapters; `refuse` names the format and the line
+    read: Callable[[Path, str, Refuse, list[Problem]], list[Item]]
 
 
 UTF8_FIX = "export the chapters again as UTF-8 text"
@@ -153,97 +155,18 @@ def _json_kind(value: Any) -> str:
 def read_chapters_file(path: Path, problems: list[Problem]) -> list[tuple[int, dict[str, Any]]]:
     """Parse a chapters file into (line, {start, title, url, img}) items; problems appended.
 
-    The format is recognised by its shape: podcast:chapters JSON, Audacity label tracks,
-    Reaper's marker and region CSV, OGM chapters, or `HH:MM:SS Title` lines.
+    The format is the first of `CHAPTER_READERS` that recognises the file.
     """
     before = len(problems)
     text = _decode(path, problems)
     if text is None:
         return []
-    kind = chapter_format(path, text)
+    reader = chapter_reader(path, text)
 
     def refuse(line: int, message: str, fix: str) -> None:
-        problems.append(Problem(path, line, "chapters", f"{message} (read as {kind})", fix))
+        problems.append(Problem(path, line, "chapters", f"{message} (read as {reader.name})", fix))
 
-    items: list[tuple[int, dict[str, Any]]] = []
-    if kind == JSON_FORMAT:
-        items = _json_chapters(path, text, problems)
-    elif kind == AUDACITY_FORMAT:
-        for number, line in enumerate(text.splitlines(), start=1):
-            found = _AUDACITY_LINE.match(line)
-            if found is None:
-                continue  # blank, or a spectral label's frequency line
-            title = found["title"].strip()
-            if not title:
-                refuse(number, "a label without text", "name the label in Audacity")
-                continue
-            try:
-                start = read_time(found["start"])
-            except ValueError as exc:
-                refuse(number, str(exc), "move the label to 0 or later in Audacity")
-                continue
-            items.append((number, {"start": start, "title": title, "url": None, "img": None}))
-    elif kind == REAPER_FORMAT:
-        for number, row in _csv_rows(text, refuse):
-            if number == 1 or not row or not "".join(row).strip():
-                continue  # the heading, or an empty line
-            try:
-                if len(row) < 3:
-                    raise ValueError("no start time")
-                start = read_time(row[2])
-            except ValueError as exc:
-                refuse(
-                    number,
-                    f"cannot read the start of '{','.join(row)}': {exc}",
-                    "export markers with the time format Minutes:Seconds (or Seconds), "
-                    "none before 0:00",
-                )
-                continue
-            items.append(
-                (number, {"start": start, "title": row[1].strip(), "url": None, "img": None})
-            )
-    elif kind == OGM_FORMAT:
-        starts: dict[str, tuple[int, float]] = {}
-        names: dict[str, str] = {}
-        for number, line in enumerate(text.splitlines(), start=1):
-            found = _OGM_LINE.match(line.strip())
-            if found is None:
-                continue
-            if found["name"]:
-                names[found["number"]] = found["value"].strip()
-                continue
-            try:
-                start = read_time(found["value"])
-            except ValueError as exc:
-                refuse(number, str(exc), "write HH:MM:SS.mmm, from 00:00:00.000 on")
-                continue
-            starts[found["number"]] = (number, start)
-        for key, (number, start) in sorted(starts.items(), key=lambda pair: pair[1][1]):
-            title = names.get(key, "")
-            if not title:
-                refuse(number, f"CHAPTER{key} has no CHAPTER{key}NAME", "add the name line")
-                continue
-            items.append((number, {"start": start, "title": title, "url": None, "img": None}))
-    else:
-        for number, line in enumerate(text.splitlines(), start=1):
-            stripped = line.strip()
-            if not stripped or stripped.startswith("#"):
-                continue
-            found = _TEXT_LINE.match(stripped)
-            if found is None or "\t" in found["title"]:
-                refuse(
-                    number,
-                    f"cannot read '{stripped}'",
-                    "write one chapter per line as `HH:MM:SS Title`",
-                )
-                continue
-            try:
-                start = read_time(found["time"])
-            except ValueError as exc:
-                refuse(number, str(exc), "write one chapter per line as `HH:MM:SS Title`")
-                continue
-            item = {"start": start, "title": found["title"], "url": found["url"], "img": None}
-            items.append((number, item))
+    items = reader.read(path, text, refuse, problems)
     if len(problems) > before:
         return items
     for index, message in chapter_order_problems([(i["start"], i["title"]) for _, i in items]):
@@ -281,3 +204,139 @@ def _csv_rows(
             return
         yield start, row
         start = reader.line_num + 1
+
+
+def _audacity_chapters(
+    path: Path, text: str, refuse: Refuse, problems: list[Problem]
+) -> list[Item]:
+    items: list[Item] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = _AUDACITY_LINE.match(line)
+        if found is None:
+            continue  # blank, or a spectral label's frequency line
+        title = found["title"].strip()
+        if not title:
+            refuse(number, "a label without text", "name the label in Audacity")
+            continue
+        try:
+            start = read_time(found["start"])
+        except ValueError as exc:
+            refuse(number, str(exc), "move the label to 0 or later in Audacity")
+            continue
+        items.append((number, {"start": start, "title": title, "url": None, "img": None}))
+    return items
+
+
+def _reaper_chapters(path: Path, text: str, refuse: Refuse, problems: list[Problem]) -> list[Item]:
+    items: list[Item] = []
+    for number, row in _csv_rows(text, refuse):
+        if number == 1 or not row or not "".join(row).strip():
+            continue  # the heading, or an empty line
+        try:
+            if len(row) < 3:
+                raise ValueError("no start time")
+            start = read_time(row[2])
+        except ValueError as exc:
+            refuse(
+                number,
+                f"cannot read the start of '{','.join(row)}': {exc}",
+                "export markers with the time format Minutes:Seconds (or Seconds), "
+                "none before 0:00",
+            )
+            continue
+        items.append((number, {"start": start, "title": row[1].strip(), "url": None, "img": None}))
+    return items
+
+
+def _ogm_chapters(path: Path, text: str, refuse: Refuse, problems: list[Problem]) -> list[Item]:
+    starts: dict[str, tuple[int, float]] = {}
+    names: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = _OGM_LINE.match(line.strip())
+        if found is None:
+            continue
+        if found["name"]:
+            names[found["number"]] = found["value"].strip()
+            continue
+        try:
+            start = read_time(found["value"])
+        except ValueError as exc:
+            refuse(number, str(exc), "write HH:MM:SS.mmm, from 00:00:00.000 on")
+            continue
+        starts[found["number"]] = (number, start)
+    items: list[Item] = []
+    for key, (number, start) in sorted(starts.items(), key=lambda pair: pair[1][1]):
+        title = names.get(key, "")
+        if not title:
+            refuse(number, f"CHAPTER{key} has no CHAPTER{key}NAME", "add the name line")
+            continue
+        items.append((number, {"start": start, "title": title, "url": None, "img": None}))
+    return items
+
+
+def _text_chapters(path: Path, text: str, refuse: Refuse, problems: list[Problem]) -> list[Item]:
+    items: list[Item] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        found = _TEXT_LINE.match(stripped)
+        if found is None or "\t" in found["title"]:
+            refuse(
+                number,
+                f"cannot read '{stripped}'",
+                "write one chapter per line as `HH:MM:SS Title`",
+            )
+            continue
+        try:
+            start = read_time(found["time"])
+        except ValueError as exc:
+            refuse(number, str(exc), "write one chapter per line as `HH:MM:SS Title`")
+            continue
+        items.append(
+            (number, {"start": start, "title": found["title"], "url": found["url"], "img": None})
+        )
+    return items
+
+
+# The formats in the order they are tried; the last recognises any text. A new format is a
+# reader function and one entry here.
+CHAPTER_READERS: tuple[ChapterReader, ...] = (
+    ChapterReader(
+        JSON_FORMAT,
+        lambda path, text, lines: path.suffix.lower() == ".json",
+        lambda path, text, refuse, problems: _json_chapters(path, text, problems),
+    ),
+    ChapterReader(
+        AUDACITY_FORMAT,
+        lambda path, text, lines: (
+            bool(lines)
+            and all(_AUDACITY_LINE.match(line) or line.startswith("\\") for line in lines)
+        ),
+        _audacity_chapters,
+    ),
+    ChapterReader(
+        REAPER_FORMAT,
+        lambda path, text, lines: text.lstrip().startswith("#,Name,Start"),
+        _reaper_chapters,
+    ),
+    ChapterReader(
+        OGM_FORMAT,
+        lambda path, text, lines: (
+            bool(lines) and all(_OGM_LINE.match(line.strip()) for line in lines)
+        ),
+        _ogm_chapters,
+    ),
+    ChapterReader(TEXT_FORMAT, lambda path, text, lines: True, _text_chapters),
+)
+
+
+def chapter_reader(path: Path, text: str) -> ChapterReader:
+    """The reader of a chapters file's format: the first in `CHAPTER_READERS` to recognise it."""
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return next(reader for reader in CHAPTER_READERS if reader.recognises(path, text, lines))
+
+
+def chapter_format(path: Path, text: str) -> str:
+    """Which tool's format a chapters file is in (named in every message about it)."""
+    return chapter_reader(path, text).name

@@ -27,6 +27,7 @@ from podcast.show.front_matter import (
     yaml_problem,
 )
 from podcast.show.images import image_problem
+from podcast.show.locate import SHOW_FILE as SHOW_FILE
 from podcast.show.lock import LOCK_FILE, Lock, read_lock
 from podcast.show.model import ChapterMark, Episode, Recording, Show, Transcript
 from podcast.show.note_images import note_images
@@ -36,9 +37,6 @@ from podcast.show.show_files import outside_show, resolve_file
 from podcast.show.text import url_name
 from podcast.show.theme import theme_problems
 from podcast.show.vocabularies import ID3_MAX_CHAPTERS
-
-SHOW_FILE = "podcast.toml"
-
 
 EPISODE_FILE = "episode.md"
 

@@ -80,3 +80,14 @@ class Show:
     jingle: Path | None = None
     episodes: tuple[Episode, ...] = field(default=())
     pages: tuple[Page, ...] = ()  # pages/*.md: Impressum, Datenschutz, About ...
+
+
+def editorial_team(show: Show, episode: Episode) -> list[str]:
+    """The show's hosts, then the episode's hosts, producers and editors."""
+    team = [h.name for h in show.config.hosts]
+    team += [
+        p.name
+        for p in episode.meta.persons
+        if p.role in ("host", "producer", "editor") and p.name not in team
+    ]
+    return team

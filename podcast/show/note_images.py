@@ -6,17 +6,26 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from markdown_it import MarkdownIt
-
 from podcast.errors import Problem
-from podcast.show.images import image_problem
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 MAX_NOTE_IMAGE_BYTES = 5_000_000  # a photo for a web page, not the camera's original
 _RAW_IMG = re.compile(r"<img\b", re.I)
-_parser = MarkdownIt("commonmark", {"html": True})
+
+
+@cache
+def _parser() -> MarkdownIt:
+    # Imported when notes are read: `podcast publish` loads the show's settings only.
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True})
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,7 @@ def note_images(
     `source`; problems name `field`); `resolve(name, line, field)` finds a file inside the
     show or reports why not."""
     found: dict[str, NoteImage] = {}
-    for token in _parser.parse(body):
+    for token in _parser().parse(body):
         if token.type not in ("inline", "html_block") or token.map is None:
             continue
         line = body_line + token.map[0]
@@ -93,6 +102,8 @@ def note_images(
             path = resolve(unquote(src), line, field)
             if path is None:
                 continue
+            from podcast.show.images import image_problem
+
             unusable = image_problem(path)
             if unusable is None and path.stat().st_size > MAX_NOTE_IMAGE_BYTES:
                 size = path.stat().st_size / 1e6

@@ -12,7 +12,6 @@ import webvtt
 from webvtt.errors import MalformedFileError
 
 from podcast.errors import PodcastError, Problem
-from podcast.show.model import Show
 from podcast.show.schema import control_character, parse_timestamp
 
 _TIMING = re.compile(
@@ -123,15 +122,3 @@ def check_times(path: Path, cues: list[Cue], duration: float) -> list[Problem]:
             "time cues on the recordings, without intro or jingles",
         )
     ]
-
-
-def transcript_problems(show: Show) -> list[Problem]:
-    """Every transcript that cannot be read (checked before any audio is rendered)."""
-    problems: list[Problem] = []
-    for episode in show.episodes:
-        for transcript in episode.transcripts:
-            try:
-                read_transcript(transcript.path)
-            except PodcastError as exc:
-                problems.extend(exc.problems)
-    return problems

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from podcast.errors import Problem, display_path
 from podcast.show.loader import EPISODE_FILE, SHOW_FILE
-from podcast.show.model import Show
+from podcast.show.model import Show, editorial_team
 
 # Text `podcast init` and `podcast new` leave for the editors to replace.
 PLACEHOLDER = "TODO"
@@ -21,6 +21,7 @@ def show_warnings(show: Show) -> list[str]:
         *example_address(show),
         *unreferenced_files(show),
         *legal_pages(show),
+        *programme_warnings(show),
     ]
 
 
@@ -127,3 +128,27 @@ def hidden_episode_folders(root: Path) -> list[str]:
         f"rename it to {folder.name.lstrip('.') or 'a visible name'} to publish it"
         for folder in hidden
     ]
+
+
+def programme_warnings(show: Show) -> list[str]:
+    """What a presenter would miss on an episode's programme sheet."""
+    if not show.config.audio.broadcast:
+        return []
+    warnings = []
+    for episode in show.episodes:
+        missing = [
+            field
+            for field, value in (
+                ("announcement", episode.meta.announcement),
+                ("back_announcement", episode.meta.back_announcement),
+            )
+            if not value
+        ]
+        if not editorial_team(show, episode):
+            missing.append("host (persons with role host, or hosts in podcast.toml)")
+        if missing:
+            warnings.append(
+                f"{display_path(episode.source)}: the programme sheet for radio partners has no "
+                f"{', no '.join(missing)}"
+            )
+    return warnings

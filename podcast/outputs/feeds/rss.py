@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from feedgen.feed import FeedGenerator
 
@@ -29,6 +30,9 @@ from podcast.outputs.transcripts import FORMATS
 from podcast.show.images import Cover
 from podcast.show.model import Episode, Show
 from podcast.show.vocabularies import APPLE_DESCRIPTION_MAX_BYTES
+
+if TYPE_CHECKING:
+    from podcast.outputs.site_context import SiteContext
 
 
 def _channel(
@@ -217,3 +221,24 @@ def radio_feed(show: Show, rendered: list[Rendered], cover: Cover, label: str) -
 
     title = f"{show.config.title} ({label})"
     return _build(show, rendered, cover, urls.RADIO_FEED, title, wav, listed=False)
+
+
+class PodcastFeed:
+    """feed.xml, the listeners' feed (an entry of FEED_OUTPUTS, outputs/site.py)."""
+
+    name = urls.PODCAST_FEED
+
+    def feed(self, site: SiteContext) -> bytes | None:
+        return podcast_feed(site.show, site.public, site.cover)
+
+
+class RadioFeed:
+    """radio.xml, the radio partners' feed, where the show makes broadcast files."""
+
+    name = urls.RADIO_FEED
+
+    def feed(self, site: SiteContext) -> bytes | None:
+        if not site.show.config.audio.broadcast:
+            return None
+        label = str(site.strings()["radio_feed_label"])
+        return radio_feed(site.show, site.rendered, site.cover, label)

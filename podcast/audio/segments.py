@@ -1,0 +1,114 @@
+"""The programme of each episode as segments (intro, recordings with jingles between, outro),
+and their analysis, episodes in parallel: what the checks after analysis and the render read.
+Nothing here renders."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from podcast.audio.analyse import Segment, SegmentAnalysis, analyse_segment
+from podcast.audio.sound import SoundSettings
+from podcast.errors import PodcastError
+from podcast.plan.cache import Cache
+from podcast.show.model import Episode, Recording, Show
+
+T = TypeVar("T")
+
+
+def sound_of(show: Show, recording: Recording) -> SoundSettings:
+    """What is done to a recording's sound: its own settings, else the show's."""
+    audio = show.config.audio
+
+    def choice(own: T | None, default: T) -> T:
+        return default if own is None else own
+
+    return SoundSettings(
+        level_speech=choice(recording.level_speech, audio.level_speech),
+        noise_reduction_db=choice(recording.noise_reduction_db, audio.noise_reduction_db),
+        hum_removal=choice(recording.hum_removal, audio.hum_removal),
+        highpass_hz=choice(recording.highpass_hz, audio.highpass_hz),
+    )
+
+
+def in_show(show: Show, path: Path) -> str:
+    """A path as messages name it: relative to the show's folder when inside it."""
+    try:
+        return path.relative_to(show.root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def segments_of(show: Show, episode: Episode) -> list[Segment]:
+    """The programme of an episode in order: intro, recordings (with jingles between), outro."""
+
+    def part(path: Path, **fields: Any) -> Segment:
+        return Segment(path, label=in_show(show, path), **fields)
+
+    parts = [part(show.intro, kind="intro")] if show.intro else []
+    for index, recording in enumerate(episode.recordings):
+        if index and show.jingle:
+            parts.append(part(show.jingle, kind="jingle"))
+        parts.append(
+            part(
+                recording.path,
+                start=recording.start,
+                end=recording.end,
+                sound=sound_of(show, recording),
+            )
+        )
+    if show.outro:
+        parts.append(part(show.outro, kind="outro"))
+    return parts
+
+
+class Progress(Protocol):
+    """Hears how the audio of each episode goes (for a progress display)."""
+
+    def started(self, episodes: int) -> None: ...
+
+    def step(self, episode: str, step: str) -> None: ...
+
+
+class NoProgress:
+    def started(self, episodes: int) -> None:
+        pass
+
+    def step(self, episode: str, step: str) -> None:
+        pass
+
+
+# Per segment of an episode, in order: its analysis, or why it could not be analysed.
+Analyses = list[SegmentAnalysis | PodcastError]
+
+
+def analyse_episodes(
+    show: Show, cache: Cache, jobs: int | None = None, progress: Progress | None = None
+) -> dict[str, Analyses]:
+    """Analyse every segment of every episode of `show` (cached; episodes in parallel).
+
+    `progress` hears "analysing" for each episode, and "failed" for one whose analysis failed.
+    """
+    listener = progress or NoProgress()
+    listener.started(len(show.episodes))
+
+    def one(episode: Episode) -> tuple[str, Analyses]:
+        listener.step(episode.slug, "analysing")
+        found: Analyses = []
+        for segment in segments_of(show, episode):
+            try:
+                found.append(analyse_segment(segment, show.config.audio, cache))
+            except PodcastError as exc:
+                found.append(exc)
+        if any(isinstance(f, PodcastError) for f in found):
+            listener.step(episode.slug, "failed")
+        return episode.slug, found
+
+    workers = max(1, jobs or os.cpu_count() or 1)
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return dict(pool.map(one, show.episodes))
+    finally:
+        cache.save()

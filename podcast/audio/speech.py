@@ -1,0 +1,134 @@
+"""Speech and pauses in a recording, from the loudness of its 100 ms steps: the noise floor its
+pauses keep coming back to, and which steps belong to phrases of speech. Used by the interview
+sound (audio/sound.py: leveling, noise reduction in pauses, the report); a multitrack premix
+would gate its tracks with the same.
+
+- The recording's noise floor is the level its quietest steps keep coming back to; steps 6 dB
+  above it are speech, and over stationary noise a phrase goes on while its steps stay 3 dB
+  above it; pauses shorter than 0.4 s are part of the phrase around them (a breath between
+  words is not a pause).
+- Where no pauses stand out (noise as loud as the quiet speaker, a continuous crowd) but the
+  sound moves like speech, `without_pauses` splits it into phrases at its quietest tenth, so
+  it can still be leveled; a steady sound (music, a tone, noise) is left alone.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+Samples = npt.NDArray[np.float64]
+
+STEP_S = 0.1  # the meter's loudness steps
+SPEECH_ABOVE_FLOOR_DB = 6.0
+SPEECH_GOES_ON_DB = 3.0
+SHORTEST_PAUSE_S = 0.4
+PRE_ROLL_S = 0.1  # the gain is up before a phrase starts ...
+HANGOVER_S = 0.2  # ... and stays up while it fades out
+SILENT_LUFS = -100.0  # digital silence, as far as the analysis is concerned
+SILENCE_GATE_LUFS = -70.0  # BS.1770's absolute gate: quieter pauses count as silent
+# Below this contrast between speech and the quietest steps there are no pauses to speak of
+# (a continuous crowd, noise as loud as the quiet speaker): the pauses are left alone.
+LEAST_CONTRAST_DB = 10.0
+# A sound whose 100 ms loudness spreads less than this (5th to 95th percentile) is steady
+# (music, a tone, noise), not speech: it is left alone.
+LEAST_SPEECH_SPREAD_DB = 6.0
+
+
+def step_loudness(energy: Samples) -> Samples:
+    """Loudness (LUFS) of mean squares, digital silence at SILENT_LUFS."""
+    with np.errstate(divide="ignore"):
+        return np.maximum(SILENT_LUFS, -0.691 + 10 * np.log10(energy))
+
+
+def runs(mask: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """(start, end) of each run of True in `mask`, end exclusive."""
+    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
+def steps_of(seconds: float) -> int:
+    """How many 100 ms steps `seconds` last (at least one)."""
+    return max(1, round(seconds / STEP_S))
+
+
+def noise_floor(loudness: Samples) -> float | None:
+    """The level (LUFS) a recording's pauses keep coming back to, if it has pauses.
+
+    Stationary noise (room tone, hiss) measures within a decibel or two from one 100 ms
+    step to the next, so the pauses of a recording show as a narrow peak at the low end of
+    the histogram of its steps; speech spreads over 30 dB and has no such peak. Without one
+    (continuous talk, music) there are no pauses to tell apart, and None is returned.
+    """
+    if loudness.size < 20:
+        return None
+    median = float(np.median(loudness))
+    bins = np.arange(SILENT_LUFS - 0.5, median + 1.5, 1.0)
+    if bins.size < 3:
+        return None
+    counts, edges = np.histogram(loudness, bins)
+    smooth = np.convolve(counts, np.ones(3), mode="same")
+    floor = float(edges[int(np.argmax(smooth))] + 0.5)
+    near = float(np.mean(np.abs(loudness - floor) <= 1.5))
+    above = float(np.mean(np.abs(loudness - floor - 6) <= 1.5))
+    speech_level = float(np.percentile(loudness, 90))
+    if near < 0.04 or near < 2 * above or speech_level - floor < LEAST_CONTRAST_DB:
+        return None
+    return floor
+
+
+def speech_steps(
+    energies: Samples, floor: float | None = None
+) -> tuple[npt.NDArray[np.bool_], float] | None:
+    """Which 100 ms steps belong to phrases of speech, and the noise floor (LUFS, found
+    unless given); None when the recording has no pauses to tell speech from (too short,
+    continuous sound)."""
+    loudness = step_loudness(energies)
+    if floor is None:
+        floor = noise_floor(loudness)
+    if floor is None:
+        return None
+    speech = loudness >= floor + SPEECH_ABOVE_FLOOR_DB
+    # Hysteresis: a phrase goes on while its steps stay SPEECH_GOES_ON_DB above the floor (the
+    # quiet syllables of a speaker only 6 dB above the noise are not pauses).
+    # Only over stationary noise: above digital silence or a hiss under the gate, every
+    # reverberation tail would join the phrases either side of a pause.
+    going_on = loudness >= max(floor, SILENCE_GATE_LUFS) + SPEECH_GOES_ON_DB
+    for start, end in runs(going_on):
+        if speech[start:end].any():
+            speech[start:end] = True
+    # Short gaps belong to the phrase; then the phrase is widened a little on both sides.
+    shortest = steps_of(SHORTEST_PAUSE_S)
+    for start, end in runs(~speech):
+        if end - start < shortest and start > 0 and end < speech.size:
+            speech[start:end] = True
+    widened = speech.copy()
+    before, after = steps_of(PRE_ROLL_S), steps_of(HANGOVER_S)
+    for start, end in runs(speech):
+        widened[max(0, start - before) : min(speech.size, end + after)] = True
+    return widened, floor
+
+
+def without_pauses(
+    energies: Samples,
+) -> tuple[tuple[npt.NDArray[np.bool_], float] | None, str]:
+    """Speech whose pauses cannot be told apart (the noise as loud as the quiet speaker,
+    a continuous crowd, speech without gaps) is still leveled from its loudness over time,
+    in phrases split where it dips to its quietest tenth: (the phrase mask, that level as
+    the floor), and why. A steady sound (music, a tone, noise) is not speech: (None, "")."""
+    loudness = step_loudness(energies)
+    audible = loudness[loudness > SILENCE_GATE_LUFS]
+    if audible.size < 20:
+        return None, ""
+    low, high = np.percentile(audible, [5, 95])
+    if high - low < LEAST_SPEECH_SPREAD_DB:
+        return None, ""
+    floor = float(np.percentile(audible, 10))
+    found = speech_steps(energies, floor)
+    reason = (
+        "speech and pauses cannot be told apart (no steady noise floor; the quietest moments "
+        f"are only {high - low:.0f} dB below the loudest speech): the speech is leveled over "
+        "time, the pauses are not lowered"
+    )
+    return found, reason

@@ -1,0 +1,178 @@
+"""What the commands print: a build's measurements, a publish and its status, an audio file's
+facts. Apart from cli.py (the click layer: options, errors, which library call) so that each
+is read on its own; cli.py imports it when a command runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from podcast.errors import PodcastError
+
+if TYPE_CHECKING:
+    from podcast.build import BuildReport
+    from podcast.publish.remote import PublishReport, PublishStatus
+
+
+class Output(Protocol):
+    """Where a command prints: `say` unless --quiet, `detail` with --verbose only, `echo`
+    always, `warn` on standard error as `warning: ...`, `error` on standard error."""
+
+    def say(self, message: str) -> None: ...
+    def detail(self, message: str) -> None: ...
+    def echo(self, message: str) -> None: ...
+    def warn(self, message: str) -> None: ...
+    def error(self, message: str) -> None: ...
+
+
+def print_build(report: BuildReport, out: Output) -> None:
+    """The measurements per episode, the warnings and what was published or held back."""
+    from podcast.audio.renditions import BROADCAST_WAV, MP3
+
+    if report.up_to_date:
+        out.say(f"up to date: nothing changed since the last build into {report.out}")
+        if report.next_release:
+            out.say(f"the next held-back episode is due {report.next_release}")
+        return
+    for episode in report.episodes:
+        mp3 = episode["renditions"][MP3.file]
+        line = (
+            f"{episode['slug']}: podcast {mp3['integrated_lufs']:.1f} LUFS "
+            f"{mp3['true_peak_dbtp']:.1f} dBTP (gain {mp3['gain_db']:+.1f} dB)"
+        )
+        wav = episode["renditions"].get(BROADCAST_WAV.file)
+        if wav:
+            line += (
+                f", broadcast {wav['integrated_lufs']:.1f} LUFS {wav['true_peak_dbtp']:.1f} dBTP"
+            )
+        out.say(line)
+        for source in episode["inputs"]:
+            out.detail(
+                f"    input {source['file']}: {source['integrated']:.1f} LUFS, "
+                f"{source['sample_peak']:.1f} dBFS peak, {source['duration']:.1f} s"
+            )
+            if source.get("sound"):
+                from podcast.audio.sound import SoundReport
+
+                described = SoundReport.from_json(source["sound"]).describe()
+                out.say(f"    {source['file']}: {described}")
+    for warning in report.warnings:
+        out.warn(warning)
+    out.say(f"published {len(report.episodes)} episodes to {report.out}")
+    waiting = [
+        f"{report.held_back} held back (drafts, or dated later)" if report.held_back else "",
+        f"{report.radio_only} for radio partners only, under embargo" if report.radio_only else "",
+    ]
+    if any(waiting):
+        due = f"; the next is due {report.next_release}: build again then"
+        out.say(", ".join(w for w in waiting if w) + (due if report.next_release else ""))
+
+
+def print_publish_status(state: PublishStatus, out: Output) -> None:
+    """What a target has against the last build (`podcast publish --status`)."""
+    out.echo(f"target:        {state.target} ({state.destination})")
+    out.echo(f"last publish:  {state.last_publish or 'never'}")
+    out.echo(f"to send:       {len(state.to_send)} (new or changed since the last publish)")
+    for name in state.to_send:
+        out.detail(f"    {name}")
+    out.echo(f"to delete:     {len(state.to_delete)}")
+    for name in state.to_delete:
+        out.detail(f"    {name}")
+    for name, since in sorted(state.kept.items()):
+        out.echo(f"kept:          {name} (removed from the build {since[:10]})")
+
+
+def print_publish(report: PublishReport, dry_run: bool, out: Output) -> None:
+    """What a publish sent, deleted and kept, and what the check over HTTP found; a problem
+    it found is an error."""
+    if report.unchanged:
+        out.say(
+            f"{report.target}: nothing changed since the last publish to {report.destination}"
+            f" ({(report.last_publish or '')[:19].replace('T', ' ')} UTC)"
+        )
+    else:
+        verb, deleted = ("would send", "would delete") if dry_run else ("sent", "deleted")
+        out.say(
+            f"{report.target}: {verb} {len(report.sent)} files to {report.destination}"
+            + (f", {deleted} {len(report.deleted)}" if report.deleted else "")
+        )
+    for name in report.sent if dry_run else ():
+        out.say(f"    {name}")
+    for name in report.deleted:
+        out.detail(f"    deleted {name}")
+    for name, until in sorted(report.kept.items()):
+        (out.detail if report.unchanged else out.say)(
+            f"    kept {name} (removed or replaced; apps may still fetch it) until {until}"
+        )
+    for failure in report.announce_failures:
+        out.warn(failure)
+    problems = [f for f in report.findings if f.severity == "problem"]
+    warnings: dict[tuple[str, str], list[str]] = {}
+    for finding in report.findings:
+        if finding.severity == "warning":
+            warnings.setdefault((finding.message, finding.fix), []).append(finding.url)
+    for (message, fix), where in warnings.items():
+        files = where[0] if len(where) == 1 else f"{len(where)} files, e.g. {where[0]}"
+        out.warn(f"{files}: {message} ({fix})")
+    if problems:
+        raise PodcastError(
+            "published, but the server does not deliver the show as built:\n"
+            + "\n".join(str(f) for f in problems)
+        )
+    if report.verified:
+        out.say("verified over HTTP: the feeds are served as built, every file answers")
+
+
+def print_file_info(files: tuple[Path, ...], out: Output) -> None:
+    """Each audio file's format, duration, loudness, tags and chapters (`podcast info`)."""
+    from podcast.audio.analyse import sound_of_file
+    from podcast.audio.loudness import measure_file
+    from podcast.audio.probe import probe
+    from podcast.outputs.timecode import clock
+    from podcast.show.show_files import file_kind
+    from podcast.show.text import terminal_safe as safe
+
+    failed = []
+    for number, file in enumerate(files):
+        if number:
+            out.echo("")
+        try:
+            kind = file_kind(file)
+            if kind is None:
+                raise PodcastError(f"{safe(str(file))}: no such file")
+            if kind != "a file":
+                raise PodcastError(f"{safe(str(file))}: is {kind}, not an audio file")
+            facts = probe(file)
+            loudness = measure_file(file)
+        except PodcastError as exc:
+            lines = (safe(line) for line in str(exc).split("\n"))
+            out.error("error: " + "\n".join(lines))
+            failed.append(file)
+            continue
+        out.echo(f"file:        {safe(str(file))}")
+        out.echo(
+            safe(
+                f"format:      {facts.format_name} ({facts.codec}), {facts.sample_rate} Hz, "
+                f"{facts.channels} channel(s)"
+            )
+            + (f", {facts.bit_rate // 1000} kb/s" if facts.bit_rate else "")
+        )
+        out.echo(f"duration:    {clock(facts.duration, millis=True)} ({facts.duration:.3f} s)")
+        out.echo(
+            f"loudness:    {loudness.integrated:.1f} LUFS integrated, LRA {loudness.lra:.1f} LU"
+        )
+        out.echo(f"true peak:   {loudness.peak:.1f} dBTP")
+        for key, value in facts.tags:
+            shown = " ".join(value.split())
+            shown = shown if len(shown) <= 100 else shown[:97] + "..."
+            out.echo(f"tag:         {safe(key)} = {safe(shown)}")
+        for start, title in facts.chapters:
+            out.echo(f"chapter:     {clock(start, millis=True)} {safe(title)}")
+        try:
+            sound = sound_of_file(file)
+        except PodcastError:  # too short or silent: there is nothing to say about its sound
+            sound = None
+        if sound is not None:
+            out.echo(f"sound:       {sound.describe()} (with the default [audio] settings)")
+    if failed:
+        raise PodcastError(f"{len(failed)} of {len(files)} files could not be read")
