@@ -31,20 +31,28 @@ class Settings:
 
     def say(self, message: str) -> None:
         if not self.quiet:
-            click.echo(message)
+            click.echo(shown(message))
 
     def detail(self, message: str) -> None:
         if self.verbose and not self.quiet:
-            click.echo(message)
+            click.echo(shown(message))
 
     def echo(self, message: str) -> None:
-        click.echo(message)
+        click.echo(shown(message))
 
     def warn(self, message: str) -> None:
-        click.echo(f"warning: {message}", err=True)
+        click.echo(f"warning: {shown(message)}", err=True)
 
     def error(self, message: str) -> None:
-        click.echo(message, err=True)
+        click.echo(shown(message), err=True)
+
+
+def shown(message: str) -> str:
+    """A message as the terminal gets it: control characters in it (from a file name, a tag)
+    written as escapes, line by line, so none can set the window title or move the cursor."""
+    from podcast.show.text import terminal_safe
+
+    return "\n".join(terminal_safe(line) for line in message.split("\n"))
 
 
 def _set_flag(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -75,20 +83,27 @@ def friendly_errors(command: F) -> F:
         except PodcastError as exc:
             if settings is not None and settings.debug:
                 traceback.print_exc()
-            click.echo(str(exc), err=True)
+            click.echo(shown(str(exc)), err=True)
             sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("interrupted (Ctrl-C)", err=True)
+            sys.exit(130)
         except OSError as exc:
             if settings is not None and settings.debug:
                 raise
             name = f"{exc.filename}: " if exc.filename else ""
-            click.echo(f"{name}{exc.strerror or exc} (run with --debug for details)", err=True)
+            click.echo(
+                shown(f"{name}{exc.strerror or exc} (run with --debug for details)"), err=True
+            )
             sys.exit(1)
         except Exception as exc:
             if settings is not None and settings.debug:
                 raise
             click.echo(
-                f"internal error: {type(exc).__name__}: {exc}. This is a bug in podcast; "
-                "please report it with the output of the same command run with --debug.",
+                shown(
+                    f"internal error: {type(exc).__name__}: {exc}. This is a bug in podcast; "
+                    "please report it with the output of the same command run with --debug."
+                ),
                 err=True,
             )
             sys.exit(1)
@@ -282,13 +297,13 @@ def publish(
     status: bool,
 ) -> None:
     """Upload the last build to a web server or storage: media first, feeds last."""
-    from podcast.cli_report import print_publish, print_publish_status
-    from podcast.publish.remote import publish_build, publish_status
-
-    if status:
-        print_publish_status(publish_status(show_dir, out, target), settings)
-        return
     try:
+        from podcast.cli_report import print_publish, print_publish_status
+        from podcast.publish.remote import publish_build, publish_status
+
+        if status:
+            print_publish_status(publish_status(show_dir, out, target), settings)
+            return
         report = publish_build(
             show_dir, out, target, dry_run, verify, log=settings.detail, resend=resend
         )

@@ -230,7 +230,7 @@ def test_files_the_build_never_made_survive_and_upload_leftovers_go(
     cached_demo: Path, tmp_path: Path
 ) -> None:
     www = tmp_path / "www"
-    (www / ".well-known").mkdir(parents=True)  # hidden entries: the folder is still "empty"
+    (www / ".well-known").mkdir(parents=True)  # a web server's own: the folder is "empty"
     add_targets(cached_demo, f'[publish.web]\nkind = "folder"\npath = "{www}"\nverify = false\n')
     out = build(cached_demo).out
     publish_build(cached_demo)
@@ -525,7 +525,7 @@ def test_targets_that_overlap_the_show_or_hold_others_files_are_refused(
 ) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    (home / "index.html").write_text("someone's site")
+    (home / ".bashrc").write_text("a home folder holds hidden files only")
     monkeypatch.setenv("HOME", str(home))
     (tmp_path / "link").symlink_to(cached_demo / "episodes")
     build(cached_demo)
@@ -548,7 +548,7 @@ def test_targets_that_overlap_the_show_or_hold_others_files_are_refused(
             publish_build(cached_demo)
     toml.write_text(plain)
     assert tree_bytes(cached_demo) == before
-    assert [p.name for p in home.iterdir()] == ["index.html"]
+    assert [p.name for p in home.iterdir()] == [".bashrc"]
 
 
 @needs_rsync

@@ -47,6 +47,21 @@ Log = Callable[[str], None]
 FEEDS_LAST = (urls.RADIO_FEED, urls.PODCAST_FEED, MANIFEST)  # in this order, after all else
 HISTORY_KEPT = 50
 SESSION_PREFIX = "podcast-publish-"
+# Hidden entries a web space has before anything is published there: they do not make a target
+# someone else's (no published name starts with a dot). Any other, such as a home folder's
+# .bashrc or .ssh, does.
+WEB_SERVER_FILES = frozenset(
+    {
+        ".",
+        "..",
+        ".htaccess",
+        ".htpasswd",
+        ".well-known",
+        ".user.ini",
+        ".ftpquota",
+        ".podcast-upload",
+    }
+)
 
 
 @dataclass
@@ -64,6 +79,11 @@ class PublishReport:
     verified: bool = False
     unchanged: bool = False  # nothing new since the last publish: the target was not contacted
     last_publish: str | None = None
+
+    @property
+    def has_problems(self) -> bool:
+        """Whether the check over HTTP found something that is not only a warning."""
+        return any(f.severity == "problem" for f in self.findings)
 
 
 def upload_phases(files: list[str]) -> list[tuple[str, list[str]]]:
@@ -154,8 +174,8 @@ def check_local_target(local: Path, name: str, show_root: Path) -> None:
 
 
 def _refuse_foreign_folder(via: Transport, name: str, show_root: Path, first: bool) -> None:
-    """A target is ours if our manifest is there or it is empty (hidden entries such as a web
-    server's .htaccess aside: no published name starts with a dot, so none is overwritten); a
+    """A target is ours if our manifest is there or it is empty (a web server's own hidden
+    files such as .htaccess aside, `WEB_SERVER_FILES`); a
     folder on this machine must exist and must not overlap the show (its folder, output or
     recordings)."""
     local = via.local_folder()
@@ -163,7 +183,7 @@ def _refuse_foreign_folder(via: Transport, name: str, show_root: Path, first: bo
         check_local_target(local, name, show_root)
     if not first:
         return
-    names = [n for n in (via.listing() or []) if not n.startswith(".")]
+    names = [n for n in (via.listing() or []) if n not in WEB_SERVER_FILES]
     if not names or set(names) <= set(KEPT_FROM_PREVIOUS):
         return
     manifest = via.fetch(MANIFEST) if MANIFEST in names else None
@@ -187,6 +207,7 @@ class _PublishLog(BaseModel):
     removed: dict[str, str] = {}  # file -> since when (ISO 8601)
     runs: list[dict[str, Any]] = []  # each with "at" (ISO 8601)
     pending: list[str] = []  # files a publish began to send and did not confirm
+    unverified: bool = False  # the last publish's check over HTTP failed or did not run
 
 
 def _read_log(data: dict[str, Any]) -> dict[str, Any]:
@@ -354,9 +375,16 @@ def publish_build(
                     state["files"] = {**state["files"], **{f: files[f] for f in sent}}
                     cache.put_json("publish", log_key, state)
 
+            # A publish whose check over HTTP failed (or never ran) is checked again by the
+            # next one, changed or not: a failure is never followed by a silent success.
+            recheck = bool(history.get("unverified"))
             try:
                 if report.unchanged:
-                    return _checked(report, out, files, config, target, verify)
+                    _checked(report, out, files, config, target, verify, recheck)
+                    if report.verified and not dry_run:
+                        state["unverified"] = report.has_problems
+                        cache.put_json("publish", log_key, {**history, **state, "pending": []})
+                    return report
                 for via in routes.transports:
                     # Once a publish began (the log is written before the first file is
                     # sent), what is at the target is ours or was found empty.
@@ -386,11 +414,15 @@ def publish_build(
                 *runs,
                 {"at": moment.isoformat(), "sent": len(report.sent), "deleted": report.deleted},
             ][-HISTORY_KEPT:]
-            if not dry_run:
-                cache.put_json("publish", log_key, state)
-    if dry_run:
-        return report
-    _checked(report, out, files, config, target, verify)
+            if dry_run:
+                return report
+            state["unverified"] = True  # until the check over HTTP passes
+            cache.put_json("publish", log_key, state)
+            if _checked(report, out, files, config, target, verify, recheck).verified:
+                state["unverified"] = report.has_problems
+            elif verify is False or not target.verify:
+                state["unverified"] = False  # the editor chose not to check
+            cache.put_json("publish", log_key, state)
     feeds = [config.base_url + f for f in (urls.PODCAST_FEED, urls.RADIO_FEED) if f in files]
     report.announce_failures = announce(feeds, config.websub_hub, config.update_notify)
     return report
@@ -403,9 +435,11 @@ def _checked(
     config: ShowConfig,
     target: PublishTarget,
     verify: bool | None,
+    recheck: bool = False,
 ) -> PublishReport:
-    """`report` with the findings of the check over HTTP, where one is due."""
-    if verify or (verify is None and target.verify and not report.unchanged):
+    """`report` with the findings of the check over HTTP, where one is due (`recheck`: the
+    last one failed)."""
+    if verify or (verify is None and target.verify and (recheck or not report.unchanged)):
         feeds = [f for f in (urls.PODCAST_FEED, urls.RADIO_FEED) if f in files]
         report.findings = verify_published(out, feeds, check_addresses(config, target))
         report.verified = True

@@ -163,7 +163,8 @@ def transport_for(name: str, target: PublishTarget, show_root: Path, session: Se
     # One connection for the rsync runs of this publish only: its socket lives in the
     # publish's private folder (never in the shared /tmp, never reused by the next publish).
     shell += ["-o", "ControlMaster=auto", "-o", f"ControlPath={session.folder}/ssh-%C"]
-    shell += ["-o", "ControlPersist=60"]
+    # Lives on only seconds after the last transfer: a killed publish leaves no connection.
+    shell += ["-o", "ControlPersist=5"]
     if target.port:
         shell += ["-p", str(target.port)]
     if target.ssh_config:

@@ -245,7 +245,8 @@ def verify_published(out: Path, feeds: list[str], addresses: dict[str, str]) -> 
                     url,
                     "the feed served is not the one built",
                     "a cache or CDN in front of the server may still hold an older copy: purge "
-                    "it or wait until it expires",
+                    "it or wait until it expires; without one, the file was changed at the "
+                    "server: publish again with --resend",
                 )
             )
         for item in _linked_files(built):

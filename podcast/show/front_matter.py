@@ -3,6 +3,7 @@ line each field was written on (kept on the episode for messages found after loa
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,26 @@ class _FrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type
 _FrontMatterLoader.add_constructor(
     "tag:yaml.org,2002:timestamp", yaml.constructor.SafeConstructor.construct_yaml_str
 )
+_DECIMAL = re.compile(r"[-+]?[0-9]+")
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
+    """Plain decimal numbers only: YAML 1.1 also reads `1:30` as 90 and `0x10` as 16. Those
+    stay text, which a time field reads as a time and a number field refuses."""
+    text = str(loader.construct_scalar(node))
+    return int(text) if _DECIMAL.fullmatch(text) else text
+
+
+def _refuse_binary(loader: yaml.SafeLoader, node: yaml.Node) -> None:
+    raise YamlRefused(
+        node.start_mark.line if node.start_mark is not None else None,
+        "a binary value (!!binary): front matter takes text",
+        "write the value as plain text",
+    )
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:binary", _refuse_binary)
 
 
 class YamlRefused(yaml.YAMLError):

@@ -39,6 +39,20 @@ class Cover:
 IMAGE_SUFFIXES = {"JPEG": (".jpg", ".jpeg"), "PNG": (".png",)}
 
 
+MAX_PICTURE_BYTES = 5_000_000  # a photo for a web page or a chapter, not the camera's original
+
+
+def picture_problem(path: Path) -> tuple[str, str] | None:
+    """`image_problem`, and a file too large for a page, or to embed in every chapter tag."""
+    unusable = image_problem(path)
+    if unusable is None and path.stat().st_size > MAX_PICTURE_BYTES:
+        return (
+            f"{path.stat().st_size / 1e6:.1f} MB is too large for a web page",
+            "scale it to at most 2000 px wide and save it again (under 5 MB)",
+        )
+    return unusable
+
+
 def image_problem(path: Path) -> tuple[str, str] | None:
     """(what is wrong, the fix) when `path` is not a JPEG or PNG image named for its format."""
     try:

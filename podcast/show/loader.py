@@ -26,7 +26,7 @@ from podcast.show.front_matter import (
     split_front_matter,
     yaml_problem,
 )
-from podcast.show.images import image_problem
+from podcast.show.images import picture_problem
 from podcast.show.locate import SHOW_FILE as SHOW_FILE
 from podcast.show.lock import LOCK_FILE, Lock, read_lock
 from podcast.show.model import ChapterMark, Episode, Recording, Show, Transcript
@@ -255,7 +255,7 @@ def _resolve_chapters(
         if chapter.img:
             field = f"chapters[{index}].img"
             image = resolve_file(root, base, chapter.img, problems, file, line, field)
-            unusable = image_problem(image) if image is not None else None
+            unusable = picture_problem(image) if image is not None else None
             if unusable is not None:
                 problems.append(Problem(file, line, field, unusable[0], unusable[1]))
         marks.append(ChapterMark(chapter.start, chapter.title, chapter.url, image, file, line))

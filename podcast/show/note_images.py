@@ -16,7 +16,6 @@ from podcast.errors import Problem
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
 
-MAX_NOTE_IMAGE_BYTES = 5_000_000  # a photo for a web page, not the camera's original
 _RAW_IMG = re.compile(r"<img\b", re.I)
 
 
@@ -102,15 +101,9 @@ def note_images(
             path = resolve(unquote(src), line, field)
             if path is None:
                 continue
-            from podcast.show.images import image_problem
+            from podcast.show.images import picture_problem
 
-            unusable = image_problem(path)
-            if unusable is None and path.stat().st_size > MAX_NOTE_IMAGE_BYTES:
-                size = path.stat().st_size / 1e6
-                unusable = (
-                    f"{size:.1f} MB is too large for a web page",
-                    "scale it to at most 2000 px wide and save it again (under 5 MB)",
-                )
+            unusable = picture_problem(path)
             if unusable is not None:
                 problems.append(Problem(source, line, field, *unusable))
                 continue

@@ -544,6 +544,9 @@ class ShowConfig(Strict):
     def _https(cls, value: str) -> str:
         if not re.match(r"^https://[^/\s]+(/\S*)?$", value):
             raise ValueError("must be an https:// URL")
+        if any(char in value for char in "?#\"'<>\\"):
+            # Every published file's URL is this address with a path after it.
+            raise ValueError("must be an address without ?query, #fragment or quotes")
         return value if value.endswith("/") else value + "/"
 
 
@@ -559,7 +562,7 @@ class EpisodeMeta(Strict):
 
     title: Title
     """The episode's title in apps, on its page and in the MP3's tags."""
-    number: Annotated[int, Field(ge=0)]
+    number: Annotated[int, Field(ge=0, le=999_999)]
     """The episode number (0 for a trailer before the first episode)."""
     season: Annotated[int, Field(ge=1)] | None = None
     """The season it belongs to."""

@@ -1,0 +1,111 @@
+"""What an outside tester found in this round's publish and input handling, each as a case."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from podcast.build import build
+from podcast.errors import PodcastError
+from podcast.publish.remote import publish_build
+from podcast.show.loader import load_show
+
+from .helpers import edit, refused, run_cli, tree_bytes
+
+EP1 = "episodes/01-leipzig-migrantenbeirat"
+TITLE = 'title: "Leipzig: Der Migrantenbeirat und die anderen Beiräte"'
+
+
+def test_yaml_binary_values_and_non_decimal_numbers_are_refused(demo: Path) -> None:
+    episode = demo / EP1 / "episode.md"
+    plain = episode.read_text(encoding="utf-8")
+    # ESC ] 0 ; T BEL NUL: a window title and a NUL, hidden in base64.
+    edit(episode, TITLE, "title: !!binary QRtdMDtUBwBC")
+    assert "episode.md:2: a binary value (!!binary): front matter takes text" in refused(demo)
+    page = demo / "pages" / "a.md"
+    page.write_text("---\ntitle: !!binary QRtdMDtUBwBC\n---\nx\n", encoding="utf-8")
+    assert "a.md:2: a binary value (!!binary)" in refused(demo)
+    page.unlink()
+    for number in ("1:30", "0x10", "99999999999999999999999"):
+        episode.write_text(plain.replace("number: 1", f"number: {number}"), encoding="utf-8")
+        assert re.search(r"episode\.md:\d+: number:", refused(demo)), number
+    # A time written the same way is still a time.
+    episode.write_text(plain.replace('start: "00:12"', "start: 0:14"), encoding="utf-8")
+    (first, *_) = load_show(demo).episodes
+    assert [c.start for c in first.chapters][:2] == [0.0, 14.0]
+
+
+@pytest.mark.parametrize(
+    "address", ["https://p.test/?a=1#x", "https://p.test/s/#top", 'https://p.test/\\"x/']
+)
+def test_a_base_url_with_a_query_fragment_or_quote_is_refused(demo: Path, address: str) -> None:
+    edit(demo / "podcast.toml", "https://podcast.example.org/quer-durch-die-gremien/", address)
+    assert "base_url: must be an address without ?query, #fragment or quotes" in refused(demo)
+
+
+def test_a_chapter_picture_too_large_for_a_page_is_refused(demo: Path) -> None:
+    picture = demo / EP1 / "gross.png"
+    noise = Image.effect_noise((2000, 1300), 120).convert("RGB")  # does not compress
+    noise.save(picture)
+    assert picture.stat().st_size > 5_000_000
+    edit(
+        demo / EP1 / "episode.md",
+        "    title: Delegierte in den anderen Beiräten",
+        "    title: Delegierte in den anderen Beiräten\n    img: gross.png",
+    )
+    assert "chapters[1].img: " in refused(demo) and "MB is too large" in refused(demo)
+
+
+def test_warnings_show_control_characters_in_file_names_escaped(demo: Path) -> None:
+    (demo / EP1 / "take2\x1b]2;HACKED\x07.flac").write_bytes(b"")
+    result = run_cli("check", str(demo))
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "take2\\x1b]2;HACKED\\x07.flac" in result.stderr
+
+
+def test_a_home_folder_is_no_empty_target(cached_demo: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (home / ".config").mkdir(parents=True)
+    (home / ".bashrc").write_text("# mine")
+    edit(
+        cached_demo / "podcast.toml",
+        "[audio]",
+        f'[publish.home]\nkind = "folder"\npath = "{home}"\n\n[audio]',
+    )
+    build(cached_demo)
+    with pytest.raises(PodcastError, match=r"holds files that no publish .*\.bashrc"):
+        publish_build(cached_demo)
+    assert sorted(p.name for p in home.iterdir()) == [".bashrc", ".config"]
+
+
+def test_a_failed_check_over_http_is_repeated_by_the_next_publish(
+    cached_demo: Path, tmp_path: Path
+) -> None:
+    from .test_publish import free_port, serve_folder
+
+    www = tmp_path / "www"
+    www.mkdir()
+    down = f"http://127.0.0.1:{free_port()}/"  # nothing answers there
+    edit(
+        cached_demo / "podcast.toml",
+        "[audio]",
+        f'[publish.web]\nkind = "folder"\npath = "{www}"\nverify_url = "{down}"\n\n[audio]',
+    )
+    build(cached_demo)
+    first = publish_build(cached_demo)
+    assert first.verified and first.has_problems
+    again = publish_build(cached_demo)  # nothing changed, but the last check failed
+    assert again.unchanged and again.verified and again.has_problems
+    server, url = serve_folder(www)
+    try:
+        toml = cached_demo / "podcast.toml"
+        toml.write_text(toml.read_text().replace(down, url))
+        passed = publish_build(cached_demo)
+        assert passed.unchanged and passed.verified and not passed.has_problems
+        assert not publish_build(cached_demo).verified  # checked and fine: not again
+    finally:
+        server.shutdown()
+    assert tree_bytes(www)
