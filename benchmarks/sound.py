@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -151,11 +152,242 @@ def speed(folder: Path, interview: Interview, minutes: float) -> tuple[float, fl
     return floor, ours, ours_rss, floor_rss
 
 
+# The corpus (tests/field.py): every recording through `podcast build`, measured on the MP3.
+
+CORPUS_EPISODE = """---
+title: Field recording
+number: 1
+date: 2026-01-01T10:00:00+01:00
+summary: A field recording.
+guid: "urn:uuid:00000000-0000-4000-8000-000000000003"
+recordings:
+  - file: {name}
+---
+Notes.
+"""
+
+
+def _spread(gains: list[Any]) -> tuple[float, float]:
+    """(the largest gain swing inside a phrase, the largest limiter cut) in dB, from the
+    per-frame gains of each turn: the swing is what the gain does beyond a word's own
+    ripple (5-frame medians, 3rd to 97th percentile); the cut is how far the loudest frames
+    of a turn were turned down below the turn's median gain."""
+    import numpy as np
+
+    swing, limited = 0.0, 0.0
+    for turn in gains:
+        smooth = np.array([np.median(turn[i : i + 5]) for i in range(max(1, turn.size - 4))])
+        swing = max(swing, float(np.percentile(smooth, 97) - np.percentile(smooth, 3)))
+        limited = max(limited, float(np.median(turn) - np.percentile(turn, 2)))
+    return swing, limited
+
+
+def corpus_row(folder: Path, recording: Any, stoi_too: bool, compare: bool) -> dict[str, Any]:
+    """Build one corpus recording and measure it before and after (and, with `compare`, what
+    ffmpeg-normalize and plain loudnorm make of it)."""
+    from tests.field import measure as measure_field
+    from tests.helpers import built_file
+
+    spec = recording.spec
+    show = one_episode_show(
+        folder,
+        SHOW,
+        CORPUS_EPISODE.format(name=spec.file_name),
+        recording.path,
+        "01-field",
+        spec.file_name,
+    )
+    started = time.perf_counter()
+    done = subprocess.run(build_command(show, folder / "site"), capture_output=True, text=True)
+    errors = [line for line in done.stderr.splitlines() if not line.startswith("warning:")]
+    row: dict[str, Any] = {
+        "name": spec.name,
+        "seconds": time.perf_counter() - started,
+        "failed": done.returncode != 0,
+        "message": errors[-1] if errors else "",
+        "warnings": [line for line in done.stderr.splitlines() if "episodes/" in line],
+    }
+    before = measure_field(recording.path, recording)
+    row["gap_before"] = before["gap"]
+    others: dict[str, Path] = {}
+    if compare:
+        others["ffmpeg-normalize"] = folder / "normalized.mp3"
+        normalize = shutil.which("ffmpeg-normalize") or str(
+            Path(sys.executable).parent / "ffmpeg-normalize"
+        )
+        subprocess.run(
+            [
+                normalize,
+                str(recording.path),
+                *EBU,
+                "-f",
+                *MP3,
+                "-o",
+                str(others["ffmpeg-normalize"]),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        others["loudnorm"] = folder / "loudnorm.mp3"
+        subprocess.run(
+            ffmpeg(
+                "-i",
+                str(recording.path),
+                "-af",
+                "loudnorm=I=-16:TP=-1",
+                "-ar",
+                "48000",
+                *MP3,
+                str(others["loudnorm"]),
+            ),
+            check=True,
+        )
+    for name, path in others.items():
+        row[name] = measured_output(path, recording, before, stoi_too)
+    if not row["failed"]:
+        row.update(
+            measured_output(
+                built_file(folder / "site", "audio/01-field.mp3"), recording, before, stoi_too
+            )
+        )
+    return row
+
+
+def measured_output(
+    path: Path, recording: Any, before: dict[str, float], stoi_too: bool
+) -> dict[str, float]:
+    """The corpus measures of one processed file (see run_corpus)."""
+    import numpy as np
+
+    from tests.field import decoded, frame_gains
+    from tests.field import measure as measure_field
+
+    spec = recording.spec
+    after = measure_field(path, recording)
+    integrated, peak = ebur128(path)
+    # The noise bed only where the recording has one to measure (above the coding noise).
+    keys = [f"bed{v}" for v in range(spec.voices)] + ["bed_pauses"]
+    beds = [after[k] for k in keys if before[k] > -85 and np.isfinite(after[k])]
+    hum_keys = [k for k in after if k.startswith("hum")]
+    raw, heard = decoded(recording.path, recording.duration), decoded(path, recording.duration)
+    noise_db = before["pauses"] + rms_db(cut(raw, [(a, b) for _, a, b in recording.turns]))
+    spans = [(a + 0.05, b - 0.05) for _, a, b in recording.turns]
+    swing, limited = _spread(frame_gains(raw, heard, spans, noise_db))
+    row = {
+        "gap": after["gap"],
+        "bed_swing": (max(beds) - min(beds)) if len(beds) == len(keys) else float("nan"),
+        "pause_drop": before["pauses"] - after["pauses"],
+        "hum": max((after[k] - before[k] for k in hum_keys), default=float("nan")),
+        "phrase_swing": swing,
+        "limiter": limited,
+        "lufs_error": integrated + 16.0,
+        "dbtp": peak,
+    }
+    if stoi_too:
+        from pystoi import stoi
+
+        clean = recording.clean[: heard.size]
+        row["stoi_delta"] = float(
+            stoi(clean, heard[: clean.size], RATE) - stoi(clean, raw[: clean.size], RATE)
+        )
+    return row
+
+
+def run_corpus(
+    count: int, only: str | None, stoi_too: bool, keep: Path | None, compare: bool
+) -> None:
+    """Build every recording of the corpus and print the table and the summary line."""
+    import math
+    import statistics
+
+    from tests.field import corpus, make_field
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="podcast-field-") as tmp:
+        base = keep or Path(tmp)
+        for spec in corpus(count):
+            if only and only not in spec.name:
+                continue
+            folder = base / spec.name
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            recording = make_field(folder, spec)
+            row = corpus_row(folder, recording, stoi_too, compare)
+            rows.append(row)
+            shown = {
+                k: (round(v, 2) if isinstance(v, float) else v)
+                for k, v in row.items()
+                if k not in ("warnings", "ffmpeg-normalize", "loudnorm")
+            }
+            print(shown, file=sys.stderr, flush=True)
+            for warning in row.get("warnings", []):
+                print(f"    {warning}", file=sys.stderr)
+    built = [r for r in rows if not r["failed"]]
+
+    def column(key: str, absolute: bool = False, who: str = "") -> list[float]:
+        values = [(r[who] if who else r).get(key, math.nan) for r in (rows if who else built)]
+        values = [abs(v) if absolute else v for v in values if isinstance(v, float)]
+        return [v for v in values if math.isfinite(v)]
+
+    print(f"\n{len(rows)} field recordings, {len(built)} built\n")
+    contenders = ["ffmpeg-normalize", "loudnorm"] if compare else []
+    heads = "".join(f" {c} worst | {c} median |" for c in contenders)
+    print(f"| measure | worst | median | target |{heads}")
+    print("|---|---:|---:|---|" + "---:|---:|" * len(contenders))
+    measures = [
+        ("speaker gap before, LU", "gap_before", max, False, ""),
+        ("speaker gap after, LU", "gap", max, True, "<= 1.5"),
+        ("noise-bed swing, dB", "bed_swing", max, False, "<= 4"),
+        ("pause drop, dB", "pause_drop", min, False, ">= 0"),
+        ("hum line change, dB", "hum", max, False, "<= 0"),
+        ("limiter cut, dB", "limiter", max, False, "<= 3"),
+        ("gain swing in a phrase, dB", "phrase_swing", max, False, "<= 2"),
+        ("loudness error, LU", "lufs_error", max, True, "<= 0.2"),
+        ("true peak, dBTP", "dbtp", max, False, "<= -1"),
+        ("STOI change", "stoi_delta", min, False, ">= 0"),
+    ]
+    worst: dict[str, float] = {}
+    for label, key, pick, absolute, target in measures:
+        values = column(key, absolute)
+        if not values:
+            print(f"| {label} | n/a | n/a | {target} |")
+            worst[key] = math.nan
+            continue
+        worst[key] = pick(values)
+        line = f"| {label} | {worst[key]:.2f} | {statistics.median(values):.2f} | {target} |"
+        for contender in contenders:
+            theirs = column(key, absolute, contender) if key != "gap_before" else []
+            line += f" {pick(theirs):.2f} | {statistics.median(theirs):.2f} |" if theirs else " | |"
+        print(line)
+    failures = [r for r in rows if r["failed"]]
+    print(f"| build failures | {len(failures)} | | 0 |" + " | |" * len(contenders))
+    for row in failures:
+        print(f"  {row['name']}: {row['message']}", file=sys.stderr)
+    print(
+        f"\nrecordings={len(rows)} failures={len(failures)} "
+        f"worst_gap_lu={worst['gap']:.2f} worst_bed_swing_db={worst['bed_swing']:.2f} "
+        f"worst_limiter_db={worst['limiter']:.2f} "
+        f"worst_phrase_swing_db={worst['phrase_swing']:.2f} worst_hum_db={worst['hum']:.2f} "
+        f"stoi_delta={worst['stoi_delta']:.3f} ratio_floor=nan"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=6, help="exchanges of host and guest")
     parser.add_argument("--speed-minutes", type=float, default=0, help="0: skip the speed run")
+    parser.add_argument("--interview", action="store_true", help="the one interview, compared")
+    parser.add_argument("--recordings", type=int, default=24, help="corpus size")
+    parser.add_argument("--only", help="only the corpus recordings whose name holds this")
+    parser.add_argument("--no-stoi", action="store_true", help="skip STOI (pystoi)")
+    parser.add_argument("--keep", type=Path, help="build the corpus in this folder, kept")
+    parser.add_argument(
+        "--compare", action="store_true", help="ffmpeg-normalize and loudnorm on the corpus too"
+    )
     args = parser.parse_args()
+    if not args.interview:
+        run_corpus(args.recordings, args.only, not args.no_stoi, args.keep, args.compare)
+        return
     with tempfile.TemporaryDirectory(prefix="podcast-sound-") as tmp:
         folder = Path(tmp)
         print("synthesising the interview ...", file=sys.stderr)

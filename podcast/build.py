@@ -223,6 +223,11 @@ def _build_locked(
     report.renders = sorted(
         {r.path.parent.name for result in results.values() for r in result.renditions.values()}
     )
+    # What the render published a little off target (audio/render.py), known only now.
+    off_target = [note for episode in due.rendered for note in results[episode.slug].notes]
+    report.warnings += off_target
+    if strict and off_target:
+        raise PodcastError(strict_problems(off_target))
     with staging_dir(out) as folder:
         writer = OutputWriter(folder, out, previous)
         for name in KEPT_FROM_PREVIOUS:

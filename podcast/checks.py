@@ -8,7 +8,8 @@ analysed. Two passes:
   outputs take the `Sources` as they are), and the warnings are collected.
 - after analysis, `check_audio`: each episode's segments analysed (cached; nothing rendered),
   a failure named at the field that names the file (in points past the end at the in point),
-  out points past the end (warnings: the recording is used to its end), then on each
+  out points past the end (warnings: the recording is used to its end), what the interview
+  sound could not do as planned (warnings: speech and pauses not told apart), then on each
   episode's timeline: chapters and transcript cues past the end of the recordings, and
   chapters left out of the published ones (warnings).
 
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from podcast.audio.analyse import Segment, SegmentAnalysis
-from podcast.audio.segments import Progress, analyse_episodes, segments_of
+from podcast.audio.segments import Progress, analyse_episodes, in_show, segments_of
 from podcast.audio.timeline import Timeline, place_chapters, plan_timeline
 from podcast.errors import AudioFault, PodcastError, Problem, ToolError, display_path
 from podcast.plan.cache import Cache
@@ -130,6 +131,7 @@ def check_audio(
         if len(analyses) < len(segments):
             continue
         checks.warnings += out_point_warnings(episode, segments, analyses)
+        checks.warnings += sound_warnings(show, episode, segments, analyses)
         timeline = plan_timeline(segments, analyses, show.config.audio)
         checks.analyses[episode.slug], checks.timelines[episode.slug] = analyses, timeline
         late = chapter_problems(episode, timeline)
@@ -166,6 +168,21 @@ def out_point_warnings(
                 "point or remove it)"
             )
     return warnings
+
+
+def sound_warnings(
+    show: Show, episode: Episode, segments: list[Segment], analyses: list[SegmentAnalysis]
+) -> list[str]:
+    """What the analysis could not do as planned (audio/sound.py: speech and pauses not told
+    apart, so the pauses keep their noise), naming the episode and the recording relative to
+    the show."""
+    subject = in_show(show, episode.source)
+    return [
+        f"{subject}: {segment.name}: {report.note}"
+        for segment, analysis in zip(segments, analyses, strict=True)
+        for report in [analysis.sound_report]
+        if report is not None and report.note
+    ]
 
 
 def chapter_problems(episode: Episode, timeline: Timeline) -> list[Problem]:

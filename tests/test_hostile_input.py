@@ -186,14 +186,14 @@ def test_negative_times_in_reaper_markers_and_yaml_sexagesimal_are_refused(demo:
     edit(
         demo / EP1 / "episode.md",
         "  - file: interview-leipzig.flac",
-        "  - file: interview-leipzig.flac\n    start: -1:05",  # YAML 1.1 reads -65
+        "  - file: interview-leipzig.flac\n    start: -1:05",  # a time, not YAML 1.1's -65
     )
     problem = refused(demo)
     assert (
         "markers.csv:3: chapters: cannot read the start of 'M2,Thema,1:-50,,': '1:-50'" in problem
     )
     assert "is a negative time (read as Reaper markers" in problem
-    assert "episode.md:36: recordings[0].start: -65 is a negative time" in problem, problem
+    assert "episode.md:36: recordings[0].start: '-1:05' is a negative time" in problem, problem
 
 
 def test_nan_times_say_not_a_number(demo: Path) -> None:

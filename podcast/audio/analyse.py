@@ -25,7 +25,7 @@ from podcast.show.schema import AudioSettings
 if TYPE_CHECKING:
     from podcast.audio.meter import Meter
 
-ANALYSIS_VERSION = "7"
+ANALYSIS_VERSION = "8"
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,12 @@ class Segment:
     kind: Literal["intro", "recording", "jingle", "outro"] = "recording"
     # What is done to the sound of a recording (None: nothing; intros, jingles and music).
     sound: SoundSettings | None = None
+    # How messages name the file: relative to the show (empty: the path as given).
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.label or str(self.path)
 
 
 @dataclass(frozen=True)
@@ -158,14 +164,14 @@ def _analyse(
     end = min(segment.end, info.duration) if segment.end is not None else info.duration
     if end - start <= 0:
         raise ToolError(
-            f"{segment.path}: the in point {start:.2f} s lies past the end of the recording "
+            f"{segment.name}: the in point {start:.2f} s lies past the end of the recording "
             f"({info.duration:.2f} s); choose an earlier in point",
             fault="in_point",
         )
     duration = end - start
     if duration < MIN_DURATION_S:
         raise ToolError(
-            f"{segment.path}: only {duration:.2f} s of audio; loudness cannot be measured on less "
+            f"{segment.name}: only {duration:.2f} s of audio; loudness cannot be measured on less "
             f"than {MIN_DURATION_S} s (EBU R128 measures 400 ms blocks): use a longer clip",
             fault="too_short",
         )
@@ -186,7 +192,7 @@ def _analyse(
             observer = SoundObserver(info.sample_rate)
         pcm = pcm_data(segment.path)
         if pcm is not None and pcm.channels == channels:
-            meter = _measure_pcm(segment.path, pcm, detect[0], observe=observer)
+            meter = _measure_pcm(segment, pcm, detect[0], observe=observer)
         else:
             meter = _measure_decoded(
                 segment,
@@ -200,14 +206,14 @@ def _analyse(
     loudness = meter.result()
     if loudness.silent:
         raise ToolError(
-            f"{segment.path}: the recording is silent (loudness below {loudness.integrated} LUFS);"
+            f"{segment.name}: the recording is silent (loudness below {loudness.integrated} LUFS);"
             " check the export or the in/out points",
             fault="silent",
         )
     decoded = meter.frames / meter.rate
     if decoded < duration - max(1.0, 0.02 * duration):
         raise ToolError(
-            f"{segment.path}: the file is truncated or damaged: its header promises "
+            f"{segment.name}: the file is truncated or damaged: its header promises "
             f"{duration:.1f} s but only {decoded:.1f} s can be decoded; export it again",
             fault="truncated",
         )
@@ -291,7 +297,7 @@ def _measure_decoded(
     else:
         filters = ",".join([*chain, "aformat=sample_fmts=flt"])
         selection = ["-filter_complex", f"[0:a:0]{filters}[out]", "-map", "[out]"]
-    with ProcessGraph(segment.path, segment.path.parent) as graph:
+    with ProcessGraph(segment.name, segment.path.parent) as graph:
         decoder = graph.start(
             "decoding",
             [
@@ -329,13 +335,13 @@ def _measure_decoded(
 
 
 def _measure_pcm(
-    path: Path, pcm: PcmData, silence_db: float, observe: SoundObserver | None = None
+    segment: Segment, pcm: PcmData, silence_db: float, observe: SoundObserver | None = None
 ) -> Meter:
     """Meter the samples of a plain WAV file, read straight from it."""
     from podcast.audio.meter import measure_stream
 
     try:
-        with path.open("rb", buffering=0) as handle:
+        with segment.path.open("rb", buffering=0) as handle:
             handle.seek(pcm.offset)
             return measure_stream(
                 handle,
@@ -348,4 +354,4 @@ def _measure_pcm(
                 observe=None if observe is None else observe.feed,
             )
     except OSError as error:
-        raise ToolError(f"{path}: cannot read the recording: {error.strerror}") from error
+        raise ToolError(f"{segment.name}: cannot read the recording: {error.strerror}") from error

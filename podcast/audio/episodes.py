@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from podcast.audio.analyse import SegmentAnalysis
 from podcast.audio.render import RenderResult, render
 from podcast.audio.renditions import MP3
-from podcast.audio.segments import NoProgress, Progress, segments_of
+from podcast.audio.segments import NoProgress, Progress, in_show, segments_of
 from podcast.errors import PodcastError
 from podcast.plan.cache import Cache
 from podcast.show.model import Episode, Show
@@ -41,7 +41,7 @@ def render_audio(
                 segments_of(show, episode),
                 show.config.audio,
                 cache,
-                str(episode.source),
+                in_show(show, episode.source),
                 lambda step: listener.step(episode.slug, step),
                 known.get(episode.slug),
             )

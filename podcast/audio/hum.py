@@ -1,7 +1,8 @@
 """Mains hum in a recording: the averaged spectrum shows it as lines at 50 or 60 Hz and their
-multiples, far above the spectrum around them; only the lines found are notched out (with a
-high-pass for rumble, `hum_filters`). The spectra are taken during the analysis pass
-(audio/sound.py, `SoundObserver`)."""
+multiples up to the 10th, far above the spectrum around them (over a phone line, whose band
+took the fundamental away, two multiples standing out are enough); only the lines found are
+notched out (with a high-pass for rumble, `hum_filters`). The spectra are taken during the
+analysis pass (audio/sound.py, `SoundObserver`)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 Samples = npt.NDArray[np.float64]
 
 HUM_FREQUENCIES = (50, 60)
-HUM_HARMONICS = 8
+HUM_HARMONICS = 10  # every mains harmonic up to the 10th
 HUM_LINE_DB = 12.0  # a fundamental (or its double) this far above its neighbourhood is hum
 HUM_HARMONIC_DB = 8.0  # and so is each multiple this far above its own
 HUM_SPECTRA_EVERY = 5  # one spectrum of a second from every fifth stretch (of two seconds)
@@ -51,7 +52,11 @@ def find_hum(spectra: list[Samples], rate: int) -> Hum | None:
             if prominence >= HUM_HARMONIC_DB:
                 found.append(round(frequency, 2))
                 strongest = max(strongest, level)
-        if max(prominence_of[1], prominence_of[2]) < HUM_LINE_DB or len(found) < 2:
+        strong = sum(p >= HUM_LINE_DB for p in prominence_of.values())
+        # The fundamental (or its double) stands out, or, where a phone's band took them
+        # away, two multiples stand out as far.
+        fundamental_stands_out = max(prominence_of[1], prominence_of[2]) >= HUM_LINE_DB
+        if len(found) < 2 or not (fundamental_stands_out or strong >= 2):
             continue
         score = prominence_of[1] + prominence_of[2] + prominence_of[3]
         if best is None or score > best[0]:

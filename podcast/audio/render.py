@@ -31,7 +31,7 @@ from podcast.errors import ToolError
 from podcast.plan.cache import Cache, key_of
 from podcast.show.schema import AudioSettings
 
-RENDER_VERSION = "9"
+RENDER_VERSION = "10"
 
 
 LOUDNESS_TOLERANCE_LU = 0.2
@@ -41,6 +41,16 @@ ACCEPTABLE_LU = 0.5
 
 
 MAX_ATTEMPTS = 4
+
+
+# A true peak this little over the ceiling after the last attempt (or a loudness within
+# ACCEPTABLE_LU of the target) is published with a note: no listener can hear it.
+NOTE_DB = 0.1
+
+
+# How far below the ceiling a corrected limiter aims the true peak (inter-sample peaks and the
+# encoder lift it above the limiter's sample peaks).
+TRUE_PEAK_MARGIN_DB = 0.2
 
 
 INITIAL_LIMITER_MARGIN_DB = 0.5
@@ -81,6 +91,7 @@ class RenderResult:
     inputs: list[SegmentAnalysis]
     timeline: Timeline
     renditions: dict[str, RenditionResult] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # build warnings (a target just missed)
 
 
 def _render_pass(
@@ -99,9 +110,11 @@ def _render_renditions(
     plans: list[RenditionPlan],
     workdir: Path,
     subject: str,
-) -> dict[str, RenditionResult]:
-    """Render all renditions, measure them, and render again those that missed, corrected."""
+) -> tuple[dict[str, RenditionResult], list[str]]:
+    """Render all renditions, measure them, and render again those that missed, corrected;
+    with the notes on what was published a little off target (within NOTE_DB)."""
     results: dict[str, RenditionResult] = {}
+    tried: dict[str, list[tuple[float, float]]] = {}  # per rendition: (gain, loudness)
     pending = list(plans)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         measured = _render_pass(mix, pending, workdir, subject)
@@ -117,26 +130,56 @@ def _render_renditions(
             over = loudness.peak - spec.ceiling_dbtp
             if not math.isfinite(error):
                 raise ToolError(f"{subject}: the rendered {spec.name} is silent")
+            tried.setdefault(spec.name, []).append((gain, loudness.integrated))
             if abs(error) > LOUDNESS_TOLERANCE_LU or over > 0:
-                if limiter is None:
-                    limiter = spec.ceiling_dbtp - INITIAL_LIMITER_MARGIN_DB
-                elif over > 0:
-                    limiter -= over + 0.1
-                missed.append(RenditionPlan(spec, gain + error, limiter))
+                missed.append(_corrected(plan, loudness, tried[spec.name]))
         if not missed:
-            return results
+            return results, []
         pending = missed
+    notes = []
     for spec in (plan.spec for plan in pending):
         loudness = results[spec.name].loudness
-        if abs(spec.target_lufs - loudness.integrated) > ACCEPTABLE_LU or (
-            loudness.peak > spec.ceiling_dbtp
-        ):
+        error = abs(spec.target_lufs - loudness.integrated)
+        over = loudness.peak - spec.ceiling_dbtp
+        missed_by = (
+            f"({loudness.integrated} LUFS, {loudness.peak} dBTP; "
+            f"target {spec.target_lufs} LUFS, <= {spec.ceiling_dbtp} dBTP)"
+        )
+        if error > ACCEPTABLE_LU or over > NOTE_DB:
             raise ToolError(
                 f"{subject}: {spec.name} missed its target after {MAX_ATTEMPTS} attempts "
-                f"({loudness.integrated} LUFS, {loudness.peak} dBTP; target "
-                f"{spec.target_lufs} LUFS, <= {spec.ceiling_dbtp} dBTP)"
+                f"{missed_by}: the recording's peaks leave no room for that loudness; lower "
+                "podcast_lufs or true_peak under [audio] in podcast.toml"
             )
-    return results
+        notes.append(
+            f"{subject}: {spec.name} published a little off target {missed_by}; "
+            "no listener hears the difference"
+        )
+    return results, notes
+
+
+def _corrected(
+    plan: RenditionPlan, loudness: Loudness, tried: list[tuple[float, float]]
+) -> RenditionPlan:
+    """The next plan of a rendition that missed: the gain from the attempts so far (a limiter
+    gives back less than the gain put in, so the slope between the last two attempts is
+    used), and a limiter ceiling lowered by the true peak's overshoot over it, with margin."""
+    spec, gain, limiter = plan.spec, plan.gain_db, plan.limiter_dbfs
+    error = spec.target_lufs - loudness.integrated
+    slope = 1.0
+    if len(tried) >= 2:
+        (gain_a, lufs_a), (gain_b, lufs_b) = tried[-2], tried[-1]
+        if abs(gain_b - gain_a) > 0.05:
+            slope = min(1.0, max(0.3, (lufs_b - lufs_a) / (gain_b - gain_a)))
+    over = loudness.peak - spec.ceiling_dbtp
+    if limiter is None:
+        limiter = spec.ceiling_dbtp - INITIAL_LIMITER_MARGIN_DB
+        if over > -INITIAL_LIMITER_MARGIN_DB:
+            # The true peak stood this far above the sample peaks the limiter will hold.
+            limiter -= over + INITIAL_LIMITER_MARGIN_DB
+    elif over > -TRUE_PEAK_MARGIN_DB:
+        limiter -= over + TRUE_PEAK_MARGIN_DB
+    return RenditionPlan(spec, gain + error / slope, limiter)
 
 
 def render(
@@ -218,9 +261,10 @@ def render(
                 for plan in plans
             ]
         on_step("rendering")
-        results = _render_renditions(mix, corrected, workdir, subject)
-        result = RenderResult(inputs=inputs, timeline=timeline, renditions=results)
+        results, notes = _render_renditions(mix, corrected, workdir, subject)
+        result = RenderResult(inputs=inputs, timeline=timeline, renditions=results, notes=notes)
         summary = {
+            "notes": notes,
             "inputs": [i.as_json() for i in inputs],
             "renditions": {n: r.summary() for n, r in results.items()},
             "stamps": {n: _stamp(r.path) for n, r in results.items()},
@@ -295,7 +339,8 @@ def _from_manifest(
 ) -> tuple[RenderResult, dict[str, list[int]]]:
     """The result a render entry's record describes, and the stamps of its files; KeyError,
     TypeError or ValueError when the record is damaged or from an older version."""
-    result = RenderResult(inputs=inputs, timeline=timeline)
+    notes = [str(note) for note in manifest.get("notes", [])]
+    result = RenderResult(inputs=inputs, timeline=timeline, notes=notes)
     for spec in specs:
         data = manifest["renditions"][spec.name]
         limiter = data["limiter_dbfs"]

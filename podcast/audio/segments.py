@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol, TypeVar
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 from podcast.audio.analyse import Segment, SegmentAnalysis, analyse_segment
 from podcast.audio.sound import SoundSettings
@@ -32,17 +33,34 @@ def sound_of(show: Show, recording: Recording) -> SoundSettings:
     )
 
 
+def in_show(show: Show, path: Path) -> str:
+    """A path as messages name it: relative to the show's folder when inside it."""
+    try:
+        return path.relative_to(show.root).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def segments_of(show: Show, episode: Episode) -> list[Segment]:
     """The programme of an episode in order: intro, recordings (with jingles between), outro."""
-    parts = [Segment(show.intro, kind="intro")] if show.intro else []
+
+    def part(path: Path, **fields: Any) -> Segment:
+        return Segment(path, label=in_show(show, path), **fields)
+
+    parts = [part(show.intro, kind="intro")] if show.intro else []
     for index, recording in enumerate(episode.recordings):
         if index and show.jingle:
-            parts.append(Segment(show.jingle, kind="jingle"))
+            parts.append(part(show.jingle, kind="jingle"))
         parts.append(
-            Segment(recording.path, recording.start, recording.end, sound=sound_of(show, recording))
+            part(
+                recording.path,
+                start=recording.start,
+                end=recording.end,
+                sound=sound_of(show, recording),
+            )
         )
     if show.outro:
-        parts.append(Segment(show.outro, kind="outro"))
+        parts.append(part(show.outro, kind="outro"))
     return parts
 
 

@@ -40,13 +40,16 @@ from podcast.audio.hum import (
 )
 from podcast.audio.meter import integrated_loudness
 from podcast.audio.speech import (
+    SILENCE_GATE_LUFS,
     SPEECH_ABOVE_FLOOR_DB,
+    SPEECH_GOES_ON_DB,
     STEP_S,
     Samples,
     runs,
     speech_steps,
     step_loudness,
     steps_of,
+    without_pauses,
 )
 
 ENVELOPE_RATE = 100  # gain values per second in the envelope file
@@ -57,7 +60,9 @@ GAIN_SMOOTHING_S = 1.0
 RAMP_S = 0.05
 MAX_RAISE_DB = 20.0
 MAX_CUT_DB = 12.0
-SILENCE_GATE_LUFS = -70.0  # BS.1770's absolute gate: quieter pauses count as silent
+# The noise in a pause is lowered at most to this far below the noise under the speech either
+# side of it, so the room does not audibly breathe at each turn.
+BED_STEP_DB = 4.0
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ class SoundReport:
     hum_removed: bool
     processed_lufs: float  # the recording's loudness after the envelope
     peak_raise_db: float  # how much higher the envelope takes the sample peak (>= 0)
+    note: str = ""  # why speech and pauses could not be told apart (a build warning)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -118,8 +124,10 @@ class SoundReport:
             )
         elif self.pauses == "silent":
             noise = "silent pauses"
+        elif self.pauses == "unclear":
+            noise = "pauses not told from speech: leveled, noise left alone"
         else:
-            noise = "no pauses found (continuous sound): noise and levels left alone"
+            noise = "no speech found (a steady sound): noise and levels left alone"
         return (
             f"{noise}, speaker gap {self.speaker_gap_before_lu:.1f} -> "
             f"{self.speaker_gap_after_lu:.1f} LU, {hum}"
@@ -230,18 +238,27 @@ def shape_sound(
     gains = np.zeros(energies.size)
     found = speech_steps(energies)
     speech_share, floor_before, floor_after, gap_before, gap_after = 1.0, 0.0, 0.0, 0.0, 0.0
-    pauses_kind = "none"
+    pauses_kind, note = "none", ""
+    if found is None:
+        found, note = without_pauses(energies)
+        pauses_kind = "none" if found is None else "unclear"
     if found is not None:
         phrases_mask, floor = found
         talking = phrases_mask & (loudness >= floor + SPEECH_ABOVE_FLOOR_DB)
-        speech_lufs = integrated_loudness(energies[talking])
+        # The leveler hears the voice without the noise under it: a quiet speaker's loudness
+        # is that of all their syllables (not only of the loud ones) less the noise floor's
+        # energy, or they would end up quieter than the others.
+        noise_energy = 10 ** ((floor + 0.691) / 10) if floor > SILENCE_GATE_LUFS else 0.0
+        voiced = phrases_mask & (loudness >= floor + SPEECH_GOES_ON_DB)
+        voice = step_loudness(np.maximum(energies - noise_energy, 0.1 * energies))
+        speech_lufs = integrated_loudness(
+            np.maximum(energies - noise_energy, 0.1 * energies)[voiced]
+        )
         phrases = runs(phrases_mask)
         levels, after_levels = [], []
         for start, end in phrases:
             if settings.level_speech:
-                gains[start:end] = _phrase_gains(
-                    loudness[start:end], talking[start:end], speech_lufs
-                )
+                gains[start:end] = _phrase_gains(voice[start:end], voiced[start:end], speech_lufs)
             inside = talking[start:end]
             if inside.any():
                 energy = energies[start:end][inside]
@@ -250,20 +267,26 @@ def shape_sound(
                 levels.append((level, float(end - start)))
                 after_levels.append((after, float(end - start)))
         gap_before, gap_after = _speaker_gap(levels), _speaker_gap(after_levels)
-        # Pauses: the lower gain of the phrases around them, less the noise reduction.
+        # Pauses: the lower gain of the phrases around them, less the noise reduction, but
+        # never further below the higher one than BED_STEP_DB (the noise under a raised
+        # speaker stays, so lowering the pause beside it more would make the room breathe).
         bounds = [(0, 0), *phrases, (energies.size, energies.size)]
         for (_, end), (start, _) in itertools.pairwise(bounds):
             if start > end:
                 neighbours = [gains[end - 1]] if end > 0 else []
                 if start < energies.size:
                     neighbours.append(gains[start])
-                gains[end:start] = min(neighbours, default=0.0) - settings.noise_reduction_db
+                reduction = 0.0 if pauses_kind == "unclear" else settings.noise_reduction_db
+                lowered = min(neighbours, default=0.0) - reduction
+                steady = max(neighbours, default=0.0) - BED_STEP_DB
+                gains[end:start] = min(max(lowered, steady), min(neighbours, default=0.0))
         pauses = ~phrases_mask
         speech_share = float(phrases_mask.mean())
         processed = energies * 10 ** (gains / 10)
         after_speech = integrated_loudness(processed[talking])
         floor_before = floor - speech_lufs
-        pauses_kind = "silent" if floor <= SILENCE_GATE_LUFS else "noisy"
+        if pauses_kind != "unclear":
+            pauses_kind = "silent" if floor <= SILENCE_GATE_LUFS else "noisy"
         if pauses.any():
             floor_after = float(np.median(step_loudness(processed[pauses]))) - after_speech
         else:
@@ -282,6 +305,7 @@ def shape_sound(
         hum_removed=hum is not None and settings.hum_removal,
         processed_lufs=round(processed_lufs, 2),
         peak_raise_db=round(peak_raise, 2),
+        note=note,
     )
     return report, envelope
 

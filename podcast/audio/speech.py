@@ -4,8 +4,12 @@ sound (audio/sound.py: leveling, noise reduction in pauses, the report); a multi
 would gate its tracks with the same.
 
 - The recording's noise floor is the level its quietest steps keep coming back to; steps 6 dB
-  above it are speech, pauses shorter than 0.4 s are part of the phrase around them (a breath
-  between words is not a pause).
+  above it are speech, and over stationary noise a phrase goes on while its steps stay 3 dB
+  above it; pauses shorter than 0.4 s are part of the phrase around them (a breath between
+  words is not a pause).
+- Where no pauses stand out (noise as loud as the quiet speaker, a continuous crowd) but the
+  sound moves like speech, `without_pauses` splits it into phrases at its quietest tenth, so
+  it can still be leveled; a steady sound (music, a tone, noise) is left alone.
 """
 
 from __future__ import annotations
@@ -17,13 +21,18 @@ Samples = npt.NDArray[np.float64]
 
 STEP_S = 0.1  # the meter's loudness steps
 SPEECH_ABOVE_FLOOR_DB = 6.0
+SPEECH_GOES_ON_DB = 3.0
 SHORTEST_PAUSE_S = 0.4
 PRE_ROLL_S = 0.1  # the gain is up before a phrase starts ...
 HANGOVER_S = 0.2  # ... and stays up while it fades out
 SILENT_LUFS = -100.0  # digital silence, as far as the analysis is concerned
+SILENCE_GATE_LUFS = -70.0  # BS.1770's absolute gate: quieter pauses count as silent
 # Below this contrast between speech and the quietest steps there are no pauses to speak of
-# (music, a continuous crowd): the pauses are left alone.
+# (a continuous crowd, noise as loud as the quiet speaker): the pauses are left alone.
 LEAST_CONTRAST_DB = 10.0
+# A sound whose 100 ms loudness spreads less than this (5th to 95th percentile) is steady
+# (music, a tone, noise), not speech: it is left alone.
+LEAST_SPEECH_SPREAD_DB = 6.0
 
 
 def step_loudness(energy: Samples) -> Samples:
@@ -69,14 +78,26 @@ def noise_floor(loudness: Samples) -> float | None:
     return floor
 
 
-def speech_steps(energies: Samples) -> tuple[npt.NDArray[np.bool_], float] | None:
-    """Which 100 ms steps belong to phrases of speech, and the noise floor (LUFS); None when
-    the recording has no pauses to tell speech from (too short, continuous sound)."""
+def speech_steps(
+    energies: Samples, floor: float | None = None
+) -> tuple[npt.NDArray[np.bool_], float] | None:
+    """Which 100 ms steps belong to phrases of speech, and the noise floor (LUFS, found
+    unless given); None when the recording has no pauses to tell speech from (too short,
+    continuous sound)."""
     loudness = step_loudness(energies)
-    floor = noise_floor(loudness)
+    if floor is None:
+        floor = noise_floor(loudness)
     if floor is None:
         return None
     speech = loudness >= floor + SPEECH_ABOVE_FLOOR_DB
+    # Hysteresis: a phrase goes on while its steps stay SPEECH_GOES_ON_DB above the floor (the
+    # quiet syllables of a speaker only 6 dB above the noise are not pauses).
+    # Only over stationary noise: above digital silence or a hiss under the gate, every
+    # reverberation tail would join the phrases either side of a pause.
+    going_on = loudness >= max(floor, SILENCE_GATE_LUFS) + SPEECH_GOES_ON_DB
+    for start, end in runs(going_on):
+        if speech[start:end].any():
+            speech[start:end] = True
     # Short gaps belong to the phrase; then the phrase is widened a little on both sides.
     shortest = steps_of(SHORTEST_PAUSE_S)
     for start, end in runs(~speech):
@@ -87,3 +108,27 @@ def speech_steps(energies: Samples) -> tuple[npt.NDArray[np.bool_], float] | Non
     for start, end in runs(speech):
         widened[max(0, start - before) : min(speech.size, end + after)] = True
     return widened, floor
+
+
+def without_pauses(
+    energies: Samples,
+) -> tuple[tuple[npt.NDArray[np.bool_], float] | None, str]:
+    """Speech whose pauses cannot be told apart (the noise as loud as the quiet speaker,
+    a continuous crowd, speech without gaps) is still leveled from its loudness over time,
+    in phrases split where it dips to its quietest tenth: (the phrase mask, that level as
+    the floor), and why. A steady sound (music, a tone, noise) is not speech: (None, "")."""
+    loudness = step_loudness(energies)
+    audible = loudness[loudness > SILENCE_GATE_LUFS]
+    if audible.size < 20:
+        return None, ""
+    low, high = np.percentile(audible, [5, 95])
+    if high - low < LEAST_SPEECH_SPREAD_DB:
+        return None, ""
+    floor = float(np.percentile(audible, 10))
+    found = speech_steps(energies, floor)
+    reason = (
+        "speech and pauses cannot be told apart (no steady noise floor; the quietest moments "
+        f"are only {high - low:.0f} dB below the loudest speech): the speech is leveled over "
+        "time, the pauses are not lowered"
+    )
+    return found, reason
