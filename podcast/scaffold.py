@@ -14,10 +14,11 @@ from pydantic import ValidationError
 
 from podcast.errors import PodcastError, Problem
 from podcast.show.diagnostics import pydantic_problems, toml_line
+from podcast.show.fields import control_character
 from podcast.show.front_matter import split_front_matter
 from podcast.show.loader import EPISODE_FILE, SHOW_FILE
 from podcast.show.pages import PAGES_FOLDER
-from podcast.show.schema import ShowConfig, control_character
+from podcast.show.schema import ShowConfig
 from podcast.show.text import slugify
 from podcast.show.vocabularies import APPLE_MAX_PX
 from podcast.show.warnings import PLACEHOLDER

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from podcast.errors import Problem
-from podcast.show.schema import TIME_FIX, chapter_order_problems, parse_timestamp, read_time
+from podcast.show.fields import TIME_FIX, parse_timestamp, read_time
+from podcast.show.schema import chapter_order_problems
 
 _TEXT_LINE = re.compile(
     r"^(?P<time>-?\d+(:-?\d{1,2}){0,2}(\.\d+)?)\s+(?P<title>.+?)(\s+<(?P<url>\S+)>)?$"

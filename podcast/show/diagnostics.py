@@ -11,8 +11,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from podcast.errors import Problem
+from podcast.show.fields import TIME_FIX
 from podcast.show.reference import example, table_at
-from podcast.show.schema import TIME_FIX, Strict
+from podcast.show.schema import Strict
 
 DATE_EXAMPLE = "2026-03-12T18:00:00+01:00"
 

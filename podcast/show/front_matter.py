@@ -12,7 +12,7 @@ import yaml
 
 from podcast.errors import Problem
 from podcast.show.diagnostics import Loc
-from podcast.show.schema import control_character
+from podcast.show.fields import control_character
 
 
 class _FrontMatterLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]

@@ -15,7 +15,8 @@ from annotated_types import Ge, Gt, Le, Lt
 from pydantic import AfterValidator, AwareDatetime, BaseModel
 from pydantic.fields import FieldInfo
 
-from podcast.show.schema import EpisodeMeta, PageMeta, ShowConfig, WebUrl
+from podcast.show.fields import WebUrl
+from podcast.show.schema import EpisodeMeta, PageMeta, ShowConfig
 
 _WEB_URL_CHECK = get_args(WebUrl)[1]
 

@@ -12,7 +12,7 @@ import webvtt
 from webvtt.errors import MalformedFileError
 
 from podcast.errors import PodcastError, Problem
-from podcast.show.schema import control_character, parse_timestamp
+from podcast.show.fields import control_character, parse_timestamp
 
 _TIMING = re.compile(
     r"^\s*(\d+:)?\d{1,2}:\d{2}[.,]\d{3}\s+-->\s+(\d+:)?\d{1,2}:\d{2}[.,]\d{3}(\s.*)?$"
