@@ -14,6 +14,8 @@ that never exposes a feed whose files are not there yet.
 What to send is decided from the build's digests and the publish log (what this target got,
 by digest), never from sizes or times at the target; with nothing new, nothing is contacted.
 The log is kept in the show's cache (for deletions, and for `podcast publish --status`).
+Over 400 lines on purpose: the phases, the log written between them and the checks of the
+target are one guarantee, read best in one place (transfer.py holds the tools).
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ their name (`outputs/urls.versioned`), so they never change under a live URL; an
 upload of one leaves a file no feed names yet, which the next publish completes or removes.
 
 Transfers die with the publish (a parent death signal) and hold the show's lock while they
-live; every call has a timeout, and failures name the target with the fix.
+live; every call has a timeout, and failures name the target with the fix. (Over 400 lines:
+the two transports, each whole, and the session they share.)
 """
 
 from __future__ import annotations
