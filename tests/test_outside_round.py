@@ -109,3 +109,35 @@ def test_a_failed_check_over_http_is_repeated_by_the_next_publish(
     finally:
         server.shutdown()
     assert tree_bytes(www)
+
+
+def test_a_file_name_that_is_not_utf8_does_not_break_the_build(cached_demo: Path) -> None:
+    stray = bytes(cached_demo / "episodes/02-frankfurt-kav") + b"/bad\xffname.txt"
+    with open(stray, "wb") as handle:
+        handle.write(b"a note")
+    result = run_cli("build", str(cached_demo))
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("number: 1", "number: true", "number: must be a whole number, not true or false"),
+        (
+            "https://podcast.example.org/quer-durch-die-gremien/",
+            "https://u:p@podcast.example.org/q/",
+            "base_url: must not carry a user name or password",
+        ),
+        (
+            "https://podcast.example.org/quer-durch-die-gremien/",
+            "https://podcast.example.org:99999/q/",
+            "base_url: has a port that does not exist",
+        ),
+    ],
+)
+def test_truth_values_as_numbers_and_addresses_with_a_password_or_no_port_are_refused(
+    demo: Path, field: str, value: str, message: str
+) -> None:
+    where = demo / (EP1 + "/episode.md" if field.startswith("number") else "podcast.toml")
+    edit(where, field, value)
+    assert message in refused(demo)

@@ -37,5 +37,6 @@ def fingerprint(
     versions += [ffmpeg_version(), sorted(allow), preview_url]
     digest.update(json.dumps(versions).encode())
     for path, (size, mtime) in sorted(states.items()):
-        digest.update(f"{path}|{size}|{mtime}\n".encode())
+        # A file name need not be valid UTF-8 (it is bytes on Linux): encode it back as is.
+        digest.update(f"{path}|{size}|{mtime}\n".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()

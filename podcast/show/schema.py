@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     field_validator,
@@ -427,6 +429,13 @@ class ShowConfig(Strict):
         if any(char in value for char in "?#\"'<>\\"):
             # Every published file's URL is this address with a path after it.
             raise ValueError("must be an address without ?query, #fragment or quotes")
+        parts = urlsplit(value)
+        try:
+            parts.port  # noqa: B018  (raises on a port out of range)
+        except ValueError:
+            raise ValueError("has a port that does not exist (1 to 65535)") from None
+        if parts.username is not None or parts.password is not None:
+            raise ValueError("must not carry a user name or password (it would be in every URL)")
         return value if value.endswith("/") else value + "/"
 
 
@@ -437,12 +446,19 @@ class PageMeta(Strict):
     """The page's title (default: its first # heading)."""
 
 
+def _not_a_truth_value(value: Any) -> Any:
+    # YAML reads `true` as a truth value, which pydantic would take as the number 1.
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
 class EpisodeMeta(Strict):
     """The schema of an episode's YAML front matter."""
 
     title: Title
     """The episode's title in apps, on its page and in the MP3's tags."""
-    number: Annotated[int, Field(ge=0, le=999_999)]
+    number: Annotated[int, BeforeValidator(_not_a_truth_value), Field(ge=0, le=999_999)]
     """The episode number (0 for a trailer before the first episode)."""
     season: Annotated[int, Field(ge=1)] | None = None
     """The season it belongs to."""
