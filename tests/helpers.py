@@ -155,3 +155,27 @@ def editors_chapters(show: Path, out: Path, slug: str) -> list[tuple[float, str]
     intro, speech = episode["inputs"]
     shift = intro["duration"] - 0.5 - (speech["head_silence"] - 0.25)
     return [(0.0 if i == 0 else start + shift, title) for i, (start, title) in enumerate(written)]
+
+
+def ffprobe_tags(path: Path) -> tuple[dict[str, str], list[tuple[float, str]]]:
+    """The tags (lower-case keys; Ogg keeps its comments on the audio stream, a cover is a
+    picture stream) and the chapters (start, title) of a file, as ffprobe reads them."""
+    import json
+
+    probed = json.loads(
+        subprocess.run(
+            [
+                *("ffprobe", "-v", "error", "-of", "json", "-show_chapters"),
+                *("-show_entries", "format_tags:stream_tags:stream=codec_type", str(path)),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    tags = {k.lower(): v for k, v in probed["format"].get("tags", {}).items()}
+    for stream in probed["streams"]:
+        if stream["codec_type"] == "audio":
+            tags |= {k.lower(): v for k, v in stream.get("tags", {}).items()}
+    chapters = [(float(c["start_time"]), c["tags"]["title"]) for c in probed["chapters"]]
+    return tags, chapters

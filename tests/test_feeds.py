@@ -23,7 +23,7 @@ from podcast.publish.guard import feed_items
 from podcast.show.images import load_cover
 from podcast.show.lock import read_lock
 
-from .helpers import built_file, ebur128, editors_chapters, tree_bytes
+from .helpers import built_file, ebur128, editors_chapters, ffprobe_tags, tree_bytes
 
 BASE = "https://podcast.example.org/quer-durch-die-gremien/"
 EP2 = "episodes/02-frankfurt-kav"
@@ -241,35 +241,18 @@ def test_alternate_encodings_are_normalised_and_announced(built_demo: BuildRepor
 
 @pytest.mark.parametrize("suffix", [".m4a", ".opus"])
 def test_alternates_carry_tags_cover_and_chapters(built_demo: BuildReport, suffix: str) -> None:
-    import json
-    import subprocess
 
     from tinytag import TinyTag
 
     slug = "01-leipzig-migrantenbeirat"
     path = built_file(built_demo.out, f"audio/{slug}{suffix}")
-    probed = json.loads(
-        subprocess.run(
-            [
-                *("ffprobe", "-v", "error", "-of", "json", "-show_chapters"),
-                *("-show_entries", "format_tags:stream_tags:stream=codec_type", path),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
-    tags = {k.lower(): v for k, v in probed["format"].get("tags", {}).items()}
-    for stream in probed["streams"]:  # Ogg keeps its comments on the stream
-        if stream["codec_type"] == "audio":
-            tags |= {k.lower(): v for k, v in stream.get("tags", {}).items()}
+    tags, chapters = ffprobe_tags(path)
     assert tags["title"] == "Leipzig: Der Migrantenbeirat und die anderen Beiräte"
     assert tags["artist"] == "Redaktion Quer durch die Gremien"
     assert tags["album"] == "Quer durch die Gremien"
     assert tags["date"] == "2026-09-10"
     # Against the chapters the editors wrote, not against the build's chapters JSON.
     expected = editors_chapters(built_demo.out.parent, built_demo.out, slug)
-    chapters = [(float(c["start_time"]), c["tags"]["title"]) for c in probed["chapters"]]
     assert [title for _, title in chapters] == [title for _, title in expected]
     assert [start for start, _ in chapters] == pytest.approx(
         [start for start, _ in expected], abs=0.002

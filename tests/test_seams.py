@@ -30,6 +30,8 @@ from podcast.show.images import load_cover
 from podcast.show.loader import load_show
 from podcast.show.schema import AudioSettings
 
+from .helpers import ffprobe_tags
+
 
 class SearchIndex:
     """What a site search index would be: one module, one entry in SITE_OUTPUTS."""
@@ -89,26 +91,6 @@ def _tags() -> EpisodeTags:
     )
 
 
-def _ffprobe_tags(path: Path) -> dict[str, str]:
-    """Format and stream tags as ffprobe reads them (Ogg keeps its comments on the stream)."""
-    probed = json.loads(
-        subprocess.run(
-            [
-                *("ffprobe", "-v", "error", "-of", "json"),
-                *("-show_entries", "format_tags:stream_tags:stream=codec_type", str(path)),
-            ],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
-    tags = {k.lower(): v for k, v in probed["format"].get("tags", {}).items()}
-    for stream in probed["streams"]:
-        if stream["codec_type"] == "audio":  # not the cover's (a picture stream)
-            tags |= {k.lower(): v for k, v in stream.get("tags", {}).items()}
-    return tags
-
-
 def test_a_new_tag_field_is_one_row_for_every_format(
     synth: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -130,7 +112,7 @@ def test_a_new_tag_field_is_one_row_for_every_format(
         source = synth(f"a{suffix}", "sine=f=300", 1, extra=extra)
         target = source.with_name(f"tagged{suffix}")
         tag_alternate(source, target, style, _tags())
-        read = _ffprobe_tags(target)
+        read = ffprobe_tags(target)[0]
         assert read["composer"] == "Anna Beispiel", suffix
         assert read["title"] == "Titel" and read["album"] == "Die Sendung", suffix
 
@@ -140,7 +122,7 @@ def test_every_text_field_of_the_table_reaches_the_alternates(synth: Callable[..
     source = synth("a.opus", "sine=f=300", 1)
     target = source.with_name("tagged.opus")
     tag_alternate(source, target, "ogg", _tags())
-    read = _ffprobe_tags(target)
+    read = ffprobe_tags(target)[0]
     for row in tag_fields.TAG_FIELDS:
         if row.ffmetadata is not None:
             assert read.get(row.ffmetadata) == str(row.value(_tags())), row.name
