@@ -212,6 +212,15 @@ def watch(
         now = source_state(show_root, out)
         if now == state:
             continue
+        # An editor saving a file truncates it, then writes it: rebuild only once the
+        # sources stay the same for one interval, never from a file caught half written.
+        while not stop.wait(interval):
+            settled = source_state(show_root, out)
+            if settled == now:
+                break
+            now = settled
+        if stop.is_set():
+            return
         state = now
         started = time.monotonic()
         try:
