@@ -25,7 +25,7 @@ from podcast.show.schema import AudioSettings
 if TYPE_CHECKING:
     from podcast.audio.meter import Meter
 
-ANALYSIS_VERSION = "8"
+ANALYSIS_VERSION = "9"
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,7 @@ class SegmentAnalysis:
     sample_peak: float
     sound: dict[str, Any] | None = None  # SoundReport.as_json() of a recording
     envelope: str | None = None  # the gain envelope's file name in the cache ("envelope")
+    denoise: str | None = None  # the denoise schedule's file name in the cache ("denoise")
     peak_raise_db: float = 0.0  # how far the envelope may lift the sample peak
 
     def as_json(self) -> dict[str, Any]:
@@ -133,32 +134,37 @@ def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> 
     if cache.knows(segment.path):
         key = key_for(cache.digest(segment.path))
         cached = cache.get_record("analysis", key, SegmentAnalysis.from_json)
-        if cached is not None and (
-            cached.envelope is None or cache.file_path("envelope", cached.envelope).is_file()
+        if cached is not None and all(
+            name is None or cache.file_path(kind, name).is_file()
+            for kind, name in (("envelope", cached.envelope), ("denoise", cached.denoise))
         ):
             return cached
-        data, envelope = _analyse(segment, settings.channels, detect)
+        data, envelope, denoise = _analyse(segment, settings.channels, detect)
     else:
         # A file not seen before (so most likely not analysed before either) is read for its
         # digest while it is measured.
         with ThreadPoolExecutor(max_workers=1) as reading:
             digest = reading.submit(cache.digest, segment.path)
-            data, envelope = _analyse(segment, settings.channels, detect)
+            data, envelope, denoise = _analyse(segment, settings.channels, detect)
             key = key_for(digest.result())
     if envelope is not None:
         name = f"{key}.f32"
         cache.put_file("envelope", name, envelope)
         data = replace(data, envelope=name)
+    if denoise is not None:
+        name = f"{key}.f32"
+        cache.put_file("denoise", name, denoise)
+        data = replace(data, denoise=name)
     cache.put_json("analysis", key, data.as_json())
     return data
 
 
 def _analyse(
     segment: Segment, layout: str, detect: tuple[float, float]
-) -> tuple[SegmentAnalysis, bytes | None]:
-    """Measure a segment (see analyse_segment), with the bytes of its gain envelope for a
-    recording whose sound is processed; `detect` is the silence threshold (dB) and the
-    shortest pause that counts (s)."""
+) -> tuple[SegmentAnalysis, bytes | None, bytes | None]:
+    """Measure a segment (see analyse_segment), with the bytes of its gain envelope and of
+    its denoise schedule for a recording whose sound is processed; `detect` is the silence
+    threshold (dB) and the shortest pause that counts (s)."""
     info = probe(segment.path)
     start = segment.start or 0.0
     end = min(segment.end, info.duration) if segment.end is not None else info.duration
@@ -225,16 +231,18 @@ def _analyse(
         tail = max(0.0, duration - (meter.last_loud + 1) / meter.rate)
         head, tail = (head if head >= detect[1] else 0.0), (tail if tail >= detect[1] else 0.0)
     integrated, raise_db = loudness.integrated, 0.0
-    report, envelope = None, None
+    report, envelope, denoise = None, None, None
     if segment.sound is not None and observer is not None:
-        shaped, gains = shape_sound(
+        shaped = shape_sound(
             meter.step_energies(), observer.step_peaks(), segment.sound, observer.hum()
         )
-        report = shaped.as_json()
-        if segment.sound.needs_envelope and bool((gains != 1.0).any()):
-            integrated = shaped.processed_lufs
-            raise_db = shaped.peak_raise_db
-            envelope = gains.tobytes()
+        report = shaped.report.as_json()
+        if segment.sound.needs_envelope and bool((shaped.envelope != 1.0).any()):
+            integrated = shaped.report.processed_lufs
+            raise_db = shaped.report.peak_raise_db
+            envelope = shaped.envelope.tobytes()
+        if shaped.denoise.size:
+            denoise = shaped.denoise.tobytes()
     analysis = SegmentAnalysis(
         file=str(segment.path.name),
         kind=segment.kind,
@@ -251,7 +259,7 @@ def _analyse(
         sound=report,
         peak_raise_db=raise_db,
     )
-    return analysis, envelope
+    return analysis, envelope, denoise
 
 
 def sound_of_file(path: Path) -> SoundReport | None:
@@ -260,7 +268,7 @@ def sound_of_file(path: Path) -> SoundReport | None:
     info = probe(path)
     layout = "stereo" if info.channels >= 2 else "mono"
     segment = Segment(path, sound=SoundSettings())
-    analysis, _ = _analyse(segment, layout, (-50.0, 0.5))
+    analysis, _, _ = _analyse(segment, layout, (-50.0, 0.5))
     return analysis.sound_report
 
 

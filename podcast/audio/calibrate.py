@@ -78,7 +78,8 @@ def calibrate(
             envelopes += envelope_input(shaping.envelope, start, length)
             envelope = len(spots) + envelope_count
             envelope_count += 1
-        parts += shaped_chain(number, chain, shaping, envelope, mix.segment_gains[index])
+        gain = mix.segment_gains[index]
+        parts += shaped_chain(number, chain, shaping, envelope, gain, (start, length))
     inputs += envelopes
     excerpts = "".join(f"[s{n}]" for n in range(len(spots)))
     parts.append(f"{excerpts}concat=n={len(spots)}:v=0:a=1[mix]")

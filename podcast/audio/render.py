@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from podcast.audio.analyse import Segment, SegmentAnalysis, analyse_segment
 from podcast.audio.calibrate import calibrate
 from podcast.audio.graph import Mix, RenditionPlan, SoundShaping, encode_and_measure, mix_graph
@@ -286,7 +288,11 @@ def sound_shaping(segment: Segment, analysis: SegmentAnalysis, cache: Cache) -> 
     report = analysis.sound_report
     filters = hum_filters(segment.sound, report.hum if report is not None else None)
     envelope = None if analysis.envelope is None else cache.file_path("envelope", analysis.envelope)
-    return SoundShaping(tuple(filters), envelope)
+    if analysis.denoise is None or report is None:
+        return SoundShaping(tuple(filters), envelope)
+    schedule = np.fromfile(cache.file_path("denoise", analysis.denoise), dtype=np.float32)
+    steps = tuple(float(step) for step in schedule)
+    return SoundShaping(tuple(filters), envelope, steps, report.noise_dbfs)
 
 
 def _stamp(path: Path) -> list[int]:

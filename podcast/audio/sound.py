@@ -63,6 +63,11 @@ MAX_CUT_DB = 12.0
 # The noise in a pause is lowered at most to this far below the noise under the speech either
 # side of it, so the room does not audibly breathe at each turn.
 BED_STEP_DB = 4.0
+# Under speech the leveler raised above the least raised speech, the noise is taken down by as
+# much (spectral noise reduction, whole dB), so the noise bed stays where the least raised voice
+# has it; at most this much, and only where the raise would make the bed swing.
+MAX_SPEECH_DENOISE_DB = 24.0
+PAUSE_STEP = -1.0  # a pause in the denoise schedule (no reduction; a place to learn the noise)
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,10 @@ class SoundReport:
     processed_lufs: float  # the recording's loudness after the envelope
     peak_raise_db: float  # how much higher the envelope takes the sample peak (>= 0)
     note: str = ""  # why speech and pauses could not be told apart (a build warning)
+    # The most the noise under raised speech is reduced (dB; 0: no spectral noise reduction),
+    # and the noise level (dBFS) the reduction starts from before it learns the pauses' noise.
+    speech_denoise_db: float = 0.0
+    noise_dbfs: float = -50.0
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -122,6 +131,8 @@ class SoundReport:
                 f"noise floor {self.noise_floor_before_db:.0f} -> "
                 f"{self.noise_floor_after_db:.0f} dB below speech"
             )
+            if self.speech_denoise_db > 0:
+                noise += f" (under raised speech up to {self.speech_denoise_db:.0f} dB less noise)"
         elif self.pauses == "silent":
             noise = "silent pauses"
         elif self.pauses == "unclear":
@@ -229,13 +240,39 @@ def _speaker_gap(levels: list[tuple[float, float]]) -> float:
     return high - low
 
 
+@dataclass(frozen=True)
+class ShapedSound:
+    """What the analysis decided for a recording: the report, the gain envelope (linear,
+    ENVELOPE_RATE values a second) and the denoise schedule (per 100 ms step: the spectral
+    noise reduction in dB under speech, PAUSE_STEP in pauses; empty: none)."""
+
+    report: SoundReport
+    envelope: npt.NDArray[np.float32]
+    denoise: npt.NDArray[np.float32]
+
+
+def _speech_denoise(
+    gains: Samples, phrases_mask: npt.NDArray[np.bool_], talking: npt.NDArray[np.bool_]
+) -> Samples:
+    """Per step, how far (dB) to reduce the noise under speech so that the noise under every
+    voice stays where the least raised one has it (zeros where the raise stays within the bed
+    step anyway)."""
+    reference = float(np.percentile(gains[talking], 5))
+    wanted = np.where(phrases_mask, np.clip(gains - reference, 0.0, MAX_SPEECH_DENOISE_DB), 0.0)
+    wanted = np.round(wanted)
+    if wanted.max() < BED_STEP_DB:
+        return np.zeros(gains.size)
+    return np.asarray(wanted)
+
+
 def shape_sound(
     energies: Samples, peaks: Samples, settings: SoundSettings, hum: Hum | None
-) -> tuple[SoundReport, npt.NDArray[np.float32]]:
-    """The report and the gain envelope (linear, ENVELOPE_RATE values a second) of a
-    recording measured as 100 ms `energies` with their sample `peaks`."""
+) -> ShapedSound:
+    """What to do with a recording measured as 100 ms `energies` with their sample `peaks`."""
     loudness = step_loudness(energies)
     gains = np.zeros(energies.size)
+    denoise = np.zeros(energies.size)
+    noise_energy = 0.0
     found = speech_steps(energies)
     speech_share, floor_before, floor_after, gap_before, gap_after = 1.0, 0.0, 0.0, 0.0, 0.0
     pauses_kind, note = "none", ""
@@ -267,22 +304,27 @@ def shape_sound(
                 levels.append((level, float(end - start)))
                 after_levels.append((after, float(end - start)))
         gap_before, gap_after = _speaker_gap(levels), _speaker_gap(after_levels)
-        # Pauses: the lower gain of the phrases around them, less the noise reduction, but
-        # never further below the higher one than BED_STEP_DB (the noise under a raised
-        # speaker stays, so lowering the pause beside it more would make the room breathe).
+        noisy = floor > SILENCE_GATE_LUFS and settings.noise_reduction_db > 0
+        if noisy and pauses_kind != "unclear" and talking.any():
+            denoise = _speech_denoise(gains, phrases_mask, talking)
+        # What the noise under speech is raised by, after the spectral reduction.
+        noise_gains = gains - denoise
+        # Pauses: the lower gain of the noise either side, less the noise reduction, but
+        # never further below the higher one than BED_STEP_DB (lowering the pause more than
+        # the noise beside it went down would make the room breathe).
         bounds = [(0, 0), *phrases, (energies.size, energies.size)]
         for (_, end), (start, _) in itertools.pairwise(bounds):
             if start > end:
-                neighbours = [gains[end - 1]] if end > 0 else []
+                neighbours = [noise_gains[end - 1]] if end > 0 else []
                 if start < energies.size:
-                    neighbours.append(gains[start])
+                    neighbours.append(noise_gains[start])
                 reduction = 0.0 if pauses_kind == "unclear" else settings.noise_reduction_db
                 lowered = min(neighbours, default=0.0) - reduction
                 steady = max(neighbours, default=0.0) - BED_STEP_DB
                 gains[end:start] = min(max(lowered, steady), min(neighbours, default=0.0))
         pauses = ~phrases_mask
         speech_share = float(phrases_mask.mean())
-        processed = energies * 10 ** (gains / 10)
+        processed = _processed(energies, gains, denoise, noise_energy)
         after_speech = integrated_loudness(processed[talking])
         floor_before = floor - speech_lufs
         if pauses_kind != "unclear":
@@ -292,7 +334,7 @@ def shape_sound(
         else:
             floor_after = floor_before
     envelope = _envelope(gains)
-    processed_lufs = integrated_loudness(energies * 10 ** (gains / 10))
+    processed_lufs = integrated_loudness(_processed(energies, gains, denoise, noise_energy))
     peak_raise = _peak_raise(peaks, gains)
     report = SoundReport(
         pauses=pauses_kind,
@@ -306,8 +348,25 @@ def shape_sound(
         processed_lufs=round(processed_lufs, 2),
         peak_raise_db=round(peak_raise, 2),
         note=note,
+        speech_denoise_db=float(denoise.max(initial=0.0)),
+        noise_dbfs=round(min(-20.0, max(-80.0, _noise_dbfs(noise_energy))), 1),
     )
-    return report, envelope
+    schedule = np.zeros(0, dtype=np.float32)
+    if denoise.any():
+        schedule = np.where(phrases_mask, denoise, PAUSE_STEP).astype(np.float32)
+    return ShapedSound(report, envelope, schedule)
+
+
+def _processed(energies: Samples, gains: Samples, denoise: Samples, noise: float) -> Samples:
+    """The step energies after the gains, with the noise energy under speech lowered by the
+    spectral reduction."""
+    removed = noise * (1 - 10 ** (-denoise / 10))
+    return np.asarray(np.maximum(energies - removed, 0.0) * 10 ** (gains / 10))
+
+
+def _noise_dbfs(noise_energy: float) -> float:
+    """The noise's level in dBFS (near enough: K-weighting aside) from its step energy."""
+    return -50.0 if noise_energy <= 0 else 10 * float(np.log10(noise_energy))
 
 
 def _envelope(step_gains: Samples) -> npt.NDArray[np.float32]:
@@ -336,4 +395,12 @@ def _peak_raise(peaks: Samples, gains: Samples) -> float:
     return max(0.0, float((levels + highest_gain).max() - levels.max()))
 
 
-__all__ = ["Hum", "SoundObserver", "SoundReport", "SoundSettings", "hum_filters", "shape_sound"]
+__all__ = [
+    "Hum",
+    "ShapedSound",
+    "SoundObserver",
+    "SoundReport",
+    "SoundSettings",
+    "hum_filters",
+    "shape_sound",
+]
