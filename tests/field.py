@@ -281,13 +281,31 @@ def hum_line_db(samples: Samples, spans: list[tuple[float, float]], frequency: f
     return float(10 * np.log10(power[near].max() * 4 / window.sum() ** 2 + 1e-30))
 
 
+def voiced(samples: Samples, recording: FieldRecording, voice: int) -> Samples:
+    """The 20 ms frames of `voice`'s turns in which the clean voice sounds (within 30 dB of
+    its loudest frame): what a listener hears as that speaker's loudness, without the
+    pauses between the sentences of a turn (whose noise the processing lowers)."""
+    size = RATE // 50
+    frames = []
+    for start, end in recording.spans(voice):
+        first, last = int(start * RATE), int(end * RATE)
+        count = (min(last, samples.size, recording.clean.size) - first) // size
+        if count <= 0:
+            continue
+        clean = recording.clean[first : first + count * size].reshape(count, size)
+        energy = 10 * np.log10(np.mean(clean**2, axis=1) + 1e-20)
+        loud = energy > energy.max() - 30
+        frames.append(samples[first : first + count * size].reshape(count, size)[loud].ravel())
+    return np.concatenate(frames)
+
+
 def measure(path: Path, recording: FieldRecording) -> dict[str, float]:
     """What a listener would check, measured on a decoded file: the speaker gap (LU, loudest
     minus quietest voice), the noise bed under each voice and in the pauses (dB), the pauses
     and hum lines relative to speech (dB)."""
     samples = decode(path)[: int(recording.duration * RATE)]
     spec = recording.spec
-    voices = [_lufs(cut(samples, recording.spans(v))) for v in range(spec.voices)]
+    voices = [_lufs(voiced(samples, recording, v)) for v in range(spec.voices)]
     speech = rms_db(cut(samples, [(a, b) for _, a, b in recording.turns]))
     pauses = recording.pauses()
     result = {

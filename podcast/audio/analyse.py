@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import TypeAdapter
 
+from podcast.audio.denoise import denoise_filters
+from podcast.audio.hum import hum_filters
 from podcast.audio.pipeline import ProcessGraph
 from podcast.audio.probe import probe
 from podcast.audio.renditions import BROADCAST_RATE
@@ -233,9 +235,20 @@ def _analyse(
     integrated, raise_db = loudness.integrated, 0.0
     report, envelope, denoise = None, None, None
     if segment.sound is not None and observer is not None:
-        shaped = shape_sound(
-            meter.step_energies(), observer.step_peaks(), segment.sound, observer.hum()
-        )
+        energies, peaks, hum = meter.step_energies(), observer.step_peaks(), observer.hum()
+        shaped = shape_sound(energies, peaks, segment.sound, hum)
+        if shaped.denoise.size:
+            # What the noise reduction leaves of each voice is measured, not guessed: once
+            # more through the hum filters and the reduction, as the render will play it.
+            chain = [
+                *format_chain(segment, layout),
+                *hum_filters(segment.sound, hum),
+                *denoise_filters(
+                    shaped.denoise.tolist(), shaped.report.noise_dbfs, 0, 0.0, duration
+                ),
+            ]
+            denoised = _measure_decoded(segment, chain, channels, None).step_energies()
+            shaped = shape_sound(energies, peaks, segment.sound, hum, denoised)
         report = shaped.report.as_json()
         if segment.sound.needs_envelope and bool((shaped.envelope != 1.0).any()):
             integrated = shaped.report.processed_lufs

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
 import os
 import threading
 from collections.abc import Iterator
@@ -17,11 +16,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from podcast.audio.analyse import Segment, format_chain
+from podcast.audio.denoise import denoise_filters
 from podcast.audio.loudness import Loudness
 from podcast.audio.pipeline import Pipe, ProcessGraph
 from podcast.audio.renditions import BROADCAST_RATE, RenditionSpec
-from podcast.audio.sound import ENVELOPE_FORMAT, PAUSE_STEP
-from podcast.audio.speech import STEP_S
+from podcast.audio.sound import ENVELOPE_FORMAT
 from podcast.audio.timeline import Timeline
 from podcast.audio.tools import FFMPEG, file_arg, upsampler
 from podcast.audio.wav import finish_wav, wav_header
@@ -50,51 +49,14 @@ BITEXACT = ("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexac
 @dataclass(frozen=True)
 class SoundShaping:
     """What is done to one recording's sound in the render: filters (rumble, hum), the
-    spectral noise reduction under raised speech (sound.ShapedSound's schedule; empty: none,
-    with the noise level it starts from) and the file of the gain envelope (leveler and noise
-    reduction in pauses) it is multiplied with."""
+    spectral noise reduction under raised speech (sound.ShapedSound's schedule; empty: none)
+    and the file of the gain envelope (leveler and noise reduction in pauses) it is
+    multiplied with."""
 
     filters: tuple[str, ...] = ()
     envelope: Path | None = None
     denoise: tuple[float, ...] = ()
-    noise_dbfs: float = -50.0
-
-
-# A pause this long (in 100 ms steps) teaches the spectral noise reduction the room's noise.
-NOISE_SAMPLE_STEPS = 5
-
-
-def denoise_filters(shaping: SoundShaping, index: int, start: float, length: float) -> list[str]:
-    """ffmpeg filters for the spectral noise reduction of the part of a recording from
-    `start` (s) for `length` s: afftdn learns the noise in the first long pause of the part
-    and follows the schedule's strength, sent by asendcmd at each change."""
-    steps = shaping.denoise
-    if not steps:
-        return []
-    name = f"afftdn@denoise{index}"
-    first = max(0, int(start / STEP_S))
-    last = min(len(steps), math.ceil((start + length) / STEP_S))
-    commands = []
-    pause = 0
-    learned = False
-    strength: float | None = None
-    for step in range(first, last):
-        at = max(0.0, step * STEP_S - start)
-        if steps[step] == PAUSE_STEP:
-            pause += 1
-            if pause == NOISE_SAMPLE_STEPS and not learned:
-                # Learn from the middle of the pause: its edges may hold breath or a word's end.
-                begin = max(0.0, at - (NOISE_SAMPLE_STEPS - 2) * STEP_S)
-                commands.append(f"{begin:.2f} {name} sn start;{at:.2f} {name} sn stop")
-                learned = True
-            wanted = 0.0
-        else:
-            pause = 0
-            wanted = steps[step]
-        if wanted != strength:
-            commands.append(f"{at:.2f} {name} nr {max(wanted, 0.01):g}")
-            strength = wanted
-    return [f"asendcmd=c='{';'.join(commands)}'", f"{name}=nr=0.01:nf={shaping.noise_dbfs:.0f}"]
+    noise_dbfs: float = -70.0
 
 
 @dataclass(frozen=True)
@@ -120,7 +82,11 @@ def shaped_chain(
     """Filter graph parts that take input `index` through `chain`, the shaping's filters and
     its envelope (ffmpeg input `envelope_input`, raw ENVELOPE_FORMAT) and the gain (dB),
     into the stream [s<index>]; `window` is the part of the recording (start and length, s)."""
-    chain = [*chain, *shaping.filters, *denoise_filters(shaping, index, *window)]
+    chain = [
+        *chain,
+        *shaping.filters,
+        *denoise_filters(shaping.denoise, shaping.noise_dbfs, index, *window),
+    ]
     if envelope_input is None:
         return [f"[{index}:a:0]{','.join([*chain, f'volume={gain:.4f}dB'])}[s{index}]"]
     layout = next(f for f in chain if f.startswith("aformat=")).split("channel_layouts=")[1]

@@ -24,6 +24,7 @@ with; hum and rumble become a few notch and high-pass filters. All of it streams
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -67,6 +68,9 @@ BED_STEP_DB = 4.0
 # much (spectral noise reduction, whole dB), so the noise bed stays where the least raised voice
 # has it; at most this much, and only where the raise would make the bed swing.
 MAX_SPEECH_DENOISE_DB = 24.0
+# The most the noise reduction may take off a voice (made up for by the gain); a phrase that
+# would lose more is spared the reduction.
+MAX_VOICE_LOSS_DB = 3.0
 PAUSE_STEP = -1.0  # a pause in the denoise schedule (no reduction; a place to learn the noise)
 
 
@@ -99,10 +103,9 @@ class SoundReport:
     processed_lufs: float  # the recording's loudness after the envelope
     peak_raise_db: float  # how much higher the envelope takes the sample peak (>= 0)
     note: str = ""  # why speech and pauses could not be told apart (a build warning)
-    # The most the noise under raised speech is reduced (dB; 0: no spectral noise reduction),
-    # and the noise level (dBFS) the reduction starts from before it learns the pauses' noise.
+    # The most the noise under raised speech is reduced (dB; 0: no spectral noise reduction).
     speech_denoise_db: float = 0.0
-    noise_dbfs: float = -50.0
+    noise_dbfs: float = -70.0  # the level of the noise in the pauses
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -266,13 +269,23 @@ def _speech_denoise(
 
 
 def shape_sound(
-    energies: Samples, peaks: Samples, settings: SoundSettings, hum: Hum | None
+    energies: Samples,
+    peaks: Samples,
+    settings: SoundSettings,
+    hum: Hum | None,
+    denoised: Samples | None = None,
 ) -> ShapedSound:
-    """What to do with a recording measured as 100 ms `energies` with their sample `peaks`."""
+    """What to do with a recording measured as 100 ms `energies` with their sample `peaks`.
+
+    `denoised`: the same recording's energies measured through its hum filters and the denoise
+    schedule a first call returned; each denoised phrase then gets back what the reduction
+    took off its voice, and the report's levels after come from this measurement."""
     loudness = step_loudness(energies)
     gains = np.zeros(energies.size)
     denoise = np.zeros(energies.size)
     noise_energy = 0.0
+    floor_dbfs = SILENCE_GATE_LUFS
+    measured = energies
     found = speech_steps(energies)
     speech_share, floor_before, floor_after, gap_before, gap_after = 1.0, 0.0, 0.0, 0.0, 0.0
     pauses_kind, note = "none", ""
@@ -286,27 +299,35 @@ def shape_sound(
         # is that of all their syllables (not only of the loud ones) less the noise floor's
         # energy, or they would end up quieter than the others.
         noise_energy = 10 ** ((floor + 0.691) / 10) if floor > SILENCE_GATE_LUFS else 0.0
+        floor_dbfs = max(floor, SILENCE_GATE_LUFS)
         voiced = phrases_mask & (loudness >= floor + SPEECH_GOES_ON_DB)
         voice = step_loudness(np.maximum(energies - noise_energy, 0.1 * energies))
         speech_lufs = integrated_loudness(
             np.maximum(energies - noise_energy, 0.1 * energies)[voiced]
         )
         phrases = runs(phrases_mask)
-        levels, after_levels = [], []
-        for start, end in phrases:
-            if settings.level_speech:
+        if settings.level_speech:
+            for start, end in phrases:
                 gains[start:end] = _phrase_gains(voice[start:end], voiced[start:end], speech_lufs)
-            inside = talking[start:end]
-            if inside.any():
-                energy = energies[start:end][inside]
-                level = integrated_loudness(energy)
-                after = integrated_loudness(energy * 10 ** (gains[start:end][inside] / 10))
-                levels.append((level, float(end - start)))
-                after_levels.append((after, float(end - start)))
-        gap_before, gap_after = _speaker_gap(levels), _speaker_gap(after_levels)
         noisy = floor > SILENCE_GATE_LUFS and settings.noise_reduction_db > 0
         if noisy and pauses_kind != "unclear" and talking.any():
             denoise = _speech_denoise(gains, phrases_mask, talking)
+        measured = _processed(energies, np.zeros(energies.size), denoise, noise_energy)
+        if denoised is not None and denoise.any():
+            through = np.resize(denoised, energies.size)
+            _make_up(gains, phrases, voiced, (energies, through), denoise, noise_energy)
+            measured = np.where(denoise > 0, through, energies)
+        levels, after_levels = [], []
+        for start, end in phrases:
+            inside = talking[start:end]
+            if inside.any():
+                level = integrated_loudness(energies[start:end][inside])
+                after = integrated_loudness(
+                    measured[start:end][inside] * 10 ** (gains[start:end][inside] / 10)
+                )
+                levels.append((level, float(end - start)))
+                after_levels.append((after, float(end - start)))
+        gap_before, gap_after = _speaker_gap(levels), _speaker_gap(after_levels)
         # What the noise under speech is raised by, after the spectral reduction.
         noise_gains = gains - denoise
         # Pauses: the lower gain of the noise either side, less the noise reduction, but
@@ -324,7 +345,7 @@ def shape_sound(
                 gains[end:start] = min(max(lowered, steady), min(neighbours, default=0.0))
         pauses = ~phrases_mask
         speech_share = float(phrases_mask.mean())
-        processed = _processed(energies, gains, denoise, noise_energy)
+        processed = measured * 10 ** (gains / 10)
         after_speech = integrated_loudness(processed[talking])
         floor_before = floor - speech_lufs
         if pauses_kind != "unclear":
@@ -334,7 +355,7 @@ def shape_sound(
         else:
             floor_after = floor_before
     envelope = _envelope(gains)
-    processed_lufs = integrated_loudness(_processed(energies, gains, denoise, noise_energy))
+    processed_lufs = integrated_loudness(measured * 10 ** (gains / 10))
     peak_raise = _peak_raise(peaks, gains)
     report = SoundReport(
         pauses=pauses_kind,
@@ -349,7 +370,7 @@ def shape_sound(
         peak_raise_db=round(peak_raise, 2),
         note=note,
         speech_denoise_db=float(denoise.max(initial=0.0)),
-        noise_dbfs=round(min(-20.0, max(-80.0, _noise_dbfs(noise_energy))), 1),
+        noise_dbfs=round(floor_dbfs, 1),
     )
     schedule = np.zeros(0, dtype=np.float32)
     if denoise.any():
@@ -364,9 +385,38 @@ def _processed(energies: Samples, gains: Samples, denoise: Samples, noise: float
     return np.asarray(np.maximum(energies - removed, 0.0) * 10 ** (gains / 10))
 
 
-def _noise_dbfs(noise_energy: float) -> float:
-    """The noise's level in dBFS (near enough: K-weighting aside) from its step energy."""
-    return -50.0 if noise_energy <= 0 else 10 * float(np.log10(noise_energy))
+def _make_up(
+    gains: Samples,
+    phrases: list[tuple[int, int]],
+    voiced: npt.NDArray[np.bool_],
+    measures: tuple[Samples, Samples],
+    denoise: Samples,
+    noise_energy: float,
+) -> None:
+    """Give each denoised phrase back what the reduction took off its voice (`gains` raised by
+    the loss), from the voice's loudness (noise taken off) in the `measures` of the recording
+    as it is and through the reduction. Where the reduction took more than MAX_VOICE_LOSS_DB
+    (the voice hardly stands above the noise, or the noise is other voices), the phrase is
+    spared it (its `denoise` set to 0): the noise is better left than the voice taken."""
+    before, after = measures
+    for start, end in phrases:
+        steps = voiced[start:end]
+        if not steps.any() or not denoise[start:end].any():
+            continue
+        left = noise_energy * 10 ** (-denoise[start:end] / 10)
+        heard = integrated_loudness(
+            np.maximum(before[start:end] - noise_energy, 0.1 * before[start:end])[steps]
+        )
+        kept = integrated_loudness(
+            np.maximum(after[start:end] - left, 0.1 * after[start:end])[steps]
+        )
+        loss = heard - kept if np.isfinite(heard) and np.isfinite(kept) else math.inf
+        # A voice that does not stand above the noise cannot be told from what the reduction
+        # takes: spared too.
+        if loss > MAX_VOICE_LOSS_DB or heard <= SILENCE_GATE_LUFS:
+            denoise[start:end] = 0.0
+        else:
+            gains[start:end] += max(loss, 0.0)
 
 
 def _envelope(step_gains: Samples) -> npt.NDArray[np.float32]:
