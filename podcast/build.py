@@ -219,7 +219,9 @@ def _build_locked(
     cover = sources.show_cover
     report.held_back, report.radio_only = len(due.held_back), len(due.radio_only)
     report.next_release = due.next_release.isoformat() if due.next_release else None
-    results = render_audio(to_render, cache, jobs, log, progress, audio.analyses)
+    mastered = replace(to_render, episodes=tuple(e for e in due.rendered if not e.as_is))
+    results = render_audio(mastered, cache, jobs, log, progress, audio.analyses)
+    results.update(audio.as_is)  # published as it is (audio/as_is.py)
     report.renders = sorted(
         {r.path.parent.name for result in results.values() for r in result.renditions.values()}
     )
@@ -260,7 +262,8 @@ def _build_locked(
         validated_key = key_of(str(out), __version__, parser_versions())
         known = cache.get_record("validated", validated_key, _accepted_items) or {}
         accepted = {name: known.get(name, set()) for name in feeds}
-        with FeedValidation(feeds, folder, urls.url_roots(show), accepted) as validation:
+        kept = frozenset(e.kept_media_url for e in due.rendered if e.kept_media_url)
+        with FeedValidation(feeds, folder, urls.url_roots(show), accepted, kept) as validation:
             render_site(show, rendered, cover, writer)  # SITE_OUTPUTS
             problems += validation.problems()
         lock = read_lock(show.root)

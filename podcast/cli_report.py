@@ -11,6 +11,7 @@ from podcast.errors import PodcastError
 
 if TYPE_CHECKING:
     from podcast.build import BuildReport
+    from podcast.importer.run import ImportReport
     from podcast.publish.remote import PublishReport, PublishStatus
 
 
@@ -176,3 +177,39 @@ def print_file_info(files: tuple[Path, ...], out: Output) -> None:
             out.echo(f"sound:       {sound.describe()} (with the default [audio] settings)")
     if failed:
         raise PodcastError(f"{len(failed)} of {len(files)} files could not be read")
+
+
+class DownloadProgress:
+    """Progress of the import's downloads: a line per file at every further tenth."""
+
+    def __init__(self, out: Output) -> None:
+        self.out = out
+        self.shown: dict[str, int] = {}
+
+    def __call__(self, name: str, done: int, total: int | None) -> None:
+        step = 10 * done // total if total else -1
+        if total and self.shown.get(name, -2) < step:
+            self.shown[name] = step
+            self.out.say(f"  {name}: {done / 1e6:.1f} of {total / 1e6:.1f} MB ({10 * step}%)")
+
+
+def print_import(report: ImportReport, out: Output) -> None:
+    """What an import made, what it adjusted, changed or skipped, and what to do next."""
+    if report.created:
+        out.say(f"created {report.folder / 'podcast.toml'}")
+    for slug in report.imported:
+        out.say(f"imported {slug}")
+    for path, size, digest in report.downloaded:
+        out.detail(f"downloaded {path}: {size} bytes, sha256 {digest}")
+    if report.unchanged:
+        out.say(f"{report.unchanged} episode(s) already imported, unchanged")
+    for change in report.changed:
+        out.warn(f"changed in the feed, not overwritten: {change}")
+    for note in report.notes:
+        out.say(f"note: {note}")
+    for skipped in report.skipped:
+        out.warn(f"skipped {skipped.item!r}: {skipped.reason}")
+    out.say(
+        f"{len(report.imported)} imported, {len(report.skipped)} skipped; next: check the "
+        f"notes above, then `podcast build --show-dir {report.folder}`"
+    )
