@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from podcast.audio.analyse import Segment, SegmentAnalysis
-from podcast.audio.as_is import as_is_result
+from podcast.audio.as_is import as_is_result, changed_since_import
 from podcast.audio.render import RenderResult
 from podcast.audio.segments import Progress, analyse_episodes, in_show, segments_of
 from podcast.audio.timeline import Timeline, place_chapters, plan_timeline
@@ -126,6 +126,7 @@ def check_audio(
                 checks.problems += exc.problems
                 continue
             checks.as_is[episode.slug] = as_is
+            checks.warnings += changed_since_import(show, episode, cache)
             checks.timelines[episode.slug] = as_is.timeline
             checks.problems += _timed_problems(episode, sources, as_is.timeline, checks)
             continue

@@ -348,7 +348,16 @@ def test_downloaded_audio_is_published_as_it_is(site: Site, downloaded: Path) ->
     xml = (show / "feed" / "feed.xml").read_text()
     assert "<podcast:guid>917393e3-d8f1-5ca5-9a3e-6f5a1b3b8a6d</podcast:guid>" in xml
     assert 'osm="R62649"' in xml and "Ben Gast" in xml and "<psc:chapter " in xml
-    assert check_show(show)[0] == 1
+    count, warnings = check_show(show)
+    assert count == 1 and not [w for w in warnings if "audio.mp3" in w], warnings
+    audio = episode.parent / "audio.mp3"
+    original = audio.read_bytes()
+    try:
+        audio.write_bytes(original + b"\0")
+        warnings = check_show(show)[1]
+        assert any("not the file the import downloaded" in w for w in warnings), warnings
+    finally:
+        audio.write_bytes(original)
 
 
 def test_remaster_option_masters_again(site: Site, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from podcast.audio.loudness import Loudness, measure_file
 from podcast.audio.probe import probe
 from podcast.audio.render import RenderResult, RenditionResult
 from podcast.audio.renditions import MP3, RenditionSpec, rendition_specs
+from podcast.audio.segments import in_show
 from podcast.audio.timeline import Piece, Timeline
 from podcast.errors import PodcastError, Problem, ToolError
 from podcast.plan.cache import Cache, key_of
@@ -29,6 +30,20 @@ UNMEASURED = Loudness(math.nan, math.nan, math.nan)
 def identity_timeline(duration: float) -> Timeline:
     """The timeline of a file published as it is: the editors' times are the file's."""
     return Timeline((Piece("recording", 0.0, duration, 0.0, 0.0),))
+
+
+def changed_since_import(show: Show, episode: Episode, cache: Cache) -> list[str]:
+    """A warning when an imported file is not the one whose checksum the import recorded."""
+    media = episode.meta.media
+    if media is None or media.sha256 is None or episode.media_file is None:
+        return []
+    if not episode.media_file.is_file() or cache.digest(episode.media_file) == media.sha256:
+        return []
+    return [
+        f"{in_show(show, episode.source)}: media.file: {episode.media_file.name} is not the file "
+        "the import downloaded (its SHA-256 differs); if it was replaced on purpose, write its "
+        "new checksum in media.sha256 (or remove the line)"
+    ]
 
 
 def _mp3_spec(show: Show) -> RenditionSpec:
