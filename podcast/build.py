@@ -36,7 +36,7 @@ from podcast.plan.cache import Cache, Memo, key_of
 from podcast.plan.fingerprint import fingerprint, source_states
 from podcast.plan.sources import DEFAULT_OUTPUT
 from podcast.publish.atomic import publish, remove_staging_leftovers, show_lock, staging_dir
-from podcast.publish.guard import guard_output
+from podcast.publish.guard import base_move_warnings, guard_output
 from podcast.publish.output_folder import (
     GENERATOR,
     KEPT_FROM_PREVIOUS,
@@ -273,6 +273,10 @@ def _build_locked(
             problems += guard_output(
                 public_show, out, lock, set(allow), waiting, holds_preview(cache, out)
             )
+            moving = base_move_warnings(show, out, holds_preview(cache, out))
+            report.warnings += moving
+            if strict:
+                problems += strict_problems(moving)
         if problems:
             raise PodcastError(problems)
         report.episodes = [

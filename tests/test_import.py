@@ -381,7 +381,8 @@ def test_moving_the_show(site: Site, downloaded: Path) -> None:
         xml = (downloaded / "feed" / "feed.xml").read_text()
         assert "<itunes:new-feed-url>https://elsewhere.example.net/feed.xml<" in xml
         config.write_text(original.replace(BASE_URL, "https://moved.example.org/"))
-        build(downloaded, now=NOW)
+        moved = build(downloaded, now=NOW)
+        assert any("HTTP 301 redirect" in w for w in moved.warnings), moved.warnings
         assert "https://moved.example.org/audio/" in (downloaded / "feed" / "feed.xml").read_text()
     finally:
         config.write_text(original)

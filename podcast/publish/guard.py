@@ -78,6 +78,21 @@ def guard_output(
     return guard(old, planned_items(show), lock, allowed, feed, held_back)
 
 
+def base_move_warnings(show: Show, out: Path, preview_there: bool = False) -> list[str]:
+    """A reminder when the show moved to another base URL since the published feed: the old
+    address must keep answering (HTTP 301 to the new feed) or its subscribers are lost."""
+    old_base = None if preview_there else published_base(out / PODCAST_FEED)
+    new_base = show.config.base_url
+    if not old_base or old_base == new_base:
+        return []
+    return [
+        f"base_url: the show moves from {old_base} to {new_base}: make {old_base}"
+        f"{PODCAST_FEED} answer with an HTTP 301 redirect to {new_base}{PODCAST_FEED} (or "
+        "publish a last feed there with moved_to), else its subscribers are lost; see the "
+        "README, Moving a show"
+    ]
+
+
 def published_base(feed: Path) -> str | None:
     """The base URL the published feed was built for (its channel's <link>), if readable."""
     try:
