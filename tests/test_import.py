@@ -360,6 +360,33 @@ def test_downloaded_audio_is_published_as_it_is(site: Site, downloaded: Path) ->
         audio.write_bytes(original)
 
 
+@pytest.mark.parametrize("name", [n for n in SAMPLES if n != "castopod"])
+def test_downloaded_media_give_the_same_feed(site: Site, name: str, tmp_path: Path) -> None:
+    """Every other sample with its media downloaded (the M4A ones mastered into MP3), built:
+    the same GUIDs, titles, dates and durations; the imported show passes `podcast check`."""
+    show = tmp_path / "show"
+    progress: list[tuple[str, int, int | None]] = []
+    report = _import(site, name, show, progress=lambda *seen: progress.append(seen))
+    build(show, now=NOW)
+    gone = {s.item for s in report.skipped if not s.reason.startswith("its GUID")}
+    old = _episodes(_served_sample(site, name).encode(), site.feed_url(name))
+    old = {g: e for g, e in old.items() if e["title"] not in gone}
+    new = _episodes((show / "feed" / "feed.xml").read_bytes(), BASE_URL + "feed.xml")
+    _compare(old, new, urls=False)
+    assert check_show(show)[0] == len(report.imported)
+    assert progress and all(done == total for _, done, total in progress[-1:])
+
+
+def test_a_saved_feed_file_is_imported(site: Site, tmp_path: Path) -> None:
+    """FEED may be a file: a feed saved from a browser imports like its address."""
+    saved = tmp_path / "saved.xml"
+    saved.write_text(_served_sample(site, "podlove"), encoding="utf-8")
+    report = import_feed(str(saved), tmp_path / "show", ImportOptions(base_url=BASE_URL))
+    assert len(report.imported) == 1 and not report.skipped
+    front = next((tmp_path / "show").glob("episodes/*/episode.md")).read_text()
+    assert "guid: podlove-2024-05-31t14:16:37+00:00-21f83868c0a8789" in front
+
+
 def test_remaster_option_masters_again(site: Site, tmp_path: Path) -> None:
     """--remaster names the download under `recordings`: the build masters it as any
     recording; the ID3 chapters of the file are imported when the feed has none."""
