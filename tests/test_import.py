@@ -29,6 +29,7 @@ from podcast.check import check_show
 from podcast.errors import PodcastError
 from podcast.importer.feed import plain
 from podcast.importer.run import ImportOptions, ImportReport, import_feed
+from podcast.show.loader import load_show
 from tests.helpers import built_file, run_cli
 
 DATA = Path(__file__).parent / "data" / "feeds"
@@ -73,7 +74,8 @@ def _served_sample(site: Site, name: str) -> str:
         return f'{match.group(1)}{url}"'
 
     text = re.sub(r'(<enclosure\b[^>]*?\burl=")([^"]+)"', enclosure, text, flags=re.S)
-    text = re.sub(r'(<itunes:image href=")[^"]+"', rf'\1{site.base}cover.jpg"', text)
+    # Pictures keep their names (an episode's own picture stays apart from the show's cover).
+    text = re.sub(r'(<itunes:image href=")[^"]*?([^/"]+)"', rf'\1{site.base}images/\2"', text)
     text = re.sub(r"(<image>\s*<url>)[^<]+", rf"\1{site.base}cover.jpg", text)
     text = re.sub(r"(<url>)[^<]+(</url>)", rf"\1{site.base}cover.jpg\2", text)
     text = re.sub(
@@ -159,7 +161,7 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
             elif path.startswith("/media/"):
                 m4a = path.endswith(".m4a")
                 self._media(site.m4a if m4a else site.mp3, "audio/mp4" if m4a else "audio/mpeg")
-            elif path == "/cover.jpg":
+            elif path == "/cover.jpg" or path.startswith("/images/"):
                 self._send(site.cover, "image/jpeg")
             elif path.endswith("chapters.json"):
                 self._send(json.dumps(CHAPTERS_JSON).encode(), "application/json+chapters")
@@ -278,6 +280,8 @@ def test_broken_samples_are_reported(site: Site, tmp_path: Path) -> None:
     ]
     apple = _import(site, "apple", tmp_path / "apple", keep_media_urls=True)
     assert any("the enclosure URL is its GUID" in n for n in apple.notes)
+    pictures = sorted(p.parent.name for p in (tmp_path / "apple").glob("episodes/*/image.jpg"))
+    assert len(pictures) == 2  # Apple's sample gives two episodes pictures of their own
     rss = _import(site, "rss20", tmp_path / "rss20", keep_media_urls=True)
     assert {s.reason for s in rss.skipped} == {"no title"}
     libsyn = _import(site, "libsyn", tmp_path / "libsyn", keep_media_urls=True)
@@ -497,3 +501,25 @@ def test_unreadable_feeds_are_named(site: Site, tmp_path: Path) -> None:
     result = run_cli("import", site.feed_url("broken"), str(tmp_path / "b"), "--base-url", BASE_URL)
     assert result.returncode == 1
     assert "not well-formed" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_media_is_checked_by_the_loader(site: Site, tmp_path: Path) -> None:
+    """`media` is validated where it is written, like every field: one audio source, a kept
+    URL with its length and duration, a file that is an MP3."""
+    show = tmp_path / "show"
+    _import(site, "powerpress", show, keep_media_urls=True)
+    episode = next(show.glob("episodes/*/episode.md"))
+    written = episode.read_text()
+    media = re.search(r"^media:\n(?:  .*\n)+", written, re.M)
+    assert media is not None
+    cases = {
+        "": "give the episode's audio either as `recordings`",
+        re.sub(r"  length: \d+\n", "", media.group()): "with `url`, give `length`",
+        "media:\n  file: audio.m4a\n": "`file` must be an MP3",
+        media.group() + "recordings:\n- file: x.wav\n": "not both and not neither",
+    }
+    for replacement, message in cases.items():
+        episode.write_text(written.replace(media.group(), replacement))
+        with pytest.raises(PodcastError) as failed:
+            load_show(show)
+        assert f"{episode.name}:" in str(failed.value) and message in str(failed.value)

@@ -89,6 +89,7 @@ class FeedItem:
     episode_type: str = "full"
     duration: float | None = None
     explicit: bool | None = None
+    image_url: str | None = None
     chapters_url: str | None = None
     simple_chapters: list[SimpleChapterEntry] = field(default_factory=list)
     transcripts: list[TranscriptEntry] = field(default_factory=list)
@@ -375,6 +376,9 @@ def _item(
         persons=_persons(element),
         notes=notes,
     )
+    image = _child(element, "itunes:image")
+    if image is not None and image.get("href"):
+        item.image_url = _absolute(image.get("href", ""), feed_url, notes, "image")
     chapters = _child(element, "podcast:chapters")
     if chapters is not None and chapters.get("url"):
         item.chapters_url = _absolute(chapters.get("url", ""), feed_url, notes, "chapters")

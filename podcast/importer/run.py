@@ -47,6 +47,7 @@ from podcast.outputs.feeds.podcasting20 import podcast_guid
 from podcast.outputs.notes import truncate_bytes
 from podcast.show.fields import CONTROL_CHARACTERS, EMAIL, GEO_URI
 from podcast.show.front_matter import split_front_matter
+from podcast.show.images import load_cover
 from podcast.show.loader import EPISODE_FILE, SHOW_FILE, load_show
 from podcast.show.schema import BCP47
 from podcast.show.text import slugify
@@ -312,13 +313,39 @@ def _cover(channel: FeedChannel, folder: Path, options: ImportOptions, notes: li
             notes.append(f"cover: {error}; a placeholder was drawn (replace it)")
         else:
             suffix = ".png" if data.startswith(b"\x89PNG") else ".jpg"
-            write_bytes = folder / f"cover{suffix}"
-            write_bytes.write_bytes(data)
-            return write_bytes.name
+            path = folder / f"cover{suffix}"
+            path.write_bytes(data)
+            try:
+                load_cover(path)
+            except PodcastError as error:
+                notes.append(f"the feed's cover will not do: {error}; replace {path.name}")
+            return path.name
     else:
         notes.append("the feed has no cover: a placeholder was drawn (replace it)")
     placeholder_cover(folder / "cover.jpg", channel.title)
     return "cover.jpg"
+
+
+def _episode_image(
+    item: FeedItem, channel: FeedChannel, episode: Path, options: ImportOptions
+) -> str | None:
+    """The episode's own cover, where it has one that apps accept (else the show's is used)."""
+    if not item.image_url or item.image_url == channel.image_url:
+        return None
+    try:
+        data = fetch_bytes(item.image_url, options.timeout)
+    except PodcastError as error:
+        item.notes.append(f"image: {error}; the show's cover is used")
+        return None
+    path = episode / ("image.png" if data.startswith(b"\x89PNG") else "image.jpg")
+    path.write_bytes(data)
+    try:
+        load_cover(path, "image")
+    except PodcastError as error:
+        path.unlink()
+        item.notes.append(f"the episode's picture is left out: {error}")
+        return None
+    return path.name
 
 
 def _person(entry: PersonEntry, notes: list[str], where: str) -> dict[str, Any] | None:
@@ -370,6 +397,7 @@ def _import_item(
     front.update(audio)
     front["chapters"] = _chapters(item, episode, options, id3_chapters, duration)
     front["transcripts"] = _transcripts(item, episode, channel, options)
+    front["image"] = _episode_image(item, channel, episode, options)
     front["persons"] = [p for p in (_person(e, item.notes, "persons") for e in item.persons) if p]
     front["locations"] = [_location(e, item.notes) for e in item.locations]
     write_text(episode / EPISODE_FILE, episode_text(front, notes_markdown(item.notes_html)))
