@@ -40,7 +40,11 @@ def print_build(report: BuildReport, out: Output) -> None:
         line = (
             f"{episode['slug']}: podcast {mp3['integrated_lufs']:.1f} LUFS "
             f"{mp3['true_peak_dbtp']:.1f} dBTP (gain {mp3['gain_db']:+.1f} dB)"
+            if mp3["integrated_lufs"] is not None
+            else f"{episode['slug']}: the audio stays at its address (imported)"
         )
+        if mp3.get("attempts") == 0 and mp3["integrated_lufs"] is not None:
+            line = line.replace("(gain +0.0 dB)", "(published as it is)")
         wav = episode["renditions"].get(BROADCAST_WAV.file)
         if wav:
             line += (
@@ -179,6 +183,10 @@ def print_file_info(files: tuple[Path, ...], out: Output) -> None:
         raise PodcastError(f"{len(failed)} of {len(files)} files could not be read")
 
 
+def _size(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 1e6 else f"{count / 1e3:.0f} kB"
+
+
 class DownloadProgress:
     """Progress of the import's downloads: a line per file at every further tenth."""
 
@@ -190,7 +198,7 @@ class DownloadProgress:
         step = 10 * done // total if total else -1
         if total and self.shown.get(name, -2) < step:
             self.shown[name] = step
-            self.out.say(f"  {name}: {done / 1e6:.1f} of {total / 1e6:.1f} MB ({10 * step}%)")
+            self.out.say(f"  {name}: {_size(done)} of {_size(total)} ({10 * step}%)")
 
 
 def print_import(report: ImportReport, out: Output) -> None:

@@ -29,6 +29,7 @@ from podcast.check import check_show
 from podcast.errors import PodcastError
 from podcast.importer.feed import plain
 from podcast.importer.run import ImportOptions, ImportReport, import_feed
+from podcast.publish.output_folder import MANIFEST
 from podcast.show.loader import load_show
 from tests.helpers import built_file, run_cli
 
@@ -267,6 +268,7 @@ def test_kept_media_urls_give_the_same_feed(site: Site, name: str, tmp_path: Pat
     new = _episodes((show / "feed" / "feed.xml").read_bytes(), BASE_URL + "feed.xml")
     _compare(old, new, urls=True)
     assert check_show(show)[0] == len(report.imported)
+    assert "NaN" not in (show / "feed" / MANIFEST).read_text()  # nothing measured: null
 
 
 def test_broken_samples_are_reported(site: Site, tmp_path: Path) -> None:

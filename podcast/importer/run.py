@@ -296,8 +296,9 @@ def _write_show(
         "hosts": hosts,
     }
     header = (
-        f"# Imported from {source} by `podcast import`. podcast_guid and every episode's guid\n"
-        "# are the show's published identity: never change them."
+        f"# Imported from {source} by `podcast import`.\n"
+        "# podcast_guid and every episode's guid are the show's published identity: never\n"
+        "# change them."
     )
     write_text(folder / SHOW_FILE, toml_text(config, header))
 
@@ -466,7 +467,14 @@ def _fetch(
     key = hashlib.sha256(item.guid.encode()).hexdigest()[:16]
     staging = folder / PARTIAL_FOLDER / f"{key}{target.suffix}"
     staging.parent.mkdir(parents=True, exist_ok=True)
-    got = download(item.enclosure.url, staging, options.timeout, options.progress)
+    shown = f"{target.parent.name}/{target.name}"
+    progress = options.progress
+    got = download(
+        item.enclosure.url,
+        staging,
+        options.timeout,
+        None if progress is None else lambda _, done, total: progress(shown, done, total),
+    )
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(got.path, target)
     report.downloaded.append((str(target), got.size, got.sha256))
