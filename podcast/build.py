@@ -223,7 +223,12 @@ def _build_locked(
     results = render_audio(mastered, cache, jobs, log, progress, audio.analyses)
     results.update(audio.as_is)  # published as it is (audio/as_is.py)
     report.renders = sorted(
-        {r.path.parent.name for result in results.values() for r in result.renditions.values()}
+        {
+            r.path.parent.name
+            for result in results.values()
+            for r in result.renditions.values()
+            if r.path.is_relative_to(cache.root)  # not audio kept at its address
+        }
     )
     # What the render published a little off target (audio/render.py), known only now.
     off_target = [note for episode in due.rendered for note in results[episode.slug].notes]

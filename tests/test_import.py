@@ -286,6 +286,7 @@ def test_broken_samples_are_reported(site: Site, tmp_path: Path) -> None:
     assert len(pictures) == 2  # Apple's sample gives two episodes pictures of their own
     rss = _import(site, "rss20", tmp_path / "rss20", keep_media_urls=True)
     assert {s.reason for s in rss.skipped} == {"no title"}
+    assert any("2 enclosures: the first is imported" in n for n in rss.notes)
     libsyn = _import(site, "libsyn", tmp_path / "libsyn", keep_media_urls=True)
     assert any("no Apple category" in n for n in libsyn.notes)
     power = _import(site, "powerpress", tmp_path / "powerpress", keep_media_urls=True)
@@ -456,6 +457,13 @@ def test_rerun_imports_new_items_only(site: Site, tmp_path: Path) -> None:
     assert [s.split("-", 1)[1] for s in second.imported] == ["third"]
     assert second.unchanged == 1
     assert len(second.changed) == 1 and "'The trailer'" in second.changed[0]
+    site.feeds["mirror"] = newer.replace("Night Shift Stories</title>", "Day Shift</title>", 1)
+    third = import_feed(
+        site.feed_url("mirror"),
+        show,
+        ImportOptions(owner_email=OWNERS["buzzsprout"], keep_media_urls=True),
+    )
+    assert not third.imported and "podcast.toml: title is now 'Day Shift'" in third.changed[0]
     trailer = next(p for p in show.glob("episodes/*/episode.md") if "trailer" in p.parent.name)
     assert "title: Trailer" in trailer.read_text()  # not overwritten
 

@@ -329,7 +329,10 @@ def _item(
     if not title:
         skipped.append(Skipped(label, "no title"))
         return None
-    enclosure_tag = _child(element, "enclosure")
+    enclosures = _children(element, "enclosure")
+    enclosure_tag = enclosures[0] if enclosures else None
+    if len(enclosures) > 1:
+        notes.append(f"{len(enclosures)} enclosures: the first is imported (a feed item has one)")
     if enclosure_tag is None or not (enclosure_tag.get("url") or "").strip():
         skipped.append(Skipped(label, "no enclosure (no audio to publish)"))
         return None

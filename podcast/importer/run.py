@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import tomllib
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,9 +131,16 @@ def import_feed(source: str, folder: Path, options: ImportOptions) -> ImportRepo
     report = ImportReport(folder=folder, skipped=list(channel.skipped))
     folder.mkdir(parents=True, exist_ok=True)
     known = _imported_episodes(folder)
+    if channel.new_feed_url:
+        report.notes.append(
+            f"the feed says the show moved to {channel.new_feed_url} (itunes:new-feed-url): "
+            "import from there to get its newest items"
+        )
     if not (folder / SHOW_FILE).exists():
         _write_show(channel, source, base, folder, options, report)
         report.created = True
+    else:
+        report.changed += _show_differences(channel, folder / SHOW_FILE)
     numbers = {int(front.get("number", 0)) for _, front in known.values()}
     numbers |= {item.number for item in channel.items if item.number is not None}
     slugs = {path.parent.name for path in folder.glob(f"episodes/*/{EPISODE_FILE}")}
@@ -211,6 +219,21 @@ def _differences(item: FeedItem, front: dict[str, Any], options: ImportOptions) 
         found.append(f"the audio is now at {item.enclosure.url} (was {kept})")
     if str(front.get("summary", "")) != _summary(item):
         found.append("the summary changed")
+    return found
+
+
+def _show_differences(channel: FeedChannel, config_file: Path) -> list[str]:
+    """What the feed now says differently about the show than the podcast.toml written."""
+    try:
+        config = tomllib.loads(config_file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+        return []  # the loader names what is wrong with it
+    found = []
+    if config.get("title") != _clean(channel.title):
+        found.append(f"{SHOW_FILE}: title is now {channel.title!r} (was {config.get('title')!r})")
+    guid = config.get("podcast_guid")
+    if channel.podcast_guid and guid and channel.podcast_guid.lower() != guid:
+        found.append(f"{SHOW_FILE}: podcast:guid is now {channel.podcast_guid} (was {guid})")
     return found
 
 
