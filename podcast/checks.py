@@ -21,10 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from podcast.audio.analyse import Segment, SegmentAnalysis
-from podcast.audio.as_is import as_is_result, changed_since_import
-from podcast.audio.render import RenderResult
 from podcast.audio.segments import Progress, analyse_episodes, in_show, segments_of
 from podcast.audio.timeline import Timeline, place_chapters, plan_timeline
 from podcast.errors import AudioFault, PodcastError, Problem, ToolError, display_path
@@ -34,6 +33,9 @@ from podcast.show.loader import SHOW_FILE
 from podcast.show.model import Episode, Show, Transcript
 from podcast.show.transcripts import Cue, check_times, read_transcript
 from podcast.show.warnings import show_warnings
+
+if TYPE_CHECKING:
+    from podcast.audio.render import RenderResult
 
 CLIP_FIELDS = {"intro": "audio.intro", "outro": "audio.outro", "jingle": "audio.jingle"}
 
@@ -120,6 +122,9 @@ def check_audio(
     reported_clips: set[Path] = set()  # a broken intro is named once, not per episode
     for episode in show.episodes:
         if episode.as_is:
+            # Only for imported audio: `podcast check` loads no render code otherwise.
+            from podcast.audio.as_is import as_is_result, changed_since_import
+
             try:
                 as_is = as_is_result(show, episode, cache)
             except PodcastError as exc:

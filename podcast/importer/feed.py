@@ -5,7 +5,8 @@ Buzzsprout, hand-written RSS 2.0): namespaces spelled in other cases, durations 
 clock times, HTML in titles, relative addresses, items without a GUID or an enclosure. Each
 item is read into a `FeedItem` or skipped with the reason (`Skipped`); nothing here decides
 where files go or checks values against the schema (the loader does that once they are
-written).
+written). Over 400 lines: the channel's and the items' tags are read side by side, each
+with its fallbacks, so what a tool writes can be followed in one file.
 """
 
 from __future__ import annotations

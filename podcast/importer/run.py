@@ -141,13 +141,13 @@ def import_feed(source: str, folder: Path, options: ImportOptions) -> ImportRepo
         report.created = True
     else:
         report.changed += _show_differences(channel, folder / SHOW_FILE)
-    numbers = {int(front.get("number", 0)) for _, front in known.values()}
+    numbers = {n for _, front in known.values() if isinstance(n := front.get("number"), int)}
     numbers |= {item.number for item in channel.items if item.number is not None}
     slugs = {path.parent.name for path in folder.glob(f"episodes/*/{EPISODE_FILE}")}
     for item in channel.items:
         if item.guid in known:
             slug, front = known[item.guid]
-            differences = _differences(item, front, options)
+            differences = _differences(item, front)
             if differences:
                 report.changed += [f"{slug}: {d}" for d in differences]
             else:
@@ -206,7 +206,7 @@ def _imported_episodes(folder: Path) -> dict[str, tuple[str, dict[str, Any]]]:
     return known
 
 
-def _differences(item: FeedItem, front: dict[str, Any], options: ImportOptions) -> list[str]:
+def _differences(item: FeedItem, front: dict[str, Any]) -> list[str]:
     """What the feed now says differently about an episode imported before."""
     found = []
     if str(front.get("title", "")) != item.title:
