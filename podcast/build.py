@@ -36,7 +36,7 @@ from podcast.plan.cache import Cache, Memo, key_of
 from podcast.plan.fingerprint import fingerprint, source_states
 from podcast.plan.sources import DEFAULT_OUTPUT
 from podcast.publish.atomic import publish, remove_staging_leftovers, show_lock, staging_dir
-from podcast.publish.guard import guard_output
+from podcast.publish.guard import base_move_warnings, guard_output
 from podcast.publish.output_folder import (
     GENERATOR,
     KEPT_FROM_PREVIOUS,
@@ -219,9 +219,16 @@ def _build_locked(
     cover = sources.show_cover
     report.held_back, report.radio_only = len(due.held_back), len(due.radio_only)
     report.next_release = due.next_release.isoformat() if due.next_release else None
-    results = render_audio(to_render, cache, jobs, log, progress, audio.analyses)
+    mastered = replace(to_render, episodes=tuple(e for e in due.rendered if not e.as_is))
+    results = render_audio(mastered, cache, jobs, log, progress, audio.analyses)
+    results.update(audio.as_is)  # published as it is (audio/as_is.py)
     report.renders = sorted(
-        {r.path.parent.name for result in results.values() for r in result.renditions.values()}
+        {
+            r.path.parent.name
+            for result in results.values()
+            for r in result.renditions.values()
+            if r.path.is_relative_to(cache.root)  # not audio kept at its address
+        }
     )
     # What the render published a little off target (audio/render.py), known only now.
     off_target = [note for episode in due.rendered for note in results[episode.slug].notes]
@@ -260,7 +267,8 @@ def _build_locked(
         validated_key = key_of(str(out), __version__, parser_versions())
         known = cache.get_record("validated", validated_key, _accepted_items) or {}
         accepted = {name: known.get(name, set()) for name in feeds}
-        with FeedValidation(feeds, folder, urls.url_roots(show), accepted) as validation:
+        kept = frozenset(e.kept_media_url for e in due.rendered if e.kept_media_url)
+        with FeedValidation(feeds, folder, urls.url_roots(show), accepted, kept) as validation:
             render_site(show, rendered, cover, writer)  # SITE_OUTPUTS
             problems += validation.problems()
         lock = read_lock(show.root)
@@ -270,6 +278,10 @@ def _build_locked(
             problems += guard_output(
                 public_show, out, lock, set(allow), waiting, holds_preview(cache, out)
             )
+            moving = base_move_warnings(show, out, holds_preview(cache, out))
+            report.warnings += moving
+            if strict:
+                problems += strict_problems(moving)
         if problems:
             raise PodcastError(problems)
         report.episodes = [

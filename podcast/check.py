@@ -16,7 +16,7 @@ from podcast.errors import PodcastError
 from podcast.plan.build_record import holds_preview
 from podcast.plan.cache import Cache
 from podcast.plan.sources import DEFAULT_OUTPUT
-from podcast.publish.guard import guard_output
+from podcast.publish.guard import base_move_warnings, guard_output
 from podcast.show.loader import load_show
 from podcast.show.lock import read_lock
 from podcast.show.warnings import strict_problems
@@ -42,7 +42,9 @@ def check_show(
     problems = [*sources.problems, *audio.problems]
     warnings = [*sources.warnings, *audio.warnings]
     lock = read_lock(show.root)
-    problems += guard_output(show, out, lock, set(allow), preview_there=holds_preview(cache, out))
+    preview_there = holds_preview(cache, out)
+    problems += guard_output(show, out, lock, set(allow), preview_there=preview_there)
+    warnings += base_move_warnings(show, out, preview_there)
     if strict:
         problems += strict_problems(warnings)
     if problems:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from podcast.audio.analyse import Segment, SegmentAnalysis
 from podcast.audio.segments import Progress, analyse_episodes, in_show, segments_of
@@ -32,6 +33,9 @@ from podcast.show.loader import SHOW_FILE
 from podcast.show.model import Episode, Show, Transcript
 from podcast.show.transcripts import Cue, check_times, read_transcript
 from podcast.show.warnings import show_warnings
+
+if TYPE_CHECKING:
+    from podcast.audio.render import RenderResult
 
 CLIP_FIELDS = {"intro": "audio.intro", "outro": "audio.outro", "jingle": "audio.jingle"}
 
@@ -98,6 +102,7 @@ class AudioChecks:
     the analyses (for the render) and the timeline; the problems and warnings."""
 
     analyses: dict[str, list[SegmentAnalysis]] = field(default_factory=dict)
+    as_is: dict[str, RenderResult] = field(default_factory=dict)  # audio published as it is
     timelines: dict[str, Timeline] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -116,6 +121,20 @@ def check_audio(
     checks = AudioChecks()
     reported_clips: set[Path] = set()  # a broken intro is named once, not per episode
     for episode in show.episodes:
+        if episode.as_is:
+            # Only for imported audio: `podcast check` loads no render code otherwise.
+            from podcast.audio.as_is import as_is_result, changed_since_import
+
+            try:
+                as_is = as_is_result(show, episode, cache)
+            except PodcastError as exc:
+                checks.problems += exc.problems
+                continue
+            checks.as_is[episode.slug] = as_is
+            checks.warnings += changed_since_import(show, episode, cache)
+            checks.timelines[episode.slug] = as_is.timeline
+            checks.problems += _timed_problems(episode, sources, as_is.timeline, checks)
+            continue
         segments = segments_of(show, episode)
         analyses: list[SegmentAnalysis] = []
         for position, (segment, result) in enumerate(
@@ -134,15 +153,23 @@ def check_audio(
         checks.warnings += sound_warnings(show, episode, segments, analyses)
         timeline = plan_timeline(segments, analyses, show.config.audio)
         checks.analyses[episode.slug], checks.timelines[episode.slug] = analyses, timeline
-        late = chapter_problems(episode, timeline)
-        if not late:
-            checks.warnings += place_chapters(episode, timeline)[1]
-        for transcript in episode.transcripts:
-            cues = sources.cues.get(transcript.path)
-            if cues is not None:  # else not readable: a problem of check_sources
-                late += check_times(transcript.path, cues, timeline.joined_duration)
-        checks.problems += late
+        checks.problems += _timed_problems(episode, sources, timeline, checks)
     return checks
+
+
+def _timed_problems(
+    episode: Episode, sources: Sources, timeline: Timeline, checks: AudioChecks
+) -> list[Problem]:
+    """Chapters and transcript cues past the end of the episode's timeline (problems), and
+    chapters left out of the published ones (warnings, added to `checks`)."""
+    late = chapter_problems(episode, timeline)
+    if not late:
+        checks.warnings += place_chapters(episode, timeline)[1]
+    for transcript in episode.transcripts:
+        cues = sources.cues.get(transcript.path)
+        if cues is not None:  # else not readable: a problem of check_sources
+            late += check_times(transcript.path, cues, timeline.joined_duration)
+    return late
 
 
 # How far an out point may lie past the end before it is pointed out (rounded times).

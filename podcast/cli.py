@@ -394,6 +394,61 @@ def init(
     settings.say('next: podcast new "Title of the first episode"')
 
 
+@main.command("import")
+@click.argument("feed")
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--base-url", help="Where the new show will be served (default: the feed's link).")
+@click.option(
+    "--keep-media-urls",
+    is_flag=True,
+    help="Leave the audio where it is: the new feed names the same enclosure URLs.",
+)
+@click.option(
+    "--remaster",
+    is_flag=True,
+    help="Master the downloaded audio again (default: publish it as it is, tags added).",
+)
+@click.option(
+    "--owner-email",
+    help="The show's owner address: confirms a podcast:locked feed is yours (and is the owner "
+    "when the feed names none).",
+)
+@click.option(
+    "--timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds to wait for a server.",
+)
+@click.pass_obj
+@friendly_errors
+def import_(
+    settings: Settings,
+    feed: str,
+    folder: Path,
+    base_url: str | None,
+    keep_media_urls: bool,
+    remaster: bool,
+    owner_email: str | None,
+    timeout: float,
+) -> None:
+    """Make a show folder from an existing feed (a URL or a file): podcast.toml, one episode
+    per item with its original GUID, the media downloaded (or left where they are). Run again,
+    it imports new items only and reports what changed in the others."""
+    from podcast.cli_report import DownloadProgress, print_import
+    from podcast.importer.run import ImportOptions, import_feed
+
+    options = ImportOptions(
+        base_url=base_url,
+        keep_media_urls=keep_media_urls,
+        remaster=remaster,
+        owner_email=owner_email,
+        timeout=timeout,
+        progress=None if settings.quiet else DownloadProgress(settings),
+    )
+    print_import(import_feed(feed, folder, options), settings)
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.pass_obj

@@ -11,6 +11,7 @@ from podcast.errors import PodcastError
 
 if TYPE_CHECKING:
     from podcast.build import BuildReport
+    from podcast.importer.run import ImportReport
     from podcast.publish.remote import PublishReport, PublishStatus
 
 
@@ -39,7 +40,11 @@ def print_build(report: BuildReport, out: Output) -> None:
         line = (
             f"{episode['slug']}: podcast {mp3['integrated_lufs']:.1f} LUFS "
             f"{mp3['true_peak_dbtp']:.1f} dBTP (gain {mp3['gain_db']:+.1f} dB)"
+            if mp3["integrated_lufs"] is not None
+            else f"{episode['slug']}: the audio stays at its address (imported)"
         )
+        if mp3.get("attempts") == 0 and mp3["integrated_lufs"] is not None:
+            line = line.replace("(gain +0.0 dB)", "(published as it is)")
         wav = episode["renditions"].get(BROADCAST_WAV.file)
         if wav:
             line += (
@@ -176,3 +181,43 @@ def print_file_info(files: tuple[Path, ...], out: Output) -> None:
             out.echo(f"sound:       {sound.describe()} (with the default [audio] settings)")
     if failed:
         raise PodcastError(f"{len(failed)} of {len(files)} files could not be read")
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e6:.1f} MB" if count >= 1e6 else f"{count / 1e3:.0f} kB"
+
+
+class DownloadProgress:
+    """Progress of the import's downloads: a line per file at every further tenth."""
+
+    def __init__(self, out: Output) -> None:
+        self.out = out
+        self.shown: dict[str, int] = {}
+
+    def __call__(self, name: str, done: int, total: int | None) -> None:
+        step = 10 * done // total if total else -1
+        if total and self.shown.get(name, -2) < step:
+            self.shown[name] = step
+            self.out.say(f"  {name}: {_size(done)} of {_size(total)} ({10 * step}%)")
+
+
+def print_import(report: ImportReport, out: Output) -> None:
+    """What an import made, what it adjusted, changed or skipped, and what to do next."""
+    if report.created:
+        out.say(f"created {report.folder / 'podcast.toml'}")
+    for slug in report.imported:
+        out.say(f"imported {slug}")
+    for path, size, digest in report.downloaded:
+        out.detail(f"downloaded {path}: {size} bytes, sha256 {digest}")
+    if report.unchanged:
+        out.say(f"{report.unchanged} episode(s) already imported, unchanged")
+    for change in report.changed:
+        out.warn(f"changed in the feed, not overwritten: {change}")
+    for note in report.notes:
+        out.say(f"note: {note}")
+    for skipped in report.skipped:
+        out.warn(f"skipped {skipped.item!r}: {skipped.reason}")
+    out.say(
+        f"{len(report.imported)} imported, {len(report.skipped)} skipped; next: check the "
+        f"notes above, then `podcast build --show-dir {report.folder}`"
+    )

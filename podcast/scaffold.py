@@ -43,6 +43,9 @@ copyright = "© {year} {author}"                     # required
 # enclosure_prefix = "https://op3.dev/e/"           # download counting, off by default
 # websub_hub = "https://pubsubhubbub.appspot.com/"  # tell apps at once after a publish
 # update_notify = ["https://api.podcastindex.org/api/1.0/hub/pubnotify"]
+# locked = true                                     # podcast:locked: no imports elsewhere
+# moved_to = "https://new.example.org/feed.xml"     # once the show moved: itunes:new-feed-url
+# podcast_guid = "..."                              # kept from an imported feed; never change
 
 [owner]                                             # required: Apple writes to this address
 name = "{author}"

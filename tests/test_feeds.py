@@ -95,14 +95,6 @@ def test_removed_episode_is_refused_until_retired(cached_demo: Path) -> None:
     build(cached_demo)  # retired for good: the next build needs no --allow
 
 
-def test_moved_base_url_is_refused(cached_demo: Path) -> None:
-    build(cached_demo)
-    toml = cached_demo / "podcast.toml"
-    toml.write_text(toml.read_text().replace("podcast.example.org", "radio.example.org"))
-    with pytest.raises(PodcastError, match="would move its audio from https://podcast"):
-        build(cached_demo)
-
-
 def test_episode_without_guid_gets_one_that_is_locked(cached_demo: Path) -> None:
     new = cached_demo / "episodes/04-ohne-guid"
     shutil.copytree(cached_demo / "episodes/03-zu-gast-im-jugendbeirat", new)

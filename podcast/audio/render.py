@@ -71,7 +71,9 @@ class RenditionResult:
     attempts: int
 
     def summary(self) -> dict[str, Any]:
-        return {
+        """The measurements as JSON values (None for what was not measured: audio an imported
+        episode keeps at its address)."""
+        found = {
             "file": self.path.name,
             "target_lufs": self.spec.target_lufs,
             "integrated_lufs": self.loudness.integrated,
@@ -84,6 +86,7 @@ class RenditionResult:
             "duration": self.duration,
             "attempts": self.attempts,
         }
+        return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in found.items()}
 
 
 @dataclass

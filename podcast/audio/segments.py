@@ -47,6 +47,9 @@ def segments_of(show: Show, episode: Episode) -> list[Segment]:
     def part(path: Path, **fields: Any) -> Segment:
         return Segment(path, label=in_show(show, path), **fields)
 
+    if episode.as_is:  # published as it is (audio/as_is.py): nothing to analyse or mix
+        return []
+
     parts = [part(show.intro, kind="intro")] if show.intro else []
     for index, recording in enumerate(episode.recordings):
         if index and show.jingle:

@@ -118,6 +118,10 @@ class TaggedMp3:
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
         mp3, tags = context.mp3, context.tags
         version = context.show.config.id3_version
+        kept = context.episode.meta.media
+        if kept is not None and kept.url is not None:  # imported, left where it is
+            files.mp3, files.mp3_bytes = kept.url, kept.length or 0
+            return
 
         def tagged(path: Path) -> None:
             shutil.copyfile(mp3.path, path)

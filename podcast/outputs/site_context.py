@@ -142,7 +142,9 @@ class SiteContext:
             "pages": show.pages,
             # Audio links: relative (the site works offline) unless the audio lives elsewhere.
             "media": lambda rel, root: (
-                urls.media_url(show, rel) if show.config.media_base_url else root + rel
+                urls.media_url(show, rel)
+                if show.config.media_base_url or "://" in rel  # kept where it was imported from
+                else root + rel
             ),
         }
 

@@ -129,8 +129,25 @@ def iso639_2(language: str) -> str:
         "uk": "ukr",
         "fa": "fas",
         "nl": "nld",
+        "pt": "por",
+        "ja": "jpn",
+        "zh": "zho",
+        "ko": "kor",
+        "sv": "swe",
+        "da": "dan",
+        "no": "nor",
+        "fi": "fin",
+        "cs": "ces",
+        "el": "ell",
+        "he": "heb",
+        "hi": "hin",
+        "hu": "hun",
+        "ro": "ron",
     }
-    return codes.get(primary, primary)
+    # A language not in the table: its own code if it has three letters, else ID3's (and ISO
+    # 639-2's) "undetermined"; a two-letter code would not fit the frame (mutagen refuses it).
+    found = codes.get(primary, primary)
+    return found if len(found) == 3 and found.isalpha() else "und"
 
 
 def _text(frame: type[TextFrame]) -> Id3Style:

@@ -84,13 +84,18 @@ def absolute(show: Show, relative: str) -> str:
 
 def media_url(show: Show, relative: str) -> str:
     """The public URL of a media file (audio/, broadcast/): under `media_base_url` when the
-    show keeps its audio on another host, else like `absolute`."""
+    show keeps its audio on another host, else like `absolute`; an absolute URL (imported
+    audio left where it is) as it is."""
+    if "://" in relative:
+        return relative
     return (show.config.media_base_url or show.config.base_url) + quote(relative, safe="/")
 
 
 def enclosure_url(show: Show, relative: str) -> str:
     """A media file's URL as the feeds give it: behind the show's `enclosure_prefix` (an
     analytics redirect that takes the URL without its scheme) when it has one."""
+    if "://" in relative:  # an imported episode's audio left where it is: its URL, unchanged
+        return relative
     url = media_url(show, relative)
     prefix = show.config.enclosure_prefix
     return prefix + url.split("://", 1)[1] if prefix else url

@@ -9,7 +9,7 @@ episode explicitly (`podcast build --allow NAME-OR-GUID`).
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlparse
 
@@ -51,7 +51,9 @@ def feed_items(xml: bytes) -> list[FeedItem]:
 def planned_items(show: Show) -> list[FeedItem]:
     """The items the podcast feed of `show` will have, from the model (nothing is parsed)."""
     return [
-        FeedItem(e.guid, e.meta.title, urls.enclosure_url(show, urls.episode_mp3(e)))
+        FeedItem(
+            e.guid, e.meta.title, urls.enclosure_url(show, e.kept_media_url or urls.episode_mp3(e))
+        )
         for e in show.episodes
     ]
 
@@ -70,7 +72,46 @@ def guard_output(
     only podcast.lock tells what was published."""
     feed = out / PODCAST_FEED
     old = [] if preview_there else published_items(feed)
+    old_base = None if preview_there else published_base(feed)
+    if old_base and old_base != show.config.base_url:
+        old = moved(old, old_base, show.config.base_url)
     return guard(old, planned_items(show), lock, allowed, feed, held_back)
+
+
+def base_move_warnings(show: Show, out: Path, preview_there: bool = False) -> list[str]:
+    """A reminder when the show moved to another base URL since the published feed: the old
+    address must keep answering (HTTP 301 to the new feed) or its subscribers are lost."""
+    old_base = None if preview_there else published_base(out / PODCAST_FEED)
+    new_base = show.config.base_url
+    if not old_base or old_base == new_base:
+        return []
+    return [
+        f"base_url: the show moves from {old_base} to {new_base}: make {old_base}"
+        f"{PODCAST_FEED} answer with an HTTP 301 redirect to {new_base}{PODCAST_FEED} (or "
+        "publish a last feed there with moved_to), else its subscribers are lost; see the "
+        "README, Moving a show"
+    ]
+
+
+def published_base(feed: Path) -> str | None:
+    """The base URL the published feed was built for (its channel's <link>), if readable."""
+    try:
+        link = ET.fromstring(feed.read_bytes()).findtext("channel/link")
+    except (OSError, ET.ParseError):
+        return None
+    return link.strip() if link and link.strip().endswith("/") else None
+
+
+def moved(items: list[FeedItem], old_base: str, new_base: str) -> list[FeedItem]:
+    """The published items as they are once the whole show moved from `old_base` to
+    `new_base` (a new domain, a redirect in place): the same files at the new address are
+    the move the editors made, not audio that moved away from its episode."""
+    return [
+        replace(item, enclosure=new_base + item.enclosure.removeprefix(old_base))
+        if item.enclosure.startswith(old_base)
+        else item
+        for item in items
+    ]
 
 
 def published_items(feed: Path) -> list[FeedItem]:

@@ -164,6 +164,9 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
                     ref.highpass_hz,
                 )
             )
+    media_file = None
+    if meta.media is not None and meta.media.file is not None:
+        media_file = resolve(meta.media.file, "media.file", "media", "file")
     transcripts = []
     for index, t in enumerate(meta.transcripts):
         path = resolve(t.file, f"transcripts[{index}].file", "transcripts", index, "file")
@@ -194,6 +197,7 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
         name=name,
         lines=lines,
         note_images=pictures,
+        media_file=media_file,
     )
 
 

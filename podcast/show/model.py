@@ -62,6 +62,18 @@ class Episode:
     # Where each front-matter field is written in `source`, for messages after loading.
     lines: FieldLines = field(default_factory=FieldLines)
     note_images: tuple[NoteImage, ...] = ()  # pictures the notes show
+    # `media.file` resolved: audio published as it is (meta.media; recordings are empty).
+    media_file: Path | None = None
+
+    @property
+    def kept_media_url(self) -> str | None:
+        """The enclosure URL an imported episode keeps (its audio is not published here)."""
+        return self.meta.media.url if self.meta.media is not None else None
+
+    @property
+    def as_is(self) -> bool:
+        """Whether the audio is published as it is (imported), not mastered by the build."""
+        return self.meta.media is not None
 
     @property
     def date(self) -> datetime:

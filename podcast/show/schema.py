@@ -163,6 +163,45 @@ class RecordingRef(Strict):
         return self
 
 
+SHA256 = r"^[0-9a-f]{64}$"
+
+
+class PublishedMedia(Strict):
+    """Audio that is published as it is (an imported episode): no mastering pass, no
+    re-encoding; the build adds the show's tags to a file. Either `file` or `url`."""
+
+    file: str | None = None
+    """An MP3 in the episode folder, published as it is with the episode's tags."""
+    url: WebUrl | None = None
+    """The audio stays where it is (`podcast import --keep-media-urls`): the feed names this
+    address, unchanged, so apps download nothing again."""
+    length: Annotated[int, Field(ge=1)] | None = None
+    """With `url`: the file's size in bytes (the enclosure's length)."""
+    type: Literal["audio/mpeg", "audio/mp4", "audio/x-m4a", "audio/ogg", "audio/opus"] = (
+        "audio/mpeg"
+    )
+    """With `url`: the file's MIME type."""
+    duration: Seconds | None = None
+    """With `url`: how long it plays (seconds or HH:MM:SS)."""
+    sha256: Annotated[str, Field(pattern=SHA256)] | None = None
+    """The file's checksum as recorded at import (a changed file is pointed out)."""
+
+    _parse_duration = field_validator("duration", mode="before")(parse_timestamp)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PublishedMedia:
+        if (self.file is None) == (self.url is None):
+            raise ValueError("give either `file` (an MP3 in the episode folder) or `url`")
+        if self.file is not None and not self.file.lower().endswith(".mp3"):
+            raise ValueError(
+                "`file` must be an MP3 (to re-master another format, name it "
+                "under `recordings` instead)"
+            )
+        if self.url is not None and (self.length is None or self.duration is None):
+            raise ValueError("with `url`, give `length` (bytes) and `duration` too")
+        return self
+
+
 class Owner(Strict):
     """Who runs the show, for podcast directories (not shown to listeners by most apps)."""
 
@@ -367,8 +406,9 @@ class ShowConfig(Strict):
     """The copyright line, e.g. "© 2026 Radio Blau"."""
     license: NonEmpty = "CC-BY-SA-4.0"
     """The licence of the episodes, as an SPDX name or in words."""
-    license_url: WebUrl | None = "https://creativecommons.org/licenses/by-sa/4.0/"
-    """The licence's text on the web."""
+    license_url: WebUrl | Literal[""] | None = "https://creativecommons.org/licenses/by-sa/4.0/"
+    """The licence's text on the web ("" for none, as an imported show without a stated
+    licence has)."""
     funding: Funding | None = None
     """Where listeners can support the show."""
     hosts: tuple[Person, ...] = ()
@@ -388,6 +428,17 @@ class ShowConfig(Strict):
     """A WebSub hub apps may subscribe at: named in the feeds, told after every publish."""
     update_notify: tuple[WebUrl, ...] = ()
     """Addresses told about every publish with ?url=<feed URL> (Podcast Index's pubnotify)."""
+    podcast_guid: Annotated[str, Field(pattern=r"^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$")] | (
+        None
+    ) = None
+    """The show's podcast:guid, kept from an imported feed (default: derived from the feed's
+    address); never change it once published."""
+    moved_to: WebUrl | None = None
+    """The show's new feed address, once it moved: the feeds left here carry
+    itunes:new-feed-url so apps and directories follow (see the README, Moving a show)."""
+    locked: bool = True
+    """podcast:locked: whether other platforms must refuse to import the feed without the
+    owner's consent."""
 
     @field_validator("subscribe")
     @classmethod
@@ -491,8 +542,11 @@ class EpisodeMeta(Strict):
     255 (an MP3's chapter table holds no more)."""
     transcripts: tuple[TranscriptRef, ...] = ()
     """Transcripts, one per language."""
-    recordings: Annotated[tuple[RecordingRef, ...], Field(min_length=1)]
-    """The audio files of the episode, joined in the order given."""
+    recordings: tuple[RecordingRef, ...] = ()
+    """The audio files of the episode, joined in the order given (or `media`)."""
+    media: PublishedMedia | None = None
+    """Audio published as it is instead of `recordings` (imported episodes): no second
+    mastering pass, no re-encoding."""
     announcement: str | None = None
     """The presenter's lead-in for radio (Anmoderation), printed on the programme sheet."""
     back_announcement: str | None = None
@@ -502,6 +556,15 @@ class EpisodeMeta(Strict):
     radio_release: PublishDate | None = None
     """Earlier than date: radio partners get the episode in radio.xml from then on, with the
     public date as embargo (Sperrfrist) on the programme sheet."""
+
+    @model_validator(mode="after")
+    def _audio_source(self) -> EpisodeMeta:
+        if bool(self.recordings) == (self.media is not None):
+            raise ValueError(
+                "give the episode's audio either as `recordings` (mastered by the build) or as "
+                "`media` (published as it is), not both and not neither"
+            )
+        return self
 
     @model_validator(mode="after")
     def _radio_first(self) -> EpisodeMeta:

@@ -111,6 +111,8 @@ def unreferenced_files(show: Show) -> list[str]:
     for episode in show.episodes:
         used = {r.path.resolve() for r in episode.recordings}
         used |= {t.path.resolve() for t in episode.transcripts}
+        if episode.media_file is not None:
+            used.add(episode.media_file.resolve())
         for path in sorted(episode.source.parent.iterdir()):
             if path.suffix.lower() in MEDIA_SUFFIXES and path.resolve() not in used:
                 found.append(
@@ -136,6 +138,8 @@ def programme_warnings(show: Show) -> list[str]:
         return []
     warnings = []
     for episode in show.episodes:
+        if episode.as_is:  # published as it is: no broadcast file, no programme sheet
+            continue
         missing = [
             field
             for field, value in (

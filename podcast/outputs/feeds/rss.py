@@ -64,10 +64,13 @@ def _channel(
     p20.explicit = config.explicit
     # Each feed its own identity: a guid-resolving app or directory must never merge the
     # partner feed with the listeners' one.
-    p20.guid = podcast_guid(feed_url)
+    # An imported show keeps the podcast:guid it was known by.
+    p20.guid = (config.podcast_guid if listed else None) or podcast_guid(feed_url)
     p20.block = not listed
     p20.hub = config.websub_hub
-    p20.locked = True
+    if listed and config.moved_to:  # the show moved: apps and directories follow
+        fg.podcast.itunes_new_feed_url(config.moved_to)
+    p20.locked = config.locked
     p20.locked_owner = config.owner.email
     p20.medium = "podcast"
     p20.license = config.license

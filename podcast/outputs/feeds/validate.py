@@ -32,7 +32,8 @@ from podcast.show.vocabularies import (
 )
 
 # Every rendition's type, and the other names apps know for them.
-AUDIO_TYPES = {*mime_types().values(), "audio/x-wav", "audio/aac", "audio/ogg"}
+# audio/x-m4a: what Apple's own sample feed names (an imported episode may keep it).
+AUDIO_TYPES = {*mime_types().values(), "audio/x-wav", "audio/aac", "audio/ogg", "audio/x-m4a"}
 IT = f"{{{ITUNES_NS}}}"
 PC = f"{{{PODCAST_NS}}}"
 
@@ -55,10 +56,11 @@ class FeedValidation:
         staging: Path,
         roots: tuple[str, ...],
         known: dict[str, set[str]] | None = None,
+        kept: frozenset[str] = frozenset(),
     ) -> None:
         known = known or {}
         self._jobs = [
-            (xml, name, staging, roots, frozenset(known.get(name, ())))
+            (xml, name, staging, roots, frozenset(known.get(name, ())), kept)
             for name, xml in feeds.items()
         ]
         self._pool: ProcessPoolExecutor | None = None
@@ -122,9 +124,14 @@ def parsed_items(xml: bytes, known: frozenset[str]) -> tuple[bytes, list[tuple[s
 
 
 def _validate(
-    xml: bytes, name: str, staging: Path, roots: tuple[str, ...], known: frozenset[str]
+    xml: bytes,
+    name: str,
+    staging: Path,
+    roots: tuple[str, ...],
+    known: frozenset[str],
+    kept: frozenset[str],
 ) -> tuple[list[Problem], list[str]]:
-    problems = validate_feed(xml, name, staging, roots, known)
+    problems = validate_feed(xml, name, staging, roots, known, kept)
     return problems, [] if problems else [digest for digest, _ in item_digests(xml)[1]]
 
 
@@ -143,8 +150,12 @@ def validate_feed(
     staging: Path,
     roots: tuple[str, ...],
     known: frozenset[str] = frozenset(),
+    kept: frozenset[str] = frozenset(),
 ) -> list[Problem]:
     """Every reason not to publish the feed `name` (written into `staging`).
+
+    `kept`: enclosure URLs of imported episodes whose audio stays where it is (not published
+    here; the loader checked them and their length).
 
     Items whose digest is in `known` passed the client parsers before and are not given to
     them again; every other check covers the whole feed.
@@ -211,12 +222,16 @@ def validate_feed(
     if len(items) != len(item_digests(xml)[1]):
         problem("item", "items nested or written in a way the validation cannot split")
     for item in items:
-        problems += _item_problems(item, feed, staging, roots)
+        problems += _item_problems(item, feed, staging, roots, kept)
     return problems
 
 
 def _item_problems(
-    item: ET.Element, feed: Path, staging: Path, roots: tuple[str, ...]
+    item: ET.Element,
+    feed: Path,
+    staging: Path,
+    roots: tuple[str, ...],
+    kept: frozenset[str] = frozenset(),
 ) -> list[Problem]:
     title = item.findtext("title") or "(untitled)"
     problems: list[Problem] = []
@@ -241,7 +256,9 @@ def _item_problems(
         url = enclosure.get("url", "")
         path = _staged(url, roots, staging)
         # Under the base URL, which the loader holds to https:// (a preview uses its own).
-        if path is None or not path.is_file():
+        if url in kept:
+            pass
+        elif path is None or not path.is_file():
             problem("enclosure", f"{url} is not a published file")
         elif str(path.stat().st_size) != enclosure.get("length"):
             problem(
