@@ -102,7 +102,8 @@ def test_a_field_interview_is_leveled_its_pauses_quieter_and_its_hum_removed(
     # The editor is told what was done, and `podcast info` finds the same in the recording.
     said = run_cli("build", str(tmp_path / "show"), "--out", str(tmp_path / "again"))
     line = re.search(
-        r"interview\.wav: noise floor -(\d+) -> -(\d+) dB below speech, "
+        r"interview\.wav: noise floor -(\d+) -> -(\d+) dB below speech "
+        r"\(under raised speech up to (?:\d+) dB less noise\), "
         r"speaker gap ([\d.]+) -> ([\d.]+) LU, 50 Hz hum .*removed",
         said.stdout,
     )
