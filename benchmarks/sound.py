@@ -400,6 +400,10 @@ def main() -> None:
                 seconds[name] = time.perf_counter() - started
                 if done.returncode != 0:
                     raise SystemExit(f"{name} failed:\n{done.stderr[-2000:]}")
+            if name == "ours":  # the published name carries its content's version
+                from tests.helpers import built_file
+
+                output = built_file(folder / "site", "audio/01-interview.mp3")
             if name != "floor":
                 results[name] = measure(output, interview)
         floor = seconds["floor"]

@@ -3,8 +3,8 @@ the speech leveler, the noise reduction in pauses and the report; mains hum foun
 spectrum (audio/hum.py).
 
 Everything here is decided from the analysis pass (100 ms loudness steps and a few spectra),
-so the render needs no look-ahead of its own: the leveler and the noise reduction become one
-gain envelope (100 values a second, a file in the cache) that ffmpeg multiplies the recording
+so the render needs no look-ahead of its own: the leveler and the noise reduction in pauses
+become one gain envelope (100 values a second, a file in the cache) that ffmpeg multiplies the recording
 with; hum and rumble become a few notch and high-pass filters. All of it streams.
 
 - Speech and pauses: the recording's noise floor is the level its quietest steps keep coming
@@ -14,9 +14,12 @@ with; hum and rumble become a few notch and high-pass filters. All of it streams
   its loudness over a few seconds and only inside a phrase, so a quiet guest and a close host
   end up alike, while within a phrase nothing is compressed (laughter and emphasis stay) and the
   gain only changes in pauses or slowly.
-- Noise reduction: pauses are lowered by `noise_reduction_db` (a downward expander that knows
-  where the pauses are, with its threshold learned from the pauses themselves). Speech itself
-  is never filtered, so it cannot sound "underwater"; the noise under speech stays.
+- Noise reduction: where the leveler raises a voice above the least raised one, the noise
+  under it is reduced by as much (spectral: audio/denoise.py), so the room stays at one level;
+  what that leaves of the voice is measured and made up for, and a phrase whose voice it
+  would take more than MAX_VOICE_LOSS_DB of is spared. Pauses are lowered by
+  `noise_reduction_db` (a downward expander that knows where the pauses are), at most
+  BED_STEP_DB below the noise under the speech beside them.
 - Hum: the averaged spectrum shows mains hum as lines at 50 or 60 Hz and their multiples,
   far above the spectrum around them; only the lines found are notched out.
 """
