@@ -4,8 +4,9 @@ spectrum (audio/hum.py).
 
 Everything here is decided from the analysis pass (100 ms loudness steps and a few spectra),
 so the render needs no look-ahead of its own: the leveler and the noise reduction in pauses
-become one gain envelope (100 values a second, a file in the cache) that ffmpeg multiplies the recording
-with; hum and rumble become a few notch and high-pass filters. All of it streams.
+become one gain envelope (100 values a second, a file in the cache) that ffmpeg multiplies
+the recording with; hum and rumble become a few notch and high-pass filters. All of it
+streams.
 
 - Speech and pauses: the recording's noise floor is the level its quietest steps keep coming
   back to; steps 6 dB above it are speech, pauses shorter than 0.4 s are part of the phrase
