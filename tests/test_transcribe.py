@@ -1,0 +1,279 @@
+"""Offline transcription (`podcast transcribe`, `[transcription] auto`): drafts from the
+default model with the network blocked in-process, nothing from silence or an intro, speakers
+per channel, editors' changes kept, the model checked, a build publishing what auto made.
+Two short synthesised episodes (espeak-ng German), transcribed once for the module."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from podcast.errors import PodcastError
+from podcast.show.loader import load_show
+from podcast.transcribe import model as model_module
+from podcast.transcribe.command import Written, transcribe
+from podcast.transcribe.engine import phantom
+
+from .conftest import REPO
+from .helpers import built_file, run_cli
+
+RATE = 22050
+FIRST = "Willkommen in Leipzig. Wir sind heute beim Migrantenbeirat der Stadt."
+SECOND = "Vielen Dank für das Gespräch."
+HOST = "Wie kommt Ihre Stimme in die anderen Beiräte?"
+GUEST = "Wir schicken Delegierte in den Jugendbeirat."
+INTRO_S, PAUSE_S, GAP_S = 2.0, 4.0, 5.0  # a tone intro, then silence, speech, a long pause
+
+TOML = """title = "Test"
+description = "Eine Testsendung."
+author = "Redaktion"
+language = "de"
+base_url = "https://podcast.example.org/test/"
+cover = "media/cover.jpg"
+copyright = "© 2026 Redaktion"
+
+[owner]
+name = "Redaktion"
+email = "redaktion@podcast.example.org"
+
+[category]
+name = "Society & Culture"
+
+[transcription]
+auto = {auto}
+glossary = ["Migrantenbeirat", "Jugendbeirat"]
+review_below = 0.9
+"""
+
+EPISODE = """---
+title: "{title}"
+number: {number}
+date: 2026-09-{day}T18:00:00+02:00
+summary: Ein Gespräch.
+persons:
+  - name: Anna Host
+    role: host
+recordings:
+  - file: {file}
+{extra}---
+Notizen.
+"""
+
+
+def _speak(text: str, path: Path) -> None:
+    subprocess.run(["espeak-ng", "-v", "de", "-s", "150", "-w", str(path), text], check=True)
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+
+
+def make_show(root: Path, audio: Path, auto: bool) -> Path:
+    """A show of two episodes without transcripts: a mono interview with an intro and long
+    pauses, and a two-channel conversation (one speaker on each channel)."""
+    (root / "media").mkdir(parents=True)
+    shutil.copyfile(REPO / "media" / "cover.jpg", root / "media" / "cover.jpg")
+    (root / "podcast.toml").write_text(TOML.format(auto=str(auto).lower()), encoding="utf-8")
+    one = root / "episodes" / "01-eins"
+    two = root / "episodes" / "02-zwei"
+    one.mkdir(parents=True)
+    two.mkdir(parents=True)
+    shutil.copyfile(audio / "mono.flac", one / "interview.flac")
+    shutil.copyfile(audio / "stereo.flac", two / "gespraech.flac")
+    (one / "episode.md").write_text(
+        EPISODE.format(title="Eins", number=1, day=10, file="interview.flac", extra=""),
+        encoding="utf-8",
+    )
+    speakers = "    speakers: [Anna Host, Ben Gast]\n"
+    (two / "episode.md").write_text(
+        EPISODE.format(title="Zwei", number=2, day=11, file="gespraech.flac", extra=speakers),
+        encoding="utf-8",
+    )
+    return root
+
+
+def make_audio(folder: Path) -> Path:
+    """mono.flac: intro tone, pause, FIRST, long pause, SECOND; stereo.flac: HOST on the
+    left, then GUEST on the right, each heard 20 dB lower on the other channel."""
+    folder.mkdir()
+    for name, text in (("first", FIRST), ("second", SECOND), ("host", HOST), ("guest", GUEST)):
+        _speak(text, folder / f"{name}.wav")
+    _ffmpeg(
+        *("-f", "lavfi", "-i", f"sine=f=660:d={INTRO_S}:r={RATE}"),
+        *("-i", str(folder / "first.wav"), "-i", str(folder / "second.wav")),
+        "-filter_complex",
+        f"[0]volume=0.3,apad=pad_dur={PAUSE_S}[a];[1]apad=pad_dur={GAP_S}[b];"
+        "[2]apad=pad_dur=1[c];[a][b][c]concat=n=3:v=0:a=1",
+        *("-ar", "48000", str(folder / "mono.flac")),
+    )
+    _ffmpeg(
+        *("-i", str(folder / "host.wav"), "-i", str(folder / "guest.wav")),
+        "-filter_complex",
+        "[0]apad=pad_dur=1,asplit[h1][h2];[1]apad=pad_dur=1,asplit[g1][g2];"
+        "[h1]apad=pad_dur=0[hl];[g2]volume=0.1[gl];"
+        "[hl]adelay=0,apad=whole_dur=12[hl2];[gl]adelay=5000,apad=whole_dur=12[gl2];"
+        "[h2]volume=0.1,apad=whole_dur=12[hr];[g1]adelay=5000,apad=whole_dur=12[gr];"
+        "[hl2][gl2]amix=inputs=2:normalize=0[left];[hr][gr]amix=inputs=2:normalize=0[right];"
+        "[left][right]join=inputs=2:channel_layout=stereo",
+        *("-ar", "48000", str(folder / "stereo.flac")),
+    )
+    return folder
+
+
+@dataclass
+class Transcribed:
+    show: Path
+    auto_show: Path
+    written: list[Written]
+    connects: list[object]  # what tried to open a socket while transcribing
+
+
+@pytest.fixture(scope="module")
+def transcribed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Transcribed]:
+    base = tmp_path_factory.mktemp("transcribe")
+    audio = make_audio(base / "audio")
+    show = make_show(base / "show", audio, auto=False)
+    auto_show = make_show(base / "auto", audio, auto=True)
+    connects: list[object] = []
+
+    def refuse(self: socket.socket, address: object) -> None:
+        connects.append(address)
+        raise OSError("network blocked by the test")
+
+    with pytest.MonkeyPatch.context() as patch:
+        # No network, and a fresh user cache: the default model is joined and checked here.
+        patch.setattr(socket.socket, "connect", refuse)
+        patch.setattr(socket.socket, "connect_ex", refuse)
+        patch.setenv("XDG_CACHE_HOME", str(base / "user-cache"))
+        patch.setenv("HF_HUB_OFFLINE", "0")
+        written = transcribe(show, today=date(2026, 9, 1))
+        yield Transcribed(show, auto_show, written, connects)
+
+
+def _draft(show: Path, slug: str) -> str:
+    return (show / "episodes" / slug / "transcript.de.vtt").read_text(encoding="utf-8")
+
+
+def _cues(text: str) -> list[tuple[float, float, str]]:
+    from podcast.show.fields import parse_timestamp
+
+    out = []
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if "-->" in line:
+            start, _, end = line.partition(" --> ")
+            out.append(
+                (float(parse_timestamp(start)), float(parse_timestamp(end)), lines[index + 1])
+            )
+    return out
+
+
+def test_draft_written_named_and_offline(transcribed: Transcribed) -> None:
+    assert transcribed.connects == []  # nothing even tried the network
+    assert [w.named for w in transcribed.written] == [True, True]
+    text = _draft(transcribed.show, "01-eins")
+    assert text.startswith("WEBVTT\n\nNOTE\n")
+    assert "model whisper-base on 2026-09-01" in text
+    assert "Leipzig" in text and "Gespräch" in text
+    assert "<v " not in text  # one microphone, no speakers named: no guessed names
+    show = load_show(transcribed.show)  # episode.md names it, and it loads
+    assert [t.path.name for t in show.episodes[0].transcripts] == ["transcript.de.vtt"]
+    assert (transcribed.show / "episodes/01-eins/episode.md").read_text().endswith("Notizen.\n")
+
+
+def test_nothing_from_the_intro_or_the_pauses(transcribed: Transcribed) -> None:
+    cues = _cues(_draft(transcribed.show, "01-eins"))
+    speech = INTRO_S + PAUSE_S
+    assert cues and cues[0][0] >= speech - 0.5, cues
+    # The second sentence comes after the long pause; no cue lies inside it.
+    first_end = max(end for start, end, _ in cues if start < speech + 6)
+    assert all(not (first_end + 0.5 < start < first_end + GAP_S - 1) for start, _, _ in cues)
+
+
+def test_speakers_from_their_channels(transcribed: Transcribed) -> None:
+    cues = _cues(_draft(transcribed.show, "02-zwei"))
+    host = [text for start, _, text in cues if start < 4.5]
+    guest = [text for start, _, text in cues if start >= 4.5]
+    assert host and all(t.startswith("<v Anna Host>") for t in host), cues
+    assert guest and all(t.startswith("<v Ben Gast>") for t in guest), cues
+    # What the other microphone picked up is not transcribed twice.
+    assert not any("Jugendbeirat" in t or "Delegierte" in t for t in host)
+
+
+def test_unsure_words_marked_and_listed(transcribed: Transcribed) -> None:
+    draft = transcribed.written[0].draft
+    assert draft.unsure and all(w.probability < 0.9 for w in draft.unsure)
+    assert "<c.unsure>" in _draft(transcribed.show, "01-eins")
+
+
+def test_editors_changes_are_kept(transcribed: Transcribed) -> None:
+    path = transcribed.show / "episodes" / "02-zwei" / "transcript.de.vtt"
+    again = transcribe(transcribed.show, ("2",), today=date(2026, 9, 2))  # cached: quick
+    assert again[0].path == path and "on 2026-09-02" in path.read_text()  # untouched: redone
+    edited = path.read_text().replace("Ben Gast", "Benedikt Gast")
+    path.write_text(edited, encoding="utf-8")
+    result = run_cli("transcribe", "02-zwei", "--show-dir", str(transcribed.show))
+    assert result.returncode == 0, result.stderr
+    assert "changed by an editor" in result.stderr and "--force" in result.stderr
+    assert path.read_text() == edited
+    forced = transcribe(transcribed.show, ("02-zwei",), force=True)
+    assert forced[0].path == path and "Benedikt" not in path.read_text()
+
+
+def test_auto_build_publishes_transcripts(transcribed: Transcribed) -> None:
+    from podcast.build import build
+
+    show = transcribed.auto_show
+    # The recognition is cached by recording content, model and settings: share it.
+    (show / ".cache" / "podcast").mkdir(parents=True)
+    shutil.copytree(
+        transcribed.show / ".cache" / "podcast" / "transcripts",
+        show / ".cache" / "podcast" / "transcripts",
+    )
+    out = show / "feed"
+    build(show, out)
+    assert not (show / "episodes/01-eins/transcript.de.vtt").exists()  # sources untouched
+    feed = (out / "feed.xml").read_text(encoding="utf-8")
+    assert feed.count("<podcast:transcript") >= 6  # two episodes, three formats
+    captions = built_file(out, "transcripts/02-zwei.de.vtt").read_text(encoding="utf-8")
+    assert "<v Ben Gast>" in captions and "unsure" not in captions  # marks are for editors
+    assert "Leipzig" in built_file(out, "transcripts/01-eins.de.vtt").read_text()
+    assert "Leipzig" in (out / "episodes" / "01-eins.html").read_text(encoding="utf-8")
+
+
+def test_default_model_refuses_a_mismatch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for part in (1, 2):
+        data = tmp_path / f"part{part}"
+        data.mkdir()
+        (data / f"model.bin.part{part}").write_bytes(b"not the model")
+    monkeypatch.setattr(model_module, "_package_data", lambda p: tmp_path / f"part{p[-1]}")
+    with pytest.raises(PodcastError) as caught:
+        model_module.default_model(tmp_path / "cache")
+    assert "not the pinned" in str(caught.value) and "--force-reinstall" in str(caught.value)
+    assert not any((tmp_path / "cache").rglob("model.bin"))  # nothing half-joined is kept
+
+
+def test_incomplete_model_folder_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "models" / "mine"
+    folder.mkdir(parents=True)
+    for name in ("model.bin", "config.json", "vocabulary.txt"):
+        (folder / name).write_text("{}")
+    with pytest.raises(PodcastError) as caught:
+        model_module.resolve_model("models/mine", tmp_path)
+    assert "tokenizer.json missing" in str(caught.value)
+
+
+def test_known_phantom_lines() -> None:
+    assert phantom(" Untertitel im Auftrag des ZDF, 2017")
+    assert phantom("Untertitel von Stephanie Geiges")
+    assert phantom("Untertitelung des ZDF für funk, 2017")
+    assert phantom(" ...")
+    assert not phantom("Wir schicken Delegierte in den Jugendbeirat.")
+    assert not phantom("Sehr gern, bis zum nächsten Mal.")
