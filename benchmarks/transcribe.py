@@ -7,7 +7,8 @@ text is known).
     .venv/bin/python benchmarks/transcribe.py --speed-minutes 60  # the README's numbers
 
 Prints the word error rate without steering, with the glossary as initial prompt and as
-hotwords (`wer_glossary`: as hotwords, the better of the two here), the share of words given to the right speaker on a two-track recording (host on the
+hotwords (`wer_glossary`: as hotwords, the better of the two here), the share of words given
+to the right speaker on a two-track recording (host on the
 left channel, guest on the right, each 20 dB lower on the other), and the real-time factor and
 peak memory of `podcast transcribe` (a process of its own, cold cache) on the interview
 repeated to --speed-minutes. The last line is
@@ -141,8 +142,10 @@ def main() -> None:
         long = folder / "long.flac"
         loops = int(args.speed_minutes * 60 / interview.duration) + 1
         subprocess.run(
-            ["ffmpeg", "-v", "error", "-stream_loop", str(loops), "-i", str(interview.path)]
-            + ["-t", str(args.speed_minutes * 60), "-ac", "1", str(long)],
+            [
+                *("ffmpeg", "-v", "error", "-stream_loop", str(loops), "-i", str(interview.path)),
+                *("-t", str(args.speed_minutes * 60), "-ac", "1", str(long)),
+            ],
             check=True,
         )
         config = show_toml("Bench", "Speed.", "https://example.org/bench/")
