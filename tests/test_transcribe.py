@@ -5,6 +5,7 @@ Two short synthesised episodes (espeak-ng German), transcribed once for the modu
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -246,6 +247,12 @@ def test_auto_build_publishes_transcripts(transcribed: Transcribed) -> None:
     assert "<v Ben Gast>" in captions and "unsure" not in captions  # marks are for editors
     assert "Leipzig" in built_file(out, "transcripts/01-eins.de.vtt").read_text()
     assert "Leipzig" in (out / "episodes" / "01-eins.html").read_text(encoding="utf-8")
+    # The programme sheet: the first and the last sentence, for the presenter.
+    sheet = json.loads(next((out / "programme").glob("01-eins*.json")).read_text())
+    assert "Leipzig" in sheet["first_sentence"]["text"]
+    assert sheet["first_sentence"]["time"] >= "00:00:05"  # after the intro and the pause
+    assert "Gespräch" in sheet["last_sentence"]["text"]
+    assert "Erster Satz" in (out / "programme" / "01-eins.html").read_text(encoding="utf-8")
 
 
 def test_default_model_refuses_a_mismatch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
