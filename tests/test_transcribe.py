@@ -9,10 +9,12 @@ import json
 import shutil
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -228,18 +230,8 @@ def test_editors_changes_are_kept(transcribed: Transcribed) -> None:
     assert forced[0].path == path and "Benedikt" not in path.read_text()
 
 
-def test_auto_build_publishes_transcripts(transcribed: Transcribed) -> None:
-    from podcast.build import build
-
-    show = transcribed.auto_show
-    # The recognition is cached by recording content, model and settings: share it.
-    (show / ".cache" / "podcast").mkdir(parents=True)
-    shutil.copytree(
-        transcribed.show / ".cache" / "podcast" / "transcripts",
-        show / ".cache" / "podcast" / "transcripts",
-    )
-    out = show / "feed"
-    build(show, out)
+def test_auto_build_publishes_transcripts(transcribed: Transcribed, auto_built: Path) -> None:
+    show, out = transcribed.auto_show, auto_built
     assert not (show / "episodes/01-eins/transcript.de.vtt").exists()  # sources untouched
     feed = (out / "feed.xml").read_text(encoding="utf-8")
     assert feed.count("<podcast:transcript") >= 6  # two episodes, three formats
@@ -284,3 +276,81 @@ def test_known_phantom_lines() -> None:
     assert phantom(" ...")
     assert not phantom("Wir schicken Delegierte in den Jugendbeirat.")
     assert not phantom("Sehr gern, bis zum nächsten Mal.")
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def auto_built(transcribed: Transcribed) -> Path:
+    """The auto show built once (its recognition shared from the transcribed show)."""
+    from podcast.build import build
+
+    show = transcribed.auto_show
+    # The recognition is cached by recording content, model and settings: share it.
+    (show / ".cache" / "podcast").mkdir(parents=True)
+    shutil.copytree(
+        transcribed.show / ".cache" / "podcast" / "transcripts",
+        show / ".cache" / "podcast" / "transcripts",
+    )
+    return build(show, show / "feed").out
+
+
+def test_search_index_stems_and_times(auto_built: Path) -> None:
+    page = (auto_built / "search.html").read_text(encoding="utf-8")
+    data = page.split('<script type="application/json" id="search-index">')[1]
+    index = json.loads(data.split("</script>")[0])
+    said = [e for e in index["entries"] if e[1] >= 0 and "Leipzig" in e[2]]
+    assert said and 5 < said[0][1] < 12  # where it is said, after the intro and the pause
+    assert index["forms"]["gespräch"] == "gesprach"  # Snowball's German stemmer
+    notes = [e for e in index["entries"] if e[2] == "Notizen."]
+    assert len(notes) == 2 and notes[0][1] == -1  # the show notes are searched too
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium: install Debian's chromium package")
+def test_search_in_a_real_browser_served_and_from_file(auto_built: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from podcast.serve import make_server
+
+    server = make_server(auto_built, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    served = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--headless", "--disable-gpu", "--no-first-run"],
+            )
+            for base in (served, (auto_built).as_uri()):
+                page = browser.new_page()
+                problems: list[str] = []
+
+                def console(message: Any, problems: list[str] = problems) -> None:
+                    if message.type == "error":
+                        problems.append(message.text)
+
+                page.on("console", console)
+                # An inflection the recordings never use finds the word they use.
+                page.goto(f"{base}/search.html?q=Gespr%C3%A4che")
+                hit = page.locator("#search-results a").first
+                hit.wait_for(timeout=10000)
+                href = hit.get_attribute("href") or ""
+                assert href.startswith("episodes/01-eins.html#t="), href
+                assert "Gespräch" in page.locator("#search-results p").first.inner_text()
+                page.fill("#q", "willkommen leipzig")  # every word must be in the sentence
+                assert "Leipzig" in page.locator("#search-results p").first.inner_text()
+                hit = page.locator("#search-results a").first
+                seconds = float((hit.get_attribute("href") or "").split("#t=")[1])
+                hit.click()  # lands on the episode page, at that moment
+                page.wait_for_function(
+                    f"Math.abs(document.getElementById('player').currentTime - {seconds}) < 1.5",
+                    timeout=10000,
+                )
+                assert problems == [], problems
+                page.close()
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()

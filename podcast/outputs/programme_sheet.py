@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import TYPE_CHECKING, Any
 
 from podcast.outputs import urls
 from podcast.outputs.chapters import TimedChapter
 from podcast.outputs.timecode import clock
+from podcast.outputs.transcripts import sentences
 from podcast.show.model import Episode, Show, editorial_team
 from podcast.show.transcripts import Cue
 
@@ -19,26 +19,17 @@ if TYPE_CHECKING:
 SHEET_VERSION = 1
 
 
-_SENTENCE = re.compile(r"[^\s.!?\u2026][^.!?\u2026]*[.!?\u2026]*")
-
-
 def first_and_last(cues: list[Cue]) -> tuple[dict[str, str], dict[str, str]] | None:
     """The interview's first and last sentence, each with the time of the cue it begins in,
     from its transcript: for the Anmoderation and the out-cue."""
-    text, starts = "", list[tuple[int, float]]()
-    for cue in cues:
-        text += " " if text else ""
-        starts.append((len(text), cue.start))
-        text += " ".join(cue.text.split())
-    sentences = [(m.start(), m.group().strip()) for m in _SENTENCE.finditer(text)]
-    if not sentences:
+    spoken = sentences(cues)
+    if not spoken:
         return None
-
-    def at(offset: int) -> str:
-        return clock(next(start for where, start in reversed(starts) if where <= offset))
-
-    (first_at, first), (last_at, last) = sentences[0], sentences[-1]
-    return {"time": at(first_at), "text": first}, {"time": at(last_at), "text": last}
+    (first_at, first), (last_at, last) = spoken[0], spoken[-1]
+    return (
+        {"time": clock(first_at), "text": first},
+        {"time": clock(last_at), "text": last},
+    )
 
 
 def programme_sheet(

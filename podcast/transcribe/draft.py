@@ -225,11 +225,12 @@ def cue_text(draft: Draft) -> str:
     for start, end, speaker, words in cues(draft.lines):
         parts = []
         for word in words:
+            # Whisper's words carry their own leading space: a part of a compound has none.
             text = _escape(word.text.strip())
             if word.probability < draft.review_below:
                 text = f"<{UNSURE}>{text}</c>"
-            parts.append(text)
-        body = " ".join(parts)
+            parts.append((" " if word.text.startswith(" ") else "") + text)
+        body = "".join(parts).strip()
         if speaker:
             body = f"<v {_escape(speaker)}>{body}"
         blocks.append(f"{clock(start, True)} --> {clock(end, True)}\n{body}")
