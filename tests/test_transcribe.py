@@ -354,3 +354,25 @@ def test_search_in_a_real_browser_served_and_from_file(auto_built: Path) -> None
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_silence_and_music_give_no_draft(tmp_path: Path, transcribed: Transcribed) -> None:
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    # Half a minute of a quiet tone, a chord and silence: no speech anywhere.
+    _ffmpeg(
+        *("-f", "lavfi", "-i", "sine=f=220:d=10:r=22050", "-f", "lavfi"),
+        *("-i", "sine=f=330:d=10:r=22050", "-f", "lavfi", "-i", "anullsrc=r=22050:cl=mono"),
+        "-filter_complex",
+        "[0]volume=0.2[a];[1]volume=0.2[b];[2]atrim=0:10[c];[a][b][c]concat=n=3:v=0:a=1",
+        str(audio / "mono.flac"),
+    )
+    shutil.copyfile(audio / "mono.flac", audio / "stereo.flac")
+    show = make_show(tmp_path / "show", audio, auto=False)
+    (show / "episodes" / "02-zwei").rename(tmp_path / "unused")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(transcribed.show.parent / "user-cache"))
+        written = transcribe(show)
+    assert written[0].path is None and written[0].draft.lines == []
+    assert not (show / "episodes" / "01-eins" / "transcript.de.vtt").exists()
+    assert "transcripts" not in (show / "episodes" / "01-eins" / "episode.md").read_text()
