@@ -146,7 +146,7 @@ def transcribed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Transcribe
     auto_show = make_show(base / "auto", audio, auto=True)
     connects: list[object] = []
 
-    def refuse(self: socket.socket, address: object) -> None:
+    def refuse(self: socket.socket | None, address: object) -> None:
         connects.append(address)
         raise OSError("network blocked by the test")
 
@@ -154,6 +154,8 @@ def transcribed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Transcribe
         # No network, and a fresh user cache: the default model is joined and checked here.
         patch.setattr(socket.socket, "connect", refuse)
         patch.setattr(socket.socket, "connect_ex", refuse)
+        # A name looked up is a connection about to be made (here, before connect is called).
+        patch.setattr(socket, "getaddrinfo", lambda *a, **k: refuse(None, a))  # type: ignore[arg-type]
         patch.setenv("XDG_CACHE_HOME", str(base / "user-cache"))
         patch.setenv("HF_HUB_OFFLINE", "0")
         written = transcribe(show, today=date(2026, 9, 1))
@@ -376,3 +378,31 @@ def test_silence_and_music_give_no_draft(tmp_path: Path, transcribed: Transcribe
     assert written[0].path is None and written[0].draft.lines == []
     assert not (show / "episodes" / "01-eins" / "transcript.de.vtt").exists()
     assert "transcripts" not in (show / "episodes" / "01-eins" / "episode.md").read_text()
+
+
+def test_long_recordings_are_read_in_windows_cut_in_quiet_moments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wave
+
+    import numpy as np
+
+    from podcast.transcribe import draft
+
+    monkeypatch.setattr(draft, "WINDOW_S", 10.0)
+    monkeypatch.setattr(draft, "SEAM_S", 2.0)
+    # 25 s of loud noise with a quiet tenth of a second at 9.3 s and at 19.05 s.
+    rng = np.random.default_rng(1)
+    samples = rng.uniform(-0.5, 0.5, 25 * 16000)
+    for quiet in (9.3, 19.05):
+        samples[int(quiet * 16000) : int((quiet + 0.1) * 16000)] = 0
+    path = tmp_path / "long.wav"
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(16000)
+        handle.writeframes((samples * 32767).astype("<i2").tobytes())
+    parts = list(draft.windows(path))
+    starts = [start for start, _ in parts]
+    assert len(parts) == 3 and abs(starts[1] - 9.35) < 0.06 and abs(starts[2] - 19.1) < 0.06
+    assert sum(p.shape[0] for _, p in parts) == samples.size  # nothing lost, nothing twice

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 import tempfile
 import textwrap
-from collections.abc import Callable, Sequence
+import wave
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -28,20 +29,21 @@ from podcast.show.model import Episode, Recording, Show
 from podcast.transcribe.engine import (
     RATE,
     Line,
+    Samples,
     Settings,
     Word,
     load,
-    read_wav,
     recognise,
     split_by_loudness,
 )
 from podcast.transcribe.model import ModelSource, resolve_model
 
-DRAFT_FORMAT = "1"
+DRAFT_FORMAT = "2"
 CAPTION_LINE, CAPTION_LINES = 32, 2
 DIGEST_LINE = re.compile(r"^draft-digest: ([0-9a-f]{64})$", re.MULTILINE)
 UNSURE = "c.unsure"
 LONGEST_S = 4 * 3600.0  # longer recordings are refused (a wrong file, most likely)
+WINDOW_S, SEAM_S = 600.0, 10.0  # recognised in windows of ten minutes, cut in a quiet moment
 Log = Callable[[str], None]
 
 
@@ -81,9 +83,9 @@ def settings_of(show: Show, episode: Episode) -> Settings:
     return Settings(whisper_language(language), terms_of(show, episode), steer)
 
 
-def _decode(recording: Recording, folder: Path, index: int) -> np.ndarray[Any, Any]:
-    """The recording (between its in and out points) at 16 kHz: one channel, or two when its
-    two channels are two speakers."""
+def _decode(recording: Recording, folder: Path, index: int) -> Path:
+    """The recording (between its in and out points) as a 16 kHz WAV: one channel, or two
+    when its two channels are two speakers."""
     channels = "2" if len(recording.speakers) == 2 else "1"
     out = folder / f"{index}.wav"
     args = [*FFMPEG]
@@ -94,14 +96,36 @@ def _decode(recording: Recording, folder: Path, index: int) -> np.ndarray[Any, A
     args += ["-i", file_arg(recording.path), "-vn", "-ac", channels, "-ar", str(RATE)]
     args += ["-c:a", "pcm_s16le", "-t", str(LONGEST_S + 1), file_arg(out)]
     run(args, recording.path, "decoding for transcription")
-    samples = read_wav(out)
-    out.unlink()
-    if samples.shape[0] > LONGEST_S * RATE:
-        raise PodcastError(
-            f"{recording.path}: longer than {LONGEST_S / 3600:.0f} hours; transcribe it in "
-            "parts (set start and end) or check that it is the right file"
-        )
-    return samples
+    with wave.open(str(out), "rb") as handle:
+        if handle.getnframes() > LONGEST_S * RATE:
+            raise PodcastError(
+                f"{recording.path}: longer than {LONGEST_S / 3600:.0f} hours; transcribe it "
+                "in parts (set start and end) or check that it is the right file"
+            )
+    return out
+
+
+def windows(path: Path) -> Iterator[tuple[float, Samples]]:
+    """A 16 kHz WAV in windows of about WINDOW_S seconds (start, samples as (frames,
+    channels)), each cut at the quietest tenth of a second near its end, so memory stays flat
+    for hours of audio and no window ends inside a word."""
+    step = RATE // 10
+    with wave.open(str(path), "rb") as handle:
+        channels, total, start = handle.getnchannels(), handle.getnframes(), 0
+        while start < total:
+            handle.setpos(start)
+            raw = handle.readframes(int((WINDOW_S + SEAM_S) * RATE))
+            data = np.frombuffer(raw, dtype="<i2").astype(np.float32).reshape(-1, channels)
+            data /= 32768.0
+            if start + data.shape[0] >= total:
+                yield start / RATE, data
+                return
+            seam = int((WINDOW_S - SEAM_S) * RATE)
+            tail = data[seam : seam + (data.shape[0] - seam) // step * step]
+            energy = (tail**2).sum(axis=1).reshape(-1, step).sum(axis=1)
+            cut = seam + int(np.argmin(energy)) * step + step // 2
+            yield start / RATE, data[:cut]
+            start += cut
 
 
 def recognise_episode(
@@ -134,22 +158,28 @@ def recognise_episode(
     detected, probability = "", 0.0
     with tempfile.TemporaryDirectory(prefix="podcast-transcribe-") as tmp:
         for index, recording in enumerate(episode.recordings):
-            samples = _decode(recording, Path(tmp), index)
-            if len(recording.speakers) == 2:
-                left, right = samples[:, 0].copy(), samples[:, 1].copy()
-                for own, other, name in ((left, right, 0), (right, left, 1)):
-                    found, heard, sure = recognise(
-                        whisper, own, settings, offset, recording.speakers[name]
-                    )
-                    lines += split_by_loudness(found, own, other, offset)
+            wav = _decode(recording, Path(tmp), index)
+            length = 0.0
+            for start, samples in windows(wav):
+                at = offset + start
+                first = index == 0 and start == 0  # the language: heard at the start
+                if len(recording.speakers) == 2:
+                    left, right = samples[:, 0].copy(), samples[:, 1].copy()
+                    for own, other, name in ((left, right, 0), (right, left, 1)):
+                        found, heard, sure = recognise(
+                            whisper, own, settings, at, recording.speakers[name], first
+                        )
+                        lines += split_by_loudness(found, own, other, at)
+                        detected, probability = _more_sure(detected, probability, heard, sure)
+                else:
+                    speaker = recording.speakers[0] if recording.speakers else None
+                    mono = samples[:, 0].copy()
+                    found, heard, sure = recognise(whisper, mono, settings, at, speaker, first)
+                    lines += found
                     detected, probability = _more_sure(detected, probability, heard, sure)
-            else:
-                speaker = recording.speakers[0] if recording.speakers else None
-                mono = samples[:, 0].copy()
-                found, heard, sure = recognise(whisper, mono, settings, offset, speaker)
-                lines += found
-                detected, probability = _more_sure(detected, probability, heard, sure)
-            offset += samples.shape[0] / RATE
+                length = start + samples.shape[0] / RATE
+            wav.unlink()
+            offset += length
     lines.sort(key=lambda line: (line.start, line.speaker or ""))
     cache.put_json("transcripts", key, _write_lines(lines, detected, probability))
     return lines, detected, probability

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
-import wave
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -125,24 +123,16 @@ def load(model: ModelSource, threads: int = 0) -> WhisperModel:
         return _LOADED[key]
 
 
-def read_wav(path: Path) -> Samples:
-    """A 16-bit WAV as float32 samples, shape (frames, channels)."""
-    with wave.open(str(path), "rb") as handle:
-        channels = handle.getnchannels()
-        frames = handle.readframes(handle.getnframes())
-    data = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768.0
-    return data.reshape(-1, channels)
-
-
 def recognise(
     whisper: WhisperModel,
     samples: Samples,
     settings: Settings,
     offset: float = 0.0,
     speaker: str | None = None,
+    detect: bool = True,
 ) -> tuple[list[Line], str, float]:
     """Lines of one mono signal (16 kHz), times moved by `offset`; with the language Whisper
-    hears in it and how sure it is."""
+    hears in it and how sure it is (when `detect`)."""
     steering: dict[str, Any] = {}
     if settings.terms and settings.steer in ("prompt", "both"):
         steering["initial_prompt"] = ", ".join(settings.terms) + "."
@@ -173,7 +163,7 @@ def recognise(
             for w in segment.words
         )
         lines.append(Line(words[0].start, words[-1].end, words, speaker))
-    detected = _detected_language(whisper, samples)
+    detected = _detected_language(whisper, samples) if detect else ("", 0.0)
     return lines, detected[0], detected[1]
 
 
