@@ -161,9 +161,7 @@ def main() -> None:
             [sys.executable, "-m", "podcast", "-q", "transcribe", "--show-dir", str(show)]
         )
         rtf = seconds / (args.speed_minutes * 60)
-        print(
-            f"{args.speed_minutes:g} minutes transcribed in {seconds:.1f} s (2 threads by default)"
-        )
+        print(f"{args.speed_minutes:g} minutes transcribed in {seconds:.1f} s")
         print(
             f"rtf={rtf:.3f} wer={results['none']:.3f} wer_glossary={results['hotwords']:.3f} "
             f"wer_prompt={results['prompt']:.3f} speaker_accuracy={accuracy:.3f} "
