@@ -91,12 +91,12 @@ name = "Society & Culture"
 # hum_removal = true
 # highpass_hz = 70.0                                # 0 turns it off
 
-# [transcription]                                   # drafts: `podcast transcribe` (podcast[transcribe])
+# [transcription]                                   # `podcast transcribe` (podcast[transcribe])
 # auto = false                                      # true: a build transcribes episodes without one
-# glossary = ["Migrantenbeirat", "KAV"]             # terms to review (and to steer with)
+# glossary = ["Migrantenbeirat", "KAV"]             # terms that steer (with steer below)
 # steer = "none"                                    # or "prompt", "hotwords", "both"
 # review_below = 0.5                                # words less sure than this are marked
-# model = "models/whisper-small"                    # a local CTranslate2 folder; default: Whisper base
+# model = "models/whisper-small"                    # a CTranslate2 folder; default: base
 
 # [publish.web]                                     # `podcast publish --to web`
 # kind = "ssh"                                      # or "rclone", "folder"
