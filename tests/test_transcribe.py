@@ -406,3 +406,20 @@ def test_long_recordings_are_read_in_windows_cut_in_quiet_moments(
     starts = [start for start, _ in parts]
     assert len(parts) == 3 and abs(starts[1] - 9.35) < 0.06 and abs(starts[2] - 19.1) < 0.06
     assert sum(p.shape[0] for _, p in parts) == samples.size  # nothing lost, nothing twice
+
+
+def test_another_language_than_the_episodes_is_named(
+    tmp_path: Path, transcribed: Transcribed
+) -> None:
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    english = "Welcome to the show. Today we talk about the advisory council of the city."
+    subprocess.run(["espeak-ng", "-v", "en", "-w", str(audio / "en.wav"), english], check=True)
+    _ffmpeg("-i", str(audio / "en.wav"), str(audio / "mono.flac"))
+    shutil.copyfile(audio / "mono.flac", audio / "stereo.flac")
+    show = make_show(tmp_path / "show", audio, auto=False)
+    (show / "episodes" / "02-zwei").rename(tmp_path / "unused")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(transcribed.show.parent / "user-cache"))
+        written = transcribe(show)
+    assert written[0].draft.detected == "en" and written[0].draft.language == "de"
