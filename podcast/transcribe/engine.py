@@ -6,6 +6,7 @@ hotwords (benchmarks/transcribe.py measures which works better)."""
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -102,6 +103,8 @@ def load(model: ModelSource, threads: int = 0) -> WhisperModel:
         from faster_whisper import WhisperModel
     except ImportError as exc:
         raise PodcastError(f"transcription needs faster-whisper; {INSTALL_HINT}") from exc
+    # CTranslate2's default is 4 threads: more than a small machine has cores.
+    threads = threads or min(4, os.cpu_count() or 1)
     with _LOAD_LOCK:
         key = f"{model.folder or model.name}|{threads}"
         if key not in _LOADED:
