@@ -43,7 +43,7 @@ CAPTION_LINE, CAPTION_LINES = 32, 2
 DIGEST_LINE = re.compile(r"^draft-digest: ([0-9a-f]{64})$", re.MULTILINE)
 UNSURE = "c.unsure"
 LONGEST_S = 4 * 3600.0  # longer recordings are refused (a wrong file, most likely)
-WINDOW_S, SEAM_S = 600.0, 10.0  # recognised in windows of ten minutes, cut in a quiet moment
+WINDOW_S, SEAM_S = 120.0, 10.0  # recognised in windows of two minutes, cut in a quiet moment
 Log = Callable[[str], None]
 
 
