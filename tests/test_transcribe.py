@@ -423,3 +423,20 @@ def test_another_language_than_the_episodes_is_named(
         patch.setenv("XDG_CACHE_HOME", str(transcribed.show.parent / "user-cache"))
         written = transcribe(show)
     assert written[0].draft.detected == "en" and written[0].draft.language == "de"
+
+
+def test_cues_fit_two_caption_lines_and_cut_at_clauses() -> None:
+    import textwrap
+
+    from podcast.transcribe.draft import cues
+    from podcast.transcribe.engine import Line, Word
+
+    text = " Willkommen in Leipzig, wir sind heute beim Migrantenbeirat der Stadt Leipzig und"
+    text += " sprechen über Delegierte. Danach geht es um den Jugendbeirat."
+    words = tuple(Word(i * 0.4, i * 0.4 + 0.3, f" {w}", 0.9) for i, w in enumerate(text.split()))
+    made = cues([Line(0.0, words[-1].end, words, "Anna")])
+    texts = ["".join(w.text for w in c[3]).strip() for c in made]
+    assert texts[0] == "Willkommen in Leipzig,"  # a clause, not cut for its last words
+    assert all(len(textwrap.wrap(t, 32)) <= 2 for t in texts), texts
+    assert " ".join(texts) == text.strip()  # every word once, in order
+    assert all(c[0] == c[3][0].start and c[1] == c[3][-1].end and c[2] == "Anna" for c in made)

@@ -234,8 +234,17 @@ def cues(lines: Sequence[Line]) -> list[tuple[float, float, str | None, list[Wor
             text = "".join(w.text for w in [*current, word]).strip()
             fits = len(textwrap.wrap(text, CAPTION_LINE)) <= CAPTION_LINES
             if current and not fits:
-                out.append((current[0].start, current[-1].end, line.speaker, current))
-                current = []
+                # Cut after the last clause end past the first third, if there is one, so
+                # a clause is not split for its last word or two.
+                ends = [
+                    i
+                    for i, w in enumerate(current[:-1], start=1)
+                    if w.text.rstrip().endswith((",", ";", ":", "\u2013"))
+                    and i >= max(2, len(current) // 3)
+                ]
+                cut = ends[-1] if ends else len(current)
+                out.append((current[0].start, current[cut - 1].end, line.speaker, current[:cut]))
+                current = current[cut:]
             current.append(word)
             if word.text.rstrip().endswith((".", "?", "!")) and len(text) > CAPTION_LINE:
                 out.append((current[0].start, current[-1].end, line.speaker, current))
