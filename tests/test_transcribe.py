@@ -440,3 +440,14 @@ def test_cues_fit_two_caption_lines_and_cut_at_clauses() -> None:
     assert all(len(textwrap.wrap(t, 32)) <= 2 for t in texts), texts
     assert " ".join(texts) == text.strip()  # every word once, in order
     assert all(c[0] == c[3][0].start and c[1] == c[3][-1].end and c[2] == "Anna" for c in made)
+
+
+def test_without_the_extra_a_clear_message(
+    transcribed: Transcribed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "faster_whisper", None)  # as if not installed
+    with pytest.raises(PodcastError) as caught:
+        transcribe(transcribed.show, ("1",))
+    assert "pip install 'podcast[transcribe]'" in str(caught.value)

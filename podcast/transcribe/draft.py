@@ -32,6 +32,7 @@ from podcast.transcribe.engine import (
     Samples,
     Settings,
     Word,
+    engine_version,
     load,
     recognise,
     split_by_loudness,
@@ -133,12 +134,10 @@ def recognise_episode(
 ) -> tuple[list[Line], str, float]:
     """The episode's lines on the editors' timeline (cached), with the language heard."""
     settings = settings_of(show, episode)
-    from faster_whisper import __version__ as engine_version
-
     key = key_of(
         "transcript",
         DRAFT_FORMAT,
-        engine_version,
+        engine_version(),
         model.identity,
         settings.key(),
         [[cache.digest(r.path), r.start, r.end, list(r.speakers)] for r in episode.recordings],

@@ -92,6 +92,15 @@ def phantom(text: str) -> bool:
     return not plain or any(p.fullmatch(plain) for p in PHANTOMS)
 
 
+def engine_version() -> str:
+    """faster-whisper's version (part of every cache key), or a clear error without it."""
+    try:
+        from faster_whisper import __version__
+    except ImportError as exc:
+        raise PodcastError(f"transcription needs faster-whisper; {INSTALL_HINT}") from exc
+    return str(__version__)
+
+
 _LOAD_LOCK = threading.Lock()
 _LOADED: dict[str, WhisperModel] = {}
 

