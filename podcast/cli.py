@@ -364,6 +364,27 @@ def new(settings: Settings, title: str, show_dir: Path) -> None:
 
 
 @main.command()
+@click.argument("episodes", nargs=-1, metavar="[EPISODE]...")
+@click.option(
+    "--show-dir",
+    default=".",
+    type=click.Path(file_okay=False, path_type=Path),
+    callback=_show_root,
+    help="The show (default: the one this folder is in).",
+)
+@click.option("--force", is_flag=True, help="Make the draft again although an editor changed it.")
+@click.pass_obj
+@friendly_errors
+def transcribe(settings: Settings, episodes: tuple[str, ...], show_dir: Path, force: bool) -> None:
+    """Write a draft transcript (transcript.<language>.vtt) into each episode folder, offline
+    (default: every episode; EPISODE is a folder name or number). Needs podcast[transcribe]."""
+    from podcast.cli_report import print_transcribed
+    from podcast.transcribe.command import transcribe as transcribe_show
+
+    print_transcribed(transcribe_show(show_dir, episodes, force, settings.detail), settings)
+
+
+@main.command()
 @click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--title", prompt="Title of the show", help="The show's title.")
 @click.option("--author", prompt="Author (person or team)", help="Shown as the artist.")

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from podcast.build import BuildReport
     from podcast.importer.run import ImportReport
     from podcast.publish.remote import PublishReport, PublishStatus
+    from podcast.transcribe.command import Written
 
 
 class Output(Protocol):
@@ -221,3 +222,33 @@ def print_import(report: ImportReport, out: Output) -> None:
         f"{len(report.imported)} imported, {len(report.skipped)} skipped; next: check the "
         f"notes above, then `podcast build --show-dir {report.folder}`"
     )
+
+
+def print_transcribed(written: list[Written], out: Output) -> None:
+    """What `podcast transcribe` wrote, the words to check, and a language that is not the
+    episode's."""
+    for item in written:
+        draft = item.draft
+        if item.path is None:
+            if draft.lines:
+                out.warn(
+                    f"{item.episode}: {draft.file_name} was changed by an editor: left as it "
+                    "is (--force makes the draft again)"
+                )
+            else:
+                out.warn(f"{item.episode}: no speech found; no transcript written")
+            continue
+        named = " (named in episode.md)" if item.named else ""
+        out.say(f"{item.episode}: wrote {item.path}{named}")
+        if draft.detected:
+            out.warn(
+                f"{item.episode}: the recording sounds like '{draft.detected}' "
+                f"({draft.detected_probability:.0%} sure), not the episode's language "
+                f"'{draft.language}'; set language in episode.md if it is"
+            )
+        if draft.unsure:
+            from podcast.outputs.timecode import clock
+
+            words = ", ".join(f"{w.text.strip()} ({clock(w.start)})" for w in draft.unsure[:40])
+            more = f" and {len(draft.unsure) - 40} more" if len(draft.unsure) > 40 else ""
+            out.say(f"  check {len(draft.unsure)} unsure words (marked <c.unsure>): {words}{more}")

@@ -94,6 +94,13 @@ name = "Society & Culture"
 # hum_removal = true
 # highpass_hz = 70.0                                # 0 turns it off
 
+# [transcription]                                   # `podcast transcribe` (podcast[transcribe])
+# auto = false                                      # true: a build transcribes episodes without one
+# glossary = ["Migrantenbeirat", "KAV"]             # terms that steer (with steer below)
+# steer = "none"                                    # or "prompt", "hotwords", "both"
+# review_below = 0.5                                # words less sure than this are marked
+# model = "models/whisper-small"                    # a CTranslate2 folder; default: base
+
 # [publish.web]                                     # `podcast publish --to web`
 # kind = "ssh"                                      # or "rclone", "folder"
 # host = "user@example.org"

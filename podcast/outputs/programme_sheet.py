@@ -8,13 +8,28 @@ from typing import TYPE_CHECKING, Any
 from podcast.outputs import urls
 from podcast.outputs.chapters import TimedChapter
 from podcast.outputs.timecode import clock
+from podcast.outputs.transcripts import sentences
 from podcast.show.model import Episode, Show, editorial_team
+from podcast.show.transcripts import Cue
 
 if TYPE_CHECKING:
     from podcast.outputs.context import EpisodeContext, EpisodeFiles
     from podcast.outputs.writer import OutputWriter
 
 SHEET_VERSION = 1
+
+
+def first_and_last(cues: list[Cue]) -> tuple[dict[str, str], dict[str, str]] | None:
+    """The interview's first and last sentence, each with the time of the cue it begins in,
+    from its transcript: for the Anmoderation and the out-cue."""
+    spoken = sentences(cues)
+    if not spoken:
+        return None
+    (first_at, first), (last_at, last) = spoken[0], spoken[-1]
+    return (
+        {"time": clock(first_at), "text": first},
+        {"time": clock(last_at), "text": last},
+    )
 
 
 def programme_sheet(
@@ -25,6 +40,7 @@ def programme_sheet(
     chapters: list[TimedChapter],
     loudness: dict[str, Any] | None,
     embargo: bool = False,
+    cues: list[Cue] | None = None,
 ) -> dict[str, Any]:
     """The sheet as data (published as JSON, and rendered as HTML by the site);
     `broadcast_file` is the published path of the broadcast WAV."""
@@ -52,6 +68,9 @@ def programme_sheet(
         "loudness": loudness,
         "page": urls.absolute(show, urls.episode_page(episode)),
     }
+    spoken = first_and_last(cues or [])
+    if spoken is not None:
+        sheet["first_sentence"], sheet["last_sentence"] = spoken
     if embargo:
         # Sperrfrist: not to be aired before the public release.
         sheet["embargo_until"] = meta.date.isoformat()
@@ -76,6 +95,7 @@ class ProgrammeSheet:
             context.chapters,
             broadcast.summary(),
             embargo=context.radio_only,
+            cues=context.cues,
         )
         writer.write(
             urls.episode_programme(context.episode, ".json"),

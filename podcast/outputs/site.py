@@ -24,6 +24,7 @@ from podcast.outputs.pages import (
     Stylesheet,
 )
 from podcast.outputs.published import Rendered
+from podcast.outputs.search import SearchPage
 from podcast.outputs.site_context import FeedOutput, SiteContext, SiteOutput, ui_strings
 from podcast.outputs.writer import OutputWriter
 from podcast.show.images import Cover
@@ -38,6 +39,7 @@ SITE_OUTPUTS: tuple[SiteOutput, ...] = (
     EpisodePages(),
     ProgrammeSheets(),
     ShowPages(),
+    SearchPage(),
     Stylesheet(),
 )
 

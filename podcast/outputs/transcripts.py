@@ -73,6 +73,23 @@ def _pieces(text: str, lead: str = "") -> list[str]:
     return pieces or [""]
 
 
+_SENTENCE = re.compile(r"[^\s.!?\u2026][^.!?\u2026]*[.!?\u2026]*")
+
+
+def sentences(cues: list[Cue]) -> list[tuple[float, str]]:
+    """The transcript's sentences, each with the start of the cue it begins in (a sentence
+    may run over several cues, as captions cut it)."""
+    text, starts = "", list[tuple[int, float]]()
+    for cue in cues:
+        text += " " if text else ""
+        starts.append((len(text), cue.start))
+        text += " ".join(cue.text.split())
+    return [
+        (next(start for where, start in reversed(starts) if where <= m.start()), m.group().strip())
+        for m in _SENTENCE.finditer(text)
+    ]
+
+
 def captions(cues: list[Cue], prefix_speaker: bool = False) -> list[Caption]:
     """The cues re-flowed into captions of at most two short lines, each piece timed by its
     share of the cue's characters. `prefix_speaker` starts a cue's first caption with

@@ -14,6 +14,7 @@ PODCAST_FEED = "feed.xml"
 RADIO_FEED = "radio.xml"  # the broadcast WAVs, for partner stations
 INDEX = "index.html"
 STYLESHEET = "style.css"
+SEARCH_PAGE = "search.html"  # the full-text search over notes and transcripts
 FAVICON = "favicon.ico"  # browsers ask for it on every site, linked or not
 AUDIO_FOLDER = "audio/"
 BROADCAST_FOLDER = "broadcast/"

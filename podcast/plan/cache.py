@@ -29,6 +29,7 @@ KINDS = (
     "notes",
     "publish",
     "render",
+    "transcripts",
     "validated",
 )
 T = TypeVar("T")

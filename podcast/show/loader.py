@@ -162,6 +162,7 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
                     ref.noise_reduction_db,
                     ref.hum_removal,
                     ref.highpass_hz,
+                    ref.speakers,
                 )
             )
     media_file = None

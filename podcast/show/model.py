@@ -25,6 +25,7 @@ class Recording:
     noise_reduction_db: float | None = None
     hum_removal: bool | None = None
     highpass_hz: float | None = None
+    speakers: tuple[str, ...] = ()  # one name, or the left and right channel's
 
 
 @dataclass(frozen=True)

