@@ -3,12 +3,14 @@ new`), both valid from the first build, and finding the show folder from anywher
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import tomllib
 import uuid
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
@@ -33,7 +35,7 @@ language = "{language}"                             # required: BCP 47, e.g. de,
 base_url = "{base_url}"                             # required: https://, where feed/ is served
 cover = "cover.jpg"                                 # required: square JPEG/PNG, 1400-3000 px
 copyright = "© {year} {author}"                     # required
-# timezone = "Europe/Berlin"                        # for `podcast new` (default: this machine's)
+{timezone_line}
 # license = "CC-BY-SA-4.0"
 # license_url = "https://creativecommons.org/licenses/by-sa/4.0/"
 # explicit = false
@@ -151,12 +153,44 @@ def _not_one_line(answer: str) -> str | None:
     return control_character(answer)
 
 
+def machine_timezone() -> str | None:
+    """This machine's IANA time zone (TZ, else /etc/localtime's link, else /etc/timezone), or
+    None when it is UTC or cannot be told."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    with contextlib.suppress(OSError):
+        link = os.readlink("/etc/localtime")
+        if "zoneinfo/" in link:
+            candidates.append(link.split("zoneinfo/", 1)[1])
+    with contextlib.suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    for name in candidates:
+        if not name or name.startswith("/"):
+            continue
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+        return None if name in _UTC_NAMES else name
+    return None
+
+
+_UTC_NAMES = {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Zulu", "Etc/Universal", "GMT",
+              "Etc/GMT", "Etc/Zulu", "Etc/GMT+0", "Etc/GMT-0", "Etc/GMT0", "GMT0"}
+
+
 def init_show(
-    folder: Path, title: str, author: str, language: str, base_url: str, email: str
+    folder: Path,
+    title: str,
+    author: str,
+    language: str,
+    base_url: str,
+    email: str,
+    timezone: str | None = None,
 ) -> list[Path]:
     """Make a new show in `folder` (empty or new): podcast.toml with every key of the show and
-    its [audio] (a publish target and a host in short), a placeholder cover, episodes/,
-    .gitignore. Returns the files made."""
+    its [audio] (a publish target and a host in short), the show's time zone (`timezone`; left
+    commented out when None), a placeholder cover, episodes/, .gitignore. Returns the files
+    made."""
     folder = folder.absolute()
     if (folder / SHOW_FILE).exists():
         raise PodcastError(f"{folder / SHOW_FILE}: a show is here already")
@@ -168,7 +202,7 @@ def init_show(
         )
 
     answers = {"title": title, "author": author, "language": language}
-    answers |= {"base-url": base_url, "email": email}
+    answers |= {"base-url": base_url, "email": email, "timezone": timezone or ""}
     unusable = [
         Problem(folder / SHOW_FILE, 0, f"--{name}", problem, "give it on one line, as plain text")
         for name, answer in answers.items()
@@ -188,6 +222,11 @@ def init_show(
         email=quoted(email),
         year=datetime.now().year,
         placeholder=PLACEHOLDER,
+        timezone_line=(
+            f'timezone = "{quoted(timezone)}"                  # `podcast new` dates episodes in it'
+            if timezone
+            else '# timezone = "Europe/Berlin"                        # for `podcast new`'
+        ),
     )
     try:  # checked before anything is written: a bad answer leaves the folder as it was
         ShowConfig.model_validate(tomllib.loads(text))
