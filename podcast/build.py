@@ -46,7 +46,7 @@ from podcast.publish.output_folder import (
 from podcast.show.loader import SHOW_FILE, load_show
 from podcast.show.lock import LOCK_FILE, Lock, read_lock, write_lock
 from podcast.show.model import Show
-from podcast.show.release import Release, release
+from podcast.show.release import Release, preview_mark, release
 from podcast.show.warnings import strict_problems
 
 
@@ -140,6 +140,7 @@ def build(
                 progress,
                 preview_url is not None,
                 strict,
+                moment,
             )
         except Exception as exc:
             if not disk_full(exc):
@@ -205,6 +206,7 @@ def _build_locked(
     progress: Progress | None,
     preview: bool = False,
     strict: bool = False,
+    now: datetime | None = None,
 ) -> BuildReport:
     # The checks `podcast check` makes (checks.py), before minutes of rendering.
     sources = check_sources(show)
@@ -253,7 +255,10 @@ def _build_locked(
                 sources.transcripts_of(episode),
                 radio_only=episode in due.radio_only,
             )
-            rendered.append(publish_episode(context, writer))
+            published = publish_episode(context, writer)
+            if preview and now is not None:  # what is not out yet, marked with its date
+                published = replace(published, preview_mark=preview_mark(episode, now))
+            rendered.append(published)
         feeds = write_feeds(show, rendered, cover, writer)  # FEED_OUTPUTS
         # Validation (client parsers) runs while the pages render.
         # Items the client parsers accepted before are not parsed again.

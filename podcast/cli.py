@@ -387,7 +387,7 @@ INIT_QUESTIONS = (
 )
 @click.pass_obj
 @friendly_errors
-def init(settings: Settings, folder: Path, **given: str | None) -> None:
+def init(settings: Settings, /, folder: Path, **given: str | None) -> None:
     """Start a new show in an empty folder: podcast.toml (every key of the show and its sound),
     a cover, episodes/. Asks for what the flags do not give (on a terminal only)."""
     from podcast.scaffold import init_show, machine_timezone

@@ -174,8 +174,22 @@ def machine_timezone() -> str | None:
     return None
 
 
-_UTC_NAMES = {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Zulu", "Etc/Universal", "GMT",
-              "Etc/GMT", "Etc/Zulu", "Etc/GMT+0", "Etc/GMT-0", "Etc/GMT0", "GMT0"}
+_UTC_NAMES = {
+    "UTC",
+    "Etc/UTC",
+    "Etc/UCT",
+    "UCT",
+    "Universal",
+    "Zulu",
+    "Etc/Universal",
+    "GMT",
+    "Etc/GMT",
+    "Etc/Zulu",
+    "Etc/GMT+0",
+    "Etc/GMT-0",
+    "Etc/GMT0",
+    "GMT0",
+}
 
 
 def init_show(

@@ -4,14 +4,32 @@ each through the CLI (or the browser) where the issue met it."""
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import subprocess
 import sys
+import threading
 import tomllib
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from PIL import Image
+
+from podcast.build import build
+from podcast.serve import make_server
+
+from .conftest import copy_demo, seed_cache
+from .helpers import edit
 
 BASE = "https://podcast.example.org/erste-woche/"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+EP1 = "episodes/01-leipzig-migrantenbeirat"
+EP2 = "episodes/02-frankfurt-kav"
+ITUNES = "{http://www.itunes.com/dtds/podcast-1.0.dtd}"
 FLAGS = ("--author", "Redaktion", "--base-url", BASE, "--email", "red@example.org")
 
 
@@ -65,3 +83,155 @@ def test_new_dates_in_the_zone_and_cuts_the_slug_at_a_word(new_show: Path) -> No
         line for line in (folder / "episode.md").read_text().splitlines() if line[:5] == "date:"
     )
     assert "+01:00" in date or "+02:00" in date
+
+
+@dataclass(frozen=True)
+class Week:
+    """The demo as the first week left it: a wide photo in episode 1's notes, an address on
+    separate lines in the Impressum; built, and previewed on 1 October 2026 (episode 2 out for
+    radios under embargo, episode 3 scheduled)."""
+
+    show: Path
+    out: Path
+    preview: Path
+
+
+@pytest.fixture(scope="module")
+def week(tmp_path_factory: pytest.TempPathFactory, shared_cache: Path) -> Week:
+    root = tmp_path_factory.mktemp("week")
+    show = copy_demo(root / "show")
+    seed_cache(show, shared_cache)
+    photo = Image.linear_gradient("L").resize((2000, 1200)).convert("RGB")
+    photo.save(show / EP1 / "saal.jpg", quality=80)
+    notes = "\n---\n![Der Sitzungssaal im Rathaus](saal.jpg)\n\n"
+    edit(show / EP1 / "episode.md", "\n---\n", notes)
+    impressum = show / "pages/impressum.md"
+    impressum.write_text(impressum.read_text(encoding="utf-8").replace("\\\n", "\n"))
+    edit(show / EP2 / "episode.md", "\ndate:", "\nradio_release: 2026-09-20T00:00:00+02:00\ndate:")
+    out = build(show).out
+    preview = build(
+        show,
+        root / "preview",
+        preview_url="http://127.0.0.1:8000/",
+        now=datetime(2026, 10, 1, tzinfo=UTC),
+    ).out
+    return Week(show, out, preview)
+
+
+def test_pictures_are_published_in_sizes_and_linked_relatively(week: Week) -> None:
+    page = (week.out / f"{EP1}.html").read_text(encoding="utf-8")
+    (img,) = re.findall(r"<img [^>]*>", page.split('class="notes"')[1].split("</section>")[0])
+    attributes = dict(re.findall(r'(\w+)="([^"]*)"', img))
+    assert attributes["src"].startswith("../images/") and "://" not in img
+    assert (attributes["width"], attributes["height"]) == ("1600", "960")
+    assert attributes["loading"] == "lazy"
+    widths = {}
+    for candidate in attributes["srcset"].split(", "):
+        url, width = candidate.split(" ")
+        with Image.open(week.out / "episodes" / url) as published:
+            assert f"{published.width}w" == width
+            widths[published.width] = url
+    assert set(widths) == {480, 960, 1600}
+    assert "max-width: 100%" in (week.out / "style.css").read_text()
+    feed = ET.parse(week.out / "feed.xml").getroot()
+    notes = next(
+        item.findtext("{http://purl.org/rss/1.0/modules/content/}encoded") or ""
+        for item in feed.iter("item")
+        if "leipzig-migrantenbeirat" in (item.findtext("link") or "")
+    )
+    assert 'src="https://' in notes and "srcset" not in notes  # absolute in the feed
+
+
+def test_the_preview_marks_what_is_not_out_yet_with_its_date(week: Week) -> None:
+    index = (week.preview / "index.html").read_text(encoding="utf-8")
+    assert "Sperrfrist: nur im Feed für Radios, öffentlich ab 08.10.2026, 18:00" in index
+    assert "Geplant: erscheint am 05.11.2026, 18:00" in index
+    assert index.count('class="draft-banner"') == 2  # episode 1 is out: not marked
+    page = (week.preview / f"{EP2}.html").read_text(encoding="utf-8")
+    assert "Sperrfrist: nur im Feed für Radios" in page
+    assert "draft-banner" not in (week.out / "index.html").read_text(encoding="utf-8")
+
+
+def test_addresses_keep_their_lines_and_hosts_are_named(week: Week) -> None:
+    impressum = (week.out / "impressum.html").read_text(encoding="utf-8")
+    assert "Redaktion Quer durch die Gremien<br>" in impressum
+    assert "ihre<br>" not in impressum  # flowing text wrapped in the editor stays one paragraph
+    page = (week.out / f"{EP1}.html").read_text(encoding="utf-8")
+    people = page.split('id="persons-heading"')[1].split("</section>")[0]
+    assert "Redaktion Quer durch die Gremien (Moderation)" in people
+    assert "Radio Blau (Produktion)" in people
+    third = (week.out / "episodes/03-zu-gast-im-jugendbeirat.html").read_text(encoding="utf-8")
+    people = third.split('id="persons-heading"')[1].split("</section>")[0]
+    assert people.count("Redaktion Quer durch die Gremien") == 1  # a host named once
+
+
+def test_durations_are_shown_as_players_show_them(week: Week) -> None:
+    from podcast.outputs.site_context import environment
+
+    assert environment(week.show).filters["duration"](427.6) == "7:07"
+    index = (week.out / "index.html").read_text(encoding="utf-8")
+    for item in ET.parse(week.out / "feed.xml").getroot().iter("item"):
+        enclosure = item.find("enclosure")
+        assert enclosure is not None
+        audio = week.out / enclosure.attrib["url"].split("/quer-durch-die-gremien/")[-1]
+        probed = subprocess.run(
+            [*("ffprobe", "-v", "error", "-show_entries", "format=duration"), str(audio)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        seconds = int(float(probed.stdout.split("=")[1].split()[0]))  # cut, as players do
+        assert item.findtext(f"{ITUNES}duration") == str(seconds)
+        assert f"Dauer {seconds // 60}:{seconds % 60:02d}</p>" in index
+
+
+@pytest.fixture
+def served(week: Week) -> Iterator[str]:
+    server = make_server(week.out, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium: install Debian's chromium package")
+def test_in_a_browser_pictures_fit_and_chapter_links_land_in_their_chapter(
+    week: Week, served: str
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--headless", "--disable-gpu", "--no-first-run"],
+        )
+        phone = browser.new_page(viewport={"width": 375, "height": 700})
+        # From disk, as an editor opens it: the picture is there, and within the screen.
+        phone.goto((week.out / f"{EP1}.html").as_uri())
+        picture = phone.locator(".notes img")
+        picture.scroll_into_view_if_needed()
+        phone.wait_for_function("document.querySelector('.notes img').complete")
+        assert phone.evaluate("document.querySelector('.notes img').naturalWidth") > 0
+        assert phone.evaluate("document.querySelector('.notes img').currentSrc").endswith(".jpg")
+        box = picture.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
+        page = browser.new_page()
+        page.goto(f"{served}/{EP1}.html")
+        page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=15000)
+        chapter = page.get_by_role("button", name="Delegierte in den anderen Beiräten")
+        start = float(chapter.get_attribute("data-start") or "nan")
+        assert start != int(start)  # a chapter that starts between two seconds
+        chapter.click()
+        page.wait_for_function("location.hash.length > 3")
+        link = page.evaluate("location.href")
+        page.evaluate("document.getElementById('player').pause()")
+        page.goto("about:blank")
+        page.goto(link)  # the link, shared: it starts in the chapter it names
+        page.wait_for_function(
+            "document.querySelector('ol.chapters > li[aria-current]')"
+            "?.textContent?.includes('Delegierte in den anderen')",
+            timeout=10000,
+        )
+        assert page.evaluate("document.getElementById('player').currentTime") >= start
+        browser.close()

@@ -5,7 +5,7 @@ Each is one entry of `SITE_OUTPUTS` (outputs/site.py)."""
 from __future__ import annotations
 
 from podcast.outputs import urls
-from podcast.outputs.notes import notes_html, publish_image_sources
+from podcast.outputs.notes import PublishedPicture, notes_html, publish_image_sources
 from podcast.outputs.site_context import SiteContext, language_versions
 from podcast.outputs.writer import OutputWriter
 from podcast.show.images import favicon, web_picture
@@ -73,10 +73,13 @@ class ShowPages:
             published = {}
             for image in page.images:
                 picture = web_picture(image.path)
-                relative = urls.page_image(page.name, picture.digest, image.path.suffix)
-                writer.write(relative, picture.data)
-                published[image.src] = (relative, picture)  # pages sit at the root, beside images/
-            page_html = publish_image_sources(notes_html(page.markdown), published)
+                names = []
+                for version in (picture, *picture.smaller):
+                    names.append(urls.page_image(page.name, version.digest, image.path.suffix))
+                    writer.write(names[-1], version.data)
+                # Pages sit at the root, beside images/: links relative to them.
+                published[image.src] = PublishedPicture(names[0], picture, tuple(names[1:]))
+            page_html = publish_image_sources(notes_html(page.markdown, True), published)
             html = template.render(root="", page=page, page_html=page_html, **site.common)
             writer.write(urls.show_page(page.name), html)
 

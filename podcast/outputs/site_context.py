@@ -51,7 +51,7 @@ def environment(show_root: Path) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["clock"] = player_clock
-    env.filters["duration"] = lambda seconds: player_clock(round(seconds))  # as the feed rounds it
+    env.filters["duration"] = player_clock  # cut, as players show it (and feed.xml says it)
     env.filters["isodate"] = lambda d: d.isoformat()
     env.filters["longdate"] = long_date
     env.filters["longdatetime"] = long_date_time
