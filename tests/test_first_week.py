@@ -235,3 +235,24 @@ def test_in_a_browser_pictures_fit_and_chapter_links_land_in_their_chapter(
         )
         assert page.evaluate("document.getElementById('player').currentTime") >= start
         browser.close()
+
+
+def test_captions_are_shown_long_enough_to_read_and_never_overlap(week: Week) -> None:
+    import webvtt
+
+    files = sorted((week.out / "transcripts").glob("*.srt")) + sorted(
+        (week.out / "transcripts").glob("*.vtt")
+    )
+    assert len(files) >= 6
+    for path in files:
+        read = webvtt.from_srt(path) if path.suffix == ".srt" else webvtt.read(path)
+        spans = [(seconds(c.start), seconds(c.end)) for c in read]
+        for (start, end), (later, _) in zip(spans, spans[1:], strict=False):
+            assert end <= later + 1e-9, (path.name, start, end, later)
+        short = [(start, end) for start, end in spans if end - start < 0.999]
+        assert short == [], path.name
+
+
+def seconds(stamp: str) -> float:
+    hours, minutes, rest = stamp.replace(",", ".").split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(rest)
