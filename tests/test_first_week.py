@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -247,7 +248,7 @@ def test_captions_are_shown_long_enough_to_read_and_never_overlap(week: Week) ->
     for path in files:
         read = webvtt.from_srt(path) if path.suffix == ".srt" else webvtt.read(path)
         spans = [(seconds(c.start), seconds(c.end)) for c in read]
-        for (start, end), (later, _) in zip(spans, spans[1:], strict=False):
+        for (start, end), (later, _) in pairwise(spans):
             assert end <= later + 1e-9, (path.name, start, end, later)
         short = [(start, end) for start, end in spans if end - start < 0.999]
         assert short == [], path.name
