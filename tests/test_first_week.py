@@ -257,3 +257,52 @@ def test_captions_are_shown_long_enough_to_read_and_never_overlap(week: Week) ->
 def seconds(stamp: str) -> float:
     hours, minutes, rest = stamp.replace(",", ".").split(":")
     return int(hours) * 3600 + int(minutes) * 60 + float(rest)
+
+
+def probe(path: Path, *entries: str) -> list[str]:
+    """ffprobe's values for `entries` (e.g. stream=duration), one line each."""
+    return subprocess.run(
+        [*("ffprobe", "-v", "error", "-of", "default=nw=1:nk=1"), *entries, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+
+
+def test_alternates_state_the_audio_rate_and_end_with_their_audio(week: Week) -> None:
+    feed = ET.parse(week.out / "feed.xml").getroot()
+    p20 = "{https://podcastindex.org/namespace/1.0}"
+    checked = 0
+    for alternate in feed.iter(f"{p20}alternateEnclosure"):
+        source = alternate.find(f"{p20}source")
+        assert source is not None
+        path = week.out / source.attrib["uri"].split("/quer-durch-die-gremien/")[-1]
+        # The audio stream's own packets, over its own duration: what a reader calls its rate.
+        packets = probe(path, "-select_streams", "a", "-show_entries", "packet=size")
+        (duration,) = probe(path, "-select_streams", "a", "-show_entries", "stream=duration")
+        audio_rate = sum(map(int, packets)) * 8 / float(duration)
+        assert int(alternate.attrib["bitrate"]) == pytest.approx(audio_rate, rel=0.05), path.name
+        (whole,) = probe(path, "-show_entries", "format=duration")
+        assert float(whole) <= float(duration) + 0.001, path.name  # chapters end with the audio
+        checked += 1
+    assert checked == 6  # AAC and Opus of three episodes
+
+
+def test_mp3_tags_have_no_padding_shorter_than_a_frame_header(week: Week) -> None:
+    for path in sorted((week.out / "audio").glob("*.mp3")):
+        data = path.read_bytes()
+        assert data[:3] == b"ID3"
+        size = 0
+        for byte in data[6:10]:
+            size = size << 7 | byte
+        position, end = 10, 10 + size
+        while position + 10 <= end and data[position] != 0:
+            frame_size = int.from_bytes(data[position + 4 : position + 8], "big")
+            if data[3] == 4:
+                frame_size = 0
+                for byte in data[position + 4 : position + 8]:
+                    frame_size = frame_size << 7 | byte
+            position += 10 + frame_size
+        padding = end - position
+        assert padding == 0 or padding >= 10, (path.name, padding)
+        assert data[end] == 0xFF  # the audio's first frame follows the tag
