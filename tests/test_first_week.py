@@ -14,6 +14,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from itertools import pairwise
 from pathlib import Path
 
@@ -306,3 +308,86 @@ def test_mp3_tags_have_no_padding_shorter_than_a_frame_header(week: Week) -> Non
         padding = end - position
         assert padding == 0 or padding >= 10, (path.name, padding)
         assert data[end] == 0xFF  # the audio's first frame follows the tag
+
+
+class _Directory(BaseHTTPRequestHandler):
+    """A directory's update notification endpoint: notes what it is told."""
+
+    heard: list[str]
+
+    def do_GET(self) -> None:
+        self.heard.append(self.path)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_publish_checks_every_link_of_both_feeds_and_tells_directories_of_listed_feeds(
+    tmp_path: Path, shared_cache: Path
+) -> None:
+    show = copy_demo(tmp_path / "show")
+    seed_cache(show, shared_cache)
+    www = tmp_path / "www"
+    www.mkdir()
+    server = make_server(www, 0)
+    heard: list[str] = []
+    directory = ThreadingHTTPServer(("127.0.0.1", 0), type("D", (_Directory,), {"heard": heard}))
+    for running in (server, directory):
+        threading.Thread(target=running.serve_forever, daemon=True).start()
+    served = f"http://127.0.0.1:{server.server_address[1]}/"
+    toml = show / "podcast.toml"
+    notify = f"http://127.0.0.1:{directory.server_address[1]}/notify"
+    toml.write_text(
+        f'update_notify = ["{notify}"]\n'
+        + toml.read_text(encoding="utf-8")
+        + f'\n[publish.web]\nkind = "folder"\npath = "{www}"\nverify_url = "{served}"\n',
+        encoding="utf-8",
+    )
+    try:
+        build(show)
+        first = cli("publish", str(show), "--to", "web")
+        assert first.returncode == 0, first.stderr
+        assert "verified over HTTP" in first.stdout
+        assert any("feed.xml" in path for path in heard)
+        assert not any("radio.xml" in path for path in heard)  # blocked from directories
+        radio = (www / "radio.xml").read_text(encoding="utf-8")
+        sheet = "programme/03-zu-gast-im-jugendbeirat.html"
+        assert sheet in radio and sheet not in (www / "feed.xml").read_text(encoding="utf-8")
+        (www / sheet).unlink()  # linked by radio.xml only
+        (cover,) = re.findall(r'<itunes:image href="[^"]*/(cover-[0-9a-f]+\.jpg)"', radio)[:1]
+        (www / cover).unlink()
+        again = cli("publish", str(show), "--to", "web", "--verify")
+        assert again.returncode == 1
+        assert f"{served}{sheet}: answers 404, and a feed links it" in again.stderr
+        assert f"{served}{cover}: answers 404" in again.stderr
+    finally:
+        server.shutdown()
+        directory.shutdown()
+
+
+class _Plain(SimpleHTTPRequestHandler):
+    """A server that knows no Range requests (Python's own)."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_the_range_warning_names_the_audience_of_the_file(week: Week) -> None:
+    from podcast.publish.verify import verify_published
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Plain, directory=str(week.out)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        address = f"http://127.0.0.1:{server.server_address[1]}/"
+        demo_base = "https://podcast.example.org/quer-durch-die-gremien/"
+        findings = verify_published(week.out, ["feed.xml", "radio.xml"], {demo_base: address})
+    finally:
+        server.shutdown()
+    ranges = [f for f in findings if "Range requests" in f.message]
+    wav = [f.message for f in ranges if f.url.endswith(".wav")]
+    mp3 = [f.message for f in ranges if f.url.endswith(".mp3")]
+    assert len(wav) == 3 and len(mp3) == 3
+    assert all("radio partners" in m and "Apple" not in m for m in wav)
+    assert all("Apple Podcasts refuses" in m for m in mp3)
