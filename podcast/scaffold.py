@@ -10,6 +10,7 @@ import tomllib
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
@@ -18,12 +19,16 @@ from podcast.errors import PodcastError, Problem
 from podcast.show.diagnostics import pydantic_problems, toml_line
 from podcast.show.fields import control_character
 from podcast.show.front_matter import split_front_matter
+from podcast.show.images import PLACEHOLDER_COVER
 from podcast.show.loader import EPISODE_FILE, SHOW_FILE
 from podcast.show.pages import PAGES_FOLDER
 from podcast.show.schema import ShowConfig
-from podcast.show.text import slugify
+from podcast.show.text import slugify, to_ascii
 from podcast.show.vocabularies import APPLE_MAX_PX
 from podcast.show.warnings import PLACEHOLDER
+
+if TYPE_CHECKING:
+    from PIL.ImageFont import FreeTypeFont
 
 SHOW_TEMPLATE = '''\
 # The show. Every published URL starts with base_url; the build writes into feed/.
@@ -118,14 +123,55 @@ SUMMARY = {
 }
 
 
+# Fonts with every Latin letter shows' names need (ä, ß, ł, č, œ, ...), by the names Pillow
+# finds in the system's font folders; the first that has every letter of the title draws it.
+COVER_FONTS = (
+    "DejaVuSans.ttf",
+    "NotoSans-Regular.ttf",
+    "LiberationSans-Regular.ttf",
+    "FreeSans.ttf",
+    "Arial.ttf",
+    "arial.ttf",
+)
+
+
+def has_letters(font: FreeTypeFont, text: str) -> bool:
+    """Whether `font` draws every letter of `text` (none comes out as the missing-glyph box)."""
+
+    def drawn(char: str) -> tuple[tuple[int, int], bytes]:
+        mask = font.getmask(char)
+        return mask.size, bytes(mask)
+
+    missing = drawn("\U0010fffd")  # a private-use code point: no font draws it
+    return all(char.isspace() or drawn(char) != missing for char in set(text))
+
+
+def cover_font(size: int, text: str) -> tuple[FreeTypeFont, str]:
+    """A font of `size` px that draws every letter of `text`, and the text it can draw: the
+    text itself, or (no such font on this machine) the text in ASCII for Pillow's own font."""
+    from PIL import ImageFont
+
+    for name in COVER_FONTS:
+        try:
+            font = ImageFont.truetype(name, size)
+        except OSError:
+            continue
+        if has_letters(font, text):
+            return font, text
+    fallback = ImageFont.load_default(size=size)
+    assert isinstance(fallback, FreeTypeFont)  # Pillow >= 10.1 with FreeType (pyproject)
+    return fallback, text if has_letters(fallback, text) else to_ascii(text)
+
+
 def placeholder_cover(path: Path, title: str) -> None:
-    """A plain square cover with the title, large enough for Apple (replace it)."""
+    """A plain square cover with the title, large enough for Apple (replace it: `check`
+    warns while it is the cover, by the comment it carries)."""
     size = APPLE_MAX_PX
-    from PIL import Image, ImageDraw, ImageFont  # only `podcast init` draws
+    from PIL import Image, ImageDraw  # only `podcast init` draws
 
     picture = Image.new("RGB", (size, size), (32, 72, 104))
     draw = ImageDraw.Draw(picture)
-    font = ImageFont.load_default(size=size // 12)
+    font, title = cover_font(size // 12, title)
     words, lines = title.split(), [""]
     for word in words:
         trial = f"{lines[-1]} {word}".strip()
@@ -141,7 +187,7 @@ def placeholder_cover(path: Path, title: str) -> None:
         anchor="mm",
         align="center",
     )
-    picture.save(path, "JPEG", quality=85)
+    picture.save(path, "JPEG", quality=85, comment=PLACEHOLDER_COVER)
 
 
 def _not_one_line(answer: str) -> str | None:

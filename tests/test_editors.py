@@ -90,6 +90,7 @@ def test_a_new_show_from_init_to_a_first_build(tmp_path: Path) -> None:
         toml.read_text().replace("TODO: what the show is about", "Der Stadtrat")
         + '\n[[hosts]]\nname = "Redaktion Süd"\nrole = "host"\n'
     )
+    Image.new("RGB", (1400, 1400), (200, 80, 40)).save(show / "cover.jpg")  # the show's own
     built = run_cli("build", "--strict", cwd=show)
     assert built.returncode == 0, built.stderr
     assert (show / "feed/feed.xml").is_file()

@@ -391,3 +391,28 @@ def test_the_range_warning_names_the_audience_of_the_file(week: Week) -> None:
     assert len(wav) == 3 and len(mp3) == 3
     assert all("radio partners" in m and "Apple" not in m for m in wav)
     assert all("Apple Podcasts refuses" in m for m in mp3)
+
+
+def test_the_placeholder_cover_draws_every_letter_and_check_names_it(tmp_path: Path) -> None:
+    from PIL import ImageFont
+
+    from podcast.scaffold import cover_font
+
+    def drawn(font: ImageFont.FreeTypeFont, char: str) -> tuple[tuple[int, int], bytes]:
+        mask = font.getmask(char)
+        return mask.size, bytes(mask)
+
+    names = "Beiräte übers Jahr: Straße, Łódź, Čeština, Œuvre, Ñandú, Ångström"
+    default = ImageFont.load_default(size=250)
+    assert isinstance(default, ImageFont.FreeTypeFont)
+    box = drawn(default, "\U0010fffd")
+    assert drawn(default, "ä") == box  # what drew "Beir▯te": Pillow's own font has no ä
+    font, text = cover_font(250, names)
+    assert text == names  # this machine has such a font (fonts-dejavu-core, as dev.sh installs)
+    box = drawn(font, "\U0010fffd")
+    assert [c for c in set(names) if not c.isspace() and drawn(font, c) == box] == []
+    show = tmp_path / "neu"
+    made = cli("init", str(show), "--title", names, *FLAGS)
+    assert made.returncode == 0, made.stderr
+    checked = cli("check", str(show))
+    assert "cover.jpg: still the placeholder cover of `podcast init`" in checked.stderr

@@ -38,6 +38,9 @@ class Cover:
     warnings: tuple[str, ...] = ()
 
 
+# The comment of the cover `podcast init` draws: `check` warns while it is still the cover.
+PLACEHOLDER_COVER = b"podcast init: placeholder cover"
+
 IMAGE_SUFFIXES = {"JPEG": (".jpg", ".jpeg"), "PNG": (".png",)}
 
 
@@ -111,6 +114,7 @@ def load_cover(path: Path, field: str = "cover") -> Cover:
         with Image.open(path) as image:
             image.load()
             fmt = image.format or ""
+            placeholder = image.info.get("comment") == PLACEHOLDER_COVER
             picture = image.copy()
     except Image.DecompressionBombError as exc:
         raise fail("the image is far too large to be a cover", "use 3000x3000 px") from exc
@@ -129,6 +133,11 @@ def load_cover(path: Path, field: str = "cover") -> Cover:
         raise fail(f"the image is {fmt or 'an unknown format'}", "save it as JPEG or PNG")
     data = path.read_bytes()
     warnings: list[str] = []
+    if placeholder:
+        warnings.append(
+            f"{path}: still the placeholder cover of `podcast init`; put the show's own cover "
+            f"there (square JPEG or PNG, {APPLE_MIN_PX}-{APPLE_MAX_PX} px)"
+        )
     if width > APPLE_MAX_PX or picture.mode != "RGB" or path.suffix.lower() not in expected_suffix:
         # Convert rather than reject: the editors' file stays, the published copy complies.
         reasons = []
