@@ -416,3 +416,13 @@ def test_the_placeholder_cover_draws_every_letter_and_check_names_it(tmp_path: P
     assert made.returncode == 0, made.stderr
     checked = cli("check", str(show))
     assert "cover.jpg: still the placeholder cover of `podcast init`" in checked.stderr
+
+
+def test_partners_find_the_radio_feed_on_a_page_of_their_own(week: Week) -> None:
+    index = (week.out / "index.html").read_text(encoding="utf-8")
+    assert '<a href="programme/index.html">Für Radios</a>' in index
+    partners = (week.out / "programme/index.html").read_text(encoding="utf-8")
+    radio = "https://podcast.example.org/quer-durch-die-gremien/radio.xml"
+    assert f'<a href="{radio}" type="application/rss+xml">' in partners
+    for sheet in sorted((week.out / "programme").glob("0*.html")):
+        assert f'href="../programme/{sheet.name}"' in partners

@@ -43,7 +43,7 @@ def pages(out: Path) -> list[Path]:
 def test_every_page_is_well_formed_html5(built_demo: BuildReport) -> None:
     parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
     found = pages(built_demo.out)
-    assert len(found) == 9  # index, three episodes, three programme sheets, two pages
+    assert len(found) == 10  # index, three episodes, three programme sheets, partners, two pages
     for page in found:
         document = parser.parse(page.read_text(encoding="utf-8"))
         ids = [e.get("id") for e in document.iter() if e.get("id")]

@@ -51,7 +51,8 @@ class EpisodePages:
 
 class ProgrammeSheets:
     """The radio partners' page about each episode with a broadcast rendition (those under
-    embargo included)."""
+    embargo included), and their page (urls.PARTNERS_PAGE): the radio feed's address and the
+    sheets of the public episodes (one under embargo is named only in the partners' feed)."""
 
     def write(self, site: SiteContext, writer: OutputWriter) -> None:
         template = site.env.get_template("programme.html")
@@ -62,6 +63,10 @@ class ProgrammeSheets:
             context = {**site.common, "t": site.strings(site.page_language(item))}
             sheet = template.render(root="../", item=item, sheet=item.programme, **context)
             writer.write(urls.episode_programme(item.episode, ".html"), sheet)
+        if site.show.config.audio.broadcast:
+            sheets = [item for item in reversed(site.in_order) if item.programme is not None]
+            page = site.env.get_template("partners.html")
+            writer.write(urls.PARTNERS_PAGE, page.render(root="../", sheets=sheets, **site.common))
 
 
 class ShowPages:

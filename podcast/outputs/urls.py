@@ -13,6 +13,7 @@ _VERSION = re.compile(rf"-[0-9a-f]{{{VERSION_DIGITS}}}(\.[^./]+)$")
 PODCAST_FEED = "feed.xml"
 RADIO_FEED = "radio.xml"  # the broadcast WAVs, for partner stations
 INDEX = "index.html"
+PARTNERS_PAGE = "programme/index.html"  # for radio partners: the radio feed and every sheet
 STYLESHEET = "style.css"
 FAVICON = "favicon.ico"  # browsers ask for it on every site, linked or not
 AUDIO_FOLDER = "audio/"
