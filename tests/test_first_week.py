@@ -426,3 +426,27 @@ def test_partners_find_the_radio_feed_on_a_page_of_their_own(week: Week) -> None
     assert f'<a href="{radio}" type="application/rss+xml">' in partners
     for sheet in sorted((week.out / "programme").glob("0*.html")):
         assert f'href="../programme/{sheet.name}"' in partners
+
+
+def test_info_finds_the_pauses_silencedetect_finds_in_the_demo(week: Week) -> None:
+    from .helpers import built_file
+
+    files = [
+        built_file(week.out, f"audio/{name}.mp3")
+        for name in ("01-leipzig-migrantenbeirat", "03-zu-gast-im-jugendbeirat")
+    ]
+    for path in files:  # an independent count: ffmpeg's silencedetect
+        detected = subprocess.run(
+            [
+                *("ffmpeg", "-nostdin", "-hide_banner", "-i", str(path)),
+                *("-af", "silencedetect=n=-50dB:d=0.5", "-f", "null", "-"),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert detected.stderr.count("silence_end") >= 4
+    info = cli("info", *map(str, files))
+    assert info.returncode == 0, info.stderr
+    sound = [line for line in info.stdout.splitlines() if line.startswith("sound:")]
+    assert len(sound) == 2 and all("silent pauses" in line for line in sound), sound

@@ -25,7 +25,7 @@ from podcast.show.schema import AudioSettings
 if TYPE_CHECKING:
     from podcast.audio.meter import Meter
 
-ANALYSIS_VERSION = "8"
+ANALYSIS_VERSION = "9"
 
 
 @dataclass(frozen=True)
