@@ -324,11 +324,26 @@ class _Directory(BaseHTTPRequestHandler):
         pass
 
 
-def test_publish_checks_every_link_of_both_feeds_and_tells_directories_of_listed_feeds(
-    tmp_path: Path, shared_cache: Path
+def test_a_new_show_from_init_is_published_without_warnings_and_every_link_checked(
+    tmp_path: Path,
 ) -> None:
-    show = copy_demo(tmp_path / "show")
-    seed_cache(show, shared_cache)
+    """The whole first week through the CLI: init, new, the TODOs filled in, built, published
+    to a loopback web server: no warning; then files the feeds link gone at the server."""
+    from .conftest import REPO
+
+    show = tmp_path / "beirat"
+    base = "https://podcast.radio-sued.de/beiraete/"
+    flags = ("--author", "Redaktion Süd", "--base-url", base, "--email", "red@radio-sued.de")
+    flags += ("--language", "de")
+    made = cli("init", str(show), "--title", "Beiräte übers Jahr", *flags, TZ="Europe/Berlin")
+    assert made.returncode == 0, made.stderr
+    assert cli("new", "Erste Sitzung", "--show-dir", str(show)).returncode == 0
+    (episode,) = (show / "episodes").iterdir()
+    shutil.copyfile(REPO / EP1 / "interview-leipzig.flac", episode / "interview.wav")
+    for source in [show / "podcast.toml", episode / "episode.md", *(show / "pages").iterdir()]:
+        text = source.read_text(encoding="utf-8").replace(">-\n  TODO\n", ">-\n  Gleich.\n")
+        source.write_text(text.replace("TODO: ", "").replace("TODO", "Redaktion Süd"))
+    Image.new("RGB", (1400, 1400), (200, 80, 40)).save(show / "cover.jpg")  # the show's own
     www = tmp_path / "www"
     www.mkdir()
     server = make_server(www, 0)
@@ -342,18 +357,20 @@ def test_publish_checks_every_link_of_both_feeds_and_tells_directories_of_listed
     toml.write_text(
         f'update_notify = ["{notify}"]\n'
         + toml.read_text(encoding="utf-8")
+        + '\n[[hosts]]\nname = "Redaktion Süd"\nrole = "host"\n'
         + f'\n[publish.web]\nkind = "folder"\npath = "{www}"\nverify_url = "{served}"\n',
         encoding="utf-8",
     )
     try:
-        build(show)
+        built = cli("build", str(show))
+        assert built.returncode == 0 and "warning" not in built.stderr, built.stderr
         first = cli("publish", str(show), "--to", "web")
-        assert first.returncode == 0, first.stderr
+        assert first.returncode == 0 and first.stderr == "", first.stderr
         assert "verified over HTTP" in first.stdout
         assert any("feed.xml" in path for path in heard)
         assert not any("radio.xml" in path for path in heard)  # blocked from directories
         radio = (www / "radio.xml").read_text(encoding="utf-8")
-        sheet = "programme/03-zu-gast-im-jugendbeirat.html"
+        sheet = f"programme/{episode.name}.html"
         assert sheet in radio and sheet not in (www / "feed.xml").read_text(encoding="utf-8")
         (www / sheet).unlink()  # linked by radio.xml only
         (cover,) = re.findall(r'<itunes:image href="[^"]*/(cover-[0-9a-f]+\.jpg)"', radio)[:1]
