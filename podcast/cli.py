@@ -411,7 +411,9 @@ def init(settings: Settings, /, folder: Path, **given: str | None) -> None:
     for name, question, _ in INIT_QUESTIONS:  # all flags given: nothing is asked
         if answers[name] is None:
             if asking and sys.stdin.isatty():
-                answers[name] = click.prompt(question, default=defaults[name] or "")
+                # A required answer has no default: click asks again until one is given.
+                default = defaults[name] or ("" if name in optional else None)
+                answers[name] = click.prompt(question, default=default, show_default=bool(default))
             else:
                 answers[name] = defaults[name]
     made = init_show(
