@@ -221,6 +221,9 @@ def _build_locked(
     cover = sources.show_cover
     report.held_back, report.radio_only = len(due.held_back), len(due.radio_only)
     report.next_release = due.next_release.isoformat() if due.next_release else None
+    if preview and now is not None:  # its marks change then: the preview is built again
+        upcoming = release(show, now).next_release
+        report.next_release = upcoming.isoformat() if upcoming else None
     results = render_audio(to_render, cache, jobs, log, progress, audio.analyses)
     report.renders = sorted(
         {r.path.parent.name for result in results.values() for r in result.renditions.values()}
