@@ -115,6 +115,8 @@ if [ "$task" = "test" ]; then
   missing=""
   command -v chromium >/dev/null 2>&1 || missing="$missing chromium fonts-dejavu-core"
   command -v espeak-ng >/dev/null 2>&1 || missing="$missing espeak-ng"
+  # `podcast init` draws the placeholder cover's title with a font that has every letter.
+  [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$missing fonts-dejavu-core"
   # The publish tests talk to real servers on loopback: sshd with rsync, rclone.
   command -v rsync >/dev/null 2>&1 || missing="$missing rsync"
   command -v rclone >/dev/null 2>&1 || missing="$missing rclone"

@@ -46,7 +46,7 @@ from podcast.publish.output_folder import (
 from podcast.show.loader import SHOW_FILE, load_show
 from podcast.show.lock import LOCK_FILE, Lock, read_lock, write_lock
 from podcast.show.model import Show
-from podcast.show.release import Release, release
+from podcast.show.release import Release, preview_mark, release
 from podcast.show.warnings import strict_problems
 
 
@@ -146,6 +146,7 @@ def build(
                 progress,
                 preview_url is not None,
                 strict,
+                moment,
             )
         except Exception as exc:
             if not disk_full(exc):
@@ -211,6 +212,7 @@ def _build_locked(
     progress: Progress | None,
     preview: bool = False,
     strict: bool = False,
+    now: datetime | None = None,
 ) -> BuildReport:
     # The checks `podcast check` makes (checks.py), before minutes of rendering.
     sources = check_sources(show)
@@ -225,6 +227,9 @@ def _build_locked(
     cover = sources.show_cover
     report.held_back, report.radio_only = len(due.held_back), len(due.radio_only)
     report.next_release = due.next_release.isoformat() if due.next_release else None
+    if preview and now is not None:  # its marks change then: the preview is built again
+        upcoming = release(show, now).next_release
+        report.next_release = upcoming.isoformat() if upcoming else None
     mastered = replace(to_render, episodes=tuple(e for e in due.rendered if not e.as_is))
     results = render_audio(mastered, cache, jobs, log, progress, audio.analyses)
     results.update(audio.as_is)  # published as it is (audio/as_is.py)
@@ -266,7 +271,10 @@ def _build_locked(
                 sources.transcripts_of(episode),
                 radio_only=episode in due.radio_only,
             )
-            rendered.append(publish_episode(context, writer))
+            published = publish_episode(context, writer)
+            if preview and now is not None:  # what is not out yet, marked with its date
+                published = replace(published, preview_mark=preview_mark(episode, now))
+            rendered.append(published)
         feeds = write_feeds(show, rendered, cover, writer)  # FEED_OUTPUTS
         # Validation (client parsers) runs while the pages render.
         # Items the client parsers accepted before are not parsed again.

@@ -363,6 +363,17 @@ def new(settings: Settings, title: str, show_dir: Path) -> None:
     settings.say(f"created {source}; put the recording in {source.parent}")
 
 
+# What `podcast init` asks on a terminal, in order: (flag, question, default).
+INIT_QUESTIONS = (
+    ("title", "Title of the show", None),
+    ("author", "Author (person or team)", None),
+    ("language", "Language (BCP 47, e.g. de or de-DE)", "de"),
+    ("base_url", "Address where the show will be served (https://...)", None),
+    ("email", "Owner e-mail (Apple writes to it)", None),
+    ("timezone", "Time zone of the show (IANA, e.g. Europe/Berlin)", None),
+)
+
+
 @main.command()
 @click.argument("episodes", nargs=-1, metavar="[EPISODE]...")
 @click.option(
@@ -386,31 +397,55 @@ def transcribe(settings: Settings, episodes: tuple[str, ...], show_dir: Path, fo
 
 @main.command()
 @click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--title", prompt="Title of the show", help="The show's title.")
-@click.option("--author", prompt="Author (person or team)", help="Shown as the artist.")
-@click.option("--language", prompt="Language (BCP 47, e.g. de or de-DE)", default="de")
+@click.option("--title", help="The show's title.")
+@click.option("--author", help="Shown as the artist.")
+@click.option("--language", help="BCP 47, e.g. de or de-DE (default: de).")
+@click.option("--base-url", help="Where feed/ will be served (https://...).")
+@click.option("--email", help="The owner's address (Apple writes to it).")
 @click.option(
-    "--base-url",
-    prompt="Address where the show will be served (https://...)",
-    help="Where feed/ will be served.",
+    "--timezone",
+    help="The show's IANA time zone, for `podcast new` (default: this machine's, unless UTC).",
 )
-@click.option("--email", prompt="Owner e-mail (Apple writes to it)", help="The owner's address.")
 @click.pass_obj
 @friendly_errors
-def init(
-    settings: Settings,
-    folder: Path,
-    title: str,
-    author: str,
-    language: str,
-    base_url: str,
-    email: str,
-) -> None:
+def init(settings: Settings, /, folder: Path, **given: str | None) -> None:
     """Start a new show in an empty folder: podcast.toml (every key of the show and its sound),
-    a cover, episodes/."""
-    from podcast.scaffold import init_show
+    a cover, episodes/. Asks for what the flags do not give (on a terminal only)."""
+    from podcast.scaffold import init_show, machine_timezone
 
-    made = init_show(folder, title, author, language, base_url, email)
+    answers = dict(given)
+    zone = machine_timezone()
+    defaults = {name: default for name, _, default in INIT_QUESTIONS} | {"timezone": zone}
+    optional = {"timezone"}  # left commented out when neither given nor known
+    missing = [
+        name
+        for name, _, _ in INIT_QUESTIONS
+        if not answers[name] and not defaults[name] and name not in optional
+    ]
+    if missing and not sys.stdin.isatty():  # a script or CI: nobody to ask
+        flags = " ".join(f"--{name.replace('_', '-')} ..." for name in missing)
+        raise PodcastError(
+            f"podcast init: no terminal to ask on; give {flags} "
+            "(and --language, --timezone to change their defaults)"
+        )
+    asking = any(answers[name] is None for name in defaults if name not in optional)
+    for name, question, _ in INIT_QUESTIONS:  # all flags given: nothing is asked
+        if answers[name] is None:
+            if asking and sys.stdin.isatty():
+                # A required answer has no default: click asks again until one is given.
+                default = defaults[name] or ("" if name in optional else None)
+                answers[name] = click.prompt(question, default=default, show_default=bool(default))
+            else:
+                answers[name] = defaults[name]
+    made = init_show(
+        folder,
+        str(answers["title"]),
+        str(answers["author"]),
+        str(answers["language"]),
+        str(answers["base_url"]),
+        str(answers["email"]),
+        answers["timezone"] or None,
+    )
     settings.say(f"created {', '.join(p.name for p in made)} and episodes/ in {folder}")
     settings.say('next: podcast new "Title of the first episode"')
 

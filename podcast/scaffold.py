@@ -3,12 +3,15 @@ new`), both valid from the first build, and finding the show folder from anywher
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import tomllib
 import uuid
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
@@ -16,12 +19,16 @@ from podcast.errors import PodcastError, Problem
 from podcast.show.diagnostics import pydantic_problems, toml_line
 from podcast.show.fields import control_character
 from podcast.show.front_matter import split_front_matter
+from podcast.show.images import PLACEHOLDER_COVER
 from podcast.show.loader import EPISODE_FILE, SHOW_FILE
 from podcast.show.pages import PAGES_FOLDER
 from podcast.show.schema import ShowConfig
-from podcast.show.text import slugify
+from podcast.show.text import slugify, to_ascii
 from podcast.show.vocabularies import APPLE_MAX_PX
 from podcast.show.warnings import PLACEHOLDER
+
+if TYPE_CHECKING:
+    from PIL.ImageFont import FreeTypeFont
 
 SHOW_TEMPLATE = '''\
 # The show. Every published URL starts with base_url; the build writes into feed/.
@@ -33,7 +40,7 @@ language = "{language}"                             # required: BCP 47, e.g. de,
 base_url = "{base_url}"                             # required: https://, where feed/ is served
 cover = "cover.jpg"                                 # required: square JPEG/PNG, 1400-3000 px
 copyright = "© {year} {author}"                     # required
-# timezone = "Europe/Berlin"                        # for `podcast new` (default: this machine's)
+{timezone_line}
 # license = "CC-BY-SA-4.0"
 # license_url = "https://creativecommons.org/licenses/by-sa/4.0/"
 # explicit = false
@@ -126,14 +133,55 @@ SUMMARY = {
 }
 
 
+# Fonts with every Latin letter shows' names need (ä, ß, ł, č, œ, ...), by the names Pillow
+# finds in the system's font folders; the first that has every letter of the title draws it.
+COVER_FONTS = (
+    "DejaVuSans.ttf",
+    "NotoSans-Regular.ttf",
+    "LiberationSans-Regular.ttf",
+    "FreeSans.ttf",
+    "Arial.ttf",
+    "arial.ttf",
+)
+
+
+def has_letters(font: FreeTypeFont, text: str) -> bool:
+    """Whether `font` draws every letter of `text` (none comes out as the missing-glyph box)."""
+
+    def drawn(char: str) -> tuple[tuple[int, int], bytes]:
+        mask = font.getmask(char)
+        return mask.size, bytes(mask)
+
+    missing = drawn("\U0010fffd")  # a private-use code point: no font draws it
+    return all(char.isspace() or drawn(char) != missing for char in set(text))
+
+
+def cover_font(size: int, text: str) -> tuple[FreeTypeFont, str]:
+    """A font of `size` px that draws every letter of `text`, and the text it can draw: the
+    text itself, or (no such font on this machine) the text in ASCII for Pillow's own font."""
+    from PIL import ImageFont
+
+    for name in COVER_FONTS:
+        try:
+            font = ImageFont.truetype(name, size)
+        except OSError:
+            continue
+        if has_letters(font, text):
+            return font, text
+    fallback = ImageFont.load_default(size=size)
+    assert isinstance(fallback, FreeTypeFont)  # Pillow >= 10.1 with FreeType (pyproject)
+    return fallback, text if has_letters(fallback, text) else to_ascii(text)
+
+
 def placeholder_cover(path: Path, title: str) -> None:
-    """A plain square cover with the title, large enough for Apple (replace it)."""
+    """A plain square cover with the title, large enough for Apple (replace it: `check`
+    warns while it is the cover, by the comment it carries)."""
     size = APPLE_MAX_PX
-    from PIL import Image, ImageDraw, ImageFont  # only `podcast init` draws
+    from PIL import Image, ImageDraw  # only `podcast init` draws
 
     picture = Image.new("RGB", (size, size), (32, 72, 104))
     draw = ImageDraw.Draw(picture)
-    font = ImageFont.load_default(size=size // 12)
+    font, title = cover_font(size // 12, title)
     words, lines = title.split(), [""]
     for word in words:
         trial = f"{lines[-1]} {word}".strip()
@@ -149,7 +197,7 @@ def placeholder_cover(path: Path, title: str) -> None:
         anchor="mm",
         align="center",
     )
-    picture.save(path, "JPEG", quality=85)
+    picture.save(path, "JPEG", quality=85, comment=PLACEHOLDER_COVER)
 
 
 def _not_one_line(answer: str) -> str | None:
@@ -161,12 +209,58 @@ def _not_one_line(answer: str) -> str | None:
     return control_character(answer)
 
 
+def machine_timezone() -> str | None:
+    """This machine's IANA time zone (TZ, else /etc/localtime's link, else /etc/timezone), or
+    None when it is UTC or cannot be told."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    with contextlib.suppress(OSError):
+        link = os.readlink("/etc/localtime")
+        if "zoneinfo/" in link:
+            candidates.append(link.split("zoneinfo/", 1)[1])
+    with contextlib.suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    for name in candidates:
+        if not name or name.startswith("/"):
+            continue
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+        return None if name in _UTC_NAMES else name
+    return None
+
+
+_UTC_NAMES = {
+    "UTC",
+    "Etc/UTC",
+    "Etc/UCT",
+    "UCT",
+    "Universal",
+    "Zulu",
+    "Etc/Universal",
+    "GMT",
+    "Etc/GMT",
+    "Etc/Zulu",
+    "Etc/GMT+0",
+    "Etc/GMT-0",
+    "Etc/GMT0",
+    "GMT0",
+}
+
+
 def init_show(
-    folder: Path, title: str, author: str, language: str, base_url: str, email: str
+    folder: Path,
+    title: str,
+    author: str,
+    language: str,
+    base_url: str,
+    email: str,
+    timezone: str | None = None,
 ) -> list[Path]:
     """Make a new show in `folder` (empty or new): podcast.toml with every key of the show and
-    its [audio] (a publish target and a host in short), a placeholder cover, episodes/,
-    .gitignore. Returns the files made."""
+    its [audio] (a publish target and a host in short), the show's time zone (`timezone`; left
+    commented out when None), a placeholder cover, episodes/, .gitignore. Returns the files
+    made."""
     folder = folder.absolute()
     if (folder / SHOW_FILE).exists():
         raise PodcastError(f"{folder / SHOW_FILE}: a show is here already")
@@ -178,7 +272,7 @@ def init_show(
         )
 
     answers = {"title": title, "author": author, "language": language}
-    answers |= {"base-url": base_url, "email": email}
+    answers |= {"base-url": base_url, "email": email, "timezone": timezone or ""}
     unusable = [
         Problem(folder / SHOW_FILE, 0, f"--{name}", problem, "give it on one line, as plain text")
         for name, answer in answers.items()
@@ -198,6 +292,11 @@ def init_show(
         email=quoted(email),
         year=datetime.now().year,
         placeholder=PLACEHOLDER,
+        timezone_line=(
+            f'timezone = "{quoted(timezone)}"                  # `podcast new` dates episodes in it'
+            if timezone
+            else '# timezone = "Europe/Berlin"                        # for `podcast new`'
+        ),
     )
     try:  # checked before anything is written: a bad answer leaves the folder as it was
         ShowConfig.model_validate(tomllib.loads(text))

@@ -211,15 +211,23 @@ def test_large_pictures_are_published_web_sized_with_their_size_and_deterministi
     for name in pictures:
         with Image.open(out / name) as picture:
             sizes.append((picture.format, picture.size))
-    assert sorted(sizes) == [("JPEG", (1600, 1067)), ("PNG", (400, 300)), ("PNG", (800, 1600))]
+    # Narrower copies for phones beside the web-sized ones (issue 27).
+    assert sorted(sizes) == [
+        *[("JPEG", (480, 320)), ("JPEG", (960, 640)), ("JPEG", (1600, 1067))],
+        *[("PNG", (400, 300)), ("PNG", (480, 960)), ("PNG", (800, 1600))],
+    ]
     klein = next(name for name in pictures if name.endswith(".png") and "impressum" not in name)
     assert files[klein] == (cached_demo / EP1 / "klein.png").read_bytes()  # small: as it is
     page = files["episodes/01-leipzig-migrantenbeirat.html"].decode()
-    assert re.search(r'<img src="[^"]+\.jpg" width="1600" height="1067" alt="Der Saal"', page)
-    assert re.search(r'<img src="[^"]+\.png" width="400" height="300" alt="Klein"', page)
+    assert re.search(
+        r'<img src="[^"]+\.jpg" srcset="[^"]+" sizes="[^"]+" width="1600" height="1067"', page
+    )
+    assert re.search(r'<img src="[^"]+\.png" width="400" height="300" loading="lazy"', page)
     impressum = files["impressum.html"].decode()
     assert re.search(
-        r'<img src="images/impressum-[0-9a-f]+\.png" width="800" height="1600"', (impressum)
+        r'<img src="images/impressum-[0-9a-f]+\.png" srcset="[^"]+" sizes="[^"]+"'
+        r' width="800" height="1600"',
+        impressum,
     )
     again = build(cached_demo, tmp_path / "again").out
     assert {n: d for n, d in tree_bytes(again).items() if n.startswith("images/")} == pictures

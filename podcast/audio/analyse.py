@@ -27,7 +27,7 @@ from podcast.show.schema import AudioSettings
 if TYPE_CHECKING:
     from podcast.audio.meter import Meter
 
-ANALYSIS_VERSION = "9"
+ANALYSIS_VERSION = "10"
 
 
 @dataclass(frozen=True)

@@ -69,11 +69,16 @@ def noise_floor(loudness: Samples) -> float | None:
         return None
     counts, edges = np.histogram(loudness, bins)
     smooth = np.convolve(counts, np.ones(3), mode="same")
-    floor = float(edges[int(np.argmax(smooth))] + 0.5)
+    speech_level = float(np.percentile(loudness, 90))
+    # The floor is looked for below the speech only: in a mixed, published episode (loud,
+    # even speech, short silent pauses) the speech's own peak is higher than the pauses'.
+    low = edges[:-1] + 0.5 <= speech_level - LEAST_CONTRAST_DB
+    if not low.any():
+        return None
+    floor = float(edges[int(np.argmax(np.where(low, smooth, -1)))] + 0.5)
     near = float(np.mean(np.abs(loudness - floor) <= 1.5))
     above = float(np.mean(np.abs(loudness - floor - 6) <= 1.5))
-    speech_level = float(np.percentile(loudness, 90))
-    if near < 0.04 or near < 2 * above or speech_level - floor < LEAST_CONTRAST_DB:
+    if near < 0.04 or near < 2 * above:
         return None
     return floor
 

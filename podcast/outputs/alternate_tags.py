@@ -40,25 +40,32 @@ def _escape(value: str) -> str:
     return value
 
 
-def ffmetadata(tags: EpisodeTags) -> str:
-    """The episode's tags and chapters as an FFMETADATA1 document."""
+def ffmetadata(tags: EpisodeTags, duration: float | None = None) -> str:
+    """The episode's tags and chapters as an FFMETADATA1 document; no chapter passes
+    `duration` (this file's audio: MP4's chapter track would make the file that long)."""
     fields = values(tags, "ffmetadata")
     lines = [";FFMETADATA1", *(f"{key}={_escape(str(value))}" for key, value in fields)]
+    last = int(duration * 1000) if duration is not None else None  # cut: never past the audio
     for chapter in tags.chapters:
+        start, end = round(chapter.start * 1000), round(chapter.end * 1000)
+        if last is not None:
+            start, end = min(start, last), min(end, last)
         lines += [
             "",
             "[CHAPTER]",
             "TIMEBASE=1/1000",
-            f"START={round(chapter.start * 1000)}",
-            f"END={round(chapter.end * 1000)}",
+            f"START={start}",
+            f"END={end}",
             f"title={_escape(chapter.title)}",
         ]
     return "\n".join(lines) + "\n"
 
 
-def tag_alternate(source: Path, target: Path, style: str, tags: EpisodeTags) -> None:
-    """Write `target`: the audio of `source` with tags, chapters and cover in `style` (the
-    rendition table's tag style: mp4, ogg or flac)."""
+def tag_alternate(
+    source: Path, target: Path, style: str, tags: EpisodeTags, duration: float | None = None
+) -> None:
+    """Write `target`: the audio of `source` (`duration` seconds long) with tags, chapters and
+    cover in `style` (the rendition table's tag style: mp4, ogg or flac)."""
     muxer = MUXERS[style]
     run(
         [
@@ -72,7 +79,7 @@ def tag_alternate(source: Path, target: Path, style: str, tags: EpisodeTags) -> 
         ],
         source,
         f"tagging the {target.suffix.lstrip('.')} alternate",
-        stdin=ffmetadata(tags),
+        stdin=ffmetadata(tags, duration),
     )
     audio: MP4 | Vorbis
     if style == "mp4":
@@ -101,9 +108,16 @@ class TaggedAlternates:
             )
             relative = urls.versioned(urls.episode_audio(context.episode, row.suffix), key)
 
-            def tagged(target: Path, source: Path = rendition.path, style: str = row.tags) -> None:
-                tag_alternate(source, target, style, context.tags)
+            def tagged(
+                target: Path,
+                source: Path = rendition.path,
+                style: str = row.tags,
+                duration: float = rendition.duration,
+            ) -> None:
+                tag_alternate(source, target, style, context.tags, duration)
 
             size = writer.produce(relative, key, tagged).stat().st_size
-            bitrate = round(size * 8 / rendition.duration) if rendition.duration else 0
+            # The audio's rate: the encoded file before its tags (a cover is not audio).
+            audio_bytes = rendition.path.stat().st_size
+            bitrate = round(audio_bytes * 8 / rendition.duration) if rendition.duration else 0
             files.alternates.append(AlternateAudio(relative, row.mime, size, bitrate, row.title))

@@ -18,7 +18,12 @@ from podcast.audio.timeline import Timeline, place_chapters
 from podcast.outputs import urls
 from podcast.outputs.chapters import TimedChapter, id3_frames, timed
 from podcast.outputs.id3 import EpisodeTags
-from podcast.outputs.notes import plain_text, publish_image_sources, truncate_bytes
+from podcast.outputs.notes import (
+    PublishedPicture,
+    plain_text,
+    publish_image_sources,
+    truncate_bytes,
+)
 from podcast.outputs.published import AlternateAudio, PublishedTranscript
 from podcast.outputs.transcripts import plain
 from podcast.outputs.urls import PODCAST_FEED
@@ -36,7 +41,8 @@ class EpisodeContext:
     episode: Episode
     audio: RenderResult
     cover: Cover  # the episode's own cover, else the show's
-    notes_html: str
+    notes_html: str  # for the feeds: pictures by absolute URL
+    page_notes_html: str  # for the episode's page: pictures relative, in several widths
     strings: dict[str, Any]  # the UI strings of the episode's language
     chapters: list[TimedChapter]  # on the published timeline
     transcripts: list[tuple[Transcript, list[Cue]]]  # cues on the published timeline
@@ -112,18 +118,24 @@ def episode_context(
     show's) and `transcripts` its transcripts' cues as written, both as the checks before
     rendering read them (checks.py)."""
     mp3 = audio.renditions[MP3.file]
-    pictures = tuple(
-        (web, urls.note_image(episode, web.digest, image.path.suffix))
-        for image in episode.note_images
-        for web in [web_picture(image.path)]
-    )
-    notes_html = publish_image_sources(
-        notes_html,
-        {
-            image.src: (urls.absolute(show, relative), web)
-            for image, (web, relative) in zip(episode.note_images, pictures, strict=True)
-        },
-    )
+    pictures: list[tuple[WebPicture, str]] = []
+    on_page: dict[str, PublishedPicture] = {}
+    in_feed: dict[str, PublishedPicture] = {}
+    for image in episode.note_images:
+        web = web_picture(image.path)
+        names = [
+            urls.note_image(episode, version.digest, image.path.suffix)
+            for version in (web, *web.smaller)
+        ]
+        pictures += zip((web, *web.smaller), names, strict=True)
+        # Relative on the pages (episodes/ is one folder down: they work from disk or any
+        # host), absolute in the feeds.
+        on_page[image.src] = PublishedPicture(
+            f"../{names[0]}", web, tuple(f"../{name}" for name in names[1:])
+        )
+        in_feed[image.src] = PublishedPicture(urls.absolute(show, names[0]), web)
+    page_notes_html = publish_image_sources(notes_html, on_page)
+    notes_html = publish_image_sources(notes_html, in_feed, page=False)
     chapters = timed(published_chapters(episode, audio.timeline), mp3.duration)
     transcripts = [
         (transcript, published_cues(written, audio.timeline)) for transcript, written in transcripts
@@ -158,11 +170,12 @@ def episode_context(
         audio=audio,
         cover=cover,
         notes_html=notes_html,
+        page_notes_html=page_notes_html,
         strings=strings,
         chapters=chapters,
         transcripts=transcripts,
         tags=tags,
         tags_key=sha256(fingerprint.encode()).hexdigest(),
         radio_only=radio_only,
-        pictures=pictures,
+        pictures=tuple(pictures),
     )

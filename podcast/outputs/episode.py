@@ -52,6 +52,7 @@ def publish_episode(context: EpisodeContext, writer: OutputWriter) -> Rendered:
     return Rendered(
         episode=context.episode,
         notes_html=context.notes_html,
+        page_notes_html=context.page_notes_html,
         mp3=files.mp3,
         mp3_bytes=files.mp3_bytes,
         mp3_duration=context.mp3.duration,

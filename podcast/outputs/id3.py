@@ -23,7 +23,7 @@ from podcast.outputs.tag_fields import WFED, EpisodeTags, iso639_2, values
 __all__ = ["TAGGING_VERSION", "WFED", "EpisodeTags", "TaggedMp3", "iso639_2", "write_id3"]
 
 # Part of the key of every tagged file: change it when the tags written change.
-TAGGING_VERSION = "4"
+TAGGING_VERSION = "5"
 
 
 def write_id3(path: Path, tags: EpisodeTags, version: int = 3) -> None:
@@ -62,11 +62,21 @@ def _tidy_tag(path: Path) -> None:
         data = b"".join(_frame_bytes(f, major) for f in ordered)
         if len(data) > size:
             return
+        if 0 < size - len(data) < FRAME_HEADER:
+            # Padding shorter than a frame header reads as a frame of an illegal size
+            # (music-metadata): the tag is written again without it, the audio after it.
+            tidied = path.with_name(f".{path.name}.tidy")
+            with tidied.open("wb") as out:
+                out.write(header[:6] + _to_syncsafe(len(data)) + data)
+                shutil.copyfileobj(handle, out)
+            tidied.replace(path)
+            return
         handle.seek(10)
         handle.write(data + bytes(size - len(data)))
 
 
 Frame = tuple[bytes, bytes, bytes]  # id, flags, body
+FRAME_HEADER = 10  # bytes: id, size, flags
 
 
 def _syncsafe(data: bytes) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import dataclass
 from importlib import metadata
 
 import nh3
@@ -64,13 +65,27 @@ def renderer_version() -> str:
     return f"{libraries}|{sorted(ALLOWED_TAGS)}|{ALLOWED_ATTRIBUTES}"
 
 
-def notes_html(markdown_text: str) -> str:
+# A paragraph whose lines are all at most this long keeps its line breaks on a page.
+SHORT_LINE = 60
+
+
+def notes_html(markdown_text: str, keep_short_lines: bool = False) -> str:
     """Render Markdown show notes to HTML that is safe to put in a page or a feed.
 
     Scripts, event-handler attributes and `javascript:` links are removed by nh3 (ammonia);
-    every link gets rel="noopener noreferrer".
+    every link gets rel="noopener noreferrer". With `keep_short_lines` (the show's pages), a
+    paragraph of short lines (an address, SHORT_LINE) keeps its line breaks; flowing text
+    wrapped in the editor is joined as Markdown does.
     """
-    raw = _markdown.render(markdown_text)
+    tokens = _markdown.parse(markdown_text)
+    if keep_short_lines:
+        for token in tokens:
+            lines = token.content.split("\n")
+            if token.type == "inline" and len(lines) > 1 and max(map(len, lines)) <= SHORT_LINE:
+                for child in token.children or []:
+                    if child.type == "softbreak":
+                        child.type = "hardbreak"
+    raw = _markdown.renderer.render(tokens, _markdown.options, {})
     cleaned: str = nh3.clean(
         raw,
         tags=ALLOWED_TAGS,
@@ -90,12 +105,41 @@ def _local_pictures_only(tag: str, attribute: str, value: str) -> str | None:
     return value
 
 
-def publish_image_sources(notes: str, published: dict[str, tuple[str, WebPicture]]) -> str:
+@dataclass(frozen=True)
+class PublishedPicture:
+    """A picture of notes or a page as published: its URL, the picture, and the URL of each
+    narrower copy (`picture.smaller`, in the same order)."""
+
+    url: str
+    picture: WebPicture
+    smaller: tuple[str, ...] = ()
+
+
+# The width a picture takes: the page's column (style.css: main is at most 48rem wide).
+PICTURE_SIZES = "(max-width: 48rem) 100vw, 48rem"
+
+
+def publish_image_sources(
+    notes: str, published: dict[str, PublishedPicture], page: bool = True
+) -> str:
     """Notes HTML with each picture's src (as written) replaced by its published URL, and its
-    size given (the page keeps its layout while pictures load)."""
-    for src, (url, picture) in published.items():
-        size = f'width="{picture.width}" height="{picture.height}"'
-        notes = notes.replace(f'src="{html.escape(src)}"', f'src="{html.escape(url)}" {size}')
+    size given (the page keeps its layout while pictures load). On a `page`, also the narrower
+    copies (srcset; a phone loads the one its screen needs) and lazy loading; a feed's HTML
+    gets only what every reader knows."""
+    for src, found in published.items():
+        picture = found.picture
+        attributes = f'src="{html.escape(found.url)}"'
+        if page and found.smaller:
+            widths = [
+                f"{html.escape(url)} {small.width}w"
+                for url, small in zip(found.smaller, picture.smaller, strict=True)
+            ]
+            widths.append(f"{html.escape(found.url)} {picture.width}w")
+            attributes += f' srcset="{", ".join(widths)}" sizes="{PICTURE_SIZES}"'
+        attributes += f' width="{picture.width}" height="{picture.height}"'
+        if page:
+            attributes += ' loading="lazy" decoding="async"'
+        notes = notes.replace(f'src="{html.escape(src)}"', attributes)
     return notes
 
 

@@ -5,7 +5,7 @@ Each is one entry of `SITE_OUTPUTS` (outputs/site.py)."""
 from __future__ import annotations
 
 from podcast.outputs import urls
-from podcast.outputs.notes import notes_html, publish_image_sources
+from podcast.outputs.notes import PublishedPicture, notes_html, publish_image_sources
 from podcast.outputs.site_context import SiteContext, language_versions
 from podcast.outputs.writer import OutputWriter
 from podcast.show.images import favicon, web_picture
@@ -51,7 +51,8 @@ class EpisodePages:
 
 class ProgrammeSheets:
     """The radio partners' page about each episode with a broadcast rendition (those under
-    embargo included)."""
+    embargo included), and their page (urls.PARTNERS_PAGE): the radio feed's address and the
+    sheets of the public episodes (one under embargo is named only in the partners' feed)."""
 
     def write(self, site: SiteContext, writer: OutputWriter) -> None:
         template = site.env.get_template("programme.html")
@@ -62,6 +63,10 @@ class ProgrammeSheets:
             context = {**site.common, "t": site.strings(site.page_language(item))}
             sheet = template.render(root="../", item=item, sheet=item.programme, **context)
             writer.write(urls.episode_programme(item.episode, ".html"), sheet)
+        if site.show.config.audio.broadcast:
+            sheets = [item for item in reversed(site.in_order) if item.programme is not None]
+            page = site.env.get_template("partners.html")
+            writer.write(urls.PARTNERS_PAGE, page.render(root="../", sheets=sheets, **site.common))
 
 
 class ShowPages:
@@ -73,10 +78,13 @@ class ShowPages:
             published = {}
             for image in page.images:
                 picture = web_picture(image.path)
-                relative = urls.page_image(page.name, picture.digest, image.path.suffix)
-                writer.write(relative, picture.data)
-                published[image.src] = (relative, picture)  # pages sit at the root, beside images/
-            page_html = publish_image_sources(notes_html(page.markdown), published)
+                names = []
+                for version in (picture, *picture.smaller):
+                    names.append(urls.page_image(page.name, version.digest, image.path.suffix))
+                    writer.write(names[-1], version.data)
+                # Pages sit at the root, beside images/: links relative to them.
+                published[image.src] = PublishedPicture(names[0], picture, tuple(names[1:]))
+            page_html = publish_image_sources(notes_html(page.markdown, True), published)
             html = template.render(root="", page=page, page_html=page_html, **site.common)
             writer.write(urls.show_page(page.name), html)
 

@@ -35,7 +35,7 @@ class Rendered:
     """One episode as published: notes, media facts, chapters, transcripts, measurements."""
 
     episode: Episode
-    notes_html: str
+    notes_html: str  # for the feeds (pictures by absolute URL)
     mp3: str  # published path (relative to the output folder), as every file below
     mp3_bytes: int
     mp3_duration: float
@@ -51,4 +51,6 @@ class Rendered:
     programme: dict[str, Any] | None = None
     cover: Cover | None = None  # the episode's own cover, else the show's
     alternates: list[AlternateAudio] = field(default_factory=list)
+    page_notes_html: str = ""  # for the episode's page (pictures relative, srcset)
+    preview_mark: str | None = None  # in a preview: draft, embargo, scheduled (release.py)
     radio_only: bool = False  # only in radio.xml and on a programme sheet, under embargo

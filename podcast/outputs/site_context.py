@@ -21,7 +21,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from podcast.outputs import urls
 from podcast.outputs.published import Rendered
 from podcast.outputs.timecode import player_clock
-from podcast.outputs.urls import PODCAST_FEED
+from podcast.outputs.urls import PODCAST_FEED, RADIO_FEED
 from podcast.outputs.writer import OutputWriter
 from podcast.show.images import Cover
 from podcast.show.model import Show
@@ -51,7 +51,7 @@ def environment(show_root: Path) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["clock"] = player_clock
-    env.filters["duration"] = lambda seconds: player_clock(round(seconds))  # as the feed rounds it
+    env.filters["duration"] = player_clock  # cut, as players show it (and feed.xml says it)
     env.filters["isodate"] = lambda d: d.isoformat()
     env.filters["longdate"] = long_date
     env.filters["longdatetime"] = long_date_time
@@ -133,6 +133,9 @@ class SiteContext:
             "lang": show.config.language,
             "cover_file": self.cover.file_name,
             "feed_url": urls.absolute(show, PODCAST_FEED),
+            "radio_feed_url": (
+                urls.absolute(show, RADIO_FEED) if show.config.audio.broadcast else None
+            ),
             "subscribe_links": [
                 (SUBSCRIBE_APPS.get(name, name), link)
                 for name, link in show.config.subscribe.items()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from podcast.outputs import urls
@@ -90,10 +90,19 @@ def sentences(cues: list[Cue]) -> list[tuple[float, str]]:
     ]
 
 
-def captions(cues: list[Cue], prefix_speaker: bool = False) -> list[Caption]:
+# The shortest a caption is shown: about a second, as caption guidelines ask (BBC: 0.3 s a
+# word; a caption of one word shown for 0.3 s cannot be read).
+MIN_CAPTION_S = 1.0
+
+
+def captions(
+    cues: list[Cue], prefix_speaker: bool = False, duration: float | None = None
+) -> list[Caption]:
     """The cues re-flowed into captions of at most two short lines, each piece timed by its
-    share of the cue's characters. `prefix_speaker` starts a cue's first caption with
-    "Name: " (for SRT, which has no voice tags)."""
+    share of the cue's characters, then each shown at least MIN_CAPTION_S where the captions
+    around it leave the time (`_readable`). `prefix_speaker` starts a cue's first caption with
+    "Name: " (for SRT, which has no voice tags); `duration` is the audio's, which no caption
+    passes."""
     out: list[Caption] = []
     for cue in cues:
         lead = f"{cue.speaker}: " if prefix_speaker and cue.speaker else ""
@@ -105,13 +114,45 @@ def captions(cues: list[Cue], prefix_speaker: bool = False) -> list[Caption]:
             done += len(piece)
             end = cue.end if done == total else cue.start + (cue.end - cue.start) * done / total
             out.append(Caption(round(start, 3), round(end, 3), cue.speaker, tuple(_wrap(piece))))
+    return _readable(out, duration)
+
+
+def _readable(shown: list[Caption], duration: float | None) -> list[Caption]:
+    """Each caption shorter than MIN_CAPTION_S lengthened: into the silence after it, then
+    before it, then taking time from the caption before or after as far as that one stays
+    readable. Captions never overlap; one stays short only where its neighbours are short too."""
+    out = list(shown)
+    for i, caption in enumerate(out):
+        if caption.end - caption.start >= MIN_CAPTION_S:
+            continue
+        after = out[i + 1].start if i + 1 < len(out) else duration
+        end = caption.start + MIN_CAPTION_S
+        end = max(caption.end, min(end, after)) if after is not None else end
+        before = out[i - 1].end if i else 0.0
+        start = min(caption.start, max(before, end - MIN_CAPTION_S))
+        if end - start < MIN_CAPTION_S and i:  # start == the previous caption's end
+            previous = out[i - 1]
+            give = min(MIN_CAPTION_S - (end - start), previous.end - previous.start - MIN_CAPTION_S)
+            if give > 0:
+                start = round(previous.end - give, 3)
+                out[i - 1] = replace(previous, end=start)
+        if end - start < MIN_CAPTION_S and i + 1 < len(out):  # end == the next one's start
+            following = out[i + 1]
+            take = min(
+                MIN_CAPTION_S - (end - start), following.end - following.start - MIN_CAPTION_S
+            )
+            if take > 0:
+                end = round(end + take, 3)
+                out[i + 1] = replace(following, start=end)
+        out[i] = replace(caption, start=round(start, 3), end=round(end, 3))
     return out
 
 
-def to_vtt(cues: list[Cue]) -> str:
-    """WebVTT captions (two short lines at most) with speakers as voice spans."""
+def to_vtt(cues: list[Cue], duration: float | None = None) -> str:
+    """WebVTT captions (two short lines at most, readable long) with speakers as voice spans;
+    `duration`: the audio's."""
     blocks = ["WEBVTT"]
-    for index, caption in enumerate(captions(cues), start=1):
+    for index, caption in enumerate(captions(cues, duration=duration), start=1):
         body = "\n".join(_escape_vtt(line) for line in caption.lines)
         if caption.speaker:
             body = f"<v {_escape_vtt(caption.speaker)}>{body}"
@@ -120,10 +161,11 @@ def to_vtt(cues: list[Cue]) -> str:
     return "\n\n".join(blocks) + "\n"
 
 
-def to_srt(cues: list[Cue]) -> str:
-    """SRT captions (two short lines at most); a cue's speaker leads it as 'Name: …'."""
+def to_srt(cues: list[Cue], duration: float | None = None) -> str:
+    """SRT captions (two short lines at most, readable long); a cue's speaker leads it as
+    'Name: …'; `duration`: the audio's."""
     blocks = []
-    for index, caption in enumerate(captions(cues, prefix_speaker=True), start=1):
+    for index, caption in enumerate(captions(cues, True, duration), start=1):
         timing = f"{clock(caption.start, True, ',')} --> {clock(caption.end, True, ',')}"
         blocks.append(f"{index}\n{timing}\n" + "\n".join(caption.lines))
     return "\n\n".join(blocks) + "\n"
@@ -168,8 +210,8 @@ class TranscriptFiles:
         for transcript, cues in context.transcripts:
             written = {}
             for suffix, text in (
-                (".vtt", to_vtt(cues)),
-                (".srt", to_srt(cues)),
+                (".vtt", to_vtt(cues, context.mp3.duration)),
+                (".srt", to_srt(cues, context.mp3.duration)),
                 (".json", to_json(cues)),
             ):
                 relative = urls.versioned(

@@ -13,6 +13,7 @@ _VERSION = re.compile(rf"-[0-9a-f]{{{VERSION_DIGITS}}}(\.[^./]+)$")
 PODCAST_FEED = "feed.xml"
 RADIO_FEED = "radio.xml"  # the broadcast WAVs, for partner stations
 INDEX = "index.html"
+PARTNERS_PAGE = "programme/index.html"  # for radio partners: the radio feed and every sheet
 STYLESHEET = "style.css"
 SEARCH_PAGE = "search.html"  # the full-text search over notes and transcripts
 FAVICON = "favicon.ico"  # browsers ask for it on every site, linked or not

@@ -23,8 +23,11 @@ def _send(request: urllib.request.Request) -> str | None:
     return None
 
 
-def announce(feed_urls: list[str], hub: str | None, notify: tuple[str, ...]) -> list[str]:
-    """Ping the WebSub `hub` and every `notify` address for each feed; what went wrong."""
+def announce(
+    feed_urls: list[str], hub: str | None, notify: tuple[str, ...], blocked: tuple[str, ...] = ()
+) -> list[str]:
+    """Ping the WebSub `hub` for each feed and every `notify` address for each feed not
+    `blocked` from directories (those exist to list feeds); what went wrong."""
     failures = []
     for feed_url in feed_urls:
         if hub:
@@ -35,7 +38,7 @@ def announce(feed_urls: list[str], hub: str | None, notify: tuple[str, ...]) -> 
             problem = _send(request)
             if problem:
                 failures.append(f"WebSub hub {hub} {problem} (for {feed_url})")
-        for endpoint in notify:
+        for endpoint in () if feed_url in blocked else notify:
             separator = "&" if "?" in endpoint else "?"
             query = urllib.parse.urlencode({"url": feed_url})
             problem = _send(urllib.request.Request(f"{endpoint}{separator}{query}"))

@@ -426,7 +426,10 @@ def publish_build(
                 state["unverified"] = False  # the editor chose not to check
             cache.put_json("publish", log_key, state)
     feeds = [config.base_url + f for f in (urls.PODCAST_FEED, urls.RADIO_FEED) if f in files]
-    report.announce_failures = announce(feeds, config.websub_hub, config.update_notify)
+    # The partners' feed is blocked from directories: its subscribers may hear from the hub,
+    # but no directory is told about it.
+    blocked = (config.base_url + urls.RADIO_FEED,)
+    report.announce_failures = announce(feeds, config.websub_hub, config.update_notify, blocked)
     return report
 
 

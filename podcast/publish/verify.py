@@ -2,7 +2,9 @@
 
 The feed that is served must be the one built; every enclosure must answer 200 with the
 length and type the feed promises and honour Range requests (players seek with them, Apple
-requires them); chapters and transcripts need a CORS header for web players on other sites.
+requires them); chapters and transcripts need a CORS header for web players on other sites;
+every other link of the feeds to a file of the build (covers, pictures, pages, programme
+sheets) must answer 200 with the file built, and the site's address must answer.
 Content is compared too: feeds, chapters and transcripts whole, media by sampled ranges (the
 start, two inner stretches and the end), so a file damaged at the same size is found.
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Literal
 
 from podcast.outputs.feeds.namespaces import PODCAST_NS
+from podcast.outputs.urls import RADIO_FEED
 
 HTTP_TIMEOUT_S = 30.0
 READ_LIMIT = 1 << 20  # of a response body
@@ -61,8 +64,10 @@ class Finding:
 @dataclass(frozen=True)
 class _Linked:
     url: str
-    length: int | None  # enclosures: the promised size; None for chapters and transcripts
+    length: int | None  # enclosures: the promised size; None for everything else
     mime: str
+    cors: bool = True  # chapters and transcripts: web players on other sites load them
+    radio: bool = False  # named by the radio partners' feed (and not by the listeners')
 
 
 def _request(
@@ -79,7 +84,8 @@ def _request(
         return error.code, error.headers, b""
 
 
-def _linked_files(xml: bytes) -> Iterator[_Linked]:
+def _linked_files(xml: bytes, radio: bool = False) -> Iterator[_Linked]:
+    """The files a feed's items name (`radio`: the partners' feed)."""
     root = ET.fromstring(xml)
     for item in root.iter("item"):
         enclosure = item.find("enclosure")
@@ -89,6 +95,7 @@ def _linked_files(xml: bytes) -> Iterator[_Linked]:
                 enclosure.get("url", ""),
                 int(length) if length.isdigit() else None,
                 enclosure.get("type", ""),
+                radio=radio,
             )
         for alternate in item.iter(f"{{{PODCAST_NS}}}alternateEnclosure"):
             length = alternate.get("length", "")
@@ -101,6 +108,16 @@ def _linked_files(xml: bytes) -> Iterator[_Linked]:
         for tag in ("chapters", "transcript"):
             for element in item.iter(f"{{{PODCAST_NS}}}{tag}"):
                 yield _Linked(element.get("url", ""), None, element.get("type", ""))
+
+
+def _own_links(xml: bytes, prefixes: list[str]) -> Iterator[_Linked]:
+    """Every other address in a feed (an attribute or an element's text) under one of the
+    show's own `prefixes`: the site, covers, pictures, pages, programme sheets."""
+    for element in ET.fromstring(xml).iter():
+        for value in [element.text or "", *element.attrib.values()]:
+            value = value.strip()
+            if any(value.startswith(prefix) for prefix in prefixes):
+                yield _Linked(value, None, "", cors=False)
 
 
 def sample_ranges(size: int) -> list[tuple[int, int]]:
@@ -153,11 +170,16 @@ def _check_enclosure(linked: _Linked, url: str, local: Path | None) -> list[Find
             if local is not None and not findings:
                 findings += _compare_ranges(url, local, ranges, body)
         else:
+            # Whom it hurts: the file's audience (a broadcast WAV is no concern of Apple's).
+            harm = (
+                "radio partners' players and downloaders cannot seek or resume"
+                if linked.radio
+                else "players cannot seek, and Apple Podcasts refuses such episodes"
+            )
             findings.append(
                 Finding(
                     url,
-                    f"the server does not support Range requests (answered {status}): players "
-                    "cannot seek, and Apple Podcasts refuses such episodes",
+                    f"the server does not support Range requests (answered {status}): {harm}",
                     "enable byte ranges on the web server (most do by default; check a proxy "
                     "or PHP script in front of the files)",
                 )
@@ -206,6 +228,26 @@ def _check_cors(url: str, local: Path | None) -> list[Finding]:
     return []
 
 
+def _check_file(url: str, local: Path | None) -> list[Finding]:
+    """A page or picture the feeds link: there, and the file built (`local`; None: the site's
+    address, whose answer is the server's business as long as it is one)."""
+    try:
+        status, _, body = _request(url)
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        return [Finding(url, f"cannot be reached: {error}", "check the address and the server")]
+    if status != 200:
+        return [
+            Finding(
+                url,
+                f"answers {status}, and a feed links it",
+                "upload the file again: publish once more with --resend",
+            )
+        ]
+    if local is not None and body != local.read_bytes()[:READ_LIMIT]:
+        return [_differs(url, "the content")]
+    return []
+
+
 def verify_published(out: Path, feeds: list[str], addresses: dict[str, str]) -> list[Finding]:
     """Every finding about the files of `out` as served. `addresses` maps each address prefix
     the feeds use (the first: the base URL, where the feeds are) to where it is checked: the
@@ -249,14 +291,24 @@ def verify_published(out: Path, feeds: list[str], addresses: dict[str, str]) -> 
                     "server: publish again with --resend",
                 )
             )
-        for item in _linked_files(built):
-            linked.setdefault(item.url, item)
+        for item in _linked_files(built, radio=name == RADIO_FEED):
+            linked.setdefault(item.url, item)  # feed.xml first: a file both name is listeners
+        feed_urls = {verify_url + other for other in feeds}
+        for item in _own_links(built, list(addresses)):
+            # The feeds themselves are checked above; a link to the show's address that the
+            # build did not make (a funding page) is the editor's, not the publish's.
+            if served(item.url) not in feed_urls and (
+                built_file(item.url) is not None or item.url in addresses
+            ):
+                linked.setdefault(item.url, item)
     with ThreadPoolExecutor(max_workers=CHECKS_AT_ONCE) as pool:
         results = pool.map(
             lambda item: (
                 _check_enclosure(item, served(item.url), built_file(item.url))
                 if item.length is not None
                 else _check_cors(served(item.url), built_file(item.url))
+                if item.cors
+                else _check_file(served(item.url), built_file(item.url))
             ),
             linked.values(),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -20,6 +20,8 @@ Image.MAX_IMAGE_PIXELS = 8000 * 8000
 # decodes to 381 MiB in a browser); published at most this long on their longest side.
 PICTURE_MAX_PIXELS = 40_000_000
 WEB_PICTURE_MAX_PX = 1600
+# The narrower copies of a picture a page offers a phone (srcset), where the picture is wider.
+SRCSET_WIDTHS = (480, 960)
 _TURNED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 _ORIENTATION = 0x0112
 
@@ -35,6 +37,9 @@ class Cover:
     embedded_jpeg: bytes
     warnings: tuple[str, ...] = ()
 
+
+# The comment of the cover `podcast init` draws: `check` warns while it is still the cover.
+PLACEHOLDER_COVER = b"podcast init: placeholder cover"
 
 IMAGE_SUFFIXES = {"JPEG": (".jpg", ".jpeg"), "PNG": (".png",)}
 
@@ -109,6 +114,7 @@ def load_cover(path: Path, field: str = "cover") -> Cover:
         with Image.open(path) as image:
             image.load()
             fmt = image.format or ""
+            placeholder = image.info.get("comment") == PLACEHOLDER_COVER
             picture = image.copy()
     except Image.DecompressionBombError as exc:
         raise fail("the image is far too large to be a cover", "use 3000x3000 px") from exc
@@ -127,6 +133,11 @@ def load_cover(path: Path, field: str = "cover") -> Cover:
         raise fail(f"the image is {fmt or 'an unknown format'}", "save it as JPEG or PNG")
     data = path.read_bytes()
     warnings: list[str] = []
+    if placeholder:
+        warnings.append(
+            f"{path}: still the placeholder cover of `podcast init`; put the show's own cover "
+            f"there (square JPEG or PNG, {APPLE_MIN_PX}-{APPLE_MAX_PX} px)"
+        )
     if width > APPLE_MAX_PX or picture.mode != "RGB" or path.suffix.lower() not in expected_suffix:
         # Convert rather than reject: the editors' file stays, the published copy complies.
         reasons = []
@@ -181,6 +192,7 @@ class WebPicture:
     data: bytes
     width: int
     height: int
+    smaller: tuple[WebPicture, ...] = ()  # narrower copies for a phone's screen (srcset)
 
     @property
     def digest(self) -> str:
@@ -191,20 +203,36 @@ class WebPicture:
 def web_picture(path: Path) -> WebPicture:
     """The published version of a picture the loader accepted (image_problem): the file as it
     is, or scaled down (turned upright as the camera said) when it is larger than a web page
-    needs. Deterministic: the same file gives the same bytes."""
+    needs; with narrower copies (`smaller`, SRCSET_WIDTHS) where it is wider than those.
+    Deterministic: the same file gives the same bytes."""
     with Image.open(path) as image:
         turned = image.getexif().get(_ORIENTATION) in _TURNED
         width, height = image.size[::-1] if turned else image.size
-        if max(width, height) <= WEB_PICTURE_MAX_PX:
-            return WebPicture(path.read_bytes(), width, height)
         fmt = image.format or "PNG"
         upright = ImageOps.exif_transpose(image)
         icc = image.info.get("icc_profile")
+    shown = (
+        width
+        if max(width, height) <= WEB_PICTURE_MAX_PX
+        else (width * WEB_PICTURE_MAX_PX // max(width, height))
+    )
+    # Only where a copy saves much: a 1000 px picture gets a 480 px one, not a 960 px one.
+    narrower = [w for w in SRCSET_WIDTHS if w < shown * 0.8]
+    smaller = tuple(_scaled(upright, fmt, icc, (w, 1 << 20)) for w in narrower)
+    if max(width, height) <= WEB_PICTURE_MAX_PX:
+        return WebPicture(path.read_bytes(), width, height, smaller)
+    whole = _scaled(upright, fmt, icc, (WEB_PICTURE_MAX_PX, WEB_PICTURE_MAX_PX))
+    return replace(whole, smaller=smaller)
+
+
+def _scaled(upright: Image.Image, fmt: str, icc: object, box: tuple[int, int]) -> WebPicture:
+    """A copy of `upright` that fits in `box`, saved in `fmt` (JPEG stays JPEG, else PNG)."""
+    upright = upright.copy()
     if upright.mode not in ("RGB", "RGBA", "L", "LA"):
         upright = upright.convert("RGBA" if _has_transparency(upright) else "RGB")
     if fmt == "JPEG" and upright.mode not in ("RGB", "L"):
         upright = upright.convert("RGB")
-    upright.thumbnail((WEB_PICTURE_MAX_PX, WEB_PICTURE_MAX_PX), Image.Resampling.LANCZOS)
+    upright.thumbnail(box, Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     options: dict[str, object] = {"icc_profile": icc} if icc else {}
     if fmt == "JPEG":

@@ -43,3 +43,16 @@ def release(show: Show, now: datetime, preview: bool = False) -> Release:
             upcoming += [meta.radio_release or meta.date, meta.date]
     future = [moment for moment in upcoming if moment > now]
     return Release(tuple(public), tuple(radio_only), tuple(held_back), min(future, default=None))
+
+
+def preview_mark(episode: Episode, now: datetime) -> str | None:
+    """What a preview marks an episode as, which a build at `now` would not publish for
+    everyone: "draft", "embargo" (out for radio partners only) or "scheduled"; else None."""
+    meta = episode.meta
+    if meta.status == "draft":
+        return "draft"
+    if meta.date <= now:
+        return None
+    if meta.radio_release is not None and meta.radio_release <= now:
+        return "embargo"
+    return "scheduled"

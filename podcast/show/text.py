@@ -29,10 +29,17 @@ def to_ascii(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
+_SLUG_MAX = 60
+
+
 def slugify(title: str) -> str:
-    """A file-system and URL safe slug: ASCII, lower case, dashes."""
+    """A file-system and URL safe slug: ASCII, lower case, dashes; at most 60 characters, cut
+    at a word boundary (a single word longer than that is cut where it must be)."""
     slug = re.sub(r"[^a-z0-9]+", "-", to_ascii(title).lower()).strip("-")
-    return slug[:60].strip("-") or "folge"
+    if len(slug) > _SLUG_MAX:
+        cut = slug[: _SLUG_MAX + 1]
+        slug = cut.rsplit("-", 1)[0] if "-" in cut else slug[:_SLUG_MAX]
+    return slug.strip("-") or "folge"
 
 
 _URL_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")

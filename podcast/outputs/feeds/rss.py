@@ -204,7 +204,8 @@ def podcast_feed(show: Show, rendered: list[Rendered], cover: Cover) -> bytes:
     def mp3(item: Rendered) -> Enclosure:
         url = urls.enclosure_url(show, item.mp3)
         page = urls.episode_page(item.episode)
-        return (url, item.mp3_bytes, MP3.mime), item.mp3_duration, page
+        # Whole seconds cut, not rounded: as a player shows the file (7.9 s is 0:07).
+        return (url, item.mp3_bytes, MP3.mime), int(item.mp3_duration), page
 
     return _build(show, rendered, cover, urls.PODCAST_FEED, show.config.title, mp3)
 
