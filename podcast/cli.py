@@ -128,6 +128,16 @@ def _show_root(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
     return find_show_root(value)
 
 
+# The show of commands that work on one show found from where they run (`new`, `transcribe`).
+show_dir_option = click.option(
+    "--show-dir",
+    default=".",
+    type=click.Path(file_okay=False, path_type=Path),
+    callback=_show_root,
+    help="The show (default: the one this folder is in).",
+)
+
+
 # The show folder: the one given, or the nearest above it with a podcast.toml (as git does).
 show_dir_argument = click.argument(
     "show_dir",
@@ -341,13 +351,7 @@ def clean(settings: Settings, show_dir: Path) -> None:
 
 @main.command()
 @click.argument("title")
-@click.option(
-    "--show-dir",
-    default=".",
-    type=click.Path(file_okay=False, path_type=Path),
-    callback=_show_root,
-    help="The show (default: the one this folder is in).",
-)
+@show_dir_option
 @click.pass_obj
 @friendly_errors
 def new(settings: Settings, title: str, show_dir: Path) -> None:
@@ -376,13 +380,7 @@ INIT_QUESTIONS = (
 
 @main.command()
 @click.argument("episodes", nargs=-1, metavar="[EPISODE]...")
-@click.option(
-    "--show-dir",
-    default=".",
-    type=click.Path(file_okay=False, path_type=Path),
-    callback=_show_root,
-    help="The show (default: the one this folder is in).",
-)
+@show_dir_option
 @click.option("--force", is_flag=True, help="Make the draft again although an editor changed it.")
 @click.pass_obj
 @friendly_errors

@@ -179,3 +179,20 @@ def ffprobe_tags(path: Path) -> tuple[dict[str, str], list[tuple[float, str]]]:
             tags |= {k.lower(): v for k, v in stream.get("tags", {}).items()}
     chapters = [(float(c["start_time"]), c["tags"]["title"]) for c in probed["chapters"]]
     return tags, chapters
+
+
+@contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """podcast's own HTTP server (Range, CORS) in front of `folder` on loopback while the block
+    runs: its address, without a slash at the end."""
+    import threading
+
+    from podcast.serve import make_server
+
+    server = make_server(folder, 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

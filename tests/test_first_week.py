@@ -26,7 +26,7 @@ from podcast.build import build
 from podcast.serve import make_server
 
 from .conftest import copy_demo, seed_cache
-from .helpers import edit
+from .helpers import edit, serving
 
 BASE = "https://podcast.example.org/erste-woche/"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -190,12 +190,8 @@ def test_durations_are_shown_as_players_show_them(week: Week) -> None:
 
 @pytest.fixture
 def served(week: Week) -> Iterator[str]:
-    server = make_server(week.out, 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(week.out) as address:
+        yield address
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium: install Debian's chromium package")

@@ -18,9 +18,8 @@ import pytest
 
 from podcast.build import BuildReport, build
 from podcast.outputs.notes import notes_html
-from podcast.serve import make_server
 
-from .helpers import built_file
+from .helpers import built_file, serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 HOSTILE_NOTES = """
@@ -110,12 +109,8 @@ def test_site_has_no_external_resources(built_demo: BuildReport) -> None:
 
 @pytest.fixture
 def served(built_demo: BuildReport) -> Iterator[str]:
-    server = make_server(built_demo.out, 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(built_demo.out) as address:
+        yield address
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium: install Debian's chromium package")
