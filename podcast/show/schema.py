@@ -502,6 +502,9 @@ class EpisodeMeta(Strict):
     radio_release: PublishDate | None = None
     """Earlier than date: radio partners get the episode in radio.xml from then on, with the
     public date as embargo (Sperrfrist) on the programme sheet."""
+    radio_until: PublishDate | None = None
+    """The end of the airing rights (say, a piece of music licensed for a year): the end of the
+    air window in the broadcast WAV's cart chunk, which playout systems stop airing it at."""
 
     @model_validator(mode="after")
     def _radio_first(self) -> EpisodeMeta:
@@ -510,6 +513,8 @@ class EpisodeMeta(Strict):
                 "radio_release must not be after date (radio partners get an episode earlier, "
                 "never later)"
             )
+        if self.radio_until is not None and self.radio_until <= (self.radio_release or self.date):
+            raise ValueError("radio_until must be after the radio release (date or radio_release)")
         return self
 
     @field_validator("chapters")
