@@ -21,6 +21,12 @@ from podcast.outputs.context import episode_context
 from podcast.outputs.episode import publish_episode
 from podcast.outputs.feeds.validate import FeedValidation, parser_versions
 from podcast.outputs.notes import notes_html, renderer_version
+from podcast.outputs.partners import (
+    make_partner_file,
+    partner_cut,
+    put_partner_record,
+    slot_warning,
+)
 from podcast.outputs.site import render_site, ui_strings, write_feeds
 from podcast.outputs.writer import OutputWriter
 from podcast.plan.build_record import (
@@ -236,6 +242,7 @@ def _build_locked(
                 writer.write(name, (out / name).read_bytes())
         writer.write(cover.file_name, cover.data)
         rendered = []
+        deliveries: dict[str, list[dict[str, Any]]] = {}  # partner -> its files
         notes_memo = Memo(cache, "notes", f"{__version__}|{renderer_version()}")
         strings: dict[str, dict[str, Any]] = {}
         for episode in due.rendered:
@@ -253,7 +260,20 @@ def _build_locked(
                 sources.transcripts_of(episode),
                 radio_only=episode in due.radio_only,
             )
+            partners = show.config.partners
+            cuts = tuple(
+                cut
+                for name, partner in partners.items()
+                if (cut := partner_cut(context, name, partner)) is not None
+            )
+            context = replace(context, partner_cuts=cuts)
             rendered.append(publish_episode(context, writer))
+            for cut in cuts:
+                warning = slot_warning(context, cut)
+                if warning is not None:
+                    report.warnings.append(warning)
+                made = make_partner_file(context, cut, partners[cut.partner], cache)
+                deliveries.setdefault(cut.partner, []).append(made)
         feeds = write_feeds(show, rendered, cover, writer)  # FEED_OUTPUTS
         # Validation (client parsers) runs while the pages render.
         # Items the client parsers accepted before are not parsed again.
@@ -296,6 +316,9 @@ def _build_locked(
         report.placed = writer.placed
         report.files = sorted(writer.written)
         publish(folder, out)
+    # What each partner is due from this build (publish/deliver.py sends it), tied to the
+    # build by its manifest's digest.
+    put_partner_record(cache, out, deliveries)
     cache.put_json("validated", validated_key, validation.accepted)
     notes_memo.save()
     if preview:

@@ -25,6 +25,7 @@ def programme_sheet(
     chapters: list[TimedChapter],
     loudness: dict[str, Any] | None,
     embargo: bool = False,
+    partners: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The sheet as data (published as JSON, and rendered as HTML by the site);
     `broadcast_file` is the published path of the broadcast WAV."""
@@ -52,6 +53,9 @@ def programme_sheet(
         "loudness": loudness,
         "page": urls.absolute(show, urls.episode_page(episode)),
     }
+    if partners:
+        # Each partner's version (without the podcast's intro and outro): slot and margin.
+        sheet["partners"] = partners
     if embargo:
         # Sperrfrist: not to be aired before the public release.
         sheet["embargo_until"] = meta.date.isoformat()
@@ -76,6 +80,7 @@ class ProgrammeSheet:
             context.chapters,
             broadcast.summary(),
             embargo=context.radio_only,
+            partners=[cut.sheet() for cut in context.partner_cuts],
         )
         writer.write(
             urls.episode_programme(context.episode, ".json"),

@@ -20,7 +20,17 @@ from typing import Any, TypeVar
 CACHE_FORMAT = "1"
 # Every kind of entry the cache keeps, each a folder of its own; `clean` removes only these
 # (the cache folder may be a link into a folder that holds other things too).
-KINDS = ("analysis", "builds", "digests", "envelope", "notes", "publish", "render", "validated")
+KINDS = (
+    "analysis",
+    "builds",
+    "digests",
+    "envelope",
+    "notes",
+    "partners",
+    "publish",
+    "render",
+    "validated",
+)
 T = TypeVar("T")
 
 

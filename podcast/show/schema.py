@@ -11,6 +11,7 @@ class per table of podcast.toml and the front matter, each key with its descript
 from __future__ import annotations
 
 import re
+from string import Formatter
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -262,6 +263,111 @@ class PublishTarget(Strict):
         return self
 
 
+PATTERN_FIELDS = {
+    "date": "the radio release (else public) date, with a strftime format: {date:%Y%m%d}",
+    "show": "the show's title as a slug",
+    "number": "the episode number, with a format if wanted: {number:03d}",
+    "season": "the season number (0 without one)",
+    "episode": "the episode's name in URLs",
+    "partner": "the partner's name under [partners]",
+}
+SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def fill_pattern(pattern: str, values: dict[str, Any]) -> str:
+    """`pattern` ({date:%Y%m%d}_{show}_{number}) with the values of one episode."""
+    return pattern.format_map(values)
+
+
+def _example_fields() -> dict[str, Any]:
+    from datetime import datetime
+
+    return {
+        "date": datetime(2026, 9, 10, 18, 0),
+        "show": "quer-durch-die-gremien",
+        "number": 12,
+        "season": 1,
+        "episode": "01-leipzig",
+        "partner": "radioblau",
+    }
+
+
+def _check_pattern(pattern: str, what: str) -> str:
+    """A pattern that fills in for any episode and makes a safe file name (or cut ID)."""
+    try:
+        for _, name, _, _ in Formatter().parse(pattern):
+            # Only plain field names: `{date.__class__}` or `{show[0]}` would reach into objects.
+            if name is not None and name not in PATTERN_FIELDS:
+                raise KeyError(name)
+        example = fill_pattern(pattern, _example_fields())
+    except KeyError as error:
+        raise ValueError(
+            f"{what}: {{{error.args[0]}}} is not a field; use {', '.join(PATTERN_FIELDS)}"
+        ) from None
+    except (ValueError, IndexError, AttributeError) as error:
+        raise ValueError(
+            f"{what}: {error} (write fields as {{number:03d}} or {{date:%Y%m%d}})"
+        ) from None
+    if not SAFE_FILE_NAME.match(example):
+        raise ValueError(
+            f"{what}: makes {example!r}, not a safe file name (letters, digits, '.', '_' and "
+            "'-' only, up to 100 characters)"
+        )
+    return pattern
+
+
+class Partner(Strict):
+    """A radio station that takes the show (`[partners.<name>]` in podcast.toml): the file its
+    playout system imports, made for it by every build and delivered by
+    `podcast publish --to <name>` into its drop box."""
+
+    format: Literal["wav", "mp2", "mp3"] = "wav"
+    """wav (48 kHz PCM with bext, cart and INFO), mp2 or mp3 (48 kHz, at bitrate_kbps)."""
+    bits: Literal[16, 24] = 24
+    """wav: bits per sample."""
+    bitrate_kbps: Annotated[int, Field(ge=64, le=384)] | None = None
+    """mp2, mp3: the bit rate (default 256 for mp2, 192 for mp3; mp3 at most 320)."""
+    loudness_lufs: float = Field(-23.0, ge=-31, le=-9)
+    """The loudness the station wants, in LUFS (EBU R128: -23; a DAB+ station may ask for
+    another)."""
+    file_name: str = "{date:%Y%m%d}_{show}_{number:03d}"
+    """The file's name without its extension, from the fields {date:%Y%m%d}, {show},
+    {number}, {season}, {episode} and {partner}; a safe file name."""
+    cut_id: str = "{number:03d}"
+    """The cart chunk's CutID (wav), from the same fields; at most 64 characters."""
+    slot: Seconds | None = None
+    """How long the station's slot is (MM:SS or HH:MM:SS, e.g. 29:00): a longer episode is a
+    warning naming how much too long, and the programme sheet shows slot and margin."""
+    keep_intro: bool = False
+    """Keep the podcast's intro and outro (stations air their own station ID: by default the
+    broadcast version starts with the first word and ends with the last)."""
+    delivery: PublishTarget | None = None
+    """Where `podcast publish --to <name>` delivers the files: a drop box over ssh, an rclone
+    remote or a local (mounted) import folder, as a [publish] target is written."""
+
+    _parse_slot = field_validator("slot", mode="before")(parse_timestamp)
+
+    @model_validator(mode="after")
+    def _usable(self) -> Partner:
+        _check_pattern(self.file_name, "file_name")
+        _check_pattern(self.cut_id, "cut_id")
+        if len(fill_pattern(self.cut_id, _example_fields())) > 64:
+            raise ValueError("cut_id: makes more than 64 characters (the cart chunk's CutID)")
+        if self.format == "mp3" and (self.bitrate_kbps or 0) > 320:
+            raise ValueError("bitrate_kbps: MP3 goes up to 320")
+        if self.format != "wav" and self.bits != 24:
+            raise ValueError('bits: only for format = "wav"')
+        return self
+
+    @property
+    def rate_kbps(self) -> int:
+        return self.bitrate_kbps or (256 if self.format == "mp2" else 192)
+
+    @property
+    def suffix(self) -> str:
+        return "." + self.format
+
+
 class AudioSettings(Strict):
     """Loudness and encoding targets of the renditions."""
 
@@ -384,6 +490,9 @@ class ShowConfig(Strict):
     """The show's IANA time zone, e.g. Europe/Berlin: `podcast new` dates episodes in it."""
     publish: dict[str, PublishTarget] = Field(default_factory=dict)
     """Where `podcast publish` uploads a build, by name: [publish.web], [publish.bucket]."""
+    partners: dict[str, Partner] = Field(default_factory=dict)
+    """Radio stations that take the show, by name: [partners.radioblau] (README: Radio
+    partners)."""
     websub_hub: WebUrl | None = None
     """A WebSub hub apps may subscribe at: named in the feeds, told after every publish."""
     update_notify: tuple[WebUrl, ...] = ()
@@ -418,6 +527,19 @@ class ShowConfig(Strict):
             if media is not None and (media not in value or media == name):
                 raise ValueError(
                     f"{name}.media_target: no other target named {media!r} under [publish]"
+                )
+        return value
+
+    @field_validator("partners")
+    @classmethod
+    def _partner_names(cls, value: dict[str, Partner], info: Any) -> dict[str, Partner]:
+        for name in value:
+            if not TARGET_NAME.match(name):
+                raise ValueError(f"partner name {name!r}: use letters, digits, '-' and '_'")
+            if name in info.data.get("publish", {}):
+                raise ValueError(
+                    f"{name!r} names both a partner and a [publish] target; rename one "
+                    "(`podcast publish --to` takes either)"
                 )
         return value
 

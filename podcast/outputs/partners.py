@@ -1,0 +1,284 @@
+"""The broadcast version for each radio partner (`[partners.<name>]`): the file its playout
+system imports, made by every build from the broadcast render and kept outside the public site.
+
+Per partner and episode: the programme without the podcast's intro and outro (stations air
+their own station ID) and without the room noise before the first and after the last word,
+brought to the partner's loudness (measured, then one gain, never above the true-peak ceiling)
+and encoded as it asks (WAV 16/24 bit with bext, cart and INFO; MP2; MP3), named by its
+patterns. The files live in the show's cache (kind "partners", keyed by all that went into
+them); the build records which files each partner is due (`partner_record`), and
+`podcast publish --to <partner>` delivers them (publish/deliver.py). They are never on the
+public site: an embargoed episode reaches only the partners' drop boxes.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from podcast import __version__
+from podcast.audio.loudness import measure_file
+from podcast.audio.renditions import BROADCAST_RATE
+from podcast.audio.timeline import Timeline
+from podcast.audio.tools import FFMPEG, file_arg, run
+from podcast.errors import PodcastError
+from podcast.outputs.bext import BroadcastInfo, broadcast_info, write_broadcast_wav
+from podcast.outputs.cart import episode_cart
+from podcast.outputs.timecode import clock
+from podcast.plan.cache import Cache, file_digest, key_of
+from podcast.show.schema import Partner, fill_pattern
+from podcast.show.text import slugify
+
+if TYPE_CHECKING:
+    from podcast.outputs.context import EpisodeContext
+
+NOISE_WINDOW_S = 30.0  # how far into the head and tail room noise is looked for
+FRAME_S = 0.05
+WORD_BELOW_SPEECH_DB = 15.0  # quieter than the speech's loud frames by this: not a word
+PAD_S = (0.15, 0.3)  # kept before the first word and after the last
+CODECS = {
+    "mp2": ("-c:a", "mp2"),
+    "mp3": ("-c:a", "libmp3lame"),
+}
+
+
+@dataclass(frozen=True)
+class PartnerCut:
+    """The part of the broadcast render a partner airs, and how it fits the partner's slot."""
+
+    partner: str
+    start: float  # seconds in the broadcast render
+    end: float
+    slot: float | None
+
+    @property
+    def duration(self) -> float:
+        return round(self.end - self.start, 3)
+
+    @property
+    def margin(self) -> float | None:
+        """Seconds left in the slot (negative: too long)."""
+        return None if self.slot is None else round(self.slot - self.duration, 3)
+
+    def sheet(self) -> dict[str, Any]:
+        """What the programme sheet says about it."""
+        entry: dict[str, Any] = {
+            "partner": self.partner,
+            "duration": clock(round(self.duration)),
+            "duration_seconds": self.duration,
+        }
+        if self.slot is not None and self.margin is not None:
+            entry["slot"] = clock(round(self.slot))
+            sign = "-" if self.margin < 0 else ""
+            entry["margin"] = sign + clock(round(abs(self.margin)))
+            entry["margin_seconds"] = self.margin
+        return entry
+
+
+def programme_span(timeline: Timeline, duration: float, keep_intro: bool) -> tuple[float, float]:
+    """From where the intro has faded out to where the outro begins (all of it with
+    `keep_intro`)."""
+    pieces = timeline.pieces
+    start, end = 0.0, duration
+    if not keep_intro:
+        speech = [p for p in pieces if p.kind == "recording"]
+        if pieces[0].kind == "intro" and speech:
+            start = speech[0].published_start + speech[0].crossfade
+        if pieces[-1].kind == "outro":
+            end = pieces[-1].published_start
+    return start, max(end, start + FRAME_S)
+
+
+def _levels(path: Path, start: float, length: float) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """The level (dBFS) of each 50 ms frame of `length` seconds from `start`, mono."""
+    rate = 8000
+    command = [
+        *FFMPEG,
+        *("-ss", f"{start:.3f}", "-t", f"{length:.3f}", "-i", file_arg(path)),
+        *("-ac", "1", "-ar", str(rate), "-f", "f32le", "-"),
+    ]
+    try:
+        result = subprocess.run(command, capture_output=True, check=False, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise PodcastError(f"{path}: ffmpeg could not read it for the partners ({error})") from None
+    if result.returncode != 0:
+        said = result.stderr.decode(errors="replace").strip().splitlines()[-1:]
+        raise PodcastError(f"{path}: ffmpeg could not read it for the partners: {said}")
+    samples = np.frombuffer(result.stdout, dtype="<f4").astype(np.float64)
+    size = int(rate * FRAME_S)
+    frames = samples[: len(samples) // size * size].reshape(-1, size)
+    if not len(frames):
+        return np.zeros(0)
+    power = np.mean(frames**2, axis=1)
+    return np.asarray(10 * np.log10(np.maximum(power, 1e-12)))
+
+
+def trim_room_noise(path: Path, start: float, end: float) -> tuple[float, float]:
+    """`start` moved to just before the first word, `end` to just after the last one: frames
+    far below the speech's loud frames are room noise (a hiss or air at -32 dBFS that the
+    silence trimming's -50 dBFS threshold keeps)."""
+    window = min(NOISE_WINDOW_S, (end - start) / 2)
+    if window < 1:
+        return start, end
+    head = _levels(path, start, window)
+    tail = _levels(path, end - window, window)
+    both = np.concatenate([head, tail])
+    if not len(both):
+        return start, end
+    threshold = float(np.percentile(both, 95)) - WORD_BELOW_SPEECH_DB
+    words_head = np.flatnonzero(head > threshold)
+    words_tail = np.flatnonzero(tail > threshold)
+    if len(words_head):
+        start = max(start, start + words_head[0] * FRAME_S - PAD_S[0])
+    if len(words_tail):
+        end = min(end, end - window + (words_tail[-1] + 1) * FRAME_S + PAD_S[1])
+    return round(start, 3), round(end, 3)
+
+
+def partner_cut(context: EpisodeContext, name: str, partner: Partner) -> PartnerCut | None:
+    """Where the partner's version starts and ends in the broadcast render (None: no render)."""
+    broadcast = context.broadcast
+    if broadcast is None:
+        return None
+    start, end = programme_span(context.audio.timeline, broadcast.duration, partner.keep_intro)
+    if not partner.keep_intro:
+        start, end = trim_room_noise(broadcast.path, start, end)
+    return PartnerCut(name, start, end, partner.slot)
+
+
+def pattern_fields(context: EpisodeContext, name: str) -> dict[str, Any]:
+    """The values of the file-name and cut-ID patterns (show/schema.py PATTERN_FIELDS)."""
+    meta = context.episode.meta
+    return {
+        "date": (meta.radio_release or meta.date).replace(tzinfo=None),
+        "show": slugify(context.show.config.title),
+        "number": meta.number,
+        "season": meta.season or 0,
+        "episode": context.episode.slug,
+        "partner": name,
+    }
+
+
+def slot_warning(context: EpisodeContext, cut: PartnerCut) -> str | None:
+    """A warning naming how much too long the episode is for the partner's slot."""
+    if cut.margin is None or cut.margin >= 0:
+        return None
+    return (
+        f"podcast.toml: partners.{cut.partner}.slot: '{context.episode.name}' is "
+        f"{clock(math.ceil(-cut.margin))} too long for the {clock(round(cut.slot or 0))} slot "
+        f"({clock(round(cut.duration))} without intro and outro; shorten it or ask for a "
+        "longer slot)"
+    )
+
+
+def make_partner_file(
+    context: EpisodeContext, cut: PartnerCut, partner: Partner, cache: Cache
+) -> dict[str, Any]:
+    """The partner's file of one episode, made once into the cache; its record (file name,
+    cache path, digest, loudness, duration) for the delivery."""
+    broadcast = context.broadcast
+    assert broadcast is not None
+    fields = pattern_fields(context, cut.partner)
+    name = fill_pattern(partner.file_name, fields) + partner.suffix
+    cut_id = fill_pattern(partner.cut_id, fields)
+    info = broadcast_info(context.show, context.episode, broadcast, context.tags)
+    if partner.format == "wav":
+        cart = episode_cart(context, cut.duration, cut_id)
+        timers: tuple[tuple[str, int], ...] = (
+            ("AUDs", 0),
+            ("AUDe", round(cut.duration * BROADCAST_RATE)),
+        )
+        if partner.keep_intro:
+            timers = cart.timers
+        info = replace(info, cart=replace(cart, timers=timers))
+    key = key_of(
+        "partner", __version__, broadcast.path.parent.name, repr(cut), repr(partner), repr(info)
+    )
+    folder = cache.entry_dir("partners", key)
+    if not (folder / name).is_file():
+        scratch = cache.scratch_dir("partners")
+        _render(broadcast.path, cut, partner, info, scratch / name, context)
+        folder = cache.commit_dir("partners", key, scratch)
+    path = folder / name
+    loudness = measure_file(path)
+    return {
+        "file": name,
+        "path": str(path),
+        "digest": file_digest(path),
+        "cut_id": cut_id if partner.format == "wav" else None,
+        "episode": context.episode.guid,
+        "integrated_lufs": round(loudness.integrated, 2),
+        "true_peak_dbtp": round(loudness.peak, 2),
+        **cut.sheet(),
+    }
+
+
+def _render(
+    source: Path,
+    cut: PartnerCut,
+    partner: Partner,
+    info: BroadcastInfo,
+    target: Path,
+    context: EpisodeContext,
+) -> None:
+    """Cut, measure, bring to the partner's loudness (one gain, kept under the ceiling) and
+    encode."""
+    span = ("-ss", f"{cut.start:.3f}", "-t", f"{cut.duration:.3f}", "-i", file_arg(source))
+    bitexact = ("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact")
+    plain = target.with_name("cut.wav")
+    run([*FFMPEG, *span, "-c:a", "pcm_s24le", *bitexact, file_arg(plain)], source, "cutting")
+    measured = measure_file(plain)
+    ceiling = context.show.config.audio.true_peak
+    gain = partner.loudness_lufs - measured.integrated
+    if measured.peak + gain > ceiling:
+        gain = ceiling - measured.peak  # quieter than asked rather than clipped
+    fades = f"afade=t=in:d=0.02,afade=t=out:st={max(0.0, cut.duration - 0.05):.3f}:d=0.05"
+    audio = ("-af", f"volume={gain:.2f}dB,{fades}", "-ar", str(BROADCAST_RATE), "-ac", "2")
+    codec: tuple[str, ...]
+    if partner.format == "wav":
+        codec = ("-c:a", "pcm_s24le" if partner.bits == 24 else "pcm_s16le", "-f", "wav")
+        encoded = target.with_name("encoded.wav")
+    else:
+        codec = (*CODECS[partner.format], "-b:a", f"{partner.rate_kbps}k", "-f", partner.format)
+        encoded = target
+    encode = [*FFMPEG, "-i", file_arg(plain), *audio, *codec, *bitexact, file_arg(encoded)]
+    run(encode, source, "encoding for a partner")
+    plain.unlink()
+    if partner.format == "wav":
+        result = measure_file(encoded)  # bext tells the partner's loudness, not the podcast's
+        info = replace(
+            info,
+            loudness_value=result.integrated,
+            loudness_range=result.lra,
+            max_true_peak=result.peak,
+            max_momentary=result.max_momentary,
+            max_short_term=result.max_short_term,
+            coding_history=info.coding_history.replace("W=24", f"W={partner.bits}").rsplit(";", 1)[
+                0
+            ]
+            + f"; EBU R128 {partner.loudness_lufs:g} LUFS",
+        )
+        write_broadcast_wav(encoded, target, info)
+        encoded.unlink()
+
+
+def record_key(out: Path) -> str:
+    """The key of the partner record of the build in `out`."""
+    return key_of("partner-record", str(out.absolute()))
+
+
+def put_partner_record(
+    cache: Cache, out: Path, deliveries: dict[str, list[dict[str, Any]]]
+) -> None:
+    """Note which files each partner is due from the build just published into `out`."""
+    manifest = out / "manifest.json"
+    cache.put_json(
+        "partners",
+        record_key(out),
+        {"manifest": file_digest(manifest), "partners": deliveries},
+    )
