@@ -4,22 +4,33 @@ real sshd drop box on loopback watched by a scanner like a playout system's."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import random
+import re
 import shutil
+import signal
 import struct
 import subprocess
+import sys
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from wavinfo import WavInfoReader
 
 from podcast.audio.timeline import Piece, Timeline
-from podcast.build import BuildReport
+from podcast.build import BuildReport, build
 from podcast.outputs.cart import programme_timers
 from podcast.show.text import to_ascii
 
-from .helpers import built_file
+from .conftest import copy_demo, seed_cache
+from .helpers import built_file, ebur128, edit, refused, run_cli
+from .test_publish import ssh_server  # noqa: F401  (the loopback sshd, a module fixture)
 
 RATE = 48000
 
@@ -220,3 +231,256 @@ def test_names_keep_every_letter_in_ascii_fields(name: str, ascii_name: str) -> 
     import unicodedata
 
     assert to_ascii(unicodedata.normalize("NFD", name)) == ascii_name
+
+
+# --- [partners.<name>]: the loader ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            'cut_id = "QDG{number:03d}"',
+            'cut_id = "QDG{nummer}"',
+            "podcast.toml:60: partners.radioblau.cut_id: the pattern: {nummer} is not a field; use "
+            "date, show",
+        ),
+        (
+            'file_name = "{date:%Y%m%d}_{show}_{number:03d}"',
+            'file_name = "{date:%Y/%m/%d} {show}"',
+            "partners.radioblau.file_name: the pattern: makes '2026/09/10 quer-durch-die-gremien', "
+            "not a safe file name",
+        ),
+        (
+            'file_name = "{date:%Y%m%d}_{show}_{number:03d}"',
+            'file_name = "{show.__class__}"',
+            "{show.__class__} is not a field",
+        ),
+        ('slot = "29:00"', 'slot = "29 Minuten"', "partners.radioblau.slot"),
+        ('format = "mp2"', 'format = "ogg"', "partners.freies-radio.format"),
+        ("bitrate_kbps = 256", "bitrate_kbps = 1000", "partners.freies-radio.bitrate_kbps"),
+        ('host = "upload@freies-radio.example"\n', "", "a target of kind 'ssh' needs `host`"),
+    ],
+)
+def test_a_wrong_partner_is_named_with_its_line(
+    demo: Path, old: str, new: str, message: str
+) -> None:
+    edit(demo / "podcast.toml", old, new)
+    text = refused(demo)
+    assert message in text, text
+    assert "podcast.toml:" in text
+
+
+def test_a_partner_and_a_publish_target_cannot_share_a_name(demo: Path) -> None:
+    with (demo / "podcast.toml").open("a", encoding="utf-8") as toml:
+        toml.write('\n[publish.radioblau]\nkind = "folder"\npath = "/srv/x"\n')
+    assert "'radioblau' names both a partner and a [publish] target" in refused(demo)
+
+
+def test_radio_until_must_follow_the_release(demo: Path) -> None:
+    episode = demo / "episodes/01-leipzig-migrantenbeirat/episode.md"
+    edit(
+        episode, "episode_type: full", "radio_until: 2026-01-01T00:00:00+01:00\nepisode_type: full"
+    )
+    assert "radio_until must be after the radio release" in refused(demo)
+
+
+# --- deliveries into a drop box on a real sshd, watched like a playout system ---------------
+
+
+@pytest.fixture(scope="module")
+def partner_show(
+    tmp_path_factory: pytest.TempPathFactory,
+    shared_cache: Path,
+    ssh_server: Path,  # noqa: F811  (the fixture imported above)
+) -> tuple[Path, Path, BuildReport]:
+    """The demo with both partners delivering into drop boxes on the loopback sshd, built."""
+    root = tmp_path_factory.mktemp("partners")
+    show = copy_demo(root / "show")
+    seed_cache(show, shared_cache)
+    drops = root / "drop"
+    toml = show / "podcast.toml"
+    for host, name in (
+        ("import@playout.radioblau.example", "radioblau"),
+        ("upload@freies-radio.example", "freies-radio"),
+    ):
+        (drops / name).mkdir(parents=True)
+        edit(toml, f'host = "{host}"', f'host = "podcast-test-server"\nssh_config = "{ssh_server}"')
+    edit(toml, 'path = "/srv/rivendell/dropbox"', f'path = "{drops}/radioblau"')
+    edit(toml, 'path = "/import/sendungen"', f'path = "{drops}/freies-radio"')
+    return show, drops, build(show)
+
+
+def _due(show: Path, out: Path, partner: str) -> list[dict[str, Any]]:
+    from podcast.outputs.partners import record_key
+    from podcast.plan.cache import Cache
+
+    record = Cache.of_show(show).get_json("partners", record_key(out))
+    assert record is not None
+    return list(record["partners"][partner])
+
+
+def test_each_partner_gets_its_version_in_its_format(
+    partner_show: tuple[Path, Path, BuildReport],
+) -> None:
+    show, _, report = partner_show
+    manifest = json.loads((report.out / "manifest.json").read_text())
+    due = _due(show, report.out, "radioblau")
+    for entry, episode in zip(due, manifest["episodes"], strict=True):
+        path = Path(entry["path"])
+        assert not path.is_relative_to(report.out)  # never on the public site
+        assert re.fullmatch(r"2026\d{4}_quer-durch-die-gremien_00\d\.wav", path.name)
+        info = WavInfoReader(str(path))
+        assert (info.fmt.sample_rate, info.fmt.bits_per_sample) == (48000, 24)
+        cart, _ = read_cart(path)
+        assert cart.cut_id == f"QDG{int(path.stem[-3:]):03d}"
+        assert cart.title == to_ascii(episode["title"])
+        # Without the podcast's intro: shorter by it (the crossfade overlaps it)
+        broadcast = episode["renditions"]["broadcast.wav"]["duration"]
+        intro = episode["inputs"][0]["duration"]
+        assert entry["duration_seconds"] <= broadcast - intro + 0.5 + 0.05
+        end = pytest.approx(entry["duration_seconds"] * RATE, abs=RATE // 100)
+        assert cart.timers == {"AUDs": 0, "AUDe": end}
+        assert "INTs" not in cart.timers and "SEGs" not in cart.timers
+        integrated, peak = ebur128(path)
+        assert integrated == pytest.approx(-23.0, abs=0.3)
+        assert peak <= -1.0 + 0.1
+        # the programme sheet shows each partner's slot and the margin left in it
+        sheet = json.loads((report.out / f"programme/{episode['name']}.json").read_text())
+        slots = {p["partner"]: p for p in sheet["partners"]}
+        assert slots["radioblau"]["slot"] == "00:29:00"
+        assert slots["radioblau"]["duration_seconds"] == entry["duration_seconds"]
+        assert slots["radioblau"]["margin_seconds"] == pytest.approx(
+            29 * 60 - entry["duration_seconds"], abs=0.002
+        )
+        assert slots["freies-radio"]["slot"] == "00:28:30"
+    for entry in _due(show, report.out, "freies-radio"):
+        path = Path(entry["path"])
+        assert path.suffix == ".mp2"
+        probe = subprocess.run(
+            [
+                *("ffprobe", "-v", "error", "-of", "json"),
+                *("-show_entries", "stream=codec_name,sample_rate,bit_rate", str(path)),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        stream = json.loads(probe.stdout)["streams"][0]
+        assert (stream["codec_name"], stream["sample_rate"], stream["bit_rate"]) == (
+            "mp2",
+            "48000",
+            "256000",
+        )
+
+
+class Scanner(threading.Thread):
+    """What a playout system's import does: looks into the folder over and over and takes
+    every audio file it finds (here: reads it and checks it against what was built)."""
+
+    def __init__(self, folder: Path, expected: dict[str, str]) -> None:
+        super().__init__(daemon=True)
+        self.folder, self.expected = folder, expected
+        self.seen: dict[str, str] = {}
+        self.partial: list[str] = []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for entry in os.scandir(self.folder):
+                if entry.is_file() and entry.name.endswith((".wav", ".mp2")):
+                    if entry.name in self.seen:
+                        continue
+                    digest = hashlib.sha256(Path(entry.path).read_bytes()).hexdigest()
+                    if digest != self.expected.get(entry.name):
+                        self.partial.append(entry.name)
+                    self.seen[entry.name] = digest
+            time.sleep(0.002)
+
+
+def _on_its_way(folder: Path, sizes: dict[str, int]) -> bool:
+    """Whether a file is being written: in the upload folder, or short under its name."""
+    upload = folder / ".podcast-upload"
+    if upload.is_dir() and any(upload.iterdir()):
+        return True
+    return any(
+        (folder / name).is_file() and (folder / name).stat().st_size < size
+        for name, size in sizes.items()
+    )
+
+
+def test_publish_to_a_partner_delivers_whole_files_once_even_when_killed(
+    partner_show: tuple[Path, Path, BuildReport],
+) -> None:
+    show, drops, report = partner_show
+    due = _due(show, report.out, "radioblau")
+    expected = {entry["file"]: entry["digest"] for entry in due}
+    folder = drops / "radioblau"
+    (folder / "station-own-file.txt").write_text("the station's, never touched")
+    scanner = Scanner(folder, expected)
+    scanner.start()
+    # Slow enough that kills land while files are on their way.
+    edit(
+        show / "podcast.toml",
+        'path = "' + str(folder) + '"',
+        'path = "' + str(folder) + '"\nbandwidth_limit_kib = 8000',
+    )
+    chance = random.Random(30)
+    try:
+        sizes = {entry["file"]: Path(entry["path"]).stat().st_size for entry in due}
+        landed = 0
+        for _ in range(4):
+            process = subprocess.Popen(
+                [sys.executable, "-m", "podcast", "publish", str(show), "--to", "radioblau"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            # Killed at a random moment while a file is on its way.
+            deadline = time.monotonic() + 60
+            while process.poll() is None and time.monotonic() < deadline:
+                if _on_its_way(folder, sizes):
+                    break
+                time.sleep(0.01)
+            time.sleep(chance.uniform(0.0, 0.8))
+            if process.poll() is None:
+                landed += 1
+            process.send_signal(signal.SIGKILL)
+            process.wait(30)
+        assert landed >= 2, "the kills should land while files are on their way"
+        done = run_cli("publish", str(show), "--to", "radioblau")
+        assert done.returncode == 0, done.stderr
+        time.sleep(0.2)
+    finally:
+        scanner.stop.set()
+        scanner.join(10)
+    assert scanner.partial == []  # never a partial file under its final name
+    assert scanner.seen == expected  # every file, as built
+    assert (folder / "station-own-file.txt").read_text() == "the station's, never touched"
+    names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+    assert names == sorted([*expected, "station-own-file.txt"])
+    # The station imported (and removed) the files: nothing is delivered twice.
+    for name in expected:
+        (folder / name).unlink()
+    again = run_cli("publish", str(show), "--to", "radioblau")
+    assert again.returncode == 0 and "nothing changed" in again.stdout, again.stdout
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == [
+        "station-own-file.txt"
+    ]
+
+
+def test_the_mp2_partner_gets_its_files_into_its_own_drop_box(
+    partner_show: tuple[Path, Path, BuildReport],
+) -> None:
+    from podcast.publish.deliver import deliver
+
+    show, drops, report = partner_show
+    sent = deliver(show, "freies-radio")
+    due = _due(show, report.out, "freies-radio")
+    assert sorted(sent.sent) == sorted(entry["file"] for entry in due)
+    for entry in due:
+        assert (drops / "freies-radio" / entry["file"]).read_bytes() == Path(
+            entry["path"]
+        ).read_bytes()
+    assert not any(p.suffix == ".wav" for p in (drops / "freies-radio").iterdir())
+    assert deliver(show, "freies-radio").sent == []

@@ -347,12 +347,21 @@ class Partner(Strict):
 
     _parse_slot = field_validator("slot", mode="before")(parse_timestamp)
 
+    @field_validator("file_name")
+    @classmethod
+    def _file_name(cls, value: str) -> str:
+        return _check_pattern(value, "the pattern")
+
+    @field_validator("cut_id")
+    @classmethod
+    def _cut_id(cls, value: str) -> str:
+        _check_pattern(value, "the pattern")
+        if len(fill_pattern(value, _example_fields())) > 64:
+            raise ValueError("makes more than 64 characters (the cart chunk's CutID)")
+        return value
+
     @model_validator(mode="after")
     def _usable(self) -> Partner:
-        _check_pattern(self.file_name, "file_name")
-        _check_pattern(self.cut_id, "cut_id")
-        if len(fill_pattern(self.cut_id, _example_fields())) > 64:
-            raise ValueError("cut_id: makes more than 64 characters (the cart chunk's CutID)")
         if self.format == "mp3" and (self.bitrate_kbps or 0) > 320:
             raise ValueError("bitrate_kbps: MP3 goes up to 320")
         if self.format != "wav" and self.bits != 24:
