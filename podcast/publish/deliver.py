@@ -118,7 +118,9 @@ def deliver(
             if not dry_run:
                 moment = datetime.now(UTC).isoformat()
                 runs = [*runs, {"at": moment, "sent": report.sent}][-HISTORY_KEPT:]
-                cache.put_json("publish", log_key, {"target": name, "files": delivered, "runs": runs})
+                cache.put_json(
+                    "publish", log_key, {"target": name, "files": delivered, "runs": runs}
+                )
     return report
 
 
