@@ -16,7 +16,10 @@ import subprocess
 import sys
 import threading
 import time
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +36,7 @@ from .helpers import built_file, ebur128, edit, refused, run_cli
 from .test_publish import ssh_server  # noqa: F401  (the loopback sshd, a module fixture)
 
 RATE = 48000
+DCTERMS = "http://purl.org/dc/terms/"
 
 
 @dataclass
@@ -308,7 +312,22 @@ def partner_show(
         edit(toml, f'host = "{host}"', f'host = "podcast-test-server"\nssh_config = "{ssh_server}"')
     edit(toml, 'path = "/srv/rivendell/dropbox"', f'path = "{drops}/radioblau"')
     edit(toml, 'path = "/import/sendungen"', f'path = "{drops}/freies-radio"')
-    return show, drops, build(show)
+    # The third episode under embargo: partners have it now, the public in 2030; with a
+    # picture of its own (which is published only then).
+    third = show / "episodes/03-zu-gast-im-jugendbeirat"
+    shutil.copyfile(show / "media/cover.jpg", third / "bild.jpg")
+    edit(
+        third / "episode.md",
+        "date: 2026-11-05T18:00:00+01:00",
+        "date: 2030-01-10T18:00:00+01:00\nradio_release: 2026-11-05T18:00:00+01:00\n"
+        "image: bild.jpg",
+    )
+    # (podcast.lock knows it as published: its retirement from the public feed is allowed)
+    return (
+        show,
+        drops,
+        build(show, allow=frozenset({"urn:uuid:5f0c3a52-1c7e-4b8e-9d0a-6a1f2c3d4e03"})),
+    )
 
 
 def _due(show: Path, out: Path, partner: str) -> list[dict[str, Any]]:
@@ -324,9 +343,9 @@ def test_each_partner_gets_its_version_in_its_format(
     partner_show: tuple[Path, Path, BuildReport],
 ) -> None:
     show, _, report = partner_show
-    manifest = json.loads((report.out / "manifest.json").read_text())
     due = _due(show, report.out, "radioblau")
-    for entry, episode in zip(due, manifest["episodes"], strict=True):
+    assert len(due) == 3  # the one under embargo too
+    for entry, episode in zip(due, report.episodes, strict=True):
         path = Path(entry["path"])
         assert not path.is_relative_to(report.out)  # never on the public site
         assert re.fullmatch(r"2026\d{4}_quer-durch-die-gremien_00\d\.wav", path.name)
@@ -484,3 +503,38 @@ def test_the_mp2_partner_gets_its_files_into_its_own_drop_box(
         ).read_bytes()
     assert not any(p.suffix == ".wav" for p in (drops / "freies-radio").iterdir())
     assert deliver(show, "freies-radio").sent == []
+
+
+def test_the_embargo_holds_in_the_partner_feed(
+    partner_show: tuple[Path, Path, BuildReport],
+) -> None:
+    _, _, report = partner_show
+    out = report.out
+    text = (out / "radio.xml").read_text()
+    channel = ET.fromstring(text).find("channel")
+    assert channel is not None
+    items = {item.findtext("guid"): item for item in channel.findall("item")}
+    embargoed = next(e for e in report.episodes if e.get("radio_only"))
+    item = items[embargoed["guid"]]
+    # the release to partners as pubDate, the public date as an element of its own
+    assert parsedate_to_datetime(item.findtext("pubDate") or "") == datetime.fromisoformat(
+        "2026-11-05T18:00:00+01:00"
+    )
+    assert item.findtext(f"{{{DCTERMS}}}available") == "2030-01-10T18:00:00+01:00"
+    built = parsedate_to_datetime(channel.findtext("lastBuildDate") or "")
+    assert built <= datetime.now(UTC)
+    assert all(parsedate_to_datetime(i.findtext("pubDate") or "") <= built for i in items.values())
+    # every address in it answers (here: is a file of the build), the picture of the episode
+    # under embargo is not named (it is not published before its date)
+    base = "https://podcast.example.org/quer-durch-die-gremien/"
+    addresses = set(re.findall(r'(?:url|href|uri|image)="([^"]+)"', text))
+    addresses |= set(re.findall(r"<link>([^<]+)</link>", text))
+    funding = base + "unterstuetzen/"  # the editors' own page (podcast.toml's [funding])
+    for address in sorted(addresses - {funding}):
+        if address.startswith(base):
+            relative = address.removeprefix(base) or "index.html"
+            assert (out / relative).is_file(), address
+    assert not any("bild" in a for a in addresses)
+    # the public feed and site do not name it at all
+    assert embargoed["guid"] not in (out / "feed.xml").read_text()
+    assert embargoed["guid"] not in (out / "manifest.json").read_text()

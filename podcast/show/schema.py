@@ -364,6 +364,8 @@ class Partner(Strict):
     def _usable(self) -> Partner:
         if self.format == "mp3" and (self.bitrate_kbps or 0) > 320:
             raise ValueError("bitrate_kbps: MP3 goes up to 320")
+        if self.delivery is not None and self.delivery.media_target is not None:
+            raise ValueError("delivery: media_target is for [publish] targets, not a drop box")
         if self.format != "wav" and self.bits != 24:
             raise ValueError('bits: only for format = "wav"')
         return self
