@@ -538,3 +538,36 @@ def test_the_embargo_holds_in_the_partner_feed(
     # the public feed and site do not name it at all
     assert embargoed["guid"] not in (out / "feed.xml").read_text()
     assert embargoed["guid"] not in (out / "manifest.json").read_text()
+
+
+def test_room_noise_before_the_first_and_after_the_last_word_is_trimmed(tmp_path: Path) -> None:
+    from podcast.outputs.partners import trim_room_noise
+
+    # 2.5 s of room noise at -32 dBFS (RMS), 6 s of "speech" (a warbling tone at speech level, with
+    # the noise under it), 2.5 s of the noise again: as a broadcast file once ended.
+    path = tmp_path / "programme.wav"
+    subprocess.run(
+        [
+            *("ffmpeg", "-v", "error", "-y"),
+            *("-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.14:seed=3:d=11"),
+            *("-f", "lavfi", "-i", "sine=f=220:d=6,tremolo=f=4:d=0.6,volume=1.8,adelay=2500"),
+            *("-filter_complex", "[0][1]amix=inputs=2:normalize=0:duration=first"),
+            *("-ar", "48000", "-ac", "2", "-c:a", "pcm_s24le", str(path)),
+        ],
+        check=True,
+        timeout=60,
+    )
+    start, end = trim_room_noise(path, 0.0, 11.0)
+    assert 1.9 <= start <= 2.5  # just before the first word
+    assert 8.5 <= end <= 9.0  # just after the last
+    # A programme that is speech from end to end loses nothing.
+    speech = tmp_path / "speech.wav"
+    subprocess.run(
+        [
+            *("ffmpeg", "-v", "error", "-y", "-f", "lavfi"),
+            *("-i", "sine=f=220:d=6,tremolo=f=4:d=0.6,volume=1.8", "-ar", "48000", str(speech)),
+        ],
+        check=True,
+        timeout=60,
+    )
+    assert trim_room_noise(speech, 0.0, 6.0) == (0.0, 6.0)

@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 
 NOISE_WINDOW_S = 30.0  # how far into the head and tail room noise is looked for
 FRAME_S = 0.05
-WORD_BELOW_SPEECH_DB = 15.0  # quieter than the speech's loud frames by this: not a word
-PAD_S = (0.15, 0.3)  # kept before the first word and after the last
+WORD_BELOW_SPEECH_DB = 10.0  # quieter than the speech's loud frames by this: not a word
+PAD_S = (0.3, 0.4)  # kept before the first word and after the last (soft onsets, decays)
 CODECS = {
     "mp2": ("-c:a", "mp2"),
     "mp3": ("-c:a", "libmp3lame"),
@@ -134,9 +134,9 @@ def trim_room_noise(path: Path, start: float, end: float) -> tuple[float, float]
     words_head = np.flatnonzero(head > threshold)
     words_tail = np.flatnonzero(tail > threshold)
     if len(words_head):
-        start = max(start, start + words_head[0] * FRAME_S - PAD_S[0])
+        start = max(start, start + float(words_head[0]) * FRAME_S - PAD_S[0])
     if len(words_tail):
-        end = min(end, end - window + (words_tail[-1] + 1) * FRAME_S + PAD_S[1])
+        end = min(end, end - window + float(words_tail[-1] + 1) * FRAME_S + PAD_S[1])
     return round(start, 3), round(end, 3)
 
 
