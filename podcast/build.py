@@ -22,7 +22,7 @@ from podcast.outputs.episode import publish_episode
 from podcast.outputs.feeds.validate import FeedValidation, parser_versions
 from podcast.outputs.notes import notes_html, renderer_version
 from podcast.outputs.partners import (
-    make_partner_file,
+    make_partner_files,
     partner_cut,
     put_partner_record,
     slot_warning,
@@ -272,8 +272,8 @@ def _build_locked(
                 warning = slot_warning(context, cut)
                 if warning is not None:
                     report.warnings.append(warning)
-                made = make_partner_file(context, cut, partners[cut.partner], cache)
-                deliveries.setdefault(cut.partner, []).append(made)
+                made = make_partner_files(context, cut, partners[cut.partner], cache)
+                deliveries.setdefault(cut.partner, []).extend(made)
         feeds = write_feeds(show, rendered, cover, writer)  # FEED_OUTPUTS
         # Validation (client parsers) runs while the pages render.
         # Items the client parsers accepted before are not parsed again.

@@ -29,6 +29,7 @@ from podcast.audio.tools import FFMPEG, file_arg, run
 from podcast.errors import PodcastError
 from podcast.outputs.bext import BroadcastInfo, broadcast_info, write_broadcast_wav
 from podcast.outputs.cart import episode_cart
+from podcast.outputs.music import music_csv, played_music
 from podcast.outputs.timecode import clock
 from podcast.plan.cache import Cache, file_digest, key_of
 from podcast.show.schema import Partner, fill_pattern
@@ -176,11 +177,12 @@ def slot_warning(context: EpisodeContext, cut: PartnerCut) -> str | None:
     )
 
 
-def make_partner_file(
+def make_partner_files(
     context: EpisodeContext, cut: PartnerCut, partner: Partner, cache: Cache
-) -> dict[str, Any]:
-    """The partner's file of one episode, made once into the cache; its record (file name,
-    cache path, digest, loudness, duration) for the delivery."""
+) -> list[dict[str, Any]]:
+    """The partner's files of one episode, made once into the cache: its audio, and its music
+    report if it asks for one; their records (file name, cache path, digest; the audio's
+    loudness and duration) for the delivery."""
     broadcast = context.broadcast
     assert broadcast is not None
     fields = pattern_fields(context, cut.partner)
@@ -206,7 +208,7 @@ def make_partner_file(
         folder = cache.commit_dir("partners", key, scratch)
     path = folder / name
     loudness = measure_file(path)
-    return {
+    audio = {
         "file": name,
         "path": str(path),
         "digest": file_digest(path),
@@ -216,6 +218,26 @@ def make_partner_file(
         "true_peak_dbtp": round(loudness.peak, 2),
         **cut.sheet(),
     }
+    return [audio, *_music_report(context, cache, partner, name)]
+
+
+def _music_report(
+    context: EpisodeContext, cache: Cache, partner: Partner, audio_name: str
+) -> list[dict[str, Any]]:
+    """The episode's music report (CSV) for a partner that asks for it, named as its audio."""
+    played = played_music(context.show, context.episode, context.audio.timeline)
+    if not partner.music_report or not played:
+        return []
+    text = music_csv(context.episode, played)
+    name = Path(audio_name).stem + ".csv"
+    key = key_of("partner-music", name, text)
+    folder = cache.entry_dir("partners", key)
+    if not (folder / name).is_file():
+        scratch = cache.scratch_dir("partners")
+        (scratch / name).write_text(text, encoding="utf-8")
+        folder = cache.commit_dir("partners", key, scratch)
+    path = folder / name
+    return [{"file": name, "path": str(path), "digest": file_digest(path)}]
 
 
 def _render(

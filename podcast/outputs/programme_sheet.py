@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from podcast.outputs import urls
 from podcast.outputs.chapters import TimedChapter
+from podcast.outputs.music import played_music
 from podcast.outputs.timecode import clock
 from podcast.show.model import Episode, Show, editorial_team
 
@@ -26,6 +27,7 @@ def programme_sheet(
     loudness: dict[str, Any] | None,
     embargo: bool = False,
     partners: list[dict[str, Any]] | None = None,
+    music: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The sheet as data (published as JSON, and rendered as HTML by the site);
     `broadcast_file` is the published path of the broadcast WAV."""
@@ -53,6 +55,9 @@ def programme_sheet(
         "loudness": loudness,
         "page": urls.absolute(show, urls.episode_page(episode)),
     }
+    if music:
+        # What a music report needs, piece by piece, with its exact duration in this episode.
+        sheet["music"] = music
     if partners:
         # Each partner's version (without the podcast's intro and outro): slot and margin.
         sheet["partners"] = partners
@@ -81,6 +86,9 @@ class ProgrammeSheet:
             broadcast.summary(),
             embargo=context.radio_only,
             partners=[cut.sheet() for cut in context.partner_cuts],
+            music=[
+                p.row() for p in played_music(context.show, context.episode, context.audio.timeline)
+            ],
         )
         writer.write(
             urls.episode_programme(context.episode, ".json"),

@@ -338,6 +338,9 @@ class Partner(Strict):
     slot: Seconds | None = None
     """How long the station's slot is (MM:SS or HH:MM:SS, e.g. 29:00): a longer episode is a
     warning naming how much too long, and the programme sheet shows slot and margin."""
+    music_report: bool = False
+    """Deliver each episode's music report (CSV: what was played, how long, title, composer,
+    performer, label, licence) beside its audio."""
     keep_intro: bool = False
     """Keep the podcast's intro and outro (stations air their own station ID: by default the
     broadcast version starts with the first word and ends with the last)."""
@@ -379,6 +382,42 @@ class Partner(Strict):
         return "." + self.format
 
 
+class MusicCredit(Strict):
+    """What a music report (GEMA, GVL, SUISA, AKM ...) needs of a piece of music aired."""
+
+    title: NonEmpty
+    """The piece's title."""
+    composer: NonEmpty | None = None
+    """Who wrote it (composer and lyricist)."""
+    performer: NonEmpty | None = None
+    """Who plays or sings it."""
+    label: NonEmpty | None = None
+    """The record label, or "Eigenproduktion" for the show's own."""
+    licence: NonEmpty | None = None
+    """Under what it is used: a licence (CC-BY-4.0), GEMA, or "frei"."""
+
+    def missing(self) -> list[str]:
+        """The fields a music report needs that are not given."""
+        return [f for f in ("composer", "performer", "label", "licence") if not getattr(self, f)]
+
+
+class MusicBed(MusicCredit):
+    """Music inside an episode's recordings (a bed under speech, a song played)."""
+
+    start: Seconds
+    """Where it begins on the editors' timeline (as chapters are written)."""
+    end: Seconds
+    """Where it ends."""
+
+    _parse_times = field_validator("start", "end", mode="before")(parse_timestamp)
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> MusicBed:
+        if self.end <= self.start:
+            raise ValueError("end must come after start")
+        return self
+
+
 class AudioSettings(Strict):
     """Loudness and encoding targets of the renditions."""
 
@@ -404,6 +443,12 @@ class AudioSettings(Strict):
     """An audio file played after every episode."""
     jingle: str | None = None
     """An audio file played between an episode's recordings."""
+    intro_music: MusicCredit | None = None
+    """The intro's title, composer, performer, label and licence, for music reports."""
+    outro_music: MusicCredit | None = None
+    """The outro's, for music reports."""
+    jingle_music: MusicCredit | None = None
+    """The jingle's, for music reports."""
     crossfade_s: float = Field(0.5, ge=0, le=5)
     """Seconds the intro fades into speech and speech into the outro."""
     trim_silence: bool = True
@@ -635,6 +680,9 @@ class EpisodeMeta(Strict):
     radio_release: PublishDate | None = None
     """Earlier than date: radio partners get the episode in radio.xml from then on, with the
     public date as embargo (Sperrfrist) on the programme sheet."""
+    music: tuple[MusicBed, ...] = ()
+    """Music inside the recordings (beds, songs), for the music report: title, composer,
+    performer, label, licence, start and end."""
     radio_until: PublishDate | None = None
     """The end of the airing rights (say, a piece of music licensed for a year): the end of the
     air window in the broadcast WAV's cart chunk, which playout systems stop airing it at."""
