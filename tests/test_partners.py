@@ -191,7 +191,10 @@ def test_every_broadcast_wav_has_a_cart_chunk_filled_from_the_show(
             check=True,
             timeout=30,
         )
-        assert '"Format":"Wave"' in seen.stdout.replace(" ", "")
+        general, audio = json.loads(seen.stdout)["media"]["track"][:2]
+        assert (general["Format"], audio["Format"]) == ("Wave", "PCM")
+        assert float(general["Duration"]) == pytest.approx(float(stream["duration"]), abs=0.01)
+        assert general["Title"] == cart.title  # bext and INFO still read beside the cart
 
 
 def test_timers_follow_the_programme_with_an_intro_and_an_outro() -> None:
