@@ -264,7 +264,7 @@ def _build_locked(
             cuts = tuple(
                 cut
                 for name, partner in partners.items()
-                if (cut := partner_cut(context, name, partner)) is not None
+                if (cut := partner_cut(context, name, partner, cache)) is not None
             )
             context = replace(context, partner_cuts=cuts)
             rendered.append(publish_episode(context, writer))

@@ -1,8 +1,9 @@
 """The broadcast version for each radio partner (`[partners.<name>]`): the file its playout
 system imports, made by every build from the broadcast render and kept outside the public site.
 
-Per partner and episode: the programme without the podcast's intro and outro (stations air
-their own station ID) and without the room noise before the first and after the last word,
+Per partner and episode: the programme rendered without the podcast's intro and outro
+(stations air their own station ID) and without the room noise before the first and after the
+last word,
 brought to the partner's loudness (measured, then one gain, never above the true-peak ceiling)
 and encoded as it asks (WAV 16/24 bit with bext, cart and INFO; MP2; MP3), named by its
 patterns. The files live in the show's cache (kind "partners", keyed by all that went into
@@ -23,8 +24,9 @@ import numpy as np
 
 from podcast import __version__
 from podcast.audio.loudness import measure_file
-from podcast.audio.renditions import BROADCAST_RATE
-from podcast.audio.timeline import Timeline
+from podcast.audio.render import RenditionResult, render
+from podcast.audio.renditions import BROADCAST_RATE, BROADCAST_WAV
+from podcast.audio.segments import in_show, segments_of
 from podcast.audio.tools import FFMPEG, file_arg, run
 from podcast.errors import PodcastError
 from podcast.outputs.bext import BroadcastInfo, broadcast_info, write_broadcast_wav
@@ -53,7 +55,8 @@ class PartnerCut:
     """The part of the broadcast render a partner airs, and how it fits the partner's slot."""
 
     partner: str
-    start: float  # seconds in the broadcast render
+    source: Path  # the broadcast render it is cut from (without intro and outro, or whole)
+    start: float  # seconds in `source`
     end: float
     slot: float | None
 
@@ -81,18 +84,24 @@ class PartnerCut:
         return entry
 
 
-def programme_span(timeline: Timeline, duration: float, keep_intro: bool) -> tuple[float, float]:
-    """From where the intro has faded out to where the outro begins (all of it with
-    `keep_intro`)."""
-    pieces = timeline.pieces
-    start, end = 0.0, duration
-    if not keep_intro:
-        speech = [p for p in pieces if p.kind == "recording"]
-        if pieces[0].kind == "intro" and speech:
-            start = speech[0].published_start + speech[0].crossfade
-        if pieces[-1].kind == "outro":
-            end = pieces[-1].published_start
-    return start, max(end, start + FRAME_S)
+def radio_render(context: EpisodeContext, cache: Cache) -> RenditionResult | None:
+    """The broadcast rendition of the episode without the podcast's intro and outro: rendered
+    from the same segments and analyses (jingles between recordings stay), so speech begins
+    with the first word rather than under the intro's fade (cached like every render)."""
+    show, episode = context.show, context.episode
+    segments = segments_of(show, episode)
+    kept = [i for i, segment in enumerate(segments) if segment.kind not in ("intro", "outro")]
+    if len(kept) == len(segments):
+        return context.broadcast
+    settings = show.config.audio.model_copy(update={"alternate_encodings": ()})
+    result = render(
+        [segments[i] for i in kept],
+        settings,
+        cache,
+        in_show(show, episode.source) + " (for radio partners, without intro and outro)",
+        analysed=[context.audio.inputs[i] for i in kept],
+    )
+    return result.renditions.get(BROADCAST_WAV.file)
 
 
 def _levels(path: Path, start: float, length: float) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -141,15 +150,21 @@ def trim_room_noise(path: Path, start: float, end: float) -> tuple[float, float]
     return round(start, 3), round(end, 3)
 
 
-def partner_cut(context: EpisodeContext, name: str, partner: Partner) -> PartnerCut | None:
-    """Where the partner's version starts and ends in the broadcast render (None: no render)."""
-    broadcast = context.broadcast
-    if broadcast is None:
+def partner_cut(
+    context: EpisodeContext, name: str, partner: Partner, cache: Cache
+) -> PartnerCut | None:
+    """What the partner's version is cut from, and where it starts and ends (None: the show
+    makes no broadcast render)."""
+    if context.broadcast is None:
         return None
-    start, end = programme_span(context.audio.timeline, broadcast.duration, partner.keep_intro)
-    if not partner.keep_intro:
-        start, end = trim_room_noise(broadcast.path, start, end)
-    return PartnerCut(name, start, end, partner.slot)
+    if partner.keep_intro:
+        whole = context.broadcast
+        return PartnerCut(name, whole.path, 0.0, round(whole.duration, 3), partner.slot)
+    source = radio_render(context, cache)
+    if source is None:
+        return None
+    start, end = trim_room_noise(source.path, 0.0, round(source.duration, 3))
+    return PartnerCut(name, source.path, start, end, partner.slot)
 
 
 def pattern_fields(context: EpisodeContext, name: str) -> dict[str, Any]:
@@ -199,12 +214,12 @@ def make_partner_files(
             timers = cart.timers
         info = replace(info, cart=replace(cart, timers=timers))
     key = key_of(
-        "partner", __version__, broadcast.path.parent.name, repr(cut), repr(partner), repr(info)
+        "partner", __version__, cut.source.parent.name, repr(cut), repr(partner), repr(info)
     )
     folder = cache.entry_dir("partners", key)
     if not (folder / name).is_file():
         scratch = cache.scratch_dir("partners")
-        _render(broadcast.path, cut, partner, info, scratch / name, context)
+        _render(cut.source, cut, partner, info, scratch / name, context)
         folder = cache.commit_dir("partners", key, scratch)
     path = folder / name
     loudness = measure_file(path)
