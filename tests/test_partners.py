@@ -381,8 +381,12 @@ def test_each_partner_gets_its_version_in_its_format(
             29 * 60 - entry["duration_seconds"], abs=0.002
         )
         assert slots["freies-radio"]["slot"] == "00:28:30"
+        # freies-radio keeps the podcast's intro: its version is the whole programme
+        assert slots["freies-radio"]["duration_seconds"] == pytest.approx(broadcast, abs=0.002)
     for entry in _due(show, report.out, "freies-radio"):
         path = Path(entry["path"])
+        if path.suffix == ".csv":
+            continue
         assert path.suffix == ".mp2"
         probe = subprocess.run(
             [
@@ -609,14 +613,19 @@ def test_the_music_report_lists_the_intro_with_its_duration(
     assert [(r["episode"], r["use"], r["duration_seconds"], r["composer"]) for r in rows] == [
         ("1", "intro", str(intro["duration"]), "Redaktion Quer durch die Gremien")
     ]
-    # radioblau asks for it: its report goes with its audio, named as the audio
-    due = {Path(e["file"]).suffix: e for e in _due(show, out, "radioblau")[:2]}
-    assert Path(due[".csv"]["file"]).stem == Path(due[".wav"]["file"]).stem
-    assert (
-        Path(due[".csv"]["path"]).read_text()
-        == (out / f"programme/{first['name']}-music.csv").read_text()
-    )
-    assert not any(e["file"].endswith(".csv") for e in _due(show, out, "freies-radio"))
+    # Each partner that asks gets the report of what it airs, named as its audio: the intro
+    # for freies-radio (which keeps it), none for radioblau (its version has no intro).
+    for partner, rows_expected in (("freies-radio", 1), ("radioblau", 0)):
+        due = {Path(e["file"]).suffix: e for e in _due(show, out, partner)[:2]}
+        assert (
+            Path(due[".csv"]["file"]).stem
+            == Path(due[".wav" if partner == "radioblau" else ".mp2"]["file"]).stem
+        )
+        delivered = list(csv.DictReader(io.StringIO(Path(due[".csv"]["path"]).read_text())))
+        assert len(delivered) == rows_expected
+        if rows_expected:
+            assert delivered[0]["use"] == "intro"
+            assert delivered[0]["duration_seconds"] == str(intro["duration"])
 
 
 def test_music_without_report_fields_is_a_warning_for_a_show_with_partners(demo: Path) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import subprocess
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +27,12 @@ from podcast.audio.loudness import measure_file
 from podcast.audio.render import RenditionResult, render
 from podcast.audio.renditions import BROADCAST_RATE, BROADCAST_WAV
 from podcast.audio.segments import in_show, segments_of
+from podcast.audio.timeline import Timeline
 from podcast.audio.tools import FFMPEG, file_arg, run
 from podcast.errors import PodcastError
 from podcast.outputs.bext import BroadcastInfo, broadcast_info, write_broadcast_wav
 from podcast.outputs.cart import episode_cart
-from podcast.outputs.music import music_csv, played_music
+from podcast.outputs.music import PlayedMusic, music_csv, played_music
 from podcast.outputs.timecode import clock
 from podcast.plan.cache import Cache, file_digest, key_of
 from podcast.show.schema import Partner, fill_pattern
@@ -59,6 +60,8 @@ class PartnerCut:
     start: float  # seconds in `source`
     end: float
     slot: float | None
+    # Where each segment lands in `source` (what it is is in `source`'s name already).
+    timeline: Timeline = field(repr=False, compare=False)
 
     @property
     def duration(self) -> float:
@@ -84,15 +87,17 @@ class PartnerCut:
         return entry
 
 
-def radio_render(context: EpisodeContext, cache: Cache) -> RenditionResult | None:
-    """The broadcast rendition of the episode without the podcast's intro and outro: rendered
-    from the same segments and analyses (jingles between recordings stay), so speech begins
-    with the first word rather than under the intro's fade (cached like every render)."""
+def radio_render(context: EpisodeContext, cache: Cache) -> tuple[RenditionResult, Timeline] | None:
+    """The broadcast rendition of the episode without the podcast's intro and outro, and its
+    timeline: rendered from the same segments and analyses (jingles between recordings stay),
+    so speech begins with the first word rather than under the intro's fade (cached like every
+    render)."""
     show, episode = context.show, context.episode
     segments = segments_of(show, episode)
     kept = [i for i, segment in enumerate(segments) if segment.kind not in ("intro", "outro")]
     if len(kept) == len(segments):
-        return context.broadcast
+        broadcast = context.broadcast
+        return None if broadcast is None else (broadcast, context.audio.timeline)
     settings = show.config.audio.model_copy(update={"alternate_encodings": ()})
     result = render(
         [segments[i] for i in kept],
@@ -101,7 +106,8 @@ def radio_render(context: EpisodeContext, cache: Cache) -> RenditionResult | Non
         in_show(show, episode.source) + " (for radio partners, without intro and outro)",
         analysed=[context.audio.inputs[i] for i in kept],
     )
-    return result.renditions.get(BROADCAST_WAV.file)
+    rendition = result.renditions.get(BROADCAST_WAV.file)
+    return None if rendition is None else (rendition, result.timeline)
 
 
 def _levels(path: Path, start: float, length: float) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -155,16 +161,25 @@ def partner_cut(
 ) -> PartnerCut | None:
     """What the partner's version is cut from, and where it starts and ends (None: the show
     makes no broadcast render)."""
-    if context.broadcast is None:
+    whole = context.broadcast
+    if whole is None:
         return None
     if partner.keep_intro:
-        whole = context.broadcast
-        return PartnerCut(name, whole.path, 0.0, round(whole.duration, 3), partner.slot)
-    source = radio_render(context, cache)
-    if source is None:
+        duration = round(whole.duration, 3)
+        return PartnerCut(name, whole.path, 0.0, duration, partner.slot, context.audio.timeline)
+    found = radio_render(context, cache)
+    if found is None:
         return None
-    start, end = trim_room_noise(source.path, 0.0, round(source.duration, 3))
-    return PartnerCut(name, source.path, start, end, partner.slot)
+    source, timeline = found
+    # Where the words begin and end depends on the render alone: found once per render.
+    key = key_of("words", source.path.parent.name, source.path.name)
+    known = cache.get_json("partners", key)
+    if known is not None and isinstance(known.get("span"), list):
+        start, end = (float(value) for value in known["span"])
+    else:
+        start, end = trim_room_noise(source.path, 0.0, round(source.duration, 3))
+        cache.put_json("partners", key, {"span": [start, end]})
+    return PartnerCut(name, source.path, start, end, partner.slot, timeline)
 
 
 def pattern_fields(context: EpisodeContext, name: str) -> dict[str, Any]:
@@ -222,27 +237,50 @@ def make_partner_files(
         _render(cut.source, cut, partner, info, scratch / name, context)
         folder = cache.commit_dir("partners", key, scratch)
     path = folder / name
-    loudness = measure_file(path)
+    measured = cache.get_json("partners", key)  # measured once, when it was made
+    if measured is None or "integrated_lufs" not in measured:
+        loudness = measure_file(path)
+        measured = {
+            "integrated_lufs": round(loudness.integrated, 2),
+            "true_peak_dbtp": round(loudness.peak, 2),
+            "digest": file_digest(path),
+        }
+        cache.put_json("partners", key, measured)
     audio = {
         "file": name,
         "path": str(path),
-        "digest": file_digest(path),
+        "digest": measured["digest"],
         "cut_id": cut_id if partner.format == "wav" else None,
         "episode": context.episode.guid,
-        "integrated_lufs": round(loudness.integrated, 2),
-        "true_peak_dbtp": round(loudness.peak, 2),
+        "integrated_lufs": measured["integrated_lufs"],
+        "true_peak_dbtp": measured["true_peak_dbtp"],
         **cut.sheet(),
     }
-    return [audio, *_music_report(context, cache, partner, name)]
+    return [audio, *_music_report(context, cut, cache, partner, name)]
+
+
+def aired_music(context: EpisodeContext, cut: PartnerCut) -> list[PlayedMusic]:
+    """The music the partner airs: on its version's timeline, within the cut."""
+    played = played_music(context.show, context.episode, cut.timeline)
+    aired = []
+    for piece in played:
+        start = max(piece.start, cut.start)
+        end = min(piece.start + piece.duration, cut.end)
+        if end > start:
+            aired.append(
+                replace(piece, start=round(start - cut.start, 3), duration=round(end - start, 3))
+            )
+    return aired
 
 
 def _music_report(
-    context: EpisodeContext, cache: Cache, partner: Partner, audio_name: str
+    context: EpisodeContext, cut: PartnerCut, cache: Cache, partner: Partner, audio_name: str
 ) -> list[dict[str, Any]]:
-    """The episode's music report (CSV) for a partner that asks for it, named as its audio."""
-    played = played_music(context.show, context.episode, context.audio.timeline)
-    if not partner.music_report or not played:
+    """The music report (CSV) of what the partner airs, if it asks for one (a header alone
+    says no music was aired), named as its audio."""
+    if not partner.music_report:
         return []
+    played = aired_music(context, cut)
     text = music_csv(context.episode, played)
     name = Path(audio_name).stem + ".csv"
     key = key_of("partner-music", name, text)
