@@ -26,6 +26,7 @@ from podcast.outputs.partners import (
     partner_cut,
     put_partner_record,
     slot_warning,
+    words_key,
 )
 from podcast.outputs.site import render_site, ui_strings, write_feeds
 from podcast.outputs.writer import OutputWriter
@@ -243,6 +244,7 @@ def _build_locked(
         writer.write(cover.file_name, cover.data)
         rendered = []
         deliveries: dict[str, list[dict[str, Any]]] = {}  # partner -> its files
+        used: set[str] = set()  # the cache entries of the partners' files that it read
         notes_memo = Memo(cache, "notes", f"{__version__}|{renderer_version()}")
         strings: dict[str, dict[str, Any]] = {}
         for episode in due.rendered:
@@ -269,6 +271,9 @@ def _build_locked(
             context = replace(context, partner_cuts=cuts)
             rendered.append(publish_episode(context, writer))
             for cut in cuts:
+                # The renders without intro and outro are the build's too (kept from pruning).
+                report.renders = sorted({*report.renders, cut.source.parent.name})
+                used.add(words_key(cut))
                 warning = slot_warning(context, cut)
                 if warning is not None:
                     report.warnings.append(warning)
@@ -318,7 +323,7 @@ def _build_locked(
         publish(folder, out)
     # What each partner is due from this build (publish/deliver.py sends it), tied to the
     # build by its manifest's digest.
-    put_partner_record(cache, out, deliveries)
+    put_partner_record(cache, out, deliveries, used)
     cache.put_json("validated", validated_key, validation.accepted)
     notes_memo.save()
     if preview:

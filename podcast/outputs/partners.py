@@ -172,7 +172,7 @@ def partner_cut(
         return None
     source, timeline = found
     # Where the words begin and end depends on the render alone: found once per render.
-    key = key_of("words", source.path.parent.name, source.path.name)
+    key = key_of("words", source.path.parent.name, source.path.name)  # as words_key
     known = cache.get_json("partners", key)
     if known is not None and isinstance(known.get("span"), list):
         start, end = (float(value) for value in known["span"])
@@ -347,13 +347,37 @@ def record_key(out: Path) -> str:
     return key_of("partner-record", str(out.absolute()))
 
 
+def words_key(cut: PartnerCut) -> str:
+    """The cache key of where the words of `cut.source` begin and end."""
+    return key_of("words", cut.source.parent.name, cut.source.name)
+
+
 def put_partner_record(
-    cache: Cache, out: Path, deliveries: dict[str, list[dict[str, Any]]]
+    cache: Cache, out: Path, deliveries: dict[str, list[dict[str, Any]]], used: set[str]
 ) -> None:
-    """Note which files each partner is due from the build just published into `out`."""
+    """Note which files each partner is due from the build just published into `out`
+    (`used`: the cache entries of kind "partners" this build read), and remove the partner
+    files no build records any more (call while the show's lock is held)."""
     manifest = out / "manifest.json"
+    files = {Path(entry["path"]).parent.name for due in deliveries.values() for entry in due}
     cache.put_json(
         "partners",
         record_key(out),
-        {"manifest": file_digest(manifest), "partners": deliveries},
+        {
+            "out": str(out.absolute()),
+            "manifest": file_digest(manifest),
+            "partners": deliveries,
+            "keep": sorted(used | files),
+        },
     )
+    keep: set[str] = set()
+    for path in sorted((cache.root / "partners").glob("*.json")):
+        record = cache.get_json("partners", path.stem)
+        if record is None or "partners" not in record:
+            continue
+        if not Path(str(record.get("out", ""))).is_dir():
+            path.unlink(missing_ok=True)  # an output folder that is gone (a preview)
+            continue
+        keep.add(path.stem)
+        keep.update(str(name) for name in record.get("keep", []))
+    cache.prune("partners", keep)
