@@ -613,6 +613,10 @@ def test_the_music_report_lists_the_intro_with_its_duration(
     assert [(r["episode"], r["use"], r["duration_seconds"], r["composer"]) for r in rows] == [
         ("1", "intro", str(intro["duration"]), "Redaktion Quer durch die Gremien")
     ]
+    page = (out / f"programme/{first['name']}.html").read_text()
+    assert "<td>radioblau</td>" in page and "<td>00:29:00</td>" in page  # slot, and margin
+    assert "<td>Quer durch die Gremien (Erkennungsmelodie)</td>" in page
+    assert f'href="../programme/{first["name"]}-music.csv"' in page
     # Each partner that asks gets the report of what it airs, named as its audio: the intro
     # for freies-radio (which keeps it), none for radioblau (its version has no intro).
     for partner, rows_expected in (("freies-radio", 1), ("radioblau", 0)):
