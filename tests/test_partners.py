@@ -613,6 +613,8 @@ def test_the_music_report_lists_the_intro_with_its_duration(
     assert [(r["episode"], r["use"], r["duration_seconds"], r["composer"]) for r in rows] == [
         ("1", "intro", str(intro["duration"]), "Redaktion Quer durch die Gremien")
     ]
+    monthly = (out / "programme/music-2026-09.csv").read_text()
+    assert monthly == (out / f"programme/{first['name']}-music.csv").read_text()  # one episode
     page = (out / f"programme/{first['name']}.html").read_text()
     assert "<td>radioblau</td>" in page and "<td>00:29:00</td>" in page  # slot, and margin
     assert "<td>Quer durch die Gremien (Erkennungsmelodie)</td>" in page

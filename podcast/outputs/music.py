@@ -2,7 +2,8 @@
 recordings) with where it plays, its exact duration in this episode, and what GEMA, GVL and
 the like ask for (title, composer, performer, label, licence). On the programme sheet, and as
 a CSV per episode beside it (`programme/<name>-music.csv`), delivered to partners that ask
-for it (`music_report = true`)."""
+for it (`music_report = true`), and one per month of radio releases
+(`programme/music-<yyyy-mm>.csv`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from podcast.show.schema import MusicCredit
 
 if TYPE_CHECKING:
     from podcast.outputs.context import EpisodeContext, EpisodeFiles
+    from podcast.outputs.site_context import SiteContext
     from podcast.outputs.writer import OutputWriter
 
 CSV_COLUMNS = (
@@ -96,3 +98,27 @@ class MusicReport:
             writer.write(
                 urls.episode_music_report(context.episode), music_csv(context.episode, played)
             )
+
+
+class MonthlyMusicReports:
+    """`programme/music-<yyyy-mm>.csv`: the music reports of every episode released to
+    radio in a month (GEMA and GVL ask for them by month), from the programme sheets."""
+
+    def write(self, site: SiteContext, writer: OutputWriter) -> None:
+        months: dict[str, list[dict[str, Any]]] = {}
+        for item in sorted(site.rendered, key=lambda r: r.episode.date):
+            sheet = item.programme
+            if sheet is None:
+                continue
+            meta = item.episode.meta
+            month = (meta.radio_release or meta.date).strftime("%Y-%m")
+            rows = months.setdefault(month, [])
+            rows += [{"episode": meta.number, **row} for row in sheet.get("music", [])]
+        for month, rows in months.items():
+            if not rows:
+                continue
+            text = io.StringIO()
+            table = csv.DictWriter(text, CSV_COLUMNS, lineterminator="\r\n")
+            table.writeheader()
+            table.writerows(rows)
+            writer.write(urls.monthly_music_report(month), text.getvalue())
