@@ -317,6 +317,12 @@ def publish(
         if target is not None and _is_partner(show_dir, target):
             from podcast.publish.deliver import deliver
 
+            if status:
+                raise PodcastError(
+                    f"{target} is a radio partner: `podcast publish --to {target} --dry-run` "
+                    "shows what it has not had yet"
+                )
+
             report = deliver(show_dir, target, out, dry_run, log=settings.detail, resend=resend)
             print_publish(report, dry_run, settings)
             return
