@@ -20,7 +20,7 @@ from typing import Any
 
 from podcast.errors import PodcastError
 from podcast.outputs.partners import record_key
-from podcast.plan.cache import Cache, file_digest, key_of
+from podcast.plan.cache import Cache, key_of
 from podcast.plan.sources import DEFAULT_OUTPUT
 from podcast.publish.atomic import show_lock
 from podcast.publish.output_folder import MANIFEST
@@ -53,7 +53,7 @@ def _due(cache: Cache, out: Path, files: dict[str, str | None], name: str) -> li
     due: list[dict[str, Any]] = record.get("partners", {}).get(name, [])
     for entry in due:
         path = Path(entry["path"])
-        if not path.is_file() or file_digest(path) != entry["digest"]:
+        if not path.is_file() or cache.digest(path) != entry["digest"]:
             raise PodcastError(
                 f"{path}: the file for {name} changed or went since the build; run "
                 "`podcast build` again"
