@@ -35,7 +35,8 @@ from podcast.outputs.cart import episode_cart
 from podcast.outputs.music import PlayedMusic, music_csv, played_music
 from podcast.outputs.timecode import clock
 from podcast.plan.cache import Cache, file_digest, key_of
-from podcast.show.schema import Partner, fill_pattern
+from podcast.show.fields import fill_pattern
+from podcast.show.schema import Partner
 from podcast.show.text import slugify
 
 if TYPE_CHECKING:

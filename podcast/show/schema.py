@@ -11,7 +11,6 @@ class per table of podcast.toml and the front matter, each key with its descript
 from __future__ import annotations
 
 import re
-from string import Formatter
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,7 +32,10 @@ from podcast.show.fields import (
     Seconds,
     Title,
     WebUrl,
+    check_pattern,
     control_character,
+    example_fields,
+    fill_pattern,
     parse_timestamp,
 )
 from podcast.show.vocabularies import (
@@ -263,59 +265,6 @@ class PublishTarget(Strict):
         return self
 
 
-PATTERN_FIELDS = {
-    "date": "the radio release (else public) date, with a strftime format: {date:%Y%m%d}",
-    "show": "the show's title as a slug",
-    "number": "the episode number, with a format if wanted: {number:03d}",
-    "season": "the season number (0 without one)",
-    "episode": "the episode's name in URLs",
-    "partner": "the partner's name under [partners]",
-}
-SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-
-
-def fill_pattern(pattern: str, values: dict[str, Any]) -> str:
-    """`pattern` ({date:%Y%m%d}_{show}_{number}) with the values of one episode."""
-    return pattern.format_map(values)
-
-
-def _example_fields() -> dict[str, Any]:
-    from datetime import datetime
-
-    return {
-        "date": datetime(2026, 9, 10, 18, 0),
-        "show": "quer-durch-die-gremien",
-        "number": 12,
-        "season": 1,
-        "episode": "01-leipzig",
-        "partner": "radioblau",
-    }
-
-
-def _check_pattern(pattern: str, what: str) -> str:
-    """A pattern that fills in for any episode and makes a safe file name (or cut ID)."""
-    try:
-        for _, name, _, _ in Formatter().parse(pattern):
-            # Only plain field names: `{date.__class__}` or `{show[0]}` would reach into objects.
-            if name is not None and name not in PATTERN_FIELDS:
-                raise KeyError(name)
-        example = fill_pattern(pattern, _example_fields())
-    except KeyError as error:
-        raise ValueError(
-            f"{what}: {{{error.args[0]}}} is not a field; use {', '.join(PATTERN_FIELDS)}"
-        ) from None
-    except (ValueError, IndexError, AttributeError) as error:
-        raise ValueError(
-            f"{what}: {error} (write fields as {{number:03d}} or {{date:%Y%m%d}})"
-        ) from None
-    if not SAFE_FILE_NAME.match(example):
-        raise ValueError(
-            f"{what}: makes {example!r}, not a safe file name (letters, digits, '.', '_' and "
-            "'-' only, up to 100 characters)"
-        )
-    return pattern
-
-
 class Partner(Strict):
     """A radio station that takes the show (`[partners.<name>]` in podcast.toml): the file its
     playout system imports, made for it by every build and delivered by
@@ -353,13 +302,13 @@ class Partner(Strict):
     @field_validator("file_name")
     @classmethod
     def _file_name(cls, value: str) -> str:
-        return _check_pattern(value, "the pattern")
+        return check_pattern(value, "the pattern")
 
     @field_validator("cut_id")
     @classmethod
     def _cut_id(cls, value: str) -> str:
-        _check_pattern(value, "the pattern")
-        if len(fill_pattern(value, _example_fields())) > 64:
+        check_pattern(value, "the pattern")
+        if len(fill_pattern(value, example_fields())) > 64:
             raise ValueError("makes more than 64 characters (the cart chunk's CutID)")
         return value
 
