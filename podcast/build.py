@@ -277,6 +277,8 @@ def _build_locked(
                 warning = slot_warning(context, cut)
                 if warning is not None:
                     report.warnings.append(warning)
+                    if strict:  # known only now, as a render a little off target
+                        raise PodcastError(strict_problems([warning]))
                 made = make_partner_files(context, cut, partners[cut.partner], cache)
                 deliveries.setdefault(cut.partner, []).extend(made)
         feeds = write_feeds(show, rendered, cover, writer)  # FEED_OUTPUTS

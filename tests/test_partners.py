@@ -319,6 +319,7 @@ def partner_show(
         edit(toml, f'host = "{host}"', f'host = "podcast-test-server"\nssh_config = "{ssh_server}"')
     edit(toml, 'path = "/srv/rivendell/dropbox"', f'path = "{drops}/radioblau"')
     edit(toml, 'path = "/import/sendungen"', f'path = "{drops}/freies-radio"')
+    edit(toml, 'slot = "28:30"', 'slot = "00:30"')  # the two longer episodes do not fit
     # The third episode under embargo: partners have it now, the public in 2030; with a
     # picture of its own (which is published only then).
     third = show / "episodes/03-zu-gast-im-jugendbeirat"
@@ -380,7 +381,7 @@ def test_each_partner_gets_its_version_in_its_format(
         assert slots["radioblau"]["margin_seconds"] == pytest.approx(
             29 * 60 - entry["duration_seconds"], abs=0.002
         )
-        assert slots["freies-radio"]["slot"] == "00:28:30"
+        assert slots["freies-radio"]["slot"] == "00:00:30"
         # freies-radio keeps the podcast's intro: its version is the whole programme
         assert slots["freies-radio"]["duration_seconds"] == pytest.approx(broadcast, abs=0.002)
     for entry in _due(show, report.out, "freies-radio"):
@@ -654,3 +655,20 @@ def test_music_without_report_fields_is_a_warning_for_a_show_with_partners(demo:
     # without partners, no music report is due
     toml.write_text(toml.read_text().split("# Radio partners")[0])
     assert not any("intro_music" in w for w in show_warnings(load_show(demo)))
+
+
+def test_an_episode_too_long_for_a_slot_is_a_warning_naming_how_much(
+    partner_show: tuple[Path, Path, BuildReport],
+) -> None:
+    show, _, report = partner_show
+    first = report.episodes[0]  # 33.2 s with the intro; freies-radio keeps it, in 30 s
+    too_long = [w for w in report.warnings if "partners.freies-radio.slot" in w]
+    assert len(too_long) == 2, report.warnings
+    assert (
+        f"podcast.toml: partners.freies-radio.slot: '{first['name']}' is 00:00:04 too long for "
+        "the 00:00:30 slot" in too_long[0]
+    )
+    assert not any("partners.radioblau.slot" in w for w in report.warnings)
+    sheet = json.loads((report.out / f"programme/{first['name']}.json").read_text())
+    slot = next(p for p in sheet["partners"] if p["partner"] == "freies-radio")
+    assert slot["margin"] == "-00:00:03" and slot["margin_seconds"] < -3
