@@ -660,7 +660,7 @@ def test_music_without_report_fields_is_a_warning_for_a_show_with_partners(demo:
 def test_an_episode_too_long_for_a_slot_is_a_warning_naming_how_much(
     partner_show: tuple[Path, Path, BuildReport],
 ) -> None:
-    show, _, report = partner_show
+    _, _, report = partner_show
     first = report.episodes[0]  # 33.2 s with the intro; freies-radio keeps it, in 30 s
     too_long = [w for w in report.warnings if "partners.freies-radio.slot" in w]
     assert len(too_long) == 2, report.warnings
