@@ -99,13 +99,13 @@ def radio_render(context: EpisodeContext, cache: Cache) -> tuple[RenditionResult
     if len(kept) == len(segments):
         broadcast = context.broadcast
         return None if broadcast is None else (broadcast, context.audio.timeline)
-    settings = show.config.audio.model_copy(update={"alternate_encodings": ()})
     result = render(
         [segments[i] for i in kept],
-        settings,
+        show.config.audio,
         cache,
         in_show(show, episode.source) + " (for radio partners, without intro and outro)",
         analysed=[context.audio.inputs[i] for i in kept],
+        only=BROADCAST_WAV.file,
     )
     rendition = result.renditions.get(BROADCAST_WAV.file)
     return None if rendition is None else (rendition, result.timeline)
