@@ -99,8 +99,8 @@ name = "Society & Culture"
 # [partners.radio]                                  # a station: `podcast publish --to radio`
 # format = "wav"                                    # or "mp2", "mp3" (with bitrate_kbps)
 # loudness_lufs = -23.0
-# file_name = "{date:%Y%m%d}_{show}_{number:03d}"
-# cut_id = "{number:03d}"                           # the cart chunk's CutID
+# file_name = "{{date:%Y%m%d}}_{{show}}_{{number:03d}}"
+# cut_id = "{{number:03d}}"                         # the cart chunk's CutID
 # slot = "29:00"                                    # a longer episode is a warning
 # music_report = true                               # a CSV of the music beside the audio
 # [partners.radio.delivery]                         # its drop box, as a [publish] target

@@ -186,6 +186,7 @@ def test_drafts_wait_scheduled_episodes_wait_for_their_date_radio_gets_them_earl
         "broadcast/02-frankfurt-kav.wav",
         "programme/02-frankfurt-kav.json",
         "programme/02-frankfurt-kav.html",
+        "programme/02-frankfurt-kav-music.csv",  # the music report: radio partners need it
     }
     sheet = json.loads((out / "programme/02-frankfurt-kav.json").read_text())
     assert sheet["embargo_until"] == "2099-10-08T18:00:00+02:00" and "page" not in sheet

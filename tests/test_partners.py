@@ -373,6 +373,10 @@ def test_each_partner_gets_its_version_in_its_format(
         integrated, peak = ebur128(path)
         assert integrated == pytest.approx(-23.0, abs=0.3)
         assert peak <= -1.0 + 0.1
+        # bext tells this file's loudness
+        assert info.bext.loudness_value == pytest.approx(integrated, abs=0.1)
+        assert info.bext.coding_history.startswith("A=PCM,F=48000,W=24,M=stereo")
+        assert "EBU R128 -23 LUFS" in info.bext.coding_history
         # the programme sheet shows each partner's slot and the margin left in it
         sheet = json.loads((report.out / f"programme/{episode['name']}.json").read_text())
         slots = {p["partner"]: p for p in sheet["partners"]}

@@ -15,6 +15,7 @@ public site: an embargoed episode reaches only the partners' drop boxes.
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from podcast import __version__
-from podcast.audio.loudness import measure_file
+from podcast.audio.loudness import Loudness, measure_file
 from podcast.audio.render import RenditionResult, render
 from podcast.audio.renditions import BROADCAST_RATE, BROADCAST_WAV
 from podcast.audio.segments import in_show, segments_of
@@ -61,6 +62,7 @@ class PartnerCut:
     start: float  # seconds in `source`
     end: float
     slot: float | None
+    level: tuple[float, float]  # `source`'s integrated loudness (LUFS) and true peak (dBTP)
     # Where each segment lands in `source` (what it is is in `source`'s name already).
     timeline: Timeline = field(repr=False, compare=False)
 
@@ -166,8 +168,10 @@ def partner_cut(
     if whole is None:
         return None
     if partner.keep_intro:
-        duration = round(whole.duration, 3)
-        return PartnerCut(name, whole.path, 0.0, duration, partner.slot, context.audio.timeline)
+        duration, level = round(whole.duration, 3), _level(whole)
+        return PartnerCut(
+            name, whole.path, 0.0, duration, partner.slot, level, context.audio.timeline
+        )
     found = radio_render(context, cache)
     if found is None:
         return None
@@ -180,7 +184,11 @@ def partner_cut(
     else:
         start, end = trim_room_noise(source.path, 0.0, round(source.duration, 3))
         cache.put_json("partners", key, {"span": [start, end]})
-    return PartnerCut(name, source.path, start, end, partner.slot, timeline)
+    return PartnerCut(name, source.path, start, end, partner.slot, _level(source), timeline)
+
+
+def _level(rendition: RenditionResult) -> tuple[float, float]:
+    return rendition.loudness.integrated, rendition.loudness.peak
 
 
 def pattern_fields(context: EpisodeContext, name: str) -> dict[str, Any]:
@@ -233,20 +241,18 @@ def make_partner_files(
         "partner", __version__, cut.source.parent.name, repr(cut), repr(partner), repr(info)
     )
     folder = cache.entry_dir("partners", key)
-    if not (folder / name).is_file():
+    measured = cache.get_json("partners", key)  # what was measured when it was made
+    if not (folder / name).is_file() or measured is None or "digest" not in measured:
         scratch = cache.scratch_dir("partners")
-        _render(cut.source, cut, partner, info, scratch / name, context)
+        loudness = _render(cut, partner, info, scratch / name, context)
         folder = cache.commit_dir("partners", key, scratch)
-    path = folder / name
-    measured = cache.get_json("partners", key)  # measured once, when it was made
-    if measured is None or "integrated_lufs" not in measured:
-        loudness = measure_file(path)
         measured = {
-            "integrated_lufs": round(loudness.integrated, 2),
-            "true_peak_dbtp": round(loudness.peak, 2),
-            "digest": file_digest(path),
+            "integrated_lufs": None if loudness is None else round(loudness.integrated, 2),
+            "true_peak_dbtp": None if loudness is None else round(loudness.peak, 2),
+            "digest": file_digest(folder / name),
         }
         cache.put_json("partners", key, measured)
+    path = folder / name
     audio = {
         "file": name,
         "path": str(path),
@@ -295,26 +301,22 @@ def _music_report(
 
 
 def _render(
-    source: Path,
     cut: PartnerCut,
     partner: Partner,
     info: BroadcastInfo,
     target: Path,
     context: EpisodeContext,
-) -> None:
-    """Cut, measure, bring to the partner's loudness (one gain, kept under the ceiling) and
-    encode."""
-    span = ("-ss", f"{cut.start:.3f}", "-t", f"{cut.duration:.3f}", "-i", file_arg(source))
-    bitexact = ("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact")
-    plain = target.with_name("cut.wav")
-    run([*FFMPEG, *span, "-c:a", "pcm_s24le", *bitexact, file_arg(plain)], source, "cutting")
-    measured = measure_file(plain)
+) -> Loudness | None:
+    """Cut, bring to the partner's loudness and encode, in one pass; the loudness measured
+    in a WAV (for its bext), None for MP2 and MP3.
+
+    The gain comes from the render's measured loudness: what the cut leaves out is room noise
+    and silence, which the loudness gate ignores. It is kept under the ceiling: quieter than
+    asked rather than clipped."""
+    integrated, peak = cut.level
     ceiling = context.show.config.audio.true_peak
-    gain = partner.loudness_lufs - measured.integrated
-    if measured.peak + gain > ceiling:
-        gain = ceiling - measured.peak  # quieter than asked rather than clipped
+    gain = min(partner.loudness_lufs - integrated, ceiling - peak)
     fades = f"afade=t=in:d=0.02,afade=t=out:st={max(0.0, cut.duration - 0.05):.3f}:d=0.05"
-    audio = ("-af", f"volume={gain:.2f}dB,{fades}", "-ar", str(BROADCAST_RATE), "-ac", "2")
     codec: tuple[str, ...]
     if partner.format == "wav":
         codec = ("-c:a", "pcm_s24le" if partner.bits == 24 else "pcm_s16le", "-f", "wav")
@@ -322,25 +324,34 @@ def _render(
     else:
         codec = (*CODECS[partner.format], "-b:a", f"{partner.rate_kbps}k", "-f", partner.format)
         encoded = target
-    encode = [*FFMPEG, "-i", file_arg(plain), *audio, *codec, *bitexact, file_arg(encoded)]
-    run(encode, source, "encoding for a partner")
-    plain.unlink()
-    if partner.format == "wav":
-        result = measure_file(encoded)  # bext tells the partner's loudness, not the podcast's
-        info = replace(
-            info,
-            loudness_value=result.integrated,
-            loudness_range=result.lra,
-            max_true_peak=result.peak,
-            max_momentary=result.max_momentary,
-            max_short_term=result.max_short_term,
-            coding_history=info.coding_history.replace("W=24", f"W={partner.bits}").rsplit(";", 1)[
-                0
-            ]
-            + f"; EBU R128 {partner.loudness_lufs:g} LUFS",
-        )
-        write_broadcast_wav(encoded, target, info)
-        encoded.unlink()
+    run(
+        [
+            *FFMPEG,
+            *("-ss", f"{cut.start:.3f}", "-t", f"{cut.duration:.3f}", "-i", file_arg(cut.source)),
+            *("-af", f"volume={gain:.2f}dB,{fades}", "-ar", str(BROADCAST_RATE), "-ac", "2"),
+            *codec,
+            *("-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact"),
+            file_arg(encoded),
+        ],
+        cut.source,
+        "encoding for a partner",
+    )
+    if partner.format != "wav":
+        return None
+    result = measure_file(encoded)  # bext tells the partner's loudness, not the podcast's
+    history = re.sub(r"W=\d+", f"W={partner.bits}", info.coding_history).rsplit(";", 1)[0]
+    info = replace(
+        info,
+        loudness_value=result.integrated,
+        loudness_range=result.lra,
+        max_true_peak=result.peak,
+        max_momentary=result.max_momentary,
+        max_short_term=result.max_short_term,
+        coding_history=f"{history}; EBU R128 {partner.loudness_lufs:g} LUFS",
+    )
+    write_broadcast_wav(encoded, target, info)
+    encoded.unlink()
+    return result
 
 
 def record_key(out: Path) -> str:

@@ -356,7 +356,7 @@ class MusicBed(MusicCredit):
     start: Seconds
     """Where it begins on the editors' timeline (as chapters are written)."""
     end: Seconds
-    """Where it ends."""
+    """Where it ends on the editors' timeline."""
 
     _parse_times = field_validator("start", "end", mode="before")(parse_timestamp)
 
