@@ -1,15 +1,15 @@
 """The broadcast version for each radio partner (`[partners.<name>]`): the file its playout
-system imports, made by every build from the broadcast render and kept outside the public site.
+system imports, made by every build from a broadcast render and kept outside the public site.
 
 Per partner and episode: the programme rendered without the podcast's intro and outro
-(stations air their own station ID) and without the room noise before the first and after the
-last word,
-brought to the partner's loudness (measured, then one gain, never above the true-peak ceiling)
-and encoded as it asks (WAV 16/24 bit with bext, cart and INFO; MP2; MP3), named by its
-patterns. The files live in the show's cache (kind "partners", keyed by all that went into
-them); the build records which files each partner is due (`partner_record`), and
+(stations air their own station ID; `keep_intro` keeps them) and without the room noise before
+the first and after the last word, brought to the partner's loudness (one gain from the
+render's measured loudness, never above the true-peak ceiling) and encoded as it asks (WAV
+16/24 bit with bext, cart and INFO; MP2; MP3), named by its patterns, with its music report if
+it asks for one. The files live in the show's cache (kind "partners", keyed by all that went
+into them); the build records which files each partner is due (`put_partner_record`), and
 `podcast publish --to <partner>` delivers them (publish/deliver.py). They are never on the
-public site: an embargoed episode reaches only the partners' drop boxes.
+public site: an embargoed episode's partner files reach only the partners' drop boxes.
 """
 
 from __future__ import annotations
