@@ -390,7 +390,7 @@ def test_each_partner_gets_its_version_in_its_format(
         assert slots["freies-radio"]["duration_seconds"] == pytest.approx(broadcast, abs=0.002)
     for entry in _due(show, report.out, "freies-radio"):
         path = Path(entry["path"])
-        if path.suffix == ".csv":
+        if path.suffix in (".csv", ".txt"):
             continue
         assert path.suffix == ".mp2"
         probe = subprocess.run(
@@ -520,6 +520,14 @@ def test_the_mp2_partner_gets_its_files_into_its_own_drop_box(
         ).read_bytes()
     assert not any(p.suffix == ".wav" for p in (drops / "freies-radio").iterdir())
     assert deliver(show, "freies-radio").sent == []
+    # an upload package for a programme exchange: the audio, its music report, and the texts
+    # the upload form asks for
+    first = report.episodes[0]
+    stem = Path(due[0]["file"]).stem
+    assert [Path(e["file"]).name for e in due[:3]] == [f"{stem}.mp2", f"{stem}.csv", f"{stem}.txt"]
+    text = (drops / "freies-radio" / f"{stem}.txt").read_text(encoding="utf-8")
+    assert text.startswith(f"Quer durch die Gremien: {first['title']}\n")
+    assert "Anmoderation:" in text and "Kapitel:" in text and "Dauer: 00:00:33" in text
 
 
 def test_the_embargo_holds_in_the_partner_feed(

@@ -32,7 +32,7 @@ from podcast.audio.timeline import Timeline
 from podcast.audio.tools import FFMPEG, file_arg, run
 from podcast.errors import PodcastError
 from podcast.outputs.bext import BroadcastInfo, broadcast_info, write_broadcast_wav
-from podcast.outputs.cart import episode_cart
+from podcast.outputs.cart import episode_cart, tag_text
 from podcast.outputs.music import PlayedMusic, music_csv, played_music
 from podcast.outputs.timecode import clock
 from podcast.plan.cache import Cache, file_digest, key_of
@@ -263,7 +263,12 @@ def make_partner_files(
         "true_peak_dbtp": measured["true_peak_dbtp"],
         **cut.sheet(),
     }
-    return [audio, *_music_report(context, cut, cache, partner, name)]
+    extras = _music_report(context, cut, cache, partner, name)
+    if partner.upload_text:
+        text = tag_text(context.show, context.episode, context.chapters, context.strings)
+        text += f"\n{context.strings['duration']}: {clock(round(cut.duration))}\n"
+        extras.append(_text_file(cache, Path(name).stem + ".txt", text))
+    return [audio, *extras]
 
 
 def aired_music(context: EpisodeContext, cut: PartnerCut) -> list[PlayedMusic]:
@@ -288,16 +293,19 @@ def _music_report(
     if not partner.music_report:
         return []
     played = aired_music(context, cut)
-    text = music_csv(context.episode, played)
-    name = Path(audio_name).stem + ".csv"
-    key = key_of("partner-music", name, text)
+    return [_text_file(cache, Path(audio_name).stem + ".csv", music_csv(context.episode, played))]
+
+
+def _text_file(cache: Cache, name: str, text: str) -> dict[str, Any]:
+    """A small text file for a partner, kept in the cache by its content; its record."""
+    key = key_of("partner-text", name, text)
     folder = cache.entry_dir("partners", key)
     if not (folder / name).is_file():
         scratch = cache.scratch_dir("partners")
         (scratch / name).write_text(text, encoding="utf-8")
         folder = cache.commit_dir("partners", key, scratch)
     path = folder / name
-    return [{"file": name, "path": str(path), "digest": file_digest(path)}]
+    return {"file": name, "path": str(path), "digest": file_digest(path)}
 
 
 def _render(

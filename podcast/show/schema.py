@@ -290,6 +290,9 @@ class Partner(Strict):
     music_report: bool = False
     """Deliver each episode's music report (CSV: what was played, how long, title, composer,
     performer, label, licence) beside its audio."""
+    upload_text: bool = False
+    """A text file beside the audio (UTF-8) with what a programme exchange's upload form asks
+    for: series, title, episode, summary, announcements, chapters, duration, licence, contact."""
     keep_intro: bool = False
     """Keep the podcast's intro and outro (stations air their own station ID: by default the
     broadcast version starts with the first word and ends with the last)."""
