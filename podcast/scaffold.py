@@ -78,6 +78,10 @@ name = "Society & Culture"
 # intro = "media/intro.flac"
 # outro = "media/outro.flac"
 # jingle = "media/jingle.flac"                      # between recordings
+# For radio partners' music reports (GEMA, GVL), what each of them is:
+# intro_music = {{ title = "…", composer = "…", performer = "…", label = "…", licence = "…" }}
+# outro_music = {{ title = "…", composer = "…", performer = "…", label = "…", licence = "…" }}
+# jingle_music = {{ title = "…", composer = "…", performer = "…", label = "…", licence = "…" }}
 # crossfade_s = 0.5                                 # intro into speech, speech into outro
 # alternate_encodings = ["aac", "opus"]
 # The interviews' sound: silence trimmed at head and tail, voices levelled, pauses quieter,
