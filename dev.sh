@@ -122,6 +122,8 @@ if [ "$task" = "test" ]; then
   command -v rclone >/dev/null 2>&1 || missing="$missing rclone"
   command -v ssh >/dev/null 2>&1 || missing="$missing openssh-client"
   [ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
+  # A second reader of the broadcast WAVs (bext, cart and INFO must not disturb it).
+  command -v mediainfo >/dev/null 2>&1 || missing="$missing mediainfo"
   if [ -n "$missing" ]; then
     # shellcheck disable=SC2086 # one word per package
     apt_install $missing || echo "could not install:$missing" >&2

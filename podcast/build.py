@@ -21,6 +21,13 @@ from podcast.outputs.context import episode_context
 from podcast.outputs.episode import publish_episode
 from podcast.outputs.feeds.validate import FeedValidation, parser_versions
 from podcast.outputs.notes import notes_html, renderer_version
+from podcast.outputs.partners import (
+    make_partner_files,
+    partner_cut,
+    put_partner_record,
+    slot_warning,
+    words_key,
+)
 from podcast.outputs.site import render_site, ui_strings, write_feeds
 from podcast.outputs.writer import OutputWriter
 from podcast.plan.build_record import (
@@ -254,6 +261,8 @@ def _build_locked(
                 writer.write(name, (out / name).read_bytes())
         writer.write(cover.file_name, cover.data)
         rendered = []
+        deliveries: dict[str, list[dict[str, Any]]] = {}  # partner -> its files
+        used: set[str] = set()  # the cache entries of the partners' files that it read
         notes_memo = Memo(cache, "notes", f"{__version__}|{renderer_version()}")
         strings: dict[str, dict[str, Any]] = {}
         for episode in due.rendered:
@@ -271,10 +280,28 @@ def _build_locked(
                 sources.transcripts_of(episode),
                 radio_only=episode in due.radio_only,
             )
+            partners = show.config.partners
+            cuts = tuple(
+                cut
+                for name, partner in partners.items()
+                if (cut := partner_cut(context, name, partner, cache)) is not None
+            )
+            context = replace(context, partner_cuts=cuts)
             published = publish_episode(context, writer)
             if preview and now is not None:  # what is not out yet, marked with its date
                 published = replace(published, preview_mark=preview_mark(episode, now))
             rendered.append(published)
+            for cut in cuts:
+                # The renders without intro and outro are the build's too (kept from pruning).
+                report.renders = sorted({*report.renders, cut.source.parent.name})
+                used.add(words_key(cut))
+                warning = slot_warning(context, cut)
+                if warning is not None:
+                    report.warnings.append(warning)
+                    if strict:  # known only now, as a render a little off target
+                        raise PodcastError(strict_problems([warning]))
+                made = make_partner_files(context, cut, partners[cut.partner], cache)
+                deliveries.setdefault(cut.partner, []).extend(made)
         feeds = write_feeds(show, rendered, cover, writer)  # FEED_OUTPUTS
         # Validation (client parsers) runs while the pages render.
         # Items the client parsers accepted before are not parsed again.
@@ -322,6 +349,9 @@ def _build_locked(
         report.placed = writer.placed
         report.files = sorted(writer.written)
         publish(folder, out)
+    # What each partner is due from this build (publish/deliver.py sends it), tied to the
+    # build by its manifest's digest.
+    put_partner_record(cache, out, deliveries, used)
     cache.put_json("validated", validated_key, validation.accepted)
     notes_memo.save()
     if preview:

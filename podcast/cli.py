@@ -275,10 +275,23 @@ def check(
     settings.say(f"ok: podcast.toml and {count} episodes are valid")
 
 
+def _is_partner(show_dir: Path, name: str) -> bool:
+    """Whether `name` is a radio partner of the show (podcast.toml's [partners])."""
+    from podcast.publish.remote import show_config
+
+    return name in show_config(show_dir.resolve()).partners
+
+
 @main.command()
 @show_dir_argument
 @out_option
-@click.option("--to", "target", metavar="NAME", help="The target ([publish.NAME] in podcast.toml).")
+@click.option(
+    "--to",
+    "target",
+    metavar="NAME",
+    help="The target ([publish.NAME] in podcast.toml), or a radio partner ([partners.NAME]): "
+    "its files of the last build, into its drop box.",
+)
 @click.option(
     "--dry-run", is_flag=True, help="Show what would be sent and deleted; change nothing."
 )
@@ -311,6 +324,18 @@ def publish(
         from podcast.cli_report import print_publish, print_publish_status
         from podcast.publish.remote import publish_build, publish_status
 
+        if target is not None and _is_partner(show_dir, target):
+            from podcast.publish.deliver import deliver
+
+            if status:
+                raise PodcastError(
+                    f"{target} is a radio partner: `podcast publish --to {target} --dry-run` "
+                    "shows what it has not had yet"
+                )
+
+            report = deliver(show_dir, target, out, dry_run, log=settings.detail, resend=resend)
+            print_publish(report, dry_run, settings)
+            return
         if status:
             print_publish_status(publish_status(show_dir, out, target), settings)
             return

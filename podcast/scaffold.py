@@ -88,6 +88,10 @@ name = "Society & Culture"
 # intro = "media/intro.flac"
 # outro = "media/outro.flac"
 # jingle = "media/jingle.flac"                      # between recordings
+# For radio partners' music reports (GEMA, GVL), what each of them is:
+# intro_music = {{ title = "…", composer = "…", performer = "…", label = "…", licence = "…" }}
+# outro_music = {{ title = "…", composer = "…", performer = "…", label = "…", licence = "…" }}
+# jingle_music = {{ title = "…", composer = "…", performer = "…", label = "…", licence = "…" }}
 # crossfade_s = 0.5                                 # intro into speech, speech into outro
 # alternate_encodings = ["aac", "opus"]
 # The interviews' sound: silence trimmed at head and tail, voices levelled, pauses quieter,
@@ -112,6 +116,18 @@ name = "Society & Culture"
 # kind = "ssh"                                      # or "rclone", "folder"
 # host = "user@example.org"
 # path = "/var/www/podcast"
+
+# [partners.radio]                                  # a station: `podcast publish --to radio`
+# format = "wav"                                    # or "mp2", "mp3" (with bitrate_kbps)
+# loudness_lufs = -23.0
+# file_name = "{{date:%Y%m%d}}_{{show}}_{{number:03d}}"
+# cut_id = "{{number:03d}}"                         # the cart chunk's CutID
+# slot = "29:00"                                    # a longer episode is a warning
+# music_report = true                               # a CSV of the music beside the audio
+# [partners.radio.delivery]                         # its drop box, as a [publish] target
+# kind = "ssh"
+# host = "import@playout.example.org"
+# path = "/srv/dropbox"
 '''
 
 LEGAL_PAGES = {

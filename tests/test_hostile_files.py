@@ -261,6 +261,7 @@ def test_no_public_file_names_an_episode_under_embargo_or_held_back(cached_demo:
         str(built_file(out, "broadcast/03-zu-gast-im-jugendbeirat.wav").relative_to(out)),
         "programme/03-zu-gast-im-jugendbeirat.html",
         "programme/03-zu-gast-im-jugendbeirat.json",
+        "programme/03-zu-gast-im-jugendbeirat-music.csv",  # the music report beside the sheet
     }
     for name, data in tree_bytes(out).items():
         for secret in held:

@@ -194,12 +194,14 @@ def render(
     subject: str,
     on_step: Callable[[str], None] = lambda _: None,
     analysed: list[SegmentAnalysis] | None = None,
+    only: str | None = None,
 ) -> RenderResult:
     """Render (or take from the cache) every rendition of an episode made of `segments`.
 
     `analysed`: the segments' analyses when they were made before (see audio/segments.py).
     `on_step` hears "analysing" (unless `analysed`), "calibrating", "rendering" as the work
-    goes on.
+    goes on. `only`: the one rendition to make (by file name), say the broadcast WAV of the
+    radio partners' version (outputs/partners.py).
     """
     if analysed is None:
         on_step("analysing")
@@ -209,12 +211,15 @@ def render(
     if not any(s.kind == "recording" for s in segments):
         raise ToolError(f"{subject}: the episode has no recording")
     timeline = plan_timeline(segments, inputs, settings)
-    specs = rendition_specs(settings)
+    specs = [s for s in rendition_specs(settings) if only is None or s.name == only]
+    if not specs:
+        raise ToolError(f"{subject}: the show's settings make no {only}")
     key = key_of(
         "render",
         RENDER_VERSION,
         ffmpeg_version(),
         settings.model_dump(),
+        *([only] if only is not None else []),
         [
             (i.file, cache.digest(s.path), s.start, s.end, s.kind, s.sound)
             for i, s in zip(inputs, segments, strict=True)

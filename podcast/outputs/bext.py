@@ -1,4 +1,5 @@
-"""Broadcast WAV metadata: a `bext` chunk (EBU Tech 3285 v2, with loudness) and LIST/INFO.
+"""Broadcast WAV metadata: a `bext` chunk (EBU Tech 3285 v2, with loudness), an AES46 `cart`
+chunk (outputs/cart.py) and LIST/INFO.
 
 The WAV is copied chunk by chunk (the audio streamed, never held in memory) with the metadata
 chunks placed between `fmt ` and `data`, where broadcast tools look first; a freshly rendered
@@ -9,9 +10,9 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from podcast import __version__
 from podcast.audio.render import RenditionResult
@@ -19,6 +20,7 @@ from podcast.audio.renditions import BROADCAST_RATE
 from podcast.audio.wav import METADATA_ROOM, list_chunks, riff_chunk
 from podcast.errors import PodcastError
 from podcast.outputs import urls
+from podcast.outputs.cart import CartInfo, cart_chunk, episode_cart
 from podcast.outputs.tag_fields import TAG_FIELDS, EpisodeTags, values
 from podcast.outputs.writer import hard_link
 from podcast.plan.cache import key_of
@@ -54,6 +56,7 @@ class BroadcastInfo:
     comment: str
     created: str
     copyright: str
+    cart: CartInfo | None = None  # the AES46 cart chunk (outputs/cart.py), if any
 
 
 def _ascii(text: str, size: int) -> bytes:
@@ -112,7 +115,7 @@ def info_chunk(info: BroadcastInfo) -> bytes:
 
 
 def fill_metadata_room(path: Path, info: BroadcastInfo) -> bool:
-    """Write the bext and INFO chunks into the room a rendered WAV keeps for them, in place
+    """Write the bext, cart and INFO chunks into the room a rendered WAV keeps for them, in place
     (so only in a file nothing else shows). False if it has no such room, or too little.
 
     The file's modification time is kept: it still identifies the rendered samples.
@@ -125,7 +128,9 @@ def fill_metadata_room(path: Path, info: BroadcastInfo) -> bool:
         if names[:1] != [b"fmt "] or b"data" not in names:
             return False
         room = chunks[1 : names.index(b"data")]  # JUNK, or what an earlier filling left
-        if not room or any(chunk_id not in (b"bext", b"LIST", b"JUNK") for chunk_id, *_ in room):
+        if not room or any(
+            chunk_id not in (b"bext", b"cart", b"LIST", b"JUNK") for chunk_id, *_ in room
+        ):
             return False
         start, end = room[0][1] - 8, chunks[names.index(b"data")][1] - 8
         if len(metadata) != end - start:
@@ -137,9 +142,10 @@ def fill_metadata_room(path: Path, info: BroadcastInfo) -> bool:
 
 
 def _metadata(info: BroadcastInfo) -> bytes:
-    """The bext and INFO chunks, padded with a JUNK chunk to fill METADATA_ROOM where they
+    """The bext, cart and INFO chunks, padded with a JUNK chunk to fill METADATA_ROOM where they
     fit: a file gets the same bytes whether its metadata was filled in or copied."""
-    chunks = bext_chunk(info) + info_chunk(info)
+    cart = cart_chunk(info.cart) if info.cart is not None else b""
+    chunks = bext_chunk(info) + cart + info_chunk(info)
     room = METADATA_ROOM + 8  # the JUNK chunk of a rendered WAV, header included
     if len(chunks) + 8 <= room:
         chunks += riff_chunk(b"JUNK", bytes(room - len(chunks) - 8))
@@ -147,7 +153,7 @@ def _metadata(info: BroadcastInfo) -> bytes:
 
 
 def write_broadcast_wav(source: Path, target: Path, info: BroadcastInfo) -> None:
-    """Copy `source` to `target` with bext and LIST/INFO chunks (replacing any it had)."""
+    """Copy `source` to `target` with bext, cart and LIST/INFO chunks (replacing any it had)."""
     with source.open("rb") as src:
         header = src.read(12)
         if header[:4] != b"RIFF" or header[8:12] != b"WAVE":
@@ -155,7 +161,7 @@ def write_broadcast_wav(source: Path, target: Path, info: BroadcastInfo) -> None
                 f"{source}: not a RIFF WAVE file (RF64 files over 4 GB keep no broadcast metadata)"
             )
         chunks = list_chunks(src, source.stat().st_size)
-        kept = [c for c in chunks if c[0] not in (b"bext", b"LIST", b"JUNK", b"data")]
+        kept = [c for c in chunks if c[0] not in (b"bext", b"cart", b"LIST", b"JUNK", b"data")]
         data = [c for c in chunks if c[0] == b"data"]
         if not data:
             raise PodcastError(f"{source}: the WAV file has no data chunk")
@@ -199,7 +205,7 @@ def _copy_range(src: BinaryIO, out: BinaryIO, offset: int, size: int, source: Pa
 
 
 class BroadcastWav:
-    """The broadcast WAV with bext and INFO metadata, for radio partners."""
+    """The broadcast WAV with bext, cart and INFO metadata, for radio partners."""
 
     for_radio_only = True
 
@@ -208,6 +214,7 @@ class BroadcastWav:
         if broadcast is None:
             return
         info = broadcast_info(context.show, context.episode, broadcast, context.tags)
+        info = replace(info, cart=episode_cart(context, broadcast.duration))
         source = broadcast.path
 
         def with_metadata(path: Path) -> None:
@@ -235,7 +242,9 @@ def broadcast_info(
         f"A=PCM,F={BROADCAST_RATE},W={bits},M=stereo,T=podcast {__version__}; "
         f"EBU R128 {result.spec.target_lufs:g} LUFS"
     )
-    info_values = {style.attribute: str(value) for style, value in values(tags, "riff_info")}
+    info_values: dict[str, Any] = {
+        style.attribute: str(value) for style, value in values(tags, "riff_info")
+    }
     return BroadcastInfo(
         description=f"{config.title}: {meta.title}"[:256],
         originator=config.author[:32],

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from hashlib import sha256
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from podcast.audio.render import RenderResult, RenditionResult
 from podcast.audio.renditions import BROADCAST_WAV, MP3
@@ -32,6 +32,9 @@ from podcast.show.images import Cover, WebPicture, web_picture
 from podcast.show.model import ChapterMark, Episode, Show, Transcript
 from podcast.show.transcripts import Cue
 
+if TYPE_CHECKING:
+    from podcast.outputs.partners import PartnerCut
+
 
 @dataclass(frozen=True)
 class EpisodeContext:
@@ -50,6 +53,7 @@ class EpisodeContext:
     tags_key: str  # identifies `tags` (the cover by its digest) in media cache keys
     radio_only: bool = False  # out for radio partners only, under embargo until its date
     pictures: tuple[tuple[WebPicture, str], ...] = ()  # the notes' pictures and where they go
+    partner_cuts: tuple[PartnerCut, ...] = ()  # what each radio partner airs (outputs/partners.py)
 
     @property
     def mp3(self) -> RenditionResult:

@@ -12,6 +12,7 @@ from podcast.outputs.bext import BroadcastWav
 from podcast.outputs.chapters import ChaptersJson
 from podcast.outputs.context import EpisodeContext, EpisodeFiles, EpisodeOutput
 from podcast.outputs.id3 import TaggedMp3
+from podcast.outputs.music import MusicReport
 from podcast.outputs.note_pictures import NotePictures
 from podcast.outputs.programme_sheet import ProgrammeSheet
 from podcast.outputs.published import Rendered
@@ -38,6 +39,7 @@ EPISODE_OUTPUTS: tuple[EpisodeOutput, ...] = (
     TaggedAlternates(),
     BroadcastWav(),
     ProgrammeSheet(),
+    MusicReport(),
 )
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from podcast.outputs import urls
 from podcast.outputs.chapters import TimedChapter
+from podcast.outputs.music import played_music
 from podcast.outputs.timecode import clock
 from podcast.outputs.transcripts import sentences
 from podcast.show.model import Episode, Show, editorial_team
@@ -41,6 +42,8 @@ def programme_sheet(
     loudness: dict[str, Any] | None,
     embargo: bool = False,
     cues: list[Cue] | None = None,
+    partners: list[dict[str, Any]] | None = None,
+    music: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The sheet as data (published as JSON, and rendered as HTML by the site);
     `broadcast_file` is the published path of the broadcast WAV."""
@@ -71,6 +74,12 @@ def programme_sheet(
     spoken = first_and_last(cues or [])
     if spoken is not None:
         sheet["first_sentence"], sheet["last_sentence"] = spoken
+    if music:
+        # What a music report needs, piece by piece, with its exact duration in this episode.
+        sheet["music"] = music
+    if partners:
+        # Each partner's version (without the podcast's intro and outro): slot and margin.
+        sheet["partners"] = partners
     if embargo:
         # Sperrfrist: not to be aired before the public release.
         sheet["embargo_until"] = meta.date.isoformat()
@@ -96,6 +105,10 @@ class ProgrammeSheet:
             broadcast.summary(),
             embargo=context.radio_only,
             cues=context.cues,
+            partners=[cut.sheet() for cut in context.partner_cuts],
+            music=[
+                p.row() for p in played_music(context.show, context.episode, context.audio.timeline)
+            ],
         )
         writer.write(
             urls.episode_programme(context.episode, ".json"),

@@ -15,6 +15,7 @@ from jinja2 import TemplateError, TemplateSyntaxError
 
 from podcast.errors import PodcastError, Problem
 from podcast.outputs.feeds.rss import PodcastFeed, RadioFeed
+from podcast.outputs.music import MonthlyMusicReports
 from podcast.outputs.pages import (
     EpisodePages,
     Favicon,
@@ -38,6 +39,7 @@ SITE_OUTPUTS: tuple[SiteOutput, ...] = (
     IndexPage(),
     EpisodePages(),
     ProgrammeSheets(),
+    MonthlyMusicReports(),
     ShowPages(),
     SearchPage(),
     Stylesheet(),

@@ -127,6 +127,16 @@ def episode_programme(episode: Episode, suffix: str) -> str:
     return f"programme/{episode.name}{suffix}"
 
 
+def episode_music_report(episode: Episode) -> str:
+    """The music report (CSV) beside the programme sheet."""
+    return f"programme/{episode.name}-music.csv"
+
+
+def monthly_music_report(month: str) -> str:
+    """The music reports of a month (yyyy-mm) of radio releases (CSV)."""
+    return f"programme/music-{month}.csv"
+
+
 def note_image(episode: Episode, digest: str, suffix: str) -> str:
     """A picture of an episode's notes, named by its content (a new picture, a new URL)."""
     return f"images/{episode.name}-{digest[:12]}{suffix.lower()}"

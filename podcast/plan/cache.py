@@ -27,6 +27,7 @@ KINDS = (
     "digests",
     "envelope",
     "notes",
+    "partners",
     "publish",
     "render",
     "transcripts",

@@ -96,6 +96,11 @@ def upload_phases(files: list[str]) -> list[tuple[str, list[str]]]:
     return [("media", media), ("pages", pages), *(("feeds", [name]) for name in last)]
 
 
+def show_config(show_root: Path) -> ShowConfig:
+    """The show's podcast.toml, checked (every problem at once)."""
+    return _config(show_root)
+
+
 def _config(show_root: Path) -> ShowConfig:
     problems: list[Any] = []
     config = load_show_config(show_root, problems)

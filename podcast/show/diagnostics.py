@@ -116,7 +116,12 @@ def _dotted(loc: Loc) -> str:
 def _is_union_member(part: int | str) -> bool:
     """Whether a part of pydantic's error location names a member of a union type (such as
     `tuple[Chapter, ...]` or `constrained-str`), not a field."""
-    return isinstance(part, str) and (part in ("str", "int", "float") or "[" in part or "-" in part)
+    # Pydantic's tags ("constrained-str", "function-after[...]"), not a key such as a
+    # partner's name "freies-radio".
+    tags = ("constrained-", "function-", "lax-", "json-", "nullable")
+    return isinstance(part, str) and (
+        part in ("str", "int", "float") or "[" in part or part.startswith(tags)
+    )
 
 
 def _without_union_noise(errors: list[Any]) -> list[Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
+from string import Formatter
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -137,3 +138,56 @@ def _sane_year(value: datetime.datetime) -> datetime.datetime:
 
 
 PublishDate = Annotated[AwareDatetime, BeforeValidator(_read_date), AfterValidator(_sane_year)]
+
+
+# File-name and cut-ID patterns of radio partners (`[partners.<name>]`).
+PATTERN_FIELDS = {
+    "date": "the radio release (else public) date, with a strftime format: {date:%Y%m%d}",
+    "show": "the show's title as a slug",
+    "number": "the episode number, with a format if wanted: {number:03d}",
+    "season": "the season number (0 without one)",
+    "episode": "the episode's name in URLs",
+    "partner": "the partner's name under [partners]",
+}
+SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def fill_pattern(pattern: str, values: dict[str, Any]) -> str:
+    """`pattern` ({date:%Y%m%d}_{show}_{number}) with the values of one episode."""
+    return pattern.format_map(values)
+
+
+def example_fields() -> dict[str, Any]:
+    """Values of every pattern field, to check a pattern with when the show is loaded."""
+    return {
+        "date": datetime.datetime(2026, 9, 10, 18, 0),
+        "show": "quer-durch-die-gremien",
+        "number": 12,
+        "season": 1,
+        "episode": "01-leipzig",
+        "partner": "radioblau",
+    }
+
+
+def check_pattern(pattern: str, what: str) -> str:
+    """A pattern that fills in for any episode and makes a safe file name (or cut ID)."""
+    try:
+        for _, name, _, _ in Formatter().parse(pattern):
+            # Only plain field names: `{date.__class__}` or `{show[0]}` would reach into objects.
+            if name is not None and name not in PATTERN_FIELDS:
+                raise KeyError(name)
+        example = fill_pattern(pattern, example_fields())
+    except KeyError as error:
+        raise ValueError(
+            f"{what}: {{{error.args[0]}}} is not a field; use {', '.join(PATTERN_FIELDS)}"
+        ) from None
+    except (ValueError, IndexError, AttributeError) as error:
+        raise ValueError(
+            f"{what}: {error} (write fields as {{number:03d}} or {{date:%Y%m%d}})"
+        ) from None
+    if not SAFE_FILE_NAME.match(example):
+        raise ValueError(
+            f"{what}: makes {example!r}, not a safe file name (letters, digits, '.', '_' and "
+            "'-' only, up to 100 characters)"
+        )
+    return pattern

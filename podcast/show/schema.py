@@ -32,7 +32,10 @@ from podcast.show.fields import (
     Seconds,
     Title,
     WebUrl,
+    check_pattern,
     control_character,
+    example_fields,
+    fill_pattern,
     parse_timestamp,
 )
 from podcast.show.vocabularies import (
@@ -304,6 +307,111 @@ class PublishTarget(Strict):
         return self
 
 
+class Partner(Strict):
+    """A radio station that takes the show (`[partners.<name>]` in podcast.toml): the file its
+    playout system imports, made for it by every build and delivered by
+    `podcast publish --to <name>` into its drop box."""
+
+    format: Literal["wav", "mp2", "mp3"] = "wav"
+    """wav (48 kHz PCM with bext, cart and INFO), mp2 or mp3 (48 kHz, at bitrate_kbps)."""
+    bits: Literal[16, 24] = 24
+    """wav: bits per sample."""
+    bitrate_kbps: Annotated[int, Field(ge=64, le=384)] | None = None
+    """mp2, mp3: the bit rate (default 256 for mp2, 192 for mp3; mp3 at most 320)."""
+    loudness_lufs: float = Field(-23.0, ge=-31, le=-9)
+    """The loudness the station wants, in LUFS (EBU R128: -23; a DAB+ station may ask for
+    another)."""
+    file_name: str = "{date:%Y%m%d}_{show}_{number:03d}"
+    """The file's name without its extension, from the fields {date:%Y%m%d}, {show},
+    {number}, {season}, {episode} and {partner}; a safe file name."""
+    cut_id: str = "{number:03d}"
+    """The cart chunk's CutID (wav), from the same fields; at most 64 characters."""
+    slot: Seconds | None = None
+    """How long the station's slot is (MM:SS or HH:MM:SS, e.g. 29:00): a longer episode is a
+    warning naming how much too long, and the programme sheet shows slot and margin."""
+    music_report: bool = False
+    """Deliver each episode's music report (CSV: what was played, how long, title, composer,
+    performer, label, licence) beside its audio."""
+    upload_text: bool = False
+    """A text file beside the audio (UTF-8) with what a programme exchange's upload form asks
+    for: series, title, episode, summary, announcements, chapters, duration, licence, contact."""
+    keep_intro: bool = False
+    """Keep the podcast's intro and outro (stations air their own station ID: by default the
+    broadcast version starts with the first word and ends with the last)."""
+    delivery: PublishTarget | None = None
+    """Where `podcast publish --to <name>` delivers the files: a drop box over ssh, an rclone
+    remote or a local (mounted) import folder, as a [publish] target is written."""
+
+    _parse_slot = field_validator("slot", mode="before")(parse_timestamp)
+
+    @field_validator("file_name")
+    @classmethod
+    def _file_name(cls, value: str) -> str:
+        return check_pattern(value, "the pattern")
+
+    @field_validator("cut_id")
+    @classmethod
+    def _cut_id(cls, value: str) -> str:
+        check_pattern(value, "the pattern")
+        if len(fill_pattern(value, example_fields())) > 64:
+            raise ValueError("makes more than 64 characters (the cart chunk's CutID)")
+        return value
+
+    @model_validator(mode="after")
+    def _usable(self) -> Partner:
+        if self.format == "mp3" and (self.bitrate_kbps or 0) > 320:
+            raise ValueError("bitrate_kbps: MP3 goes up to 320")
+        if self.delivery is not None and self.delivery.media_target is not None:
+            raise ValueError("delivery: media_target is for [publish] targets, not a drop box")
+        if self.format != "wav" and self.bits != 24:
+            raise ValueError('bits: only for format = "wav"')
+        return self
+
+    @property
+    def rate_kbps(self) -> int:
+        return self.bitrate_kbps or (256 if self.format == "mp2" else 192)
+
+    @property
+    def suffix(self) -> str:
+        return "." + self.format
+
+
+class MusicCredit(Strict):
+    """What a music report (GEMA, GVL, SUISA, AKM ...) needs of a piece of music aired."""
+
+    title: NonEmpty
+    """The piece's title."""
+    composer: NonEmpty | None = None
+    """Who wrote it (composer and lyricist)."""
+    performer: NonEmpty | None = None
+    """Who plays or sings it."""
+    label: NonEmpty | None = None
+    """The record label, or "Eigenproduktion" for the show's own."""
+    licence: NonEmpty | None = None
+    """Under what it is used: a licence (CC-BY-4.0), GEMA, or "frei"."""
+
+    def missing(self) -> list[str]:
+        """The fields a music report needs that are not given."""
+        return [f for f in ("composer", "performer", "label", "licence") if not getattr(self, f)]
+
+
+class MusicBed(MusicCredit):
+    """Music inside an episode's recordings (a bed under speech, a song played)."""
+
+    start: Seconds
+    """Where it begins on the editors' timeline (as chapters are written)."""
+    end: Seconds
+    """Where it ends on the editors' timeline."""
+
+    _parse_times = field_validator("start", "end", mode="before")(parse_timestamp)
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> MusicBed:
+        if self.end <= self.start:
+            raise ValueError("end must come after start")
+        return self
+
+
 class AudioSettings(Strict):
     """Loudness and encoding targets of the renditions."""
 
@@ -329,6 +437,12 @@ class AudioSettings(Strict):
     """An audio file played after every episode."""
     jingle: str | None = None
     """An audio file played between an episode's recordings."""
+    intro_music: MusicCredit | None = None
+    """The intro's title, composer, performer, label and licence, for music reports."""
+    outro_music: MusicCredit | None = None
+    """The outro's, for music reports."""
+    jingle_music: MusicCredit | None = None
+    """The jingle's, for music reports."""
     crossfade_s: float = Field(0.5, ge=0, le=5)
     """Seconds the intro fades into speech and speech into the outro."""
     trim_silence: bool = True
@@ -448,6 +562,9 @@ class ShowConfig(Strict):
     """The show's IANA time zone, e.g. Europe/Berlin: `podcast new` dates episodes in it."""
     publish: dict[str, PublishTarget] = Field(default_factory=dict)
     """Where `podcast publish` uploads a build, by name: [publish.web], [publish.bucket]."""
+    partners: dict[str, Partner] = Field(default_factory=dict)
+    """Radio stations that take the show, by name: [partners.radioblau] (README: Radio
+    partners)."""
     websub_hub: WebUrl | None = None
     """A WebSub hub apps may subscribe at: named in the feeds, told after every publish."""
     update_notify: tuple[WebUrl, ...] = ()
@@ -495,6 +612,19 @@ class ShowConfig(Strict):
             if media is not None and (media not in value or media == name):
                 raise ValueError(
                     f"{name}.media_target: no other target named {media!r} under [publish]"
+                )
+        return value
+
+    @field_validator("partners")
+    @classmethod
+    def _partner_names(cls, value: dict[str, Partner], info: Any) -> dict[str, Partner]:
+        for name in value:
+            if not TARGET_NAME.match(name):
+                raise ValueError(f"partner name {name!r}: use letters, digits, '-' and '_'")
+            if name in info.data.get("publish", {}):
+                raise ValueError(
+                    f"{name!r} names both a partner and a [publish] target; rename one "
+                    "(`podcast publish --to` takes either)"
                 )
         return value
 
@@ -582,6 +712,12 @@ class EpisodeMeta(Strict):
     radio_release: PublishDate | None = None
     """Earlier than date: radio partners get the episode in radio.xml from then on, with the
     public date as embargo (Sperrfrist) on the programme sheet."""
+    music: tuple[MusicBed, ...] = ()
+    """Music inside the recordings (beds, songs), for the music report: title, composer,
+    performer, label, licence, start and end."""
+    radio_until: PublishDate | None = None
+    """The end of the airing rights (say, a piece of music licensed for a year): the end of the
+    air window in the broadcast WAV's cart chunk, which playout systems stop airing it at."""
 
     @model_validator(mode="after")
     def _audio_source(self) -> EpisodeMeta:
@@ -599,6 +735,8 @@ class EpisodeMeta(Strict):
                 "radio_release must not be after date (radio partners get an episode earlier, "
                 "never later)"
             )
+        if self.radio_until is not None and self.radio_until <= (self.radio_release or self.date):
+            raise ValueError("radio_until must be after the radio release (date or radio_release)")
         return self
 
     @field_validator("chapters")

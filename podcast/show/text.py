@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from anyascii import anyascii
+
 _TRANSLITERATION = {
     "ä": "ae",
     "ö": "oe",
@@ -23,10 +25,17 @@ _TRANSLITERATION = {
 
 
 def to_ascii(text: str) -> str:
-    """ASCII for formats that allow nothing else: German letters spelled out, accents dropped."""
+    """ASCII for formats that allow nothing else (bext, cart, RIFF INFO, file names): German
+    letters spelled out as Germans do, every other letter transliterated by anyascii (dotless i
+    -> i, l with stroke -> l, d with stroke -> d, ayn -> `, Arabic or Cyrillic script into
+    Latin letters), so no letter of a name is dropped (a Turkish "Aydin" with a dotless i once
+    became "Aydn")."""
+    # Composed first (a Mac's file names come decomposed): the table and anyascii map a letter
+    # with its accents, not a lone combining mark.
+    text = unicodedata.normalize("NFC", text)
     for letter, replacement in _TRANSLITERATION.items():
         text = text.replace(letter, replacement)
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return anyascii(text)
 
 
 _SLUG_MAX = 60

@@ -22,6 +22,7 @@ def show_warnings(show: Show) -> list[str]:
         *unreferenced_files(show),
         *legal_pages(show),
         *programme_warnings(show),
+        *music_warnings(show),
     ]
 
 
@@ -155,4 +156,42 @@ def programme_warnings(show: Show) -> list[str]:
                 f"{display_path(episode.source)}: the programme sheet for radio partners has no "
                 f"{', no '.join(missing)}"
             )
+    return warnings
+
+
+MUSIC_REPORT_FIELDS = "title, composer, performer, label and licence"
+
+
+def music_warnings(show: Show) -> list[str]:
+    """Music a radio partner must report (GEMA, GVL ...) without what the report asks for;
+    only for a show with partners."""
+    if not show.config.partners:
+        return []
+    audio, warnings = show.config.audio, []
+    show_file = display_path(show.root / SHOW_FILE)
+    for use, file, credit in (
+        ("intro", audio.intro, audio.intro_music),
+        ("outro", audio.outro, audio.outro_music),
+        ("jingle", audio.jingle, audio.jingle_music),
+    ):
+        if file is None:
+            continue
+        if credit is None:
+            warnings.append(
+                f"{show_file}: audio.{use}_music: the {use} ({file}) has no music credits; "
+                f"radio partners report every piece they air ({MUSIC_REPORT_FIELDS})"
+            )
+        elif credit.missing():
+            warnings.append(
+                f"{show_file}: audio.{use}_music: no {', no '.join(credit.missing())} for "
+                f"'{credit.title}' (radio partners' music reports need them)"
+            )
+    for episode in show.episodes:
+        for index, bed in enumerate(episode.meta.music):
+            if bed.missing():
+                warnings.append(
+                    f"{display_path(episode.source)}: music[{index}]: no "
+                    f"{', no '.join(bed.missing())} for '{bed.title}' (radio partners' music "
+                    "reports need them)"
+                )
     return warnings

@@ -13,7 +13,7 @@ from typing import Any
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.util import xml_elem
 
-from podcast.outputs.feeds.namespaces import ATOM_NS, ITUNES_NS, PODCAST_NS, PSC_NS
+from podcast.outputs.feeds.namespaces import ATOM_NS, DCTERMS_NS, ITUNES_NS, PODCAST_NS, PSC_NS
 
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 
@@ -116,9 +116,11 @@ class Podcasting20Extension(BaseExtension):  # type: ignore[misc]
     hub: str | None = None  # a WebSub hub (atom:link rel="hub")
     persons: list[PersonTag] = field(default_factory=list)
     locations: list[LocationTag] = field(default_factory=list)
+    dcterms: bool = False  # items carry dcterms:available (the partners' feed)
 
     def extend_ns(self) -> dict[str, str]:
-        return {"podcast": PODCAST_NS, "psc": PSC_NS}
+        spaces = {"podcast": PODCAST_NS, "psc": PSC_NS}
+        return {**spaces, "dcterms": DCTERMS_NS} if self.dcterms else spaces
 
     def extend_rss(self, rss_feed: Any) -> Any:
         channel = rss_feed[0]
@@ -167,9 +169,12 @@ class Podcasting20EntryExtension(BaseEntryExtension):  # type: ignore[misc]
     chapters_url: str | None = None
     simple_chapters: list[SimpleChapter] = field(default_factory=list)
     alternate_enclosures: list[AlternateEnclosureTag] = field(default_factory=list)
+    available: str | None = None  # dcterms:available: when the public may have it (W3CDTF)
 
     def extend_rss(self, entry: Any) -> Any:
         _add_explicit(entry, self.explicit)
+        if self.available is not None:
+            xml_elem(f"{{{DCTERMS_NS}}}available", entry).text = self.available
         if self.season is not None:
             xml_elem(f"{{{PODCAST_NS}}}season", entry).text = str(self.season)
         if self.episode is not None:

@@ -91,13 +91,16 @@ def _episode_item(
     seconds: float,
     page: str,
     cover_file: str,
+    radio: bool = False,
 ) -> None:
+    """One item; `radio`: of the partners' feed, where an episode under embargo links only
+    what is published for it (its programme sheet and broadcast WAV)."""
     episode: Episode = item.episode
     meta = episode.meta
     fe = fg.add_entry()
     fe.title(meta.title)
     fe.guid(episode.guid, permalink=False)
-    fe.published(meta.date)
+    fe.published(_pub_date(item, radio))
     fe.link(href=urls.absolute(show, page))
     fe.description(feed_description(meta.summary, item.chapters))
     fe.content(item.notes_html, type="CDATA")
@@ -105,13 +108,17 @@ def _episode_item(
     fe.enclosure(url, str(length), mime)
     fe.podcast.itunes_duration(str(round(seconds)))
     fe.podcast.itunes_title(meta.title)
-    if item.cover is not None and item.cover.file_name != cover_file:
+    embargo = radio and item.radio_only  # pictures, chapters and transcripts wait for the date
+    if item.cover is not None and item.cover.file_name != cover_file and not embargo:
         fe.podcast.itunes_image(urls.absolute(show, item.cover.file_name))
     fe.podcast.itunes_episode(meta.number)
     if meta.season is not None:
         fe.podcast.itunes_season(meta.season)
     fe.podcast.itunes_episode_type(meta.episode_type)
     p20: Podcasting20EntryExtension = fe.podcastindex
+    if radio:
+        # The release to partners is the pubDate; when the public may have it, its own element.
+        p20.available = meta.date.isoformat()
     p20.explicit = meta.explicit if meta.explicit is not None else show.config.explicit
     p20.season, p20.episode = meta.season, meta.number
     p20.persons = [
@@ -129,6 +136,7 @@ def _episode_item(
         )
         for transcript in item.transcripts
         for suffix, relative in transcript.files.items()
+        if not embargo
     ]
     if enclosure[2] == MP3.mime:
         p20.alternate_enclosures = [
@@ -137,8 +145,9 @@ def _episode_item(
             )
             for a in item.alternates
         ]
-    if item.chapters_json:
-        p20.chapters_url = urls.absolute(show, item.chapters_json)
+    if item.chapters_json or (embargo and item.chapters):
+        if not embargo and item.chapters_json:
+            p20.chapters_url = urls.absolute(show, item.chapters_json)
         p20.simple_chapters = [
             SimpleChapter(
                 clock(c.start, millis=True),
@@ -146,7 +155,7 @@ def _episode_item(
                 c.url,
                 urls.absolute(show, image) if image else None,
             )
-            for c, image in zip(item.chapters, item.chapter_images, strict=True)
+            for c, image in zip(item.chapters, _chapter_images(item, embargo), strict=True)
         ]
 
 
@@ -169,8 +178,20 @@ def feed_description(summary: str, chapters: list[TimedChapter]) -> str:
         limit -= excess
 
 
-def _serialise(fg: FeedGenerator, rendered: list[Rendered]) -> bytes:
-    newest: datetime | None = max((r.episode.date for r in rendered), default=None)
+def _chapter_images(item: Rendered, embargo: bool) -> list[str | None]:
+    """The chapters' pictures (none under embargo: they are published with the episode)."""
+    return [None] * len(item.chapters) if embargo else item.chapter_images
+
+
+def _pub_date(item: Rendered, radio: bool) -> datetime:
+    """When the item came out: to the partners (radio.xml) at the radio release, if earlier."""
+    meta = item.episode.meta
+    return (meta.radio_release or meta.date) if radio else meta.date
+
+
+def _serialise(fg: FeedGenerator, rendered: list[Rendered], radio: bool = False) -> bytes:
+    # The newest item's date: never in the future, as no item's pubDate is.
+    newest: datetime | None = max((_pub_date(r, radio) for r in rendered), default=None)
     if newest is not None:
         fg.lastBuildDate(newest)
     xml: bytes = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
@@ -188,14 +209,16 @@ def _build(
     title: str,
     enclosure_of: Callable[[Rendered], Enclosure | None],
     listed: bool = True,
+    radio: bool = False,
 ) -> bytes:
     fg = _channel(show, cover, feed_file, title, listed)
-    for item in sorted(rendered, key=lambda r: (r.episode.date, r.episode.meta.number)):
+    fg.podcastindex.dcterms = radio
+    for item in sorted(rendered, key=lambda r: (_pub_date(r, radio), r.episode.meta.number)):
         found = enclosure_of(item)
         if found is not None:
             enclosure, seconds, page = found
-            _episode_item(fg, show, item, enclosure, seconds, page, cover.file_name)
-    return _serialise(fg, rendered)
+            _episode_item(fg, show, item, enclosure, seconds, page, cover.file_name, radio)
+    return _serialise(fg, rendered, radio)
 
 
 def podcast_feed(show: Show, rendered: list[Rendered], cover: Cover) -> bytes:
@@ -224,7 +247,7 @@ def radio_feed(show: Show, rendered: list[Rendered], cover: Cover, label: str) -
         return (url, item.broadcast_bytes, BROADCAST_WAV.mime), item.broadcast_duration, page
 
     title = f"{show.config.title} ({label})"
-    return _build(show, rendered, cover, urls.RADIO_FEED, title, wav, listed=False)
+    return _build(show, rendered, cover, urls.RADIO_FEED, title, wav, listed=False, radio=True)
 
 
 class PodcastFeed:
