@@ -38,7 +38,7 @@ def render_audio(
     def one(episode: Episode) -> tuple[str, RenderResult | PodcastError]:
         try:
             result = render(
-                segments_of(show, episode),
+                segments_of(show, episode, cache),
                 show.config.audio,
                 cache,
                 in_show(show, episode.source),

@@ -41,8 +41,10 @@ def in_show(show: Show, path: Path) -> str:
         return str(path)
 
 
-def segments_of(show: Show, episode: Episode) -> list[Segment]:
-    """The programme of an episode in order: intro, recordings (with jingles between), outro."""
+def segments_of(show: Show, episode: Episode, cache: Cache | None = None) -> list[Segment]:
+    """The programme of an episode in order: intro, recordings (with jingles between), outro.
+
+    A multitrack recording is its premix (multitrack.py, made in `cache` on first use)."""
 
     def part(path: Path, **fields: Any) -> Segment:
         return Segment(path, label=in_show(show, path), **fields)
@@ -54,6 +56,17 @@ def segments_of(show: Show, episode: Episode) -> list[Segment]:
     for index, recording in enumerate(episode.recordings):
         if index and show.jingle:
             parts.append(part(show.jingle, kind="jingle"))
+        if recording.tracks:
+            if cache is None:
+                raise ValueError("a multitrack recording needs the cache for its premix")
+            from podcast.audio.multitrack import premix
+
+            field = f"recordings[{index}]"
+            mixed = premix(recording, show.config.audio, cache, episode.source, field)
+            names = " + ".join(t.path.name for t in recording.tracks)
+            label = f"{in_show(show, recording.path.parent)}/{names}"
+            parts.append(Segment(mixed.path, label=label))
+            continue
         parts.append(
             part(
                 recording.path,
@@ -100,7 +113,7 @@ def analyse_episodes(
     def one(episode: Episode) -> tuple[str, Analyses]:
         listener.step(episode.slug, "analysing")
         found: Analyses = []
-        for segment in segments_of(show, episode):
+        for segment in segments_of(show, episode, cache):
             try:
                 found.append(analyse_segment(segment, show.config.audio, cache))
             except PodcastError as exc:

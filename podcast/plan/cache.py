@@ -27,6 +27,7 @@ KINDS = (
     "digests",
     "envelope",
     "notes",
+    "premix",
     "publish",
     "render",
     "transcripts",
