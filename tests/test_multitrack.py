@@ -6,6 +6,7 @@ with podcast's own code."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -15,8 +16,10 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from podcast.audio.segments import segments_of
 from podcast.build import BuildReport, build
 from podcast.errors import PodcastError
+from podcast.plan.cache import Cache
 from podcast.show.loader import load_show
 
 from .conftest import copy_demo
@@ -284,7 +287,6 @@ def test_two_tracks_aligned_leveled_and_gated(built: Built) -> None:
     host, guest = _voice(tracks, "host"), _voice(tracks, "guest")
     host_at, guest_at = _lag(mp3, host), _lag(mp3, guest)
     # The guest's recorder started 1.234 s late: in the mix both voices keep their distance.
-    print("ALIGN", guest_at - host_at)
     assert abs(guest_at - host_at) < 0.001, (host_at, guest_at)
 
     mp3_path = built_file(built.report.out, f"audio/{SLUG}.mp3")
@@ -296,7 +298,6 @@ def test_two_tracks_aligned_leveled_and_gated(built: Built) -> None:
         return float(10 * np.log10(np.mean([10 ** (v / 10) for v in values])))
 
     gap = abs(mean(levels["host"]) - mean(levels["guest"]))
-    print("GAP", gap, levels)
     assert gap <= 1.5, levels  # the guest was recorded 9 dB quieter
 
     # Where only the host speaks, the guest's microphone carries the host 3 ms late: fit the
@@ -315,5 +316,46 @@ def test_two_tracks_aligned_leveled_and_gated(built: Built) -> None:
     (a, b), *_ = np.linalg.lstsq(basis.T, target, rcond=None)
     bleed_db = 20 * np.log10(abs(b) / abs(a))
     # Recorded: -15 dB, and the guest's track is raised 9 dB to level the guest; gated: 20 lower.
-    print("BLEED", bleed_db)
     assert bleed_db < -18, bleed_db
+
+
+def test_tracks_without_shared_sound_are_named(tracks: Tracks, tmp_path: Path) -> None:
+    listed = track_lines(
+        {"file": "host.wav", "person": f'"{HOST}"'},
+        {"file": "guest.wav", "person": f'"{GUEST}"'},
+        {"file": "other.wav", "role": "phone"},
+    )
+    show = two_track_show(tmp_path / "show", tracks, listed)
+    other = _decode(tracks.guest)[::-1].copy()  # the same voice, but never at the same time
+    _write(show / "episodes" / SLUG / "other.wav", other)
+    loaded = load_show(show)
+    with pytest.raises(PodcastError) as caught:
+        segments_of(loaded, loaded.episodes[0], Cache(tmp_path / "cache"))
+    assert re.match(
+        rf".*episodes/{SLUG}/episode.md:16: recordings\[0\]\.tracks\[2\]: other.wav cannot be "
+        r"aligned with host.wav: they share no sound that was found with confidence \(1\.\d, "
+        r"needs 3\) \(check that both were recorded at the same time, or give its `offset_s`\)",
+        str(caught.value),
+    ), caught.value
+
+    # An offset in the front matter is taken as it is, never measured.
+    source = show / "episodes" / SLUG / "episode.md"
+    source.write_text(
+        source.read_text().replace("role: phone", "role: phone\n        offset_s: 0.5")
+    )
+    loaded = load_show(show)
+    (segment,) = segments_of(loaded, loaded.episodes[0], Cache(tmp_path / "cache"))[1:]
+    assert [(t["offset_s"], t["measured"]) for t in segment.tracks][2] == (0.5, False)
+
+
+def test_the_build_reports_each_track(built: Built) -> None:
+    (episode,) = built.report.episodes
+    (recording,) = [i for i in episode["inputs"] if i["tracks"]]
+    assert recording["file"] == "host.wav + guest.wav"
+    host, guest = recording["tracks"]
+    assert host["offset_s"] == 0 and not host["measured"]
+    assert guest["measured"] and abs(guest["offset_s"] - LATE_S) < 0.001, guest
+    assert guest["speech_before_lufs"] < host["speech_before_lufs"] - 6  # recorded quieter
+    assert abs(guest["speech_after_lufs"] - host["speech_after_lufs"]) < 1
+    for track in (host, guest):
+        assert track["bleed_after_db"] <= track["bleed_before_db"] - 15, track

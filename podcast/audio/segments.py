@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -65,7 +66,8 @@ def segments_of(show: Show, episode: Episode, cache: Cache | None = None) -> lis
             mixed = premix(recording, show.config.audio, cache, episode.source, field)
             names = " + ".join(t.path.name for t in recording.tracks)
             label = f"{in_show(show, recording.path.parent)}/{names}"
-            parts.append(Segment(mixed.path, label=label))
+            tracks = tuple(asdict(t) for t in mixed.tracks)
+            parts.append(Segment(mixed.path, label=label, tracks=tracks))
             continue
         parts.append(
             part(

@@ -171,7 +171,6 @@ def load_episode(
                     ref.highpass_hz,
                     ref.speakers,
                     tracks,
-                    line_of("recordings", index),
                 )
             )
     media_file = None

@@ -48,7 +48,6 @@ class Recording:
     highpass_hz: float | None = None
     speakers: tuple[str, ...] = ()  # one name, or the left and right channel's
     tracks: tuple[Track, ...] = ()  # a multitrack recording's tracks (empty: one file)
-    line: int = 0  # where the recording is written in the front matter, for messages
 
 
 @dataclass(frozen=True)
