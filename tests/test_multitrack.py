@@ -88,14 +88,17 @@ def _write(path: Path, samples: Samples) -> None:
     )
 
 
-def make_tracks(folder: Path, seed: int = 29) -> Tracks:
-    """The host's and the guest's microphone as WAV files in `folder`."""
+def make_tracks(folder: Path, seed: int = 29, rounds: int = 1) -> Tracks:
+    """The host's and the guest's microphone as WAV files in `folder` (`rounds` times LINES)."""
     rng = np.random.default_rng(seed)
     voices: dict[str, list[Samples]] = {"host": [], "guest": []}
     turns, cursor = [], 0.6
     pieces: list[tuple[str, int, Samples]] = []
-    for who, voice, text in LINES:
-        speech = _speak(text, voice, folder)
+    spoken: dict[tuple[str, str], Samples] = {}
+    for who, voice, text in LINES * rounds:
+        if (voice, text) not in spoken:
+            spoken[voice, text] = _speak(text, voice, folder)
+        speech = spoken[voice, text].copy()
         if who == "guest":
             speech *= 10 ** (-GUEST_QUIETER_DB / 20)
         pieces.append((who, int(cursor * RATE), speech))
@@ -228,7 +231,7 @@ class Built:
     tracks: Tracks
 
 
-def _decode(path: Path) -> Samples:
+def decode_mono(path: Path) -> Samples:
     raw = subprocess.run(
         [
             "ffmpeg",
@@ -257,22 +260,26 @@ def built(tracks: Tracks, tmp_path_factory: pytest.TempPathFactory) -> Built:
     show = two_track_show(tmp_path_factory.mktemp("built") / "show", tracks, listed)
     report = build(show)
     mp3 = built_file(report.out, f"audio/{SLUG}.mp3")
-    return Built(report, _decode(mp3), tracks)
+    return Built(report, decode_mono(mp3), tracks)
 
 
-def _voice(tracks: Tracks, who: str) -> Samples:
+def voice_of(tracks: Tracks, who: str) -> Samples:
     """`who`'s clean turns on the host track's time, as make_tracks placed them (unit level)."""
     clean = np.zeros(int(tracks.duration * RATE))
     folder = tracks.host.parent
-    for (speaker, voice, text), (_, start, _) in zip(LINES, tracks.turns, strict=True):
+    rounds = len(tracks.turns) // len(LINES)
+    spoken: dict[tuple[str, str], Samples] = {}
+    for (speaker, voice, text), (_, start, _) in zip(LINES * rounds, tracks.turns, strict=True):
         if speaker == who:
-            speech = _speak(text, voice, folder)
+            if (voice, text) not in spoken:
+                spoken[voice, text] = _speak(text, voice, folder)
+            speech = spoken[voice, text]
             at = round(start * RATE)
             clean[at : at + speech.size] = speech[: clean.size - at]
     return clean
 
 
-def _lag(mix: Samples, clean: Samples) -> float:
+def lag_of(mix: Samples, clean: Samples) -> float:
     """Where (s) `clean` lies in `mix`, by plain cross-correlation with sub-sample peak."""
     size = 1 << int(np.ceil(np.log2(mix.size + clean.size)))
     corr = np.fft.irfft(np.fft.rfft(mix, size) * np.conj(np.fft.rfft(clean, size)), size)
@@ -284,8 +291,8 @@ def _lag(mix: Samples, clean: Samples) -> float:
 
 def test_two_tracks_aligned_leveled_and_gated(built: Built) -> None:
     tracks, mp3 = built.tracks, built.mp3
-    host, guest = _voice(tracks, "host"), _voice(tracks, "guest")
-    host_at, guest_at = _lag(mp3, host), _lag(mp3, guest)
+    host, guest = voice_of(tracks, "host"), voice_of(tracks, "guest")
+    host_at, guest_at = lag_of(mp3, host), lag_of(mp3, guest)
     # The guest's recorder started 1.234 s late: in the mix both voices keep their distance.
     assert abs(guest_at - host_at) < 0.001, (host_at, guest_at)
 
@@ -326,7 +333,7 @@ def test_tracks_without_shared_sound_are_named(tracks: Tracks, tmp_path: Path) -
         {"file": "other.wav", "role": "phone"},
     )
     show = two_track_show(tmp_path / "show", tracks, listed)
-    other = _decode(tracks.guest)[::-1].copy()  # the same voice, but never at the same time
+    other = decode_mono(tracks.guest)[::-1].copy()  # the same voice, but never at the same time
     _write(show / "episodes" / SLUG / "other.wav", other)
     loaded = load_show(show)
     with pytest.raises(PodcastError) as caught:
