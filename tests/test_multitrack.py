@@ -23,7 +23,7 @@ from podcast.plan.cache import Cache
 from podcast.show.loader import load_show
 
 from .conftest import copy_demo
-from .helpers import built_file, ebur128
+from .helpers import built_file, ebur128, run_cli
 
 RATE = 48000
 LATE_S = 1.234
@@ -345,6 +345,11 @@ def test_tracks_without_shared_sound_are_named(tracks: Tracks, tmp_path: Path) -
         str(caught.value),
     ), caught.value
 
+    # Through the command line: the same message, exit 1, no traceback.
+    checked = run_cli("check", cwd=show)
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
+    assert "recordings[0].tracks[2]: other.wav cannot be aligned" in checked.stderr
+
     # An offset in the front matter is taken as it is, never measured.
     source = show / "episodes" / SLUG / "episode.md"
     source.write_text(
@@ -360,7 +365,7 @@ def test_the_build_reports_each_track(built: Built) -> None:
     (recording,) = [i for i in episode["inputs"] if i["tracks"]]
     assert recording["file"] == "host.wav + guest.wav"
     host, guest = recording["tracks"]
-    assert host["offset_s"] == 0 and not host["measured"]
+    assert host["offset_s"] == 0 and host["reference"] and not host["measured"]
     assert guest["measured"] and abs(guest["offset_s"] - LATE_S) < 0.001, guest
     assert guest["speech_before_lufs"] < host["speech_before_lufs"] - 6  # recorded quieter
     assert abs(guest["speech_after_lufs"] - host["speech_after_lufs"]) < 1

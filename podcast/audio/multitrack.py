@@ -29,7 +29,7 @@ from podcast.plan.cache import Cache, atomic_write_bytes, key_of
 from podcast.show.model import Recording, Track
 from podcast.show.schema import AudioSettings
 
-MULTITRACK_VERSION = "1"
+MULTITRACK_VERSION = "2"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
@@ -62,11 +62,15 @@ class TrackReport:
     speech_after_lufs: float | None
     bleed_before_db: float | None
     bleed_after_db: float | None
+    reference: bool = False  # the first track, whose time the others are placed on
 
     def describe(self) -> str:
         """One line for the build's report and `podcast info`."""
         how = f"measured, confidence {self.confidence:.0f}" if self.measured else "given"
-        parts = [f"{self.name} ({self.file}): offset {self.offset_s:+.4f} s ({how})"]
+        offset = (
+            "the time reference" if self.reference else f"offset {self.offset_s:+.4f} s ({how})"
+        )
+        parts = [f"{self.name} ({self.file}): {offset}"]
         if self.speech_before_lufs is not None and self.speech_after_lufs is not None:
             parts.append(
                 f"speech {self.speech_before_lufs:.1f} -> {self.speech_after_lufs:.1f} LUFS"
@@ -428,6 +432,7 @@ def _track_report(
         speech_after_lufs=rounded(None if speech_after is None else speech_after - 0.691),
         bleed_before_db=rounded(bleed_before),
         bleed_after_db=rounded(bleed_after),
+        reference=index == 0,
     )
 
 
