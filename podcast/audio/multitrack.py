@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import asdict, dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import IO
 
@@ -29,11 +30,19 @@ from podcast.plan.cache import Cache, atomic_write_bytes, key_of
 from podcast.show.model import Recording, Track
 from podcast.show.schema import AudioSettings
 
-MULTITRACK_VERSION = "2"
+MULTITRACK_VERSION = "3"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
-ALIGN_WINDOW_S = 180.0  # how much of each track the alignment compares
+ALIGN_WINDOW_S = 180.0  # how much of each track the offset is measured on
+DRIFT_MIN_S = 60.0  # recordings at least this long get their clock drift measured
+DRIFT_WINDOWS = 12  # windows spread over the recording, for the drift
+DRIFT_WINDOW_S = 20.0  # the first, rough pass's windows
+WINDOW_S = 10.0  # the second, sharp pass's windows
+MAX_DRIFT = 300e-6  # the most a recorder's clock is expected off (300 ppm)
+SIDELOBES = 16  # lags (1 ms) around a peak that belong to it
+PAIR_RATIO = 0.05  # a second peak this high counts when it lies as far as in most windows
+PAIR_TOLERANCE_S = 0.0005
 ACOUSTIC_S = 0.02  # how far apart the two directions' bleed peaks may lie (2 x path delay)
 SECOND_PEAK = 0.15  # the other direction's peak counts from this share of the main one
 CONFIDENCE = 3.0  # the alignment peak's height over the highest peak elsewhere
@@ -63,6 +72,8 @@ class TrackReport:
     bleed_before_db: float | None
     bleed_after_db: float | None
     reference: bool = False  # the first track, whose time the others are placed on
+    drift_ppm: float = 0.0  # how much slower the track's clock ran (parts per million)
+    drift_windows: int = 0  # how many windows the drift was fitted on (0: not measured)
 
     def describe(self) -> str:
         """One line for the build's report and `podcast info`."""
@@ -71,6 +82,8 @@ class TrackReport:
             "the time reference" if self.reference else f"offset {self.offset_s:+.4f} s ({how})"
         )
         parts = [f"{self.name} ({self.file}): {offset}"]
+        if self.drift_windows:
+            parts.append(f"drift {self.drift_ppm:+.1f} ppm ({self.drift_windows} windows)")
         if self.speech_before_lufs is not None and self.speech_after_lufs is not None:
             parts.append(
                 f"speech {self.speech_before_lufs:.1f} -> {self.speech_after_lufs:.1f} LUFS"
@@ -161,8 +174,8 @@ def _shaped(track: Track, label: str, settings: AudioSettings, cache: Cache) -> 
 
 
 def _band(samples: Samples) -> npt.NDArray[np.float64]:
-    """The speech band of a track at ALIGN_RATE, for the alignment."""
-    low = signal.resample_poly(samples[: int(ALIGN_WINDOW_S * RATE)], ALIGN_RATE, RATE)
+    """The speech band of (part of) a track at ALIGN_RATE, for the alignment."""
+    low = signal.resample_poly(samples, ALIGN_RATE, RATE)
     sos = signal.butter(4, [200, 4000], btype="bandpass", fs=ALIGN_RATE, output="sos")
     return np.asarray(signal.sosfilt(sos, low), dtype=np.float64)
 
@@ -176,12 +189,28 @@ def _parabolic(values: npt.NDArray[np.float64], index: int) -> float:
     return float(index)
 
 
-def align(reference: Samples, other: Samples) -> tuple[float, float]:
-    """How many seconds after `reference` the track `other` started, and how sure (the peak's
-    height over the highest peak elsewhere), by the phase transform of their cross-correlation
-    (GCC-PHAT: sharp peaks whatever the voices' pitch). Each voice reaches the other
-    microphone later by its acoustic path, so the clock offset lies midway between the two
-    directions' peaks when both are found."""
+@dataclass(frozen=True)
+class Peaks:
+    """Where `other` lies against `reference` (seconds: other started this much later), by
+    the highest peak and the highest other one within ACOUSTIC_S of it (the other direction's
+    bleed; `ratio`: its height over the highest), and how sure (the highest peak over every
+    peak further away)."""
+
+    main: float
+    second: float
+    ratio: float
+    confidence: float
+
+    @property
+    def seconds(self) -> float:
+        """The offset: midway between both directions' peaks when the second stands out."""
+        return (self.main + self.second) / 2 if self.ratio >= SECOND_PEAK else self.main
+
+
+def _peaks(reference: Samples, other: Samples, smear: int = 0) -> Peaks:
+    """The peaks of the phase transform of the two tracks' cross-correlation (GCC-PHAT: sharp
+    peaks whatever the voices' pitch); `smear` (samples at ALIGN_RATE) first averages it over
+    that many lags, so that a peak a drifting clock spread out still stands."""
     a, b = _band(reference), _band(other)
     a *= signal.windows.tukey(a.size, 0.02)
     b *= signal.windows.tukey(b.size, 0.02)
@@ -192,19 +221,112 @@ def align(reference: Samples, other: Samples) -> tuple[float, float]:
     correlation = np.fft.irfft(cross, size)
     # Lag k (samples): reference[t + k] matches other[t]; other started k samples later.
     lags = np.concatenate([correlation[-(b.size - 1) :], correlation[: a.size]])
+    if smear > 1:
+        lags = np.convolve(lags, np.ones(smear) / smear, mode="same")
     first_lag = -(b.size - 1)
     peak = int(np.argmax(lags))
-    reach = int(ACOUSTIC_S * ALIGN_RATE)
+    reach = max(int(ACOUSTIC_S * ALIGN_RATE), smear)
     low, high = max(0, peak - reach), min(lags.size, peak + reach + 1)
     elsewhere = np.concatenate([lags[:low], lags[high:]])
     confidence = float(lags[peak] / max(float(elsewhere.max(initial=0.0)), 1e-12))
-    position = _parabolic(lags, peak)
     near = lags[low:high].copy()
-    near[max(0, peak - low - 8) : peak - low + 9] = -np.inf  # the main peak itself
+    near[max(0, peak - low - SIDELOBES) : peak - low + SIDELOBES + 1] = -np.inf
     second = int(np.argmax(near)) + low
-    if lags[second] >= SECOND_PEAK * lags[peak]:
-        position = (position + _parabolic(lags, second)) / 2
-    return (position + first_lag) / ALIGN_RATE, confidence
+    ratio = float(lags[second] / lags[peak]) if np.isfinite(near).any() else 0.0
+
+    def seconds(index: int) -> float:
+        return (_parabolic(lags, index) + first_lag) / ALIGN_RATE
+
+    return Peaks(seconds(peak), seconds(second), ratio, confidence)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """A track's place against the first: it started `offset_s` later (at the first track's
+    time 0) and its clock runs slow by `drift` (its offset at the first track's time t is
+    offset_s + drift * t); `windows`: how many windows the drift was fitted on (0: none)."""
+
+    offset_s: float
+    drift: float
+    confidence: float
+    windows: int = 0
+
+
+def align(reference: Samples, other: Samples) -> Alignment:
+    """Where `other` lies against `reference`: the offset from their first ALIGN_WINDOW_S
+    (averaged over a drifting clock's spread if the sharp peak does not stand out); over a
+    recording of DRIFT_MIN_S or more, the drift too (see `_drift`)."""
+    window = int(ALIGN_WINDOW_S * RATE)
+    sharp = _peaks(reference[:window], other[:window])
+    found = Alignment(sharp.seconds, 0.0, sharp.confidence)
+    if sharp.confidence < CONFIDENCE:
+        spread = _peaks(reference[:window], other[:window], _smear(min(window, other.size)))
+        found = Alignment(spread.seconds, 0.0, spread.confidence)
+    if found.confidence < CONFIDENCE or min(reference.size, other.size) < DRIFT_MIN_S * RATE:
+        return found
+    return _drift(reference, other, found) or found
+
+
+def _smear(samples: int) -> int:
+    """How many lags (at ALIGN_RATE) a clock MAX_DRIFT off spreads a window of `samples`."""
+    return int(MAX_DRIFT * samples / RATE * ALIGN_RATE) + 1
+
+
+def _windows(
+    reference: Samples, other: Samples, offset: float, length: int, margin: int, smear: int
+) -> list[tuple[float, float, Peaks]]:
+    """DRIFT_WINDOWS windows of `length` spread over the reference, each searched for in
+    `other` within `margin` of `offset`: (the window's middle, the offset there, its peaks)."""
+    found = []
+    overlap = min(reference.size, other.size + round(offset * RATE))
+    for start in np.linspace(0, max(0, overlap - length), DRIFT_WINDOWS).astype(int):
+        at = int(start) - round(offset * RATE)  # the window's place in `other`
+        low, high = max(0, at - margin), min(other.size, at + length + margin)
+        if high - low < length // 2:
+            continue
+        peaks = _peaks(reference[start : start + length], other[low:high], smear)
+        if peaks.confidence >= CONFIDENCE:
+            found.append(((start + length / 2) / RATE, (start - low) / RATE, peaks))
+    return found
+
+
+def _drift(reference: Samples, other: Samples, start: Alignment) -> Alignment | None:
+    """Offset and drift fitted over the recording, in two passes: windows of DRIFT_WINDOW_S
+    whose peaks are averaged over what MAX_DRIFT could spread them find the drift roughly;
+    then, on `other` resampled to that clock, short sharp windows where both persons speak
+    (both directions' peaks, a pair as far apart as in most windows: the acoustic paths
+    cancel) fit it precisely. None when too few windows agree."""
+    length = min(int(DRIFT_WINDOW_S * RATE), reference.size // 4)
+    rough = _windows(reference, other, start.offset_s, length, RATE, _smear(length))
+    if len(rough) < 4:
+        return None
+    times = np.array([t for t, _, _ in rough])
+    offsets = np.array([base + p.main for _, base, p in rough])
+    drift, _ = np.polyfit(times, offsets, 1)
+    ratio = Fraction(1 - float(drift)).limit_denominator(50_000)
+    steady = signal.resample_poly(other, ratio.denominator, ratio.numerator).astype(np.float32)
+    # On `steady`, the reference's time t is at t * (1 - rest) - offset / ratio.
+    length = min(int(WINDOW_S * RATE), reference.size // 4)
+    fine = _windows(reference, steady, start.offset_s / float(ratio), length, RATE // 20, 0)
+    pairs = [p for _, _, p in fine if p.ratio >= PAIR_RATIO]
+    if len(pairs) < 3:
+        return None
+    apart = float(np.median([abs(p.second - p.main) for p in pairs]))
+    kept = [
+        (t, base + (p.main + p.second) / 2)
+        for t, base, p in fine
+        if p.ratio >= PAIR_RATIO and abs(abs(p.second - p.main) - apart) <= PAIR_TOLERANCE_S
+    ]
+    if len(kept) < 3:
+        return None
+    times = np.array([t for t, _ in kept])
+    offsets = np.array([o for _, o in kept])
+    rest, at_zero = np.polyfit(times, offsets, 1)
+    close = np.abs(offsets - (at_zero + rest * times)) <= PAIR_TOLERANCE_S
+    if close.sum() >= 3:
+        rest, at_zero = np.polyfit(times[close], offsets[close], 1)
+    total = 1 - float(ratio) * (1 - float(rest))
+    return Alignment(float(at_zero) * float(ratio), total, start.confidence, int(close.sum()))
 
 
 def _steps_db(samples: Samples) -> npt.NDArray[np.float64]:
@@ -252,9 +374,21 @@ def _gain_curve(step_db: npt.NDArray[np.float64], length: int) -> Samples:
     return np.asarray(smooth, dtype=np.float32)
 
 
-def _place(samples: Samples, offset_s: float, start: float, length: int) -> Samples:
-    """A track on the recording's time (the first track's), from `start`, `length` samples."""
-    first = round((start - offset_s) * RATE)
+def place(samples: Samples, where: Alignment, start: float, length: int) -> Samples:
+    """A track on the recording's time (the first track's), from `start`, `length` samples:
+    shifted by its offset and, with a drift, resampled to the first track's clock."""
+    ratio = Fraction(1 - where.drift).limit_denominator(50_000)
+    if ratio == 1:
+        return _shift(samples, round((start - where.offset_s) * RATE), length)
+    # The track's time for the first track's t is t * (1 - drift) - offset: after resampling
+    # (its sample k at k * ratio), the first track's t is at t - offset / ratio.
+    steady = signal.resample_poly(samples, ratio.denominator, ratio.numerator)
+    first = round((start - where.offset_s / float(ratio)) * RATE)
+    return _shift(np.asarray(steady, dtype=np.float32), first, length)
+
+
+def _shift(samples: Samples, first: int, length: int) -> Samples:
+    """`length` samples of `samples` from index `first` (silence where there are none)."""
     out = np.zeros(length, dtype=np.float32)
     source_from, target_from = max(0, first), max(0, -first)
     count = max(0, min(length - target_from, samples.size - source_from))
@@ -291,25 +425,27 @@ def premix(
 
     labels = [f"{field}.tracks[{i}] {t.path.name}" for i, t in enumerate(tracks)]
     plain = [_plain(t, label) for t, label in zip(tracks, labels, strict=True)]
-    offsets: list[tuple[float, bool, float]] = [(0.0, False, 0.0)]
+    # Each track's alignment against the first, and whether it was measured.
+    offsets: list[tuple[Alignment, bool]] = [(Alignment(0.0, 0.0, 0.0), False)]
     for number, track in enumerate(tracks[1:], start=1):
         if track.offset_s is not None:
-            offsets.append((track.offset_s, False, 0.0))
+            offsets.append((Alignment(track.offset_s, 0.0, 0.0), False))
             continue
-        offset, confidence = align(plain[0], plain[number])
-        if confidence < CONFIDENCE:
+        found = align(plain[0], plain[number])
+        if found.confidence < CONFIDENCE:
             raise _problem(
                 source,
                 track,
                 f"{field}.tracks[{number}]",
                 f"{track.path.name} cannot be aligned with {tracks[0].path.name}: they share no "
-                f"sound that was found with confidence ({confidence:.1f}, needs {CONFIDENCE:.0f})",
+                f"sound that was found with confidence ({found.confidence:.1f}, needs "
+                f"{CONFIDENCE:.0f})",
                 "check that both were recorded at the same time, or give its `offset_s`",
             )
-        offsets.append((float(offset), True, confidence))
+        offsets.append((found, True))
     start = recording.start or 0.0
-    ends = [o[0] + p.size / RATE for o, p in zip(offsets, plain, strict=True)]
-    end = min(recording.end, ends[0]) if recording.end is not None else ends[0]
+    end = plain[0].size / RATE
+    end = min(recording.end, end) if recording.end is not None else end
     length = round((end - start) * RATE)
     if length < RATE // 2:
         raise _problem(
@@ -319,9 +455,9 @@ def premix(
             "less than half a second of the tracks is left",
             "choose an earlier in point",
         )
-    before = [_place(p, o[0], start, length) for p, o in zip(plain, offsets, strict=True)]
+    before = [place(p, o[0], start, length) for p, o in zip(plain, offsets, strict=True)]
     processed = [
-        _place(_shaped(t, label, settings, cache), o[0], start, length) if t.voice else b
+        place(_shaped(t, label, settings, cache), o[0], start, length) if t.voice else b
         for t, label, o, b in zip(tracks, labels, offsets, before, strict=True)
     ]
     mixed, reports = _crossgate(tracks, before, processed, offsets)
@@ -337,7 +473,7 @@ def _crossgate(
     tracks: tuple[Track, ...],
     before: list[Samples],
     processed: list[Samples],
-    offsets: list[tuple[float, bool, float]],
+    offsets: list[tuple[Alignment, bool]],
 ) -> tuple[Samples, list[TrackReport]]:
     """Each voice to one speaker loudness, lowered where its person is silent; music and
     ambience ducked under speech; summed. With a report per track."""
@@ -395,7 +531,7 @@ def _crossgate(
 
 def _track_report(
     track: Track,
-    offset: tuple[float, bool, float],
+    offset: tuple[Alignment, bool],
     before: npt.NDArray[np.float64],
     after: npt.NDArray[np.float64],
     alone: dict[int, npt.NDArray[np.bool_]],
@@ -425,9 +561,11 @@ def _track_report(
     return TrackReport(
         name=track.name,
         file=track.path.name,
-        offset_s=round(offset[0], 6),
+        offset_s=round(offset[0].offset_s, 6),
         measured=offset[1],
-        confidence=round(offset[2], 1),
+        confidence=round(offset[0].confidence, 1),
+        drift_ppm=round(offset[0].drift * 1e6, 2),
+        drift_windows=offset[0].windows,
         speech_before_lufs=rounded(None if speech_before is None else speech_before - 0.691),
         speech_after_lufs=rounded(None if speech_after is None else speech_after - 0.691),
         bleed_before_db=rounded(bleed_before),
