@@ -4,10 +4,12 @@
 
 Synthesises two espeak-ng voices (tests/test_multitrack.py: each on its own track with the
 other as bleed at -15 dB and 3 ms later, the guest recorded 9 dB quieter, the guest's recorder
-started 1.234 s late) and builds a one-episode show of the two tracks. Side by side with the
-tracks simply summed at the right offset (what a plain amix gives), it prints, measured on the
-decoded MP3s with numpy and ffmpeg's ebur128, never with podcast's own code:
-  align_ms        how far the guest's voice sits from where it belongs (ms)
+started 1.234 s late, its clock 100 ppm slow: --drift-ppm) and builds a one-episode show of the
+two tracks. Side by side with the tracks simply summed at the right offset (what a plain amix
+gives), it prints, measured on the decoded MP3s with numpy and ffmpeg's ebur128, never with
+podcast's own code:
+  align_ms        how far the guest's voice sits from where it belongs (ms; the worse of the
+                  first and the last third)
   bleed_drop_db   how much lower each microphone's bleed of the other person is, relative to
                   that microphone's own voice, than in the plain sum (the smaller of the two)
   speaker_gap_lu  the two speakers' loudness difference in our MP3 (LU)
@@ -15,7 +17,8 @@ decoded MP3s with numpy and ffmpeg's ebur128, never with podcast's own code:
                   the plain sum (clipped word onsets)
   ratio_single    the two-track build's time over a one-track build of the same length
 The last line is `align_ms=… bleed_drop_db=… speaker_gap_lu=… onset_loss_db=… ratio_single=…`.
-Not measured (not built): clock drift, music beds, three persons, the hour-long case.
+The plain sum is made before the drift (as if a plain amix had been given the right offset and
+no drift). Not measured (not built): music beds, three persons, the hour-long case.
 """
 
 from __future__ import annotations
@@ -128,9 +131,37 @@ def fit(mix: Samples, at: float, clean: Samples, spans: list[tuple[float, float]
     return float(20 * np.log10(abs(bleed) / abs(direct)))
 
 
+def with_drift(tracks: Tracks, ppm: float) -> None:
+    """Rewrite the guest's track as a recorder whose clock runs `ppm` slow would have made it."""
+    if ppm == 0:
+        return
+    drift = ppm * 1e-6
+    microphone = np.concatenate([np.zeros(round(LATE_S * RATE)), decode_mono(tracks.guest)])
+    times = np.arange(int((microphone.size / RATE * (1 - drift) - LATE_S) * RATE)) / RATE
+    slow = np.interp((times + LATE_S) / (1 - drift) * RATE, np.arange(microphone.size), microphone)
+    subprocess.run(
+        [
+            *("ffmpeg", "-v", "error", "-y", "-f", "f64le", "-ar", str(RATE), "-ac", "1", "-i"),
+            *("-", "-c:a", "pcm_s24le", str(tracks.guest)),
+        ],
+        input=slow.astype("<f8").tobytes(),
+        check=True,
+    )
+
+
+def misplaced_ms(mix: Samples, voices: dict[str, Samples], at: float, part: slice) -> float:
+    """How far (ms) the guest's voice in `part` of the recording sits from where it belongs."""
+    guest = np.zeros_like(voices["guest"])
+    guest[part] = voices["guest"][part]
+    return abs(lag_of(mix, guest) - at) * 1000
+
+
 def measure(path: Path, tracks: Tracks, voices: dict[str, Samples]) -> dict[str, float]:
     mix = decode_mono(path)
     at = {who: lag_of(mix, voice) for who, voice in voices.items()}
+    third = voices["guest"].size // 3
+    ends = [slice(0, third), slice(2 * third, None)]
+    align_ms = max(misplaced_ms(mix, voices, at["host"], part) for part in ends)
     spans = {who: [(a, b) for w, a, b in tracks.turns if w == who] for who in voices}
     levels = {
         who: [ebur128(path, at["host"] + a + 0.1, at["host"] + b - 0.1)[0] for a, b in spans[who]]
@@ -151,7 +182,7 @@ def measure(path: Path, tracks: Tracks, voices: dict[str, Samples]) -> dict[str,
     host_bleed = fit(mix, at["host"], voices["host"], spans["host"])
     guest_bleed = fit(mix, at["host"], voices["guest"], spans["guest"])
     return {
-        "align_ms": abs(at["guest"] - at["host"]) * 1000,
+        "align_ms": align_ms,
         "gap": loud["host"] - loud["guest"],
         "bleed_in_guest_mic": host_bleed - (loud["guest"] - loud["host"]),
         "bleed_in_host_mic": guest_bleed - (loud["host"] - loud["guest"]),
@@ -162,12 +193,15 @@ def measure(path: Path, tracks: Tracks, voices: dict[str, Samples]) -> dict[str,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=4, help="4 phrases each (about 20 s)")
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--drift-ppm", type=float, default=100.0, help="the guest's clock")
+    arguments = parser.parse_args()
+    rounds = arguments.rounds
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         tracks = make_tracks(folder, rounds=rounds)
         voices = {"host": voice_of(tracks, "host"), "guest": voice_of(tracks, "guest")}
-        summed = plain_sum(tracks, folder)
+        summed = plain_sum(tracks, folder)  # at the right offset, without the drift
+        with_drift(tracks, arguments.drift_ppm)
         files = {"host.wav": tracks.host, "guest.wav": tracks.guest}
         ours_s, ours = build(show_of(folder / "ours", TRACKS, files))
         single_s, single = build(show_of(folder / "single", SINGLE, {"sum.wav": summed}))
