@@ -82,6 +82,14 @@ def segments_of(show: Show, episode: Episode, cache: Cache | None = None) -> lis
     return parts
 
 
+def load_multitrack(show: Show) -> None:
+    """Import the multitrack code (and scipy's compiled modules with it) before any threads
+    start, when an episode has tracks: lazy imports of compiled modules from several threads
+    can deadlock."""
+    if any(r.tracks for e in show.episodes for r in e.recordings):
+        import podcast.audio.multitrack  # noqa: F401
+
+
 class Progress(Protocol):
     """Hears how the audio of each episode goes (for a progress display)."""
 
@@ -111,6 +119,7 @@ def analyse_episodes(
     """
     listener = progress or NoProgress()
     listener.started(len(show.episodes))
+    load_multitrack(show)
 
     def one(episode: Episode) -> tuple[str, Analyses]:
         listener.step(episode.slug, "analysing")
