@@ -30,7 +30,7 @@ from podcast.plan.cache import Cache, atomic_write_bytes, key_of
 from podcast.show.model import Recording, Track
 from podcast.show.schema import AudioSettings
 
-MULTITRACK_VERSION = "3"
+MULTITRACK_VERSION = "4"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
@@ -47,7 +47,7 @@ ACOUSTIC_S = 0.02  # how far apart the two directions' bleed peaks may lie (2 x 
 SECOND_PEAK = 0.15  # the other direction's peak counts from this share of the main one
 CONFIDENCE = 3.0  # the alignment peak's height over the highest peak elsewhere
 GATE_MARGIN_DB = 10.0  # a voice this far below the loudest voice counts as silent
-ACTIVE_DBFS = -60.0  # a step where no track is louder than this is a pause
+PAUSE_BELOW_DB = 35.0  # a step this far below the loudest speech on every track is a pause
 CROSSGATE_DB = -20.0  # a silent person's microphone is lowered this much
 DUCK_DB = -12.0  # music and ambience under speech
 LOOKAHEAD_STEPS = 2  # a microphone opens this many steps before its person speaks
@@ -492,7 +492,7 @@ def _crossgate(
         + GATE_MARGIN_DB
         for i in voices
     }
-    active = loudest > ACTIVE_DBFS
+    active = loudest > np.percentile(loudest, 95) - PAUSE_BELOW_DB
     # In a pause (nobody heard), each microphone keeps its last decision: the room goes on.
     last = np.maximum.accumulate(np.where(active, np.arange(count), 0))
     speaking = {i: mask[last] for i, mask in speaking.items()}
