@@ -308,6 +308,19 @@ def test_two_tracks_aligned_leveled_and_gated(built: Built) -> None:
     gap = abs(mean(levels["host"]) - mean(levels["guest"]))
     assert gap <= 1.5, levels  # the guest was recorded 9 dB quieter
 
+    # No word onset is clipped by the crossgate: each phrase's first 50 ms keep their level
+    # against the whole phrase, as the voice had it (within 1 dB).
+    for who, start, end in tracks.turns:
+        clean = host if who == "host" else guest
+        a, b = round(start * RATE), round(end * RATE)
+        at = round(host_at * RATE)
+
+        def onset(samples: Samples, first: int, last: int) -> float:
+            head = samples[first : first + RATE // 20]
+            return float(10 * np.log10(np.mean(head**2) / np.mean(samples[first:last] ** 2)))
+
+        assert onset(mp3, at + a, at + b) >= onset(clean, a, b) - 1.0, (who, start)
+
     # Where only the host speaks, the guest's microphone carries the host 3 ms late: fit the
     # mix as a * host + b * (host 3 ms later) over the host's turns; b/a is that bleed.
     delay = int(BLEED_DELAY_S * RATE)
