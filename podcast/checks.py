@@ -135,7 +135,7 @@ def check_audio(
             checks.timelines[episode.slug] = as_is.timeline
             checks.problems += _timed_problems(episode, sources, as_is.timeline, checks)
             continue
-        segments = segments_of(show, episode)
+        segments = segments_of(show, episode, cache)
         analyses: list[SegmentAnalysis] = []
         for position, (segment, result) in enumerate(
             zip(segments, found[episode.slug], strict=True)

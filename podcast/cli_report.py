@@ -62,6 +62,10 @@ def print_build(report: BuildReport, out: Output) -> None:
 
                 described = SoundReport.from_json(source["sound"]).describe()
                 out.say(f"    {source['file']}: {described}")
+            for track in source.get("tracks") or ():
+                from podcast.audio.multitrack import TrackReport
+
+                out.say(f"    track {TrackReport(**track).describe()}")
     for warning in report.warnings:
         out.warn(warning)
     out.say(f"published {len(report.episodes)} episodes to {report.out}")

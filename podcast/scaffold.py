@@ -377,6 +377,9 @@ def new_episode(
         "persons: []\n"
         "#  - name: ...\n#    role: guest\n"
         "recordings:\n  - file: interview.wav\n"
+        "# or a microphone per person (names from persons or the show's hosts):\n"
+        "#  - tracks:\n#      - {file: host.wav, person: ...}\n"
+        "#      - {file: guest.wav, person: ...}\n"
         f"announcement: >-\n  {PLACEHOLDER}\n"
         f"back_announcement: >-\n  {PLACEHOLDER}\n"
         '# chapters: chapters.txt  # or a list: [{start: "00:00", title: ...}]\n'

@@ -42,6 +42,9 @@ class Segment:
     sound: SoundSettings | None = None
     # How messages name the file: relative to the show (empty: the path as given).
     label: str = ""
+    # A multitrack recording's premix: the files it was made of and what was done to each
+    # (multitrack.TrackReport as JSON), for the build's report.
+    tracks: tuple[dict[str, Any], ...] = ()
 
     @property
     def name(self) -> str:
@@ -71,6 +74,7 @@ class SegmentAnalysis:
     envelope: str | None = None  # the gain envelope's file name in the cache ("envelope")
     denoise: str | None = None  # the denoise schedule's file name in the cache ("denoise")
     peak_raise_db: float = 0.0  # how far the envelope may lift the sample peak
+    tracks: list[dict[str, Any]] | None = None  # a premix's tracks (Segment.tracks)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -126,6 +130,14 @@ def is_cut(segment: Segment) -> bool:
 def analyse_segment(segment: Segment, settings: AudioSettings, cache: Cache) -> SegmentAnalysis:
     """Loudness, duration and leading/trailing silence of a segment, and the sound of a
     recording (with its gain envelope, kept in the cache); cached by content."""
+    analysis = _analyse_cached(segment, settings, cache)
+    if not segment.tracks:
+        return analysis
+    names = " + ".join(str(t["file"]) for t in segment.tracks)
+    return replace(analysis, file=names, tracks=list(segment.tracks))
+
+
+def _analyse_cached(segment: Segment, settings: AudioSettings, cache: Cache) -> SegmentAnalysis:
     detect = (settings.silence_threshold_db, settings.silence_min_s)
     sound = None if segment.sound is None else asdict(segment.sound)
 

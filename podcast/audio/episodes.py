@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from podcast.audio.analyse import SegmentAnalysis
 from podcast.audio.render import RenderResult, render
 from podcast.audio.renditions import MP3
-from podcast.audio.segments import NoProgress, Progress, in_show, segments_of
+from podcast.audio.segments import NoProgress, Progress, in_show, load_multitrack, segments_of
 from podcast.errors import PodcastError
 from podcast.plan.cache import Cache
 from podcast.show.model import Episode, Show
@@ -34,11 +34,12 @@ def render_audio(
     known = analysed or {}
     listener = progress or NoProgress()
     listener.started(len(show.episodes))
+    load_multitrack(show)
 
     def one(episode: Episode) -> tuple[str, RenderResult | PodcastError]:
         try:
             result = render(
-                segments_of(show, episode),
+                segments_of(show, episode, cache),
                 show.config.audio,
                 cache,
                 in_show(show, episode.source),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -41,8 +42,10 @@ def in_show(show: Show, path: Path) -> str:
         return str(path)
 
 
-def segments_of(show: Show, episode: Episode) -> list[Segment]:
-    """The programme of an episode in order: intro, recordings (with jingles between), outro."""
+def segments_of(show: Show, episode: Episode, cache: Cache | None = None) -> list[Segment]:
+    """The programme of an episode in order: intro, recordings (with jingles between), outro.
+
+    A multitrack recording is its premix (multitrack.py, made in `cache` on first use)."""
 
     def part(path: Path, **fields: Any) -> Segment:
         return Segment(path, label=in_show(show, path), **fields)
@@ -54,6 +57,18 @@ def segments_of(show: Show, episode: Episode) -> list[Segment]:
     for index, recording in enumerate(episode.recordings):
         if index and show.jingle:
             parts.append(part(show.jingle, kind="jingle"))
+        if recording.tracks:
+            if cache is None:
+                raise ValueError("a multitrack recording needs the cache for its premix")
+            from podcast.audio.multitrack import premix
+
+            field = f"recordings[{index}]"
+            mixed = premix(recording, show.config.audio, cache, episode.source, field)
+            names = " + ".join(t.path.name for t in recording.tracks)
+            label = f"{in_show(show, recording.path.parent)}/{names}"
+            tracks = tuple(asdict(t) for t in mixed.tracks)
+            parts.append(Segment(mixed.path, label=label, tracks=tracks))
+            continue
         parts.append(
             part(
                 recording.path,
@@ -65,6 +80,14 @@ def segments_of(show: Show, episode: Episode) -> list[Segment]:
     if show.outro:
         parts.append(part(show.outro, kind="outro"))
     return parts
+
+
+def load_multitrack(show: Show) -> None:
+    """Import the multitrack code (and scipy's compiled modules with it) before any threads
+    start, when an episode has tracks: lazy imports of compiled modules from several threads
+    can deadlock."""
+    if any(r.tracks for e in show.episodes for r in e.recordings):
+        import podcast.audio.multitrack  # noqa: F401
 
 
 class Progress(Protocol):
@@ -96,11 +119,12 @@ def analyse_episodes(
     """
     listener = progress or NoProgress()
     listener.started(len(show.episodes))
+    load_multitrack(show)
 
     def one(episode: Episode) -> tuple[str, Analyses]:
         listener.step(episode.slug, "analysing")
         found: Analyses = []
-        for segment in segments_of(show, episode):
+        for segment in segments_of(show, episode, cache):
             try:
                 found.append(analyse_segment(segment, show.config.audio, cache))
             except PodcastError as exc:

@@ -28,6 +28,7 @@ KINDS = (
     "envelope",
     "notes",
     "partners",
+    "premix",
     "publish",
     "render",
     "transcripts",

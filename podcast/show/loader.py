@@ -29,7 +29,7 @@ from podcast.show.front_matter import (
 from podcast.show.images import picture_problem
 from podcast.show.locate import SHOW_FILE as SHOW_FILE
 from podcast.show.lock import LOCK_FILE, Lock, read_lock
-from podcast.show.model import ChapterMark, Episode, Recording, Show, Transcript
+from podcast.show.model import ChapterMark, Episode, Recording, Show, Track, Transcript
 from podcast.show.note_images import note_images
 from podcast.show.pages import PAGES_FOLDER, load_pages
 from podcast.show.schema import Chapter, EpisodeMeta, ShowConfig
@@ -84,7 +84,9 @@ def load_show_config(root: Path, problems: list[Problem]) -> ShowConfig | None:
         return None
 
 
-def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) -> Episode | None:
+def load_episode(
+    root: Path, source: Path, problems: list[Problem], lock: Lock, hosts: tuple[str, ...] = ()
+) -> Episode | None:
     """Read and validate one `episode.md`; append problems instead of raising."""
     text = read_text(source, problems)
     if text is None:
@@ -151,7 +153,12 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
 
     recordings = []
     for index, ref in enumerate(meta.recordings):
-        path = resolve(ref.file, f"recordings[{index}].file", "recordings", index, "file")
+        tracks = _resolve_tracks(meta, index, hosts, resolve, line_of, problems, source)
+        if ref.tracks:
+            path = tracks[0].path if tracks and len(tracks) == len(ref.tracks) else None
+        else:
+            assert ref.file is not None  # the schema asks for a file or tracks
+            path = resolve(ref.file, f"recordings[{index}].file", "recordings", index, "file")
         if path is not None:
             recordings.append(
                 Recording(
@@ -163,6 +170,7 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
                     ref.hum_removal,
                     ref.highpass_hz,
                     ref.speakers,
+                    tracks,
                 )
             )
     media_file = None
@@ -200,6 +208,40 @@ def load_episode(root: Path, source: Path, problems: list[Problem], lock: Lock) 
         note_images=pictures,
         media_file=media_file,
     )
+
+
+def _resolve_tracks(
+    meta: EpisodeMeta,
+    index: int,
+    hosts: tuple[str, ...],
+    resolve: Callable[..., Path | None],
+    line_of: Callable[..., int],
+    problems: list[Problem],
+    source: Path,
+) -> tuple[Track, ...]:
+    """The tracks of recording `index` resolved (each file inside the show, each person one
+    of the episode's persons or the show's hosts); problems appended."""
+    known = [p.name for p in meta.persons] + list(hosts)
+    tracks = []
+    for number, ref in enumerate(meta.recordings[index].tracks):
+        where = ("recordings", index, "tracks", number)
+        field = f"recordings[{index}].tracks[{number}]"
+        if ref.person is not None and ref.person not in known:
+            names = ", ".join(known) if known else "none yet"
+            problems.append(
+                Problem(
+                    source,
+                    line_of(*where, "person"),
+                    f"{field}.person",
+                    f"'{ref.person}' is not one of the episode's persons or the show's hosts",
+                    f"add them under `persons`, or use one of: {names}",
+                )
+            )
+        path = resolve(ref.file, f"{field}.file", *where, "file")
+        if path is not None:
+            line = line_of(*where, "file")
+            tracks.append(Track(path, ref.person, ref.role, ref.offset_s, line))
+    return tuple(tracks)
 
 
 def _at_line(line: int) -> Callable[[Loc], int]:
@@ -371,7 +413,8 @@ def load_show(root: Path) -> Show:
         if outside is not None:
             problems.append(outside)
             continue
-        episode = load_episode(root, source, problems, locked)
+        hosts = tuple(h.name for h in config.hosts) if config is not None else ()
+        episode = load_episode(root, source, problems, locked, hosts)
         if episode is not None:
             episodes.append(episode)
     _cross_check(episodes, problems)

@@ -14,8 +14,29 @@ from podcast.show.schema import EpisodeMeta, ShowConfig
 
 
 @dataclass(frozen=True)
+class Track:
+    """One track of a multitrack recording, resolved to a file inside the show folder."""
+
+    path: Path
+    person: str | None = None  # whose microphone (a name of the episode's or show's persons)
+    role: str | None = None  # music, ambience or phone (instead of a person)
+    offset_s: float | None = None  # given in the front matter (None: measured)
+    line: int = 0  # where it is written, for messages
+
+    @property
+    def voice(self) -> bool:
+        """Whether the track carries speech (a person's microphone or a phone line)."""
+        return self.role in (None, "phone")
+
+    @property
+    def name(self) -> str:
+        return self.person or self.role or self.path.name
+
+
+@dataclass(frozen=True)
 class Recording:
-    """A recording resolved to a file inside the show folder."""
+    """A recording resolved to a file inside the show folder (a multitrack recording: the
+    first track's file, with every track in `tracks`)."""
 
     path: Path
     start: float | None = None
@@ -26,6 +47,7 @@ class Recording:
     hum_removal: bool | None = None
     highpass_hz: float | None = None
     speakers: tuple[str, ...] = ()  # one name, or the left and right channel's
+    tracks: tuple[Track, ...] = ()  # a multitrack recording's tracks (empty: one file)
 
 
 @dataclass(frozen=True)

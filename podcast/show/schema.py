@@ -139,11 +139,45 @@ class TranscriptRef(Strict):
     """Its language as a BCP 47 tag: de, en, tr, ar-SY."""
 
 
+TRACK_ROLES = ("music", "ambience", "phone")
+
+
+class TrackRef(Strict):
+    """One track of a multitrack recording: a microphone (a person's, or a phone line), or a
+    music or ambience bed, recorded at the same time as the others."""
+
+    file: NonEmpty
+    """The track's audio file in the episode folder."""
+    person: NonEmpty | None = None
+    """Whose microphone it is: a name from the episode's `persons` or the show's `hosts`."""
+    role: Literal["music", "ambience", "phone"] | None = None
+    """Instead of `person`: music or ambience (ducked under speech) or phone (a phone line,
+    treated as a voice)."""
+    offset_s: Annotated[float, Field(ge=-3600, le=3600)] | None = None
+    """How many seconds after the first track this one started (negative: before); default:
+    measured from the sound both microphones picked up."""
+
+    @model_validator(mode="after")
+    def _person_or_role(self) -> TrackRef:
+        if (self.person is None) == (self.role is None):
+            raise ValueError(
+                "name either the `person` whose microphone it is or its `role` "
+                "(music, ambience, phone)"
+            )
+        return self
+
+
 class RecordingRef(Strict):
     """One recording of an episode; recordings are joined in the order given."""
 
-    file: NonEmpty
-    """The audio file in the episode folder: WAV, FLAC, MP3, M4A, Ogg, Opus or AIFF."""
+    file: NonEmpty | None = None
+    """The audio file in the episode folder: WAV, FLAC, MP3, M4A, Ogg, Opus or AIFF (or
+    `tracks`)."""
+    tracks: Annotated[tuple[TrackRef, ...], Field(max_length=8)] = ()
+    """Instead of `file`: the simultaneous tracks of one recording (a microphone per person,
+    music, ambience), at least two; they are aligned, each voice leveled and its microphone
+    lowered while the person is silent, and mixed. The first track's time is the recording's
+    (in and out points apply to all)."""
     start: Seconds | None = None
     """Where to begin in this file (seconds, MM:SS or HH:MM:SS); default: its beginning."""
     end: Seconds | None = None
@@ -166,6 +200,17 @@ class RecordingRef(Strict):
     def _end_after_start(self) -> RecordingRef:
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise ValueError("end must come after start")
+        if (self.file is None) == (not self.tracks):
+            raise ValueError("give either `file` or `tracks` (a file per microphone), not both")
+        if self.tracks:
+            if len(self.tracks) < 2:
+                raise ValueError("`tracks` needs at least two tracks (else name the `file`)")
+            if self.speakers:
+                raise ValueError("with `tracks`, name each track's `person` instead of speakers")
+            if not any(t.role in (None, "phone") for t in self.tracks):
+                raise ValueError("`tracks` needs at least one voice (a `person` or a phone line)")
+            if self.tracks[0].offset_s not in (None, 0):
+                raise ValueError("the first track is the time reference: its offset_s is 0")
         return self
 
 

@@ -111,6 +111,7 @@ def unreferenced_files(show: Show) -> list[str]:
     found = []
     for episode in show.episodes:
         used = {r.path.resolve() for r in episode.recordings}
+        used |= {t.path.resolve() for r in episode.recordings for t in r.tracks}
         used |= {t.path.resolve() for t in episode.transcripts}
         if episode.media_file is not None:
             used.add(episode.media_file.resolve())

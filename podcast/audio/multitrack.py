@@ -1,0 +1,587 @@
+"""Multitrack recordings (a microphone per person, music and ambience beds): the tracks are
+aligned by the sound they share (each microphone hears the other voices as bleed), each voice
+goes through the interview sound of a single recording (analyse.py, sound.py: leveler, noise
+and hum reduction, via the render's own `shaped_chain`), is brought to one speaker loudness and
+lowered where its person is silent (the crossgate, decided from all tracks' 100 ms steps
+together); music and ambience are ducked under speech. The result is one cached WAV, the
+premix, which the build then treats as an ordinary recording without sound processing."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import asdict, dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import numpy.typing as npt
+from scipy import signal
+
+from podcast.audio.analyse import Segment, analyse_segment, format_chain
+from podcast.audio.graph import SoundShaping, envelope_input, shaped_chain
+from podcast.audio.hum import hum_filters
+from podcast.audio.pipeline import ProcessGraph
+from podcast.audio.renditions import BROADCAST_RATE
+from podcast.audio.sound import SoundSettings
+from podcast.audio.tools import FFMPEG, ffmpeg_version, file_arg
+from podcast.errors import PodcastError, Problem
+from podcast.plan.cache import Cache, atomic_write_bytes, key_of
+from podcast.show.model import Recording, Track
+from podcast.show.schema import AudioSettings
+
+MULTITRACK_VERSION = "4"
+RATE = BROADCAST_RATE
+STEP = RATE // 10  # the analysis' 100 ms steps
+ALIGN_RATE = 16000
+ALIGN_WINDOW_S = 180.0  # how much of each track the offset is measured on
+DRIFT_MIN_S = 60.0  # recordings at least this long get their clock drift measured
+DRIFT_WINDOWS = 12  # windows spread over the recording, for the drift
+DRIFT_WINDOW_S = 20.0  # the first, rough pass's windows
+WINDOW_S = 10.0  # the second, sharp pass's windows
+MAX_DRIFT = 300e-6  # the most a recorder's clock is expected off (300 ppm)
+SIDELOBES = 16  # lags (1 ms) around a peak that belong to it
+PAIR_RATIO = 0.05  # a second peak this high counts when it lies as far as in most windows
+PAIR_TOLERANCE_S = 0.0005
+ACOUSTIC_S = 0.02  # how far apart the two directions' bleed peaks may lie (2 x path delay)
+SECOND_PEAK = 0.15  # the other direction's peak counts from this share of the main one
+CONFIDENCE = 3.0  # the alignment peak's height over the highest peak elsewhere
+GATE_MARGIN_DB = 10.0  # a voice this far below the loudest voice counts as silent
+PAUSE_BELOW_DB = 35.0  # a step this far below the loudest speech on every track is a pause
+CROSSGATE_DB = -20.0  # a silent person's microphone is lowered this much
+DUCK_DB = -12.0  # music and ambience under speech
+LOOKAHEAD_STEPS = 2  # a microphone opens this many steps before its person speaks
+HOLD_STEPS = 0  # and stays open this many after (in pauses each keeps its last decision)
+RAMP_SAMPLES = RATE // 50  # 20 ms gain ramps
+
+
+Samples = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class TrackReport:
+    """What the premix did to one track (levels in LUFS, bleed relative to its own voice)."""
+
+    name: str
+    file: str
+    offset_s: float
+    measured: bool  # False: the offset was given in the front matter
+    confidence: float
+    speech_before_lufs: float | None
+    speech_after_lufs: float | None
+    bleed_before_db: float | None
+    bleed_after_db: float | None
+    reference: bool = False  # the first track, whose time the others are placed on
+    drift_ppm: float = 0.0  # how much slower the track's clock ran (parts per million)
+    drift_windows: int = 0  # how many windows the drift was fitted on (0: not measured)
+
+    def describe(self) -> str:
+        """One line for the build's report and `podcast info`."""
+        how = f"measured, confidence {self.confidence:.0f}" if self.measured else "given"
+        offset = (
+            "the time reference" if self.reference else f"offset {self.offset_s:+.4f} s ({how})"
+        )
+        parts = [f"{self.name} ({self.file}): {offset}"]
+        if self.drift_windows:
+            parts.append(f"drift {self.drift_ppm:+.1f} ppm ({self.drift_windows} windows)")
+        if self.speech_before_lufs is not None and self.speech_after_lufs is not None:
+            parts.append(
+                f"speech {self.speech_before_lufs:.1f} -> {self.speech_after_lufs:.1f} LUFS"
+            )
+        if self.bleed_before_db is not None and self.bleed_after_db is not None:
+            parts.append(f"bleed {self.bleed_before_db:.1f} -> {self.bleed_after_db:.1f} dB")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Premix:
+    """The mixed tracks of a recording (a WAV in the cache) and what was done to each."""
+
+    path: Path
+    tracks: tuple[TrackReport, ...]
+
+
+def _problem(source: Path, track: Track, field: str, message: str, fix: str) -> PodcastError:
+    return PodcastError([Problem(source, track.line, field, message, fix)])
+
+
+def _read_f32(stream: IO[bytes]) -> Samples:
+    return np.frombuffer(stream.read(), dtype="<f4").astype(np.float32)
+
+
+def _decode(track: Track, label: str, chain: list[str], extra: list[str]) -> Samples:
+    """The track through the filter graph `chain` (input 0; more in `extra`), mono floats."""
+    graph_text = ";".join(chain)
+    with ProcessGraph(label, track.path.parent) as graph:
+        decoder = graph.start(
+            "decoding",
+            [
+                *FFMPEG,
+                "-i",
+                file_arg(track.path),
+                *extra,
+                "-filter_complex",
+                graph_text,
+                "-map",
+                "[out]",
+                "-c:a",
+                "pcm_f32le",
+                "-f",
+                "f32le",
+                "pipe:1",
+            ],
+            capture_stdout=True,
+        )
+        assert decoder.process.stdout is not None
+        box = graph.read("reading", decoder.process.stdout, _read_f32)
+        graph.wait()
+        samples: Samples = box[0]
+        return samples
+
+
+def _plain(track: Track, label: str) -> Samples:
+    segment = Segment(track.path, label=label)
+    return _decode(track, label, [f"[0:a:0]{','.join(format_chain(segment, 'mono'))}[out]"], [])
+
+
+def _shaped(track: Track, label: str, settings: AudioSettings, cache: Cache) -> Samples:
+    """The track through the interview sound of a single recording (leveler, noise and hum
+    reduction), as the render would play it."""
+    sound = SoundSettings(
+        level_speech=settings.level_speech,
+        noise_reduction_db=settings.noise_reduction_db,
+        hum_removal=settings.hum_removal,
+        highpass_hz=settings.highpass_hz,
+    )
+    segment = Segment(track.path, sound=sound, label=label)
+    analysis = analyse_segment(segment, settings.model_copy(update={"channels": "mono"}), cache)
+    report = analysis.sound_report
+    filters = tuple(hum_filters(sound, report.hum if report is not None else None))
+    envelope = None if analysis.envelope is None else cache.file_path("envelope", analysis.envelope)
+    shaping = SoundShaping(filters, envelope)
+    if analysis.denoise is not None and report is not None:
+        schedule = np.fromfile(cache.file_path("denoise", analysis.denoise), dtype=np.float32)
+        shaping = replace(
+            shaping, denoise=tuple(float(s) for s in schedule), noise_dbfs=report.noise_dbfs
+        )
+    window = (0.0, analysis.duration)
+    extra = [] if envelope is None else envelope_input(envelope, 0.0, analysis.duration + 1)
+    chain = shaped_chain(
+        0, format_chain(segment, "mono"), shaping, None if envelope is None else 1, 0.0, window
+    )
+    chain[-1] = chain[-1].replace("[s0]", "[out]")
+    return _decode(track, label, chain, extra)
+
+
+def _band(samples: Samples) -> npt.NDArray[np.float64]:
+    """The speech band of (part of) a track at ALIGN_RATE, for the alignment."""
+    low = signal.resample_poly(samples, ALIGN_RATE, RATE)
+    sos = signal.butter(4, [200, 4000], btype="bandpass", fs=ALIGN_RATE, output="sos")
+    return np.asarray(signal.sosfilt(sos, low), dtype=np.float64)
+
+
+def _parabolic(values: npt.NDArray[np.float64], index: int) -> float:
+    if 0 < index < values.size - 1:
+        a, b, c = values[index - 1], values[index], values[index + 1]
+        denominator = a - 2 * b + c
+        if denominator != 0:
+            return float(index + 0.5 * (a - c) / denominator)
+    return float(index)
+
+
+@dataclass(frozen=True)
+class Peaks:
+    """Where `other` lies against `reference` (seconds: other started this much later), by
+    the highest peak and the highest other one within ACOUSTIC_S of it (the other direction's
+    bleed; `ratio`: its height over the highest), and how sure (the highest peak over every
+    peak further away)."""
+
+    main: float
+    second: float
+    ratio: float
+    confidence: float
+
+    @property
+    def seconds(self) -> float:
+        """The offset: midway between both directions' peaks when the second stands out."""
+        return (self.main + self.second) / 2 if self.ratio >= SECOND_PEAK else self.main
+
+
+def _peaks(reference: Samples, other: Samples, smear: int = 0) -> Peaks:
+    """The peaks of the phase transform of the two tracks' cross-correlation (GCC-PHAT: sharp
+    peaks whatever the voices' pitch); `smear` (samples at ALIGN_RATE) first averages it over
+    that many lags, so that a peak a drifting clock spread out still stands."""
+    a, b = _band(reference), _band(other)
+    a *= signal.windows.tukey(a.size, 0.02)
+    b *= signal.windows.tukey(b.size, 0.02)
+    size = 1 << int(np.ceil(np.log2(a.size + b.size)))
+    cross = np.fft.rfft(a, size) * np.conj(np.fft.rfft(b, size))
+    weight = np.abs(cross)
+    cross /= np.where(weight > 0, weight, 1.0)
+    correlation = np.fft.irfft(cross, size)
+    # Lag k (samples): reference[t + k] matches other[t]; other started k samples later.
+    lags = np.concatenate([correlation[-(b.size - 1) :], correlation[: a.size]])
+    if smear > 1:
+        lags = np.convolve(lags, np.ones(smear) / smear, mode="same")
+    first_lag = -(b.size - 1)
+    peak = int(np.argmax(lags))
+    reach = max(int(ACOUSTIC_S * ALIGN_RATE), smear)
+    low, high = max(0, peak - reach), min(lags.size, peak + reach + 1)
+    elsewhere = np.concatenate([lags[:low], lags[high:]])
+    confidence = float(lags[peak] / max(float(elsewhere.max(initial=0.0)), 1e-12))
+    near = lags[low:high].copy()
+    near[max(0, peak - low - SIDELOBES) : peak - low + SIDELOBES + 1] = -np.inf
+    second = int(np.argmax(near)) + low
+    ratio = float(lags[second] / lags[peak]) if np.isfinite(near).any() else 0.0
+
+    def seconds(index: int) -> float:
+        return (_parabolic(lags, index) + first_lag) / ALIGN_RATE
+
+    return Peaks(seconds(peak), seconds(second), ratio, confidence)
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """A track's place against the first: it started `offset_s` later (at the first track's
+    time 0) and its clock runs slow by `drift` (its offset at the first track's time t is
+    offset_s + drift * t); `windows`: how many windows the drift was fitted on (0: none)."""
+
+    offset_s: float
+    drift: float
+    confidence: float
+    windows: int = 0
+
+
+def align(reference: Samples, other: Samples) -> Alignment:
+    """Where `other` lies against `reference`: the offset from their first ALIGN_WINDOW_S
+    (averaged over a drifting clock's spread if the sharp peak does not stand out); over a
+    recording of DRIFT_MIN_S or more, the drift too (see `_drift`)."""
+    window = int(ALIGN_WINDOW_S * RATE)
+    sharp = _peaks(reference[:window], other[:window])
+    found = Alignment(sharp.seconds, 0.0, sharp.confidence)
+    if sharp.confidence < CONFIDENCE:
+        spread = _peaks(reference[:window], other[:window], _smear(min(window, other.size)))
+        found = Alignment(spread.seconds, 0.0, spread.confidence)
+    if found.confidence < CONFIDENCE or min(reference.size, other.size) < DRIFT_MIN_S * RATE:
+        return found
+    return _drift(reference, other, found) or found
+
+
+def _smear(samples: int) -> int:
+    """How many lags (at ALIGN_RATE) a clock MAX_DRIFT off spreads a window of `samples`."""
+    return int(MAX_DRIFT * samples / RATE * ALIGN_RATE) + 1
+
+
+def _windows(
+    reference: Samples, other: Samples, offset: float, length: int, margin: int, smear: int
+) -> list[tuple[float, float, Peaks]]:
+    """DRIFT_WINDOWS windows of `length` spread over the reference, each searched for in
+    `other` within `margin` of `offset`: (the window's middle, the offset there, its peaks)."""
+    found = []
+    overlap = min(reference.size, other.size + round(offset * RATE))
+    for start in np.linspace(0, max(0, overlap - length), DRIFT_WINDOWS).astype(int):
+        at = int(start) - round(offset * RATE)  # the window's place in `other`
+        low, high = max(0, at - margin), min(other.size, at + length + margin)
+        if high - low < length // 2:
+            continue
+        peaks = _peaks(reference[start : start + length], other[low:high], smear)
+        if peaks.confidence >= CONFIDENCE:
+            found.append(((start + length / 2) / RATE, (start - low) / RATE, peaks))
+    return found
+
+
+def _drift(reference: Samples, other: Samples, start: Alignment) -> Alignment | None:
+    """Offset and drift fitted over the recording, in two passes: windows of DRIFT_WINDOW_S
+    whose peaks are averaged over what MAX_DRIFT could spread them find the drift roughly;
+    then, on `other` resampled to that clock, short sharp windows where both persons speak
+    (both directions' peaks, a pair as far apart as in most windows: the acoustic paths
+    cancel) fit it precisely. None when too few windows agree."""
+    length = min(int(DRIFT_WINDOW_S * RATE), reference.size // 4)
+    rough = _windows(reference, other, start.offset_s, length, RATE, _smear(length))
+    if len(rough) < 4:
+        return None
+    times = np.array([t for t, _, _ in rough])
+    offsets = np.array([base + p.main for _, base, p in rough])
+    drift, _ = np.polyfit(times, offsets, 1)
+    ratio = Fraction(1 - float(drift)).limit_denominator(50_000)
+    steady = signal.resample_poly(other, ratio.denominator, ratio.numerator).astype(np.float32)
+    # On `steady`, the reference's time t is at t * (1 - rest) - offset / ratio.
+    length = min(int(WINDOW_S * RATE), reference.size // 4)
+    fine = _windows(reference, steady, start.offset_s / float(ratio), length, RATE // 20, 0)
+    pairs = [p for _, _, p in fine if p.ratio >= PAIR_RATIO]
+    if len(pairs) < 3:
+        return None
+    apart = float(np.median([abs(p.second - p.main) for p in pairs]))
+    kept = [
+        (t, base + (p.main + p.second) / 2)
+        for t, base, p in fine
+        if p.ratio >= PAIR_RATIO and abs(abs(p.second - p.main) - apart) <= PAIR_TOLERANCE_S
+    ]
+    if len(kept) < 3:
+        return None
+    times = np.array([t for t, _ in kept])
+    offsets = np.array([o for _, o in kept])
+    rest, at_zero = np.polyfit(times, offsets, 1)
+    close = np.abs(offsets - (at_zero + rest * times)) <= PAIR_TOLERANCE_S
+    if close.sum() >= 3:
+        rest, at_zero = np.polyfit(times[close], offsets[close], 1)
+    total = 1 - float(ratio) * (1 - float(rest))
+    return Alignment(float(at_zero) * float(ratio), total, start.confidence, int(close.sum()))
+
+
+def _steps_db(samples: Samples) -> npt.NDArray[np.float64]:
+    count = samples.size // STEP
+    blocks = samples[: count * STEP].astype(np.float64).reshape(count, STEP)
+    levels = 10 * np.log10(np.mean(blocks**2, axis=1) + 1e-20)
+    return np.asarray(np.maximum(-120.0, levels), dtype=np.float64)
+
+
+def _speech_db(levels: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_]) -> float | None:
+    """The power mean (dB) of the steps in `mask`, or None without any."""
+    if not mask.any():
+        return None
+    return float(10 * np.log10(np.mean(10 ** (levels[mask] / 10))))
+
+
+def _raise(
+    before: npt.NDArray[np.float64], after: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_]
+) -> float:
+    """How much louder (dB) the processing made a voice where its person speaks alone."""
+    was, now = _speech_db(before, mask), _speech_db(after, mask)
+    return 0.0 if was is None or now is None else now - was
+
+
+def _dilate(mask: npt.NDArray[np.bool_], before: int, after: int) -> npt.NDArray[np.bool_]:
+    """`mask` widened `before` steps earlier (look-ahead) and `after` steps later (hold)."""
+    out = mask.copy()
+    for shift in range(1, before + 1):
+        out[:-shift] |= mask[shift:]
+    for shift in range(1, after + 1):
+        out[shift:] |= mask[:-shift]
+    return out
+
+
+def _gain_curve(step_db: npt.NDArray[np.float64], length: int) -> Samples:
+    """Step gains (dB) as a linear gain per sample, with short ramps between steps."""
+    fine = np.repeat(10 ** (step_db / 20), STEP)
+    fine = np.resize(np.concatenate([fine, np.full(STEP, fine[-1] if fine.size else 1.0)]), length)
+    kernel = np.ones(RAMP_SAMPLES) / RAMP_SAMPLES
+    smooth = np.convolve(
+        np.pad(fine, (RAMP_SAMPLES // 2, RAMP_SAMPLES - 1 - RAMP_SAMPLES // 2), mode="edge"),
+        kernel,
+        mode="valid",
+    )
+    return np.asarray(smooth, dtype=np.float32)
+
+
+def place(samples: Samples, where: Alignment, start: float, length: int) -> Samples:
+    """A track on the recording's time (the first track's), from `start`, `length` samples:
+    shifted by its offset and, with a drift, resampled to the first track's clock."""
+    ratio = Fraction(1 - where.drift).limit_denominator(50_000)
+    if ratio == 1:
+        return _shift(samples, round((start - where.offset_s) * RATE), length)
+    # The track's time for the first track's t is t * (1 - drift) - offset: after resampling
+    # (its sample k at k * ratio), the first track's t is at t - offset / ratio.
+    steady = signal.resample_poly(samples, ratio.denominator, ratio.numerator)
+    first = round((start - where.offset_s / float(ratio)) * RATE)
+    return _shift(np.asarray(steady, dtype=np.float32), first, length)
+
+
+def _shift(samples: Samples, first: int, length: int) -> Samples:
+    """`length` samples of `samples` from index `first` (silence where there are none)."""
+    out = np.zeros(length, dtype=np.float32)
+    source_from, target_from = max(0, first), max(0, -first)
+    count = max(0, min(length - target_from, samples.size - source_from))
+    out[target_from : target_from + count] = samples[source_from : source_from + count]
+    return out
+
+
+def premix(
+    recording: Recording, settings: AudioSettings, cache: Cache, source: Path, field: str
+) -> Premix:
+    """Align, process, gate and mix the tracks of a multitrack `recording` into a WAV in the
+    cache (made once per content and settings); `source` and `field` name the recording in
+    messages (`recordings[N]`)."""
+    tracks = recording.tracks
+    sound = (
+        settings.level_speech,
+        settings.noise_reduction_db,
+        settings.hum_removal,
+        settings.highpass_hz,
+    )
+    key = key_of(
+        "multitrack",
+        MULTITRACK_VERSION,
+        [(cache.digest(t.path), t.person, t.role, t.offset_s) for t in tracks],
+        recording.start,
+        recording.end,
+        sound,
+        ffmpeg_version(),
+    )
+    path = cache.file_path("premix", f"{key}.wav")
+    known = cache.get_json("premix", key)
+    if known is not None and path.is_file():
+        return Premix(path, tuple(TrackReport(**t) for t in known["tracks"]))
+
+    labels = [f"{field}.tracks[{i}] {t.path.name}" for i, t in enumerate(tracks)]
+    plain = [_plain(t, label) for t, label in zip(tracks, labels, strict=True)]
+    # Each track's alignment against the first, and whether it was measured.
+    offsets: list[tuple[Alignment, bool]] = [(Alignment(0.0, 0.0, 0.0), False)]
+    for number, track in enumerate(tracks[1:], start=1):
+        if track.offset_s is not None:
+            offsets.append((Alignment(track.offset_s, 0.0, 0.0), False))
+            continue
+        found = align(plain[0], plain[number])
+        if found.confidence < CONFIDENCE:
+            raise _problem(
+                source,
+                track,
+                f"{field}.tracks[{number}]",
+                f"{track.path.name} cannot be aligned with {tracks[0].path.name}: they share no "
+                f"sound that was found with confidence ({found.confidence:.1f}, needs "
+                f"{CONFIDENCE:.0f})",
+                "check that both were recorded at the same time, or give its `offset_s`",
+            )
+        offsets.append((found, True))
+    start = recording.start or 0.0
+    end = plain[0].size / RATE
+    end = min(recording.end, end) if recording.end is not None else end
+    length = round((end - start) * RATE)
+    if length < RATE // 2:
+        raise _problem(
+            source,
+            tracks[0],
+            f"{field}.start",
+            "less than half a second of the tracks is left",
+            "choose an earlier in point",
+        )
+    before = [place(p, o[0], start, length) for p, o in zip(plain, offsets, strict=True)]
+    processed = [
+        place(_shaped(t, label, settings, cache), o[0], start, length) if t.voice else b
+        for t, label, o, b in zip(tracks, labels, offsets, before, strict=True)
+    ]
+    mixed, reports = _crossgate(tracks, before, processed, offsets)
+    peak = float(np.abs(mixed).max()) if mixed.size else 0.0
+    if peak > 0.98:
+        mixed *= 0.98 / peak  # the render sets the loudness; this only keeps the WAV whole
+    _write_wav(path, mixed)
+    cache.put_json("premix", key, {"tracks": [asdict(r) for r in reports]})
+    return Premix(path, tuple(reports))
+
+
+def _crossgate(
+    tracks: tuple[Track, ...],
+    before: list[Samples],
+    processed: list[Samples],
+    offsets: list[tuple[Alignment, bool]],
+) -> tuple[Samples, list[TrackReport]]:
+    """Each voice to one speaker loudness, lowered where its person is silent; music and
+    ambience ducked under speech; summed. With a report per track."""
+    voices = [i for i, t in enumerate(tracks) if t.voice]
+    raw = [_steps_db(b) for b in before]
+    levels = [_steps_db(p) for p in processed]
+    count = min(lv.size for lv in levels)
+    # Who speaks is decided on the tracks as recorded: the leveler may have raised the bleed.
+    heard = {i: raw[i][:count] for i in voices}
+    loudest = np.max([heard[i] for i in voices], axis=0)
+    speaking = {i: heard[i] >= loudest - GATE_MARGIN_DB for i in voices}
+    # Where a voice is the loudest by far (its person alone), its level; elsewhere its bleed.
+    alone = {
+        i: heard[i]
+        >= np.max([heard[j] for j in voices if j != i] or [np.full(count, -120.0)], axis=0)
+        + GATE_MARGIN_DB
+        for i in voices
+    }
+    active = loudest > np.percentile(loudest, 95) - PAUSE_BELOW_DB
+    # In a pause (nobody heard), each microphone keeps its last decision: the room goes on.
+    last = np.maximum.accumulate(np.where(active, np.arange(count), 0))
+    speaking = {i: mask[last] for i, mask in speaking.items()}
+    speech_level = {i: _speech_db(levels[i][:count], alone[i] & active) for i in voices}
+    known = [v for v in speech_level.values() if v is not None]
+    target = max(known) if known else 0.0
+    length = processed[0].size
+    mixed = np.zeros(length, dtype=np.float32)
+    anyone = np.zeros(count, dtype=bool)
+    for i in voices:
+        anyone |= speaking[i] & active
+    reports = []
+    for i, track in enumerate(tracks):
+        if track.voice:
+            own = speech_level[i]
+            gain = 0.0 if own is None else float(np.clip(target - own, -20.0, 20.0))
+            open_steps = _dilate(speaking[i], LOOKAHEAD_STEPS, HOLD_STEPS)
+            # Where the person is silent, what the leveler did to the bleed is undone (it
+            # took the bleed for speech to raise): the microphone stays CROSSGATE_DB below
+            # what it recorded, relative to its person's voice.
+            raised = _raise(raw[i][:count], levels[i][:count], alone[i] & active)
+            undo = np.minimum(0.0, raw[i][:count] - levels[i][:count] + raised)
+            step_db = np.where(open_steps, gain, gain + CROSSGATE_DB + undo)
+        else:
+            ducked = _dilate(anyone, LOOKAHEAD_STEPS, HOLD_STEPS)
+            step_db = np.where(ducked, DUCK_DB, 0.0)
+        curve = _gain_curve(step_db, length)
+        out = processed[i] * curve
+        mixed += out
+        report = _track_report(
+            track, offsets[i], raw[i][:count], _steps_db(out)[:count], alone, active, i
+        )
+        reports.append(report)
+    return mixed, reports
+
+
+def _track_report(
+    track: Track,
+    offset: tuple[Alignment, bool],
+    before: npt.NDArray[np.float64],
+    after: npt.NDArray[np.float64],
+    alone: dict[int, npt.NDArray[np.bool_]],
+    active: npt.NDArray[np.bool_],
+    index: int,
+) -> TrackReport:
+    own = alone.get(index)
+    others = np.zeros(before.size, dtype=bool)
+    for j, mask in alone.items():
+        if j != index:
+            others |= mask
+    speech_before = speech_after = bleed_before = bleed_after = None
+    if own is not None:
+        speech_before = _speech_db(before, own & active)
+        speech_after = _speech_db(after, own & active)
+        others_before = _speech_db(before, others & active)
+        others_after = _speech_db(after, others & active)
+        if speech_before is not None and others_before is not None:
+            bleed_before = others_before - speech_before
+        if speech_after is not None and others_after is not None:
+            bleed_after = others_after - speech_after
+
+    def rounded(value: float | None) -> float | None:
+        # dB of mean squares; -0.691 makes them read as LUFS of an unweighted signal
+        return None if value is None else round(value, 2)
+
+    return TrackReport(
+        name=track.name,
+        file=track.path.name,
+        offset_s=round(offset[0].offset_s, 6),
+        measured=offset[1],
+        confidence=round(offset[0].confidence, 1),
+        drift_ppm=round(offset[0].drift * 1e6, 2),
+        drift_windows=offset[0].windows,
+        speech_before_lufs=rounded(None if speech_before is None else speech_before - 0.691),
+        speech_after_lufs=rounded(None if speech_after is None else speech_after - 0.691),
+        bleed_before_db=rounded(bleed_before),
+        bleed_after_db=rounded(bleed_after),
+        reference=index == 0,
+    )
+
+
+def _write_wav(path: Path, samples: Samples) -> None:
+    """A mono 32-bit float WAV at RATE (WAVE_FORMAT_IEEE_FLOAT), written whole."""
+    import struct
+
+    data = samples.astype("<f4").tobytes()
+    fmt = struct.pack("<HHIIHH", 3, 1, RATE, RATE * 4, 4, 32)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    body += b"data" + struct.pack("<I", len(data)) + data
+    buffer = io.BytesIO()
+    buffer.write(b"RIFF" + struct.pack("<I", len(body)) + body)
+    atomic_write_bytes(path, buffer.getvalue())
