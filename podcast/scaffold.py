@@ -7,6 +7,7 @@ import contextlib
 import os
 import re
 import tomllib
+import unicodedata
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -185,8 +186,17 @@ def cover_font(size: int, text: str) -> tuple[FreeTypeFont, str]:
         if has_letters(font, text):
             return font, text
     fallback = ImageFont.load_default(size=size)
-    assert isinstance(fallback, FreeTypeFont)  # Pillow >= 10.1 with FreeType (pyproject)
-    return fallback, text if has_letters(fallback, text) else to_ascii(text)
+    assert isinstance(fallback, ImageFont.FreeTypeFont)  # Pillow >= 10.1 with FreeType
+    # Letters in ASCII where the font lacks them; symbols (emoji) it cannot draw left out.
+    drawable = "".join(
+        char
+        if has_letters(fallback, char)
+        else ""
+        if unicodedata.category(char).startswith("S")
+        else to_ascii(char)
+        for char in text
+    )
+    return fallback, " ".join(drawable.split()) or "Podcast"
 
 
 def placeholder_cover(path: Path, title: str) -> None:
@@ -324,15 +334,16 @@ def init_show(
             f"{folder / SHOW_FILE}: an answer cannot be written to TOML ({exc}); "
             "answer in plain text"
         ) from exc
-    (folder / "episodes").mkdir(parents=True, exist_ok=True)
     made = [folder / SHOW_FILE, folder / "cover.jpg", folder / ".gitignore"]
+    folder.mkdir(parents=True, exist_ok=True)
+    placeholder_cover(made[1], title)  # first: what may fail leaves no half-made show
+    (folder / "episodes").mkdir(parents=True, exist_ok=True)
     made[0].write_text(text, encoding="utf-8")
     if language.lower().startswith("de"):  # German law wants both on such a site
         (folder / PAGES_FOLDER).mkdir(exist_ok=True)
         for name, text in LEGAL_PAGES.items():
             made.append(folder / PAGES_FOLDER / name)
             made[-1].write_text(text.format(placeholder=PLACEHOLDER), encoding="utf-8")
-    placeholder_cover(made[1], title)
     if not made[2].exists():
         made[2].write_text(GITIGNORE, encoding="utf-8")
     return made

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from podcast.build import build
+from podcast.build import BuildReport, build
 from podcast.errors import PodcastError
 from podcast.publish.remote import publish_build
 from podcast.show.loader import load_show
@@ -141,3 +141,28 @@ def test_truth_values_as_numbers_and_addresses_with_a_password_or_no_port_are_re
     where = demo / (EP1 + "/episode.md" if field.startswith("number") else "podcast.toml")
     edit(where, field, value)
     assert message in refused(demo)
+
+
+# The second outside round (new features: import, transcription, the site's search, init).
+
+
+@pytest.mark.parametrize("title", ["Mic 🎙 Show", "日本語のポッドキャスト"])
+def test_init_draws_a_cover_for_any_title(tmp_path: Path, title: str) -> None:
+    """A title with an emoji or Japanese letters crashed init (NameError in the fallback font)
+    and left a half-made show behind."""
+    done = run_cli(
+        "init", str(tmp_path / "show"), "--title", title, "--author", "A", "--language", "de",
+        "--base-url", "https://i.example.net/", "--email", "a@example.net",
+        "--timezone", "Europe/Berlin",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    with Image.open(tmp_path / "show/cover.jpg") as cover:
+        assert cover.size[0] == cover.size[1] >= 1400
+    assert (tmp_path / "show/.gitignore").is_file()
+
+
+def test_the_search_keeps_words_apart_across_line_breaks(built_demo: BuildReport) -> None:
+    """The notes' line breaks glued words together in the search index ("mitMigrations...")."""
+    page = (built_demo.out / "search.html").read_text(encoding="utf-8")
+    assert "mit Migrationsgeschichte" in page
+    assert not re.search(r"mitMigrationsgeschichte|dieanderen|zuwichtigen", page)

@@ -334,6 +334,7 @@ def test_search_in_a_real_browser_served_and_from_file(auto_built: Path) -> None
                         problems.append(message.text)
 
                 page.on("console", console)
+                page.on("pageerror", lambda error, problems=problems: problems.append(str(error)))
                 # An inflection the recordings never use finds the word they use.
                 page.goto(f"{base}/search.html?q=Gespr%C3%A4che")
                 hit = page.locator("#search-results a").first
@@ -350,6 +351,10 @@ def test_search_in_a_real_browser_served_and_from_file(auto_built: Path) -> None
                     f"Math.abs(document.getElementById('player').currentTime - {seconds}) < 1.5",
                     timeout=10000,
                 )
+                # A malformed address (an outside tester's) neither stops the page nor the search.
+                page.goto(f"{base}/search.html?q=%E0%A4%A")
+                page.fill("#q", "leipzig")
+                page.locator("#search-results a").first.wait_for(timeout=10000)
                 assert problems == [], problems
                 page.close()
             browser.close()

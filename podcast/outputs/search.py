@@ -48,7 +48,12 @@ def _plain_paragraphs(markdown: str) -> list[str]:
     out = []
     for token in tokens:
         if token.type == "inline" and token.children is not None:
-            text = "".join(c.content for c in token.children if c.type in ("text", "code_inline"))
+            # A line break inside a paragraph separates words as a space does.
+            text = "".join(
+                " " if c.type in ("softbreak", "hardbreak") else c.content
+                for c in token.children
+                if c.type in ("text", "code_inline", "softbreak", "hardbreak")
+            )
             if text.strip():
                 out.append(" ".join(text.split()))
     return out
