@@ -359,12 +359,21 @@ def _next_number(root: Path) -> int:
     return max(numbers) + 1
 
 
+TITLE_MAX = 255  # as show/fields.Title
+
+
 def new_episode(
     root: Path, title: str, language: str, timezone: str | None, now: datetime | None = None
 ) -> Path:
     """Scaffold episodes/<NN-slug>/episode.md: the next number, now in the show's time zone
     (`timezone`, else this machine's), a fresh GUID and every field an episode usually needs,
     with TODO placeholders `podcast check` warns about until they are filled in."""
+    title = title.strip()
+    problem = _not_one_line(title)
+    if not title or len(title) > TITLE_MAX:
+        problem = f"must be 1 to {TITLE_MAX} characters long (it is {len(title)})"
+    if problem is not None:  # what the loader would refuse is not written in the first place
+        raise PodcastError(f"podcast new: the title cannot be used: {problem}; give another title")
     number = _next_number(root)
     folder = root / "episodes" / f"{number:02d}-{slugify(title)}"
     if folder.exists():

@@ -166,3 +166,15 @@ def test_the_search_keeps_words_apart_across_line_breaks(built_demo: BuildReport
     page = (built_demo.out / "search.html").read_text(encoding="utf-8")
     assert "mit Migrationsgeschichte" in page
     assert not re.search(r"mitMigrationsgeschichte|dieanderen|zuwichtigen", page)
+
+
+@pytest.mark.parametrize("title", ["x" * 300, "   ", "Tab\there", "Glocke\x07"])
+def test_new_refuses_titles_the_loader_would_refuse(demo: Path, title: str) -> None:
+    """`podcast new` wrote episodes that `check` then refused (too long, blank, control
+    characters making invalid YAML)."""
+    from podcast.scaffold import new_episode
+
+    before = sorted((demo / "episodes").iterdir())
+    with pytest.raises(PodcastError, match="the title cannot be used"):
+        new_episode(demo, title, "de", "Europe/Berlin")
+    assert sorted((demo / "episodes").iterdir()) == before
