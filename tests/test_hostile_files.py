@@ -185,11 +185,12 @@ def test_pictures_over_the_pixel_limit_are_refused_in_notes_and_pages(demo: Path
         page.write("\n![Ein Plakat](bomb.png)\n")
     message = refused(demo)
     expected = (
-        "notes: the picture is 10000x10000 px; pictures may have at most 40 megapixels "
+        "notes: bomb.png: the picture is 10000x10000 px; pictures may have at most 40 "
+        "megapixels "
         "(scale it down (a web page shows at most 1600 px on the longest side)"
     )
     assert f"{EP1}/episode.md:" in message and expected in message
-    assert re.search(r"pages/impressum\.md:\d+: the picture is 10000x10000 px", message)
+    assert re.search(r"pages/impressum\.md:\d+: bomb\.png: the picture is 10000x1", message)
 
 
 def test_large_pictures_are_published_web_sized_with_their_size_and_deterministically(

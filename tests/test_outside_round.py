@@ -178,3 +178,18 @@ def test_new_refuses_titles_the_loader_would_refuse(demo: Path, title: str) -> N
     with pytest.raises(PodcastError, match="the title cannot be used"):
         new_episode(demo, title, "de", "Europe/Berlin")
     assert sorted((demo / "episodes").iterdir()) == before
+
+
+def test_each_unusable_picture_of_a_line_is_named(demo: Path) -> None:
+    """Two bad pictures in one line of notes gave two identical "not an image" lines."""
+    episode = demo / "episodes/01-leipzig-migrantenbeirat"
+    (episode / "plan.png").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    (episode / "foto.jpg").write_bytes(b"\0" * 1000)
+    source = episode / "episode.md"
+    source.write_text(
+        source.read_text(encoding="utf-8") + "\n![Der Plan](plan.png) ![Das Foto](foto.jpg)\n",
+        encoding="utf-8",
+    )
+    said = refused(demo)
+    assert "notes: plan.png: not an image" in said, said
+    assert "notes: foto.jpg: not an image" in said, said

@@ -104,8 +104,9 @@ def note_images(
             from podcast.show.images import picture_problem
 
             unusable = picture_problem(path)
-            if unusable is not None:
-                problems.append(Problem(source, line, field, *unusable))
+            if unusable is not None:  # named: a line may hold several pictures
+                what, fix = unusable
+                problems.append(Problem(source, line, field, f"{src}: {what}", fix))
                 continue
             found.setdefault(src, NoteImage(src, path))
     return tuple(found.values())
