@@ -153,6 +153,9 @@ def test_the_preview_marks_what_is_not_out_yet_with_its_date(week: Week) -> None
     page = (week.preview / f"{EP2}.html").read_text(encoding="utf-8")
     assert "Sperrfrist: nur im Feed für Radios" in page
     assert "draft-banner" not in (week.out / "index.html").read_text(encoding="utf-8")
+    # The partners' page too (an outside tester found it listing them unmarked).
+    partners = (week.preview / "programme/index.html").read_text(encoding="utf-8")
+    assert "Geplant: erscheint am 05.11.2026, 18:00" in partners, partners
 
 
 def test_addresses_keep_their_lines_and_hosts_are_named(week: Week) -> None:
