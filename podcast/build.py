@@ -54,7 +54,7 @@ from podcast.show.loader import SHOW_FILE, load_show
 from podcast.show.lock import LOCK_FILE, Lock, read_lock, write_lock
 from podcast.show.model import Show
 from podcast.show.release import Release, preview_mark, release
-from podcast.show.warnings import strict_problems
+from podcast.show.warnings import as_is_notes, strict_problems
 
 
 @dataclass
@@ -65,6 +65,7 @@ class BuildReport:
     episodes: list[dict[str, Any]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # facts to know, not to fix (never strict)
     up_to_date: bool = False  # nothing changed since the last build: nothing was done
     held_back: int = 0  # drafts and episodes not yet due
     radio_only: int = 0  # out for radio partners only, under embargo
@@ -119,6 +120,7 @@ def build(
                 episodes=unchanged["episodes"],
                 files=sorted(unchanged["files"]),
                 warnings=unchanged["warnings"],
+                notes=unchanged.get("notes", []),
                 up_to_date=True,
                 held_back=unchanged.get("held_back", 0),
                 radio_only=unchanged.get("radio_only", 0),
@@ -179,6 +181,7 @@ def build(
             "files": record_files(out, report.files, earlier),
             "episodes": report.episodes,
             "warnings": report.warnings,
+            "notes": report.notes,
             "placed": report.placed,
             "held_back": report.held_back,
             "radio_only": report.radio_only,
@@ -226,6 +229,7 @@ def _build_locked(
     to_render = replace(show, episodes=due.rendered)
     audio = check_audio(to_render, sources, cache, jobs, progress)
     report = BuildReport(out=out, warnings=[*sources.warnings, *audio.warnings])
+    report.notes += as_is_notes(show)
     problems = [*sources.problems, *audio.problems]
     if strict:
         problems += strict_problems(report.warnings)

@@ -515,7 +515,7 @@ def import_(
     per item with its original GUID, the media downloaded (or left where they are). Run again,
     it imports new items only and reports what changed in the others."""
     from podcast.cli_report import DownloadProgress, print_import
-    from podcast.importer.run import ImportOptions, import_feed
+    from podcast.importer.run import ImportLoadError, ImportOptions, import_feed
 
     options = ImportOptions(
         base_url=base_url,
@@ -525,7 +525,13 @@ def import_(
         timeout=timeout,
         progress=None if settings.quiet else DownloadProgress(settings),
     )
-    print_import(import_feed(feed, folder, options), settings)
+    try:
+        report = import_feed(feed, folder, options)
+    except ImportLoadError as error:
+        # What was imported, adjusted and skipped is said even when the show does not load.
+        print_import(error.report, settings, loaded=False)
+        raise
+    print_import(report, settings)
 
 
 @main.command()

@@ -4,6 +4,7 @@ is read on its own; cli.py imports it when a command runs."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -31,6 +32,8 @@ def print_build(report: BuildReport, out: Output) -> None:
     """The measurements per episode, the warnings and what was published or held back."""
     from podcast.audio.renditions import BROADCAST_WAV, MP3
 
+    for note in report.notes:
+        out.say(f"note: {note}")
     if report.up_to_date:
         out.say(f"up to date: nothing changed since the last build into {report.out}")
         if report.next_release:
@@ -206,8 +209,9 @@ class DownloadProgress:
             self.out.say(f"  {name}: {_size(done)} of {_size(total)} ({10 * step}%)")
 
 
-def print_import(report: ImportReport, out: Output) -> None:
-    """What an import made, what it adjusted, changed or skipped, and what to do next."""
+def print_import(report: ImportReport, out: Output, loaded: bool = True) -> None:
+    """What an import made, what it adjusted, changed or skipped, and what to do next (when
+    the show loads: else the error that follows says it)."""
     if report.created:
         out.say(f"created {report.folder / 'podcast.toml'}")
     for slug in report.imported:
@@ -222,10 +226,12 @@ def print_import(report: ImportReport, out: Output) -> None:
         out.say(f"note: {note}")
     for skipped in report.skipped:
         out.warn(f"skipped {skipped.item!r}: {skipped.reason}")
-    out.say(
-        f"{len(report.imported)} imported, {len(report.skipped)} skipped; next: check the "
-        f"notes above, then `podcast build --show-dir {report.folder}`"
-    )
+    counts = f"{len(report.imported)} imported, {len(report.skipped)} skipped"
+    if not loaded:
+        out.say(counts)
+        return
+    folder = shlex.quote(str(report.folder))
+    out.say(f"{counts}; next: check the notes above, then `podcast build {folder}`")
 
 
 def print_transcribed(written: list[Written], out: Output) -> None:

@@ -533,3 +533,166 @@ def test_media_is_checked_by_the_loader(site: Site, tmp_path: Path) -> None:
         with pytest.raises(PodcastError) as failed:
             load_show(show)
         assert f"{episode.name}:" in str(failed.value) and message in str(failed.value)
+
+
+def _feed(site: Site, items: str, channel: str = "") -> str:
+    """A small feed with the given items (and channel tags) and the loopback cover."""
+    return (
+        '<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" '
+        'xmlns:podcast="https://podcastindex.org/namespace/1.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
+        "<title>Small</title><language>en</language><itunes:owner><itunes:email>o@example.org"
+        f'</itunes:email></itunes:owner><itunes:image href="{site.base}cover.jpg"/>'
+        f"{channel}{items}</channel></rss>"
+    )
+
+
+def _item(title: str, url: str, day: int = 1, extra: str = "", year: int = 2026) -> str:
+    return (
+        f"<item><title>{title}</title><guid>{title[:40]}-{day}</guid><pubDate>Mon, {day:02d} Jun "
+        f"{year} 10:00:00 GMT</pubDate><itunes:duration>3</itunes:duration>"
+        f'<enclosure url="{url}" length="{4000}" type="audio/mpeg"/>{extra}</item>'
+    )
+
+
+def test_only_web_addresses_are_fetched(site: Site, tmp_path: Path) -> None:
+    """An enclosure (or chapters, transcript, picture) that is file:// or resolves to no
+    http(s) address is never read from the disk: the item is skipped with the reason, with
+    or without --keep-media-urls; a saved feed file resolves relative enclosures only against
+    the http(s) address it names for itself (atom:link rel=self)."""
+    secret = tmp_path / "secret.mp3"
+    secret.write_bytes(site.mp3)
+    local = secret.as_uri()
+    site.feeds["local"] = _feed(
+        site,
+        _item("Secret", local, 1)
+        + _item(
+            "Fine",
+            f"{site.base}media/fine.mp3",
+            2,
+            f'<podcast:chapters url="{tmp_path.as_uri()}/c.json" type="application/json"/>'
+            f'<itunes:image href="{local}"/>',
+        ),
+    )
+    for keep in (False, True):
+        show = tmp_path / f"show-{keep}"
+        report = import_feed(
+            site.feed_url("local"), show, ImportOptions(base_url=BASE_URL, keep_media_urls=keep)
+        )
+        assert [s.item for s in report.skipped] == ["Secret"]
+        assert "not an http(s) address" in report.skipped[0].reason
+        assert [s.split("-", 1)[1] for s in report.imported] == ["fine"]
+        assert any("chapters: " in n and "left out" in n for n in report.notes), report.notes
+        assert len(list(show.glob("episodes/*"))) == 1
+        assert "file://" not in "".join(p.read_text() for p in show.rglob("episode.md"))
+    saved = tmp_path / "saved" / "feed.xml"
+    (saved.parent / "media").mkdir(parents=True)
+    (saved.parent / "media" / "rel.mp3").write_bytes(site.mp3)
+    items = _item("Relative", "media/rel.mp3", 3)
+    saved.write_text(_feed(site, items))
+    report = import_feed(str(saved), tmp_path / "a", ImportOptions(base_url=BASE_URL))
+    assert not report.imported and "cannot be resolved" in report.skipped[0].reason
+    own = f'<atom:link rel="self" href="{site.base}feeds/self.xml"/>'
+    saved.write_text(_feed(site, items.replace("media/rel", "../media/rel"), own))
+    report = import_feed(str(saved), tmp_path / "b", ImportOptions(base_url=BASE_URL))
+    assert len(report.imported) == 1, report.skipped
+    assert ("/media/rel.mp3", "") in site.requests
+
+
+def test_relative_links_in_notes_are_made_absolute(site: Site, tmp_path: Path) -> None:
+    """Links and pictures in the notes are read against the item's link (else the feed's
+    address); a picture stays as a link to its absolute address, not dropped silently."""
+    notes = (
+        '<content:encoded><![CDATA[<p><a href="/about/">About</a> <a href="notes/1.html">'
+        'Notes</a> <img src="pics/a.jpg" alt="Map"></p>]]></content:encoded>'
+    )
+    link = "<link>https://old.example.org/ep/1/</link>"
+    site.feeds["links"] = _feed(
+        site,
+        _item("Linked", f"{site.base}media/l.mp3", 1, link + notes)
+        + _item("Unlinked", f"{site.base}media/u.mp3", 2, notes),
+    )
+    show = tmp_path / "show"
+    import_feed(
+        site.feed_url("links"), show, ImportOptions(base_url=BASE_URL, keep_media_urls=True)
+    )
+    linked = next(show.glob("episodes/*-linked/episode.md")).read_text()
+    assert "[About](https://old.example.org/about/)" in linked
+    assert "[Notes](https://old.example.org/ep/1/notes/1.html)" in linked
+    assert "[Map](https://old.example.org/ep/1/pics/a.jpg)" in linked
+    unlinked = next(show.glob("episodes/*-unlinked/episode.md")).read_text()
+    assert f"[Map]({site.base}feeds/pics/a.jpg)" in unlinked  # the feed's own address
+
+
+def test_a_broken_item_does_not_stop_the_import(site: Site, tmp_path: Path) -> None:
+    """A title over 255 characters is cut at a word (noted); a pubDate in 1800 skips its item
+    with the reason; the rest imports and the show loads."""
+    long_title = " ".join(["Wort"] * 80)  # 399 characters
+    site.feeds["odd"] = _feed(
+        site,
+        _item(long_title, f"{site.base}media/long.mp3", 1)
+        + _item("Old", f"{site.base}media/old.mp3", 2, year=1800)
+        + _item("Plain", f"{site.base}media/plain.mp3", 3),
+    )
+    show = tmp_path / "show"
+    report = import_feed(
+        site.feed_url("odd"), show, ImportOptions(base_url=BASE_URL, keep_media_urls=True)
+    )
+    assert len(report.imported) == 2
+    assert [(s.item, "1800" in s.reason) for s in report.skipped] == [("Old", True)]
+    assert any("cut at a word" in n for n in report.notes)
+    titles = [e.meta.title for e in load_show(show).episodes]
+    assert any(t.endswith("Wort…") and len(t) <= 255 for t in titles), titles
+
+
+def test_the_command_line_says_what_happened(site: Site, tmp_path: Path) -> None:
+    """The last line suggests a build command that exists; when the show does not load, the
+    notes and skips are printed before the error."""
+    site.feeds["cli"] = _feed(
+        site,
+        _item("Good &lt;b&gt;one&lt;/b&gt;", f"{site.base}media/g.mp3", 1)
+        + _item("Missing", f"{site.base}missing/m.mp3", 2).replace('length="4000"', 'length="0"'),
+    )
+    args = ("import", site.feed_url("cli"), "--base-url", BASE_URL, "--keep-media-urls")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "podcast.toml").write_text('title = "Small"\nlanguage = 5\n')
+    result = run_cli(*args, str(broken))
+    assert result.returncode == 1 and "does not load yet" in result.stderr
+    output = result.stdout + result.stderr
+    assert "HTML in the title was removed" in output and "skipped 'Missing'" in output
+    show = tmp_path / "show"
+    result = run_cli(*args, str(show))
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    assert f"`podcast build {show}`" in last and "--show-dir" not in result.stdout
+
+
+def test_numbers_are_consecutive(site: Site, tmp_path: Path) -> None:
+    """An item skipped on the way (its audio is gone) takes no number; a second run continues
+    after the highest number in the show."""
+    missing = _item("Gone", f"{site.base}missing/g.mp3", 2).replace('length="4000"', 'length="0"')
+    items = _item("One", f"{site.base}media/1.mp3", 1) + missing
+    items += _item("Two", f"{site.base}media/2.mp3", 3)
+    site.feeds["numbers"] = _feed(site, items)
+    show = tmp_path / "show"
+    options = ImportOptions(base_url=BASE_URL, keep_media_urls=True, timeout=5.0)
+    first = import_feed(site.feed_url("numbers"), show, options)
+    assert first.imported == ["001-one", "002-two"] and len(first.skipped) == 1
+    site.feeds["numbers"] = _feed(site, items + _item("Three", f"{site.base}media/3.mp3", 4))
+    second = import_feed(site.feed_url("numbers"), show, options)
+    assert second.imported == ["003-three"]
+
+
+def test_as_is_episodes_have_no_broadcast_files_noted(site: Site, tmp_path: Path) -> None:
+    """An MP3 published as it is gets no broadcast WAV or programme sheet: the import and the
+    build say so, and how to get them (--remaster)."""
+    site.feeds["asis"] = _feed(site, _item("As is", f"{site.base}media/asis.mp3", 1))
+    show = tmp_path / "show"
+    report = import_feed(site.feed_url("asis"), show, ImportOptions(base_url=BASE_URL))
+    assert any("no broadcast WAV" in n and "--remaster" in n for n in report.notes)
+    for _ in range(2):  # the second build is up to date: it says so again
+        built = build(show, now=NOW)
+        assert any("no broadcast WAV" in n and "--remaster" in n for n in built.notes)
+    assert built.up_to_date

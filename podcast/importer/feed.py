@@ -22,7 +22,10 @@ from urllib.parse import urljoin, urlsplit
 import nh3
 
 from podcast.errors import PodcastError
+from podcast.show.fields import DATE_YEARS
 
+TITLE_MAX = 255  # characters, as the schema allows (and GUIDs)
+WEB = ("http", "https")
 ITUNES = "itunes"
 PODCAST = "podcast"
 NAMESPACES = {
@@ -85,6 +88,7 @@ class FeedItem:
     enclosure: Enclosure
     summary: str = ""  # plain text
     notes_html: str = ""
+    link: str | None = None  # the web address relative links in the notes are read against
     number: int | None = None
     season: int | None = None
     episode_type: str = "full"
@@ -132,6 +136,7 @@ class FeedChannel:
     generator: str | None = None
     items: list[FeedItem] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what was changed on the way in
 
 
 def _key(element: ET.Element) -> tuple[str, str]:
@@ -229,14 +234,55 @@ def _persons(element: ET.Element) -> list[PersonEntry]:
     return persons
 
 
-def _absolute(url: str, base: str, notes: list[str], what: str) -> str:
-    """`url` made absolute against the feed's address (a relative URL is noted)."""
+def _absolute(url: str, base: str | None, notes: list[str], what: str) -> str | None:
+    """`url` made absolute against the feed's web address (a relative URL is noted); None,
+    with the reason noted, when it is no http(s) address then: the import reads nothing from
+    the disk or other schemes (a feed naming file:///etc/passwd would publish it)."""
     url = url.strip()
-    if urlsplit(url).scheme in ("http", "https"):
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in WEB:
         return url
+    if scheme:
+        notes.append(f"{what}: {url!r} is not an http(s) address; left out")
+        return None
+    if base is None:
+        notes.append(
+            f"{what}: the relative address {url!r} cannot be resolved (the feed was read from a "
+            "file and names no http(s) address of its own in <link> or atom:link rel=self); "
+            "left out"
+        )
+        return None
     joined = urljoin(base, url)
+    if urlsplit(joined).scheme.lower() not in WEB:
+        notes.append(f"{what}: {url!r} is read as {joined}, not an http(s) address; left out")
+        return None
     notes.append(f"{what}: the relative address {url!r} was read as {joined}")
     return joined
+
+
+def _web_base(channel: ET.Element, feed_url: str) -> str | None:
+    """The address relative links are read against: the feed's own when fetched over the web,
+    else the http(s) address the feed names for itself (atom:link rel=self, then <link>)."""
+    if urlsplit(feed_url).scheme.lower() in WEB:
+        return feed_url
+    named = [
+        (tag.get("href") or "").strip()
+        for tag in _children(channel, "atom:link")
+        if (tag.get("rel") or "").strip().lower() == "self"
+    ]
+    named.append(_text(channel, "link") or "")
+    return next((url for url in named if urlsplit(url).scheme.lower() in WEB), None)
+
+
+def _shortened(title: str, notes: list[str]) -> str:
+    """A title the schema takes: over TITLE_MAX characters, cut at a word (noted)."""
+    if len(title) <= TITLE_MAX:
+        return title
+    cut = title[: TITLE_MAX - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    notes.append(f"the title had {len(title)} characters: cut at a word to {len(cut) + 1}")
+    return cut.rstrip() + "…"
 
 
 def parse_feed(data: bytes, feed_url: str) -> FeedChannel:
@@ -287,9 +333,12 @@ def parse_feed(data: bytes, feed_url: str) -> FeedChannel:
     image_url = (image.get("href") if image is not None else None) or (
         _text(rss_image, "url") if rss_image is not None else None
     )
-    notes: list[str] = []
+    base = _web_base(channel, feed_url)
+    found.link = found.link if found.link and urlsplit(found.link).scheme.lower() in WEB else None
+    if base is not None and base != feed_url:
+        found.notes.append(f"relative addresses are read against {base}, as the feed names it")
     if image_url:
-        found.image_url = _absolute(image_url, feed_url, notes, "cover")
+        found.image_url = _absolute(image_url, base, found.notes, "cover")
     found.copyright = plain(_text(channel, "copyright") or "") or None
     found.podcast_guid = _text(channel, "podcast:guid")
     locked = _child(channel, "podcast:locked")
@@ -306,7 +355,7 @@ def parse_feed(data: bytes, feed_url: str) -> FeedChannel:
     seen: set[str] = set()
     items = []
     for position, element in enumerate(_children(channel, "item"), start=1):
-        item = _item(element, position, feed_url, found.language, seen, found.skipped)
+        item = _item(element, position, base, found.language, seen, found.skipped)
         if item is not None:
             items.append(item)
     found.items = sorted(items, key=lambda i: i.date)
@@ -316,7 +365,7 @@ def parse_feed(data: bytes, feed_url: str) -> FeedChannel:
 def _item(
     element: ET.Element,
     position: int,
-    feed_url: str,
+    base: str | None,
     language: str | None,
     seen: set[str],
     skipped: list[Skipped],
@@ -330,6 +379,10 @@ def _item(
     if not title:
         skipped.append(Skipped(label, "no title"))
         return None
+    title = _shortened(title, notes)
+    link = _text(element, "link")
+    if link is not None:
+        link = _absolute(link, base, [], "link")
     enclosures = _children(element, "enclosure")
     enclosure_tag = enclosures[0] if enclosures else None
     if len(enclosures) > 1:
@@ -337,7 +390,12 @@ def _item(
     if enclosure_tag is None or not (enclosure_tag.get("url") or "").strip():
         skipped.append(Skipped(label, "no enclosure (no audio to publish)"))
         return None
-    url = _absolute(enclosure_tag.get("url", ""), feed_url, notes, "enclosure")
+    reasons: list[str] = []
+    url = _absolute(enclosure_tag.get("url", ""), base, reasons, "enclosure")
+    if url is None:
+        skipped.append(Skipped(label, reasons[-1]))
+        return None
+    notes += reasons
     length = _number((enclosure_tag.get("length") or "").strip() or None)
     mime = (enclosure_tag.get("type") or "").strip().lower()
     if not mime.startswith("audio/"):
@@ -350,6 +408,9 @@ def _item(
         # What apps fall back to, so the episode keeps the identity apps gave it.
         guid = url
         notes.append("no <guid>: the enclosure URL is its GUID, as apps treat it")
+    if len(guid) > TITLE_MAX:
+        skipped.append(Skipped(label, f"its GUID has {len(guid)} characters (at most {TITLE_MAX})"))
+        return None
     if guid in seen:
         skipped.append(Skipped(label, f"its GUID {guid!r} was already used by another item"))
         return None
@@ -357,6 +418,11 @@ def _item(
     date = _date(_text(element, "pubDate"))
     if date is None:
         skipped.append(Skipped(label, "no readable <pubDate>"))
+        return None
+    if not DATE_YEARS[0] <= date.year <= DATE_YEARS[1]:
+        skipped.append(
+            Skipped(label, f"its <pubDate> is in the year {date.year} (not a publication date)")
+        )
         return None
     notes_html = _text(element, "content:encoded") or _text(element, "description") or ""
     summary = plain(
@@ -370,6 +436,7 @@ def _item(
         title=title,
         date=date,
         enclosure=Enclosure(url, length, mime),
+        link=link or base,
         summary=summary or title,
         notes_html=notes_html,
         number=_number(_text(element, "itunes:episode") or _text(element, "podcast:episode")),
@@ -382,10 +449,10 @@ def _item(
     )
     image = _child(element, "itunes:image")
     if image is not None and image.get("href"):
-        item.image_url = _absolute(image.get("href", ""), feed_url, notes, "image")
+        item.image_url = _absolute(image.get("href", ""), base, notes, "image")
     chapters = _child(element, "podcast:chapters")
     if chapters is not None and chapters.get("url"):
-        item.chapters_url = _absolute(chapters.get("url", ""), feed_url, notes, "chapters")
+        item.chapters_url = _absolute(chapters.get("url", ""), base, notes, "chapters")
     psc = _child(element, "psc:chapters")
     for mark in _children(psc, "psc:chapter") if psc is not None else []:
         if mark.get("start") and mark.get("title"):
@@ -393,12 +460,11 @@ def _item(
                 SimpleChapterEntry(mark.get("start", ""), mark.get("title", ""), mark.get("href"))
             )
     for tag in _children(element, "podcast:transcript"):
-        if tag.get("url"):
+        address = tag.get("url") and _absolute(tag.get("url", ""), base, notes, "transcript")
+        if address:
             item.transcripts.append(
                 TranscriptEntry(
-                    _absolute(tag.get("url", ""), feed_url, notes, "transcript"),
-                    (tag.get("type") or "").lower(),
-                    tag.get("language") or language,
+                    address, (tag.get("type") or "").lower(), tag.get("language") or language
                 )
             )
     for tag in _children(element, "podcast:location"):

@@ -42,6 +42,9 @@ class Downloaded:
 def _request(
     url: str, headers: dict[str, str] | None = None, method: str = "GET"
 ) -> urllib.request.Request:
+    # urllib also opens file:// and ftp://: an address from a feed must not read the disk.
+    if not re.match(r"^https?://", url, re.I):
+        raise PodcastError(f"{url}: not an http(s) address; nothing is read from it")
     return urllib.request.Request(
         url, headers={"User-Agent": USER_AGENT, **(headers or {})}, method=method
     )

@@ -19,11 +19,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import nh3
 import yaml
-from markdownify import markdownify
+from markdownify import MarkdownConverter
 
 from podcast.audio.probe import probe
 from podcast.errors import PodcastError
@@ -53,6 +53,7 @@ from podcast.show.loader import EPISODE_FILE, SHOW_FILE, load_show
 from podcast.show.schema import BCP47
 from podcast.show.text import slugify
 from podcast.show.vocabularies import APPLE_CATEGORIES, PERSON_TAXONOMY
+from podcast.show.warnings import as_is_notes
 
 PARTIAL_FOLDER = Path(".cache") / "podcast-import"  # downloads not yet complete
 SUFFIXES = {
@@ -104,19 +105,54 @@ class ImportReport:
     downloaded: list[tuple[str, int, str]] = field(default_factory=list)  # file, bytes, sha256
 
 
+class ImportLoadError(PodcastError):
+    """What was written does not load; the report says what the import did meanwhile."""
+
+    def __init__(self, message: str, report: ImportReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
 def _clean(text: str) -> str:
     return CONTROL_CHARACTERS.sub("", text)
 
 
-def notes_markdown(notes_html: str) -> str:
+class _NotesConverter(MarkdownConverter):
+    """markdownify, with a picture kept as a link to it (the site shows no pictures from
+    elsewhere in notes)."""
+
+    def convert_img(self, el: Any, text: str, parent_tags: set[str]) -> str:
+        src = el.attrs.get("src") or ""
+        if not src:
+            return ""
+        alt = re.sub(r"[\[\]]", "", el.attrs.get("alt") or "") or "picture"
+        return f"[{alt}]({src})"
+
+
+def notes_markdown(notes_html: str, base: str | None = None, notes: list[str] | None = None) -> str:
     """Show notes as Markdown: the HTML sanitised (nh3, as the build sanitises what it
-    renders), then converted by markdownify."""
+    renders), relative links and picture sources read against `base` (the item's or the
+    feed's web address; without one they are left out), then converted by markdownify."""
     if not notes_html.strip():
         return ""
     if "<" not in notes_html:  # plain text: keep its paragraphs
         return _clean(notes_html).strip()
-    safe = nh3.clean(notes_html, clean_content_tags={"script", "style"})
-    text = markdownify(safe, heading_style="ATX", bullets="-", strip=["img"])
+
+    def absolute(tag: str, attribute: str, value: str) -> str | None:
+        if (tag, attribute) not in (("a", "href"), ("img", "src")):
+            return value
+        if value.startswith("#") or urlsplit(value).scheme:
+            return value  # an anchor, or a scheme nh3 checks (mailto:, https:)
+        joined = urljoin(base, value) if base else ""
+        if urlsplit(joined).scheme in ("http", "https"):
+            return joined
+        if notes is not None:
+            what = "the picture" if tag == "img" else "the link"
+            notes.append(f"notes: {what} {value!r} has no web address to be read against; left out")
+        return None
+
+    safe = nh3.clean(notes_html, clean_content_tags={"script", "style"}, attribute_filter=absolute)
+    text = _NotesConverter(heading_style="ATX", bullets="-").convert(safe)
     text = re.sub(r"[ \t]+\n", "\n", _clean(text))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
@@ -128,7 +164,7 @@ def import_feed(source: str, folder: Path, options: ImportOptions) -> ImportRepo
     data, base = read_source(source, options.timeout)
     channel = parse_feed(data, base)
     _confirm_ownership(channel, source, options.owner_email)
-    report = ImportReport(folder=folder, skipped=list(channel.skipped))
+    report = ImportReport(folder=folder, skipped=list(channel.skipped), notes=list(channel.notes))
     folder.mkdir(parents=True, exist_ok=True)
     known = _imported_episodes(folder)
     if channel.new_feed_url:
@@ -141,8 +177,11 @@ def import_feed(source: str, folder: Path, options: ImportOptions) -> ImportRepo
         report.created = True
     else:
         report.changed += _show_differences(channel, folder / SHOW_FILE)
+    # Unnumbered items continue after the highest number in the show, consecutively: a number
+    # is taken only by an item imported (one skipped gives it back), and numbers the feed
+    # gives its new items are passed over.
     numbers = {n for _, front in known.values() if isinstance(n := front.get("number"), int)}
-    numbers |= {item.number for item in channel.items if item.number is not None}
+    given = {i.number for i in channel.items if i.number is not None and i.guid not in known}
     slugs = {path.parent.name for path in folder.glob(f"episodes/*/{EPISODE_FILE}")}
     for item in channel.items:
         if item.guid in known:
@@ -155,7 +194,8 @@ def import_feed(source: str, folder: Path, options: ImportOptions) -> ImportRepo
             continue
         if item.number is None:
             item.number = max(numbers, default=0) + 1
-            numbers.add(item.number)
+            while item.number in given:
+                item.number += 1
             item.notes.append(f"no episode number in the feed: numbered {item.number}")
         slug = _free_slug(f"{item.number:03d}-{slugify(item.title)}", slugs)
         try:
@@ -165,15 +205,18 @@ def import_feed(source: str, folder: Path, options: ImportOptions) -> ImportRepo
             report.skipped.append(Skipped(item.title, str(error)))
             continue
         slugs.add(slug)
+        numbers.add(item.number)
         report.imported.append(slug)
         report.notes += [f"{slug}: {note}" for note in item.notes]
     try:
-        load_show(folder)
+        show = load_show(folder)
     except PodcastError as error:
-        raise PodcastError(
+        raise ImportLoadError(
             "the imported show does not load yet; fix these in the files written, then run "
-            f"`podcast check`:\n{error}"
+            f"`podcast check`:\n{error}",
+            report,
         ) from None
+    report.notes += as_is_notes(show)
     return report
 
 
@@ -424,7 +467,8 @@ def _import_item(
     front["image"] = _episode_image(item, channel, episode, options)
     front["persons"] = [p for p in (_person(e, item.notes, "persons") for e in item.persons) if p]
     front["locations"] = [_location(e, item.notes) for e in item.locations]
-    write_text(episode / EPISODE_FILE, episode_text(front, notes_markdown(item.notes_html)))
+    body = notes_markdown(item.notes_html, item.link, item.notes)
+    write_text(episode / EPISODE_FILE, episode_text(front, body))
 
 
 def _audio(

@@ -112,6 +112,7 @@ class BuildRecord(BaseModel):
     preview: bool = False
     episodes: list[dict[str, Any]]
     warnings: list[str]
+    notes: list[str] = []
     placed: dict[str, list[Any]] = {}
     held_back: int = 0
     radio_only: int = 0

@@ -134,6 +134,21 @@ def hidden_episode_folders(root: Path) -> list[str]:
     ]
 
 
+def as_is_notes(show: Show) -> list[str]:
+    """A note for a broadcast show whose episodes are published as they are (imported): they
+    get no broadcast WAV and no programme sheet (radio.xml leaves them out)."""
+    if not show.config.audio.broadcast:
+        return []
+    as_is = [episode.slug for episode in show.episodes if episode.as_is]
+    if not as_is:
+        return []
+    return [
+        f"{len(as_is)} episode(s) published as they are (imported: {', '.join(as_is)}) get no "
+        "broadcast WAV and no programme sheet for radio partners; to make them, import with "
+        "--remaster (or name the file under `recordings` instead of `media` in episode.md)"
+    ]
+
+
 def programme_warnings(show: Show) -> list[str]:
     """What a presenter would miss on an episode's programme sheet."""
     if not show.config.audio.broadcast:
