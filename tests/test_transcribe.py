@@ -451,3 +451,59 @@ def test_without_the_extra_a_clear_message(
     with pytest.raises(PodcastError) as caught:
         transcribe(transcribed.show, ("1",))
     assert "pip install 'podcast[transcribe]'" in str(caught.value)
+
+
+SRT = "1\n00:00:00,500 --> 00:00:01,500\nGuten Abend.\n"
+
+
+def _quiet_show(root: Path, transcripts: str) -> Path:
+    """A show of one episode of a second of silence (never transcribed) naming
+    `transcripts` (front matter lines)."""
+    audio = root.parent / f"{root.name}-audio"
+    audio.mkdir()
+    _ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono:d=1", str(audio / "mono.flac"))
+    shutil.copyfile(audio / "mono.flac", audio / "stereo.flac")
+    show = make_show(root, audio, auto=True)
+    shutil.rmtree(show / "episodes" / "02-zwei")
+    episode = show / "episodes" / "01-eins"
+    (episode / "editor.srt").write_text(SRT, encoding="utf-8")
+    text = (episode / "episode.md").read_text(encoding="utf-8")
+    (episode / "episode.md").write_text(text.replace("---\nNotizen", transcripts + "---\nNotizen"))
+    return show
+
+
+def test_an_editors_transcript_in_the_language_is_left_alone(tmp_path: Path) -> None:
+    from podcast.plan.cache import Cache
+    from podcast.transcribe.command import auto_transcripts
+
+    show = _quiet_show(tmp_path / "show", "transcripts:\n  - file: editor.srt\n    language: de\n")
+    source = show / "episodes" / "01-eins" / "episode.md"
+    before = source.read_text(encoding="utf-8")
+    # Not even forced: the editors' file has another name than the draft's.
+    written = transcribe(show, force=True)
+    assert written[0].path is None and written[0].draft is None
+    assert "editor.srt" in written[0].note and "remove it from transcripts" in written[0].note
+    assert not (source.parent / "transcript.de.vtt").exists()
+    assert source.read_text(encoding="utf-8") == before
+    result = run_cli("transcribe", "--show-dir", str(show))
+    assert result.returncode == 0 and "editor.srt in de: left alone" in result.stderr
+    # The build's auto leaves it alone too: the editors' transcript stays the one published.
+    loaded = load_show(show)
+    cache = Cache.of_show(show)
+    assert auto_transcripts(loaded, list(loaded.episodes), cache, lambda _: None) == loaded
+
+
+def test_two_transcripts_of_one_language_are_refused(tmp_path: Path) -> None:
+    entries = (
+        "transcripts:\n  - file: editor.srt\n    language: de\n"
+        "  - file: transcript.de.vtt\n    language: de-DE\n"
+    )
+    show = _quiet_show(tmp_path / "two", entries)
+    (show / "episodes" / "01-eins" / "transcript.de.vtt").write_text(
+        "WEBVTT\n\n00:00.500 --> 00:01.500\nGuten Abend.\n", encoding="utf-8"
+    )
+    with pytest.raises(PodcastError) as caught:
+        load_show(show)
+    message = str(caught.value)
+    assert "episode.md:14: transcripts: transcript.de.vtt (de-DE) is a second transcript" in message
+    assert "remove the other from transcripts" in message

@@ -181,6 +181,7 @@ def load_episode(
         path = resolve(t.file, f"transcripts[{index}].file", "transcripts", index, "file")
         if path is not None:
             transcripts.append(Transcript(path, t.language))
+    _one_transcript_per_language(meta, source, line_of, problems)
     chapters = _resolve_chapters(root, source, meta, problems, line_of)
     image = resolve(meta.image, "image", "image") if meta.image else None
     pictures = note_images(
@@ -208,6 +209,35 @@ def load_episode(
         note_images=pictures,
         media_file=media_file,
     )
+
+
+def same_language(a: str, b: str) -> bool:
+    """Whether two BCP 47 tags name one language for a listener: equal, or one a narrower form
+    of the other (de and de-DE; not zh-Hans and zh-Hant)."""
+    a, b = a.lower(), b.lower()
+    return a == b or a.startswith(b + "-") or b.startswith(a + "-")
+
+
+def _one_transcript_per_language(
+    meta: EpisodeMeta, source: Path, line_of: Callable[..., int], problems: list[Problem]
+) -> None:
+    """Two transcripts of one language would be published side by side in every format."""
+    for index, ref in enumerate(meta.transcripts):
+        earlier = next(
+            (t for t in meta.transcripts[:index] if same_language(t.language, ref.language)), None
+        )
+        if earlier is not None:
+            problems.append(
+                Problem(
+                    source,
+                    line_of("transcripts", index, "file"),
+                    "transcripts",
+                    f"{ref.file} ({ref.language}) is a second transcript in the language of "
+                    f"{earlier.file} ({earlier.language}); an episode has one transcript per "
+                    "language",
+                    "keep one of them and remove the other from transcripts",
+                )
+            )
 
 
 def _resolve_tracks(
