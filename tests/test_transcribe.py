@@ -261,16 +261,6 @@ def test_default_model_refuses_a_mismatch(tmp_path: Path, monkeypatch: pytest.Mo
     assert not any((tmp_path / "cache").rglob("model.bin"))  # nothing half-joined is kept
 
 
-def test_incomplete_model_folder_is_refused(tmp_path: Path) -> None:
-    folder = tmp_path / "models" / "mine"
-    folder.mkdir(parents=True)
-    for name in ("model.bin", "config.json", "vocabulary.txt"):
-        (folder / name).write_text("{}")
-    with pytest.raises(PodcastError) as caught:
-        model_module.resolve_model("models/mine", tmp_path)
-    assert "tokenizer.json missing" in str(caught.value)
-
-
 def test_known_phantom_lines() -> None:
     assert phantom(" Untertitel im Auftrag des ZDF, 2017")
     assert phantom("Untertitel von Stephanie Geiges")
@@ -507,3 +497,79 @@ def test_two_transcripts_of_one_language_are_refused(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "episode.md:14: transcripts: transcript.de.vtt (de-DE) is a second transcript" in message
     assert "remove the other from transcripts" in message
+
+
+def _model_folder(folder: Path, **damaged: str) -> Path:
+    """A folder shaped like a CTranslate2 Whisper model (not a working one), with the files
+    given in `damaged` (model_bin=..., config_json=...) replaced by their text."""
+    folder.mkdir(parents=True)
+    header = b"\x06\x00\x00\x00\x0c\x00WhisperSpec\x00"
+    (folder / "model.bin").write_bytes(header + bytes(1 << 20))
+    config = {"alignment_heads": [[3, 1]], "lang_ids": [50259, 50260]}
+    config |= {"suppress_ids": [1], "suppress_ids_begin": [220]}
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "vocabulary.txt").write_text('!\n"\n#\n')
+    (folder / "tokenizer.json").write_text('{"version": "1.0", "model": {"type": "BPE"}}')
+    for key, text in damaged.items():
+        (folder / key.replace("_", ".")).write_text(text)
+    return folder
+
+
+def _with_model(show: Path, model: str) -> Path:
+    with (show / "podcast.toml").open("a", encoding="utf-8") as toml:
+        toml.write(f'model = "{model}"\n')  # the last table is [transcription]
+    return show
+
+
+def test_model_folder_checked_when_loading(tmp_path: Path) -> None:
+    show = _quiet_show(tmp_path / "show", "")
+    toml = show / "podcast.toml"
+    base = toml.read_text(encoding="utf-8")
+    line = base.count("\n") + 1
+
+    def problems(model: str) -> str:
+        toml.write_text(base, encoding="utf-8")
+        _with_model(show, model)
+        with pytest.raises(PodcastError) as caught:
+            load_show(show)
+        return str(caught.value)
+
+    missing = problems("models/missing")
+    assert f"podcast.toml:{line}: transcription.model: the model folder " in missing
+    assert f"{show}/models/missing does not exist" in missing and "ct2-transformers" in missing
+    _model_folder(show / "models" / "damaged", model_bin="junk", config_json="{}")
+    for name in ("vocabulary.txt", "tokenizer.json"):
+        (show / "models" / "damaged" / name).write_text("")
+    damaged = problems("models/damaged")
+    folder = show / "models" / "damaged"
+    assert f"{folder}/model.bin: not a CTranslate2 Whisper model (4 bytes, too small" in damaged
+    assert f"{folder}/config.json: not a Whisper model's configuration (without sup" in damaged
+    assert f"{folder}/vocabulary.txt: empty" in damaged
+    assert f"{folder}/tokenizer.json: not readable JSON" in damaged
+    assert "English-only" not in damaged
+    (folder / "tokenizer.json").unlink()
+    assert f"{folder}/tokenizer.json: missing" in problems("models/damaged")
+    assert "'whisper-small' is neither a folder nor a model name" in problems("whisper-small")
+    # A folder outside the show (models are big and shared by shows), a known name: accepted.
+    _model_folder(tmp_path / "models" / "mine")
+    for model in ("../models/mine", str(tmp_path / "models" / "mine"), "small"):
+        toml.write_text(base, encoding="utf-8")
+        assert load_show(_with_model(show, model)).config.transcription.model == model
+
+
+def test_a_missing_model_folder_never_goes_to_the_network(tmp_path: Path) -> None:
+    show = _with_model(_quiet_show(tmp_path / "show", ""), "models/missing")
+    connects: list[object] = []
+
+    def refuse(self: socket.socket | None, address: object) -> None:
+        connects.append(address)
+        raise OSError("network blocked by the test")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", refuse)
+        patch.setattr(socket, "getaddrinfo", lambda *a, **k: refuse(None, a))  # type: ignore[arg-type]
+        with pytest.raises(PodcastError) as caught:
+            transcribe(show)
+    assert "models/missing does not exist" in str(caught.value) and connects == []
+    result = run_cli("check", str(show))
+    assert result.returncode == 1 and "transcription.model: the model folder" in result.stderr

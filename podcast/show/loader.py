@@ -37,6 +37,7 @@ from podcast.show.show_files import outside_show, resolve_file
 from podcast.show.text import url_name
 from podcast.show.theme import theme_problems
 from podcast.show.vocabularies import ID3_MAX_CHAPTERS
+from podcast.show.whisper_model import model_problems
 
 EPISODE_FILE = "episode.md"
 
@@ -420,6 +421,8 @@ def load_show(root: Path) -> Show:
             if value:
                 line = toml_line(text, ("audio", name))
                 clips[name] = resolve_file(root, root, value, problems, toml, line, f"audio.{name}")
+        line = toml_line(text, ("transcription", "model"))
+        problems += model_problems(config.transcription.model, root, toml, line)
     try:
         locked = read_lock(root)
     except PodcastError as exc:
