@@ -555,6 +555,13 @@ def test_model_folder_checked_when_loading(tmp_path: Path) -> None:
     for model in ("../models/mine", str(tmp_path / "models" / "mine"), "small"):
         toml.write_text(base, encoding="utf-8")
         assert load_show(_with_model(show, model)).config.transcription.model == model
+    # Damaged past what the loader reads: CTranslate2's refusal names the folder and model.bin.
+    toml.write_text(base, encoding="utf-8")
+    with pytest.raises(PodcastError) as caught:
+        transcribe(_with_model(show, "../models/mine"))
+    assert f"{tmp_path}/models/mine: cannot load the transcription model: its model.bin" in str(
+        caught.value
+    )
 
 
 def test_a_missing_model_folder_never_goes_to_the_network(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ other value must be one of the model names faster-whisper downloads."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from podcast.errors import Problem
@@ -32,7 +33,8 @@ def model_folder(setting: str, root: Path) -> Path | None:
     value with a slash, or starting with . or ~, is a path (relative to the show's folder)."""
     looks_like_path = "/" in setting or "\\" in setting or setting.startswith((".", "~"))
     if looks_like_path or (root / setting).is_dir():
-        return root / Path(setting).expanduser()  # an absolute path stays itself
+        # An absolute path stays itself; ../ is taken away in the name shown.
+        return Path(os.path.normpath(root / Path(setting).expanduser()))
     return None
 
 
