@@ -239,14 +239,8 @@ def print_transcribed(written: list[Written], out: Output) -> None:
     episode's."""
     for item in written:
         draft = item.draft
-        if item.path is None:
-            if draft.lines:
-                out.warn(
-                    f"{item.episode}: {draft.file_name} was changed by an editor: left as it "
-                    "is (--force makes the draft again)"
-                )
-            else:
-                out.warn(f"{item.episode}: no speech found; no transcript written")
+        if item.path is None or draft is None:
+            out.warn(item.note)
             continue
         named = " (named in episode.md)" if item.named else ""
         out.say(f"{item.episode}: wrote {item.path}{named}")

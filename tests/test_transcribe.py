@@ -261,16 +261,6 @@ def test_default_model_refuses_a_mismatch(tmp_path: Path, monkeypatch: pytest.Mo
     assert not any((tmp_path / "cache").rglob("model.bin"))  # nothing half-joined is kept
 
 
-def test_incomplete_model_folder_is_refused(tmp_path: Path) -> None:
-    folder = tmp_path / "models" / "mine"
-    folder.mkdir(parents=True)
-    for name in ("model.bin", "config.json", "vocabulary.txt"):
-        (folder / name).write_text("{}")
-    with pytest.raises(PodcastError) as caught:
-        model_module.resolve_model("models/mine", tmp_path)
-    assert "tokenizer.json missing" in str(caught.value)
-
-
 def test_known_phantom_lines() -> None:
     assert phantom(" Untertitel im Auftrag des ZDF, 2017")
     assert phantom("Untertitel von Stephanie Geiges")
@@ -456,3 +446,142 @@ def test_without_the_extra_a_clear_message(
     with pytest.raises(PodcastError) as caught:
         transcribe(transcribed.show, ("1",))
     assert "pip install 'podcast[transcribe]'" in str(caught.value)
+
+
+SRT = "1\n00:00:00,500 --> 00:00:01,500\nGuten Abend.\n"
+
+
+def _quiet_show(root: Path, transcripts: str) -> Path:
+    """A show of one episode of a second of silence (never transcribed) naming
+    `transcripts` (front matter lines)."""
+    audio = root.parent / f"{root.name}-audio"
+    audio.mkdir()
+    _ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono:d=1", str(audio / "mono.flac"))
+    shutil.copyfile(audio / "mono.flac", audio / "stereo.flac")
+    show = make_show(root, audio, auto=True)
+    shutil.rmtree(show / "episodes" / "02-zwei")
+    episode = show / "episodes" / "01-eins"
+    (episode / "editor.srt").write_text(SRT, encoding="utf-8")
+    text = (episode / "episode.md").read_text(encoding="utf-8")
+    (episode / "episode.md").write_text(text.replace("---\nNotizen", transcripts + "---\nNotizen"))
+    return show
+
+
+def test_an_editors_transcript_in_the_language_is_left_alone(tmp_path: Path) -> None:
+    from podcast.plan.cache import Cache
+    from podcast.transcribe.command import auto_transcripts
+
+    show = _quiet_show(tmp_path / "show", "transcripts:\n  - file: editor.srt\n    language: de\n")
+    source = show / "episodes" / "01-eins" / "episode.md"
+    before = source.read_text(encoding="utf-8")
+    # Not even forced: the editors' file has another name than the draft's.
+    written = transcribe(show, force=True)
+    assert written[0].path is None and written[0].draft is None
+    assert "editor.srt" in written[0].note and "remove it from transcripts" in written[0].note
+    assert not (source.parent / "transcript.de.vtt").exists()
+    assert source.read_text(encoding="utf-8") == before
+    result = run_cli("transcribe", "--show-dir", str(show))
+    assert result.returncode == 0 and "editor.srt in de: left alone" in result.stderr
+    # The build's auto leaves it alone too: the editors' transcript stays the one published.
+    loaded = load_show(show)
+    cache = Cache.of_show(show)
+    assert auto_transcripts(loaded, list(loaded.episodes), cache, lambda _: None) == loaded
+
+
+def test_two_transcripts_of_one_language_are_refused(tmp_path: Path) -> None:
+    entries = (
+        "transcripts:\n  - file: editor.srt\n    language: de\n"
+        "  - file: transcript.de.vtt\n    language: de-DE\n"
+    )
+    show = _quiet_show(tmp_path / "two", entries)
+    (show / "episodes" / "01-eins" / "transcript.de.vtt").write_text(
+        "WEBVTT\n\n00:00.500 --> 00:01.500\nGuten Abend.\n", encoding="utf-8"
+    )
+    with pytest.raises(PodcastError) as caught:
+        load_show(show)
+    message = str(caught.value)
+    assert "episode.md:14: transcripts: transcript.de.vtt (de-DE) is a second transcript" in message
+    assert "remove the other from transcripts" in message
+
+
+def _model_folder(folder: Path, **damaged: str) -> Path:
+    """A folder shaped like a CTranslate2 Whisper model (not a working one), with the files
+    given in `damaged` (model_bin=..., config_json=...) replaced by their text."""
+    folder.mkdir(parents=True)
+    header = b"\x06\x00\x00\x00\x0c\x00WhisperSpec\x00"
+    (folder / "model.bin").write_bytes(header + bytes(1 << 20))
+    config = {"alignment_heads": [[3, 1]], "lang_ids": [50259, 50260]}
+    config |= {"suppress_ids": [1], "suppress_ids_begin": [220]}
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "vocabulary.txt").write_text('!\n"\n#\n')
+    (folder / "tokenizer.json").write_text('{"version": "1.0", "model": {"type": "BPE"}}')
+    for key, text in damaged.items():
+        (folder / key.replace("_", ".")).write_text(text)
+    return folder
+
+
+def _with_model(show: Path, model: str) -> Path:
+    with (show / "podcast.toml").open("a", encoding="utf-8") as toml:
+        toml.write(f'model = "{model}"\n')  # the last table is [transcription]
+    return show
+
+
+def test_model_folder_checked_when_loading(tmp_path: Path) -> None:
+    show = _quiet_show(tmp_path / "show", "")
+    toml = show / "podcast.toml"
+    base = toml.read_text(encoding="utf-8")
+    line = base.count("\n") + 1
+
+    def problems(model: str) -> str:
+        toml.write_text(base, encoding="utf-8")
+        _with_model(show, model)
+        with pytest.raises(PodcastError) as caught:
+            load_show(show)
+        return str(caught.value)
+
+    missing = problems("models/missing")
+    assert f"podcast.toml:{line}: transcription.model: the model folder " in missing
+    assert f"{show}/models/missing does not exist" in missing and "ct2-transformers" in missing
+    _model_folder(show / "models" / "damaged", model_bin="junk", config_json="{}")
+    for name in ("vocabulary.txt", "tokenizer.json"):
+        (show / "models" / "damaged" / name).write_text("")
+    damaged = problems("models/damaged")
+    folder = show / "models" / "damaged"
+    assert f"{folder}/model.bin: not a CTranslate2 Whisper model (4 bytes, too small" in damaged
+    assert f"{folder}/config.json: not a Whisper model's configuration (without sup" in damaged
+    assert f"{folder}/vocabulary.txt: empty" in damaged
+    assert f"{folder}/tokenizer.json: not readable JSON" in damaged
+    assert "English-only" not in damaged
+    (folder / "tokenizer.json").unlink()
+    assert f"{folder}/tokenizer.json: missing" in problems("models/damaged")
+    assert "'whisper-small' is neither a folder nor a model name" in problems("whisper-small")
+    # A folder outside the show (models are big and shared by shows), a known name: accepted.
+    _model_folder(tmp_path / "models" / "mine")
+    for model in ("../models/mine", str(tmp_path / "models" / "mine"), "small"):
+        toml.write_text(base, encoding="utf-8")
+        assert load_show(_with_model(show, model)).config.transcription.model == model
+    # Damaged past what the loader reads: CTranslate2's refusal names the folder and model.bin.
+    toml.write_text(base, encoding="utf-8")
+    with pytest.raises(PodcastError) as caught:
+        transcribe(_with_model(show, "../models/mine"))
+    assert f"{tmp_path}/models/mine: cannot load the transcription model: its model.bin" in str(
+        caught.value
+    )
+
+
+def test_a_missing_model_folder_never_goes_to_the_network(tmp_path: Path) -> None:
+    show = _with_model(_quiet_show(tmp_path / "show", ""), "models/missing")
+    connects: list[object] = []
+
+    def refuse(self: socket.socket | None, address: object) -> None:
+        connects.append(address)
+        raise OSError("network blocked by the test")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", refuse)
+        patch.setattr(socket, "getaddrinfo", lambda *a, **k: refuse(None, a))  # type: ignore[arg-type]
+        with pytest.raises(PodcastError) as caught:
+            transcribe(show)
+    assert "models/missing does not exist" in str(caught.value) and connects == []
+    result = run_cli("check", str(show))
+    assert result.returncode == 1 and "transcription.model: the model folder" in result.stderr

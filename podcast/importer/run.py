@@ -49,7 +49,7 @@ from podcast.outputs.notes import truncate_bytes
 from podcast.show.fields import CONTROL_CHARACTERS, EMAIL, GEO_URI
 from podcast.show.front_matter import split_front_matter
 from podcast.show.images import load_cover
-from podcast.show.loader import EPISODE_FILE, SHOW_FILE, load_show
+from podcast.show.loader import EPISODE_FILE, SHOW_FILE, load_show, same_language
 from podcast.show.schema import BCP47
 from podcast.show.text import slugify
 from podcast.show.vocabularies import APPLE_CATEGORIES, PERSON_TAXONOMY
@@ -622,7 +622,7 @@ def _transcripts(
         if suffix is None:
             item.notes.append(f"transcript {transcript.url}: {transcript.mime} is not read here")
             continue
-        if not BCP47.match(language) or language in languages:
+        if not BCP47.match(language) or any(same_language(language, o) for o in languages):
             continue
         try:
             data = fetch_bytes(transcript.url, options.timeout)

