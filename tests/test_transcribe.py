@@ -261,6 +261,24 @@ def test_default_model_refuses_a_mismatch(tmp_path: Path, monkeypatch: pytest.Mo
     assert not any((tmp_path / "cache").rglob("model.bin"))  # nothing half-joined is kept
 
 
+def test_the_model_cache_never_writes_through_a_link(tmp_path: Path) -> None:
+    """Links left in the model cache (by a user, a tool or an attacker with access to it) are
+    replaced, never written through: an outside round's /etc/passwd once came out as the
+    model's vocabulary."""
+    probe = model_module.default_model(tmp_path / "probe")  # the cache folder's name
+    folder = tmp_path / "cache" / probe.folder.name
+    folder.mkdir(parents=True)
+    victims = {}
+    for name in ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt"):
+        victims[name] = tmp_path / f"victim-{name}"
+        victims[name].write_text("precious")
+        (folder / name).symlink_to(victims[name])
+    model = model_module.default_model(tmp_path / "cache")
+    for name, victim in victims.items():
+        assert victim.read_text() == "precious", name
+        assert not (model.folder / name).is_symlink() and (model.folder / name).is_file(), name
+
+
 def test_known_phantom_lines() -> None:
     assert phantom(" Untertitel im Auftrag des ZDF, 2017")
     assert phantom("Untertitel von Stephanie Geiges")

@@ -10,7 +10,7 @@ import hashlib
 import importlib.util
 import json
 import os
-import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,9 +70,13 @@ def default_model(cache: Path | None = None) -> ModelSource:
                     f"{piece}: missing; reinstall the model packages ({INSTALL_HINT})"
                 )
         folder.mkdir(parents=True, exist_ok=True)
-        joined = folder / ".model.bin.joining"
+        # Every file is written under a fresh name (mkstemp: O_EXCL, never through a link
+        # someone left in the cache) and renamed over its place, which replaces a link there
+        # rather than writing where it points.
+        handle_fd, temp = tempfile.mkstemp(dir=folder, prefix=".model.bin.", suffix=".joining")
+        joined = Path(temp)
         digest = hashlib.sha256()
-        with joined.open("wb") as out:
+        with os.fdopen(handle_fd, "wb") as out:
             for piece in pieces:
                 with piece.open("rb") as handle:
                     while chunk := handle.read(16 << 20):
@@ -94,7 +98,7 @@ def default_model(cache: Path | None = None) -> ModelSource:
                     f"{source}: missing or not the pinned file (SHA-256 {PINNED[name]}); "
                     f"reinstall the model packages ({INSTALL_HINT})"
                 )
-            shutil.copyfile(source, folder / name)
+            atomic_write_bytes(folder / name, source.read_bytes())
         atomic_write_bytes(stamp, json.dumps(PINNED, sort_keys=True).encode())
     return ModelSource(DEFAULT_MODEL, folder, PINNED["model.bin"], True)
 
