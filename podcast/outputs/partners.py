@@ -96,7 +96,7 @@ def radio_render(context: EpisodeContext, cache: Cache) -> tuple[RenditionResult
     so speech begins with the first word rather than under the intro's fade (cached like every
     render)."""
     show, episode = context.show, context.episode
-    segments = segments_of(show, episode)
+    segments = segments_of(show, episode, cache)  # a multitrack premix is in the cache
     kept = [i for i, segment in enumerate(segments) if segment.kind not in ("intro", "outro")]
     if len(kept) == len(segments):
         broadcast = context.broadcast
