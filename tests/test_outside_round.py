@@ -193,3 +193,30 @@ def test_each_unusable_picture_of_a_line_is_named(demo: Path) -> None:
     said = refused(demo)
     assert "notes: plan.png: not an image" in said, said
     assert "notes: foto.jpg: not an image" in said, said
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # Every episode delivered as same.wav: the second replaced the first in the drop box.
+        ('file_name = "{date:%Y%m%d}_{show}_{number:03d}"', 'file_name = "same"', "the same name"),
+        ('cut_id = "QDG{number:03d}"', 'cut_id = "KKKKKKKK"', "the same name"),
+        # A width that took 1.1 GB and a 100 MB message before.
+        ('cut_id = "QDG{number:03d}"', 'cut_id = "{number:099999999d}"', "is over 99"),
+        # A name that passed check and broke the build ("File name too long").
+        ("[partners.radioblau]\n", f"[partners.{'L' * 300}]\n", "at most 64"),
+    ],
+)
+def test_partner_names_and_patterns_that_cannot_work_are_refused(
+    demo: Path, old: str, new: str, expected: str
+) -> None:
+    edit(demo / "podcast.toml", old, new)
+    if "L" * 300 in new:
+        edit(
+            demo / "podcast.toml",
+            "[partners.radioblau.delivery]",
+            f"[partners.{'L' * 300}.delivery]",
+        )
+    said = refused(demo)
+    assert expected in said, said
+    assert len(said) < 2000, len(said)

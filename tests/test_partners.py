@@ -256,9 +256,9 @@ def test_names_keep_every_letter_in_ascii_fields(name: str, ascii_name: str) -> 
         ),
         (
             'file_name = "{date:%Y%m%d}_{show}_{number:03d}"',
-            'file_name = "{date:%Y/%m/%d} {show}"',
-            "partners.radioblau.file_name: the pattern: makes '2026/09/10 quer-durch-die-gremien', "
-            "not a safe file name",
+            'file_name = "{date:%Y/%m/%d} {show} {number}"',
+            "partners.radioblau.file_name: the pattern: makes '2026/09/10 quer-durch-die-gremien "
+            "12', not a safe file name",
         ),
         (
             'file_name = "{date:%Y%m%d}_{show}_{number:03d}"',

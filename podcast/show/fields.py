@@ -169,13 +169,23 @@ def example_fields() -> dict[str, Any]:
     }
 
 
-def check_pattern(pattern: str, what: str) -> str:
-    """A pattern that fills in for any episode and makes a safe file name (or cut ID)."""
+# Fields of a pattern that tell one episode's file from another's.
+EPISODE_FIELDS = ("number", "episode")
+
+
+def check_pattern(pattern: str, what: str, per_episode: bool = False) -> str:
+    """A pattern that fills in for any episode and makes a safe file name (or cut ID); with
+    `per_episode`, one that names each episode's file differently."""
     try:
-        for _, name, _, _ in Formatter().parse(pattern):
+        names = []
+        for _, name, spec, _ in Formatter().parse(pattern):
             # Only plain field names: `{date.__class__}` or `{show[0]}` would reach into objects.
             if name is not None and name not in PATTERN_FIELDS:
                 raise KeyError(name)
+            # A width of {number:099999999d} would fill the memory before anything is checked.
+            if spec and re.search(r"\d{3,}", spec):
+                raise ValueError(f"the width in {{{name}:{spec}}} is over 99")
+            names.append(name)
         example = fill_pattern(pattern, example_fields())
     except KeyError as error:
         raise ValueError(
@@ -185,6 +195,11 @@ def check_pattern(pattern: str, what: str) -> str:
         raise ValueError(
             f"{what}: {error} (write fields as {{number:03d}} or {{date:%Y%m%d}})"
         ) from None
+    if per_episode and not any(name in EPISODE_FIELDS for name in names):
+        raise ValueError(
+            f"{what}: gives every episode the same name, so one would replace the other in "
+            "the partner's import folder; put {number:03d} or {episode} into it"
+        )
     if not SAFE_FILE_NAME.match(example):
         raise ValueError(
             f"{what}: makes {example!r}, not a safe file name (letters, digits, '.', '_' and "

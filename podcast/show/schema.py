@@ -295,7 +295,7 @@ class Funding(Strict):
     """The link's text, e.g. "Radio Blau unterstützen"."""
 
 
-TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")  # a folder name, a CLI word
 
 
 class PublishTarget(Strict):
@@ -392,12 +392,12 @@ class Partner(Strict):
     @field_validator("file_name")
     @classmethod
     def _file_name(cls, value: str) -> str:
-        return check_pattern(value, "the pattern")
+        return check_pattern(value, "the pattern", per_episode=True)
 
     @field_validator("cut_id")
     @classmethod
     def _cut_id(cls, value: str) -> str:
-        check_pattern(value, "the pattern")
+        check_pattern(value, "the pattern", per_episode=True)
         if len(fill_pattern(value, example_fields())) > 64:
             raise ValueError("makes more than 64 characters (the cart chunk's CutID)")
         return value
@@ -667,7 +667,9 @@ class ShowConfig(Strict):
     def _partner_names(cls, value: dict[str, Partner], info: Any) -> dict[str, Partner]:
         for name in value:
             if not TARGET_NAME.match(name):
-                raise ValueError(f"partner name {name!r}: use letters, digits, '-' and '_'")
+                raise ValueError(
+                    f"partner name {name!r}: use letters, digits, '-' and '_', at most 64"
+                )
             if name in info.data.get("publish", {}):
                 raise ValueError(
                     f"{name!r} names both a partner and a [publish] target; rename one "
