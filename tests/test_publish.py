@@ -403,7 +403,10 @@ def test_publish_refuses_what_is_not_a_finished_build(cached_demo: Path, tmp_pat
     assert not (tmp_path / "www").exists()
     result = run_cli("publish", str(cached_demo), "--to", "elsewhere")
     assert result.returncode == 1
-    assert "no publish target 'elsewhere'; the targets are web" in result.stderr
+    assert "--to 'elsewhere' names no [publish.elsewhere] and no [partners.elsewhere]" in (
+        result.stderr
+    )
+    assert "web (publish target)" in result.stderr and "(radio partner)" in result.stderr
 
 
 @pytest.mark.parametrize(

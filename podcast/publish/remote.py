@@ -111,6 +111,14 @@ def _config(show_root: Path) -> ShowConfig:
 
 def _target(config: ShowConfig, show_root: Path, name: str | None) -> tuple[str, PublishTarget]:
     targets = config.publish
+    if name is not None and name not in targets and name not in config.partners:
+        known = [f"{t} (publish target)" for t in sorted(targets)]
+        known += [f"{p} (radio partner)" for p in sorted(config.partners)]
+        raise PodcastError(
+            f"{show_root / SHOW_FILE}: --to {name!r} names no [publish.{name}] and no "
+            f"[partners.{name}]; "
+            + (f"--to takes {', '.join(known)}" if known else "add one (see README)")
+        )
     if not targets:
         raise PodcastError(
             f"{show_root / SHOW_FILE}: no publish target; add one, e.g. [publish.web] with "
