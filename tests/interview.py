@@ -67,9 +67,12 @@ class Interview:
         return [(a + margin, b - margin) for a, b in gaps if b - a > 2 * margin + 0.1]
 
 
-def _speak(text: str, voice: str, folder: Path, name: str) -> npt.NDArray[np.float64]:
+def _speak(
+    text: str, voice: str, folder: Path, name: str, speed: int = 150
+) -> npt.NDArray[np.float64]:
+    """`text` spoken by espeak-ng's `voice` at `speed` words a minute (mono at RATE)."""
     wav = folder / f"{name}.wav"
-    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(wav), text], check=True)
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(wav), text], check=True)
     raw = subprocess.run(
         ["ffmpeg", "-v", "error", "-i", str(wav), "-ar", str(RATE), "-ac", "1", "-f", "f32le", "-"],
         capture_output=True,

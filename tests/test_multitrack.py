@@ -25,6 +25,7 @@ from podcast.show.loader import load_show
 
 from .conftest import copy_demo
 from .helpers import built_file, ebur128, run_cli
+from .interview import _speak as speak
 
 RATE = 48000
 LATE_S = 1.234
@@ -53,15 +54,7 @@ class Tracks:
 
 
 def _speak(text: str, voice: str, folder: Path) -> Samples:
-    wav = folder / "speech.wav"
-    subprocess.run(["espeak-ng", "-v", voice, "-s", "160", "-w", str(wav), text], check=True)
-    raw = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(wav), "-ar", str(RATE), "-ac", "1", "-f", "f32le", "-"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    wav.unlink()
-    speech = np.frombuffer(raw, dtype="<f4").astype(np.float64)
+    speech = speak(text, voice, folder, "speech", speed=160)
     return speech / np.sqrt(np.mean(speech**2)) * 0.05
 
 
