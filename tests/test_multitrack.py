@@ -26,6 +26,7 @@ from podcast.show.loader import load_show
 from .conftest import copy_demo
 from .helpers import built_file, ebur128, run_cli
 from .interview import _speak as speak
+from .interview import decode
 
 RATE = 48000
 LATE_S = 1.234
@@ -226,26 +227,6 @@ class Built:
     tracks: Tracks
 
 
-def decode_mono(path: Path) -> Samples:
-    raw = subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-i",
-            str(path),
-            "-ac",
-            "1",
-            "-ar",
-            str(RATE),
-            *("-f", "f64le", "-"),
-        ],
-        capture_output=True,
-        check=True,
-    ).stdout
-    return np.frombuffer(raw, dtype="<f8")
-
-
 @pytest.fixture(scope="module")
 def built(tracks: Tracks, tmp_path_factory: pytest.TempPathFactory) -> Built:
     listed = track_lines(
@@ -258,7 +239,7 @@ def built(tracks: Tracks, tmp_path_factory: pytest.TempPathFactory) -> Built:
     report = build(show)
     assert list((show / ".cache/podcast/partners").rglob("*.wav")), "no partner version"
     mp3 = built_file(report.out, f"audio/{SLUG}.mp3")
-    return Built(report, decode_mono(mp3), tracks)
+    return Built(report, decode(mp3), tracks)
 
 
 def voice_of(tracks: Tracks, who: str) -> Samples:
@@ -344,7 +325,7 @@ def test_tracks_without_shared_sound_are_named(tracks: Tracks, tmp_path: Path) -
         {"file": "other.wav", "role": "phone"},
     )
     show = two_track_show(tmp_path / "show", tracks, listed)
-    other = decode_mono(tracks.guest)[::-1].copy()  # the same voice, but never at the same time
+    other = decode(tracks.guest)[::-1].copy()  # the same voice, but never at the same time
     _write(show / "episodes" / SLUG / "other.wav", other)
     loaded = load_show(show)
     with pytest.raises(PodcastError) as caught:
@@ -388,8 +369,8 @@ def test_a_drifting_clock_is_measured_and_corrected(tmp_path: Path) -> None:
     """Three minutes, the guest's recorder 1.234 s late and its clock 100 ppm slow (18 ms by
     the end): aligned within 1 ms at both ends."""
     long = make_tracks(tmp_path, rounds=10)
-    host = decode_mono(long.host).astype(np.float32)
-    microphone = np.concatenate([np.zeros(round(LATE_S * RATE)), decode_mono(long.guest)])
+    host = decode(long.host).astype(np.float32)
+    microphone = np.concatenate([np.zeros(round(LATE_S * RATE)), decode(long.guest)])
     drift = 100e-6
     times = np.arange(int((microphone.size / RATE * (1 - drift) - LATE_S) * RATE)) / RATE
     slow = np.interp((times + LATE_S) / (1 - drift) * RATE, np.arange(microphone.size), microphone)
