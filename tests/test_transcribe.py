@@ -138,24 +138,30 @@ class Transcribed:
     connects: list[object]  # what tried to open a socket while transcribing
 
 
-@pytest.fixture(scope="module")
-def transcribed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Transcribed]:
-    base = tmp_path_factory.mktemp("transcribe")
-    audio = make_audio(base / "audio")
-    show = make_show(base / "show", audio, auto=False)
-    auto_show = make_show(base / "auto", audio, auto=True)
+def block_network(patch: pytest.MonkeyPatch) -> list[object]:
+    """Refuse every connection in this process while `patch` holds; the addresses tried."""
     connects: list[object] = []
 
     def refuse(self: socket.socket | None, address: object) -> None:
         connects.append(address)
         raise OSError("network blocked by the test")
 
+    patch.setattr(socket.socket, "connect", refuse)
+    patch.setattr(socket.socket, "connect_ex", refuse)
+    # A name looked up is a connection about to be made (here, before connect is called).
+    patch.setattr(socket, "getaddrinfo", lambda *a, **k: refuse(None, a))  # type: ignore[arg-type]
+    return connects
+
+
+@pytest.fixture(scope="module")
+def transcribed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Transcribed]:
+    base = tmp_path_factory.mktemp("transcribe")
+    audio = make_audio(base / "audio")
+    show = make_show(base / "show", audio, auto=False)
+    auto_show = make_show(base / "auto", audio, auto=True)
     with pytest.MonkeyPatch.context() as patch:
         # No network, and a fresh user cache: the default model is joined and checked here.
-        patch.setattr(socket.socket, "connect", refuse)
-        patch.setattr(socket.socket, "connect_ex", refuse)
-        # A name looked up is a connection about to be made (here, before connect is called).
-        patch.setattr(socket, "getaddrinfo", lambda *a, **k: refuse(None, a))  # type: ignore[arg-type]
+        connects = block_network(patch)
         patch.setenv("XDG_CACHE_HOME", str(base / "user-cache"))
         patch.setenv("HF_HUB_OFFLINE", "0")
         written = transcribe(show, today=date(2026, 9, 1))
@@ -589,15 +595,8 @@ def test_model_folder_checked_when_loading(tmp_path: Path) -> None:
 
 def test_a_missing_model_folder_never_goes_to_the_network(tmp_path: Path) -> None:
     show = _with_model(_quiet_show(tmp_path / "show", ""), "models/missing")
-    connects: list[object] = []
-
-    def refuse(self: socket.socket | None, address: object) -> None:
-        connects.append(address)
-        raise OSError("network blocked by the test")
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(socket.socket, "connect", refuse)
-        patch.setattr(socket, "getaddrinfo", lambda *a, **k: refuse(None, a))  # type: ignore[arg-type]
+        connects = block_network(patch)
         with pytest.raises(PodcastError) as caught:
             transcribe(show)
     assert "models/missing does not exist" in str(caught.value) and connects == []
