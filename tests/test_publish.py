@@ -598,7 +598,7 @@ def test_clean_removes_only_the_caches_own_entries(cached_demo: Path, tmp_path: 
 
 
 def test_ssh_host_key_problems_are_named_with_the_fix_and_connections_are_private(
-    cached_demo: Path, ssh_server: Path, tmp_path: Path
+    cached_demo: Path, ssh_server: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     www = tmp_path / "www"
     www.mkdir()
@@ -608,8 +608,15 @@ def test_ssh_host_key_problems_are_named_with_the_fix_and_connections_are_privat
         f'path = "{www}"\nverify = false\n',
     )
     build(cached_demo)
-    temporary = set(Path(tempfile.gettempdir()).iterdir())
+    # A temporary folder too deep for ssh's socket path (over 107 bytes) is not used for it.
+    deep = tmp_path / ("deep-" * 8)
+    deep.mkdir()
+    monkeypatch.setenv("TMPDIR", str(deep))
     assert run_cli("publish", str(cached_demo)).returncode == 0
+    assert list(deep.iterdir()) == []
+    # The publishes get a temporary folder of their own (other tests run beside this one).
+    temporary = Path(tempfile.mkdtemp(prefix="t-", dir="/tmp"))
+    monkeypatch.setenv("TMPDIR", str(temporary))
     # Right after, with a server key that is not the known one: no connection of the last
     # publish lets it through.
     wrong = tmp_path / "wrong_key"
@@ -632,7 +639,8 @@ def test_ssh_host_key_problems_are_named_with_the_fix_and_connections_are_privat
     assert "Host key verification failed" in result.stderr
     assert "connect once with ssh" in result.stderr
     # No socket, file list or folder of a publish is left in the shared temporary folder.
-    assert set(Path(tempfile.gettempdir()).iterdir()) == temporary
+    assert list(temporary.iterdir()) == []
+    temporary.rmdir()
 
 
 def test_an_unreachable_rclone_remote_fails_soon_with_the_fix(

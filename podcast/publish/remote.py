@@ -244,6 +244,21 @@ def _our_manifest(data: bytes) -> bool:
         return made_by_a_build(Path(folder))
 
 
+# A Unix socket's path holds at most 107 bytes; ssh's socket in the session folder takes the
+# folder, "/ssh-" and a 40-character hash of the connection.
+_SOCKET_PATH_MAX = 107
+_SOCKET_NAME = len("/ssh-") + 40
+
+
+def _session_parent() -> str | None:
+    """Where a publish's private folder is made: the temporary folder (TMPDIR), or /tmp where
+    that path is too long for ssh's connection socket (a deep TMPDIR, as on macOS or in CI)."""
+    parent = tempfile.gettempdir()
+    if len(parent) + 1 + len(SESSION_PREFIX) + 8 + _SOCKET_NAME <= _SOCKET_PATH_MAX:
+        return None
+    return "/tmp" if Path("/tmp").is_dir() else None
+
+
 @contextmanager
 def _session(cache: Cache, lock_descriptor: int, resend: bool) -> Iterator[Session]:
     """A private folder for this publish (file lists, the ssh socket); a killed publish's
@@ -255,7 +270,7 @@ def _session(cache: Cache, lock_descriptor: int, resend: bool) -> Iterator[Sessi
             shutil.rmtree(stale, ignore_errors=True)
     except OSError:
         pass
-    folder = Path(tempfile.mkdtemp(prefix=SESSION_PREFIX))  # mode 0700, owned by us
+    folder = Path(tempfile.mkdtemp(prefix=SESSION_PREFIX, dir=_session_parent()))  # mode 0700
     note.parent.mkdir(parents=True, exist_ok=True)
     note.write_text(str(folder), encoding="utf-8")
     try:
