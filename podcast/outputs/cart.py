@@ -25,7 +25,7 @@ from podcast.audio.renditions import BROADCAST_RATE
 from podcast.audio.timeline import Timeline
 from podcast.audio.wav import riff_chunk
 from podcast.outputs import urls
-from podcast.outputs.timecode import clock
+from podcast.outputs.timecode import clock, long_date_time
 from podcast.show.text import to_ascii
 
 if TYPE_CHECKING:
@@ -132,6 +132,9 @@ def tag_text(
     lang/<language>.toml)."""
     meta = episode.meta
     lines = [f"{show.config.title}: {meta.title}", f"{strings['episode']} {meta.number}"]
+    if meta.radio_release is not None and meta.radio_release < meta.date:
+        # Sperrfrist: released to radio partners before the public, not to be aired earlier.
+        lines.append(f"{strings['embargo']} {long_date_time(meta.date)}")
     lines += ["", f"{strings['summary']}:", meta.summary]
     if meta.announcement:
         lines += ["", f"{strings['announcement']}:", meta.announcement]

@@ -22,7 +22,7 @@ class IndexPage:
     """index.html: the public episodes, newest first."""
 
     def write(self, site: SiteContext, writer: OutputWriter) -> None:
-        newest_first = sorted(site.public, key=lambda r: r.episode.date, reverse=True)
+        newest_first = sorted(site.rendered, key=lambda r: r.episode.date, reverse=True)
         index = site.env.get_template("index.html")
         writer.write(urls.INDEX, index.render(root="", episodes=newest_first, **site.common))
 
@@ -33,7 +33,7 @@ class EpisodePages:
 
     def write(self, site: SiteContext, writer: OutputWriter) -> None:
         in_order = site.in_order
-        versions = language_versions(site.show, site.public)
+        versions = language_versions(site.show, site.rendered)
         template = site.env.get_template("episode.html")
         for position, item in enumerate(in_order):
             page_lang = site.page_language(item)
@@ -50,14 +50,13 @@ class EpisodePages:
 
 
 class ProgrammeSheets:
-    """The radio partners' page about each episode with a broadcast rendition (those under
-    embargo included), and their page (urls.PARTNERS_PAGE): the radio feed's address and the
-    sheets of the public episodes (one under embargo is named only in the partners' feed)."""
+    """The radio partners' page about each episode with a broadcast rendition, and their
+    page (urls.PARTNERS_PAGE): the radio feed's address and the sheets. An episode under
+    embargo has none: its sheet goes into the partners' drop boxes (outputs/partners.py)."""
 
     def write(self, site: SiteContext, writer: OutputWriter) -> None:
         template = site.env.get_template("programme.html")
-        programme_only = [item for item in site.rendered if item.radio_only]
-        for item in [*site.in_order, *programme_only]:
+        for item in site.in_order:
             if item.programme is None:
                 continue
             context = {**site.common, "t": site.strings(site.page_language(item))}
