@@ -99,7 +99,8 @@ def print_publish_status(state: PublishStatus, out: Output) -> None:
 def print_delivery_status(state: DeliveryStatus, out: Output) -> None:
     """What a radio partner had of the last build, per episode, and what is still due
     (`podcast publish --to PARTNER --status`, from the delivery log)."""
-    out.echo(f"partner:       {state.partner} ({state.destination})")
+    out.echo(f"partner:       {state.partner}")
+    out.echo(f"delivered to:  {state.destination}")
     out.echo(f"last delivery: {(state.last_delivery or 'never')[:19].replace('T', ' ')}")
     for episode, files in state.episodes:
         out.echo(f"{episode}:")
