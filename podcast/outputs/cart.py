@@ -162,7 +162,8 @@ def episode_cart(context: EpisodeContext, duration: float, cut_id: str | None = 
     show, episode = context.show, context.episode
     config, meta = show.config, episode.meta
     start, end = air_window(episode)
-    # Under embargo the episode page is not published yet: the partner feed is what resolves.
+    # Under embargo the episode page is not published yet: radio.xml resolves (and lists the
+    # episode from its date).
     page = urls.RADIO_FEED if context.radio_only else urls.episode_page(episode)
     return CartInfo(
         title=meta.title,
