@@ -239,6 +239,29 @@ def test_the_partners_get_it_from_their_drop_boxes_with_the_sperrfrist(
     assert pulled.destination.startswith("no delivery") and len(pulled.due) == 5
 
 
+def test_at_its_date_it_is_published_and_nothing_is_delivered_again(
+    embargo_show: tuple[Path, Path, BuildReport],
+) -> None:
+    from podcast.publish.deliver import deliver
+
+    show, _, _ = embargo_show
+    day = datetime(2030, 1, 10, 17, 0, 1, tzinfo=UTC)
+    report = build(show, allow=frozenset({THIRD_GUID}), now=day)
+    assert report.radio_only == 0
+    out = report.out
+    assert (out / f"episodes/{THIRD}.html").is_file()
+    channel = ET.fromstring((out / "radio.xml").read_text()).find("channel")
+    assert channel is not None
+    item = next(i for i in channel.findall("item") if i.findtext("guid") == THIRD_GUID)
+    assert parsedate_to_datetime(item.findtext("pubDate") or "") == datetime.fromisoformat(
+        "2026-11-05T18:00:00+01:00"
+    )
+    assert item.findtext(f"{{{DCTERMS}}}available") == "2030-01-10T18:00:00+01:00"
+    # the partner had its files since the radio release: they stay the same, none is sent again
+    assert deliver(show, "radioblau").sent == []
+    assert not any("partners.abholer: no `delivery`" in w for w in report.warnings)
+
+
 def _format_tags(path: Path) -> dict[str, str]:
     """The tags ffprobe reads (an independent reader: ffmpeg's ID3v2 parser)."""
     probe = subprocess.run(

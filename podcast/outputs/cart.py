@@ -162,9 +162,11 @@ def episode_cart(context: EpisodeContext, duration: float, cut_id: str | None = 
     show, episode = context.show, context.episode
     config, meta = show.config, episode.meta
     start, end = air_window(episode)
-    # Under embargo the episode page is not published yet: radio.xml resolves (and lists the
-    # episode from its date).
-    page = urls.RADIO_FEED if context.radio_only else urls.episode_page(episode)
+    # Released to radio before its date, the episode has no page until then: radio.xml answers
+    # (and lists it from its date). Not switched at the date: the file delivered under embargo
+    # stays the same, so no partner is sent it again.
+    early = meta.radio_release is not None and meta.radio_release < meta.date
+    page = urls.RADIO_FEED if early else urls.episode_page(episode)
     return CartInfo(
         title=meta.title,
         artist=config.author,
