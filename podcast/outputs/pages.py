@@ -22,7 +22,7 @@ class IndexPage:
     """index.html: the public episodes, newest first."""
 
     def write(self, site: SiteContext, writer: OutputWriter) -> None:
-        newest_first = sorted(site.rendered, key=lambda r: r.episode.date, reverse=True)
+        newest_first = sorted(site.public, key=lambda r: r.episode.date, reverse=True)
         index = site.env.get_template("index.html")
         writer.write(urls.INDEX, index.render(root="", episodes=newest_first, **site.common))
 
@@ -33,7 +33,7 @@ class EpisodePages:
 
     def write(self, site: SiteContext, writer: OutputWriter) -> None:
         in_order = site.in_order
-        versions = language_versions(site.show, site.rendered)
+        versions = language_versions(site.show, site.public)
         template = site.env.get_template("episode.html")
         for position, item in enumerate(in_order):
             page_lang = site.page_language(item)

@@ -95,9 +95,15 @@ class SiteContext:
     _strings: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
+    def public(self) -> list[Rendered]:
+        """The episodes out for everyone: every one the build published (one under embargo
+        is published nowhere, so it has no `Rendered`)."""
+        return self.rendered
+
+    @property
     def in_order(self) -> list[Rendered]:
         """The public episodes, oldest first."""
-        return sorted(self.rendered, key=lambda r: r.episode.date)
+        return sorted(self.public, key=lambda r: r.episode.date)
 
     @cached_property
     def env(self) -> Environment:

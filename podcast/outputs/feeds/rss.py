@@ -248,7 +248,7 @@ class PodcastFeed:
     name = urls.PODCAST_FEED
 
     def feed(self, site: SiteContext) -> bytes | None:
-        return podcast_feed(site.show, site.rendered, site.cover)
+        return podcast_feed(site.show, site.public, site.cover)
 
 
 class RadioFeed:
