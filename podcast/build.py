@@ -18,7 +18,7 @@ from podcast.checks import check_audio, check_sources
 from podcast.errors import PodcastError
 from podcast.outputs import urls
 from podcast.outputs.context import episode_context
-from podcast.outputs.episode import publish_episode
+from podcast.outputs.episode import episode_summary, publish_episode
 from podcast.outputs.feeds.validate import FeedValidation, parser_versions
 from podcast.outputs.notes import notes_html, renderer_version
 from podcast.outputs.partners import (
@@ -26,6 +26,7 @@ from podcast.outputs.partners import (
     partner_cut,
     put_partner_record,
     slot_warning,
+    undelivered_warnings,
     words_key,
 )
 from podcast.outputs.site import render_site, ui_strings, write_feeds
@@ -228,7 +229,15 @@ def _build_locked(
     sources = check_sources(show)
     to_render = replace(show, episodes=due.rendered)
     audio = check_audio(to_render, sources, cache, jobs, progress)
-    report = BuildReport(out=out, warnings=[*sources.warnings, *audio.warnings])
+    early = [
+        episode
+        for episode in (*due.radio_only, *due.held_back)
+        if episode.meta.status != "draft"
+        and episode.meta.radio_release is not None
+        and episode.meta.radio_release < episode.meta.date
+    ]
+    undelivered = undelivered_warnings(show, early)
+    report = BuildReport(out=out, warnings=[*sources.warnings, *audio.warnings, *undelivered])
     report.notes += as_is_notes(show)
     problems = [*sources.problems, *audio.problems]
     if strict:
@@ -265,6 +274,7 @@ def _build_locked(
                 writer.write(name, (out / name).read_bytes())
         writer.write(cover.file_name, cover.data)
         rendered = []
+        summaries: list[dict[str, Any]] = []  # every episode's measurements, for the report
         deliveries: dict[str, list[dict[str, Any]]] = {}  # partner -> its files
         used: set[str] = set()  # the cache entries of the partners' files that it read
         notes_memo = Memo(cache, "notes", f"{__version__}|{renderer_version()}")
@@ -291,10 +301,16 @@ def _build_locked(
                 if (cut := partner_cut(context, name, partner, cache)) is not None
             )
             context = replace(context, partner_cuts=cuts)
-            published = publish_episode(context, writer)
-            if preview and now is not None:  # what is not out yet, marked with its date
-                published = replace(published, preview_mark=preview_mark(episode, now))
-            rendered.append(published)
+            if context.radio_only:
+                # Under embargo nothing of it is published (no feed item, file or page names
+                # it): it reaches the partners only through their drop boxes.
+                summaries.append(episode_summary(context, radio_only=True))
+            else:
+                published = publish_episode(context, writer)
+                if preview and now is not None:  # what is not out yet, marked with its date
+                    published = replace(published, preview_mark=preview_mark(episode, now))
+                rendered.append(published)
+                summaries.append(episode_summary(context))
             for cut in cuts:
                 # The renders without intro and outro are the build's too (kept from pruning).
                 report.renders = sorted({*report.renders, cut.source.parent.name})
@@ -329,19 +345,9 @@ def _build_locked(
                 problems += strict_problems(moving)
         if problems:
             raise PodcastError(problems)
-        report.episodes = [
-            {
-                "slug": r.episode.slug,
-                "name": r.episode.name,
-                "guid": r.episode.guid,
-                "title": r.episode.meta.title,
-                **({"radio_only": True} if r.radio_only else {}),
-                **r.loudness,
-            }
-            for r in rendered
-        ]
-        # Public: episodes under embargo are named only in the partners' files (radio.xml,
-        # programme sheets); the build record in the cache keeps them all.
+        report.episodes = summaries
+        # Public: episodes under embargo are named only in the partners' files (delivered
+        # into their drop boxes); the build record in the cache keeps them all.
         manifest = {
             "generator": GENERATOR,
             "show": show.config.title,

@@ -325,14 +325,12 @@ def publish(
         from podcast.publish.remote import publish_build, publish_status
 
         if target is not None and _is_partner(show_dir, target):
-            from podcast.publish.deliver import deliver
+            from podcast.cli_report import print_delivery_status
+            from podcast.publish.deliver import deliver, delivery_status
 
             if status:
-                raise PodcastError(
-                    f"{target} is a radio partner: `podcast publish --to {target} --dry-run` "
-                    "shows what it has not had yet"
-                )
-
+                print_delivery_status(delivery_status(show_dir, target, out), settings)
+                return
             report = deliver(show_dir, target, out, dry_run, log=settings.detail, resend=resend)
             print_publish(report, dry_run, settings)
             return

@@ -13,6 +13,7 @@ from podcast.errors import PodcastError
 if TYPE_CHECKING:
     from podcast.build import BuildReport
     from podcast.importer.run import ImportReport
+    from podcast.publish.deliver import DeliveryStatus
     from podcast.publish.remote import PublishReport, PublishStatus
     from podcast.transcribe.command import Written
 
@@ -93,6 +94,23 @@ def print_publish_status(state: PublishStatus, out: Output) -> None:
         out.detail(f"    {name}")
     for name, since in sorted(state.kept.items()):
         out.echo(f"kept:          {name} (removed from the build {since[:10]})")
+
+
+def print_delivery_status(state: DeliveryStatus, out: Output) -> None:
+    """What a radio partner had of the last build, per episode, and what is still due
+    (`podcast publish --to PARTNER --status`, from the delivery log)."""
+    out.echo(f"partner:       {state.partner}")
+    out.echo(f"delivered to:  {state.destination}")
+    out.echo(f"last delivery: {(state.last_delivery or 'never')[:19].replace('T', ' ')}")
+    for episode, files in state.episodes:
+        out.echo(f"{episode}:")
+        for entry in files:
+            if entry.delivered_at is None:
+                out.echo(f"    {entry.file}: due")
+            else:
+                moment = entry.delivered_at[:19].replace("T", " ")
+                out.echo(f"    {entry.file}: delivered {moment or '(time not logged)'} UTC")
+    out.echo(f"due:           {len(state.due)} files")
 
 
 def print_publish(report: PublishReport, dry_run: bool, out: Output) -> None:

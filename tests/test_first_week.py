@@ -147,11 +147,11 @@ def test_pictures_are_published_in_sizes_and_linked_relatively(week: Week) -> No
 
 def test_the_preview_marks_what_is_not_out_yet_with_its_date(week: Week) -> None:
     index = (week.preview / "index.html").read_text(encoding="utf-8")
-    assert "Sperrfrist: nur im Feed für Radios, öffentlich ab 08.10.2026, 18:00" in index
+    assert "Sperrfrist: nur bei den Radiopartnern, öffentlich ab 08.10.2026, 18:00" in index
     assert "Geplant: erscheint am 05.11.2026, 18:00" in index
     assert index.count('class="draft-banner"') == 2  # episode 1 is out: not marked
     page = (week.preview / f"{EP2}.html").read_text(encoding="utf-8")
-    assert "Sperrfrist: nur im Feed für Radios" in page
+    assert "Sperrfrist: nur bei den Radiopartnern" in page
     assert "draft-banner" not in (week.out / "index.html").read_text(encoding="utf-8")
     # The partners' page too (an outside tester found it listing them unmarked).
     partners = (week.preview / "programme/index.html").read_text(encoding="utf-8")

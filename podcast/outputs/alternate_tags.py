@@ -96,8 +96,6 @@ def tag_alternate(
 class TaggedAlternates:
     """The alternate encodings editors asked for (AAC, Opus, ...), tagged like the MP3."""
 
-    for_radio_only = False
-
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
         for row in renditions.alternates():
             rendition = context.audio.renditions.get(row.file)

@@ -207,8 +207,6 @@ def _copy_range(src: BinaryIO, out: BinaryIO, offset: int, size: int, source: Pa
 class BroadcastWav:
     """The broadcast WAV with bext, cart and INFO metadata, for radio partners."""
 
-    for_radio_only = True
-
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
         broadcast = context.broadcast
         if broadcast is None:
@@ -249,8 +247,9 @@ def broadcast_info(
         description=f"{config.title}: {meta.title}"[:256],
         originator=config.author[:32],
         originator_reference=f"{meta.number:04d}-{episode.slug}"[:32],
-        origination_date=meta.date.strftime("%Y-%m-%d"),
-        origination_time=meta.date.strftime("%H:%M:%S"),
+        # The radio's origination: its release to the partners, as the cart's StartDate.
+        origination_date=(meta.radio_release or meta.date).strftime("%Y-%m-%d"),
+        origination_time=(meta.radio_release or meta.date).strftime("%H:%M:%S"),
         coding_history=history,
         loudness_value=loudness.integrated,
         loudness_range=loudness.lra,

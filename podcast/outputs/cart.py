@@ -25,7 +25,7 @@ from podcast.audio.renditions import BROADCAST_RATE
 from podcast.audio.timeline import Timeline
 from podcast.audio.wav import riff_chunk
 from podcast.outputs import urls
-from podcast.outputs.timecode import clock
+from podcast.outputs.timecode import clock, long_date_time
 from podcast.show.text import to_ascii
 
 if TYPE_CHECKING:
@@ -132,6 +132,9 @@ def tag_text(
     lang/<language>.toml)."""
     meta = episode.meta
     lines = [f"{show.config.title}: {meta.title}", f"{strings['episode']} {meta.number}"]
+    if meta.radio_release is not None and meta.radio_release < meta.date:
+        # Sperrfrist: released to radio partners before the public, not to be aired earlier.
+        lines.append(f"{strings['embargo']} {long_date_time(meta.date)}")
     lines += ["", f"{strings['summary']}:", meta.summary]
     if meta.announcement:
         lines += ["", f"{strings['announcement']}:", meta.announcement]
@@ -159,8 +162,11 @@ def episode_cart(context: EpisodeContext, duration: float, cut_id: str | None = 
     show, episode = context.show, context.episode
     config, meta = show.config, episode.meta
     start, end = air_window(episode)
-    # Under embargo the episode page is not published yet: the partner feed is what resolves.
-    page = urls.RADIO_FEED if context.radio_only else urls.episode_page(episode)
+    # Released to radio before its date, the episode has no page until then: radio.xml answers
+    # (and lists it from its date). Not switched at the date: the file delivered under embargo
+    # stays the same, so no partner is sent it again.
+    early = meta.radio_release is not None and meta.radio_release < meta.date
+    page = urls.RADIO_FEED if early else urls.episode_page(episode)
     return CartInfo(
         title=meta.title,
         artist=config.author,

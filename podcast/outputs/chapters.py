@@ -111,8 +111,6 @@ def timestamp_lines(chapters: list[TimedChapter]) -> str:
 class ChaptersJson:
     """podcast:chapters JSON, with each chapter's image beside it."""
 
-    for_radio_only = False
-
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
         if not context.chapters:
             return

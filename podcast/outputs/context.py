@@ -88,9 +88,6 @@ class EpisodeFiles:
 class EpisodeOutput(Protocol):
     """One kind of file (or set of files) published for every episode."""
 
-    # Also written while an episode is out for radio partners only (under embargo).
-    for_radio_only: bool
-
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
         """Write this output's files for the episode and note them in `files`."""
         ...

@@ -7,6 +7,8 @@ where an output reads what an earlier one noted in `EpisodeFiles`; today none do
 
 from __future__ import annotations
 
+from typing import Any
+
 from podcast.outputs.alternate_tags import TaggedAlternates
 from podcast.outputs.bext import BroadcastWav
 from podcast.outputs.chapters import ChaptersJson
@@ -22,8 +24,6 @@ from podcast.outputs.writer import OutputWriter
 
 class EpisodeCover:
     """The episode's own cover image, where it has one (the show's is written once)."""
-
-    for_radio_only = False
 
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
         if context.episode.image:
@@ -47,9 +47,7 @@ def publish_episode(context: EpisodeContext, writer: OutputWriter) -> Rendered:
     """Write every output of one episode; what the pages and feeds need to know of it."""
     files = EpisodeFiles()
     for output in EPISODE_OUTPUTS:
-        if output.for_radio_only or not context.radio_only:
-            output.write(context, writer, files)
-    audio = context.audio
+        output.write(context, writer, files)
     broadcast = context.broadcast
     return Rendered(
         episode=context.episode,
@@ -61,10 +59,7 @@ def publish_episode(context: EpisodeContext, writer: OutputWriter) -> Rendered:
         broadcast=files.broadcast,
         broadcast_bytes=files.broadcast_bytes,
         broadcast_duration=broadcast.duration if broadcast is not None else None,
-        loudness={
-            "inputs": [i.as_json() for i in audio.inputs],
-            "renditions": {name: r.summary() for name, r in audio.renditions.items()},
-        },
+        loudness=loudness(context),
         chapters=context.chapters,
         chapters_json=files.chapters_json,
         chapter_images=files.chapter_images,
@@ -73,5 +68,27 @@ def publish_episode(context: EpisodeContext, writer: OutputWriter) -> Rendered:
         programme=files.programme,
         cover=context.cover,
         alternates=files.alternates,
-        radio_only=context.radio_only,
     )
+
+
+def loudness(context: EpisodeContext) -> dict[str, object]:
+    """The measurements of the episode's inputs and renditions."""
+    audio = context.audio
+    return {
+        "inputs": [i.as_json() for i in audio.inputs],
+        "renditions": {name: r.summary() for name, r in audio.renditions.items()},
+    }
+
+
+def episode_summary(context: EpisodeContext, radio_only: bool = False) -> dict[str, Any]:
+    """What the build report (and its record in the cache) says of an episode; `radio_only`:
+    out for radio partners only, under embargo (published nowhere)."""
+    episode = context.episode
+    return {
+        "slug": episode.slug,
+        "name": episode.name,
+        "guid": episode.guid,
+        "title": episode.meta.title,
+        **({"radio_only": True} if radio_only else {}),
+        **loudness(context),
+    }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import struct
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,11 +17,20 @@ if TYPE_CHECKING:
     from podcast.outputs.context import EpisodeContext, EpisodeFiles
     from podcast.outputs.writer import OutputWriter
 
-from mutagen.id3 import ID3
+from mutagen.id3 import COMM, ID3, TALB, TDRC, TIT2, TPE1, TRCK
 
 from podcast.outputs.tag_fields import WFED, EpisodeTags, iso639_2, values
 
-__all__ = ["TAGGING_VERSION", "WFED", "EpisodeTags", "TaggedMp3", "iso639_2", "write_id3"]
+__all__ = [
+    "TAGGING_VERSION",
+    "WFED",
+    "AudioTags",
+    "EpisodeTags",
+    "TaggedMp3",
+    "iso639_2",
+    "write_audio_tags",
+    "write_id3",
+]
 
 # Part of the key of every tagged file: change it when the tags written change.
 TAGGING_VERSION = "5"
@@ -36,6 +46,33 @@ def write_id3(path: Path, tags: EpisodeTags, version: int = 3) -> None:
         id3.update_to_v23()  # TDRC -> TYER + TDAT: v2.3 readers know no TDRC
     id3.save(path, v2_version=version, padding=lambda info: 0)
     _tidy_tag(path)
+
+
+@dataclass(frozen=True)
+class AudioTags:
+    """The ID3v2 tag of a partner's MP2 or MP3: what its playout system files it by."""
+
+    title: str
+    artist: str
+    album: str  # the show
+    track: int
+    date: str  # the radio release (else the public date), yyyy-mm-dd
+    comment: str  # the cut ID, and the Sperrfrist while there is one
+    language: str
+
+
+def write_audio_tags(path: Path, tags: AudioTags) -> None:
+    """An ID3v2.3 tag at the start of an MP2 or MP3 (ffmpeg's MP2 muxer writes none; MPEG
+    audio readers skip the tag)."""
+    id3 = ID3()
+    id3.add(TIT2(encoding=1, text=tags.title))
+    id3.add(TPE1(encoding=1, text=tags.artist))
+    id3.add(TALB(encoding=1, text=tags.album))
+    id3.add(TRCK(encoding=1, text=str(tags.track)))
+    id3.add(TDRC(encoding=1, text=tags.date))
+    id3.add(COMM(encoding=1, lang=tags.language, desc="", text=tags.comment))
+    id3.update_to_v23()  # TDRC -> TYER + TDAT: v2.3 readers know no TDRC
+    id3.save(path, v2_version=3, padding=lambda info: 0)
 
 
 def _tidy_tag(path: Path) -> None:
@@ -122,8 +159,6 @@ def _chapter_start(body: bytes) -> int:
 
 class TaggedMp3:
     """The podcast MP3 with its ID3 tag: the enclosure of the feed."""
-
-    for_radio_only = False
 
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
         mp3, tags = context.mp3, context.tags

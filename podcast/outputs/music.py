@@ -90,8 +90,6 @@ def music_csv(episode: Episode, played: list[PlayedMusic]) -> str:
 class MusicReport:
     """`programme/<name>-music.csv`, for episodes that air music."""
 
-    for_radio_only = True
-
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
         played = played_music(context.show, context.episode, context.audio.timeline)
         if played and context.broadcast is not None:

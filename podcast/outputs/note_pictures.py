@@ -13,8 +13,6 @@ if TYPE_CHECKING:
 class NotePictures:
     """Each picture the notes show (`![what it shows](photo.jpg)`), beside the pages."""
 
-    for_radio_only = False
-
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
         for picture, relative in context.pictures:
             writer.write(relative, picture.data)

@@ -50,14 +50,13 @@ class EpisodePages:
 
 
 class ProgrammeSheets:
-    """The radio partners' page about each episode with a broadcast rendition (those under
-    embargo included), and their page (urls.PARTNERS_PAGE): the radio feed's address and the
-    sheets of the public episodes (one under embargo is named only in the partners' feed)."""
+    """The radio partners' page about each episode with a broadcast rendition, and their
+    page (urls.PARTNERS_PAGE): the radio feed's address and the sheets. An episode under
+    embargo has none: its sheet goes into the partners' drop boxes (outputs/partners.py)."""
 
     def write(self, site: SiteContext, writer: OutputWriter) -> None:
         template = site.env.get_template("programme.html")
-        programme_only = [item for item in site.rendered if item.radio_only]
-        for item in [*site.in_order, *programme_only]:
+        for item in site.in_order:
             if item.programme is None:
                 continue
             context = {**site.common, "t": site.strings(site.page_language(item))}

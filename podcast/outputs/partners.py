@@ -14,6 +14,7 @@ public site: an embargoed episode's partner files reach only the partners' drop 
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import subprocess
@@ -33,10 +34,14 @@ from podcast.audio.tools import FFMPEG, file_arg, run
 from podcast.errors import PodcastError
 from podcast.outputs.bext import BroadcastInfo, broadcast_info, write_broadcast_wav
 from podcast.outputs.cart import episode_cart, tag_text
+from podcast.outputs.id3 import AudioTags, write_audio_tags
 from podcast.outputs.music import PlayedMusic, music_csv, played_music
-from podcast.outputs.timecode import clock
+from podcast.outputs.programme_sheet import programme_sheet
+from podcast.outputs.tag_fields import iso639_2
+from podcast.outputs.timecode import clock, long_date_time
 from podcast.plan.cache import Cache, file_digest, key_of
 from podcast.show.fields import fill_pattern
+from podcast.show.model import Episode, Show
 from podcast.show.schema import Partner
 from podcast.show.text import slugify
 
@@ -204,6 +209,22 @@ def pattern_fields(context: EpisodeContext, name: str) -> dict[str, Any]:
     }
 
 
+def undelivered_warnings(show: Show, early: list[Episode]) -> list[str]:
+    """For each partner without a `delivery`, a warning naming the episodes released to
+    radio before their public date (`early`) that it gets only at that date: under embargo
+    they are published nowhere, so a partner that only pulls `radio.xml` sees them then."""
+    if not early:
+        return []
+    names = ", ".join(f"'{episode.name}'" for episode in early)
+    return [
+        f"podcast.toml: partners.{name}: no `delivery`, so it gets {names} only at the public "
+        "date (under embargo an episode is in no feed, only in the drop boxes; add "
+        f"[partners.{name}.delivery] to deliver it from its radio release on)"
+        for name, partner in show.config.partners.items()
+        if partner.delivery is None
+    ]
+
+
 def slot_warning(context: EpisodeContext, cut: PartnerCut) -> str | None:
     """A warning naming how much too long the episode is for the partner's slot."""
     if cut.margin is None or cut.margin >= 0:
@@ -228,6 +249,7 @@ def make_partner_files(
     name = fill_pattern(partner.file_name, fields) + partner.suffix
     cut_id = fill_pattern(partner.cut_id, fields)
     info = broadcast_info(context.show, context.episode, broadcast, context.tags)
+    tags = audio_tags(context, cut_id)
     if partner.format == "wav":
         cart = episode_cart(context, cut.duration, cut_id)
         timers: tuple[tuple[str, int], ...] = (
@@ -238,13 +260,21 @@ def make_partner_files(
             timers = cart.timers
         info = replace(info, cart=replace(cart, timers=timers))
     key = key_of(
-        "partner", __version__, cut.source.parent.name, repr(cut), repr(partner), repr(info)
+        "partner",
+        __version__,
+        cut.source.parent.name,
+        repr(cut),
+        repr(partner),
+        repr(info),
+        *(repr(tags) if partner.format != "wav" else ()),
     )
     folder = cache.entry_dir("partners", key)
     measured = cache.get_json("partners", key)  # what was measured when it was made
     if not (folder / name).is_file() or measured is None or "digest" not in measured:
         scratch = cache.scratch_dir("partners")
         loudness = _render(cut, partner, info, scratch / name, context)
+        if partner.format != "wav":
+            write_audio_tags(scratch / name, tags)
         folder = cache.commit_dir("partners", key, scratch)
         measured = {
             "integrated_lufs": None if loudness is None else round(loudness.integrated, 2),
@@ -257,18 +287,64 @@ def make_partner_files(
         "file": name,
         "path": str(path),
         "digest": measured["digest"],
-        "cut_id": cut_id if partner.format == "wav" else None,
+        "cut_id": cut_id,
         "episode": context.episode.guid,
         "integrated_lufs": measured["integrated_lufs"],
         "true_peak_dbtp": measured["true_peak_dbtp"],
         **cut.sheet(),
     }
     extras = _music_report(context, cut, cache, partner, name)
-    if partner.upload_text:
+    stem = Path(name).stem
+    if context.radio_only:
+        # Under embargo the programme sheet is published nowhere: it comes with the audio.
+        sheet = delivered_sheet(context, cut, name, audio)
+        extras.append(_text_file(cache, stem + ".json", sheet))
+    if partner.upload_text or context.radio_only:
+        # The programme sheet as text: what a programme exchange's upload form asks for.
         text = tag_text(context.show, context.episode, context.chapters, context.strings)
         text += f"\n{context.strings['duration']}: {clock(round(cut.duration))}\n"
-        extras.append(_text_file(cache, Path(name).stem + ".txt", text))
+        extras.append(_text_file(cache, stem + ".txt", text))
+    for entry in (audio, *extras):
+        entry["episode"], entry["episode_name"] = context.episode.guid, context.episode.name
     return [audio, *extras]
+
+
+def delivered_sheet(
+    context: EpisodeContext, cut: PartnerCut, name: str, audio: dict[str, Any]
+) -> str:
+    """The programme sheet (JSON) of an episode under embargo as delivered to a partner
+    beside its audio `name`: its version's duration, slot and music, and the Sperrfrist."""
+    sheet = programme_sheet(
+        context.show,
+        context.episode,
+        name,
+        cut.duration,
+        context.chapters,
+        {"integrated_lufs": audio["integrated_lufs"], "true_peak_dbtp": audio["true_peak_dbtp"]},
+        embargo=True,
+        cues=context.cues,
+        partners=[cut.sheet()],
+        music=[piece.row() for piece in aired_music(context, cut)],
+    )
+    sheet["audio"] = name  # the file beside it: the broadcast WAV is not published yet
+    return json.dumps(sheet, indent=1, ensure_ascii=False) + "\n"
+
+
+def audio_tags(context: EpisodeContext, cut_id: str) -> AudioTags:
+    """The ID3 values of a partner's MP2 or MP3 of the episode."""
+    show, meta = context.show, context.episode.meta
+    comment = f"CutID {cut_id}"
+    if meta.radio_release is not None and meta.radio_release < meta.date:
+        comment += f"; {context.strings['embargo']} {long_date_time(meta.date)}"
+    return AudioTags(
+        title=meta.title,
+        artist=show.config.author,
+        album=show.config.title,
+        track=meta.number,
+        date=(meta.radio_release or meta.date).strftime("%Y-%m-%d"),
+        comment=comment,
+        language=iso639_2(meta.language or show.config.language),
+    )
 
 
 def aired_music(context: EpisodeContext, cut: PartnerCut) -> list[PlayedMusic]:

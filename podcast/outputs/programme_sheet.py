@@ -90,8 +90,6 @@ def programme_sheet(
 class ProgrammeSheet:
     """The programme sheet as JSON (the site renders it as a page), for episodes on radio."""
 
-    for_radio_only = True
-
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
         broadcast = context.broadcast
         if broadcast is None or files.broadcast is None:
@@ -103,7 +101,6 @@ class ProgrammeSheet:
             broadcast.duration,
             context.chapters,
             broadcast.summary(),
-            embargo=context.radio_only,
             cues=context.cues,
             partners=[cut.sheet() for cut in context.partner_cuts],
             music=[

@@ -53,4 +53,3 @@ class Rendered:
     alternates: list[AlternateAudio] = field(default_factory=list)
     page_notes_html: str = ""  # for the episode's page (pictures relative, srcset)
     preview_mark: str | None = None  # in a preview: draft, embargo, scheduled (release.py)
-    radio_only: bool = False  # only in radio.xml and on a programme sheet, under embargo

@@ -20,7 +20,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from podcast.outputs import urls
 from podcast.outputs.published import Rendered
-from podcast.outputs.timecode import player_clock
+from podcast.outputs.timecode import long_date_time, player_clock
 from podcast.outputs.urls import PODCAST_FEED, RADIO_FEED
 from podcast.outputs.writer import OutputWriter
 from podcast.show.images import Cover
@@ -62,11 +62,6 @@ def long_date(moment: datetime) -> str:
     return moment.strftime("%d.%m.%Y")
 
 
-def long_date_time(moment: datetime) -> str:
-    """Date, time and offset as written: 01.12.2026, 18:00 (UTC+01:00)."""
-    return f"{moment.strftime('%d.%m.%Y, %H:%M')} (UTC{moment.isoformat()[-6:]})"
-
-
 def language_versions(show: Show, rendered: list[Rendered]) -> dict[str, list[tuple[str, str]]]:
     """For each episode with translations: (language, URL) of every version, itself included."""
     groups: dict[str, list[Rendered]] = {}
@@ -90,9 +85,9 @@ def language_versions(show: Show, rendered: list[Rendered]) -> dict[str, list[tu
 
 @dataclass
 class SiteContext:
-    """What every site-level output reads: the show, every episode's `Rendered` (radio-only
-    ones included: they get a programme sheet and a place in the partners' feed), the cover;
-    the templates and the theme's words are made when an output first asks for them."""
+    """What every site-level output reads: the show, every published episode's `Rendered`
+    (one under embargo is not among them: it is published nowhere), the cover; the templates
+    and the theme's words are made when an output first asks for them."""
 
     show: Show
     rendered: list[Rendered]
@@ -101,8 +96,9 @@ class SiteContext:
 
     @property
     def public(self) -> list[Rendered]:
-        """The episodes out for everyone (those under embargo left out)."""
-        return [item for item in self.rendered if not item.radio_only]
+        """The episodes out for everyone: every one the build published (one under embargo
+        is published nowhere, so it has no `Rendered`)."""
+        return self.rendered
 
     @property
     def in_order(self) -> list[Rendered]:

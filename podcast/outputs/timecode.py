@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 def clock(seconds: float, millis: bool = False, separator: str = ".") -> str:
     """HH:MM:SS; with `millis`, HH:MM:SS.mmm (rounded to the millisecond; `separator` before
@@ -23,3 +25,8 @@ def player_clock(seconds: float) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def long_date_time(moment: datetime) -> str:
+    """Date, time and offset as written: 01.12.2026, 18:00 (UTC+01:00)."""
+    return f"{moment.strftime('%d.%m.%Y, %H:%M')} (UTC{moment.isoformat()[-6:]})"

@@ -204,8 +204,6 @@ def plain(cues: list[Cue]) -> str:
 class TranscriptFiles:
     """Each transcript, on the published timeline, as WebVTT, SRT and Podcasting 2.0 JSON."""
 
-    for_radio_only = False
-
     def write(self, context: EpisodeContext, writer: OutputWriter, files: EpisodeFiles) -> None:
         for transcript, cues in context.transcripts:
             written = {}

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,7 @@ from podcast.publish.remote import (
     _session,
     check_local_target,
 )
-from podcast.publish.transfer import transport_for
+from podcast.publish.transfer import Session, transport_for
 from podcast.show.loader import SHOW_FILE
 
 
@@ -93,6 +95,7 @@ def deliver(
             log_key = delivery_log_key(name, via.description)
             history = cache.get_json("publish", log_key) or {}
             delivered: dict[str, str] = dict(history.get("files", {}))
+            when: dict[str, str] = dict(history.get("at", {}))  # file -> when it was there
             runs: list[dict[str, Any]] = list(history.get("runs", []))
             report.last_publish = runs[-1]["at"] if runs else None
             to_send = [e for e in due if resend or delivered.get(e["file"]) != e["digest"]]
@@ -111,7 +114,8 @@ def deliver(
                     if not dry_run:
                         # Noted as soon as it is there: a killed delivery resumes after it.
                         delivered[entry["file"]] = entry["digest"]
-                        state = {"target": name, "files": delivered, "runs": runs}
+                        when[entry["file"]] = datetime.now(UTC).isoformat(timespec="seconds")
+                        state = {"target": name, "files": delivered, "at": when, "runs": runs}
                         cache.put_json("publish", log_key, state)
             finally:
                 via.close()
@@ -119,9 +123,64 @@ def deliver(
                 moment = datetime.now(UTC).isoformat()
                 runs = [*runs, {"at": moment, "sent": report.sent}][-HISTORY_KEPT:]
                 cache.put_json(
-                    "publish", log_key, {"target": name, "files": delivered, "runs": runs}
+                    "publish",
+                    log_key,
+                    {"target": name, "files": delivered, "at": when, "runs": runs},
                 )
     return report
+
+
+@dataclass(frozen=True)
+class DeliveredFile:
+    """One file of the last build for a partner: when it was delivered (None: still due)."""
+
+    file: str
+    delivered_at: str | None  # ISO 8601, UTC; "" when the log predates the times
+
+
+@dataclass(frozen=True)
+class DeliveryStatus:
+    """What a partner had of the last build, and what is still due, episode by episode."""
+
+    partner: str
+    destination: str
+    last_delivery: str | None
+    episodes: list[tuple[str, list[DeliveredFile]]]  # (episode name, its files)
+
+    @property
+    def due(self) -> list[str]:
+        return [f.file for _, files in self.episodes for f in files if f.delivered_at is None]
+
+
+def delivery_status(show_root: Path, name: str, out: Path | None = None) -> DeliveryStatus:
+    """What the delivery log says the partner `name` has of the last build, per episode
+    (`podcast publish --to NAME --status`); nothing is connected to."""
+    root = show_root.resolve()
+    config = _config(root)
+    partner = config.partners[name]
+    out = (out if out is not None else root / DEFAULT_OUTPUT).absolute()
+    cache = Cache.of_show(root)
+    due = _due(cache, out, _complete_build(cache, out, config), name)
+    if partner.delivery is None:
+        destination, history = "no delivery: it pulls radio.xml", {}
+    else:
+        # The description alone: a session that is never started (nothing is run).
+        session = Session(Path(tempfile.gettempdir()), -1)
+        destination = transport_for(name, partner.delivery, root, session).description
+        history = cache.get_json("publish", delivery_log_key(name, destination)) or {}
+    delivered: dict[str, str] = history.get("files", {})
+    when: dict[str, str] = history.get("at", {})
+    runs = history.get("runs", [])
+    episodes: dict[str, list[DeliveredFile]] = {}
+    for entry in due:
+        at = (
+            when.get(entry["file"], "") if delivered.get(entry["file"]) == entry["digest"] else None
+        )
+        files = episodes.setdefault(str(entry.get("episode_name", entry.get("episode", ""))), [])
+        files.append(DeliveredFile(entry["file"], at))
+    return DeliveryStatus(
+        name, destination, runs[-1]["at"] if runs else None, list(episodes.items())
+    )
 
 
 def _place(source: Path, target: Path) -> None:

@@ -14,7 +14,7 @@ class Release:
     """The episodes of one build by audience, and when the next one is due."""
 
     public: tuple[Episode, ...]  # feed.xml, the website, radio.xml
-    radio_only: tuple[Episode, ...]  # radio.xml and programme sheets only, under embargo
+    radio_only: tuple[Episode, ...]  # the partners' drop boxes only, under embargo
     held_back: tuple[Episode, ...]  # drafts and episodes not yet due for anyone
     next_release: datetime | None  # the next moment a build would publish more
 

@@ -759,8 +759,9 @@ class EpisodeMeta(Strict):
     status: Literal["ready", "draft"] = "ready"
     """draft: in no feed and on no page (`podcast serve` shows it, with a banner)."""
     radio_release: PublishDate | None = None
-    """Earlier than date: radio partners get the episode in radio.xml from then on, with the
-    public date as embargo (Sperrfrist) on the programme sheet."""
+    """Earlier than date: radio partners with a `delivery` get the episode in their drop box
+    from then on (`podcast publish --to`), with the public date as embargo (Sperrfrist) on
+    its programme sheet; nothing of it is published before its date."""
     music: tuple[MusicBed, ...] = ()
     """Music inside the recordings (beds, songs), for the music report: title, composer,
     performer, label, licence, start and end."""

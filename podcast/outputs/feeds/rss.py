@@ -93,8 +93,8 @@ def _episode_item(
     cover_file: str,
     radio: bool = False,
 ) -> None:
-    """One item; `radio`: of the partners' feed, where an episode under embargo links only
-    what is published for it (its programme sheet and broadcast WAV)."""
+    """One item; `radio`: of the partners' feed (released to them at `radio_release`, if
+    earlier than the public date)."""
     episode: Episode = item.episode
     meta = episode.meta
     fe = fg.add_entry()
@@ -108,8 +108,7 @@ def _episode_item(
     fe.enclosure(url, str(length), mime)
     fe.podcast.itunes_duration(str(round(seconds)))
     fe.podcast.itunes_title(meta.title)
-    embargo = radio and item.radio_only  # pictures, chapters and transcripts wait for the date
-    if item.cover is not None and item.cover.file_name != cover_file and not embargo:
+    if item.cover is not None and item.cover.file_name != cover_file:
         fe.podcast.itunes_image(urls.absolute(show, item.cover.file_name))
     fe.podcast.itunes_episode(meta.number)
     if meta.season is not None:
@@ -136,7 +135,6 @@ def _episode_item(
         )
         for transcript in item.transcripts
         for suffix, relative in transcript.files.items()
-        if not embargo
     ]
     if enclosure[2] == MP3.mime:
         p20.alternate_enclosures = [
@@ -145,9 +143,8 @@ def _episode_item(
             )
             for a in item.alternates
         ]
-    if item.chapters_json or (embargo and item.chapters):
-        if not embargo and item.chapters_json:
-            p20.chapters_url = urls.absolute(show, item.chapters_json)
+    if item.chapters_json:
+        p20.chapters_url = urls.absolute(show, item.chapters_json)
         p20.simple_chapters = [
             SimpleChapter(
                 clock(c.start, millis=True),
@@ -155,7 +152,7 @@ def _episode_item(
                 c.url,
                 urls.absolute(show, image) if image else None,
             )
-            for c, image in zip(item.chapters, _chapter_images(item, embargo), strict=True)
+            for c, image in zip(item.chapters, item.chapter_images, strict=True)
         ]
 
 
@@ -176,11 +173,6 @@ def feed_description(summary: str, chapters: list[TimedChapter]) -> str:
         if excess <= 0:
             return escaped
         limit -= excess
-
-
-def _chapter_images(item: Rendered, embargo: bool) -> list[str | None]:
-    """The chapters' pictures (none under embargo: they are published with the episode)."""
-    return [None] * len(item.chapters) if embargo else item.chapter_images
 
 
 def _pub_date(item: Rendered, radio: bool) -> datetime:
