@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -272,3 +273,70 @@ def test_wav_of_a_recorder_that_was_cut_off_is_measured_to_its_end(
     assert pcm is not None and pcm.size == len(data) - position - 8
     analysed = analyse_segment(Segment(path), AudioSettings(), cache)
     assert analysed.duration == pytest.approx(4.0, abs=0.01)
+
+
+def test_one_sound_on_both_channels_is_processed_once_and_sounds_the_same(
+    tmp_path: Path, cache: Cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two identical channels (a recorder's dual mono) are folded to one for the hum filters
+    and the noise reduction, and spread again: the render is the same to the sample as one
+    that processes both channels; a recording whose channels differ in one sample is not."""
+    from podcast.audio.sound import SoundSettings
+
+    from .interview import make_interview
+
+    interview = make_interview(tmp_path, rounds=1)
+    settings = AudioSettings()
+    segment = Segment(interview.path, sound=SoundSettings())
+    analysis = analyse_segment(segment, settings, cache)
+    assert analysis.same_channels and analysis.denoise is not None
+    folded = render([segment], settings, cache, "folded").renditions["broadcast.wav"].path
+
+    shaping = render_module.sound_shaping
+    monkeypatch.setattr(
+        render_module,
+        "sound_shaping",
+        lambda *args: replace(shaping(*args), same_channels=False),
+    )
+    both = render([segment], settings, Cache(tmp_path / "other"), "both").renditions
+    assert pcm_samples(both["broadcast.wav"].path) == pcm_samples(folded)
+
+    differs = synthesise_from(
+        interview.path, tmp_path / "differs.wav", "pan=stereo|c0=c0|c1=0.999*c1"
+    )
+    assert not analyse_segment(
+        Segment(differs, sound=SoundSettings()), settings, cache
+    ).same_channels
+
+
+def synthesise_from(source: Path, path: Path, filters: str) -> Path:
+    """`path`: `source` through ffmpeg's `filters`, as 24-bit WAV."""
+    import subprocess
+
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-i",
+            str(source),
+            "-af",
+            filters,
+            "-c:a",
+            "pcm_s24le",
+            str(path),
+        ],
+        check=True,
+    )
+    return path
+
+
+def pcm_samples(path: Path) -> bytes:
+    """The samples of a WAV file as ffmpeg decodes them."""
+    import subprocess
+
+    return subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-f", "s32le", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from podcast.audio.analyse import Segment, format_chain
+from podcast.audio.analyse import Segment, fold_channels, format_chain, spread_channels
 from podcast.audio.denoise import denoise_filters
 from podcast.audio.loudness import Loudness
 from podcast.audio.pipeline import Pipe, ProcessGraph
@@ -57,6 +57,7 @@ class SoundShaping:
     envelope: Path | None = None
     denoise: tuple[float, ...] = ()
     noise_dbfs: float = -70.0
+    same_channels: bool = False  # one sound on both channels: processed once (fold_channels)
 
 
 @dataclass(frozen=True)
@@ -82,14 +83,16 @@ def shaped_chain(
     """Filter graph parts that take input `index` through `chain`, the shaping's filters and
     its envelope (ffmpeg input `envelope_input`, raw ENVELOPE_FORMAT) and the gain (dB),
     into the stream [s<index>]; `window` is the part of the recording (start and length, s)."""
+    layout = next(f for f in chain if f.startswith("aformat=")).split("channel_layouts=")[1]
     chain = [
         *chain,
+        *fold_channels(layout, shaping.same_channels),
         *shaping.filters,
         *denoise_filters(shaping.denoise, shaping.noise_dbfs, index, *window),
+        *spread_channels(layout, shaping.same_channels),
     ]
     if envelope_input is None:
         return [f"[{index}:a:0]{','.join([*chain, f'volume={gain:.4f}dB'])}[s{index}]"]
-    layout = next(f for f in chain if f.startswith("aformat=")).split("channel_layouts=")[1]
     # The same gain on both channels: an up-mix would take 3 dB off (mono to stereo).
     spread = ",pan=stereo|c0=c0|c1=c0" if layout == "stereo" else ""
     return [

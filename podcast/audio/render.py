@@ -296,11 +296,12 @@ def sound_shaping(segment: Segment, analysis: SegmentAnalysis, cache: Cache) -> 
     report = analysis.sound_report
     filters = hum_filters(segment.sound, report.hum if report is not None else None)
     envelope = None if analysis.envelope is None else cache.file_path("envelope", analysis.envelope)
+    same = analysis.same_channels
     if analysis.denoise is None or report is None:
-        return SoundShaping(tuple(filters), envelope)
+        return SoundShaping(tuple(filters), envelope, same_channels=same)
     schedule = np.fromfile(cache.file_path("denoise", analysis.denoise), dtype=np.float32)
     steps = tuple(float(step) for step in schedule)
-    return SoundShaping(tuple(filters), envelope, steps, report.noise_dbfs)
+    return SoundShaping(tuple(filters), envelope, steps, report.noise_dbfs, same)
 
 
 def _stamp(path: Path) -> list[int]:

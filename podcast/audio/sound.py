@@ -168,11 +168,14 @@ class SoundObserver:
         self._spectra: list[Samples] = []
         self._count = 0
         self._stretches = 0
+        self.same_channels = True  # until two channels differ in one sample
 
     def feed(self, frames: npt.NDArray[Any], full_scale: float) -> None:
         """Note the peaks of the stretch `frames` (count x channels); take the spectrum of
         the first second of every fifth stretch (and of the first dozen)."""
         self._full_scale = full_scale
+        if self.same_channels and frames.ndim == 2 and frames.shape[1] == 2:
+            self.same_channels = bool(np.array_equal(frames[:, 0], frames[:, 1]))
         joined = frames if self._carry is None else np.concatenate([self._carry, frames])
         whole = joined.shape[0] - joined.shape[0] % self._step
         if whole:  # a stretch shorter than a step (a file's last) only adds to the carry
