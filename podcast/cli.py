@@ -125,6 +125,9 @@ def main(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
 def _show_root(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
     from podcast.show.locate import find_show_root
 
+    if not value.exists():
+        # Not the show around it: a typo in the name must not build or publish another show.
+        raise click.BadParameter(f"there is no folder {shown(str(value))}", ctx, param)
     return find_show_root(value)
 
 

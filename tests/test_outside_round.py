@@ -220,3 +220,13 @@ def test_partner_names_and_patterns_that_cannot_work_are_refused(
     said = refused(demo)
     assert expected in said, said
     assert len(said) < 2000, len(said)
+
+
+def test_a_show_folder_that_does_not_exist_is_named_not_the_show_around_it(demo: Path) -> None:
+    """A typo in SHOW_DIR inside a show used to build (or publish) the show around it."""
+    typo = demo / "episodes" / "01-leipzig-migrantenbeirt"
+    for command in ("check", "build", "publish"):
+        result = run_cli(command, str(typo))
+        assert result.returncode == 2, command
+        assert f"there is no folder {typo}" in result.stderr
+    assert not (demo / "feed").exists()
