@@ -419,6 +419,35 @@ def transcribe(settings: Settings, episodes: tuple[str, ...], show_dir: Path, fo
     print_transcribed(transcribe_show(show_dir, episodes, force, settings.detail), settings)
 
 
+def _answer_check(name: str) -> Callable[[str], str] | None:
+    """What checks an answer to `init`'s question `name` as the loader will, so a refused one
+    is asked again at once (and the answers before it are kept)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from podcast.show.fields import EMAIL, WebUrl
+
+    if name == "base_url":
+        adapter: TypeAdapter[str] = TypeAdapter(WebUrl)
+
+        def web_address(value: str) -> str:
+            try:
+                return adapter.validate_python(value.strip())
+            except ValidationError as exc:
+                message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+                raise click.BadParameter(message) from exc
+
+        return web_address
+    if name == "email":
+
+        def address(value: str) -> str:
+            if not EMAIL.match(value.strip()):
+                raise click.BadParameter("must be an e-mail address, like redaktion@example.org")
+            return value.strip()
+
+        return address
+    return None
+
+
 @main.command()
 @click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--title", help="The show's title.")
@@ -458,7 +487,12 @@ def init(settings: Settings, /, folder: Path, **given: str | None) -> None:
             if asking and sys.stdin.isatty():
                 # A required answer has no default: click asks again until one is given.
                 default = defaults[name] or ("" if name in optional else None)
-                answers[name] = click.prompt(question, default=default, show_default=bool(default))
+                answers[name] = click.prompt(
+                    question,
+                    default=default,
+                    show_default=bool(default),
+                    value_proc=_answer_check(name),
+                )
             else:
                 answers[name] = defaults[name]
     made = init_show(

@@ -230,3 +230,59 @@ def test_a_show_folder_that_does_not_exist_is_named_not_the_show_around_it(demo:
         assert result.returncode == 2, command
         assert f"there is no folder {typo}" in result.stderr
     assert not (demo / "feed").exists()
+
+
+def test_init_on_a_terminal_asks_again_for_a_refused_address_and_keeps_the_answers(
+    tmp_path: Path,
+) -> None:
+    """`podcast init` on a terminal: a refused address or e-mail is asked again at once; the
+    answers given before it stay (they were lost with the whole run before)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import time
+
+    controller, terminal = pty.openpty()
+    folder = tmp_path / "show"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "podcast", "init", str(folder), "--timezone", "Europe/Berlin"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        close_fds=True,
+    )
+    os.close(terminal)
+    answers = iter(
+        [
+            "Stadtgespräche",
+            "Radio Blau",
+            "",
+            "radioblau.example",
+            "https://radioblau.example/p/",
+            "nobody",
+            "redaktion@radioblau.example",
+        ]
+    )
+    heard = b""
+    deadline = time.monotonic() + 60
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:
+            break
+        heard += chunk
+        if heard.endswith(b": "):  # click ends a question so
+            answer = next(answers, None)
+            if answer is None:
+                break
+            os.write(controller, answer.encode() + b"\n")
+            heard += b"\n"
+    process.wait(timeout=30)
+    os.close(controller)
+    said = heard.decode(errors="replace")
+    assert process.returncode == 0, said
+    assert "must be a web address" in said and "must be an e-mail address" in said
+    text = (folder / "podcast.toml").read_text(encoding="utf-8")
+    assert 'title = "Stadtgespräche"' in text and "https://radioblau.example/p/" in text
+    assert "redaktion@radioblau.example" in text
