@@ -30,7 +30,7 @@ from podcast.plan.cache import Cache, atomic_write_bytes, key_of
 from podcast.show.model import Recording, Track
 from podcast.show.schema import AudioSettings
 
-MULTITRACK_VERSION = "4"
+MULTITRACK_VERSION = "5"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
@@ -46,9 +46,13 @@ PAIR_TOLERANCE_S = 0.0005
 ACOUSTIC_S = 0.02  # how far apart the two directions' bleed peaks may lie (2 x path delay)
 SECOND_PEAK = 0.15  # the other direction's peak counts from this share of the main one
 CONFIDENCE = 3.0  # the alignment peak's height over the highest peak elsewhere
-GATE_MARGIN_DB = 10.0  # a voice this far below the loudest voice counts as silent
+GATE_MARGIN_DB = 10.0  # without a measured bleed: this far below the leading voice is silent
+CLEAR_DB = 6.0  # a voice leads clearly (alone) this far above every other, against own speech
+BLEED_MARGIN_DB = 6.0  # a microphone this much above its measured bleed of the lead speaks
+QUIET_WORDS_DB = 30.0  # and only within this much of its person's speech level
 PAUSE_BELOW_DB = 35.0  # a step this far below the loudest speech on every track is a pause
 CROSSGATE_DB = -20.0  # a silent person's microphone is lowered this much
+MAX_GAIN_DB = 30.0  # the most a voice is raised or lowered to the others' loudness
 DUCK_DB = -12.0  # music and ambience under speech
 LOOKAHEAD_STEPS = 2  # a microphone opens this many steps before its person speaks
 HOLD_STEPS = 0  # and stays open this many after (in pauses each keeps its last decision)
@@ -482,51 +486,125 @@ def _crossgate(
     levels = [_steps_db(p) for p in processed]
     count = min(lv.size for lv in levels)
     # Who speaks is decided on the tracks as recorded: the leveler may have raised the bleed.
-    heard = {i: raw[i][:count] for i in voices}
-    loudest = np.max([heard[i] for i in voices], axis=0)
-    speaking = {i: heard[i] >= loudest - GATE_MARGIN_DB for i in voices}
-    # Where a voice is the loudest by far (its person alone), its level; elsewhere its bleed.
-    alone = {
-        i: heard[i]
-        >= np.max([heard[j] for j in voices if j != i] or [np.full(count, -120.0)], axis=0)
-        + GATE_MARGIN_DB
-        for i in voices
-    }
-    active = loudest > np.percentile(loudest, 95) - PAUSE_BELOW_DB
-    # In a pause (nobody heard), each microphone keeps its last decision: the room goes on.
-    last = np.maximum.accumulate(np.where(active, np.arange(count), 0))
-    speaking = {i: mask[last] for i, mask in speaking.items()}
+    speaking, alone, active = _who_speaks({i: raw[i][:count] for i in voices}, count)
     speech_level = {i: _speech_db(levels[i][:count], alone[i] & active) for i in voices}
     known = [v for v in speech_level.values() if v is not None]
     target = max(known) if known else 0.0
-    length = processed[0].size
-    mixed = np.zeros(length, dtype=np.float32)
+    gains = {
+        i: 0.0 if own is None else float(np.clip(target - own, -MAX_GAIN_DB, MAX_GAIN_DB))
+        for i, own in speech_level.items()
+    }
     anyone = np.zeros(count, dtype=bool)
     for i in voices:
         anyone |= speaking[i] & active
-    reports = []
+    step_db: list[npt.NDArray[np.float64]] = []
     for i, track in enumerate(tracks):
         if track.voice:
-            own = speech_level[i]
-            gain = 0.0 if own is None else float(np.clip(target - own, -20.0, 20.0))
             open_steps = _dilate(speaking[i], LOOKAHEAD_STEPS, HOLD_STEPS)
             # Where the person is silent, what the leveler did to the bleed is undone (it
             # took the bleed for speech to raise): the microphone stays CROSSGATE_DB below
             # what it recorded, relative to its person's voice.
             raised = _raise(raw[i][:count], levels[i][:count], alone[i] & active)
             undo = np.minimum(0.0, raw[i][:count] - levels[i][:count] + raised)
-            step_db = np.where(open_steps, gain, gain + CROSSGATE_DB + undo)
+            step_db.append(np.where(open_steps, 0.0, CROSSGATE_DB + undo))
         else:
             ducked = _dilate(anyone, LOOKAHEAD_STEPS, HOLD_STEPS)
-            step_db = np.where(ducked, DUCK_DB, 0.0)
-        curve = _gain_curve(step_db, length)
-        out = processed[i] * curve
-        mixed += out
-        report = _track_report(
-            track, offsets[i], raw[i][:count], _steps_db(out)[:count], alone, active, i
-        )
-        reports.append(report)
+            step_db.append(np.where(ducked, DUCK_DB, 0.0))
+    length = processed[0].size
+    for _ in range(2):
+        # The mix where a person speaks alone also carries the other (closed) microphones: the
+        # second pass corrects each voice's gain by what the first mix measured.
+        mixed = np.zeros(length, dtype=np.float32)
+        outputs = []
+        for i in range(len(tracks)):
+            out = processed[i] * _gain_curve(step_db[i] + gains.get(i, 0.0), length)
+            mixed += out
+            outputs.append(_steps_db(out)[:count])
+        heard = _steps_db(mixed)[:count]
+        in_mix = {i: _speech_db(heard, alone[i] & active) for i in voices}
+        measured = [v for v in in_mix.values() if v is not None]
+        for i, level in in_mix.items():
+            if level is not None:
+                gains[i] = float(
+                    np.clip(gains[i] + max(measured) - level, -MAX_GAIN_DB, MAX_GAIN_DB)
+                )
+    # A voice's loudness after is measured on the mix (where its person speaks alone: what is
+    # heard there), its microphone's bleed on the track's own share of it.
+    heard = _steps_db(mixed)[:count]
+    reports = [
+        _track_report(track, offsets[i], raw[i][:count], outputs[i], heard, alone, active, i)
+        for i, track in enumerate(tracks)
+    ]
     return mixed, reports
+
+
+def _who_speaks(
+    heard: dict[int, npt.NDArray[np.float64]], count: int
+) -> tuple[
+    dict[int, npt.NDArray[np.bool_]], dict[int, npt.NDArray[np.bool_]], npt.NDArray[np.bool_]
+]:
+    """Per voice track, the steps where its person speaks and where they speak alone, and the
+    steps where anyone is heard, from the voice tracks' step levels as recorded.
+
+    Levels count relative to each track's own speech level (recorders set to other gains: a
+    quiet guest on a low recorder can be louder as bleed on the host's microphone than on
+    their own). Each step's dominant voice is the one loudest against its own speech; how
+    loud that voice is on every other microphone (its bleed there) is then measured where it
+    is clearly alone, and another microphone counts as speaking only where it is louder than
+    that bleed explains (crosstalk: both speak)."""
+    voices = list(heard)
+    floor = np.full(count, -120.0)
+    loudest_raw = np.max([heard[i] for i in voices], axis=0) if voices else floor
+    active = loudest_raw > np.percentile(loudest_raw, 95) - PAUSE_BELOW_DB
+    own = {i: float(np.percentile(heard[i], 99)) for i in voices}
+    dominant = np.zeros(count, dtype=int)
+    clear = np.zeros(count, dtype=bool)
+    for _ in range(3):  # own speech levels and the dominant voice settle together
+        relative = np.array([heard[i] - own[i] for i in voices])
+        order = np.sort(relative, axis=0)
+        dominant = np.argmax(relative, axis=0)
+        margin = order[-1] - order[-2] if len(voices) > 1 else np.full(count, 99.0)
+        clear = active & (margin >= CLEAR_DB)
+        for n, i in enumerate(voices):
+            level = _speech_db(heard[i], clear & (dominant == n))
+            if level is not None:
+                own[i] = level
+    # bleed[n][m]: voice n on microphone m, relative to microphone n (where n is clearly alone)
+    bleed: dict[tuple[int, int], float] = {}
+    for n, i in enumerate(voices):
+        mask = clear & (dominant == n)
+        for m, j in enumerate(voices):
+            if m != n and mask.sum() >= 3:
+                bleed[n, m] = float(np.median(heard[j][mask] - heard[i][mask]))
+    relative = np.array([heard[i] - own[i] for i in voices])
+    speaking = {}
+    for m, j in enumerate(voices):
+        expected = np.full(count, -np.inf)
+        for n, i in enumerate(voices):
+            if n == m:
+                continue
+            # where voice n leads, what microphone m would hear of it (unknown: the old rule,
+            # GATE_MARGIN_DB below the leading voice against their own speech levels)
+            coupling = bleed.get((n, m))
+            guess = (
+                heard[i] + coupling + BLEED_MARGIN_DB
+                if coupling is not None
+                else heard[i] - own[i] + own[j] - GATE_MARGIN_DB
+            )
+            expected = np.where(dominant == n, guess, expected)
+        within = relative[m] >= -QUIET_WORDS_DB
+        speaking[j] = (dominant == m) | (within & (heard[j] > expected))
+    alone = {}
+    for j in voices:
+        others = np.zeros(count, dtype=bool)
+        for i in voices:
+            if i != j:
+                others |= speaking[i]
+        alone[j] = speaking[j] & ~others
+    # In a pause (nobody heard), each microphone keeps its last decision: the room goes on.
+    last = np.maximum.accumulate(np.where(active, np.arange(count), 0))
+    speaking = {i: mask[last] for i, mask in speaking.items()}
+    return speaking, alone, active
 
 
 def _track_report(
@@ -534,6 +612,7 @@ def _track_report(
     offset: tuple[Alignment, bool],
     before: npt.NDArray[np.float64],
     after: npt.NDArray[np.float64],
+    mixed: npt.NDArray[np.float64],
     alone: dict[int, npt.NDArray[np.bool_]],
     active: npt.NDArray[np.bool_],
     index: int,
@@ -546,13 +625,14 @@ def _track_report(
     speech_before = speech_after = bleed_before = bleed_after = None
     if own is not None:
         speech_before = _speech_db(before, own & active)
-        speech_after = _speech_db(after, own & active)
+        speech_after = _speech_db(mixed, own & active)
+        own_after = _speech_db(after, own & active)
         others_before = _speech_db(before, others & active)
         others_after = _speech_db(after, others & active)
         if speech_before is not None and others_before is not None:
             bleed_before = others_before - speech_before
-        if speech_after is not None and others_after is not None:
-            bleed_after = others_after - speech_after
+        if own_after is not None and others_after is not None:
+            bleed_after = others_after - own_after
 
     def rounded(value: float | None) -> float | None:
         # dB of mean squares; -0.691 makes them read as LUFS of an unweighted signal
