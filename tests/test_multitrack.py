@@ -222,6 +222,36 @@ def test_loader_names_every_track_problem(tmp_path: Path) -> None:
     assert f"{source}:11: recordings[0]: `tracks` needs at least two tracks" in text
 
 
+def test_loader_refuses_doubled_tracks_and_nan_offsets(tmp_path: Path) -> None:
+    source = f"episodes/{SLUG}/episode.md"
+    text = _refused(
+        tmp_path / "a",
+        {"file": "host.wav", "person": f'"{HOST}"'},
+        {"file": "./host.wav", "person": f'"{GUEST}"'},
+        {"file": "guest.wav", "person": f'"{HOST}"'},
+    )
+    assert (
+        f"{source}:14: recordings[0].tracks[1].file: './host.wav' is already "
+        "recordings[0].tracks[0]: each track is a file of its own (name the file this "
+        "microphone recorded)" in text
+    ), text
+    assert (
+        f"{source}:17: recordings[0].tracks[2].person: '{HOST}' already has "
+        "recordings[0].tracks[0]: one track per person (mix that person's microphones into "
+        "one file first, or leave one out)" in text
+    ), text
+    text = _refused(
+        tmp_path / "b",
+        {"file": "host.wav", "person": f'"{HOST}"'},
+        {"file": "guest.wav", "person": f'"{GUEST}"', "offset_s": ".nan"},
+    )
+    assert (
+        f"{source}:16: recordings[0].tracks[1].offset_s: not a number (write seconds, e.g. 1.5 "
+        "for a track started 1.5 s after the first, or leave it out)" in text
+    ), text
+    assert "less than or equal" not in text
+
+
 @dataclass(frozen=True)
 class Built:
     report: BuildReport
