@@ -253,7 +253,7 @@ def _resolve_tracks(
     """The tracks of recording `index` resolved (each file inside the show, each person one
     of the episode's persons or the show's hosts); problems appended."""
     known = [p.name for p in meta.persons] + list(hosts)
-    tracks = []
+    tracks: list[Track] = []
     for number, ref in enumerate(meta.recordings[index].tracks):
         where = ("recordings", index, "tracks", number)
         field = f"recordings[{index}].tracks[{number}]"
