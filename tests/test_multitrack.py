@@ -257,6 +257,7 @@ class Built:
     report: BuildReport
     mp3: Samples  # the published MP3, decoded to mono
     tracks: Tracks
+    show: Path
 
 
 @pytest.fixture(scope="module")
@@ -271,7 +272,7 @@ def built(tracks: Tracks, tmp_path_factory: pytest.TempPathFactory) -> Built:
     report = build(show)
     assert list((show / ".cache/podcast/partners").rglob("*.wav")), "no partner version"
     mp3 = built_file(report.out, f"audio/{SLUG}.mp3")
-    return Built(report, decode(mp3), tracks)
+    return Built(report, decode(mp3), tracks, show)
 
 
 def voice_of(tracks: Tracks, who: str) -> Samples:
@@ -427,3 +428,35 @@ def test_a_drifting_clock_is_measured_and_corrected(tmp_path: Path) -> None:
     for t in (5.0, long.duration - 10):
         span = slice(int(t * RATE), int((t + 4) * RATE))
         assert abs(lag_of(microphone[span], placed[span].astype(np.float64))) < 0.001
+
+
+def test_the_transcript_names_each_tracks_person(
+    built: Built, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Each track recognised on its own share of the mix: every word named for the track's
+    person, in time order, the other microphone's bleed never written twice."""
+    from datetime import date
+
+    from podcast.transcribe.command import transcribe
+
+    from .test_transcribe import block_network
+
+    with pytest.MonkeyPatch.context() as patch:
+        connects = block_network(patch)
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
+        (written,) = transcribe(built.show, today=date(2026, 9, 1))
+    assert connects == [] and written.draft is not None
+    lines = written.draft.lines
+    assert [line.start for line in lines] == sorted(line.start for line in lines)
+    said: dict[str, str] = {HOST: "", GUEST: ""}
+    turns: list[str] = []
+    for line in lines:
+        assert line.speaker in said, line
+        said[line.speaker] += " " + line.text.lower()
+        if not turns or turns[-1] != line.speaker:
+            turns.append(line.speaker)
+    assert turns == [HOST, GUEST, HOST, GUEST], [(line.speaker, line.text) for line in lines]
+    assert "willkommen" in said[HOST] and "willkommen" not in said[GUEST], said
+    assert "delegiert" in said[GUEST] and "delegiert" not in said[HOST], said
+    text = (built.show / "episodes" / SLUG / "transcript.de.vtt").read_text(encoding="utf-8")
+    assert f"<v {HOST}>" in text and f"<v {GUEST}>" in text

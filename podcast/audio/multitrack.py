@@ -34,6 +34,7 @@ MULTITRACK_VERSION = "5"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
+TRANSCRIBE_RATE = 16000  # each voice's share of the mix, for transcription per track
 ALIGN_WINDOW_S = 180.0  # how much of each track the offset is measured on
 DRIFT_MIN_S = 60.0  # recordings at least this long get their clock drift measured
 DRIFT_WINDOWS = 12  # windows spread over the recording, for the drift
@@ -103,6 +104,9 @@ class Premix:
 
     path: Path
     tracks: tuple[TrackReport, ...]
+    # Per track, its share of the mix (leveled and gated) at 16 kHz for transcription; None
+    # for music and ambience.
+    voices: tuple[Path | None, ...] = ()
 
 
 def _problem(source: Path, track: Track, field: str, message: str, fix: str) -> PodcastError:
@@ -423,9 +427,13 @@ def premix(
         ffmpeg_version(),
     )
     path = cache.file_path("premix", f"{key}.wav")
+    voices = tuple(
+        cache.file_path("premix", f"{key}-voice{i}.wav") if t.voice else None
+        for i, t in enumerate(tracks)
+    )
     known = cache.get_json("premix", key)
-    if known is not None and path.is_file():
-        return Premix(path, tuple(TrackReport(**t) for t in known["tracks"]))
+    if known is not None and path.is_file() and all(v.is_file() for v in voices if v):
+        return Premix(path, tuple(TrackReport(**t) for t in known["tracks"]), voices)
 
     labels = [f"{field}.tracks[{i}] {t.path.name}" for i, t in enumerate(tracks)]
     plain = [_plain(t, label) for t, label in zip(tracks, labels, strict=True)]
@@ -464,13 +472,16 @@ def premix(
         place(_shaped(t, label, settings, cache), o[0], start, length) if t.voice else b
         for t, label, o, b in zip(tracks, labels, offsets, before, strict=True)
     ]
-    mixed, reports = _crossgate(tracks, before, processed, offsets)
+    mixed, reports, shares = _crossgate(tracks, before, processed, offsets)
     peak = float(np.abs(mixed).max()) if mixed.size else 0.0
-    if peak > 0.98:
-        mixed *= 0.98 / peak  # the render sets the loudness; this only keeps the WAV whole
-    _write_wav(path, mixed)
+    scale = 0.98 / peak if peak > 0.98 else 1.0  # the render sets the loudness; WAV kept whole
+    for share, voice in zip(shares, voices, strict=True):
+        if voice is not None:
+            low = signal.resample_poly(share * scale, 1, RATE // TRANSCRIBE_RATE)
+            _write_wav(voice, np.asarray(low, dtype=np.float32), TRANSCRIBE_RATE, 16)
+    _write_wav(path, mixed * scale)
     cache.put_json("premix", key, {"tracks": [asdict(r) for r in reports]})
-    return Premix(path, tuple(reports))
+    return Premix(path, tuple(reports), voices)
 
 
 def _crossgate(
@@ -478,9 +489,9 @@ def _crossgate(
     before: list[Samples],
     processed: list[Samples],
     offsets: list[tuple[Alignment, bool]],
-) -> tuple[Samples, list[TrackReport]]:
+) -> tuple[Samples, list[TrackReport], list[Samples]]:
     """Each voice to one speaker loudness, lowered where its person is silent; music and
-    ambience ducked under speech; summed. With a report per track."""
+    ambience ducked under speech; summed. With a report per track and each track's share."""
     voices = [i for i, t in enumerate(tracks) if t.voice]
     raw = [_steps_db(b) for b in before]
     levels = [_steps_db(p) for p in processed]
@@ -515,11 +526,12 @@ def _crossgate(
         # The mix where a person speaks alone also carries the other (closed) microphones: the
         # second pass corrects each voice's gain by what the first mix measured.
         mixed = np.zeros(length, dtype=np.float32)
-        outputs = []
+        outputs, shares = [], []
         for i in range(len(tracks)):
             out = processed[i] * _gain_curve(step_db[i] + gains.get(i, 0.0), length)
             mixed += out
             outputs.append(_steps_db(out)[:count])
+            shares.append(out)
         heard = _steps_db(mixed)[:count]
         in_mix = {i: _speech_db(heard, alone[i] & active) for i in voices}
         measured = [v for v in in_mix.values() if v is not None]
@@ -535,7 +547,7 @@ def _crossgate(
         _track_report(track, offsets[i], raw[i][:count], outputs[i], heard, alone, active, i)
         for i, track in enumerate(tracks)
     ]
-    return mixed, reports
+    return mixed, reports, shares
 
 
 def _who_speaks(
@@ -654,12 +666,16 @@ def _track_report(
     )
 
 
-def _write_wav(path: Path, samples: Samples) -> None:
-    """A mono 32-bit float WAV at RATE (WAVE_FORMAT_IEEE_FLOAT), written whole."""
+def _write_wav(path: Path, samples: Samples, rate: int = RATE, bits: int = 32) -> None:
+    """A mono WAV written whole: 32-bit float (WAVE_FORMAT_IEEE_FLOAT) or 16-bit PCM."""
     import struct
 
-    data = samples.astype("<f4").tobytes()
-    fmt = struct.pack("<HHIIHH", 3, 1, RATE, RATE * 4, 4, 32)
+    if bits == 16:
+        data = (np.clip(samples, -1.0, 32767 / 32768) * 32768).astype("<i2").tobytes()
+        fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 2, 2, 16)
+    else:
+        data = samples.astype("<f4").tobytes()
+        fmt = struct.pack("<HHIIHH", 3, 1, rate, rate * 4, 4, 32)
     body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
     body += b"data" + struct.pack("<I", len(data)) + data
     buffer = io.BytesIO()
