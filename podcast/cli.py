@@ -539,7 +539,8 @@ def import_(
 @click.pass_obj
 @friendly_errors
 def info(settings: Settings, files: tuple[Path, ...]) -> None:
-    """Print each audio file's format, duration, loudness, tags and chapters."""
+    """Print each audio file's format, duration, loudness, tags and chapters; for an episode
+    (its folder or episode.md), each track of its multitrack recordings."""
     from podcast.cli_report import print_file_info
 
     print_file_info(files, settings)

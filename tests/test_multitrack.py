@@ -409,6 +409,19 @@ def test_the_build_reports_each_track(built: Built) -> None:
         assert track["bleed_after_db"] <= track["bleed_before_db"] - 15, track
 
 
+def test_info_reports_each_track_of_an_episode(built: Built) -> None:
+    info = run_cli("info", str(built.show / "episodes" / SLUG))
+    assert info.returncode == 0 and "Traceback" not in info.stderr, info.stderr
+    host, guest = [line for line in info.stdout.splitlines() if line.startswith("track:")]
+    assert host.startswith(f"track:       {HOST} (host.wav): the time reference, speech -")
+    assert re.search(
+        rf"^track: +{GUEST} \(guest\.wav\): offset \+1\.23\d\d s \(measured, confidence \d+\), "
+        r"drift not measured, speech -\d+\.\d -> -\d+\.\d LUFS, "
+        r"bleed -\d+\.\d -> -\d+\.\d dB$",
+        guest,
+    ), guest
+
+
 def test_a_drifting_clock_is_measured_and_corrected(tmp_path: Path) -> None:
     """Three minutes, the guest's recorder 1.234 s late and its clock 100 ppm slow (18 ms by
     the end): aligned within 1 ms at both ends."""

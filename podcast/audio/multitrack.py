@@ -89,6 +89,8 @@ class TrackReport:
         parts = [f"{self.name} ({self.file}): {offset}"]
         if self.drift_windows:
             parts.append(f"drift {self.drift_ppm:+.1f} ppm ({self.drift_windows} windows)")
+        elif not self.reference:
+            parts.append("drift not measured" if self.measured else "drift not measured (given)")
         if self.speech_before_lufs is not None and self.speech_after_lufs is not None:
             parts.append(
                 f"speech {self.speech_before_lufs:.1f} -> {self.speech_after_lufs:.1f} LUFS"
