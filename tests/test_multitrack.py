@@ -422,6 +422,47 @@ def test_info_reports_each_track_of_an_episode(built: Built) -> None:
     ), guest
 
 
+def test_stems_are_the_processed_tracks_outside_the_site(built: Built, tmp_path: Path) -> None:
+    import json
+
+    from podcast.audio.multitrack import write_stems
+
+    written = write_stems(load_show(built.show), tmp_path / "stems")
+    assert [p.relative_to(tmp_path) for p in written] == [
+        Path(f"stems/{SLUG}/01-redaktion-quer-durch-die-gremien.wav"),
+        Path(f"stems/{SLUG}/02-migrantenbeirat-der-stadt-leipzig.wav"),
+    ]
+    mixed = [p for p in (built.show / ".cache/podcast/premix").glob("*.wav") if "-" not in p.name]
+    assert len(mixed) == 1, mixed
+    premix = decode(mixed[0])
+    total = np.zeros(premix.size)
+    for stem in written:
+        probed = subprocess.run(
+            [
+                *("ffprobe", "-v", "error", "-of", "json", "-show_streams", "-show_format"),
+                str(stem),
+            ],
+            capture_output=True,
+            check=True,
+        )
+        facts = json.loads(probed.stdout)
+        (stream,) = facts["streams"]
+        assert (stream["codec_name"], stream["sample_rate"], stream["channels"]) == (
+            "pcm_s24le",
+            "48000",
+            1,
+        )
+        assert abs(float(facts["format"]["duration"]) - premix.size / RATE) < 0.001
+        total += decode(stem)
+    # The stems add up to the mix: each is its track as the mix has it (leveled, gated).
+    assert np.max(np.abs(total - premix)) < 1e-4
+
+    # Through the command line: never inside the published site.
+    refused = run_cli("build", str(built.show), "--stems", str(built.report.out / "stems"))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert "the stems would be published with the site" in refused.stderr
+
+
 def test_a_drifting_clock_is_measured_and_corrected(tmp_path: Path) -> None:
     """Three minutes, the guest's recorder 1.234 s late and its clock 100 ppm slow (18 ms by
     the end): aligned within 1 ms at both ends."""

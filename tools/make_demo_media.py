@@ -6,8 +6,9 @@ each recording's sentence timings, from which the transcripts (`transcript.vtt`)
 The output is small on purpose: the whole demo show's audio stays well under 5 MB.
 
 The third episode is a two-track interview (a microphone per person): each voice on its own
-track, the other voice on it as bleed (-10 dB, 3 ms later) with a little room noise, the guest's
-recorder set 6 dB lower and started 1.234 s late. Its timings are the host track's (the first).
+track, the other voice on it as bleed (-10 dB, 3 ms later; no room noise: the pauses stay
+silent), the guest's recorder set 6 dB lower and started 1.234 s late. Its timings are the host
+track's (the first).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 from pydub import AudioSegment
-from pydub.generators import Sine, WhiteNoise
+from pydub.generators import Sine
 
 ROOT = Path(__file__).resolve().parent.parent
 INTERVIEWER = ("Redaktion", "de+m3")
@@ -114,11 +115,10 @@ def microphones(
     for index, ((who, _), (start, _, _, _)) in enumerate(zip(SCRIPTS[key], cues, strict=True)):
         clip = AudioSegment.from_wav(workdir / f"{key}-{index}.wav")
         voices[who] = voices[who].overlay(clip, position=round(start * 1000))
-    room = WhiteNoise(sample_rate=22050).to_audio_segment(duration=len(audio), volume=-66)
 
     def microphone(own: str, other: str) -> AudioSegment:
         bleed = AudioSegment.silent(duration=BLEED_DELAY_MS, frame_rate=22050) + voices[other]
-        return voices[own].overlay(bleed[: len(audio)] + BLEED_DB).overlay(room)
+        return voices[own].overlay(bleed[: len(audio)] + BLEED_DB)
 
     host = microphone("R", "G")
     guest = microphone("G", "R")[GUEST_LATE_MS:] + GUEST_RECORDER_DB

@@ -27,8 +27,9 @@ from podcast.audio.sound import SoundSettings
 from podcast.audio.tools import FFMPEG, ffmpeg_version, file_arg
 from podcast.errors import PodcastError, Problem
 from podcast.plan.cache import Cache, atomic_write_bytes, key_of
-from podcast.show.model import Recording, Track
+from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
+from podcast.show.text import slugify
 
 MULTITRACK_VERSION = "5"
 RATE = BROADCAST_RATE
@@ -407,11 +408,17 @@ def _shift(samples: Samples, first: int, length: int) -> Samples:
 
 
 def premix(
-    recording: Recording, settings: AudioSettings, cache: Cache, source: Path, field: str
+    recording: Recording,
+    settings: AudioSettings,
+    cache: Cache,
+    source: Path,
+    field: str,
+    stems: Path | None = None,
 ) -> Premix:
     """Align, process, gate and mix the tracks of a multitrack `recording` into a WAV in the
     cache (made once per content and settings); `source` and `field` name the recording in
-    messages (`recordings[N]`)."""
+    messages (`recordings[N]`). With `stems`, each processed track (its share of the mix) is
+    also written there as a 24-bit WAV (made again: the cache keeps only the mix)."""
     tracks = recording.tracks
     sound = (
         settings.level_speech,
@@ -434,7 +441,8 @@ def premix(
         for i, t in enumerate(tracks)
     )
     known = cache.get_json("premix", key)
-    if known is not None and path.is_file() and all(v.is_file() for v in voices if v):
+    cached = known is not None and path.is_file() and all(v.is_file() for v in voices if v)
+    if known is not None and cached and stems is None:
         return Premix(path, tuple(TrackReport(**t) for t in known["tracks"]), voices)
 
     labels = [f"{field}.tracks[{i}] {t.path.name}" for i, t in enumerate(tracks)]
@@ -481,6 +489,11 @@ def premix(
         if voice is not None:
             low = signal.resample_poly(share * scale, 1, RATE // TRANSCRIBE_RATE)
             _write_wav(voice, np.asarray(low, dtype=np.float32), TRANSCRIBE_RATE, 16)
+    if stems is not None:
+        stems.mkdir(parents=True, exist_ok=True)
+        for number, (track, share) in enumerate(zip(tracks, shares, strict=True), start=1):
+            name = f"{number:02d}-{slugify(track.name) or 'track'}.wav"
+            _write_wav(stems / name, share * scale, RATE, 24)
     _write_wav(path, mixed * scale)
     cache.put_json("premix", key, {"tracks": [asdict(r) for r in reports]})
     return Premix(path, tuple(reports), voices)
@@ -668,11 +681,30 @@ def _track_report(
     )
 
 
+def write_stems(show: Show, folder: Path) -> list[Path]:
+    """Each processed track of every multitrack recording as a WAV in `folder`/SLUG/ (SLUG-N/
+    from a second multitrack recording of an episode on); the files written."""
+    cache = Cache.of_show(show.root)
+    written: list[Path] = []
+    for episode in show.episodes:
+        multitrack = [(i, r) for i, r in enumerate(episode.recordings) if r.tracks]
+        for number, (index, recording) in enumerate(multitrack):
+            target = folder / (episode.slug if number == 0 else f"{episode.slug}-{number + 1}")
+            field = f"recordings[{index}]"
+            premix(recording, show.config.audio, cache, episode.source, field, target)
+            written += sorted(target.glob("*.wav"))
+    return written
+
+
 def _write_wav(path: Path, samples: Samples, rate: int = RATE, bits: int = 32) -> None:
-    """A mono WAV written whole: 32-bit float (WAVE_FORMAT_IEEE_FLOAT) or 16-bit PCM."""
+    """A mono WAV written whole: 32-bit float (WAVE_FORMAT_IEEE_FLOAT), 24- or 16-bit PCM."""
     import struct
 
-    if bits == 16:
+    if bits == 24:
+        whole = np.round(np.clip(samples, -1.0, 1.0) * 8388607).astype("<i4")
+        data = whole.view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+        fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 3, 3, 24)
+    elif bits == 16:
         data = (np.clip(samples, -1.0, 32767 / 32768) * 32768).astype("<i2").tobytes()
         fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 2, 2, 16)
     else:
