@@ -6,8 +6,8 @@ Synthesises two espeak-ng voices (tests/test_multitrack.py: each on its own trac
 other as bleed at -15 dB and 3 ms later, the guest speaking 9 dB quieter, the guest's recorder
 set 12 dB lower (--recorder-db) and started 1.234 s late, its clock 100 ppm slow: --drift-ppm)
 and builds a one-episode show of the two tracks. Side by side with the tracks simply summed at
-the right offset (what a plain amix gives), it prints, measured on the decoded MP3s with numpy and ffmpeg's ebur128, never with
-podcast's own code:
+the right offset (what a plain amix gives), it prints, measured on the decoded MP3s and stems
+with numpy and ffmpeg's ebur128, never with podcast's own code:
   align_ms        how far the guest's voice sits from where it belongs (ms; the worse of the
                   first and the last third)
   bleed_drop_db   how much lower each microphone's bleed of the other person is, relative to
