@@ -230,11 +230,12 @@ def main() -> None:
         summed = plain_sum(tracks, folder)  # at the right offset, without the drift
         with_drift(tracks, arguments.drift_ppm)
         files = {"host.wav": tracks.host, "guest.wav": tracks.guest}
-        ours_s, ours = build(show_of(folder / "ours", TRACKS, files))
+        ours_show = show_of(folder / "ours", TRACKS, files)
+        ours_s, ours = build(ours_show)
         # The bleed in each microphone before (the recorded tracks) and after the crossgate
         # (the stems: each processed track as the mix has it), made by a second build.
         stems = folder / "stems"
-        build(folder / "ours", "--stems", str(stems))
+        build(ours_show, "--stems", str(stems))
         host_stem, guest_stem = sorted((stems / "01-interview").glob("*.wav"))
         recorded = {
             "host": track_bleed(decode_mono(tracks.host), tracks.turns, "host", 0.0),

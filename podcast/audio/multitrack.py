@@ -8,7 +8,9 @@ premix, which the build then treats as an ordinary recording without sound proce
 
 from __future__ import annotations
 
-import io
+import os
+import struct
+import tempfile
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -26,12 +28,12 @@ from podcast.audio.renditions import BROADCAST_RATE
 from podcast.audio.sound import SoundSettings
 from podcast.audio.tools import FFMPEG, ffmpeg_version, file_arg
 from podcast.errors import PodcastError, Problem
-from podcast.plan.cache import Cache, atomic_write_bytes, key_of
+from podcast.plan.cache import Cache, key_of
 from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "5"
+MULTITRACK_VERSION = "6"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
@@ -341,9 +343,15 @@ def _drift(reference: Samples, other: Samples, start: Alignment) -> Alignment | 
 
 
 def _steps_db(samples: Samples) -> npt.NDArray[np.float64]:
+    """The level (dB) of each 100 ms step (in chunks: memory stays flat)."""
     count = samples.size // STEP
-    blocks = samples[: count * STEP].astype(np.float64).reshape(count, STEP)
-    levels = 10 * np.log10(np.mean(blocks**2, axis=1) + 1e-20)
+    power = np.empty(count, dtype=np.float64)
+    chunk = 6000  # steps (10 minutes)
+    for first in range(0, count, chunk):
+        last = min(count, first + chunk)
+        blocks = samples[first * STEP : last * STEP].astype(np.float64).reshape(-1, STEP)
+        power[first:last] = np.mean(blocks**2, axis=1)
+    levels = 10 * np.log10(power + 1e-20)
     return np.asarray(np.maximum(-120.0, levels), dtype=np.float64)
 
 
@@ -376,12 +384,11 @@ def _gain_curve(step_db: npt.NDArray[np.float64], length: int) -> Samples:
     """Step gains (dB) as a linear gain per sample, with short ramps between steps."""
     fine = np.repeat(10 ** (step_db / 20), STEP)
     fine = np.resize(np.concatenate([fine, np.full(STEP, fine[-1] if fine.size else 1.0)]), length)
-    kernel = np.ones(RAMP_SAMPLES) / RAMP_SAMPLES
-    smooth = np.convolve(
-        np.pad(fine, (RAMP_SAMPLES // 2, RAMP_SAMPLES - 1 - RAMP_SAMPLES // 2), mode="edge"),
-        kernel,
-        mode="valid",
-    )
+    # A moving average over RAMP_SAMPLES, by cumulative sums (a convolution costs RAMP_SAMPLES
+    # operations per sample: minutes for an hour).
+    padded = np.pad(fine, (RAMP_SAMPLES // 2, RAMP_SAMPLES - 1 - RAMP_SAMPLES // 2), mode="edge")
+    sums = np.concatenate([[0.0], np.cumsum(padded, dtype=np.float64)])
+    smooth = (sums[RAMP_SAMPLES:] - sums[:-RAMP_SAMPLES]) / RAMP_SAMPLES
     return np.asarray(smooth, dtype=np.float32)
 
 
@@ -477,38 +484,50 @@ def premix(
             "less than half a second of the tracks is left",
             "choose an earlier in point",
         )
-    before = [place(p, o[0], start, length) for p, o in zip(plain, offsets, strict=True)]
-    processed = [
-        place(_shaped(t, label, settings, cache), o[0], start, length) if t.voice else b
-        for t, label, o, b in zip(tracks, labels, offsets, before, strict=True)
-    ]
-    mixed, reports, shares = _crossgate(tracks, before, processed, offsets)
+    # Memory: of each track only its placed, processed samples are kept (and the recorded
+    # one's 100 ms levels); the decoded tracks go as soon as they are placed.
+    raw: list[npt.NDArray[np.float64]] = []
+    processed: list[Samples] = []
+    for number, (track, label, where) in enumerate(zip(tracks, labels, offsets, strict=True)):
+        placed = place(plain[number], where[0], start, length)
+        plain[number] = np.zeros(0, dtype=np.float32)
+        raw.append(_steps_db(placed))
+        if track.voice:
+            del placed
+            placed = place(_shaped(track, label, settings, cache), where[0], start, length)
+        processed.append(placed)
+    mixed, reports, steps = _crossgate(tracks, raw, processed, offsets)
     peak = float(np.abs(mixed).max()) if mixed.size else 0.0
     scale = 0.98 / peak if peak > 0.98 else 1.0  # the render sets the loudness; WAV kept whole
-    for share, voice in zip(shares, voices, strict=True):
-        if voice is not None:
-            low = signal.resample_poly(share * scale, 1, RATE // TRANSCRIBE_RATE)
-            _write_wav(voice, np.asarray(low, dtype=np.float32), TRANSCRIBE_RATE, 16)
+    mixed *= scale
+    _write_wav(path, mixed)
+    del mixed
     if stems is not None:
         stems.mkdir(parents=True, exist_ok=True)
-        for number, (track, share) in enumerate(zip(tracks, shares, strict=True), start=1):
-            name = f"{number:02d}-{slugify(track.name) or 'track'}.wav"
-            _write_wav(stems / name, share * scale, RATE, 24)
-    _write_wav(path, mixed * scale)
+    for number, track in enumerate(tracks):
+        # Each track's share of the mix, made again one at a time (not all kept at once).
+        share = processed[number] * _gain_curve(steps[number], length) * np.float32(scale)
+        voice = voices[number]
+        if voice is not None:
+            low = signal.resample_poly(share, 1, RATE // TRANSCRIBE_RATE)
+            _write_wav(voice, np.asarray(low, dtype=np.float32), TRANSCRIBE_RATE, 16)
+        if stems is not None:
+            name = f"{number + 1:02d}-{slugify(track.name) or 'track'}.wav"
+            _write_wav(stems / name, share, RATE, 24)
     cache.put_json("premix", key, {"tracks": [asdict(r) for r in reports]})
     return Premix(path, tuple(reports), voices)
 
 
 def _crossgate(
     tracks: tuple[Track, ...],
-    before: list[Samples],
+    raw: list[npt.NDArray[np.float64]],
     processed: list[Samples],
     offsets: list[tuple[Alignment, bool]],
-) -> tuple[Samples, list[TrackReport], list[Samples]]:
+) -> tuple[Samples, list[TrackReport], list[npt.NDArray[np.float64]]]:
     """Each voice to one speaker loudness, lowered where its person is silent; music and
-    ambience ducked under speech; summed. With a report per track and each track's share."""
+    ambience ducked under speech; summed (`raw`: each track's 100 ms levels as recorded).
+    With a report per track and its gains (dB per step)."""
     voices = [i for i, t in enumerate(tracks) if t.voice]
-    raw = [_steps_db(b) for b in before]
     levels = [_steps_db(p) for p in processed]
     count = min(lv.size for lv in levels)
     # Who speaks is decided on the tracks as recorded: the leveler may have raised the bleed.
@@ -541,12 +560,12 @@ def _crossgate(
         # The mix where a person speaks alone also carries the other (closed) microphones: the
         # second pass corrects each voice's gain by what the first mix measured.
         mixed = np.zeros(length, dtype=np.float32)
-        outputs, shares = [], []
+        outputs = []
         for i in range(len(tracks)):
             out = processed[i] * _gain_curve(step_db[i] + gains.get(i, 0.0), length)
             mixed += out
             outputs.append(_steps_db(out)[:count])
-            shares.append(out)
+            del out
         heard = _steps_db(mixed)[:count]
         in_mix = {i: _speech_db(heard, alone[i] & active) for i in voices}
         measured = [v for v in in_mix.values() if v is not None]
@@ -562,7 +581,7 @@ def _crossgate(
         _track_report(track, offsets[i], raw[i][:count], outputs[i], heard, alone, active, i)
         for i, track in enumerate(tracks)
     ]
-    return mixed, reports, shares
+    return mixed, reports, [step_db[i] + gains.get(i, 0.0) for i in range(len(tracks))]
 
 
 def _who_speaks(
@@ -697,21 +716,32 @@ def write_stems(show: Show, folder: Path) -> list[Path]:
 
 
 def _write_wav(path: Path, samples: Samples, rate: int = RATE, bits: int = 32) -> None:
-    """A mono WAV written whole: 32-bit float (WAVE_FORMAT_IEEE_FLOAT), 24- or 16-bit PCM."""
-    import struct
+    """A mono WAV: 32-bit float (WAVE_FORMAT_IEEE_FLOAT), 24- or 16-bit PCM, written in
+    chunks to a temporary file renamed into place (readers never see half of it)."""
+    width = bits // 8
+    fmt = struct.pack("<HHIIHH", 3 if bits == 32 else 1, 1, rate, rate * width, width, bits)
+    size = samples.size * width
+    header = b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + size) + b"WAVE"
+    header += b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", size)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(header)
+            for first in range(0, samples.size, RATE * 60):
+                handle.write(_pcm(samples[first : first + RATE * 60], bits))
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
 
+
+def _pcm(samples: Samples, bits: int) -> bytes:
+    """Samples as little-endian WAV data of `bits` (32: float)."""
     if bits == 24:
         whole = np.round(np.clip(samples, -1.0, 1.0) * 8388607).astype("<i4")
-        data = whole.view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
-        fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 3, 3, 24)
-    elif bits == 16:
-        data = (np.clip(samples, -1.0, 32767 / 32768) * 32768).astype("<i2").tobytes()
-        fmt = struct.pack("<HHIIHH", 1, 1, rate, rate * 2, 2, 16)
-    else:
-        data = samples.astype("<f4").tobytes()
-        fmt = struct.pack("<HHIIHH", 3, 1, rate, rate * 4, 4, 32)
-    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
-    body += b"data" + struct.pack("<I", len(data)) + data
-    buffer = io.BytesIO()
-    buffer.write(b"RIFF" + struct.pack("<I", len(body)) + body)
-    atomic_write_bytes(path, buffer.getvalue())
+        return whole.view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+    if bits == 16:
+        return (np.clip(samples, -1.0, 32767 / 32768) * 32768).astype("<i2").tobytes()
+    return samples.astype("<f4").tobytes()
