@@ -220,13 +220,15 @@ class Peaks:
         return (self.main + self.second) / 2 if self.ratio >= SECOND_PEAK else self.main
 
 
-def _peaks(reference: Samples, other: Samples, smear: int = 0) -> Peaks:
+def _peaks(
+    reference: npt.NDArray[np.float64], other: npt.NDArray[np.float64], smear: int = 0
+) -> Peaks:
     """The peaks of the phase transform of the two tracks' cross-correlation (GCC-PHAT: sharp
-    peaks whatever the voices' pitch); `smear` (samples at ALIGN_RATE) first averages it over
-    that many lags, so that a peak a drifting clock spread out still stands."""
-    a, b = _band(reference), _band(other)
-    a *= signal.windows.tukey(a.size, 0.02)
-    b *= signal.windows.tukey(b.size, 0.02)
+    peaks whatever the voices' pitch), of (parts of) their speech bands (`_band`); `smear`
+    (samples at ALIGN_RATE) first averages it over that many lags, so that a peak a drifting
+    clock spread out still stands."""
+    a = reference * signal.windows.tukey(reference.size, 0.02)
+    b = other * signal.windows.tukey(other.size, 0.02)
     size = 1 << int(np.ceil(np.log2(a.size + b.size)))
     cross = np.fft.rfft(a, size) * np.conj(np.fft.rfft(b, size))
     weight = np.abs(cross)
@@ -248,7 +250,7 @@ def _peaks(reference: Samples, other: Samples, smear: int = 0) -> Peaks:
     ratio = float(lags[second] / lags[peak]) if np.isfinite(near).any() else 0.0
 
     def seconds(index: int) -> float:
-        return (_parabolic(lags, index) + first_lag) / ALIGN_RATE
+        return float((_parabolic(lags, index) + first_lag) / ALIGN_RATE)
 
     return Peaks(seconds(peak), seconds(second), ratio, confidence)
 
@@ -269,58 +271,69 @@ def align(reference: Samples, other: Samples) -> Alignment:
     """Where `other` lies against `reference`: the offset from their first ALIGN_WINDOW_S
     (averaged over a drifting clock's spread if the sharp peak does not stand out); over a
     recording of DRIFT_MIN_S or more, the drift too (see `_drift`)."""
-    window = int(ALIGN_WINDOW_S * RATE)
-    sharp = _peaks(reference[:window], other[:window])
+    # Both tracks' speech bands are made once; every window is cut from them.
+    first, second = _band(reference), _band(other)
+    window = int(ALIGN_WINDOW_S * ALIGN_RATE)
+    sharp = _peaks(first[:window], second[:window])
     found = Alignment(sharp.seconds, 0.0, sharp.confidence)
     if sharp.confidence < CONFIDENCE:
-        spread = _peaks(reference[:window], other[:window], _smear(min(window, other.size)))
+        spread = _peaks(first[:window], second[:window], _smear(min(window, second.size)))
         found = Alignment(spread.seconds, 0.0, spread.confidence)
     if found.confidence < CONFIDENCE or min(reference.size, other.size) < DRIFT_MIN_S * RATE:
         return found
-    return _drift(reference, other, found) or found
+    return _drift(first, second, found) or found
 
 
 def _smear(samples: int) -> int:
-    """How many lags (at ALIGN_RATE) a clock MAX_DRIFT off spreads a window of `samples`."""
-    return int(MAX_DRIFT * samples / RATE * ALIGN_RATE) + 1
+    """How many lags a clock MAX_DRIFT off spreads a window of `samples` (at ALIGN_RATE)."""
+    return int(MAX_DRIFT * samples) + 1
 
 
 def _windows(
-    reference: Samples, other: Samples, offset: float, length: int, margin: int, smear: int
+    reference: npt.NDArray[np.float64],
+    other: npt.NDArray[np.float64],
+    offset: float,
+    length: int,
+    margin: int,
+    smear: int,
 ) -> list[tuple[float, float, Peaks]]:
     """DRIFT_WINDOWS windows of `length` spread over the reference, each searched for in
-    `other` within `margin` of `offset`: (the window's middle, the offset there, its peaks)."""
+    `other` within `margin` of `offset` (speech bands, samples at ALIGN_RATE): (the window's
+    middle, the offset there, its peaks)."""
     found = []
-    overlap = min(reference.size, other.size + round(offset * RATE))
+    overlap = min(reference.size, other.size + round(offset * ALIGN_RATE))
     for start in np.linspace(0, max(0, overlap - length), DRIFT_WINDOWS).astype(int):
-        at = int(start) - round(offset * RATE)  # the window's place in `other`
+        at = int(start) - round(offset * ALIGN_RATE)  # the window's place in `other`
         low, high = max(0, at - margin), min(other.size, at + length + margin)
         if high - low < length // 2:
             continue
         peaks = _peaks(reference[start : start + length], other[low:high], smear)
         if peaks.confidence >= CONFIDENCE:
-            found.append(((start + length / 2) / RATE, (start - low) / RATE, peaks))
+            found.append(((start + length / 2) / ALIGN_RATE, (start - low) / ALIGN_RATE, peaks))
     return found
 
 
-def _drift(reference: Samples, other: Samples, start: Alignment) -> Alignment | None:
+def _drift(
+    reference: npt.NDArray[np.float64], other: npt.NDArray[np.float64], start: Alignment
+) -> Alignment | None:
     """Offset and drift fitted over the recording, in two passes: windows of DRIFT_WINDOW_S
     whose peaks are averaged over what MAX_DRIFT could spread them find the drift roughly;
     then, on `other` resampled to that clock, short sharp windows where both persons speak
     (both directions' peaks, a pair as far apart as in most windows: the acoustic paths
-    cancel) fit it precisely. None when too few windows agree."""
-    length = min(int(DRIFT_WINDOW_S * RATE), reference.size // 4)
-    rough = _windows(reference, other, start.offset_s, length, RATE, _smear(length))
+    cancel) fit it precisely. None when too few windows agree. Both are speech bands
+    (`_band`, at ALIGN_RATE)."""
+    length = min(int(DRIFT_WINDOW_S * ALIGN_RATE), reference.size // 4)
+    rough = _windows(reference, other, start.offset_s, length, ALIGN_RATE, _smear(length))
     if len(rough) < 4:
         return None
     times = np.array([t for t, _, _ in rough])
     offsets = np.array([base + p.main for _, base, p in rough])
     drift, _ = np.polyfit(times, offsets, 1)
     ratio = Fraction(1 - float(drift)).limit_denominator(50_000)
-    steady = signal.resample_poly(other, ratio.denominator, ratio.numerator).astype(np.float32)
+    steady = signal.resample_poly(other, ratio.denominator, ratio.numerator)
     # On `steady`, the reference's time t is at t * (1 - rest) - offset / ratio.
-    length = min(int(WINDOW_S * RATE), reference.size // 4)
-    fine = _windows(reference, steady, start.offset_s / float(ratio), length, RATE // 20, 0)
+    length = min(int(WINDOW_S * ALIGN_RATE), reference.size // 4)
+    fine = _windows(reference, steady, start.offset_s / float(ratio), length, ALIGN_RATE // 20, 0)
     pairs = [p for _, _, p in fine if p.ratio >= PAIR_RATIO]
     if len(pairs) < 3:
         return None
