@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import struct
 import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -33,7 +34,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "6"
+MULTITRACK_VERSION = "7"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
@@ -55,12 +56,13 @@ CLEAR_DB = 6.0  # a voice leads clearly (alone) this far above every other, agai
 BLEED_MARGIN_DB = 6.0  # a microphone this much above its measured bleed of the lead speaks
 QUIET_WORDS_DB = 30.0  # and only within this much of its person's speech level
 PAUSE_BELOW_DB = 35.0  # a step this far below the loudest speech on every track is a pause
-CROSSGATE_DB = -20.0  # a silent person's microphone is lowered this much
+CROSSGATE_DB = -24.0  # a silent person's microphone is lowered this much
 MAX_GAIN_DB = 30.0  # the most a voice is raised or lowered to the others' loudness
 DUCK_DB = -12.0  # music and ambience under speech
 LOOKAHEAD_STEPS = 2  # a microphone opens this many steps before its person speaks
 HOLD_STEPS = 0  # and stays open this many after (in pauses each keeps its last decision)
 RAMP_SAMPLES = RATE // 50  # 20 ms gain ramps
+CHUNK = RATE * 60  # gains are applied a minute at a time (a whole number of STEPs)
 
 
 Samples = npt.NDArray[np.float32]
@@ -119,7 +121,8 @@ def _problem(source: Path, track: Track, field: str, message: str, fix: str) -> 
 
 
 def _read_f32(stream: IO[bytes]) -> Samples:
-    return np.frombuffer(stream.read(), dtype="<f4").astype(np.float32)
+    # a writable array over the bytes read (no copy: an hour is 691 MB)
+    return np.frombuffer(bytearray(stream.read()), dtype="<f4")
 
 
 def _decode(track: Track, label: str, chain: list[str], extra: list[str]) -> Samples:
@@ -393,16 +396,22 @@ def _dilate(mask: npt.NDArray[np.bool_], before: int, after: int) -> npt.NDArray
     return out
 
 
-def _gain_curve(step_db: npt.NDArray[np.float64], length: int) -> Samples:
-    """Step gains (dB) as a linear gain per sample, with short ramps between steps."""
-    fine = np.repeat(10 ** (step_db / 20), STEP)
-    fine = np.resize(np.concatenate([fine, np.full(STEP, fine[-1] if fine.size else 1.0)]), length)
-    # A moving average over RAMP_SAMPLES, by cumulative sums (a convolution costs RAMP_SAMPLES
-    # operations per sample: minutes for an hour).
-    padded = np.pad(fine, (RAMP_SAMPLES // 2, RAMP_SAMPLES - 1 - RAMP_SAMPLES // 2), mode="edge")
-    sums = np.concatenate([[0.0], np.cumsum(padded, dtype=np.float64)])
-    smooth = (sums[RAMP_SAMPLES:] - sums[:-RAMP_SAMPLES]) / RAMP_SAMPLES
-    return np.asarray(smooth, dtype=np.float32)
+def _gain_curve(step_db: npt.NDArray[np.float64], length: int, first: int, last: int) -> Samples:
+    """Step gains (dB) as a linear gain per sample from `first` to `last` (of `length`), with
+    short ramps between steps (a moving average over RAMP_SAMPLES, by cumulative sums)."""
+    linear = 10 ** (step_db / 20) if step_db.size else np.ones(1)
+    where = np.arange(first - RAMP_SAMPLES // 2, last + RAMP_SAMPLES - 1 - RAMP_SAMPLES // 2)
+    fine = linear[np.minimum(np.clip(where, 0, length - 1) // STEP, linear.size - 1)]
+    sums = np.concatenate([[0.0], np.cumsum(fine, dtype=np.float64)])
+    return np.asarray((sums[RAMP_SAMPLES:] - sums[:-RAMP_SAMPLES]) / RAMP_SAMPLES, np.float32)
+
+
+def _gained(samples: Samples, step_db: npt.NDArray[np.float64]) -> Iterator[tuple[int, Samples]]:
+    """`samples` with the step gains (dB) applied, in chunks (first sample, chunk): the gain
+    curve of a whole hour would take gigabytes."""
+    for first in range(0, samples.size, CHUNK):
+        last = min(samples.size, first + CHUNK)
+        yield first, samples[first:last] * _gain_curve(step_db, samples.size, first, last)
 
 
 def place(samples: Samples, where: Alignment, start: float, length: int) -> Samples:
@@ -519,7 +528,9 @@ def premix(
         stems.mkdir(parents=True, exist_ok=True)
     for number, track in enumerate(tracks):
         # Each track's share of the mix, made again one at a time (not all kept at once).
-        share = processed[number] * _gain_curve(steps[number], length) * np.float32(scale)
+        share = np.empty(length, dtype=np.float32)
+        for first, chunk in _gained(processed[number], steps[number]):
+            share[first : first + chunk.size] = chunk * np.float32(scale)
         voice = voices[number]
         if voice is not None:
             low = signal.resample_poly(share, 1, RATE // TRANSCRIBE_RATE)
@@ -575,10 +586,11 @@ def _crossgate(
         mixed = np.zeros(length, dtype=np.float32)
         outputs = []
         for i in range(len(tracks)):
-            out = processed[i] * _gain_curve(step_db[i] + gains.get(i, 0.0), length)
-            mixed += out
-            outputs.append(_steps_db(out)[:count])
-            del out
+            own = []
+            for first, chunk in _gained(processed[i], step_db[i] + gains.get(i, 0.0)):
+                mixed[first : first + chunk.size] += chunk
+                own.append(_steps_db(chunk))
+            outputs.append(np.concatenate(own)[:count])
         heard = _steps_db(mixed)[:count]
         in_mix = {i: _speech_db(heard, alone[i] & active) for i in voices}
         measured = [v for v in in_mix.values() if v is not None]
