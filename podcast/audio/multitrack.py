@@ -19,6 +19,7 @@ from typing import IO
 
 import numpy as np
 import numpy.typing as npt
+from scipy import fft as sp_fft
 from scipy import signal
 
 from podcast.audio.analyse import Segment, analyse_segment, format_chain
@@ -62,7 +63,7 @@ DUCK_DB = -12.0  # music and ambience under speech
 LOOKAHEAD_STEPS = 2  # a microphone opens this many steps before its person speaks
 HOLD_STEPS = 0  # and stays open this many after (in pauses each keeps its last decision)
 RAMP_SAMPLES = RATE // 50  # 20 ms gain ramps
-CHUNK = RATE * 60  # gains are applied a minute at a time (a whole number of STEPs)
+CHUNK = RATE * 10  # gains are applied 10 s at a time (a whole number of STEPs)
 
 
 Samples = npt.NDArray[np.float32]
@@ -121,8 +122,8 @@ def _problem(source: Path, track: Track, field: str, message: str, fix: str) -> 
 
 
 def _read_f32(stream: IO[bytes]) -> Samples:
-    # a writable array over the bytes read (no copy: an hour is 691 MB)
-    return np.frombuffer(bytearray(stream.read()), dtype="<f4")
+    # read-only, over the bytes read (no copy: an hour is 691 MB)
+    return np.frombuffer(stream.read(), dtype="<f4")
 
 
 def _decode(track: Track, label: str, chain: list[str], extra: list[str]) -> Samples:
@@ -189,11 +190,12 @@ def _shaped(track: Track, label: str, settings: AudioSettings, cache: Cache) -> 
     return _decode(track, label, chain, extra)
 
 
-def _band(samples: Samples) -> npt.NDArray[np.float64]:
-    """The speech band of (part of) a track at ALIGN_RATE, for the alignment."""
-    low = signal.resample_poly(samples, ALIGN_RATE, RATE)
+def _band(samples: Samples) -> npt.NDArray[np.float32]:
+    """The speech band of a track at ALIGN_RATE, for the alignment (32-bit: a third of the
+    track's size)."""
+    low = signal.resample_poly(samples, ALIGN_RATE, RATE).astype(np.float32)
     sos = signal.butter(4, [200, 4000], btype="bandpass", fs=ALIGN_RATE, output="sos")
-    return np.asarray(signal.sosfilt(sos, low), dtype=np.float64)
+    return np.asarray(signal.sosfilt(sos, low), dtype=np.float32)
 
 
 def _parabolic(values: npt.NDArray[np.float64], index: int) -> float:
@@ -224,19 +226,22 @@ class Peaks:
 
 
 def _peaks(
-    reference: npt.NDArray[np.float64], other: npt.NDArray[np.float64], smear: int = 0
+    reference: npt.NDArray[np.float32], other: npt.NDArray[np.float32], smear: int = 0
 ) -> Peaks:
     """The peaks of the phase transform of the two tracks' cross-correlation (GCC-PHAT: sharp
     peaks whatever the voices' pitch), of (parts of) their speech bands (`_band`); `smear`
     (samples at ALIGN_RATE) first averages it over that many lags, so that a peak a drifting
     clock spread out still stands."""
-    a = reference * signal.windows.tukey(reference.size, 0.02)
-    b = other * signal.windows.tukey(other.size, 0.02)
+    # 32-bit transforms (scipy's): the three minutes of the first window take 0.2 GB so
+    a = reference * signal.windows.tukey(reference.size, 0.02).astype(np.float32)
+    b = other * signal.windows.tukey(other.size, 0.02).astype(np.float32)
     size = 1 << int(np.ceil(np.log2(a.size + b.size)))
-    cross = np.fft.rfft(a, size) * np.conj(np.fft.rfft(b, size))
+    cross = sp_fft.rfft(a, size)
+    cross *= np.conj(sp_fft.rfft(b, size))
     weight = np.abs(cross)
-    cross /= np.where(weight > 0, weight, 1.0)
-    correlation = np.fft.irfft(cross, size)
+    cross /= np.where(weight > 0, weight, np.float32(1.0))
+    del weight
+    correlation = sp_fft.irfft(cross, size).astype(np.float64)
     # Lag k (samples): reference[t + k] matches other[t]; other started k samples later.
     lags = np.concatenate([correlation[-(b.size - 1) :], correlation[: a.size]])
     if smear > 1:
@@ -293,8 +298,8 @@ def _smear(samples: int) -> int:
 
 
 def _windows(
-    reference: npt.NDArray[np.float64],
-    other: npt.NDArray[np.float64],
+    reference: npt.NDArray[np.float32],
+    other: npt.NDArray[np.float32],
     offset: float,
     length: int,
     margin: int,
@@ -317,7 +322,7 @@ def _windows(
 
 
 def _drift(
-    reference: npt.NDArray[np.float64], other: npt.NDArray[np.float64], start: Alignment
+    reference: npt.NDArray[np.float32], other: npt.NDArray[np.float32], start: Alignment
 ) -> Alignment | None:
     """Offset and drift fitted over the recording, in two passes: windows of DRIFT_WINDOW_S
     whose peaks are averaged over what MAX_DRIFT could spread them find the drift roughly;
@@ -333,7 +338,7 @@ def _drift(
     offsets = np.array([base + p.main for _, base, p in rough])
     drift, _ = np.polyfit(times, offsets, 1)
     ratio = Fraction(1 - float(drift)).limit_denominator(50_000)
-    steady = signal.resample_poly(other, ratio.denominator, ratio.numerator)
+    steady = signal.resample_poly(other, ratio.denominator, ratio.numerator).astype(np.float32)
     # On `steady`, the reference's time t is at t * (1 - rest) - offset / ratio.
     length = min(int(WINDOW_S * ALIGN_RATE), reference.size // 4)
     fine = _windows(reference, steady, start.offset_s / float(ratio), length, ALIGN_RATE // 20, 0)
@@ -362,7 +367,7 @@ def _steps_db(samples: Samples) -> npt.NDArray[np.float64]:
     """The level (dB) of each 100 ms step (in chunks: memory stays flat)."""
     count = samples.size // STEP
     power = np.empty(count, dtype=np.float64)
-    chunk = 6000  # steps (10 minutes)
+    chunk = 600  # steps (a minute)
     for first in range(0, count, chunk):
         last = min(count, first + chunk)
         blocks = samples[first * STEP : last * STEP].astype(np.float64).reshape(-1, STEP)
@@ -580,10 +585,11 @@ def _crossgate(
             ducked = _dilate(anyone, LOOKAHEAD_STEPS, HOLD_STEPS)
             step_db.append(np.where(ducked, DUCK_DB, 0.0))
     length = processed[0].size
+    mixed = np.zeros(length, dtype=np.float32)
     for _ in range(2):
         # The mix where a person speaks alone also carries the other (closed) microphones: the
         # second pass corrects each voice's gain by what the first mix measured.
-        mixed = np.zeros(length, dtype=np.float32)
+        mixed.fill(0.0)
         outputs = []
         for i in range(len(tracks)):
             own = []
