@@ -624,7 +624,7 @@ def _who_speaks(
     steps where anyone is heard, from the voice tracks' step levels as recorded.
 
     Levels count relative to each track's own speech level (recorders set to other gains: a
-    quiet guest on a low recorder can be louder as bleed on the host's microphone than on
+    quiet guest on a low recorder is nearly as loud as bleed on the host's microphone as on
     their own). Each step's dominant voice is the one loudest against its own speech; how
     loud that voice is on every other microphone (its bleed there) is then measured where it
     is clearly alone, and another microphone counts as speaking only where it is louder than
