@@ -3,15 +3,17 @@
     .venv/bin/python benchmarks/multitrack.py --rounds 8
 
 Synthesises two espeak-ng voices (tests/test_multitrack.py: each on its own track with the
-other as bleed at -15 dB and 3 ms later, the guest recorded 9 dB quieter, the guest's recorder
-started 1.234 s late, its clock 100 ppm slow: --drift-ppm) and builds a one-episode show of the
-two tracks. Side by side with the tracks simply summed at the right offset (what a plain amix
-gives), it prints, measured on the decoded MP3s with numpy and ffmpeg's ebur128, never with
-podcast's own code:
+other as bleed at -15 dB and 3 ms later, the guest speaking 9 dB quieter, the guest's recorder
+set 12 dB lower (--recorder-db) and started 1.234 s late, its clock 100 ppm slow: --drift-ppm)
+and builds a one-episode show of the two tracks. Side by side with the tracks simply summed at
+the right offset (what a plain amix gives), it prints, measured on the decoded MP3s and stems
+with numpy and ffmpeg's ebur128, never with podcast's own code:
   align_ms        how far the guest's voice sits from where it belongs (ms; the worse of the
                   first and the last third)
   bleed_drop_db   how much lower each microphone's bleed of the other person is, relative to
-                  that microphone's own voice, than in the plain sum (the smaller of the two)
+                  that microphone's own voice, in its stem (`podcast build --stems`: the
+                  processed track as the mix has it) than as recorded (the smaller of the two;
+                  the per-microphone bleed in the mix, fitted, is printed beside it)
   speaker_gap_lu  the two speakers' loudness difference in our MP3 (LU)
   onset_loss_db   the most the first 50 ms of a phrase lost against its phrase, compared with
                   the plain sum (clipped word onsets)
@@ -37,13 +39,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common import show_toml
 
 from tests.helpers import ebur128
+from tests.interview import decode as decode_mono
 from tests.test_multitrack import (
     BLEED_DELAY_S,
     LATE_S,
     RATE,
     Samples,
     Tracks,
-    decode_mono,
     lag_of,
     make_tracks,
     voice_of,
@@ -87,13 +89,35 @@ def show_of(folder: Path, recording: str, files: dict[str, Path]) -> Path:
     return show
 
 
-def build(show: Path) -> tuple[float, Path]:
+def build(show: Path, *extra: str) -> tuple[float, Path]:
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "podcast", "-q", "build", str(show), "--out", str(show / "site")],
+        [
+            *(sys.executable, "-m", "podcast", "-q", "build", str(show)),
+            *("--out", str(show / "site"), *extra),
+        ],
         check=True,
     )
     return time.perf_counter() - started, next((show / "site" / "audio").glob("01-*.mp3"))
+
+
+def track_bleed(
+    track: Samples, turns: list[tuple[str, float, float]], own: str, at: float
+) -> float:
+    """A microphone's level where only the other person speaks, relative to where its own
+    person speaks (dB; power means over the turns, 0.1 s in from each end); `at`: where the
+    host track's time 0 lies in `track`."""
+
+    def level(who: str) -> float:
+        power = []
+        for speaker, start, end in turns:
+            if speaker == who:
+                a, b = round((at + start + 0.1) * RATE), round((at + end - 0.1) * RATE)
+                power.append(track[max(0, a) : max(0, b)] ** 2)
+        return float(10 * np.log10(np.mean(np.concatenate(power)) + 1e-20))
+
+    other = "guest" if own == "host" else "host"
+    return level(other) - level(own)
 
 
 def plain_sum(tracks: Tracks, folder: Path) -> Path:
@@ -194,16 +218,38 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=4, help="4 phrases each (about 20 s)")
     parser.add_argument("--drift-ppm", type=float, default=100.0, help="the guest's clock")
+    parser.add_argument(
+        "--recorder-db", type=float, default=-12.0, help="the guest's recorder's gain"
+    )
     arguments = parser.parse_args()
     rounds = arguments.rounds
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        tracks = make_tracks(folder, rounds=rounds)
+        tracks = make_tracks(folder, rounds=rounds, recorder_db=arguments.recorder_db)
         voices = {"host": voice_of(tracks, "host"), "guest": voice_of(tracks, "guest")}
         summed = plain_sum(tracks, folder)  # at the right offset, without the drift
         with_drift(tracks, arguments.drift_ppm)
         files = {"host.wav": tracks.host, "guest.wav": tracks.guest}
-        ours_s, ours = build(show_of(folder / "ours", TRACKS, files))
+        ours_show = show_of(folder / "ours", TRACKS, files)
+        ours_s, ours = build(ours_show)
+        # The bleed in each microphone before (the recorded tracks) and after the crossgate
+        # (the stems: each processed track as the mix has it), made by a second build.
+        stems = folder / "stems"
+        build(ours_show, "--stems", str(stems))
+        host_stem, guest_stem = sorted((stems / "01-interview").glob("*.wav"))
+        recorded = {
+            "host": track_bleed(decode_mono(tracks.host), tracks.turns, "host", 0.0),
+            "guest": track_bleed(decode_mono(tracks.guest), tracks.turns, "guest", -LATE_S),
+        }
+        processed = {
+            "host": track_bleed(decode_mono(host_stem), tracks.turns, "host", 0.0),
+            "guest": track_bleed(decode_mono(guest_stem), tracks.turns, "guest", 0.0),
+        }
+        for who in ("host", "guest"):
+            print(
+                f"bleed in the {who}'s microphone: {recorded[who]:.1f} dB recorded, "
+                f"{processed[who]:.1f} dB in its stem"
+            )
         single_s, single = build(show_of(folder / "single", SINGLE, {"sum.wav": summed}))
         plain_path = folder / "plain.mp3"
         subprocess.run(
@@ -225,10 +271,7 @@ def main() -> None:
                 f"{m['bleed_in_host_mic']:.1f} dB"
             )
         ours_m, plain_m = found["ours"], found["plain sum"]
-        drop = min(
-            plain_m["bleed_in_guest_mic"] - ours_m["bleed_in_guest_mic"],
-            plain_m["bleed_in_host_mic"] - ours_m["bleed_in_host_mic"],
-        )
+        drop = min(recorded[who] - processed[who] for who in ("host", "guest"))
         onset_loss = float(np.max(plain_m["onsets"] - ours_m["onsets"]))
         print(f"build: two tracks {ours_s:.1f} s, one track {single_s:.1f} s")
         print(

@@ -174,6 +174,12 @@ allow_option = click.option(
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Episodes rendered at once.")
 @allow_option
 @strict_option
+@click.option(
+    "--stems",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write each processed track of multitrack recordings as a WAV into "
+    "STEMS/SLUG/ (for an edit in a DAW; never published).",
+)
 @click.pass_obj
 @friendly_errors
 def build(
@@ -183,11 +189,22 @@ def build(
     jobs: int | None,
     allow: tuple[str, ...],
     strict: bool,
+    stems: Path | None,
 ) -> None:
     """Build audio, pages and feeds; publish only if everything succeeded."""
     from podcast.build import build as build_show
     from podcast.cli_report import print_build
+    from podcast.plan.sources import DEFAULT_OUTPUT
     from podcast.progress import TerminalProgress
+
+    if stems is not None:
+        site = (out if out is not None else show_dir / DEFAULT_OUTPUT).resolve()
+        wanted = stems.resolve()
+        if wanted == site or site in wanted.parents or wanted in site.parents:
+            raise PodcastError(
+                f"--stems {stems}: the stems would be published with the site in {site} "
+                "(choose a folder outside it, e.g. stems/)"
+            )
 
     live = not settings.quiet and not settings.verbose and sys.stderr.isatty()
     with TerminalProgress() if live else contextlib.nullcontext() as progress:
@@ -201,6 +218,12 @@ def build(
             strict=strict,
         )
     print_build(report, settings)
+    if stems is not None:
+        from podcast.audio.multitrack import write_stems
+        from podcast.show.loader import load_show
+
+        written = write_stems(load_show(show_dir), stems)
+        settings.say(f"wrote {len(written)} stems into {stems}")
 
 
 @main.command()
@@ -574,7 +597,8 @@ def import_(
 @click.pass_obj
 @friendly_errors
 def info(settings: Settings, files: tuple[Path, ...]) -> None:
-    """Print each audio file's format, duration, loudness, tags and chapters."""
+    """Print each audio file's format, duration, loudness, tags and chapters; for an episode
+    (its folder or episode.md), each track of its multitrack recordings."""
     from podcast.cli_report import print_file_info
 
     print_file_info(files, settings)

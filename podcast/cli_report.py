@@ -167,6 +167,14 @@ def print_file_info(files: tuple[Path, ...], out: Output) -> None:
     for number, file in enumerate(files):
         if number:
             out.echo("")
+        episode_file = file / "episode.md" if file.is_dir() else file
+        if episode_file.name == "episode.md" and episode_file.is_file():
+            try:
+                _print_tracks(episode_file, out)
+            except PodcastError as exc:
+                out.error("error: " + "\n".join(safe(line) for line in str(exc).split("\n")))
+                failed.append(file)
+            continue
         try:
             kind = file_kind(file)
             if kind is None:
@@ -207,6 +215,32 @@ def print_file_info(files: tuple[Path, ...], out: Output) -> None:
             out.echo(f"sound:       {sound.describe()} (with the default [audio] settings)")
     if failed:
         raise PodcastError(f"{len(failed)} of {len(files)} files could not be read")
+
+
+def _print_tracks(source: Path, out: Output) -> None:
+    """An episode's multitrack recordings, per track: offset, drift, speech loudness and bleed
+    before and after (the premix's report; made first when the cache has none)."""
+    from podcast.audio.multitrack import premix
+    from podcast.plan.cache import Cache
+    from podcast.show.loader import load_show
+    from podcast.show.locate import find_show_root
+    from podcast.show.text import terminal_safe as safe
+
+    show = load_show(find_show_root(source.parent))
+    found = [e for e in show.episodes if e.source.resolve() == source.resolve()]
+    if not found:
+        raise PodcastError(f"{safe(str(source))}: not an episode of the show {show.root}")
+    episode = found[0]
+    out.echo(f"episode:     {safe(episode.slug)}")
+    recordings = [(i, r) for i, r in enumerate(episode.recordings) if r.tracks]
+    if not recordings:
+        out.echo("tracks:      none (no recording of this episode has `tracks`)")
+    cache = Cache.of_show(show.root)
+    for index, recording in recordings:
+        mixed = premix(recording, show.config.audio, cache, episode.source, f"recordings[{index}]")
+        out.echo(f"recording:   recordings[{index}], {len(recording.tracks)} tracks")
+        for track in mixed.tracks:
+            out.echo(f"track:       {safe(track.describe())}")
 
 
 def _size(count: int) -> str:

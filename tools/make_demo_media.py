@@ -4,6 +4,11 @@ Run from the repository root: `python tools/make_demo_media.py` (needs espeak-ng
 It writes the committed files under `episodes/` and `media/` (or under `--into DIR`) and prints
 each recording's sentence timings, from which the transcripts (`transcript.vtt`) were written.
 The output is small on purpose: the whole demo show's audio stays well under 5 MB.
+
+The third episode is a two-track interview (a microphone per person): each voice on its own
+track, the other voice on it as bleed (-10 dB, 3 ms later; no room noise: the pauses stay
+silent), the guest's recorder set 6 dB lower and started 1.234 s late. Its timings are the host
+track's (the first).
 """
 
 from __future__ import annotations
@@ -90,6 +95,34 @@ def interview(key: str, workdir: Path) -> tuple[AudioSegment, list[tuple[float, 
         cues.append((start, len(audio) / 1000, name, text))
         audio += AudioSegment.silent(duration=450, frame_rate=22050)
     return audio, cues
+
+
+BLEED_DB = -10.0
+BLEED_DELAY_MS = 3
+GUEST_RECORDER_DB = -6.0
+GUEST_LATE_MS = 1234
+
+
+def microphones(
+    key: str, workdir: Path
+) -> tuple[AudioSegment, AudioSegment, list[tuple[float, float, str, str]]]:
+    """The host's and the guest's microphone of a two-track interview (same timing as
+    `interview`): each voice on its own track, the other as bleed, the guest's track started
+    late on a recorder set lower."""
+    audio, cues = interview(key, workdir)
+    silent = AudioSegment.silent(duration=len(audio), frame_rate=22050)
+    voices = {"R": silent, "G": silent}
+    for index, ((who, _), (start, _, _, _)) in enumerate(zip(SCRIPTS[key], cues, strict=True)):
+        clip = AudioSegment.from_wav(workdir / f"{key}-{index}.wav")
+        voices[who] = voices[who].overlay(clip, position=round(start * 1000))
+
+    def microphone(own: str, other: str) -> AudioSegment:
+        bleed = AudioSegment.silent(duration=BLEED_DELAY_MS, frame_rate=22050) + voices[other]
+        return voices[own].overlay(bleed[: len(audio)] + BLEED_DB)
+
+    host = microphone("R", "G")
+    guest = microphone("G", "R")[GUEST_LATE_MS:] + GUEST_RECORDER_DB
+    return host, guest, cues
 
 
 def ffmpeg(*args: str) -> None:
@@ -184,24 +217,6 @@ def main(root: Path = ROOT) -> None:
                     dst + "/gespräch frankfurt.mp3",
                 ),
             ),
-            # AAC in M4A, 44.1 kHz mono
-            (
-                "gremien",
-                "03-zu-gast-im-jugendbeirat",
-                lambda src, dst: ffmpeg(
-                    "-i",
-                    src,
-                    "-ar",
-                    "44100",
-                    "-ac",
-                    "1",
-                    "-c:a",
-                    "aac",
-                    "-b:a",
-                    "48k",
-                    dst + "/sitzung.m4a",
-                ),
-            ),
         ]:
             audio, cues = interview(key, workdir)
             source = workdir / f"{key}.wav"
@@ -212,6 +227,20 @@ def main(root: Path = ROOT) -> None:
             print(f"{slug}: {len(audio) / 1000:.2f} s")
             for start, end, name, text in cues:
                 print(f"  {start:7.2f} {end:7.2f} <v {name}>{text}")
+        # Two microphones, AAC in M4A, 44.1 kHz mono each (the first is the time reference).
+        host, guest, cues = microphones("gremien", workdir)
+        target = root / "episodes" / "03-zu-gast-im-jugendbeirat"
+        target.mkdir(parents=True, exist_ok=True)
+        for name, track in (("redaktion", host), ("jugendbeirat", guest)):
+            wav = workdir / f"gremien-{name}.wav"
+            track.export(wav, format="wav")
+            ffmpeg(
+                *("-i", str(wav), "-ar", "44100", "-ac", "1", "-c:a", "aac", "-b:a", "48k"),
+                str(target / f"sitzung-{name}.m4a"),
+            )
+        print(f"03-zu-gast-im-jugendbeirat: {len(host) / 1000:.2f} s (two tracks)")
+        for start, end, name, text in cues:
+            print(f"  {start:7.2f} {end:7.2f} <v {name}>{text}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,10 @@ premix, which the build then treats as an ordinary recording without sound proce
 
 from __future__ import annotations
 
-import io
+import os
+import struct
+import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -16,6 +19,7 @@ from typing import IO
 
 import numpy as np
 import numpy.typing as npt
+from scipy import fft as sp_fft
 from scipy import signal
 
 from podcast.audio.analyse import Segment, analyse_segment, format_chain
@@ -26,14 +30,16 @@ from podcast.audio.renditions import BROADCAST_RATE
 from podcast.audio.sound import SoundSettings
 from podcast.audio.tools import FFMPEG, ffmpeg_version, file_arg
 from podcast.errors import PodcastError, Problem
-from podcast.plan.cache import Cache, atomic_write_bytes, key_of
-from podcast.show.model import Recording, Track
+from podcast.plan.cache import Cache, key_of
+from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
+from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "4"
+MULTITRACK_VERSION = "7"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
+TRANSCRIBE_RATE = 16000  # each voice's share of the mix, for transcription per track
 ALIGN_WINDOW_S = 180.0  # how much of each track the offset is measured on
 DRIFT_MIN_S = 60.0  # recordings at least this long get their clock drift measured
 DRIFT_WINDOWS = 12  # windows spread over the recording, for the drift
@@ -46,13 +52,18 @@ PAIR_TOLERANCE_S = 0.0005
 ACOUSTIC_S = 0.02  # how far apart the two directions' bleed peaks may lie (2 x path delay)
 SECOND_PEAK = 0.15  # the other direction's peak counts from this share of the main one
 CONFIDENCE = 3.0  # the alignment peak's height over the highest peak elsewhere
-GATE_MARGIN_DB = 10.0  # a voice this far below the loudest voice counts as silent
+GATE_MARGIN_DB = 10.0  # without a measured bleed: this far below the leading voice is silent
+CLEAR_DB = 6.0  # a voice leads clearly (alone) this far above every other, against own speech
+BLEED_MARGIN_DB = 6.0  # a microphone this much above its measured bleed of the lead speaks
+QUIET_WORDS_DB = 30.0  # and only within this much of its person's speech level
 PAUSE_BELOW_DB = 35.0  # a step this far below the loudest speech on every track is a pause
-CROSSGATE_DB = -20.0  # a silent person's microphone is lowered this much
+CROSSGATE_DB = -24.0  # a silent person's microphone is lowered this much
+MAX_GAIN_DB = 30.0  # the most a voice is raised or lowered to the others' loudness
 DUCK_DB = -12.0  # music and ambience under speech
 LOOKAHEAD_STEPS = 2  # a microphone opens this many steps before its person speaks
 HOLD_STEPS = 0  # and stays open this many after (in pauses each keeps its last decision)
 RAMP_SAMPLES = RATE // 50  # 20 ms gain ramps
+CHUNK = RATE * 10  # gains are applied 10 s at a time (a whole number of STEPs)
 
 
 Samples = npt.NDArray[np.float32]
@@ -84,6 +95,8 @@ class TrackReport:
         parts = [f"{self.name} ({self.file}): {offset}"]
         if self.drift_windows:
             parts.append(f"drift {self.drift_ppm:+.1f} ppm ({self.drift_windows} windows)")
+        elif not self.reference:
+            parts.append("drift not measured" if self.measured else "drift not measured (given)")
         if self.speech_before_lufs is not None and self.speech_after_lufs is not None:
             parts.append(
                 f"speech {self.speech_before_lufs:.1f} -> {self.speech_after_lufs:.1f} LUFS"
@@ -99,6 +112,9 @@ class Premix:
 
     path: Path
     tracks: tuple[TrackReport, ...]
+    # Per track, its share of the mix (leveled and gated) at 16 kHz for transcription; None
+    # for music and ambience.
+    voices: tuple[Path | None, ...] = ()
 
 
 def _problem(source: Path, track: Track, field: str, message: str, fix: str) -> PodcastError:
@@ -106,7 +122,8 @@ def _problem(source: Path, track: Track, field: str, message: str, fix: str) -> 
 
 
 def _read_f32(stream: IO[bytes]) -> Samples:
-    return np.frombuffer(stream.read(), dtype="<f4").astype(np.float32)
+    # read-only, over the bytes read (no copy: an hour is 691 MB)
+    return np.frombuffer(stream.read(), dtype="<f4")
 
 
 def _decode(track: Track, label: str, chain: list[str], extra: list[str]) -> Samples:
@@ -173,11 +190,12 @@ def _shaped(track: Track, label: str, settings: AudioSettings, cache: Cache) -> 
     return _decode(track, label, chain, extra)
 
 
-def _band(samples: Samples) -> npt.NDArray[np.float64]:
-    """The speech band of (part of) a track at ALIGN_RATE, for the alignment."""
-    low = signal.resample_poly(samples, ALIGN_RATE, RATE)
+def _band(samples: Samples) -> npt.NDArray[np.float32]:
+    """The speech band of a track at ALIGN_RATE, for the alignment (32-bit: a third of the
+    track's size)."""
+    low = signal.resample_poly(samples, ALIGN_RATE, RATE).astype(np.float32)
     sos = signal.butter(4, [200, 4000], btype="bandpass", fs=ALIGN_RATE, output="sos")
-    return np.asarray(signal.sosfilt(sos, low), dtype=np.float64)
+    return np.asarray(signal.sosfilt(sos, low), dtype=np.float32)
 
 
 def _parabolic(values: npt.NDArray[np.float64], index: int) -> float:
@@ -207,18 +225,23 @@ class Peaks:
         return (self.main + self.second) / 2 if self.ratio >= SECOND_PEAK else self.main
 
 
-def _peaks(reference: Samples, other: Samples, smear: int = 0) -> Peaks:
+def _peaks(
+    reference: npt.NDArray[np.float32], other: npt.NDArray[np.float32], smear: int = 0
+) -> Peaks:
     """The peaks of the phase transform of the two tracks' cross-correlation (GCC-PHAT: sharp
-    peaks whatever the voices' pitch); `smear` (samples at ALIGN_RATE) first averages it over
-    that many lags, so that a peak a drifting clock spread out still stands."""
-    a, b = _band(reference), _band(other)
-    a *= signal.windows.tukey(a.size, 0.02)
-    b *= signal.windows.tukey(b.size, 0.02)
+    peaks whatever the voices' pitch), of (parts of) their speech bands (`_band`); `smear`
+    (samples at ALIGN_RATE) first averages it over that many lags, so that a peak a drifting
+    clock spread out still stands."""
+    # 32-bit transforms (scipy's): the three minutes of the first window take 0.2 GB so
+    a = reference * signal.windows.tukey(reference.size, 0.02).astype(np.float32)
+    b = other * signal.windows.tukey(other.size, 0.02).astype(np.float32)
     size = 1 << int(np.ceil(np.log2(a.size + b.size)))
-    cross = np.fft.rfft(a, size) * np.conj(np.fft.rfft(b, size))
+    cross = sp_fft.rfft(a, size)
+    cross *= np.conj(sp_fft.rfft(b, size))
     weight = np.abs(cross)
-    cross /= np.where(weight > 0, weight, 1.0)
-    correlation = np.fft.irfft(cross, size)
+    cross /= np.where(weight > 0, weight, np.float32(1.0))
+    del weight
+    correlation = sp_fft.irfft(cross, size).astype(np.float64)
     # Lag k (samples): reference[t + k] matches other[t]; other started k samples later.
     lags = np.concatenate([correlation[-(b.size - 1) :], correlation[: a.size]])
     if smear > 1:
@@ -235,7 +258,7 @@ def _peaks(reference: Samples, other: Samples, smear: int = 0) -> Peaks:
     ratio = float(lags[second] / lags[peak]) if np.isfinite(near).any() else 0.0
 
     def seconds(index: int) -> float:
-        return (_parabolic(lags, index) + first_lag) / ALIGN_RATE
+        return float((_parabolic(lags, index) + first_lag) / ALIGN_RATE)
 
     return Peaks(seconds(peak), seconds(second), ratio, confidence)
 
@@ -256,48 +279,59 @@ def align(reference: Samples, other: Samples) -> Alignment:
     """Where `other` lies against `reference`: the offset from their first ALIGN_WINDOW_S
     (averaged over a drifting clock's spread if the sharp peak does not stand out); over a
     recording of DRIFT_MIN_S or more, the drift too (see `_drift`)."""
-    window = int(ALIGN_WINDOW_S * RATE)
-    sharp = _peaks(reference[:window], other[:window])
+    # Both tracks' speech bands are made once; every window is cut from them.
+    first, second = _band(reference), _band(other)
+    window = int(ALIGN_WINDOW_S * ALIGN_RATE)
+    sharp = _peaks(first[:window], second[:window])
     found = Alignment(sharp.seconds, 0.0, sharp.confidence)
     if sharp.confidence < CONFIDENCE:
-        spread = _peaks(reference[:window], other[:window], _smear(min(window, other.size)))
+        spread = _peaks(first[:window], second[:window], _smear(min(window, second.size)))
         found = Alignment(spread.seconds, 0.0, spread.confidence)
     if found.confidence < CONFIDENCE or min(reference.size, other.size) < DRIFT_MIN_S * RATE:
         return found
-    return _drift(reference, other, found) or found
+    return _drift(first, second, found) or found
 
 
 def _smear(samples: int) -> int:
-    """How many lags (at ALIGN_RATE) a clock MAX_DRIFT off spreads a window of `samples`."""
-    return int(MAX_DRIFT * samples / RATE * ALIGN_RATE) + 1
+    """How many lags a clock MAX_DRIFT off spreads a window of `samples` (at ALIGN_RATE)."""
+    return int(MAX_DRIFT * samples) + 1
 
 
 def _windows(
-    reference: Samples, other: Samples, offset: float, length: int, margin: int, smear: int
+    reference: npt.NDArray[np.float32],
+    other: npt.NDArray[np.float32],
+    offset: float,
+    length: int,
+    margin: int,
+    smear: int,
 ) -> list[tuple[float, float, Peaks]]:
     """DRIFT_WINDOWS windows of `length` spread over the reference, each searched for in
-    `other` within `margin` of `offset`: (the window's middle, the offset there, its peaks)."""
+    `other` within `margin` of `offset` (speech bands, samples at ALIGN_RATE): (the window's
+    middle, the offset there, its peaks)."""
     found = []
-    overlap = min(reference.size, other.size + round(offset * RATE))
+    overlap = min(reference.size, other.size + round(offset * ALIGN_RATE))
     for start in np.linspace(0, max(0, overlap - length), DRIFT_WINDOWS).astype(int):
-        at = int(start) - round(offset * RATE)  # the window's place in `other`
+        at = int(start) - round(offset * ALIGN_RATE)  # the window's place in `other`
         low, high = max(0, at - margin), min(other.size, at + length + margin)
         if high - low < length // 2:
             continue
         peaks = _peaks(reference[start : start + length], other[low:high], smear)
         if peaks.confidence >= CONFIDENCE:
-            found.append(((start + length / 2) / RATE, (start - low) / RATE, peaks))
+            found.append(((start + length / 2) / ALIGN_RATE, (start - low) / ALIGN_RATE, peaks))
     return found
 
 
-def _drift(reference: Samples, other: Samples, start: Alignment) -> Alignment | None:
+def _drift(
+    reference: npt.NDArray[np.float32], other: npt.NDArray[np.float32], start: Alignment
+) -> Alignment | None:
     """Offset and drift fitted over the recording, in two passes: windows of DRIFT_WINDOW_S
     whose peaks are averaged over what MAX_DRIFT could spread them find the drift roughly;
     then, on `other` resampled to that clock, short sharp windows where both persons speak
     (both directions' peaks, a pair as far apart as in most windows: the acoustic paths
-    cancel) fit it precisely. None when too few windows agree."""
-    length = min(int(DRIFT_WINDOW_S * RATE), reference.size // 4)
-    rough = _windows(reference, other, start.offset_s, length, RATE, _smear(length))
+    cancel) fit it precisely. None when too few windows agree. Both are speech bands
+    (`_band`, at ALIGN_RATE)."""
+    length = min(int(DRIFT_WINDOW_S * ALIGN_RATE), reference.size // 4)
+    rough = _windows(reference, other, start.offset_s, length, ALIGN_RATE, _smear(length))
     if len(rough) < 4:
         return None
     times = np.array([t for t, _, _ in rough])
@@ -306,8 +340,8 @@ def _drift(reference: Samples, other: Samples, start: Alignment) -> Alignment | 
     ratio = Fraction(1 - float(drift)).limit_denominator(50_000)
     steady = signal.resample_poly(other, ratio.denominator, ratio.numerator).astype(np.float32)
     # On `steady`, the reference's time t is at t * (1 - rest) - offset / ratio.
-    length = min(int(WINDOW_S * RATE), reference.size // 4)
-    fine = _windows(reference, steady, start.offset_s / float(ratio), length, RATE // 20, 0)
+    length = min(int(WINDOW_S * ALIGN_RATE), reference.size // 4)
+    fine = _windows(reference, steady, start.offset_s / float(ratio), length, ALIGN_RATE // 20, 0)
     pairs = [p for _, _, p in fine if p.ratio >= PAIR_RATIO]
     if len(pairs) < 3:
         return None
@@ -330,9 +364,15 @@ def _drift(reference: Samples, other: Samples, start: Alignment) -> Alignment | 
 
 
 def _steps_db(samples: Samples) -> npt.NDArray[np.float64]:
+    """The level (dB) of each 100 ms step (in chunks: memory stays flat)."""
     count = samples.size // STEP
-    blocks = samples[: count * STEP].astype(np.float64).reshape(count, STEP)
-    levels = 10 * np.log10(np.mean(blocks**2, axis=1) + 1e-20)
+    power = np.empty(count, dtype=np.float64)
+    chunk = 600  # steps (a minute)
+    for first in range(0, count, chunk):
+        last = min(count, first + chunk)
+        blocks = samples[first * STEP : last * STEP].astype(np.float64).reshape(-1, STEP)
+        power[first:last] = np.mean(blocks**2, axis=1)
+    levels = 10 * np.log10(power + 1e-20)
     return np.asarray(np.maximum(-120.0, levels), dtype=np.float64)
 
 
@@ -361,17 +401,22 @@ def _dilate(mask: npt.NDArray[np.bool_], before: int, after: int) -> npt.NDArray
     return out
 
 
-def _gain_curve(step_db: npt.NDArray[np.float64], length: int) -> Samples:
-    """Step gains (dB) as a linear gain per sample, with short ramps between steps."""
-    fine = np.repeat(10 ** (step_db / 20), STEP)
-    fine = np.resize(np.concatenate([fine, np.full(STEP, fine[-1] if fine.size else 1.0)]), length)
-    kernel = np.ones(RAMP_SAMPLES) / RAMP_SAMPLES
-    smooth = np.convolve(
-        np.pad(fine, (RAMP_SAMPLES // 2, RAMP_SAMPLES - 1 - RAMP_SAMPLES // 2), mode="edge"),
-        kernel,
-        mode="valid",
-    )
-    return np.asarray(smooth, dtype=np.float32)
+def _gain_curve(step_db: npt.NDArray[np.float64], length: int, first: int, last: int) -> Samples:
+    """Step gains (dB) as a linear gain per sample from `first` to `last` (of `length`), with
+    short ramps between steps (a moving average over RAMP_SAMPLES, by cumulative sums)."""
+    linear = 10 ** (step_db / 20) if step_db.size else np.ones(1)
+    where = np.arange(first - RAMP_SAMPLES // 2, last + RAMP_SAMPLES - 1 - RAMP_SAMPLES // 2)
+    fine = linear[np.minimum(np.clip(where, 0, length - 1) // STEP, linear.size - 1)]
+    sums = np.concatenate([[0.0], np.cumsum(fine, dtype=np.float64)])
+    return np.asarray((sums[RAMP_SAMPLES:] - sums[:-RAMP_SAMPLES]) / RAMP_SAMPLES, np.float32)
+
+
+def _gained(samples: Samples, step_db: npt.NDArray[np.float64]) -> Iterator[tuple[int, Samples]]:
+    """`samples` with the step gains (dB) applied, in chunks (first sample, chunk): the gain
+    curve of a whole hour would take gigabytes."""
+    for first in range(0, samples.size, CHUNK):
+        last = min(samples.size, first + CHUNK)
+        yield first, samples[first:last] * _gain_curve(step_db, samples.size, first, last)
 
 
 def place(samples: Samples, where: Alignment, start: float, length: int) -> Samples:
@@ -397,11 +442,17 @@ def _shift(samples: Samples, first: int, length: int) -> Samples:
 
 
 def premix(
-    recording: Recording, settings: AudioSettings, cache: Cache, source: Path, field: str
+    recording: Recording,
+    settings: AudioSettings,
+    cache: Cache,
+    source: Path,
+    field: str,
+    stems: Path | None = None,
 ) -> Premix:
     """Align, process, gate and mix the tracks of a multitrack `recording` into a WAV in the
     cache (made once per content and settings); `source` and `field` name the recording in
-    messages (`recordings[N]`)."""
+    messages (`recordings[N]`). With `stems`, each processed track (its share of the mix) is
+    also written there as a 24-bit WAV (made again: the cache keeps only the mix)."""
     tracks = recording.tracks
     sound = (
         settings.level_speech,
@@ -419,9 +470,14 @@ def premix(
         ffmpeg_version(),
     )
     path = cache.file_path("premix", f"{key}.wav")
+    voices = tuple(
+        cache.file_path("premix", f"{key}-voice{i}.wav") if t.voice else None
+        for i, t in enumerate(tracks)
+    )
     known = cache.get_json("premix", key)
-    if known is not None and path.is_file():
-        return Premix(path, tuple(TrackReport(**t) for t in known["tracks"]))
+    cached = known is not None and path.is_file() and all(v.is_file() for v in voices if v)
+    if known is not None and cached and stems is None:
+        return Premix(path, tuple(TrackReport(**t) for t in known["tracks"]), voices)
 
     labels = [f"{field}.tracks[{i}] {t.path.name}" for i, t in enumerate(tracks)]
     plain = [_plain(t, label) for t, label in zip(tracks, labels, strict=True)]
@@ -455,78 +511,177 @@ def premix(
             "less than half a second of the tracks is left",
             "choose an earlier in point",
         )
-    before = [place(p, o[0], start, length) for p, o in zip(plain, offsets, strict=True)]
-    processed = [
-        place(_shaped(t, label, settings, cache), o[0], start, length) if t.voice else b
-        for t, label, o, b in zip(tracks, labels, offsets, before, strict=True)
-    ]
-    mixed, reports = _crossgate(tracks, before, processed, offsets)
+    # Memory: of each track only its placed, processed samples are kept (and the recorded
+    # one's 100 ms levels); the decoded tracks go as soon as they are placed.
+    raw: list[npt.NDArray[np.float64]] = []
+    processed: list[Samples] = []
+    for number, (track, label, where) in enumerate(zip(tracks, labels, offsets, strict=True)):
+        placed = place(plain[number], where[0], start, length)
+        plain[number] = np.zeros(0, dtype=np.float32)
+        raw.append(_steps_db(placed))
+        if track.voice:
+            del placed
+            placed = place(_shaped(track, label, settings, cache), where[0], start, length)
+        processed.append(placed)
+    mixed, reports, steps = _crossgate(tracks, raw, processed, offsets)
     peak = float(np.abs(mixed).max()) if mixed.size else 0.0
-    if peak > 0.98:
-        mixed *= 0.98 / peak  # the render sets the loudness; this only keeps the WAV whole
+    scale = 0.98 / peak if peak > 0.98 else 1.0  # the render sets the loudness; WAV kept whole
+    mixed *= scale
     _write_wav(path, mixed)
+    del mixed
+    if stems is not None:
+        stems.mkdir(parents=True, exist_ok=True)
+    for number, track in enumerate(tracks):
+        # Each track's share of the mix, made again one at a time (not all kept at once).
+        share = np.empty(length, dtype=np.float32)
+        for first, chunk in _gained(processed[number], steps[number]):
+            share[first : first + chunk.size] = chunk * np.float32(scale)
+        voice = voices[number]
+        if voice is not None:
+            low = signal.resample_poly(share, 1, RATE // TRANSCRIBE_RATE)
+            _write_wav(voice, np.asarray(low, dtype=np.float32), TRANSCRIBE_RATE, 16)
+        if stems is not None:
+            name = f"{number + 1:02d}-{slugify(track.name) or 'track'}.wav"
+            _write_wav(stems / name, share, RATE, 24)
     cache.put_json("premix", key, {"tracks": [asdict(r) for r in reports]})
-    return Premix(path, tuple(reports))
+    return Premix(path, tuple(reports), voices)
 
 
 def _crossgate(
     tracks: tuple[Track, ...],
-    before: list[Samples],
+    raw: list[npt.NDArray[np.float64]],
     processed: list[Samples],
     offsets: list[tuple[Alignment, bool]],
-) -> tuple[Samples, list[TrackReport]]:
+) -> tuple[Samples, list[TrackReport], list[npt.NDArray[np.float64]]]:
     """Each voice to one speaker loudness, lowered where its person is silent; music and
-    ambience ducked under speech; summed. With a report per track."""
+    ambience ducked under speech; summed (`raw`: each track's 100 ms levels as recorded).
+    With a report per track and its gains (dB per step)."""
     voices = [i for i, t in enumerate(tracks) if t.voice]
-    raw = [_steps_db(b) for b in before]
     levels = [_steps_db(p) for p in processed]
     count = min(lv.size for lv in levels)
     # Who speaks is decided on the tracks as recorded: the leveler may have raised the bleed.
-    heard = {i: raw[i][:count] for i in voices}
-    loudest = np.max([heard[i] for i in voices], axis=0)
-    speaking = {i: heard[i] >= loudest - GATE_MARGIN_DB for i in voices}
-    # Where a voice is the loudest by far (its person alone), its level; elsewhere its bleed.
-    alone = {
-        i: heard[i]
-        >= np.max([heard[j] for j in voices if j != i] or [np.full(count, -120.0)], axis=0)
-        + GATE_MARGIN_DB
-        for i in voices
-    }
-    active = loudest > np.percentile(loudest, 95) - PAUSE_BELOW_DB
-    # In a pause (nobody heard), each microphone keeps its last decision: the room goes on.
-    last = np.maximum.accumulate(np.where(active, np.arange(count), 0))
-    speaking = {i: mask[last] for i, mask in speaking.items()}
+    speaking, alone, active = _who_speaks({i: raw[i][:count] for i in voices}, count)
     speech_level = {i: _speech_db(levels[i][:count], alone[i] & active) for i in voices}
     known = [v for v in speech_level.values() if v is not None]
     target = max(known) if known else 0.0
-    length = processed[0].size
-    mixed = np.zeros(length, dtype=np.float32)
+    gains = {
+        i: 0.0 if own is None else float(np.clip(target - own, -MAX_GAIN_DB, MAX_GAIN_DB))
+        for i, own in speech_level.items()
+    }
     anyone = np.zeros(count, dtype=bool)
     for i in voices:
         anyone |= speaking[i] & active
-    reports = []
+    step_db: list[npt.NDArray[np.float64]] = []
     for i, track in enumerate(tracks):
         if track.voice:
-            own = speech_level[i]
-            gain = 0.0 if own is None else float(np.clip(target - own, -20.0, 20.0))
             open_steps = _dilate(speaking[i], LOOKAHEAD_STEPS, HOLD_STEPS)
             # Where the person is silent, what the leveler did to the bleed is undone (it
             # took the bleed for speech to raise): the microphone stays CROSSGATE_DB below
             # what it recorded, relative to its person's voice.
             raised = _raise(raw[i][:count], levels[i][:count], alone[i] & active)
             undo = np.minimum(0.0, raw[i][:count] - levels[i][:count] + raised)
-            step_db = np.where(open_steps, gain, gain + CROSSGATE_DB + undo)
+            step_db.append(np.where(open_steps, 0.0, CROSSGATE_DB + undo))
         else:
             ducked = _dilate(anyone, LOOKAHEAD_STEPS, HOLD_STEPS)
-            step_db = np.where(ducked, DUCK_DB, 0.0)
-        curve = _gain_curve(step_db, length)
-        out = processed[i] * curve
-        mixed += out
-        report = _track_report(
-            track, offsets[i], raw[i][:count], _steps_db(out)[:count], alone, active, i
-        )
-        reports.append(report)
-    return mixed, reports
+            step_db.append(np.where(ducked, DUCK_DB, 0.0))
+    length = processed[0].size
+    mixed = np.zeros(length, dtype=np.float32)
+    for _ in range(2):
+        # The mix where a person speaks alone also carries the other (closed) microphones: the
+        # second pass corrects each voice's gain by what the first mix measured.
+        mixed.fill(0.0)
+        outputs = []
+        for i in range(len(tracks)):
+            own = []
+            for first, chunk in _gained(processed[i], step_db[i] + gains.get(i, 0.0)):
+                mixed[first : first + chunk.size] += chunk
+                own.append(_steps_db(chunk))
+            outputs.append(np.concatenate(own)[:count])
+        heard = _steps_db(mixed)[:count]
+        in_mix = {i: _speech_db(heard, alone[i] & active) for i in voices}
+        measured = [v for v in in_mix.values() if v is not None]
+        for i, level in in_mix.items():
+            if level is not None:
+                gains[i] = float(
+                    np.clip(gains[i] + max(measured) - level, -MAX_GAIN_DB, MAX_GAIN_DB)
+                )
+    # A voice's loudness after is measured on the mix (where its person speaks alone: what is
+    # heard there), its microphone's bleed on the track's own share of it.
+    heard = _steps_db(mixed)[:count]
+    reports = [
+        _track_report(track, offsets[i], raw[i][:count], outputs[i], heard, alone, active, i)
+        for i, track in enumerate(tracks)
+    ]
+    return mixed, reports, [step_db[i] + gains.get(i, 0.0) for i in range(len(tracks))]
+
+
+def _who_speaks(
+    heard: dict[int, npt.NDArray[np.float64]], count: int
+) -> tuple[
+    dict[int, npt.NDArray[np.bool_]], dict[int, npt.NDArray[np.bool_]], npt.NDArray[np.bool_]
+]:
+    """Per voice track, the steps where its person speaks and where they speak alone, and the
+    steps where anyone is heard, from the voice tracks' step levels as recorded.
+
+    Levels count relative to each track's own speech level (recorders set to other gains: a
+    quiet guest on a low recorder is nearly as loud as bleed on the host's microphone as on
+    their own). Each step's dominant voice is the one loudest against its own speech; how
+    loud that voice is on every other microphone (its bleed there) is then measured where it
+    is clearly alone, and another microphone counts as speaking only where it is louder than
+    that bleed explains (crosstalk: both speak)."""
+    voices = list(heard)
+    floor = np.full(count, -120.0)
+    loudest_raw = np.max([heard[i] for i in voices], axis=0) if voices else floor
+    active = loudest_raw > np.percentile(loudest_raw, 95) - PAUSE_BELOW_DB
+    own = {i: float(np.percentile(heard[i], 99)) for i in voices}
+    dominant = np.zeros(count, dtype=int)
+    clear = np.zeros(count, dtype=bool)
+    for _ in range(3):  # own speech levels and the dominant voice settle together
+        relative = np.array([heard[i] - own[i] for i in voices])
+        order = np.sort(relative, axis=0)
+        dominant = np.argmax(relative, axis=0)
+        margin = order[-1] - order[-2] if len(voices) > 1 else np.full(count, 99.0)
+        clear = active & (margin >= CLEAR_DB)
+        for n, i in enumerate(voices):
+            level = _speech_db(heard[i], clear & (dominant == n))
+            if level is not None:
+                own[i] = level
+    # bleed[n][m]: voice n on microphone m, relative to microphone n (where n is clearly alone)
+    bleed: dict[tuple[int, int], float] = {}
+    for n, i in enumerate(voices):
+        mask = clear & (dominant == n)
+        for m, j in enumerate(voices):
+            if m != n and mask.sum() >= 3:
+                bleed[n, m] = float(np.median(heard[j][mask] - heard[i][mask]))
+    relative = np.array([heard[i] - own[i] for i in voices])
+    speaking = {}
+    for m, j in enumerate(voices):
+        expected = np.full(count, -np.inf)
+        for n, i in enumerate(voices):
+            if n == m:
+                continue
+            # where voice n leads, what microphone m would hear of it (unknown: the old rule,
+            # GATE_MARGIN_DB below the leading voice against their own speech levels)
+            coupling = bleed.get((n, m))
+            guess = (
+                heard[i] + coupling + BLEED_MARGIN_DB
+                if coupling is not None
+                else heard[i] - own[i] + own[j] - GATE_MARGIN_DB
+            )
+            expected = np.where(dominant == n, guess, expected)
+        within = relative[m] >= -QUIET_WORDS_DB
+        speaking[j] = (dominant == m) | (within & (heard[j] > expected))
+    alone = {}
+    for j in voices:
+        others = np.zeros(count, dtype=bool)
+        for i in voices:
+            if i != j:
+                others |= speaking[i]
+        alone[j] = speaking[j] & ~others
+    # In a pause (nobody heard), each microphone keeps its last decision: the room goes on.
+    last = np.maximum.accumulate(np.where(active, np.arange(count), 0))
+    speaking = {i: mask[last] for i, mask in speaking.items()}
+    return speaking, alone, active
 
 
 def _track_report(
@@ -534,6 +689,7 @@ def _track_report(
     offset: tuple[Alignment, bool],
     before: npt.NDArray[np.float64],
     after: npt.NDArray[np.float64],
+    mixed: npt.NDArray[np.float64],
     alone: dict[int, npt.NDArray[np.bool_]],
     active: npt.NDArray[np.bool_],
     index: int,
@@ -546,13 +702,14 @@ def _track_report(
     speech_before = speech_after = bleed_before = bleed_after = None
     if own is not None:
         speech_before = _speech_db(before, own & active)
-        speech_after = _speech_db(after, own & active)
+        speech_after = _speech_db(mixed, own & active)
+        own_after = _speech_db(after, own & active)
         others_before = _speech_db(before, others & active)
         others_after = _speech_db(after, others & active)
         if speech_before is not None and others_before is not None:
             bleed_before = others_before - speech_before
-        if speech_after is not None and others_after is not None:
-            bleed_after = others_after - speech_after
+        if own_after is not None and others_after is not None:
+            bleed_after = others_after - own_after
 
     def rounded(value: float | None) -> float | None:
         # dB of mean squares; -0.691 makes them read as LUFS of an unweighted signal
@@ -574,14 +731,48 @@ def _track_report(
     )
 
 
-def _write_wav(path: Path, samples: Samples) -> None:
-    """A mono 32-bit float WAV at RATE (WAVE_FORMAT_IEEE_FLOAT), written whole."""
-    import struct
+def write_stems(show: Show, folder: Path) -> list[Path]:
+    """Each processed track of every multitrack recording as a WAV in `folder`/SLUG/ (SLUG-N/
+    from a second multitrack recording of an episode on); the files written."""
+    cache = Cache.of_show(show.root)
+    written: list[Path] = []
+    for episode in show.episodes:
+        multitrack = [(i, r) for i, r in enumerate(episode.recordings) if r.tracks]
+        for number, (index, recording) in enumerate(multitrack):
+            target = folder / (episode.slug if number == 0 else f"{episode.slug}-{number + 1}")
+            field = f"recordings[{index}]"
+            premix(recording, show.config.audio, cache, episode.source, field, target)
+            written += sorted(target.glob("*.wav"))
+    return written
 
-    data = samples.astype("<f4").tobytes()
-    fmt = struct.pack("<HHIIHH", 3, 1, RATE, RATE * 4, 4, 32)
-    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
-    body += b"data" + struct.pack("<I", len(data)) + data
-    buffer = io.BytesIO()
-    buffer.write(b"RIFF" + struct.pack("<I", len(body)) + body)
-    atomic_write_bytes(path, buffer.getvalue())
+
+def _write_wav(path: Path, samples: Samples, rate: int = RATE, bits: int = 32) -> None:
+    """A mono WAV: 32-bit float (WAVE_FORMAT_IEEE_FLOAT), 24- or 16-bit PCM, written in
+    chunks to a temporary file renamed into place (readers never see half of it)."""
+    width = bits // 8
+    fmt = struct.pack("<HHIIHH", 3 if bits == 32 else 1, 1, rate, rate * width, width, bits)
+    size = samples.size * width
+    header = b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + size) + b"WAVE"
+    header += b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", size)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(header)
+            for first in range(0, samples.size, RATE * 60):
+                handle.write(_pcm(samples[first : first + RATE * 60], bits))
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def _pcm(samples: Samples, bits: int) -> bytes:
+    """Samples as little-endian WAV data of `bits` (32: float)."""
+    if bits == 24:
+        whole = np.round(np.clip(samples, -1.0, 1.0) * 8388607).astype("<i4")
+        return whole.view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
+    if bits == 16:
+        return (np.clip(samples, -1.0, 32767 / 32768) * 32768).astype("<i2").tobytes()
+    return samples.astype("<f4").tobytes()

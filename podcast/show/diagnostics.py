@@ -59,6 +59,10 @@ def _fix_for(error_type: str, loc: Loc, bad_key: str | None, message: str = "") 
         return "write geo:LATITUDE,LONGITUDE, e.g. geo:51.3397,12.3731"
     if name == "osm":
         return "write an OpenStreetMap id such as R62649 (N node, W way, R relation)"
+    if name == "offset_s":
+        return "write seconds, e.g. 1.5 for a track started 1.5 s after the first, or leave it out"
+    if error_type == "finite_number":
+        return "write a number"
     if error_type.startswith(("int_", "float_")):
         return "write a number"
     if error_type in ("string_too_long", "too_long"):
@@ -167,6 +171,8 @@ def pydantic_problems(
             message = "unknown key"
         elif item["type"] == "missing":
             message = "required but missing"
+        elif item["type"] == "finite_number":  # YAML's .nan and .inf, TOML's nan and inf
+            message = "not a number" if item["input"] != item["input"] else "not a finite number"
         fix = _fix_for(item["type"], loc, bad_key, message)
         table_help = _table_help(error, item["type"], loc, file)
         if table_help is not None:

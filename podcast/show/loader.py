@@ -253,7 +253,7 @@ def _resolve_tracks(
     """The tracks of recording `index` resolved (each file inside the show, each person one
     of the episode's persons or the show's hosts); problems appended."""
     known = [p.name for p in meta.persons] + list(hosts)
-    tracks = []
+    tracks: list[Track] = []
     for number, ref in enumerate(meta.recordings[index].tracks):
         where = ("recordings", index, "tracks", number)
         field = f"recordings[{index}].tracks[{number}]"
@@ -268,9 +268,33 @@ def _resolve_tracks(
                     f"add them under `persons`, or use one of: {names}",
                 )
             )
+        person_of = {t.person: n for n, t in enumerate(tracks) if t.person is not None}
+        if ref.person is not None and ref.person in person_of:
+            problems.append(
+                Problem(
+                    source,
+                    line_of(*where, "person"),
+                    f"{field}.person",
+                    f"'{ref.person}' already has recordings[{index}].tracks"
+                    f"[{person_of[ref.person]}]: one track per person",
+                    "mix that person's microphones into one file first, or leave one out",
+                )
+            )
         path = resolve(ref.file, f"{field}.file", *where, "file")
         if path is not None:
             line = line_of(*where, "file")
+            same = [n for n, t in enumerate(tracks) if t.path.resolve() == path.resolve()]
+            if same:
+                problems.append(
+                    Problem(
+                        source,
+                        line,
+                        f"{field}.file",
+                        f"'{ref.file}' is already recordings[{index}].tracks[{same[0]}]: each "
+                        "track is a file of its own",
+                        "name the file this microphone recorded",
+                    )
+                )
             tracks.append(Track(path, ref.person, ref.role, ref.offset_s, line))
     return tuple(tracks)
 

@@ -54,8 +54,13 @@ class Strict(BaseModel):
 
     # A string under a field is its description: `podcast reference` and the error messages
     # read it, so the schema is the one place that documents the keys.
+    # No NaN or infinity (YAML's .nan, .inf; TOML's nan, inf): every number is a real one.
     model_config = ConfigDict(
-        extra="forbid", frozen=True, str_strip_whitespace=True, use_attribute_docstrings=True
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+        use_attribute_docstrings=True,
+        allow_inf_nan=False,
     )
 
     @field_validator("*", mode="before")

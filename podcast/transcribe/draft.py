@@ -140,7 +140,19 @@ def recognise_episode(
         engine_version(),
         model.identity,
         settings.key(),
-        [[cache.digest(r.path), r.start, r.end, list(r.speakers)] for r in episode.recordings],
+        [
+            [
+                cache.digest(r.path),
+                r.start,
+                r.end,
+                list(r.speakers),
+                [[cache.digest(t.path), t.person, t.role, t.offset_s] for t in r.tracks],
+            ]
+            for r in episode.recordings
+        ],
+        show.config.audio.model_dump(mode="json")
+        if any(r.tracks for r in episode.recordings)
+        else None,
     )
     stored = cache.get_record("transcripts", key, _read_lines)
     if stored is not None:
@@ -157,6 +169,14 @@ def recognise_episode(
     detected, probability = "", 0.0
     with tempfile.TemporaryDirectory(prefix="podcast-transcribe-") as tmp:
         for index, recording in enumerate(episode.recordings):
+            if recording.tracks:
+                found, length, heard, sure = _recognise_tracks(
+                    show, episode, index, cache, whisper, settings, offset
+                )
+                lines += found
+                detected, probability = _more_sure(detected, probability, heard, sure)
+                offset += length
+                continue
             wav = _decode(recording, Path(tmp), index)
             length = 0.0
             for start, samples in windows(wav):
@@ -182,6 +202,65 @@ def recognise_episode(
     lines.sort(key=lambda line: (line.start, line.speaker or ""))
     cache.put_json("transcripts", key, _write_lines(lines, detected, probability))
     return lines, detected, probability
+
+
+def _recognise_tracks(
+    show: Show,
+    episode: Episode,
+    index: int,
+    cache: Cache,
+    whisper: Any,
+    settings: Settings,
+    offset: float,
+) -> tuple[list[Line], float, str, float]:
+    """A multitrack recording's lines: each voice track recognised on its own (its share of
+    the premix: aligned, leveled, its microphone lowered where its person is silent), every
+    word named for the track's person and kept only where it is louder on that track than
+    on every other (the bleed the other microphone recognised too is dropped). With the
+    recording's length and the language heard."""
+    from podcast.audio.multitrack import premix
+
+    recording = episode.recordings[index]
+    mixed = premix(recording, show.config.audio, cache, episode.source, f"recordings[{index}]")
+    shares = {i: _pcm16(path) for i, path in enumerate(mixed.voices) if path is not None}
+    lines: list[Line] = []
+    detected, probability, length = "", 0.0, 0.0
+    for i, path in enumerate(mixed.voices):
+        if path is None:
+            continue
+        name = recording.tracks[i].name
+        for start, samples in windows(path):
+            at = offset + start
+            first = index == 0 and start == 0 and not lines
+            found, heard, sure = recognise(whisper, samples[:, 0].copy(), settings, at, name, first)
+            detected, probability = _more_sure(detected, probability, heard, sure)
+            others = [shares[j] for j in shares if j != i]
+            for line in found:
+                words = tuple(
+                    w
+                    for w in line.words
+                    if all(_louder(shares[i], o, w.start - offset, w.end - offset) for o in others)
+                )
+                if words:
+                    lines.append(Line(words[0].start, words[-1].end, words, name))
+            length = max(length, start + samples.shape[0] / RATE)
+    return lines, length, detected, probability
+
+
+def _pcm16(path: Path) -> np.memmap[Any, np.dtype[np.int16]]:
+    """A 16-bit mono WAV's samples, mapped (memory stays flat for hours)."""
+    with wave.open(str(path), "rb") as handle:
+        frames = handle.getnframes()
+    size = path.stat().st_size
+    return np.memmap(path, dtype="<i2", mode="r", offset=size - frames * 2, shape=(frames,))
+
+
+def _louder(own: np.memmap[Any, Any], other: np.memmap[Any, Any], start: float, end: float) -> bool:
+    """Whether a word (seconds on the recording) is at least as loud on `own` as on `other`."""
+    a, b = max(0, int(start * RATE)), max(int(start * RATE) + 1, int(end * RATE))
+    mine = np.asarray(own[a:b], dtype=np.float64)
+    theirs = np.asarray(other[a:b], dtype=np.float64)
+    return float(np.sum(mine**2)) >= float(np.sum(theirs**2))
 
 
 def _more_sure(a: str, pa: float, b: str, pb: float) -> tuple[str, float]:
