@@ -7,10 +7,16 @@ radio. Also: the tags of MP2/MP3 deliveries (read by ffprobe), bext at the radio
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
+import threading
+import time
 import xml.etree.ElementTree as ET
+from collections import Counter
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -329,3 +335,91 @@ def test_strict_refuses_a_build_on_a_slot_warning(
         caught.value
     )
     assert not (copy / "feed").exists()  # nothing published
+
+
+# --- delivery: exact records, foreign files, outside-tester findings (issue #30) ------------
+
+
+class _Station(threading.Thread):
+    """A playout import that takes (removes) every file of ours the moment it sees it, counting
+    how often each arrived, and kills the delivery `process` at each first sight."""
+
+    def __init__(self, folder: Path, names: set[str]) -> None:
+        super().__init__(daemon=True)
+        self.folder, self.names = folder, names
+        self.arrived: Counter[str] = Counter()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.kills = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for entry in os.scandir(self.folder):
+                if entry.name in self.names and entry.is_file():
+                    if self.process is not None and self.process.poll() is None:
+                        self.process.send_signal(signal.SIGKILL)  # right after the rename
+                        self.kills += 1
+                    self.process = None
+                    self.arrived[entry.name] += 1
+                    os.unlink(entry.path)
+            time.sleep(0.001)
+
+
+def test_a_delivery_killed_right_after_a_rename_delivers_nothing_twice(
+    embargo_show: tuple[Path, Path, BuildReport],
+) -> None:
+    show, drops, report = embargo_show
+    box = drops / "killed"
+    box.mkdir()
+    toml = show / "podcast.toml"
+    original = toml.read_text(encoding="utf-8")
+    radioblau = f'path = "{drops}/radioblau"'
+    edit(toml, radioblau, f'path = "{box}"\nbandwidth_limit_kib = 20000')
+    names = {e["file"] for e in _due(show, report.out, "radioblau")}
+    station = _Station(box, names)
+    station.start()
+    try:
+        for _ in range(2):
+            process = subprocess.Popen(
+                [sys.executable, "-m", "podcast", "publish", str(show), "--to", "radioblau"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            station.process = process
+            process.wait(120)
+        assert station.kills == 2, "each delivery is killed as its first file appears"
+        done = run_cli("publish", str(show), "--to", "radioblau")
+        assert done.returncode == 0, done.stderr
+        time.sleep(0.1)
+    finally:
+        station.stop.set()
+        station.join(10)
+        toml.write_text(original, encoding="utf-8")
+    assert dict(station.arrived) == dict.fromkeys(names, 1)  # each once, none twice
+
+
+def test_a_station_file_of_the_same_name_is_never_overwritten(
+    embargo_show: tuple[Path, Path, BuildReport],
+) -> None:
+    from podcast.errors import PodcastError
+    from podcast.publish.deliver import deliver
+
+    show, drops, report = embargo_show
+    box = drops / "own"
+    box.mkdir()
+    toml = show / "podcast.toml"
+    original = toml.read_text(encoding="utf-8")
+    edit(toml, f'path = "{drops}/freies-radio"', f'path = "{box}"')
+    names = sorted(e["file"] for e in _due(show, report.out, "freies-radio"))
+    theirs = next(n for n in names if n.endswith(".mp2"))
+    (box / theirs).write_text("the station's own")
+    try:
+        with pytest.raises(PodcastError) as caught:
+            deliver(show, "freies-radio")
+        assert f"{theirs}: a file of that name is in the drop box, and this show never" in str(
+            caught.value
+        )
+        assert (box / theirs).read_text() == "the station's own"
+        assert sorted(p.name for p in box.iterdir() if not p.name.startswith(".")) == names
+    finally:
+        toml.write_text(original, encoding="utf-8")

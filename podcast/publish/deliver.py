@@ -2,12 +2,15 @@
 (outputs/partners.py made them), delivered into its drop box or import folder.
 
 A playout system scans its import folder at any moment and imports what it finds, so a file
-appears there only complete: each is written under a temporary name in the target's
-`.podcast-upload/` folder and renamed into place (rsync's --temp-dir; rclone's copy then move
-on the server), one file at a time. Stations move or delete imported files, so what was
-delivered is known from the delivery log in the show's cache (file -> digest), never from the
-folder: nothing is delivered twice, and an episode edited since is delivered again. Nothing
-at the target is ever deleted: the folder belongs to the station.
+appears there only complete: each is sent whole into the target's `.podcast-upload/` folder,
+the intent to rename it is logged, it is renamed into place on the target (a local rename, `mv`
+over ssh, rclone's move on the server) and its delivery logged right after, one file at a
+time. Stations move or delete imported files, so what was delivered is known from the delivery
+log in the show's cache (file -> digest), never from the folder: nothing is delivered twice (a
+delivery killed between a rename and its record is finished by the next one: gone from the
+upload folder means renamed), and an episode edited since is delivered again. Nothing at the
+target is ever deleted, and no file of a name we never delivered there is overwritten: the
+folder belongs to the station.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from podcast.publish.remote import (
     _session,
     check_local_target,
 )
-from podcast.publish.transfer import Session, transport_for
+from podcast.publish.transfer import Session, Transport, transport_for
 from podcast.show.loader import SHOW_FILE
 
 
@@ -94,40 +97,108 @@ def deliver(
                 check_local_target(local, name, root)
             log_key = delivery_log_key(name, via.description)
             history = cache.get_json("publish", log_key) or {}
-            delivered: dict[str, str] = dict(history.get("files", {}))
-            when: dict[str, str] = dict(history.get("at", {}))  # file -> when it was there
-            runs: list[dict[str, Any]] = list(history.get("runs", []))
-            report.last_publish = runs[-1]["at"] if runs else None
-            to_send = [e for e in due if resend or delivered.get(e["file"]) != e["digest"]]
-            report.unchanged = not to_send
-            if report.unchanged:
-                return report
-            staging = session.folder / "delivery"
-            staging.mkdir()
-            for entry in to_send:
-                _place(Path(entry["path"]), staging / entry["file"])
+            log_ = _DeliveryLog(cache, log_key, name, history)
+            report.last_publish = log_.runs[-1]["at"] if log_.runs else None
+            refused: list[str] = []
             try:
+                if log_.intents and not dry_run:
+                    _finish_interrupted(via, log_, {e["file"]: e["digest"] for e in due})
+                delivered = log_.delivered
+                to_send = [e for e in due if resend or delivered.get(e["file"]) != e["digest"]]
+                report.unchanged = not to_send
+                if report.unchanged:
+                    return report
+                staging = session.folder / "delivery"
+                staging.mkdir()
+                for entry in to_send:
+                    _place(Path(entry["path"]), staging / entry["file"])
+                refused = _not_ours(via, log_, [e["file"] for e in to_send])
+                to_send = [e for e in to_send if e["file"] not in refused]
                 via.prepare(dry_run)
                 for entry in to_send:
                     log(f"delivering {entry['file']}")
-                    report.sent += via.send(staging, [entry["file"]], dry_run, atomic=True)
-                    if not dry_run:
-                        # Noted as soon as it is there: a killed delivery resumes after it.
-                        delivered[entry["file"]] = entry["digest"]
-                        when[entry["file"]] = datetime.now(UTC).isoformat(timespec="seconds")
-                        state = {"target": name, "files": delivered, "at": when, "runs": runs}
-                        cache.put_json("publish", log_key, state)
+                    if dry_run:
+                        report.sent += via.send(staging, [entry["file"]], dry_run, atomic=True)
+                        continue
+                    via.upload(staging, entry["file"])
+                    # The intent before the rename and the delivery right after it: a delivery
+                    # killed between the two is finished by the next one, never repeated.
+                    log_.intend(entry["file"], entry["digest"])
+                    via.move_into_place(entry["file"])
+                    log_.done(entry["file"], entry["digest"])
+                    report.sent.append(entry["file"])
             finally:
                 via.close()
             if not dry_run:
-                moment = datetime.now(UTC).isoformat()
-                runs = [*runs, {"at": moment, "sent": report.sent}][-HISTORY_KEPT:]
-                cache.put_json(
-                    "publish",
-                    log_key,
-                    {"target": name, "files": delivered, "at": when, "runs": runs},
+                log_.run(len(report.sent))
+            if refused:
+                raise PodcastError(
+                    "; ".join(
+                        f"{via.description}: {file}: a file of that name is in the drop box, "
+                        "and this show never delivered it there (the station's own?); not "
+                        "overwritten. Ask the station to move it away, or change "
+                        f"partners.{name}.file_name"
+                        for file in refused
+                    )
+                    + (f" ({len(report.sent)} other files were delivered)" if report.sent else "")
                 )
     return report
+
+
+class _DeliveryLog:
+    """A partner's delivery log in the show's cache: file -> digest delivered, when, the
+    intents (a file about to be renamed into place), and the runs."""
+
+    def __init__(self, cache: Cache, key: str, name: str, history: dict[str, Any]) -> None:
+        self.cache, self.key, self.name = cache, key, name
+        self.delivered: dict[str, str] = dict(history.get("files", {}))
+        self.when: dict[str, str] = dict(history.get("at", {}))  # file -> when it was there
+        self.intents: dict[str, str] = dict(history.get("intents", {}))
+        self.runs: list[dict[str, Any]] = list(history.get("runs", []))
+
+    def save(self) -> None:
+        state: dict[str, Any] = {"target": self.name, "files": self.delivered, "at": self.when}
+        if self.intents:
+            state["intents"] = self.intents
+        self.cache.put_json("publish", self.key, {**state, "runs": self.runs})
+
+    def intend(self, file: str, digest: str) -> None:
+        self.intents[file] = digest
+        self.save()
+
+    def done(self, file: str, digest: str) -> None:
+        self.delivered[file] = digest
+        self.when[file] = datetime.now(UTC).isoformat(timespec="seconds")
+        self.intents.pop(file, None)
+        self.save()
+
+    def run(self, sent: int) -> None:
+        moment = datetime.now(UTC).isoformat()
+        self.runs = [*self.runs, {"at": moment, "sent": sent}][-HISTORY_KEPT:]
+        self.save()
+
+
+def _finish_interrupted(via: Transport, log: _DeliveryLog, due: dict[str, str]) -> None:
+    """A delivery killed between a rename and its record: a file still in the upload folder
+    is renamed into place now (it was complete: the intent follows the upload); one gone from
+    there was renamed, and the station may have taken it already: it is recorded as delivered."""
+    waiting = set(via.uploaded())
+    for file, digest in sorted(log.intents.items()):
+        if file not in waiting:
+            log.done(file, digest)
+        elif due.get(file) == digest:
+            via.move_into_place(file)
+            log.done(file, digest)
+        else:  # made again since: the new version is due (prepare removes the old one)
+            log.intents.pop(file)
+            log.save()
+
+
+def _not_ours(via: Transport, log: _DeliveryLog, files: list[str]) -> list[str]:
+    """The files among `files` whose name is taken in the drop box by a file this show never
+    delivered there: never overwritten."""
+    there = set(via.listing() or [])
+    return [f for f in files if f in there and f not in log.delivered and f not in log.intents]
 
 
 @dataclass(frozen=True)

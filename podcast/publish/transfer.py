@@ -100,6 +100,19 @@ class Transport(Protocol):
         """Delete `files` (relative paths) at the target; files already gone are fine."""
         ...
 
+    def uploaded(self) -> list[str]:
+        """The names in the target's upload folder (files sent whole, not yet in place)."""
+        ...
+
+    def upload(self, source: Path, name: str) -> None:
+        """Send the file `name` of `source` whole into the upload folder, not yet in place
+        (a delivery notes its intent, then calls `move_into_place`)."""
+        ...
+
+    def move_into_place(self, name: str) -> None:
+        """Rename `name` from the upload folder to its place, on the target, in one step."""
+        ...
+
     def close(self) -> None:
         """End what the transport keeps open (a shared ssh connection)."""
         ...
@@ -215,9 +228,13 @@ class Rsync:
         if self.shell is None:
             folder = Path(self.destination)
             return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else None
+        return self._names(self.destination)
+
+    def _names(self, folder: str) -> list[str] | None:
+        """The names in a folder at the target (None: there is none)."""
         try:
             result = self.session.run(
-                [*self._base(), "--list-only", "--no-recursive", "--dirs", self.destination],
+                [*self._base(), "--list-only", "--no-recursive", "--dirs", folder],
                 "rsync",
                 self.description,
                 QUICK_TIMEOUT_S,
@@ -288,6 +305,29 @@ class Rsync:
         listing = self.session.file_list(files)
         command = [*self._base(dry_run), "--delete-missing-args", "--files-from", listing]
         self.session.run([*command, f"{skeleton}/", self.destination], "rsync", self.description)
+
+    def uploaded(self) -> list[str]:
+        if self.shell is None:
+            folder = Path(self.destination) / UPLOAD_FOLDER
+            return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+        return self._names(self.destination + UPLOAD_FOLDER + "/") or []
+
+    def upload(self, source: Path, name: str) -> None:
+        # rsync writes `.name.XXXXXX` in the upload folder and renames it to `name` there.
+        listing = self.session.file_list([name])
+        command = [*self._base(), "--files-from", listing, "--ignore-times"]
+        target = self.destination + UPLOAD_FOLDER + "/"
+        self.session.run([*command, f"{source}/", target], "rsync", self.description)
+
+    def move_into_place(self, name: str) -> None:
+        if self.shell is None:
+            folder = Path(self.destination)
+            os.replace(folder / UPLOAD_FOLDER / name, folder / name)
+            return
+        host, _, path = self.destination.partition(":")
+        moved = shlex.quote(f"{UPLOAD_FOLDER}/{name}")
+        command = f"cd {shlex.quote(path)} && mv -f -- {moved} {shlex.quote(name)}"
+        self.session.run([*self.shell, host, command], "ssh", self.description, QUICK_TIMEOUT_S)
 
     def close(self) -> None:
         if self.shell is None:
@@ -419,6 +459,30 @@ class Rclone:
         listing = self.session.file_list(files, b"\n")
         command = [*self._base("delete", dry_run), "--files-from-raw", listing]
         self.session.run([*command, self.remote], "rclone", self.description)
+
+    def uploaded(self) -> list[str]:
+        try:
+            result = self.session.run(
+                [*self._base("lsf"), "--max-depth", "1", self._path(UPLOAD_FOLDER)],
+                "rclone",
+                self.description,
+                QUICK_TIMEOUT_S,
+            )
+        except ToolError as error:
+            if "directory not found" in str(error):
+                return []
+            raise
+        return sorted(line.rstrip("/") for line in result.stdout.splitlines() if line.strip())
+
+    def upload(self, source: Path, name: str) -> None:
+        temporary = self._path(f"{UPLOAD_FOLDER}/{name}")
+        command = [*self._base("copyto"), "--ignore-times", str(source / name), temporary]
+        self.session.run(command, "rclone", self.description)
+
+    def move_into_place(self, name: str) -> None:
+        temporary = self._path(f"{UPLOAD_FOLDER}/{name}")
+        command = [*self._base("moveto"), "--ignore-times", temporary, self._path(name)]
+        self.session.run(command, "rclone", self.description, QUICK_TIMEOUT_S)
 
     def close(self) -> None:
         pass
