@@ -28,7 +28,7 @@ from wavinfo import WavInfoReader
 from podcast.build import BuildReport, build
 
 from .conftest import copy_demo, seed_cache
-from .helpers import built_file, edit, run_cli
+from .helpers import built_file, edit, refused, run_cli
 from .test_partners import read_cart
 from .test_publish import ssh_server  # noqa: F401  (the loopback sshd, a module fixture)
 
@@ -423,3 +423,51 @@ def test_a_station_file_of_the_same_name_is_never_overwritten(
         assert sorted(p.name for p in box.iterdir() if not p.name.startswith(".")) == names
     finally:
         toml.write_text(original, encoding="utf-8")
+
+
+SECOND_BOX = (
+    '\n[partners.zweite]\nformat = "mp3"\nfile_name = "{partner}-{number:03d}"\n'
+    '[partners.zweite.delivery]\nkind = "ssh"\nhost = "other@playout.radioblau.example"\n'
+    'path = "/srv/rivendell/dropbox/"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("added", "message"),
+    [
+        (
+            SECOND_BOX,
+            "partners.zweite.delivery: delivers into the same place as partners.radioblau",
+        ),
+        (
+            '\n[publish.web]\nkind = "ssh"\nhost = "web@playout.radioblau.example"\n'
+            'path = "/srv"\n',
+            "partners.radioblau.delivery: the drop box is inside the folder of publish.web",
+        ),
+        (
+            '\n[publish.web]\nkind = "folder"\npath = "/var/www/show"\n'
+            '[partners.lokal]\n[partners.lokal.delivery]\nkind = "folder"\n'
+            'path = "/var/www/show/"\n',
+            "partners.lokal.delivery: the drop box is inside the folder of publish.web",
+        ),
+    ],
+)
+def test_a_drop_box_shared_or_on_the_public_web_is_refused(
+    demo: Path, added: str, message: str
+) -> None:
+    from podcast.show.loader import load_show
+
+    toml = demo / "podcast.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + added, encoding="utf-8")
+    lines = toml.read_text(encoding="utf-8").splitlines()
+    text = refused(demo)
+    assert message in text, text
+    line = text.split(message)[0].rsplit("podcast.toml:", 1)[1].split(":")[0]
+    assert lines[int(line) - 1].startswith("path = "), text
+    if added == SECOND_BOX:  # {partner} in both names: they cannot collide
+        edit(
+            toml,
+            'file_name = "{date:%Y%m%d}_{show}_{number:03d}"',
+            'file_name = "{partner}_{number}"',
+        )
+        load_show(demo)

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from podcast.errors import PodcastError, Problem
 from podcast.show.chapter_files import read_chapters_file
+from podcast.show.delivery_places import delivery_problems
 from podcast.show.diagnostics import CONTROL_CHARACTER_FIX, Loc, pydantic_problems, toml_line
 from podcast.show.front_matter import (
     control_character_lines,
@@ -79,10 +80,13 @@ def load_show_config(root: Path, problems: list[Problem]) -> ShowConfig | None:
         problems.append(Problem(path, line, "", f"not valid TOML: {exc}", "fix the syntax"))
         return None
     try:
-        return ShowConfig.model_validate(data)
+        config = ShowConfig.model_validate(data)
     except ValidationError as exc:
         problems.extend(pydantic_problems(exc, path, lambda loc: toml_line(text, loc)))
         return None
+    places = delivery_problems(config, root, path, text)
+    problems += places
+    return None if places else config
 
 
 def load_episode(
