@@ -26,7 +26,6 @@ from podcast.outputs.partners import (
     partner_cut,
     put_partner_record,
     slot_warning,
-    undelivered_warnings,
     words_key,
 )
 from podcast.outputs.site import render_site, ui_strings, write_feeds
@@ -226,18 +225,10 @@ def _build_locked(
     now: datetime | None = None,
 ) -> BuildReport:
     # The checks `podcast check` makes (checks.py), before minutes of rendering.
-    sources = check_sources(show)
+    sources = check_sources(show, due)
     to_render = replace(show, episodes=due.rendered)
     audio = check_audio(to_render, sources, cache, jobs, progress)
-    early = [
-        episode
-        for episode in (*due.radio_only, *due.held_back)
-        if episode.meta.status != "draft"
-        and episode.meta.radio_release is not None
-        and episode.meta.radio_release < episode.meta.date
-    ]
-    undelivered = undelivered_warnings(show, early)
-    report = BuildReport(out=out, warnings=[*sources.warnings, *audio.warnings, *undelivered])
+    report = BuildReport(out=out, warnings=[*sources.warnings, *audio.warnings])
     report.notes += as_is_notes(show)
     problems = [*sources.problems, *audio.problems]
     if strict:
@@ -277,6 +268,7 @@ def _build_locked(
         summaries: list[dict[str, Any]] = []  # every episode's measurements, for the report
         deliveries: dict[str, list[dict[str, Any]]] = {}  # partner -> its files
         used: set[str] = set()  # the cache entries of the partners' files that it read
+        too_long: list[str] = []  # slot warnings (`strict`: all of them refuse the build)
         notes_memo = Memo(cache, "notes", f"{__version__}|{renderer_version()}")
         strings: dict[str, dict[str, Any]] = {}
         for episode in due.rendered:
@@ -318,10 +310,11 @@ def _build_locked(
                 warning = slot_warning(context, cut)
                 if warning is not None:
                     report.warnings.append(warning)
-                    if strict:  # known only now, as a render a little off target
-                        raise PodcastError(strict_problems([warning]))
+                    too_long.append(warning)
                 made = make_partner_files(context, cut, partners[cut.partner], cache)
                 deliveries.setdefault(cut.partner, []).extend(made)
+        if strict and too_long:  # known only now, as a render a little off target
+            raise PodcastError(strict_problems(too_long))
         feeds = write_feeds(show, rendered, cover, writer)  # FEED_OUTPUTS
         # Validation (client parsers) runs while the pages render.
         # Items the client parsers accepted before are not parsed again.

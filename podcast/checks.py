@@ -5,7 +5,9 @@ analysed. Two passes:
 
 - before rendering, `check_sources`: everything that needs no audio. The show's cover and
   each episode's picture are loaded and checked in full, each transcript is parsed (once: the
-  outputs take the `Sources` as they are), and the warnings are collected.
+  outputs take the `Sources` as they are), and the warnings are collected (among them a
+  partner without `delivery` that gets an episode under embargo only at its public date). A
+  partner's slot is checked by the build alone: its version's length is known once rendered.
 - after analysis, `check_audio`: each episode's segments analysed (cached; nothing rendered),
   a failure named at the field that names the file (in points past the end at the in point),
   out points past the end (warnings: the recording is used to its end), what the interview
@@ -20,6 +22,7 @@ publish.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +34,7 @@ from podcast.plan.cache import Cache
 from podcast.show.images import Cover, load_cover
 from podcast.show.loader import SHOW_FILE
 from podcast.show.model import Episode, Show, Transcript
+from podcast.show.release import Release, release
 from podcast.show.transcripts import Cue, check_times, read_transcript
 from podcast.show.warnings import show_warnings
 
@@ -67,8 +71,9 @@ class Sources:
         return [(t, self.cues[t.path]) for t in episode.transcripts]
 
 
-def check_sources(show: Show) -> Sources:
-    """The pass before rendering: covers and pictures, transcripts, warnings."""
+def check_sources(show: Show, due: Release | None = None) -> Sources:
+    """The pass before rendering: covers and pictures, transcripts, warnings (`due`: the
+    episodes as a build at a moment sorts them; default: now)."""
     problems: list[Problem] = []
     sources = Sources(cover=_cover(show.cover, "cover", problems), problems=problems)
     for episode in show.episodes:
@@ -85,7 +90,32 @@ def check_sources(show: Show) -> Sources:
                 problems.extend(exc.problems)
     covers = [c for c in [sources.cover, *sources.pictures.values()] if c is not None]
     sources.warnings = [*(w for c in covers for w in c.warnings), *show_warnings(show)]
+    due = due if due is not None else release(show, datetime.now(UTC))
+    early = [
+        episode
+        for episode in (*due.radio_only, *due.held_back)
+        if episode.meta.status != "draft"
+        and episode.meta.radio_release is not None
+        and episode.meta.radio_release < episode.meta.date
+    ]
+    sources.warnings += undelivered_warnings(show, early)
     return sources
+
+
+def undelivered_warnings(show: Show, early: list[Episode]) -> list[str]:
+    """For each partner without a `delivery`, a warning naming the episodes released to
+    radio before their public date (`early`) that it gets only at that date: under embargo
+    they are published nowhere, so a partner that only pulls `radio.xml` sees them then."""
+    if not early:
+        return []
+    names = ", ".join(f"'{episode.name}'" for episode in early)
+    return [
+        f"podcast.toml: partners.{name}: no `delivery`, so it gets {names} only at the public "
+        "date (under embargo an episode is in no feed, only in the drop boxes; add "
+        f"[partners.{name}.delivery] to deliver it from its radio release on)"
+        for name, partner in show.config.partners.items()
+        if partner.delivery is None
+    ]
 
 
 def _cover(path: Path, name: str, problems: list[Problem]) -> Cover | None:

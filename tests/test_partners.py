@@ -646,4 +646,5 @@ def test_an_episode_too_long_for_a_slot_is_a_warning_naming_how_much(
     assert not any("partners.radioblau.slot" in w for w in report.warnings)
     sheet = json.loads((report.out / f"programme/{first['name']}.json").read_text())
     slot = next(p for p in sheet["partners"] if p["partner"] == "freies-radio")
-    assert slot["margin"] == "-00:00:03" and slot["margin_seconds"] < -3
+    # one rounding: the sheet's margin says the overrun the warning names
+    assert slot["margin"] == "-00:00:04" and -4 < slot["margin_seconds"] < -3

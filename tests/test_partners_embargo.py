@@ -334,6 +334,8 @@ def test_strict_refuses_a_build_on_a_slot_warning(
     assert "partners.freies-radio.slot: '01-leipzig-migrantenbeirat' is 00:00:04 too long" in str(
         caught.value
     )
+    # every episode too long is named, not only the first
+    assert str(caught.value).count("partners.freies-radio.slot: '") == 3, str(caught.value)
     assert not (copy / "feed").exists()  # nothing published
 
 
@@ -471,3 +473,27 @@ def test_a_drop_box_shared_or_on_the_public_web_is_refused(
             'file_name = "{partner}_{number}"',
         )
         load_show(demo)
+
+
+def test_check_names_a_partner_that_gets_an_episode_under_embargo_only_at_its_date(
+    demo: Path,
+) -> None:
+    from podcast.checks import check_sources
+    from podcast.show.loader import load_show
+
+    toml = demo / "podcast.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8") + '\n[partners.abholer]\nformat = "mp3"\n',
+        encoding="utf-8",
+    )
+    edit(
+        demo / "episodes" / THIRD / "episode.md",
+        "date: 2026-11-05T18:00:00+01:00",
+        "date: 2030-01-10T18:00:00+01:00\nradio_release: 2026-11-05T18:00:00+01:00",
+    )
+    warnings = check_sources(load_show(demo)).warnings  # the pass `check` shares, no audio
+    assert any(
+        w.startswith("podcast.toml: partners.abholer: no `delivery`, so it gets ")
+        and f"'{THIRD}' only at the public date" in w
+        for w in warnings
+    ), warnings

@@ -41,7 +41,6 @@ from podcast.outputs.tag_fields import iso639_2
 from podcast.outputs.timecode import clock, long_date_time
 from podcast.plan.cache import Cache, file_digest, key_of
 from podcast.show.fields import fill_pattern
-from podcast.show.model import Episode, Show
 from podcast.show.schema import Partner
 from podcast.show.text import slugify
 
@@ -80,6 +79,12 @@ class PartnerCut:
         """Seconds left in the slot (negative: too long)."""
         return None if self.slot is None else round(self.slot - self.duration, 3)
 
+    @property
+    def margin_whole(self) -> int:
+        """The margin in whole seconds as the sheet and the slot warning both say it: rounded
+        down, so neither shows time left that is not there (3.2 s too long: -4 s)."""
+        return math.floor(self.margin or 0)
+
     def sheet(self) -> dict[str, Any]:
         """What the programme sheet says about it."""
         entry: dict[str, Any] = {
@@ -90,7 +95,7 @@ class PartnerCut:
         if self.slot is not None and self.margin is not None:
             entry["slot"] = clock(round(self.slot))
             sign = "-" if self.margin < 0 else ""
-            entry["margin"] = sign + clock(round(abs(self.margin)))
+            entry["margin"] = sign + clock(abs(self.margin_whole))
             entry["margin_seconds"] = self.margin
         return entry
 
@@ -209,29 +214,13 @@ def pattern_fields(context: EpisodeContext, name: str) -> dict[str, Any]:
     }
 
 
-def undelivered_warnings(show: Show, early: list[Episode]) -> list[str]:
-    """For each partner without a `delivery`, a warning naming the episodes released to
-    radio before their public date (`early`) that it gets only at that date: under embargo
-    they are published nowhere, so a partner that only pulls `radio.xml` sees them then."""
-    if not early:
-        return []
-    names = ", ".join(f"'{episode.name}'" for episode in early)
-    return [
-        f"podcast.toml: partners.{name}: no `delivery`, so it gets {names} only at the public "
-        "date (under embargo an episode is in no feed, only in the drop boxes; add "
-        f"[partners.{name}.delivery] to deliver it from its radio release on)"
-        for name, partner in show.config.partners.items()
-        if partner.delivery is None
-    ]
-
-
 def slot_warning(context: EpisodeContext, cut: PartnerCut) -> str | None:
     """A warning naming how much too long the episode is for the partner's slot."""
     if cut.margin is None or cut.margin >= 0:
         return None
     return (
         f"podcast.toml: partners.{cut.partner}.slot: '{context.episode.name}' is "
-        f"{clock(math.ceil(-cut.margin))} too long for the {clock(round(cut.slot or 0))} slot "
+        f"{clock(-cut.margin_whole)} too long for the {clock(round(cut.slot or 0))} slot "
         f"({clock(round(cut.duration))} without intro and outro; shorten it or ask for a "
         "longer slot)"
     )
