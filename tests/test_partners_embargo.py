@@ -497,3 +497,34 @@ def test_check_names_a_partner_that_gets_an_episode_under_embargo_only_at_its_da
         and f"'{THIRD}' only at the public date" in w
         for w in warnings
     ), warnings
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "bitrate_kbps = 256",
+            "bitrate_kbps = 100",
+            "partners.freies-radio: bitrate_kbps: MP2 at 48 kHz has no 100 kb/s; take one of 32,",
+        ),
+        (
+            'format = "mp2"\nbitrate_kbps = 256',
+            'format = "mp3"\nbitrate_kbps = 384',
+            "bitrate_kbps: MP3 at 48 kHz has no 384 kb/s",
+        ),
+        (
+            'format = "wav"\nbits = 24',
+            'format = "wav"\nbits = 24\nbitrate_kbps = 256',
+            'partners.radioblau: bitrate_kbps: only for format = "mp2" or "mp3"',
+        ),
+        ('slot = "29:00"', 'slot = "99:99"', "slot: '99:99' is not a slot length"),
+        ('slot = "29:00"', 'slot = "0"', "slot: '0' is not a slot length"),
+        ('slot = "29:00"', "slot = 0", "partners.radioblau.slot: a slot of no length"),
+    ],
+)
+def test_a_bit_rate_the_format_lacks_or_a_malformed_slot_is_refused(
+    demo: Path, old: str, new: str, message: str
+) -> None:
+    edit(demo / "podcast.toml", old, new)
+    text = refused(demo)
+    assert message in text, text

@@ -357,6 +357,14 @@ class PublishTarget(Strict):
         return self
 
 
+# The bit rates each format has at 48 kHz (MPEG-1 Layer II and Layer III).
+BIT_RATES = {
+    "mp2": (32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384),
+    "mp3": (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+}
+SLOT = re.compile(r"\d+:[0-5]\d(:[0-5]\d)?")  # MM:SS or HH:MM:SS
+
+
 class Partner(Strict):
     """A radio station that takes the show (`[partners.<name>]` in podcast.toml): the file its
     playout system imports, made for it by every build and delivered by
@@ -366,8 +374,10 @@ class Partner(Strict):
     """wav (48 kHz PCM with bext, cart and INFO), mp2 or mp3 (48 kHz, at bitrate_kbps)."""
     bits: Literal[16, 24] = 24
     """wav: bits per sample."""
-    bitrate_kbps: Annotated[int, Field(ge=64, le=384)] | None = None
-    """mp2, mp3: the bit rate (default 256 for mp2, 192 for mp3; mp3 at most 320)."""
+    bitrate_kbps: Annotated[int, Field(ge=32, le=384)] | None = None
+    """mp2, mp3: the bit rate (default 256 for mp2, 192 for mp3), one the format has at 48 kHz:
+    mp2 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320 or 384; mp3 32, 40, 48, 56,
+    64, 80, 96, 112, 128, 160, 192, 224, 256 or 320."""
     loudness_lufs: float = Field(-23.0, ge=-31, le=-9)
     """The loudness the station wants, in LUFS (EBU R128: -23; a DAB+ station may ask for
     another)."""
@@ -392,7 +402,18 @@ class Partner(Strict):
     """Where `podcast publish --to <name>` delivers the files: a drop box over ssh, an rclone
     remote or a local (mounted) import folder, as a [publish] target is written."""
 
-    _parse_slot = field_validator("slot", mode="before")(parse_timestamp)
+    @field_validator("slot", mode="before")
+    @classmethod
+    def _parse_slot(cls, value: Any) -> Any:
+        if isinstance(value, str) and not SLOT.fullmatch(value.strip()):
+            raise ValueError(
+                f"'{value}' is not a slot length: write MM:SS or HH:MM:SS, minutes and seconds "
+                "under 60 (e.g. 29:00)"
+            )
+        seconds = parse_timestamp(value)
+        if isinstance(seconds, float) and seconds <= 0:
+            raise ValueError("a slot of no length: write how long it is, e.g. 29:00")
+        return seconds
 
     @field_validator("file_name")
     @classmethod
@@ -409,8 +430,15 @@ class Partner(Strict):
 
     @model_validator(mode="after")
     def _usable(self) -> Partner:
-        if self.format == "mp3" and (self.bitrate_kbps or 0) > 320:
-            raise ValueError("bitrate_kbps: MP3 goes up to 320")
+        if self.bitrate_kbps is not None:
+            if self.format == "wav":
+                raise ValueError('bitrate_kbps: only for format = "mp2" or "mp3" (a WAV is PCM)')
+            rates = BIT_RATES[self.format]
+            if self.bitrate_kbps not in rates:
+                raise ValueError(
+                    f"bitrate_kbps: {self.format.upper()} at 48 kHz has no {self.bitrate_kbps} "
+                    f"kb/s; take one of {', '.join(map(str, rates))}"
+                )
         if self.delivery is not None and self.delivery.media_target is not None:
             raise ValueError("delivery: media_target is for [publish] targets, not a drop box")
         if self.format != "wav" and self.bits != 24:
