@@ -354,7 +354,8 @@ def _build_locked(
         publish(folder, out)
     # What each partner is due from this build (publish/deliver.py sends it), tied to the
     # build by its manifest's digest.
-    put_partner_record(cache, out, deliveries, used)
+    every = {name: deliveries.get(name, []) for name in show.config.partners}
+    put_partner_record(cache, out, every, used)
     cache.put_json("validated", validated_key, validation.accepted)
     notes_memo.save()
     if preview:

@@ -116,7 +116,9 @@ def print_delivery_status(state: DeliveryStatus, out: Output) -> None:
 def print_publish(report: PublishReport, dry_run: bool, out: Output) -> None:
     """What a publish sent, deleted and kept, and what the check over HTTP found; a problem
     it found is an error."""
-    if report.unchanged:
+    if report.unchanged and report.last_publish is None:
+        out.say(f"{report.target}: nothing to send to {report.destination}")
+    elif report.unchanged:
         out.say(
             f"{report.target}: nothing changed since the last publish to {report.destination}"
             f" ({(report.last_publish or '')[:19].replace('T', ' ')} UTC)"

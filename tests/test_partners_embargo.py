@@ -528,3 +528,27 @@ def test_a_bit_rate_the_format_lacks_or_a_malformed_slot_is_refused(
     edit(demo / "podcast.toml", old, new)
     text = refused(demo)
     assert message in text, text
+
+
+def test_a_partner_added_after_the_last_build_is_told_to_build(
+    embargo_show: tuple[Path, Path, BuildReport],
+) -> None:
+    from podcast.errors import PodcastError
+    from podcast.publish.deliver import deliver
+
+    show, drops, _ = embargo_show
+    toml = show / "podcast.toml"
+    original = toml.read_text(encoding="utf-8")
+    (drops / "neu").mkdir()
+    toml.write_text(
+        original + f'\n[partners.neu]\n[partners.neu.delivery]\nkind = "folder"\n'
+        f'path = "{drops}/neu"\n',
+        encoding="utf-8",
+    )
+    try:
+        with pytest.raises(PodcastError) as caught:
+            deliver(show, "neu")
+        assert "partners.neu is not in the last build" in str(caught.value)
+        assert "run `podcast build`" in str(caught.value)
+    finally:
+        toml.write_text(original, encoding="utf-8")

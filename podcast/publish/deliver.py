@@ -55,7 +55,13 @@ def _due(cache: Cache, out: Path, files: dict[str, str | None], name: str) -> li
             f"{out}: the partners' files of this build are not known to the show's cache; "
             "run `podcast build` again"
         )
-    due: list[dict[str, Any]] = record.get("partners", {}).get(name, [])
+    made: dict[str, list[dict[str, Any]]] = record.get("partners", {})
+    if name not in made:
+        raise PodcastError(
+            f"{out}: partners.{name} is not in the last build (added to podcast.toml since?); "
+            f"run `podcast build`, which makes its files, then deliver"
+        )
+    due = made[name]
     for entry in due:
         path = Path(entry["path"])
         if not path.is_file() or cache.digest(path) != entry["digest"]:
