@@ -22,6 +22,7 @@ from podcast.outputs.episode import episode_summary, publish_episode
 from podcast.outputs.feeds.validate import FeedValidation, parser_versions
 from podcast.outputs.notes import notes_html, renderer_version
 from podcast.outputs.partners import (
+    loudness_warning,
     make_partner_files,
     partner_cut,
     put_partner_record,
@@ -268,7 +269,7 @@ def _build_locked(
         summaries: list[dict[str, Any]] = []  # every episode's measurements, for the report
         deliveries: dict[str, list[dict[str, Any]]] = {}  # partner -> its files
         used: set[str] = set()  # the cache entries of the partners' files that it read
-        too_long: list[str] = []  # slot warnings (`strict`: all of them refuse the build)
+        after_render: list[str] = []  # slot and loudness warnings (`strict`: all refuse)
         notes_memo = Memo(cache, "notes", f"{__version__}|{renderer_version()}")
         strings: dict[str, dict[str, Any]] = {}
         for episode in due.rendered:
@@ -310,11 +311,15 @@ def _build_locked(
                 warning = slot_warning(context, cut)
                 if warning is not None:
                     report.warnings.append(warning)
-                    too_long.append(warning)
+                    after_render.append(warning)
                 made = make_partner_files(context, cut, partners[cut.partner], cache)
+                quiet = loudness_warning(context, cut.partner, partners[cut.partner], made[0])
+                if quiet is not None:
+                    report.warnings.append(quiet)
+                    after_render.append(quiet)
                 deliveries.setdefault(cut.partner, []).extend(made)
-        if strict and too_long:  # known only now, as a render a little off target
-            raise PodcastError(strict_problems(too_long))
+        if strict and after_render:  # known only now, as a render a little off target
+            raise PodcastError(strict_problems(after_render))
         feeds = write_feeds(show, rendered, cover, writer)  # FEED_OUTPUTS
         # Validation (client parsers) runs while the pages render.
         # Items the client parsers accepted before are not parsed again.

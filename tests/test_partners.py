@@ -372,7 +372,7 @@ def test_each_partner_gets_its_version_in_its_format(
         # bext tells this file's loudness
         assert info.bext.loudness_value == pytest.approx(integrated, abs=0.1)
         assert info.bext.coding_history.startswith("A=PCM,F=48000,W=24,M=stereo")
-        assert "EBU R128 -23 LUFS" in info.bext.coding_history
+        assert f"EBU R128 {info.bext.loudness_value:.1f} LUFS" in info.bext.coding_history
         if episode.get("radio_only"):  # its sheet goes only to the partners (test_partners_embargo)
             continue
         # the programme sheet shows each partner's slot and the margin left in it

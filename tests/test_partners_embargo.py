@@ -47,8 +47,9 @@ def embargo_show(
 ) -> tuple[Path, Path, BuildReport]:
     """The demo, built, with: the third episode under embargo (out for radio since its date,
     public in 2030, with a picture of its own); the second sent to radio a week before its
-    public date (both past); radioblau delivering into a drop box on the loopback sshd,
-    freies-radio (MP2) into a folder, and a partner taking MP3 without a delivery."""
+    public date (both past); radioblau (asking -14 LUFS) delivering into a drop box on the
+    loopback sshd, freies-radio (MP2) into a folder, and a partner taking MP3 without a
+    delivery."""
     root = tmp_path_factory.mktemp("embargo")
     show = copy_demo(root / "show")
     seed_cache(show, shared_cache)
@@ -62,6 +63,8 @@ def embargo_show(
         f'host = "podcast-test-server"\nssh_config = "{ssh_server}"',
     )
     edit(toml, 'path = "/srv/rivendell/dropbox"', f'path = "{drops}/radioblau"')
+    # louder than the true-peak ceiling lets the episodes be
+    edit(toml, "loudness_lufs = -23.0", "loudness_lufs = -14.0")
     edit(
         toml,
         'kind = "ssh"\nhost = "upload@freies-radio.example"\npath = "/import/sendungen"',
@@ -335,7 +338,7 @@ def test_strict_refuses_a_build_on_a_slot_warning(
         caught.value
     )
     # every episode too long is named, not only the first
-    assert str(caught.value).count("partners.freies-radio.slot: '") == 3, str(caught.value)
+    assert str(caught.value).count("partners.freies-radio.slot: '") == 2, str(caught.value)
     assert not (copy / "feed").exists()  # nothing published
 
 
@@ -552,3 +555,23 @@ def test_a_partner_added_after_the_last_build_is_told_to_build(
         assert "run `podcast build`" in str(caught.value)
     finally:
         toml.write_text(original, encoding="utf-8")
+
+
+def test_a_partner_file_short_of_its_asked_loudness_is_a_warning(
+    embargo_show: tuple[Path, Path, BuildReport],
+) -> None:
+    show, _, report = embargo_show
+    quiet = [w for w in report.warnings if ".loudness_lufs: " in w]
+    wavs = [e for e in _due(show, report.out, "radioblau") if e["file"].endswith(".wav")]
+    assert len(wavs) == 3
+    for entry in wavs:
+        reached = entry["reached_lufs"]
+        assert reached < -14.5  # the true-peak ceiling stopped the gain
+        bext = WavInfoReader(entry["path"]).bext
+        assert bext.loudness_value == pytest.approx(reached, abs=0.06)
+        assert f"EBU R128 {reached:.1f} LUFS" in bext.coding_history  # what it reached
+        episode = next(e for e in report.episodes if e["guid"] == entry["episode"])
+        said = f"partners.radioblau.loudness_lufs: '{episode['name']}' reaches {reached:.1f} LUFS"
+        assert any(w.startswith(f"podcast.toml: {said} of the -14 asked") for w in quiet), quiet
+    # the others reach the -23 they ask
+    assert all(w.startswith("podcast.toml: partners.radioblau.") for w in quiet), quiet

@@ -226,6 +226,26 @@ def slot_warning(context: EpisodeContext, cut: PartnerCut) -> str | None:
     )
 
 
+SHORT_OF_LOUDNESS_LU = 0.5  # a partner's file this much under its asked loudness: a warning
+
+
+def loudness_warning(
+    context: EpisodeContext, name: str, partner: Partner, audio: dict[str, Any]
+) -> str | None:
+    """A warning when the partner's file ends more than 0.5 LU under the loudness it asks
+    for (the gain stops at the true-peak ceiling: quieter rather than clipped)."""
+    reached = float(audio["reached_lufs"])
+    if reached >= partner.loudness_lufs - SHORT_OF_LOUDNESS_LU:
+        return None
+    ceiling = context.show.config.audio.true_peak
+    return (
+        f"podcast.toml: partners.{name}.loudness_lufs: '{context.episode.name}' reaches "
+        f"{reached:.1f} LUFS of the {partner.loudness_lufs:g} asked (its peaks reach the "
+        f"true-peak ceiling of {ceiling:g} dBTP first; ask the station whether that is fine, or "
+        "master the recordings with less peak)"
+    )
+
+
 def make_partner_files(
     context: EpisodeContext, cut: PartnerCut, partner: Partner, cache: Cache
 ) -> list[dict[str, Any]]:
@@ -259,15 +279,16 @@ def make_partner_files(
     )
     folder = cache.entry_dir("partners", key)
     measured = cache.get_json("partners", key)  # what was measured when it was made
-    if not (folder / name).is_file() or measured is None or "digest" not in measured:
+    if not (folder / name).is_file() or measured is None or "reached_lufs" not in measured:
         scratch = cache.scratch_dir("partners")
-        loudness = _render(cut, partner, info, scratch / name, context)
+        loudness, reached = _render(cut, partner, info, scratch / name, context)
         if partner.format != "wav":
             write_audio_tags(scratch / name, tags)
         folder = cache.commit_dir("partners", key, scratch)
         measured = {
             "integrated_lufs": None if loudness is None else round(loudness.integrated, 2),
             "true_peak_dbtp": None if loudness is None else round(loudness.peak, 2),
+            "reached_lufs": round(reached, 1),
             "digest": file_digest(folder / name),
         }
         cache.put_json("partners", key, measured)
@@ -280,6 +301,7 @@ def make_partner_files(
         "episode": context.episode.guid,
         "integrated_lufs": measured["integrated_lufs"],
         "true_peak_dbtp": measured["true_peak_dbtp"],
+        "reached_lufs": measured["reached_lufs"],
         **cut.sheet(),
     }
     extras = _music_report(context, cut, cache, partner, name)
@@ -379,9 +401,10 @@ def _render(
     info: BroadcastInfo,
     target: Path,
     context: EpisodeContext,
-) -> Loudness | None:
+) -> tuple[Loudness | None, float]:
     """Cut, bring to the partner's loudness and encode, in one pass; the loudness measured
-    in a WAV (for its bext), None for MP2 and MP3.
+    in a WAV (for its bext), None for MP2 and MP3; and the loudness reached (LUFS: measured
+    in a WAV, from the gain in MP2 and MP3).
 
     The gain comes from the render's measured loudness: what the cut leaves out is room noise
     and silence, which the loudness gate ignores. It is kept under the ceiling: quieter than
@@ -410,7 +433,7 @@ def _render(
         "encoding for a partner",
     )
     if partner.format != "wav":
-        return None
+        return None, integrated + round(gain, 2)
     result = measure_file(encoded)  # bext tells the partner's loudness, not the podcast's
     history = re.sub(r"W=\d+", f"W={partner.bits}", info.coding_history).rsplit(";", 1)[0]
     info = replace(
@@ -420,11 +443,12 @@ def _render(
         max_true_peak=result.peak,
         max_momentary=result.max_momentary,
         max_short_term=result.max_short_term,
-        coding_history=f"{history}; EBU R128 {partner.loudness_lufs:g} LUFS",
+        # What it reached: under the true-peak ceiling that can be less than asked.
+        coding_history=f"{history}; EBU R128 {result.integrated:.1f} LUFS",
     )
     write_broadcast_wav(encoded, target, info)
     encoded.unlink()
-    return result
+    return result, result.integrated
 
 
 def record_key(out: Path) -> str:
