@@ -357,7 +357,14 @@ def publish(
             if status:
                 print_delivery_status(delivery_status(show_dir, target, out), settings)
                 return
-            report = deliver(show_dir, target, out, dry_run, log=settings.detail, resend=resend)
+            try:
+                report = deliver(show_dir, target, out, dry_run, log=settings.detail, resend=resend)
+            except KeyboardInterrupt:
+                raise PodcastError(
+                    f"{show_dir}: delivery to {target} interrupted; its drop box holds only "
+                    "complete files under their names: run `podcast publish --to "
+                    f"{target}` again to finish (nothing is delivered twice)"
+                ) from None
             print_publish(report, dry_run, settings)
             return
         if status:

@@ -105,7 +105,9 @@ def print_delivery_status(state: DeliveryStatus, out: Output) -> None:
     for episode, files in state.episodes:
         out.echo(f"{episode}:")
         for entry in files:
-            if entry.delivered_at is None:
+            if state.pulls:
+                out.echo(f"    {entry.file}: not delivered (it pulls radio.xml)")
+            elif entry.delivered_at is None:
                 out.echo(f"    {entry.file}: due")
             else:
                 moment = entry.delivered_at[:19].replace("T", " ")

@@ -170,6 +170,8 @@ def test_once_public_radio_xml_says_when_it_went_to_radio(
     built = parsedate_to_datetime(channel.findtext("lastBuildDate") or "")
     assert built <= datetime.now(UTC)
     assert all(parsedate_to_datetime(i.findtext("pubDate") or "") <= built for i in items.values())
+    # the newest item appeared in it at its public date (not at its earlier radio release)
+    assert built == datetime.fromisoformat("2026-10-08T18:00:00+02:00")
     # every address in it answers (here: is a file of the build)
     base = "https://podcast.example.org/quer-durch-die-gremien/"
     addresses = set(re.findall(r'(?:url|href|uri|image)="([^"]+)"', text))
@@ -245,7 +247,8 @@ def test_the_partners_get_it_from_their_drop_boxes_with_the_sperrfrist(
     assert SPERRFRIST in upload.read_text(encoding="utf-8")
     # a partner that only pulls cannot be delivered to: its status says so, connecting nowhere
     pulled = delivery_status(show, "abholer")
-    assert pulled.destination.startswith("no delivery") and len(pulled.due) == 5
+    assert pulled.destination.startswith("no delivery") and len(pulled.episodes) == 3
+    assert pulled.due == []  # nothing can be delivered to it: nothing is due
 
 
 def test_at_its_date_it_is_published_and_nothing_is_delivered_again(
@@ -426,6 +429,13 @@ def test_a_station_file_of_the_same_name_is_never_overwritten(
         )
         assert (box / theirs).read_text() == "the station's own"
         assert sorted(p.name for p in box.iterdir() if not p.name.startswith(".")) == names
+        # a problem with the drop box names the partner's delivery, not a [publish] target
+        edit(toml, f'path = "{box}"', f'path = "{box}-gone"')
+        with pytest.raises(PodcastError) as caught:
+            deliver(show, "freies-radio")
+        assert f"partners.freies-radio.delivery: the folder {box}-gone does not exist" in str(
+            caught.value
+        )
     finally:
         toml.write_text(original, encoding="utf-8")
 

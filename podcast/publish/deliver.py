@@ -100,7 +100,7 @@ def deliver(
             report = PublishReport(name, via.description, dry_run)
             local = via.local_folder()
             if local is not None:
-                check_local_target(local, name, root)
+                check_local_target(local, name, root, f"partners.{name}.delivery")
             log_key = delivery_log_key(name, via.description)
             history = cache.get_json("publish", log_key) or {}
             log_ = _DeliveryLog(cache, log_key, name, history)
@@ -223,9 +223,12 @@ class DeliveryStatus:
     destination: str
     last_delivery: str | None
     episodes: list[tuple[str, list[DeliveredFile]]]  # (episode name, its files)
+    pulls: bool = False  # no `delivery`: nothing is delivered to it, so nothing is due
 
     @property
     def due(self) -> list[str]:
+        if self.pulls:
+            return []
         return [f.file for _, files in self.episodes for f in files if f.delivered_at is None]
 
 
@@ -256,7 +259,11 @@ def delivery_status(show_root: Path, name: str, out: Path | None = None) -> Deli
         files = episodes.setdefault(str(entry.get("episode_name", entry.get("episode", ""))), [])
         files.append(DeliveredFile(entry["file"], at))
     return DeliveryStatus(
-        name, destination, runs[-1]["at"] if runs else None, list(episodes.items())
+        name,
+        destination,
+        runs[-1]["at"] if runs else None,
+        list(episodes.items()),
+        pulls=partner.delivery is None,
     )
 
 

@@ -166,10 +166,11 @@ def _complete_build(cache: Cache, out: Path, config: ShowConfig) -> dict[str, st
     return {name: recorded_digest(entry) for name, entry in sorted(record["files"].items())}
 
 
-def check_local_target(local: Path, name: str, show_root: Path) -> None:
+def check_local_target(local: Path, name: str, show_root: Path, field: str = "") -> None:
     """A target folder on this machine must be a folder that exists, outside the show and not
-    holding it (`show_root` resolved)."""
-    where = f"{show_root / SHOW_FILE}: publish.{name}:"
+    holding it (`show_root` resolved); `field`: how podcast.toml names the target (default
+    publish.NAME)."""
+    where = f"{show_root / SHOW_FILE}: {field or 'publish.' + name}:"
     folder = local.resolve()
     if folder == show_root or folder.is_relative_to(show_root) or show_root.is_relative_to(folder):
         raise PodcastError(

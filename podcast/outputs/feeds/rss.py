@@ -182,8 +182,12 @@ def _pub_date(item: Rendered, radio: bool) -> datetime:
 
 
 def _serialise(fg: FeedGenerator, rendered: list[Rendered], radio: bool = False) -> bytes:
-    # The newest item's date: never in the future, as no item's pubDate is.
-    newest: datetime | None = max((_pub_date(r, radio) for r in rendered), default=None)
+    # When the newest item appeared in the feed: never in the future. An item of radio.xml
+    # appears at its public date (under embargo it is in no feed), although its pubDate is
+    # the earlier radio release.
+    newest: datetime | None = max(
+        (max(_pub_date(r, radio), r.episode.meta.date) for r in rendered), default=None
+    )
     if newest is not None:
         fg.lastBuildDate(newest)
     xml: bytes = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
