@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import struct
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import pytest
 
 from podcast.errors import PodcastError
 from podcast.show.loader import load_show
+from podcast.show.whisper_model import described_size
 from podcast.transcribe import model as model_module
 from podcast.transcribe.command import Written, transcribe
 from podcast.transcribe.engine import phantom
@@ -283,6 +285,15 @@ def test_the_model_cache_never_writes_through_a_link(tmp_path: Path) -> None:
     for name, victim in victims.items():
         assert victim.read_text() == "precious", name
         assert not (model.folder / name).is_symlink() and (model.folder / name).is_file(), name
+    # A joined model.bin cut short (header intact: an interrupted copy, a full disk) does not
+    # pass for the model: it is joined again, by its pinned size.
+    assert model.folder is not None
+    with (model.folder / "model.bin").open("r+b") as handle:
+        handle.truncate(50 << 20)
+    again = model_module.default_model(tmp_path / "cache")
+    assert again.folder is not None and (again.folder / "model.bin").stat().st_size == 145217532
+    # The header walk agrees with the real file, to the byte.
+    assert described_size(again.folder / "model.bin") == (145217532, 145217532)
 
 
 def test_known_phantom_lines() -> None:
@@ -584,6 +595,14 @@ def test_model_folder_checked_when_loading(tmp_path: Path) -> None:
     for model in ("../models/mine", str(tmp_path / "models" / "mine"), "small"):
         toml.write_text(base, encoding="utf-8")
         assert load_show(_with_model(show, model)).config.transcription.model == model
+    # A model.bin cut short behind an intact header: its header promises more than it has.
+    cut = _model_folder(show / "models" / "cut")
+    header = b"\x06\x00\x00\x00\x0c\x00WhisperSpec\x00" + struct.pack("<II", 3, 1)
+    variable = b"\x08\x00weights\x00" + struct.pack("<BIIBI", 2, 1024, 2048, 0, 2 << 20)
+    (cut / "model.bin").write_bytes(header + variable + bytes(1 << 20))
+    refused = problems("models/cut")
+    assert f"{cut}/model.bin: cut short: {len(header + variable) + (1 << 20)} bytes, " in refused
+    assert f"header describes at least {len(header + variable) + (2 << 20)} (an inter" in refused
     # Damaged past what the loader reads: CTranslate2's refusal names the folder and model.bin.
     toml.write_text(base, encoding="utf-8")
     with pytest.raises(PodcastError) as caught:

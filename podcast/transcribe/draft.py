@@ -130,10 +130,17 @@ def windows(path: Path) -> Iterator[tuple[float, Samples]]:
 
 
 def recognise_episode(
-    show: Show, episode: Episode, cache: Cache, model: ModelSource, log: Log
+    show: Show,
+    episode: Episode,
+    cache: Cache,
+    model: ModelSource,
+    log: Log,
+    settings: Settings | None = None,
+    threads: int = 0,
 ) -> tuple[list[Line], str, float]:
-    """The episode's lines on the editors' timeline (cached), with the language heard."""
-    settings = settings_of(show, episode)
+    """The episode's lines on the editors' timeline (cached), with the language heard
+    (`settings` and `threads`: other than the show's, for the benchmark)."""
+    settings = settings or settings_of(show, episode)
     key = key_of(
         "transcript",
         DRAFT_FORMAT,
@@ -150,7 +157,7 @@ def recognise_episode(
             f"{model.name}: an English-only model cannot transcribe "
             f"{settings.language}; use a multilingual one (without .en)"
         )
-    whisper = load(model)
+    whisper = load(model, threads)
     log(f"{episode.slug}: transcribing with {model.name} ...")
     lines: list[Line] = []
     offset = 0.0
