@@ -162,6 +162,16 @@ def main() -> None:
         )
         rtf = seconds / (args.speed_minutes * 60)
         print(f"{args.speed_minutes:g} minutes transcribed in {seconds:.1f} s")
+        # Nothing half: the draft reaches the end of the recording, with as many words per
+        # minute as the interview itself gives.
+        cues = transcript(show)
+        per_minute = len([w for c in cues for w in words(c[3])]) / args.speed_minutes
+        short = [w for c in transcript(folder / "none" / "show") for w in words(c[3])]
+        print(
+            f"draft: {len(cues)} cues, the last ending at {cues[-1][1] / 60:.1f} of "
+            f"{args.speed_minutes:g} minutes; {per_minute:.0f} words a minute "
+            f"(the interview alone: {len(short) / (interview.duration / 60):.0f})"
+        )
         print(
             f"rtf={rtf:.3f} wer={results['none']:.3f} wer_glossary={results['hotwords']:.3f} "
             f"wer_prompt={results['prompt']:.3f} speaker_accuracy={accuracy:.3f} "
