@@ -6,13 +6,14 @@ text is known).
     .venv/bin/python benchmarks/transcribe.py                    # quick: speed on 3 minutes
     .venv/bin/python benchmarks/transcribe.py --speed-minutes 60  # the README's numbers
 
-Prints the word error rate without steering, with the glossary as initial prompt and as
-hotwords (`wer_glossary`: as hotwords, the better of the two here), the share of words given
+Prints the word error rate without steering, with the glossary as initial prompt
+(`wer_glossary`: the default steering) and as hotwords, the share of words given
 to the right speaker on a two-track recording (host on the
 left channel, guest on the right, each 20 dB lower on the other), and the real-time factor and
 peak memory of `podcast transcribe` (a process of its own, cold cache) on the interview
 repeated to --speed-minutes. The last line is
-`rtf=… wer=… wer_glossary=… speaker_accuracy=… peak_rss_mb=…`.
+`rtf=… wer=… wer_glossary=… wer_hotwords=… speaker_accuracy=… peak_rss_mb=…`; the
+decoding variants are compared by benchmarks/transcribe_variants.py.
 """
 
 from __future__ import annotations
@@ -173,8 +174,8 @@ def main() -> None:
             f"(the interview alone: {len(short) / (interview.duration / 60):.0f})"
         )
         print(
-            f"rtf={rtf:.3f} wer={results['none']:.3f} wer_glossary={results['hotwords']:.3f} "
-            f"wer_prompt={results['prompt']:.3f} speaker_accuracy={accuracy:.3f} "
+            f"rtf={rtf:.3f} wer={results['none']:.3f} wer_glossary={results['prompt']:.3f} "
+            f"wer_hotwords={results['hotwords']:.3f} speaker_accuracy={accuracy:.3f} "
             f"peak_rss_mb={rss:.0f}"
         )
 

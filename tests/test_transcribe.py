@@ -194,7 +194,7 @@ def test_draft_written_named_and_offline(transcribed: Transcribed) -> None:
     text = _draft(transcribed.show, "01-eins")
     assert text.startswith("WEBVTT\n\nNOTE\n")
     assert "model whisper-base on 2026-09-01" in text
-    assert "Leipzig" in text and "Gespräch" in text
+    assert "Migrantenbeirat" in text and "Gespräch" in text  # the glossary as prompt
     assert "<v " not in text  # one microphone, no speakers named: no guessed names
     show = load_show(transcribed.show)  # episode.md names it, and it loads
     assert [t.path.name for t in show.episodes[0].transcripts] == ["transcript.de.vtt"]
@@ -247,11 +247,11 @@ def test_auto_build_publishes_transcripts(transcribed: Transcribed, auto_built: 
     assert feed.count("<podcast:transcript") >= 6  # two episodes, three formats
     captions = built_file(out, "transcripts/02-zwei.de.vtt").read_text(encoding="utf-8")
     assert "<v Ben Gast>" in captions and "unsure" not in captions  # marks are for editors
-    assert "Leipzig" in built_file(out, "transcripts/01-eins.de.vtt").read_text()
-    assert "Leipzig" in (out / "episodes" / "01-eins.html").read_text(encoding="utf-8")
+    assert "Migrantenbeirat" in built_file(out, "transcripts/01-eins.de.vtt").read_text()
+    assert "Migrantenbeirat" in (out / "episodes" / "01-eins.html").read_text(encoding="utf-8")
     # The programme sheet: the first and the last sentence, for the presenter.
     sheet = json.loads(next((out / "programme").glob("01-eins*.json")).read_text())
-    assert "Leipzig" in sheet["first_sentence"]["text"]
+    assert "Willkommen" in sheet["first_sentence"]["text"]
     assert sheet["first_sentence"]["time"] >= "00:00:05"  # after the intro and the pause
     assert "Gespräch" in sheet["last_sentence"]["text"]
     assert "Erster Satz" in (out / "programme" / "01-eins.html").read_text(encoding="utf-8")
@@ -327,7 +327,7 @@ def test_search_index_stems_and_times(auto_built: Path) -> None:
     page = (auto_built / "search.html").read_text(encoding="utf-8")
     data = page.split('<script type="application/json" id="search-index">')[1]
     index = json.loads(data.split("</script>")[0])
-    said = [e for e in index["entries"] if e[1] >= 0 and "Leipzig" in e[2]]
+    said = [e for e in index["entries"] if e[1] >= 0 and "Migrantenbeirat" in e[2]]
     assert said and 5 < said[0][1] < 12  # where it is said, after the intro and the pause
     assert index["forms"]["gespräch"] == "gesprach"  # Snowball's German stemmer
     notes = [e for e in index["entries"] if e[2] == "Notizen."]
@@ -367,8 +367,8 @@ def test_search_in_a_real_browser_served_and_from_file(auto_built: Path) -> None
                 href = hit.get_attribute("href") or ""
                 assert href.startswith("episodes/01-eins.html#t="), href
                 assert "Gespräch" in page.locator("#search-results p").first.inner_text()
-                page.fill("#q", "willkommen leipzig")  # every word must be in the sentence
-                assert "Leipzig" in page.locator("#search-results p").first.inner_text()
+                page.fill("#q", "heute migrantenbeirat")  # every word must be in the sentence
+                assert "Migrantenbeirat" in page.locator("#search-results p").first.inner_text()
                 hit = page.locator("#search-results a").first
                 seconds = float((hit.get_attribute("href") or "").split("#t=")[1])
                 hit.click()  # lands on the episode page, at that moment
@@ -378,7 +378,7 @@ def test_search_in_a_real_browser_served_and_from_file(auto_built: Path) -> None
                 )
                 # A malformed address (an outside tester's) neither stops the page nor the search.
                 page.goto(f"{base}/search.html?q=%E0%A4%A")
-                page.fill("#q", "leipzig")
+                page.fill("#q", "migrantenbeirat")
                 page.locator("#search-results a").first.wait_for(timeout=10000)
                 assert problems == [], problems
                 page.close()
