@@ -19,7 +19,9 @@ decoding variants are compared by benchmarks/transcribe_variants.py.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -158,11 +160,20 @@ def main() -> None:
             "01-x",
             long.name,
         )
+        # The machine may be shared: the CPU time (over 2 cores) and the load average beside
+        # the wall clock say how much of it the run had.
+        before, load = resource.getrusage(resource.RUSAGE_CHILDREN), os.getloadavg()[0]
         seconds, rss = timed_alone(
             [sys.executable, "-m", "podcast", "-q", "transcribe", "--show-dir", str(show)]
         )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         rtf = seconds / (args.speed_minutes * 60)
-        print(f"{args.speed_minutes:g} minutes transcribed in {seconds:.1f} s")
+        print(
+            f"{args.speed_minutes:g} minutes transcribed in {seconds:.1f} s, {cpu:.1f} CPU "
+            f"seconds (cpu_rtf={cpu / 2 / (args.speed_minutes * 60):.3f} on 2 cores); load "
+            f"average {load:.1f} before, {os.getloadavg()[0]:.1f} after"
+        )
         # Nothing half: the draft reaches the end of the recording, with as many words per
         # minute as the interview itself gives.
         cues = transcript(show)
