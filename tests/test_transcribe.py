@@ -455,10 +455,11 @@ def test_another_language_than_the_episodes_is_named(
     assert written[0].draft.detected == "en" and written[0].draft.language == "de"
 
 
-def test_cues_fit_two_caption_lines_and_cut_at_clauses() -> None:
+def test_cues_fit_two_caption_lines_and_cut_at_clauses(tmp_path: Path) -> None:
     import textwrap
 
-    from podcast.transcribe.draft import cues
+    from podcast.show.transcripts import read_transcript
+    from podcast.transcribe.draft import Draft, cue_text, cues
     from podcast.transcribe.engine import Line, Word
 
     text = " Willkommen in Leipzig, wir sind heute beim Migrantenbeirat der Stadt Leipzig und"
@@ -470,6 +471,16 @@ def test_cues_fit_two_caption_lines_and_cut_at_clauses() -> None:
     assert all(len(textwrap.wrap(t, 32)) <= 2 for t in texts), texts
     assert " ".join(texts) == text.strip()  # every word once, in order
     assert all(c[0] == c[3][0].start and c[1] == c[3][-1].end and c[2] == "Anna" for c in made)
+    # A word Whisper timed to no length, alone in its cue (a 3-hour run wrote one: the
+    # loader refused the draft, "cue 2967 ends before it starts"): the cue still ends after
+    # it starts, and the draft reads back.
+    lone = (Word(5.0, 5.0, " Sehr", 0.9), Word(5.0, 5.0, " gut.", 0.9))
+    lines = [Line(0.0, words[-1].end, words, "Anna"), Line(5.0, 5.0, lone, "Ben")]
+    made = cues(lines)
+    assert all(c[1] > c[0] for c in made) and made[-1][:2] == (5.0, 5.1)
+    vtt = tmp_path / "draft.vtt"
+    vtt.write_text("WEBVTT\n\n" + cue_text(Draft(None, "de", lines, "m", 0.5)))  # type: ignore[arg-type]
+    assert read_transcript(vtt)[-1].text == "Sehr gut."
 
 
 def test_without_the_extra_a_clear_message(

@@ -44,6 +44,9 @@ CAPTION_LINE, CAPTION_LINES = 32, 2
 DIGEST_LINE = re.compile(r"^draft-digest: ([0-9a-f]{64})$", re.MULTILINE)
 UNSURE = "c.unsure"
 LONGEST_S = 4 * 3600.0  # longer recordings are refused (a wrong file, most likely)
+# Whisper times some words to no length at all (start = end); a cue of such a word alone
+# would end as it starts, which every reader refuses (the loader, players): it gets this much.
+MIN_CUE_S = 0.1
 WINDOW_S, SEAM_S = 120.0, 10.0  # recognised in windows of two minutes, cut in a quiet moment
 Log = Callable[[str], None]
 
@@ -232,7 +235,11 @@ def make_draft(show: Show, episode: Episode, cache: Cache, log: Log) -> Draft:
 
 def cues(lines: Sequence[Line]) -> list[tuple[float, float, str | None, list[Word]]]:
     """Lines cut into cues that fit two caption lines, at sentence ends where possible, each
-    timed by its own words."""
+    timed by its own words (at least MIN_CUE_S long)."""
+    return [(a, max(b, a + MIN_CUE_S), who, words) for a, b, who, words in _cues(lines)]
+
+
+def _cues(lines: Sequence[Line]) -> list[tuple[float, float, str | None, list[Word]]]:
     out: list[tuple[float, float, str | None, list[Word]]] = []
     for line in lines:
         current: list[Word] = []
