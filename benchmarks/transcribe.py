@@ -6,19 +6,22 @@ text is known).
     .venv/bin/python benchmarks/transcribe.py                    # quick: speed on 3 minutes
     .venv/bin/python benchmarks/transcribe.py --speed-minutes 60  # the README's numbers
 
-Prints the word error rate without steering, with the glossary as initial prompt and as
-hotwords (`wer_glossary`: as hotwords, the better of the two here), the share of words given
+Prints the word error rate without steering, with the glossary as initial prompt
+(`wer_glossary`: the default steering) and as hotwords, the share of words given
 to the right speaker on a two-track recording (host on the
 left channel, guest on the right, each 20 dB lower on the other), and the real-time factor and
 peak memory of `podcast transcribe` (a process of its own, cold cache) on the interview
 repeated to --speed-minutes. The last line is
-`rtf=… wer=… wer_glossary=… speaker_accuracy=… peak_rss_mb=…`.
+`rtf=… wer=… wer_glossary=… wer_hotwords=… speaker_accuracy=… peak_rss_mb=…`; the
+decoding variants are compared by benchmarks/transcribe_variants.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -157,14 +160,33 @@ def main() -> None:
             "01-x",
             long.name,
         )
+        # The machine may be shared: the CPU time (over 2 cores) and the load average beside
+        # the wall clock say how much of it the run had.
+        before, load = resource.getrusage(resource.RUSAGE_CHILDREN), os.getloadavg()[0]
         seconds, rss = timed_alone(
             [sys.executable, "-m", "podcast", "-q", "transcribe", "--show-dir", str(show)]
         )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         rtf = seconds / (args.speed_minutes * 60)
-        print(f"{args.speed_minutes:g} minutes transcribed in {seconds:.1f} s")
         print(
-            f"rtf={rtf:.3f} wer={results['none']:.3f} wer_glossary={results['hotwords']:.3f} "
-            f"wer_prompt={results['prompt']:.3f} speaker_accuracy={accuracy:.3f} "
+            f"{args.speed_minutes:g} minutes transcribed in {seconds:.1f} s, {cpu:.1f} CPU "
+            f"seconds (cpu_rtf={cpu / 2 / (args.speed_minutes * 60):.3f} on 2 cores); load "
+            f"average {load:.1f} before, {os.getloadavg()[0]:.1f} after"
+        )
+        # Nothing half: the draft reaches the end of the recording, with as many words per
+        # minute as the interview itself gives.
+        cues = transcript(show)
+        per_minute = len([w for c in cues for w in words(c[3])]) / args.speed_minutes
+        short = [w for c in transcript(folder / "none" / "show") for w in words(c[3])]
+        print(
+            f"draft: {len(cues)} cues, the last ending at {cues[-1][1] / 60:.1f} of "
+            f"{args.speed_minutes:g} minutes; {per_minute:.0f} words a minute "
+            f"(the interview alone: {len(short) / (interview.duration / 60):.0f})"
+        )
+        print(
+            f"rtf={rtf:.3f} wer={results['none']:.3f} wer_glossary={results['prompt']:.3f} "
+            f"wer_hotwords={results['hotwords']:.3f} speaker_accuracy={accuracy:.3f} "
             f"peak_rss_mb={rss:.0f}"
         )
 

@@ -109,7 +109,7 @@ name = "Society & Culture"
 # [transcription]                                   # `podcast transcribe` (podcast[transcribe])
 # auto = false                                      # true: a build transcribes episodes without one
 # glossary = ["Migrantenbeirat", "KAV"]             # terms that steer (with steer below)
-# steer = "none"                                    # or "prompt", "hotwords", "both"
+# steer = "prompt"                                  # or "hotwords", "both", "none"
 # review_below = 0.5                                # words less sure than this are marked
 # model = "models/whisper-small"                    # a CTranslate2 folder; default: base
 

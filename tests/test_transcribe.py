@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import struct
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import pytest
 
 from podcast.errors import PodcastError
 from podcast.show.loader import load_show
+from podcast.show.whisper_model import described_size
 from podcast.transcribe import model as model_module
 from podcast.transcribe.command import Written, transcribe
 from podcast.transcribe.engine import phantom
@@ -192,7 +194,7 @@ def test_draft_written_named_and_offline(transcribed: Transcribed) -> None:
     text = _draft(transcribed.show, "01-eins")
     assert text.startswith("WEBVTT\n\nNOTE\n")
     assert "model whisper-base on 2026-09-01" in text
-    assert "Leipzig" in text and "Gespräch" in text
+    assert "Migrantenbeirat" in text and "Gespräch" in text  # the glossary as prompt
     assert "<v " not in text  # one microphone, no speakers named: no guessed names
     show = load_show(transcribed.show)  # episode.md names it, and it loads
     assert [t.path.name for t in show.episodes[0].transcripts] == ["transcript.de.vtt"]
@@ -245,11 +247,11 @@ def test_auto_build_publishes_transcripts(transcribed: Transcribed, auto_built: 
     assert feed.count("<podcast:transcript") >= 6  # two episodes, three formats
     captions = built_file(out, "transcripts/02-zwei.de.vtt").read_text(encoding="utf-8")
     assert "<v Ben Gast>" in captions and "unsure" not in captions  # marks are for editors
-    assert "Leipzig" in built_file(out, "transcripts/01-eins.de.vtt").read_text()
-    assert "Leipzig" in (out / "episodes" / "01-eins.html").read_text(encoding="utf-8")
+    assert "Migrantenbeirat" in built_file(out, "transcripts/01-eins.de.vtt").read_text()
+    assert "Migrantenbeirat" in (out / "episodes" / "01-eins.html").read_text(encoding="utf-8")
     # The programme sheet: the first and the last sentence, for the presenter.
     sheet = json.loads(next((out / "programme").glob("01-eins*.json")).read_text())
-    assert "Leipzig" in sheet["first_sentence"]["text"]
+    assert "Willkommen" in sheet["first_sentence"]["text"]
     assert sheet["first_sentence"]["time"] >= "00:00:05"  # after the intro and the pause
     assert "Gespräch" in sheet["last_sentence"]["text"]
     assert "Erster Satz" in (out / "programme" / "01-eins.html").read_text(encoding="utf-8")
@@ -283,6 +285,15 @@ def test_the_model_cache_never_writes_through_a_link(tmp_path: Path) -> None:
     for name, victim in victims.items():
         assert victim.read_text() == "precious", name
         assert not (model.folder / name).is_symlink() and (model.folder / name).is_file(), name
+    # A joined model.bin cut short (header intact: an interrupted copy, a full disk) does not
+    # pass for the model: it is joined again, by its pinned size.
+    assert model.folder is not None
+    with (model.folder / "model.bin").open("r+b") as handle:
+        handle.truncate(50 << 20)
+    again = model_module.default_model(tmp_path / "cache")
+    assert again.folder is not None and (again.folder / "model.bin").stat().st_size == 145217532
+    # The header walk agrees with the real file, to the byte.
+    assert described_size(again.folder / "model.bin") == (145217532, 145217532)
 
 
 def test_known_phantom_lines() -> None:
@@ -316,7 +327,7 @@ def test_search_index_stems_and_times(auto_built: Path) -> None:
     page = (auto_built / "search.html").read_text(encoding="utf-8")
     data = page.split('<script type="application/json" id="search-index">')[1]
     index = json.loads(data.split("</script>")[0])
-    said = [e for e in index["entries"] if e[1] >= 0 and "Leipzig" in e[2]]
+    said = [e for e in index["entries"] if e[1] >= 0 and "Migrantenbeirat" in e[2]]
     assert said and 5 < said[0][1] < 12  # where it is said, after the intro and the pause
     assert index["forms"]["gespräch"] == "gesprach"  # Snowball's German stemmer
     notes = [e for e in index["entries"] if e[2] == "Notizen."]
@@ -356,8 +367,8 @@ def test_search_in_a_real_browser_served_and_from_file(auto_built: Path) -> None
                 href = hit.get_attribute("href") or ""
                 assert href.startswith("episodes/01-eins.html#t="), href
                 assert "Gespräch" in page.locator("#search-results p").first.inner_text()
-                page.fill("#q", "willkommen leipzig")  # every word must be in the sentence
-                assert "Leipzig" in page.locator("#search-results p").first.inner_text()
+                page.fill("#q", "heute migrantenbeirat")  # every word must be in the sentence
+                assert "Migrantenbeirat" in page.locator("#search-results p").first.inner_text()
                 hit = page.locator("#search-results a").first
                 seconds = float((hit.get_attribute("href") or "").split("#t=")[1])
                 hit.click()  # lands on the episode page, at that moment
@@ -367,7 +378,7 @@ def test_search_in_a_real_browser_served_and_from_file(auto_built: Path) -> None
                 )
                 # A malformed address (an outside tester's) neither stops the page nor the search.
                 page.goto(f"{base}/search.html?q=%E0%A4%A")
-                page.fill("#q", "leipzig")
+                page.fill("#q", "migrantenbeirat")
                 page.locator("#search-results a").first.wait_for(timeout=10000)
                 assert problems == [], problems
                 page.close()
@@ -444,10 +455,11 @@ def test_another_language_than_the_episodes_is_named(
     assert written[0].draft.detected == "en" and written[0].draft.language == "de"
 
 
-def test_cues_fit_two_caption_lines_and_cut_at_clauses() -> None:
+def test_cues_fit_two_caption_lines_and_cut_at_clauses(tmp_path: Path) -> None:
     import textwrap
 
-    from podcast.transcribe.draft import cues
+    from podcast.show.transcripts import read_transcript
+    from podcast.transcribe.draft import Draft, cue_text, cues
     from podcast.transcribe.engine import Line, Word
 
     text = " Willkommen in Leipzig, wir sind heute beim Migrantenbeirat der Stadt Leipzig und"
@@ -459,6 +471,16 @@ def test_cues_fit_two_caption_lines_and_cut_at_clauses() -> None:
     assert all(len(textwrap.wrap(t, 32)) <= 2 for t in texts), texts
     assert " ".join(texts) == text.strip()  # every word once, in order
     assert all(c[0] == c[3][0].start and c[1] == c[3][-1].end and c[2] == "Anna" for c in made)
+    # A word Whisper timed to no length, alone in its cue (a 3-hour run wrote one: the
+    # loader refused the draft, "cue 2967 ends before it starts"): the cue still ends after
+    # it starts, and the draft reads back.
+    lone = (Word(5.0, 5.0, " Sehr", 0.9), Word(5.0, 5.0, " gut.", 0.9))
+    lines = [Line(0.0, words[-1].end, words, "Anna"), Line(5.0, 5.0, lone, "Ben")]
+    made = cues(lines)
+    assert all(c[1] > c[0] for c in made) and made[-1][:2] == (5.0, 5.1)
+    vtt = tmp_path / "draft.vtt"
+    vtt.write_text("WEBVTT\n\n" + cue_text(Draft(None, "de", lines, "m", 0.5)))  # type: ignore[arg-type]
+    assert read_transcript(vtt)[-1].text == "Sehr gut."
 
 
 def test_without_the_extra_a_clear_message(
@@ -584,6 +606,14 @@ def test_model_folder_checked_when_loading(tmp_path: Path) -> None:
     for model in ("../models/mine", str(tmp_path / "models" / "mine"), "small"):
         toml.write_text(base, encoding="utf-8")
         assert load_show(_with_model(show, model)).config.transcription.model == model
+    # A model.bin cut short behind an intact header: its header promises more than it has.
+    cut = _model_folder(show / "models" / "cut")
+    header = b"\x06\x00\x00\x00\x0c\x00WhisperSpec\x00" + struct.pack("<II", 3, 1)
+    variable = b"\x08\x00weights\x00" + struct.pack("<BIIBI", 2, 1024, 2048, 0, 2 << 20)
+    (cut / "model.bin").write_bytes(header + variable + bytes(1 << 20))
+    refused = problems("models/cut")
+    assert f"{cut}/model.bin: cut short: {len(header + variable) + (1 << 20)} bytes, " in refused
+    assert f"header describes at least {len(header + variable) + (2 << 20)} (an inter" in refused
     # Damaged past what the loader reads: CTranslate2's refusal names the folder and model.bin.
     toml.write_text(base, encoding="utf-8")
     with pytest.raises(PodcastError) as caught:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 from pathlib import Path
+from typing import BinaryIO
 
 from podcast.errors import Problem
 
@@ -26,6 +28,59 @@ FOLDER_FIX = (
     "use a folder converted with ct2-transformers-converter (model.bin, config.json, "
     "vocabulary.txt, tokenizer.json), or remove the line to use the default model"
 )
+
+
+# The layouts of CTranslate2's model.bin whose size follows from its header (binary versions
+# 4 to 6, what CTranslate2 3 and 4 write): a version number, the spec's name and revision,
+# then each variable's name, shape, type and byte count before its bytes, then the aliases.
+WALKED_VERSIONS = range(4, 7)
+
+
+class _Truncated(Exception):
+    pass
+
+
+def _read(handle: BinaryIO, size: int) -> bytes:
+    data = handle.read(size)
+    if len(data) != size:
+        raise _Truncated
+    return data
+
+
+def _skip_string(handle: BinaryIO) -> None:
+    (length,) = struct.unpack("<H", _read(handle, 2))
+    _read(handle, length)
+
+
+def described_size(path: Path) -> tuple[int, int] | None:
+    """How many bytes a CTranslate2 model.bin's own header says it holds, and how many it
+    has (when it ends before its last variable: as far as the header could be read); None for
+    a binary version whose layout is not known here. Only headers are read: the variables'
+    bytes are skipped with seeks, so a 1.5 GB model is checked in a few milliseconds."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        try:
+            (version,) = struct.unpack("<I", _read(handle, 4))
+            if version not in WALKED_VERSIONS:
+                return None
+            _skip_string(handle)  # the spec's name: WhisperSpec
+            _read(handle, 4)  # its revision
+            (count,) = struct.unpack("<I", _read(handle, 4))
+            for _ in range(count):
+                _skip_string(handle)
+                (rank,) = struct.unpack("<B", _read(handle, 1))
+                _read(handle, 4 * rank + 1)  # the dimensions, the type
+                (length,) = struct.unpack("<I", _read(handle, 4))
+                end = handle.tell() + length
+                if end > size:
+                    return end, size
+                handle.seek(end)
+            (aliases,) = struct.unpack("<I", _read(handle, 4))
+            for _ in range(2 * aliases):
+                _skip_string(handle)
+        except _Truncated:
+            return handle.tell() + 1, size
+        return handle.tell(), size
 
 
 def model_folder(setting: str, root: Path) -> Path | None:
@@ -52,6 +107,12 @@ def _file_problem(path: Path) -> str | None:
                     + (", too small" if size < SMALLEST_MODEL else "")
                     + ("" if b"WhisperSpec" in head else ", no WhisperSpec header")
                     + ")"
+                )
+            described = described_size(path)
+            if described is not None and described[0] > described[1]:
+                return (
+                    f"cut short: {described[1]} bytes, but its header describes at least "
+                    f"{described[0]} (an interrupted copy or download)"
                 )
             return None
         text = path.read_text(encoding="utf-8")

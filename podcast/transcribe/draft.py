@@ -44,6 +44,9 @@ CAPTION_LINE, CAPTION_LINES = 32, 2
 DIGEST_LINE = re.compile(r"^draft-digest: ([0-9a-f]{64})$", re.MULTILINE)
 UNSURE = "c.unsure"
 LONGEST_S = 4 * 3600.0  # longer recordings are refused (a wrong file, most likely)
+# Whisper times some words to no length at all (start = end); a cue of such a word alone
+# would end as it starts, which every reader refuses (the loader, players): it gets this much.
+MIN_CUE_S = 0.1
 WINDOW_S, SEAM_S = 120.0, 10.0  # recognised in windows of two minutes, cut in a quiet moment
 Log = Callable[[str], None]
 
@@ -130,10 +133,17 @@ def windows(path: Path) -> Iterator[tuple[float, Samples]]:
 
 
 def recognise_episode(
-    show: Show, episode: Episode, cache: Cache, model: ModelSource, log: Log
+    show: Show,
+    episode: Episode,
+    cache: Cache,
+    model: ModelSource,
+    log: Log,
+    settings: Settings | None = None,
+    threads: int = 0,
 ) -> tuple[list[Line], str, float]:
-    """The episode's lines on the editors' timeline (cached), with the language heard."""
-    settings = settings_of(show, episode)
+    """The episode's lines on the editors' timeline (cached), with the language heard
+    (`settings` and `threads`: other than the show's, for the benchmark)."""
+    settings = settings or settings_of(show, episode)
     key = key_of(
         "transcript",
         DRAFT_FORMAT,
@@ -162,7 +172,7 @@ def recognise_episode(
             f"{model.name}: an English-only model cannot transcribe "
             f"{settings.language}; use a multilingual one (without .en)"
         )
-    whisper = load(model)
+    whisper = load(model, threads)
     log(f"{episode.slug}: transcribing with {model.name} ...")
     lines: list[Line] = []
     offset = 0.0
@@ -304,7 +314,11 @@ def make_draft(show: Show, episode: Episode, cache: Cache, log: Log) -> Draft:
 
 def cues(lines: Sequence[Line]) -> list[tuple[float, float, str | None, list[Word]]]:
     """Lines cut into cues that fit two caption lines, at sentence ends where possible, each
-    timed by its own words."""
+    timed by its own words (at least MIN_CUE_S long)."""
+    return [(a, max(b, a + MIN_CUE_S), who, words) for a, b, who, words in _cues(lines)]
+
+
+def _cues(lines: Sequence[Line]) -> list[tuple[float, float, str | None, list[Word]]]:
     out: list[tuple[float, float, str | None, list[Word]]] = []
     for line in lines:
         current: list[Word] = []

