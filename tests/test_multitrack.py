@@ -427,7 +427,16 @@ def test_stems_are_the_processed_tracks_outside_the_site(built: Built, tmp_path:
 
     from podcast.audio.multitrack import write_stems
 
+    # A stem of a track no longer in the recording, from an earlier run, goes; a file the
+    # runs did not write stays.
+    earlier = tmp_path / "stems" / SLUG
+    earlier.mkdir(parents=True)
+    (earlier / ".podcast-stems").write_text("03-gone.wav\n")
+    (earlier / "03-gone.wav").write_bytes(b"RIFF")
+    (earlier / "notes.txt").write_text("mine")
     written = write_stems(load_show(built.show), tmp_path / "stems")
+    assert not (earlier / "03-gone.wav").exists()
+    assert (earlier / "notes.txt").read_text() == "mine"
     assert [p.relative_to(tmp_path) for p in written] == [
         Path(f"stems/{SLUG}/01-redaktion-quer-durch-die-gremien.wav"),
         Path(f"stems/{SLUG}/02-migrantenbeirat-der-stadt-leipzig.wav"),
@@ -457,10 +466,41 @@ def test_stems_are_the_processed_tracks_outside_the_site(built: Built, tmp_path:
     # The stems add up to the mix: each is its track as the mix has it (leveled, gated).
     assert np.max(np.abs(total - premix)) < 1e-4
 
-    # Through the command line: never inside the published site.
-    refused = run_cli("build", str(built.show), "--stems", str(built.report.out / "stems"))
+
+def test_stems_never_overwrite_the_shows_files(built: Built, tmp_path: Path) -> None:
+    """An outside round's `podcast build --stems episodes` wrote the stems over the
+    recordings they were made from (same names), and the next build used them."""
+    from podcast.audio.multitrack import write_stems
+
+    show = load_show(built.show)
+    recorded = {p: p.read_bytes() for p in (built.show / "episodes" / SLUG).iterdir()}
+    refusals = {
+        built.show: "that is the show folder",
+        built.show.parent: "a folder around the show",
+        built.show / "episodes": "the show reads episodes/",
+        built.show / "episodes" / SLUG: "the show reads episodes/",
+        built.show / "pages" / "stems": "the show reads pages/",
+        built.show / "templates": "the show reads templates/",
+        built.report.out / "stems": "the stems would be published with the site",
+    }
+    for folder, reason in refusals.items():
+        with pytest.raises(PodcastError) as caught:
+            write_stems(show, folder, built.report.out)
+        assert reason in str(caught.value), (folder, str(caught.value))
+    # A file there that no run wrote as a stem is never replaced.
+    foreign = tmp_path / "stems" / SLUG / "01-redaktion-quer-durch-die-gremien.wav"
+    foreign.parent.mkdir(parents=True)
+    foreign.write_bytes(b"my own edit")
+    with pytest.raises(PodcastError, match="exists and was not written as a stem"):
+        write_stems(show, tmp_path / "stems", built.report.out)
+    assert foreign.read_bytes() == b"my own edit"
+    assert {p: p.read_bytes() for p in (built.show / "episodes" / SLUG).iterdir()} == recorded
+
+    # Through the command line, before anything is built: the real reason for `--stems .`.
+    refused = run_cli("build", ".", "--stems", ".", cwd=built.show)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
-    assert "the stems would be published with the site" in refused.stderr
+    assert "--stems .: that is the show folder" in refused.stderr, refused.stderr
+    assert "would overwrite its recordings" in refused.stderr
 
 
 def test_a_drifting_clock_is_measured_and_corrected(tmp_path: Path) -> None:

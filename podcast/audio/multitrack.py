@@ -19,6 +19,7 @@ from typing import IO
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import BaseModel
 from scipy import fft as sp_fft
 from scipy import signal
 
@@ -541,8 +542,7 @@ def premix(
             low = signal.resample_poly(share, 1, RATE // TRANSCRIBE_RATE)
             _write_wav(voice, np.asarray(low, dtype=np.float32), TRANSCRIBE_RATE, 16)
         if stems is not None:
-            name = f"{number + 1:02d}-{slugify(track.name) or 'track'}.wav"
-            _write_wav(stems / name, share, RATE, 24)
+            _write_wav(stems / stem_name(number, track), share, RATE, 24)
     cache.put_json("premix", key, {"tracks": [asdict(r) for r in reports]})
     return Premix(path, tuple(reports), voices)
 
@@ -731,19 +731,111 @@ def _track_report(
     )
 
 
-def write_stems(show: Show, folder: Path) -> list[Path]:
+STEMS_MANIFEST = ".podcast-stems"  # in DIR/SLUG/: the stems a run wrote there, one a line
+
+
+def stem_name(number: int, track: Track) -> str:
+    """The file name of track `number`'s stem (from 0), e.g. `01-hans-meier.wav`."""
+    return f"{number + 1:02d}-{slugify(track.name) or 'track'}.wav"
+
+
+def _show_files(value: object, found: set[Path], seen: set[int]) -> None:
+    """Every `Path` in the loaded show (dataclasses, models, tuples, lists, dicts)."""
+    if id(value) in seen:
+        return
+    seen.add(id(value))
+    if isinstance(value, Path):
+        found.add(value)
+    elif isinstance(value, tuple | list | set | frozenset):
+        for item in value:
+            _show_files(item, found, seen)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _show_files(item, found, seen)
+    elif hasattr(value, "__dataclass_fields__"):
+        for name in value.__dataclass_fields__:
+            _show_files(getattr(value, name), found, seen)
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            _show_files(getattr(value, name), found, seen)
+
+
+def check_stems_folder(show: Show, folder: Path, site: Path) -> None:
+    """Refuse a stems folder that is, contains or lies inside the show folder's sources
+    (episodes/, pages/, templates/, any folder of a file the show reads) or the site `site`:
+    the stems would overwrite recordings, or be read or published with the show."""
+    wanted, root = folder.resolve(), show.root.resolve()
+
+    def overlaps(place: Path) -> bool:
+        return wanted == place or place in wanted.parents or wanted in place.parents
+
+    def refuse(reason: str) -> PodcastError:
+        return PodcastError(f"--stems {folder}: {reason} (choose a folder of its own, e.g. stems/)")
+
+    if wanted == root or wanted in root.parents:
+        raise refuse(
+            f"that is {'the show folder' if wanted == root else 'a folder around the show'} "
+            f"{root}: the stems would overwrite its recordings (same file names) and be read "
+            "as its sources"
+        )
+    if overlaps(site.resolve()):
+        raise refuse(f"the stems would be published with the site in {site.resolve()}")
+    files: set[Path] = set()
+    _show_files(show, files, set())
+    places = {root / name for name in ("episodes", "pages", "templates")}
+    # (the show folder itself is left out: a folder of its own there, stems/, is fine)
+    places |= {f.resolve().parent for f in files if f.is_absolute()}
+    for place in sorted(p for p in places if root in p.parents):
+        if overlaps(place):
+            where = place.relative_to(root)
+            raise refuse(
+                f"the show reads {where}/: the stems would overwrite or mix with its "
+                "recordings and sources"
+            )
+
+
+def write_stems(show: Show, folder: Path, site: Path | None = None) -> list[Path]:
     """Each processed track of every multitrack recording as a WAV in `folder`/SLUG/ (SLUG-N/
-    from a second multitrack recording of an episode on); the files written."""
+    from a second multitrack recording of an episode on); the files written. Refuses a folder
+    of the show's sources or its site (`check_stems_folder`) and any file there that an
+    earlier run did not write (listed in SLUG/STEMS_MANIFEST); a stem of a track no longer in
+    the recording that an earlier run wrote is removed."""
+    from podcast.plan.sources import DEFAULT_OUTPUT
+
+    check_stems_folder(show, folder, site if site is not None else show.root / DEFAULT_OUTPUT)
     cache = Cache.of_show(show.root)
-    written: list[Path] = []
+    plans: list[tuple[Path, Recording, Path, str, list[str]]] = []
     for episode in show.episodes:
         multitrack = [(i, r) for i, r in enumerate(episode.recordings) if r.tracks]
         for number, (index, recording) in enumerate(multitrack):
             target = folder / (episode.slug if number == 0 else f"{episode.slug}-{number + 1}")
-            field = f"recordings[{index}]"
-            premix(recording, show.config.audio, cache, episode.source, field, target)
-            written += sorted(target.glob("*.wav"))
+            names = [stem_name(n, t) for n, t in enumerate(recording.tracks)]
+            earlier = _manifest(target)
+            for name in names:
+                if (target / name).exists() and name not in earlier:
+                    raise PodcastError(
+                        f"--stems {folder}: {target / name} exists and was not written as a "
+                        "stem (move it away, or choose another folder)"
+                    )
+            plans.append((target, recording, episode.source, f"recordings[{index}]", names))
+    written: list[Path] = []
+    for target, recording, source, field, names in plans:
+        earlier = _manifest(target)
+        premix(recording, show.config.audio, cache, source, field, target)
+        for stale in sorted(earlier - set(names)):
+            (target / stale).unlink(missing_ok=True)
+        (target / STEMS_MANIFEST).write_text("".join(f"{n}\n" for n in names))
+        written += [target / n for n in names]
     return written
+
+
+def _manifest(target: Path) -> set[str]:
+    """The stems an earlier run wrote into `target` (names without a folder only)."""
+    try:
+        lines = (target / STEMS_MANIFEST).read_text().splitlines()
+    except (FileNotFoundError, NotADirectoryError):
+        return set()
+    return {n for n in lines if n and "/" not in n and n.endswith(".wav") and n[0] != "."}
 
 
 def _write_wav(path: Path, samples: Samples, rate: int = RATE, bits: int = 32) -> None:
