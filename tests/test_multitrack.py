@@ -554,3 +554,38 @@ def test_the_transcript_names_each_tracks_person(
     assert "stadtrat" in said[GUEST] and "stadtrat" not in said[HOST], said
     text = (built.show / "episodes" / SLUG / "transcript.de.vtt").read_text(encoding="utf-8")
     assert f"<v {HOST}>" in text and f"<v {GUEST}>" in text
+
+
+def test_a_zero_long_word_still_makes_a_cue_the_loader_reads(tmp_path: Path) -> None:
+    """An outside round's multitrack transcription wrote `00:00:19.830 --> 00:00:19.830` (a
+    one-word turn Whisper timed as zero long), which the loader refused: every build failed,
+    saying the cue "ends before it starts"."""
+    from typing import Any
+
+    from podcast.show.transcripts import read_transcript
+    from podcast.transcribe.draft import Draft, cue_text
+    from podcast.transcribe.engine import Line, Word
+
+    words = [Word(12.0, 12.4, " Ja,", 0.9), Word(12.4, 12.9, " genau.", 0.9)]
+    lines = [
+        Line(12.0, 12.9, tuple(words), GUEST),
+        Line(19.8304, 19.8304, (Word(19.8304, 19.8304, " Hm.", 0.9),), HOST),
+        Line(19.9, 19.8, (Word(19.9, 19.8, " Na", 0.9),), GUEST),  # its end before its start
+    ]
+    none: Any = None
+    draft = Draft(none, "de", lines, "tiny", 0.5)
+    path = tmp_path / "draft.vtt"
+    path.write_text("WEBVTT\n\n" + cue_text(draft))
+    cues = read_transcript(path)
+    assert [(c.speaker, c.text) for c in cues] == [
+        (GUEST, "Ja, genau."),
+        (HOST, "Hm."),
+        (GUEST, "Na"),
+    ]
+    assert all(c.end > c.start for c in cues), cues
+    assert cues[1].start == pytest.approx(19.830)
+
+    # The loader's words for equal times: it does not end after it starts.
+    path.write_text("WEBVTT\n\n00:00:19.830 --> 00:00:19.830\nHm.\n")
+    with pytest.raises(PodcastError, match="cue 1 does not end after it starts"):
+        read_transcript(path)
