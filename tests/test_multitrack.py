@@ -391,6 +391,42 @@ def test_tracks_without_shared_sound_are_named(tracks: Tracks, tmp_path: Path) -
     (segment,) = segments_of(loaded, loaded.episodes[0], Cache(tmp_path / "cache"))[1:]
     assert [(t["offset_s"], t["measured"]) for t in segment.tracks][2] == (0.5, False)
 
+    # One that puts the track wholly outside the recording is an error, never a silent mix.
+    source.write_text(source.read_text().replace("offset_s: 0.5", "offset_s: 500"))
+    loaded = load_show(show)
+    with pytest.raises(PodcastError) as caught:
+        segments_of(loaded, loaded.episodes[0], Cache(tmp_path / "cache"))
+    assert (
+        "recordings[0].tracks[2].offset_s: other.wav at offset +500.000 s (given) lies wholly "
+        "outside host.wav"
+    ) in str(caught.value), caught.value
+
+
+def test_a_track_started_before_the_first_keeps_its_early_words(
+    tracks: Tracks, tmp_path: Path
+) -> None:
+    """The guest's track first: the host's, started 1.234 s before it, is at -1.234 s. The
+    mix starts with the host's track (an outside round found its first 1.2 s cut)."""
+    listed = track_lines(
+        {"file": "guest.wav", "person": f'"{GUEST}"'},
+        {"file": "host.wav", "person": f'"{HOST}"'},
+    )
+    show = two_track_show(tmp_path / "show", tracks, listed)
+    loaded = load_show(show)
+    (segment,) = segments_of(loaded, loaded.episodes[0], Cache(tmp_path / "cache"))[1:]
+    assert segment.tracks[1]["offset_s"] == pytest.approx(-LATE_S, abs=0.001)
+    mix = decode(segment.path)
+    assert mix.size / RATE == pytest.approx(tracks.duration, abs=0.01)
+    # The host's first words (from 0.6 s on the host's time) are there, after a quiet start.
+    first = tracks.turns[0]
+    assert first[0] == "host"
+
+    def level(start: float, end: float) -> float:
+        part = mix[int(start * RATE) : int(end * RATE)]
+        return float(10 * np.log10(np.mean(part**2) + 1e-20))
+
+    assert level(first[1], LATE_S) > level(0.0, first[1] - 0.3) + 20
+
 
 def test_the_build_reports_each_track(built: Built) -> None:
     (episode,) = built.report.episodes
