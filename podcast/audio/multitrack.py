@@ -501,18 +501,18 @@ def premix(
             )
         offsets.append((found, True))
     reference = plain[0].size / RATE
-    for number, (track, (where, measured)) in enumerate(zip(tracks, offsets, strict=True)):
+    for number, (track, (found, measured)) in enumerate(zip(tracks, offsets, strict=True)):
         # Placed (mostly) outside the first track, a track would be cut away or mix silence
         # in: an offset_s mistyped, or an alignment on the wrong sound.
         duration = plain[number].size / RATE
-        inside = min(reference, where.offset_s + duration) - max(0.0, where.offset_s)
+        inside = min(reference, found.offset_s + duration) - max(0.0, found.offset_s)
         if number and inside < 0.5 * min(duration, reference):
-            how = f"measured, confidence {where.confidence:.1f}" if measured else "given"
+            how = f"measured, confidence {found.confidence:.1f}" if measured else "given"
             raise _problem(
                 source,
                 track,
                 f"{field}.tracks[{number}]" + ("" if measured else ".offset_s"),
-                f"{track.path.name} at offset {where.offset_s:+.3f} s ({how}) lies "
+                f"{track.path.name} at offset {found.offset_s:+.3f} s ({how}) lies "
                 f"{'wholly' if inside <= 0 else 'mostly'} outside {tracks[0].path.name} "
                 f"(0 to {reference:.1f} s): {max(0.0, inside):.1f} s of its {duration:.1f} s "
                 "were recorded at the same time",
@@ -522,7 +522,7 @@ def premix(
             )
     # Without an in point the set starts with the track started first: one started before
     # the first track (a negative offset) keeps its early words.
-    earliest = min(where.offset_s for where, _ in offsets)
+    earliest = min(found.offset_s for found, _ in offsets)
     start = recording.start if recording.start is not None else min(0.0, earliest)
     end = reference
     end = min(recording.end, end) if recording.end is not None else end
