@@ -244,7 +244,13 @@ def test_loader_refuses_doubled_tracks_and_nan_offsets(tmp_path: Path) -> None:
         tmp_path / "b",
         {"file": "host.wav", "person": f'"{HOST}"'},
         {"file": "guest.wav", "person": f'"{GUEST}"', "offset_s": ".nan"},
+        {"file": "host.wav", "role": "music", "offset_s": "true"},  # was taken as 1.0 s
     )
+    assert (
+        f"{source}:19: recordings[0].tracks[2].offset_s: must be a number of seconds, not true "
+        "or false (write seconds, e.g. 1.5 for a track started 1.5 s after the first, or leave "
+        "it out)" in text
+    ), text
     assert (
         f"{source}:16: recordings[0].tracks[1].offset_s: not a number (write seconds, e.g. 1.5 "
         "for a track started 1.5 s after the first, or leave it out)" in text
