@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -405,6 +406,30 @@ def test_tracks_without_shared_sound_are_named(tracks: Tracks, tmp_path: Path) -
     assert (
         "recordings[0].tracks[2].offset_s: other.wav at offset +500.000 s (given) lies wholly "
         "outside host.wav"
+    ) in str(caught.value), caught.value
+
+    # A silent track says so (was: "share no sound ... (0.0, needs 3)" after a RuntimeWarning
+    # naming a source file of podcast's).
+    source.write_text(source.read_text().replace("\n        offset_s: 500", ""))
+    other = show / "episodes" / SLUG / "other.wav"
+    _write(other, np.zeros(RATE * 3))
+    loaded = load_show(show)
+    with warnings.catch_warnings(), pytest.raises(PodcastError) as caught:
+        warnings.simplefilter("error")
+        segments_of(loaded, loaded.episodes[0], Cache(tmp_path / "cache"))
+    assert (
+        "recordings[0].tracks[2]: other.wav is silent (its loudest 100 ms: digital silence) "
+        "(check that it is the file this microphone recorded, or leave the track out)"
+    ) in str(caught.value), caught.value
+
+    # The same recording under another name is no track of its own.
+    shutil.copyfile(show / "episodes" / SLUG / "guest.wav", other)
+    loaded = load_show(show)
+    with pytest.raises(PodcastError) as caught:
+        segments_of(loaded, loaded.episodes[0], Cache(tmp_path / "cache"))
+    assert (
+        "recordings[0].tracks[2].file: other.wav is the same recording as guest.wav (identical "
+        "audio) (name the file this microphone recorded)"
     ) in str(caught.value), caught.value
 
 

@@ -53,6 +53,7 @@ PAIR_TOLERANCE_S = 0.0005
 ACOUSTIC_S = 0.02  # how far apart the two directions' bleed peaks may lie (2 x path delay)
 SECOND_PEAK = 0.15  # the other direction's peak counts from this share of the main one
 CONFIDENCE = 3.0  # the alignment peak's height over the highest peak elsewhere
+SILENT_DB = -90.0  # a track whose loudest 100 ms stay below this recorded nothing
 GATE_MARGIN_DB = 10.0  # without a measured bleed: this far below the leading voice is silent
 CLEAR_DB = 6.0  # a voice leads clearly (alone) this far above every other, against own speech
 BLEED_MARGIN_DB = 6.0  # a microphone this much above its measured bleed of the lead speaks
@@ -256,7 +257,7 @@ def _peaks(
     near = lags[low:high].copy()
     near[max(0, peak - low - SIDELOBES) : peak - low + SIDELOBES + 1] = -np.inf
     second = int(np.argmax(near)) + low
-    ratio = float(lags[second] / lags[peak]) if np.isfinite(near).any() else 0.0
+    ratio = float(lags[second] / lags[peak]) if np.isfinite(near).any() and lags[peak] > 0 else 0.0
 
     def seconds(index: int) -> float:
         return float((_parabolic(lags, index) + first_lag) / ALIGN_RATE)
@@ -455,6 +456,18 @@ def premix(
     messages (`recordings[N]`). With `stems`, each processed track (its share of the mix) is
     also written there as a 24-bit WAV (made again: the cache keeps only the mix)."""
     tracks = recording.tracks
+    digests = [cache.digest(t.path) for t in tracks]
+    for number, digest in enumerate(digests):
+        if digest in digests[:number]:
+            twin = tracks[digests.index(digest)]
+            raise _problem(
+                source,
+                tracks[number],
+                f"{field}.tracks[{number}].file",
+                f"{tracks[number].path.name} is the same recording as {twin.path.name} "
+                "(identical audio)",
+                "name the file this microphone recorded",
+            )
     sound = (
         settings.level_speech,
         settings.noise_reduction_db,
@@ -464,7 +477,7 @@ def premix(
     key = key_of(
         "multitrack",
         MULTITRACK_VERSION,
-        [(cache.digest(t.path), t.person, t.role, t.offset_s) for t in tracks],
+        [(d, t.person, t.role, t.offset_s) for d, t in zip(digests, tracks, strict=True)],
         recording.start,
         recording.end,
         sound,
@@ -482,6 +495,17 @@ def premix(
 
     labels = [f"{field}.tracks[{i}] {t.path.name}" for i, t in enumerate(tracks)]
     plain = [_plain(t, label) for t, label in zip(tracks, labels, strict=True)]
+    for number, (track, samples) in enumerate(zip(tracks, plain, strict=True)):
+        loudest = float(_steps_db(samples).max(initial=-120.0))
+        if loudest < SILENT_DB:
+            raise _problem(
+                source,
+                track,
+                f"{field}.tracks[{number}]",
+                f"{track.path.name} is silent (its loudest 100 ms: "
+                f"{'digital silence' if loudest <= -120 else f'{loudest:.0f} dBFS'})",
+                "check that it is the file this microphone recorded, or leave the track out",
+            )
     # Each track's alignment against the first, and whether it was measured.
     offsets: list[tuple[Alignment, bool]] = [(Alignment(0.0, 0.0, 0.0), False)]
     for number, track in enumerate(tracks[1:], start=1):
