@@ -22,6 +22,7 @@ import numpy.typing as npt
 from pydantic import BaseModel
 from scipy import fft as sp_fft
 from scipy import signal
+from scipy.ndimage import maximum_filter1d
 
 from podcast.audio.analyse import Segment, analyse_segment, format_chain
 from podcast.audio.graph import SoundShaping, envelope_input, shaped_chain
@@ -227,13 +228,10 @@ class Peaks:
         return (self.main + self.second) / 2 if self.ratio >= SECOND_PEAK else self.main
 
 
-def _peaks(
-    reference: npt.NDArray[np.float32], other: npt.NDArray[np.float32], smear: int = 0
-) -> Peaks:
-    """The peaks of the phase transform of the two tracks' cross-correlation (GCC-PHAT: sharp
-    peaks whatever the voices' pitch), of (parts of) their speech bands (`_band`); `smear`
-    (samples at ALIGN_RATE) first averages it over that many lags, so that a peak a drifting
-    clock spread out still stands."""
+def _lags(reference: npt.NDArray[np.float32], other: npt.NDArray[np.float32]) -> Samples:
+    """The phase transform of the two tracks' cross-correlation (GCC-PHAT) by lag, from
+    -(other.size - 1): lag k (samples) is where reference[t + k] matches other[t] (other
+    started k samples later)."""
     # 32-bit transforms (scipy's): the three minutes of the first window take 0.2 GB so
     a = reference * signal.windows.tukey(reference.size, 0.02).astype(np.float32)
     b = other * signal.windows.tukey(other.size, 0.02).astype(np.float32)
@@ -243,12 +241,21 @@ def _peaks(
     weight = np.abs(cross)
     cross /= np.where(weight > 0, weight, np.float32(1.0))
     del weight
-    correlation = sp_fft.irfft(cross, size).astype(np.float64)
-    # Lag k (samples): reference[t + k] matches other[t]; other started k samples later.
-    lags = np.concatenate([correlation[-(b.size - 1) :], correlation[: a.size]])
+    correlation = np.asarray(sp_fft.irfft(cross, size), dtype=np.float32)
+    return np.concatenate([correlation[-(b.size - 1) :], correlation[: a.size]])
+
+
+def _peaks(
+    reference: npt.NDArray[np.float32], other: npt.NDArray[np.float32], smear: int = 0
+) -> Peaks:
+    """The peaks of the phase transform of the two tracks' cross-correlation (GCC-PHAT: sharp
+    peaks whatever the voices' pitch), of (parts of) their speech bands (`_band`); `smear`
+    (samples at ALIGN_RATE) first averages it over that many lags, so that a peak a drifting
+    clock spread out still stands."""
+    lags = _lags(reference, other).astype(np.float64)
     if smear > 1:
         lags = np.convolve(lags, np.ones(smear) / smear, mode="same")
-    first_lag = -(b.size - 1)
+    first_lag = -(other.size - 1)
     peak = int(np.argmax(lags))
     reach = max(int(ACOUSTIC_S * ALIGN_RATE), smear)
     low, high = max(0, peak - reach), min(lags.size, peak + reach + 1)
@@ -277,6 +284,31 @@ class Alignment:
     windows: int = 0
 
 
+def _agreed(
+    reference: npt.NDArray[np.float32], other: npt.NDArray[np.float32], parts: int = 2
+) -> tuple[float, float]:
+    """Where `other` lies against `reference` by the lag found in every part of the reference
+    (each part's GCC-PHAT against all of `other`, the lowest of them per lag) and how sure
+    (that lag's over every other further away). Sound repeated within a track (a phrase said
+    twice, a jingle) makes a second peak in the whole recording's correlation, which in a
+    short recording can stand nearly as high as the true one; it lies in one part only."""
+    total = reference.size + other.size - 1
+    lowest = np.full(total, np.inf, dtype=np.float32)
+    for part in range(parts):
+        first, last = part * reference.size // parts, (part + 1) * reference.size // parts
+        lags = _lags(reference[first:last], other)
+        field = np.zeros(total, dtype=np.float32)  # no evidence where the part cannot lie
+        # a lag or two of tolerance (the parts' peaks are interpolated apart)
+        field[first : first + lags.size] = maximum_filter1d(lags, 5)
+        np.minimum(lowest, field, out=lowest)
+    peak = int(np.argmax(lowest))
+    reach = int(ACOUSTIC_S * ALIGN_RATE)
+    low, high = max(0, peak - reach), min(total, peak + reach + 1)
+    elsewhere = max(float(lowest[:low].max(initial=0.0)), float(lowest[high:].max(initial=0.0)))
+    confidence = float(lowest[peak]) / max(elsewhere, 1e-12)
+    return (peak - (other.size - 1)) / ALIGN_RATE, confidence
+
+
 def align(reference: Samples, other: Samples) -> Alignment:
     """Where `other` lies against `reference`: the offset from their first ALIGN_WINDOW_S
     (averaged over a drifting clock's spread if the sharp peak does not stand out); over a
@@ -287,6 +319,12 @@ def align(reference: Samples, other: Samples) -> Alignment:
     sharp = _peaks(first[:window], second[:window])
     found = Alignment(sharp.seconds, 0.0, sharp.confidence)
     if sharp.confidence < CONFIDENCE:
+        # A second peak nearly as high (repeated sound): taken when both halves of the
+        # reference agree on the highest peak (no shared sound: about 1).
+        at, sure = _agreed(first[:window], second[:window])
+        if sure >= CONFIDENCE and min(abs(at - sharp.main), abs(at - sharp.second)) <= 0.001:
+            found = Alignment(sharp.seconds, 0.0, sure)
+    if found.confidence < CONFIDENCE:
         spread = _peaks(first[:window], second[:window], _smear(min(window, second.size)))
         found = Alignment(spread.seconds, 0.0, spread.confidence)
     if found.confidence < CONFIDENCE or min(reference.size, other.size) < DRIFT_MIN_S * RATE:
