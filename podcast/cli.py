@@ -197,14 +197,12 @@ def build(
     from podcast.plan.sources import DEFAULT_OUTPUT
     from podcast.progress import TerminalProgress
 
+    site = out if out is not None else show_dir / DEFAULT_OUTPUT
     if stems is not None:
-        site = (out if out is not None else show_dir / DEFAULT_OUTPUT).resolve()
-        wanted = stems.resolve()
-        if wanted == site or site in wanted.parents or wanted in site.parents:
-            raise PodcastError(
-                f"--stems {stems}: the stems would be published with the site in {site} "
-                "(choose a folder outside it, e.g. stems/)"
-            )
+        from podcast.audio.multitrack import check_stems_folder
+        from podcast.show.loader import load_show
+
+        check_stems_folder(load_show(show_dir), stems, site)
 
     live = not settings.quiet and not settings.verbose and sys.stderr.isatty()
     with TerminalProgress() if live else contextlib.nullcontext() as progress:
@@ -222,7 +220,7 @@ def build(
         from podcast.audio.multitrack import write_stems
         from podcast.show.loader import load_show
 
-        written = write_stems(load_show(show_dir), stems)
+        written = write_stems(load_show(show_dir), stems, site)
         settings.say(f"wrote {len(written)} stems into {stems}")
 
 

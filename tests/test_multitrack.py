@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,20 +85,27 @@ def _write(path: Path, samples: Samples) -> None:
     )
 
 
-def make_tracks(folder: Path, seed: int = 29, rounds: int = 1, recorder_db: float = 0.0) -> Tracks:
-    """The host's and the guest's microphone as WAV files in `folder` (`rounds` times LINES);
+def make_tracks(
+    folder: Path,
+    seed: int = 29,
+    rounds: int = 1,
+    recorder_db: float = 0.0,
+    lines: list[tuple[str, str, str]] = LINES,
+    guest_quieter_db: float = GUEST_QUIETER_DB,
+) -> Tracks:
+    """The host's and the guest's microphone as WAV files in `folder` (`rounds` times `lines`);
     the guest's whole track `recorder_db` louder (a recorder set to another gain)."""
     rng = np.random.default_rng(seed)
     voices: dict[str, list[Samples]] = {"host": [], "guest": []}
     turns, cursor = [], 0.6
     pieces: list[tuple[str, int, Samples]] = []
     spoken: dict[tuple[str, str], Samples] = {}
-    for who, voice, text in LINES * rounds:
+    for who, voice, text in lines * rounds:
         if (voice, text) not in spoken:
             spoken[voice, text] = _speak(text, voice, folder)
         speech = spoken[voice, text].copy()
         if who == "guest":
-            speech *= 10 ** (-GUEST_QUIETER_DB / 20)
+            speech *= 10 ** (-guest_quieter_db / 20)
         pieces.append((who, int(cursor * RATE), speech))
         turns.append((who, cursor, cursor + speech.size / RATE))
         cursor += speech.size / RATE + rng.uniform(0.6, 0.9)
@@ -244,7 +252,13 @@ def test_loader_refuses_doubled_tracks_and_nan_offsets(tmp_path: Path) -> None:
         tmp_path / "b",
         {"file": "host.wav", "person": f'"{HOST}"'},
         {"file": "guest.wav", "person": f'"{GUEST}"', "offset_s": ".nan"},
+        {"file": "host.wav", "role": "music", "offset_s": "true"},  # was taken as 1.0 s
     )
+    assert (
+        f"{source}:19: recordings[0].tracks[2].offset_s: must be a number of seconds, not true "
+        "or false (write seconds, e.g. 1.5 for a track started 1.5 s after the first, or leave "
+        "it out)" in text
+    ), text
     assert (
         f"{source}:16: recordings[0].tracks[1].offset_s: not a number (write seconds, e.g. 1.5 "
         "for a track started 1.5 s after the first, or leave it out)" in text
@@ -391,6 +405,66 @@ def test_tracks_without_shared_sound_are_named(tracks: Tracks, tmp_path: Path) -
     (segment,) = segments_of(loaded, loaded.episodes[0], Cache(tmp_path / "cache"))[1:]
     assert [(t["offset_s"], t["measured"]) for t in segment.tracks][2] == (0.5, False)
 
+    # One that puts the track wholly outside the recording is an error, never a silent mix.
+    source.write_text(source.read_text().replace("offset_s: 0.5", "offset_s: 500"))
+    loaded = load_show(show)
+    with pytest.raises(PodcastError) as caught:
+        segments_of(loaded, loaded.episodes[0], Cache(tmp_path / "cache"))
+    assert (
+        "recordings[0].tracks[2].offset_s: other.wav at offset +500.000 s (given) lies wholly "
+        "outside host.wav"
+    ) in str(caught.value), caught.value
+
+    # A silent track says so (was: "share no sound ... (0.0, needs 3)" after a RuntimeWarning
+    # naming a source file of podcast's).
+    source.write_text(source.read_text().replace("\n        offset_s: 500", ""))
+    other = show / "episodes" / SLUG / "other.wav"
+    _write(other, np.zeros(RATE * 3))
+    loaded = load_show(show)
+    with warnings.catch_warnings(), pytest.raises(PodcastError) as caught:
+        warnings.simplefilter("error")
+        segments_of(loaded, loaded.episodes[0], Cache(tmp_path / "cache"))
+    assert (
+        "recordings[0].tracks[2]: other.wav is silent (its loudest 100 ms: digital silence) "
+        "(check that it is the file this microphone recorded, or leave the track out)"
+    ) in str(caught.value), caught.value
+
+    # The same recording under another name is no track of its own.
+    shutil.copyfile(show / "episodes" / SLUG / "guest.wav", other)
+    loaded = load_show(show)
+    with pytest.raises(PodcastError) as caught:
+        segments_of(loaded, loaded.episodes[0], Cache(tmp_path / "cache"))
+    assert (
+        "recordings[0].tracks[2].file: other.wav is the same recording as guest.wav (identical "
+        "audio) (name the file this microphone recorded)"
+    ) in str(caught.value), caught.value
+
+
+def test_a_track_started_before_the_first_keeps_its_early_words(
+    tracks: Tracks, tmp_path: Path
+) -> None:
+    """The guest's track first: the host's, started 1.234 s before it, is at -1.234 s. The
+    mix starts with the host's track (an outside round found its first 1.2 s cut)."""
+    listed = track_lines(
+        {"file": "guest.wav", "person": f'"{GUEST}"'},
+        {"file": "host.wav", "person": f'"{HOST}"'},
+    )
+    show = two_track_show(tmp_path / "show", tracks, listed)
+    loaded = load_show(show)
+    (segment,) = segments_of(loaded, loaded.episodes[0], Cache(tmp_path / "cache"))[1:]
+    assert segment.tracks[1]["offset_s"] == pytest.approx(-LATE_S, abs=0.001)
+    mix = decode(segment.path)
+    assert mix.size / RATE == pytest.approx(tracks.duration, abs=0.01)
+    # The host's first words (from 0.6 s on the host's time) are there, after a quiet start.
+    first = tracks.turns[0]
+    assert first[0] == "host"
+
+    def level(start: float, end: float) -> float:
+        part = mix[int(start * RATE) : int(end * RATE)]
+        return float(10 * np.log10(np.mean(part**2) + 1e-20))
+
+    assert level(first[1], LATE_S) > level(0.0, first[1] - 0.3) + 20
+
 
 def test_the_build_reports_each_track(built: Built) -> None:
     (episode,) = built.report.episodes
@@ -427,7 +501,16 @@ def test_stems_are_the_processed_tracks_outside_the_site(built: Built, tmp_path:
 
     from podcast.audio.multitrack import write_stems
 
+    # A stem of a track no longer in the recording, from an earlier run, goes; a file the
+    # runs did not write stays.
+    earlier = tmp_path / "stems" / SLUG
+    earlier.mkdir(parents=True)
+    (earlier / ".podcast-stems").write_text("03-gone.wav\n")
+    (earlier / "03-gone.wav").write_bytes(b"RIFF")
+    (earlier / "notes.txt").write_text("mine")
     written = write_stems(load_show(built.show), tmp_path / "stems")
+    assert not (earlier / "03-gone.wav").exists()
+    assert (earlier / "notes.txt").read_text() == "mine"
     assert [p.relative_to(tmp_path) for p in written] == [
         Path(f"stems/{SLUG}/01-redaktion-quer-durch-die-gremien.wav"),
         Path(f"stems/{SLUG}/02-migrantenbeirat-der-stadt-leipzig.wav"),
@@ -457,10 +540,41 @@ def test_stems_are_the_processed_tracks_outside_the_site(built: Built, tmp_path:
     # The stems add up to the mix: each is its track as the mix has it (leveled, gated).
     assert np.max(np.abs(total - premix)) < 1e-4
 
-    # Through the command line: never inside the published site.
-    refused = run_cli("build", str(built.show), "--stems", str(built.report.out / "stems"))
+
+def test_stems_never_overwrite_the_shows_files(built: Built, tmp_path: Path) -> None:
+    """An outside round's `podcast build --stems episodes` wrote the stems over the
+    recordings they were made from (same names), and the next build used them."""
+    from podcast.audio.multitrack import write_stems
+
+    show = load_show(built.show)
+    recorded = {p: p.read_bytes() for p in (built.show / "episodes" / SLUG).iterdir()}
+    refusals = {
+        built.show: "that is the show folder",
+        built.show.parent: "a folder around the show",
+        built.show / "episodes": "the show reads episodes/",
+        built.show / "episodes" / SLUG: "the show reads episodes/",
+        built.show / "pages" / "stems": "the show reads pages/",
+        built.show / "templates": "the show reads templates/",
+        built.report.out / "stems": "the stems would be published with the site",
+    }
+    for folder, reason in refusals.items():
+        with pytest.raises(PodcastError) as caught:
+            write_stems(show, folder, built.report.out)
+        assert reason in str(caught.value), (folder, str(caught.value))
+    # A file there that no run wrote as a stem is never replaced.
+    foreign = tmp_path / "stems" / SLUG / "01-redaktion-quer-durch-die-gremien.wav"
+    foreign.parent.mkdir(parents=True)
+    foreign.write_bytes(b"my own edit")
+    with pytest.raises(PodcastError, match="exists and was not written as a stem"):
+        write_stems(show, tmp_path / "stems", built.report.out)
+    assert foreign.read_bytes() == b"my own edit"
+    assert {p: p.read_bytes() for p in (built.show / "episodes" / SLUG).iterdir()} == recorded
+
+    # Through the command line, before anything is built: the real reason for `--stems .`.
+    refused = run_cli("build", ".", "--stems", ".", cwd=built.show)
     assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
-    assert "the stems would be published with the site" in refused.stderr
+    assert "--stems .: that is the show folder" in refused.stderr, refused.stderr
+    assert "would overwrite its recordings" in refused.stderr
 
 
 def test_a_drifting_clock_is_measured_and_corrected(tmp_path: Path) -> None:
@@ -514,3 +628,56 @@ def test_the_transcript_names_each_tracks_person(
     assert "stadtrat" in said[GUEST] and "stadtrat" not in said[HOST], said
     text = (built.show / "episodes" / SLUG / "transcript.de.vtt").read_text(encoding="utf-8")
     assert f"<v {HOST}>" in text and f"<v {GUEST}>" in text
+
+
+def test_a_zero_long_word_still_makes_a_cue_the_loader_reads(tmp_path: Path) -> None:
+    """An outside round's multitrack transcription wrote `00:00:19.830 --> 00:00:19.830` (a
+    one-word turn Whisper timed as zero long), which the loader refused: every build failed,
+    saying the cue "ends before it starts"."""
+    from typing import Any
+
+    from podcast.show.transcripts import read_transcript
+    from podcast.transcribe.draft import Draft, cue_text
+    from podcast.transcribe.engine import Line, Word
+
+    words = [Word(12.0, 12.4, " Ja,", 0.9), Word(12.4, 12.9, " genau.", 0.9)]
+    lines = [
+        Line(12.0, 12.9, tuple(words), GUEST),
+        Line(19.8304, 19.8304, (Word(19.8304, 19.8304, " Hm.", 0.9),), HOST),
+        Line(19.9, 19.8, (Word(19.9, 19.8, " Na", 0.9),), GUEST),  # its end before its start
+    ]
+    none: Any = None
+    draft = Draft(none, "de", lines, "tiny", 0.5)
+    path = tmp_path / "draft.vtt"
+    path.write_text("WEBVTT\n\n" + cue_text(draft))
+    cues = read_transcript(path)
+    assert [(c.speaker, c.text) for c in cues] == [
+        (GUEST, "Ja, genau."),
+        (HOST, "Hm."),
+        (GUEST, "Na"),
+    ]
+    assert all(c.end > c.start for c in cues), cues
+    assert cues[1].start == pytest.approx(19.830)
+
+    # The loader's words for equal times: it does not end after it starts.
+    path.write_text("WEBVTT\n\n00:00:19.830 --> 00:00:19.830\nHm.\n")
+    with pytest.raises(PodcastError, match="cue 1 does not end after it starts"):
+        read_transcript(path)
+
+
+def test_a_short_recording_with_a_repeated_word_is_aligned(tmp_path: Path) -> None:
+    """16 s, both voices equally loud, the guest saying "Frankfurt" twice: the repeated word
+    makes a second correlation peak nearly as high as the true one, which an outside round's
+    recordings of 17 to 24 s were refused for (confidence 1.5 to 2.5, needs 3). Both halves
+    of the host's track agree on the true offset only."""
+    lines = [
+        ("host", "de", "Willkommen zur Runde mit zwei Gästen."),
+        ("guest", "de+m3", "Und ich bin am Telefon aus Frankfurt dabei."),
+        ("host", "de", "Anna, was ist Ihr wichtigstes Thema?"),
+        ("guest", "de+m3", "Das sehen wir in Frankfurt ganz genauso."),
+        ("host", "de", "Danke an Sie beide."),
+    ]
+    short = make_tracks(tmp_path, lines=lines, recorder_db=-4, guest_quieter_db=0)
+    found = align(decode(short.host).astype(np.float32), decode(short.guest).astype(np.float32))
+    assert found.confidence >= 3, found
+    assert abs(found.offset_s - LATE_S) < 0.001, found

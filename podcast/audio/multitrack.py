@@ -19,8 +19,10 @@ from typing import IO
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import BaseModel
 from scipy import fft as sp_fft
 from scipy import signal
+from scipy.ndimage import maximum_filter1d
 
 from podcast.audio.analyse import Segment, analyse_segment, format_chain
 from podcast.audio.graph import SoundShaping, envelope_input, shaped_chain
@@ -35,7 +37,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "7"
+MULTITRACK_VERSION = "8"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
@@ -52,6 +54,7 @@ PAIR_TOLERANCE_S = 0.0005
 ACOUSTIC_S = 0.02  # how far apart the two directions' bleed peaks may lie (2 x path delay)
 SECOND_PEAK = 0.15  # the other direction's peak counts from this share of the main one
 CONFIDENCE = 3.0  # the alignment peak's height over the highest peak elsewhere
+SILENT_DB = -90.0  # a track whose loudest 100 ms stay below this recorded nothing
 GATE_MARGIN_DB = 10.0  # without a measured bleed: this far below the leading voice is silent
 CLEAR_DB = 6.0  # a voice leads clearly (alone) this far above every other, against own speech
 BLEED_MARGIN_DB = 6.0  # a microphone this much above its measured bleed of the lead speaks
@@ -225,13 +228,10 @@ class Peaks:
         return (self.main + self.second) / 2 if self.ratio >= SECOND_PEAK else self.main
 
 
-def _peaks(
-    reference: npt.NDArray[np.float32], other: npt.NDArray[np.float32], smear: int = 0
-) -> Peaks:
-    """The peaks of the phase transform of the two tracks' cross-correlation (GCC-PHAT: sharp
-    peaks whatever the voices' pitch), of (parts of) their speech bands (`_band`); `smear`
-    (samples at ALIGN_RATE) first averages it over that many lags, so that a peak a drifting
-    clock spread out still stands."""
+def _lags(reference: npt.NDArray[np.float32], other: npt.NDArray[np.float32]) -> Samples:
+    """The phase transform of the two tracks' cross-correlation (GCC-PHAT) by lag, from
+    -(other.size - 1): lag k (samples) is where reference[t + k] matches other[t] (other
+    started k samples later)."""
     # 32-bit transforms (scipy's): the three minutes of the first window take 0.2 GB so
     a = reference * signal.windows.tukey(reference.size, 0.02).astype(np.float32)
     b = other * signal.windows.tukey(other.size, 0.02).astype(np.float32)
@@ -241,12 +241,21 @@ def _peaks(
     weight = np.abs(cross)
     cross /= np.where(weight > 0, weight, np.float32(1.0))
     del weight
-    correlation = sp_fft.irfft(cross, size).astype(np.float64)
-    # Lag k (samples): reference[t + k] matches other[t]; other started k samples later.
-    lags = np.concatenate([correlation[-(b.size - 1) :], correlation[: a.size]])
+    correlation = np.asarray(sp_fft.irfft(cross, size), dtype=np.float32)
+    return np.concatenate([correlation[-(b.size - 1) :], correlation[: a.size]])
+
+
+def _peaks(
+    reference: npt.NDArray[np.float32], other: npt.NDArray[np.float32], smear: int = 0
+) -> Peaks:
+    """The peaks of the phase transform of the two tracks' cross-correlation (GCC-PHAT: sharp
+    peaks whatever the voices' pitch), of (parts of) their speech bands (`_band`); `smear`
+    (samples at ALIGN_RATE) first averages it over that many lags, so that a peak a drifting
+    clock spread out still stands."""
+    lags = _lags(reference, other).astype(np.float64)
     if smear > 1:
         lags = np.convolve(lags, np.ones(smear) / smear, mode="same")
-    first_lag = -(b.size - 1)
+    first_lag = -(other.size - 1)
     peak = int(np.argmax(lags))
     reach = max(int(ACOUSTIC_S * ALIGN_RATE), smear)
     low, high = max(0, peak - reach), min(lags.size, peak + reach + 1)
@@ -255,7 +264,7 @@ def _peaks(
     near = lags[low:high].copy()
     near[max(0, peak - low - SIDELOBES) : peak - low + SIDELOBES + 1] = -np.inf
     second = int(np.argmax(near)) + low
-    ratio = float(lags[second] / lags[peak]) if np.isfinite(near).any() else 0.0
+    ratio = float(lags[second] / lags[peak]) if np.isfinite(near).any() and lags[peak] > 0 else 0.0
 
     def seconds(index: int) -> float:
         return float((_parabolic(lags, index) + first_lag) / ALIGN_RATE)
@@ -275,6 +284,31 @@ class Alignment:
     windows: int = 0
 
 
+def _agreed(
+    reference: npt.NDArray[np.float32], other: npt.NDArray[np.float32], parts: int = 2
+) -> tuple[float, float]:
+    """Where `other` lies against `reference` by the lag found in every part of the reference
+    (each part's GCC-PHAT against all of `other`, the lowest of them per lag) and how sure
+    (that lag's over every other further away). Sound repeated within a track (a phrase said
+    twice, a jingle) makes a second peak in the whole recording's correlation, which in a
+    short recording can stand nearly as high as the true one; it lies in one part only."""
+    total = reference.size + other.size - 1
+    lowest = np.full(total, np.inf, dtype=np.float32)
+    for part in range(parts):
+        first, last = part * reference.size // parts, (part + 1) * reference.size // parts
+        lags = _lags(reference[first:last], other)
+        field = np.zeros(total, dtype=np.float32)  # no evidence where the part cannot lie
+        # a lag or two of tolerance (the parts' peaks are interpolated apart)
+        field[first : first + lags.size] = maximum_filter1d(lags, 5)
+        np.minimum(lowest, field, out=lowest)
+    peak = int(np.argmax(lowest))
+    reach = int(ACOUSTIC_S * ALIGN_RATE)
+    low, high = max(0, peak - reach), min(total, peak + reach + 1)
+    elsewhere = max(float(lowest[:low].max(initial=0.0)), float(lowest[high:].max(initial=0.0)))
+    confidence = float(lowest[peak]) / max(elsewhere, 1e-12)
+    return (peak - (other.size - 1)) / ALIGN_RATE, confidence
+
+
 def align(reference: Samples, other: Samples) -> Alignment:
     """Where `other` lies against `reference`: the offset from their first ALIGN_WINDOW_S
     (averaged over a drifting clock's spread if the sharp peak does not stand out); over a
@@ -285,6 +319,12 @@ def align(reference: Samples, other: Samples) -> Alignment:
     sharp = _peaks(first[:window], second[:window])
     found = Alignment(sharp.seconds, 0.0, sharp.confidence)
     if sharp.confidence < CONFIDENCE:
+        # A second peak nearly as high (repeated sound): taken when both halves of the
+        # reference agree on the highest peak (no shared sound: about 1).
+        at, sure = _agreed(first[:window], second[:window])
+        if sure >= CONFIDENCE and min(abs(at - sharp.main), abs(at - sharp.second)) <= 0.001:
+            found = Alignment(sharp.seconds, 0.0, sure)
+    if found.confidence < CONFIDENCE:
         spread = _peaks(first[:window], second[:window], _smear(min(window, second.size)))
         found = Alignment(spread.seconds, 0.0, spread.confidence)
     if found.confidence < CONFIDENCE or min(reference.size, other.size) < DRIFT_MIN_S * RATE:
@@ -454,6 +494,18 @@ def premix(
     messages (`recordings[N]`). With `stems`, each processed track (its share of the mix) is
     also written there as a 24-bit WAV (made again: the cache keeps only the mix)."""
     tracks = recording.tracks
+    digests = [cache.digest(t.path) for t in tracks]
+    for number, digest in enumerate(digests):
+        if digest in digests[:number]:
+            twin = tracks[digests.index(digest)]
+            raise _problem(
+                source,
+                tracks[number],
+                f"{field}.tracks[{number}].file",
+                f"{tracks[number].path.name} is the same recording as {twin.path.name} "
+                "(identical audio)",
+                "name the file this microphone recorded",
+            )
     sound = (
         settings.level_speech,
         settings.noise_reduction_db,
@@ -463,7 +515,7 @@ def premix(
     key = key_of(
         "multitrack",
         MULTITRACK_VERSION,
-        [(cache.digest(t.path), t.person, t.role, t.offset_s) for t in tracks],
+        [(d, t.person, t.role, t.offset_s) for d, t in zip(digests, tracks, strict=True)],
         recording.start,
         recording.end,
         sound,
@@ -481,6 +533,17 @@ def premix(
 
     labels = [f"{field}.tracks[{i}] {t.path.name}" for i, t in enumerate(tracks)]
     plain = [_plain(t, label) for t, label in zip(tracks, labels, strict=True)]
+    for number, (track, samples) in enumerate(zip(tracks, plain, strict=True)):
+        loudest = float(_steps_db(samples).max(initial=-120.0))
+        if loudest < SILENT_DB:
+            raise _problem(
+                source,
+                track,
+                f"{field}.tracks[{number}]",
+                f"{track.path.name} is silent (its loudest 100 ms: "
+                f"{'digital silence' if loudest <= -120 else f'{loudest:.0f} dBFS'})",
+                "check that it is the file this microphone recorded, or leave the track out",
+            )
     # Each track's alignment against the first, and whether it was measured.
     offsets: list[tuple[Alignment, bool]] = [(Alignment(0.0, 0.0, 0.0), False)]
     for number, track in enumerate(tracks[1:], start=1):
@@ -499,8 +562,31 @@ def premix(
                 "check that both were recorded at the same time, or give its `offset_s`",
             )
         offsets.append((found, True))
-    start = recording.start or 0.0
-    end = plain[0].size / RATE
+    reference = plain[0].size / RATE
+    for number, (track, (found, measured)) in enumerate(zip(tracks, offsets, strict=True)):
+        # Placed (mostly) outside the first track, a track would be cut away or mix silence
+        # in: an offset_s mistyped, or an alignment on the wrong sound.
+        duration = plain[number].size / RATE
+        inside = min(reference, found.offset_s + duration) - max(0.0, found.offset_s)
+        if number and inside < 0.5 * min(duration, reference):
+            how = f"measured, confidence {found.confidence:.1f}" if measured else "given"
+            raise _problem(
+                source,
+                track,
+                f"{field}.tracks[{number}]" + ("" if measured else ".offset_s"),
+                f"{track.path.name} at offset {found.offset_s:+.3f} s ({how}) lies "
+                f"{'wholly' if inside <= 0 else 'mostly'} outside {tracks[0].path.name} "
+                f"(0 to {reference:.1f} s): {max(0.0, inside):.1f} s of its {duration:.1f} s "
+                "were recorded at the same time",
+                "check its offset_s (seconds it started after the first track; negative: before)"
+                if not measured
+                else "check that both were recorded at the same time, or give its `offset_s`",
+            )
+    # Without an in point the set starts with the track started first: one started before
+    # the first track (a negative offset) keeps its early words.
+    earliest = min(found.offset_s for found, _ in offsets)
+    start = recording.start if recording.start is not None else min(0.0, earliest)
+    end = reference
     end = min(recording.end, end) if recording.end is not None else end
     length = round((end - start) * RATE)
     if length < RATE // 2:
@@ -541,8 +627,7 @@ def premix(
             low = signal.resample_poly(share, 1, RATE // TRANSCRIBE_RATE)
             _write_wav(voice, np.asarray(low, dtype=np.float32), TRANSCRIBE_RATE, 16)
         if stems is not None:
-            name = f"{number + 1:02d}-{slugify(track.name) or 'track'}.wav"
-            _write_wav(stems / name, share, RATE, 24)
+            _write_wav(stems / stem_name(number, track), share, RATE, 24)
     cache.put_json("premix", key, {"tracks": [asdict(r) for r in reports]})
     return Premix(path, tuple(reports), voices)
 
@@ -731,19 +816,111 @@ def _track_report(
     )
 
 
-def write_stems(show: Show, folder: Path) -> list[Path]:
+STEMS_MANIFEST = ".podcast-stems"  # in DIR/SLUG/: the stems a run wrote there, one a line
+
+
+def stem_name(number: int, track: Track) -> str:
+    """The file name of track `number`'s stem (from 0), e.g. `01-hans-meier.wav`."""
+    return f"{number + 1:02d}-{slugify(track.name) or 'track'}.wav"
+
+
+def _show_files(value: object, found: set[Path], seen: set[int]) -> None:
+    """Every `Path` in the loaded show (dataclasses, models, tuples, lists, dicts)."""
+    if id(value) in seen:
+        return
+    seen.add(id(value))
+    if isinstance(value, Path):
+        found.add(value)
+    elif isinstance(value, tuple | list | set | frozenset):
+        for item in value:
+            _show_files(item, found, seen)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _show_files(item, found, seen)
+    elif hasattr(value, "__dataclass_fields__"):
+        for name in value.__dataclass_fields__:
+            _show_files(getattr(value, name), found, seen)
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            _show_files(getattr(value, name), found, seen)
+
+
+def check_stems_folder(show: Show, folder: Path, site: Path) -> None:
+    """Refuse a stems folder that is, contains or lies inside the show folder's sources
+    (episodes/, pages/, templates/, any folder of a file the show reads) or the site `site`:
+    the stems would overwrite recordings, or be read or published with the show."""
+    wanted, root = folder.resolve(), show.root.resolve()
+
+    def overlaps(place: Path) -> bool:
+        return wanted == place or place in wanted.parents or wanted in place.parents
+
+    def refuse(reason: str) -> PodcastError:
+        return PodcastError(f"--stems {folder}: {reason} (choose a folder of its own, e.g. stems/)")
+
+    if wanted == root or wanted in root.parents:
+        raise refuse(
+            f"that is {'the show folder' if wanted == root else 'a folder around the show'} "
+            f"{root}: the stems would overwrite its recordings (same file names) and be read "
+            "as its sources"
+        )
+    if overlaps(site.resolve()):
+        raise refuse(f"the stems would be published with the site in {site.resolve()}")
+    files: set[Path] = set()
+    _show_files(show, files, set())
+    places = {root / name for name in ("episodes", "pages", "templates")}
+    # (the show folder itself is left out: a folder of its own there, stems/, is fine)
+    places |= {f.resolve().parent for f in files if f.is_absolute()}
+    for place in sorted(p for p in places if root in p.parents):
+        if overlaps(place):
+            where = place.relative_to(root)
+            raise refuse(
+                f"the show reads {where}/: the stems would overwrite or mix with its "
+                "recordings and sources"
+            )
+
+
+def write_stems(show: Show, folder: Path, site: Path | None = None) -> list[Path]:
     """Each processed track of every multitrack recording as a WAV in `folder`/SLUG/ (SLUG-N/
-    from a second multitrack recording of an episode on); the files written."""
+    from a second multitrack recording of an episode on); the files written. Refuses a folder
+    of the show's sources or its site (`check_stems_folder`) and any file there that an
+    earlier run did not write (listed in SLUG/STEMS_MANIFEST); a stem of a track no longer in
+    the recording that an earlier run wrote is removed."""
+    from podcast.plan.sources import DEFAULT_OUTPUT
+
+    check_stems_folder(show, folder, site if site is not None else show.root / DEFAULT_OUTPUT)
     cache = Cache.of_show(show.root)
-    written: list[Path] = []
+    plans: list[tuple[Path, Recording, Path, str, list[str]]] = []
     for episode in show.episodes:
         multitrack = [(i, r) for i, r in enumerate(episode.recordings) if r.tracks]
         for number, (index, recording) in enumerate(multitrack):
             target = folder / (episode.slug if number == 0 else f"{episode.slug}-{number + 1}")
-            field = f"recordings[{index}]"
-            premix(recording, show.config.audio, cache, episode.source, field, target)
-            written += sorted(target.glob("*.wav"))
+            names = [stem_name(n, t) for n, t in enumerate(recording.tracks)]
+            earlier = _manifest(target)
+            for name in names:
+                if (target / name).exists() and name not in earlier:
+                    raise PodcastError(
+                        f"--stems {folder}: {target / name} exists and was not written as a "
+                        "stem (move it away, or choose another folder)"
+                    )
+            plans.append((target, recording, episode.source, f"recordings[{index}]", names))
+    written: list[Path] = []
+    for target, recording, source, field, names in plans:
+        earlier = _manifest(target)
+        premix(recording, show.config.audio, cache, source, field, target)
+        for stale in sorted(earlier - set(names)):
+            (target / stale).unlink(missing_ok=True)
+        (target / STEMS_MANIFEST).write_text("".join(f"{n}\n" for n in names))
+        written += [target / n for n in names]
     return written
+
+
+def _manifest(target: Path) -> set[str]:
+    """The stems an earlier run wrote into `target` (names without a folder only)."""
+    try:
+        lines = (target / STEMS_MANIFEST).read_text().splitlines()
+    except (FileNotFoundError, NotADirectoryError):
+        return set()
+    return {n for n in lines if n and "/" not in n and n.endswith(".wav") and n[0] != "."}
 
 
 def _write_wav(path: Path, samples: Samples, rate: int = RATE, bits: int = 32) -> None:

@@ -147,6 +147,13 @@ class TranscriptRef(Strict):
 TRACK_ROLES = ("music", "ambience", "phone")
 
 
+def _seconds_not_a_truth_value(value: Any) -> Any:
+    # YAML reads `true` as a truth value, which pydantic would take as 1.0 seconds.
+    if isinstance(value, bool):
+        raise ValueError("must be a number of seconds, not true or false")
+    return value
+
+
 class TrackRef(Strict):
     """One track of a multitrack recording: a microphone (a person's, or a phone line), or a
     music or ambience bed, recorded at the same time as the others."""
@@ -158,7 +165,10 @@ class TrackRef(Strict):
     role: Literal["music", "ambience", "phone"] | None = None
     """Instead of `person`: music or ambience (ducked under speech) or phone (a phone line,
     treated as a voice)."""
-    offset_s: Annotated[float, Field(ge=-3600, le=3600)] | None = None
+    offset_s: (
+        Annotated[float, BeforeValidator(_seconds_not_a_truth_value), Field(ge=-3600, le=3600)]
+        | None
+    ) = None
     """How many seconds after the first track this one started (negative: before); default:
     measured from the sound both microphones picked up."""
 

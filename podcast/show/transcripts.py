@@ -79,8 +79,14 @@ def read_transcript(path: Path) -> list[Cue]:
     if not cues:
         raise fail(1, "the transcript has no cues", "add cues or remove the transcript")
     for index, cue in enumerate(cues, start=1):
-        if cue.end <= cue.start:
+        if cue.end < cue.start:
             raise fail(0, f"cue {index} ends before it starts", "fix its timing")
+        if cue.end == cue.start:
+            raise fail(
+                0,
+                f"cue {index} does not end after it starts (both at {cue.start:.3f} s)",
+                "fix its timing: give it an end after its start",
+            )
     return cues
 
 

@@ -312,6 +312,9 @@ def make_draft(show: Show, episode: Episode, cache: Cache, log: Log) -> Draft:
     return draft
 
 
+MIN_CUE_S = 0.2  # the shortest cue written (a zero-long one would be refused on loading)
+
+
 def cues(lines: Sequence[Line]) -> list[tuple[float, float, str | None, list[Word]]]:
     """Lines cut into cues that fit two caption lines, at sentence ends where possible, each
     timed by its own words (at least MIN_CUE_S long)."""
@@ -343,7 +346,9 @@ def _cues(lines: Sequence[Line]) -> list[tuple[float, float, str | None, list[Wo
                 current = []
         if current:
             out.append((current[0].start, current[-1].end, line.speaker, current))
-    return out
+    # Whisper times a word it barely heard (a multitrack's bleed-trimmed turn: one word) as
+    # zero long, which the loader refuses: every cue lasts at least MIN_CUE_S.
+    return [(start, max(end, start + MIN_CUE_S), who, words) for start, end, who, words in out]
 
 
 def _escape(text: str) -> str:
