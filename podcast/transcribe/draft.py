@@ -33,19 +33,21 @@ from podcast.transcribe.engine import (
     Settings,
     Word,
     engine_version,
+    lines_of,
     load,
     recognise,
     split_by_loudness,
 )
 from podcast.transcribe.model import ModelSource, resolve_model
 
-DRAFT_FORMAT = "2"
+DRAFT_FORMAT = "3"
 CAPTION_LINE, CAPTION_LINES = 32, 2
 DIGEST_LINE = re.compile(r"^draft-digest: ([0-9a-f]{64})$", re.MULTILINE)
 UNSURE = "c.unsure"
 LONGEST_S = 4 * 3600.0  # longer recordings are refused (a wrong file, most likely)
-# Whisper times some words to no length at all (start = end); a cue of such a word alone
-# would end as it starts, which every reader refuses (the loader, players): it gets this much.
+# Whisper times some words to no length at all (start = end: a word it barely heard, as in a
+# multitrack's bleed-trimmed turn); a cue of such a word alone would end as it starts, which
+# every reader refuses (the loader, players): it gets this much.
 MIN_CUE_S = 0.1
 WINDOW_S, SEAM_S = 120.0, 10.0  # recognised in windows of two minutes, cut in a quiet moment
 Log = Callable[[str], None]
@@ -251,8 +253,7 @@ def _recognise_tracks(
                     for w in line.words
                     if all(_louder(shares[i], o, w.start - offset, w.end - offset) for o in others)
                 )
-                if words:
-                    lines.append(Line(words[0].start, words[-1].end, words, name))
+                lines += lines_of(words, name)
             length = max(length, start + samples.shape[0] / RATE)
     return lines, length, detected, probability
 
@@ -312,16 +313,9 @@ def make_draft(show: Show, episode: Episode, cache: Cache, log: Log) -> Draft:
     return draft
 
 
-MIN_CUE_S = 0.2  # the shortest cue written (a zero-long one would be refused on loading)
-
-
 def cues(lines: Sequence[Line]) -> list[tuple[float, float, str | None, list[Word]]]:
     """Lines cut into cues that fit two caption lines, at sentence ends where possible, each
     timed by its own words (at least MIN_CUE_S long)."""
-    return [(a, max(b, a + MIN_CUE_S), who, words) for a, b, who, words in _cues(lines)]
-
-
-def _cues(lines: Sequence[Line]) -> list[tuple[float, float, str | None, list[Word]]]:
     out: list[tuple[float, float, str | None, list[Word]]] = []
     for line in lines:
         current: list[Word] = []
@@ -346,8 +340,6 @@ def _cues(lines: Sequence[Line]) -> list[tuple[float, float, str | None, list[Wo
                 current = []
         if current:
             out.append((current[0].start, current[-1].end, line.speaker, current))
-    # Whisper times a word it barely heard (a multitrack's bleed-trimmed turn: one word) as
-    # zero long, which the loader refuses: every cue lasts at least MIN_CUE_S.
     return [(start, max(end, start + MIN_CUE_S), who, words) for start, end, who, words in out]
 
 

@@ -203,9 +203,29 @@ def recognise(
             )
             for w in segment.words
         )
-        lines.append(Line(words[0].start, words[-1].end, words, speaker))
+        lines += lines_of(words, speaker)
     detected = _detected_language(whisper, samples) if detect else ("", 0.0)
     return lines, detected[0], detected[1]
+
+
+# Words further apart than this are two phrases: Whisper's speech detection joins the speech
+# it finds before recognising it, so one segment can run across a pause (on a multitrack
+# recording's track: across the other person's whole turn).
+PHRASE_PAUSE_S = 1.0
+
+
+def lines_of(words: tuple[Word, ...], speaker: str | None) -> list[Line]:
+    """`words` as lines of `speaker`, a new line wherever a pause longer than PHRASE_PAUSE_S
+    lies between two words (none for no words)."""
+    lines: list[Line] = []
+    start = 0
+    for i in range(1, len(words) + 1):
+        if i == len(words) or words[i].start - words[i - 1].end > PHRASE_PAUSE_S:
+            if i > start:
+                part = words[start:i]
+                lines.append(Line(part[0].start, part[-1].end, part, speaker))
+            start = i
+    return lines
 
 
 def _detected_language(whisper: WhisperModel, samples: Samples) -> tuple[str, float]:
@@ -226,8 +246,7 @@ def split_by_loudness(lines: list[Line], own: Samples, other: Samples, offset: f
         words = tuple(
             w for w in line.words if _louder(own, other, w.start - offset, w.end - offset)
         )
-        if words:
-            kept.append(Line(words[0].start, words[-1].end, words, line.speaker))
+        kept += lines_of(words, line.speaker)
     return kept
 
 
