@@ -325,6 +325,9 @@ class Rsync:
             os.replace(folder / UPLOAD_FOLDER / name, folder / name)
             return
         host, _, path = self.destination.partition(":")
+        # A command over ssh starts in the home folder, where rsync's `~/` points too (quoted,
+        # the shell would not expand it).
+        path = "." if path in ("", "~", "~/") else path.removeprefix("~/")
         moved = shlex.quote(f"{UPLOAD_FOLDER}/{name}")
         command = f"cd {shlex.quote(path)} && mv -f -- {moved} {shlex.quote(name)}"
         self.session.run([*self.shell, host, command], "ssh", self.description, QUICK_TIMEOUT_S)
