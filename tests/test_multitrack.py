@@ -215,9 +215,23 @@ def test_loader_names_every_track_problem(tmp_path: Path) -> None:
     text = _refused(
         tmp_path / "b",
         {"file": "host.wav", "person": f'"{HOST}"'},
-        {"file": "guest.wav", "person": f'"{GUEST}"', "role": "phone"},
+        {"file": "guest.wav", "person": f'"{GUEST}"', "role": "music"},
     )
-    assert f"{source}:14: recordings[0].tracks[1]: name either the `person`" in text
+    assert f"{source}:14: recordings[0].tracks[1]: a music track is nobody's microphone" in text
+    # A person on a phone line: the track is theirs (their words are named for them).
+    phoned = two_track_show(
+        tmp_path / "phoned",
+        None,
+        track_lines(
+            {"file": "host.wav", "person": f'"{HOST}"'},
+            {"file": "guest.wav", "person": f'"{GUEST}"', "role": "phone"},
+        ),
+    )
+    for name in ("host.wav", "guest.wav"):
+        (phoned / "episodes" / SLUG / name).write_bytes(b"RIFF")
+    (episode,) = load_show(phoned).episodes
+    line = episode.recordings[0].tracks[1]
+    assert (line.name, line.role, line.voice) == (GUEST, "phone", True)
 
     text = _refused(
         tmp_path / "c",

@@ -163,8 +163,8 @@ class TrackRef(Strict):
     person: NonEmpty | None = None
     """Whose microphone it is: a name from the episode's `persons` or the show's `hosts`."""
     role: Literal["music", "ambience", "phone"] | None = None
-    """Instead of `person`: music or ambience (ducked under speech) or phone (a phone line,
-    treated as a voice)."""
+    """Instead of `person`: music or ambience (ducked under speech); or phone (a phone line,
+    treated as a voice), with or without the `person` on the line."""
     offset_s: (
         Annotated[float, BeforeValidator(_seconds_not_a_truth_value), Field(ge=-3600, le=3600)]
         | None
@@ -174,10 +174,14 @@ class TrackRef(Strict):
 
     @model_validator(mode="after")
     def _person_or_role(self) -> TrackRef:
-        if (self.person is None) == (self.role is None):
+        if self.person is None and self.role is None:
             raise ValueError(
-                "name either the `person` whose microphone it is or its `role` "
-                "(music, ambience, phone)"
+                "name the `person` whose microphone it is or its `role` (music, ambience, phone)"
+            )
+        if self.person is not None and self.role in ("music", "ambience"):
+            raise ValueError(
+                f"a {self.role} track is nobody's microphone: leave out `person` "
+                "(or make it `role: phone` for a person on a phone line)"
             )
         return self
 
