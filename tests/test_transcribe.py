@@ -477,10 +477,10 @@ def test_cues_fit_two_caption_lines_and_cut_at_clauses(tmp_path: Path) -> None:
     lone = (Word(5.0, 5.0, " Sehr", 0.9), Word(5.0, 5.0, " gut.", 0.9))
     lines = [Line(0.0, words[-1].end, words, "Anna"), Line(5.0, 5.0, lone, "Ben")]
     made = cues(lines)
-    assert all(c[1] > c[0] for c in made) and made[-1][:2] == (5.0, 5.1)
+    assert all(c[1] > c[0] for c in made) and (5.0, 5.1) in [c[:2] for c in made]
     vtt = tmp_path / "draft.vtt"
     vtt.write_text("WEBVTT\n\n" + cue_text(Draft(None, "de", lines, "m", 0.5)))  # type: ignore[arg-type]
-    assert read_transcript(vtt)[-1].text == "Sehr gut."
+    assert "Sehr gut." in [cue.text for cue in read_transcript(vtt)]
 
 
 def test_without_the_extra_a_clear_message(
@@ -632,3 +632,30 @@ def test_a_missing_model_folder_never_goes_to_the_network(tmp_path: Path) -> Non
     assert "models/missing does not exist" in str(caught.value) and connects == []
     result = run_cli("check", str(show))
     assert result.returncode == 1 and "transcription.model: the model folder" in result.stderr
+
+
+def test_loops_and_prompt_echoes_are_dropped_and_cues_come_in_time_order() -> None:
+    """An outside round: a line Whisper repeated through a whole track, the prompt echoed at a
+    recording's cut-off end ("Beirat, Rathaus, Beirat, ..."), and two speakers' overlapping
+    lines whose cues came out of time order (WebVTT wants them in order)."""
+    from podcast.transcribe.draft import cues, without_loops
+    from podcast.transcribe.engine import Line, Word
+
+    def line(start: float, text: str, who: str) -> Line:
+        words = tuple(
+            Word(start + i * 0.3, start + i * 0.3 + 0.25, " " + word, 0.9)
+            for i, word in enumerate(text.split())
+        )
+        return Line(words[0].start, words[-1].end, words, who)
+
+    looped = [
+        line(1.0, "ich bin ein bisschen", "B"),
+        line(3.0, "ich bin ein bisschen", "B"),
+        line(6.0, "Beirat, Rathaus, Beirat, Rathaus", "A"),
+        line(8.0, "Der Beirat tagt.", "A"),
+    ]
+    kept = without_loops(looped, ("Beirat", "Rathaus"))
+    assert [kept_line.text for kept_line in kept] == ["ich bin ein bisschen", "Der Beirat tagt."]
+    long = line(0.0, "eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf dreizehn", "A")
+    starts = [cue[0] for cue in cues([long, line(1.4, "ja", "B")])]
+    assert len(starts) == 3 and starts == sorted(starts)

@@ -14,7 +14,7 @@ import tempfile
 import textwrap
 import wave
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -40,7 +40,7 @@ from podcast.transcribe.engine import (
 )
 from podcast.transcribe.model import ModelSource, resolve_model
 
-DRAFT_FORMAT = "3"
+DRAFT_FORMAT = "4"
 CAPTION_LINE, CAPTION_LINES = 32, 2
 DIGEST_LINE = re.compile(r"^draft-digest: ([0-9a-f]{64})$", re.MULTILINE)
 UNSURE = "c.unsure"
@@ -211,6 +211,7 @@ def recognise_episode(
                 length = start + samples.shape[0] / RATE
             wav.unlink()
             offset += length
+    lines = without_loops(lines, settings.terms)
     lines.sort(key=lambda line: (line.start, line.speaker or ""))
     cache.put_json("transcripts", key, _write_lines(lines, detected, probability))
     return lines, detected, probability
@@ -233,6 +234,9 @@ def _recognise_tracks(
     from podcast.audio.multitrack import premix
 
     recording = episode.recordings[index]
+    # Without the prompt: on a track's share, silent wherever its person is, the prompt made
+    # Whisper repeat one invented line through the whole track (the demo's episode 3).
+    settings = replace(settings, steer="none")
     mixed = premix(recording, show.config.audio, cache, episode.source, f"recordings[{index}]")
     shares = {i: _pcm16(path) for i, path in enumerate(mixed.voices) if path is not None}
     lines: list[Line] = []
@@ -256,6 +260,29 @@ def _recognise_tracks(
                 lines += lines_of(words, name)
             length = max(length, start + samples.shape[0] / RATE)
     return lines, length, detected, probability
+
+
+def _plain_words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
+
+
+def without_loops(lines: list[Line], terms: Sequence[str]) -> list[Line]:
+    """`lines` without what Whisper makes up when it loops: a line that says again what the
+    same speaker's previous line said, and an echo of the prompt (a line of the names and
+    glossary terms, one of them repeated: "Beirat, Rathaus, Beirat, Rathaus")."""
+    prompted = {word for term in terms for word in _plain_words(term)}
+    kept: list[Line] = []
+    said: dict[str | None, list[str]] = {}
+    for line in sorted(lines, key=lambda line: line.start):
+        words = _plain_words(line.text)
+        if not words or said.get(line.speaker) == words:
+            continue
+        echo = sum(word in prompted for word in words) >= 0.75 * len(words)
+        if echo and len(set(words)) < len(words):
+            continue
+        said[line.speaker] = words
+        kept.append(line)
+    return kept
 
 
 def _pcm16(path: Path) -> np.memmap[Any, np.dtype[np.int16]]:
@@ -340,7 +367,10 @@ def cues(lines: Sequence[Line]) -> list[tuple[float, float, str | None, list[Wor
                 current = []
         if current:
             out.append((current[0].start, current[-1].end, line.speaker, current))
-    return [(start, max(end, start + MIN_CUE_S), who, words) for start, end, who, words in out]
+    # In time order (WebVTT wants it): two speakers' lines overlap, and a line is cut into
+    # cues after the lines were ordered by their starts.
+    timed = [(start, max(end, start + MIN_CUE_S), who, words) for start, end, who, words in out]
+    return sorted(timed, key=lambda cue: (cue[0], cue[1]))
 
 
 def _escape(text: str) -> str:
