@@ -466,6 +466,17 @@ SECOND_BOX = (
             'path = "/var/www/show/"\n',
             "partners.lokal.delivery: the drop box is inside the folder of publish.web",
         ),
+        (  # host names are the same in any case
+            '\n[publish.web]\nkind = "ssh"\nhost = "web@Playout.RadioBlau.EXAMPLE"\n'
+            'path = "/srv"\n',
+            "partners.radioblau.delivery: the drop box is inside the folder of publish.web",
+        ),
+        (  # `~/www` and `www` are one folder of the login's home
+            '\n[publish.web]\nkind = "ssh"\nhost = "u@heim.example"\npath = "www"\n'
+            '[partners.heim]\n[partners.heim.delivery]\nkind = "ssh"\nhost = "u@heim.example"\n'
+            'path = "~/www/radio"\n',
+            "partners.heim.delivery: the drop box is inside the folder of publish.web",
+        ),
     ],
 )
 def test_a_drop_box_shared_or_on_the_public_web_is_refused(
@@ -487,6 +498,24 @@ def test_a_drop_box_shared_or_on_the_public_web_is_refused(
             'file_name = "{partner}_{number}"',
         )
         load_show(demo)
+
+
+def test_a_drop_box_reached_through_a_link_into_the_web_folder_is_refused(
+    demo: Path, tmp_path: Path
+) -> None:
+    web = tmp_path / "web"
+    web.mkdir()
+    (tmp_path / "link").symlink_to(web)
+    toml = demo / "podcast.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8") + f'\n[publish.web]\nkind = "folder"\npath = "{web}"\n'
+        f'[partners.lokal]\n[partners.lokal.delivery]\nkind = "folder"\n'
+        f'path = "{tmp_path / "link" / "radio"}"\n',
+        encoding="utf-8",
+    )
+    assert "partners.lokal.delivery: the drop box is inside the folder of publish.web" in (
+        refused(demo)
+    )
 
 
 def test_check_names_a_partner_that_gets_an_episode_under_embargo_only_at_its_date(

@@ -20,13 +20,17 @@ def place_of(target: PublishTarget, root: Path) -> Place:
         assert target.path is not None
         folder = Path(target.path).expanduser()
         folder = folder if folder.is_absolute() else root / folder
-        return "folder", "", posixpath.normpath(str(folder))
+        # Through links, as the files would go: a link to the web folder is the web folder.
+        return "folder", "", posixpath.normpath(str(folder.resolve()))
     if target.kind == "ssh":
         assert target.host is not None and target.path is not None
-        host = target.host
+        user, at, host = target.host.rpartition("@")
+        host = f"{user}{at}{host.lower()}"  # host names are the same in any case
         if target.path.startswith("/"):  # the same folder whoever logs in
             host = host.rsplit("@", 1)[-1]
-        return "ssh", f"{host}:{target.port or 22}", posixpath.normpath(target.path)
+        # `~/www` is `www`: both are the login's home folder's.
+        path = "." if target.path in ("~", "~/") else target.path.removeprefix("~/")
+        return "ssh", f"{host}:{target.port or 22}", posixpath.normpath(path)
     assert target.remote is not None
     remote, _, path = target.remote.partition(":")
     return "rclone", remote, posixpath.normpath(path or ".")
