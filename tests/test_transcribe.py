@@ -653,9 +653,16 @@ def test_loops_and_prompt_echoes_are_dropped_and_cues_come_in_time_order() -> No
         line(3.0, "ich bin ein bisschen", "B"),
         line(6.0, "Beirat, Rathaus, Beirat, Rathaus", "A"),
         line(8.0, "Der Beirat tagt.", "A"),
+        line(10.0, "Ja.", "A"),
+        line(12.0, "Ja.", "A"),  # said twice, not a loop
     ]
     kept = without_loops(looped, ("Beirat", "Rathaus"))
-    assert [kept_line.text for kept_line in kept] == ["ich bin ein bisschen", "Der Beirat tagt."]
+    assert [kept_line.text for kept_line in kept] == [
+        "ich bin ein bisschen",
+        "Der Beirat tagt.",
+        "Ja.",
+        "Ja.",
+    ]
     long = line(0.0, "eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf dreizehn", "A")
     starts = [cue[0] for cue in cues([long, line(1.4, "ja", "B")])]
     assert len(starts) == 3 and starts == sorted(starts)

@@ -267,15 +267,16 @@ def _plain_words(text: str) -> list[str]:
 
 
 def without_loops(lines: list[Line], terms: Sequence[str]) -> list[Line]:
-    """`lines` without what Whisper makes up when it loops: a line that says again what the
-    same speaker's previous line said, and an echo of the prompt (a line of the names and
-    glossary terms, one of them repeated: "Beirat, Rathaus, Beirat, Rathaus")."""
+    """`lines` without what Whisper makes up when it loops: a line of three words or more
+    that says again what the same speaker's previous line said, and an echo of the prompt (a
+    line of the names and glossary terms, one of them repeated: "Beirat, Rathaus, Beirat")."""
     prompted = {word for term in terms for word in _plain_words(term)}
     kept: list[Line] = []
     said: dict[str | None, list[str]] = {}
     for line in sorted(lines, key=lambda line: line.start):
         words = _plain_words(line.text)
-        if not words or said.get(line.speaker) == words:
+        # ("Ja." twice is said; a phrase of three words or more twice in a row is a loop.)
+        if not words or (len(words) >= 3 and said.get(line.speaker) == words):
             continue
         echo = sum(word in prompted for word in words) >= 0.75 * len(words)
         if echo and len(set(words)) < len(words):
