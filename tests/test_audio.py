@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -340,3 +341,48 @@ def pcm_samples(path: Path) -> bytes:
         capture_output=True,
         check=True,
     ).stdout
+
+
+def test_what_the_noise_reduction_leaves_of_the_voices_is_measured_on_excerpts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The voices' losses to the noise reduction are measured on a few phrases, not on the
+    whole recording: the phrases not measured take the loss of the phrase most like them, and
+    the gains come out as if every phrase had been measured in full."""
+    import numpy as np
+
+    from podcast.audio import sound as sound_module
+    from podcast.audio.sound import SoundSettings
+
+    from .interview import make_interview
+
+    # A guest only 8 dB above the room: the reduction takes a dB or two off that voice.
+    interview = make_interview(tmp_path, rounds=3, noise_below_guest_db=8.0)
+    segment = Segment(interview.path, sound=SoundSettings())
+    played: list[int] = []
+    measure = analyse_module._measure_excerpts
+
+    def spy(segment: Segment, layout: str, excerpts: list[tuple[int, int]], *rest: Any) -> Any:
+        played.append(sum(end - start for start, end in excerpts))
+        return measure(segment, layout, excerpts, *rest)
+
+    monkeypatch.setattr(analyse_module, "_measure_excerpts", spy)
+
+    def analysed(phrases: int, steps: int, name: str) -> tuple[object, object]:
+        monkeypatch.setattr(sound_module, "LOSS_PHRASES", phrases)
+        monkeypatch.setattr(sound_module, "LOSS_EXCERPT_STEPS", steps)
+        cache = Cache(tmp_path / name)
+        result = analyse_segment(segment, AudioSettings(), cache)
+        assert result.envelope is not None and result.denoise is not None
+        envelope = np.frombuffer(cache.file_path("envelope", result.envelope).read_bytes(), "<f4")
+        schedule = np.frombuffer(cache.file_path("denoise", result.denoise).read_bytes(), "<f4")
+        return envelope, schedule
+
+    full_envelope, full_schedule = analysed(1000, 100000, "full")
+    few_envelope, few_schedule = analysed(3, 20, "few")
+    steps = round(interview.duration * 10)
+    assert played[0] >= 0.5 * steps  # every denoised phrase, in full
+    assert played[1] <= 3 * 23 + 5  # three phrases of at most 2 s, their leads and the pause
+    assert np.array_equal(few_schedule > 0, full_schedule > 0)  # the same phrases spared
+    apart = np.abs(20 * np.log10(few_envelope / full_envelope))
+    assert float(apart.max()) < 0.5, f"gains up to {apart.max():.2f} dB off"

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 from pydantic import TypeAdapter
 
 from podcast.audio.denoise import denoise_filters
@@ -17,7 +18,14 @@ from podcast.audio.hum import hum_filters
 from podcast.audio.pipeline import ProcessGraph
 from podcast.audio.probe import probe
 from podcast.audio.renditions import BROADCAST_RATE
-from podcast.audio.sound import SoundObserver, SoundReport, SoundSettings, shape_sound
+from podcast.audio.sound import (
+    SoundObserver,
+    SoundReport,
+    SoundSettings,
+    loss_excerpts,
+    shape_sound,
+)
+from podcast.audio.speech import STEP_S, Samples
 from podcast.audio.tools import FFMPEG, ffmpeg_version, file_arg
 from podcast.audio.wav import PcmData, pcm_data
 from podcast.errors import ToolError
@@ -27,7 +35,7 @@ from podcast.show.schema import AudioSettings
 if TYPE_CHECKING:
     from podcast.audio.meter import Meter
 
-ANALYSIS_VERSION = "11"
+ANALYSIS_VERSION = "12"
 
 
 @dataclass(frozen=True)
@@ -265,18 +273,28 @@ def _analyse(
         energies, peaks, hum = meter.step_energies(), observer.step_peaks(), observer.hum()
         shaped = shape_sound(energies, peaks, segment.sound, hum)
         if shaped.denoise.size:
-            # What the noise reduction leaves of each voice is measured, not guessed: once
-            # more through the hum filters and the reduction, as the render will play it.
+            # What the noise reduction leaves of each voice is measured, not guessed: on
+            # excerpts played through the hum filters and the reduction as the render will.
+            excerpts = loss_excerpts(energies, shaped.denoise, shaped.report.noise_dbfs)
             chain = [
-                *format_chain(segment, layout),
                 *fold_channels(layout, same_channels),
                 *hum_filters(segment.sound, hum),
                 *denoise_filters(
-                    shaped.denoise.tolist(), shaped.report.noise_dbfs, 0, 0.0, duration
+                    np.concatenate([shaped.denoise[a:b] for a, b in excerpts]).tolist(),
+                    shaped.report.noise_dbfs,
+                    0,
+                    0.0,
+                    sum(b - a for a, b in excerpts) * STEP_S,
                 ),
                 *spread_channels(layout, same_channels),
             ]
-            denoised = _measure_decoded(segment, chain, channels, None).step_energies()
+            measured = _measure_excerpts(segment, layout, excerpts, chain, channels)
+            denoised = np.full(energies.size, np.nan)
+            at = 0
+            for a, b in excerpts:
+                got = measured[at : at + b - a]
+                denoised[a : a + got.size] = got
+                at += b - a
             shaped = shape_sound(energies, peaks, segment.sound, hum, denoised)
         report = shaped.report.as_json()
         if segment.sound.needs_envelope and bool((shaped.envelope != 1.0).any()):
@@ -383,6 +401,74 @@ def _measure_decoded(
         graph.wait()
         meter: Meter = box[0]
         return meter
+
+
+def _measure_excerpts(
+    segment: Segment,
+    layout: str,
+    excerpts: list[tuple[int, int]],
+    chain: list[str],
+    channels: int,
+) -> Samples:
+    """The 100 ms step energies of the `excerpts` (step ranges) of a segment, played one after
+    the other (each exactly its length) through the filters of `chain`."""
+    from podcast.audio.meter import measure_stream
+
+    inputs: list[str] = []
+    parts = []
+    for number, (first, end) in enumerate(excerpts):
+        samples = (end - first) * round(STEP_S * BROADCAST_RATE)
+        # Seeking in the demuxer (-ss before -i) skips decoding what lies before the excerpt.
+        inputs += [
+            "-ss",
+            f"{(segment.start or 0.0) + first * STEP_S:.6f}",
+            "-t",
+            f"{(end - first) * STEP_S + 0.1:.6f}",
+            "-i",
+            file_arg(segment.path),
+        ]
+        parts.append(
+            f"[{number}:a:0]aresample={BROADCAST_RATE},"
+            f"aformat=sample_fmts=fltp:channel_layouts={layout},"
+            f"apad=whole_len={samples},atrim=end_sample={samples}[e{number}]"
+        )
+    joined = "".join(f"[e{n}]" for n in range(len(excerpts)))
+    filters = ",".join([*chain, "aformat=sample_fmts=flt"])
+    parts.append(f"{joined}concat=n={len(excerpts)}:v=0:a=1,{filters}[out]")
+    with ProcessGraph(segment.name, segment.path.parent) as graph:
+        decoder = graph.start(
+            "measuring the noise reduction",
+            [
+                *FFMPEG,
+                *inputs,
+                "-filter_complex",
+                ";".join(parts),
+                "-map",
+                "[out]",
+                "-c:a",
+                FLOAT_HANDOVER[0],
+                "-f",
+                FLOAT_HANDOVER[1],
+                "pipe:1",
+            ],
+            capture_stdout=True,
+        )
+        assert decoder.process.stdout is not None
+        box = graph.read(
+            "loudness measurement",
+            decoder.process.stdout,
+            functools.partial(
+                measure_stream,
+                rate=BROADCAST_RATE,
+                channels=channels,
+                true_peak=False,
+                silence_db=None,
+                sample_format=FLOAT_HANDOVER[2],
+            ),
+        )
+        graph.wait()
+        meter: Meter = box[0]
+        return meter.step_energies()
 
 
 def _measure_pcm(

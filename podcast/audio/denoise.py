@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 
 from podcast.audio.renditions import BROADCAST_RATE
-from podcast.audio.sound import PAUSE_STEP
+from podcast.audio.sound import NOISE_SAMPLE_STEPS, PAUSE_STEP
 from podcast.audio.speech import STEP_S
 from podcast.audio.tools import FFMPEG, run
 from podcast.errors import ToolError
@@ -21,9 +21,6 @@ from podcast.errors import ToolError
 # stationary noise by the full amount and leaves speech (measured on pink, white and babble
 # noise 6-12 dB under speech: under 3 dB of the voice lost).
 NOISE_FLOOR_MARGIN_DB = 6.0
-
-# A pause this long (in 100 ms steps) teaches the spectral noise reduction the room's noise.
-NOISE_SAMPLE_STEPS = 5
 
 
 def denoise_filters(

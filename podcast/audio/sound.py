@@ -76,6 +76,16 @@ MAX_SPEECH_DENOISE_DB = 24.0
 # would lose more is spared the reduction.
 MAX_VOICE_LOSS_DB = 3.0
 PAUSE_STEP = -1.0  # a pause in the denoise schedule (no reduction; a place to learn the noise)
+# A pause this long (in 100 ms steps) teaches the spectral noise reduction the room's noise.
+NOISE_SAMPLE_STEPS = 5
+# What the noise reduction leaves of the voices is measured on excerpts, not on the whole
+# recording (that would double the render's largest cost): at most LOSS_PHRASES denoised
+# phrases, spread over the reduction's strengths and the voices' levels above the noise, each
+# from LOSS_LEAD_STEPS before its start for at most LOSS_EXCERPT_STEPS. A phrase not measured
+# takes the loss of the measured phrase most like it (strength, voice above the noise).
+LOSS_PHRASES = 24
+LOSS_EXCERPT_STEPS = 60
+LOSS_LEAD_STEPS = 3
 
 
 @dataclass(frozen=True)
@@ -321,8 +331,8 @@ def shape_sound(
             denoise = _speech_denoise(gains, phrases_mask, talking)
         measured = _processed(energies, np.zeros(energies.size), denoise, noise_energy)
         if denoised is not None and denoise.any():
-            through = np.resize(denoised, energies.size)
-            _make_up(gains, phrases, voiced, (energies, through), denoise, noise_energy)
+            through = np.resize(np.asarray(denoised, dtype=np.float64), energies.size)
+            through = _make_up(gains, phrases, voiced, (energies, through), denoise, noise_energy)
             measured = np.where(denoise > 0, through, energies)
         levels, after_levels = [], []
         for start, end in phrases:
@@ -392,6 +402,44 @@ def _processed(energies: Samples, gains: Samples, denoise: Samples, noise: float
     return np.asarray(np.maximum(energies - removed, 0.0) * 10 ** (gains / 10))
 
 
+def loss_excerpts(
+    energies: Samples, schedule: npt.NDArray[Any], noise_dbfs: float
+) -> list[tuple[int, int]]:
+    """The stretches (100 ms steps, end exclusive) of a recording to play through its noise
+    reduction (the `schedule` of ShapedSound.denoise) to measure what it leaves of the voices:
+    the pause the reduction learns the noise from (as the render's), then up to LOSS_PHRASES
+    denoised phrases, each with a short lead, spread evenly over their reduction strength and
+    their loudness above the noise (`noise_dbfs`)."""
+    if schedule.size == 0:
+        return []
+    pausing = schedule == PAUSE_STEP
+    excerpts = []
+    for start, end in runs(pausing):
+        if end - start >= NOISE_SAMPLE_STEPS:
+            excerpts.append((start, start + NOISE_SAMPLE_STEPS))
+            break
+    denoised = [(s, e) for s, e in runs(~pausing) if (schedule[s:e] > 0).any()]
+    count = min(energies.size, schedule.size)
+    keyed = sorted(
+        (
+            float(np.median(schedule[s:e][schedule[s:e] > 0])),
+            integrated_loudness(energies[s : min(e, count)]) - noise_dbfs,
+            s,
+            e,
+        )
+        for s, e in denoised
+        if s < count
+    )
+    if len(keyed) > LOSS_PHRASES:
+        chosen = np.unique(np.linspace(0, len(keyed) - 1, LOSS_PHRASES).round().astype(int))
+        keyed = [keyed[int(i)] for i in chosen]
+    for _, _, start, end in sorted(keyed, key=lambda item: item[2]):
+        excerpts.append(
+            (max(0, start - LOSS_LEAD_STEPS), min(end, start + LOSS_EXCERPT_STEPS, count))
+        )
+    return excerpts
+
+
 def _make_up(
     gains: Samples,
     phrases: list[tuple[int, int]],
@@ -399,31 +447,62 @@ def _make_up(
     measures: tuple[Samples, Samples],
     denoise: Samples,
     noise_energy: float,
-) -> None:
+) -> Samples:
     """Give each denoised phrase back what the reduction took off its voice (`gains` raised by
     the loss), from the voice's loudness (noise taken off) in the `measures` of the recording
-    as it is and through the reduction. Where the reduction took more than MAX_VOICE_LOSS_DB
-    (the voice hardly stands above the noise, or the noise is other voices), the phrase is
-    spared it (its `denoise` set to 0): the noise is better left than the voice taken."""
+    as it is and through the reduction (NaN where not measured: such a phrase takes the loss
+    of the measured phrase most like it in reduction strength and voice above the noise).
+    Where the reduction took more than MAX_VOICE_LOSS_DB (the voice hardly stands above the
+    noise, or the noise is other voices), the phrase is spared it (its `denoise` set to 0):
+    the noise is better left than the voice taken. Returns the measure through the reduction
+    with the phrases not measured estimated."""
     before, after = measures
+    after = after.copy()
+    noise_db = -0.691 + 10 * math.log10(noise_energy) if noise_energy > 0 else SILENCE_GATE_LUFS
+    # (start, end, key, loss or None while not measured)
+    found: list[tuple[int, int, tuple[float, float], float | None]] = []
     for start, end in phrases:
         steps = voiced[start:end]
-        if not steps.any() or not denoise[start:end].any():
+        strength = denoise[start:end]
+        if not steps.any() or not strength.any():
             continue
-        left = noise_energy * 10 ** (-denoise[start:end] / 10)
-        heard = integrated_loudness(
-            np.maximum(before[start:end] - noise_energy, 0.1 * before[start:end])[steps]
-        )
+        voice = np.maximum(before[start:end] - noise_energy, 0.1 * before[start:end])
+        heard = integrated_loudness(voice[steps])
+        key = (float(np.median(strength[strength > 0])), heard - noise_db)
+        if heard <= SILENCE_GATE_LUFS:
+            # A voice that does not stand above the noise cannot be told from what the
+            # reduction takes: spared.
+            found.append((start, end, key, math.inf))
+            continue
+        heard_through = steps & np.isfinite(after[start:end])
+        if not heard_through.any():
+            found.append((start, end, key, None))
+            continue
+        left = noise_energy * 10 ** (-strength / 10)
         kept = integrated_loudness(
-            np.maximum(after[start:end] - left, 0.1 * after[start:end])[steps]
+            np.maximum(after[start:end] - left, 0.1 * after[start:end])[heard_through]
         )
-        loss = heard - kept if np.isfinite(heard) and np.isfinite(kept) else math.inf
-        # A voice that does not stand above the noise cannot be told from what the reduction
-        # takes: spared too.
-        if loss > MAX_VOICE_LOSS_DB or heard <= SILENCE_GATE_LUFS:
+        heard_too = integrated_loudness(voice[heard_through])
+        loss = heard_too - kept if np.isfinite(heard_too) and np.isfinite(kept) else math.inf
+        found.append((start, end, key, loss))
+    known = [(k, loss) for _, _, k, loss in found if loss is not None and np.isfinite(k).all()]
+    measured_keys = np.array([k for k, _ in known])
+    measured_losses = [loss for _, loss in known]
+    for start, end, key, found_loss in found:
+        loss = math.inf if found_loss is None else found_loss
+        if found_loss is None:
+            if measured_keys.size:
+                distance = np.hypot(*(measured_keys - np.array(key)).T)
+                loss = measured_losses[int(np.argmin(distance))]
+            strength = denoise[start:end]
+            voice = np.maximum(before[start:end] - noise_energy, 0.1 * before[start:end])
+            estimate = voice * 10 ** (-max(loss, 0.0) / 10) + noise_energy * 10 ** (-strength / 10)
+            after[start:end] = np.where(np.isfinite(after[start:end]), after[start:end], estimate)
+        if loss > MAX_VOICE_LOSS_DB:
             denoise[start:end] = 0.0
         else:
             gains[start:end] += max(loss, 0.0)
+    return np.where(np.isfinite(after), after, before)
 
 
 def _envelope(step_gains: Samples) -> npt.NDArray[np.float32]:
