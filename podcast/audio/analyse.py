@@ -35,7 +35,7 @@ from podcast.show.schema import AudioSettings
 if TYPE_CHECKING:
     from podcast.audio.meter import Meter
 
-ANALYSIS_VERSION = "12"
+ANALYSIS_VERSION = "13"
 
 
 @dataclass(frozen=True)
@@ -271,6 +271,8 @@ def _analyse(
     same_channels = info.channels == 1 or (observer is not None and observer.same_channels)
     if segment.sound is not None and observer is not None:
         energies, peaks, hum = meter.step_energies(), observer.step_peaks(), observer.hum()
+        if hum is not None and segment.sound.hum_removal:
+            energies = observer.without_hum(energies, hum)
         shaped = shape_sound(energies, peaks, segment.sound, hum)
         if shaped.denoise.size:
             # What the noise reduction leaves of each voice is measured, not guessed: on

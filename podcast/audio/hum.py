@@ -44,7 +44,14 @@ def find_hum(spectra: list[Samples], rate: int) -> Hum | None:
     best: tuple[float, float, list[float], float] | None = None
     for fundamental in HUM_FREQUENCIES:
         found, strongest, prominence_of = [], -math.inf, {}
-        estimate = _refine(power, fundamental)
+        # The mains frequency is read off the line that stands out most (a phone's band may
+        # have taken the fundamental away: a guess from noise, multiplied up the series,
+        # would miss the upper lines).
+        clearest = max(
+            range(1, HUM_HARMONICS + 1),
+            key=lambda harmonic: (_line(power, fundamental * harmonic, rate)[0], -harmonic),
+        )
+        estimate = _refine(power, fundamental * clearest) / clearest
         for harmonic in range(1, HUM_HARMONICS + 1):
             frequency = estimate * harmonic
             prominence, level = _line(power, frequency, rate)

@@ -43,7 +43,7 @@ from podcast.audio.hum import (
     find_hum,
     hum_filters,
 )
-from podcast.audio.meter import integrated_loudness
+from podcast.audio.meter import integrated_loudness, k_weighting
 from podcast.audio.speech import (
     SILENCE_GATE_LUFS,
     SPEECH_ABOVE_FLOOR_DB,
@@ -76,6 +76,9 @@ MAX_SPEECH_DENOISE_DB = 24.0
 # would lose more is spared the reduction.
 MAX_VOICE_LOSS_DB = 3.0
 PAUSE_STEP = -1.0  # a pause in the denoise schedule (no reduction; a place to learn the noise)
+# What is left of a step at least, once the hum's share is taken off its energy (an estimate
+# of the hum a little too high must not leave a step at nothing).
+HUM_RESIDUE = 0.02
 # A pause this long (in 100 ms steps) teaches the spectral noise reduction the room's noise.
 NOISE_SAMPLE_STEPS = 5
 # What the noise reduction leaves of the voices is measured on excerpts, not on the whole
@@ -179,11 +182,13 @@ class SoundObserver:
         self._count = 0
         self._stretches = 0
         self.same_channels = True  # until two channels differ in one sample
+        self._channels = 1
 
     def feed(self, frames: npt.NDArray[Any], full_scale: float) -> None:
         """Note the peaks of the stretch `frames` (count x channels); take the spectrum of
         the first second of every fifth stretch (and of the first dozen)."""
         self._full_scale = full_scale
+        self._channels = frames.shape[1] if frames.ndim == 2 else 1
         if self.same_channels and frames.ndim == 2 and frames.shape[1] == 2:
             self.same_channels = bool(np.array_equal(frames[:, 0], frames[:, 1]))
         joined = frames if self._carry is None else np.concatenate([self._carry, frames])
@@ -212,6 +217,33 @@ class SoundObserver:
         """Mains hum, if the median of the spectra shows it: voices move their harmonics from
         one window to the next, hum stays."""
         return find_hum(self._spectra, self.rate)
+
+    def without_hum(self, energies: Samples, hum: Hum) -> Samples:
+        """The step `energies` (Meter.step_energies) less the hum lines' share, as they will
+        sound once the lines are notched out: where the hum stands above the room, the
+        quiet voices are told from the room, not from the hum (a phone line over a humming
+        line). Each line's power comes from the median spectrum (its main lobe: a Hann
+        window's three bins hold 1.5 times the centre's power), K-weighted like the meter."""
+        if not self._spectra or not hum.lines:
+            return energies
+        power = np.median(np.stack(self._spectra), axis=0)
+        sections = k_weighting(self.rate)
+        removed = 0.0
+        for line in hum.lines:
+            centre = round(line)
+            if centre + 3 > power.size:
+                continue
+            lobe = float(power[centre - 2 : centre + 3].sum()) / 1.5
+            # A sine of amplitude A through a Hann window of N samples: |X| = A N / 4, and
+            # its mean square is A^2 / 2.
+            mean_square = (4 * math.sqrt(lobe) / self.rate) ** 2 / 2
+            turn = np.exp(-2j * np.pi * line / self.rate)
+            weight = 1.0
+            for b0, b1, b2, a0, a1, a2 in sections:
+                response = (b0 + b1 * turn + b2 * turn**2) / (a0 + a1 * turn + a2 * turn**2)
+                weight *= abs(response) ** 2
+            removed += mean_square * weight * self._channels
+        return np.asarray(np.maximum(energies - removed, HUM_RESIDUE * energies))
 
 
 def _phrase_gains(loudness: Samples, talking: npt.NDArray[np.bool_], target: float) -> Samples:
