@@ -67,7 +67,7 @@ MAX_RAISE_DB = 20.0
 MAX_CUT_DB = 12.0
 # The noise in a pause is lowered at most to this far below the noise under the speech either
 # side of it, so the room does not audibly breathe at each turn.
-BED_STEP_DB = 4.0
+BED_STEP_DB = 2.0
 # Under speech the leveler raised above the least raised speech, the noise is taken down by as
 # much (spectral noise reduction, whole dB), so the noise bed stays where the least raised voice
 # has it; at most this much, and only where the raise would make the bed swing.
