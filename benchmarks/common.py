@@ -50,17 +50,28 @@ def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
 def timed_alone(command: list[str]) -> tuple[float, float]:
     """As `timed`, with the peak RSS measured by GNU time around `command`: a benchmark that
     holds much memory itself would otherwise lend its size to the child (fork before exec)."""
+    elapsed, rss, _ = timed_with_cpu(command)
+    return elapsed, rss
+
+
+def timed_with_cpu(command: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS MB, CPU seconds of the command and its children) by GNU time;
+    CPU time tells more than wall time on a machine other work shares."""
     gnu_time = Path("/usr/bin/time")
     if not gnu_time.exists():
-        return timed(command)
+        elapsed, rss = timed(command)
+        return elapsed, rss, float("nan")
     started = time.perf_counter()
     done = subprocess.run(
-        [str(gnu_time), "-f", "%M", *command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [str(gnu_time), "-f", "%M %U %S", *command],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{command[0]} failed:\n{done.stderr.decode(errors='replace')[-2000:]}")
-    return elapsed, int(done.stderr.decode().strip().splitlines()[-1]) / 1024
+    rss, user, system = done.stderr.decode().strip().splitlines()[-1].split()
+    return elapsed, int(rss) / 1024, float(user) + float(system)
 
 
 def one_episode_show(

@@ -37,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from common import one_episode_show, show_toml, timed_alone
+from common import one_episode_show, show_toml, timed_with_cpu
 
 from tests.helpers import ebur128
 from tests.interview import (
@@ -135,9 +135,10 @@ def build_command(show: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "podcast", "-q", "build", str(show), "--out", str(out)]
 
 
-def speed(folder: Path, interview: Interview, minutes: float) -> tuple[float, float, float, float]:
-    """(floor seconds, ours seconds, ours peak RSS MB, floor peak RSS MB) at `minutes`: the
-    interview repeated to that length (by ffmpeg, so this process stays small)."""
+def speed(folder: Path, interview: Interview, minutes: float) -> dict[str, float]:
+    """Wall seconds, CPU seconds and peak RSS (MB) of a bare MP3 encode (floor_*) and of our
+    build (ours_*) at `minutes`: the interview repeated to that length (by ffmpeg, so this
+    process stays small)."""
     recording = folder / "long.wav"
     repeats = str(int(minutes * 60 / interview.duration) + 1)
     loop = ("-stream_loop", repeats, "-i", str(interview.path), "-t", str(minutes * 60))
@@ -146,10 +147,32 @@ def speed(folder: Path, interview: Interview, minutes: float) -> tuple[float, fl
     long_folder.mkdir()
     show = make_show(long_folder, recording)
     encode = ffmpeg("-i", str(recording), *MP3, str(long_folder / "floor.mp3"))
-    floor, floor_rss = timed_alone(encode)
+    floor, floor_rss, floor_cpu = timed_with_cpu(encode)
     subprocess.run(["sync"], check=True)
-    ours, ours_rss = timed_alone(build_command(show, long_folder / "out"))
-    return floor, ours, ours_rss, floor_rss
+    ours, ours_rss, ours_cpu = timed_with_cpu(build_command(show, long_folder / "out"))
+    return {
+        "floor_s": floor,
+        "floor_rss": floor_rss,
+        "floor_cpu": floor_cpu,
+        "ours_s": ours,
+        "ours_rss": ours_rss,
+        "ours_cpu": ours_cpu,
+    }
+
+
+def print_speed(folder: Path, minutes: float, rounds: int) -> float:
+    """Run `speed` on the synthesised interview and print it; the wall-time ratio to the floor."""
+    folder.mkdir(parents=True, exist_ok=True)
+    interview = make_interview(folder, rounds=rounds)
+    print(f"\nbuilding {minutes:g} minutes cold ...", file=sys.stderr)
+    run = speed(folder, interview, minutes)
+    print(
+        f"\n{minutes:g} min, all processing on: floor {run['floor_s']:.1f} s "
+        f"({run['floor_cpu']:.1f} s CPU, {run['floor_rss']:.0f} MB), ours {run['ours_s']:.1f} s "
+        f"({run['ours_cpu']:.1f} s CPU, {run['ours_rss']:.0f} MB peak RSS); "
+        f"CPU ratio {run['ours_cpu'] / run['floor_cpu']:.2f}"
+    )
+    return run["ours_s"] / run["floor_s"]
 
 
 # The corpus (tests/field.py): every recording through `podcast build`, measured on the MP3.
@@ -301,7 +324,12 @@ def measured_output(
 
 
 def run_corpus(
-    count: int, only: str | None, stoi_too: bool, keep: Path | None, compare: bool
+    count: int,
+    only: str | None,
+    stoi_too: bool,
+    keep: Path | None,
+    compare: bool,
+    speed_minutes: float = 0.0,
 ) -> None:
     """Build every recording of the corpus and print the table and the summary line."""
     import math
@@ -371,12 +399,16 @@ def run_corpus(
     print(f"| build failures | {len(failures)} | | 0 |" + " | |" * len(contenders))
     for row in failures:
         print(f"  {row['name']}: {row['message']}", file=sys.stderr)
+    ratio_floor = math.nan
+    if speed_minutes > 0:
+        with tempfile.TemporaryDirectory(prefix="podcast-speed-") as tmp:
+            ratio_floor = print_speed(Path(tmp), speed_minutes, rounds=6)
     print(
         f"\nrecordings={len(rows)} failures={len(failures)} "
         f"worst_gap_lu={worst['gap']:.2f} worst_bed_swing_db={worst['bed_swing']:.2f} "
         f"worst_limiter_db={worst['limiter']:.2f} "
         f"worst_phrase_swing_db={worst['phrase_swing']:.2f} worst_hum_db={worst['hum']:.2f} "
-        f"stoi_delta={worst['stoi_delta']:.3f} ratio_floor=nan"
+        f"stoi_delta={worst['stoi_delta']:.3f} ratio_floor={ratio_floor:.2f}"
     )
 
 
@@ -394,7 +426,14 @@ def main() -> None:
     )
     args = parser.parse_args()
     if not args.interview:
-        run_corpus(args.recordings, args.only, not args.no_stoi, args.keep, args.compare)
+        run_corpus(
+            args.recordings,
+            args.only,
+            not args.no_stoi,
+            args.keep,
+            args.compare,
+            args.speed_minutes,
+        )
         return
     with tempfile.TemporaryDirectory(prefix="podcast-sound-") as tmp:
         folder = Path(tmp)
@@ -435,13 +474,7 @@ def main() -> None:
         hum_drop = min(raw[f"hum{line}"] - ours[f"hum{line}"] for line in (50, 100, 150))
         ratio_floor = float("nan")
         if args.speed_minutes > 0:
-            print(f"\nbuilding {args.speed_minutes:g} minutes cold ...", file=sys.stderr)
-            floor_s, ours_s, ours_rss, floor_rss = speed(folder, interview, args.speed_minutes)
-            ratio_floor = ours_s / floor_s
-            print(
-                f"\n{args.speed_minutes:g} min, all processing on: floor {floor_s:.1f} s "
-                f"({floor_rss:.0f} MB), ours {ours_s:.1f} s ({ours_rss:.0f} MB peak RSS)"
-            )
+            ratio_floor = print_speed(folder / "long", args.speed_minutes, args.rounds)
         print(
             f"\nspeaker_gap_lu={abs(ours['gap']):.2f} "
             f"noise_drop_db={raw['noise'] - ours['noise']:.1f} hum_drop_db={hum_drop:.1f} "
