@@ -263,13 +263,14 @@ def _phrase_gains(loudness: Samples, talking: npt.NDArray[np.bool_], target: flo
 
 
 def _window_sums(values: Samples, half: int) -> Samples:
-    """The sum of `values` over the window of `half` steps either side of each step (cut
-    short at the ends)."""
+    """The sum of `values` over the window of `half` steps either side of each step; near the
+    ends the window keeps its length and moves inward instead of being cut short (a window
+    cut short hears only a sentence's quiet last words and raises the gain at every phrase's
+    end)."""
     totals = np.concatenate([[0.0], np.cumsum(values)])
-    index = np.arange(values.size)
-    high = np.minimum(values.size, index + half + 1)
-    low = np.maximum(0, index - half)
-    return np.asarray(totals[high] - totals[low])
+    width = min(values.size, 2 * half + 1)
+    low = np.clip(np.arange(values.size) - half, 0, values.size - width)
+    return np.asarray(totals[low + width] - totals[low])
 
 
 def _speaker_gap(levels: list[tuple[float, float]]) -> float:
