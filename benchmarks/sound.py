@@ -190,18 +190,21 @@ Notes.
 """
 
 
-def _spread(gains: list[Any]) -> tuple[float, float]:
+def _spread(gains: list[tuple[Any, Any]]) -> tuple[float, float]:
     """(the largest gain swing inside a phrase, the largest limiter cut) in dB, from the
-    per-frame gains of each turn: the swing is what the gain does beyond a word's own
-    ripple (5-frame medians, 3rd to 97th percentile); the cut is how far the loudest frames
-    of a turn were turned down below the turn's median gain."""
+    per-frame gains and levels of each turn: the swing is what the gain does beyond a word's
+    own ripple (5-frame medians, 3rd to 97th percentile); the cut is how far a turn's peaks
+    (its frames within 6 dB of its loudest) were turned down below the turn's median gain.
+    Quiet frames are not peaks: a word onset's low rumble, taken by the high-pass, is not
+    the limiter's doing."""
     import numpy as np
 
     swing, limited = 0.0, 0.0
-    for turn in gains:
+    for turn, levels in gains:
         smooth = np.array([np.median(turn[i : i + 5]) for i in range(max(1, turn.size - 4))])
         swing = max(swing, float(np.percentile(smooth, 97) - np.percentile(smooth, 3)))
-        limited = max(limited, float(np.median(turn) - np.percentile(turn, 2)))
+        peaks = turn[levels >= levels.max() - 6]
+        limited = max(limited, float(np.median(turn) - peaks.min()))
     return swing, limited
 
 

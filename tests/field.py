@@ -32,6 +32,9 @@ NOISE_KINDS = ("white", "pink", "brown", "babble")
 # espeak-ng speaks at 22050 Hz: nothing of the voices lies above 11 kHz, so the noise bed is
 # measured there (where noise kinds, formats and band limits leave something to measure).
 BED_BAND_HZ = (11600.0, 15000.0)
+# The gain applied to the voices is measured above every filter that shapes the low end (the
+# high-pass at 70 Hz, hum notches up to the 10th harmonic of 60 Hz).
+GAIN_BAND_HZ = (700.0, 4000.0)
 
 
 @dataclass(frozen=True)
@@ -250,14 +253,18 @@ def _band_db(samples: Samples, spans: list[tuple[float, float]]) -> float:
 
 def frame_gains(
     before: Samples, after: Samples, spans: list[tuple[float, float]], noise_db: float
-) -> list[Samples]:
+) -> list[tuple[Samples, Samples]]:
     """Per turn, the gain (dB) the processing applied in each 20 ms frame that stands 20 dB
-    above the recording's noise (so noise reduction and filters hardly show)."""
+    above the recording's noise (so noise reduction hardly shows), and each such frame's level
+    before (dB). Both are taken in GAIN_BAND_HZ, above the high-pass and the hum notches: a
+    word onset's rumble (or a clipped recorder's offset) that the high-pass takes is not a
+    change of gain."""
     size = RATE // 50
     out = []
     for start, end in spans:
-        a = before[int(start * RATE) : int(end * RATE)]
-        b = after[int(start * RATE) : int(end * RATE)]
+        count = min(int(end * RATE), before.size, after.size) - int(start * RATE)
+        a = _band(before[int(start * RATE) :][:count], *GAIN_BAND_HZ)
+        b = _band(after[int(start * RATE) :][:count], *GAIN_BAND_HZ)
         count = min(a.size, b.size) // size
         if count < 5:
             continue
@@ -267,7 +274,7 @@ def frame_gains(
         eb = 10 * np.log10(np.mean(fb**2, axis=1) + 1e-20)
         loud = ea > max(noise_db + 20, ea.max() - 30)
         if loud.sum() >= 5:
-            out.append(np.asarray((eb - ea)[loud]))
+            out.append((np.asarray((eb - ea)[loud]), np.asarray(ea[loud])))
     return out
 
 
