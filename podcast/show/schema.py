@@ -550,7 +550,7 @@ class AudioSettings(Strict):
     alike), phrase by phrase, without compressing within a phrase or raising the pauses."""
     noise_reduction_db: float = Field(12.0, ge=0, le=40)
     """How much quieter the pauses of a recording become (room tone, hiss, air conditioning
-    between phrases), learned from the recording's own pauses, at most 4 dB below the noise under
+    between phrases), learned from the recording's own pauses, at most 2 dB below the noise under
     the speech beside them so the room does not breathe; under a voice the leveler raises, the
     noise is reduced by as much (where the voice keeps all but 3 dB); 0 turns both off."""
     hum_removal: bool = True
