@@ -63,6 +63,8 @@ PAUSE_BELOW_DB = 35.0  # a step this far below every track's speech level is a p
 FLOOR_PERCENTILE = 5.0  # a microphone's quietest steps: its own noise
 FLOOR_MARGIN_DB = 6.0  # a step this far above its microphone's noise is heard
 CROSSGATE_DB = -24.0  # a silent person's microphone is lowered this much
+BLOCK_STEPS = 4  # a loudness meter's 400 ms blocks
+RELATIVE_GATE_DB = 10.0  # speech levels leave out steps this far below their mean (BS.1770)
 MAX_GAIN_DB = 30.0  # the most a voice is raised or lowered to the others' loudness
 DUCK_DB = -12.0  # music and ambience under speech
 LOOKAHEAD_STEPS = 2  # a microphone opens this many steps before its person speaks
@@ -452,10 +454,21 @@ def _loudness_steps(samples: Samples, state: list[object] | None = None) -> npt.
 
 
 def _speech_db(levels: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_]) -> float | None:
-    """The power mean (dB) of the steps in `mask`, or None without any."""
+    """The loudness (dB) of the steps in `mask` as a meter measures it (BS.1770): 400 ms
+    blocks (4 steps) that lie in `mask`, those RELATIVE_GATE_DB below their mean left out (the
+    quiet between words); the steps' power mean where no block fits; None without any."""
     if not mask.any():
         return None
-    return float(10 * np.log10(np.mean(10 ** (levels[mask] / 10))))
+    power = 10 ** (levels / 10)
+    if mask.size >= BLOCK_STEPS:
+        windows = np.lib.stride_tricks.sliding_window_view
+        blocks = windows(power, BLOCK_STEPS).mean(axis=1)
+        inside = windows(mask, BLOCK_STEPS).all(axis=1)
+        if inside.any():
+            chosen = blocks[inside]
+            loud = chosen[chosen >= np.mean(chosen) * 10 ** (-RELATIVE_GATE_DB / 10)]
+            return float(10 * np.log10(np.mean(loud)))
+    return float(10 * np.log10(np.mean(power[mask])))
 
 
 def _raise(
