@@ -803,10 +803,13 @@ def _who_speaks(
             level = _speech_db(heard[i], clear & (dominant == n))
             if level is not None:
                 own[i] = level
-    # bleed[n][m]: voice n on microphone m, relative to microphone n (where n is clearly alone)
+    # bleed[n][m]: voice n on microphone m, relative to microphone n, where n leads at full
+    # voice (within CLEAR_DB of its speech level; its median: crosstalk is the exception). Not
+    # only where n leads clearly: a quiet guest on a low recorder hears the host within
+    # CLEAR_DB of the guest's own voice, and the host would never lead clearly there.
     bleed: dict[tuple[int, int], float] = {}
     for n, i in enumerate(voices):
-        mask = clear & (dominant == n)
+        mask = active & (dominant == n) & (heard[i] >= own[i] - CLEAR_DB)
         for m, j in enumerate(voices):
             if m != n and mask.sum() >= 3:
                 bleed[n, m] = float(np.median(heard[j][mask] - heard[i][mask]))
@@ -831,7 +834,9 @@ def _who_speaks(
                 expected += np.where(dominant == n, 10 ** (guess / 10), 0.0)
         expected = 10 * np.log10(expected)
         within = relative[m] >= -QUIET_WORDS_DB
-        speaking[j] = active & ((dominant == m) | (within & (heard[j] > expected)))
+        # even the step's leading voice, against its own speech level, is no speech where the
+        # others' bleed explains it (the quiet end of another's word on a quiet guest's mic)
+        speaking[j] = active & (heard[j] > expected) & ((dominant == m) | within)
     alone = {}
     for m, j in enumerate(voices):
         others = np.zeros(count, dtype=bool)
