@@ -63,6 +63,7 @@ PAUSE_BELOW_DB = 35.0  # a step this far below every track's speech level is a p
 FLOOR_PERCENTILE = 5.0  # a microphone's quietest steps: its own noise
 FLOOR_MARGIN_DB = 6.0  # a step this far above its microphone's noise is heard
 CROSSGATE_DB = -24.0  # a silent person's microphone is lowered this much
+WORD_GAP_STEPS = 3  # steps between a person's words that count as theirs
 BLOCK_STEPS = 4  # a loudness meter's 400 ms blocks
 RELATIVE_GATE_DB = 10.0  # speech levels leave out steps this far below their mean (BS.1770)
 MAX_GAIN_DB = 30.0  # the most a voice is raised or lowered to the others' loudness
@@ -844,6 +845,10 @@ def _who_speaks(
             if i != j:
                 others |= speaking[i]
         alone[j] = speaking[j] & ~others & (dominant == m)
+        # a person's quieter steps between their words (nobody else speaking) count as theirs,
+        # as a loudness meter's 400 ms blocks take them in over a turn
+        around = _dilate(alone[j], WORD_GAP_STEPS, 0) & _dilate(alone[j], 0, WORD_GAP_STEPS)
+        alone[j] |= around & active & ~others
     # In a pause (nobody heard), each microphone keeps its last decision: the room goes on.
     last = np.maximum.accumulate(np.where(active, np.arange(count), 0))
     speaking = {i: mask[last] for i, mask in speaking.items()}
