@@ -720,6 +720,7 @@ class ThreeTracks:
 
     folder: Path
     turns: list[tuple[int, float, float]]
+    clean: Samples  # each person's voice alone (rows in THREE's order), on the host's time
 
 
 def make_three(folder: Path, phone_line: bool = True, seed: int = 29) -> ThreeTracks:
@@ -758,7 +759,7 @@ def make_three(folder: Path, phone_line: bool = True, seed: int = 29) -> ThreeTr
     times = np.arange(size) / RATE
     bed = sum(np.sin(2 * np.pi * f * times) for f in (220, 277, 330)) * 10 ** (-28 / 20) / 3
     _write(folder / "bed.wav", np.asarray(bed))
-    return ThreeTracks(folder, turns)
+    return ThreeTracks(folder, turns, clean)
 
 
 @pytest.fixture(scope="module", params=["phone line", "noisy recorder"])
@@ -780,9 +781,7 @@ def three(
         shutil.copyfile(made.folder / name, folder / name)
     source = folder / "episode.md"
     persons = "".join(f"  - name: {name}\n    role: guest\n" for name in THREE)
-    source.write_text(
-        source.read_text().replace(f"  - name: {GUEST}\n    role: guest\n", persons)
-    )
+    source.write_text(source.read_text().replace(f"  - name: {GUEST}\n    role: guest\n", persons))
     return made, show
 
 
@@ -803,8 +802,12 @@ def test_three_tracks_with_a_phone_line_are_gated_and_equal(
     (episode,) = loaded.episodes
     stems = tmp_path / "stems"
     mixed = premix(
-        episode.recordings[0], loaded.config.audio, Cache(tmp_path / "cache"), episode.source,
-        "recordings[0]", stems,
+        episode.recordings[0],
+        loaded.config.audio,
+        Cache(tmp_path / "cache"),
+        episode.source,
+        "recordings[0]",
+        stems,
     )
 
     def level(samples: Samples, who: int, at: float) -> float:

@@ -414,7 +414,14 @@ def _drift(
 # phone line lacks the highs the shelf raises).
 K_WEIGHTING = np.array(
     [
-        [1.53512485958697, -2.69169618940638, 1.19839281085285, 1.0, -1.69065929318241, 0.73248077421585],
+        [
+            1.53512485958697,
+            -2.69169618940638,
+            1.19839281085285,
+            1.0,
+            -1.69065929318241,
+            0.73248077421585,
+        ],
         [1.0, -2.0, 1.0, 1.0, -1.99004745483398, 0.99007225036621],
     ]
 )
@@ -426,7 +433,9 @@ DECISION_BAND = signal.butter(4, [300, 3400], btype="bandpass", fs=RATE, output=
 
 
 def _steps_db(
-    samples: Samples, weighting: npt.NDArray[np.float64] | None = None, state: list[object] | None = None
+    samples: Samples,
+    weighting: npt.NDArray[np.float64] | None = None,
+    state: list[object] | None = None,
 ) -> npt.NDArray[np.float64]:
     """The level (dB) of each 100 ms step (in chunks: memory stays flat), through the filter
     `weighting` (second-order sections) if given; `state` carries the filter's state from one
