@@ -635,7 +635,7 @@ def test_the_transcript_names_each_tracks_person(
             turns.append(line.speaker)
     assert turns == [HOST, GUEST, HOST, GUEST], [(line.speaker, line.text) for line in lines]
     assert "willkommen" in said[HOST] and "willkommen" not in said[GUEST], said
-    assert "vermitteln" in said[GUEST] and "vermitteln" not in said[HOST], said
+    assert "schicken" in said[GUEST] and "schicken" not in said[HOST], said
     text = (built.show / "episodes" / SLUG / "transcript.de.vtt").read_text(encoding="utf-8")
     assert f"<v {HOST}>" in text and f"<v {GUEST}>" in text
 

@@ -38,7 +38,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "9"
+MULTITRACK_VERSION = "10"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
@@ -877,6 +877,7 @@ def _who_speaks(
     # A voice reaches the other microphones later (their acoustic path): the end of a word
     # falls into the next step there. Its bleed is expected from the louder of both steps.
     held = {i: np.maximum(heard[i], np.concatenate([heard[i][:1], heard[i][:-1]])) for i in voices}
+    before = np.concatenate([dominant[:1], dominant[:-1]])
     for m, j in enumerate(voices):
         # what microphone m would hear of every other voice (unknown: the old rule where that
         # voice leads, GATE_MARGIN_DB below it against their own speech levels) and of its
@@ -887,7 +888,12 @@ def _who_speaks(
                 continue
             coupling = bleed.get((n, m))
             if coupling is not None:
-                expected += 10 ** ((held[i] + coupling + BLEED_MARGIN_DB) / 10)
+                # only where n leads (now or a step before): elsewhere what microphone n hears
+                # is the others' bleed, not its person (that bleed's bleed is no measure)
+                leads = (dominant == n) | (before == n)
+                expected += np.where(
+                    leads, 10 ** ((held[i] + coupling + BLEED_MARGIN_DB) / 10), 0.0
+                )
             else:
                 guess = heard[i] - own[i] + own[j] - GATE_MARGIN_DB
                 expected += np.where(dominant == n, 10 ** (guess / 10), 0.0)
@@ -907,8 +913,11 @@ def _who_speaks(
         # as a loudness meter's 400 ms blocks take them in over a turn
         around = _dilate(alone[j], WORD_GAP_STEPS, 0) & _dilate(alone[j], 0, WORD_GAP_STEPS)
         alone[j] |= around & active & ~others
-    # In a pause (nobody heard), each microphone keeps its last decision: the room goes on.
-    last = np.maximum.accumulate(np.where(active, np.arange(count), 0))
+    # In a pause (nobody heard), each microphone keeps its last decision: the room goes on;
+    # before anyone is heard, each takes its first (the first speaker's room is heard).
+    last = np.maximum.accumulate(np.where(active, np.arange(count), -1))
+    first = int(np.argmax(active)) if active.any() else 0
+    last = np.where(last < 0, first, last)
     speaking = {i: mask[last] for i, mask in speaking.items()}
     return speaking, alone, active
 
