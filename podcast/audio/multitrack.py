@@ -781,7 +781,8 @@ def _crossgate(
         mixed.fill(0.0)
         outputs = []
         for i in range(len(tracks)):
-            own, state = [], []
+            own: list[npt.NDArray[np.float64]] = []
+            state: list[object] = []
             gained = step_db[i] + gains.get(i, 0.0)
             for first, chunk in _gained(processed[i], gained, ceilings.get(i)):
                 mixed[first : first + chunk.size] += chunk
