@@ -334,8 +334,13 @@ def align(reference: Samples, other: Samples) -> Alignment:
         if sure >= CONFIDENCE and min(abs(at - sharp.main), abs(at - sharp.second)) <= 0.001:
             found = Alignment(sharp.seconds, 0.0, sure)
     if found.confidence < CONFIDENCE:
-        spread = _peaks(first[:window], second[:window], _smear(min(window, second.size)))
-        found = Alignment(spread.seconds, 0.0, spread.confidence)
+        # averaged over what the most a clock may be off spreads it, and over half and a
+        # quarter of that (a box much wider than the spread lowers a peak into its noise)
+        widest = _smear(min(window, second.size))
+        for smear in (widest, widest // 2, widest // 4):
+            spread = _peaks(first[:window], second[:window], smear)
+            if spread.confidence > found.confidence:
+                found = Alignment(spread.seconds, 0.0, spread.confidence)
     if found.confidence < CONFIDENCE or min(reference.size, other.size) < DRIFT_MIN_S * RATE:
         return found
     return _drift(first, second, found) or found
