@@ -22,12 +22,13 @@ import numpy.typing as npt
 from pydantic import BaseModel
 from scipy import fft as sp_fft
 from scipy import signal
-from scipy.ndimage import maximum_filter1d
+from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
 from podcast.audio.analyse import Segment, analyse_segment, format_chain
 from podcast.audio.graph import SoundShaping, envelope_input, shaped_chain
 from podcast.audio.hum import hum_filters
 from podcast.audio.pipeline import ProcessGraph
+from podcast.audio.render import INITIAL_LIMITER_MARGIN_DB
 from podcast.audio.renditions import BROADCAST_RATE
 from podcast.audio.sound import SoundSettings
 from podcast.audio.tools import FFMPEG, ffmpeg_version, file_arg
@@ -37,7 +38,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "8"
+MULTITRACK_VERSION = "11"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
@@ -59,14 +60,22 @@ GATE_MARGIN_DB = 10.0  # without a measured bleed: this far below the leading vo
 CLEAR_DB = 6.0  # a voice leads clearly (alone) this far above every other, against own speech
 BLEED_MARGIN_DB = 6.0  # a microphone this much above its measured bleed of the lead speaks
 QUIET_WORDS_DB = 30.0  # and only within this much of its person's speech level
-PAUSE_BELOW_DB = 35.0  # a step this far below the loudest speech on every track is a pause
+PAUSE_BELOW_DB = 35.0  # a step this far below every track's speech level is a pause
+FLOOR_PERCENTILE = 5.0  # a microphone's quietest steps: its own noise
+FLOOR_MARGIN_DB = 6.0  # a step this far above its microphone's noise is heard
 CROSSGATE_DB = -24.0  # a silent person's microphone is lowered this much
+WORD_GAP_STEPS = 3  # steps between a person's words that count as theirs
+ABSOLUTE_GATE_LUFS = -70.0  # BS.1770: blocks below this are left out of the integrated loudness
+BLOCK_STEPS = 4  # a loudness meter's 400 ms blocks
+RELATIVE_GATE_DB = 10.0  # speech levels leave out steps this far below their mean (BS.1770)
 MAX_GAIN_DB = 30.0  # the most a voice is raised or lowered to the others' loudness
 DUCK_DB = -12.0  # music and ambience under speech
 LOOKAHEAD_STEPS = 2  # a microphone opens this many steps before its person speaks
 HOLD_STEPS = 0  # and stays open this many after (in pauses each keeps its last decision)
+MIX_ROUNDS = 4  # mixes made: each but the last corrects the voices' gains and limits
 RAMP_SAMPLES = RATE // 50  # 20 ms gain ramps
 CHUNK = RATE * 10  # gains are applied 10 s at a time (a whole number of STEPs)
+LIMIT_MARGIN = RATE // 10  # what a voice's limiter sees beyond a chunk (look-ahead, release)
 
 
 Samples = npt.NDArray[np.float32]
@@ -325,8 +334,13 @@ def align(reference: Samples, other: Samples) -> Alignment:
         if sure >= CONFIDENCE and min(abs(at - sharp.main), abs(at - sharp.second)) <= 0.001:
             found = Alignment(sharp.seconds, 0.0, sure)
     if found.confidence < CONFIDENCE:
-        spread = _peaks(first[:window], second[:window], _smear(min(window, second.size)))
-        found = Alignment(spread.seconds, 0.0, spread.confidence)
+        # averaged over what the most a clock may be off spreads it, and over half and a
+        # quarter of that (a box much wider than the spread lowers a peak into its noise)
+        widest = _smear(min(window, second.size))
+        for smear in (widest, widest // 2, widest // 4):
+            spread = _peaks(first[:window], second[:window], smear)
+            if spread.confidence > found.confidence:
+                found = Alignment(spread.seconds, 0.0, spread.confidence)
     if found.confidence < CONFIDENCE or min(reference.size, other.size) < DRIFT_MIN_S * RATE:
         return found
     return _drift(first, second, found) or found
@@ -403,24 +417,76 @@ def _drift(
     return Alignment(float(at_zero) * float(ratio), total, start.confidence, int(close.sum()))
 
 
-def _steps_db(samples: Samples) -> npt.NDArray[np.float64]:
-    """The level (dB) of each 100 ms step (in chunks: memory stays flat)."""
+# ITU-R BS.1770's K-weighting at 48 kHz (a high shelf, then a high-pass): step levels weighted
+# so are what a loudness meter (ffmpeg's ebur128) hears, whatever each voice's spectrum (a
+# phone line lacks the highs the shelf raises).
+K_WEIGHTING = np.array(
+    [
+        [
+            1.53512485958697,
+            -2.69169618940638,
+            1.19839281085285,
+            1.0,
+            -1.69065929318241,
+            0.73248077421585,
+        ],
+        [1.0, -2.0, 1.0, 1.0, -1.99004745483398, 0.99007225036621],
+    ]
+)
+# Who speaks is decided on each track's telephone band (300 Hz to 3.4 kHz): a phone line or a
+# recorder at a low sample rate has nothing above it, while the other microphones hear that
+# voice's bleed full band; compared full band, a hiss or an "s" of the phone's person looked
+# like speech on every other microphone.
+DECISION_BAND = signal.butter(4, [300, 3400], btype="bandpass", fs=RATE, output="sos")
+
+
+def _steps_db(
+    samples: Samples,
+    weighting: npt.NDArray[np.float64] | None = None,
+    state: list[object] | None = None,
+) -> npt.NDArray[np.float64]:
+    """The level (dB) of each 100 ms step (in chunks: memory stays flat), through the filter
+    `weighting` (second-order sections) if given; `state` carries the filter's state from one
+    call to the next (the chunks of one track)."""
     count = samples.size // STEP
     power = np.empty(count, dtype=np.float64)
     chunk = 600  # steps (a minute)
+    if weighting is not None:
+        if state is None:
+            state = []
+        if not state:
+            state.append(np.zeros((weighting.shape[0], 2)))
     for first in range(0, count, chunk):
         last = min(count, first + chunk)
-        blocks = samples[first * STEP : last * STEP].astype(np.float64).reshape(-1, STEP)
-        power[first:last] = np.mean(blocks**2, axis=1)
+        blocks = samples[first * STEP : last * STEP].astype(np.float64)
+        if weighting is not None and state is not None:
+            blocks, state[0] = signal.sosfilt(weighting, blocks, zi=state[0])
+        power[first:last] = np.mean(blocks.reshape(-1, STEP) ** 2, axis=1)
     levels = 10 * np.log10(power + 1e-20)
     return np.asarray(np.maximum(-120.0, levels), dtype=np.float64)
 
 
+def _loudness_steps(samples: Samples, state: list[object] | None = None) -> npt.NDArray[np.float64]:
+    """K-weighted step levels (dB; -0.691 makes them LUFS, ungated)."""
+    return _steps_db(samples, K_WEIGHTING, state)
+
+
 def _speech_db(levels: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_]) -> float | None:
-    """The power mean (dB) of the steps in `mask`, or None without any."""
+    """The loudness (dB) of the steps in `mask` as a meter measures it (BS.1770): 400 ms
+    blocks (4 steps) that lie in `mask`, those RELATIVE_GATE_DB below their mean left out (the
+    quiet between words); the steps' power mean where no block fits; None without any."""
     if not mask.any():
         return None
-    return float(10 * np.log10(np.mean(10 ** (levels[mask] / 10))))
+    power = 10 ** (levels / 10)
+    if mask.size >= BLOCK_STEPS:
+        windows = np.lib.stride_tricks.sliding_window_view
+        blocks = windows(power, BLOCK_STEPS).mean(axis=1)
+        inside = windows(mask, BLOCK_STEPS).all(axis=1)
+        if inside.any():
+            chosen = blocks[inside]
+            loud = chosen[chosen >= np.mean(chosen) * 10 ** (-RELATIVE_GATE_DB / 10)]
+            return float(10 * np.log10(np.mean(loud)))
+    return float(10 * np.log10(np.mean(power[mask])))
 
 
 def _raise(
@@ -451,12 +517,34 @@ def _gain_curve(step_db: npt.NDArray[np.float64], length: int, first: int, last:
     return np.asarray((sums[RAMP_SAMPLES:] - sums[:-RAMP_SAMPLES]) / RAMP_SAMPLES, np.float32)
 
 
-def _gained(samples: Samples, step_db: npt.NDArray[np.float64]) -> Iterator[tuple[int, Samples]]:
-    """`samples` with the step gains (dB) applied, in chunks (first sample, chunk): the gain
-    curve of a whole hour would take gigabytes."""
+def _limiter(gained: Samples, ceiling: float) -> Samples:
+    """The gain (per sample) a peak limiter at `ceiling` (linear) gives `gained`, as the
+    render's (5 ms attack with look-ahead, 100 ms release): the gain each peak needs, held
+    a quarter and smoothed over half the release (within 0.05 dB of ffmpeg's alimiter per
+    voice, on speech it lowers by 0.5 to 2 dB)."""
+    attack, release = RATE // 200, RATE // 10
+    need = np.minimum(np.float32(1.0), np.float32(ceiling) / np.maximum(np.abs(gained), 1e-9))
+    need = minimum_filter1d(need, 2 * attack + 1)
+    return np.asarray(
+        uniform_filter1d(minimum_filter1d(need, release // 4), release // 2), dtype=np.float32
+    )
+
+
+def _gained(
+    samples: Samples, step_db: npt.NDArray[np.float64], ceiling: float | None = None
+) -> Iterator[tuple[int, Samples]]:
+    """`samples` with the step gains (dB) applied and, with a `ceiling` (linear), limited to
+    it, in chunks (first sample, chunk): the gain curve of a whole hour would take gigabytes."""
     for first in range(0, samples.size, CHUNK):
         last = min(samples.size, first + CHUNK)
-        yield first, samples[first:last] * _gain_curve(step_db, samples.size, first, last)
+        if ceiling is None:
+            yield first, samples[first:last] * _gain_curve(step_db, samples.size, first, last)
+            continue
+        # the limiter looks ahead and releases: it sees LIMIT_MARGIN beyond the chunk
+        low, high = max(0, first - LIMIT_MARGIN), min(samples.size, last + LIMIT_MARGIN)
+        part = samples[low:high] * _gain_curve(step_db, samples.size, low, high)
+        part *= _limiter(part, ceiling)
+        yield first, part[first - low : last - low]
 
 
 def place(samples: Samples, where: Alignment, start: float, length: int) -> Samples:
@@ -511,6 +599,9 @@ def premix(
         settings.noise_reduction_db,
         settings.hum_removal,
         settings.highpass_hz,
+        settings.podcast_target,
+        settings.channels,
+        settings.true_peak,
     )
     key = key_of(
         "multitrack",
@@ -600,16 +691,25 @@ def premix(
     # Memory: of each track only its placed, processed samples are kept (and the recorded
     # one's 100 ms levels); the decoded tracks go as soon as they are placed.
     raw: list[npt.NDArray[np.float64]] = []
+    band: list[npt.NDArray[np.float64]] = []  # in the DECISION_BAND: who speaks
     processed: list[Samples] = []
     for number, (track, label, where) in enumerate(zip(tracks, labels, offsets, strict=True)):
         placed = place(plain[number], where[0], start, length)
         plain[number] = np.zeros(0, dtype=np.float32)
-        raw.append(_steps_db(placed))
+        raw.append(_loudness_steps(placed))
+        band.append(_steps_db(placed, DECISION_BAND))
         if track.voice:
             del placed
             placed = place(_shaped(track, label, settings, cache), where[0], start, length)
         processed.append(placed)
-    mixed, reports, steps = _crossgate(tracks, raw, processed, offsets)
+    # The podcast rendition's gain and ceiling: its limiter lowers a voice with high peaks more
+    # than the others; the voices are made equal as it will leave them.
+    stereo = settings.channels == "stereo"
+    program = (
+        settings.podcast_target - (3.01 if stereo else 0.0),
+        settings.true_peak - INITIAL_LIMITER_MARGIN_DB,
+    )
+    mixed, reports, steps, ceilings = _crossgate(tracks, raw, band, processed, offsets, program)
     peak = float(np.abs(mixed).max()) if mixed.size else 0.0
     scale = 0.98 / peak if peak > 0.98 else 1.0  # the render sets the loudness; WAV kept whole
     mixed *= scale
@@ -620,7 +720,7 @@ def premix(
     for number, track in enumerate(tracks):
         # Each track's share of the mix, made again one at a time (not all kept at once).
         share = np.empty(length, dtype=np.float32)
-        for first, chunk in _gained(processed[number], steps[number]):
+        for first, chunk in _gained(processed[number], steps[number], ceilings[number]):
             share[first : first + chunk.size] = chunk * np.float32(scale)
         voice = voices[number]
         if voice is not None:
@@ -635,17 +735,24 @@ def premix(
 def _crossgate(
     tracks: tuple[Track, ...],
     raw: list[npt.NDArray[np.float64]],
+    band: list[npt.NDArray[np.float64]],
     processed: list[Samples],
     offsets: list[tuple[Alignment, bool]],
-) -> tuple[Samples, list[TrackReport], list[npt.NDArray[np.float64]]]:
+    program: tuple[float, float] | None = None,
+) -> tuple[Samples, list[TrackReport], list[npt.NDArray[np.float64]], list[float | None]]:
     """Each voice to one speaker loudness, lowered where its person is silent; music and
-    ambience ducked under speech; summed (`raw`: each track's 100 ms levels as recorded).
-    With a report per track and its gains (dB per step)."""
+    ambience ducked under speech; summed (`raw`: each track's 100 ms loudness as recorded,
+    `band`: its levels in the DECISION_BAND). With a report per track and its gains (dB per
+    step) and ceilings (linear; None: not limited). `program`: the loudness (LUFS, of the mono
+    mix) and the limiter's ceiling (dBFS) the mix will be published at: each voice is limited
+    to that ceiling at the gain the mix will get, before the voices are made equal (else that
+    limiter, at the end, lowers a voice with high peaks more than the others: a phone line's
+    voice ended 1 LU below the others, equal in the mix)."""
     voices = [i for i, t in enumerate(tracks) if t.voice]
-    levels = [_steps_db(p) for p in processed]
+    levels = [_loudness_steps(p) for p in processed]
     count = min(lv.size for lv in levels)
     # Who speaks is decided on the tracks as recorded: the leveler may have raised the bleed.
-    speaking, alone, active = _who_speaks({i: raw[i][:count] for i in voices}, count)
+    speaking, alone, active = _who_speaks({i: band[i][:count] for i in voices}, count)
     speech_level = {i: _speech_db(levels[i][:count], alone[i] & active) for i in voices}
     known = [v for v in speech_level.values() if v is not None]
     target = max(known) if known else 0.0
@@ -671,33 +778,52 @@ def _crossgate(
             step_db.append(np.where(ducked, DUCK_DB, 0.0))
     length = processed[0].size
     mixed = np.zeros(length, dtype=np.float32)
-    for _ in range(2):
-        # The mix where a person speaks alone also carries the other (closed) microphones: the
-        # second pass corrects each voice's gain by what the first mix measured.
+    ceilings: dict[int, float] = {}  # per voice: its limiter's ceiling (linear)
+    for round_ in range(MIX_ROUNDS):
+        # The mix where a person speaks alone also carries the other (closed) microphones: each
+        # further pass corrects each voice's gain by what the mix before measured; the last
+        # mix is the one measured for the report and written (its gains are the stems').
         mixed.fill(0.0)
         outputs = []
         for i in range(len(tracks)):
-            own = []
-            for first, chunk in _gained(processed[i], step_db[i] + gains.get(i, 0.0)):
+            own: list[npt.NDArray[np.float64]] = []
+            state: list[object] = []
+            gained = step_db[i] + gains.get(i, 0.0)
+            for first, chunk in _gained(processed[i], gained, ceilings.get(i)):
                 mixed[first : first + chunk.size] += chunk
-                own.append(_steps_db(chunk))
+                own.append(_loudness_steps(chunk, state))
             outputs.append(np.concatenate(own)[:count])
-        heard = _steps_db(mixed)[:count]
+        heard = _loudness_steps(mixed)[:count]
         in_mix = {i: _speech_db(heard, alone[i] & active) for i in voices}
         measured = [v for v in in_mix.values() if v is not None]
+        if round_ == MIX_ROUNDS - 1 or not measured:
+            break
         for i, level in in_mix.items():
             if level is not None:
                 gains[i] = float(
                     np.clip(gains[i] + max(measured) - level, -MAX_GAIN_DB, MAX_GAIN_DB)
                 )
+        # the mix's integrated loudness (BS.1770: blocks above -70 LUFS, relatively gated),
+        # and so the gain it will be published with
+        whole = _speech_db(heard, heard > ABSOLUTE_GATE_LUFS + 0.691)
+        if program is not None and whole is not None:
+            lift = program[0] - (whole - 0.691)
+            ceilings = {i: 10 ** ((program[1] - lift) / 20) for i in voices}
     # A voice's loudness after is measured on the mix (where its person speaks alone: what is
     # heard there), its microphone's bleed on the track's own share of it.
-    heard = _steps_db(mixed)[:count]
     reports = [
         _track_report(track, offsets[i], raw[i][:count], outputs[i], heard, alone, active, i)
         for i, track in enumerate(tracks)
     ]
-    return mixed, reports, [step_db[i] + gains.get(i, 0.0) for i in range(len(tracks))]
+    steps = [step_db[i] + gains.get(i, 0.0) for i in range(len(tracks))]
+    return mixed, reports, steps, [ceilings.get(i) for i in range(len(tracks))]
+
+
+def _floor_db(levels: npt.NDArray[np.float64]) -> float:
+    """A microphone's own noise (dB): its quietest steps (FLOOR_PERCENTILE), the silence
+    where it was not yet or no longer recording left out."""
+    recorded = levels[levels > -119.0]
+    return float(np.percentile(recorded, FLOOR_PERCENTILE)) if recorded.size else -120.0
 
 
 def _who_speaks(
@@ -705,24 +831,35 @@ def _who_speaks(
 ) -> tuple[
     dict[int, npt.NDArray[np.bool_]], dict[int, npt.NDArray[np.bool_]], npt.NDArray[np.bool_]
 ]:
-    """Per voice track, the steps where its person speaks and where they speak alone, and the
-    steps where anyone is heard, from the voice tracks' step levels as recorded.
+    """Per voice track, the steps where its person speaks and where they speak alone (and lead:
+    the steps their speech level is measured on), and the steps where anyone is heard, from the
+    voice tracks' step levels as recorded (in the DECISION_BAND).
 
     Levels count relative to each track's own speech level (recorders set to other gains: a
     quiet guest on a low recorder is nearly as loud as bleed on the host's microphone as on
-    their own). Each step's dominant voice is the one loudest against its own speech; how
-    loud that voice is on every other microphone (its bleed there) is then measured where it
-    is clearly alone, and another microphone counts as speaking only where it is louder than
-    that bleed explains (crosstalk: both speak)."""
+    their own). A step counts on a microphone only above its own noise (a noisy phone line's
+    hiss, relative to its person's quiet voice, is no speech). Each step's dominant voice is
+    the one loudest against its own speech; how loud that voice is on every other microphone
+    (its bleed there) is then measured where it is clearly alone, and another microphone
+    counts as speaking only where it is louder than that bleed and its own noise together
+    explain (crosstalk: both speak)."""
     voices = list(heard)
-    floor = np.full(count, -120.0)
-    loudest_raw = np.max([heard[i] for i in voices], axis=0) if voices else floor
-    active = loudest_raw > np.percentile(loudest_raw, 95) - PAUSE_BELOW_DB
+    floor = {i: _floor_db(heard[i]) for i in voices}
     own = {i: float(np.percentile(heard[i], 99)) for i in voices}
+    # A microphone hears something where it stands FLOOR_MARGIN_DB above its own noise.
+    audible = {i: heard[i] > floor[i] + FLOOR_MARGIN_DB for i in voices}
+    active = np.zeros(count, dtype=bool)
+    for i in voices:
+        active |= audible[i] & (heard[i] > own[i] - PAUSE_BELOW_DB)
     dominant = np.zeros(count, dtype=int)
     clear = np.zeros(count, dtype=bool)
+
+    def against_own() -> npt.NDArray[np.float64]:
+        # noise counts for nothing: it cannot lead a step
+        return np.array([np.where(audible[i], heard[i] - own[i], -200.0) for i in voices])
+
     for _ in range(3):  # own speech levels and the dominant voice settle together
-        relative = np.array([heard[i] - own[i] for i in voices])
+        relative = against_own()
         order = np.sort(relative, axis=0)
         dominant = np.argmax(relative, axis=0)
         margin = order[-1] - order[-2] if len(voices) > 1 else np.full(count, 99.0)
@@ -731,40 +868,62 @@ def _who_speaks(
             level = _speech_db(heard[i], clear & (dominant == n))
             if level is not None:
                 own[i] = level
-    # bleed[n][m]: voice n on microphone m, relative to microphone n (where n is clearly alone)
+    # bleed[n][m]: voice n on microphone m, relative to microphone n, where n leads at full
+    # voice (within CLEAR_DB of its speech level; its median: crosstalk is the exception). Not
+    # only where n leads clearly: a quiet guest on a low recorder hears the host within
+    # CLEAR_DB of the guest's own voice, and the host would never lead clearly there.
     bleed: dict[tuple[int, int], float] = {}
     for n, i in enumerate(voices):
-        mask = clear & (dominant == n)
+        mask = active & (dominant == n) & (heard[i] >= own[i] - CLEAR_DB)
         for m, j in enumerate(voices):
             if m != n and mask.sum() >= 3:
                 bleed[n, m] = float(np.median(heard[j][mask] - heard[i][mask]))
-    relative = np.array([heard[i] - own[i] for i in voices])
+    relative = against_own()
     speaking = {}
+    # A voice reaches the other microphones later (their acoustic path): the end of a word
+    # falls into the next step there. Its bleed is expected from the louder of both steps.
+    held = {i: np.maximum(heard[i], np.concatenate([heard[i][:1], heard[i][:-1]])) for i in voices}
+    before = np.concatenate([dominant[:1], dominant[:-1]])
     for m, j in enumerate(voices):
-        expected = np.full(count, -np.inf)
+        # what microphone m would hear of every other voice (unknown: the old rule where that
+        # voice leads, GATE_MARGIN_DB below it against their own speech levels) and of its
+        # own noise, as power: at a word's quiet edge the bleed is below the noise
+        expected = np.full(count, 10 ** ((floor[j] + BLEED_MARGIN_DB) / 10))
         for n, i in enumerate(voices):
             if n == m:
                 continue
-            # where voice n leads, what microphone m would hear of it (unknown: the old rule,
-            # GATE_MARGIN_DB below the leading voice against their own speech levels)
             coupling = bleed.get((n, m))
-            guess = (
-                heard[i] + coupling + BLEED_MARGIN_DB
-                if coupling is not None
-                else heard[i] - own[i] + own[j] - GATE_MARGIN_DB
-            )
-            expected = np.where(dominant == n, guess, expected)
+            if coupling is not None:
+                # only where n leads (now or a step before): elsewhere what microphone n hears
+                # is the others' bleed, not its person (that bleed's bleed is no measure)
+                leads = (dominant == n) | (before == n)
+                expected += np.where(
+                    leads, 10 ** ((held[i] + coupling + BLEED_MARGIN_DB) / 10), 0.0
+                )
+            else:
+                guess = heard[i] - own[i] + own[j] - GATE_MARGIN_DB
+                expected += np.where(dominant == n, 10 ** (guess / 10), 0.0)
+        expected = 10 * np.log10(expected)
         within = relative[m] >= -QUIET_WORDS_DB
-        speaking[j] = (dominant == m) | (within & (heard[j] > expected))
+        # even the step's leading voice, against its own speech level, is no speech where the
+        # others' bleed explains it (the quiet end of another's word on a quiet guest's mic)
+        speaking[j] = active & (heard[j] > expected) & ((dominant == m) | within)
     alone = {}
-    for j in voices:
+    for m, j in enumerate(voices):
         others = np.zeros(count, dtype=bool)
         for i in voices:
             if i != j:
                 others |= speaking[i]
-        alone[j] = speaking[j] & ~others
-    # In a pause (nobody heard), each microphone keeps its last decision: the room goes on.
-    last = np.maximum.accumulate(np.where(active, np.arange(count), 0))
+        alone[j] = speaking[j] & ~others & (dominant == m)
+        # a person's quieter steps between their words (nobody else speaking) count as theirs,
+        # as a loudness meter's 400 ms blocks take them in over a turn
+        around = _dilate(alone[j], WORD_GAP_STEPS, 0) & _dilate(alone[j], 0, WORD_GAP_STEPS)
+        alone[j] |= around & active & ~others
+    # In a pause (nobody heard), each microphone keeps its last decision: the room goes on;
+    # before anyone is heard, each takes its first (the first speaker's room is heard).
+    last = np.maximum.accumulate(np.where(active, np.arange(count), -1))
+    first = int(np.argmax(active)) if active.any() else 0
+    last = np.where(last < 0, first, last)
     speaking = {i: mask[last] for i, mask in speaking.items()}
     return speaking, alone, active
 
