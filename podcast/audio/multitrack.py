@@ -779,10 +779,13 @@ def _crossgate(
     length = processed[0].size
     mixed = np.zeros(length, dtype=np.float32)
     ceilings: dict[int, float] = {}  # per voice: its limiter's ceiling (linear)
+    outputs: list[npt.NDArray[np.float64]] = []
     for round_ in range(MIX_ROUNDS):
         # The mix where a person speaks alone also carries the other (closed) microphones: each
         # further pass corrects each voice's gain by what the mix before measured; the last
-        # mix is the one measured for the report and written (its gains are the stems').
+        # mix is the one measured for the report and written (its gains are the stems'). Only
+        # that one's tracks are measured one by one (for the report's bleed).
+        last = round_ == MIX_ROUNDS - 1
         mixed.fill(0.0)
         outputs = []
         for i in range(len(tracks)):
@@ -791,12 +794,24 @@ def _crossgate(
             gained = step_db[i] + gains.get(i, 0.0)
             for first, chunk in _gained(processed[i], gained, ceilings.get(i)):
                 mixed[first : first + chunk.size] += chunk
-                own.append(_loudness_steps(chunk, state))
-            outputs.append(np.concatenate(own)[:count])
+                if last:
+                    own.append(_loudness_steps(chunk, state))
+            if last:
+                outputs.append(np.concatenate(own)[:count])
         heard = _loudness_steps(mixed)[:count]
         in_mix = {i: _speech_db(heard, alone[i] & active) for i in voices}
         measured = [v for v in in_mix.values() if v is not None]
-        if round_ == MIX_ROUNDS - 1 or not measured:
+        if last:
+            break
+        if not measured:  # nobody speaks alone: nothing to correct, this mix is the last
+            for i in range(len(tracks)):
+                state = []
+                gained = step_db[i] + gains.get(i, 0.0)
+                own = [
+                    _loudness_steps(chunk, state)
+                    for _, chunk in _gained(processed[i], gained, ceilings.get(i))
+                ]
+                outputs.append(np.concatenate(own)[:count])
             break
         for i, level in in_mix.items():
             if level is not None:
