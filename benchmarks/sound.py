@@ -1,12 +1,20 @@
 """Interview sound benchmark: our processing against what a user would otherwise run.
 
     .venv/bin/pip install -e '.[bench]'       # ffmpeg-normalize and pystoi
-    .venv/bin/python benchmarks/sound.py --rounds 6 --speed-minutes 60
+    .venv/bin/python benchmarks/sound.py --compare --speed-minutes 60
+    .venv/bin/python benchmarks/sound.py --interview --rounds 6 --speed-minutes 60
 
-Synthesises a realistic field interview (tests/interview.py): two German espeak-ng voices
-taking turns, the host at about -20 LUFS and the guest 13.5 LU quieter, pink and brown room
-noise 15 dB below the guest, 50 Hz hum with two harmonics at -45 dBFS, a few plosives; the
-clean speech is kept as the reference. Then, side by side, for
+Without --interview: the corpus of 24 seeded field recordings (tests/field.py), each built as a
+one-episode show and measured on its MP3 (README: "Measured on a corpus of field recordings");
+with --compare, ffmpeg-normalize and plain loudnorm on the same recordings; with
+--speed-minutes, the interview below repeated to that length is timed against the floor. The
+last line is `recordings=… failures=… worst_gap_lu=… worst_bed_swing_db=… worst_limiter_db=…
+worst_phrase_swing_db=… worst_hum_db=… stoi_delta=… ratio_floor=…`.
+
+With --interview: synthesises a realistic field interview (tests/interview.py): two German
+espeak-ng voices taking turns, the host at about -20 LUFS and the guest 13.5 LU quieter, pink
+and brown room noise 15 dB below the guest, 50 Hz hum with two harmonics at -45 dBFS, a few
+plosives; the clean speech is kept as the reference. Then, side by side, for
   unprocessed       the recording as it is
   ffmpeg-normalize  -nt ebu -t -16 -tp -1 (loudness only)
   dynaudnorm        ffmpeg's dynamic normaliser alone (default settings)
