@@ -866,3 +866,14 @@ def test_three_voices_end_equal_in_the_published_mp3(three: tuple[ThreeTracks, P
         ]
         heard.append(float(10 * np.log10(np.mean([10 ** (v / 10) for v in turns]))))
     assert max(heard) - min(heard) <= 0.75, heard
+
+
+def test_the_alignment_box_average_is_numpys_convolution() -> None:
+    """The running-sum box average the alignment smears a drifting clock's peak with gives
+    numpy's "same" convolution (odd and even widths, the ends included)."""
+    from podcast.audio.multitrack import _box_average
+
+    values = np.random.default_rng(7).normal(size=3000)
+    for width in (1, 2, 7, 8, 1001, 2999, 3000, 3500):
+        expected = np.convolve(values, np.ones(width) / width, mode="same")
+        assert np.allclose(_box_average(values, width), expected, rtol=0, atol=1e-12), width

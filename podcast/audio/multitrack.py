@@ -255,15 +255,18 @@ def _lags(reference: npt.NDArray[np.float32], other: npt.NDArray[np.float32]) ->
 
 
 def _peaks(
-    reference: npt.NDArray[np.float32], other: npt.NDArray[np.float32], smear: int = 0
+    reference: npt.NDArray[np.float32],
+    other: npt.NDArray[np.float32],
+    smear: int = 0,
+    correlation: npt.NDArray[np.float32] | None = None,
 ) -> Peaks:
     """The peaks of the phase transform of the two tracks' cross-correlation (GCC-PHAT: sharp
     peaks whatever the voices' pitch), of (parts of) their speech bands (`_band`); `smear`
     (samples at ALIGN_RATE) first averages it over that many lags, so that a peak a drifting
-    clock spread out still stands."""
-    lags = _lags(reference, other).astype(np.float64)
+    clock spread out still stands. `correlation`: `_lags(reference, other)`, if made before."""
+    lags = (_lags(reference, other) if correlation is None else correlation).astype(np.float64)
     if smear > 1:
-        lags = np.convolve(lags, np.ones(smear) / smear, mode="same")
+        lags = _box_average(lags, smear)
     first_lag = -(other.size - 1)
     peak = int(np.argmax(lags))
     reach = max(int(ACOUSTIC_S * ALIGN_RATE), smear)
@@ -279,6 +282,19 @@ def _peaks(
         return float((_parabolic(lags, index) + first_lag) / ALIGN_RATE)
 
     return Peaks(seconds(peak), seconds(second), ratio, confidence)
+
+
+def _box_average(values: npt.NDArray[np.float64], width: int) -> npt.NDArray[np.float64]:
+    """`np.convolve(values, np.ones(width) / width, mode="same")` from running sums: the same
+    to rounding, in a time that does not grow with `width` (a drifting clock's box is a
+    thousand lags wide, over millions of lags)."""
+    if width > values.size:
+        return np.asarray(np.convolve(values, np.ones(width) / width, mode="same"))
+    totals = np.concatenate([[0.0], np.cumsum(values)])
+    last = np.arange(values.size) + (width - 1) // 2  # each window's last value
+    ends = np.minimum(last, values.size - 1) + 1
+    starts = np.clip(last - width + 1, 0, values.size)
+    return np.asarray((totals[ends] - totals[starts]) / width)
 
 
 @dataclass(frozen=True)
@@ -325,7 +341,8 @@ def align(reference: Samples, other: Samples) -> Alignment:
     # Both tracks' speech bands are made once; every window is cut from them.
     first, second = _band(reference), _band(other)
     window = int(ALIGN_WINDOW_S * ALIGN_RATE)
-    sharp = _peaks(first[:window], second[:window])
+    correlation = _lags(first[:window], second[:window])  # made once, searched in several ways
+    sharp = _peaks(first[:window], second[:window], correlation=correlation)
     found = Alignment(sharp.seconds, 0.0, sharp.confidence)
     if sharp.confidence < CONFIDENCE:
         # A second peak nearly as high (repeated sound): taken when both halves of the
@@ -338,7 +355,7 @@ def align(reference: Samples, other: Samples) -> Alignment:
         # quarter of that (a box much wider than the spread lowers a peak into its noise)
         widest = _smear(min(window, second.size))
         for smear in (widest, widest // 2, widest // 4):
-            spread = _peaks(first[:window], second[:window], smear)
+            spread = _peaks(first[:window], second[:window], smear, correlation)
             if spread.confidence > found.confidence:
                 found = Alignment(spread.seconds, 0.0, spread.confidence)
     if found.confidence < CONFIDENCE or min(reference.size, other.size) < DRIFT_MIN_S * RATE:
