@@ -5,10 +5,11 @@ the gain envelope it makes; measured once per file content and cached."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import TypeAdapter
@@ -368,41 +369,34 @@ def _measure_decoded(
     else:
         filters = ",".join([*chain, "aformat=sample_fmts=flt"])
         selection = ["-filter_complex", f"[0:a:0]{filters}[out]", "-map", "[out]"]
+    return _metered(
+        segment,
+        "decoding",
+        ["-v", "info", "-i", file_arg(segment.path), *selection, "-c:a", codec, "-f", muxer],
+        functools.partial(
+            measure_stream,
+            rate=rate,
+            channels=channels,
+            true_peak=False,
+            silence_db=silence_db,
+            sample_format=meter_format,
+            observe=None if observe is None else observe.feed,
+        ),
+    )
+
+
+def _metered(
+    segment: Segment, what: str, args: list[str], meter: Callable[[IO[bytes]], Meter]
+) -> Meter:
+    """Run ffmpeg with `args` (all but its output, which goes to a pipe) for `segment`, and
+    `meter` what it writes, beside it."""
     with ProcessGraph(segment.name, segment.path.parent) as graph:
-        decoder = graph.start(
-            "decoding",
-            [
-                *FFMPEG,
-                "-v",
-                "info",
-                "-i",
-                file_arg(segment.path),
-                *selection,
-                "-c:a",
-                codec,
-                "-f",
-                muxer,
-                "pipe:1",
-            ],
-            capture_stdout=True,
-        )
+        decoder = graph.start(what, [*FFMPEG, *args, "pipe:1"], capture_stdout=True)
         assert decoder.process.stdout is not None
-        box = graph.read(
-            "loudness measurement",
-            decoder.process.stdout,
-            functools.partial(
-                measure_stream,
-                rate=rate,
-                channels=channels,
-                true_peak=False,
-                silence_db=silence_db,
-                sample_format=meter_format,
-                observe=None if observe is None else observe.feed,
-            ),
-        )
+        box = graph.read("loudness measurement", decoder.process.stdout, meter)
         graph.wait()
-        meter: Meter = box[0]
-        return meter
+        measured: Meter = box[0]
+        return measured
 
 
 def _measure_excerpts(
@@ -437,40 +431,24 @@ def _measure_excerpts(
     joined = "".join(f"[e{n}]" for n in range(len(excerpts)))
     filters = ",".join([*chain, "aformat=sample_fmts=flt"])
     parts.append(f"{joined}concat=n={len(excerpts)}:v=0:a=1,{filters}[out]")
-    with ProcessGraph(segment.name, segment.path.parent) as graph:
-        decoder = graph.start(
-            "measuring the noise reduction",
-            [
-                *FFMPEG,
-                *inputs,
-                "-filter_complex",
-                ";".join(parts),
-                "-map",
-                "[out]",
-                "-c:a",
-                FLOAT_HANDOVER[0],
-                "-f",
-                FLOAT_HANDOVER[1],
-                "pipe:1",
-            ],
-            capture_stdout=True,
-        )
-        assert decoder.process.stdout is not None
-        box = graph.read(
-            "loudness measurement",
-            decoder.process.stdout,
-            functools.partial(
-                measure_stream,
-                rate=BROADCAST_RATE,
-                channels=channels,
-                true_peak=False,
-                silence_db=None,
-                sample_format=FLOAT_HANDOVER[2],
-            ),
-        )
-        graph.wait()
-        meter: Meter = box[0]
-        return meter.step_energies()
+    meter = _metered(
+        segment,
+        "measuring the noise reduction",
+        [
+            *inputs,
+            *("-filter_complex", ";".join(parts), "-map", "[out]"),
+            *("-c:a", FLOAT_HANDOVER[0], "-f", FLOAT_HANDOVER[1]),
+        ],
+        functools.partial(
+            measure_stream,
+            rate=BROADCAST_RATE,
+            channels=channels,
+            true_peak=False,
+            silence_db=None,
+            sample_format=FLOAT_HANDOVER[2],
+        ),
+    )
+    return meter.step_energies()
 
 
 def _measure_pcm(
