@@ -311,6 +311,8 @@ def measured_output(
     hum_keys = [k for k in after if k.startswith("hum")]
     raw, heard = decoded(recording.path, recording.duration), decoded(path, recording.duration)
     noise_db = before["pauses"] + rms_db(cut(raw, [(a, b) for _, a, b in recording.turns]))
+    if not np.isfinite(noise_db):  # no pause between the turns: the noise of the lead-in
+        noise_db = rms_db(raw[int(0.05 * RATE) : int(0.5 * RATE)])
     spans = [(a + 0.05, b - 0.05) for _, a, b in recording.turns]
     swing, limited = _spread(frame_gains(raw, heard, spans, noise_db))
     row = {
@@ -428,7 +430,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6, help="exchanges of host and guest")
     parser.add_argument("--speed-minutes", type=float, default=0, help="0: skip the speed run")
     parser.add_argument("--interview", action="store_true", help="the one interview, compared")
-    parser.add_argument("--recordings", type=int, default=24, help="corpus size")
+    parser.add_argument("--recordings", type=int, default=25, help="corpus size")
     parser.add_argument("--only", help="only the corpus recordings whose name holds this")
     parser.add_argument("--no-stoi", action="store_true", help="skip STOI (pystoi)")
     parser.add_argument("--keep", type=Path, help="build the corpus in this folder, kept")

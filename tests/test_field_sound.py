@@ -179,3 +179,16 @@ def test_hum_over_a_phone_line_is_found_without_its_fundamental(seed: int) -> No
     hum = find_hum(spectra, rate)
     assert hum is not None and abs(hum.fundamental - 50.02) < 0.05, hum
     assert {round(line) for line in hum.lines} >= {400, 450}, hum
+
+
+def test_speakers_handing_over_without_a_pause_are_leveled_turn_by_turn(tmp_path: Path) -> None:
+    """Host and guest (14 LU quieter) hand over after 0.15-0.35 s, shorter than a pause: the
+    turns share a phrase, and the leveler used to hear the host's level over the guest's
+    first words (an outside tester: 4.8 LU left, her first second 2-7 dB quieter, the report
+    saying 0.5). Each turn is now leveled on its own, from its first word."""
+    spec = FieldSpec("quick", 50, 2, (0.0, 14.0), "pink", -55.0, turns=4, pauses_s=(0.15, 0.35))
+    _, before, after, mp3 = built_and_measured(tmp_path, spec)
+    assert before["gap"] > 12
+    assert after["gap"] <= 1.5, after
+    integrated, peak = ebur128(mp3)
+    assert abs(integrated + 16) <= 0.5 and peak <= -1.0

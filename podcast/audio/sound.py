@@ -61,6 +61,10 @@ ENVELOPE_RATE = 100  # gain values per second in the envelope file
 ENVELOPE_FORMAT = ("-f", "f32le", "-ar", str(ENVELOPE_RATE), "-ac", "1")
 
 LEVELING_WINDOW_S = 5.0
+# Inside a phrase, a dip between two stretches of voice this far apart in loudness (over
+# TURN_CONTEXT_S either side) is a hand-over from one speaker to another.
+TURN_CHANGE_DB = 6.0
+TURN_CONTEXT_S = 2.0
 GAIN_SMOOTHING_S = 1.0
 RAMP_S = 0.05
 MAX_RAISE_DB = 20.0
@@ -262,6 +266,61 @@ def _phrase_gains(loudness: Samples, talking: npt.NDArray[np.bool_], target: flo
     return _window_sums(gains, half) / _window_sums(np.ones(gains.size), half)
 
 
+def _turns(
+    phrase: tuple[int, int],
+    voice: Samples,
+    voiced: npt.NDArray[np.bool_],
+    audible: npt.NDArray[np.bool_],
+) -> list[tuple[int, int]]:
+    """A phrase split where one voice hands over to another without a pause: at a dip inside
+    it (steps not `audible`, or a step quieter than both its neighbours: a hand-over shorter
+    than a step leaves no quiet step) whose voiced steps TURN_CONTEXT_S either side differ by
+    TURN_CHANGE_DB or more in loudness (`voice`, LUFS per step): the one of largest change,
+    moved to the dip within a second of it across which the voices change most, then the next
+    further away than TURN_CONTEXT_S. The dip goes with the turn after it."""
+    start, end = phrase
+    context = steps_of(TURN_CONTEXT_S)
+    dips = {start + (low + high) // 2 for low, high in runs(~audible[start:end])}
+    inner = voice[start + 1 : end - 1]
+    lowest = (inner <= voice[start : end - 2]) & (inner <= voice[start + 2 : end])
+    dips.update(int(i) + start + 1 for i in np.flatnonzero(lowest))
+
+    def change(cut: int, reach: int) -> float | None:
+        """How far the voices `reach` steps before and after `cut` differ (dB)."""
+        sides = []
+        for a, b in ((max(start, cut - reach), cut), (cut, min(end, cut + reach))):
+            steps = voiced[a:b]
+            if not steps.any():
+                return None
+            energy = 10 ** ((voice[a:b][steps] + 0.691) / 10)
+            sides.append(10 * math.log10(energy.mean()))
+        return abs(sides[0] - sides[1])
+
+    candidates = []
+    # A turn lasts TURN_CONTEXT_S at least: a sentence's quiet close or a room's reverberation
+    # after the last word is not the next speaker.
+    for cut in sorted(dips):
+        if (
+            start + context <= cut <= end - context
+            and (change(cut, context) or 0.0) >= TURN_CHANGE_DB
+        ):
+            candidates.append((change(cut, context) or 0.0, cut))
+    cuts: list[int] = []
+    # The largest change finds a hand-over; where exactly it lies is the dip within a second
+    # of it across which the voices change most over half a second (the room between them,
+    # not a pause between the next speaker's first words), the quieter of equals.
+    near, close = steps_of(1.0), steps_of(0.5)
+    for _, found in sorted(candidates, reverse=True):
+        if any(abs(found - other) < context for other in cuts):
+            continue
+        around = [cut for _, cut in candidates if abs(cut - found) <= near]
+        cut = max(around, key=lambda at: (round(change(at, close) or 0.0), -voice[at]))
+        if all(abs(cut - other) >= context for other in cuts):
+            cuts.append(cut)
+    edges = [start, *sorted(cuts), end]
+    return list(itertools.pairwise(edges))
+
+
 def _window_sums(values: Samples, half: int) -> Samples:
     """The sum of `values` over the window of `half` steps either side of each step; near the
     ends the window keeps its length and moves inward instead of being cut short (a window
@@ -356,8 +415,12 @@ def shape_sound(
             np.maximum(energies - noise_energy, 0.1 * energies)[voiced]
         )
         phrases = runs(phrases_mask)
+        # Speakers who hand over without a pause share a phrase; the leveler hears each turn
+        # on its own (one voice's level does not hold the next one's first words down).
+        audible = loudness >= floor + SPEECH_ABOVE_FLOOR_DB
+        turns = [t for p in phrases for t in _turns(p, voice, voiced, audible)]
         if settings.level_speech:
-            for start, end in phrases:
+            for start, end in turns:
                 gains[start:end] = _phrase_gains(voice[start:end], voiced[start:end], speech_lufs)
         noisy = floor > SILENCE_GATE_LUFS and settings.noise_reduction_db > 0
         if noisy and pauses_kind != "unclear" and talking.any():
@@ -368,7 +431,7 @@ def shape_sound(
             through = _make_up(gains, phrases, voiced, (energies, through), denoise, noise_energy)
             measured = np.where(denoise > 0, through, energies)
         levels, after_levels = [], []
-        for start, end in phrases:
+        for start, end in turns:
             inside = talking[start:end]
             if inside.any():
                 level = integrated_loudness(energies[start:end][inside])

@@ -75,12 +75,19 @@ def noise_floor(loudness: Samples) -> float | None:
     low = edges[:-1] + 0.5 <= speech_level - LEAST_CONTRAST_DB
     if not low.any():
         return None
-    floor = float(edges[int(np.argmax(np.where(low, smooth, -1)))] + 0.5)
-    near = float(np.mean(np.abs(loudness - floor) <= 1.5))
-    above = float(np.mean(np.abs(loudness - floor - 6) <= 1.5))
-    if near < 0.04 or near < 2 * above:
-        return None
-    return floor
+    # The floor is the lowest narrow peak: where speakers hand over without pausing, the room
+    # shows in few steps, and a quiet guest's own level can hold more of them (she is not the
+    # noise floor).
+    # a peak: the highest bin within 2 dB either side (a floor's peak is about as wide)
+    highest = np.lib.stride_tricks.sliding_window_view(np.pad(smooth, 2), 5).max(axis=1)
+    peaks = [int(i) for i in np.flatnonzero(low & (smooth > 0) & (smooth >= highest))]
+    for index in sorted(peaks):  # the bins rise with the level
+        floor = float(edges[index] + 0.5)
+        near = float(np.mean(np.abs(loudness - floor) <= 1.5))
+        above = float(np.mean(np.abs(loudness - floor - 6) <= 1.5))
+        if near >= 0.04 and near >= 2 * above:
+            return floor
+    return None
 
 
 def speech_steps(
