@@ -27,6 +27,7 @@ streams.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 from dataclasses import asdict, dataclass
@@ -296,15 +297,15 @@ def _turns(
             sides.append(10 * math.log10(energy.mean()))
         return abs(sides[0] - sides[1])
 
-    candidates = []
+    candidates = []  # (change, dip), in the order of the dips
     # A turn lasts TURN_CONTEXT_S at least: a sentence's quiet close or a room's reverberation
     # after the last word is not the next speaker.
     for cut in sorted(dips):
-        if (
-            start + context <= cut <= end - context
-            and (change(cut, context) or 0.0) >= TURN_CHANGE_DB
-        ):
-            candidates.append((change(cut, context) or 0.0, cut))
+        if start + context <= cut <= end - context:
+            found = change(cut, context)
+            if found is not None and found >= TURN_CHANGE_DB:
+                candidates.append((found, cut))
+    places = [cut for _, cut in candidates]
     cuts: list[int] = []
     # The largest change finds a hand-over; where exactly it lies is the dip within a second
     # of it across which the voices change most over half a second (the room between them,
@@ -313,7 +314,11 @@ def _turns(
     for _, found in sorted(candidates, reverse=True):
         if any(abs(found - other) < context for other in cuts):
             continue
-        around = [cut for _, cut in candidates if abs(cut - found) <= near]
+        first, last = (
+            bisect.bisect_left(places, found - near),
+            bisect.bisect_right(places, found + near),
+        )
+        around = places[first:last]
         cut = max(around, key=lambda at: (round(change(at, close) or 0.0), -voice[at]))
         if all(abs(cut - other) >= context for other in cuts):
             cuts.append(cut)
