@@ -684,7 +684,10 @@ def test_an_interrupted_publish_says_so_and_leaves_the_feeds_whole(
     )
     assert process.stdout is not None and process.stderr is not None
     assert process.stdout.readline().startswith("media:")
-    time.sleep(0.5)
+    # Interrupted once the first bytes land (a fixed wait let a fast machine finish first).
+    deadline = time.monotonic() + 20
+    while not any(path.is_file() for path in www.rglob("*")) and time.monotonic() < deadline:
+        time.sleep(0.01)
     process.send_signal(signal.SIGINT)
     stderr = process.stderr.read()
     assert process.wait(30) == 1 and "Traceback" not in stderr
