@@ -672,7 +672,7 @@ def test_an_interrupted_publish_says_so_and_leaves_the_feeds_whole(
     add_targets(
         cached_demo,
         f'[publish.web]\nkind = "folder"\npath = "{www}"\nverify = false\n'
-        "bandwidth_limit_kib = 4000\n",
+        "bandwidth_limit_kib = 800\n",
     )
     out = build(cached_demo).out
     process = subprocess.Popen(
@@ -684,14 +684,14 @@ def test_an_interrupted_publish_says_so_and_leaves_the_feeds_whole(
     )
     assert process.stdout is not None and process.stderr is not None
     assert process.stdout.readline().startswith("media:")
-    # Interrupted once the first bytes land (a fixed wait let a fast machine finish first).
-    deadline = time.monotonic() + 20
-    while not any(path.is_file() for path in www.rglob("*")) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    time.sleep(0.5)
     process.send_signal(signal.SIGINT)
     stderr = process.stderr.read()
     assert process.wait(30) == 1 and "Traceback" not in stderr
     assert "publish interrupted; the target's feeds name only complete files" in stderr
     assert not (www / "feed.xml").exists()
+    # The rest at full speed (the limit only made sure the interrupt came mid-transfer).
+    toml = cached_demo / "podcast.toml"
+    toml.write_text(toml.read_text().replace("bandwidth_limit_kib = 800\n", ""))
     assert run_cli("publish", str(cached_demo)).returncode == 0
     assert tree_bytes(www) == tree_bytes(out)
