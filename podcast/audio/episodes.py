@@ -34,7 +34,7 @@ def render_audio(
     known = analysed or {}
     listener = progress or NoProgress()
     listener.started(len(show.episodes))
-    load_multitrack(show)
+    load_multitrack(show, cache)
 
     def one(episode: Episode) -> tuple[str, RenderResult | PodcastError]:
         try:

@@ -8,6 +8,7 @@ premix, which the build then treats as an ordinary recording without sound proce
 
 from __future__ import annotations
 
+import importlib
 import os
 import struct
 import tempfile
@@ -20,9 +21,6 @@ from typing import IO
 import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
-from scipy import fft as sp_fft
-from scipy import signal
-from scipy.ndimage import maximum_filter1d, minimum_filter1d, uniform_filter1d
 
 from podcast.audio.analyse import Segment, analyse_segment, format_chain
 from podcast.audio.graph import SoundShaping, envelope_input, shaped_chain
@@ -205,6 +203,8 @@ def _shaped(track: Track, label: str, settings: AudioSettings, cache: Cache) -> 
 def _band(samples: Samples) -> npt.NDArray[np.float32]:
     """The speech band of a track at ALIGN_RATE, for the alignment (32-bit: a third of the
     track's size)."""
+    from scipy import signal
+
     low = signal.resample_poly(samples, ALIGN_RATE, RATE).astype(np.float32)
     sos = signal.butter(4, [200, 4000], btype="bandpass", fs=ALIGN_RATE, output="sos")
     return np.asarray(signal.sosfilt(sos, low), dtype=np.float32)
@@ -241,6 +241,9 @@ def _lags(reference: npt.NDArray[np.float32], other: npt.NDArray[np.float32]) ->
     """The phase transform of the two tracks' cross-correlation (GCC-PHAT) by lag, from
     -(other.size - 1): lag k (samples) is where reference[t + k] matches other[t] (other
     started k samples later)."""
+    from scipy import fft as sp_fft
+    from scipy import signal
+
     # 32-bit transforms (scipy's): the three minutes of the first window take 0.2 GB so
     a = reference * signal.windows.tukey(reference.size, 0.02).astype(np.float32)
     b = other * signal.windows.tukey(other.size, 0.02).astype(np.float32)
@@ -317,6 +320,8 @@ def _agreed(
     (that lag's over every other further away). Sound repeated within a track (a phrase said
     twice, a jingle) makes a second peak in the whole recording's correlation, which in a
     short recording can stand nearly as high as the true one; it lies in one part only."""
+    from scipy.ndimage import maximum_filter1d
+
     total = reference.size + other.size - 1
     lowest = np.full(total, np.inf, dtype=np.float32)
     for part in range(parts):
@@ -401,6 +406,8 @@ def _drift(
     (both directions' peaks, a pair as far apart as in most windows: the acoustic paths
     cancel) fit it precisely. None when too few windows agree. Both are speech bands
     (`_band`, at ALIGN_RATE)."""
+    from scipy import signal
+
     length = min(int(DRIFT_WINDOW_S * ALIGN_RATE), reference.size // 4)
     rough = _windows(reference, other, start.offset_s, length, ALIGN_RATE, _smear(length))
     if len(rough) < 4:
@@ -454,7 +461,14 @@ K_WEIGHTING = np.array(
 # recorder at a low sample rate has nothing above it, while the other microphones hear that
 # voice's bleed full band; compared full band, a hiss or an "s" of the phone's person looked
 # like speech on every other microphone.
-DECISION_BAND = signal.butter(4, [300, 3400], btype="bandpass", fs=RATE, output="sos")
+DECISION_BAND_HZ = (300, 3400)
+
+
+def _decision_band() -> npt.NDArray[np.float64]:
+    """The DECISION_BAND_HZ band-pass (second-order sections)."""
+    from scipy import signal
+
+    return np.asarray(signal.butter(4, DECISION_BAND_HZ, btype="bandpass", fs=RATE, output="sos"))
 
 
 def _steps_db(
@@ -465,6 +479,8 @@ def _steps_db(
     """The level (dB) of each 100 ms step (in chunks: memory stays flat), through the filter
     `weighting` (second-order sections) if given; `state` carries the filter's state from one
     call to the next (the chunks of one track)."""
+    from scipy import signal
+
     count = samples.size // STEP
     power = np.empty(count, dtype=np.float64)
     chunk = 600  # steps (a minute)
@@ -539,6 +555,8 @@ def _limiter(gained: Samples, ceiling: float) -> Samples:
     render's (5 ms attack with look-ahead, 100 ms release): the gain each peak needs, held
     a quarter and smoothed over half the release (within 0.05 dB of ffmpeg's alimiter per
     voice, on speech it lowers by 0.5 to 2 dB)."""
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
     attack, release = RATE // 200, RATE // 10
     need = np.minimum(np.float32(1.0), np.float32(ceiling) / np.maximum(np.abs(gained), 1e-9))
     need = minimum_filter1d(need, 2 * attack + 1)
@@ -567,6 +585,8 @@ def _gained(
 def place(samples: Samples, where: Alignment, start: float, length: int) -> Samples:
     """A track on the recording's time (the first track's), from `start`, `length` samples:
     shifted by its offset and, with a drift, resampled to the first track's clock."""
+    from scipy import signal
+
     ratio = Fraction(1 - where.drift).limit_denominator(50_000)
     if ratio == 1:
         return _shift(samples, round((start - where.offset_s) * RATE), length)
@@ -584,6 +604,54 @@ def _shift(samples: Samples, first: int, length: int) -> Samples:
     count = max(0, min(length - target_from, samples.size - source_from))
     out[target_from : target_from + count] = samples[source_from : source_from + count]
     return out
+
+
+def load_dsp() -> None:
+    """Import what aligning and mixing tracks needs of scipy (a second or two, so only when a
+    premix is to be made). Done before threads start (segments.load_multitrack): lazy
+    imports of compiled modules from several threads can deadlock."""
+    for module in ("scipy.fft", "scipy.ndimage", "scipy.signal"):
+        importlib.import_module(module)
+
+
+def _premix_files(
+    recording: Recording, settings: AudioSettings, cache: Cache
+) -> tuple[str, Path, tuple[Path | None, ...], Premix | None]:
+    """The cache key of a recording's premix, its files (the mix, each voice's share), and the
+    premix itself when the cache holds it."""
+    tracks = recording.tracks
+    sound = (
+        settings.level_speech,
+        settings.noise_reduction_db,
+        settings.hum_removal,
+        settings.highpass_hz,
+        settings.podcast_target,
+        settings.channels,
+        settings.true_peak,
+    )
+    key = key_of(
+        "multitrack",
+        MULTITRACK_VERSION,
+        [(cache.digest(t.path), t.person, t.role, t.offset_s) for t in tracks],
+        recording.start,
+        recording.end,
+        sound,
+        ffmpeg_version(),
+    )
+    path = cache.file_path("premix", f"{key}.wav")
+    voices = tuple(
+        cache.file_path("premix", f"{key}-voice{i}.wav") if t.voice else None
+        for i, t in enumerate(tracks)
+    )
+    known = cache.get_json("premix", key)
+    if known is None or not path.is_file() or not all(v.is_file() for v in voices if v):
+        return key, path, voices, None
+    return key, path, voices, Premix(path, tuple(TrackReport(**t) for t in known["tracks"]), voices)
+
+
+def premixed(recording: Recording, settings: AudioSettings, cache: Cache) -> bool:
+    """Whether the cache holds the premix of a multitrack `recording` (nothing to align)."""
+    return _premix_files(recording, settings, cache)[3] is not None
 
 
 def premix(
@@ -611,33 +679,11 @@ def premix(
                 "(identical audio)",
                 "name the file this microphone recorded",
             )
-    sound = (
-        settings.level_speech,
-        settings.noise_reduction_db,
-        settings.hum_removal,
-        settings.highpass_hz,
-        settings.podcast_target,
-        settings.channels,
-        settings.true_peak,
-    )
-    key = key_of(
-        "multitrack",
-        MULTITRACK_VERSION,
-        [(d, t.person, t.role, t.offset_s) for d, t in zip(digests, tracks, strict=True)],
-        recording.start,
-        recording.end,
-        sound,
-        ffmpeg_version(),
-    )
-    path = cache.file_path("premix", f"{key}.wav")
-    voices = tuple(
-        cache.file_path("premix", f"{key}-voice{i}.wav") if t.voice else None
-        for i, t in enumerate(tracks)
-    )
-    known = cache.get_json("premix", key)
-    cached = known is not None and path.is_file() and all(v.is_file() for v in voices if v)
-    if known is not None and cached and stems is None:
-        return Premix(path, tuple(TrackReport(**t) for t in known["tracks"]), voices)
+    key, path, voices, cached = _premix_files(recording, settings, cache)
+    if cached is not None and stems is None:
+        return cached
+    load_dsp()
+    from scipy import signal as scipy_signal
 
     labels = [f"{field}.tracks[{i}] {t.path.name}" for i, t in enumerate(tracks)]
     plain = [_plain(t, label) for t, label in zip(tracks, labels, strict=True)]
@@ -708,13 +754,14 @@ def premix(
     # Memory: of each track only its placed, processed samples are kept (and the recorded
     # one's 100 ms levels); the decoded tracks go as soon as they are placed.
     raw: list[npt.NDArray[np.float64]] = []
-    band: list[npt.NDArray[np.float64]] = []  # in the DECISION_BAND: who speaks
+    band: list[npt.NDArray[np.float64]] = []  # in the DECISION_BAND_HZ: who speaks
+    decision_band = _decision_band()
     processed: list[Samples] = []
     for number, (track, label, where) in enumerate(zip(tracks, labels, offsets, strict=True)):
         placed = place(plain[number], where[0], start, length)
         plain[number] = np.zeros(0, dtype=np.float32)
         raw.append(_loudness_steps(placed))
-        band.append(_steps_db(placed, DECISION_BAND))
+        band.append(_steps_db(placed, decision_band))
         if track.voice:
             del placed
             placed = place(_shaped(track, label, settings, cache), where[0], start, length)
@@ -741,7 +788,7 @@ def premix(
             share[first : first + chunk.size] = chunk * np.float32(scale)
         voice = voices[number]
         if voice is not None:
-            low = signal.resample_poly(share, 1, RATE // TRANSCRIBE_RATE)
+            low = scipy_signal.resample_poly(share, 1, RATE // TRANSCRIBE_RATE)
             _write_wav(voice, np.asarray(low, dtype=np.float32), TRANSCRIBE_RATE, 16)
         if stems is not None:
             _write_wav(stems / stem_name(number, track), share, RATE, 24)
@@ -759,7 +806,7 @@ def _crossgate(
 ) -> tuple[Samples, list[TrackReport], list[npt.NDArray[np.float64]], list[float | None]]:
     """Each voice to one speaker loudness, lowered where its person is silent; music and
     ambience ducked under speech; summed (`raw`: each track's 100 ms loudness as recorded,
-    `band`: its levels in the DECISION_BAND). With a report per track and its gains (dB per
+    `band`: its levels in the DECISION_BAND_HZ). With a report per track and its gains (dB per
     step) and ceilings (linear; None: not limited). `program`: the loudness (LUFS, of the mono
     mix) and the limiter's ceiling (dBFS) the mix will be published at: each voice is limited
     to that ceiling at the gain the mix will get, before the voices are made equal (else that
@@ -865,7 +912,7 @@ def _who_speaks(
 ]:
     """Per voice track, the steps where its person speaks and where they speak alone (and lead:
     the steps their speech level is measured on), and the steps where anyone is heard, from the
-    voice tracks' step levels as recorded (in the DECISION_BAND).
+    voice tracks' step levels as recorded (in the DECISION_BAND_HZ).
 
     Levels count relative to each track's own speech level (recorders set to other gains: a
     quiet guest on a low recorder is nearly as loud as bleed on the host's microphone as on

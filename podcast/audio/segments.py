@@ -82,12 +82,18 @@ def segments_of(show: Show, episode: Episode, cache: Cache | None = None) -> lis
     return parts
 
 
-def load_multitrack(show: Show) -> None:
-    """Import the multitrack code (and scipy's compiled modules with it) before any threads
-    start, when an episode has tracks: lazy imports of compiled modules from several threads
-    can deadlock."""
-    if any(r.tracks for e in show.episodes for r in e.recordings):
-        import podcast.audio.multitrack  # noqa: F401
+def load_multitrack(show: Show, cache: Cache) -> None:
+    """Import the multitrack code, and scipy's compiled modules when a premix is to be made,
+    before any threads start: lazy imports of compiled modules from several threads can
+    deadlock. (Not when every premix is cached: the import takes a second or two, and a
+    build of unchanged audio or a check would wait for it.)"""
+    recordings = [r for e in show.episodes for r in e.recordings if r.tracks]
+    if not recordings:
+        return
+    from podcast.audio import multitrack
+
+    if not all(multitrack.premixed(r, show.config.audio, cache) for r in recordings):
+        multitrack.load_dsp()
 
 
 class Progress(Protocol):
@@ -119,7 +125,7 @@ def analyse_episodes(
     """
     listener = progress or NoProgress()
     listener.started(len(show.episodes))
-    load_multitrack(show)
+    load_multitrack(show, cache)
 
     def one(episode: Episode) -> tuple[str, Analyses]:
         listener.step(episode.slug, "analysing")
