@@ -52,6 +52,24 @@ def ebur128(
     return float(integrated[1]), float(peak[1])
 
 
+def sample_peak_db(path: Path, start: float | None = None, end: float | None = None) -> float:
+    """The highest sample of a file (dBFS, over all channels, `start`/`end` a slice of it), as
+    ffmpeg's astats reads it in the file's own channels."""
+    window = [*(["-ss", str(start)] if start is not None else [])]
+    window += ["-to", str(end)] if end is not None else []
+    command = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", *window, "-i", str(path)]
+    result = subprocess.run(
+        [*command, "-af", "astats=measure_perchannel=none", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        errors="replace",
+        check=True,
+    )
+    found = re.findall(r"Peak level dB:\s+(-?[\d.]+|-inf)", result.stderr)
+    assert found, result.stderr[-2000:]
+    return float(found[-1])
+
+
 def tree_bytes(root: Path) -> dict[str, bytes]:
     """Every file under `root` with its bytes, by relative path."""
     return {

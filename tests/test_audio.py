@@ -19,7 +19,7 @@ from podcast.errors import ToolError
 from podcast.plan.cache import Cache
 from podcast.show.schema import AudioSettings
 
-from .helpers import ebur128, synthesise
+from .helpers import ebur128, sample_peak_db, synthesise
 
 # Bursts of a tone with silences between them: a crest factor like speech, so a plain gain
 # would push peaks far over the ceiling and the limiter has real work to do.
@@ -75,6 +75,9 @@ def test_hot_mono_mp3_and_quiet_stereo_segments_are_matched_and_joined(
     )
     assert [i.duration for i in result.inputs] == pytest.approx([5.0, 5.0], abs=0.05)
     assert result.inputs[1].integrated < result.inputs[0].integrated - 20
+    # The report gives the mono file's own peak (not that of its up-mix to the show's stereo).
+    assert result.inputs[0].sample_peak == pytest.approx(sample_peak_db(hot, start=1.0), abs=0.1)
+    assert result.inputs[1].sample_peak == pytest.approx(sample_peak_db(quiet, end=5.0), abs=0.1)
     integrated, peak = ebur128(result.renditions["podcast.mp3"].path)
     assert abs(integrated + 16) <= 0.2 and peak <= -1.0
     assert abs(result.renditions["broadcast.wav"].duration - 10.0) < 0.01

@@ -5,6 +5,7 @@ the gain envelope it makes; measured once per file content and cached."""
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
@@ -36,7 +37,7 @@ from podcast.show.schema import AudioSettings
 if TYPE_CHECKING:
     from podcast.audio.meter import Meter
 
-ANALYSIS_VERSION = "13"
+ANALYSIS_VERSION = "14"
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class SegmentAnalysis:
     tail_silence: float
     integrated: float  # after the sound processing (the leveler and noise reduction)
     lra: float
-    sample_peak: float
+    sample_peak: float  # the file's own (a mono file in a stereo show: before the up-mix)
     sound: dict[str, Any] | None = None  # SoundReport.as_json() of a recording
     envelope: str | None = None  # the gain envelope's file name in the cache ("envelope")
     denoise: str | None = None  # the denoise schedule's file name in the cache ("denoise")
@@ -108,6 +109,10 @@ def _analysis_adapter() -> TypeAdapter[SegmentAnalysis]:
     """Pydantic's checker of SegmentAnalysis (made on first use: it takes a moment)."""
     return TypeAdapter(SegmentAnalysis)
 
+
+# What ffmpeg's up-mix of one channel to two takes off each (the loudness stays: BS.1770 sums
+# the channels' power), and so off a mono recording's sample peak as measured in a stereo show.
+UP_MIX_DB = 10 * math.log10(2)
 
 # The shortest segment whose loudness can be measured: one 400 ms gating block (BS.1770).
 MIN_DURATION_S = 0.4
@@ -318,7 +323,7 @@ def _analyse(
         tail_silence=round(min(tail, duration - head), 6),
         integrated=integrated,
         lra=loudness.lra,
-        sample_peak=loudness.peak,
+        sample_peak=loudness.peak + (UP_MIX_DB if info.channels == 1 and channels == 2 else 0.0),
         sound=report,
         peak_raise_db=raise_db,
         same_channels=same_channels,

@@ -242,7 +242,8 @@ def render(
     workdir = cache.scratch_dir("render")
     try:
         # The mix's sample peak is at most the loudest segment's peak after its gain and the
-        # most its envelope raises anything (the crossfades' gains add up to one).
+        # most its envelope raises anything (the crossfades' gains add up to one); a mono
+        # recording's up-mix in a stereo show is 3 dB lower still.
         peak = max(
             i.sample_peak + i.peak_raise_db + g for i, g in zip(inputs, segment_gains, strict=True)
         )
