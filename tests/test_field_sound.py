@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,45 @@ def test_a_miss_no_listener_hears_is_published_with_a_note(tmp_path: Path) -> No
     assert notes, report.warnings  # -10.4 LUFS: within 0.5 LU, published with a note
     assert all(w.startswith("episodes/01-feld/episode.md: podcast.mp3 ") for w in notes), notes
     assert not any(str(tmp_path) in w for w in report.warnings), report.warnings
+
+
+def test_a_recording_without_speech_is_named(tmp_path: Path) -> None:
+    """Ten seconds of room noise where an interview should be (a wrong file, a recorder left
+    running): the check warns, naming the file and the way to say it is meant so, and says
+    nothing once the recording opts out of leveling."""
+    from PIL import Image
+
+    show = tmp_path / "show"
+    episode = show / "episodes/01-feld"
+    episode.mkdir(parents=True)
+    (show / "podcast.toml").write_text(SHOW.format(audio=""))
+    Image.new("RGB", (1400, 1400), (30, 60, 90)).save(show / "cover.jpg")
+    (episode / "episode.md").write_text(EPISODE.format(name="raum.wav"))
+    noise = "anoisesrc=c=pink:a=0.02:d=10:r=48000"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            noise,
+            "-ac",
+            "1",
+            str(episode / "raum.wav"),
+        ],
+        check=True,
+    )
+    note = "episodes/01-feld/raum.wav: no speech found, only a steady sound"
+    _, warnings = check_show(show)
+    assert [w for w in warnings if note in w], warnings
+    text = (episode / "episode.md").read_text()
+    (episode / "episode.md").write_text(
+        text.replace("  - file: raum.wav\n", "  - file: raum.wav\n    level_speech: false\n")
+    )
+    _, warnings = check_show(show)
+    assert not [w for w in warnings if "no speech found" in w], warnings
 
 
 def built_and_measured(

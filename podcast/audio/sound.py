@@ -95,6 +95,13 @@ LOSS_PHRASES = 24
 LOSS_EXCERPT_STEPS = 60
 LOSS_LEAD_STEPS = 3
 
+# A build warning: a recording that is meant to be speech but holds none is likely a wrong file.
+NO_SPEECH_NOTE = (
+    "no speech found, only a steady sound (noise, a tone or music: its loudness hardly "
+    "changes); it is published as it is at the programme's loudness. If it is the wrong file, "
+    "replace it; if it is meant so, set level_speech: false on this recording"
+)
+
 
 @dataclass(frozen=True)
 class SoundSettings:
@@ -406,6 +413,8 @@ def shape_sound(
     if found is None:
         found, note = without_pauses(energies)
         pauses_kind = "none" if found is None else "unclear"
+        if found is None and settings.level_speech:
+            note = NO_SPEECH_NOTE
     if found is not None:
         phrases_mask, floor = found
         talking = phrases_mask & (loudness >= floor + SPEECH_ABOVE_FLOOR_DB)
