@@ -23,7 +23,13 @@ import numpy.typing as npt
 from pydantic import BaseModel
 
 from podcast.audio.analyse import Segment, analyse_segment, format_chain
-from podcast.audio.graph import SoundShaping, envelope_input, shaped_chain
+from podcast.audio.graph import (
+    LIMITER_ATTACK_MS,
+    LIMITER_RELEASE_MS,
+    SoundShaping,
+    envelope_input,
+    shaped_chain,
+)
 from podcast.audio.hum import hum_filters
 from podcast.audio.pipeline import ProcessGraph
 from podcast.audio.render import INITIAL_LIMITER_MARGIN_DB
@@ -36,7 +42,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "11"
+MULTITRACK_VERSION = "12"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
@@ -552,12 +558,12 @@ def _gain_curve(step_db: npt.NDArray[np.float64], length: int, first: int, last:
 
 def _limiter(gained: Samples, ceiling: float) -> Samples:
     """The gain (per sample) a peak limiter at `ceiling` (linear) gives `gained`, as the
-    render's (5 ms attack with look-ahead, 100 ms release): the gain each peak needs, held
-    a quarter and smoothed over half the release (within 0.05 dB of ffmpeg's alimiter per
-    voice, on speech it lowers by 0.5 to 2 dB)."""
+    render's (graph.limiter_filter: its attack as look-ahead, its release): the gain each peak
+    needs, held a quarter and smoothed over half the release."""
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
-    attack, release = RATE // 200, RATE // 10
+    attack = RATE * LIMITER_ATTACK_MS // 1000
+    release = RATE * LIMITER_RELEASE_MS // 1000
     need = np.minimum(np.float32(1.0), np.float32(ceiling) / np.maximum(np.abs(gained), 1e-9))
     need = minimum_filter1d(need, 2 * attack + 1)
     return np.asarray(

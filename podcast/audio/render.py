@@ -33,7 +33,7 @@ from podcast.errors import ToolError
 from podcast.plan.cache import Cache, key_of
 from podcast.show.schema import AudioSettings
 
-RENDER_VERSION = "10"
+RENDER_VERSION = "11"
 
 
 LOUDNESS_TOLERANCE_LU = 0.2
@@ -55,7 +55,9 @@ NOTE_DB = 0.1
 TRUE_PEAK_MARGIN_DB = 0.2
 
 
-INITIAL_LIMITER_MARGIN_DB = 0.5
+# The first limiter's ceiling below the true-peak ceiling (the MP3s of the field corpus end
+# 0.2 to 0.4 dB under it: at 0.5 they ended at -1.9 dBTP, their peaks cut further than needed).
+INITIAL_LIMITER_MARGIN_DB = 0.2
 
 
 @dataclass
