@@ -73,6 +73,9 @@ MAX_CUT_DB = 12.0
 # The noise in a pause is lowered at most to this far below the noise under the speech either
 # side of it, so the room does not audibly breathe at each turn.
 BED_STEP_DB = 2.0
+# A voice whose noise cannot be reduced is raised this much less (within the 1.5 LU the speaker
+# gap may keep), so the room under it rises less.
+UNREDUCED_RAISE_CUT_DB = 1.0
 # Under speech the leveler raised above the least raised speech, the noise is taken down by as
 # much (spectral noise reduction, whole dB), so the noise bed stays where the least raised voice
 # has it; at most this much, and only where the raise would make the bed swing.
@@ -375,6 +378,18 @@ class ShapedSound:
     denoise: npt.NDArray[np.float32]
 
 
+def _spared_room(
+    gains: Samples, unreduced: npt.NDArray[np.bool_], talking: npt.NDArray[np.bool_]
+) -> Samples:
+    """`gains` with the steps whose noise stays (`unreduced`: no pause to learn the noise from,
+    or a phrase spared the reduction) raised up to UNREDUCED_RAISE_CUT_DB less where they are
+    raised more than BED_STEP_DB above the least raised voice: the room rises with such a voice,
+    and this spends part of the speaker-gap allowance on a steadier room."""
+    reference = float(np.percentile(gains[talking], 5))
+    over = np.clip(gains - reference - BED_STEP_DB, 0.0, UNREDUCED_RAISE_CUT_DB)
+    return np.asarray(np.where(unreduced, gains - over, gains))
+
+
 def _speech_denoise(
     gains: Samples, phrases_mask: npt.NDArray[np.bool_], talking: npt.NDArray[np.bool_]
 ) -> Samples:
@@ -444,6 +459,8 @@ def shape_sound(
             through = np.resize(np.asarray(denoised, dtype=np.float64), energies.size)
             through = _make_up(gains, phrases, voiced, (energies, through), denoise, noise_energy)
             measured = np.where(denoise > 0, through, energies)
+        if noisy and settings.level_speech and talking.any():
+            gains = _spared_room(gains, phrases_mask & (denoise <= 0), talking)
         levels, after_levels = [], []
         for start, end in turns:
             inside = talking[start:end]
