@@ -56,7 +56,6 @@ from tests.test_multitrack import (
     LINES,
     RATE,
     THREE,
-    THREE_MICROPHONES,
     Samples,
     ThreeTracks,
     Tracks,
@@ -64,6 +63,7 @@ from tests.test_multitrack import (
     lag_of,
     make_three,
     make_tracks,
+    stem_bleeds,
     track_lines,
     voice_of,
 )
@@ -262,27 +262,14 @@ def three_case(folder: Path) -> dict[str, float]:
     stems = folder / "stems"
     build(show, "--stems", str(stems))
 
-    def level(samples: Samples, who: int, at: float) -> float:
-        parts = [
-            samples[max(0, round((at + a + 0.1) * RATE)) : max(0, round((at + b - 0.1) * RATE))]
-            for w, a, b in made.turns
-            if w == who
-        ]
-        return float(10 * np.log10(np.mean(np.concatenate(parts) ** 2) + 1e-20))
-
     drops = []
-    for mic, (name, _, late, _, _) in enumerate(THREE_MICROPHONES):
-        recorded = decode_mono(made.folder / name)
-        stem = decode_mono(next(stems.glob(f"01-*/{mic + 1:02d}-*.wav")))
-        for other in range(len(THREE)):
-            if other != mic:
-                before = level(recorded, other, -late) - level(recorded, mic, -late)
-                after = level(stem, other, 0.0) - level(stem, mic, 0.0)
-                print(
-                    f"  {THREE[mic]}'s microphone, bleed of {THREE[other]}: {before:.1f} dB "
-                    f"recorded, {after:.1f} dB in its stem"
-                )
-                drops.append(before - after)
+    bleeds = stem_bleeds(made, lambda mic: next(stems.glob(f"01-*/{mic + 1:02d}-*.wav")))
+    for (mic, other), (before, after) in bleeds.items():
+        print(
+            f"  {THREE[mic]}'s microphone, bleed of {THREE[other]}: {before:.1f} dB "
+            f"recorded, {after:.1f} dB in its stem"
+        )
+        drops.append(before - after)
     mix = decode_mono(mp3)
     at = [lag_of(mix, made.clean[who]) for who in range(len(THREE))]
     loud = [

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -786,6 +787,31 @@ def three(
     return made, show
 
 
+def stem_bleeds(
+    made: ThreeTracks, stem_of: Callable[[int], Path]
+) -> dict[tuple[int, int], tuple[float, float]]:
+    """Per microphone and other person: that person's bleed relative to the microphone's own
+    person (dB, power means over their turns 0.1 s in from each end) as recorded and in the
+    microphone's stem (`stem_of`: its file, by microphone number)."""
+
+    def level(samples: Samples, who: int, at: float) -> float:
+        parts = [
+            samples[max(0, round((at + a + 0.1) * RATE)) : max(0, round((at + b - 0.1) * RATE))]
+            for w, a, b in made.turns
+            if w == who
+        ]
+        return float(10 * np.log10(np.mean(np.concatenate(parts) ** 2) + 1e-20))
+
+    bleeds = {}
+    for mic, (name, _, late, _, _) in enumerate(THREE_MICROPHONES):
+        recorded, stem = decode(made.folder / name), decode(stem_of(mic))
+        for other in range(len(THREE)):
+            if other != mic:
+                before = level(recorded, other, -late) - level(recorded, mic, -late)
+                bleeds[mic, other] = (before, level(stem, other, 0.0) - level(stem, mic, 0.0))
+    return bleeds
+
+
 def test_three_tracks_with_a_phone_line_are_gated_and_equal(
     three: tuple[ThreeTracks, Path], tmp_path: Path
 ) -> None:
@@ -811,25 +837,8 @@ def test_three_tracks_with_a_phone_line_are_gated_and_equal(
         stems,
     )
 
-    def level(samples: Samples, who: int, at: float) -> float:
-        """Power mean (dB) over `who`'s turns, 0.1 s in from each end; `at`: where the host
-        track's time 0 lies in `samples`."""
-        parts = [
-            samples[max(0, round((at + a + 0.1) * RATE)) : max(0, round((at + b - 0.1) * RATE))]
-            for w, a, b in made.turns
-            if w == who
-        ]
-        return float(10 * np.log10(np.mean(np.concatenate(parts) ** 2) + 1e-20))
-
-    drops = {}
-    for mic, (name, _, late, _, _) in enumerate(THREE_MICROPHONES):
-        recorded = decode(made.folder / name)
-        stem = decode(next(stems.glob(f"{mic + 1:02d}-*.wav")))
-        for other in range(len(THREE)):
-            if other != mic:
-                before = level(recorded, other, -late) - level(recorded, mic, -late)
-                after = level(stem, other, 0.0) - level(stem, mic, 0.0)
-                drops[mic, other] = before - after
+    bleeds = stem_bleeds(made, lambda mic: next(stems.glob(f"{mic + 1:02d}-*.wav")))
+    drops = {pair: before - after for pair, (before, after) in bleeds.items()}
     assert min(drops.values()) >= 20, drops
 
     loudness: dict[int, list[float]] = {0: [], 1: [], 2: []}
