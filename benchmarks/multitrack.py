@@ -53,14 +53,14 @@ from tests.interview import decode as decode_mono
 from tests.test_multitrack import (
     BLEED_DELAY_S,
     LATE_S,
-    LINES,
     RATE,
     THREE,
     Samples,
     ThreeTracks,
     Tracks,
-    _speak,
+    alignment_error_ms,
     lag_of,
+    long_interview,
     make_three,
     make_tracks,
     stem_bleeds,
@@ -203,7 +203,7 @@ def misplaced_ms(mix: Samples, voices: dict[str, Samples], at: float, part: slic
     """How far (ms) the guest's voice in `part` of the recording sits from where it belongs."""
     guest = np.zeros_like(voices["guest"])
     guest[part] = voices["guest"][part]
-    return abs(lag_of(mix, guest) - at) * 1000
+    return abs(lag_of(mix, guest, near=at) - at) * 1000
 
 
 def measure(path: Path, tracks: Tracks, voices: dict[str, Samples]) -> dict[str, float]:
@@ -301,58 +301,20 @@ def three_case(folder: Path) -> dict[str, float]:
 
 
 def drift_case(folder: Path, minutes: float, ppm: float) -> float:
-    """Two microphones `minutes` long (the test's phrases over and over, each voice on the
-    other at -15 dB and 3 ms), the guest's recorder started 1.234 s late with its clock `ppm`
-    slow, aligned by podcast's `align` (not built: an hour's premix holds gigabytes): the
+    """Two microphones `minutes` long (tests/test_multitrack.py `long_interview`: the test's
+    phrases over and over, the guest's recorder 1.234 s late with its clock `ppm` slow),
+    aligned by podcast's `align` (not built: an hour's premix holds gigabytes): the
     alignment's error (ms) at 5 s from either end, the worse."""
     from podcast.audio.multitrack import align
 
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(29)
-    spoken = {(voice, text): _speak(text, voice, folder) for _, voice, text in LINES}
-    size = round(minutes * 60 * RATE)
-    host = np.zeros(size, dtype=np.float32)
-    guest = np.zeros(size, dtype=np.float32)  # on the host's time
-    delay, bleed = round(BLEED_DELAY_S * RATE), 10 ** (-15 / 20)
-    cursor, turn = 0.6, 0
-    while True:
-        who, voice, text = LINES[turn % len(LINES)]
-        speech = spoken[voice, text] * (1.0 if who == "host" else 10 ** (-9 / 20))
-        at = round(cursor * RATE)
-        if at + delay + speech.size >= size:
-            break
-        own, other = (host, guest) if who == "host" else (guest, host)
-        own[at : at + speech.size] += speech.astype(np.float32)
-        other[at + delay : at + delay + speech.size] += (speech * bleed).astype(np.float32)
-        cursor += speech.size / RATE + rng.uniform(0.6, 0.9)
-        turn += 1
-    for first in range(0, size, RATE * 60):
-        part = slice(first, min(size, first + RATE * 60))
-        host[part] += rng.standard_normal(part.stop - first).astype(np.float32) * 3e-4
-        guest[part] += rng.standard_normal(part.stop - first).astype(np.float32) * 3e-4
-    # The guest's recorder: its sample k was the host's time (k / RATE + LATE_S) / (1 - drift).
-    drift = ppm * 1e-6
-    count = int((size / RATE * (1 - drift) - LATE_S) * RATE) - 1
-    slow = np.empty(count, dtype=np.float32)
-    for first in range(0, count, RATE * 60):
-        k = np.arange(first, min(count, first + RATE * 60), dtype=np.float64)
-        where = (k / RATE + LATE_S) / (1 - drift) * RATE
-        below = np.minimum(where.astype(np.int64), size - 2)
-        frac = (where - below).astype(np.float32)
-        slow[first : first + k.size] = guest[below] * (1 - frac) + guest[below + 1] * frac
-    del guest
+    host, slow = long_interview(folder, minutes, ppm)
     started = time.perf_counter()
     found = align(host, slow)
     print(
         f"  aligned {minutes:g} minutes in {time.perf_counter() - started:.1f} s: offset "
         f"{found.offset_s:.6f} s, drift {found.drift * 1e6:.2f} ppm ({found.windows} windows)"
     )
-    duration = size / RATE
-    errors = [
-        (t * (1 - found.drift) - found.offset_s) - (t * (1 - drift) - LATE_S)
-        for t in (5.0, duration - 5.0)
-    ]
-    return max(abs(e) for e in errors) * 1000
+    return alignment_error_ms(found, ppm, host.size / RATE)
 
 
 def main() -> None:

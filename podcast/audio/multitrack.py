@@ -42,17 +42,18 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "12"
+MULTITRACK_VERSION = "13"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
 TRANSCRIBE_RATE = 16000  # each voice's share of the mix, for transcription per track
 ALIGN_WINDOW_S = 180.0  # how much of each track the offset is measured on
-DRIFT_MIN_S = 60.0  # recordings at least this long get their clock drift measured
+DRIFT_MIN_S = 30.0  # recordings at least this long get their clock drift measured
 DRIFT_WINDOWS = 12  # windows spread over the recording, for the drift
 DRIFT_WINDOW_S = 20.0  # the first, rough pass's windows
 WINDOW_S = 10.0  # the second, sharp pass's windows
 MAX_DRIFT = 300e-6  # the most a recorder's clock is expected off (300 ppm)
+DRIFT_SLACK = 1.25  # a fitted drift beyond MAX_DRIFT by more than this is a wrong match
 SIDELOBES = 16  # lags (1 ms) around a peak that belong to it
 PAIR_RATIO = 0.05  # a second peak this high counts when it lies as far as in most windows
 PAIR_TOLERANCE_S = 0.0005
@@ -441,9 +442,12 @@ def _drift(
     offsets = np.array([o for _, o in kept])
     rest, at_zero = np.polyfit(times, offsets, 1)
     close = np.abs(offsets - (at_zero + rest * times)) <= PAIR_TOLERANCE_S
-    if close.sum() >= 3:
-        rest, at_zero = np.polyfit(times[close], offsets[close], 1)
+    if close.sum() < 3:
+        return None  # the windows do not lie on one line: no drift can be trusted
+    rest, at_zero = np.polyfit(times[close], offsets[close], 1)
     total = 1 - float(ratio) * (1 - float(rest))
+    if abs(total) > MAX_DRIFT * DRIFT_SLACK:
+        return None  # no recorder's clock is that far off: the windows matched wrongly
     return Alignment(float(at_zero) * float(ratio), total, start.confidence, int(close.sum()))
 
 
