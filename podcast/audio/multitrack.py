@@ -13,6 +13,7 @@ import os
 import struct
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -575,19 +576,29 @@ def _limiter(gained: Samples, ceiling: float) -> Samples:
     )
 
 
+def _apply_steps(samples: Samples, step_db: npt.NDArray[np.float64]) -> None:
+    """Step gains (dB) applied to `samples` in place, in chunks (memory stays flat). Between
+    the crossgate's mixing rounds only a track's overall gain changes, so its step gains are
+    applied once."""
+    for first in range(0, samples.size, CHUNK):
+        last = min(samples.size, first + CHUNK)
+        samples[first:last] *= _gain_curve(step_db, samples.size, first, last)
+
+
 def _gained(
-    samples: Samples, step_db: npt.NDArray[np.float64], ceiling: float | None = None
+    samples: Samples, gain_db: float, ceiling: float | None = None
 ) -> Iterator[tuple[int, Samples]]:
-    """`samples` with the step gains (dB) applied and, with a `ceiling` (linear), limited to
-    it, in chunks (first sample, chunk): the gain curve of a whole hour would take gigabytes."""
+    """`samples` raised by `gain_db` and, with a `ceiling` (linear), limited to it, in chunks
+    (first sample, chunk): a whole hour at once would take gigabytes."""
+    scale = np.float32(10 ** (gain_db / 20))
     for first in range(0, samples.size, CHUNK):
         last = min(samples.size, first + CHUNK)
         if ceiling is None:
-            yield first, samples[first:last] * _gain_curve(step_db, samples.size, first, last)
+            yield first, samples[first:last] * scale
             continue
         # the limiter looks ahead and releases: it sees LIMIT_MARGIN beyond the chunk
         low, high = max(0, first - LIMIT_MARGIN), min(samples.size, last + LIMIT_MARGIN)
-        part = samples[low:high] * _gain_curve(step_db, samples.size, low, high)
+        part = samples[low:high] * scale
         part *= _limiter(part, ceiling)
         yield first, part[first - low : last - low]
 
@@ -693,10 +704,44 @@ def premix(
     if cached is not None and stems is None:
         return cached
     load_dsp()
+    labels = [f"{field}.tracks[{i}] {t.path.name}" for i, t in enumerate(tracks)]
+    # Each voice's interview sound (ffmpeg's analysis and chain, a process each) is made
+    # while this thread decodes, aligns and measures the tracks: the cores are used at once.
+    workers = max(1, min(len(tracks), os.cpu_count() or 1))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="premix")
+    try:
+        decoded = [pool.submit(_plain, track, labels[n]) for n, track in enumerate(tracks)]
+        shaped = {
+            number: pool.submit(_shaped, track, labels[number], settings, cache)
+            for number, track in enumerate(tracks)
+            if track.voice
+        }
+        plain = [future.result() for future in decoded]
+        return _premix(
+            recording, settings, source, field, stems, plain, shaped, key, path, voices, cache
+        )
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _premix(
+    recording: Recording,
+    settings: AudioSettings,
+    source: Path,
+    field: str,
+    stems: Path | None,
+    plain: list[Samples],
+    shaped: dict[int, Future[Samples]],
+    key: str,
+    path: Path,
+    voices: tuple[Path | None, ...],
+    cache: Cache,
+) -> Premix:
+    """`premix`'s work once the cache has missed, on the decoded tracks (`plain`); `shaped`
+    holds each voice track's interview sound as it is being made."""
     from scipy import signal as scipy_signal
 
-    labels = [f"{field}.tracks[{i}] {t.path.name}" for i, t in enumerate(tracks)]
-    plain = [_plain(t, label) for t, label in zip(tracks, labels, strict=True)]
+    tracks = recording.tracks
     for number, (track, samples) in enumerate(zip(tracks, plain, strict=True)):
         loudest = float(_steps_db(samples).max(initial=-120.0))
         if loudest < SILENT_DB:
@@ -767,14 +812,14 @@ def premix(
     band: list[npt.NDArray[np.float64]] = []  # in the DECISION_BAND_HZ: who speaks
     decision_band = _decision_band()
     processed: list[Samples] = []
-    for number, (track, label, where) in enumerate(zip(tracks, labels, offsets, strict=True)):
+    for number, (track, where) in enumerate(zip(tracks, offsets, strict=True)):
         placed = place(plain[number], where[0], start, length)
         plain[number] = np.zeros(0, dtype=np.float32)
         raw.append(_loudness_steps(placed))
         band.append(_steps_db(placed, decision_band))
         if track.voice:
             del placed
-            placed = place(_shaped(track, label, settings, cache), where[0], start, length)
+            placed = place(shaped.pop(number).result(), where[0], start, length)
         processed.append(placed)
     # The podcast rendition's gain and ceiling: its limiter lowers a voice with high peaks more
     # than the others; the voices are made equal as it will leave them.
@@ -783,7 +828,7 @@ def premix(
         settings.podcast_target - (3.01 if stereo else 0.0),
         settings.true_peak - INITIAL_LIMITER_MARGIN_DB,
     )
-    mixed, reports, steps, ceilings = _crossgate(tracks, raw, band, processed, offsets, program)
+    mixed, reports, gains, ceilings = _crossgate(tracks, raw, band, processed, offsets, program)
     peak = float(np.abs(mixed).max()) if mixed.size else 0.0
     scale = 0.98 / peak if peak > 0.98 else 1.0  # the render sets the loudness; WAV kept whole
     mixed *= scale
@@ -794,7 +839,7 @@ def premix(
     for number, track in enumerate(tracks):
         # Each track's share of the mix, made again one at a time (not all kept at once).
         share = np.empty(length, dtype=np.float32)
-        for first, chunk in _gained(processed[number], steps[number], ceilings[number]):
+        for first, chunk in _gained(processed[number], gains[number], ceilings[number]):
             share[first : first + chunk.size] = chunk * np.float32(scale)
         voice = voices[number]
         if voice is not None:
@@ -813,11 +858,12 @@ def _crossgate(
     processed: list[Samples],
     offsets: list[tuple[Alignment, bool]],
     program: tuple[float, float] | None = None,
-) -> tuple[Samples, list[TrackReport], list[npt.NDArray[np.float64]], list[float | None]]:
+) -> tuple[Samples, list[TrackReport], list[float], list[float | None]]:
     """Each voice to one speaker loudness, lowered where its person is silent; music and
     ambience ducked under speech; summed (`raw`: each track's 100 ms loudness as recorded,
-    `band`: its levels in the DECISION_BAND_HZ). With a report per track and its gains (dB per
-    step) and ceilings (linear; None: not limited). `program`: the loudness (LUFS, of the mono
+    `band`: its levels in the DECISION_BAND_HZ). `processed` gets its step gains in place;
+    returned with the mix: a report per track, its overall gain (dB, on top of those steps)
+    and its ceiling (linear; None: not limited). `program`: the loudness (LUFS, of the mono
     mix) and the limiter's ceiling (dBFS) the mix will be published at: each voice is limited
     to that ceiling at the gain the mix will get, before the voices are made equal (else that
     limiter, at the end, lowers a voice with high peaks more than the others: a phone line's
@@ -850,6 +896,8 @@ def _crossgate(
         else:
             ducked = _dilate(anyone, LOOKAHEAD_STEPS, HOLD_STEPS)
             step_db.append(np.where(ducked, DUCK_DB, 0.0))
+    for i, track_steps in enumerate(step_db):
+        _apply_steps(processed[i], track_steps)  # from here on only each overall gain changes
     length = processed[0].size
     mixed = np.zeros(length, dtype=np.float32)
     ceilings: dict[int, float] = {}  # per voice: its limiter's ceiling (linear)
@@ -865,8 +913,7 @@ def _crossgate(
         for i in range(len(tracks)):
             own: list[npt.NDArray[np.float64]] = []
             state: list[object] = []
-            gained = step_db[i] + gains.get(i, 0.0)
-            for first, chunk in _gained(processed[i], gained, ceilings.get(i)):
+            for first, chunk in _gained(processed[i], gains.get(i, 0.0), ceilings.get(i)):
                 mixed[first : first + chunk.size] += chunk
                 if last:
                     own.append(_loudness_steps(chunk, state))
@@ -880,10 +927,9 @@ def _crossgate(
         if not measured:  # nobody speaks alone: nothing to correct, this mix is the last
             for i in range(len(tracks)):
                 state = []
-                gained = step_db[i] + gains.get(i, 0.0)
                 own = [
                     _loudness_steps(chunk, state)
-                    for _, chunk in _gained(processed[i], gained, ceilings.get(i))
+                    for _, chunk in _gained(processed[i], gains.get(i, 0.0), ceilings.get(i))
                 ]
                 outputs.append(np.concatenate(own)[:count])
             break
@@ -904,8 +950,8 @@ def _crossgate(
         _track_report(track, offsets[i], raw[i][:count], outputs[i], heard, alone, active, i)
         for i, track in enumerate(tracks)
     ]
-    steps = [step_db[i] + gains.get(i, 0.0) for i in range(len(tracks))]
-    return mixed, reports, steps, [ceilings.get(i) for i in range(len(tracks))]
+    overall = [gains.get(i, 0.0) for i in range(len(tracks))]
+    return mixed, reports, overall, [ceilings.get(i) for i in range(len(tracks))]
 
 
 def _floor_db(levels: npt.NDArray[np.float64]) -> float:
