@@ -43,7 +43,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "13"
+MULTITRACK_VERSION = "14"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
@@ -79,6 +79,7 @@ DUCK_DB = -12.0  # music and ambience under speech
 LOOKAHEAD_STEPS = 2  # a microphone opens this many steps before its person speaks
 HOLD_STEPS = 0  # and stays open this many after (in pauses each keeps its last decision)
 MIX_ROUNDS = 4  # mixes made: each but the last corrects the voices' gains and limits
+SETTLED_DB = 0.1  # a round that moves no gain or ceiling further than this makes the last
 RAMP_SAMPLES = RATE // 50  # 20 ms gain ramps
 CHUNK = RATE * 10  # gains are applied 10 s at a time (a whole number of STEPs)
 LIMIT_MARGIN = RATE // 10  # what a voice's limiter sees beyond a chunk (look-ahead, release)
@@ -902,12 +903,13 @@ def _crossgate(
     mixed = np.zeros(length, dtype=np.float32)
     ceilings: dict[int, float] = {}  # per voice: its limiter's ceiling (linear)
     outputs: list[npt.NDArray[np.float64]] = []
+    settled = False  # the gains and ceilings no longer move: the next mix is the last
     for round_ in range(MIX_ROUNDS):
         # The mix where a person speaks alone also carries the other (closed) microphones: each
         # further pass corrects each voice's gain by what the mix before measured; the last
         # mix is the one measured for the report and written (its gains are the stems'). Only
         # that one's tracks are measured one by one (for the report's bleed).
-        last = round_ == MIX_ROUNDS - 1
+        last = round_ == MIX_ROUNDS - 1 or settled
         mixed.fill(0.0)
         outputs = []
         for i in range(len(tracks)):
@@ -933,6 +935,7 @@ def _crossgate(
                 ]
                 outputs.append(np.concatenate(own)[:count])
             break
+        before = (dict(gains), dict(ceilings))
         for i, level in in_mix.items():
             if level is not None:
                 gains[i] = float(
@@ -944,6 +947,7 @@ def _crossgate(
         if program is not None and whole is not None:
             lift = program[0] - (whole - 0.691)
             ceilings = {i: 10 ** ((program[1] - lift) / 20) for i in voices}
+        settled = _unmoved(before, (gains, ceilings))
     # A voice's loudness after is measured on the mix (where its person speaks alone: what is
     # heard there), its microphone's bleed on the track's own share of it.
     reports = [
@@ -952,6 +956,20 @@ def _crossgate(
     ]
     overall = [gains.get(i, 0.0) for i in range(len(tracks))]
     return mixed, reports, overall, [ceilings.get(i) for i in range(len(tracks))]
+
+
+def _unmoved(
+    before: tuple[dict[int, float], dict[int, float]],
+    after: tuple[dict[int, float], dict[int, float]],
+) -> bool:
+    """Whether a mixing round left every voice's gain and limiter ceiling within SETTLED_DB
+    of the round before (ceilings: only once there were some)."""
+    (gains_before, ceilings_before), (gains_after, ceilings_after) = before, after
+    if not ceilings_before or ceilings_before.keys() != ceilings_after.keys():
+        return False
+    moved = [abs(gains_after[i] - gains_before[i]) for i in gains_after]
+    moved += [abs(20 * np.log10(ceilings_after[i] / ceilings_before[i])) for i in ceilings_after]
+    return max(moved, default=0.0) < SETTLED_DB
 
 
 def _floor_db(levels: npt.NDArray[np.float64]) -> float:
