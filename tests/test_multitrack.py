@@ -658,9 +658,7 @@ def test_a_drifting_clock_is_measured_and_corrected(tmp_path: Path) -> None:
     slow = np.interp((times + LATE_S) / (1 - drift) * RATE, np.arange(microphone.size), microphone)
     found = align(host, slow.astype(np.float32))
     assert found.windows >= 3 and abs(found.drift - drift) < 1e-6, found
-    for t in (5.0, long.duration - 5):
-        error = (t * (1 - found.drift) - found.offset_s) - (t * (1 - drift) - LATE_S)
-        assert abs(error) < 0.001, (t, error)
+    assert alignment_error_ms(found, drift * 1e6, long.duration) < 1.0, found
     # Placed on the host's time, the guest's microphone lines up at the end as at the start.
     placed = place(slow.astype(np.float32), found, 0.0, host.size)
     for t in (5.0, long.duration - 10):
