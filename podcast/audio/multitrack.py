@@ -175,6 +175,14 @@ def _decode(track: Track, label: str, chain: list[str], extra: list[str]) -> Sam
         return samples
 
 
+def _decoded(
+    track: Track, label: str, banded: bool
+) -> tuple[Samples, npt.NDArray[np.float32] | None]:
+    """A track as recorded (`_plain`) and, if `banded`, its speech band for the alignment."""
+    samples = _plain(track, label)
+    return samples, _band(samples) if banded else None
+
+
 def _plain(track: Track, label: str) -> Samples:
     segment = Segment(track.path, label=label)
     return _decode(track, label, [f"[0:a:0]{','.join(format_chain(segment, 'mono'))}[out]"], [])
@@ -352,8 +360,12 @@ def align(reference: Samples, other: Samples) -> Alignment:
     """Where `other` lies against `reference`: the offset from their first ALIGN_WINDOW_S
     (averaged over a drifting clock's spread if the sharp peak does not stand out); over a
     recording of DRIFT_MIN_S or more, the drift too (see `_drift`)."""
-    # Both tracks' speech bands are made once; every window is cut from them.
-    first, second = _band(reference), _band(other)
+    return align_bands(_band(reference), _band(other))
+
+
+def align_bands(first: npt.NDArray[np.float32], second: npt.NDArray[np.float32]) -> Alignment:
+    """`align` on both tracks' speech bands (`_band`), made once each: every window is cut
+    from them, and the first track's serves every other track's alignment."""
     window = int(ALIGN_WINDOW_S * ALIGN_RATE)
     correlation = _lags(first[:window], second[:window])  # made once, searched in several ways
     sharp = _peaks(first[:window], second[:window], correlation=correlation)
@@ -372,7 +384,7 @@ def align(reference: Samples, other: Samples) -> Alignment:
             spread = _peaks(first[:window], second[:window], smear, correlation)
             if spread.confidence > found.confidence:
                 found = Alignment(spread.seconds, 0.0, spread.confidence)
-    if found.confidence < CONFIDENCE or min(reference.size, other.size) < DRIFT_MIN_S * RATE:
+    if found.confidence < CONFIDENCE or min(first.size, second.size) < DRIFT_MIN_S * ALIGN_RATE:
         return found
     return _drift(first, second, found) or found
 
@@ -710,16 +722,36 @@ def premix(
     # while this thread decodes, aligns and measures the tracks: the cores are used at once.
     workers = max(1, min(len(tracks), os.cpu_count() or 1))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="premix")
+    # The speech bands the alignment needs: each measured track's, and the first one's.
+    aligned = {n for n, track in enumerate(tracks) if n and track.offset_s is None}
+    banded = aligned | ({0} if aligned else set())
     try:
-        decoded = [pool.submit(_plain, track, labels[n]) for n, track in enumerate(tracks)]
+        decoded = [
+            pool.submit(_decoded, track, labels[n], n in banded) for n, track in enumerate(tracks)
+        ]
         shaped = {
             number: pool.submit(_shaped, track, labels[number], settings, cache)
             for number, track in enumerate(tracks)
             if track.voice
         }
-        plain = [future.result() for future in decoded]
+        outcomes = [future.result() for future in decoded]
+        decoded.clear()  # a future keeps its result: each track is to go once it is placed
+        plain = [samples for samples, _ in outcomes]
+        bands = {n: band for n, (_, band) in enumerate(outcomes) if band is not None}
+        outcomes.clear()
         return _premix(
-            recording, settings, source, field, stems, plain, shaped, key, path, voices, cache
+            recording,
+            settings,
+            source,
+            field,
+            stems,
+            plain,
+            bands,
+            shaped,
+            key,
+            path,
+            voices,
+            cache,
         )
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
@@ -732,14 +764,16 @@ def _premix(
     field: str,
     stems: Path | None,
     plain: list[Samples],
+    bands: dict[int, npt.NDArray[np.float32]],
     shaped: dict[int, Future[Samples]],
     key: str,
     path: Path,
     voices: tuple[Path | None, ...],
     cache: Cache,
 ) -> Premix:
-    """`premix`'s work once the cache has missed, on the decoded tracks (`plain`); `shaped`
-    holds each voice track's interview sound as it is being made."""
+    """`premix`'s work once the cache has missed, on the decoded tracks (`plain`) and the
+    speech bands the alignment needs (`bands`, by track); `shaped` holds each voice track's
+    interview sound as it is being made."""
     from scipy import signal as scipy_signal
 
     tracks = recording.tracks
@@ -760,7 +794,7 @@ def _premix(
         if track.offset_s is not None:
             offsets.append((Alignment(track.offset_s, 0.0, 0.0), False))
             continue
-        found = align(plain[0], plain[number])
+        found = align_bands(bands[0], bands[number])
         if found.confidence < CONFIDENCE:
             raise _problem(
                 source,
@@ -772,6 +806,7 @@ def _premix(
                 "check that both were recorded at the same time, or give its `offset_s`",
             )
         offsets.append((found, True))
+    bands.clear()
     reference = plain[0].size / RATE
     for number, (track, (found, measured)) in enumerate(zip(tracks, offsets, strict=True)):
         # Placed (mostly) outside the first track, a track would be cut away or mix silence
