@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/sound.py --compare --speed-minutes 60
     .venv/bin/python benchmarks/sound.py --interview --rounds 6 --speed-minutes 60
 
-Without --interview: the corpus of 24 seeded field recordings (tests/field.py), each built as a
+Without --interview: the corpus of 27 seeded field recordings (tests/field.py; the last two
+split in two files, the first with set-up chatter before its in-point), each built as a
 one-episode show and measured on its MP3 (README: "Measured on a corpus of field recordings");
 with --compare, ffmpeg-normalize and plain loudnorm on the same recordings; with
 --speed-minutes, the interview below repeated to that length is timed against the floor. The
@@ -35,6 +36,7 @@ on, hum present) and timed against the floor, with peak memory. The last line is
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -192,8 +194,7 @@ date: 2026-01-01T10:00:00+01:00
 summary: A field recording.
 guid: "urn:uuid:00000000-0000-4000-8000-000000000003"
 recordings:
-  - file: {name}
----
+{recordings}---
 Notes.
 """
 
@@ -219,18 +220,24 @@ def _spread(gains: list[tuple[Any, Any]]) -> tuple[float, float]:
 def corpus_row(folder: Path, recording: Any, stoi_too: bool, compare: bool) -> dict[str, Any]:
     """Build one corpus recording and measure it before and after (and, with `compare`, what
     ffmpeg-normalize and plain loudnorm make of it)."""
+    from tests.field import episode_recordings
     from tests.field import measure as measure_field
     from tests.helpers import built_file
 
     spec = recording.spec
+    # A split recording is built from its parts (the first with its in-point after the set-up
+    # chatter); the whole recording in one file is what is measured before and compared.
+    parts = recording.parts or [(recording.path, None)]
     show = one_episode_show(
         folder,
         SHOW,
-        CORPUS_EPISODE.format(name=spec.file_name),
-        recording.path,
+        CORPUS_EPISODE.format(recordings=episode_recordings(recording)),
+        parts[0][0],
         "01-field",
-        spec.file_name,
+        parts[0][0].name,
     )
+    for path, _ in parts[1:]:
+        os.link(path, show / "episodes" / "01-field" / path.name)
     started = time.perf_counter()
     done = subprocess.run(build_command(show, folder / "site"), capture_output=True, text=True)
     errors = [line for line in done.stderr.splitlines() if not line.startswith("warning:")]
@@ -430,7 +437,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6, help="exchanges of host and guest")
     parser.add_argument("--speed-minutes", type=float, default=0, help="0: skip the speed run")
     parser.add_argument("--interview", action="store_true", help="the one interview, compared")
-    parser.add_argument("--recordings", type=int, default=25, help="corpus size")
+    parser.add_argument("--recordings", type=int, default=27, help="corpus size")
     parser.add_argument("--only", help="only the corpus recordings whose name holds this")
     parser.add_argument("--no-stoi", action="store_true", help="skip STOI (pystoi)")
     parser.add_argument("--keep", type=Path, help="build the corpus in this folder, kept")

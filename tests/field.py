@@ -3,7 +3,8 @@ taking turns at different distances from the recorder (0 to 20 LU apart), statio
 (white, pink, brown or babble-like, -60 to -35 dBFS) with the quietest voice at least 6 dB
 above it, reverberation, mains hum at 50 or 60 Hz with random harmonics up to the 10th, a
 phone's band limit, a hot recorder touching 0 dBFS, written as WAV, FLAC or MP3, mono or
-stereo. Each recording is short (20 to 40 s) and keeps its clean speech and who speaks when.
+stereo; some split in two files at a pause, the first starting with set-up chatter before the
+in-point. Each recording is short (20 to 40 s) and keeps its clean speech and who speaks when.
 
 Shared by benchmarks/sound.py and tests/test_field_sound.py; every measurement here reads
 decoded files with numpy and ffmpeg's ebur128 (tests/interview.py), never podcast's own code.
@@ -11,6 +12,7 @@ decoded files with numpy and ffmpeg's ebur128 (tests/interview.py), never podcas
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +61,9 @@ class FieldSpec:
     # The pause between turns, drawn from this range; below (0.6, 1.4) each turn is cut to its
     # voice (espeak-ng's own silence around a sentence would lengthen the pause).
     pauses_s: tuple[float, float] = (0.6, 1.4)
+    # Set-up chatter (seconds) before the in-point of a recording split in two files at a pause
+    # near its middle (the recorder stopped and started again); 0: one file.
+    chatter_s: float = 0.0
 
     @property
     def file_name(self) -> str:
@@ -70,11 +75,13 @@ class FieldRecording:
     """The written recording, its clean speech (mono, RATE) and who speaks when."""
 
     spec: FieldSpec
-    path: Path
+    path: Path  # the whole recording in one file (as published, and measured before)
     clean: Samples
     turns: list[tuple[int, float, float]]  # (voice, start, end) in seconds
     duration: float
     before: dict[str, float] = field(default_factory=dict)
+    # A split recording's files as an episode lists them, each with its in-point (or None)
+    parts: list[tuple[Path, float | None]] = field(default_factory=list)
 
     def spans(self, voice: int) -> list[tuple[float, float]]:
         return [(start, end) for who, start, end in self.turns if who == voice]
@@ -85,10 +92,11 @@ class FieldRecording:
         return [(a + margin, b - margin) for a, b in gaps if b - a > 2 * margin + 0.2]
 
 
-def corpus(count: int = 25, seed: int = 26) -> list[FieldSpec]:
+def corpus(count: int = 27, seed: int = 26) -> list[FieldSpec]:
     """`count` recordings drawn from the space above; the first few are the hard cases the
     issue found (a quiet guest in pink noise at -45 dBFS, hum up to the 7th harmonic), the last
-    one an outside tester's (speakers handing over without a pause)."""
+    ones an outside tester's (speakers handing over without a pause) and two recordings split
+    in two files with set-up chatter before the in-point."""
     rng = np.random.default_rng(seed)
     specs = [
         FieldSpec("zoom-pink", 1, 2, (0.0, 15.0), "pink", -45.0, 50, (1, 2, 3, 4, 7), -48.0),
@@ -96,7 +104,23 @@ def corpus(count: int = 25, seed: int = 26) -> list[FieldSpec]:
         FieldSpec("white-close", 3, 2, (0.0, 18.0), "white", -50.0, 60, (1, 3, 5, 9), -50.0),
         FieldSpec("hot-three", 4, 3, (0.0, 8.0, 16.0), "pink", -55.0, hot=True, fmt="flac"),
     ]
-    last = [FieldSpec("quick-turns", 50, 2, (0.0, 14.0), "pink", -55.0, pauses_s=(0.15, 0.35))]
+    last = [
+        FieldSpec("quick-turns", 50, 2, (0.0, 14.0), "pink", -55.0, pauses_s=(0.15, 0.35)),
+        FieldSpec(
+            "split-flac", 60, 2, (0.0, 14.0), "pink", -45.0, 50, (1, 3), fmt="flac", chatter_s=6.0
+        ),
+        FieldSpec(
+            "split-mp3",
+            61,
+            3,
+            (0.0, 6.0, 12.0),
+            "brown",
+            -50.0,
+            fmt="mp3",
+            channels=1,
+            chatter_s=4.0,
+        ),
+    ]
     for number in range(len(specs), count - len(last)):
         voices = int(rng.choice([2, 2, 3]))
         gaps = [0.0, *sorted(float(rng.uniform(0, 20)) for _ in range(voices - 1))]
@@ -191,7 +215,6 @@ def make_field(folder: Path, spec: FieldSpec) -> FieldRecording:
         cursor += (speech.size + gap.size) / RATE
     voice_track = np.concatenate(pieces)
     clean = np.concatenate(clean_pieces)
-    size = voice_track.size
     if spec.reverb_s > 0:
         voice_track = _reverb(voice_track, spec.reverb_s, rng)
     # The first voice at about -20 LUFS, or, on a hot recorder, with its peaks at 0 dBFS.
@@ -199,11 +222,16 @@ def make_field(folder: Path, spec: FieldSpec) -> FieldRecording:
     voice_track *= 10 ** ((-20 - _lufs(first)) / 20)
     if spec.hot:
         voice_track *= 0.999 / np.abs(voice_track).max()
+    quietest = cut(voice_track, [(a, b) for w, a, b in turns if w == spec.voices - 1])
+    # Set-up chatter before the in-point: a voice close to the recorder, louder than the
+    # interview, in the same room (noise and hum run on under it).
+    lead_in = _chatter(spec, folder) if spec.chatter_s else np.zeros(0)
+    voice_track = np.concatenate([lead_in, voice_track])
+    size = voice_track.size
     mix = voice_track.copy()
     if spec.noise is not None:
-        noise = _noise(spec.noise, size, rng, clean)
+        noise = _noise(spec.noise, size, rng, np.concatenate([np.zeros(lead_in.size), clean]))
         level = spec.noise_dbfs
-        quietest = cut(voice_track, [(a, b) for w, a, b in turns if w == spec.voices - 1])
         level = min(level, rms_db(quietest) - 6.0)  # the quiet speaker 6 dB above the noise
         mix += noise * 10 ** (level / 20)
     if spec.hum_hz is not None:
@@ -219,6 +247,48 @@ def make_field(folder: Path, spec: FieldSpec) -> FieldRecording:
     if spec.hot:
         mix = np.clip(mix, -1.0, 1.0)
     path = folder / spec.file_name
+    _write_field(path, mix[lead_in.size :], spec)
+    recording = FieldRecording(spec, path, clean, turns, clean.size / RATE)
+    if spec.chatter_s:
+        # Split at the pause nearest the middle (the recorder stopped and started again).
+        middle = clean.size / RATE / 2
+        _, end, start = min(
+            (abs((a + b) / 2 - middle), a, b) for (_, _, a), (_, b, _) in itertools.pairwise(turns)
+        )
+        split = lead_in.size + round((end + start) / 2 * RATE)
+        for number, (part, in_point) in enumerate(
+            ((mix[:split], lead_in.size / RATE), (mix[split:], None)), start=1
+        ):
+            part_path = folder / f"{spec.name}-{number}.{spec.fmt}"
+            _write_field(part_path, part, spec)
+            recording.parts.append((part_path, in_point))
+    return recording
+
+
+def episode_recordings(recording: FieldRecording) -> str:
+    """The `recordings:` entries of an episode's front matter for `recording` (a split one's
+    parts, the first with its in-point)."""
+    parts = recording.parts or [(recording.path, None)]
+    return "".join(
+        f"  - file: {path.name}\n" + ("" if start is None else f"    start: {start:g}\n")
+        for path, start in parts
+    )
+
+
+def _chatter(spec: FieldSpec, folder: Path) -> Samples:
+    """`spec.chatter_s` seconds of set-up talk at about -16 LUFS, the voice no one else has."""
+    lines = ["Moment, läuft das Gerät schon?", "Test, eins, zwei. Ja, jetzt geht es los."]
+    voice = VOICES[(spec.seed + spec.voices) % len(VOICES)]
+    talk = np.concatenate(
+        [_speak(line, voice, folder, f"{spec.name}-chatter-{n}") for n, line in enumerate(lines)]
+    )
+    size = round(spec.chatter_s * RATE)
+    talk = np.resize(talk, size) if talk.size < size else talk[:size]
+    return talk * 10 ** ((-16 - _lufs(talk)) / 20)
+
+
+def _write_field(path: Path, mix: Samples, spec: FieldSpec) -> None:
+    """`mix` (mono) written as `spec` says: its format and channels."""
     codec = {"wav": ["-c:a", "pcm_s16le"], "flac": ["-c:a", "flac"], "mp3": ["-b:a", "128k"]}
     samples = np.repeat(mix.astype("<f4")[:, None], spec.channels, axis=1)
     subprocess.run(
@@ -242,7 +312,6 @@ def make_field(folder: Path, spec: FieldSpec) -> FieldRecording:
         input=samples.tobytes(),
         check=True,
     )
-    return FieldRecording(spec, path, clean, turns, size / RATE)
 
 
 # Measurements on a decoded file (mono at RATE), all in dB.

@@ -16,8 +16,9 @@ from podcast.build import build
 from podcast.check import check_show
 from podcast.errors import PodcastError
 
-from .field import FieldRecording, FieldSpec, make_field, measure
+from .field import FieldRecording, FieldSpec, corpus, episode_recordings, make_field, measure
 from .helpers import built_file, ebur128
+from .interview import RATE, decode
 
 pytestmark = pytest.mark.skipif(
     shutil.which("espeak-ng") is None, reason="no espeak-ng: install Debian's espeak-ng package"
@@ -47,8 +48,7 @@ number: 1
 date: 2026-09-10T18:00:00+02:00
 summary: Eine Aufnahme aus dem Feld.
 recordings:
-  - file: {name}
----
+{recordings}---
 Notizen.
 """
 
@@ -61,8 +61,9 @@ def field_show(folder: Path, spec: FieldSpec, audio: str = "") -> FieldRecording
     episode.mkdir(parents=True)
     (folder / "podcast.toml").write_text(SHOW.format(audio=audio))
     Image.new("RGB", (1400, 1400), (30, 60, 90)).save(folder / "cover.jpg")
-    (episode / "episode.md").write_text(EPISODE.format(name=spec.file_name))
-    return make_field(episode, spec)
+    recording = make_field(episode, spec)
+    (episode / "episode.md").write_text(EPISODE.format(recordings=episode_recordings(recording)))
+    return recording
 
 
 HOT_THREE = FieldSpec("hot-three", 4, 3, (0.0, 8.0, 16.0), "pink", -55.0, hot=True, fmt="flac")
@@ -100,7 +101,7 @@ def test_a_recording_without_speech_is_named(tmp_path: Path) -> None:
     episode.mkdir(parents=True)
     (show / "podcast.toml").write_text(SHOW.format(audio=""))
     Image.new("RGB", (1400, 1400), (30, 60, 90)).save(show / "cover.jpg")
-    (episode / "episode.md").write_text(EPISODE.format(name="raum.wav"))
+    (episode / "episode.md").write_text(EPISODE.format(recordings="  - file: raum.wav\n"))
     noise = "anoisesrc=c=pink:a=0.02:d=10:r=48000"
     subprocess.run(
         [
@@ -138,6 +139,33 @@ def built_and_measured(
     report = build(show)
     mp3 = built_file(report.out, "audio/01-feld.mp3")
     return report.warnings, measure(recording.path, recording), measure(mp3, recording), mp3
+
+
+def test_a_split_recording_is_joined_at_its_in_point(tmp_path: Path) -> None:
+    """The issue's two-part FLAC: the recorder stopped in a pause and started again, the first
+    file opening with 6 s of set-up chatter (louder than the interview) before its in-point.
+    Published: the interview alone, its two parts joined where they were split (its length,
+    no chatter) and leveled as one interview, the room as steady as in one file."""
+    (spec,) = [s for s in corpus() if s.name == "split-flac"]
+    _, before, after, mp3 = built_and_measured(tmp_path, spec)
+    assert before["gap"] > 10 and after["gap"] <= 1.5, (before, after)
+    changes = [after[k] - before[k] for k in ("bed0", "bed1", "bed_pauses")]
+    assert max(changes) - min(changes) <= 4.0, (before, after)
+    whole = decode(tmp_path / "show/episodes/01-feld/split-flac.flac").size / RATE
+    published = float(
+        subprocess.run(
+            [
+                *("ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"),
+                str(mp3),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    assert abs(published - whole) < 0.1, (published, whole)
+    # Before the first word (0.6 s in) only the room: the chatter (-16 LUFS) was cut away.
+    assert ebur128(mp3, 0.0, 0.5)[0] < -35, ebur128(mp3, 0.0, 0.5)
 
 
 def test_speech_in_babble_is_leveled_with_a_warning(tmp_path: Path) -> None:
