@@ -4,8 +4,9 @@
     .venv/bin/python benchmarks/sound.py --compare --speed-minutes 60
     .venv/bin/python benchmarks/sound.py --interview --rounds 6 --speed-minutes 60
 
-Without --interview: the corpus of 27 seeded field recordings (tests/field.py; the last two
-split in two files, the first with set-up chatter before its in-point), each built as a
+Without --interview: the corpus of 28 seeded field recordings (tests/field.py; two split in
+two files, the first with set-up chatter before its in-point; the last a gated recorder's,
+with digital silence between the turns), each built as a
 one-episode show and measured on its MP3 (README: "Measured on a corpus of field recordings");
 with --compare, ffmpeg-normalize and plain loudnorm on the same recordings; with
 --speed-minutes, the interview below repeated to that length is timed against the floor. The
@@ -294,6 +295,21 @@ def corpus_row(folder: Path, recording: Any, stoi_too: bool, compare: bool) -> d
     return row
 
 
+def _quietest_frames_db(samples: Any, turns: list[tuple[int, float, float]]) -> float:
+    """The level (dB) of the quietest tenth of the 20 ms frames inside the turns: the noise
+    under speech of a recording whose pauses are digital silence."""
+    import numpy as np
+
+    size = RATE // 50
+    levels = []
+    for _, start, end in turns:
+        piece = samples[int(start * RATE) : int(end * RATE)]
+        count = piece.size // size
+        frames = piece[: count * size].reshape(count, size)
+        levels.append(10 * np.log10(np.mean(frames**2, axis=1) + 1e-20))
+    return float(np.percentile(np.concatenate(levels), 10))
+
+
 def measured_output(
     path: Path, recording: Any, before: dict[str, float], stoi_too: bool
 ) -> dict[str, float]:
@@ -308,6 +324,8 @@ def measured_output(
     integrated, peak = ebur128(path)
     # The noise bed only where the recording has one to measure (above the coding noise).
     keys = [f"bed{v}" for v in range(spec.voices)] + ["bed_pauses"]
+    if spec.gated:  # its pauses are digital silence: the bed is the voices' only
+        keys = keys[:-1]
     measurable = [k for k in keys if before[k] > -85 and np.isfinite(after[k])]
     beds = [after[k] for k in measurable]
     # The corpus' noise is the same everywhere: what the band holds under a voice beyond the
@@ -320,13 +338,16 @@ def measured_output(
     noise_db = before["pauses"] + rms_db(cut(raw, [(a, b) for _, a, b in recording.turns]))
     if not np.isfinite(noise_db):  # no pause between the turns: the noise of the lead-in
         noise_db = rms_db(raw[int(0.05 * RATE) : int(0.5 * RATE)])
+    if spec.gated:  # digital silence in the pauses: the noise is under the turns only
+        noise_db = _quietest_frames_db(raw, recording.turns)
     spans = [(a + 0.05, b - 0.05) for _, a, b in recording.turns]
     swing, limited = _spread(frame_gains(raw, heard, spans, noise_db))
     row = {
         "gap": after["gap"],
         "bed_swing": (max(changes) - min(changes)) if len(beds) == len(keys) else float("nan"),
         "bed_swing_raw": (max(beds) - min(beds)) if len(beds) == len(keys) else float("nan"),
-        "pause_drop": before["pauses"] - after["pauses"],
+        # (a gated recorder's pauses are digital silence: nothing there to drop)
+        "pause_drop": float("nan") if spec.gated else before["pauses"] - after["pauses"],
         "hum": max((after[k] - before[k] for k in hum_keys), default=float("nan")),
         "phrase_swing": swing,
         "limiter": limited,
@@ -437,7 +458,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6, help="exchanges of host and guest")
     parser.add_argument("--speed-minutes", type=float, default=0, help="0: skip the speed run")
     parser.add_argument("--interview", action="store_true", help="the one interview, compared")
-    parser.add_argument("--recordings", type=int, default=27, help="corpus size")
+    parser.add_argument("--recordings", type=int, default=28, help="corpus size")
     parser.add_argument("--only", help="only the corpus recordings whose name holds this")
     parser.add_argument("--no-stoi", action="store_true", help="skip STOI (pystoi)")
     parser.add_argument("--keep", type=Path, help="build the corpus in this folder, kept")

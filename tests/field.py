@@ -2,9 +2,10 @@
 taking turns at different distances from the recorder (0 to 20 LU apart), stationary room noise
 (white, pink, brown or babble-like, -60 to -35 dBFS) with the quietest voice at least 6 dB
 above it, reverberation, mains hum at 50 or 60 Hz with random harmonics up to the 10th, a
-phone's band limit, a hot recorder touching 0 dBFS, written as WAV, FLAC or MP3, mono or
-stereo; some split in two files at a pause, the first starting with set-up chatter before the
-in-point. Each recording is short (20 to 40 s) and keeps its clean speech and who speaks when.
+phone's band limit, a hot recorder touching 0 dBFS, a gated recorder (digital silence between
+turns), written as WAV, FLAC or MP3, mono or stereo; some split in two files at a pause, the
+first starting with set-up chatter before the in-point. Each recording is short (20 to 40 s)
+and keeps its clean speech and who speaks when.
 
 Shared by benchmarks/sound.py and tests/test_field_sound.py; every measurement here reads
 decoded files with numpy and ffmpeg's ebur128 (tests/interview.py), never podcast's own code.
@@ -64,6 +65,9 @@ class FieldSpec:
     # Set-up chatter (seconds) before the in-point of a recording split in two files at a pause
     # near its middle (the recorder stopped and started again); 0: one file.
     chatter_s: float = 0.0
+    # A recorder (or app) that gates: digital silence between the turns, its noise only while
+    # someone speaks (the gate opens 50 ms before a turn and holds 150 ms after it).
+    gated: bool = False
 
     @property
     def file_name(self) -> str:
@@ -92,11 +96,11 @@ class FieldRecording:
         return [(a + margin, b - margin) for a, b in gaps if b - a > 2 * margin + 0.2]
 
 
-def corpus(count: int = 27, seed: int = 26) -> list[FieldSpec]:
+def corpus(count: int = 28, seed: int = 26) -> list[FieldSpec]:
     """`count` recordings drawn from the space above; the first few are the hard cases the
     issue found (a quiet guest in pink noise at -45 dBFS, hum up to the 7th harmonic), the last
-    ones an outside tester's (speakers handing over without a pause) and two recordings split
-    in two files with set-up chatter before the in-point."""
+    ones an outside tester's (speakers handing over without a pause), two recordings split
+    in two files with set-up chatter before the in-point, and a gated recorder's."""
     rng = np.random.default_rng(seed)
     specs = [
         FieldSpec("zoom-pink", 1, 2, (0.0, 15.0), "pink", -45.0, 50, (1, 2, 3, 4, 7), -48.0),
@@ -120,6 +124,7 @@ def corpus(count: int = 27, seed: int = 26) -> list[FieldSpec]:
             channels=1,
             chatter_s=4.0,
         ),
+        FieldSpec("gated-pink", 62, 2, (0.0, 14.0), "pink", -45.0, gated=True),
     ]
     for number in range(len(specs), count - len(last)):
         voices = int(rng.choice([2, 2, 3]))
@@ -246,6 +251,13 @@ def make_field(folder: Path, spec: FieldSpec) -> FieldRecording:
         mix = _band(mix, 300, 3400)
     if spec.hot:
         mix = np.clip(mix, -1.0, 1.0)
+    if spec.gated:
+        gate = np.zeros(mix.size)
+        for _, start, end in turns:
+            first = lead_in.size + round((start - 0.05) * RATE)
+            gate[max(0, first) : lead_in.size + round((end + 0.15) * RATE)] = 1.0
+        ramp = RATE // 200  # 5 ms
+        mix *= np.convolve(gate, np.ones(ramp) / ramp, mode="same")
     path = folder / spec.file_name
     _write_field(path, mix[lead_in.size :], spec)
     recording = FieldRecording(spec, path, clean, turns, clean.size / RATE)

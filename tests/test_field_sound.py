@@ -17,7 +17,7 @@ from podcast.check import check_show
 from podcast.errors import PodcastError
 
 from .field import FieldRecording, FieldSpec, corpus, episode_recordings, make_field, measure
-from .helpers import built_file, ebur128
+from .helpers import built_file, ebur128, run_cli
 from .interview import RATE, decode
 
 pytestmark = pytest.mark.skipif(
@@ -166,6 +166,27 @@ def test_a_split_recording_is_joined_at_its_in_point(tmp_path: Path) -> None:
     assert abs(published - whole) < 0.1, (published, whole)
     # Before the first word (0.6 s in) only the room: the chatter (-16 LUFS) was cut away.
     assert ebur128(mp3, 0.0, 0.5)[0] < -35, ebur128(mp3, 0.0, 0.5)
+
+
+def test_a_gated_recorders_noise_is_reduced_under_the_raised_voice(tmp_path: Path) -> None:
+    """An outside round's F2: a recorder that gates (digital silence between the turns, its
+    pink noise only while someone speaks), the guest 14 LU down. With no pause to learn the
+    noise from, the noise under her rose with her: 13.5 dB of bed swing. The noise is now
+    the plateau of the quietest steps inside the phrases, and it is reduced under her as
+    under any raised voice; `podcast info` says the recording is gated. A clean recording
+    with silent pauses (reverberation, no noise) has no such plateau and stays "silent"."""
+    (spec,) = [s for s in corpus() if s.name == "gated-pink"]
+    _, before, after, _ = built_and_measured(tmp_path, spec)
+    assert before["gap"] > 10 and after["gap"] <= 1.5, (before, after)
+    changes = [after[k] - before[k] for k in ("bed0", "bed1")]
+    assert max(changes) - min(changes) <= 4.0, (before, after)
+    told = run_cli("info", "episodes/01-feld/gated-pink.wav", cwd=tmp_path / "show")
+    assert "sound:       gated (silent pauses), noise under speech" in told.stdout, told.stdout
+
+    clean = FieldSpec("clean-room", 114, 2, (0.0, 12.0), None, reverb_s=0.6, fmt="flac")
+    field_show(tmp_path / "clean", clean)
+    told = run_cli("info", "episodes/01-feld/clean-room.flac", cwd=tmp_path / "clean")
+    assert "sound:       silent pauses" in told.stdout, told.stdout
 
 
 def test_speech_in_babble_is_leveled_with_a_warning(tmp_path: Path) -> None:

@@ -84,6 +84,12 @@ MAX_SPEECH_DENOISE_DB = 24.0
 # would lose more is spared the reduction.
 MAX_VOICE_LOSS_DB = 3.0
 PAUSE_STEP = -1.0  # a pause in the denoise schedule (no reduction; a place to learn the noise)
+# A gated recorder (or app) leaves digital silence between phrases and its noise only under
+# them: that noise is the plateau of the quietest steps inside the phrases, where at least
+# this share of them lies within GATED_PLATEAU_DB of their quietest twentieth, and their
+# quietest tenth does too (a clean recording's quiet steps spread like speech: no plateau).
+GATED_PLATEAU_DB = 2.0
+GATED_PLATEAU_SHARE = 0.08
 # What is left of a step at least, once the hum's share is taken off its energy (an estimate
 # of the hum a little too high must not leave a step at nothing).
 HUM_RESIDUE = 0.02
@@ -124,7 +130,9 @@ class SoundSettings:
 class SoundReport:
     """What the analysis found and what the processing does (dB relative to the speech)."""
 
-    pauses: str  # "noisy", "silent" (digital silence) or "none" (continuous sound)
+    # "noisy", "silent" (digital silence), "gated" (digital silence, noise under speech),
+    # "unclear" (not told from speech) or "none" (continuous sound)
+    pauses: str
     noise_floor_before_db: float
     noise_floor_after_db: float
     speaker_gap_before_lu: float
@@ -170,6 +178,13 @@ class SoundReport:
                 noise += f" (under raised speech up to {self.speech_denoise_db:.0f} dB less noise)"
         elif self.pauses == "silent":
             noise = "silent pauses"
+        elif self.pauses == "gated":
+            noise = (
+                f"gated (silent pauses), noise under speech {self.noise_floor_before_db:.0f} -> "
+                f"{self.noise_floor_after_db:.0f} dB below it"
+            )
+            if self.speech_denoise_db > 0:
+                noise += f" (under raised speech up to {self.speech_denoise_db:.0f} dB less noise)"
         elif self.pauses == "unclear":
             noise = "pauses not told from speech: leveled, noise left alone"
         else:
@@ -390,6 +405,24 @@ def _spared_room(
     return np.asarray(np.where(unreduced, gains - over, gains))
 
 
+def _gated_noise(loudness: Samples, phrases_mask: npt.NDArray[np.bool_]) -> float | None:
+    """The level (LUFS) of the noise under the phrases of a recording whose pauses are digital
+    silence (a gated recorder), from the quietest steps inside them (one step in from their
+    edges, where the gate opens and closes), when they form a plateau (GATED_PLATEAU_*);
+    None for a clean recording."""
+    inner = phrases_mask.copy()
+    inner[1:] &= phrases_mask[:-1]
+    inner[:-1] &= phrases_mask[1:]
+    levels = loudness[inner & (loudness > SILENCE_GATE_LUFS)]
+    if levels.size < 1 / GATED_PLATEAU_SHARE:
+        return None
+    lowest, tenth = np.percentile(levels, [5, 10])
+    plateau = levels[np.abs(levels - lowest) <= GATED_PLATEAU_DB]
+    if tenth - lowest > GATED_PLATEAU_DB or plateau.size < GATED_PLATEAU_SHARE * levels.size:
+        return None
+    return float(np.median(plateau))
+
+
 def _speech_denoise(
     gains: Samples, phrases_mask: npt.NDArray[np.bool_], talking: npt.NDArray[np.bool_]
 ) -> Samples:
@@ -432,6 +465,10 @@ def shape_sound(
             note = NO_SPEECH_NOTE
     if found is not None:
         phrases_mask, floor = found
+        if floor <= SILENCE_GATE_LUFS and pauses_kind != "unclear":
+            under_speech = _gated_noise(loudness, phrases_mask)
+            if under_speech is not None:
+                floor, pauses_kind = under_speech, "gated"
         talking = phrases_mask & (loudness >= floor + SPEECH_ABOVE_FLOOR_DB)
         # The leveler hears the voice without the noise under it: a quiet speaker's loudness
         # is that of all their syllables (not only of the loud ones) less the noise floor's
@@ -492,9 +529,11 @@ def shape_sound(
         processed = measured * 10 ** (gains / 10)
         after_speech = integrated_loudness(processed[talking])
         floor_before = floor - speech_lufs
-        if pauses_kind != "unclear":
+        if pauses_kind not in ("unclear", "gated"):
             pauses_kind = "silent" if floor <= SILENCE_GATE_LUFS else "noisy"
-        if pauses.any():
+        if pauses_kind == "gated":  # the noise under speech, as raised and reduced with it
+            floor_after = floor + float(np.median(noise_gains[talking])) - after_speech
+        elif pauses.any():
             floor_after = float(np.median(step_loudness(processed[pauses]))) - after_speech
         else:
             floor_after = floor_before
@@ -518,7 +557,10 @@ def shape_sound(
     )
     schedule = np.zeros(0, dtype=np.float32)
     if denoise.any():
-        schedule = np.where(phrases_mask, denoise, PAUSE_STEP).astype(np.float32)
+        # A gated recording's pauses are digital silence, nothing to learn the noise from: the
+        # reduction then takes what lies under its floor (the noise level) as the noise.
+        between = 0.0 if pauses_kind == "gated" else PAUSE_STEP
+        schedule = np.where(phrases_mask, denoise, between).astype(np.float32)
     return ShapedSound(report, envelope, schedule)
 
 
