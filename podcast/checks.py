@@ -231,15 +231,26 @@ def sound_warnings(
     show: Show, episode: Episode, segments: list[Segment], analyses: list[SegmentAnalysis]
 ) -> list[str]:
     """What the analysis could not do as planned (audio/sound.py: speech and pauses not told
-    apart, so the pauses keep their noise), naming the episode and the recording relative to
-    the show."""
+    apart, so the pauses keep their noise; audio/multitrack.py: a track aligned by its start
+    only), naming the episode and the recording relative to the show."""
     subject = in_show(show, episode.source)
-    return [
+    warnings = [
         f"{subject}: {segment.name}: {report.note}"
         for segment, analysis in zip(segments, analyses, strict=True)
         for report in [analysis.sound_report]
         if report is not None and report.note
     ]
+    if any(segment.tracks for segment in segments):
+        from podcast.audio.multitrack import TrackReport
+
+        warnings += [
+            f"{subject}: {note}"
+            for segment in segments
+            for track in segment.tracks or ()
+            for note in [TrackReport(**track).warning()]
+            if note
+        ]
+    return warnings
 
 
 def chapter_problems(episode: Episode, timeline: Timeline) -> list[Problem]:

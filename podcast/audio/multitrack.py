@@ -43,7 +43,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "14"
+MULTITRACK_VERSION = "15"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
@@ -55,6 +55,10 @@ DRIFT_WINDOW_S = 20.0  # the first, rough pass's windows
 WINDOW_S = 10.0  # the second, sharp pass's windows
 MAX_DRIFT = 300e-6  # the most a recorder's clock is expected off (300 ppm)
 DRIFT_SLACK = 1.25  # a fitted drift beyond MAX_DRIFT by more than this is a wrong match
+# At least this many of the DRIFT_WINDOWS must lie on the fitted line (0.5 ms): fits on 3 to 5
+# windows were wrong in an outside round's three-person recordings (273 ppm for none); right
+# ones lie on 7 to 12.
+DRIFT_AGREEING = 6
 SIDELOBES = 16  # lags (1 ms) around a peak that belong to it
 PAIR_RATIO = 0.05  # a second peak this high counts when it lies as far as in most windows
 PAIR_TOLERANCE_S = 0.0005
@@ -104,6 +108,26 @@ class TrackReport:
     reference: bool = False  # the first track, whose time the others are placed on
     drift_ppm: float = 0.0  # how much slower the track's clock ran (parts per million)
     drift_windows: int = 0  # how many windows the drift was fitted on (0: not measured)
+    disagreement_ms: float = 0.0  # Alignment.disagreement_ms
+    drift_unknown: bool = False  # Alignment.drift_unknown
+
+    def warning(self) -> str | None:
+        """What the editor should check, if anything: a track whose clock drift could not be
+        measured on a recording long enough for it (aligned at its start only)."""
+        if not self.drift_unknown:
+            return None
+        why = (
+            f"it aligns differently in different parts of the recording (up to "
+            f"{self.disagreement_ms:.1f} ms apart: a recorder that dropped or added samples, or "
+            "a third microphone's bleed)"
+            if self.disagreement_ms > 0
+            else "no stretches were found where both microphones hear each other clearly"
+        )
+        return (
+            f"{self.file} ({self.name}): its clock drift could not be measured ({why}), so it "
+            "is aligned by its start only; if its recorder's clock ran differently, the mix "
+            "drifts apart toward the end: listen for an echo late in the recording"
+        )
 
     def describe(self) -> str:
         """One line for the build's report and `podcast info`."""
@@ -327,6 +351,13 @@ class Alignment:
     drift: float
     confidence: float
     windows: int = 0
+    # The most (ms) windows over the recording lay off one straight line of offset and drift,
+    # when they did not agree on one (a recorder that dropped samples, a third voice's bleed):
+    # the offset then holds at the start only. 0: they agreed, or too few were found.
+    disagreement_ms: float = 0.0
+    # The recording was long enough to measure a drift, and none could be: no stretches where
+    # both directions' bleed stood out, or the windows disagreed (`disagreement_ms`).
+    drift_unknown: bool = False
 
 
 def _agreed(
@@ -386,7 +417,7 @@ def align_bands(first: npt.NDArray[np.float32], second: npt.NDArray[np.float32])
                 found = Alignment(spread.seconds, 0.0, spread.confidence)
     if found.confidence < CONFIDENCE or min(first.size, second.size) < DRIFT_MIN_S * ALIGN_RATE:
         return found
-    return _drift(first, second, found) or found
+    return _drift(first, second, found) or replace(found, drift_unknown=True)
 
 
 def _smear(samples: int) -> int:
@@ -456,12 +487,15 @@ def _drift(
     offsets = np.array([o for _, o in kept])
     rest, at_zero = np.polyfit(times, offsets, 1)
     close = np.abs(offsets - (at_zero + rest * times)) <= PAIR_TOLERANCE_S
-    if close.sum() < 3:
-        return None  # the windows do not lie on one line: no drift can be trusted
+    off = float(np.abs(offsets - (at_zero + rest * times)).max())
+    off = round(off * 1000, 1) if off > PAIR_TOLERANCE_S else 0.0  # else too few, not apart
+    # Windows that do not lie on one line give no drift that can be trusted.
+    if close.sum() < DRIFT_AGREEING:
+        return replace(start, disagreement_ms=off, drift_unknown=True)
     rest, at_zero = np.polyfit(times[close], offsets[close], 1)
     total = 1 - float(ratio) * (1 - float(rest))
-    if abs(total) > MAX_DRIFT * DRIFT_SLACK:
-        return None  # no recorder's clock is that far off: the windows matched wrongly
+    if abs(total) > MAX_DRIFT * DRIFT_SLACK:  # no recorder's clock is that far off
+        return replace(start, disagreement_ms=off, drift_unknown=True)
     return Alignment(float(at_zero) * float(ratio), total, start.confidence, int(close.sum()))
 
 
@@ -1155,6 +1189,8 @@ def _track_report(
         confidence=round(offset[0].confidence, 1),
         drift_ppm=round(offset[0].drift * 1e6, 2),
         drift_windows=offset[0].windows,
+        disagreement_ms=offset[0].disagreement_ms,
+        drift_unknown=offset[0].drift_unknown,
         speech_before_lufs=rounded(None if speech_before is None else speech_before - 0.691),
         speech_after_lufs=rounded(None if speech_after is None else speech_after - 0.691),
         bleed_before_db=rounded(bleed_before),
