@@ -90,6 +90,7 @@ PAUSE_STEP = -1.0  # a pause in the denoise schedule (no reduction; a place to l
 # quietest tenth does too (a clean recording's quiet steps spread like speech: no plateau).
 GATED_PLATEAU_DB = 2.0
 GATED_PLATEAU_SHARE = 0.08
+GATED_SPEECH_SHARE = 0.5  # and at least this share of them stand clearly above it
 # What is left of a step at least, once the hum's share is taken off its energy (an estimate
 # of the hum a little too high must not leave a step at nothing).
 HUM_RESIDUE = 0.02
@@ -420,7 +421,11 @@ def _gated_noise(loudness: Samples, phrases_mask: npt.NDArray[np.bool_]) -> floa
     plateau = levels[np.abs(levels - lowest) <= GATED_PLATEAU_DB]
     if tenth - lowest > GATED_PLATEAU_DB or plateau.size < GATED_PLATEAU_SHARE * levels.size:
         return None
-    return float(np.median(plateau))
+    noise = float(np.median(plateau))
+    # Speech stands above its noise in most of a phrase (a steady tone is a plateau of its own)
+    if np.mean(levels >= noise + SPEECH_ABOVE_FLOOR_DB) < GATED_SPEECH_SHARE:
+        return None
+    return noise
 
 
 def _speech_denoise(
@@ -531,7 +536,7 @@ def shape_sound(
         floor_before = floor - speech_lufs
         if pauses_kind not in ("unclear", "gated"):
             pauses_kind = "silent" if floor <= SILENCE_GATE_LUFS else "noisy"
-        if pauses_kind == "gated":  # the noise under speech, as raised and reduced with it
+        if pauses_kind == "gated" and talking.any():  # the noise under speech, as it went
             floor_after = floor + float(np.median(noise_gains[talking])) - after_speech
         elif pauses.any():
             floor_after = float(np.median(step_loudness(processed[pauses]))) - after_speech
