@@ -492,6 +492,21 @@ def test_tracks_without_shared_sound_are_named(tracks: Tracks, tmp_path: Path) -
         "outside host.wav"
     ) in refused()
 
+    # An outside round's host track converted to FLAC 6 dB lower, as another person's
+    # microphone: published as a second voice (confidence 13489). Only equal bytes were named.
+    source.write_text(source.read_text().replace("offset_s: 500", "offset_s: 0.5"))
+    copy = show / "episodes" / SLUG / "guest.wav"
+    subprocess.run(
+        [*("ffmpeg", "-v", "error", "-y", "-i", str(tracks.host), "-af", "volume=-6dB"), str(copy)],
+        check=True,
+    )
+    assert re.match(
+        rf".*episodes/{SLUG}/episode.md:\d+: recordings\[0\]\.tracks\[1\]\.file: guest.wav is the "
+        r"same recording as host.wav \(another copy, format or gain of it",
+        refused(),
+        re.DOTALL,
+    ), refused()
+
     # A silent track says so (was: "share no sound ... (0.0, needs 3)" after a RuntimeWarning
     # naming a source file of podcast's).
     source.write_text(source.read_text().replace("\n        offset_s: 500", ""))
@@ -626,6 +641,8 @@ def test_stems_never_overwrite_the_shows_files(built: Built, tmp_path: Path) -> 
         built.show / "pages" / "stems": "the show reads pages/",
         built.show / "templates": "the show reads templates/",
         built.report.out / "stems": "the stems would be published with the site",
+        built.show / ".cache": "that is the show's cache",
+        built.show / ".cache" / "podcast": "that is the show's cache",
     }
     for folder, reason in refusals.items():
         with pytest.raises(PodcastError) as caught:

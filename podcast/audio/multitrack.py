@@ -65,6 +65,9 @@ PAIR_TOLERANCE_S = 0.0005
 ACOUSTIC_S = 0.02  # how far apart the two directions' bleed peaks may lie (2 x path delay)
 SECOND_PEAK = 0.15  # the other direction's peak counts from this share of the main one
 CONFIDENCE = 3.0  # the alignment peak's height over the highest peak elsewhere
+# Two microphones, however close, differ by their room and noise (confidence 3 to about 100);
+# copies of one recording (another format or gain) match at every frequency (over 10000).
+SAME_RECORDING_CONFIDENCE = 1000.0
 SILENT_DB = -90.0  # a track whose loudest 100 ms stay below this recorded nothing
 GATE_MARGIN_DB = 10.0  # without a measured bleed: this far below the leading voice is silent
 CLEAR_DB = 6.0  # a voice leads clearly (alone) this far above every other, against own speech
@@ -829,6 +832,16 @@ def _premix(
             offsets.append((Alignment(track.offset_s, 0.0, 0.0), False))
             continue
         found = align_bands(bands[0], bands[number])
+        if found.confidence >= SAME_RECORDING_CONFIDENCE:
+            raise _problem(
+                source,
+                track,
+                f"{field}.tracks[{number}].file",
+                f"{track.path.name} is the same recording as {tracks[0].path.name} (another "
+                f"copy, format or gain of it: they match sample for sample, confidence "
+                f"{found.confidence:.0f})",
+                "name the file this microphone recorded",
+            )
         if found.confidence < CONFIDENCE:
             raise _problem(
                 source,
@@ -1248,6 +1261,8 @@ def check_stems_folder(show: Show, folder: Path, site: Path) -> None:
         )
     if overlaps(site.resolve()):
         raise refuse(f"the stems would be published with the site in {site.resolve()}")
+    if overlaps(root / ".cache"):
+        raise refuse("that is the show's cache, which the build prunes and rewrites")
     files: set[Path] = set()
     _show_files(show, files, set())
     places = {root / name for name in ("episodes", "pages", "templates")}
