@@ -170,22 +170,20 @@ class SoundReport:
                 f"{self.hum.fundamental:.0f} Hz hum at {self.hum.level_dbfs:.0f} dBFS "
                 f"({lines} Hz) {action}"
             )
-        if self.pauses == "noisy":
+        if self.pauses in ("noisy", "gated"):
+            what, below = (
+                ("noise floor", "below speech")
+                if self.pauses == "noisy"
+                else ("gated (silent pauses), noise under speech", "below it")
+            )
             noise = (
-                f"noise floor {self.noise_floor_before_db:.0f} -> "
-                f"{self.noise_floor_after_db:.0f} dB below speech"
+                f"{what} {self.noise_floor_before_db:.0f} -> "
+                f"{self.noise_floor_after_db:.0f} dB {below}"
             )
             if self.speech_denoise_db > 0:
                 noise += f" (under raised speech up to {self.speech_denoise_db:.0f} dB less noise)"
         elif self.pauses == "silent":
             noise = "silent pauses"
-        elif self.pauses == "gated":
-            noise = (
-                f"gated (silent pauses), noise under speech {self.noise_floor_before_db:.0f} -> "
-                f"{self.noise_floor_after_db:.0f} dB below it"
-            )
-            if self.speech_denoise_db > 0:
-                noise += f" (under raised speech up to {self.speech_denoise_db:.0f} dB less noise)"
         elif self.pauses == "unclear":
             noise = "pauses not told from speech: leveled, noise left alone"
         else:
