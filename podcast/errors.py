@@ -12,7 +12,7 @@ def display_path(path: Path) -> str:
     """A path as the user most likely typed it: relative to the working folder when inside it."""
     try:
         return str(path.relative_to(Path.cwd()))
-    except ValueError:
+    except (ValueError, FileNotFoundError):  # outside it, or the working folder was deleted
         return str(path)
 
 

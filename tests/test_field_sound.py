@@ -4,7 +4,6 @@ ebur128 and numpy, never with podcast's own meter."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -69,14 +68,16 @@ def field_show(folder: Path, spec: FieldSpec, audio: str = "") -> FieldRecording
 HOT_THREE = FieldSpec("hot-three", 4, 3, (0.0, 8.0, 16.0), "pink", -55.0, hot=True, fmt="flac")
 
 
-def test_a_miss_no_listener_hears_is_published_with_a_note(tmp_path: Path) -> None:
+def test_a_miss_no_listener_hears_is_published_with_a_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A hot three-voice FLAC pushed to -9.3 LUFS: its true peak used to end 0.07 dB over the
     ceiling after four attempts (at -9 LUFS, before its noise under speech was reduced), and
     the build failed with an absolute path in the message. (Since the limiter catches only
     peaks, -10 LUFS lands; -9.3 ends 0.3 LU short.)"""
     show = tmp_path / "show"
     field_show(show, HOT_THREE, "podcast_lufs = -9.3")
-    os.chdir(tmp_path)  # messages name files relative to the show, wherever the build runs
+    monkeypatch.chdir(tmp_path)  # messages name files relative to the show, wherever the build runs
     # Known only after the render: --strict refuses it there (the renders stay in the cache).
     with pytest.raises(PodcastError, match=re.escape("podcast.mp3 published a little off target")):
         build(show, strict=True)
