@@ -335,7 +335,8 @@ def measured_output(
     changes = [after[k] - before[k] for k in measurable]
     hum_keys = [k for k in after if k.startswith("hum")]
     raw, heard = decoded(recording.path, recording.duration), decoded(path, recording.duration)
-    noise_db = before["pauses"] + rms_db(cut(raw, [(a, b) for _, a, b in recording.turns]))
+    pauses = recording.pauses()  # (a reverberant voice's tail included)
+    noise_db = rms_db(cut(raw, pauses)) if pauses else float("nan")
     if not np.isfinite(noise_db):  # no pause between the turns: the noise of the lead-in
         noise_db = rms_db(raw[int(0.05 * RATE) : int(0.5 * RATE)])
     if spec.gated:  # digital silence in the pauses: the noise is under the turns only

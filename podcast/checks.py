@@ -165,11 +165,15 @@ def check_audio(
             checks.timelines[episode.slug] = as_is.timeline
             checks.problems += _timed_problems(episode, sources, as_is.timeline, checks)
             continue
+        episode_found = found[episode.slug]
+        if isinstance(episode_found, PodcastError):  # a multitrack recording not premixed
+            checks.problems += episode_found.problems or [
+                Problem(episode.source, 0, "recordings", str(episode_found), "")
+            ]
+            continue
         segments = segments_of(show, episode, cache)
         analyses: list[SegmentAnalysis] = []
-        for position, (segment, result) in enumerate(
-            zip(segments, found[episode.slug], strict=True)
-        ):
+        for position, (segment, result) in enumerate(zip(segments, episode_found, strict=True)):
             if isinstance(result, SegmentAnalysis):
                 analyses.append(result)
                 continue

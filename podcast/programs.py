@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from podcast.errors import ToolError
+from podcast.errors import ToolError, display_path
 
 # Longer than any single ffmpeg or ffprobe call on hours of audio takes; a hung one fails.
 TIMEOUT_S = 3600.0
@@ -79,7 +79,17 @@ def run(
     except OSError as exc:
         raise ToolError(f"{subject}: cannot run {args[0]}: {exc}") from exc
     if result.returncode != 0:
-        last = [line for line in result.stderr.strip().splitlines() if line.strip()][-3:]
-        detail = " / ".join(last) if last else f"exit code {result.returncode}"
+        detail = last_words(result.stderr, result.returncode, args)
         raise ToolError(f"{subject}: {what} failed: {detail}")
     return result
+
+
+def last_words(stderr: str, code: int, args: Sequence[str]) -> str:
+    """A failed program's last three lines of errors for a message, with the files it was
+    given as `file:/absolute/path` named as the user would (relative to the working folder)."""
+    lines = [line for line in stderr.strip().splitlines() if line.strip()][-3:]
+    text = " / ".join(lines) if lines else f"exit code {code}"
+    for arg in args:
+        if arg.startswith("file:/"):
+            text = text.replace(arg, display_path(Path(arg.removeprefix("file:"))))
+    return text

@@ -90,10 +90,13 @@ class FieldRecording:
     def spans(self, voice: int) -> list[tuple[float, float]]:
         return [(start, end) for who, start, end in self.turns if who == voice]
 
-    def pauses(self, margin: float = 0.2) -> list[tuple[float, float]]:
+    def pauses(self, margin: float = 0.2, tail: float = 0.0) -> list[tuple[float, float]]:
+        """The pauses between the turns, `margin` (s) from each turn and `tail` more after one
+        (a reverberant voice's tail, which is the voice's sound, not the room's noise)."""
         edges = [0.0] + [t for _, start, end in self.turns for t in (start, end)] + [self.duration]
         gaps = list(zip(edges[::2], edges[1::2], strict=True))
-        return [(a + margin, b - margin) for a, b in gaps if b - a > 2 * margin + 0.2]
+        spans = [(a + margin + (tail if a > 0 else 0.0), b - margin) for a, b in gaps]
+        return [(a, b) for a, b in spans if b - a > 0.2]
 
 
 def corpus(count: int = 28, seed: int = 26) -> list[FieldSpec]:
@@ -404,10 +407,13 @@ def measure(path: Path, recording: FieldRecording) -> dict[str, float]:
     voices = [_lufs(voiced(samples, recording, v)) for v in range(spec.voices)]
     speech = rms_db(cut(samples, [(a, b) for _, a, b in recording.turns]))
     pauses = recording.pauses()
+    # The room's noise in the pauses, past each turn's reverberation (RT60: 60 dB down); a
+    # recording without noise has none to measure there.
+    quiet = recording.pauses(tail=spec.reverb_s) if spec.noise is not None else []
     result = {
         "gap": max(voices) - min(voices),
         # (speakers who hand over without a pause leave none to measure)
-        "pauses": rms_db(cut(samples, pauses)) - speech if pauses else float("nan"),
+        "pauses": rms_db(cut(samples, quiet)) - speech if quiet else float("nan"),
         "bed_pauses": _band_db(samples, pauses),
         **{f"bed{v}": _band_db(samples, recording.spans(v)) for v in range(spec.voices)},
     }

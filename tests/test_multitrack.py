@@ -21,9 +21,11 @@ import pytest
 from podcast.audio.multitrack import Alignment, align, place
 from podcast.audio.segments import segments_of
 from podcast.build import BuildReport, build
+from podcast.check import check_show
 from podcast.errors import PodcastError
 from podcast.plan.cache import Cache
 from podcast.show.loader import load_show
+from podcast.show.warnings import show_warnings
 
 from .conftest import copy_demo
 from .helpers import built_file, ebur128, run_cli
@@ -523,6 +525,57 @@ def test_tracks_without_shared_sound_are_named(tracks: Tracks, tmp_path: Path) -
         "recordings[0].tracks[2].file: other.wav is the same recording as guest.wav (identical "
         "audio) (name the file this microphone recorded)"
     ) in refused()
+
+
+def test_every_broken_track_is_named_at_its_line_and_a_cut_off_one_is_pointed_out(
+    tracks: Tracks, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An outside round: `podcast check` named only the first track ffmpeg could not decode,
+    without the episode.md line, and stopped there; a WAV whose recorder stopped mid-write
+    (its header promising twice what it holds) was mixed without a word."""
+    listed = track_lines(
+        {"file": "host.wav", "person": f'"{HOST}"'},
+        {"file": "guest.wav", "person": f'"{GUEST}"'},
+        {"file": "phone.flac", "role": "phone"},
+    )
+    show = two_track_show(tmp_path / "show", tracks, listed)
+    folder = show / "episodes" / SLUG
+    (folder / "guest.wav").write_text("not audio, a note saved under the wrong name\n")
+    (folder / "phone.flac").write_bytes(b"fLaC\0\0\0\0\0\0\0")
+    monkeypatch.chdir(show)  # where an editor runs it: files are named relative to the show
+    with pytest.raises(PodcastError) as caught:
+        check_show(show)
+    source = f"episodes/{SLUG}/episode.md"
+    named = [(p.field, p.line, p.file.relative_to(show).as_posix()) for p in caught.value.problems]
+    assert named == [
+        ("recordings[0].tracks[1].file", 14, source),
+        ("recordings[0].tracks[2].file", 16, source),
+    ], caught.value
+    assert all(
+        str(show) not in str(p) and "export the track again" in str(p)
+        for p in caught.value.problems
+    ), caught.value
+
+    # Cut off: the header promises the whole take, the file holds its first half.
+    whole = tracks.guest.read_bytes()
+    (folder / "guest.wav").write_bytes(whole[: len(whole) // 2])
+    (folder / "phone.flac").unlink()
+    source_file = folder / "episode.md"
+    source_file.write_text(
+        source_file.read_text().replace("      - file: phone.flac\n        role: phone\n", "")
+    )
+    warned = [w for w in show_warnings(load_show(show)) if "guest.wav" in w]
+    assert len(warned) == 1, warned
+    found = re.fullmatch(
+        rf"{source}:14: recordings\[0\]\.tracks\[1\]\.file: guest\.wav ends after "
+        r"(\d+\.\d) s, but its header promises (\d+\.\d) s \(the recorder stopped while "
+        r"writing, or the copy did not finish\); the episode uses what is there \(copy the file "
+        r"again from the recorder's card if it holds more\)",
+        warned[0],
+    )
+    assert found, warned
+    take = decode(tracks.guest).size / RATE
+    assert abs(float(found[2]) - take) <= 0.1 and abs(float(found[1]) - take / 2) <= 0.1, take
 
 
 def test_a_track_started_before_the_first_keeps_its_early_words(

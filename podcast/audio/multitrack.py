@@ -37,7 +37,7 @@ from podcast.audio.render import INITIAL_LIMITER_MARGIN_DB
 from podcast.audio.renditions import BROADCAST_RATE
 from podcast.audio.sound import SoundSettings
 from podcast.audio.tools import FFMPEG, ffmpeg_version, file_arg
-from podcast.errors import PodcastError, Problem
+from podcast.errors import PodcastError, Problem, ToolError
 from podcast.plan.cache import Cache, key_of
 from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
@@ -771,7 +771,7 @@ def premix(
             for number, track in enumerate(tracks)
             if track.voice
         }
-        outcomes = [future.result() for future in decoded]
+        outcomes = _every_decoded(decoded, tracks, labels, source, field)
         decoded.clear()  # a future keeps its result: each track is to go once it is placed
         plain = [samples for samples, _ in outcomes]
         bands = {n: band for n, (_, band) in enumerate(outcomes) if band is not None}
@@ -792,6 +792,34 @@ def premix(
         )
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _every_decoded(
+    decoded: list[Future[tuple[Samples, npt.NDArray[np.float32] | None]]],
+    tracks: tuple[Track, ...],
+    labels: list[str],
+    source: Path,
+    field: str,
+) -> list[tuple[Samples, npt.NDArray[np.float32] | None]]:
+    """Each track's decoding; every track that could not be decoded is named at its line."""
+    outcomes, problems = [], []
+    for number, future in enumerate(decoded):
+        try:
+            outcomes.append(future.result())
+        except ToolError as exc:
+            reason = str(exc).removeprefix(f"{labels[number]}: ")
+            problems.append(
+                Problem(
+                    source,
+                    tracks[number].line,
+                    f"{field}.tracks[{number}].file",
+                    f"{tracks[number].path.name}: {reason}",
+                    "export the track again as WAV or FLAC",
+                )
+            )
+    if problems:
+        raise PodcastError(problems)
+    return outcomes
 
 
 def _premix(

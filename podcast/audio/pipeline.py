@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from podcast.audio.tools import require
 from podcast.errors import ToolError
+from podcast.programs import last_words
 
 
 @dataclass
@@ -191,9 +192,9 @@ class ProcessGraph:
             step.process.wait()
 
     def _failure(self, step: Step, code: int) -> ToolError:
-        text = step.log.decode(errors="replace")
-        lines = [line for line in text.strip().splitlines() if line.strip()][-3:]
-        detail = " / ".join(lines) if lines else f"exit code {code}"
+        args = step.process.args
+        named = [str(a) for a in args] if isinstance(args, list | tuple) else [str(args)]
+        detail = last_words(step.log.decode(errors="replace"), code, named)
         return ToolError(f"{self.subject}: {step.what} failed: {detail}")
 
     def __enter__(self) -> ProcessGraph:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podcast.audio.tools import file_arg, run
-from podcast.errors import ToolError
+from podcast.errors import ToolError, display_path
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,9 @@ class AudioInfo:
 def probe(path: Path) -> AudioInfo:
     """Probe `path`; raise ToolError naming it when ffprobe cannot read audio from it."""
     if path.stat().st_size == 0:
-        raise ToolError(f"{path}: the file is empty (0 bytes); export the recording again")
+        raise ToolError(
+            f"{display_path(path)}: the file is empty (0 bytes); export the recording again"
+        )
     result = run(
         [
             "ffprobe",
@@ -52,11 +54,13 @@ def probe(path: Path) -> AudioInfo:
     data = json.loads(result.stdout or "{}")
     streams = data.get("streams") or []
     if not streams:
-        raise ToolError(f"{path}: no audio stream found; is this an audio file?")
+        raise ToolError(f"{display_path(path)}: no audio stream found; is this an audio file?")
     stream, fmt = streams[0], data.get("format", {})
     duration = float(stream.get("duration") or fmt.get("duration") or 0.0)
     if duration <= 0:
-        raise ToolError(f"{path}: the audio has no duration; the file may be truncated")
+        raise ToolError(
+            f"{display_path(path)}: the audio has no duration; the file may be truncated"
+        )
     bit_rate = stream.get("bit_rate") or fmt.get("bit_rate")
     return AudioInfo(
         path=path,

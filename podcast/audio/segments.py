@@ -112,8 +112,9 @@ class NoProgress:
         pass
 
 
-# Per segment of an episode, in order: its analysis, or why it could not be analysed.
-Analyses = list[SegmentAnalysis | PodcastError]
+# Per segment of an episode, in order: its analysis, or why it could not be analysed; or why
+# the episode has no segments to analyse (a multitrack recording that could not be premixed).
+Analyses = list[SegmentAnalysis | PodcastError] | PodcastError
 
 
 def analyse_episodes(
@@ -129,8 +130,13 @@ def analyse_episodes(
 
     def one(episode: Episode) -> tuple[str, Analyses]:
         listener.step(episode.slug, "analysing")
-        found: Analyses = []
-        for segment in segments_of(show, episode, cache):
+        try:
+            segments = segments_of(show, episode, cache)
+        except PodcastError as exc:
+            listener.step(episode.slug, "failed")
+            return episode.slug, exc
+        found: list[SegmentAnalysis | PodcastError] = []
+        for segment in segments:
             try:
                 found.append(analyse_segment(segment, show.config.audio, cache))
             except PodcastError as exc:

@@ -53,9 +53,9 @@ class PcmData:
     sample_format: str  # "s16", "s32" (integers) or "f32" (floats), little-endian, interleaved
 
 
-def pcm_data(path: Path) -> PcmData | None:
-    """The sample data of a plain WAV file (16- or 32-bit integers, 32-bit floats), or None
-    for anything else (other formats, other sample layouts, unreadable headers)."""
+def _layout(path: Path) -> tuple[int, tuple[int, int], bytes] | None:
+    """A WAV file's size, its data chunk (offset, size as written) and the start of its fmt
+    chunk (at least 16 bytes); None for anything that is not such a file."""
     try:
         with path.open("rb") as handle:
             end = os.fstat(handle.fileno()).st_size
@@ -71,8 +71,16 @@ def pcm_data(path: Path) -> PcmData | None:
             fmt = handle.read(min(chunks[b"fmt "][1], 40))
     except OSError:
         return None
-    if len(fmt) < 16:
+    return (end, chunks[b"data"], fmt) if len(fmt) >= 16 else None
+
+
+def pcm_data(path: Path) -> PcmData | None:
+    """The sample data of a plain WAV file (16- or 32-bit integers, 32-bit floats), or None
+    for anything else (other formats, other sample layouts, unreadable headers)."""
+    layout = _layout(path)
+    if layout is None:
         return None
+    end, (offset, size), fmt = layout
     tag, channels, rate, _, block_align, bits = struct.unpack("<HHIIHH", fmt[:16])
     if tag == WAVE_FORMAT_EXTENSIBLE and len(fmt) >= 26:
         valid_bits, tag = struct.unpack("<H4xH", fmt[18:26])
@@ -81,10 +89,23 @@ def pcm_data(path: Path) -> PcmData | None:
     sample_format = PLAIN_SAMPLES.get((tag, bits))
     if sample_format is None or channels == 0 or block_align != channels * bits // 8:
         return None
-    offset, size = chunks[b"data"]
     # Recorders that were cut off leave a size their data never reached, or none at all (0).
     size = end - offset if size == 0 else min(size, end - offset)
     return PcmData(offset, size - size % block_align, channels, rate, sample_format)
+
+
+def cut_off(path: Path) -> tuple[float, float] | None:
+    """For a WAV file whose data chunk promises more samples than the file holds (a recorder
+    that stopped mid-write, a copy that did not finish): (seconds promised, seconds held).
+    None for anything else, including a size of 0 or 4 GiB - 1 (never written, or RF64)."""
+    layout = _layout(path)
+    if layout is None:
+        return None
+    end, (offset, size), fmt = layout
+    byte_rate = struct.unpack("<I", fmt[8:12])[0]
+    if byte_rate == 0 or size in (0, RIFF_LIMIT) or offset + size <= end:
+        return None
+    return size / byte_rate, max(0, end - offset) / byte_rate
 
 
 # Room kept free (a JUNK chunk) before the samples of a rendered WAV: the bext and INFO chunks

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from podcast.errors import PodcastError, Problem
+from podcast.errors import PodcastError, Problem, display_path
 from podcast.show.vocabularies import APPLE_MAX_PX, APPLE_MIN_PX
 
 EMBEDDED_MAX_PX = 1400
@@ -135,8 +135,8 @@ def load_cover(path: Path, field: str = "cover") -> Cover:
     warnings: list[str] = []
     if placeholder:
         warnings.append(
-            f"{path}: still the placeholder cover of `podcast init`; put the show's own cover "
-            f"there (square JPEG or PNG, {APPLE_MIN_PX}-{APPLE_MAX_PX} px)"
+            f"{display_path(path)}: still the placeholder cover of `podcast init`; put the "
+            f"show's own cover there (square JPEG or PNG, {APPLE_MIN_PX}-{APPLE_MAX_PX} px)"
         )
     if width > APPLE_MAX_PX or picture.mode != "RGB" or path.suffix.lower() not in expected_suffix:
         # Convert rather than reject: the editors' file stays, the published copy complies.
@@ -148,7 +148,7 @@ def load_cover(path: Path, field: str = "cover") -> Cover:
             reasons.append(f"converted from {picture.mode} to RGB{flattened}")
         if path.suffix.lower() not in expected_suffix:
             reasons.append(f"its name ends in {path.suffix} but it is {fmt}")
-        warnings.append(f"{path}: published as JPEG ({'; '.join(reasons)})")
+        warnings.append(f"{display_path(path)}: published as JPEG ({'; '.join(reasons)})")
         fixed = _on_white(picture)
         if width > APPLE_MAX_PX:
             fixed = fixed.resize((APPLE_MAX_PX, APPLE_MAX_PX), Image.Resampling.LANCZOS)

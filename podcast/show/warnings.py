@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from podcast.audio.wav import cut_off
 from podcast.errors import Problem, display_path
 from podcast.show.loader import EPISODE_FILE, SHOW_FILE
 from podcast.show.model import Show, editorial_team
@@ -20,6 +21,7 @@ def show_warnings(show: Show) -> list[str]:
         *placeholders(show),
         *example_address(show),
         *unreferenced_files(show),
+        *cut_off_recordings(show),
         *legal_pages(show),
         *programme_warnings(show),
         *music_warnings(show),
@@ -121,6 +123,43 @@ def unreferenced_files(show: Show) -> list[str]:
                     f"{display_path(path)}: in the episode folder but not in "
                     f"{EPISODE_FILE}; add it under recordings or transcripts, or move it away"
                 )
+    return found
+
+
+def cut_off_recordings(show: Show) -> list[str]:
+    """WAV recordings and tracks that end before their header says (a recorder that stopped
+    while writing, a copy that did not finish): what the file holds is used, the rest is
+    missing from the episode (a track's voice falls silent there)."""
+    found = []
+    for episode in show.episodes:
+        files = [
+            (path, line, field)
+            for index, recording in enumerate(episode.recordings)
+            for path, line, field in (
+                [
+                    (track.path, track.line, f"recordings[{index}].tracks[{number}].file")
+                    for number, track in enumerate(recording.tracks)
+                ]
+                or [
+                    (
+                        recording.path,
+                        episode.lines.line("recordings", index, "file"),
+                        f"recordings[{index}].file",
+                    )
+                ]
+            )
+        ]
+        for path, line, field in files:
+            lengths = cut_off(path)
+            if lengths is None:
+                continue
+            promised, held = lengths
+            found.append(
+                f"{display_path(episode.source)}:{line}: {field}: {path.name} ends after "
+                f"{held:.1f} s, but its header promises {promised:.1f} s (the recorder stopped "
+                "while writing, or the copy did not finish); the episode uses what is there "
+                "(copy the file again from the recorder's card if it holds more)"
+            )
     return found
 
 
