@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from podcast import __version__
+from podcast import __version__, stopping
 from podcast.audio.episodes import Log, render_audio
 from podcast.audio.segments import Progress
 from podcast.checks import check_audio, check_sources
@@ -99,6 +99,7 @@ def build(
     Drafts and episodes dated after `now` (default: the present) are held back; radio partners
     get an episode from its `radio_release` on (see show/release.py). A preview shows all.
     """
+    stopping.begin()
     moment = now or datetime.now(UTC)
     root = show_root.resolve()
     if not (root / SHOW_FILE).is_file():

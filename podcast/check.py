@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from podcast import stopping
 from podcast.checks import check_audio, check_sources
 from podcast.errors import PodcastError
 from podcast.plan.build_record import holds_preview
@@ -34,6 +35,7 @@ def check_show(
     `allow` accepts GUID-guard objections for those episodes, as `build --allow` does;
     `strict` makes every warning a problem.
     """
+    stopping.begin()
     show = load_show(show_root)
     out = (out if out is not None else show.root / DEFAULT_OUTPUT).absolute()
     sources = check_sources(show)

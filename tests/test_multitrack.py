@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import re
 import shutil
+import signal
 import subprocess
+import sys
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -715,6 +718,60 @@ def test_stems_never_overwrite_the_shows_files(built: Built, tmp_path: Path) -> 
     assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
     assert "--stems .: that is the show folder" in refused.stderr, refused.stderr
     assert "would overwrite its recordings" in refused.stderr
+
+
+def _children(pid: int) -> set[int]:
+    """The processes `pid` started that are still alive (Linux's /proc)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found |= {int(child) for child in task.read_text().split()}
+        except OSError:  # the thread ended meanwhile
+            continue
+    return found
+
+
+def test_ctrl_c_stops_a_multitrack_build_at_once(tmp_path: Path) -> None:
+    """An outside round: Ctrl-C in a multitrack build took up to 10 s, the premix's threads
+    and their ffmpeg processes going on while the main thread waited for them. The signal
+    goes to podcast alone (as `kill -INT` sends it), so its ffmpeg processes never hear it."""
+    host, guest = long_interview(tmp_path / "voices", 4.0, 0.0)
+    listed = track_lines(
+        {"file": "host.wav", "person": f'"{HOST}"'}, {"file": "guest.wav", "person": f'"{GUEST}"'}
+    )
+    show = two_track_show(tmp_path / "show", None, listed)
+    _write(show / "episodes" / SLUG / "host.wav", host.astype(np.float64))
+    _write(show / "episodes" / SLUG / "guest.wav", guest.astype(np.float64))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "podcast", "build", str(show)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    # Under way: an ffmpeg of the premix reads the guest's track.
+    seen: set[int] = set()
+    deadline = time.monotonic() + 60
+    while not seen and time.monotonic() < deadline and process.poll() is None:
+        for child in _children(process.pid):
+            try:
+                if b"guest.wav" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    seen.add(child)
+            except OSError:
+                continue
+        time.sleep(0.01)
+    assert seen, "the premix never started"
+    seen |= _children(process.pid)
+    process.send_signal(signal.SIGINT)
+    interrupted = time.monotonic()
+    assert process.stderr is not None
+    stderr = process.stderr.read()
+    code = process.wait(60)
+    took = time.monotonic() - interrupted
+    assert code == 130 and "interrupted (Ctrl-C)" in stderr and "Traceback" not in stderr, stderr
+    assert took < 3.0, f"{took:.1f} s after Ctrl-C"
+    assert not [p for p in seen if Path(f"/proc/{p}").exists()], "ffmpeg outlived the build"
+    assert not (show / "feed").exists()
 
 
 def test_a_drifting_clock_is_measured_and_corrected(tmp_path: Path) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
+from podcast import stopping
 from podcast.audio.analyse import SegmentAnalysis
 from podcast.audio.render import RenderResult, render
 from podcast.audio.renditions import MP3
@@ -59,7 +59,7 @@ def render_audio(
 
     workers = max(1, jobs or os.cpu_count() or 1)
     try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with stopping.worker_pool(workers) as pool:
             outcomes = dict(pool.map(one, show.episodes))
     finally:
         cache.save()

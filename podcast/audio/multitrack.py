@@ -13,7 +13,7 @@ import os
 import struct
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
+from podcast import stopping
 from podcast.audio.analyse import Segment, analyse_segment, format_chain
 from podcast.audio.graph import (
     LIMITER_ATTACK_MS,
@@ -415,6 +416,7 @@ def align_bands(first: npt.NDArray[np.float32], second: npt.NDArray[np.float32])
         # quarter of that (a box much wider than the spread lowers a peak into its noise)
         widest = _smear(min(window, second.size))
         for smear in (widest, widest // 2, widest // 4):
+            stopping.check()
             spread = _peaks(first[:window], second[:window], smear, correlation)
             if spread.confidence > found.confidence:
                 found = Alignment(spread.seconds, 0.0, spread.confidence)
@@ -442,6 +444,7 @@ def _windows(
     found = []
     overlap = min(reference.size, other.size + round(offset * ALIGN_RATE))
     for start in np.linspace(0, max(0, overlap - length), DRIFT_WINDOWS).astype(int):
+        stopping.check()
         at = int(start) - round(offset * ALIGN_RATE)  # the window's place in `other`
         low, high = max(0, at - margin), min(other.size, at + length + margin)
         if high - low < length // 2:
@@ -551,6 +554,7 @@ def _steps_db(
         if not state:
             state.append(np.zeros((weighting.shape[0], 2)))
     for first in range(0, count, chunk):
+        stopping.check()
         last = min(count, first + chunk)
         blocks = samples[first * STEP : last * STEP].astype(np.float64)
         if weighting is not None and state is not None:
@@ -631,6 +635,7 @@ def _apply_steps(samples: Samples, step_db: npt.NDArray[np.float64]) -> None:
     the crossgate's mixing rounds only a track's overall gain changes, so its step gains are
     applied once."""
     for first in range(0, samples.size, CHUNK):
+        stopping.check()
         last = min(samples.size, first + CHUNK)
         samples[first:last] *= _gain_curve(step_db, samples.size, first, last)
 
@@ -642,6 +647,7 @@ def _gained(
     (first sample, chunk): a whole hour at once would take gigabytes."""
     scale = np.float32(10 ** (gain_db / 20))
     for first in range(0, samples.size, CHUNK):
+        stopping.check()
         last = min(samples.size, first + CHUNK)
         if ceiling is None:
             yield first, samples[first:last] * scale
@@ -758,11 +764,10 @@ def premix(
     # Each voice's interview sound (ffmpeg's analysis and chain, a process each) is made
     # while this thread decodes, aligns and measures the tracks: the cores are used at once.
     workers = max(1, min(len(tracks), os.cpu_count() or 1))
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="premix")
-    # The speech bands the alignment needs: each measured track's, and the first one's.
-    aligned = {n for n, track in enumerate(tracks) if n and track.offset_s is None}
-    banded = aligned | ({0} if aligned else set())
-    try:
+    with stopping.worker_pool(workers, "premix") as pool:
+        # The speech bands the alignment needs: each measured track's, and the first one's.
+        aligned = {n for n, track in enumerate(tracks) if n and track.offset_s is None}
+        banded = aligned | ({0} if aligned else set())
         decoded = [
             pool.submit(_decoded, track, labels[n], n in banded) for n, track in enumerate(tracks)
         ]
@@ -790,8 +795,6 @@ def premix(
             voices,
             cache,
         )
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _every_decoded(
@@ -856,6 +859,7 @@ def _premix(
     # Each track's alignment against the first, and whether it was measured.
     offsets: list[tuple[Alignment, bool]] = [(Alignment(0.0, 0.0, 0.0), False)]
     for number, track in enumerate(tracks[1:], start=1):
+        stopping.check()
         if track.offset_s is not None:
             offsets.append((Alignment(track.offset_s, 0.0, 0.0), False))
             continue

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from podcast import stopping
 from podcast.audio.tools import require
 from podcast.errors import ToolError
 from podcast.programs import last_words
@@ -119,6 +120,12 @@ class ProcessGraph:
             self.abort()
             raise ToolError(f"{self.subject}: cannot run {args[0]}: {exc}") from exc
         step = Step(what, process)
+        try:
+            stopping.started(process)
+        except stopping.Stopped:
+            self.steps.append(step)
+            self.abort()
+            raise
         _renice(process.pid, nice)
         if step.process.stdout is not None:
             _enlarge(step.process.stdout.fileno())

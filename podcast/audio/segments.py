@@ -5,11 +5,11 @@ Nothing here renders."""
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from podcast import stopping
 from podcast.audio.analyse import Segment, SegmentAnalysis, analyse_segment
 from podcast.audio.sound import SoundSettings
 from podcast.errors import PodcastError
@@ -147,7 +147,7 @@ def analyse_episodes(
 
     workers = max(1, jobs or os.cpu_count() or 1)
     try:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
+        with stopping.worker_pool(workers) as pool:
             return dict(pool.map(one, show.episodes))
     finally:
         cache.save()
