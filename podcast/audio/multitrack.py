@@ -44,7 +44,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "15"
+MULTITRACK_VERSION = "16"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
@@ -57,15 +57,24 @@ WINDOW_S = 10.0  # the second, sharp pass's windows
 MAX_DRIFT = 300e-6  # the most a recorder's clock is expected off (300 ppm)
 DRIFT_SLACK = 1.25  # a fitted drift beyond MAX_DRIFT by more than this is a wrong match
 # At least this many of the DRIFT_WINDOWS must lie on the fitted line (0.5 ms): fits on 3 to 5
-# windows were wrong in an outside round's three-person recordings (273 ppm for none); right
-# ones lie on 7 to 12.
+# windows, with others off the line, were wrong in an outside round's three-person recordings
+# (273 ppm for none); right ones lie on 7 to 12. A shorter recording may give fewer windows
+# where both persons speak: DRIFT_UNANIMOUS or more, every one on the line, are taken too (an
+# outside round's 60 s at 300 ppm: 4 windows within 0.03 ms, ending 18 ms off without them).
 DRIFT_AGREEING = 6
+DRIFT_UNANIMOUS = 4
 SIDELOBES = 16  # lags (1 ms) around a peak that belong to it
 PAIR_RATIO = 0.05  # a second peak this high counts when it lies as far as in most windows
 PAIR_TOLERANCE_S = 0.0005
 ACOUSTIC_S = 0.02  # how far apart the two directions' bleed peaks may lie (2 x path delay)
 SECOND_PEAK = 0.15  # the other direction's peak counts from this share of the main one
 CONFIDENCE = 3.0  # the alignment peak's height over the highest peak elsewhere
+# The drift's sharp windows are searched within 50 ms of where the rough pass put them, so a
+# lower peak suffices there (the pairs and the line check each window): at CONFIDENCE, an
+# outside round's double-enders of 1 to 5 minutes at 0 to 300 ppm often gave 3 to 5 windows and
+# no drift (a warning; 3 minutes at 300 ppm then end 28.9 ms off); at 1.5 they give 5 to 12,
+# every fit within 0.14 ms at both ends.
+FINE_SURE = 1.5
 # Two microphones, however close, differ by their room and noise (confidence 3 to about 100);
 # copies of one recording (another format or gain) match at every frequency (over 10000).
 SAME_RECORDING_CONFIDENCE = 1000.0
@@ -437,6 +446,7 @@ def _windows(
     length: int,
     margin: int,
     smear: int,
+    sure: float = CONFIDENCE,
 ) -> list[tuple[float, float, Peaks]]:
     """DRIFT_WINDOWS windows of `length` spread over the reference, each searched for in
     `other` within `margin` of `offset` (speech bands, samples at ALIGN_RATE): (the window's
@@ -450,7 +460,7 @@ def _windows(
         if high - low < length // 2:
             continue
         peaks = _peaks(reference[start : start + length], other[low:high], smear)
-        if peaks.confidence >= CONFIDENCE:
+        if peaks.confidence >= sure:
             found.append(((start + length / 2) / ALIGN_RATE, (start - low) / ALIGN_RATE, peaks))
     return found
 
@@ -477,7 +487,9 @@ def _drift(
     steady = signal.resample_poly(other, ratio.denominator, ratio.numerator).astype(np.float32)
     # On `steady`, the reference's time t is at t * (1 - rest) - offset / ratio.
     length = min(int(WINDOW_S * ALIGN_RATE), reference.size // 4)
-    fine = _windows(reference, steady, start.offset_s / float(ratio), length, ALIGN_RATE // 20, 0)
+    fine = _windows(
+        reference, steady, start.offset_s / float(ratio), length, ALIGN_RATE // 20, 0, FINE_SURE
+    )
     pairs = [p for _, _, p in fine if p.ratio >= PAIR_RATIO]
     if len(pairs) < 3:
         return None
@@ -496,7 +508,8 @@ def _drift(
     off = float(np.abs(offsets - (at_zero + rest * times)).max())
     off = round(off * 1000, 1) if off > PAIR_TOLERANCE_S else 0.0  # else too few, not apart
     # Windows that do not lie on one line give no drift that can be trusted.
-    if close.sum() < DRIFT_AGREEING:
+    unanimous = bool(close.all()) and close.size >= DRIFT_UNANIMOUS
+    if close.sum() < DRIFT_AGREEING and not unanimous:
         return replace(start, disagreement_ms=off, drift_unknown=True)
     rest, at_zero = np.polyfit(times[close], offsets[close], 1)
     total = 1 - float(ratio) * (1 - float(rest))
