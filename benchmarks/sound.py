@@ -316,7 +316,7 @@ def measured_output(
     """The corpus measures of one processed file (see run_corpus)."""
     import numpy as np
 
-    from tests.field import decoded, frame_gains
+    from tests.field import decoded, frame_gains, onset_losses
     from tests.field import measure as measure_field
 
     spec = recording.spec
@@ -343,6 +343,8 @@ def measured_output(
         noise_db = _quietest_frames_db(raw, recording.turns)
     spans = [(a + 0.05, b - 0.05) for _, a, b in recording.turns]
     swing, limited = _spread(frame_gains(raw, heard, spans, noise_db))
+    clean = recording.clean
+    onsets = onset_losses(raw, heard, clean, [(a, b) for _, a, b in recording.turns])
     row = {
         "gap": after["gap"],
         "bed_swing": (max(changes) - min(changes)) if len(beds) == len(keys) else float("nan"),
@@ -352,6 +354,7 @@ def measured_output(
         "hum": max((after[k] - before[k] for k in hum_keys), default=float("nan")),
         "phrase_swing": swing,
         "limiter": limited,
+        "onset_loss": max(onsets, default=float("nan")),
         "lufs_error": integrated + 16.0,
         "dbtp": peak,
     }
@@ -420,6 +423,7 @@ def run_corpus(
         ("hum line change, dB", "hum", max, False, "<= 0"),
         ("limiter cut, dB", "limiter", max, False, "<= 3"),
         ("gain swing in a phrase, dB", "phrase_swing", max, False, "<= 2"),
+        ("onset loss, dB", "onset_loss", max, False, "<= 1"),
         ("loudness error, LU", "lufs_error", max, True, "<= 0.2"),
         ("true peak, dBTP", "dbtp", max, False, "<= -1"),
         ("STOI change", "stoi_delta", min, False, ">= 0"),

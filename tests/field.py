@@ -370,6 +370,41 @@ def frame_gains(
     return out
 
 
+def onset_losses(
+    before: Samples, after: Samples, clean: Samples, spans: list[tuple[float, float]]
+) -> list[float]:
+    """Per turn, how much (dB) the gain on its first 60 ms of voice lay below the gain on the
+    240 ms after (a gain that rises late, a gate that opens late: a clipped word onset). Only
+    20 ms frames that the voice fills are counted: within 30 dB of the turn's loudest, and the
+    recording's level there within 1 dB of the clean voice's (set to the recording's level on
+    the turn's loudest frames), so noise and its reduction do not count; levels in
+    GAIN_BAND_HZ, above the high-pass and hum notches."""
+    size, head, body = RATE // 50, 3, 12
+    losses = []
+
+    def levels(samples: Samples, first: int, count: int) -> npt.NDArray[np.float64]:
+        band = _band(samples[first : first + count * size], *GAIN_BAND_HZ)
+        return np.asarray(10 * np.log10(np.mean(band.reshape(count, size) ** 2, axis=1) + 1e-20))
+
+    for start, end in spans:
+        first = int(start * RATE)
+        count = (min(int(end * RATE), before.size, after.size, clean.size) - first) // size
+        if count < head + body:
+            continue
+        ea, eb, ec = (levels(x, first, count) for x in (before, after, clean))
+        ec += np.median((ea - ec)[ec > ec.max() - 6])
+        voiced = (ec > ec.max() - 30) & (ea - ec < 1.0)
+        if voiced.sum() < head + body:
+            continue
+        onset = int(np.argmax(voiced))
+        gains = eb - ea
+        heads = [f for f in range(onset, onset + head) if voiced[f]]
+        rest = [f for f in range(onset + head, onset + head + body) if f < count and voiced[f]]
+        if rest:
+            losses.append(float(np.median(gains[rest]) - np.mean(gains[heads])))
+    return losses
+
+
 def hum_line_db(samples: Samples, spans: list[tuple[float, float]], frequency: float) -> float:
     """The level of a spectral line (dB, 1 Hz resolution) in the pauses."""
     pauses = cut(samples, spans)
