@@ -10,6 +10,7 @@ Renders are cached by everything that goes into them.
 
 from __future__ import annotations
 
+import itertools
 import math
 import shutil
 from collections.abc import Callable
@@ -121,8 +122,9 @@ def _render_renditions(
     """Render all renditions, measure them, and render again those that missed, corrected;
     with the notes on what was published a little off target (within NOTE_DB)."""
     results: dict[str, RenditionResult] = {}
-    tried: dict[str, list[tuple[float, float]]] = {}  # per rendition: (gain, loudness)
+    tried: dict[str, list[Attempt]] = {}  # per rendition, in order
     pending = list(plans)
+    settled: list[RenditionPlan] = []  # missed, but another attempt would render the same
     for attempt in range(1, MAX_ATTEMPTS + 1):
         measured = _render_pass(mix, pending, workdir, subject)
         missed: list[RenditionPlan] = []
@@ -137,14 +139,20 @@ def _render_renditions(
             over = loudness.peak - spec.ceiling_dbtp
             if not math.isfinite(error):
                 raise ToolError(f"{subject}: the rendered {spec.name} is silent")
-            tried.setdefault(spec.name, []).append((gain, loudness.integrated))
+            tried.setdefault(spec.name, []).append(
+                Attempt(gain, loudness.integrated, limiter, loudness.peak)
+            )
             if abs(error) > LOUDNESS_TOLERANCE_LU or over > 0:
-                missed.append(_corrected(plan, loudness, tried[spec.name]))
+                corrected = _corrected(plan, loudness, tried[spec.name])
+                same = abs(corrected.gain_db - gain) < 0.01 and corrected.limiter_dbfs == limiter
+                (settled if same else missed).append(corrected)
         if not missed:
-            return results, []
+            break
         pending = missed
+    else:
+        settled += pending
     notes = []
-    for spec in (plan.spec for plan in pending):
+    for spec in (plan.spec for plan in settled):
         loudness = results[spec.name].loudness
         error = abs(spec.target_lufs - loudness.integrated)
         over = loudness.peak - spec.ceiling_dbtp
@@ -154,7 +162,8 @@ def _render_renditions(
         )
         if error > ACCEPTABLE_LU or over > NOTE_DB:
             raise ToolError(
-                f"{subject}: {spec.name} missed its target after {MAX_ATTEMPTS} attempts "
+                f"{subject}: {spec.name} missed its target after "
+                f"{results[spec.name].attempts} attempts "
                 f"{missed_by}: the recording's peaks leave no room for that loudness; lower "
                 "podcast_lufs or true_peak under [audio] in podcast.toml"
             )
@@ -165,19 +174,29 @@ def _render_renditions(
     return results, notes
 
 
-def _corrected(
-    plan: RenditionPlan, loudness: Loudness, tried: list[tuple[float, float]]
-) -> RenditionPlan:
+@dataclass(frozen=True)
+class Attempt:
+    """One render of a rendition: what it was given and what it measured."""
+
+    gain_db: float
+    lufs: float
+    limiter_dbfs: float | None
+    peak_dbtp: float
+
+
+def _corrected(plan: RenditionPlan, loudness: Loudness, tried: list[Attempt]) -> RenditionPlan:
     """The next plan of a rendition that missed: the gain from the attempts so far (a limiter
     gives back less than the gain put in, so the slope between the last two attempts is
-    used), and a limiter ceiling lowered by the true peak's overshoot over it, with margin."""
+    used), and a limiter ceiling lowered by the true peak's overshoot over it, with margin;
+    the gain never above what held the true peak where lowering the limiter did not."""
     spec, gain, limiter = plan.spec, plan.gain_db, plan.limiter_dbfs
     error = spec.target_lufs - loudness.integrated
     slope = 1.0
     if len(tried) >= 2:
-        (gain_a, lufs_a), (gain_b, lufs_b) = tried[-2], tried[-1]
-        if abs(gain_b - gain_a) > 0.05:
-            slope = min(1.0, max(0.3, (lufs_b - lufs_a) / (gain_b - gain_a)))
+        before, last = tried[-2], tried[-1]
+        if abs(last.gain_db - before.gain_db) > 0.05:
+            slope = (last.lufs - before.lufs) / (last.gain_db - before.gain_db)
+            slope = min(1.0, max(0.3, slope))
     over = loudness.peak - spec.ceiling_dbtp
     if limiter is None:
         limiter = spec.ceiling_dbtp - INITIAL_LIMITER_MARGIN_DB
@@ -186,7 +205,31 @@ def _corrected(
             limiter -= over + INITIAL_LIMITER_MARGIN_DB
     elif over > -TRUE_PEAK_MARGIN_DB:
         limiter -= over + TRUE_PEAK_MARGIN_DB
-    return RenditionPlan(spec, gain + error / slope, limiter)
+    corrected = gain + error / slope
+    bound = _peak_bound_gain(tried, spec.ceiling_dbtp)
+    if bound is None:
+        return RenditionPlan(spec, corrected, limiter)
+    # The limiter's own work lifted the peak: back to its first ceiling, with less gain.
+    return RenditionPlan(spec, min(corrected, bound), tried[0].limiter_dbfs)
+
+
+def _peak_bound_gain(tried: list[Attempt], ceiling: float) -> float | None:
+    """The highest gain that holds the true peak where a lower limiter ceiling, at no more
+    gain, did not lower it (the limiter's own work lifts the true peak: an outside round's
+    quiet guest raised over brown noise went -0.95, -0.85, -0.92, -0.73 dBTP with the limiter
+    at -1.2 to -2.08 dBFS, and the build failed); None while the limiter works. The loudness
+    then ends a little short, published with a note."""
+    bounds = [
+        last.gain_db - (last.peak_dbtp - ceiling) - TRUE_PEAK_MARGIN_DB
+        for before, last in itertools.pairwise(tried)
+        if before.limiter_dbfs is not None
+        and last.limiter_dbfs is not None
+        and last.limiter_dbfs < before.limiter_dbfs - 0.05
+        and last.gain_db <= before.gain_db + 0.05  # (more gain lifts the peak by itself)
+        and last.peak_dbtp > ceiling
+        and before.peak_dbtp - last.peak_dbtp < (before.limiter_dbfs - last.limiter_dbfs) / 2
+    ]
+    return min(bounds, default=None)
 
 
 def render(
