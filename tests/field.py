@@ -68,6 +68,8 @@ class FieldSpec:
     # A recorder (or app) that gates: digital silence between the turns, its noise only while
     # someone speaks (the gate opens 50 ms before a turn and holds 150 ms after it).
     gated: bool = False
+    # When the first turn starts (s): a recorder started well before anyone spoke
+    lead_s: float = 0.6
 
     @property
     def file_name(self) -> str:
@@ -202,7 +204,7 @@ def make_field(folder: Path, spec: FieldSpec) -> FieldRecording:
     if len(set(voices)) < spec.voices:
         voices = list(VOICES[: spec.voices])
     pieces, clean_pieces, turns = [], [], []
-    cursor = 0.6
+    cursor = spec.lead_s
     lead = np.zeros(int(cursor * RATE))
     pieces.append(lead)
     clean_pieces.append(lead)

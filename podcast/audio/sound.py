@@ -590,7 +590,11 @@ def loss_excerpts(
         if end - start >= NOISE_SAMPLE_STEPS:
             excerpts.append((start, start + NOISE_SAMPLE_STEPS))
             break
-    denoised = [(s, e) for s, e in runs(~pausing) if (schedule[s:e] > 0).any()]
+    # The phrases: between the pauses, or, where there are none to learn from (a gated
+    # recorder's digital silence), wherever the reduction works (else a recording whose
+    # first words come after seconds of silence had only that silence measured).
+    phrases = runs(~pausing) if pausing.any() else runs(schedule > 0)
+    denoised = [(s, e) for s, e in phrases if (schedule[s:e] > 0).any()]
     count = min(energies.size, schedule.size)
     keyed = sorted(
         (
