@@ -169,3 +169,19 @@ def test_a_phrase_ending_quietly_keeps_its_gain() -> None:
     gains = 20 * np.log10(shaped.envelope[::10][20:120])
     smooth = np.array([np.median(gains[i : i + 5]) for i in range(gains.size - 4)])
     assert float(np.percentile(smooth, 97) - np.percentile(smooth, 3)) < 3.0
+
+
+def test_turns_of_room_alone_do_not_hide_the_speaker_gap() -> None:
+    """An outside round's quiet guest 7 dB above pink noise: two of its fourteen turns held
+    nothing above the silence gate (-70 LUFS), those formed the quiet group of the two, the
+    voices the other, and the build reported `speaker gap 0.0 -> 0.0 LU` for 16 LU (measured
+    with ebur128). The turns' levels as that analysis found them:"""
+    from podcast.audio.sound import _speaker_gap
+
+    levels = [
+        (-20.2, 31.0), (-35.0, 16.0), (-70.0, 6.0), (-34.0, 18.0), (-20.2, 56.0), (-34.5, 8.0),
+        (-34.8, 31.0), (-20.0, 26.0), (-33.7, 31.0), (-20.8, 45.0), (-33.6, 43.0),
+        (-19.6, 49.0), (-70.0, 13.0), (-34.3, 32.0),
+    ]  # fmt: skip
+    assert 13.5 <= _speaker_gap(levels) <= 15.0, _speaker_gap(levels)
+    assert _speaker_gap([(-70.0, 10.0), (-20.0, 40.0)]) == 0.0  # one voice and the room

@@ -363,7 +363,10 @@ def _window_sums(values: Samples, half: int) -> Samples:
 
 def _speaker_gap(levels: list[tuple[float, float]]) -> float:
     """The gap (LU) between the two groups phrase loudness falls into (two-means on
-    (loudness, duration)); 0 when one group would hold under a sixth of the speech."""
+    (loudness, duration)); 0 when one group would hold under a sixth of the speech. Turns
+    at the silence gate (nothing but the room in them) are left out: as a group of their own
+    they made the voices one group, and a 16 LU gap read 0.0."""
+    levels = [(level, duration) for level, duration in levels if level > SILENCE_GATE_LUFS]
     if len(levels) < 2:
         return 0.0
     values = np.array([level for level, _ in levels])
@@ -503,7 +506,9 @@ def shape_sound(
             gains = _spared_room(gains, phrases_mask & (denoise <= 0), talking)
         levels, after_levels = [], []
         for start, end in turns:
-            inside = talking[start:end]
+            # A voice that never stands 6 dB above the noise is still leveled on its voiced
+            # steps (3 dB above it), and counts in the gap (it read 0.0 -> 0.0 LU without it).
+            inside = talking[start:end] if talking[start:end].any() else voiced[start:end]
             if inside.any():
                 level = integrated_loudness(energies[start:end][inside])
                 after = integrated_loudness(
