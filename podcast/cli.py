@@ -68,7 +68,7 @@ def friendly_errors(command: F) -> F:
     """
     for flags, name, text in (
         (("-v", "--verbose"), "verbose", "Say more about each stage."),
-        (("-q", "--quiet"), "quiet", "Print only errors."),
+        (("-q", "--quiet"), "quiet", "Print only warnings and errors."),
         (("--debug",), "debug", "Show Python tracebacks on errors."),
     ):
         command = click.option(
@@ -114,7 +114,7 @@ def friendly_errors(command: F) -> F:
 @click.group()
 @click.version_option(__version__, prog_name="podcast")
 @click.option("-v", "--verbose", is_flag=True, help="Say more about each stage.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors.")
 @click.option("--debug", is_flag=True, help="Show Python tracebacks on errors.")
 @click.pass_context
 def main(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
