@@ -116,7 +116,6 @@ def _held_floor(loudness: Samples, peak: float) -> float | None:
     return found
 
 
-
 def speech_steps(
     energies: Samples, floor: float | None = None
 ) -> tuple[npt.NDArray[np.bool_], float] | None:
