@@ -110,9 +110,9 @@ def _held_floor(loudness: Samples, peak: float) -> float | None:
         at = np.abs(loudness - level) <= 1.5
         if at.mean() < 0.04:
             continue
-        held = sum(end - start for start, end in runs(at) if end - start >= HELD_STEPS)
-        if held / at.sum() >= best:
-            best, found = held / at.sum(), float(level)
+        share = sum(end - start for start, end in runs(at) if end - start >= HELD_STEPS) / at.sum()
+        if share >= best:
+            best, found = share, float(level)
     return found
 
 

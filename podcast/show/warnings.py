@@ -132,23 +132,13 @@ def cut_off_recordings(show: Show) -> list[str]:
     missing from the episode (a track's voice falls silent there)."""
     found = []
     for episode in show.episodes:
-        files = [
-            (path, line, field)
-            for index, recording in enumerate(episode.recordings)
-            for path, line, field in (
-                [
-                    (track.path, track.line, f"recordings[{index}].tracks[{number}].file")
-                    for number, track in enumerate(recording.tracks)
-                ]
-                or [
-                    (
-                        recording.path,
-                        episode.lines.line("recordings", index, "file"),
-                        f"recordings[{index}].file",
-                    )
-                ]
-            )
-        ]
+        files = []  # (path, line, field) of each recording's file, or of each of its tracks
+        for index, recording in enumerate(episode.recordings):
+            for number, track in enumerate(recording.tracks):
+                files.append((track.path, track.line, f"recordings[{index}].tracks[{number}].file"))
+            if not recording.tracks:
+                line = episode.lines.line("recordings", index, "file")
+                files.append((recording.path, line, f"recordings[{index}].file"))
         for path, line, field in files:
             lengths = cut_off(path)
             if lengths is None:
