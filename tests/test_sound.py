@@ -203,3 +203,28 @@ def test_the_noise_floor_is_found_under_a_guest_only_6_db_above_it() -> None:
         steps += list(level + rng.normal(0, spread, int(rng.integers(40, 90))))
     found = noise_floor(np.array(steps))
     assert found is not None and abs(found + 44.0) <= 1.0, found
+
+
+def test_a_gated_recorders_noise_far_under_the_voices_is_found() -> None:
+    """An outside round's gated recorder with its pink noise 21 dB under the quiet guest: the
+    noise filled under a tenth of the steps inside the phrases (a word's gap held only now and
+    then), the steps where the gate opens and closes spread below it, so no plateau was found,
+    the recording passed for a clean one and the noise rose 14 dB with the guest. 100 ms
+    steps as that recording has them: digital silence between the turns."""
+    from podcast.audio.sound import SoundSettings, shape_sound
+
+    rng = np.random.default_rng(7)
+    steps: list[float] = []
+    for turn in range(10):
+        steps += [-100.0] * int(rng.integers(3, 6))
+        level, spread = (-21.0, 5.0) if turn % 2 == 0 else (-35.0, 4.0)
+        words = list(level + rng.normal(0, spread, int(rng.integers(35, 70))))
+        for gap in rng.choice(len(words), 3, replace=False):  # a word's gap: the noise alone
+            words[gap] = -54.0 + rng.normal(0, 0.4)
+        edges = -60.0 + rng.normal(0, 2, 4)  # where the gate opens and closes
+        steps += [edges[0], edges[1], *words, edges[2], edges[3]]
+    steps += [-100.0] * 5
+    levels = np.array(steps)
+    energies = np.where(levels <= -100, 0.0, 10 ** ((levels + 0.691) / 10))
+    report = shape_sound(energies, np.full(levels.size, 0.3), SoundSettings(), None).report
+    assert report.pauses == "gated" and abs(report.noise_dbfs + 54.0) <= 1.5, report

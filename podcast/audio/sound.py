@@ -51,6 +51,7 @@ from podcast.audio.speech import (
     SPEECH_GOES_ON_DB,
     STEP_S,
     Samples,
+    noise_floor,
     runs,
     speech_steps,
     step_loudness,
@@ -410,8 +411,9 @@ def _spared_room(
 def _gated_noise(loudness: Samples, phrases_mask: npt.NDArray[np.bool_]) -> float | None:
     """The level (LUFS) of the noise under the phrases of a recording whose pauses are digital
     silence (a gated recorder), from the quietest steps inside them (one step in from their
-    edges, where the gate opens and closes), when they form a plateau (GATED_PLATEAU_*);
-    None for a clean recording."""
+    edges, where the gate opens and closes), when they form a plateau (GATED_PLATEAU_*) or,
+    failing that, a floor they return to as a room's pauses do (speech.noise_floor); None for
+    a clean recording (its quiet steps are mostly speech: GATED_SPEECH_SHARE)."""
     inner = phrases_mask.copy()
     inner[1:] &= phrases_mask[:-1]
     inner[:-1] &= phrases_mask[1:]
@@ -420,9 +422,14 @@ def _gated_noise(loudness: Samples, phrases_mask: npt.NDArray[np.bool_]) -> floa
         return None
     lowest, tenth = np.percentile(levels, [5, 10])
     plateau = levels[np.abs(levels - lowest) <= GATED_PLATEAU_DB]
-    if tenth - lowest > GATED_PLATEAU_DB or plateau.size < GATED_PLATEAU_SHARE * levels.size:
+    if tenth - lowest <= GATED_PLATEAU_DB and plateau.size >= GATED_PLATEAU_SHARE * levels.size:
+        noise: float | None = float(np.median(plateau))
+    else:
+        # Noise far under the voices fills few steps inside the phrases, and the gate's edges
+        # spread the quietest ones: its level is then the floor those steps keep returning to.
+        noise = noise_floor(levels)
+    if noise is None:
         return None
-    noise = float(np.median(plateau))
     # Speech stands above its noise in most of a phrase (a steady tone is a plateau of its own)
     if np.mean(levels >= noise + SPEECH_ABOVE_FLOOR_DB) < GATED_SPEECH_SHARE:
         return None
