@@ -930,6 +930,27 @@ def test_three_microphones_are_never_misaligned_without_a_word(tmp_path: Path) -
         assert error_ms < 1.0 or found.drift_unknown, (mic, error_ms, found)
 
 
+def test_a_third_persons_bleed_does_not_pull_the_pair_apart() -> None:
+    """An outside round's three-person recordings: each microphone hears the others 3 ms
+    late, so the correlation of the first and third tracks has the first person's bleed peak
+    3 ms one way of the offset, the third's 3 ms the other, and the second person's (late on
+    both) between them. The two highest were the first's and the second's, so the track was
+    placed 1.5 ms off (half a path). The peaks as that recording's three minutes had them
+    (16 lags a millisecond): of those about as high, the outermost two are the pair."""
+    from podcast.audio.multitrack import ALIGN_RATE, _peaks
+
+    size = 4000
+    lags = np.arange(2 * size - 1)
+    correlation = np.full(lags.size, 0.01)
+    first, path = size + 200, round(0.003 * ALIGN_RATE)
+    for at, height in ((first, 1.0), (first + path, 0.58), (first + 2 * path, 0.5)):
+        correlation += height * np.exp(-(((lags - at) / 1.5) ** 2))
+    silent = np.zeros(size, dtype=np.float32)
+    found = _peaks(silent, silent, correlation=correlation.astype(np.float32), outermost=True)
+    truth = (first + path - (size - 1)) / ALIGN_RATE
+    assert abs(found.seconds - truth) < 0.0001, (found, truth)
+
+
 def test_the_transcript_names_each_tracks_person(
     built: Built, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

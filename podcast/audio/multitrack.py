@@ -44,7 +44,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "16"
+MULTITRACK_VERSION = "17"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
@@ -68,6 +68,9 @@ PAIR_RATIO = 0.05  # a second peak this high counts when it lies as far as in mo
 PAIR_TOLERANCE_S = 0.0005
 ACOUSTIC_S = 0.02  # how far apart the two directions' bleed peaks may lie (2 x path delay)
 SECOND_PEAK = 0.15  # the other direction's peak counts from this share of the main one
+# A further peak near both (a third person's bleed) counts from this share of the second one:
+# about as high (a room's reflections, which lie outside the pair, stay lower).
+THIRD_PEAK = 0.7
 CONFIDENCE = 3.0  # the alignment peak's height over the highest peak elsewhere
 # The drift's sharp windows are searched within 50 ms of where the rough pass put them, so a
 # lower peak suffices there (the pairs and the line check each window): at CONFIDENCE, an
@@ -316,11 +319,14 @@ def _peaks(
     other: npt.NDArray[np.float32],
     smear: int = 0,
     correlation: npt.NDArray[np.float32] | None = None,
+    outermost: bool = False,
 ) -> Peaks:
     """The peaks of the phase transform of the two tracks' cross-correlation (GCC-PHAT: sharp
     peaks whatever the voices' pitch), of (parts of) their speech bands (`_band`); `smear`
     (samples at ALIGN_RATE) first averages it over that many lags, so that a peak a drifting
-    clock spread out still stands. `correlation`: `_lags(reference, other)`, if made before."""
+    clock spread out still stands. `correlation`: `_lags(reference, other)`, if made before.
+    `outermost`: of several peaks about as high (THIRD_PEAK), the outermost two are the pair
+    (over minutes, where a voice's pitch leaves no peaks of its own that high)."""
     lags = (_lags(reference, other) if correlation is None else correlation).astype(np.float64)
     if smear > 1:
         lags = _box_average(lags, smear)
@@ -338,6 +344,24 @@ def _peaks(
     def seconds(index: int) -> float:
         return float((_parabolic(lags, index) + first_lag) / ALIGN_RATE)
 
+    if outermost and ratio >= SECOND_PEAK:
+        # A third person's bleed reaches both microphones and peaks between the two
+        # directions' peaks (never outside: no path between the microphones is shorter);
+        # of peaks about as high, the outermost two are the pair.
+        found = [peak, second]
+        near[max(0, second - low - SIDELOBES) : second - low + SIDELOBES + 1] = -np.inf
+        while np.isfinite(near).any():
+            extra = int(np.argmax(near)) + low
+            if lags[extra] < THIRD_PEAK * lags[second]:
+                break
+            found.append(extra)
+            near[max(0, extra - low - SIDELOBES) : extra - low + SIDELOBES + 1] = -np.inf
+        left, right = min(found), max(found)
+        if (left, right) != (min(peak, second), max(peak, second)):
+            outer = sorted((left, right), key=lambda i: -lags[i])
+            return Peaks(
+                seconds(outer[0]), seconds(outer[1]), float(lags[outer[1]] / lags[peak]), confidence
+            )
     return Peaks(seconds(peak), seconds(second), ratio, confidence)
 
 
@@ -412,7 +436,7 @@ def align_bands(first: npt.NDArray[np.float32], second: npt.NDArray[np.float32])
     from them, and the first track's serves every other track's alignment."""
     window = int(ALIGN_WINDOW_S * ALIGN_RATE)
     correlation = _lags(first[:window], second[:window])  # made once, searched in several ways
-    sharp = _peaks(first[:window], second[:window], correlation=correlation)
+    sharp = _peaks(first[:window], second[:window], correlation=correlation, outermost=True)
     found = Alignment(sharp.seconds, 0.0, sharp.confidence)
     if sharp.confidence < CONFIDENCE:
         # A second peak nearly as high (repeated sound): taken when both halves of the
@@ -493,7 +517,12 @@ def _drift(
     pairs = [p for _, _, p in fine if p.ratio >= PAIR_RATIO]
     if len(pairs) < 3:
         return None
-    apart = float(np.median([abs(p.second - p.main) for p in pairs]))
+    # The pairs as far apart as in most windows; with a third person, whose bleed peaks
+    # between them, a window where only one of the pair speaks pairs with the third one,
+    # narrower: the widest spacing three windows share is the pair's.
+    spacings = np.array([abs(p.second - p.main) for p in pairs])
+    shared = [float(s) for s in spacings if np.sum(np.abs(spacings - s) <= PAIR_TOLERANCE_S) >= 3]
+    apart = max(shared) if shared else float(np.median(spacings))
     kept = [
         (t, base + (p.main + p.second) / 2)
         for t, base, p in fine
