@@ -47,6 +47,7 @@ from podcast.audio.hum import (
 from podcast.audio.meter import integrated_loudness, k_weighting
 from podcast.audio.speech import (
     SILENCE_GATE_LUFS,
+    SILENT_LUFS,
     SPEECH_ABOVE_FLOOR_DB,
     SPEECH_GOES_ON_DB,
     STEP_S,
@@ -412,8 +413,9 @@ def _gated_noise(loudness: Samples, phrases_mask: npt.NDArray[np.bool_]) -> floa
     """The level (LUFS) of the noise under the phrases of a recording whose pauses are digital
     silence (a gated recorder), from the quietest steps inside them (one step in from their
     edges, where the gate opens and closes), when they form a plateau (GATED_PLATEAU_*) or,
-    failing that, a floor they return to as a room's pauses do (speech.noise_floor); None for
-    a clean recording (its quiet steps are mostly speech: GATED_SPEECH_SHARE)."""
+    failing that (between phrases of digital silence), a floor they return to as a room's
+    pauses do (speech.noise_floor); None for a clean recording (its quiet steps are mostly
+    speech: GATED_SPEECH_SHARE)."""
     inner = phrases_mask.copy()
     inner[1:] &= phrases_mask[:-1]
     inner[:-1] &= phrases_mask[1:]
@@ -424,10 +426,14 @@ def _gated_noise(loudness: Samples, phrases_mask: npt.NDArray[np.bool_]) -> floa
     plateau = levels[np.abs(levels - lowest) <= GATED_PLATEAU_DB]
     if tenth - lowest <= GATED_PLATEAU_DB and plateau.size >= GATED_PLATEAU_SHARE * levels.size:
         noise: float | None = float(np.median(plateau))
-    else:
+    elif (~phrases_mask).any() and np.median(loudness[~phrases_mask]) <= SILENT_LUFS:
         # Noise far under the voices fills few steps inside the phrases, and the gate's edges
         # spread the quietest ones: its level is then the floor those steps keep returning to.
+        # Only between phrases of digital silence: a room's noise just under the silence gate
+        # (a phone line's band over brown noise) is no gate, and its phrases hold no floor.
         noise = noise_floor(levels)
+    else:
+        noise = None
     if noise is None:
         return None
     # Speech stands above its noise in most of a phrase (a steady tone is a plateau of its own)
