@@ -391,6 +391,25 @@ def test_what_the_noise_reduction_leaves_of_the_voices_is_measured_on_excerpts(
     assert float(apart.max()) < 0.5, f"gains up to {apart.max():.2f} dB off"
 
 
+def test_excerpts_near_the_ceiling_lower_the_first_renders_limiter() -> None:
+    """An outside round's 28-minute stereo interview: the calibration's excerpts reached
+    -0.97 dBTP with the limiter at -1.2 dBFS, the whole render -0.66 (a programme's peaks go
+    further over the limiter than a minute's), so every build rendered twice (50 s against
+    31 s). Where the excerpts come that near the ceiling, the first render's limiter is
+    lowered as a missed render's would be, and by their overshoot once more: that render
+    measured -16.04 LUFS, -1.13 dBTP. Excerpts well under the ceiling change nothing."""
+    from podcast.audio.graph import RenditionPlan
+    from podcast.audio.render import _excerpt_ceilings
+    from podcast.audio.renditions import rendition_specs
+
+    spec = next(s for s in rendition_specs(AudioSettings()) if s.name == "podcast.mp3")
+    plans = [RenditionPlan(spec, 0.85, -1.2)]
+    lowered = _excerpt_ceilings(plans, {"podcast.mp3": -0.97})
+    assert abs(lowered["podcast.mp3"] - (-1.2 - 0.03 - 0.2 - 0.23)) < 1e-9, lowered
+    assert _excerpt_ceilings(plans, {"podcast.mp3": -1.3}) == {}
+    assert _excerpt_ceilings([RenditionPlan(spec, 0.85, None)], {"podcast.mp3": -0.5}) == {}
+
+
 def test_a_limiter_that_lifts_the_true_peak_is_let_go_for_less_gain() -> None:
     """An outside round's quiet guest raised over brown noise: each lower limiter ceiling
     gave a higher true peak (-0.95, -0.85, -0.92, -0.73 dBTP at -1.2 to -2.08 dBFS), and the

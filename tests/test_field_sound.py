@@ -75,10 +75,11 @@ def test_a_miss_no_listener_hears_is_published_with_a_note(
     """A hot three-voice FLAC pushed to -9 LUFS: its true peak used to end 0.07 dB over the
     ceiling after four attempts (before its noise under speech was reduced), and the build
     failed with an absolute path in the message. (Since the limiter catches only peaks, -10
-    LUFS lands; since the noise reduction spares soft word starts, -9.3 lands too, and -9
-    ends a little short.)"""
+    LUFS lands; since the noise reduction spares soft word starts, -9.3 lands too; since the
+    first render's limiter is lowered where the excerpts come near the ceiling, -9 at -1 dBTP
+    lands, and -9 at -1.5 dBTP ends a little short.)"""
     show = tmp_path / "show"
-    field_show(show, HOT_THREE, "podcast_lufs = -9.0")
+    field_show(show, HOT_THREE, "podcast_lufs = -9.0\ntrue_peak = -1.5")
     monkeypatch.chdir(tmp_path)  # messages name files relative to the show, wherever the build runs
     # Known only after the render: --strict refuses it there (the renders stay in the cache).
     with pytest.raises(PodcastError, match=re.escape("podcast.mp3 published a little off target")):
@@ -86,7 +87,7 @@ def test_a_miss_no_listener_hears_is_published_with_a_note(
     report = build(show)
     mp3 = built_file(report.out, "audio/01-feld.mp3")
     integrated, peak = ebur128(mp3)
-    assert abs(integrated + 9.0) <= 0.5 and peak <= -1.0 + 0.1, (integrated, peak)
+    assert abs(integrated + 9.0) <= 0.5 and peak <= -1.5 + 0.1, (integrated, peak)
     notes = [w for w in report.warnings if "podcast.mp3" in w]
     assert notes, report.warnings  # within 0.5 LU, published with a note
     assert all(w.startswith("episodes/01-feld/episode.md: podcast.mp3 ") for w in notes), notes

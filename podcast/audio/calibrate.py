@@ -4,6 +4,7 @@ predicted from a minute of excerpts so that the first full render already aims r
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from podcast.audio.graph import (
@@ -23,13 +24,23 @@ CALIBRATION_EXCERPTS = 6
 CALIBRATION_EXCERPT_SECONDS = 10.0
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """Per rendition tested (by file name): how much its limiter and encoder lower its
+    loudness (LU, <= 0), and the true peak (dBTP) its excerpts reached."""
+
+    offsets: dict[str, float] = field(default_factory=dict)
+    peaks: dict[str, float] = field(default_factory=dict)
+
+
 def calibrate(
     mix: Mix,
     plans: list[RenditionPlan],
     workdir: Path,
     subject: str,
-) -> dict[str, float]:
-    """How much the limiter and the encoder will lower each rendition's loudness (LU, <= 0).
+) -> Calibration:
+    """How much the limiter and the encoder will lower each rendition's loudness (LU, <= 0),
+    and how high its true peak goes.
 
     Limiting takes loudness off the loudest passages; lossy encoders drop energy the ear would
     not miss but the meter counts (LAME at 128 kb/s takes about 0.5 LU off speech). Rendering
@@ -41,7 +52,7 @@ def calibrate(
     # Plain gain into WAV changes nothing but the level: only limiters and encoders need a test.
     tested = [plan for plan in plans if plan.limiter_dbfs is not None or not plan.spec.lossless]
     if not tested:
-        return {}
+        return Calibration()
     spots = [
         (index, timeline.pieces[index].offset + fraction * timeline.pieces[index].length)
         for number in range(CALIBRATION_EXCERPTS)
@@ -88,10 +99,12 @@ def calibrate(
         inputs, parts, tested, workdir, subject, keep_files=False, reference_channels=channels
     )
     reference_lufs = measured[REFERENCE].integrated
-    offsets = {}
+    calibration = Calibration()
     for plan in tested:
         name = plan.spec.name
         offset = measured[name].integrated - (reference_lufs + plan.gain_db)
         if math.isfinite(offset):
-            offsets[name] = min(0.0, offset)
-    return offsets
+            calibration.offsets[name] = min(0.0, offset)
+        if math.isfinite(measured[name].peak):
+            calibration.peaks[name] = measured[name].peak
+    return calibration
