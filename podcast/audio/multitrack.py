@@ -965,19 +965,27 @@ def _premix(
         )
     # Memory: of each track only its placed, processed samples are kept (and the recorded
     # one's 100 ms levels); the decoded tracks go as soon as they are placed.
-    raw: list[npt.NDArray[np.float64]] = []
-    band: list[npt.NDArray[np.float64]] = []  # in the DECISION_BAND_HZ: who speaks
     decision_band = _decision_band()
-    processed: list[Samples] = []
-    for number, (track, where) in enumerate(zip(tracks, offsets, strict=True)):
-        placed = place(plain[number], where[0], start, length)
+
+    def placed(number: int) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], Samples]:
+        """A track on the first one's time: its 100 ms loudness as recorded, its levels in the
+        DECISION_BAND_HZ (who speaks), and its processed samples."""
+        where = offsets[number][0]
+        recorded = place(plain[number], where, start, length)
         plain[number] = np.zeros(0, dtype=np.float32)
-        raw.append(_loudness_steps(placed))
-        band.append(_steps_db(placed, decision_band))
-        if track.voice:
-            del placed
-            placed = place(shaped.pop(number).result(), where[0], start, length)
-        processed.append(placed)
+        levels = (_loudness_steps(recorded), _steps_db(recorded, decision_band))
+        if not tracks[number].voice:
+            return (*levels, recorded)
+        del recorded
+        return (*levels, place(shaped.pop(number).result(), where, start, length))
+
+    # Track by track in threads (scipy's resampling and filters leave the other core free).
+    with stopping.worker_pool(min(len(tracks), os.cpu_count() or 1), "place") as pool:
+        placements = list(pool.map(placed, range(len(tracks))))
+    raw = [levels for levels, _, _ in placements]
+    band = [levels for _, levels, _ in placements]
+    processed = [samples for _, _, samples in placements]
+    placements.clear()
     # The podcast rendition's gain and ceiling: its limiter lowers a voice with high peaks more
     # than the others; the voices are made equal as it will leave them.
     stereo = settings.channels == "stereo"
@@ -993,8 +1001,10 @@ def _premix(
     del mixed
     if stems is not None:
         stems.mkdir(parents=True, exist_ok=True)
-    for number, track in enumerate(tracks):
-        # Each track's share of the mix, made again one at a time (not all kept at once).
+
+    def write_share(number: int) -> None:
+        """A track's share of the mix, made again (not all kept at once), written as the
+        voice to transcribe and as a stem."""
         share = np.empty(length, dtype=np.float32)
         for first, chunk in _gained(processed[number], gains[number], ceilings[number]):
             share[first : first + chunk.size] = chunk * np.float32(scale)
@@ -1003,7 +1013,10 @@ def _premix(
             low = scipy_signal.resample_poly(share, 1, RATE // TRANSCRIBE_RATE)
             _write_wav(voice, np.asarray(low, dtype=np.float32), TRANSCRIBE_RATE, 16)
         if stems is not None:
-            _write_wav(stems / stem_name(number, track), share, RATE, 24)
+            _write_wav(stems / stem_name(number, tracks[number]), share, RATE, 24)
+
+    with stopping.worker_pool(min(len(tracks), os.cpu_count() or 1), "share") as pool:
+        list(pool.map(write_share, range(len(tracks))))
     cache.put_json("premix", key, {"tracks": [asdict(r) for r in reports]})
     return Premix(path, tuple(reports), voices)
 
@@ -1067,16 +1080,8 @@ def _crossgate(
         # that one's tracks are measured one by one (for the report's bleed).
         last = round_ == MIX_ROUNDS - 1 or settled
         mixed.fill(0.0)
-        outputs = []
-        for i in range(len(tracks)):
-            own: list[npt.NDArray[np.float64]] = []
-            state: list[object] = []
-            for first, chunk in _gained(processed[i], gains.get(i, 0.0), ceilings.get(i)):
-                mixed[first : first + chunk.size] += chunk
-                if last:
-                    own.append(_loudness_steps(chunk, state))
-            if last:
-                outputs.append(np.concatenate(own)[:count])
+        owns = _mix_into(mixed, processed, gains, ceilings, measure=last)
+        outputs = [np.concatenate(own)[:count] for own in owns] if last else []
         heard = _loudness_steps(mixed)[:count]
         in_mix = {i: _speech_db(heard, alone[i] & active) for i in voices}
         measured = [v for v in in_mix.values() if v is not None]
@@ -1084,7 +1089,7 @@ def _crossgate(
             break
         if not measured:  # nobody speaks alone: nothing to correct, this mix is the last
             for i in range(len(tracks)):
-                state = []
+                state: list[object] = []
                 own = [
                     _loudness_steps(chunk, state)
                     for _, chunk in _gained(processed[i], gains.get(i, 0.0), ceilings.get(i))
@@ -1112,6 +1117,40 @@ def _crossgate(
     ]
     overall = [gains.get(i, 0.0) for i in range(len(tracks))]
     return mixed, reports, overall, [ceilings.get(i) for i in range(len(tracks))]
+
+
+def _mix_into(
+    mixed: Samples,
+    processed: list[Samples],
+    gains: dict[int, float],
+    ceilings: dict[int, float],
+    measure: bool,
+) -> list[list[npt.NDArray[np.float64]]]:
+    """Each track at its gain and ceiling added into `mixed`, chunk by chunk, the tracks'
+    chunks made side by side in threads and added in track order (the same sum every time);
+    with `measure`, each track's own 100 ms loudness by chunk (else empty lists)."""
+
+    def chunks(number: int) -> Iterator[tuple[int, Samples, npt.NDArray[np.float64] | None]]:
+        state: list[object] = []
+        for first, chunk in _gained(
+            processed[number], gains.get(number, 0.0), ceilings.get(number)
+        ):
+            yield first, chunk, _loudness_steps(chunk, state) if measure else None
+
+    streams = [chunks(number) for number in range(len(processed))]
+    measured: list[list[npt.NDArray[np.float64]]] = [[] for _ in processed]
+    with stopping.worker_pool(min(len(streams), os.cpu_count() or 1), "mix") as pool:
+        while True:
+            step = list(pool.map(lambda stream: next(stream, None), streams))
+            if any(part is None for part in step):
+                break
+            for number, part in enumerate(step):
+                assert part is not None
+                first, chunk, levels = part
+                mixed[first : first + chunk.size] += chunk
+                if levels is not None:
+                    measured[number].append(levels)
+    return measured
 
 
 def _unmoved(
