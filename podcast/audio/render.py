@@ -296,12 +296,20 @@ def render(
         on_step("calibrating")
         shaping = [sound_shaping(s, i, cache) for s, i in zip(segments, inputs, strict=True)]
         mix = Mix(segments, timeline, segment_gains, settings, shaping)
+
+        def aimed(offsets: dict[str, float], ceilings: dict[str, float]) -> list[RenditionPlan]:
+            """The plans with each rendition's gain corrected by what the excerpts lost, and
+            its limiter at the ceiling given."""
+            return [
+                _with_ceiling(
+                    _plan(plan.spec, plan.gain_db - offsets.get(plan.spec.name, 0.0), peak),
+                    ceilings,
+                )
+                for plan in plans
+            ]
+
         calibration = calibrate(mix, plans, workdir, subject)
-        measured_plans = plans
-        corrected = [
-            _plan(plan.spec, plan.gain_db - calibration.offsets.get(plan.spec.name, 0.0), peak)
-            for plan in plans
-        ]
+        measured, corrected = plans, aimed(calibration.offsets, {})
         driven = [
             plan
             for plan in corrected
@@ -313,24 +321,13 @@ def render(
             # corrected gain is measured on the excerpts again: a second of work instead of a
             # second full render (leveled interviews have the peaks to make this matter).
             calibration = calibrate(mix, corrected, workdir, subject)
-            measured_plans = corrected
-            corrected = [
-                _plan(plan.spec, plan.gain_db - calibration.offsets.get(plan.spec.name, 0.0), peak)
-                for plan in plans
-            ]
-        ceilings = _excerpt_ceilings(measured_plans, calibration.peaks)
+            measured, corrected = corrected, aimed(calibration.offsets, {})
+        ceilings = _excerpt_ceilings(measured, calibration.peaks)
         if ceilings:
             # Lowered where the excerpts' true peak came near the ceiling; what the limiter
             # then takes off is measured once more.
             lowered = [_with_ceiling(plan, ceilings) for plan in corrected]
-            again = calibrate(mix, lowered, workdir, subject).offsets
-            corrected = [
-                _with_ceiling(
-                    _plan(plan.spec, plan.gain_db - again.get(plan.spec.name, 0.0), peak),
-                    ceilings,
-                )
-                for plan in plans
-            ]
+            corrected = aimed(calibrate(mix, lowered, workdir, subject).offsets, ceilings)
         on_step("rendering")
         results, notes = _render_renditions(mix, corrected, workdir, subject)
         result = RenderResult(inputs=inputs, timeline=timeline, renditions=results, notes=notes)
