@@ -847,6 +847,13 @@ def test_a_drifting_clock_is_measured_and_corrected(tmp_path: Path) -> None:
     found = align(host, slow.astype(np.float32))
     assert found.windows >= 3 and abs(found.drift - drift) < 1e-6, found
     assert alignment_error_ms(found, drift * 1e6, long.duration) < 1.0, found
+    # An outside round gave the offset (as the refusal of a track that cannot be aligned
+    # asks) and got no drift at all: 9-27 ms off by the end, without a word. From a given
+    # offset the drift is measured too.
+    from podcast.audio.multitrack import _band, _given
+
+    given = _given(LATE_S, _band(host), _band(slow.astype(np.float32)))
+    assert given.windows >= 3 and abs(given.drift - drift) < 1e-6, given
     # Placed on the host's time, the guest's microphone lines up at the end as at the start.
     placed = place(slow.astype(np.float32), found, 0.0, host.size)
     for t in (5.0, long.duration - 10):
@@ -974,6 +981,22 @@ def test_the_drift_windows_pair_the_first_and_third_persons_bleed(
     silent = np.zeros(16000, dtype=np.float32)
     found = _drift(silent, silent, Alignment(truth, 0.0, 5.0))
     assert found is not None and abs(found.offset_s - truth) < 0.0001, found
+
+
+def test_a_microphone_whose_bleed_rose_is_named() -> None:
+    """An outside round's double-enders over a phone line: each side heard the other 120-180
+    ms late, the crossgate could not tell when the other spoke, and the leveled voices came
+    out echoed at nearly their own loudness (the report said `bleed -17.3 -> -4.8 dB`),
+    without a warning. Now a warning names the microphone."""
+    from podcast.audio.multitrack import TrackReport
+
+    def report(before: float, after: float) -> TrackReport:
+        return TrackReport("Berta Gast", "d5_t1.wav", -1.4, False, 0.0, -27.7, -21.0, before, after)
+
+    warning = report(-17.3, -4.8).warning()
+    assert warning is not None and "went from -17.3 to -4.8 dB" in warning, warning
+    assert "d5_t1.wav (Berta Gast)" in warning
+    assert report(-17.3, -40.1).warning() is None
 
 
 def test_the_transcript_names_each_tracks_person(

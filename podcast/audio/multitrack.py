@@ -44,7 +44,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "17"
+MULTITRACK_VERSION = "18"
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
@@ -98,6 +98,9 @@ MAX_GAIN_DB = 30.0  # the most a voice is raised or lowered to the others' loudn
 DUCK_DB = -12.0  # music and ambience under speech
 LOOKAHEAD_STEPS = 2  # a microphone opens this many steps before its person speaks
 HOLD_STEPS = 0  # and stays open this many after (in pauses each keeps its last decision)
+# A microphone whose bleed rose more than this through the crossgate (its person's voice
+# leveled, the others' not lowered) is named in a warning.
+BLEED_RISE_DB = 3.0
 MIX_ROUNDS = 4  # mixes made: each but the last corrects the voices' gains and limits
 SETTLED_DB = 0.1  # a round that moves no gain or ceiling further than this makes the last
 RAMP_SAMPLES = RATE // 50  # 20 ms gain ramps
@@ -129,7 +132,25 @@ class TrackReport:
 
     def warning(self) -> str | None:
         """What the editor should check, if anything: a track whose clock drift could not be
-        measured on a recording long enough for it (aligned at its start only)."""
+        measured on a recording long enough for it (aligned at its start only), or whose
+        microphone carries the other voices louder after the crossgate than before."""
+        notes = [note for note in (self._drift_warning(), self._bleed_warning()) if note]
+        return "; ".join(notes) if notes else None
+
+    def _bleed_warning(self) -> str | None:
+        if self.bleed_before_db is None or self.bleed_after_db is None:
+            return None
+        if self.bleed_after_db <= self.bleed_before_db + BLEED_RISE_DB:
+            return None
+        return (
+            f"{self.file} ({self.name}): the other voices in this microphone went from "
+            f"{self.bleed_before_db:.1f} to {self.bleed_after_db:.1f} dB under its own voice: "
+            "the crossgate could not tell when they speak (their sound reaches it late, as "
+            "over a phone line, or in another form): listen for an echo, or leave this "
+            "recording as one file per side mixed by hand"
+        )
+
+    def _drift_warning(self) -> str | None:
         if not self.drift_unknown:
             return None
         why = (
@@ -456,6 +477,23 @@ def align_bands(first: npt.NDArray[np.float32], second: npt.NDArray[np.float32])
     if found.confidence < CONFIDENCE or min(first.size, second.size) < DRIFT_MIN_S * ALIGN_RATE:
         return found
     return _drift(first, second, found) or replace(found, drift_unknown=True)
+
+
+def _given(
+    offset_s: float,
+    first: npt.NDArray[np.float32] | None,
+    second: npt.NDArray[np.float32] | None,
+) -> Alignment:
+    """A track placed at the offset its front matter gives: over a recording long enough,
+    its clock drift is measured from there (`_drift`, both speech bands given; the offset
+    then comes from the same fit, within the sharp windows' 50 ms of it), else it is known
+    as not measured (a warning names it)."""
+    given = Alignment(offset_s, 0.0, 0.0)
+    if first is None or second is None:
+        return given
+    if min(first.size, second.size) < DRIFT_MIN_S * ALIGN_RATE:
+        return given
+    return _drift(first, second, given) or replace(given, drift_unknown=True)
 
 
 def _smear(samples: int) -> int:
@@ -807,8 +845,11 @@ def premix(
     # while this thread decodes, aligns and measures the tracks: the cores are used at once.
     workers = max(1, min(len(tracks), os.cpu_count() or 1))
     with stopping.worker_pool(workers, "premix") as pool:
-        # The speech bands the alignment needs: each measured track's, and the first one's.
-        aligned = {n for n, track in enumerate(tracks) if n and track.offset_s is None}
+        # The speech bands the alignment needs: each voice's but the first (a voice with its
+        # offset given still has its drift measured), and the first one's.
+        aligned = {
+            n for n, track in enumerate(tracks) if n and (track.offset_s is None or track.voice)
+        }
         banded = aligned | ({0} if aligned else set())
         decoded = [
             pool.submit(_decoded, track, labels[n], n in banded) for n, track in enumerate(tracks)
@@ -903,7 +944,7 @@ def _premix(
     for number, track in enumerate(tracks[1:], start=1):
         stopping.check()
         if track.offset_s is not None:
-            offsets.append((Alignment(track.offset_s, 0.0, 0.0), False))
+            offsets.append((_given(track.offset_s, bands.get(0), bands.get(number)), False))
             continue
         found = align_bands(bands[0], bands[number])
         if found.confidence >= SAME_RECORDING_CONFIDENCE:
