@@ -781,6 +781,11 @@ def _shift(samples: Samples, first: int, length: int) -> Samples:
     return out
 
 
+def _workers(tracks: int) -> int:
+    """Threads for work done track by track: one a track, at most one a core."""
+    return max(1, min(tracks, os.cpu_count() or 1))
+
+
 def load_dsp() -> None:
     """Import what aligning and mixing tracks needs of scipy (a second or two, so only when a
     premix is to be made). Done before threads start (segments.load_multitrack): lazy
@@ -861,8 +866,7 @@ def premix(
     labels = [f"{field}.tracks[{i}] {t.path.name}" for i, t in enumerate(tracks)]
     # Each voice's interview sound (ffmpeg's analysis and chain, a process each) is made
     # while this thread decodes, aligns and measures the tracks: the cores are used at once.
-    workers = max(1, min(len(tracks), os.cpu_count() or 1))
-    with stopping.worker_pool(workers, "premix") as pool:
+    with stopping.worker_pool(_workers(len(tracks)), "premix") as pool:
         # The speech bands the alignment needs: each voice's but the first (a voice with its
         # offset given still has its drift measured), and the first one's.
         aligned = {
@@ -1039,7 +1043,7 @@ def _premix(
         return (*levels, place(shaped.pop(number).result(), where, start, length))
 
     # Track by track in threads (scipy's resampling and filters leave the other core free).
-    with stopping.worker_pool(min(len(tracks), os.cpu_count() or 1), "place") as pool:
+    with stopping.worker_pool(_workers(len(tracks)), "place") as pool:
         placements = list(pool.map(placed, range(len(tracks))))
     raw = [levels for levels, _, _ in placements]
     band = [levels for _, levels, _ in placements]
@@ -1074,7 +1078,7 @@ def _premix(
         if stems is not None:
             _write_wav(stems / stem_name(number, tracks[number]), share, RATE, 24)
 
-    with stopping.worker_pool(min(len(tracks), os.cpu_count() or 1), "share") as pool:
+    with stopping.worker_pool(_workers(len(tracks)), "share") as pool:
         list(pool.map(write_share, range(len(tracks))))
     cache.put_json("premix", key, {"tracks": [asdict(r) for r in reports]})
     return Premix(path, tuple(reports), voices)
@@ -1198,7 +1202,7 @@ def _mix_into(
 
     streams = [chunks(number) for number in range(len(processed))]
     measured: list[list[npt.NDArray[np.float64]]] = [[] for _ in processed]
-    with stopping.worker_pool(min(len(streams), os.cpu_count() or 1), "mix") as pool:
+    with stopping.worker_pool(_workers(len(streams)), "mix") as pool:
         while True:
             step = list(pool.map(lambda stream: next(stream, None), streams))
             if any(part is None for part in step):
