@@ -999,6 +999,61 @@ def test_a_microphone_whose_bleed_rose_is_named() -> None:
     assert report(-17.3, -40.1).warning() is None
 
 
+def _echoed_double_ender(
+    late: int,
+) -> tuple[dict[int, npt.NDArray[np.float64]], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Two microphones' 100 ms step levels (dB) over two minutes of alternating turns, each
+    hearing the other person `late` steps later, 18 dB down (and the guest's recorder 9 dB
+    lower): the levels and where host and guest speak."""
+    rng = np.random.default_rng(7)
+    count = 1200
+    host, guest = np.zeros(count, dtype=bool), np.zeros(count, dtype=bool)
+    at, turn = 5, 0
+    while at < count - 100:
+        length = int(rng.integers(30, 90))
+        (host if turn % 2 == 0 else guest)[at : at + length] = True
+        at, turn = at + length + int(rng.integers(3, 8)), turn + 1
+
+    def voice(speaks: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+        # syllables: 0 to 12 dB under the voice's level, a few quiet steps between words
+        level = -20.0 - rng.uniform(0.0, 12.0, count) - 15.0 * (rng.random(count) < 0.1)
+        return np.where(speaks, level, -200.0)
+
+    def heard(*parts: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return np.asarray(10 * np.log10(sum(10 ** (p / 10) for p in parts)))
+
+    def echo(levels: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return np.concatenate([np.full(late, -200.0), levels[:-late]]) - 18.0
+
+    host_voice, guest_voice = voice(host), voice(guest) - 9.0
+    microphones = {
+        0: heard(host_voice, echo(guest_voice + 9.0), np.full(count, -65.0)),
+        1: heard(guest_voice, echo(host_voice - 9.0), np.full(count, -72.0)),
+    }
+    return microphones, host, guest
+
+
+@pytest.mark.parametrize("late", [2, 4])
+def test_a_phone_lines_late_echo_is_no_speech(late: int) -> None:
+    """An outside round's double-enders over a phone line: each side heard the other 120-180
+    ms late (one to two steps) and the crossgate took that echo for speech: the stems carried
+    every voice a second time at nearly its own loudness (-0.2 to -1.3 dB). The delay is now
+    measured for each pair of microphones, and the echo expected that much later."""
+    from podcast.audio.multitrack import _who_speaks
+
+    microphones, host, guest = _echoed_double_ender(late)
+    speaking, _, _ = _who_speaks(microphones, host.size)
+    # the echo of the host's words, where the guest is silent (the steps of a turn's echo
+    # after its end are the guest's own turn or a pause, which keeps the last decision)
+    echo_only = host & ~guest
+    wrongly_open = speaking[1] & echo_only
+    assert wrongly_open.sum() <= 0.01 * echo_only.sum(), wrongly_open.sum()  # before: 8%
+    assert (speaking[0] & guest & ~host).sum() <= 0.01 * guest.sum()
+    # their own words still open their microphones
+    assert speaking[1][guest].mean() >= 0.95, speaking[1][guest].mean()
+    assert speaking[0][host].mean() >= 0.95, speaking[0][host].mean()
+
+
 def test_the_transcript_names_each_tracks_person(
     built: Built, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -44,7 +44,8 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "18"
+MULTITRACK_VERSION = "19"
+_Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
 ALIGN_RATE = 16000
@@ -89,6 +90,10 @@ SILENT_DB = -90.0  # a track whose loudest 100 ms stay below this recorded nothi
 GATE_MARGIN_DB = 10.0  # without a measured bleed: this far below the leading voice is silent
 CLEAR_DB = 6.0  # a voice leads clearly (alone) this far above every other, against own speech
 BLEED_MARGIN_DB = 6.0  # a microphone this much above its measured bleed of the lead speaks
+# A voice may reach another microphone this many steps late (a phone line's echo in a
+# double-ender: 100-400 ms); measured per pair where the voice leads for DELAY_MIN_STEPS.
+MAX_BLEED_DELAY_STEPS = 5
+DELAY_MIN_STEPS = 30
 QUIET_WORDS_DB = 30.0  # and only within this much of its person's speech level
 PAUSE_BELOW_DB = 35.0  # a step this far below every track's speech level is a pause
 FLOOR_PERCENTILE = 5.0  # a microphone's quietest steps: its own noise
@@ -149,8 +154,8 @@ class TrackReport:
         return (
             f"{self.file} ({self.name}): the other voices in this microphone went from "
             f"{self.bleed_before_db:.1f} to {self.bleed_after_db:.1f} dB under its own voice: "
-            "the crossgate could not tell when they speak (their sound reaches it late, as "
-            "over a phone line, or in another form): listen for an echo, or leave this "
+            "the crossgate could not tell when they speak (their sound reaches it more than "
+            "half a second late, or changed on its way): listen for an echo, or leave this "
             "recording as one file per side mixed by hand"
         )
 
@@ -1283,18 +1288,19 @@ def _who_speaks(
     # voice (within CLEAR_DB of its speech level; its median: crosstalk is the exception). Not
     # only where n leads clearly: a quiet guest on a low recorder hears the host within
     # CLEAR_DB of the guest's own voice, and the host would never lead clearly there.
+    # delay[n, m]: the steps voice n's sound takes to microphone m (0 in a room: its path's
+    # few ms; a phone line's echo arrives steps late). Its bleed is measured that much later.
     bleed: dict[tuple[int, int], float] = {}
+    delay: dict[tuple[int, int], int] = {}
     for n, i in enumerate(voices):
         mask = active & (dominant == n) & (heard[i] >= own[i] - CLEAR_DB)
         for m, j in enumerate(voices):
             if m != n and mask.sum() >= 3:
-                bleed[n, m] = float(np.median(heard[j][mask] - heard[i][mask]))
+                late = delay[n, m] = _bleed_delay(heard[i], heard[j], mask)
+                steps = np.flatnonzero(mask[: count - late])
+                bleed[n, m] = float(np.median(heard[j][steps + late] - heard[i][steps]))
     relative = against_own()
     speaking = {}
-    # A voice reaches the other microphones later (their acoustic path): the end of a word
-    # falls into the next step there. Its bleed is expected from the louder of both steps.
-    held = {i: np.maximum(heard[i], np.concatenate([heard[i][:1], heard[i][:-1]])) for i in voices}
-    before = np.concatenate([dominant[:1], dominant[:-1]])
     for m, j in enumerate(voices):
         # what microphone m would hear of every other voice (unknown: the old rule where that
         # voice leads, GATE_MARGIN_DB below it against their own speech levels) and of its
@@ -1305,12 +1311,16 @@ def _who_speaks(
                 continue
             coupling = bleed.get((n, m))
             if coupling is not None:
-                # only where n leads (now or a step before): elsewhere what microphone n hears
-                # is the others' bleed, not its person (that bleed's bleed is no measure)
-                leads = (dominant == n) | (before == n)
-                expected += np.where(
-                    leads, 10 ** ((held[i] + coupling + BLEED_MARGIN_DB) / 10), 0.0
-                )
+                # A voice's bleed at a step comes from its own steps `late` before: the end of
+                # a word falls into the next step there (the path's delay is no whole number
+                # of steps), and a measured delay may be a step off. Expected from the loudest
+                # of them, and only where n leads (at one of them): elsewhere what microphone n
+                # hears is the others' bleed, not its person (that bleed's bleed is no measure).
+                late = delay[n, m]
+                shifts = range(max(0, late - 1), late + 2) if late else range(2)
+                held = np.max([_later(heard[i], k) for k in shifts], axis=0)
+                leads = np.any([_later(dominant == n, k) for k in shifts], axis=0)
+                expected += np.where(leads, 10 ** ((held + coupling + BLEED_MARGIN_DB) / 10), 0.0)
             else:
                 guess = heard[i] - own[i] + own[j] - GATE_MARGIN_DB
                 expected += np.where(dominant == n, 10 ** (guess / 10), 0.0)
@@ -1337,6 +1347,33 @@ def _who_speaks(
     last = np.where(last < 0, first, last)
     speaking = {i: mask[last] for i, mask in speaking.items()}
     return speaking, alone, active
+
+
+def _later(values: npt.NDArray[_Value], steps: int) -> npt.NDArray[_Value]:
+    """`values` moved `steps` later (the first value repeated in front)."""
+    if steps == 0:
+        return values
+    return np.concatenate([np.repeat(values[:1], steps), values[:-steps]])[: values.size]
+
+
+def _bleed_delay(
+    lead: npt.NDArray[np.float64], other: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_]
+) -> int:
+    """How many steps (0 to MAX_BLEED_DELAY_STEPS) the `lead` microphone's voice reaches the
+    `other` later, from the steps in `mask` (where it leads): the shift at which the other's
+    levels follow the lead's best. 0 where it leads too seldom to tell."""
+    steps = np.flatnonzero(mask)
+    if steps.size < DELAY_MIN_STEPS:
+        return 0
+    follow = []
+    for late in range(MAX_BLEED_DELAY_STEPS + 1):
+        within = steps[steps + late < other.size]
+        spread = float(np.std(lead[within])) * float(np.std(other[within + late]))
+        if within.size < DELAY_MIN_STEPS or spread == 0.0:
+            follow.append(-1.0)
+            continue
+        follow.append(float(np.corrcoef(lead[within], other[within + late])[0, 1]))
+    return int(np.argmax(follow))
 
 
 def _track_report(
