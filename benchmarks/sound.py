@@ -37,6 +37,7 @@ on, hum present) and timed against the floor, with peak memory. The last line is
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -218,6 +219,16 @@ def _spread(gains: list[tuple[Any, Any]]) -> tuple[float, float]:
     return swing, limited
 
 
+def _renders(show: Path) -> int:
+    """How many full renders the build's MP3 took (its render record in the show's cache;
+    0 where none was made)."""
+    for record in (show / ".cache" / "podcast" / "render").glob("*.json"):
+        renditions = json.loads(record.read_text(encoding="utf-8")).get("renditions", {})
+        if "podcast.mp3" in renditions:
+            return int(renditions["podcast.mp3"]["attempts"])
+    return 0
+
+
 def corpus_row(folder: Path, recording: Any, stoi_too: bool, compare: bool) -> dict[str, Any]:
     """Build one corpus recording and measure it before and after (and, with `compare`, what
     ffmpeg-normalize and plain loudnorm make of it)."""
@@ -249,6 +260,7 @@ def corpus_row(folder: Path, recording: Any, stoi_too: bool, compare: bool) -> d
         "message": errors[-1] if errors else "",
         "warnings": [line for line in done.stderr.splitlines() if "episodes/" in line],
     }
+    row["renders"] = float(_renders(show))
     before = measure_field(recording.path, recording)
     row["gap_before"] = before["gap"]
     others: dict[str, Path] = {}
@@ -427,6 +439,7 @@ def run_corpus(
         ("loudness error, LU", "lufs_error", max, True, "<= 0.2"),
         ("true peak, dBTP", "dbtp", max, False, "<= -1"),
         ("STOI change", "stoi_delta", min, False, ">= 0"),
+        ("full renders of the MP3", "renders", max, False, "1"),
     ]
     worst: dict[str, float] = {}
     for label, key, pick, absolute, target in measures:
@@ -438,7 +451,9 @@ def run_corpus(
         worst[key] = pick(values)
         line = f"| {label} | {worst[key]:.2f} | {statistics.median(values):.2f} | {target} |"
         for contender in contenders:
-            theirs = column(key, absolute, contender) if key != "gap_before" else []
+            theirs = (
+                column(key, absolute, contender) if key not in ("gap_before", "renders") else []
+            )
             line += f" {pick(theirs):.2f} | {statistics.median(theirs):.2f} |" if theirs else " | |"
         print(line)
     failures = [r for r in rows if r["failed"]]

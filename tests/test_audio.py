@@ -410,6 +410,34 @@ def test_excerpts_near_the_ceiling_lower_the_first_renders_limiter() -> None:
     assert _excerpt_ceilings([RenditionPlan(spec, 0.85, None)], {"podcast.mp3": -0.5}) == {}
 
 
+def test_the_first_render_is_aimed_along_the_limiters_growing_loss() -> None:
+    """An outside round's 27-minute stereo interview: its excerpts lost 0.89 LU at the plan's
+    gain and 1.15 at 0.89 dB more, and at a lowered ceiling 1.54; aimed at that loss alone
+    (+1.49 dB) the render ended at -16.25 LUFS, +1.74 dB gave -16.11 LUFS but -0.94 dBTP, and
+    every build rendered three times. Along the loss's slope the aim is +1.65 dB, which
+    rendered once: -16.15 LUFS, -1.40 dBTP."""
+    from podcast.audio.calibrate import Calibration
+    from podcast.audio.graph import RenditionPlan
+    from podcast.audio.render import _aim, _loss_slopes
+    from podcast.audio.renditions import rendition_specs
+
+    spec = next(s for s in rendition_specs(AudioSettings()) if s.name == "podcast.mp3")
+    planned, replanned = [RenditionPlan(spec, 0.0, -1.2)], [RenditionPlan(spec, 0.89, -1.2)]
+    first = Calibration({"podcast.mp3": -0.89}, {"podcast.mp3": -1.12})
+    second = Calibration({"podcast.mp3": -1.15}, {"podcast.mp3": -0.86})
+    slopes = _loss_slopes(planned, first, replanned, second)
+    assert abs(slopes["podcast.mp3"] - (-0.26 / 0.89)) < 1e-9
+    again = _aim(planned[0], replanned[0], second, slopes)
+    lowered = RenditionPlan(spec, again, -1.88)
+    aim = _aim(planned[0], lowered, Calibration({"podcast.mp3": -1.537}), slopes)
+    # the full render: -16.25 LUFS at +1.49 dB, -16.11 at +1.74 (and over the true peak)
+    assert 1.58 <= aim <= 1.72, aim
+    # without a second gain measured, the loss alone (as before)
+    assert _aim(planned[0], lowered, Calibration({"podcast.mp3": -1.537}), {}) == 1.537
+    # a loss that shrank with more gain (measuring noise) is no slope
+    assert _loss_slopes(planned, second, replanned, first) == {"podcast.mp3": 0.0}
+
+
 def test_a_limiter_that_lifts_the_true_peak_is_let_go_for_less_gain() -> None:
     """An outside round's quiet guest raised over brown noise: each lower limiter ceiling
     gave a higher true peak (-0.95, -0.85, -0.92, -0.73 dBTP at -1.2 to -2.08 dBFS), and the

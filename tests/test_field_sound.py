@@ -77,9 +77,10 @@ def test_a_miss_no_listener_hears_is_published_with_a_note(
     failed with an absolute path in the message. (Since the limiter catches only peaks, -10
     LUFS lands; since the noise reduction spares soft word starts, -9.3 lands too; since the
     first render's limiter is lowered where the excerpts come near the ceiling, -9 at -1 dBTP
-    lands, and -9 at -1.5 dBTP ends a little short.)"""
+    lands; since the render is aimed along the limiter's growing loss, -9 at -1.5 dBTP lands,
+    and -9 at -3 dBTP ends a little short.)"""
     show = tmp_path / "show"
-    field_show(show, HOT_THREE, "podcast_lufs = -9.0\ntrue_peak = -1.5")
+    field_show(show, HOT_THREE, "podcast_lufs = -9.0\ntrue_peak = -3.0")
     monkeypatch.chdir(tmp_path)  # messages name files relative to the show, wherever the build runs
     # Known only after the render: --strict refuses it there (the renders stay in the cache).
     with pytest.raises(PodcastError, match=re.escape("podcast.mp3 published a little off target")):
@@ -87,7 +88,7 @@ def test_a_miss_no_listener_hears_is_published_with_a_note(
     report = build(show)
     mp3 = built_file(report.out, "audio/01-feld.mp3")
     integrated, peak = ebur128(mp3)
-    assert abs(integrated + 9.0) <= 0.5 and peak <= -1.5 + 0.1, (integrated, peak)
+    assert abs(integrated + 9.0) <= 0.5 and peak <= -3.0 + 0.1, (integrated, peak)
     notes = [w for w in report.warnings if "podcast.mp3" in w]
     assert notes, report.warnings  # within 0.5 LU, published with a note
     assert all(w.startswith("episodes/01-feld/episode.md: podcast.mp3 ") for w in notes), notes
