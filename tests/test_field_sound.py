@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -262,33 +263,56 @@ def test_a_quiet_guest_over_a_humming_phone_line_is_told_from_the_hum(tmp_path: 
         assert after[f"hum{harmonic}"] <= before[f"hum{harmonic}"] - 10, (harmonic, before, after)
 
 
+def _spectra_with_lines(
+    seed: int, rate: int, lines: list[float], band: tuple[float, float] | None = None
+) -> list[Any]:
+    """Twelve one-second power spectra (1 Hz bins, Hann window, up to 620 Hz) of noise (in
+    `band`, if given) with steady sine lines at `lines` (Hz), as the analysis takes them."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    spectra = []
+    window = np.hanning(rate)
+    t = np.arange(rate) / rate
+    for _ in range(12):
+        spectrum = np.fft.rfft(rng.normal(size=rate))
+        frequencies = np.fft.rfftfreq(rate, 1 / rate)
+        if band is not None:
+            spectrum[(frequencies < band[0]) | (frequencies > band[1])] = 0
+        second = np.fft.irfft(spectrum, rate) * 0.01
+        for number, frequency in enumerate(lines):
+            second += 0.05 * np.sin(2 * np.pi * frequency * t + number)
+        spectra.append(np.abs(np.fft.rfft(second * window)[:620]) ** 2)
+    return spectra
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_hum_over_a_phone_line_is_found_without_its_fundamental(seed: int) -> None:
     """Hum whose fundamental and lower multiples a phone's band took away: the upper lines
     are found at their frequency (a fundamental guessed from noise, multiplied up to the 9th,
     missed them)."""
-    import numpy as np
-
     from podcast.audio.hum import find_hum
 
-    rate = 8000
-    rng = np.random.default_rng(seed)
-    spectra = []
-    window = np.hanning(rate)
-    for _ in range(12):
-        noise = rng.normal(size=rate)
-        spectrum = np.fft.rfft(noise)
-        frequencies = np.fft.rfftfreq(rate, 1 / rate)
-        spectrum[(frequencies < 300) | (frequencies > 3400)] = 0  # the phone's band
-        second = np.fft.irfft(spectrum, rate) * 0.01
-        t = np.arange(rate) / rate
-        for harmonic in (8, 9):
-            second += 0.05 * np.sin(2 * np.pi * 50.02 * harmonic * t + harmonic)
-        power = np.abs(np.fft.rfft(second * window)[:620]) ** 2
-        spectra.append(power)
-    hum = find_hum(spectra, rate)
+    spectra = _spectra_with_lines(seed, 8000, [50.02 * 8, 50.02 * 9], (300, 3400))
+    hum = find_hum(spectra, 8000)
     assert hum is not None and abs(hum.fundamental - 50.02) < 0.05, hum
     assert {round(line) for line in hum.lines} >= {400, 450}, hum
+
+
+def test_a_fans_lines_are_not_called_mains_hum() -> None:
+    """An outside round's fan at 118 Hz (and its multiples) was reported as `59 Hz hum`: no
+    grid runs 1 Hz off. Its lines are still notched (steady noise), and named for what they
+    are; mains a little off 50 Hz is still hum."""
+    from podcast.audio.hum import find_hum
+
+    fan = find_hum(_spectra_with_lines(3, 8000, [118.0, 236.0, 354.0]), 8000)
+    assert fan is not None and len(fan.lines) == 3, fan
+    assert all(abs(a - b) < 0.5 for a, b in zip(fan.lines, (118, 236, 354), strict=True)), fan
+    assert not fan.mains
+    assert fan.describe(True).startswith("a steady 118 Hz tone (not mains hum: a fan or motor?)")
+    hum = find_hum(_spectra_with_lines(3, 8000, [50.3, 100.6, 150.9]), 8000)
+    assert hum is not None and abs(hum.fundamental - 50.3) < 0.05 and hum.mains, hum
+    assert hum.describe(False).startswith("50 Hz hum at ")
 
 
 def test_speakers_handing_over_without_a_pause_are_leveled_turn_by_turn(tmp_path: Path) -> None:

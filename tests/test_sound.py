@@ -228,3 +228,32 @@ def test_a_gated_recorders_noise_far_under_the_voices_is_found() -> None:
     energies = np.where(levels <= -100, 0.0, 10 ** ((levels + 0.691) / 10))
     report = shape_sound(energies, np.full(levels.size, 0.3), SoundSettings(), None).report
     assert report.pauses == "gated" and abs(report.noise_dbfs + 54.0) <= 1.5, report
+
+
+def test_room_noise_under_the_silence_gate_is_still_reduced() -> None:
+    """An outside round's white noise at -80 dBFS in every pause (under BS.1770's -70 LUFS
+    silence gate, no gated recorder): the recording was called `silent pauses`, nothing was
+    reduced, and the hiss rose 12 dB under the raised guest while the pauses kept it. 100 ms
+    steps as such a recording has them: the room's noise is now reduced under the guest."""
+    from podcast.audio.sound import SoundSettings, shape_sound
+
+    rng = np.random.default_rng(8)
+    steps: list[float] = []
+    for turn in range(10):
+        steps += list(-80.0 + rng.normal(0, 0.5, int(rng.integers(8, 15))))
+        level = -24.0 if turn % 2 == 0 else -36.0
+        count = int(rng.integers(35, 70))
+        # syllables, and a fifth of the steps at a word's edge, down to the room
+        words = level + rng.normal(0, 4.0, count)
+        edges = rng.random(count) < 0.2
+        words[edges] = np.maximum(level - rng.uniform(8, 45, edges.sum()), -79.0)
+        steps += list(words)
+    levels = np.array(steps)
+    energies = 10 ** ((levels + 0.691) / 10)
+    shaped = shape_sound(energies, np.full(levels.size, 0.3), SoundSettings(), None)
+    assert shaped.report.pauses == "noisy" and abs(shaped.report.noise_dbfs + 80) <= 2, shaped
+    assert shaped.report.speech_denoise_db >= 10, shaped.report
+    # a 16-bit file's dither far below it stays silence
+    dithered = np.where(levels < -70, 10 ** ((-98.0 + 0.691) / 10), energies)
+    quiet = shape_sound(dithered, np.full(levels.size, 0.3), SoundSettings(), None).report
+    assert quiet.pauses == "silent" and quiet.speech_denoise_db == 0, quiet

@@ -22,6 +22,11 @@ HUM_FREQUENCIES = (50, 60)
 HUM_HARMONICS = 10  # every mains harmonic up to the 10th
 HUM_LINE_DB = 12.0  # a fundamental (or its double) this far above its neighbourhood is hum
 HUM_HARMONIC_DB = 8.0  # and so is each multiple this far above its own
+# The mains frequency stays this close to 50 or 60 Hz (grids hold it within 0.2 Hz, a
+# recorder's clock adds a few hundredths): a series of lines further off is a machine's (a
+# fan at 118 Hz was reported as "59 Hz hum" by an outside round). Its lines are notched all
+# the same (they are steady noise), and named for what they are.
+MAINS_TOLERANCE_HZ = 0.6
 HUM_SPECTRA_EVERY = 5  # one spectrum of a second from every fifth stretch (of two seconds)
 
 
@@ -32,6 +37,22 @@ class Hum:
     fundamental: float
     lines: tuple[float, ...]
     level_dbfs: float  # of the strongest line
+
+    @property
+    def mains(self) -> bool:
+        """Whether the lines are mains hum (else a machine's steady tone: a fan, a motor)."""
+        return min(abs(self.fundamental - f) for f in HUM_FREQUENCIES) <= MAINS_TOLERANCE_HZ
+
+    def describe(self, removed: bool) -> str:
+        """The report's words for it: what, how loud, its lines and what became of them."""
+        lines = ", ".join(f"{line:.0f}" for line in self.lines)
+        what = (
+            f"{self.fundamental:.0f} Hz hum"
+            if self.mains
+            else f"a steady {self.lines[0]:.0f} Hz tone (not mains hum: a fan or motor?)"
+        )
+        action = "removed" if removed else "left in"
+        return f"{what} at {self.level_dbfs:.0f} dBFS ({lines} Hz) {action}"
 
 
 def find_hum(spectra: list[Samples], rate: int) -> Hum | None:
@@ -52,6 +73,8 @@ def find_hum(spectra: list[Samples], rate: int) -> Hum | None:
             key=lambda harmonic: (_line(power, fundamental * harmonic, rate)[0], -harmonic),
         )
         estimate = _refine(power, fundamental * clearest) / clearest
+        # once more around that (a machine's line may lie further off than the bin searched)
+        estimate = _refine(power, round(estimate * clearest)) / clearest
         for harmonic in range(1, HUM_HARMONICS + 1):
             frequency = estimate * harmonic
             prominence, level = _line(power, frequency, rate)

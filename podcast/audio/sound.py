@@ -46,6 +46,7 @@ from podcast.audio.hum import (
 )
 from podcast.audio.meter import integrated_loudness, k_weighting
 from podcast.audio.speech import (
+    QUIET_NOISE_LUFS,
     SILENCE_GATE_LUFS,
     SILENT_LUFS,
     SPEECH_ABOVE_FLOOR_DB,
@@ -163,15 +164,7 @@ class SoundReport:
 
     def describe(self) -> str:
         """One line for the build's report and `podcast info`."""
-        if self.hum is None:
-            hum = "no hum"
-        else:
-            lines = ", ".join(f"{line:.0f}" for line in self.hum.lines)
-            action = "removed" if self.hum_removed else "left in"
-            hum = (
-                f"{self.hum.fundamental:.0f} Hz hum at {self.hum.level_dbfs:.0f} dBFS "
-                f"({lines} Hz) {action}"
-            )
+        hum = "no hum" if self.hum is None else self.hum.describe(self.hum_removed)
         if self.pauses in ("noisy", "gated"):
             what, below = (
                 ("noise floor", "below speech")
@@ -492,8 +485,8 @@ def shape_sound(
         # The leveler hears the voice without the noise under it: a quiet speaker's loudness
         # is that of all their syllables (not only of the loud ones) less the noise floor's
         # energy, or they would end up quieter than the others.
-        noise_energy = 10 ** ((floor + 0.691) / 10) if floor > SILENCE_GATE_LUFS else 0.0
-        floor_dbfs = max(floor, SILENCE_GATE_LUFS)
+        noise_energy = 10 ** ((floor + 0.691) / 10) if floor > QUIET_NOISE_LUFS else 0.0
+        floor_dbfs = max(floor, QUIET_NOISE_LUFS)
         voiced = phrases_mask & (loudness >= floor + SPEECH_GOES_ON_DB)
         voice = step_loudness(np.maximum(energies - noise_energy, 0.1 * energies))
         speech_lufs = integrated_loudness(
@@ -507,7 +500,7 @@ def shape_sound(
         if settings.level_speech:
             for start, end in turns:
                 gains[start:end] = _phrase_gains(voice[start:end], voiced[start:end], speech_lufs)
-        noisy = floor > SILENCE_GATE_LUFS and settings.noise_reduction_db > 0
+        noisy = floor > QUIET_NOISE_LUFS and settings.noise_reduction_db > 0
         if noisy and pauses_kind != "unclear" and talking.any():
             denoise = _speech_denoise(gains, phrases_mask, talking)
         measured = _processed(energies, np.zeros(energies.size), denoise, noise_energy)
@@ -551,7 +544,7 @@ def shape_sound(
         after_speech = integrated_loudness(processed[talking])
         floor_before = floor - speech_lufs
         if pauses_kind not in ("unclear", "gated"):
-            pauses_kind = "silent" if floor <= SILENCE_GATE_LUFS else "noisy"
+            pauses_kind = "silent" if floor <= QUIET_NOISE_LUFS else "noisy"
         if pauses_kind == "gated" and talking.any():  # the noise under speech, as it went
             floor_after = floor + float(np.median(noise_gains[talking])) - after_speech
         elif pauses.any():

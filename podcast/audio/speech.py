@@ -27,6 +27,11 @@ PRE_ROLL_S = 0.1  # the gain is up before a phrase starts ...
 HANGOVER_S = 0.2  # ... and stays up while it fades out
 SILENT_LUFS = -100.0  # digital silence, as far as the analysis is concerned
 SILENCE_GATE_LUFS = -70.0  # BS.1770's absolute gate: quieter pauses count as silent
+# A floor in the pauses above this is noise the leveler would raise with a quiet voice, and
+# is reduced under it (below: a 16-bit file's dither, an encoder's silence). Between it and
+# the silence gate it is still noise: an outside round's white noise at -80 dBFS rose 12 dB
+# under the raised guest while the pauses kept it, reported as `silent pauses`.
+QUIET_NOISE_LUFS = -90.0
 # Below this contrast between speech and the quietest steps there are no pauses to speak of
 # (a continuous crowd, noise as loud as the quiet speaker): the pauses are left alone.
 LEAST_CONTRAST_DB = 10.0
