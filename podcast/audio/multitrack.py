@@ -44,7 +44,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "19"
+MULTITRACK_VERSION = "20"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
@@ -83,6 +83,15 @@ CONFIDENCE = 3.0  # the alignment peak's height over the highest peak elsewhere
 # no drift (a warning; 3 minutes at 300 ppm then end 28.9 ms off); at 1.5 they give 5 to 12,
 # every fit within 0.14 ms at both ends.
 FINE_SURE = 1.5
+# A first measure below CONFIDENCE (a clock far off spreads the peak over the first minutes:
+# an outside round's three microphones at 180-200 ppm over 2-3 minutes stood at 2.2-2.6) is
+# taken where the rough drift windows, each searched within a second of it and standing
+# CONFIRM_SURE over the rest there, lie on one line in at least CONFIRM_WINDOWS of
+# DRIFT_WINDOWS, within CONFIRM_TOLERANCE_S (their own precision: a clock MAX_DRIFT off
+# spreads a window's peak over 6 ms): sound the tracks do not share puts no two of them there.
+CONFIRM_SURE = 2.0
+CONFIRM_WINDOWS = 8
+CONFIRM_TOLERANCE_S = 0.003
 # Two microphones, however close, differ by their room and noise (confidence 3 to about 100);
 # copies of one recording (another format or gain) match at every frequency (over 10000).
 SAME_RECORDING_CONFIDENCE = 1000.0
@@ -138,6 +147,7 @@ class TrackReport:
     drift_windows: int = 0  # how many windows the drift was fitted on (0: not measured)
     disagreement_ms: float = 0.0  # Alignment.disagreement_ms
     drift_unknown: bool = False  # Alignment.drift_unknown
+    confirmed: int = 0  # Alignment.confirmed
 
     def warning(self) -> str | None:
         """What the editor should check, if anything: a track whose clock drift could not be
@@ -178,6 +188,8 @@ class TrackReport:
     def describe(self) -> str:
         """One line for the build's report and `podcast info`."""
         how = f"measured, confidence {self.confidence:.0f}" if self.measured else "given"
+        if self.confirmed:
+            how += f", confirmed by {self.confirmed} windows along its drift"
         offset = (
             "the time reference" if self.reference else f"offset {self.offset_s:+.4f} s ({how})"
         )
@@ -425,6 +437,9 @@ class Alignment:
     # The recording was long enough to measure a drift, and none could be: no stretches where
     # both directions' bleed stood out, or the windows disagreed (`disagreement_ms`).
     drift_unknown: bool = False
+    # A first measure below CONFIDENCE, taken as this many rough windows confirmed it (0: none
+    # needed, or too few did: the track cannot be aligned).
+    confirmed: int = 0
 
 
 def _agreed(
@@ -483,9 +498,41 @@ def align_bands(first: npt.NDArray[np.float32], second: npt.NDArray[np.float32])
             spread = _peaks(first[:window], second[:window], smear, correlation)
             if spread.confidence > found.confidence:
                 found = Alignment(spread.seconds, 0.0, spread.confidence)
-    if found.confidence < CONFIDENCE or min(first.size, second.size) < DRIFT_MIN_S * ALIGN_RATE:
+    if min(first.size, second.size) < DRIFT_MIN_S * ALIGN_RATE:
         return found
+    if found.confidence < CONFIDENCE:
+        confirmed = _confirmed(first, second, found)
+        if confirmed is None:
+            return found
+        # (no sharp first measure to check the fit's start against)
+        fitted = _drift(first, second, confirmed, CONFIRM_SURE, check_start=False)
+        return fitted or replace(confirmed, drift_unknown=True)
     return _drift(first, second, found) or replace(found, drift_unknown=True)
+
+
+def _confirmed(
+    first: npt.NDArray[np.float32], second: npt.NDArray[np.float32], found: Alignment
+) -> Alignment | None:
+    """A first measure too weak to take (`found`) where the rough drift windows confirm it
+    (CONFIRM_SURE, CONFIRM_WINDOWS): the offset where their line starts, and how many lie
+    on it; None where too few do."""
+    length = min(int(DRIFT_WINDOW_S * ALIGN_RATE), first.size // 4)
+    rough = _windows(
+        first, second, found.offset_s, length, ALIGN_RATE, _smear(length), CONFIRM_SURE
+    )
+    if len(rough) < CONFIRM_WINDOWS:
+        return None
+    times = np.array([t for t, _, _ in rough])
+    offsets = np.array([base + p.main for _, base, p in rough])
+    close = np.ones(times.size, dtype=bool)
+    for _ in range(2):  # fitted on all, then on those near the line
+        drift, at_zero = np.polyfit(times[close], offsets[close], 1)
+        close = np.abs(offsets - (at_zero + drift * times)) <= CONFIRM_TOLERANCE_S
+        if close.sum() < CONFIRM_WINDOWS:
+            return None
+    if abs(drift) > MAX_DRIFT * DRIFT_SLACK:
+        return None
+    return Alignment(float(at_zero), 0.0, found.confidence, confirmed=int(close.sum()))
 
 
 def _given(
@@ -540,6 +587,7 @@ def _drift(
     reference: npt.NDArray[np.float32],
     other: npt.NDArray[np.float32],
     start: Alignment,
+    rough_sure: float = CONFIDENCE,
     check_start: bool = True,
 ) -> Alignment | None:
     """Offset and drift fitted over the recording, in two passes: windows of DRIFT_WINDOW_S
@@ -551,7 +599,9 @@ def _drift(
     from scipy import signal
 
     length = min(int(DRIFT_WINDOW_S * ALIGN_RATE), reference.size // 4)
-    rough = _windows(reference, other, start.offset_s, length, ALIGN_RATE, _smear(length))
+    rough = _windows(
+        reference, other, start.offset_s, length, ALIGN_RATE, _smear(length), rough_sure
+    )
     if len(rough) < 4:
         return None
     times = np.array([t for t, _, _ in rough])
@@ -594,7 +644,13 @@ def _drift(
     total = 1 - float(ratio) * (1 - float(rest))
     if abs(total) > MAX_DRIFT * DRIFT_SLACK:  # no recorder's clock is that far off
         return replace(start, disagreement_ms=off, drift_unknown=True)
-    fitted = Alignment(float(at_zero) * float(ratio), total, start.confidence, int(close.sum()))
+    fitted = Alignment(
+        float(at_zero) * float(ratio),
+        total,
+        start.confidence,
+        int(close.sum()),
+        confirmed=start.confirmed,
+    )
     # The offset measured over the first ALIGN_WINDOW_S lies on the fitted line there (a
     # drifting clock spreads its peak over that stretch); where it does not, the windows
     # paired other peaks than it did (a third person's bleed: an outside round's fit on seven
@@ -984,7 +1040,7 @@ def _premix(
                 f"{found.confidence:.0f})",
                 "name the file this microphone recorded",
             )
-        if found.confidence < CONFIDENCE:
+        if found.confidence < CONFIDENCE and not found.confirmed:
             raise _problem(
                 source,
                 track,
@@ -1417,6 +1473,7 @@ def _track_report(
         drift_windows=offset[0].windows,
         disagreement_ms=offset[0].disagreement_ms,
         drift_unknown=offset[0].drift_unknown,
+        confirmed=offset[0].confirmed,
         speech_before_lufs=rounded(None if speech_before is None else speech_before - 0.691),
         speech_after_lufs=rounded(None if speech_after is None else speech_after - 0.691),
         bleed_before_db=rounded(bleed_before),
