@@ -92,6 +92,12 @@ FINE_SURE = 1.5
 CONFIRM_SURE = 2.0
 CONFIRM_WINDOWS = 8
 CONFIRM_TOLERANCE_S = 0.003
+# Where too few pairs agree (three persons: in most windows one direction's peak pairs with
+# the third person's bleed), one direction's peak, which most windows share, carries the
+# line: collected within ANCHOR_REACH_S of a peak (the rough drift's rest), then the windows
+# within PAIR_TOLERANCE_S of their fitted line; the widest spacings from it shared by two
+# windows, one on either side or the widest on one, are the pair.
+ANCHOR_REACH_S = 0.002
 # Two microphones, however close, differ by their room and noise (confidence 3 to about 100);
 # copies of one recording (another format or gain) match at every frequency (over 10000).
 SAME_RECORDING_CONFIDENCE = 1000.0
@@ -440,6 +446,9 @@ class Alignment:
     # A first measure below CONFIDENCE, taken as this many rough windows confirmed it (0: none
     # needed, or too few did: the track cannot be aligned).
     confirmed: int = 0
+    # The first measure's peak stood out only averaged over a drifting clock's spread (a sharp
+    # one means the clock kept time over the first minutes).
+    smeared: bool = False
 
 
 def _agreed(
@@ -497,7 +506,7 @@ def align_bands(first: npt.NDArray[np.float32], second: npt.NDArray[np.float32])
             stopping.check()
             spread = _peaks(first[:window], second[:window], smear, correlation)
             if spread.confidence > found.confidence:
-                found = Alignment(spread.seconds, 0.0, spread.confidence)
+                found = Alignment(spread.seconds, 0.0, spread.confidence, smeared=True)
     if min(first.size, second.size) < DRIFT_MIN_S * ALIGN_RATE:
         return found
     if found.confidence < CONFIDENCE:
@@ -532,7 +541,9 @@ def _confirmed(
             return None
     if abs(drift) > MAX_DRIFT * DRIFT_SLACK:
         return None
-    return Alignment(float(at_zero), 0.0, found.confidence, confirmed=int(close.sum()))
+    return Alignment(
+        float(at_zero), 0.0, found.confidence, confirmed=int(close.sum()), smeared=True
+    )
 
 
 def _given(
@@ -628,28 +639,35 @@ def _drift(
         for t, base, p in fine
         if p.ratio >= PAIR_RATIO and abs(abs(p.second - p.main) - apart) <= PAIR_TOLERANCE_S
     ]
+    # Only where the first measure stood out smeared (a clock visibly off): after a sharp one
+    # the clock kept time over the first minutes, and the anchor's lines were spurious there
+    # (224-297 ppm, or 7-28 ppm, for clocks that kept time; a given offset tells nothing).
+    anchored = _anchored(fine) if start.smeared else None
     if len(kept) < 3:
-        return None
-    times = np.array([t for t, _ in kept])
-    offsets = np.array([o for _, o in kept])
-    rest, at_zero = np.polyfit(times, offsets, 1)
-    close = np.abs(offsets - (at_zero + rest * times)) <= PAIR_TOLERANCE_S
-    off = float(np.abs(offsets - (at_zero + rest * times)).max())
-    off = round(off * 1000, 1) if off > PAIR_TOLERANCE_S else 0.0  # else too few, not apart
-    # Windows that do not lie on one line give no drift that can be trusted.
-    unanimous = bool(close.all()) and close.size >= DRIFT_UNANIMOUS
-    if close.sum() < DRIFT_AGREEING and not unanimous:
-        return replace(start, disagreement_ms=off, drift_unknown=True)
-    rest, at_zero = np.polyfit(times[close], offsets[close], 1)
+        if anchored is None:
+            return None
+        rest, at_zero, agreeing, off = *anchored, 0.0
+    else:
+        times = np.array([t for t, _ in kept])
+        offsets = np.array([o for _, o in kept])
+        rest, at_zero = np.polyfit(times, offsets, 1)
+        close = np.abs(offsets - (at_zero + rest * times)) <= PAIR_TOLERANCE_S
+        off = float(np.abs(offsets - (at_zero + rest * times)).max())
+        off = round(off * 1000, 1) if off > PAIR_TOLERANCE_S else 0.0  # else too few, not apart
+        agreeing = int(close.sum())
+        # Windows that do not lie on one line give no drift that can be trusted.
+        unanimous = bool(close.all()) and close.size >= DRIFT_UNANIMOUS
+        if agreeing >= DRIFT_AGREEING or unanimous:
+            rest, at_zero = np.polyfit(times[close], offsets[close], 1)
+        elif anchored is not None:
+            rest, at_zero, agreeing = anchored
+        else:
+            return replace(start, disagreement_ms=off, drift_unknown=True)
     total = 1 - float(ratio) * (1 - float(rest))
     if abs(total) > MAX_DRIFT * DRIFT_SLACK:  # no recorder's clock is that far off
         return replace(start, disagreement_ms=off, drift_unknown=True)
     fitted = Alignment(
-        float(at_zero) * float(ratio),
-        total,
-        start.confidence,
-        int(close.sum()),
-        confirmed=start.confirmed,
+        float(at_zero) * float(ratio), total, start.confidence, agreeing, confirmed=start.confirmed
     )
     # The offset measured over the first ALIGN_WINDOW_S lies on the fitted line there (a
     # drifting clock spreads its peak over that stretch); where it does not, the windows
@@ -662,6 +680,39 @@ def _drift(
             apart = min(abs(start.offset_s - end) for end in ends)
             return replace(start, disagreement_ms=round(apart * 1000, 1), drift_unknown=True)
     return fitted
+
+
+def _anchored(fine: list[tuple[float, float, Peaks]]) -> tuple[float, float, int] | None:
+    """The offset's line (its slope, its value at 0, the windows on it) from the peak most
+    sharp windows (`_windows`' `fine`: time, base, peaks) share, moved by half the pair's
+    spacing (ANCHOR_REACH_S); None without DRIFT_AGREEING windows on it or a pair."""
+    peaks = [(n, t, base + p.main) for n, (t, base, p) in enumerate(fine)]
+    peaks += [
+        (n, t, base + p.second) for n, (t, base, p) in enumerate(fine) if p.ratio >= PAIR_RATIO
+    ]
+    best: tuple[float, float, set[int]] | None = None
+    for _, _, centre in peaks:
+        near = [(n, t, x) for n, t, x in peaks if abs(x - centre) <= ANCHOR_REACH_S]
+        if len({n for n, _, _ in near}) < DRIFT_AGREEING:
+            continue
+        times = np.array([t for _, t, _ in near])
+        slope, value = np.polyfit(times, np.array([x for _, _, x in near]), 1)
+        on_line = {n for n, t, x in near if abs(x - (value + slope * t)) <= PAIR_TOLERANCE_S}
+        if len(on_line) >= DRIFT_AGREEING and (best is None or len(on_line) > len(best[2])):
+            best = (float(slope), float(value), on_line)
+    if best is None:
+        return None
+    slope, value, windows = best
+    spacings = [
+        x - (value + slope * t)
+        for n, t, x in peaks
+        if n in windows and PAIR_TOLERANCE_S < abs(x - (value + slope * t)) <= ACOUSTIC_S
+    ]
+    shared = [s for s in spacings if sum(abs(o - s) <= PAIR_TOLERANCE_S for o in spacings) >= 2]
+    if not shared:
+        return None
+    low, high = min(0.0, *shared), max(0.0, *shared)
+    return slope, value + (low + high) / 2, len(windows)
 
 
 # ITU-R BS.1770's K-weighting at 48 kHz (a high shelf, then a high-pass): step levels weighted
