@@ -44,7 +44,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "20"
+MULTITRACK_VERSION = "21"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
@@ -98,6 +98,7 @@ CONFIRM_TOLERANCE_S = 0.003
 # within PAIR_TOLERANCE_S of their fitted line; the widest spacings from it shared by two
 # windows, one on either side or the widest on one, are the pair.
 ANCHOR_REACH_S = 0.002
+GIVEN_REACH_S = 0.05  # how far a drift fit may move an offset the front matter gives
 # Two microphones, however close, differ by their room and noise (confidence 3 to about 100);
 # copies of one recording (another format or gain) match at every frequency (over 10000).
 SAME_RECORDING_CONFIDENCE = 1000.0
@@ -560,7 +561,12 @@ def _given(
         return given
     if min(first.size, second.size) < DRIFT_MIN_S * ALIGN_RATE:
         return given
-    return _drift(first, second, given, check_start=False) or replace(given, drift_unknown=True)
+    fitted = _drift(first, second, given, check_start=False)
+    if fitted is None or abs(fitted.offset_s - offset_s) > GIVEN_REACH_S:
+        # (a fit further off followed other sound: an outside round's phone double-enders,
+        # their offsets given, were moved onto the line's echo, 100-300 ms early)
+        return replace(given, drift_unknown=True)
+    return fitted
 
 
 def _smear(samples: int) -> int:
@@ -1217,7 +1223,8 @@ def _crossgate(
     levels = [_loudness_steps(p) for p in processed]
     count = min(lv.size for lv in levels)
     # Who speaks is decided on the tracks as recorded: the leveler may have raised the bleed.
-    speaking, alone, active = _who_speaks({i: band[i][:count] for i in voices}, count)
+    decided = _who_speaks({i: band[i][:count] for i in voices}, count)
+    speaking, alone, active = decided.speaking, decided.alone, decided.active
     speech_level = {i: _speech_db(levels[i][:count], alone[i] & active) for i in voices}
     known = [v for v in speech_level.values() if v is not None]
     target = max(known) if known else 0.0
@@ -1231,7 +1238,7 @@ def _crossgate(
     step_db: list[npt.NDArray[np.float64]] = []
     for i, track in enumerate(tracks):
         if track.voice:
-            open_steps = _dilate(speaking[i], LOOKAHEAD_STEPS, HOLD_STEPS)
+            open_steps = decided.opened(i)
             # Where the person is silent, what the leveler did to the bleed is undone (it
             # took the bleed for speech to raise): the microphone stays CROSSGATE_DB below
             # what it recorded, relative to its person's voice.
@@ -1349,11 +1356,7 @@ def _floor_db(levels: npt.NDArray[np.float64]) -> float:
     return float(np.percentile(recorded, FLOOR_PERCENTILE)) if recorded.size else -120.0
 
 
-def _who_speaks(
-    heard: dict[int, npt.NDArray[np.float64]], count: int
-) -> tuple[
-    dict[int, npt.NDArray[np.bool_]], dict[int, npt.NDArray[np.bool_]], npt.NDArray[np.bool_]
-]:
+def _who_speaks(heard: dict[int, npt.NDArray[np.float64]], count: int) -> Decisions:
     """Per voice track, the steps where its person speaks and where they speak alone (and lead:
     the steps their speech level is measured on), and the steps where anyone is heard, from the
     voice tracks' step levels as recorded (in the DECISION_BAND_HZ).
@@ -1407,12 +1410,13 @@ def _who_speaks(
                 steps = np.flatnonzero(mask[: count - late])
                 bleed[n, m] = float(np.median(heard[j][steps + late] - heard[i][steps]))
     relative = against_own()
-    speaking = {}
+    speaking, bleeding = {}, {}
     for m, j in enumerate(voices):
         # what microphone m would hear of every other voice (unknown: the old rule where that
         # voice leads, GATE_MARGIN_DB below it against their own speech levels) and of its
         # own noise, as power: at a word's quiet edge the bleed is below the noise
-        expected = np.full(count, 10 ** ((floor[j] + BLEED_MARGIN_DB) / 10))
+        noise = 10 ** ((floor[j] + BLEED_MARGIN_DB) / 10)
+        expected = np.full(count, noise)
         for n, i in enumerate(voices):
             if n == m:
                 continue
@@ -1431,6 +1435,8 @@ def _who_speaks(
             else:
                 guess = heard[i] - own[i] + own[j] - GATE_MARGIN_DB
                 expected += np.where(dominant == n, 10 ** (guess / 10), 0.0)
+        # where the others' bleed, more than the microphone's noise, explains what it hears
+        bleeding[j] = active & (expected > 2 * noise) & (heard[j] <= 10 * np.log10(expected))
         expected = 10 * np.log10(expected)
         within = relative[m] >= -QUIET_WORDS_DB
         # even the step's leading voice, against its own speech level, is no speech where the
@@ -1453,7 +1459,28 @@ def _who_speaks(
     first = int(np.argmax(active)) if active.any() else 0
     last = np.where(last < 0, first, last)
     speaking = {i: mask[last] for i, mask in speaking.items()}
-    return speaking, alone, active
+    return Decisions(speaking, alone, active, bleeding)
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """`_who_speaks`' answer, per voice track (by number): the steps where its person speaks
+    (a pause keeps the last decision), where they speak alone and lead, the steps where anyone
+    is heard, and where the microphone hears only what the others' bleed explains."""
+
+    speaking: dict[int, npt.NDArray[np.bool_]]
+    alone: dict[int, npt.NDArray[np.bool_]]
+    active: npt.NDArray[np.bool_]
+    bleeding: dict[int, npt.NDArray[np.bool_]]
+
+    def opened(self, voice: int) -> npt.NDArray[np.bool_]:
+        """Where the crossgate leaves a voice's microphone open: where its person speaks, and
+        LOOKAHEAD_STEPS before, except where the others' bleed is all it hears there (a phone
+        line's echo of the other's last word, raised by this voice's leveler, passed before
+        every quick reply: an outside round's stems kept it at -9 dB)."""
+        speaking = self.speaking[voice]
+        ahead = _dilate(speaking, LOOKAHEAD_STEPS, HOLD_STEPS) & ~self.bleeding[voice]
+        return np.asarray(speaking | ahead)
 
 
 def _later(values: npt.NDArray[_Value], steps: int) -> npt.NDArray[_Value]:
