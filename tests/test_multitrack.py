@@ -1108,11 +1108,12 @@ def test_a_microphone_whose_bleed_rose_is_named() -> None:
 
 
 def _echoed_double_ender(
-    late: int, gaps: tuple[int, int] = (3, 8)
+    late: int, gaps: tuple[int, int] = (3, 8), quieter: float = 0.0, isolation: float = 18.0
 ) -> tuple[dict[int, npt.NDArray[np.float64]], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
     """Two microphones' 100 ms step levels (dB) over two minutes of alternating turns (`gaps`
-    steps between them), each hearing the other person `late` steps later, 18 dB down (and
-    the guest's recorder 9 dB lower): the levels and where host and guest speak."""
+    steps between them), each hearing the other person `late` steps later, `isolation` dB
+    down, the guest `quieter` dB quieter than the host (and her recorder 9 dB lower): the
+    levels and where host and guest speak."""
     rng = np.random.default_rng(7)
     count = 1200
     host, guest = np.zeros(count, dtype=bool), np.zeros(count, dtype=bool)
@@ -1131,9 +1132,9 @@ def _echoed_double_ender(
         return np.asarray(10 * np.log10(sum(10 ** (p / 10) for p in parts)))
 
     def echo(levels: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        return np.concatenate([np.full(late, -200.0), levels[:-late]]) - 18.0
+        return np.concatenate([np.full(late, -200.0), levels[: count - late]]) - isolation
 
-    host_voice, guest_voice = voice(host), voice(guest) - 9.0
+    host_voice, guest_voice = voice(host), voice(guest) - quieter - 9.0
     microphones = {
         0: heard(host_voice, echo(guest_voice + 9.0), np.full(count, -65.0)),
         1: heard(guest_voice, echo(host_voice - 9.0), np.full(count, -72.0)),
@@ -1160,6 +1161,22 @@ def test_a_phone_lines_late_echo_is_no_speech(late: int) -> None:
     # their own words still open their microphones
     assert speaking[1][guest].mean() >= 0.95, speaking[1][guest].mean()
     assert speaking[0][host].mean() >= 0.95, speaking[0][host].mean()
+
+
+@pytest.mark.parametrize(("quieter", "isolation"), [(15.0, 15.0), (10.0, 12.0), (0.0, 18.0)])
+def test_a_quiet_guests_microphone_closes_on_the_host(quieter: float, isolation: float) -> None:
+    """The next outside round's two microphones in one room, the guest 10-15 dB quieter than
+    the host and 12-18 dB between the microphones: on her microphone the host stood within 3
+    to 4 dB of her own voice, so against their speech levels he never led clearly, and her
+    microphone stayed open on him throughout (his voice whole in her stem, she left 2.7 to 24
+    LU down). Each step now goes to the voice whose pattern of levels it is nearer."""
+    from podcast.audio.multitrack import _who_speaks
+
+    microphones, host, guest = _echoed_double_ender(0, quieter=quieter, isolation=isolation)
+    decided = _who_speaks(microphones, host.size)
+    assert (decided.speaking[1] & host & ~guest).sum() <= 0.02 * host.sum()
+    assert decided.speaking[1][guest].mean() >= 0.95
+    assert decided.alone[0][host].mean() >= 0.8 and decided.alone[1][guest].mean() >= 0.8
 
 
 @pytest.mark.parametrize("late", [1, 3])

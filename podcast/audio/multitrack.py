@@ -105,6 +105,7 @@ SAME_RECORDING_CONFIDENCE = 1000.0
 SILENT_DB = -90.0  # a track whose loudest 100 ms stay below this recorded nothing
 GATE_MARGIN_DB = 10.0  # without a measured bleed: this far below the leading voice is silent
 CLEAR_DB = 6.0  # a voice leads clearly (alone) this far above every other, against own speech
+BALANCE_APART_DB = 2 * CLEAR_DB  # see _balanced
 BLEED_MARGIN_DB = 6.0  # a microphone this much above its measured bleed of the lead speaks
 # A voice may reach another microphone this many steps late (a phone line's echo in a
 # double-ender: 100-400 ms); measured per pair where the voice leads for DELAY_MIN_STEPS.
@@ -1384,8 +1385,14 @@ def _who_speaks(heard: dict[int, npt.NDArray[np.float64]], count: int) -> Decisi
         # noise counts for nothing: it cannot lead a step
         return np.array([np.where(audible[i], heard[i] - own[i], -200.0) for i in voices])
 
+    balance = _balanced(heard, active, voices)
     for _ in range(3):  # own speech levels and the dominant voice settle together
-        relative = against_own()
+        if balance is not None:
+            relative = np.array(
+                [np.where(audible[i], heard[i] - balance[i], -200.0) for i in voices]
+            )
+        else:
+            relative = against_own()
         order = np.sort(relative, axis=0)
         dominant = np.argmax(relative, axis=0)
         margin = order[-1] - order[-2] if len(voices) > 1 else np.full(count, 99.0)
@@ -1481,6 +1488,30 @@ class Decisions:
         speaking = self.speaking[voice]
         ahead = _dilate(speaking, LOOKAHEAD_STEPS, HOLD_STEPS) & ~self.bleeding[voice]
         return np.asarray(speaking | ahead)
+
+
+def _balanced(
+    heard: dict[int, npt.NDArray[np.float64]], active: npt.NDArray[np.bool_], voices: list[int]
+) -> dict[int, float] | None:
+    """Of two voices' microphones, what to take off each level before comparing who leads:
+    for the second, midway between where its level against the first's lies when the first
+    one's person speaks and when its own does (the 5th and 95th percentiles over the steps
+    anyone is heard), so that each step goes to the voice whose pattern it is nearer. None
+    where those two do not lie BALANCE_APART_DB apart (a person who hardly speaks), and for
+    three or more microphones (a third voice's pattern lies between; a phone line's noise
+    blurs them: the benchmark's three persons fell apart): then each is compared against its
+    own speech level. A quiet guest 15 dB under the host, whose
+    microphone heard the host nearly as loud as her own voice, never let the host lead
+    clearly against their speech levels: her microphone stayed open on the host throughout
+    (an outside round: the host's voice whole in her stem, and her voice left 24 LU down)."""
+    if len(voices) != 2 or not active.any():
+        return None
+    first, other = voices
+    apart = heard[other][active] - heard[first][active]
+    low, high = np.percentile(apart, [5, 95])
+    if high - low < BALANCE_APART_DB:
+        return None
+    return {first: 0.0, other: float(low + high) / 2}
 
 
 def _later(values: npt.NDArray[_Value], steps: int) -> npt.NDArray[_Value]:
