@@ -405,8 +405,8 @@ def test_excerpts_near_the_ceiling_lower_the_first_renders_limiter() -> None:
     spec = next(s for s in rendition_specs(AudioSettings()) if s.name == "podcast.mp3")
     plans = [RenditionPlan(spec, 0.85, -1.2)]
     lowered = _excerpt_ceilings(plans, {"podcast.mp3": -0.97})
-    assert abs(lowered["podcast.mp3"] - (-1.2 - 0.03 - 0.2 - 0.23)) < 1e-9, lowered
-    assert _excerpt_ceilings(plans, {"podcast.mp3": -1.3}) == {}
+    assert abs(lowered["podcast.mp3"] - (-1.2 - 0.03 - 0.4 - 0.23)) < 1e-9, lowered
+    assert _excerpt_ceilings(plans, {"podcast.mp3": -1.45}) == {}
     assert _excerpt_ceilings([RenditionPlan(spec, 0.85, None)], {"podcast.mp3": -0.5}) == {}
 
 

@@ -1381,18 +1381,14 @@ def _who_speaks(heard: dict[int, npt.NDArray[np.float64]], count: int) -> Decisi
     dominant = np.zeros(count, dtype=int)
     clear = np.zeros(count, dtype=bool)
 
-    def against_own() -> npt.NDArray[np.float64]:
+    def against(reference: dict[int, float]) -> npt.NDArray[np.float64]:
         # noise counts for nothing: it cannot lead a step
-        return np.array([np.where(audible[i], heard[i] - own[i], -200.0) for i in voices])
+        return np.array([np.where(audible[i], heard[i] - reference[i], -200.0) for i in voices])
 
     balance = _balanced(heard, active, voices)
-    for _ in range(3):  # own speech levels and the dominant voice settle together
-        if balance is not None:
-            relative = np.array(
-                [np.where(audible[i], heard[i] - balance[i], -200.0) for i in voices]
-            )
-        else:
-            relative = against_own()
+    # own speech levels and the dominant voice settle together (balanced: decided at once)
+    for _ in range(3 if balance is None else 1):
+        relative = against(own if balance is None else balance)
         order = np.sort(relative, axis=0)
         dominant = np.argmax(relative, axis=0)
         margin = order[-1] - order[-2] if len(voices) > 1 else np.full(count, 99.0)
@@ -1416,7 +1412,7 @@ def _who_speaks(heard: dict[int, npt.NDArray[np.float64]], count: int) -> Decisi
                 late = delay[n, m] = _bleed_delay(heard[i], heard[j], mask)
                 steps = np.flatnonzero(mask[: count - late])
                 bleed[n, m] = float(np.median(heard[j][steps + late] - heard[i][steps]))
-    relative = against_own()
+    relative = against(own)
     speaking, bleeding = {}, {}
     for m, j in enumerate(voices):
         # what microphone m would hear of every other voice (unknown: the old rule where that
@@ -1500,10 +1496,10 @@ def _balanced(
     where those two do not lie BALANCE_APART_DB apart (a person who hardly speaks), and for
     three or more microphones (a third voice's pattern lies between; a phone line's noise
     blurs them: the benchmark's three persons fell apart): then each is compared against its
-    own speech level. A quiet guest 15 dB under the host, whose
-    microphone heard the host nearly as loud as her own voice, never let the host lead
-    clearly against their speech levels: her microphone stayed open on the host throughout
-    (an outside round: the host's voice whole in her stem, and her voice left 24 LU down)."""
+    own speech level. A quiet guest 15 dB under the host, whose microphone heard the host
+    nearly as loud as her own voice, never let the host lead clearly against their speech
+    levels: her microphone stayed open on the host throughout (an outside round: the host's
+    voice whole in her stem, and her voice left 24 LU down)."""
     if len(voices) != 2 or not active.any():
         return None
     first, other = voices

@@ -34,7 +34,7 @@ from podcast.errors import ToolError
 from podcast.plan.cache import Cache, key_of
 from podcast.show.schema import AudioSettings
 
-RENDER_VERSION = "14"
+RENDER_VERSION = "15"
 
 
 LOUDNESS_TOLERANCE_LU = 0.2
@@ -450,10 +450,17 @@ def _plan(
     )
 
 
+# How near the ceiling the calibration's excerpts may bring the true peak before the first
+# render's limiter is lowered, and how far under it that limiter then aims it: a whole
+# programme's peaks go further over the limiter than a minute's (an outside round's hot
+# 31-minute stereo WAV: excerpts at -1.22 dBTP, the render at -0.94, three renders at 0.2).
+EXCERPT_PEAK_MARGIN_DB = 0.4
+
+
 def _excerpt_ceilings(plans: list[RenditionPlan], peaks: dict[str, float]) -> dict[str, float]:
     """Lower limiter ceilings (dBFS, by rendition) where the calibration's excerpts brought
-    the true peak within TRUE_PEAK_MARGIN_DB of the ceiling: lowered as a missed render
-    would be, and by the excerpts' overshoot over the limiter once more, for the whole
+    the true peak within EXCERPT_PEAK_MARGIN_DB of the ceiling: lowered to that margin under
+    it, and by the excerpts' overshoot over the limiter once more, for the whole
     programme's peaks go further over it than a minute's (an outside round's 28-minute
     stereo interview: excerpts 0.23 dB over the limiter, the whole 0.54 dB, so every build
     rendered twice)."""
@@ -463,9 +470,10 @@ def _excerpt_ceilings(plans: list[RenditionPlan], peaks: dict[str, float]) -> di
         if plan.limiter_dbfs is None or found is None:
             continue
         over = found - plan.spec.ceiling_dbtp
-        if over > -TRUE_PEAK_MARGIN_DB:
+        if over > -EXCERPT_PEAK_MARGIN_DB:
             overshoot = max(0.0, found - plan.limiter_dbfs)
-            ceilings[plan.spec.name] = plan.limiter_dbfs - over - TRUE_PEAK_MARGIN_DB - overshoot
+            lowered = plan.limiter_dbfs - over - EXCERPT_PEAK_MARGIN_DB - overshoot
+            ceilings[plan.spec.name] = min(plan.limiter_dbfs, lowered)
     return ceilings
 
 
