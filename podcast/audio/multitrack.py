@@ -1420,6 +1420,7 @@ def _who_speaks(heard: dict[int, npt.NDArray[np.float64]], count: int) -> Decisi
         # own noise, as power: at a word's quiet edge the bleed is below the noise
         noise = 10 ** ((floor[j] + BLEED_MARGIN_DB) / 10)
         expected = np.full(count, noise)
+        echo = np.zeros(count)  # the part of it that comes late (a phone line's echo)
         for n, i in enumerate(voices):
             if n == m:
                 continue
@@ -1434,12 +1435,17 @@ def _who_speaks(heard: dict[int, npt.NDArray[np.float64]], count: int) -> Decisi
                 shifts = range(max(0, late - 1), late + 2) if late else range(2)
                 held = np.max([_later(heard[i], k) for k in shifts], axis=0)
                 leads = np.any([_later(dominant == n, k) for k in shifts], axis=0)
-                expected += np.where(leads, 10 ** ((held + coupling + BLEED_MARGIN_DB) / 10), 0.0)
+                part = np.where(leads, 10 ** ((held + coupling + BLEED_MARGIN_DB) / 10), 0.0)
+                expected += part
+                if late:
+                    echo += part
             else:
                 guess = heard[i] - own[i] + own[j] - GATE_MARGIN_DB
                 expected += np.where(dominant == n, 10 ** (guess / 10), 0.0)
-        # where the others' bleed, more than the microphone's noise, explains what it hears
-        bleeding[j] = active & (expected > 2 * noise) & (heard[j] <= 10 * np.log10(expected))
+        # where the others' late bleed (an echo), more than the microphone's noise, explains
+        # what it hears (a room's bleed comes with its voice: a word started under another's
+        # is not held back there, or crosstalk loses its second speaker's first words)
+        bleeding[j] = active & (echo > noise) & (heard[j] <= 10 * np.log10(expected))
         expected = 10 * np.log10(expected)
         within = relative[m] >= -QUIET_WORDS_DB
         # even the step's leading voice, against its own speech level, is no speech where the
@@ -1469,18 +1475,18 @@ def _who_speaks(heard: dict[int, npt.NDArray[np.float64]], count: int) -> Decisi
 class Decisions:
     """`_who_speaks`' answer, per voice track (by number): the steps where its person speaks
     (a pause keeps the last decision), where they speak alone and lead, the steps where anyone
-    is heard, and where the microphone hears only what the others' bleed explains."""
+    is heard, and where the microphone hears only what the others' late bleed explains."""
 
     speaking: dict[int, npt.NDArray[np.bool_]]
     alone: dict[int, npt.NDArray[np.bool_]]
     active: npt.NDArray[np.bool_]
-    bleeding: dict[int, npt.NDArray[np.bool_]]
+    bleeding: dict[int, npt.NDArray[np.bool_]]  # where the others' late bleed explains it all
 
     def opened(self, voice: int) -> npt.NDArray[np.bool_]:
         """Where the crossgate leaves a voice's microphone open: where its person speaks, and
-        LOOKAHEAD_STEPS before, except where the others' bleed is all it hears there (a phone
-        line's echo of the other's last word, raised by this voice's leveler, passed before
-        every quick reply: an outside round's stems kept it at -9 dB)."""
+        LOOKAHEAD_STEPS before, except where the others' late bleed is all it hears there (a
+        phone line's echo of the other's last word, raised by this voice's leveler, passed
+        before every quick reply: an outside round's stems kept it at -9 dB)."""
         speaking = self.speaking[voice]
         ahead = _dilate(speaking, LOOKAHEAD_STEPS, HOLD_STEPS) & ~self.bleeding[voice]
         return np.asarray(speaking | ahead)
