@@ -453,6 +453,10 @@ def measure(path: Path, recording: FieldRecording) -> dict[str, float]:
         "pauses": rms_db(cut(samples, quiet)) - speech if quiet else float("nan"),
         "bed_pauses": _band_db(samples, pauses),
         **{f"bed{v}": _band_db(samples, recording.spans(v)) for v in range(spec.voices)},
+        # each turn's first 250 ms (and the 50 ms before), and the rest of each turn: the room
+        # must not come up with a raised voice's first words
+        "bed_onsets": _band_db(samples, [(a - 0.05, a + 0.25) for _, a, _ in recording.turns]),
+        "bed_turns": _band_db(samples, [(a + 0.3, b) for _, a, b in recording.turns]),
     }
     if spec.hum_hz is not None and pauses:
         for harmonic in spec.hum_harmonics:

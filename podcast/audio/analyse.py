@@ -37,7 +37,7 @@ from podcast.show.schema import AudioSettings
 if TYPE_CHECKING:
     from podcast.audio.meter import Meter
 
-ANALYSIS_VERSION = "21"
+ANALYSIS_VERSION = "22"
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,12 @@ def denoise_filters(
     delay = denoiser_delay()
     return [
         f"apad=pad_len={delay}",
+        # asendcmd acts on the first audio frame that starts at or after a command's time,
+        # and a decoder's frames last up to 170 ms (4096 samples of a 22.05 kHz FLAC,
+        # resampled): the reduction then took hold that much after the leveler's gain rose,
+        # and the room came up with it at every raised turn (9-17 dB for 40-80 ms on the
+        # sound benchmark's field-12, measured on its broadcast WAV). 5 ms frames bound that.
+        f"asetnsamples=n={BROADCAST_RATE // 200}:p=0",
         f"asendcmd=c='{';'.join(commands)}'",
         f"{name}=nr=0.01:nf={min(-20, max(-80, round(noise_dbfs + NOISE_FLOOR_MARGIN_DB)))}",
         f"atrim=start_sample={delay}",

@@ -34,7 +34,7 @@ from podcast.errors import ToolError
 from podcast.plan.cache import Cache, key_of
 from podcast.show.schema import AudioSettings
 
-RENDER_VERSION = "15"
+RENDER_VERSION = "16"
 
 
 LOUDNESS_TOLERANCE_LU = 0.2
