@@ -371,7 +371,7 @@ def measured_output(
         # changed each (the MP3's coding noise under a voice is in both)
         "onset_bed": (after["bed_onsets"] - before["bed_onsets"])
         - (after["bed_turns"] - before["bed_turns"])
-        if min(before["bed_onsets"], before["bed_turns"]) > -85
+        if len(beds) == len(keys) and min(before["bed_onsets"], before["bed_turns"]) > -85
         else float("nan"),
         "lufs_error": integrated + 16.0,
         "dbtp": peak,
