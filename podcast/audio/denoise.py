@@ -24,6 +24,14 @@ from podcast.errors import ToolError
 # 10.3 to 7.7 dB (median 0.47 -> 0.32) and the worst pause drop from -1.1 to -0.2 dB, and
 # left the worst bed swing at 3.79 dB (median 2.18 -> 2.30).
 NOISE_FLOOR_MARGIN_DB = 3.0
+# asendcmd carries a command out on the first audio frame that starts at or after its time,
+# and a decoder's frames last up to 170 ms (4096 samples of a 22.05 kHz FLAC, resampled): the
+# reduction took hold that much after the leveler's gain rose, and the room came up with it at
+# every raised turn (9-17 dB for 40-80 ms on the sound benchmark's field-12, measured on its
+# broadcast WAV). The audio therefore reaches asendcmd in frames of this length, and each
+# command is moved to the nearest frame start (at most 25 ms off). 5 ms frames cost an hour's
+# build 20 s more: asendcmd looks through all its commands at every frame.
+COMMAND_FRAME_S = 0.05
 
 
 def denoise_filters(
@@ -44,7 +52,7 @@ def denoise_filters(
     learned = False
     strength: float | None = None
     for step in range(first, last):
-        at = max(0.0, step * STEP_S - start)
+        at = round(max(0.0, step * STEP_S - start) / COMMAND_FRAME_S) * COMMAND_FRAME_S
         if steps[step] == PAUSE_STEP:
             pause += 1
             if pause == NOISE_SAMPLE_STEPS and not learned:
@@ -64,12 +72,7 @@ def denoise_filters(
     delay = denoiser_delay()
     return [
         f"apad=pad_len={delay}",
-        # asendcmd acts on the first audio frame that starts at or after a command's time,
-        # and a decoder's frames last up to 170 ms (4096 samples of a 22.05 kHz FLAC,
-        # resampled): the reduction then took hold that much after the leveler's gain rose,
-        # and the room came up with it at every raised turn (9-17 dB for 40-80 ms on the
-        # sound benchmark's field-12, measured on its broadcast WAV). 5 ms frames bound that.
-        f"asetnsamples=n={BROADCAST_RATE // 200}:p=0",
+        f"asetnsamples=n={round(COMMAND_FRAME_S * BROADCAST_RATE)}:p=0",
         f"asendcmd=c='{';'.join(commands)}'",
         f"{name}=nr=0.01:nf={min(-20, max(-80, round(noise_dbfs + NOISE_FLOOR_MARGIN_DB)))}",
         f"atrim=start_sample={delay}",
