@@ -632,20 +632,9 @@ def _drift(
     fine = _windows(
         reference, steady, start.offset_s / float(ratio), length, ALIGN_RATE // 20, 0, FINE_SURE
     )
-    pairs = [p for _, _, p in fine if p.ratio >= PAIR_RATIO]
-    if len(pairs) < 3:
+    kept = _pair_midpoints(fine)
+    if kept is None:
         return None
-    # The pairs as far apart as in most windows; with a third person, whose bleed peaks
-    # between them, a window where only one of the pair speaks pairs with the third one,
-    # narrower: the widest spacing three windows share is the pair's.
-    spacings = np.array([abs(p.second - p.main) for p in pairs])
-    shared = [float(s) for s in spacings if np.sum(np.abs(spacings - s) <= PAIR_TOLERANCE_S) >= 3]
-    apart = max(shared) if shared else float(np.median(spacings))
-    kept = [
-        (t, base + (p.main + p.second) / 2)
-        for t, base, p in fine
-        if p.ratio >= PAIR_RATIO and abs(abs(p.second - p.main) - apart) <= PAIR_TOLERANCE_S
-    ]
     # Only where the first measure stood out smeared (a clock visibly off): after a sharp one
     # the clock kept time over the first minutes, and the anchor's lines were spurious there
     # (224-297 ppm, or 7-28 ppm, for clocks that kept time; a given offset tells nothing).
@@ -655,21 +644,11 @@ def _drift(
             return None
         rest, at_zero, agreeing, off = *anchored, 0.0
     else:
-        times = np.array([t for t, _ in kept])
-        offsets = np.array([o for _, o in kept])
-        rest, at_zero = np.polyfit(times, offsets, 1)
-        close = np.abs(offsets - (at_zero + rest * times)) <= PAIR_TOLERANCE_S
-        off = float(np.abs(offsets - (at_zero + rest * times)).max())
-        off = round(off * 1000, 1) if off > PAIR_TOLERANCE_S else 0.0  # else too few, not apart
-        agreeing = int(close.sum())
-        # Windows that do not lie on one line give no drift that can be trusted.
-        unanimous = bool(close.all()) and close.size >= DRIFT_UNANIMOUS
-        if agreeing >= DRIFT_AGREEING or unanimous:
-            rest, at_zero = np.polyfit(times[close], offsets[close], 1)
-        elif anchored is not None:
+        rest, at_zero, agreeing, off, trusted = _fitted_line(kept)
+        if not trusted:
+            if anchored is None:
+                return replace(start, disagreement_ms=off, drift_unknown=True)
             rest, at_zero, agreeing = anchored
-        else:
-            return replace(start, disagreement_ms=off, drift_unknown=True)
     total = 1 - float(ratio) * (1 - float(rest))
     if abs(total) > MAX_DRIFT * DRIFT_SLACK:  # no recorder's clock is that far off
         return replace(start, disagreement_ms=off, drift_unknown=True)
@@ -687,6 +666,45 @@ def _drift(
             apart = min(abs(start.offset_s - end) for end in ends)
             return replace(start, disagreement_ms=round(apart * 1000, 1), drift_unknown=True)
     return fitted
+
+
+def _pair_midpoints(fine: list[tuple[float, float, Peaks]]) -> list[tuple[float, float]] | None:
+    """Of the sharp windows (`_windows`' `fine`: time, base, peaks), the time and offset (the
+    midpoint of both directions' peaks) of those whose pair lies as far apart as in most
+    windows; None with fewer than three pairs. With a third person, whose bleed peaks between
+    them, a window where only one of the pair speaks pairs with the third one, narrower: the
+    widest spacing three windows share is the pair's."""
+    pairs = [p for _, _, p in fine if p.ratio >= PAIR_RATIO]
+    if len(pairs) < 3:
+        return None
+    spacings = np.array([abs(p.second - p.main) for p in pairs])
+    shared = [float(s) for s in spacings if np.sum(np.abs(spacings - s) <= PAIR_TOLERANCE_S) >= 3]
+    apart = max(shared) if shared else float(np.median(spacings))
+    return [
+        (t, base + (p.main + p.second) / 2)
+        for t, base, p in fine
+        if p.ratio >= PAIR_RATIO and abs(abs(p.second - p.main) - apart) <= PAIR_TOLERANCE_S
+    ]
+
+
+def _fitted_line(kept: list[tuple[float, float]]) -> tuple[float, float, int, float, bool]:
+    """The line through the windows' offsets (`kept`: time, offset): its slope and value at 0,
+    how many windows lie on it within PAIR_TOLERANCE_S, how far the farthest lies off (ms; 0
+    within the tolerance) and whether enough agree to trust it (DRIFT_AGREEING, or all of at
+    least DRIFT_UNANIMOUS: windows that do not lie on one line give no drift to trust); a
+    trusted line is fitted again on the windows on it."""
+    times = np.array([t for t, _ in kept])
+    offsets = np.array([o for _, o in kept])
+    rest, at_zero = np.polyfit(times, offsets, 1)
+    close = np.abs(offsets - (at_zero + rest * times)) <= PAIR_TOLERANCE_S
+    off = float(np.abs(offsets - (at_zero + rest * times)).max())
+    off = round(off * 1000, 1) if off > PAIR_TOLERANCE_S else 0.0  # else too few, not apart
+    agreeing = int(close.sum())
+    unanimous = bool(close.all()) and close.size >= DRIFT_UNANIMOUS
+    trusted = agreeing >= DRIFT_AGREEING or unanimous
+    if trusted:
+        rest, at_zero = np.polyfit(times[close], offsets[close], 1)
+    return float(rest), float(at_zero), agreeing, off, trusted
 
 
 def _anchored(fine: list[tuple[float, float, Peaks]]) -> tuple[float, float, int] | None:
@@ -1397,51 +1415,12 @@ def _who_speaks(heard: dict[int, npt.NDArray[np.float64]], count: int) -> Decisi
             level = _speech_db(heard[i], clear & (dominant == n))
             if level is not None:
                 own[i] = level
-    # bleed[n][m]: voice n on microphone m, relative to microphone n, where n leads at full
-    # voice (within CLEAR_DB of its speech level; its median: crosstalk is the exception). Not
-    # only where n leads clearly: a quiet guest on a low recorder hears the host within
-    # CLEAR_DB of the guest's own voice, and the host would never lead clearly there.
-    # delay[n, m]: the steps voice n's sound takes to microphone m (0 in a room: its path's
-    # few ms; a phone line's echo arrives steps late). Its bleed is measured that much later.
-    bleed: dict[tuple[int, int], float] = {}
-    delay: dict[tuple[int, int], int] = {}
-    for n, i in enumerate(voices):
-        mask = active & (dominant == n) & (heard[i] >= own[i] - CLEAR_DB)
-        for m, j in enumerate(voices):
-            if m != n and mask.sum() >= 3:
-                late = delay[n, m] = _bleed_delay(heard[i], heard[j], mask)
-                steps = np.flatnonzero(mask[: count - late])
-                bleed[n, m] = float(np.median(heard[j][steps + late] - heard[i][steps]))
+    couplings = _couplings(heard, voices, own, active, dominant)
     relative = against(own)
     speaking, bleeding = {}, {}
     for m, j in enumerate(voices):
-        # what microphone m would hear of every other voice (unknown: the old rule where that
-        # voice leads, GATE_MARGIN_DB below it against their own speech levels) and of its
-        # own noise, as power: at a word's quiet edge the bleed is below the noise
         noise = 10 ** ((floor[j] + BLEED_MARGIN_DB) / 10)
-        expected = np.full(count, noise)
-        echo = np.zeros(count)  # the part of it that comes late (a phone line's echo)
-        for n, i in enumerate(voices):
-            if n == m:
-                continue
-            coupling = bleed.get((n, m))
-            if coupling is not None:
-                # A voice's bleed at a step comes from its own steps `late` before: the end of
-                # a word falls into the next step there (the path's delay is no whole number
-                # of steps), and a measured delay may be a step off. Expected from the loudest
-                # of them, and only where n leads (at one of them): elsewhere what microphone n
-                # hears is the others' bleed, not its person (that bleed's bleed is no measure).
-                late = delay[n, m]
-                shifts = range(max(0, late - 1), late + 2) if late else range(2)
-                held = np.max([_later(heard[i], k) for k in shifts], axis=0)
-                leads = np.any([_later(dominant == n, k) for k in shifts], axis=0)
-                part = np.where(leads, 10 ** ((held + coupling + BLEED_MARGIN_DB) / 10), 0.0)
-                expected += part
-                if late:
-                    echo += part
-            else:
-                guess = heard[i] - own[i] + own[j] - GATE_MARGIN_DB
-                expected += np.where(dominant == n, 10 ** (guess / 10), 0.0)
+        expected, echo = _expected_bleed(heard, voices, m, own, dominant, couplings, noise)
         # where the others' late bleed (an echo), more than the microphone's noise, explains
         # what it hears (a room's bleed comes with its voice: a word started under another's
         # is not held back there, or crosstalk loses its second speaker's first words)
@@ -1469,6 +1448,79 @@ def _who_speaks(heard: dict[int, npt.NDArray[np.float64]], count: int) -> Decisi
     last = np.where(last < 0, first, last)
     speaking = {i: mask[last] for i, mask in speaking.items()}
     return Decisions(speaking, alone, active, bleeding)
+
+
+# bleed[n, m]: voice n on microphone m, relative to microphone n (dB); delay[n, m]: the 100 ms
+# steps voice n's sound takes to reach microphone m
+Couplings = tuple[dict[tuple[int, int], float], dict[tuple[int, int], int]]
+
+
+def _couplings(
+    heard: dict[int, npt.NDArray[np.float64]],
+    voices: list[int],
+    own: dict[int, float],
+    active: npt.NDArray[np.bool_],
+    dominant: npt.NDArray[np.int_],
+) -> Couplings:
+    """How loud and how late each voice reaches every other microphone. The bleed is
+    measured where the voice leads at full voice (within CLEAR_DB of its speech level; its
+    median: crosstalk is the exception), not only where it leads clearly: a quiet guest on a
+    low recorder hears the host within CLEAR_DB of the guest's own voice, and the host would
+    never lead clearly there. The delay is 0 in a room (its path's few ms); a phone line's
+    echo arrives steps late, and its bleed is measured that much later."""
+    count = active.size
+    bleed: dict[tuple[int, int], float] = {}
+    delay: dict[tuple[int, int], int] = {}
+    for n, i in enumerate(voices):
+        mask = active & (dominant == n) & (heard[i] >= own[i] - CLEAR_DB)
+        for m, j in enumerate(voices):
+            if m != n and mask.sum() >= 3:
+                late = delay[n, m] = _bleed_delay(heard[i], heard[j], mask)
+                steps = np.flatnonzero(mask[: count - late])
+                bleed[n, m] = float(np.median(heard[j][steps + late] - heard[i][steps]))
+    return bleed, delay
+
+
+def _expected_bleed(
+    heard: dict[int, npt.NDArray[np.float64]],
+    voices: list[int],
+    m: int,
+    own: dict[int, float],
+    dominant: npt.NDArray[np.int_],
+    couplings: Couplings,
+    noise: float,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """What microphone `m` would hear, per step, of every other voice and of its own `noise`
+    (as power: at a word's quiet edge the bleed is below the noise), and the part of it that
+    comes late (a phone line's echo). A voice whose coupling is unknown counts by the old rule:
+    where it leads, GATE_MARGIN_DB below it against the two speech levels."""
+    bleed, delay = couplings
+    j = voices[m]
+    count = heard[j].size
+    expected = np.full(count, noise)
+    echo = np.zeros(count)
+    for n, i in enumerate(voices):
+        if n == m:
+            continue
+        coupling = bleed.get((n, m))
+        if coupling is None:
+            guess = heard[i] - own[i] + own[j] - GATE_MARGIN_DB
+            expected += np.where(dominant == n, 10 ** (guess / 10), 0.0)
+            continue
+        # A voice's bleed at a step comes from its own steps `late` before: the end of a word
+        # falls into the next step there (the path's delay is no whole number of steps), and
+        # a measured delay may be a step off. Expected from the loudest of them, and only
+        # where n leads (at one of them): elsewhere what microphone n hears is the others'
+        # bleed, not its person (that bleed's bleed is no measure).
+        late = delay[n, m]
+        shifts = range(max(0, late - 1), late + 2) if late else range(2)
+        held = np.max([_later(heard[i], k) for k in shifts], axis=0)
+        leads = np.any([_later(dominant == n, k) for k in shifts], axis=0)
+        part = np.where(leads, 10 ** ((held + coupling + BLEED_MARGIN_DB) / 10), 0.0)
+        expected += part
+        if late:
+            echo += part
+    return expected, echo
 
 
 @dataclass(frozen=True)
