@@ -80,6 +80,27 @@ def denoise_filters(
     ]
 
 
+def room_filters(
+    strength: float, noise_dbfs: float, learn: tuple[float, float] | None
+) -> list[str]:
+    """ffmpeg filters that take a whole track's room noise (at `noise_dbfs`) down by
+    `strength` dB, afftdn learning the noise's spectrum over `learn` (start and end, s: a
+    pause) where given."""
+    name = "afftdn@room"
+    learning = []
+    if learn is not None:
+        learning = [f"asendcmd=c='{learn[0]:.2f} {name} sn start;{learn[1]:.2f} {name} sn stop'"]
+    delay = denoiser_delay()
+    floor = min(-20, max(-80, round(noise_dbfs + NOISE_FLOOR_MARGIN_DB)))
+    return [
+        f"apad=pad_len={delay}",
+        *learning,
+        f"{name}=nr={max(strength, 0.01):g}:nf={floor}",
+        f"atrim=start_sample={delay}",
+        "asetpts=PTS-STARTPTS",
+    ]
+
+
 @functools.cache
 def denoiser_delay() -> int:
     """How many samples (at BROADCAST_RATE) ffmpeg's afftdn delays its output by (25 ms in

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from podcast import stopping
 from podcast.audio.analyse import Segment, analyse_segment, format_chain
+from podcast.audio.denoise import room_filters
 from podcast.audio.graph import (
     LIMITER_ATTACK_MS,
     LIMITER_RELEASE_MS,
@@ -44,7 +45,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "21"
+MULTITRACK_VERSION = "22"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
@@ -116,6 +117,10 @@ PAUSE_BELOW_DB = 35.0  # a step this far below every track's speech level is a p
 FLOOR_PERCENTILE = 5.0  # a microphone's quietest steps: its own noise
 FLOOR_MARGIN_DB = 6.0  # a step this far above its microphone's noise is heard
 CROSSGATE_DB = -24.0  # a silent person's microphone is lowered this much
+# A voice track's room standing this much (or less) above the quietest one's in the mix is left
+# as it is (see _even_rooms); the noise's spectrum is learned over this many steps.
+ROOM_STEP_DB = 2.0
+ROOM_SAMPLE_STEPS = 5
 WORD_GAP_STEPS = 3  # steps between a person's words that count as theirs
 ABSOLUTE_GATE_LUFS = -70.0  # BS.1770: blocks below this are left out of the integrated loudness
 BLOCK_STEPS = 4  # a loudness meter's 400 ms blocks
@@ -156,6 +161,7 @@ class TrackReport:
     disagreement_ms: float = 0.0  # Alignment.disagreement_ms
     drift_unknown: bool = False  # Alignment.drift_unknown
     confirmed: int = 0  # Alignment.confirmed
+    room_reduced_db: float = 0.0  # how far its room noise was taken down (see _even_rooms)
 
     def warning(self) -> str | None:
         """What the editor should check, if anything: a track whose clock drift could not be
@@ -212,6 +218,10 @@ class TrackReport:
             )
         if self.bleed_before_db is not None and self.bleed_after_db is not None:
             parts.append(f"bleed {self.bleed_before_db:.1f} -> {self.bleed_after_db:.1f} dB")
+        if self.room_reduced_db:
+            parts.append(
+                f"room noise {self.room_reduced_db:.0f} dB lower (to the quietest microphone's)"
+            )
         return ", ".join(parts)
 
 
@@ -1267,6 +1277,7 @@ def _crossgate(
         else:
             ducked = _dilate(anyone, LOOKAHEAD_STEPS, HOLD_STEPS)
             step_db.append(np.where(ducked, DUCK_DB, 0.0))
+    reduced = _even_rooms(tracks, raw, levels, processed, decided, gains)
     for i, track_steps in enumerate(step_db):
         _apply_steps(processed[i], track_steps)  # from here on only each overall gain changes
     length = processed[0].size
@@ -1313,11 +1324,78 @@ def _crossgate(
     # A voice's loudness after is measured on the mix (where its person speaks alone: what is
     # heard there), its microphone's bleed on the track's own share of it.
     reports = [
-        _track_report(track, offsets[i], raw[i][:count], outputs[i], heard, alone, active, i)
+        replace(
+            _track_report(track, offsets[i], raw[i][:count], outputs[i], heard, alone, active, i),
+            room_reduced_db=reduced.get(i, 0.0),
+        )
         for i, track in enumerate(tracks)
     ]
     overall = [gains.get(i, 0.0) for i in range(len(tracks))]
     return mixed, reports, overall, [ceilings.get(i) for i in range(len(tracks))]
+
+
+def _even_rooms(
+    tracks: tuple[Track, ...],
+    raw: list[npt.NDArray[np.float64]],
+    levels: list[npt.NDArray[np.float64]],
+    processed: list[Samples],
+    decided: Decisions,
+    gains: dict[int, float],
+) -> dict[int, float]:
+    """Take each voice track's room noise down (in `processed`, spectrally) by as much as it
+    would stand above the quietest voice track's in the mix, where its microphone is open:
+    each track's room is raised with its person's voice (a quiet guest's recorder, raised
+    14 dB to the host's level, brought her room up 14 dB at each of her turns: an outside
+    round measured the room stepping 6-7 dB at every change of speaker). Returns how far
+    (dB) each track's room was taken down."""
+    count = min(lv.size for lv in levels)
+    active = decided.active
+    rooms = {}
+    for i in gains:
+        own = decided.alone[i] & active
+        if own.any():
+            rooms[i] = _floor_db(raw[i][:count]) + _raise(raw[i][:count], levels[i][:count], own)
+    if len(rooms) < 2:
+        return {}
+    quietest = min(room + gains[i] for i, room in rooms.items())
+    # The spectrum is learned in the quietest half second where nobody is heard.
+    learn = None
+    reduced: dict[int, float] = {}
+    quiet = np.flatnonzero(~active[: count - ROOM_SAMPLE_STEPS])
+    for i, room in rooms.items():
+        strength = round(room + gains[i] - quietest)
+        if strength <= ROOM_STEP_DB:
+            continue
+        if quiet.size:
+            windows = [raw[i][s : s + ROOM_SAMPLE_STEPS].max() for s in quiet]
+            start = int(quiet[int(np.argmin(windows))]) / 10
+            learn = (start, start + ROOM_SAMPLE_STEPS / 10)
+        filters = room_filters(float(strength), room, learn)
+        processed[i] = _filtered(processed[i], filters, tracks[i])
+        reduced[i] = float(strength)
+    return reduced
+
+
+def _filtered(samples: Samples, filters: list[str], track: Track) -> Samples:
+    """`samples` (mono, at RATE) through ffmpeg's `filters`."""
+    with tempfile.TemporaryDirectory(prefix="podcast-room-") as folder:
+        source = Path(folder) / "track.f32"
+        np.asarray(samples, dtype="<f4").tofile(source)
+        with ProcessGraph(track.path.name, Path(folder)) as graph:
+            step = graph.start(
+                "reducing the room",
+                [
+                    *FFMPEG,
+                    *("-f", "f32le", "-ar", str(RATE), "-ac", "1", "-i", file_arg(source)),
+                    *("-af", ",".join(filters), "-c:a", "pcm_f32le", "-f", "f32le", "pipe:1"),
+                ],
+                capture_stdout=True,
+            )
+            assert step.process.stdout is not None
+            box = graph.read("reading", step.process.stdout, _read_f32)
+            graph.wait()
+    reduced: Samples = np.array(box[0][: samples.size], dtype=np.float32)
+    return reduced
 
 
 def _mix_into(
@@ -1441,10 +1519,14 @@ def _who_speaks(heard: dict[int, npt.NDArray[np.float64]], count: int) -> Decisi
         # as a loudness meter's 400 ms blocks take them in over a turn
         around = _dilate(alone[j], WORD_GAP_STEPS, 0) & _dilate(alone[j], 0, WORD_GAP_STEPS)
         alone[j] |= around & active & ~others
-    # In a pause (nobody heard), each microphone keeps its last decision: the room goes on;
-    # before anyone is heard, each takes its first (the first speaker's room is heard).
-    last = np.maximum.accumulate(np.where(active, np.arange(count), -1))
-    first = int(np.argmax(active)) if active.any() else 0
+    # In a pause (nobody heard, or only the others' bleed: a phone line's echo of the last
+    # words goes on into a pause between them), each microphone keeps its last decision: the
+    # room goes on (an outside round's double-ender closed the speaker's microphone at every
+    # gap between her words, and the room dropped 20 dB there); before anyone speaks, each
+    # takes its first (the first speaker's room is heard).
+    anyone = np.any([speaking[i] for i in voices], axis=0) & active
+    last = np.maximum.accumulate(np.where(anyone, np.arange(count), -1))
+    first = int(np.argmax(anyone)) if anyone.any() else 0
     last = np.where(last < 0, first, last)
     speaking = {i: mask[last] for i, mask in speaking.items()}
     return Decisions(speaking, alone, active, bleeding)

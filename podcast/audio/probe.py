@@ -34,23 +34,28 @@ def probe(path: Path) -> AudioInfo:
         raise ToolError(
             f"{display_path(path)}: the file is empty (0 bytes); export the recording again"
         )
-    result = run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-            "-show_chapters",
-            "-select_streams",
-            "a:0",
-            file_arg(path),
-        ],
-        path,
-        "reading the audio file",
-    )
+    shown = display_path(path)
+    try:
+        result = run(
+            [
+                "ffprobe",
+                "-v",
+                "error",
+                "-print_format",
+                "json",
+                "-show_format",
+                "-show_streams",
+                "-show_chapters",
+                "-select_streams",
+                "a:0",
+                file_arg(path),
+            ],
+            shown,
+            "reading the audio file",
+        )
+    except ToolError as exc:
+        # ffprobe names the file again at the start of its own words
+        raise ToolError(str(exc).replace(f"failed: {shown}: ", "failed: ")) from exc
     data = json.loads(result.stdout or "{}")
     streams = data.get("streams") or []
     if not streams:
