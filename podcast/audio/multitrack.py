@@ -121,6 +121,7 @@ CROSSGATE_DB = -24.0  # a silent person's microphone is lowered this much
 # as it is (see _even_rooms); the noise's spectrum is learned over this many steps.
 ROOM_STEP_DB = 2.0
 ROOM_SAMPLE_STEPS = 5
+MAX_ROOM_REDUCTION_DB = 24  # as under a raised voice in one recording (sound.py)
 WORD_GAP_STEPS = 3  # steps between a person's words that count as theirs
 ABSOLUTE_GATE_LUFS = -70.0  # BS.1770: blocks below this are left out of the integrated loudness
 BLOCK_STEPS = 4  # a loudness meter's 400 ms blocks
@@ -1363,7 +1364,7 @@ def _even_rooms(
     reduced: dict[int, float] = {}
     quiet = np.flatnonzero(~active[: count - ROOM_SAMPLE_STEPS])
     for i, room in rooms.items():
-        strength = round(room + gains[i] - quietest)
+        strength = min(round(room + gains[i] - quietest), MAX_ROOM_REDUCTION_DB)
         if strength <= ROOM_STEP_DB:
             continue
         if quiet.size:
