@@ -699,7 +699,7 @@ def test_info_reports_each_track_of_an_episode(built: Built) -> None:
         rf"^track: +{GUEST} \(guest\.wav\): offset \+1\.23\d\d s \(measured, confidence \d+\), "
         r"drift not measured, speech -\d+\.\d -> -\d+\.\d LUFS, "
         r"bleed -\d+\.\d -> -\d+\.\d dB"
-        r"(, room noise \d+ dB lower \(to the quietest microphone's\))?$",
+        r"(, room noise \d+ dB lower \(toward the quietest microphone's\))?$",
         guest,
     ), guest
 

@@ -24,6 +24,8 @@ from podcast.errors import ToolError
 # 10.3 to 7.7 dB (median 0.47 -> 0.32) and the worst pause drop from -1.1 to -0.2 dB, and
 # left the worst bed swing at 3.79 dB (median 2.18 -> 2.30).
 NOISE_FLOOR_MARGIN_DB = 3.0
+# A room is brought at least this far under afftdn's highest floor setting (-20 dBFS).
+ROOM_HEADROOM_DB = 30.0
 # asendcmd carries a command out on the first audio frame that starts at or after its time,
 # and a decoder's frames last up to 170 ms (4096 samples of a 22.05 kHz FLAC, resampled): the
 # reduction took hold that much after the leveler's gain rose, and the room came up with it at
@@ -91,13 +93,18 @@ def room_filters(
     if learn is not None:
         learning = [f"asendcmd=c='{learn[0]:.2f} {name} sn start;{learn[1]:.2f} {name} sn stop'"]
     delay = denoiser_delay()
-    floor = min(-20, max(-80, round(noise_dbfs + NOISE_FLOOR_MARGIN_DB)))
+    # afftdn's floor setting ends at -20 dBFS: a room louder than that (a phone line's hiss,
+    # raised with its voice) is brought under it first and back after.
+    shift = max(0.0, noise_dbfs + NOISE_FLOOR_MARGIN_DB + ROOM_HEADROOM_DB)
+    floor = min(-20, max(-80, round(noise_dbfs + NOISE_FLOOR_MARGIN_DB - shift)))
     return [
+        *([f"volume={-shift:.2f}dB"] if shift else []),
         f"apad=pad_len={delay}",
         *learning,
         f"{name}=nr={max(strength, 0.01):g}:nf={floor}",
         f"atrim=start_sample={delay}",
         "asetpts=PTS-STARTPTS",
+        *([f"volume={shift:.2f}dB"] if shift else []),
     ]
 
 

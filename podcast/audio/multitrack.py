@@ -221,7 +221,7 @@ class TrackReport:
             parts.append(f"bleed {self.bleed_before_db:.1f} -> {self.bleed_after_db:.1f} dB")
         if self.room_reduced_db:
             parts.append(
-                f"room noise {self.room_reduced_db:.0f} dB lower (to the quietest microphone's)"
+                f"room noise {self.room_reduced_db:.0f} dB lower (toward the quietest microphone's)"
             )
         return ", ".join(parts)
 
@@ -1372,8 +1372,10 @@ def _even_rooms(
             start = int(quiet[int(np.argmin(windows))]) / 10
             learn = (start, start + ROOM_SAMPLE_STEPS / 10)
         filters = room_filters(float(strength), room, learn)
+        before = _floor_db(levels[i][:count])
         processed[i] = _filtered(processed[i], filters, tracks[i])
-        reduced[i] = float(strength)
+        # what was taken (the report tells that, not what was asked)
+        reduced[i] = round(max(0.0, before - _floor_db(_loudness_steps(processed[i])[:count])))
     return reduced
 
 
