@@ -69,14 +69,23 @@ def denoise_filters(
         if wanted != strength:
             commands.append(f"{at:.2f} {name} nr {max(wanted, 0.01):g}")
             strength = wanted
-    # afftdn delays its output by its analysis window; the padding and the cut undo that, so
-    # the envelope multiplied afterwards still meets the sound it was made for.
+    return _in_time(
+        [
+            f"asetnsamples=n={round(COMMAND_FRAME_S * BROADCAST_RATE)}:p=0",
+            f"asendcmd=c='{';'.join(commands)}'",
+            f"{name}=nr=0.01:nf={min(-20, max(-80, round(noise_dbfs + NOISE_FLOOR_MARGIN_DB)))}",
+        ]
+    )
+
+
+def _in_time(filters: list[str]) -> list[str]:
+    """`filters` (afftdn among them) with afftdn's delay undone: it delays its output by its
+    analysis window; the padding and the cut undo that, so an envelope multiplied afterwards
+    still meets the sound it was made for."""
     delay = denoiser_delay()
     return [
         f"apad=pad_len={delay}",
-        f"asetnsamples=n={round(COMMAND_FRAME_S * BROADCAST_RATE)}:p=0",
-        f"asendcmd=c='{';'.join(commands)}'",
-        f"{name}=nr=0.01:nf={min(-20, max(-80, round(noise_dbfs + NOISE_FLOOR_MARGIN_DB)))}",
+        *filters,
         f"atrim=start_sample={delay}",
         "asetpts=PTS-STARTPTS",
     ]
@@ -92,20 +101,14 @@ def room_filters(
     learning = []
     if learn is not None:
         learning = [f"asendcmd=c='{learn[0]:.2f} {name} sn start;{learn[1]:.2f} {name} sn stop'"]
-    delay = denoiser_delay()
     # afftdn's floor setting ends at -20 dBFS: a room louder than that (a phone line's hiss,
     # raised with its voice) is brought under it first and back after.
     shift = max(0.0, noise_dbfs + NOISE_FLOOR_MARGIN_DB + ROOM_HEADROOM_DB)
     floor = min(-20, max(-80, round(noise_dbfs + NOISE_FLOOR_MARGIN_DB - shift)))
-    return [
-        *([f"volume={-shift:.2f}dB"] if shift else []),
-        f"apad=pad_len={delay}",
-        *learning,
-        f"{name}=nr={max(strength, 0.01):g}:nf={floor}",
-        f"atrim=start_sample={delay}",
-        "asetpts=PTS-STARTPTS",
-        *([f"volume={shift:.2f}dB"] if shift else []),
-    ]
+    reduced = _in_time([*learning, f"{name}=nr={max(strength, 0.01):g}:nf={floor}"])
+    if not shift:
+        return reduced
+    return [f"volume={-shift:.2f}dB", *reduced, f"volume={shift:.2f}dB"]
 
 
 @functools.cache
