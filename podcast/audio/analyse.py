@@ -5,17 +5,17 @@ the gain envelope it makes; measured once per file content and cached."""
 from __future__ import annotations
 
 import functools
+import io
 import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 from pydantic import TypeAdapter
 
-from podcast.audio.denoise import denoise_filters
 from podcast.audio.hum import hum_filters
 from podcast.audio.pipeline import ProcessGraph
 from podcast.audio.probe import probe
@@ -27,6 +27,7 @@ from podcast.audio.sound import (
     loss_excerpts,
     shape_sound,
 )
+from podcast.audio.spectral import Reduction, reduce_noise, reduction_for
 from podcast.audio.speech import STEP_S, Samples
 from podcast.audio.tools import FFMPEG, ffmpeg_version, file_arg
 from podcast.audio.wav import PcmData, pcm_data
@@ -37,7 +38,7 @@ from podcast.show.schema import AudioSettings
 if TYPE_CHECKING:
     from podcast.audio.meter import Meter
 
-ANALYSIS_VERSION = "22"
+ANALYSIS_VERSION = "23"
 
 
 @dataclass(frozen=True)
@@ -284,19 +285,13 @@ def _analyse(
             # What the noise reduction leaves of each voice is measured, not guessed: on
             # excerpts played through the hum filters and the reduction as the render will.
             excerpts = loss_excerpts(energies, shaped.denoise, shaped.report.noise_dbfs)
-            chain = [
-                *fold_channels(layout, same_channels),
-                *hum_filters(segment.sound, hum),
-                *denoise_filters(
-                    np.concatenate([shaped.denoise[a:b] for a, b in excerpts]).tolist(),
-                    shaped.report.noise_dbfs,
-                    0,
-                    0.0,
-                    sum(b - a for a, b in excerpts) * STEP_S,
-                ),
-                *spread_channels(layout, same_channels),
-            ]
-            measured = _measure_excerpts(segment, layout, excerpts, chain, channels)
+            chain = [*fold_channels(layout, same_channels), *hum_filters(segment.sound, hum)]
+            schedule = np.concatenate([shaped.denoise[a:b] for a, b in excerpts])
+            reduction = reduction_for(schedule.astype(np.float32), 0.0, schedule.size * STEP_S)
+            folded = 1 if layout == "mono" or same_channels else 2
+            measured = _measure_excerpts(
+                segment, layout, excerpts, chain, (folded, channels), reduction
+            )
             denoised = np.full(energies.size, np.nan)
             at = 0
             for a, b in excerpts:
@@ -352,6 +347,7 @@ PCM_HANDOVER = {
 
 
 FLOAT_HANDOVER = ("pcm_f32le", "f32le", "f32")
+_Read = TypeVar("_Read")
 
 
 def _measure_decoded(
@@ -391,16 +387,16 @@ def _measure_decoded(
 
 
 def _metered(
-    segment: Segment, what: str, args: list[str], meter: Callable[[IO[bytes]], Meter]
-) -> Meter:
+    segment: Segment, what: str, args: list[str], meter: Callable[[IO[bytes]], _Read]
+) -> _Read:
     """Run ffmpeg with `args` (all but its output, which goes to a pipe) for `segment`, and
-    `meter` what it writes, beside it."""
+    `meter` (or read) what it writes, beside it."""
     with ProcessGraph(segment.name, segment.path.parent) as graph:
         decoder = graph.start(what, [*FFMPEG, *args, "pipe:1"], capture_stdout=True)
         assert decoder.process.stdout is not None
         box = graph.read("loudness measurement", decoder.process.stdout, meter)
         graph.wait()
-        measured: Meter = box[0]
+        measured: _Read = box[0]
         return measured
 
 
@@ -409,10 +405,12 @@ def _measure_excerpts(
     layout: str,
     excerpts: list[tuple[int, int]],
     chain: list[str],
-    channels: int,
+    channels: tuple[int, int],
+    reduction: Reduction,
 ) -> Samples:
     """The 100 ms step energies of the `excerpts` (step ranges) of a segment, played one after
-    the other (each exactly its length) through the filters of `chain`."""
+    the other (each exactly its length) through the filters of `chain` (which deliver
+    `channels[0]`) and the noise `reduction` (as the render will), spread to `channels[1]`."""
     from podcast.audio.meter import measure_stream
 
     inputs: list[str] = []
@@ -436,22 +434,26 @@ def _measure_excerpts(
     joined = "".join(f"[e{n}]" for n in range(len(excerpts)))
     filters = ",".join([*chain, "aformat=sample_fmts=flt"])
     parts.append(f"{joined}concat=n={len(excerpts)}:v=0:a=1,{filters}[out]")
-    meter = _metered(
+    decoded = _metered(
         segment,
         "measuring the noise reduction",
         [
             *inputs,
             *("-filter_complex", ";".join(parts), "-map", "[out]"),
-            *("-c:a", FLOAT_HANDOVER[0], "-f", FLOAT_HANDOVER[1]),
+            *("-c:a", "pcm_f32le", "-f", "f32le"),
         ],
-        functools.partial(
-            measure_stream,
-            rate=BROADCAST_RATE,
-            channels=channels,
-            true_peak=False,
-            silence_db=None,
-            sample_format=FLOAT_HANDOVER[2],
-        ),
+        lambda stream: np.frombuffer(stream.read(), dtype="<f4"),
+    )
+    reduced = reduce_noise(decoded.reshape(-1, channels[0]), reduction)
+    if channels[1] > channels[0]:
+        reduced = np.repeat(reduced, channels[1] // channels[0], axis=1)
+    meter = measure_stream(
+        io.BytesIO(np.ascontiguousarray(reduced, dtype="<f4").tobytes()),
+        rate=BROADCAST_RATE,
+        channels=channels[1],
+        true_peak=False,
+        silence_db=None,
+        sample_format=FLOAT_HANDOVER[2],
     )
     return meter.step_energies()
 

@@ -14,6 +14,7 @@ from podcast.audio.graph import (
     encode_and_measure,
     envelope_input,
     shaped_chain,
+    shaped_source,
 )
 from podcast.audio.renditions import BROADCAST_RATE
 from podcast.audio.tools import file_arg
@@ -71,26 +72,31 @@ def calibrate(
         segment, piece = segments[index], timeline.pieces[index]
         length = min(CALIBRATION_EXCERPT_SECONDS, piece.length, excerpt_cap)
         start = min(max(piece.offset, middle - length / 2), piece.offset + piece.length - length)
-        # Seeking in the demuxer (-ss before -i) skips decoding everything before the excerpt.
-        inputs += [
-            "-ss",
-            f"{(segment.start or 0.0) + start:.6f}",
-            "-t",
-            f"{length:.6f}",
-            "-i",
-            file_arg(segment.path),
-        ]
-        chain = [
-            f"aresample={BROADCAST_RATE}",
-            f"aformat=sample_fmts=fltp:channel_layouts={settings.channels}",
-        ]
         shaping, envelope = mix.shaping[index], None
+        source = shaped_source(segment, shaping, settings.channels, start, length)
+        if source is not None:
+            inputs += source[0]
+            chain = source[1]
+        else:
+            # Seeking in the demuxer (-ss before -i) skips decoding all before the excerpt.
+            inputs += [
+                "-ss",
+                f"{(segment.start or 0.0) + start:.6f}",
+                "-t",
+                f"{length:.6f}",
+                "-i",
+                file_arg(segment.path),
+            ]
+            chain = [
+                f"aresample={BROADCAST_RATE}",
+                f"aformat=sample_fmts=fltp:channel_layouts={settings.channels}",
+            ]
         if shaping.envelope is not None:
             envelopes += envelope_input(shaping.envelope, start, length)
             envelope = len(spots) + envelope_count
             envelope_count += 1
         gain = mix.segment_gains[index]
-        parts += shaped_chain(number, chain, shaping, envelope, gain, (start, length))
+        parts += shaped_chain(number, chain, shaping, envelope, gain)
     inputs += envelopes
     excerpts = "".join(f"[s{n}]" for n in range(len(spots)))
     parts.append(f"{excerpts}concat=n={len(spots)}:v=0:a=1[mix]")

@@ -11,16 +11,18 @@ import functools
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import numpy as np
+
 from podcast.audio.analyse import Segment, fold_channels, format_chain, spread_channels
-from podcast.audio.denoise import denoise_filters
 from podcast.audio.loudness import Loudness
 from podcast.audio.pipeline import Pipe, ProcessGraph
 from podcast.audio.renditions import BROADCAST_RATE, RenditionSpec
 from podcast.audio.sound import ENVELOPE_FORMAT
+from podcast.audio.spectral import reduced_input, reduction_for, write_reduced
 from podcast.audio.timeline import Timeline
 from podcast.audio.tools import FFMPEG, file_arg, upsampler
 from podcast.audio.wav import finish_wav, wav_header
@@ -51,13 +53,65 @@ class SoundShaping:
     """What is done to one recording's sound in the render: filters (rumble, hum), the
     spectral noise reduction under raised speech (sound.ShapedSound's schedule; empty: none)
     and the file of the gain envelope (leveler and noise reduction in pauses) it is
-    multiplied with."""
+    multiplied with. The reduction is made before the render (`with_reduced_sound`): the
+    render then reads `reduced`, which holds `window` (start and length, s after the in
+    point) of the recording with its filters and reduction done."""
 
     filters: tuple[str, ...] = ()
     envelope: Path | None = None
     denoise: tuple[float, ...] = ()
-    noise_dbfs: float = -70.0
     same_channels: bool = False  # one sound on both channels: processed once (fold_channels)
+    reduced: Path | None = None
+    window: tuple[float, float] = (0.0, 0.0)
+
+    @property
+    def reduces(self) -> bool:
+        """Whether the schedule takes any noise off."""
+        return any(step > 0 for step in self.denoise)
+
+
+def with_reduced_sound(
+    segment: Segment,
+    shaping: SoundShaping,
+    layout: str,
+    window: tuple[float, float],
+    target: Path,
+    subject: str,
+) -> SoundShaping:
+    """`shaping` with `window` (start and length, s after the in point) of the segment cut,
+    filtered and its noise reduced into the file `target` (spectral.write_reduced), where its
+    schedule reduces any: the render's excerpts and passes all read it."""
+    if not shaping.reduces:
+        return shaping
+    reduction = reduction_for(np.asarray(shaping.denoise, dtype=np.float32), *window)
+    chain = [
+        *format_chain(segment, layout, *window),
+        *fold_channels(layout, shaping.same_channels),
+        *shaping.filters,
+    ]
+    channels = 1 if layout == "mono" or shaping.same_channels else 2
+    write_reduced(segment.path, chain, channels, reduction, target, subject)
+    return replace(shaping, reduced=target, window=window)
+
+
+def shaped_source(
+    segment: Segment, shaping: SoundShaping, layout: str, start: float, length: float
+) -> tuple[list[str], list[str]] | None:
+    """ffmpeg input arguments and the format chain for `length` s from `start` (s after the
+    in point) of a segment whose sound was reduced before (`with_reduced_sound`); None for
+    any other."""
+    if shaping.reduced is None:
+        return None
+    folded = layout == "mono" or shaping.same_channels
+    channels = 1 if folded else 2
+    return (
+        reduced_input(shaping.reduced, channels, start - shaping.window[0], length),
+        [
+            f"aformat=sample_fmts=fltp:channel_layouts={'mono' if folded else 'stereo'}",
+            *spread_channels(layout, shaping.same_channels),
+            f"aformat=sample_fmts=fltp:channel_layouts={layout}",
+        ],
+    )
 
 
 @dataclass(frozen=True)
@@ -78,19 +132,20 @@ def shaped_chain(
     shaping: SoundShaping,
     envelope_input: int | None,
     gain: float,
-    window: tuple[float, float],
 ) -> list[str]:
     """Filter graph parts that take input `index` through `chain`, the shaping's filters and
     its envelope (ffmpeg input `envelope_input`, raw ENVELOPE_FORMAT) and the gain (dB),
-    into the stream [s<index>]; `window` is the part of the recording (start and length, s)."""
-    layout = next(f for f in chain if f.startswith("aformat=")).split("channel_layouts=")[1]
-    chain = [
-        *chain,
-        *fold_channels(layout, shaping.same_channels),
-        *shaping.filters,
-        *denoise_filters(shaping.denoise, shaping.noise_dbfs, index, *window),
-        *spread_channels(layout, shaping.same_channels),
-    ]
+    into the stream [s<index>]. A reduced sound (`shaped_source`'s chain) has its filters and
+    noise reduction in already."""
+    layout = [f for f in chain if f.startswith("aformat=")][-1].split("channel_layouts=")[1]
+    assert shaping.reduced is not None or not shaping.reduces, "reduce the sound first"
+    if shaping.reduced is None:
+        chain = [
+            *chain,
+            *fold_channels(layout, shaping.same_channels),
+            *shaping.filters,
+            *spread_channels(layout, shaping.same_channels),
+        ]
     if envelope_input is None:
         return [f"[{index}:a:0]{','.join([*chain, f'volume={gain:.4f}dB'])}[s{index}]"]
     # The same gain on both channels: an up-mix would take 3 dB off (mono to stereo).
@@ -147,21 +202,27 @@ def mix_graph(mix: Mix) -> tuple[list[str], list[str]]:
     into one stream labelled [mix]."""
     segments, settings = mix.segments, mix.settings
     inputs: list[str] = []
-    for segment in segments:
-        inputs += ["-i", file_arg(segment.path)]
+    sources = []
+    for segment, piece, shaping in zip(segments, mix.timeline.pieces, mix.shaping, strict=True):
+        source = shaped_source(segment, shaping, settings.channels, piece.offset, piece.length)
+        inputs += ["-i", file_arg(segment.path)] if source is None else source[0]
+        sources.append(source)
     parts = []
     streams: list[str] = []
     extra = len(segments)  # envelopes are the inputs after the segments
-    for index, (segment, piece, segment_gain, shaping) in enumerate(
-        zip(segments, mix.timeline.pieces, mix.segment_gains, mix.shaping, strict=True)
+    for index, (segment, piece, segment_gain, shaping, source) in enumerate(
+        zip(segments, mix.timeline.pieces, mix.segment_gains, mix.shaping, sources, strict=True)
     ):
-        chain = format_chain(segment, settings.channels, piece.offset, piece.length)
+        chain = (
+            format_chain(segment, settings.channels, piece.offset, piece.length)
+            if source is None
+            else source[1]
+        )
         envelope = None
         if shaping.envelope is not None:
             inputs += envelope_input(shaping.envelope, piece.offset, piece.length)
             envelope, extra = extra, extra + 1
-        window = (piece.offset, piece.length)
-        parts += shaped_chain(index, chain, shaping, envelope, segment_gain, window)
+        parts += shaped_chain(index, chain, shaping, envelope, segment_gain)
         if piece.crossfade > 0 and streams:
             parts.append(
                 f"[{streams[-1]}][s{index}]acrossfade=d={piece.crossfade:.6f}:c1=tri:c2=tri"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import struct
 import tempfile
 from collections.abc import Iterator
@@ -29,13 +30,13 @@ from podcast.audio.denoise import room_filters
 from podcast.audio.graph import (
     LIMITER_ATTACK_MS,
     LIMITER_RELEASE_MS,
-    SoundShaping,
     envelope_input,
     shaped_chain,
+    shaped_source,
+    with_reduced_sound,
 )
-from podcast.audio.hum import hum_filters
 from podcast.audio.pipeline import ProcessGraph
-from podcast.audio.render import INITIAL_LIMITER_MARGIN_DB
+from podcast.audio.render import INITIAL_LIMITER_MARGIN_DB, sound_shaping
 from podcast.audio.renditions import BROADCAST_RATE
 from podcast.audio.sound import SoundSettings
 from podcast.audio.tools import FFMPEG, ffmpeg_version, file_arg
@@ -45,7 +46,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "22"
+MULTITRACK_VERSION = "23"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
@@ -246,16 +247,18 @@ def _read_f32(stream: IO[bytes]) -> Samples:
     return np.frombuffer(stream.read(), dtype="<f4")
 
 
-def _decode(track: Track, label: str, chain: list[str], extra: list[str]) -> Samples:
-    """The track through the filter graph `chain` (input 0; more in `extra`), mono floats."""
+def _decode(
+    track: Track, label: str, chain: list[str], extra: list[str], source: list[str] | None = None
+) -> Samples:
+    """The track (or the input `source` gives) through the filter graph `chain` (input 0; more
+    in `extra`), mono floats."""
     graph_text = ";".join(chain)
     with ProcessGraph(label, track.path.parent) as graph:
         decoder = graph.start(
             "decoding",
             [
                 *FFMPEG,
-                "-i",
-                file_arg(track.path),
+                *(["-i", file_arg(track.path)] if source is None else source),
                 *extra,
                 "-filter_complex",
                 graph_text,
@@ -300,22 +303,31 @@ def _shaped(track: Track, label: str, settings: AudioSettings, cache: Cache) -> 
     )
     segment = Segment(track.path, sound=sound, label=label)
     analysis = analyse_segment(segment, settings.model_copy(update={"channels": "mono"}), cache)
-    report = analysis.sound_report
-    filters = tuple(hum_filters(sound, report.hum if report is not None else None))
     envelope = None if analysis.envelope is None else cache.file_path("envelope", analysis.envelope)
-    shaping = SoundShaping(filters, envelope)
-    if analysis.denoise is not None and report is not None:
-        schedule = np.fromfile(cache.file_path("denoise", analysis.denoise), dtype=np.float32)
-        shaping = replace(
-            shaping, denoise=tuple(float(s) for s in schedule), noise_dbfs=report.noise_dbfs
-        )
-    window = (0.0, analysis.duration)
     extra = [] if envelope is None else envelope_input(envelope, 0.0, analysis.duration + 1)
-    chain = shaped_chain(
-        0, format_chain(segment, "mono"), shaping, None if envelope is None else 1, 0.0, window
-    )
-    chain[-1] = chain[-1].replace("[s0]", "[out]")
-    return _decode(track, label, chain, extra)
+    window = (0.0, analysis.duration)
+    folder = cache.scratch_dir("premix")
+    try:
+        shaping = with_reduced_sound(
+            segment,
+            sound_shaping(segment, analysis, cache),
+            "mono",
+            window,
+            folder / "track.f32",
+            label,
+        )
+        source = shaped_source(segment, shaping, "mono", *window)
+        chain = shaped_chain(
+            0,
+            format_chain(segment, "mono") if source is None else source[1],
+            shaping,
+            None if envelope is None else 1,
+            0.0,
+        )
+        chain[-1] = chain[-1].replace("[s0]", "[out]")
+        return _decode(track, label, chain, extra, None if source is None else source[0])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _band(samples: Samples) -> npt.NDArray[np.float32]:

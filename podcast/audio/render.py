@@ -22,7 +22,14 @@ import numpy as np
 
 from podcast.audio.analyse import Segment, SegmentAnalysis, analyse_segment
 from podcast.audio.calibrate import Calibration, calibrate
-from podcast.audio.graph import Mix, RenditionPlan, SoundShaping, encode_and_measure, mix_graph
+from podcast.audio.graph import (
+    Mix,
+    RenditionPlan,
+    SoundShaping,
+    encode_and_measure,
+    mix_graph,
+    with_reduced_sound,
+)
 from podcast.audio.loudness import Loudness
 from podcast.audio.probe import probe
 from podcast.audio.renditions import RenditionSpec, rendition_specs
@@ -34,7 +41,7 @@ from podcast.errors import ToolError
 from podcast.plan.cache import Cache, key_of
 from podcast.show.schema import AudioSettings
 
-RENDER_VERSION = "16"
+RENDER_VERSION = "17"
 
 
 LOUDNESS_TOLERANCE_LU = 0.2
@@ -291,6 +298,7 @@ def render(
     mix_lufs = specs[0].target_lufs  # the podcast's target: renditions differ from it by gain
     segment_gains = [mix_lufs - i.integrated for i in inputs]
     workdir = cache.scratch_dir("render")
+    reduced: Path | None = None
     try:
         # The mix's sample peak is at most the loudest segment's peak after its gain and the
         # most its envelope raises anything (the crossfades' gains add up to one); a mono
@@ -300,7 +308,20 @@ def render(
         )
         plans = [_plan(spec, spec.target_lufs - mix_lufs, peak, limiter=True) for spec in specs]
         on_step("calibrating")
-        shaping = [sound_shaping(s, i, cache) for s, i in zip(segments, inputs, strict=True)]
+        reduced = cache.scratch_dir("render")  # each recording's reduced sound, while rendering
+        shaping = [
+            with_reduced_sound(
+                segment,
+                sound_shaping(segment, analysis, cache),
+                settings.channels,
+                (piece.offset, piece.length),
+                reduced / f"{number}.f32",
+                segment.name,
+            )
+            for number, (segment, analysis, piece) in enumerate(
+                zip(segments, inputs, timeline.pieces, strict=True)
+            )
+        ]
         mix = Mix(segments, timeline, segment_gains, settings, shaping)
 
         def aimed(
@@ -354,6 +375,9 @@ def render(
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
+    finally:
+        if reduced is not None:
+            shutil.rmtree(reduced, ignore_errors=True)
 
 
 def sound_shaping(segment: Segment, analysis: SegmentAnalysis, cache: Cache) -> SoundShaping:
@@ -368,7 +392,7 @@ def sound_shaping(segment: Segment, analysis: SegmentAnalysis, cache: Cache) -> 
         return SoundShaping(tuple(filters), envelope, same_channels=same)
     schedule = np.fromfile(cache.file_path("denoise", analysis.denoise), dtype=np.float32)
     steps = tuple(float(step) for step in schedule)
-    return SoundShaping(tuple(filters), envelope, steps, report.noise_dbfs, same)
+    return SoundShaping(tuple(filters), envelope, steps, same)
 
 
 def _stamp(path: Path) -> list[int]:
