@@ -131,3 +131,18 @@ def test_without_a_pause_the_room_is_learned_from_the_quietest_frames() -> None:
     out = reduce_noise(room, reduction)
     drop = float(np.mean(levels(out)[20:-20]) - np.mean(levels(room)[20:-20]))
     assert -16.5 < drop < -13.0, drop
+
+
+def test_a_room_whose_level_drifts_is_followed() -> None:
+    # The room swings +-8 dB over 40 s (a fan, traffic); it is learned in the first pause,
+    # at its middle level. A raised voice's room must come down by what is asked throughout,
+    # not only where the room stands at the level it was learned at.
+    seconds = 40.0
+    room = pink(seconds, seed=11)
+    t = np.arange(room.size) / RATE
+    room = (room * 10 ** (8 * np.sin(2 * np.pi * t / seconds) / 20)).astype(np.float32)
+    schedule = np.array([PAUSE_STEP] * 10 + [16.0] * 390, dtype=np.float32)
+    out = reduce_noise(room, reduction_for(schedule, 0.0, seconds))
+    change = levels(out)[150:] - levels(room)[150:]
+    windows = change[: change.size // 100 * 100].reshape(-1, 100).mean(axis=1)  # 1 s each
+    assert np.all(np.abs(windows + 16) < 1.5), windows.round(1)

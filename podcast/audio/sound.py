@@ -16,7 +16,7 @@ streams.
   end up alike, while within a phrase nothing is compressed (laughter and emphasis stay) and the
   gain only changes in pauses or slowly.
 - Noise reduction: where the leveler raises a voice above the least raised one, the noise
-  under it is reduced by as much (spectral: audio/denoise.py), so the room stays at one level;
+  under it is reduced by as much (spectral: audio/spectral.py), so the room stays at one level;
   what that leaves of the voice is measured and made up for, and a phrase whose voice it
   would take more than MAX_VOICE_LOSS_DB of is spared. Pauses are lowered by
   `noise_reduction_db` (a downward expander that knows where the pauses are), at most

@@ -44,8 +44,17 @@ SMOOTH_FRAMES = 5  # 53 ms: a room's random peaks average out, a word's onset do
 SMOOTH_BINS = 3
 LOOK_AHEAD_FRAMES = 2  # a bin opens 21 ms before its sound: a soft start keeps its gain
 HOLD_FRAMES = 1
-# Frames on either side of a frame that its gain depends on (the smoothing, look-ahead, hold).
-CONTEXT_FRAMES = SMOOTH_FRAMES // 2 + max(LOOK_AHEAD_FRAMES, HOLD_FRAMES)
+# A room's level drifts (a fan, traffic, an air conditioner cycling): the room learned in the
+# pauses is followed at the level of each frame's quietest quarter of bins (what speech leaves
+# alone), taken as the median over TRACK_FRAMES either side (2 s), within LEVEL_LIMITS of the
+# learned level. An outside round's pink room swinging +-8 dB over 40 s kept 11 dB of a
+# raised guest's room where the level was not followed.
+TRACK_FRAMES = 94
+TRACK_QUANTILE = 0.25
+LEVEL_LIMITS = (0.25, 100.0)  # -6 to +20 dB
+# Frames on either side of a frame that its gain depends on (the level's median, the
+# smoothing, look-ahead and hold).
+CONTEXT_FRAMES = TRACK_FRAMES + SMOOTH_FRAMES // 2 + max(LOOK_AHEAD_FRAMES, HOLD_FRAMES)
 BLOCK_FRAMES = 4096  # 44 s a block: 17 MB of spectrum per channel
 # The room is learned over at most LEARN_MAX_STEPS of the pauses within the first
 # LEARN_WITHIN_S: one pause misled it where an MP3's first frames hold nothing at high
@@ -149,9 +158,14 @@ def _floors(reduction: Reduction, first_frame: int, count: int) -> npt.NDArray[n
 
 def _gains(power: npt.NDArray[np.float32], room: npt.NDArray[np.float32]) -> Samples:
     """Each frame's and bin's gain (before the schedule's floor) from its power."""
-    from scipy.ndimage import uniform_filter1d
+    from scipy.ndimage import median_filter, uniform_filter1d
 
     ratio = power / room
+    # a noise bin's power is exponentially distributed: its quantile q lies at -ln(1 - q) of
+    # its mean
+    quiet = np.quantile(ratio, TRACK_QUANTILE, axis=1) / -math.log(1 - TRACK_QUANTILE)
+    level = median_filter(quiet, size=2 * TRACK_FRAMES + 1, mode="nearest")
+    ratio /= np.clip(level, *LEVEL_LIMITS)[:, None].astype(np.float32)
     ratio = uniform_filter1d(ratio, SMOOTH_FRAMES, axis=0, mode="nearest")
     ratio = uniform_filter1d(ratio, SMOOTH_BINS, axis=1, mode="nearest")
     excess = np.maximum(ratio - OVER_SUBTRACTION, 0.0)
