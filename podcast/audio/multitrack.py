@@ -26,7 +26,6 @@ from pydantic import BaseModel
 
 from podcast import stopping
 from podcast.audio.analyse import Segment, analyse_segment, format_chain
-from podcast.audio.denoise import room_filters
 from podcast.audio.graph import (
     LIMITER_ATTACK_MS,
     LIMITER_RELEASE_MS,
@@ -39,6 +38,7 @@ from podcast.audio.pipeline import ProcessGraph
 from podcast.audio.render import INITIAL_LIMITER_MARGIN_DB, sound_shaping
 from podcast.audio.renditions import BROADCAST_RATE
 from podcast.audio.sound import SoundSettings
+from podcast.audio.spectral import Reduction, reduce_noise
 from podcast.audio.tools import FFMPEG, ffmpeg_version, file_arg
 from podcast.errors import PodcastError, Problem, ToolError
 from podcast.plan.cache import Cache, key_of
@@ -46,7 +46,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "23"
+MULTITRACK_VERSION = "24"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP = RATE // 10  # the analysis' 100 ms steps
@@ -1371,45 +1371,26 @@ def _even_rooms(
     if len(rooms) < 2:
         return {}
     quietest = min(room + gains[i] for i, room in rooms.items())
-    # The spectrum is learned in the quietest half second where nobody is heard.
-    learn = None
+    # The room is learned in the quietest half second where nobody is heard.
+    learn: tuple[tuple[int, int], ...]
     reduced: dict[int, float] = {}
     quiet = np.flatnonzero(~active[: count - ROOM_SAMPLE_STEPS])
+    recorded = {i: raw[i][:count] > SILENT_DB for i in rooms}  # (not placed before its start)
     for i, room in rooms.items():
         strength = min(round(room + gains[i] - quietest), MAX_ROOM_REDUCTION_DB)
         if strength <= ROOM_STEP_DB:
             continue
-        if quiet.size:
-            windows = [raw[i][s : s + ROOM_SAMPLE_STEPS].max() for s in quiet]
-            start = int(quiet[int(np.argmin(windows))]) / 10
-            learn = (start, start + ROOM_SAMPLE_STEPS / 10)
-        filters = room_filters(float(strength), room, learn)
+        usable = [s for s in quiet if recorded[i][s : s + ROOM_SAMPLE_STEPS].all()]
+        learn = ()
+        if usable:
+            windows = [raw[i][s : s + ROOM_SAMPLE_STEPS].max() for s in usable]
+            start = int(usable[int(np.argmin(windows))]) * STEP
+            learn = ((start, start + ROOM_SAMPLE_STEPS * STEP),)
+        steps = np.full(processed[i].size // STEP + 1, float(strength), dtype=np.float32)
         before = _floor_db(levels[i][:count])
-        processed[i] = _filtered(processed[i], filters, tracks[i])
+        processed[i] = reduce_noise(processed[i], Reduction(steps, 0, learn), _workers(2))
         # what was taken (the report tells that, not what was asked)
         reduced[i] = round(max(0.0, before - _floor_db(_loudness_steps(processed[i])[:count])))
-    return reduced
-
-
-def _filtered(samples: Samples, filters: list[str], track: Track) -> Samples:
-    """`samples` (mono, at RATE) through ffmpeg's `filters`."""
-    with tempfile.TemporaryDirectory(prefix="podcast-room-") as folder:
-        source = Path(folder) / "track.f32"
-        np.asarray(samples, dtype="<f4").tofile(source)
-        with ProcessGraph(track.path.name, Path(folder)) as graph:
-            step = graph.start(
-                "reducing the room",
-                [
-                    *FFMPEG,
-                    *("-f", "f32le", "-ar", str(RATE), "-ac", "1", "-i", file_arg(source)),
-                    *("-af", ",".join(filters), "-c:a", "pcm_f32le", "-f", "f32le", "pipe:1"),
-                ],
-                capture_stdout=True,
-            )
-            assert step.process.stdout is not None
-            box = graph.read("reading", step.process.stdout, _read_f32)
-            graph.wait()
-    reduced: Samples = np.array(box[0][: samples.size], dtype=np.float32)
     return reduced
 
 

@@ -44,14 +44,17 @@ SMOOTH_FRAMES = 5  # 53 ms: a room's random peaks average out, a word's onset do
 SMOOTH_BINS = 3
 LOOK_AHEAD_FRAMES = 2  # a bin opens 21 ms before its sound: a soft start keeps its gain
 HOLD_FRAMES = 1
-# A room's level drifts (a fan, traffic, an air conditioner cycling): the room learned in the
-# pauses is followed at the level of each frame's quietest quarter of bins (what speech leaves
-# alone), taken as the median over TRACK_FRAMES either side (2 s), within LEVEL_LIMITS of the
-# learned level. An outside round's pink room swinging +-8 dB over 40 s kept 11 dB of a
-# raised guest's room where the level was not followed.
+# A room's level drifts (a fan, traffic, an air conditioner cycling), and a leveled track's
+# room (a multitrack voice's, multitrack._even_rooms) follows its gain: the room learned in the
+# pauses is followed at the level of each frame's quietest quarter of bins (every fourth bin:
+# what speech leaves alone), taken as the median over TRACK_FRAMES either side (2 s), within
+# LEVEL_LIMITS of the learned level; digital silence (a gated recorder's pauses) counts as the
+# learned level. An outside round's pink room swinging +-8 dB over 40 s kept 11 dB of a raised
+# guest's room where the level was not followed; a multitrack guest's room, raised 14 dB with
+# her voice over pauses lowered 12 dB, was not reduced at all within -6 to +20 dB.
 TRACK_FRAMES = 94
 TRACK_QUANTILE = 0.25
-LEVEL_LIMITS = (0.25, 100.0)  # -6 to +20 dB
+LEVEL_LIMITS = (1e-3, 1e4)  # -30 to +40 dB
 # Frames on either side of a frame that its gain depends on (the level's median, the
 # smoothing, look-ahead and hold).
 CONTEXT_FRAMES = TRACK_FRAMES + SMOOTH_FRAMES // 2 + max(LOOK_AHEAD_FRAMES, HOLD_FRAMES)
@@ -66,6 +69,7 @@ LEARN_MAX_STEPS = 50
 # quantile's share of the mean (a bin's power in noise is exponentially distributed).
 FALLBACK_S = 30.0
 FALLBACK_QUANTILE = 0.2
+SILENT_POWER = 1e-12  # a frame's power (all bins) at or below this is digital silence
 _STEP_SAMPLES = round(STEP_S * BROADCAST_RATE)
 _WINDOW = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(FRAME) / FRAME)).astype(np.float32)
 
@@ -132,14 +136,16 @@ def room_power(samples: Samples, reduction: Reduction) -> npt.NDArray[np.float32
         for piece in [np.asarray(samples[a:b], dtype=np.float32)]
         if piece.size >= FRAME
     ]
-    if learned:
-        return np.asarray(np.concatenate(learned).mean(axis=0) + 1e-20, dtype=np.float32)
+    # (digital silence in a pause, a track placed before its recorder started, is no room)
+    sounding = [power[power.sum(axis=1) > SILENT_POWER] for power in learned]
+    if sum(power.shape[0] for power in sounding) >= SMOOTH_FRAMES:
+        return np.asarray(np.concatenate(sounding).mean(axis=0) + 1e-20, dtype=np.float32)
     piece = np.asarray(samples[: round(FALLBACK_S * BROADCAST_RATE)], dtype=np.float32)
     if piece.size < FRAME:
         piece = np.pad(piece, (0, FRAME - piece.size))
     power = _power(_frames(piece, (piece.size - FRAME) // HOP + 1))
     # a gated recorder's digital silence is no room
-    sounding = power[power.sum(axis=1) > 1e-12]
+    sounding = power[power.sum(axis=1) > SILENT_POWER]
     if sounding.shape[0] >= SMOOTH_FRAMES:
         power = sounding
     share = -math.log(1 - FALLBACK_QUANTILE)  # of the mean, at that quantile
@@ -163,7 +169,8 @@ def _gains(power: npt.NDArray[np.float32], room: npt.NDArray[np.float32]) -> Sam
     ratio = power / room
     # a noise bin's power is exponentially distributed: its quantile q lies at -ln(1 - q) of
     # its mean
-    quiet = np.quantile(ratio, TRACK_QUANTILE, axis=1) / -math.log(1 - TRACK_QUANTILE)
+    quiet = np.quantile(ratio[:, ::4], TRACK_QUANTILE, axis=1) / -math.log(1 - TRACK_QUANTILE)
+    quiet[power.sum(axis=1) <= SILENT_POWER] = 1.0
     level = median_filter(quiet, size=2 * TRACK_FRAMES + 1, mode="nearest")
     ratio /= np.clip(level, *LEVEL_LIMITS)[:, None].astype(np.float32)
     ratio = uniform_filter1d(ratio, SMOOTH_FRAMES, axis=0, mode="nearest")
