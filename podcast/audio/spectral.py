@@ -130,27 +130,30 @@ def _power(spectra: npt.NDArray[np.complex64]) -> npt.NDArray[np.float32]:
 
 def room_power(samples: Samples, reduction: Reduction) -> npt.NDArray[np.float32]:
     """The room's power per frequency bin of one channel (`samples`: the stretch reduced)."""
+    # (digital silence in a pause, a track placed before its recorder started, is no room)
     learned = [
-        _power(_frames(piece, (piece.size - FRAME) // HOP + 1))
+        _sounding(_power(_frames(piece, (piece.size - FRAME) // HOP + 1)))
         for a, b in reduction.learn
         for piece in [np.asarray(samples[a:b], dtype=np.float32)]
         if piece.size >= FRAME
     ]
-    # (digital silence in a pause, a track placed before its recorder started, is no room)
-    sounding = [power[power.sum(axis=1) > SILENT_POWER] for power in learned]
-    if sum(power.shape[0] for power in sounding) >= SMOOTH_FRAMES:
-        return np.asarray(np.concatenate(sounding).mean(axis=0) + 1e-20, dtype=np.float32)
+    if sum(power.shape[0] for power in learned) >= SMOOTH_FRAMES:
+        return np.asarray(np.concatenate(learned).mean(axis=0) + 1e-20, dtype=np.float32)
     piece = np.asarray(samples[: round(FALLBACK_S * BROADCAST_RATE)], dtype=np.float32)
     if piece.size < FRAME:
         piece = np.pad(piece, (0, FRAME - piece.size))
     power = _power(_frames(piece, (piece.size - FRAME) // HOP + 1))
-    # a gated recorder's digital silence is no room
-    sounding = power[power.sum(axis=1) > SILENT_POWER]
+    sounding = _sounding(power)  # a gated recorder's digital silence is no room
     if sounding.shape[0] >= SMOOTH_FRAMES:
         power = sounding
     share = -math.log(1 - FALLBACK_QUANTILE)  # of the mean, at that quantile
     quiet = np.quantile(power, FALLBACK_QUANTILE, axis=0) / share
     return np.asarray(quiet + 1e-20, dtype=np.float32)
+
+
+def _sounding(power: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """The frames of `power` (frames x bins) that are not digital silence."""
+    return np.asarray(power[power.sum(axis=1) > SILENT_POWER], dtype=np.float32)
 
 
 def _floors(reduction: Reduction, first_frame: int, count: int) -> npt.NDArray[np.float32]:
