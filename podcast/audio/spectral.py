@@ -254,17 +254,22 @@ def reduce_stream(
                 yield out[: count * HOP]
 
         emitted = -lead  # the signal's index of the next sample to yield
+        arrived: list[Samples] = []  # joined to the buffer only when a block is due
         for chunk in chunks:
             stopping.check()
-            chunk = np.asarray(chunk, dtype=np.float32)
-            received += chunk.size
-            buffer = np.concatenate([buffer, chunk])
+            arrived.append(np.asarray(chunk, dtype=np.float32))
+            received += arrived[-1].size
+            if need(done_frames, BLOCK_FRAMES)[1] > received:
+                continue
+            buffer = np.concatenate([buffer, *arrived])
+            arrived = []
             while need(done_frames, BLOCK_FRAMES)[1] <= received:
                 submit(BLOCK_FRAMES)
             for out in finished(False):
                 emitted, out = _trimmed(emitted, out, received)
                 if out.size:
                     yield out
+        buffer = np.concatenate([buffer, *arrived])
         total = math.ceil((received + lead) / HOP) if received else 0
         while done_frames < total:
             submit(min(BLOCK_FRAMES, total - done_frames))
@@ -334,7 +339,6 @@ def reduce_chunks(
         reduce_stream((chunk[:, c] for chunk in stream), rooms[c], reduction, workers)
         for c, stream in enumerate(streams)
     ]
-    held = []
     del start
     for parts in zip(*reduced, strict=True):
         yield np.stack(parts, axis=1)
