@@ -11,15 +11,24 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from podcast.build import build
 from podcast.check import check_show
 from podcast.errors import PodcastError
 
-from .field import FieldRecording, FieldSpec, corpus, episode_recordings, make_field, measure
+from .field import (
+    FieldRecording,
+    FieldSpec,
+    _band,
+    corpus,
+    episode_recordings,
+    make_field,
+    measure,
+)
 from .helpers import built_file, ebur128, run_cli
-from .interview import RATE, decode
+from .interview import RATE, _speak, decode
 
 pytestmark = pytest.mark.skipif(
     shutil.which("espeak-ng") is None, reason="no espeak-ng: install Debian's espeak-ng package"
@@ -326,3 +335,74 @@ def test_speakers_handing_over_without_a_pause_are_leveled_turn_by_turn(tmp_path
     assert after["gap"] <= 1.5, after
     integrated, peak = ebur128(mp3)
     assert abs(integrated + 16) <= 0.5 and peak <= -1.0
+
+
+def test_a_raised_guests_first_fricative_gets_the_turns_gain(tmp_path: Path) -> None:
+    """An outside round's white noise at -45 dBFS, the guest 15 dB down, her turn opening on a
+    fricative ("Sprechen"): 10-13 dB above the noise at 2-6 kHz, but its 100 ms step hardly
+    above the noise in loudness, so the phrase (and its gain) began a step later and the "Sch"
+    kept the pause's gain, 10 dB under the rest of the word. The gain is now up two steps
+    before the first step that sounds like speech. Her turns start at six places within a
+    step; measured on the published MP3, 20 ms frames at 2-6 kHz where her voice stands 6 dB
+    over the noise."""
+    show = tmp_path / "show"
+    episode = show / "episodes/01-feld"
+    episode.mkdir(parents=True)
+    (show / "podcast.toml").write_text(SHOW.format(audio=""))
+    from PIL import Image
+
+    Image.new("RGB", (1400, 1400), (30, 60, 90)).save(show / "cover.jpg")
+    host = ["Wie sehen Sie das heute?", "Und was sagen die anderen dazu?", "Wie geht es weiter?"]
+    # espeak-ng's "Sprechen" opens on a long "Sch" (its "Schauen" and "Schon" did not show it);
+    # her turns start 15 to 90 ms into a step (at 30 and 45 ms, 15 and 13 dB were lost)
+    guest = "Sprechen Sie mit den Leuten hier."
+    lines = [
+        (voice, level_db, text, offset_ms)
+        for number, offset_ms in enumerate((15, 30, 45, 60, 75, 90))
+        for voice, level_db, text in (("de", 0.0, host[number % 3]), ("de+f3", -15.0, guest))
+    ]
+    pieces, turns, at = [], [], 0
+    for number, (voice, level_db, text, offset_ms) in enumerate(lines):
+        speech = _speak(text, voice, tmp_path, f"line{number}")
+        sounding = np.flatnonzero(np.abs(speech) > 1e-3 * np.abs(speech).max())
+        speech = speech[sounding[0] : sounding[-1] + 1]
+        # each turn 1 to 1.1 s after the last
+        start = (at // (RATE // 10) + 10) * (RATE // 10) + RATE * offset_ms // 1000
+        pieces.append(np.zeros(start - at))
+        level = 10 ** (-18 / 20) * 10 ** (level_db / 20) / np.sqrt(np.mean(speech**2))
+        pieces.append(speech * level)
+        turns.append((level_db < 0, start))
+        at = start + speech.size
+    pieces.append(np.zeros(RATE))
+    voice_track = np.concatenate(pieces)
+    noise = np.random.default_rng(7).standard_normal(voice_track.size) * 10 ** (-45 / 20)
+    subprocess.run(
+        [
+            *("ffmpeg", "-v", "error", "-f", "f64le", "-ar", str(RATE), "-ac", "1", "-i", "-"),
+            *("-c:a", "pcm_s24le", str(episode / "talk.wav")),
+        ],
+        input=(voice_track + noise).astype("<f8").tobytes(),
+        check=True,
+    )
+    (episode / "episode.md").write_text(EPISODE.format(recordings="  - file: talk.wav\n"))
+    published = decode(built_file(build(show).out, "audio/01-feld.mp3"))
+
+    size = RATE // 50
+
+    def frames(samples: Any) -> Any:
+        count = voice_track.size // size * size
+        band = _band(np.asarray(samples[:count]), 2000.0, 6000.0)
+        return 10 * np.log10(np.mean(band.reshape(-1, size) ** 2, axis=1) + 1e-20)
+
+    voice_db, noise_db = frames(voice_track), frames(noise)
+    gain_db = frames(published) - frames(voice_track + noise)
+    for raised, start in turns:
+        if not raised:
+            continue
+        first = start // size
+        standing = [f for f in range(first, first + 15) if voice_db[f] >= noise_db[f] + 6]
+        head = [f for f in standing if f < first + 3]
+        rest = [f for f in standing if f >= first + 3]
+        assert head and rest, (start / RATE, (voice_db - noise_db)[first : first + 4])
+        loss = float(np.median(gain_db[rest]) - np.mean(gain_db[head]))
+        assert loss <= 2.0, (start / RATE, gain_db[first : first + 6].round(1))

@@ -23,8 +23,11 @@ STEP_S = 0.1  # the meter's loudness steps
 SPEECH_ABOVE_FLOOR_DB = 6.0
 SPEECH_GOES_ON_DB = 3.0
 SHORTEST_PAUSE_S = 0.4
-PRE_ROLL_S = 0.1  # the gain is up before a phrase starts ...
-HANGOVER_S = 0.2  # ... and stays up while it fades out
+# The gain is up before a phrase starts: a word opening on a fricative ("Sch") over white
+# noise adds too little loudness to its 100 ms step, and the next one, to count as speech; with
+# one step of pre-roll an outside round's raised guest lost 10-15 dB on her first 50 ms.
+PRE_ROLL_S = 0.2
+HANGOVER_S = 0.2  # and stays up while a phrase fades out
 SILENT_LUFS = -100.0  # digital silence, as far as the analysis is concerned
 SILENCE_GATE_LUFS = -70.0  # BS.1770's absolute gate: quieter pauses count as silent
 # A floor in the pauses above this is noise the leveler would raise with a quiet voice, and
