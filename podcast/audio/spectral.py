@@ -304,7 +304,7 @@ def reduce_noise(samples: Samples, reduction: Reduction, workers: int = 1) -> Sa
     return out if many else out[:, 0]
 
 
-def _chunks(stream: IO[bytes], channels: int) -> Iterator[Samples]:
+def f32_chunks(stream: IO[bytes], channels: int) -> Iterator[Samples]:
     """Interleaved 32-bit float samples from `stream`, as (frames x channels) arrays."""
     size = 4 * channels
     rest = b""
@@ -353,7 +353,7 @@ def write_reduced(
 
     def reduce_into(stream: IO[bytes]) -> None:
         with target.open("wb") as out:
-            for part in reduce_chunks(_chunks(stream, channels), reduction, channels, 2):
+            for part in reduce_chunks(f32_chunks(stream, channels), reduction, channels, 2):
                 out.write(np.ascontiguousarray(part, dtype="<f4").tobytes())
 
     with ProcessGraph(subject, target.parent) as graph:
