@@ -1371,9 +1371,7 @@ def _premix(
         settings.podcast_target - (3.01 if stereo else 0.0),
         settings.true_peak - INITIAL_LIMITER_MARGIN_DB,
     )
-    mixed, reports, gains, ceilings = _crossgate(
-        tracks, (raw, levels), decided, processed, offsets, program, taken
-    )
+    mixed, reports = _crossgate(tracks, (raw, levels), decided, processed, offsets, program, taken)
     peak = float(np.abs(mixed).max()) if mixed.size else 0.0
     scale = 0.98 / peak if peak > 0.98 else 1.0  # the render sets the loudness; WAV kept whole
     mixed *= scale
@@ -1383,11 +1381,10 @@ def _premix(
         stems.mkdir(parents=True, exist_ok=True)
 
     def write_share(number: int) -> None:
-        """A track's share of the mix, made again (not all kept at once), written as the
-        voice to transcribe and as a stem."""
-        share = np.empty(length, dtype=np.float32)
-        for first, chunk in _gained(processed[number], gains[number], ceilings[number]):
-            share[first : first + chunk.size] = chunk * np.float32(scale)
+        """A track's share of the mix (as the crossgate left it in `processed`), written as
+        the voice to transcribe and as a stem."""
+        share = processed[number]
+        share *= np.float32(scale)
         voice = voices[number]
         if voice is not None:
             low = scipy_signal.resample_poly(share, 1, RATE // TRANSCRIBE_RATE)
@@ -1409,17 +1406,16 @@ def _crossgate(
     offsets: list[tuple[Alignment, bool]],
     program: tuple[float, float] | None = None,
     taken: dict[int, float] | None = None,
-) -> tuple[Samples, list[TrackReport], list[float], list[float | None]]:
+) -> tuple[Samples, list[TrackReport]]:
     """Each voice to one speaker loudness, lowered where its person is silent (as `decided`);
     music and ambience ducked under speech; summed (`loudness`: each track's 100 ms loudness
     as recorded and as processed; `taken`: how far each voice's room was taken down, for the
-    report). `processed` gets its step gains in place;
-    returned with the mix: a report per track, its overall gain (dB, on top of those steps)
-    and its ceiling (linear; None: not limited). `program`: the loudness (LUFS, of the mono
-    mix) and the limiter's ceiling (dBFS) the mix will be published at: each voice is limited
-    to that ceiling at the gain the mix will get, before the voices are made equal (else that
-    limiter, at the end, lowers a voice with high peaks more than the others: a phone line's
-    voice ended 1 LU below the others, equal in the mix)."""
+    report). Returned with the mix: a report per track; `processed` then holds each track's
+    share of the mix (its step gains, overall gain and limiter). `program`: the loudness
+    (LUFS, of the mono mix) and the limiter's ceiling (dBFS) the mix will be published at:
+    each voice is limited to that ceiling at the gain the mix will get, before the voices are
+    made equal (else that limiter, at the end, lowers a voice with high peaks more than the
+    others: a phone line's voice ended 1 LU below the others, equal in the mix)."""
     voices = [i for i, t in enumerate(tracks) if t.voice]
     raw, levels = loudness
     count = min(lv.size for lv in levels)
@@ -1463,22 +1459,16 @@ def _crossgate(
         # that one's tracks are measured one by one (for the report's bleed).
         last = round_ == MIX_ROUNDS - 1 or settled
         mixed.fill(0.0)
-        owns = _mix_into(mixed, processed, gains, ceilings, measure=last)
+        owns = _mix_into(mixed, processed, gains, ceilings, last=last)
         outputs = [np.concatenate(own)[:count] for own in owns] if last else []
         heard = _loudness_steps(mixed)[:count]
         in_mix = {i: _speech_db(heard, alone[i] & active) for i in voices}
         measured = [v for v in in_mix.values() if v is not None]
         if last:
             break
-        if not measured:  # nobody speaks alone: nothing to correct, this mix is the last
-            for i in range(len(tracks)):
-                state: list[object] = []
-                own = [
-                    _loudness_steps(chunk, state)
-                    for _, chunk in _gained(processed[i], gains.get(i, 0.0), ceilings.get(i))
-                ]
-                outputs.append(np.concatenate(own)[:count])
-            break
+        if not measured:  # nobody speaks alone: nothing to correct, the next mix is the last
+            settled = True
+            continue
         before = (dict(gains), dict(ceilings))
         for i, level in in_mix.items():
             if level is not None:
@@ -1501,8 +1491,7 @@ def _crossgate(
         )
         for i, track in enumerate(tracks)
     ]
-    overall = [gains.get(i, 0.0) for i in range(len(tracks))]
-    return mixed, reports, overall, [ceilings.get(i) for i in range(len(tracks))]
+    return mixed, reports
 
 
 def _room_reductions(
@@ -1563,32 +1552,41 @@ def _mix_into(
     processed: list[Samples],
     gains: dict[int, float],
     ceilings: dict[int, float],
-    measure: bool,
+    last: bool,
 ) -> list[list[npt.NDArray[np.float64]]]:
     """Each track at its gain and ceiling added into `mixed`, chunk by chunk, the tracks'
-    chunks made side by side in threads and added in track order (the same sum every time);
-    with `measure`, each track's own 100 ms loudness by chunk (else empty lists)."""
+    chunks made side by side in threads and added in track order (the same sum every time).
+    The `last` mix measures each track's own 100 ms loudness by chunk (else empty lists) and
+    leaves each track's share of it in `processed` (each chunk put back once the next one is
+    made: a chunk's limiter reads a little of the chunk before)."""
 
     def chunks(number: int) -> Iterator[tuple[int, Samples, npt.NDArray[np.float64] | None]]:
         state: list[object] = []
         for first, chunk in _gained(
             processed[number], gains.get(number, 0.0), ceilings.get(number)
         ):
-            yield first, chunk, _loudness_steps(chunk, state) if measure else None
+            yield first, chunk, _loudness_steps(chunk, state) if last else None
 
     streams = [chunks(number) for number in range(len(processed))]
     measured: list[list[npt.NDArray[np.float64]]] = [[] for _ in processed]
+    before: list[tuple[int, Samples] | None] = [None for _ in processed]
     with stopping.worker_pool(_workers(len(streams)), "mix") as pool:
         while True:
             step = list(pool.map(lambda stream: next(stream, None), streams))
-            if any(part is None for part in step):
-                break
             for number, part in enumerate(step):
-                assert part is not None
+                held = before[number]
+                if held is not None:
+                    processed[number][held[0] : held[0] + held[1].size] = held[1]
+                    before[number] = None
+                if part is None:
+                    continue
                 first, chunk, levels = part
                 mixed[first : first + chunk.size] += chunk
                 if levels is not None:
                     measured[number].append(levels)
+                    before[number] = (first, chunk)
+            if any(part is None for part in step):
+                break
     return measured
 
 
