@@ -421,9 +421,14 @@ def _shaped(
 
 def _envelope_at(envelope: npt.NDArray[np.float32], first: int, count: int) -> Samples:
     """The gain envelope (ENVELOPE_RATE values a second, the last held) at the samples `first`
-    to `first + count`, interpolated linearly (the render upsamples it with ffmpeg)."""
-    where = (first + np.arange(count)) * (ENVELOPE_RATE / RATE)
-    return np.asarray(np.interp(where, np.arange(envelope.size), envelope), dtype=np.float32)
+    to `first + count`, interpolated linearly between its values (the render upsamples it
+    with ffmpeg), a block of samples per value at a time."""
+    per = RATE // ENVELOPE_RATE
+    low, high = first // per, (first + count - 1) // per + 1
+    values = envelope[np.minimum(np.arange(low, high + 1), envelope.size - 1)]
+    ramp = np.arange(per, dtype=np.float32) / np.float32(per)
+    blocks = values[:-1, None] + (values[1:] - values[:-1])[:, None] * ramp[None, :]
+    return np.asarray(blocks.ravel()[first - low * per :][:count], dtype=np.float32)
 
 
 def _band(samples: Samples, rate: int = RATE) -> npt.NDArray[np.float32]:
