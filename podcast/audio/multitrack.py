@@ -118,9 +118,10 @@ FLOOR_PERCENTILE = 5.0  # a microphone's quietest steps: its own noise
 FLOOR_MARGIN_DB = 6.0  # a step this far above its microphone's noise is heard
 CROSSGATE_DB = -24.0  # a silent person's microphone is lowered this much
 # A voice track's room standing this much (or less) above the quietest one's in the mix is left
-# as it is (see _even_rooms); the noise's spectrum is learned over this many steps.
+# as it is (see _room_reductions); the noise's spectrum is learned over this many steps.
 ROOM_STEP_DB = 2.0
 ROOM_SAMPLE_STEPS = 5
+ROOM_LEARN_WITHIN_S = 300.0
 MAX_ROOM_REDUCTION_DB = 24  # as under a raised voice in one recording (sound.py)
 WORD_GAP_STEPS = 3  # steps between a person's words that count as theirs
 ABSOLUTE_GATE_LUFS = -70.0  # BS.1770: blocks below this are left out of the integrated loudness
@@ -162,7 +163,7 @@ class TrackReport:
     disagreement_ms: float = 0.0  # Alignment.disagreement_ms
     drift_unknown: bool = False  # Alignment.drift_unknown
     confirmed: int = 0  # Alignment.confirmed
-    room_reduced_db: float = 0.0  # how far its room noise was taken down (see _even_rooms)
+    room_reduced_db: float = 0.0  # how far its room noise was taken down (see _room_reductions)
 
     def warning(self) -> str | None:
         """What the editor should check, if anything: a track whose clock drift could not be
@@ -1548,6 +1549,10 @@ def _room_reductions(
             continue
         recorded = raw[i][:count] > SILENT_DB
         usable = [s for s in quiet if recorded[s : s + ROOM_SAMPLE_STEPS].all()]
+        # (within the first ROOM_LEARN_WITHIN_S where there is such a stretch: the reduction
+        # holds the track's sound until it has learned the room)
+        early = [s for s in usable if s < round(ROOM_LEARN_WITHIN_S / STEP_S)]
+        usable = early or usable
         learn, level = None, -120.0
         if usable:
             windows = [raw[i][s : s + ROOM_SAMPLE_STEPS].max() for s in usable]

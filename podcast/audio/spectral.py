@@ -45,13 +45,14 @@ SMOOTH_BINS = 3
 LOOK_AHEAD_FRAMES = 2  # a bin opens 21 ms before its sound: a soft start keeps its gain
 HOLD_FRAMES = 1
 # A room's level drifts (a fan, traffic, an air conditioner cycling), and a leveled track's
-# room (a multitrack voice's, multitrack._even_rooms) follows its gain: the room learned in the
-# pauses is followed at the level of each frame's quietest quarter of bins (every fourth bin:
-# what speech leaves alone), taken as the median over TRACK_FRAMES either side (2 s), within
-# LEVEL_LIMITS of the learned level; digital silence (a gated recorder's pauses) counts as the
-# learned level. An outside round's pink room swinging +-8 dB over 40 s kept 11 dB of a raised
-# guest's room where the level was not followed; a multitrack guest's room, raised 14 dB with
-# her voice over pauses lowered 12 dB, was not reduced at all within -6 to +20 dB.
+# room follows its gain: the room learned in the pauses is followed at the level of each
+# frame's quietest quarter of bins (every fourth bin: what speech leaves alone), taken as the
+# median over TRACK_FRAMES either side (2 s), within LEVEL_LIMITS of the learned level;
+# digital silence (a gated recorder's pauses) counts as the learned level. An outside round's
+# pink room swinging +-8 dB over 40 s kept 11 dB of a raised guest's room where the level was
+# not followed; a multitrack guest's room, raised 14 dB with her voice over pauses lowered
+# 12 dB (reduced after her leveler, as it then was), was not reduced at all within -6 to
+# +20 dB.
 TRACK_FRAMES = 94
 TRACK_QUANTILE = 0.25
 LEVEL_LIMITS = (1e-3, 1e4)  # -30 to +40 dB
