@@ -74,6 +74,22 @@ def test_every_problem_is_reported_at_once_with_file_line_field_and_fix(demo: Pa
         ),
         ("file: interview-leipzig.flac", "file: /etc/passwd", r"points outside the show folder"),
         ("episode_type: full", "episode_type: bonusfolge", r"episode_type: Input should be"),
+        # (an outside round found these three without a fix)
+        (
+            "file: interview-leipzig.flac",
+            "file: interview-leipzig.flac\n    noise_reduction_db: -3",
+            r"noise_reduction_db: Input should be greater than or equal to 0 \(write 0 or more\)",
+        ),
+        (
+            "file: interview-leipzig.flac",
+            "file: interview-leipzig.flac\n    level_speech: vielleicht",
+            r"level_speech: Input should be a valid boolean.* \(write true or false\)",
+        ),
+        (
+            "file: interview-leipzig.flac",
+            'file: interview-leipzig.flac\n    start: "00:30"\n    end: "00:10"',
+            r"recordings\[0\]: end must come after start \(make `end` later than `start`",
+        ),
     ],
 )
 def test_bad_front_matter_names_file_line_and_field(

@@ -34,10 +34,34 @@ def _known_field_names() -> list[str]:
     return sorted(names)
 
 
-def _fix_for(error_type: str, loc: Loc, bad_key: str | None, message: str = "") -> str:
+# pydantic's error types for a number out of its range, with the bound its context names
+_BOUNDS = {
+    "greater_than_equal": ("ge", "write {} or more"),
+    "greater_than": ("gt", "write more than {}"),
+    "less_than_equal": ("le", "write {} or less"),
+    "less_than": ("lt", "write less than {}"),
+}
+
+
+def _fix_for(
+    error_type: str,
+    loc: Loc,
+    bad_key: str | None,
+    message: str = "",
+    context: dict[str, object] | None = None,
+) -> str:
     name = str(loc[-1]) if loc else ""
     if "control character" in message:
         return CONTROL_CHARACTER_FIX
+    if message == "end must come after start":
+        return "make `end` later than `start`, or leave one of them out"
+    if error_type in _BOUNDS and context is not None:
+        key, advice = _BOUNDS[error_type]
+        bound = context.get(key)
+        if isinstance(bound, (int, float)):
+            return advice.format(f"{bound:g}")
+    if error_type in ("bool_parsing", "bool_type"):
+        return "write true or false"
     if "web address" in message:
         return "write the full address, e.g. https://www.example.org/page"
     if error_type == "missing":
@@ -173,7 +197,7 @@ def pydantic_problems(
             message = "required but missing"
         elif item["type"] == "finite_number":  # YAML's .nan and .inf, TOML's nan and inf
             message = "not a number" if item["input"] != item["input"] else "not a finite number"
-        fix = _fix_for(item["type"], loc, bad_key, message)
+        fix = _fix_for(item["type"], loc, bad_key, message, item.get("ctx"))
         table_help = _table_help(error, item["type"], loc, file)
         if table_help is not None:
             message, fix = table_help
