@@ -971,7 +971,7 @@ def _placed_db(
     track placed by `where`, from its energy `sums` (_energy_sums, at `rate`): as `_steps_db`
     of the placed track measures, the track's own time mapped as `place` maps it (silence
     outside)."""
-    ratio = float(Fraction(1 - where.drift).limit_denominator(50_000))
+    ratio = float(_clock_ratio(where))
     edges = start + np.arange(count + 1) * STEP_S
     blocks = (edges * ratio - where.offset_s) / FINE_S
     energy = np.diff(np.interp(blocks, np.arange(sums.size), sums))
@@ -1074,12 +1074,18 @@ def _gained(
         yield first, part[first - low : last - low]
 
 
+def _clock_ratio(where: Alignment) -> Fraction:
+    """How much slower a track's clock runs than the first track's (1 - drift), as the ratio
+    `place` resamples it by: the first track's t lies at t * ratio - offset on its clock."""
+    return Fraction(1 - where.drift).limit_denominator(50_000)
+
+
 def place(samples: Samples, where: Alignment, start: float, length: int) -> Samples:
     """A track on the recording's time (the first track's), from `start`, `length` samples:
     shifted by its offset and, with a drift, resampled to the first track's clock."""
     from scipy import signal
 
-    ratio = Fraction(1 - where.drift).limit_denominator(50_000)
+    ratio = _clock_ratio(where)
     if ratio == 1:
         return _shift(samples, round((start - where.offset_s) * RATE), length)
     # The track's time for the first track's t is t * (1 - drift) - offset: after resampling
@@ -1561,7 +1567,7 @@ def _room_reductions(
             level = float(10 * np.log10(np.mean(10 ** (steps / 10))))
             # the stretch on the track's own clock (as `place` maps it)
             where = offsets[i][0]
-            ratio = float(Fraction(1 - where.drift).limit_denominator(50_000))
+            ratio = float(_clock_ratio(where))
             begin = round(((start + first * STEP / RATE) * ratio - where.offset_s) * RATE)
             if begin >= 0:
                 learn = (begin, begin + round(ROOM_SAMPLE_STEPS * STEP * ratio))
