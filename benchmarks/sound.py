@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/sound.py --compare --speed-minutes 60
     .venv/bin/python benchmarks/sound.py --interview --rounds 6 --speed-minutes 60
 
-Without --interview: the corpus of 28 seeded field recordings (tests/field.py; two split in
+Without --interview: the corpus of 29 seeded field recordings (tests/field.py; two split in
 two files, the first with set-up chatter before its in-point; the last a gated recorder's,
 with digital silence between the turns), each built as a
 one-episode show and measured on its MP3 (README: "Measured on a corpus of field recordings");
@@ -485,7 +485,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6, help="exchanges of host and guest")
     parser.add_argument("--speed-minutes", type=float, default=0, help="0: skip the speed run")
     parser.add_argument("--interview", action="store_true", help="the one interview, compared")
-    parser.add_argument("--recordings", type=int, default=28, help="corpus size")
+    parser.add_argument("--recordings", type=int, default=29, help="corpus size")
     parser.add_argument("--only", help="only the corpus recordings whose name holds this")
     parser.add_argument("--no-stoi", action="store_true", help="skip STOI (pystoi)")
     parser.add_argument("--keep", type=Path, help="build the corpus in this folder, kept")

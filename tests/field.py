@@ -31,6 +31,14 @@ EXTRA_LINES = [
     "Genau, und das war auch der Grund für unsere Anfrage.",
     "Dazu kann ich gern noch etwas ergänzen.",
 ]
+# One-sentence replies, 1.3 to 1.7 s once espeak-ng's silence around them is cut.
+REPLY_LINES = [
+    "Das stimmt so nicht ganz.",
+    "Ja, mit allen zusammen.",
+    "Im Rathaus, jeden Monat.",
+    "Ja, im Herbst beschlossen.",
+    "Nein, das war erst später.",
+]
 NOISE_KINDS = ("white", "pink", "brown", "babble")
 # espeak-ng speaks at 22050 Hz, and resampled to 48 kHz its voices leave nothing above
 # 12.5 kHz (-110 dB and less), so the noise bed is measured there (where noise kinds, formats
@@ -73,6 +81,8 @@ class FieldSpec:
     gated: bool = False
     # When the first turn starts (s): a recorder started well before anyone spoke
     lead_s: float = 0.6
+    # The last voice answers in one short sentence (REPLY_LINES) instead of a long turn.
+    replies: bool = False
 
     @property
     def file_name(self) -> str:
@@ -104,10 +114,11 @@ class FieldRecording:
         return [(a, b) for a, b in spans if b - a > 0.2]
 
 
-def corpus(count: int = 28, seed: int = 26) -> list[FieldSpec]:
+def corpus(count: int = 29, seed: int = 26) -> list[FieldSpec]:
     """`count` recordings drawn from the space above; the first few are the hard cases the
     issue found (a quiet guest in pink noise at -45 dBFS, hum up to the 7th harmonic), the last
-    ones an outside tester's (speakers handing over without a pause), two recordings split
+    ones outside testers' (speakers handing over without a pause; a quiet guest's one-sentence
+    replies between the host's turns, 0.12-0.6 s apart), two recordings split
     in two files with set-up chatter before the in-point, and a gated recorder's."""
     rng = np.random.default_rng(seed)
     specs = [
@@ -118,6 +129,17 @@ def corpus(count: int = 28, seed: int = 26) -> list[FieldSpec]:
     ]
     last = [
         FieldSpec("quick-turns", 50, 2, (0.0, 14.0), "pink", -55.0, pauses_s=(0.15, 0.35)),
+        FieldSpec(
+            "quick-replies",
+            51,
+            2,
+            (0.0, 12.0),
+            "pink",
+            -48.0,
+            turns=12,
+            pauses_s=(0.12, 0.6),
+            replies=True,
+        ),
         FieldSpec(
             "split-flac", 60, 2, (0.0, 14.0), "pink", -45.0, 50, (1, 3), fmt="flac", chatter_s=6.0
         ),
@@ -213,7 +235,8 @@ def make_field(folder: Path, spec: FieldSpec) -> FieldRecording:
     clean_pieces.append(lead)
     for number in range(spec.turns):
         who = number % spec.voices
-        text = lines[who][(number // spec.voices + spec.seed) % len(lines[who])]
+        spoken = REPLY_LINES if spec.replies and who == spec.voices - 1 else lines[who]
+        text = spoken[(number // spec.voices + spec.seed) % len(spoken)]
         speech = _speak(text, voices[who], folder, f"{spec.name}-{number}")
         if spec.pauses_s[0] < 0.6:
             sounding = np.flatnonzero(np.abs(speech) > 1e-3 * np.abs(speech).max())

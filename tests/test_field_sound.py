@@ -19,11 +19,14 @@ from podcast.check import check_show
 from podcast.errors import PodcastError
 
 from .field import (
+    GAIN_BAND_HZ,
     FieldRecording,
     FieldSpec,
     _band,
     corpus,
+    decoded,
     episode_recordings,
+    frame_gains,
     make_field,
     measure,
 )
@@ -335,6 +338,30 @@ def test_speakers_handing_over_without_a_pause_are_leveled_turn_by_turn(tmp_path
     assert after["gap"] <= 1.5, after
     integrated, peak = ebur128(mp3)
     assert abs(integrated + 16) <= 0.5 and peak <= -1.0
+
+
+def test_a_quiet_guests_one_sentence_replies_each_get_her_gain(tmp_path: Path) -> None:
+    """Outside round 14: a guest 12 dB down answers the host in one sentence (1.3-1.7 s),
+    0.12-0.6 s after his question and before his next. A phrase shared by two speakers was
+    split only where each side held 2 s of one voice, so most of her replies kept the host's
+    gain, 10-11 LU under her longer turns. Each reply is now a turn of its own: measured on
+    the MP3 (20 ms frames 20 dB over the room), every reply is raised within 2 dB of the
+    others, and the host's turns within 2 dB of each other."""
+    (spec,) = [s for s in corpus() if s.name == "quick-replies"]
+    show = tmp_path / "show"
+    recording = field_show(show, spec)
+    mp3 = built_file(build(show).out, "audio/01-feld.mp3")
+    raw, heard = decoded(recording.path, recording.duration), decoded(mp3, recording.duration)
+    # the room where the gains are measured, in the lead-in before the first turn
+    room = _band(raw[RATE // 20 : RATE // 2], *GAIN_BAND_HZ)
+    room_db = float(10 * np.log10(np.mean(room**2)))
+    for voice, raised in ((0, False), (1, True)):
+        spans = [(a + 0.05, b - 0.05) for a, b in recording.spans(voice)]
+        gains = [float(np.median(g)) for g, _ in frame_gains(raw, heard, spans, room_db)]
+        assert len(gains) == spec.turns // 2, gains
+        assert max(gains) - min(gains) <= 2.0, (voice, gains)
+        assert (min(gains) > 8.0) == raised, (voice, gains)
+    assert measure(mp3, recording)["gap"] <= 1.5
 
 
 def test_a_raised_guests_first_fricative_gets_the_turns_gain(tmp_path: Path) -> None:

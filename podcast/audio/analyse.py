@@ -38,7 +38,7 @@ from podcast.show.schema import AudioSettings
 if TYPE_CHECKING:
     from podcast.audio.meter import Meter
 
-ANALYSIS_VERSION = "24"
+ANALYSIS_VERSION = "25"
 
 
 @dataclass(frozen=True)

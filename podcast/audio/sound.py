@@ -69,6 +69,13 @@ LEVELING_WINDOW_S = 5.0
 # TURN_CONTEXT_S either side) is a hand-over from one speaker to another.
 TURN_CHANGE_DB = 6.0
 TURN_CONTEXT_S = 2.0
+# A turn as short as QUICK_TURN_S (a one-sentence reply between two of the other speaker's) is
+# one where the loud steps either side differ by QUICK_TURN_CHANGE_DB: the steps within
+# LOUD_STEPS_DB of a side's loudest, so a sentence's fading close or the first word's quiet
+# lead-in is not taken for another voice (7 dB split one speaker's turn in the corpus; 6 three).
+QUICK_TURN_S = 1.0
+QUICK_TURN_CHANGE_DB = 8.0
+LOUD_STEPS_DB = 10.0
 GAIN_SMOOTHING_S = 1.0
 RAMP_S = 0.05
 MAX_RAISE_DB = 20.0
@@ -295,43 +302,65 @@ def _turns(
     """A phrase split where one voice hands over to another without a pause: at a dip inside
     it (steps not `audible`, or a step quieter than both its neighbours: a hand-over shorter
     than a step leaves no quiet step) whose voiced steps TURN_CONTEXT_S either side differ by
-    TURN_CHANGE_DB or more in loudness (`voice`, LUFS per step): the one of largest change,
-    moved to the dip within a second of it across which the voices change most, then the next
-    further away than TURN_CONTEXT_S. The dip goes with the turn after it."""
+    TURN_CHANGE_DB or more in loudness (`voice`, LUFS per step), or whose loud steps
+    QUICK_TURN_S either side differ by QUICK_TURN_CHANGE_DB. The one of largest change is
+    moved to the dip within a second of it across which the voices change most, then the
+    next; turns keep TURN_CONTEXT_S between their edges, or QUICK_TURN_S where both edges are
+    quick changes. The dip goes with the turn after it."""
     start, end = phrase
-    context = steps_of(TURN_CONTEXT_S)
+    context, quick = steps_of(TURN_CONTEXT_S), steps_of(QUICK_TURN_S)
     dips = {start + (low + high) // 2 for low, high in runs(~audible[start:end])}
     inner = voice[start + 1 : end - 1]
     lowest = (inner <= voice[start : end - 2]) & (inner <= voice[start + 2 : end])
     dips.update(int(i) + start + 1 for i in np.flatnonzero(lowest))
 
-    def change(cut: int, reach: int) -> float | None:
-        """How far the voices `reach` steps before and after `cut` differ (dB)."""
+    def change(cut: int, reach: int, loud_only: bool = False) -> float | None:
+        """How far the voices `reach` steps before and after `cut` differ (dB); `loud_only`:
+        on each side's steps within LOUD_STEPS_DB of its loudest."""
         sides = []
         for a, b in ((max(start, cut - reach), cut), (cut, min(end, cut + reach))):
             steps = voiced[a:b]
             if not steps.any():
                 return None
-            energy = 10 ** ((voice[a:b][steps] + 0.691) / 10)
+            levels = voice[a:b][steps]
+            if loud_only:
+                levels = levels[levels >= levels.max() - LOUD_STEPS_DB]
+            energy = 10 ** ((levels + 0.691) / 10)
             sides.append(10 * math.log10(energy.mean()))
         return abs(sides[0] - sides[1])
 
+    def quick_change(cut: int) -> bool:
+        """Whether the voices change at `cut` by QUICK_TURN_CHANGE_DB over QUICK_TURN_S."""
+        if not start + quick <= cut <= end - quick:
+            return False
+        found = change(cut, quick, loud_only=True)
+        return found is not None and found >= QUICK_TURN_CHANGE_DB
+
     candidates = []  # (change, dip), in the order of the dips
-    # A turn lasts TURN_CONTEXT_S at least: a sentence's quiet close or a room's reverberation
-    # after the last word is not the next speaker.
+    # A turn lasts TURN_CONTEXT_S, or QUICK_TURN_S where the voices change sharply: a
+    # sentence's quiet close or a room's reverberation after the last word is not the next
+    # speaker.
     for cut in sorted(dips):
-        if start + context <= cut <= end - context:
-            found = change(cut, context)
-            if found is not None and found >= TURN_CHANGE_DB:
-                candidates.append((found, cut))
+        found = change(cut, context) if start + context <= cut <= end - context else None
+        if found is not None and found >= TURN_CHANGE_DB:
+            candidates.append((found, cut))
+        elif quick_change(cut):
+            candidates.append((change(cut, quick, loud_only=True) or 0.0, cut))
     places = [cut for _, cut in candidates]
-    cuts: list[int] = []
+    cuts: list[tuple[int, bool]] = []  # (dip, whether the voices change sharply there)
+
+    def apart(cut: int, sharp: bool) -> bool:
+        return all(
+            abs(cut - other) >= (quick if sharp and other_sharp else context)
+            for other, other_sharp in cuts
+        )
+
     # The largest change finds a hand-over; where exactly it lies is the dip within a second
     # of it across which the voices change most over half a second (the room between them,
     # not a pause between the next speaker's first words), the quieter of equals.
     near, close = steps_of(1.0), steps_of(0.5)
     for _, found in sorted(candidates, reverse=True):
-        if any(abs(found - other) < context for other in cuts):
+        if not apart(found, quick_change(found)):
             continue
         first, last = (
             bisect.bisect_left(places, found - near),
@@ -339,9 +368,10 @@ def _turns(
         )
         around = places[first:last]
         cut = max(around, key=lambda at: (round(change(at, close) or 0.0), -voice[at]))
-        if all(abs(cut - other) >= context for other in cuts):
-            cuts.append(cut)
-    edges = [start, *sorted(cuts), end]
+        sharp = quick_change(cut)
+        if apart(cut, sharp):
+            cuts.append((cut, sharp))
+    edges = [start, *sorted(cut for cut, _ in cuts), end]
     return list(itertools.pairwise(edges))
 
 
