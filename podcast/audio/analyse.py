@@ -38,7 +38,7 @@ from podcast.show.schema import AudioSettings
 if TYPE_CHECKING:
     from podcast.audio.meter import Meter
 
-ANALYSIS_VERSION = "25"
+ANALYSIS_VERSION = "26"
 
 
 @dataclass(frozen=True)
