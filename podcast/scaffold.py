@@ -102,7 +102,7 @@ name = "Society & Culture"
 # silence_min_s = 0.5
 # keep_silence_s = 0.25
 # level_speech = true
-# noise_reduction_db = 12.0                         # 0 turns it off
+# noise_reduction_db = 12.0                         # 0: the room stays as recorded
 # hum_removal = true
 # highpass_hz = 70.0                                # 0 turns it off
 

@@ -230,6 +230,18 @@ def test_speech_in_babble_is_leveled_with_a_warning(tmp_path: Path) -> None:
     assert abs(integrated + 16) <= 0.5 and peak <= -1.0
 
 
+def test_without_noise_reduction_the_room_stays_as_recorded(tmp_path: Path) -> None:
+    """An outside round set noise_reduction_db = 0 on an interview with the guest 14 dB down:
+    nothing was reduced under her raised voice, so her room rose 12-14 dB with her and the
+    pauses after her took her gain. With 0 the pauses now keep their room, and under a raised
+    voice only what the raise added is taken off: the room where it was recorded everywhere."""
+    (spec,) = [s for s in corpus() if s.name == "zoom-pink"]
+    _, before, after, _ = built_and_measured(tmp_path, spec, "noise_reduction_db = 0")
+    assert after["gap"] <= 1.5, after
+    changes = [after[k] - before[k] for k in ("bed0", "bed1", "bed_pauses")]
+    assert max(changes) - min(changes) <= 2.0, (before, after)
+
+
 def test_a_voice_near_the_rooms_noise_is_named_in_a_warning(tmp_path: Path) -> None:
     """An outside round's guest 16 dB under the host, only 2-4 LU over a room at -40 dBFS:
     her quieter syllables count as pauses, she is leveled in pieces and stayed 4-10 LU down,
