@@ -98,11 +98,12 @@ def make_tracks(
     recorder_db: float = 0.0,
     lines: list[tuple[str, str, str]] = LINES,
     guest_quieter_db: float = GUEST_QUIETER_DB,
-    room_db: float | None = None,
+    room_db: float | tuple[float, float] | None = None,
 ) -> Tracks:
     """The host's and the guest's microphone as WAV files in `folder` (`rounds` times `lines`);
     the guest's whole track `recorder_db` louder (a recorder set to another gain); with
-    `room_db`, each microphone's own room noise (white, dBFS) at that level as recorded."""
+    `room_db`, each microphone's own room noise (white, dBFS) at that level as recorded (a
+    pair: the host's and the guest's)."""
     rng = np.random.default_rng(seed)
     voices: dict[str, list[Samples]] = {"host": [], "guest": []}
     turns, cursor = [], 0.6
@@ -134,8 +135,9 @@ def make_tracks(
     host, guest = microphone("host", "guest"), microphone("guest", "host")
     guest = guest[int(LATE_S * RATE) :] * 10 ** (recorder_db / 20)  # started late
     if room_db is not None:
-        host = host + rng.standard_normal(host.size) * 10 ** (room_db / 20)
-        guest = guest + rng.standard_normal(guest.size) * 10 ** (room_db / 20)
+        host_room, guest_room = room_db if isinstance(room_db, tuple) else (room_db, room_db)
+        host = host + rng.standard_normal(host.size) * 10 ** (host_room / 20)
+        guest = guest + rng.standard_normal(guest.size) * 10 ** (guest_room / 20)
     _write(folder / "host.wav", host)
     _write(folder / "guest.wav", guest)
     return Tracks(folder / "host.wav", folder / "guest.wav", turns, size / RATE)
@@ -1275,6 +1277,53 @@ def test_each_microphones_room_is_taken_down_to_the_quietest(tmp_path: Path) -> 
 
     step = level("guest") - level("host")
     assert abs(step) <= 3.0, step  # before: 13.2 dB
+
+
+def test_the_room_does_not_come_up_before_a_quiet_guests_turn(tmp_path: Path) -> None:
+    """An outside round's loud host room (white, -50 dBFS) and a quiet guest (10 dB down, her
+    recorder 12 dB lower, her room at -78): the host's leveler took her bleed on his
+    microphone for a quiet voice and raised it, from 200 ms before it (its phrase's pre-roll),
+    while his microphone was still open in the pause: his room came up 18-36 dB for 150-200
+    ms before her turns. The pause's last steps now go to the next speaker. Measured in the
+    premix at 12.5-15 kHz (the room only), 20 ms frames in the 450 ms before each of her turns
+    against the room's median under the turns."""
+    from scipy import signal as scipy_signal
+
+    from podcast.audio.multitrack import premix
+
+    (tmp_path / "tracks").mkdir()
+    tracks = make_tracks(
+        tmp_path / "tracks", rounds=2, recorder_db=-12.0, guest_quieter_db=10.0, room_db=(-56, -84)
+    )
+    listed = track_lines(
+        {"file": "host.wav", "person": f'"{HOST}"'},
+        {"file": "guest.wav", "person": f'"{GUEST}"'},
+    )
+    show = two_track_show(tmp_path / "show", tracks, listed)
+    loaded = load_show(show)
+    (episode,) = loaded.episodes
+    mixed = premix(
+        episode.recordings[0],
+        loaded.config.audio,
+        Cache(tmp_path / "cache"),
+        episode.source,
+        "recordings[0]",
+    )
+    band = scipy_signal.butter(8, (12500, 15000), "bandpass", fs=RATE, output="sos")
+    room = scipy_signal.sosfilt(band, decode(mixed.path))
+    size = RATE // 50
+    frames = room[: room.size // size * size].reshape(-1, size)
+    levels = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-20)
+    under = np.concatenate(
+        [levels[int((a + 0.3) * 50) : int((b - 0.1) * 50)] for _, a, b in tracks.turns]
+    )
+    before = [
+        float(levels[int((a - 0.45) * 50) : int((a - 0.05) * 50)].max())
+        for who, a, _ in tracks.turns
+        if who == "guest"
+    ]
+    # (7.8 dB before the first of her turns on the code before; now 3.5 at most)
+    assert max(before) - float(np.median(under)) <= 5.0, (before, float(np.median(under)))
 
 
 @pytest.mark.parametrize("late", [1, 3])

@@ -43,7 +43,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "26"
+MULTITRACK_VERSION = "27"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -1724,11 +1724,21 @@ def _who_speaks(heard: dict[int, npt.NDArray[np.float64]], count: int) -> Decisi
     # words goes on into a pause between them), each microphone keeps its last decision: the
     # room goes on (an outside round's double-ender closed the speaker's microphone at every
     # gap between her words, and the room dropped 20 dB there); before anyone speaks, each
-    # takes its first (the first speaker's room is heard).
+    # takes its first (the first speaker's room is heard). The pause's last LOOKAHEAD_STEPS
+    # take the next decision: the next speaker's microphone opens that early anyway, and the
+    # last speaker's leveler raises the next one's bleed there (its phrase starts early), so
+    # the room came up 19 dB for 200 ms before a quiet guest's turn (an outside round); not
+    # where a microphone hears only the others' late bleed (a phone line's echo of the last
+    # words: the next speaker's microphone stays closed there).
     anyone = np.any([speaking[i] for i in voices], axis=0) & active
-    last = np.maximum.accumulate(np.where(anyone, np.arange(count), -1))
+    echoing = np.any([bleeding[i] for i in voices], axis=0)
+    steps = np.arange(count)
+    last = np.maximum.accumulate(np.where(anyone, steps, -1))
+    following = np.minimum.accumulate(np.where(anyone, steps, count)[::-1])[::-1]
     first = int(np.argmax(anyone)) if anyone.any() else 0
     last = np.where(last < 0, first, last)
+    ahead = (following < count) & (following - steps <= LOOKAHEAD_STEPS) & ~echoing
+    last = np.where(ahead, following, last)
     speaking = {i: mask[last] for i, mask in speaking.items()}
     return Decisions(speaking, alone, active, bleeding)
 
