@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from podcast.audio.multitrack import Alignment, align, place
+from podcast.audio.multitrack import Alignment, Premix, align, place, premix
 from podcast.audio.segments import segments_of
 from podcast.build import BuildReport, build
 from podcast.check import check_show
@@ -190,6 +190,20 @@ def two_track_show(root: Path, tracks: Tracks | None, listed: str, broadcast: bo
     text = toml.read_text().replace('alternate_encodings = ["aac", "opus"]', "")
     toml.write_text(text if broadcast else text.replace("broadcast_bits = 24", "broadcast = false"))
     return show
+
+
+def premixed(show: Path, cache: Path, stems: Path | None = None) -> Premix:
+    """The premix of `show`'s one episode's multitrack recording (with `stems`, written there)."""
+    loaded = load_show(show)
+    (episode,) = loaded.episodes
+    return premix(
+        episode.recordings[0],
+        loaded.config.audio,
+        Cache(cache),
+        episode.source,
+        "recordings[0]",
+        stems,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -1289,8 +1303,6 @@ def test_the_room_does_not_come_up_before_a_quiet_guests_turn(tmp_path: Path) ->
     against the room's median under the turns."""
     from scipy import signal as scipy_signal
 
-    from podcast.audio.multitrack import premix
-
     (tmp_path / "tracks").mkdir()
     tracks = make_tracks(
         tmp_path / "tracks", rounds=2, recorder_db=-12.0, guest_quieter_db=10.0, room_db=(-56, -84)
@@ -1299,16 +1311,7 @@ def test_the_room_does_not_come_up_before_a_quiet_guests_turn(tmp_path: Path) ->
         {"file": "host.wav", "person": f'"{HOST}"'},
         {"file": "guest.wav", "person": f'"{GUEST}"'},
     )
-    show = two_track_show(tmp_path / "show", tracks, listed)
-    loaded = load_show(show)
-    (episode,) = loaded.episodes
-    mixed = premix(
-        episode.recordings[0],
-        loaded.config.audio,
-        Cache(tmp_path / "cache"),
-        episode.source,
-        "recordings[0]",
-    )
+    mixed = premixed(two_track_show(tmp_path / "show", tracks, listed), tmp_path / "cache")
     band = scipy_signal.butter(8, (12500, 15000), "bandpass", fs=RATE, output="sos")
     room = scipy_signal.sosfilt(band, decode(mixed.path))
     size = RATE // 50
@@ -1577,20 +1580,10 @@ def test_three_tracks_with_a_phone_line_are_gated_and_equal(
     next found a line whose hiss stood 8 dB under its person's voice: its quiet syllables,
     within 6 dB of the hiss, led nowhere, and the other microphones hearing them were taken
     for speaking (their stems kept the line's bleed as recorded, and the room pumped)."""
-    from podcast.audio.multitrack import premix
 
     made, show = three
-    loaded = load_show(show)
-    (episode,) = loaded.episodes
     stems = tmp_path / "stems"
-    mixed = premix(
-        episode.recordings[0],
-        loaded.config.audio,
-        Cache(tmp_path / "cache"),
-        episode.source,
-        "recordings[0]",
-        stems,
-    )
+    mixed = premixed(show, tmp_path / "cache", stems)
 
     bleeds = stem_bleeds(made, lambda mic: next(stems.glob(f"{mic + 1:02d}-*.wav")))
     drops = {pair: before - after for pair, (before, after) in bleeds.items()}
