@@ -86,6 +86,9 @@ class FieldSpec:
     # The quietest voice at least this far above the noise (RMS over its turns, dB); the
     # corpus keeps the issue's 6, outside rounds went to 2-4 (a voice near the room).
     quietest_over_noise_db: float = 6.0
+    # A recorder that gates on the voices' level: open where their 10 ms envelope stands above
+    # this (dBFS), held 150 ms either side, digital silence elsewhere (also between words).
+    gate_dbfs: float | None = None
 
     @property
     def file_name(self) -> str:
@@ -292,6 +295,12 @@ def make_field(folder: Path, spec: FieldSpec) -> FieldRecording:
             gate[max(0, first) : lead_in.size + round((end + 0.15) * RATE)] = 1.0
         ramp = RATE // 200  # 5 ms
         mix *= np.convolve(gate, np.ones(ramp) / ramp, mode="same")
+    if spec.gate_dbfs is not None:
+        window = RATE // 100  # 10 ms
+        power = np.convolve(voice_track**2, np.ones(window) / window, mode="same")
+        loud = (power > 10 ** (spec.gate_dbfs / 10)).astype(np.float64)
+        hold = round(0.15 * RATE)
+        mix *= np.convolve(loud, np.ones(2 * hold + 1), mode="same") > 0.5
     path = folder / spec.file_name
     _write_field(path, mix[lead_in.size :], spec)
     recording = FieldRecording(spec, path, clean, turns, clean.size / RATE)

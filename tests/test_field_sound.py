@@ -230,6 +230,30 @@ def test_speech_in_babble_is_leveled_with_a_warning(tmp_path: Path) -> None:
     assert abs(integrated + 16) <= 0.5 and peak <= -1.0
 
 
+def test_a_click_on_the_recorders_first_sample_is_not_published(tmp_path: Path) -> None:
+    """An outside round's recorder began on a click (-13 dBFS over a -38 dBFS room), raised with
+    the room it reached the MP3 encoder's first frame, whose overshoot no limiter setting
+    lowered: the build failed at -0.84 dBTP after three attempts. The programme now fades in
+    and out over 10 ms: the MP3's first 5 ms stay under the room that follows."""
+    (spec,) = [s for s in corpus() if s.name == "zoom-pink"]
+    show = tmp_path / "show"
+    recording = field_show(show, spec)
+    samples = decode(recording.path)
+    samples[:24] += 0.9 * np.linspace(1.0, 0.0, 24)
+    subprocess.run(
+        [
+            *("ffmpeg", "-v", "error", "-y", "-f", "f64le", "-ar", str(RATE), "-ac", "1"),
+            *("-i", "-", str(recording.path)),
+        ],
+        input=samples.astype("<f8").tobytes(),
+        check=True,
+    )
+    published = decode(built_file(build(show).out, "audio/01-feld.mp3"))
+    head = float(np.abs(published[: RATE // 200]).max())
+    room = float(np.abs(published[RATE // 20 : RATE // 2]).max())
+    assert head <= room, (20 * np.log10(head), 20 * np.log10(room))
+
+
 def test_without_noise_reduction_the_room_stays_as_recorded(tmp_path: Path) -> None:
     """An outside round set noise_reduction_db = 0 on an interview with the guest 14 dB down:
     nothing was reduced under her raised voice, so her room rose 12-14 dB with her and the

@@ -197,6 +197,9 @@ def limiter_filter(limit_dbfs: float | None) -> str:
     )
 
 
+EDGE_FADE_S = 0.01
+
+
 def mix_graph(mix: Mix) -> tuple[list[str], list[str]]:
     """ffmpeg inputs and filters that decode, cut, level, crossfade and join the segments
     into one stream labelled [mix]."""
@@ -233,7 +236,12 @@ def mix_graph(mix: Mix) -> tuple[list[str], list[str]]:
             streams.append(f"s{index}")
     joined = "".join(f"[{label}]" for label in streams)
     join = f"concat=n={len(streams)}:v=0:a=1" if len(streams) > 1 else "anull"
-    parts.append(f"{joined}{join}[mix]")
+    # The programme fades in and out over EDGE_FADE_S: a recorder's click on its first
+    # sample, raised with the room, reached the MP3 encoder's first frame, whose overshoot no
+    # limiter setting lowered (an outside round's build failed at -0.84 dBTP).
+    end = max(0.0, mix.timeline.duration - EDGE_FADE_S)
+    fades = f"afade=t=in:d={EDGE_FADE_S},afade=t=out:st={end:.6f}:d={EDGE_FADE_S}"
+    parts.append(f"{joined}{join},{fades}[mix]")
     return inputs, parts
 
 

@@ -43,7 +43,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "27"
+MULTITRACK_VERSION = "28"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -1499,6 +1499,8 @@ def _crossgate(
             lift = program[0] - (whole - 0.691)
             ceilings = {i: 10 ** ((program[1] - lift) / 20) for i in voices}
         settled = _unmoved(before, (gains, ceilings))
+    if ceilings:
+        _limit_mix(mixed, processed, max(ceilings.values()))
     # A voice's loudness after is measured on the mix (where its person speaks alone: what is
     # heard there), its microphone's bleed on the track's own share of it.
     reports = [
@@ -1509,6 +1511,35 @@ def _crossgate(
         for i, track in enumerate(tracks)
     ]
     return mixed, reports
+
+
+def _limit_mix(mixed: Samples, shares: list[Samples], ceiling: float) -> None:
+    """`mixed` (and each track's share of it, so the stems still add up to it) limited to
+    `ceiling` (linear), the voices' own ceiling: where two voices speak at once their sum
+    stood up to 6 dB over it, and the render's limiter, left with that, lifted the true peak
+    whatever its ceiling (an outside round's build failed at -0.84 dBTP after 3 attempts).
+    The gains are found on the mix as it is, then applied (only where they limit). Unlike
+    the voices' limiter (the render's), its gain never stands above what a peak needs: each
+    gain is the least any sample within the smoothing's reach needs (that limiter's
+    smoothing let the sum's peaks through 1.2 dB over)."""
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    reach = RATE * LIMITER_RELEASE_MS // 2000 | 1  # odd: centred
+    limited: list[tuple[int, Samples]] = []
+    for first in range(0, mixed.size, CHUNK):
+        stopping.check()
+        last = min(mixed.size, first + CHUNK)
+        low, high = max(0, first - LIMIT_MARGIN), min(mixed.size, last + LIMIT_MARGIN)
+        part = mixed[low:high]
+        if float(np.abs(part).max(initial=0.0)) <= ceiling:
+            continue
+        need = np.minimum(np.float32(1.0), np.float32(ceiling) / np.maximum(np.abs(part), 1e-9))
+        gain = uniform_filter1d(minimum_filter1d(need, reach), reach)
+        limited.append((first, np.asarray(gain[first - low : last - low], dtype=np.float32)))
+    for first, gain in limited:
+        mixed[first : first + gain.size] *= gain
+        for share in shares:
+            share[first : first + gain.size] *= gain
 
 
 def _analyse_mix(path: Path, settings: AudioSettings, cache: Cache) -> None:

@@ -41,7 +41,7 @@ from podcast.errors import ToolError
 from podcast.plan.cache import Cache, key_of
 from podcast.show.schema import AudioSettings
 
-RENDER_VERSION = "17"
+RENDER_VERSION = "18"
 
 
 LOUDNESS_TOLERANCE_LU = 0.2

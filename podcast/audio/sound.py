@@ -101,6 +101,13 @@ PAUSE_STEP = -1.0  # a pause in the denoise schedule (no reduction; a place to l
 GATED_PLATEAU_DB = 2.0
 GATED_PLATEAU_SHARE = 0.08
 GATED_SPEECH_SHARE = 0.5  # and at least this share of them stand clearly above it
+# Or, between phrases of digital silence, the lowest level this share of those steps keeps
+# to with at most GATED_UNDER_SHARE under it: an outside round's gate opening 3 dB over a white
+# room at -48 dBFS (the guest 10 dB over it) was not found, and her room rose 13 dB with her.
+# Its four gated recordings: 0.11-0.18 at the floor, 0.03-0.06 under it; the clean ones with
+# silent pauses (corpus and that round): 0.17-0.21 under their commonest low level.
+GATED_FLOOR_SHARE = 0.1
+GATED_UNDER_SHARE = 0.1
 # What is left of a step at least, once the hum's share is taken off its energy (an estimate
 # of the hum a little too high must not leave a step at nothing).
 HUM_RESIDUE = 0.02
@@ -489,7 +496,13 @@ def _gated_noise(loudness: Samples, phrases_mask: npt.NDArray[np.bool_]) -> floa
         # spread the quietest ones: its level is then the floor those steps keep returning to.
         # Only between phrases of digital silence: a room's noise just under the silence gate
         # (a phone line's band over brown noise) is no gate, and its phrases hold no floor.
-        noise = noise_floor(levels)
+        noise = _floor_with_nothing_under(levels)
+        if noise is None:
+            noise = noise_floor(levels)
+        # (a floor with much under it is a voice's level: a clean recording's reverberant
+        # decays spread its phrases' quiet steps far below their commonest levels)
+        if noise is not None and np.mean(levels < noise - 3.0) > GATED_UNDER_SHARE:
+            noise = None
     else:
         noise = None
     if noise is None:
@@ -498,6 +511,27 @@ def _gated_noise(loudness: Samples, phrases_mask: npt.NDArray[np.bool_]) -> floa
     if np.mean(levels >= noise + SPEECH_ABOVE_FLOOR_DB) < GATED_SPEECH_SHARE:
         return None
     return noise
+
+
+def _floor_with_nothing_under(levels: Samples) -> float | None:
+    """The level (LUFS) of a gate's noise inside its phrases where a voice stands close above
+    it (its quiet syllables fill the steps above the noise as often as the noise does, so no
+    narrow peak stands out): the lowest histogram peak (1 dB bins) that holds GATED_FLOOR_SHARE
+    of the steps within 1.5 dB, with at most GATED_UNDER_SHARE of them more than 3 dB under it
+    (a gate's noise is the least its phrases hold; a clean recording's decays and quiet
+    syllables reach far below its commonest levels)."""
+    median = float(np.median(levels))
+    bins = np.arange(math.floor(float(levels.min())) - 0.5, median + 1.5, 1.0)
+    if bins.size < 3:
+        return None
+    counts, edges = np.histogram(levels, bins)
+    smooth = np.convolve(counts, np.ones(3), mode="same")
+    highest = np.lib.stride_tricks.sliding_window_view(np.pad(smooth, 2), 5).max(axis=1)
+    for index in np.flatnonzero((smooth > 0) & (smooth >= highest)):
+        peak = float(edges[index] + 0.5)
+        if np.mean(np.abs(levels - peak) <= 1.5) >= GATED_FLOOR_SHARE:
+            return peak if np.mean(levels < peak - 3.0) <= GATED_UNDER_SHARE else None
+    return None
 
 
 def _speech_denoise(
