@@ -209,6 +209,27 @@ def test_a_gated_recorders_noise_is_reduced_under_the_raised_voice(tmp_path: Pat
     field_show(tmp_path / "clean", clean)
     told = run_cli("info", "episodes/01-feld/clean-room.flac", cwd=tmp_path / "clean")
     assert "sound:       silent pauses" in told.stdout, told.stdout
+    # Three voices in a reverberant room (RT60 0.9 s) without noise: their quiet steps held
+    # a floor that was a voice's level, with a third of the steps under it (called gated).
+    echoing = FieldSpec(
+        "echoing", 309, 3, (0.0, 0.3, 12.7), None, reverb_s=0.9, pauses_s=(0.3, 1.4)
+    )
+    field_show(tmp_path / "echoing", echoing)
+    told = run_cli("info", "episodes/01-feld/echoing.wav", cwd=tmp_path / "echoing")
+    assert "sound:       silent pauses" in told.stdout, told.stdout
+
+
+def test_a_gate_just_over_a_white_room_is_found(tmp_path: Path) -> None:
+    """An outside round's recorder gating on the voices' level 3 dB over a white room at -48
+    dBFS, the guest 14 dB down: its phrases hold the room only in short stretches (the gate
+    closes between words), her quiet syllables fill the levels above it as often, and it was
+    taken for silent pauses, her room rising 13 dB with her. The gate's noise is now the
+    lowest level the phrases keep to with next to nothing under it. (This gate, 4-5 dB over a
+    white room at -46 dBFS, the guest 12 dB down, was taken for silent pauses before.)"""
+    spec = FieldSpec("gate-white", 504, 2, (0.0, 12.0), "white", -46.0, gate_dbfs=-42.0, turns=8)
+    recording = field_show(tmp_path / "show", spec)
+    told = run_cli("info", f"episodes/01-feld/{recording.path.name}", cwd=tmp_path / "show")
+    assert "sound:       gated (silent pauses)" in told.stdout, told.stdout
 
 
 def test_speech_in_babble_is_leveled_with_a_warning(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ from podcast.show.schema import AudioSettings
 if TYPE_CHECKING:
     from podcast.audio.meter import Meter
 
-ANALYSIS_VERSION = "27"
+ANALYSIS_VERSION = "28"
 
 
 @dataclass(frozen=True)
