@@ -53,6 +53,7 @@ from podcast.audio.speech import (
     SPEECH_GOES_ON_DB,
     STEP_S,
     Samples,
+    histogram_peaks,
     noise_floor,
     runs,
     speech_steps,
@@ -520,15 +521,7 @@ def _floor_with_nothing_under(levels: Samples) -> float | None:
     of the steps within 1.5 dB, with at most GATED_UNDER_SHARE of them more than 3 dB under it
     (a gate's noise is the least its phrases hold; a clean recording's decays and quiet
     syllables reach far below its commonest levels)."""
-    median = float(np.median(levels))
-    bins = np.arange(math.floor(float(levels.min())) - 0.5, median + 1.5, 1.0)
-    if bins.size < 3:
-        return None
-    counts, edges = np.histogram(levels, bins)
-    smooth = np.convolve(counts, np.ones(3), mode="same")
-    highest = np.lib.stride_tricks.sliding_window_view(np.pad(smooth, 2), 5).max(axis=1)
-    for index in np.flatnonzero((smooth > 0) & (smooth >= highest)):
-        peak = float(edges[index] + 0.5)
+    for peak in histogram_peaks(levels, math.floor(float(levels.min()))):
         if np.mean(np.abs(levels - peak) <= 1.5) >= GATED_FLOOR_SHARE:
             return peak if np.mean(levels < peak - 3.0) <= GATED_UNDER_SHARE else None
     return None

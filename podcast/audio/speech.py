@@ -61,6 +61,19 @@ def steps_of(seconds: float) -> int:
     return max(1, round(seconds / STEP_S))
 
 
+def histogram_peaks(loudness: Samples, lowest: float) -> list[float]:
+    """The peaks (LUFS, rising) of the histogram of `loudness` in 1 dB bins from `lowest` up
+    to its median, smoothed over three bins: each the highest bin within 2 dB either side (a
+    noise floor's peak is about as wide)."""
+    bins = np.arange(lowest - 0.5, float(np.median(loudness)) + 1.5, 1.0)
+    if bins.size < 3:
+        return []
+    counts, edges = np.histogram(loudness, bins)
+    smooth = np.convolve(counts, np.ones(3), mode="same")
+    highest = np.lib.stride_tricks.sliding_window_view(np.pad(smooth, 2), 5).max(axis=1)
+    return [float(edges[i] + 0.5) for i in np.flatnonzero((smooth > 0) & (smooth >= highest))]
+
+
 def noise_floor(loudness: Samples) -> float | None:
     """The level (LUFS) a recording's pauses keep coming back to, if it has pauses.
 
@@ -71,26 +84,16 @@ def noise_floor(loudness: Samples) -> float | None:
     """
     if loudness.size < 20:
         return None
-    median = float(np.median(loudness))
-    bins = np.arange(SILENT_LUFS - 0.5, median + 1.5, 1.0)
-    if bins.size < 3:
-        return None
-    counts, edges = np.histogram(loudness, bins)
-    smooth = np.convolve(counts, np.ones(3), mode="same")
     speech_level = float(np.percentile(loudness, 90))
     # The floor is looked for below the speech only: in a mixed, published episode (loud,
     # even speech, short silent pauses) the speech's own peak is higher than the pauses'.
-    low = edges[:-1] + 0.5 <= speech_level - LEAST_CONTRAST_DB
-    if not low.any():
-        return None
     # The floor is the lowest narrow peak: where speakers hand over without pausing, the room
     # shows in few steps, and a quiet guest's own level can hold more of them (she is not the
     # noise floor).
-    # a peak: the highest bin within 2 dB either side (a floor's peak is about as wide)
-    highest = np.lib.stride_tricks.sliding_window_view(np.pad(smooth, 2), 5).max(axis=1)
-    peaks = [int(i) for i in np.flatnonzero(low & (smooth > 0) & (smooth >= highest))]
-    for index in sorted(peaks):  # the bins rise with the level
-        floor = float(edges[index] + 0.5)
+    peaks = [
+        p for p in histogram_peaks(loudness, SILENT_LUFS) if p <= speech_level - LEAST_CONTRAST_DB
+    ]
+    for floor in peaks:
         near = float(np.mean(np.abs(loudness - floor) <= 1.5))
         above = float(np.mean(np.abs(loudness - floor - 6) <= 1.5))
         if near >= 0.04 and near >= 2 * above:
