@@ -38,7 +38,7 @@ from podcast.show.schema import AudioSettings
 if TYPE_CHECKING:
     from podcast.audio.meter import Meter
 
-ANALYSIS_VERSION = "28"
+ANALYSIS_VERSION = "29"
 
 
 @dataclass(frozen=True)
