@@ -27,8 +27,10 @@ from pydantic import BaseModel
 from podcast import stopping
 from podcast.audio.analyse import Segment, SegmentAnalysis, analyse_segment, format_chain
 from podcast.audio.graph import (
+    BITEXACT,
     LIMITER_ATTACK_MS,
     LIMITER_RELEASE_MS,
+    RAW_PCM,
     SoundShaping,
 )
 from podcast.audio.pipeline import ProcessGraph
@@ -251,29 +253,40 @@ _Read = TypeVar("_Read")
 
 
 def _decode(
-    track: Track, label: str, filters: list[str], consume: Callable[[IO[bytes]], _Read]
-) -> _Read:
-    """What `consume` makes of the track decoded through `filters` (mono 32-bit floats)."""
+    track: Track,
+    label: str,
+    filters: list[str],
+    consume: Callable[[IO[bytes]], _Read],
+    also_at: int | None = None,
+) -> tuple[_Read, Samples | None]:
+    """What `consume` makes of the track decoded through `filters` (mono 32-bit floats); with
+    `also_at`, the same sound resampled to that rate too, from the same decoding (ffmpeg's
+    resampler: a third of the time scipy's polyphase filter takes for an hour)."""
+    graph_of = f"[0:a:0]{','.join(filters)}"
+    outputs = ["-map", "[out]", *RAW_PCM, "pipe:1"]
     with ProcessGraph(label, track.path.parent) as graph:
+        low_pipe = None
+        if also_at is None:
+            graph_of += "[out]"
+        else:
+            low_pipe = graph.pipe()
+            graph_of += f",asplit=2[out][both];[both]aresample={also_at}[low]"
+            outputs += ["-map", "[low]", *RAW_PCM, f"pipe:{low_pipe.write_end}"]
         decoder = graph.start(
             "decoding",
-            [
-                *FFMPEG,
-                *(
-                    "-i",
-                    file_arg(track.path),
-                    "-filter_complex",
-                    f"[0:a:0]{','.join(filters)}[out]",
-                ),
-                *("-map", "[out]", "-c:a", "pcm_f32le", "-f", "f32le", "pipe:1"),
-            ],
+            [*FFMPEG, "-i", file_arg(track.path), "-filter_complex", graph_of, *outputs],
+            pass_fds=() if low_pipe is None else (low_pipe.write_end,),
             capture_stdout=True,
         )
         assert decoder.process.stdout is not None
         box = graph.read("reading", decoder.process.stdout, consume)
+        low_box = None
+        if low_pipe is not None:
+            low_stream = os.fdopen(os.dup(low_pipe.read_end), "rb")
+            low_box = graph.read("reading at a lower rate", low_stream, _read_f32)
         graph.wait()
         result: _Read = box[0]
-        return result
+        return result, None if low_box is None else low_box[0]
 
 
 @dataclass
@@ -294,12 +307,11 @@ class Decoded:
 
 
 def _decoded(track: Track, label: str, banded: bool) -> Decoded:
-    """A track as recorded (`_plain`) and what the premix needs of it (see Decoded); its speech
-    band for the alignment if `banded`."""
-    from scipy import signal
-
-    samples = _plain(track, label)
-    low = np.asarray(signal.resample_poly(samples, ALIGN_RATE, RATE), dtype=np.float32)
+    """A track as recorded and what the premix needs of it (see Decoded); its speech band
+    for the alignment if `banded`."""
+    segment = Segment(track.path, label=label)
+    samples, low = _decode(track, label, format_chain(segment, "mono"), _read_f32, ALIGN_RATE)
+    assert low is not None
     band = _band(low, ALIGN_RATE) if banded else None
     plain, loudness = _energy_sums(samples, (None, K_WEIGHTING), RATE)
     (decision,) = _energy_sums(low, (_decision_band(ALIGN_RATE),), ALIGN_RATE)
@@ -323,11 +335,6 @@ def _analysed(
     segment = Segment(track.path, sound=sound, label=label)
     mono = settings.model_copy(update={"channels": "mono"})
     return segment, analyse_segment(segment, mono, cache)
-
-
-def _plain(track: Track, label: str) -> Samples:
-    segment = Segment(track.path, label=label)
-    return _decode(track, label, format_chain(segment, "mono"), _read_f32)
 
 
 @dataclass(frozen=True)
@@ -416,7 +423,7 @@ def _shaped(
             at += part.size
         return out[:at], window
 
-    samples, window = _decode(track, label, chain, shape)
+    (samples, window), _ = _decode(track, label, chain, shape)
     return samples, 0.0 if room is None else _room_taken(window, lead, room)
 
 
@@ -1038,37 +1045,69 @@ def _limiter(gained: Samples, ceiling: float) -> Samples:
 
     attack = RATE * LIMITER_ATTACK_MS // 1000
     release = RATE * LIMITER_RELEASE_MS // 1000
-    need = np.minimum(np.float32(1.0), np.float32(ceiling) / np.maximum(np.abs(gained), 1e-9))
-    need = minimum_filter1d(need, 2 * attack + 1)
-    return np.asarray(
-        uniform_filter1d(minimum_filter1d(need, release // 4), release // 2), dtype=np.float32
-    )
+    widths = (2 * attack + 1, release // 4, release // 2)
+
+    def gain_of(part: Samples) -> Samples:
+        need = _need(part, ceiling)
+        need = minimum_filter1d(need, widths[0])
+        return np.asarray(
+            uniform_filter1d(minimum_filter1d(need, widths[1]), widths[2]), dtype=np.float32
+        )
+
+    return _near_peaks(gained, ceiling, gain_of, sum(widths))
 
 
-def _apply_steps(samples: Samples, step_db: npt.NDArray[np.float64]) -> None:
-    """Step gains (dB) applied to `samples` in place, in chunks (memory stays flat). Between
-    the crossgate's mixing rounds only a track's overall gain changes, so its step gains are
-    applied once."""
-    for first in range(0, samples.size, CHUNK):
-        stopping.check()
-        last = min(samples.size, first + CHUNK)
-        samples[first:last] *= _gain_curve(step_db, samples.size, first, last)
+def _need(samples: Samples, ceiling: float) -> Samples:
+    """The gain each sample needs to stay under `ceiling` (linear): 1 where it does."""
+    return np.minimum(np.float32(1.0), np.float32(ceiling) / np.maximum(np.abs(samples), 1e-9))
+
+
+def _near_peaks(
+    samples: Samples, ceiling: float, gain_of: Callable[[Samples], Samples], reach: int
+) -> Samples:
+    """A limiter's gain `gain_of(samples)`, made only around the samples over `ceiling`
+    (linear) and 1 elsewhere: the same gains, to the bit, where `gain_of`'s filters reach no
+    further than `reach` samples (each stretch is given twice that on either side), in a
+    fraction of the time (most of a voice never reaches its ceiling: an hour's limiter took
+    5 s a track and a mixing round)."""
+    gain = np.ones(samples.size, dtype=np.float32)
+    over = np.flatnonzero(np.abs(samples) > ceiling)
+    if not over.size:
+        return gain
+    breaks = np.flatnonzero(np.diff(over) > 2 * reach) + 1
+    starts, ends = over[np.r_[0, breaks]], over[np.r_[breaks - 1, over.size - 1]]
+    for first, last in zip(starts.tolist(), ends.tolist(), strict=True):
+        low, high = max(0, first - 2 * reach), min(samples.size, last + 2 * reach + 1)
+        made = gain_of(samples[low:high])
+        keep_low, keep_high = max(0, first - reach), min(samples.size, last + reach + 1)
+        gain[keep_low:keep_high] = made[keep_low - low : keep_high - low]
+    return gain
 
 
 def _gained(
-    samples: Samples, gain_db: float, ceiling: float | None = None
+    samples: Samples,
+    gain_db: float,
+    ceiling: float | None = None,
+    step_db: npt.NDArray[np.float64] | None = None,
 ) -> Iterator[tuple[int, Samples]]:
     """`samples` raised by `gain_db` and, with a `ceiling` (linear), limited to it, in chunks
-    (first sample, chunk): a whole hour at once would take gigabytes."""
+    (first sample, chunk): a whole hour at once would take gigabytes. With `step_db`, step
+    gains (dB, one a STEP) are first applied to `samples` in place, as far as each chunk
+    reads: between the crossgate's mixing rounds only a track's overall gain changes, so the
+    first round applies them for all."""
     scale = np.float32(10 ** (gain_db / 20))
+    stepped = 0  # where the step gains are applied up to
     for first in range(0, samples.size, CHUNK):
         stopping.check()
         last = min(samples.size, first + CHUNK)
+        # the limiter looks ahead and releases: it sees LIMIT_MARGIN beyond the chunk
+        low, high = max(0, first - LIMIT_MARGIN), min(samples.size, last + LIMIT_MARGIN)
+        if step_db is not None and stepped < high:
+            samples[stepped:high] *= _gain_curve(step_db, samples.size, stepped, high)
+            stepped = high
         if ceiling is None:
             yield first, samples[first:last] * scale
             continue
-        # the limiter looks ahead and releases: it sees LIMIT_MARGIN beyond the chunk
-        low, high = max(0, first - LIMIT_MARGIN), min(samples.size, last + LIMIT_MARGIN)
         part = samples[low:high] * scale
         part *= _limiter(part, ceiling)
         yield first, part[first - low : last - low]
@@ -1260,8 +1299,6 @@ def _premix(
     recording's file and field and each track's label, for messages; `analysing`: each voice
     track's analysis as it is being made, and the pool making it (each voice's interview sound
     is made there too); `files`: the premix's cache key, its mix and voice files."""
-    from scipy import signal as scipy_signal
-
     source, field, labels = named
     analysed, pool = analysing
     key, path, voices = files
@@ -1403,8 +1440,7 @@ def _premix(
         share *= np.float32(scale)
         voice = voices[number]
         if voice is not None:
-            low = scipy_signal.resample_poly(share, 1, RATE // TRANSCRIBE_RATE)
-            _write_wav(voice, np.asarray(low, dtype=np.float32), TRANSCRIBE_RATE, 16)
+            _write_voice(voice, share, labels[number])
         if stems is not None:
             _write_wav(stems / stem_name(number, tracks[number]), share, RATE, 24)
 
@@ -1461,9 +1497,6 @@ def _crossgate(
         else:
             ducked = _dilate(anyone, LOOKAHEAD_STEPS, HOLD_STEPS)
             step_db.append(np.where(ducked, DUCK_DB, 0.0))
-    # from here on only each overall gain changes
-    with stopping.worker_pool(_workers(len(tracks)), "steps") as pool:
-        list(pool.map(_apply_steps, processed, step_db))
     length = processed[0].size
     mixed = np.zeros(length, dtype=np.float32)
     ceilings: dict[int, float] = {}  # per voice: its limiter's ceiling (linear)
@@ -1476,7 +1509,10 @@ def _crossgate(
         # that one's tracks are measured one by one (for the report's bleed).
         last = round_ == MIX_ROUNDS - 1 or settled
         mixed.fill(0.0)
-        owns, heard = _mix_into(mixed, processed, gains, ceilings, last=last)
+        # (the first round applies each track's step gains in place: from then on only each
+        # overall gain changes)
+        steps = step_db if round_ == 0 else None
+        owns, heard = _mix_into(mixed, processed, (gains, ceilings, steps), last)
         outputs = [np.concatenate(own)[:count] for own in owns] if last else []
         heard = heard[:count]
         in_mix = {i: _speech_db(heard, alone[i] & active) for i in voices}
@@ -1525,6 +1561,11 @@ def _limit_mix(mixed: Samples, shares: list[Samples], ceiling: float) -> None:
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
     reach = RATE * LIMITER_RELEASE_MS // 2000 | 1  # odd: centred
+
+    def gain_of(part: Samples) -> Samples:
+        need = _need(part, ceiling)
+        return np.asarray(uniform_filter1d(minimum_filter1d(need, reach), reach), np.float32)
+
     limited: list[tuple[int, Samples]] = []
     for first in range(0, mixed.size, CHUNK):
         stopping.check()
@@ -1533,9 +1574,8 @@ def _limit_mix(mixed: Samples, shares: list[Samples], ceiling: float) -> None:
         part = mixed[low:high]
         if float(np.abs(part).max(initial=0.0)) <= ceiling:
             continue
-        need = np.minimum(np.float32(1.0), np.float32(ceiling) / np.maximum(np.abs(part), 1e-9))
-        gain = uniform_filter1d(minimum_filter1d(need, reach), reach)
-        limited.append((first, np.asarray(gain[first - low : last - low], dtype=np.float32)))
+        gain = _near_peaks(part, ceiling, gain_of, 2 * reach)
+        limited.append((first, gain[first - low : last - low]))
     for first, gain in limited:
         mixed[first : first + gain.size] *= gain
         for share in shares:
@@ -1609,21 +1649,26 @@ def _room_reductions(
 def _mix_into(
     mixed: Samples,
     processed: list[Samples],
-    gains: dict[int, float],
-    ceilings: dict[int, float],
+    gained: tuple[dict[int, float], dict[int, float], list[npt.NDArray[np.float64]] | None],
     last: bool,
 ) -> tuple[list[list[npt.NDArray[np.float64]]], npt.NDArray[np.float64]]:
-    """Each track at its gain and ceiling added into `mixed`, chunk by chunk, the tracks'
+    """Each track at its gain and ceiling (`gained`, with the step gains to apply to each
+    track first, if any: `_gained`) added into `mixed`, chunk by chunk, the tracks'
     chunks made side by side in threads and added in track order (the same sum every time),
     and the mix's 100 ms loudness (measured here while the next chunks are made). The `last`
     mix also measures each track's own 100 ms loudness by chunk (else empty lists) and leaves
     each track's share of it in `processed` (each chunk put back once the next one is made: a
     chunk's limiter reads a little of the chunk before)."""
 
+    gains, ceilings, steps = gained
+
     def chunks(number: int) -> Iterator[tuple[int, Samples, npt.NDArray[np.float64] | None]]:
         state: list[object] = []
         for first, chunk in _gained(
-            processed[number], gains.get(number, 0.0), ceilings.get(number)
+            processed[number],
+            gains.get(number, 0.0),
+            ceilings.get(number),
+            None if steps is None else steps[number],
         ):
             yield first, chunk, _loudness_steps(chunk, state) if last else None
 
@@ -2080,7 +2125,7 @@ def _manifest(target: Path) -> set[str]:
 
 
 def _write_wav(path: Path, samples: Samples, rate: int = RATE, bits: int = 32) -> None:
-    """A mono WAV: 32-bit float (WAVE_FORMAT_IEEE_FLOAT), 24- or 16-bit PCM, written in
+    """A mono WAV: 32-bit float (WAVE_FORMAT_IEEE_FLOAT) or 24-bit PCM, written in
     chunks to a temporary file renamed into place (readers never see half of it)."""
     width = bits // 8
     fmt = struct.pack("<HHIIHH", 3 if bits == 32 else 1, 1, rate, rate * width, width, bits)
@@ -2101,11 +2146,42 @@ def _write_wav(path: Path, samples: Samples, rate: int = RATE, bits: int = 32) -
         raise
 
 
+def _write_voice(path: Path, samples: Samples, label: str) -> None:
+    """A voice's share of the mix (at RATE) as the 16-bit mono WAV at TRANSCRIBE_RATE that
+    the transcription reads, resampled by ffmpeg (scipy's polyphase filter took 3 s an hour),
+    into a temporary file renamed into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.fchmod(fd, 0o644)
+    os.close(fd)
+    try:
+        with ProcessGraph(label, path.parent) as graph:
+            feed = graph.pipe()
+            graph.start(
+                "writing its voice for the transcription",
+                [
+                    *FFMPEG,
+                    *("-f", "f32le", "-ar", str(RATE), "-ac", "1", "-i", "pipe:0"),
+                    *("-ar", str(TRANSCRIBE_RATE), "-c:a", "pcm_s16le", *BITEXACT, "-f", "wav"),
+                    file_arg(Path(name)),
+                ],
+                stdin=feed.read_end,
+            )
+            sink = os.fdopen(os.dup(feed.write_end), "wb")
+            with contextlib.suppress(BrokenPipeError), sink:
+                for first in range(0, samples.size, CHUNK):
+                    stopping.check()
+                    sink.write(np.ascontiguousarray(samples[first : first + CHUNK], "<f4").data)
+            graph.wait()  # (an ffmpeg that stopped early is named here, not the broken pipe)
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
 def _pcm(samples: Samples, bits: int) -> bytes:
     """Samples as little-endian WAV data of `bits` (32: float)."""
     if bits == 24:
         whole = np.round(np.clip(samples, -1.0, 1.0) * 8388607).astype("<i4")
         return whole.view(np.uint8).reshape(-1, 4)[:, :3].tobytes()
-    if bits == 16:
-        return (np.clip(samples, -1.0, 32767 / 32768) * 32768).astype("<i2").tobytes()
     return samples.astype("<f4").tobytes()
