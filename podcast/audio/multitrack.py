@@ -1157,10 +1157,10 @@ def load_dsp() -> None:
 
 
 def _premix_files(
-    recording: Recording, settings: AudioSettings, cache: Cache
+    recording: Recording, settings: AudioSettings, cache: Cache, voices: bool = False
 ) -> tuple[str, Path, tuple[Path | None, ...], Premix | None]:
     """The cache key of a recording's premix, its files (the mix, each voice's share), and the
-    premix itself when the cache holds it."""
+    premix itself when the cache holds it (with each voice's share, if `voices`)."""
     tracks = recording.tracks
     sound = (
         settings.level_speech,
@@ -1181,14 +1181,16 @@ def _premix_files(
         ffmpeg_version(),
     )
     path = cache.file_path("premix", f"{key}.wav")
-    voices = tuple(
+    shares = tuple(
         cache.file_path("premix", f"{key}-voice{i}.wav") if t.voice else None
         for i, t in enumerate(tracks)
     )
+    kept = all(v.is_file() for v in shares if v)
     known = cache.get_json("premix", key)
-    if known is None or not path.is_file() or not all(v.is_file() for v in voices if v):
-        return key, path, voices, None
-    return key, path, voices, Premix(path, tuple(TrackReport(**t) for t in known["tracks"]), voices)
+    if known is None or not path.is_file() or (voices and not kept):
+        return key, path, shares, None
+    reports = tuple(TrackReport(**t) for t in known["tracks"])
+    return key, path, shares, Premix(path, reports, shares if kept else ())
 
 
 def premixed(recording: Recording, settings: AudioSettings, cache: Cache) -> bool:
@@ -1203,11 +1205,15 @@ def premix(
     source: Path,
     field: str,
     stems: Path | None = None,
+    voices: bool = False,
 ) -> Premix:
     """Align, process, gate and mix the tracks of a multitrack `recording` into a WAV in the
     cache (made once per content and settings); `source` and `field` name the recording in
     messages (`recordings[N]`). With `stems`, each processed track (its share of the mix) is
-    also written there as a 24-bit WAV (made again: the cache keeps only the mix)."""
+    also written there as a 24-bit WAV (made again: the cache keeps only the mix). With
+    `voices`, each voice's share is kept in the cache too, for its transcription (made again
+    where an earlier premix did not keep them: a build that does not transcribe leaves them
+    out, 2 s an hour each)."""
     tracks = recording.tracks
     digests = [cache.digest(t.path) for t in tracks]
     for number, digest in enumerate(digests):
@@ -1221,7 +1227,7 @@ def premix(
                 "(identical audio)",
                 "name the file this microphone recorded",
             )
-    key, path, voices, cached = _premix_files(recording, settings, cache)
+    key, path, shares, cached = _premix_files(recording, settings, cache, voices)
     if cached is not None and stems is None:
         return cached
     load_dsp()
@@ -1252,7 +1258,7 @@ def premix(
             stems,
             outcomes,
             (analysed, pool),
-            (key, path, voices),
+            (key, path, shares if voices else ()),
             cache,
         )
 
@@ -1298,7 +1304,8 @@ def _premix(
     """`premix`'s work once the cache has missed, on the `decoded` tracks; `named`: the
     recording's file and field and each track's label, for messages; `analysing`: each voice
     track's analysis as it is being made, and the pool making it (each voice's interview sound
-    is made there too); `files`: the premix's cache key, its mix and voice files."""
+    is made there too); `files`: the premix's cache key, its mix and voice files (none: the
+    voices are not kept)."""
     source, field, labels = named
     analysed, pool = analysing
     key, path, voices = files
@@ -1438,14 +1445,15 @@ def _premix(
         the voice to transcribe and as a stem."""
         share = processed[number]
         share *= np.float32(scale)
-        voice = voices[number]
+        voice = voices[number] if voices else None
         if voice is not None:
             _write_voice(voice, share, labels[number])
         if stems is not None:
             _write_wav(stems / stem_name(number, tracks[number]), share, RATE, 24)
 
-    with stopping.worker_pool(_workers(len(tracks)), "share") as writers:
-        list(writers.map(write_share, range(len(tracks))))
+    if voices or stems is not None:
+        with stopping.worker_pool(_workers(len(tracks)), "share") as writers:
+            list(writers.map(write_share, range(len(tracks))))
     mix_analysed.result()
     cache.put_json("premix", key, {"tracks": [asdict(r) for r in reports]})
     return Premix(path, tuple(reports), voices)

@@ -237,7 +237,8 @@ def _recognise_tracks(
     # Without the prompt: on a track's share, silent wherever its person is, the prompt made
     # Whisper repeat one invented line through the whole track (the demo's episode 3).
     settings = replace(settings, steer="none")
-    mixed = premix(recording, show.config.audio, cache, episode.source, f"recordings[{index}]")
+    field = f"recordings[{index}]"
+    mixed = premix(recording, show.config.audio, cache, episode.source, field, voices=True)
     shares = {i: _pcm16(path) for i, path in enumerate(mixed.voices) if path is not None}
     lines: list[Line] = []
     detected, probability, length = "", 0.0, 0.0
