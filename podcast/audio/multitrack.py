@@ -1234,7 +1234,10 @@ def _premix_files(
     key = key_of(
         "multitrack",
         MULTITRACK_VERSION,
-        [(cache.digest(t.path), t.person, t.role, t.offset_s) for t in tracks],
+        [
+            (digest, t.person, t.role, t.offset_s)
+            for digest, t in zip(_digests(tracks, cache), tracks, strict=True)
+        ],
         recording.start,
         recording.end,
         sound,
@@ -1251,6 +1254,12 @@ def _premix_files(
         return key, path, shares, None
     reports = tuple(TrackReport(**t) for t in known["tracks"])
     return key, path, shares, Premix(path, reports, shares if kept else ())
+
+
+def _digests(tracks: tuple[Track, ...], cache: Cache) -> list[str]:
+    """Each track's digest, read side by side where the cache has none (a second an hour)."""
+    with stopping.worker_pool(_workers(len(tracks)), "digest") as pool:
+        return list(pool.map(cache.digest, [t.path for t in tracks]))
 
 
 def premixed(recording: Recording, settings: AudioSettings, cache: Cache) -> bool:
@@ -1275,8 +1284,7 @@ def premix(
     where an earlier premix did not keep them: a build that does not transcribe leaves them
     out, 2 s an hour each)."""
     tracks = recording.tracks
-    with stopping.worker_pool(_workers(len(tracks)), "digest") as pool:  # (a second an hour)
-        digests = list(pool.map(cache.digest, [t.path for t in tracks]))
+    digests = _digests(tracks, cache)
     for number, digest in enumerate(digests):
         if digest in digests[:number]:
             twin = tracks[digests.index(digest)]
