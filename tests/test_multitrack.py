@@ -99,11 +99,12 @@ def make_tracks(
     lines: list[tuple[str, str, str]] = LINES,
     guest_quieter_db: float = GUEST_QUIETER_DB,
     room_db: float | tuple[float, float] | None = None,
+    late_s: float = LATE_S,
 ) -> Tracks:
     """The host's and the guest's microphone as WAV files in `folder` (`rounds` times `lines`);
-    the guest's whole track `recorder_db` louder (a recorder set to another gain); with
-    `room_db`, each microphone's own room noise (white, dBFS) at that level as recorded (a
-    pair: the host's and the guest's)."""
+    the guest's whole track `recorder_db` louder (a recorder set to another gain) and started
+    `late_s` after the host's; with `room_db`, each microphone's own room noise (white, dBFS)
+    at that level as recorded (a pair: the host's and the guest's)."""
     rng = np.random.default_rng(seed)
     voices: dict[str, list[Samples]] = {"host": [], "guest": []}
     turns, cursor = [], 0.6
@@ -133,7 +134,7 @@ def make_tracks(
         return voices[own][0] + heard + rng.standard_normal(size) * 10 ** (-70 / 20)
 
     host, guest = microphone("host", "guest"), microphone("guest", "host")
-    guest = guest[int(LATE_S * RATE) :] * 10 ** (recorder_db / 20)  # started late
+    guest = guest[int(late_s * RATE) :] * 10 ** (recorder_db / 20)  # started late
     if room_db is not None:
         host_room, guest_room = room_db if isinstance(room_db, tuple) else (room_db, room_db)
         host = host + rng.standard_normal(host.size) * 10 ** (host_room / 20)
@@ -1353,6 +1354,44 @@ def test_the_room_does_not_come_up_before_a_quiet_guests_turn(tmp_path: Path) ->
     ]
     # (7.8 dB before the first of her turns on the code before; now 3.5 at most)
     assert max(before) - float(np.median(under)) <= 5.0, (before, float(np.median(under)))
+
+
+def test_a_recorder_started_during_the_hosts_first_words_still_gates_his_bleed(
+    tmp_path: Path,
+) -> None:
+    """An outside round's guest recorder (12 dB lower) started 1.7 s late, into the host's
+    first words: those steps' digital silence on her track, taken for her microphone's
+    pattern, made the host's bleed there 0.5 s late and the two microphones' balance 30 dB
+    off, so her microphone opened on his loud syllables (his bleed in her stem 7 dB louder
+    than recorded, not 20 lower). Her stem, 2.6 s late here, against her recorded track."""
+    late = 2.6
+    (tmp_path / "tracks").mkdir()
+    tracks = make_tracks(tmp_path / "tracks", recorder_db=GUEST_RECORDER_DB, late_s=late)
+    listed = track_lines(
+        {"file": "host.wav", "person": f'"{HOST}"'},
+        {"file": "guest.wav", "person": f'"{GUEST}"'},
+    )
+    stems = tmp_path / "stems"
+    premixed(two_track_show(tmp_path / "show", tracks, listed), tmp_path / "cache", stems)
+    recorded = decode(tracks.guest)
+    stem = decode(next(stems.glob("02-*.wav")))
+
+    def bleed(samples: Samples, at: float) -> float:
+        """The host's level over his turns against the guest's over hers (dB), `at`: where
+        the host's time 0 lies in `samples`."""
+
+        def level(who: str) -> float:
+            parts = [
+                samples[max(0, round((at + a + 0.1) * RATE)) : round((at + b - 0.1) * RATE)]
+                for speaker, a, b in tracks.turns
+                if speaker == who and at + a + 0.1 > 0
+            ]
+            return float(10 * np.log10(np.mean(np.concatenate(parts) ** 2) + 1e-20))
+
+        return level("host") - level("guest")
+
+    before, after = bleed(recorded, -late), bleed(stem, 0.0)
+    assert after <= before - 20, (before, after)
 
 
 @pytest.mark.parametrize("late", [1, 3])
