@@ -279,6 +279,21 @@ def test_wav_of_a_recorder_that_was_cut_off_is_measured_to_its_end(
     assert analysed.duration == pytest.approx(4.0, abs=0.01)
 
 
+def test_a_float_wav_cut_off_is_measured_to_what_it_holds(
+    synth: Callable[..., Path], cache: Cache
+) -> None:
+    """A 32-bit float WAV (with the `fact` chunk ffmpeg writes, its length in samples) cut off
+    at half: ffprobe took the `fact` chunk's length, and the analysis called the file damaged
+    (an outside round's multitrack build failed on it, where the warning says what is there
+    is used)."""
+    path = synth("float.wav", SPEECHLIKE, 8, extra=("-c:a", "pcm_f32le"))
+    data = path.read_bytes()
+    assert b"fact" in data[:200]
+    path.write_bytes(data[: len(data) // 2])
+    analysed = analyse_segment(Segment(path), AudioSettings(), cache)
+    assert analysed.duration == pytest.approx(4.0, abs=0.05)
+
+
 def test_one_sound_on_both_channels_is_processed_once_and_sounds_the_same(
     tmp_path: Path, cache: Cache, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podcast.audio.tools import file_arg, run
+from podcast.audio.wav import cut_off
 from podcast.errors import ToolError, display_path
 
 
@@ -62,6 +63,12 @@ def probe(path: Path) -> AudioInfo:
         raise ToolError(f"{display_path(path)}: no audio stream found; is this an audio file?")
     stream, fmt = streams[0], data.get("format", {})
     duration = float(stream.get("duration") or fmt.get("duration") or 0.0)
+    lengths = cut_off(path)
+    if lengths is not None:
+        # A WAV cut off while written: what it holds (ffprobe takes a float WAV's `fact`
+        # chunk at its word, the length promised: an outside round's cut-off track failed the
+        # build as damaged, where the warning says what is there is used)
+        duration = min(duration, lengths[1]) if duration > 0 else lengths[1]
     if duration <= 0:
         raise ToolError(
             f"{display_path(path)}: the audio has no duration; the file may be truncated"
