@@ -272,6 +272,25 @@ def test_loader_names_every_track_problem(tmp_path: Path) -> None:
     assert f"{source}:11: recordings[0]: `tracks` needs at least two tracks" in text
 
 
+def test_a_decimal_comma_in_a_tracks_braces_is_named(tmp_path: Path) -> None:
+    """An outside round wrote `{file: guest.wav, ..., offset_s: 1,7}`: YAML reads a field `7`,
+    and the message was pydantic's "Keys should be strings"."""
+    listed = (
+        f'      - {{file: host.wav, person: "{HOST}"}}\n'
+        f'      - {{file: guest.wav, person: "{GUEST}", offset_s: 1,7}}'
+    )
+    show = two_track_show(tmp_path / "show", None, listed)
+    for name in ("host.wav", "guest.wav"):
+        (show / "episodes" / SLUG / name).write_bytes(b"RIFF")
+    with pytest.raises(PodcastError) as caught:
+        load_show(show)
+    assert (
+        f"episodes/{SLUG}/episode.md:13: recordings[0].tracks[1][7]: `7` stands where a "
+        "field's name belongs (write numbers with a decimal point (1.7, not 1,7): in `{...}` a "
+        "comma separates the fields)"
+    ) in str(caught.value), str(caught.value)
+
+
 def test_loader_refuses_doubled_tracks_and_nan_offsets(tmp_path: Path) -> None:
     source = f"episodes/{SLUG}/episode.md"
     text = _refused(

@@ -198,6 +198,14 @@ def pydantic_problems(
         elif item["type"] == "finite_number":  # YAML's .nan and .inf, TOML's nan and inf
             message = "not a number" if item["input"] != item["input"] else "not a finite number"
         fix = _fix_for(item["type"], loc, bad_key, message, item.get("ctx"))
+        if item["type"] == "invalid_key":
+            # YAML reads `{offset_s: 1,7}` as `offset_s: 1` and a key `7` (a comma separates
+            # the fields of a `{...}` mapping)
+            message = f"`{item['input']}` stands where a field's name belongs"
+            fix = (
+                "write numbers with a decimal point (1.7, not 1,7): in `{...}` a comma "
+                "separates the fields"
+            )
         table_help = _table_help(error, item["type"], loc, file)
         if table_help is not None:
             message, fix = table_help
