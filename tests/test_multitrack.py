@@ -291,6 +291,32 @@ def test_a_decimal_comma_in_a_tracks_braces_is_named(tmp_path: Path) -> None:
     ) in str(caught.value), str(caught.value)
 
 
+@pytest.mark.parametrize("given", [LATE_S, -LATE_S, LATE_S + 3.0])
+def test_an_offset_given_far_from_where_the_sound_matches_is_warned_of(
+    tracks: Tracks, tmp_path: Path, given: float
+) -> None:
+    """An outside round gave a late guest's track its offset with the wrong sign: it was
+    published with an echo and no word on the offset. The track still goes where it is told,
+    with a warning naming offset_s and where the sound matches (the guest's recorder started
+    LATE_S after the host's)."""
+    listed = track_lines(
+        {"file": "host.wav", "person": f'"{HOST}"'},
+        {"file": "guest.wav", "person": f'"{GUEST}"', "offset_s": f"{given:.3f}"},
+    )
+    mixed = premixed(two_track_show(tmp_path / "show", tracks, listed), tmp_path / "cache")
+    guest = mixed.tracks[1]
+    assert guest.offset_s == pytest.approx(given)
+    note = guest.warning() or ""
+    if given == LATE_S:
+        assert "sound matches" not in note, note
+        assert guest.sounds_at_s is None
+    else:
+        assert f"offset_s {given:+.3f} s as given, but its sound matches the first track's at " in (
+            note
+        ), note
+        assert guest.sounds_at_s == pytest.approx(LATE_S, abs=0.002)
+
+
 def test_loader_refuses_doubled_tracks_and_nan_offsets(tmp_path: Path) -> None:
     source = f"episodes/{SLUG}/episode.md"
     text = _refused(

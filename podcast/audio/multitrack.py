@@ -45,7 +45,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "28"
+MULTITRACK_VERSION = "29"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -102,6 +102,7 @@ CONFIRM_TOLERANCE_S = 0.003
 # windows, one on either side or the widest on one, are the pair.
 ANCHOR_REACH_S = 0.002
 GIVEN_REACH_S = 0.05  # how far a drift fit may move an offset the front matter gives
+GIVEN_APART_S = 1.0  # a given offset this far from where the sound matches is warned of
 # Two microphones, however close, differ by their room and noise (confidence 3 to about 100);
 # copies of one recording (another format or gain) match at every frequency (over 10000).
 SAME_RECORDING_CONFIDENCE = 1000.0
@@ -167,13 +168,26 @@ class TrackReport:
     drift_unknown: bool = False  # Alignment.drift_unknown
     confirmed: int = 0  # Alignment.confirmed
     room_reduced_db: float = 0.0  # how far its room noise was taken down (see _room_reductions)
+    sounds_at_s: float | None = None  # Alignment.sounds_at
 
     def warning(self) -> str | None:
-        """What the editor should check, if anything: a track whose clock drift could not be
-        measured on a recording long enough for it (aligned at its start only), or whose
-        microphone carries the other voices louder after the crossgate than before."""
-        notes = [note for note in (self._drift_warning(), self._bleed_warning()) if note]
-        return "; ".join(notes) if notes else None
+        """What the editor should check, if anything: a given offset far from where the
+        track's sound matches, a track whose clock drift could not be measured on a recording
+        long enough for it (aligned at its start only), or whose microphone carries the
+        other voices louder after the crossgate than before."""
+        notes = [self._offset_warning(), self._drift_warning(), self._bleed_warning()]
+        kept = [note for note in notes if note]
+        return "; ".join(kept) if kept else None
+
+    def _offset_warning(self) -> str | None:
+        if self.sounds_at_s is None:
+            return None
+        return (
+            f"{self.file} ({self.name}): it was placed at its offset_s {self.offset_s:+.3f} s as "
+            f"given, but its sound matches the first track's at {self.sounds_at_s:+.3f} s: "
+            "check offset_s (the seconds it started after the first track; negative: before), "
+            "or leave it out to have it measured"
+        )
 
     def _bleed_warning(self) -> str | None:
         if self.bleed_before_db is None or self.bleed_after_db is None:
@@ -587,6 +601,9 @@ class Alignment:
     # The first measure's peak stood out only averaged over a drifting clock's spread (a sharp
     # one means the clock kept time over the first minutes).
     smeared: bool = False
+    # For an offset given in the front matter: where the track's sound matches the first
+    # track's instead, with confidence, more than GIVEN_APART_S away (None: it agrees).
+    sounds_at: float | None = None
 
 
 def _agreed(
@@ -626,6 +643,22 @@ def align(reference: Samples, other: Samples) -> Alignment:
 def align_bands(first: npt.NDArray[np.float32], second: npt.NDArray[np.float32]) -> Alignment:
     """`align` on both tracks' speech bands (`_band`), made once each: every window is cut
     from them, and the first track's serves every other track's alignment."""
+    found = _first_measure(first, second)
+    if min(first.size, second.size) < DRIFT_MIN_S * ALIGN_RATE:
+        return found
+    if found.confidence < CONFIDENCE:
+        confirmed = _confirmed(first, second, found)
+        if confirmed is None:
+            return found
+        # (no sharp first measure to check the fit's start against)
+        fitted = _drift(first, second, confirmed, CONFIRM_SURE, check_start=False)
+        return fitted or replace(confirmed, drift_unknown=True)
+    return _drift(first, second, found) or replace(found, drift_unknown=True)
+
+
+def _first_measure(first: npt.NDArray[np.float32], second: npt.NDArray[np.float32]) -> Alignment:
+    """The offset from both speech bands' first ALIGN_WINDOW_S: the sharp peak, or where
+    both halves agree on it, or averaged over a drifting clock's spread (no drift)."""
     window = int(ALIGN_WINDOW_S * ALIGN_RATE)
     correlation = _lags(first[:window], second[:window])  # made once, searched in several ways
     sharp = _peaks(first[:window], second[:window], correlation=correlation, outermost=True)
@@ -645,16 +678,7 @@ def align_bands(first: npt.NDArray[np.float32], second: npt.NDArray[np.float32])
             spread = _peaks(first[:window], second[:window], smear, correlation)
             if spread.confidence > found.confidence:
                 found = Alignment(spread.seconds, 0.0, spread.confidence, smeared=True)
-    if min(first.size, second.size) < DRIFT_MIN_S * ALIGN_RATE:
-        return found
-    if found.confidence < CONFIDENCE:
-        confirmed = _confirmed(first, second, found)
-        if confirmed is None:
-            return found
-        # (no sharp first measure to check the fit's start against)
-        fitted = _drift(first, second, confirmed, CONFIRM_SURE, check_start=False)
-        return fitted or replace(confirmed, drift_unknown=True)
-    return _drift(first, second, found) or replace(found, drift_unknown=True)
+    return found
 
 
 def _confirmed(
@@ -696,6 +720,10 @@ def _given(
     given = Alignment(offset_s, 0.0, 0.0)
     if first is None or second is None:
         return given
+    # (seconds apart, not an echo's 100-400 ms: a sign or a digit wrong, another take)
+    measured = _first_measure(first, second)
+    if measured.confidence >= CONFIDENCE and abs(measured.offset_s - offset_s) > GIVEN_APART_S:
+        given = replace(given, sounds_at=round(measured.offset_s, 3))
     if min(first.size, second.size) < DRIFT_MIN_S * ALIGN_RATE:
         return given
     fitted = _drift(first, second, given, check_start=False)
@@ -703,7 +731,7 @@ def _given(
         # (a fit further off followed other sound: an outside round's phone double-enders,
         # their offsets given, were moved onto the line's echo, 100-300 ms early)
         return replace(given, drift_unknown=True)
-    return fitted
+    return replace(fitted, sounds_at=given.sounds_at)
 
 
 def _smear(samples: int) -> int:
@@ -2137,6 +2165,7 @@ def _track_report(
         drift_windows=offset[0].windows,
         disagreement_ms=offset[0].disagreement_ms,
         drift_unknown=offset[0].drift_unknown,
+        sounds_at_s=offset[0].sounds_at,
         confirmed=offset[0].confirmed,
         speech_before_lufs=rounded(None if speech_before is None else speech_before - 0.691),
         speech_after_lufs=rounded(None if speech_after is None else speech_after - 0.691),
