@@ -945,17 +945,13 @@ def _steps_db(
     count = samples.size // STEP
     power = np.empty(count, dtype=np.float64)
     chunk = 600  # steps (a minute)
-    if weighting is not None:
-        if state is None:
-            state = []
-        if not state:
-            state.append(np.zeros((weighting.shape[0], 2), dtype=np.float32))
+    carried: list[object] = [] if state is None else state
     for first in range(0, count, chunk):
         stopping.check()
         last = min(count, first + chunk)
         blocks = samples[first * STEP : last * STEP]
-        if weighting is not None and state is not None:
-            blocks, state[0] = _filtered(weighting, blocks, np.asarray(state[0], np.float32))
+        if weighting is not None:
+            blocks = _weighted(weighting, blocks, carried)
         power[first:last] = np.mean(blocks.reshape(-1, STEP) ** 2, axis=1, dtype=np.float64)
     levels = 10 * np.log10(power + 1e-20)
     return np.asarray(np.maximum(-120.0, levels), dtype=np.float64)
@@ -1015,13 +1011,18 @@ def _placed_db(
     return np.asarray(np.maximum(-120.0, 10 * np.log10(power + 1e-20)), dtype=np.float64)
 
 
-def _k_weighted(samples: Samples, state: list[object]) -> Samples:
-    """`samples` through the K-weighting (BS.1770), from the filter's `state` (empty at the
-    start of a track), which is left as it ends."""
+def _weighted(weighting: npt.NDArray[np.float64], samples: Samples, state: list[object]) -> Samples:
+    """`samples` through the filter `weighting` (second-order sections) from its `state`
+    (empty at the start of a track), which is left as it ends."""
     if not state:
-        state.append(np.zeros((K_WEIGHTING.shape[0], 2), dtype=np.float32))
-    weighted, state[0] = _filtered(K_WEIGHTING, samples, np.asarray(state[0], np.float32))
+        state.append(np.zeros((weighting.shape[0], 2), dtype=np.float32))
+    weighted, state[0] = _filtered(weighting, samples, np.asarray(state[0], np.float32))
     return weighted
+
+
+def _k_weighted(samples: Samples, state: list[object]) -> Samples:
+    """`samples` through the K-weighting (BS.1770), from `state` (see `_weighted`)."""
+    return _weighted(K_WEIGHTING, samples, state)
 
 
 def _loudness_steps(samples: Samples, state: list[object] | None = None) -> npt.NDArray[np.float64]:
@@ -1044,7 +1045,7 @@ def _speech_db(levels: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_]) -> 
             chosen = blocks[inside]
             loud = chosen[chosen >= np.mean(chosen) * 10 ** (-RELATIVE_GATE_DB / 10)]
             return float(10 * np.log10(np.mean(loud)))
-    return float(10 * np.log10(np.mean(power[mask])))
+    return _power_db(levels, mask)
 
 
 def _power_db(levels: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_]) -> float | None:
