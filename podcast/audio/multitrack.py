@@ -45,7 +45,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "29"
+MULTITRACK_VERSION = "30"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -140,6 +140,11 @@ BLEED_RISE_DB = 3.0
 MIX_ROUNDS = 4  # mixes made: each but the last corrects the voices' gains and limits
 SETTLED_DB = 0.1  # a round that moves no gain or ceiling further than this makes the last
 RAMP_SAMPLES = RATE // 50  # 20 ms gain ramps
+GATE_STEPS = 5  # the crossgate's gains change on 20 ms sub-steps (as long as a ramp), 5 a STEP
+GATE_STEP = STEP // GATE_STEPS
+ONSET_LEAD = 1  # sub-steps a microphone opens before its person's sound rises over the bleed
+ONSET_HOLD = 3  # sub-steps another voice's bleed is held for (its room's tail on this microphone)
+ONSET_MARGIN_DB = 3.0  # a sub-step this far over the others' held bleed and the noise is its own
 RESAMPLE_PAD_S = 0.05  # each part of a drifting track's resampling sees this beyond it
 CHUNK = RATE * 10  # gains are applied 10 s at a time (a whole number of STEPs)
 LIMIT_MARGIN = RATE // 10  # what a voice's limiter sees beyond a chunk (look-ahead, release)
@@ -997,17 +1002,22 @@ def _energy_sums(
 
 
 def _placed_db(
-    sums: npt.NDArray[np.float64], rate: int, where: Alignment, start: float, count: int
+    sums: npt.NDArray[np.float64],
+    rate: int,
+    where: Alignment,
+    start: float,
+    count: int,
+    step_s: float = STEP_S,
 ) -> npt.NDArray[np.float64]:
-    """The level (dB) of `count` 100 ms steps from `start` on the first track's time of a
-    track placed by `where`, from its energy `sums` (_energy_sums, at `rate`): as `_steps_db`
-    of the placed track measures, the track's own time mapped as `place` maps it (silence
-    outside)."""
+    """The level (dB) of `count` steps of `step_s` (100 ms) from `start` on the first track's
+    time of a track placed by `where`, from its energy `sums` (_energy_sums, at `rate`): as
+    `_steps_db` of the placed track measures, the track's own time mapped as `place` maps it
+    (silence outside)."""
     ratio = float(_clock_ratio(where))
-    edges = start + np.arange(count + 1) * STEP_S
+    edges = start + np.arange(count + 1) * step_s
     blocks = (edges * ratio - where.offset_s) / FINE_S
     energy = np.diff(np.interp(blocks, np.arange(sums.size), sums))
-    power = np.maximum(energy, 0.0) / (rate * STEP_S * ratio)
+    power = np.maximum(energy, 0.0) / (rate * step_s * ratio)
     return np.asarray(np.maximum(-120.0, 10 * np.log10(power + 1e-20)), dtype=np.float64)
 
 
@@ -1074,29 +1084,30 @@ def _dilate(mask: npt.NDArray[np.bool_], before: int, after: int) -> npt.NDArray
 
 
 def _gain_curve(step_db: npt.NDArray[np.float64], length: int, first: int, last: int) -> Samples:
-    """Step gains (dB) as a linear gain per sample from `first` to `last` (of `length`), with
-    short ramps between steps: the moving average over RAMP_SAMPLES of the steps' gains,
-    made as each step's gain and a straight ramp across each step boundary where the gain
-    changes (a moving average by cumulative sums, in 64 bits a sample, took 1.5 s an hour)."""
+    """Sub-step gains (dB, one a GATE_STEP) as a linear gain per sample from `first` to `last`
+    (of `length`), with short ramps between sub-steps: the moving average over RAMP_SAMPLES
+    of their gains, made as each sub-step's gain and a straight ramp across each boundary
+    where the gain changes (a GATE_STEP is no shorter than a ramp: no two ramps overlap; a
+    moving average by cumulative sums, in 64 bits a sample, took 1.5 s an hour)."""
     linear = 10 ** (step_db / 20) if step_db.size else np.ones(1)
     top = linear.size - 1
-    low_step, high_step = first // STEP, (last - 1) // STEP
+    low_step, high_step = first // GATE_STEP, (last - 1) // GATE_STEP
     values = linear[np.minimum(np.arange(low_step, high_step + 1), top)].astype(np.float32)
-    curve = np.repeat(values, STEP)[first - low_step * STEP : last - low_step * STEP]
+    curve = np.repeat(values, GATE_STEP)[first - low_step * GATE_STEP : last - low_step * GATE_STEP]
     # The window of sample n is n - half to n - half + RAMP_SAMPLES: it reaches across the
-    # boundary b (where step k starts) for n from b + half - RAMP_SAMPLES + 1 to b + half - 1.
+    # boundary b (where sub-step k starts) for n from b + half - RAMP_SAMPLES + 1 to b + half - 1.
     half = RAMP_SAMPLES // 2
     reach_before, reach_after = RAMP_SAMPLES - half - 1, half - 1
     steps = np.arange(
-        max(1, -(-(first - reach_after) // STEP)), (last - 1 + reach_before) // STEP + 1
+        max(1, -(-(first - reach_after) // GATE_STEP)), (last - 1 + reach_before) // GATE_STEP + 1
     )
-    steps = steps[steps * STEP < length]  # (beyond the end, the last sample's gain holds)
+    steps = steps[steps * GATE_STEP < length]  # (beyond the end, the last sample's gain holds)
     before, after = linear[np.minimum(steps - 1, top)], linear[np.minimum(steps, top)]
     changed = before != after
     steps, before, after = steps[changed], before[changed], after[changed]
     if steps.size:
         offsets = np.arange(-reach_before, reach_after + 1)
-        where = steps[:, None] * STEP + offsets[None, :]
+        where = steps[:, None] * GATE_STEP + offsets[None, :]
         across = (offsets + RAMP_SAMPLES - half)[None, :]  # the window's samples past b
         ramp = before[:, None] * (RAMP_SAMPLES - across) + after[:, None] * across
         inside = (where >= first) & (where < last)
@@ -1159,7 +1170,7 @@ def _gained(
 ) -> Iterator[tuple[int, Samples]]:
     """`samples` raised by `gain_db` and, with a `ceiling` (linear), limited to it, in chunks
     (first sample, chunk): a whole hour at once would take gigabytes. With `step_db`, step
-    gains (dB, one a STEP) are first applied to `samples` in place, as far as each chunk
+    gains (dB, one a GATE_STEP) are first applied to `samples` in place, as far as each chunk
     reads: between the crossgate's mixing rounds only a track's overall gain changes, so the
     first round applies them for all."""
     scale = np.float32(10 ** (gain_db / 20))
@@ -1501,6 +1512,13 @@ def _premix(
     raw = [_placed_db(d.loudness, RATE, at, start, count) for d, at in placed]
     band = [_placed_db(d.decision, ALIGN_RATE, at, start, count) for d, at in placed]
     decided = _who_speaks({i: band[i] for i, t in enumerate(tracks) if t.voice}, count)
+    # each voice's level on the crossgate's sub-steps, where its microphone opens
+    fine = {
+        i: _placed_db(d.loudness, RATE, at, start, count * GATE_STEPS, STEP_S / GATE_STEPS)
+        for i, (d, at) in enumerate(placed)
+        if tracks[i].voice
+    }
+    openings = _gate_openings(decided, fine, _fine_couplings(raw, decided, count))
     rooms = _room_reductions(tracks, raw, decided, offsets, start)
 
     def processed_track(number: int) -> tuple[Samples, npt.NDArray[np.float64], float]:
@@ -1533,7 +1551,9 @@ def _premix(
         settings.podcast_target - (3.01 if stereo else 0.0),
         settings.true_peak - INITIAL_LIMITER_MARGIN_DB,
     )
-    mixed, reports = _crossgate(tracks, (raw, levels), decided, processed, offsets, program, taken)
+    mixed, reports = _crossgate(
+        tracks, (raw, levels), decided, processed, offsets, program, taken, openings
+    )
     # (not np.abs(mixed).max(): an hour's copy takes 1.7 s to fill, the two passes 0.1)
     peak = max(float(mixed.max(initial=0.0)), -float(mixed.min(initial=0.0)))
     scale = 0.98 / peak if peak > 0.98 else 1.0  # the render sets the loudness; WAV kept whole
@@ -1573,8 +1593,10 @@ def _crossgate(
     offsets: list[tuple[Alignment, bool]],
     program: tuple[float, float] | None = None,
     taken: dict[int, float] | None = None,
+    openings: dict[int, npt.NDArray[np.bool_]] | None = None,
 ) -> tuple[Samples, list[TrackReport]]:
-    """Each voice to one speaker loudness, lowered where its person is silent (as `decided`);
+    """Each voice to one speaker loudness, lowered where its person is silent (as `decided`,
+    and on sub-steps as `openings` refines it, where given);
     music and ambience ducked under speech; summed (`loudness`: each track's 100 ms loudness
     as recorded and as processed; `taken`: how far each voice's room was taken down, for the
     report). Returned with the mix: a report per track; `processed` then holds each track's
@@ -1601,16 +1623,22 @@ def _crossgate(
     step_db: list[npt.NDArray[np.float64]] = []
     for i, track in enumerate(tracks):
         if track.voice:
-            open_steps = decided.opened(i)
+            given = None if openings is None else openings.get(i)
+            open_steps = (
+                np.repeat(decided.opened(i)[:count], GATE_STEPS)
+                if given is None
+                else given[: count * GATE_STEPS]
+            )
             # Where the person is silent, what the leveler did to the bleed is undone (it
             # took the bleed for speech to raise): the microphone stays CROSSGATE_DB below
             # what it recorded, relative to its person's voice.
             raised = _raise(raw[i][:count], levels[i][:count], alone[i] & active)
             undo = np.minimum(0.0, raw[i][:count] - levels[i][:count] + raised)
-            step_db.append(np.where(open_steps, 0.0, CROSSGATE_DB + undo))
+            closed = np.repeat(CROSSGATE_DB + undo, GATE_STEPS)
+            step_db.append(np.where(open_steps, 0.0, closed))
         else:
             ducked = _dilate(anyone, LOOKAHEAD_STEPS, HOLD_STEPS)
-            step_db.append(np.where(ducked, DUCK_DB, 0.0))
+            step_db.append(np.repeat(np.where(ducked, DUCK_DB, 0.0), GATE_STEPS))
     length = processed[0].size
     mixed = np.zeros(length, dtype=np.float32)
     ceilings: dict[int, float] = {}  # per voice: its limiter's ceiling (linear)
@@ -1950,8 +1978,9 @@ def _who_speaks(heard: dict[int, npt.NDArray[np.float64]], count: int) -> Decisi
     last = np.where(last < 0, first, last)
     ahead = (following < count) & (following - steps <= LOOKAHEAD_STEPS) & ~echoing
     last = np.where(ahead, following, last)
+    said = speaking
     speaking = {i: mask[last] for i, mask in speaking.items()}
-    return Decisions(speaking, alone, active, bleeding)
+    return Decisions(speaking, alone, active, bleeding, said)
 
 
 # bleed[n, m]: voice n on microphone m, relative to microphone n (dB); delay[n, m]: the 100 ms
@@ -2033,12 +2062,14 @@ def _expected_bleed(
 class Decisions:
     """`_who_speaks`' answer, per voice track (by number): the steps where its person speaks
     (a pause keeps the last decision), where they speak alone and lead, the steps where anyone
-    is heard, and where the microphone hears only what the others' late bleed explains."""
+    is heard, where the microphone hears only what the others' late bleed explains, and where
+    its person is heard to speak (the pauses left as they are)."""
 
     speaking: dict[int, npt.NDArray[np.bool_]]
     alone: dict[int, npt.NDArray[np.bool_]]
     active: npt.NDArray[np.bool_]
     bleeding: dict[int, npt.NDArray[np.bool_]]  # where the others' late bleed explains it all
+    said: dict[int, npt.NDArray[np.bool_]]  # where its person is heard to speak (no pause kept)
 
     def opened(self, voice: int) -> npt.NDArray[np.bool_]:
         """Where the crossgate leaves a voice's microphone open: where its person speaks, and
@@ -2048,6 +2079,70 @@ class Decisions:
         speaking = self.speaking[voice]
         ahead = _dilate(speaking, LOOKAHEAD_STEPS, HOLD_STEPS) & ~self.bleeding[voice]
         return np.asarray(speaking | ahead)
+
+
+def _fine_couplings(
+    raw: list[npt.NDArray[np.float64]], decided: Decisions, count: int
+) -> dict[tuple[int, int], float]:
+    """How loud each voice reaches every other voice's microphone (`raw`: their K-weighted
+    100 ms levels), relative to its own: the median where its person speaks alone at full
+    voice (within CLEAR_DB of their speech level) and the other microphone was recording."""
+    bleed: dict[tuple[int, int], float] = {}
+    for i in decided.said:
+        full = decided.alone[i] & decided.active
+        own = _speech_db(raw[i][:count], full)
+        if own is None:
+            continue
+        full &= raw[i][:count] >= own - CLEAR_DB
+        for j in decided.said:
+            steps = np.flatnonzero(full & _recording(raw[j][:count]))
+            if j != i and steps.size >= 3:
+                bleed[i, j] = float(np.median(raw[j][steps] - raw[i][steps]))
+    return bleed
+
+
+def _gate_openings(
+    decided: Decisions,
+    fine: dict[int, npt.NDArray[np.float64]],
+    bleed: dict[tuple[int, int], float],
+) -> dict[int, npt.NDArray[np.bool_]]:
+    """Per voice track, where the crossgate leaves its microphone open, on GATE_STEP
+    sub-steps (`fine`: each voice microphone's K-weighted level per sub-step; `bleed`:
+    `_fine_couplings`): as `Decisions.opened`, but the steps it opens before its person is
+    heard open only from ONSET_LEAD sub-steps before its sound rises over what the others'
+    bleed (held ONSET_HOLD sub-steps: the room's tail) and its own noise explain. Opened the
+    whole look-ahead, a guest's microphone passed the host's last syllable at her gain before
+    each quick reply (an outside round: his bleed in her stem only 13 dB under the recording,
+    a phone line's 15 dB under the host's)."""
+    openings = {}
+    for j, said in decided.said.items():
+        opened = decided.opened(j)
+        fine_open = np.repeat(opened, GATE_STEPS)
+        openings[j] = fine_open
+        others = [(i, coupling) for (i, k), coupling in bleed.items() if k == j]
+        if len(others) < len(decided.said) - 1:  # a voice's bleed unknown: opened as decided
+            continue
+        # A sub-step is the others' where their bleed, held, is louder than this
+        # microphone's noise and explains what it hears (where it is below the noise, the
+        # microphone may as well open: nothing of theirs comes through).
+        noise = 10 ** (_floor_db(fine[j]) / 10)
+        bleeding = np.zeros(fine[j].size)
+        for i, coupling in others:
+            held = np.max([_later(fine[i], k) for k in range(ONSET_HOLD + 1)], axis=0)
+            bleeding += 10 ** ((held + coupling) / 10)
+        margin = 10 ** (ONSET_MARGIN_DB / 10)
+        explained = (bleeding > noise) & (10 ** (fine[j] / 10) <= (bleeding + noise) * margin)
+        starts = np.flatnonzero(opened & ~np.concatenate([[False], opened[:-1]]))
+        ends = np.flatnonzero(opened & ~np.concatenate([opened[1:], [False]])) + 1
+        for first, end in zip(starts, ends, strict=True):
+            heard = np.flatnonzero(said[first:end])
+            if not heard.size or heard[0] == 0:
+                continue
+            ahead = explained[first * GATE_STEPS : (first + heard[0]) * GATE_STEPS]
+            quiet = np.flatnonzero(ahead)
+            rises = quiet[-1] + 1 if quiet.size else 0  # its sound rises from there on
+            fine_open[first * GATE_STEPS : first * GATE_STEPS + max(0, rises - ONSET_LEAD)] = False
+    return openings
 
 
 def _balanced(
