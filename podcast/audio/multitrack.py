@@ -2114,11 +2114,11 @@ def _gate_openings(
     whole look-ahead, a guest's microphone passed the host's last syllable at her gain before
     each quick reply (an outside round: his bleed in her stem only 13 dB under the recording,
     a phone line's 15 dB under the host's)."""
-    openings = {}
+    openings = {j: np.repeat(decided.opened(j), GATE_STEPS) for j in decided.said}
+    held_back: list[tuple[int, int, int]] = []  # (voice, first, end): sub-steps it waits
     for j, said in decided.said.items():
         opened = decided.opened(j)
-        fine_open = np.repeat(opened, GATE_STEPS)
-        openings[j] = fine_open
+        fine_open = openings[j]
         others = [(i, coupling) for (i, k), coupling in bleed.items() if k == j]
         if len(others) < len(decided.said) - 1:  # a voice's bleed unknown: opened as decided
             continue
@@ -2139,9 +2139,21 @@ def _gate_openings(
             if not heard.size or heard[0] == 0:
                 continue
             ahead = explained[first * GATE_STEPS : (first + heard[0]) * GATE_STEPS]
-            quiet = np.flatnonzero(ahead)
-            rises = quiet[-1] + 1 if quiet.size else 0  # its sound rises from there on
-            fine_open[first * GATE_STEPS : first * GATE_STEPS + max(0, rises - ONSET_LEAD)] = False
+            theirs = np.flatnonzero(ahead)
+            rises = theirs[-1] + 1 if theirs.size else 0  # its own sound rises from there on
+            waits = int(max(0, rises - ONSET_LEAD))
+            if waits:
+                begin = int(first) * GATE_STEPS
+                fine_open[begin : begin + waits] = False
+                held_back.append((j, begin, begin + waits))
+    # Whoever was open before a microphone's look-ahead stays open until it opens: the room
+    # goes on (else a hand-over left every microphone closed, and the room dropped 17 dB
+    # before each of a guest's turns).
+    before = {j: fine_open.copy() for j, fine_open in openings.items()}
+    for waiting, begin, opens in held_back:
+        for i, fine_open in openings.items():
+            if i != waiting and begin and before[i][begin - 1]:
+                fine_open[begin:opens] = True
     return openings
 
 
