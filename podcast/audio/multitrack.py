@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import itertools
 import os
 import struct
 import tempfile
@@ -57,6 +58,12 @@ ALIGN_WINDOW_S = 180.0  # how much of each track the offset is measured on
 DRIFT_MIN_S = 30.0  # recordings at least this long get their clock drift measured
 DRIFT_WINDOWS = 12  # windows spread over the recording, for the drift
 DRIFT_WINDOW_S = 20.0  # the first, rough pass's windows
+SUMMED_MAX_S = 300.0  # recordings up to this long: a drift the rough windows miss is searched
+SUMMED_STRETCH_S = 5.0  # in the sum of these stretches' correlations (see _summed_drift)
+SUMMED_SURE = 2.0  # whose peak stands this far over any but the two highest
+SUMMED_BOX = 9  # lags each stretch's correlation is averaged over first
+SUMMED_WINDOWS = 1  # what the report counts as the windows of a drift so found
+ECHO_REACH_S = 0.45  # how late a line's echo may come (a double-ender's drift, offset given)
 WINDOW_S = 10.0  # the second, sharp pass's windows
 MAX_DRIFT = 300e-6  # the most a recorder's clock is expected off (300 ppm)
 DRIFT_SLACK = 1.25  # a fitted drift beyond MAX_DRIFT by more than this is a wrong match
@@ -732,10 +739,17 @@ def _given(
     if min(first.size, second.size) < DRIFT_MIN_S * ALIGN_RATE:
         return given
     fitted = _drift(first, second, given, check_start=False)
-    if fitted is None or abs(fitted.offset_s - offset_s) > GIVEN_REACH_S:
+    if fitted is None or fitted.drift_unknown or abs(fitted.offset_s - offset_s) > GIVEN_REACH_S:
         # (a fit further off followed other sound: an outside round's phone double-enders,
-        # their offsets given, were moved onto the line's echo, 100-300 ms early)
-        return replace(given, drift_unknown=True)
+        # their offsets given, were moved onto the line's echo, 100-300 ms early). The drift
+        # alone, from the offset given, may still be found where the two sides hear each
+        # other only through the line (its echo, up to ECHO_REACH_S late, both ways): an
+        # outside round's double-ender drifted 4.6 ms apart.
+        drift = _summed_drift(first, second, offset_s, ECHO_REACH_S)
+        if drift is None:
+            apart = 0.0 if fitted is None else fitted.disagreement_ms
+            return replace(given, drift_unknown=True, disagreement_ms=apart)
+        return replace(given, drift=drift, windows=SUMMED_WINDOWS)
     return replace(fitted, sounds_at=given.sounds_at)
 
 
@@ -789,11 +803,15 @@ def _drift(
     rough = _windows(
         reference, other, start.offset_s, length, ALIGN_RATE, _smear(length), rough_sure
     )
-    if len(rough) < 4:
-        return None
-    times = np.array([t for t, _, _ in rough])
-    offsets = np.array([base + p.main for _, base, p in rough])
-    drift, _ = np.polyfit(times, offsets, 1)
+    if len(rough) >= 4:
+        times = np.array([t for t, _, _ in rough])
+        offsets = np.array([base + p.main for _, base, p in rough])
+        drift, _ = np.polyfit(times, offsets, 1)
+    else:
+        summed = _summed_drift(reference, other, start.offset_s)
+        if summed is None:
+            return None
+        drift = summed
     ratio = Fraction(1 - float(drift)).limit_denominator(50_000)
     steady = signal.resample_poly(other, ratio.denominator, ratio.numerator).astype(np.float32)
     # On `steady`, the reference's time t is at t * (1 - rest) - offset / ratio.
@@ -801,9 +819,10 @@ def _drift(
     fine = _windows(
         reference, steady, start.offset_s / float(ratio), length, ALIGN_RATE // 20, 0, FINE_SURE
     )
-    kept = _pair_midpoints(fine)
-    if kept is None:
+    paired = _pair_midpoints(fine)
+    if paired is None:
         return None
+    kept, spacing = paired
     # Only where the first measure stood out smeared (a clock visibly off): after a sharp one
     # the clock kept time over the first minutes, and the anchor's lines were spurious there
     # (224-297 ppm, or 7-28 ppm, for clocks that kept time; a given offset tells nothing).
@@ -827,33 +846,115 @@ def _drift(
     # The offset measured over the first ALIGN_WINDOW_S lies on the fitted line there (a
     # drifting clock spreads its peak over that stretch); where it does not, the windows
     # paired other peaks than it did (a third person's bleed: an outside round's fit on seven
-    # windows was 2.3 ms off the true offset, which the first measure had right).
-    if check_start:
+    # windows was 2.3 ms off the true offset, which the first measure had right). Not after a
+    # smeared one: averaged over a drifting clock's spread, it is no sharper than that spread
+    # (an outside round's 71 s interview: 4.3 ms off where ten sharp windows agreed).
+    # It may lie anywhere between both directions' peaks, though: a reverberant room's bleed
+    # leaves one direction's peak, or another pair, in that first measure over a drifting
+    # clock (an outside round's 62 s interviews: 2.5 to 4.9 ms off the line, where seven to
+    # ten sharp windows agreed within 0.1 ms).
+    if check_start and not start.smeared:
         window = min(ALIGN_WINDOW_S, reference.size / ALIGN_RATE)
         ends = (fitted.offset_s, fitted.offset_s + fitted.drift * window)
-        if not min(ends) - START_TOLERANCE_S <= start.offset_s <= max(ends) + START_TOLERANCE_S:
+        reach = START_TOLERANCE_S + spacing / 2
+        if not min(ends) - reach <= start.offset_s <= max(ends) + reach:
             apart = min(abs(start.offset_s - end) for end in ends)
             return replace(start, disagreement_ms=round(apart * 1000, 1), drift_unknown=True)
     return fitted
 
 
-def _pair_midpoints(fine: list[tuple[float, float, Peaks]]) -> list[tuple[float, float]] | None:
+def _summed_drift(
+    reference: npt.NDArray[np.float32],
+    other: npt.NDArray[np.float32],
+    offset: float,
+    reach_s: float = ACOUSTIC_S,
+) -> float | None:
+    """The clock drift of `other` against `reference` (speech bands, at ALIGN_RATE; `other`
+    started about `offset` s later) under which their short stretches' correlations, each
+    moved by what that drift makes of the offset there, add up to the highest peak: weak
+    peaks (a room's reverberation on the bleed) add up where no single window stands out. For
+    recordings up to SUMMED_MAX_S (an outside round's 52-75 s interviews with 0.3-0.7 s of
+    reverberation on the bleed found no 20 s window sure enough: their drift went unmeasured
+    and the tracks drifted 5-12 ms apart). Searched within `reach_s` of `offset` (and what
+    the drift may add); None where the sum's peak does not stand out (SUMMED_SURE over every
+    peak but the next highest: the other direction's, or a line's echo, may stand as high)."""
+    if reference.size > SUMMED_MAX_S * ALIGN_RATE:
+        return None
+    length = int(SUMMED_STRETCH_S * ALIGN_RATE)
+    span = min(reference.size, other.size + round(offset * ALIGN_RATE))
+    reach = int(MAX_DRIFT * span) + int(reach_s * ALIGN_RATE)  # lags searched either side
+    shifted = round(offset * ALIGN_RATE)
+    stretches, middles = [], []
+    for start in range(0, max(0, span - length) + 1, length):
+        at = start - shifted  # the stretch's place in `other`
+        low, high = at - reach, at + length + reach
+        if low < 0 or high > other.size:
+            continue
+        lags = _lags(reference[start : start + length], other[low:high])
+        # lag k of `lags` (from -(high - low - 1)) is the offset start - low + k; kept: the
+        # offsets within `reach` of `offset`
+        zero = (high - low - 1) - (start - low) + shifted
+        # (averaged over SUMMED_BOX lags: a phase transform's peak is a lag wide, and a
+        # drift off by a little moved it off the others' in some stretches but not in
+        # others: the sum's height jumped from one drift to the next)
+        kept = lags[zero - reach : zero + reach + 1].astype(np.float64)
+        stretches.append(_box_average(kept, SUMMED_BOX))
+        middles.append((start + length / 2) / ALIGN_RATE)
+    if len(stretches) < 4:
+        return None
+    table, times = np.array(stretches), np.array(middles)
+    lags_at = np.arange(-reach, reach + 1)
+
+    def summed(drift: float) -> npt.NDArray[np.float64]:
+        # each stretch's correlation read where the drifting offset puts it
+        total = np.zeros(lags_at.size)
+        for row, moved in zip(table, times * drift * ALIGN_RATE, strict=True):
+            total += np.interp(lags_at + moved, lags_at, row, left=0.0, right=0.0)
+        return total
+
+    step = 1.0 / (span + 1)  # a sample's move over the recording
+    coarse = np.arange(-MAX_DRIFT, MAX_DRIFT + step, step * 8)
+    best = float(coarse[int(np.argmax([summed(float(d)).max() for d in coarse]))])
+    fine = np.arange(best - step * 8, best + step * 8.5, step)
+    heights = np.array([summed(float(d)).max() for d in fine])
+    at = int(np.argmax(heights))
+    best = float(fine[at])
+    if 0 < at < heights.size - 1:  # between the grid's steps, where the heights peak
+        best += step * (_parabolic(heights, at) - at)
+    total = summed(best)
+    near = int(ACOUSTIC_S * ALIGN_RATE)
+    elsewhere = total.copy()
+    for _ in range(2):  # (the highest peak, then the other direction's or the echo's)
+        peak = int(np.argmax(elsewhere))
+        if _ == 0:
+            height = float(elsewhere[peak])
+        elsewhere[max(0, peak - near) : peak + near + 1] = -np.inf
+    rest = elsewhere[np.isfinite(elsewhere)]
+    if not rest.size or height <= 0.0 or height < SUMMED_SURE * float(rest.max()):
+        return None  # (nothing shared: silence correlates nowhere)
+    return float(np.clip(best, -MAX_DRIFT, MAX_DRIFT))
+
+
+def _pair_midpoints(
+    fine: list[tuple[float, float, Peaks]],
+) -> tuple[list[tuple[float, float]], float] | None:
     """Of the sharp windows (`_windows`' `fine`: time, base, peaks), the time and offset (the
     midpoint of both directions' peaks) of those whose pair lies as far apart as in most
-    windows; None with fewer than three pairs. With a third person, whose bleed peaks between
-    them, a window where only one of the pair speaks pairs with the third one, narrower: the
-    widest spacing three windows share is the pair's."""
+    windows, and that spacing (s); None with fewer than three pairs. With a third person,
+    whose bleed peaks between them, a window where only one of the pair speaks pairs with the
+    third one, narrower: the widest spacing three windows share is the pair's."""
     pairs = [p for _, _, p in fine if p.ratio >= PAIR_RATIO]
     if len(pairs) < 3:
         return None
     spacings = np.array([abs(p.second - p.main) for p in pairs])
     shared = [float(s) for s in spacings if np.sum(np.abs(spacings - s) <= PAIR_TOLERANCE_S) >= 3]
     apart = max(shared) if shared else float(np.median(spacings))
-    return [
+    kept = [
         (t, base + (p.main + p.second) / 2)
         for t, base, p in fine
         if p.ratio >= PAIR_RATIO and abs(abs(p.second - p.main) - apart) <= PAIR_TOLERANCE_S
     ]
+    return kept, apart
 
 
 def _fitted_line(kept: list[tuple[float, float]]) -> tuple[float, float, int, float, bool]:
@@ -866,6 +967,22 @@ def _fitted_line(kept: list[tuple[float, float]]) -> tuple[float, float, int, fl
     offsets = np.array([o for _, o in kept])
     rest, at_zero = np.polyfit(times, offsets, 1)
     close = np.abs(offsets - (at_zero + rest * times)) <= PAIR_TOLERANCE_S
+    if close.sum() < DRIFT_AGREEING:
+        # Windows that paired another peak (a voice's pitch, a third person's bleed) as far
+        # from the main one pull a line through all of them off every window: the line
+        # through two of them that most others lie on (an outside round: 9 of 12 windows on
+        # one, 3 on a peak 13.3 ms the other side, and no line through all was trusted).
+        for first, second in itertools.combinations(range(times.size), 2):
+            if times[first] == times[second]:
+                continue
+            slope = (offsets[second] - offsets[first]) / (times[second] - times[first])
+            line = offsets[first] + slope * (times - times[first])
+            on_line = np.abs(offsets - line) <= PAIR_TOLERANCE_S
+            if on_line.sum() > close.sum():
+                close = on_line
+        if close.sum() >= DRIFT_AGREEING:
+            rest, at_zero = np.polyfit(times[close], offsets[close], 1)
+            close = np.abs(offsets - (at_zero + rest * times)) <= PAIR_TOLERANCE_S
     off = float(np.abs(offsets - (at_zero + rest * times)).max())
     off = round(off * 1000, 1) if off > PAIR_TOLERANCE_S else 0.0  # else too few, not apart
     agreeing = int(close.sum())
