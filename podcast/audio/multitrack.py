@@ -46,7 +46,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "31"
+MULTITRACK_VERSION = "32"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -64,6 +64,7 @@ SUMMED_SURE = 2.0  # whose peak stands this far over any but the two highest
 SUMMED_BOX = 9  # lags each stretch's correlation is averaged over first
 SUMMED_WINDOWS = 1  # what the report counts as the windows of a drift so found
 ECHO_REACH_S = 0.45  # how late a line's echo may come (a double-ender's drift, offset given)
+SUMMED_AGREE = 10e-6  # a fit this far from the summed stretches' drift is not taken
 WINDOW_S = 10.0  # the second, sharp pass's windows
 MAX_DRIFT = 300e-6  # the most a recorder's clock is expected off (300 ppm)
 DRIFT_SLACK = 1.25  # a fitted drift beyond MAX_DRIFT by more than this is a wrong match
@@ -118,6 +119,7 @@ GATE_MARGIN_DB = 10.0  # without a measured bleed: this far below the leading vo
 CLEAR_DB = 6.0  # a voice leads clearly (alone) this far above every other, against own speech
 BALANCE_APART_DB = 2 * CLEAR_DB  # see _balanced
 BLEED_MARGIN_DB = 6.0  # a microphone this much above its measured bleed of the lead speaks
+ECHO_MARGIN_DB = 3.0  # or above a phone line's echo of it (a fixed path: its level holds)
 # A voice may reach another microphone this many steps late (a phone line's echo in a
 # double-ender: 100-400 ms); measured per pair where the voice leads for DELAY_MIN_STEPS.
 MAX_BLEED_DELAY_STEPS = 5
@@ -151,6 +153,7 @@ GATE_STEPS = 5  # the crossgate's gains change on 20 ms sub-steps (as long as a 
 GATE_STEP = STEP // GATE_STEPS
 ONSET_LEAD = 1  # sub-steps a microphone opens before its person's sound rises over the bleed
 ONSET_HOLD = 3  # sub-steps another voice's bleed is held for (its room's tail on this microphone)
+ONSET_GAP = 3  # sub-steps in a row the others' bleed explains: no dip between own syllables
 ONSET_MARGIN_DB = 3.0  # a sub-step this far over the others' held bleed and the noise is its own
 RESAMPLE_PAD_S = 0.05  # each part of a drifting track's resampling sees this beyond it
 CHUNK = RATE * 10  # gains are applied 10 s at a time (a whole number of STEPs)
@@ -745,11 +748,12 @@ def _given(
         # alone, from the offset given, may still be found where the two sides hear each
         # other only through the line (its echo, up to ECHO_REACH_S late, both ways): an
         # outside round's double-ender drifted 4.6 ms apart.
-        drift = _summed_drift(first, second, offset_s, ECHO_REACH_S)
-        if drift is None:
+        summed = _summed_drift(first, second, offset_s, ECHO_REACH_S)
+        if summed is None or abs(summed[1]) <= ACOUSTIC_S:
+            # (near the offset, the sharp windows would have found it: no drift to trust)
             apart = 0.0 if fitted is None else fitted.disagreement_ms
             return replace(given, drift_unknown=True, disagreement_ms=apart)
-        return replace(given, drift=drift, windows=SUMMED_WINDOWS)
+        return replace(given, drift=summed[0], windows=SUMMED_WINDOWS)
     return replace(fitted, sounds_at=given.sounds_at)
 
 
@@ -811,7 +815,7 @@ def _drift(
         summed = _summed_drift(reference, other, start.offset_s)
         if summed is None:
             return None
-        drift = summed
+        drift = summed[0]
     ratio = Fraction(1 - float(drift)).limit_denominator(50_000)
     steady = signal.resample_poly(other, ratio.denominator, ratio.numerator).astype(np.float32)
     # On `steady`, the reference's time t is at t * (1 - rest) - offset / ratio.
@@ -839,6 +843,10 @@ def _drift(
             rest, at_zero, agreeing = anchored
     total = 1 - float(ratio) * (1 - float(rest))
     if abs(total) > MAX_DRIFT * DRIFT_SLACK:  # no recorder's clock is that far off
+        return replace(start, disagreement_ms=off, drift_unknown=True)
+    if len(rough) < 4 and abs(total - float(drift)) > SUMMED_AGREE:
+        # (the summed stretches and the sharp windows found different clocks: neither is
+        # sure; a phone line's four windows fitted 76 ppm to a clock that kept time)
         return replace(start, disagreement_ms=off, drift_unknown=True)
     fitted = Alignment(
         float(at_zero) * float(ratio), total, start.confidence, agreeing, confirmed=start.confirmed
@@ -868,14 +876,15 @@ def _summed_drift(
     other: npt.NDArray[np.float32],
     offset: float,
     reach_s: float = ACOUSTIC_S,
-) -> float | None:
+) -> tuple[float, float] | None:
     """The clock drift of `other` against `reference` (speech bands, at ALIGN_RATE; `other`
     started about `offset` s later) under which their short stretches' correlations, each
     moved by what that drift makes of the offset there, add up to the highest peak: weak
     peaks (a room's reverberation on the bleed) add up where no single window stands out. For
     recordings up to SUMMED_MAX_S (an outside round's 52-75 s interviews with 0.3-0.7 s of
     reverberation on the bleed found no 20 s window sure enough: their drift went unmeasured
-    and the tracks drifted 5-12 ms apart). Searched within `reach_s` of `offset` (and what
+    and the tracks drifted 5-12 ms apart), and how far from `offset` (s) the sum peaks.
+    Searched within `reach_s` of `offset` (and what
     the drift may add); None where the sum's peak does not stand out (SUMMED_SURE over every
     peak but the next highest: the other direction's, or a line's echo, may stand as high)."""
     if reference.size > SUMMED_MAX_S * ALIGN_RATE:
@@ -923,16 +932,16 @@ def _summed_drift(
         best += step * (_parabolic(heights, at) - at)
     total = summed(best)
     near = int(ACOUSTIC_S * ALIGN_RATE)
+    highest = int(np.argmax(total))
+    height = float(total[highest])
     elsewhere = total.copy()
     for _ in range(2):  # (the highest peak, then the other direction's or the echo's)
         peak = int(np.argmax(elsewhere))
-        if _ == 0:
-            height = float(elsewhere[peak])
         elsewhere[max(0, peak - near) : peak + near + 1] = -np.inf
     rest = elsewhere[np.isfinite(elsewhere)]
     if not rest.size or height <= 0.0 or height < SUMMED_SURE * float(rest.max()):
         return None  # (nothing shared: silence correlates nowhere)
-    return float(np.clip(best, -MAX_DRIFT, MAX_DRIFT))
+    return float(np.clip(best, -MAX_DRIFT, MAX_DRIFT)), float(lags_at[highest]) / ALIGN_RATE
 
 
 def _pair_midpoints(
@@ -1753,7 +1762,15 @@ def _crossgate(
             raised = _raise(raw[i][:count], levels[i][:count], alone[i] & active)
             undo = np.minimum(0.0, raw[i][:count] - levels[i][:count] + raised)
             closed = np.repeat(CROSSGATE_DB + undo, GATE_STEPS)
-            step_db.append(np.where(open_steps, 0.0, closed))
+            # Held open in a pause after its person's words (not ahead of them: a word's
+            # onset keeps what the leveler gave it), a microphone keeps no more than its
+            # person's raise either: a double-ender's host microphone, held open where only
+            # the guest's echo came in, raised it 20 dB (an outside round: her first words
+            # at -34 dB in his stem).
+            said = decided.said[i][:count]
+            held = ~_dilate(said, LOOKAHEAD_STEPS, 0)
+            kept = np.repeat(np.where(held, undo, 0.0), GATE_STEPS)
+            step_db.append(np.where(open_steps, kept, closed))
         else:
             ducked = _dilate(anyone, LOOKAHEAD_STEPS, HOLD_STEPS)
             step_db.append(np.repeat(np.where(ducked, DUCK_DB, 0.0), GATE_STEPS))
@@ -2100,7 +2117,7 @@ def _who_speaks(heard: dict[int, npt.NDArray[np.float64]], count: int) -> Decisi
     last = np.where(ahead, following, last)
     said = speaking
     speaking = {i: mask[last] for i, mask in speaking.items()}
-    return Decisions(speaking, alone, active, bleeding, said)
+    return Decisions(speaking, alone, active, bleeding, said, couplings[1])
 
 
 # bleed[n, m]: voice n on microphone m, relative to microphone n (dB); delay[n, m]: the 100 ms
@@ -2171,7 +2188,8 @@ def _expected_bleed(
         shifts = range(max(0, late - 1), late + 2) if late else range(2)
         held = np.max([_later(heard[i], k) for k in shifts], axis=0)
         leads = np.any([_later(dominant == n, k) for k in shifts], axis=0)
-        part = np.where(leads, 10 ** ((held + coupling + BLEED_MARGIN_DB) / 10), 0.0)
+        margin = ECHO_MARGIN_DB if late else BLEED_MARGIN_DB
+        part = np.where(leads, 10 ** ((held + coupling + margin) / 10), 0.0)
         expected += part
         if late:
             echo += part
@@ -2190,6 +2208,7 @@ class Decisions:
     active: npt.NDArray[np.bool_]
     bleeding: dict[int, npt.NDArray[np.bool_]]  # where the others' late bleed explains it all
     said: dict[int, npt.NDArray[np.bool_]]  # where its person is heard to speak (no pause kept)
+    delays: dict[tuple[int, int], int]  # steps voice n takes to reach microphone m (_couplings)
 
     def turns(self, voice: int) -> npt.NDArray[np.bool_]:
         """The steps of its person's turns, as a loudness meter over them hears the voice:
@@ -2212,13 +2231,16 @@ class Decisions:
                 others |= heard
         return np.asarray(speaking & inside & ~others)
 
-    def opened(self, voice: int) -> npt.NDArray[np.bool_]:
+    def opened(self, voice: int, over_echo: bool = False) -> npt.NDArray[np.bool_]:
         """Where the crossgate leaves a voice's microphone open: where its person speaks, and
         LOOKAHEAD_STEPS before, except where the others' late bleed is all it hears there (a
         phone line's echo of the other's last word, raised by this voice's leveler, passed
-        before every quick reply: an outside round's stems kept it at -9 dB)."""
+        before every quick reply: an outside round's stems kept it at -9 dB). `over_echo`:
+        there too (`_gate_openings` then opens it where its own sound rises over the echo)."""
         speaking = self.speaking[voice]
-        ahead = _dilate(speaking, LOOKAHEAD_STEPS, HOLD_STEPS) & ~self.bleeding[voice]
+        ahead = _dilate(speaking, LOOKAHEAD_STEPS, HOLD_STEPS)
+        if not over_echo:
+            ahead &= ~self.bleeding[voice]
         return np.asarray(speaking | ahead)
 
 
@@ -2227,7 +2249,8 @@ def _fine_couplings(
 ) -> dict[tuple[int, int], float]:
     """How loud each voice reaches every other voice's microphone (`raw`: their K-weighted
     100 ms levels), relative to its own: the median where its person speaks alone at full
-    voice (within CLEAR_DB of their speech level) and the other microphone was recording."""
+    voice (within CLEAR_DB of their speech level) and the other microphone was recording,
+    as late as it arrives there (`Decisions.delays`: a line's echo, steps late)."""
     bleed: dict[tuple[int, int], float] = {}
     for i in decided.said:
         full = decided.alone[i] & decided.active
@@ -2236,10 +2259,50 @@ def _fine_couplings(
             continue
         full &= raw[i][:count] >= own - CLEAR_DB
         for j in decided.said:
-            steps = np.flatnonzero(full & _recording(raw[j][:count]))
+            late = decided.delays.get((i, j), 0)
+            steps = np.flatnonzero(full[: count - late])
+            steps = steps[_recording(raw[j][steps + late])]
             if j != i and steps.size >= 3:
-                bleed[i, j] = float(np.median(raw[j][steps] - raw[i][steps]))
+                bleed[i, j] = float(np.median(raw[j][steps + late] - raw[i][steps]))
     return bleed
+
+
+def _fine_delay(
+    lead: npt.NDArray[np.float64],
+    other: npt.NDArray[np.float64],
+    leads: npt.NDArray[np.bool_],
+    steps: int,
+) -> int:
+    """How many sub-steps the `lead` microphone's voice reaches the `other` later, within a
+    step of `steps` (its delay in 100 ms steps): the shift at which the other's sub-step
+    levels follow the lead's best where it leads (`leads`, per sub-step)."""
+    best, found = steps * GATE_STEPS, -np.inf
+    where = np.flatnonzero(leads)
+    for shift in range(max(0, (steps - 1) * GATE_STEPS), (steps + 1) * GATE_STEPS + 1):
+        within = where[where + shift < other.size]
+        if within.size < DELAY_MIN_STEPS * GATE_STEPS:
+            continue
+        a, b = lead[within], other[within + shift]
+        if np.std(a) == 0.0 or np.std(b) == 0.0:
+            continue
+        follow = float(np.corrcoef(a, b)[0, 1])
+        if follow > found:
+            best, found = shift, follow
+    return best
+
+
+def _own_sound_from(theirs: npt.NDArray[np.bool_]) -> int:
+    """Where a microphone's own sound rises for good over the sub-steps before its person is
+    heard to speak (`theirs`: where the others' bleed explains it): after the last ONSET_GAP
+    sub-steps in a row that are the others'. A shorter dip lies between the person's own
+    first syllables (an outside round's guest: her first syllable, then a closure as quiet as
+    the line's echo, and the microphone opened after it: 24 dB off her first word)."""
+    run = 0
+    for at in range(theirs.size - 1, -1, -1):
+        run = run + 1 if theirs[at] else 0
+        if run >= ONSET_GAP:
+            return at + run
+    return 0 if run < theirs.size else theirs.size
 
 
 def _gate_openings(
@@ -2255,10 +2318,10 @@ def _gate_openings(
     whole look-ahead, a guest's microphone passed the host's last syllable at her gain before
     each quick reply (an outside round: his bleed in her stem only 13 dB under the recording,
     a phone line's 15 dB under the host's)."""
-    openings = {j: np.repeat(decided.opened(j), GATE_STEPS) for j in decided.said}
+    openings = {j: np.repeat(decided.opened(j, over_echo=True), GATE_STEPS) for j in decided.said}
     held_back: list[tuple[int, int, int]] = []  # (voice, first, end): sub-steps it waits
     for j, said in decided.said.items():
-        opened = decided.opened(j)
+        opened = decided.opened(j, over_echo=True)
         fine_open = openings[j]
         others = [(i, coupling) for (i, k), coupling in bleed.items() if k == j]
         if len(others) < len(decided.said) - 1:  # a voice's bleed unknown: opened as decided
@@ -2269,7 +2332,14 @@ def _gate_openings(
         noise = 10 ** (_floor_db(fine[j]) / 10)
         bleeding = np.zeros(fine[j].size)
         for i, coupling in others:
-            held = np.max([_later(fine[i], k) for k in range(ONSET_HOLD + 1)], axis=0)
+            late = decided.delays.get((i, j), 0)
+            # (a line's echo: on sub-steps as late as it comes, a sub-step either side)
+            shift = 0
+            if late:
+                leads = np.repeat(decided.alone[i], GATE_STEPS)[: fine[i].size]
+                shift = _fine_delay(fine[i], fine[j], leads, late)
+            shifts = range(max(0, shift - 1), shift + ONSET_HOLD + 1)
+            held = np.max([_later(fine[i], k) for k in shifts], axis=0)
             bleeding += 10 ** ((held + coupling) / 10)
         margin = 10 ** (ONSET_MARGIN_DB / 10)
         explained = (bleeding > noise) & (10 ** (fine[j] / 10) <= (bleeding + noise) * margin)
@@ -2280,8 +2350,7 @@ def _gate_openings(
             if not heard.size or heard[0] == 0:
                 continue
             ahead = explained[first * GATE_STEPS : (first + heard[0]) * GATE_STEPS]
-            theirs = np.flatnonzero(ahead)
-            rises = theirs[-1] + 1 if theirs.size else 0  # its own sound rises from there on
+            rises = _own_sound_from(ahead)
             waits = int(max(0, rises - ONSET_LEAD))
             if waits:
                 begin = int(first) * GATE_STEPS
