@@ -2313,8 +2313,9 @@ def _gate_openings(
     """Per voice track, where the crossgate leaves its microphone open, on GATE_STEP
     sub-steps (`fine`: each voice microphone's K-weighted level per sub-step; `bleed`:
     `_fine_couplings`): as `Decisions.opened`, but the steps it opens before its person is
-    heard open only from ONSET_LEAD sub-steps before its sound rises over what the others'
-    bleed (held ONSET_HOLD sub-steps: the room's tail) and its own noise explain. Opened the
+    heard (the look-ahead, over a line's echo too) open only from ONSET_LEAD sub-steps before
+    its sound rises for good (`_own_sound_from`) over what the others' bleed (held ONSET_HOLD
+    sub-steps: the room's tail; an echo at its delay) and its own noise explain. Opened the
     whole look-ahead, a guest's microphone passed the host's last syllable at her gain before
     each quick reply (an outside round: his bleed in her stem only 13 dB under the recording,
     a phone line's 15 dB under the host's)."""
