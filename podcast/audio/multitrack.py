@@ -2276,19 +2276,9 @@ def _fine_delay(
     """How many sub-steps the `lead` microphone's voice reaches the `other` later, within a
     step of `steps` (its delay in 100 ms steps): the shift at which the other's sub-step
     levels follow the lead's best where it leads (`leads`, per sub-step)."""
-    best, found = steps * GATE_STEPS, -np.inf
-    where = np.flatnonzero(leads)
-    for shift in range(max(0, (steps - 1) * GATE_STEPS), (steps + 1) * GATE_STEPS + 1):
-        within = where[where + shift < other.size]
-        if within.size < DELAY_MIN_STEPS * GATE_STEPS:
-            continue
-        a, b = lead[within], other[within + shift]
-        if np.std(a) == 0.0 or np.std(b) == 0.0:
-            continue
-        follow = float(np.corrcoef(a, b)[0, 1])
-        if follow > found:
-            best, found = shift, follow
-    return best
+    shifts = range(max(0, (steps - 1) * GATE_STEPS), (steps + 1) * GATE_STEPS + 1)
+    found = _best_follow(lead, other, np.flatnonzero(leads), shifts, DELAY_MIN_STEPS * GATE_STEPS)
+    return steps * GATE_STEPS if found is None else found
 
 
 def _own_sound_from(theirs: npt.NDArray[np.bool_]) -> int:
@@ -2425,18 +2415,31 @@ def _bleed_delay(
     steps = np.flatnonzero(mask)
     if steps.size < DELAY_MIN_STEPS:
         return 0
-    follow = []
-    for late in range(MAX_BLEED_DELAY_STEPS + 1):
-        within = steps[steps + late < other.size]
-        if within.size < DELAY_MIN_STEPS:
-            follow.append(-1.0)
+    shifts = range(MAX_BLEED_DELAY_STEPS + 1)
+    return _best_follow(lead, other, steps, shifts, DELAY_MIN_STEPS) or 0
+
+
+def _best_follow(
+    lead: npt.NDArray[np.float64],
+    other: npt.NDArray[np.float64],
+    steps: npt.NDArray[np.int_],
+    shifts: range,
+    least: int,
+) -> int | None:
+    """Of `shifts`, the one at which the `other` levels follow the `lead` ones best over
+    `steps` (their correlation; at least `least` steps within reach); None where none tells."""
+    best, found = None, -np.inf
+    for shift in shifts:
+        within = steps[steps + shift < other.size]
+        if within.size < least:
             continue
-        spread = float(np.std(lead[within])) * float(np.std(other[within + late]))
-        if spread == 0.0:
-            follow.append(-1.0)
+        a, b = lead[within], other[within + shift]
+        if np.std(a) == 0.0 or np.std(b) == 0.0:
             continue
-        follow.append(float(np.corrcoef(lead[within], other[within + late])[0, 1]))
-    return int(np.argmax(follow))
+        follow = float(np.corrcoef(a, b)[0, 1])
+        if follow > found:
+            best, found = shift, follow
+    return best
 
 
 def _track_report(
