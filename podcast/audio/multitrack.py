@@ -1678,7 +1678,7 @@ def _premix(
         settings.true_peak - INITIAL_LIMITER_MARGIN_DB,
     )
     mixed, reports = _crossgate(
-        tracks, (raw, levels), decided, processed, offsets, program, taken, openings
+        tracks, (raw, levels), decided, processed, offsets, openings, program, taken
     )
     # (not np.abs(mixed).max(): an hour's copy takes 1.7 s to fill, the two passes 0.1)
     peak = max(float(mixed.max(initial=0.0)), -float(mixed.min(initial=0.0)))
@@ -1717,12 +1717,12 @@ def _crossgate(
     decided: Decisions,
     processed: list[Samples],
     offsets: list[tuple[Alignment, bool]],
+    openings: dict[int, npt.NDArray[np.bool_]],
     program: tuple[float, float] | None = None,
     taken: dict[int, float] | None = None,
-    openings: dict[int, npt.NDArray[np.bool_]] | None = None,
 ) -> tuple[Samples, list[TrackReport]]:
     """Each voice to one speaker loudness, lowered where its person is silent (as `decided`,
-    and on sub-steps as `openings` refines it, where given);
+    on sub-steps as `openings` places it: `_gate_openings`);
     music and ambience ducked under speech; summed (`loudness`: each track's 100 ms loudness
     as recorded and as processed; `taken`: how far each voice's room was taken down, for the
     report). Returned with the mix: a report per track; `processed` then holds each track's
@@ -1750,12 +1750,7 @@ def _crossgate(
     step_db: list[npt.NDArray[np.float64]] = []
     for i, track in enumerate(tracks):
         if track.voice:
-            given = None if openings is None else openings.get(i)
-            open_steps = (
-                np.repeat(decided.opened(i)[:count], GATE_STEPS)
-                if given is None
-                else given[: count * GATE_STEPS]
-            )
+            open_steps = openings[i][: count * GATE_STEPS]
             # Where the person is silent, what the leveler did to the bleed is undone (it
             # took the bleed for speech to raise): the microphone stays CROSSGATE_DB below
             # what it recorded, relative to its person's voice.
