@@ -420,20 +420,47 @@ def test_a_quiet_guests_one_sentence_replies_each_get_her_gain(tmp_path: Path) -
     the MP3 (20 ms frames 20 dB over the room), every reply is raised within 2 dB of the
     others, and the host's turns within 2 dB of each other."""
     (spec,) = [s for s in corpus() if s.name == "quick-replies"]
+    recording, mp3 = _built_field(tmp_path, spec)
+    host, guest = _turn_gains(recording, mp3, 0), _turn_gains(recording, mp3, 1)
+    for gains, raised in ((host, False), (guest, True)):
+        assert len(gains) == spec.turns // 2, gains
+        assert max(gains) - min(gains) <= 2.0, gains
+        assert (min(gains) > 8.0) == raised, gains
+    assert measure(mp3, recording)["gap"] <= 1.5
+
+
+def test_a_guest_only_6_db_under_the_host_is_told_from_him_by_her_pitch(tmp_path: Path) -> None:
+    """Outside round 15: a guest 6 dB under the host answers in one sentence 0.12-0.4 s after
+    his question. By loudness alone a phrase the two share is split only where their voices
+    differ by 8 dB, so three of her replies kept the host's gain, 4-5 dB short. Her pitch
+    (an octave over his) now tells where she takes over: measured on the MP3, each reply is
+    raised 6 dB (within 1.5) more than the host's turns."""
+    spec = FieldSpec(
+        "quick-six", 54, 2, (0.0, 6.0), "pink", -55.0, turns=12, pauses_s=(0.12, 0.4), replies=True
+    )
+    recording, mp3 = _built_field(tmp_path, spec)
+    host = float(np.median(_turn_gains(recording, mp3, 0)))
+    raised = [round(gain - host, 1) for gain in _turn_gains(recording, mp3, 1)]
+    assert len(raised) == spec.turns // 2, raised
+    assert all(abs(gain - 6.0) <= 1.5 for gain in raised), raised
+
+
+def _built_field(tmp_path: Path, spec: FieldSpec) -> tuple[FieldRecording, Path]:
+    """The recording of `spec` in a show of its own, and the MP3 built from it."""
     show = tmp_path / "show"
     recording = field_show(show, spec)
-    mp3 = built_file(build(show).out, "audio/01-feld.mp3")
+    return recording, built_file(build(show).out, "audio/01-feld.mp3")
+
+
+def _turn_gains(recording: FieldRecording, mp3: Path, voice: int) -> list[float]:
+    """The gain (dB, MP3 over recording) of each of `voice`'s turns: the median over its
+    20 ms frames standing 20 dB over the room (measured in the lead-in before the first
+    turn) at 700-4000 Hz."""
     raw, heard = decoded(recording.path, recording.duration), decoded(mp3, recording.duration)
-    # the room where the gains are measured, in the lead-in before the first turn
     room = _band(raw[RATE // 20 : RATE // 2], *GAIN_BAND_HZ)
     room_db = float(10 * np.log10(np.mean(room**2)))
-    for voice, raised in ((0, False), (1, True)):
-        spans = [(a + 0.05, b - 0.05) for a, b in recording.spans(voice)]
-        gains = [float(np.median(g)) for g, _ in frame_gains(raw, heard, spans, room_db)]
-        assert len(gains) == spec.turns // 2, gains
-        assert max(gains) - min(gains) <= 2.0, (voice, gains)
-        assert (min(gains) > 8.0) == raised, (voice, gains)
-    assert measure(mp3, recording)["gap"] <= 1.5
+    spans = [(a + 0.05, b - 0.05) for a, b in recording.spans(voice)]
+    return [float(np.median(g)) for g, _ in frame_gains(raw, heard, spans, room_db)]
 
 
 def test_a_raised_guests_first_fricative_gets_the_turns_gain(tmp_path: Path) -> None:

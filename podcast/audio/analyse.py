@@ -38,7 +38,7 @@ from podcast.show.schema import AudioSettings
 if TYPE_CHECKING:
     from podcast.audio.meter import Meter
 
-ANALYSIS_VERSION = "29"
+ANALYSIS_VERSION = "30"
 
 
 @dataclass(frozen=True)
@@ -280,7 +280,8 @@ def _analyse(
         energies, peaks, hum = meter.step_energies(), observer.step_peaks(), observer.hum()
         if hum is not None and segment.sound.hum_removal:
             energies = observer.without_hum(energies, hum)
-        shaped = shape_sound(energies, peaks, segment.sound, hum)
+        pitches = observer.step_pitches()
+        shaped = shape_sound(energies, peaks, segment.sound, hum, pitches=pitches)
         if shaped.denoise.size:
             # What the noise reduction leaves of each voice is measured, not guessed: on
             # excerpts played through the hum filters and the reduction as the render will.
@@ -298,7 +299,7 @@ def _analyse(
                 got = measured[at : at + b - a]
                 denoised[a : a + got.size] = got
                 at += b - a
-            shaped = shape_sound(energies, peaks, segment.sound, hum, denoised)
+            shaped = shape_sound(energies, peaks, segment.sound, hum, denoised, pitches)
         report = shaped.report.as_json()
         if segment.sound.needs_envelope and bool((shaped.envelope != 1.0).any()):
             integrated = shaped.report.processed_lufs

@@ -45,6 +45,7 @@ from podcast.audio.hum import (
     hum_filters,
 )
 from podcast.audio.meter import integrated_loudness, k_weighting
+from podcast.audio.pitch import voice_pitches
 from podcast.audio.speech import (
     QUIET_NOISE_LUFS,
     SILENCE_GATE_LUFS,
@@ -76,6 +77,19 @@ TURN_CONTEXT_S = 2.0
 # lead-in is not taken for another voice (7 dB split one speaker's turn in the corpus; 6 three).
 QUICK_TURN_S = 1.0
 QUICK_TURN_CHANGE_DB = 8.0
+# Or where the voice's pitch either side differs by PITCH_CHANGE_ST semitones (one person's
+# pitch moves a few semitones from one second to the next; a man's and a woman's lie about an
+# octave apart) and its loudness by VOICE_CHANGE_DB: a guest only 6 dB under the host is told
+# from her by her pitch. PITCH_STEPS steps with a clear pitch on each side make it sure.
+PITCH_CHANGE_ST = 6.0
+VOICE_CHANGE_DB = 2.0
+PITCH_STEPS = 2
+PITCH_AGREEMENT = 2 / 3  # of a side's steps with a clear pitch lie near its median
+# A step whose pitch lies within this of one side's median is that side's voice (a sentence's
+# falling close spans several semitones, an octave error twelve).
+SAME_VOICE_ST = 5.0
+# Two hand-overs told by pitch may lie this close: a reply of one short sentence.
+PITCHED_TURN_S = 0.5
 LOUD_STEPS_DB = 10.0
 GAIN_SMOOTHING_S = 1.0
 RAMP_S = 0.05
@@ -221,13 +235,15 @@ class SoundReport:
 
 class SoundObserver:
     """Fed the stretches of a recording as they are decoded (beside the loudness meter):
-    keeps the sample peak of every 100 ms step, and the low end of the power spectra of
-    one-second windows spread over the recording (1 Hz resolution), for `hum`."""
+    keeps the sample peak and the voice's pitch of every 100 ms step, and the low end of the
+    power spectra of one-second windows spread over the recording (1 Hz resolution), for
+    `hum`."""
 
     def __init__(self, rate: int) -> None:
         self.rate = rate
         self._step = rate // 10
         self._peaks: list[Samples] = []
+        self._pitches: list[Samples] = []
         self._carry: npt.NDArray[Any] | None = None
         self._full_scale = 1.0
         self._window = np.hanning(rate)
@@ -252,6 +268,8 @@ class SoundObserver:
             highest = blocks.max(axis=1).astype(np.float64)
             lowest = blocks.min(axis=1).astype(np.float64)
             self._peaks.append(np.maximum(highest, -lowest) / full_scale)
+            mono = blocks.reshape(whole // self._step, self._step, -1).mean(axis=2)
+            self._pitches.append(voice_pitches(mono.astype(np.float64), self.rate))
         self._carry = joined[whole:].copy()
         self._stretches += 1
         if frames.shape[0] < self.rate:
@@ -266,6 +284,10 @@ class SoundObserver:
     def step_peaks(self) -> Samples:
         """The sample peak (linear, full scale 1) of every whole 100 ms step."""
         return np.concatenate(self._peaks) if self._peaks else np.zeros(0)
+
+    def step_pitches(self) -> Samples:
+        """The voice's pitch (Hz, 0: none clear) in every whole 100 ms step (pitch.py)."""
+        return np.concatenate(self._pitches) if self._pitches else np.zeros(0)
 
     def hum(self) -> Hum | None:
         """Mains hum, if the median of the spectra shows it: voices move their harmonics from
@@ -316,20 +338,55 @@ def _phrase_gains(loudness: Samples, talking: npt.NDArray[np.bool_], target: flo
     return _window_sums(gains, half) / _window_sums(np.ones(gains.size), half)
 
 
+def _pitched_sides(
+    voice: Samples, audible: npt.NDArray[np.bool_], pitches: Samples, sides: tuple[slice, slice]
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The median pitch (semitones) of the `audible` steps (clear of the room, whose own sound
+    can have a pitch: a brown room through a phone's band) within LOUD_STEPS_DB of the
+    side's loudest, with a clear pitch, on each of two `sides`, and the loudness (LUFS) of
+    those whose pitch lies near it:
+    the other person's first or last words within a side's reach do not count. None without
+    PITCH_STEPS steps of clear pitch on either side, or where under PITCH_AGREEMENT of a
+    side's lie near its median."""
+    tones, levels = [], []
+    for side in sides:
+        if not audible[side].any():
+            return None
+        # The loud steps only: a fading tail's pitch is the room's as much as the voice's.
+        loudest = float(voice[side][audible[side]].max())
+        heard = audible[side] & (pitches[side] > 0) & (voice[side] >= loudest - LOUD_STEPS_DB)
+        if heard.sum() < PITCH_STEPS:
+            return None
+        semitones = 12 * np.log2(pitches[side][heard])
+        median = float(np.median(semitones))
+        own = voice[side][heard][np.abs(semitones - median) <= SAME_VOICE_ST]
+        # A side whose pitch scatters (a phone line's band without the fundamental, octave
+        # errors, two voices half the steps each) tells nothing.
+        if own.size < PITCH_AGREEMENT * semitones.size:
+            return None
+        tones.append(median)
+        levels.append(10 * math.log10(float(np.mean(10 ** ((own + 0.691) / 10)))))
+    return (tones[0], tones[1]), (levels[0], levels[1])
+
+
 def _turns(
     phrase: tuple[int, int],
     voice: Samples,
     voiced: npt.NDArray[np.bool_],
     audible: npt.NDArray[np.bool_],
+    pitches: Samples | None = None,
 ) -> list[tuple[int, int]]:
     """A phrase split where one voice hands over to another without a pause: at a dip inside
     it (steps not `audible`, or a step quieter than both its neighbours: a hand-over shorter
     than a step leaves no quiet step) whose voiced steps TURN_CONTEXT_S either side differ by
     TURN_CHANGE_DB or more in loudness (`voice`, LUFS per step), or whose loud steps
-    QUICK_TURN_S either side differ by QUICK_TURN_CHANGE_DB. The one of largest change is
-    moved to the dip within a second of it across which the voices change most, then the
-    next; turns keep TURN_CONTEXT_S between their edges, or QUICK_TURN_S where both edges are
-    quick changes. The dip goes with the turn after it."""
+    QUICK_TURN_S either side differ by QUICK_TURN_CHANGE_DB, or by VOICE_CHANGE_DB where the
+    voice's pitch (`pitches`, Hz per step, 0 where none is clear) changes by PITCH_CHANGE_ST
+    semitones. The one of largest change is moved to the dip within a second of it where
+    the voices change (by their pitch where it tells them apart, else by loudness), then the
+    next; turns keep TURN_CONTEXT_S between their edges, QUICK_TURN_S where both edges are
+    quick changes, PITCHED_TURN_S where one of those is told by pitch. The dip goes with the
+    turn after it."""
     start, end = phrase
     context, quick = steps_of(TURN_CONTEXT_S), steps_of(QUICK_TURN_S)
     dips = {start + (low + high) // 2 for low, high in runs(~audible[start:end])}
@@ -352,12 +409,29 @@ def _turns(
             sides.append(10 * math.log10(energy.mean()))
         return abs(sides[0] - sides[1])
 
-    def quick_change(cut: int) -> bool:
-        """Whether the voices change at `cut` by QUICK_TURN_CHANGE_DB over QUICK_TURN_S."""
+    def pitch_sides(cut: int) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """The two voices QUICK_TURN_S either side of `cut` (_pitched_sides), where their
+        pitch and loudness tell another person."""
+        if pitches is None:
+            return None
+        around = (slice(max(start, cut - quick), cut), slice(cut, min(end, cut + quick)))
+        found = _pitched_sides(voice, audible, pitches, around)
+        if found is None:
+            return None
+        (before, after), (louder, quieter) = found
+        if abs(before - after) < PITCH_CHANGE_ST or abs(louder - quieter) < VOICE_CHANGE_DB:
+            return None
+        return found
+
+    def sharpness(cut: int) -> int:
+        """2 where the voices' pitch and loudness change at `cut`, 1 where their loudness
+        changes by QUICK_TURN_CHANGE_DB over QUICK_TURN_S, else 0."""
+        if pitch_sides(cut) is not None:
+            return 2
         if not start + quick <= cut <= end - quick:
-            return False
+            return 0
         found = change(cut, quick, loud_only=True)
-        return found is not None and found >= QUICK_TURN_CHANGE_DB
+        return 1 if found is not None and found >= QUICK_TURN_CHANGE_DB else 0
 
     candidates = []  # (change, dip), in the order of the dips
     # A turn lasts TURN_CONTEXT_S, or QUICK_TURN_S where the voices change sharply: a
@@ -367,31 +441,70 @@ def _turns(
         found = change(cut, context) if start + context <= cut <= end - context else None
         if found is not None and found >= TURN_CHANGE_DB:
             candidates.append((found, cut))
-        elif quick_change(cut):
+        elif sharpness(cut):
             candidates.append((change(cut, quick, loud_only=True) or 0.0, cut))
     places = [cut for _, cut in candidates]
-    cuts: list[tuple[int, bool]] = []  # (dip, whether the voices change sharply there)
+    cuts: list[tuple[int, int]] = []  # (dip, its sharpness)
+    pitched = steps_of(PITCHED_TURN_S)
 
-    def apart(cut: int, sharp: bool) -> bool:
-        return all(
-            abs(cut - other) >= (quick if sharp and other_sharp else context)
-            for other, other_sharp in cuts
+    def apart(cut: int, sharp: int) -> bool:
+        def spacing(other_sharp: int) -> int:
+            if min(sharp, other_sharp) == 0:
+                return context
+            return pitched if max(sharp, other_sharp) == 2 else quick
+
+        return all(abs(cut - other) >= spacing(other_sharp) for other, other_sharp in cuts)
+
+    def misplaced(around: list[int]) -> dict[int, int]:
+        """For each dip in `around`: how many steps near them have the pitch of the voice on
+        its other side, where the voices before the first dip and after the last differ in
+        pitch by PITCH_CHANGE_ST (else none)."""
+        if pitches is None:
+            return {}
+        low, high = max(start, around[0] - quick), min(end, around[-1] + quick)
+        found = _pitched_sides(
+            voice, audible, pitches, (slice(low, around[0]), slice(around[-1], high))
         )
+        if found is None or abs(found[0][0] - found[0][1]) < PITCH_CHANGE_ST:
+            return {}
+        (before, after), _ = found
+        low, high = max(start, around[0] - close), min(end, around[-1] + close)
+        steps = np.flatnonzero(audible[low:high] & (pitches[low:high] > 0)) + low
+        tones = 12 * np.log2(pitches[steps])
+        later = np.abs(tones - after) < np.abs(tones - before)
+        # Only the loud steps of each voice count: a reverberant tail's odd pitch does not.
+        levels = voice[steps]
+        loud = np.zeros(steps.size, dtype=bool)
+        for side in (later, ~later):
+            if side.any():
+                loud |= side & (levels >= levels[side].max() - LOUD_STEPS_DB)
+        return {
+            at: int((loud & later)[steps < at].sum() + (loud & ~later)[steps >= at].sum())
+            for at in around
+        }
 
     # The largest change finds a hand-over; where exactly it lies is the dip within a second
     # of it across which the voices change most over half a second (the room between them,
-    # not a pause between the next speaker's first words), the quieter of equals.
+    # not a pause between the next speaker's first words), the quieter of equals; unless
+    # none of them changes as sharply as a quick turn, and pitch tells the voices either
+    # side apart: then where the pitch changes from one to the other (a host's reverberant
+    # last word and a quiet guest's first are alike in loudness).
     near, close = steps_of(1.0), steps_of(0.5)
     for _, found in sorted(candidates, reverse=True):
-        if not apart(found, quick_change(found)):
+        if not apart(found, sharpness(found)):
             continue
         first, last = (
             bisect.bisect_left(places, found - near),
             bisect.bisect_right(places, found + near),
         )
         around = places[first:last]
-        cut = max(around, key=lambda at: (round(change(at, close) or 0.0), -voice[at]))
-        sharp = quick_change(cut)
+        steps = {at: round(change(at, close) or 0.0) for at in around}
+        # A step in loudness as sharp as a quick turn's tells the place; else the pitch.
+        wrong = misplaced(around) if max(steps.values()) < QUICK_TURN_CHANGE_DB else {}
+        # Of places alike in pitch, a quiet step between them (a real gap) before a dip.
+        gap = {at: bool(wrong) and not audible[at] for at in around}
+        cut = max(around, key=lambda at: (-wrong.get(at, 0), gap[at], steps[at], -voice[at]))
+        sharp = sharpness(cut)
         if apart(cut, sharp):
             cuts.append((cut, sharp))
     edges = [start, *sorted(cut for cut, _ in cuts), end]
@@ -547,12 +660,17 @@ def shape_sound(
     settings: SoundSettings,
     hum: Hum | None,
     denoised: Samples | None = None,
+    pitches: Samples | None = None,
 ) -> ShapedSound:
     """What to do with a recording measured as 100 ms `energies` with their sample `peaks`.
 
     `denoised`: the same recording's energies measured through its hum filters and the denoise
     schedule a first call returned; each denoised phrase then gets back what the reduction
-    took off its voice, and the report's levels after come from this measurement."""
+    took off its voice, and the report's levels after come from this measurement.
+    `pitches`: the voice's pitch in each step (SoundObserver.step_pitches), which tells
+    speakers apart where their loudness is close."""
+    if pitches is not None:
+        pitches = np.pad(pitches[: energies.size], (0, max(0, energies.size - pitches.size)))
     loudness = step_loudness(energies)
     gains = np.zeros(energies.size)
     denoise = np.zeros(energies.size)
@@ -590,7 +708,7 @@ def shape_sound(
         # Speakers who hand over without a pause share a phrase; the leveler hears each turn
         # on its own (one voice's level does not hold the next one's first words down).
         audible = loudness >= floor + SPEECH_ABOVE_FLOOR_DB
-        turns = [t for p in phrases for t in _turns(p, voice, voiced, audible)]
+        turns = [t for p in phrases for t in _turns(p, voice, voiced, audible, pitches)]
         if settings.level_speech:
             for start, end in turns:
                 gains[start:end] = _phrase_gains(voice[start:end], voiced[start:end], speech_lufs)
