@@ -106,6 +106,7 @@ def make_tracks(
     tight: bool = False,
     tail_db: float = -12.0,
     bleed_delay_s: float = BLEED_DELAY_S,
+    reflection: tuple[float, float] | None = None,
 ) -> Tracks:
     """The host's and the guest's microphone as WAV files in `folder` (`rounds` times `lines`,
     `pauses_s` apart: drawn between the two); the guest's whole track `recorder_db` louder (a
@@ -114,7 +115,9 @@ def make_tracks(
     and the guest's); with `reverberation_s`, each voice reaches the other microphone with a
     room's tail of that RT60 (`tail_db` against the direct sound), `bleed_delay_s` late (a
     double-ender's line: 0.1-0.4 s); `tight`: each line cut to its
-    sound (espeak-ng leaves silence around it), so the pauses are what they say."""
+    sound (espeak-ng leaves silence around it), so the pauses are what they say;
+    `reflection` (seconds after the direct sound, gain against it): the host's voice reaches
+    the guest's microphone a second time, off a wall."""
     rng = np.random.default_rng(seed)
     voices: dict[str, list[Samples]] = {"host": [], "guest": []}
     turns, cursor = [], 0.6
@@ -144,6 +147,9 @@ def make_tracks(
 
     def microphone(own: str, other: str) -> Samples:
         heard = np.concatenate([np.zeros(delay), voices[other][0][:-delay]]) * bleed
+        if reflection is not None and own == "guest":
+            later, gain = round(reflection[0] * RATE), reflection[1]
+            heard = heard + np.concatenate([np.zeros(later), heard[:-later]]) * gain
         if reverberation_s:
             time = np.arange(round(reverberation_s * RATE)) / RATE
             tail = rng.standard_normal(time.size) * np.exp(-6.9 * time / reverberation_s)
@@ -981,6 +987,28 @@ def test_a_short_interview_in_a_reverberant_room_gets_its_drift(tmp_path: Path) 
     for t in (5.0, long.duration - 10):
         span = slice(int(t * RATE), int((t + 4) * RATE))
         assert abs(lag_of(microphone[span], placed[span].astype(np.float64))) < 0.001, t
+
+
+def test_one_voices_path_and_its_reflection_are_not_taken_for_both_directions(
+    tmp_path: Path,
+) -> None:
+    """Outside round 17: the host's voice reached the guest's microphone directly and again
+    7.6 ms later off a wall, both standing higher in every window's correlation than the
+    guest's quieter voice on the host's microphone; each window paired the direct path with
+    its reflection, and the offset was 9.8 ms off (the paths 6 ms each way). Each
+    direction's own correlation (over the blocks where only its person speaks) finds the
+    guest's path outside that pair."""
+    late = 0.6
+    tracks = make_tracks(
+        tmp_path,
+        rounds=4,
+        late_s=late,
+        bleed_delay_s=0.006,
+        reflection=(0.0076, 0.7),
+        room_db=(-70, -45),
+    )
+    found = align(decode(tracks.host).astype(np.float32), decode(tracks.guest).astype(np.float32))
+    assert not found.drift_unknown and abs(found.offset_s - late) < 0.0005, found
 
 
 def test_a_double_enders_drift_is_found_from_its_given_offset_through_the_lines_echo(
