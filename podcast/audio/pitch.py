@@ -11,6 +11,8 @@ alike: the shorter is its pitch), where that is high enough to be a voice."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -23,15 +25,15 @@ VOICED_CORRELATION = 0.5  # a step whose best lag correlates less has no clear p
 OCTAVE_TOLERANCE = 0.9  # a shorter lag within this share of the best is the pitch
 
 
-def voice_pitches(steps: npt.NDArray[np.float64], rate: int) -> Samples:
-    """The pitch (Hz) of each row of `steps` (mono 100 ms steps at `rate`), 0 where a step has
-    no clear pitch (a pause, noise, a consonant)."""
+def voice_pitches(steps: npt.NDArray[np.floating[Any] | np.integer[Any]], rate: int) -> Samples:
+    """The pitch (Hz) of each row of `steps` (mono 100 ms steps at `rate`, any scale), 0 where
+    a step has no clear pitch (a pause, noise, a consonant)."""
     count = steps.shape[0]
     if count == 0:
         return np.zeros(0)
     fold = max(1, rate // PITCH_RATE)
     width = steps.shape[1] // fold * fold
-    low = steps[:, :width].reshape(count, -1, fold).mean(axis=2)
+    low = steps[:, :width].reshape(count, -1, fold).mean(axis=2, dtype=np.float64)
     low_rate = rate / fold
     low = low - low.mean(axis=1, keepdims=True)
     length = low.shape[1]

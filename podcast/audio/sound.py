@@ -80,11 +80,12 @@ QUICK_TURN_CHANGE_DB = 8.0
 # Or where the voice's pitch either side differs by PITCH_CHANGE_ST semitones (one person's
 # pitch moves a few semitones from one second to the next; a man's and a woman's lie about an
 # octave apart) and its loudness by VOICE_CHANGE_DB: a guest only 6 dB under the host is told
-# from her by her pitch. PITCH_STEPS steps with a clear pitch on each side make it sure.
+# from him by her pitch. PITCH_STEPS loud steps with a clear pitch on each side are needed,
+# PITCH_AGREEMENT of them near the side's median.
 PITCH_CHANGE_ST = 6.0
 VOICE_CHANGE_DB = 2.0
 PITCH_STEPS = 2
-PITCH_AGREEMENT = 2 / 3  # of a side's steps with a clear pitch lie near its median
+PITCH_AGREEMENT = 2 / 3
 # A step whose pitch lies within this of one side's median is that side's voice (a sentence's
 # falling close spans several semitones, an octave error twelve).
 SAME_VOICE_ST = 5.0
@@ -268,8 +269,10 @@ class SoundObserver:
             highest = blocks.max(axis=1).astype(np.float64)
             lowest = blocks.min(axis=1).astype(np.float64)
             self._peaks.append(np.maximum(highest, -lowest) / full_scale)
-            mono = blocks.reshape(whole // self._step, self._step, -1).mean(axis=2)
-            self._pitches.append(voice_pitches(mono.astype(np.float64), self.rate))
+            # (the channels summed, not averaged: the pitch does not care, and it is cheaper)
+            steps = blocks.reshape(whole // self._step, self._step, -1)
+            mono = steps[:, :, 0] if steps.shape[2] == 1 else steps.sum(axis=2)
+            self._pitches.append(voice_pitches(mono, self.rate))
         self._carry = joined[whole:].copy()
         self._stretches += 1
         if frames.shape[0] < self.rate:
@@ -341,13 +344,12 @@ def _phrase_gains(loudness: Samples, talking: npt.NDArray[np.bool_], target: flo
 def _pitched_sides(
     voice: Samples, audible: npt.NDArray[np.bool_], pitches: Samples, sides: tuple[slice, slice]
 ) -> tuple[tuple[float, float], tuple[float, float]] | None:
-    """The median pitch (semitones) of the `audible` steps (clear of the room, whose own sound
-    can have a pitch: a brown room through a phone's band) within LOUD_STEPS_DB of the
-    side's loudest, with a clear pitch, on each of two `sides`, and the loudness (LUFS) of
-    those whose pitch lies near it:
-    the other person's first or last words within a side's reach do not count. None without
-    PITCH_STEPS steps of clear pitch on either side, or where under PITCH_AGREEMENT of a
-    side's lie near its median."""
+    """On each of two `sides`: the median pitch (semitones) of the `audible` steps (clear of
+    the room, whose own sound can have a pitch: a brown room through a phone's band) within
+    LOUD_STEPS_DB of the side's loudest that have a clear pitch, and the loudness (LUFS) of
+    those near that median (the other person's first or last words within the side's reach
+    do not count). None without PITCH_STEPS such steps on a side, or where under
+    PITCH_AGREEMENT of them lie within SAME_VOICE_ST of its median."""
     tones, levels = [], []
     for side in sides:
         if not audible[side].any():
@@ -409,24 +411,22 @@ def _turns(
             sides.append(10 * math.log10(energy.mean()))
         return abs(sides[0] - sides[1])
 
-    def pitch_sides(cut: int) -> tuple[tuple[float, float], tuple[float, float]] | None:
-        """The two voices QUICK_TURN_S either side of `cut` (_pitched_sides), where their
-        pitch and loudness tell another person."""
+    def told_by_pitch(cut: int) -> bool:
+        """Whether the voices QUICK_TURN_S either side of `cut` (_pitched_sides) differ by
+        PITCH_CHANGE_ST in pitch and VOICE_CHANGE_DB in loudness: another person."""
         if pitches is None:
-            return None
+            return False
         around = (slice(max(start, cut - quick), cut), slice(cut, min(end, cut + quick)))
         found = _pitched_sides(voice, audible, pitches, around)
         if found is None:
-            return None
-        (before, after), (louder, quieter) = found
-        if abs(before - after) < PITCH_CHANGE_ST or abs(louder - quieter) < VOICE_CHANGE_DB:
-            return None
-        return found
+            return False
+        (before, after), (first, second) = found
+        return abs(before - after) >= PITCH_CHANGE_ST and abs(first - second) >= VOICE_CHANGE_DB
 
     def sharpness(cut: int) -> int:
         """2 where the voices' pitch and loudness change at `cut`, 1 where their loudness
         changes by QUICK_TURN_CHANGE_DB over QUICK_TURN_S, else 0."""
-        if pitch_sides(cut) is not None:
+        if told_by_pitch(cut):
             return 2
         if not start + quick <= cut <= end - quick:
             return 0
@@ -498,12 +498,12 @@ def _turns(
             bisect.bisect_right(places, found + near),
         )
         around = places[first:last]
-        steps = {at: round(change(at, close) or 0.0) for at in around}
+        changes = {at: round(change(at, close) or 0.0) for at in around}
         # A step in loudness as sharp as a quick turn's tells the place; else the pitch.
-        wrong = misplaced(around) if max(steps.values()) < QUICK_TURN_CHANGE_DB else {}
+        wrong = misplaced(around) if max(changes.values()) < QUICK_TURN_CHANGE_DB else {}
         # Of places alike in pitch, a quiet step between them (a real gap) before a dip.
         gap = {at: bool(wrong) and not audible[at] for at in around}
-        cut = max(around, key=lambda at: (-wrong.get(at, 0), gap[at], steps[at], -voice[at]))
+        cut = max(around, key=lambda at: (-wrong.get(at, 0), gap[at], changes[at], -voice[at]))
         sharp = sharpness(cut)
         if apart(cut, sharp):
             cuts.append((cut, sharp))
