@@ -1011,6 +1011,32 @@ def test_one_voices_path_and_its_reflection_are_not_taken_for_both_directions(
     assert not found.drift_unknown and abs(found.offset_s - late) < 0.0005, found
 
 
+def test_a_room_whose_reverberation_outweighs_the_direct_sound_is_aligned(
+    tmp_path: Path,
+) -> None:
+    """Each voice reaches the other microphone with a room's tail 14 dB over the direct sound
+    (RT60 0.8 s), the host's microphone in a loud room, the guest's recorder 12 dB lower,
+    1.7 s late and 120 ppm slow: every window paired the host's path with a peak of its tail
+    16.8 ms away, and the tracks lay 11.4 ms apart throughout. Each direction's own
+    correlation (its frames' cross-spectra, where only one person speaks) finds both paths."""
+    long = make_tracks(
+        tmp_path,
+        rounds=4,
+        recorder_db=GUEST_RECORDER_DB,
+        room_db=(-45, -68),
+        late_s=0.0,
+        reverberation_s=0.8,
+        tail_db=14.0,
+    )
+    host = decode(long.host).astype(np.float32)
+    microphone = decode(long.guest)
+    drift, late = 120e-6, 1.7
+    times = np.arange(int((microphone.size / RATE * (1 - drift) - late) * RATE)) / RATE
+    slow = np.interp((times + late) / (1 - drift) * RATE, np.arange(microphone.size), microphone)
+    found = align(host, slow.astype(np.float32))
+    assert not found.drift_unknown and abs(found.offset_s - late) < 0.0005, found
+
+
 def test_a_double_enders_drift_is_found_from_its_given_offset_through_the_lines_echo(
     tmp_path: Path,
 ) -> None:
@@ -1184,6 +1210,44 @@ def test_a_weak_first_measure_is_taken_where_the_drift_windows_confirm_it(
     assert abs(found.offset_s + found.drift * 2.3 - 2.3) < 0.0005, found  # at its start
     unrelated = _three_microphones(3, 150.0)[0]
     assert align_bands(first, unrelated).confirmed == 0
+
+
+def test_a_weak_first_measure_is_taken_where_ten_windows_lie_on_its_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Outside round 18: a host's room at -45 dBFS left every rough window at 1.7-2.4 over
+    the rest there, fewer than eight at 2, though all twelve lay on one line, and the build
+    was refused. Ten windows on one line within 3 ms are taken at 1.5 (a window's peak
+    anywhere within its second by chance: ten on a line is none); windows as weak that lie
+    anywhere are not."""
+    from podcast.audio import multitrack
+    from podcast.audio.multitrack import Alignment, Peaks, _confirmed
+
+    rng = np.random.default_rng(18)
+    times = np.linspace(10.0, 72.0, 12)
+    sure = rng.uniform(1.7, 2.4, times.size)
+    sure[:6] = 1.9  # (six under 2)
+    on_line = 1.7 - 100e-6 * times + rng.uniform(-0.001, 0.001, times.size)
+    anywhere = 1.7 + rng.uniform(-1.0, 1.0, times.size)
+    weak = Alignment(1.69, 0.0, 2.5, smeared=True)
+    track = np.zeros(80 * multitrack.ALIGN_RATE, dtype=np.float32)
+    for offsets, taken in ((on_line, True), (anywhere, False)):
+
+        def windows(
+            *arguments: object, offsets: Samples = offsets
+        ) -> list[tuple[float, float, Peaks]]:
+            least = float(arguments[-1])  # type: ignore[arg-type]
+            return [
+                (float(t), 0.0, Peaks(float(o), float(o), 0.0, float(c)))
+                for t, o, c in zip(times, offsets, sure, strict=True)
+                if c >= least
+            ]
+
+        monkeypatch.setattr(multitrack, "_windows", windows)
+        found = _confirmed(track, track, weak)
+        assert (found is not None) == taken, found
+        if found is not None:
+            assert found.confirmed == 12 and abs(found.offset_s - 1.7) < 0.001, found
 
 
 def test_the_drift_windows_pair_the_first_and_third_persons_bleed(

@@ -92,6 +92,7 @@ OWN_MIN_S = 3.0
 OWN_SURE = 6.0
 OWN_SHARE = 0.25
 OWN_WINDOWS = 30
+OWN_FRAME = 2048  # samples at ALIGN_RATE (128 ms): a block and the paths' delays either side
 SECOND_PEAK = 0.15  # the other direction's peak counts from this share of the main one
 # A further peak near both (a third person's bleed) counts from this share of the second one:
 # about as high (a room's reflections, which lie outside the pair, stay lower).
@@ -112,6 +113,11 @@ FINE_SURE = 1.5
 CONFIRM_SURE = 2.0
 CONFIRM_WINDOWS = 8
 CONFIRM_TOLERANCE_S = 0.003
+# Or at CONFIRM_LOOSE_SURE, where CONFIRM_LOOSE_WINDOWS lie on the line: a room at -45 dBFS on
+# the host's microphone left an outside round's windows at 1.7-2.4, all twelve on one line
+# (a window's peak anywhere else within its second: ten on a line within 3 ms is no chance).
+CONFIRM_LOOSE_SURE = 1.5
+CONFIRM_LOOSE_WINDOWS = 10
 # Where too few pairs agree (three persons: in most windows one direction's peak pairs with
 # the third person's bleed), one direction's peak, which most windows share, carries the
 # line: collected within ANCHOR_REACH_S of a peak (the rough drift's rest), then the windows
@@ -709,27 +715,41 @@ def _confirmed(
     first: npt.NDArray[np.float32], second: npt.NDArray[np.float32], found: Alignment
 ) -> Alignment | None:
     """A first measure too weak to take (`found`) where the rough drift windows confirm it
-    (CONFIRM_SURE, CONFIRM_WINDOWS): the offset where their line starts, and how many lie
-    on it; None where too few do."""
+    (CONFIRM_SURE, CONFIRM_WINDOWS; or CONFIRM_LOOSE_SURE, CONFIRM_LOOSE_WINDOWS): the offset
+    where their line starts, and how many lie on it; None where too few do."""
     length = min(int(DRIFT_WINDOW_S * ALIGN_RATE), first.size // 4)
     rough = _windows(
-        first, second, found.offset_s, length, ALIGN_RATE, _smear(length), CONFIRM_SURE
+        first, second, found.offset_s, length, ALIGN_RATE, _smear(length), CONFIRM_LOOSE_SURE
     )
-    if len(rough) < CONFIRM_WINDOWS:
+    for sure, needed in (
+        (CONFIRM_SURE, CONFIRM_WINDOWS),
+        (CONFIRM_LOOSE_SURE, CONFIRM_LOOSE_WINDOWS),
+    ):
+        taken = [(t, base + p.main) for t, base, p in rough if p.confidence >= sure]
+        line = _confirming_line(taken, needed)
+        if line is not None:
+            at_zero, agreeing = line
+            return Alignment(at_zero, 0.0, found.confidence, confirmed=agreeing, smeared=True)
+    return None
+
+
+def _confirming_line(windows: list[tuple[float, float]], needed: int) -> tuple[float, int] | None:
+    """The line `needed` or more of the rough `windows` (time, offset) lie on within
+    CONFIRM_TOLERANCE_S, at a drift a recorder's clock can have: where it starts, and how
+    many lie on it; None without one."""
+    if len(windows) < needed:
         return None
-    times = np.array([t for t, _, _ in rough])
-    offsets = np.array([base + p.main for _, base, p in rough])
+    times = np.array([t for t, _ in windows])
+    offsets = np.array([o for _, o in windows])
     close = np.ones(times.size, dtype=bool)
     for _ in range(2):  # fitted on all, then on those near the line
         drift, at_zero = np.polyfit(times[close], offsets[close], 1)
         close = np.abs(offsets - (at_zero + drift * times)) <= CONFIRM_TOLERANCE_S
-        if close.sum() < CONFIRM_WINDOWS:
+        if close.sum() < needed:
             return None
     if abs(drift) > MAX_DRIFT * DRIFT_SLACK:
         return None
-    return Alignment(
-        float(at_zero), 0.0, found.confidence, confirmed=int(close.sum()), smeared=True
-    )
+    return float(at_zero), int(close.sum())
 
 
 def _given(
@@ -889,10 +909,11 @@ def _own_peaks(
     reference: npt.NDArray[np.float32], other: npt.NDArray[np.float32], where: Alignment
 ) -> list[tuple[float, npt.NDArray[np.float64]]]:
     """Each direction's own correlation about `where` (speech bands at ALIGN_RATE): over
-    windows of WINDOW_S, the GCC-PHAT of the blocks where one track's person speaks alone
-    (OWN_CLEAR_DB), summed, within ACOUSTIC_S of the offset. Its peak (seconds from the
-    offset) and the summed lags, for each direction that holds OWN_MIN_S and stands out
-    (OWN_SURE)."""
+    windows of WINDOW_S, the cross-spectra of frames (OWN_FRAME) around the blocks where one
+    track's person speaks alone (OWN_CLEAR_DB), summed, then phase-transformed (GCC-PHAT),
+    within ACOUSTIC_S of the offset. Its peak (seconds from the offset) and those lags, for
+    each direction that holds OWN_MIN_S and stands out (OWN_SURE). (Both tracks gated to
+    those blocks and correlated whole, the common gate itself made a peak at the offset.)"""
     length, block = int(WINDOW_S * ALIGN_RATE), ALIGN_RATE // 10
     reach = int(ACOUSTIC_S * ALIGN_RATE)
     pieces = []
@@ -911,26 +932,34 @@ def _own_peaks(
 
     ours = [(levels(a), levels(b)) for a, b in pieces]
     speech = [float(np.percentile(np.concatenate(side), 95)) for side in zip(*ours, strict=True)]
-    sums = [np.zeros(2 * reach + 1), np.zeros(2 * reach + 1)]
+    window = np.hanning(OWN_FRAME).astype(np.float32)
+    sums = [np.zeros(OWN_FRAME + 1, dtype=np.complex128) for _ in range(2)]
     counts = [0, 0]
     for (a, b), (first, second) in zip(pieces, ours, strict=True):
+        stopping.check()
         lead = (first - speech[0]) - (second - speech[1])
         alone = (
             (first > speech[0] - QUIET_WORDS_DB) & (lead > OWN_CLEAR_DB),
             (second > speech[1] - QUIET_WORDS_DB) & (lead < -OWN_CLEAR_DB),
         )
         for side, mask in enumerate(alone):
-            if not mask.any():
+            blocks = np.flatnonzero(mask)
+            if not blocks.size:
                 continue
-            gate = np.zeros(length, dtype=np.float32)
-            gate[: mask.size * block] = np.repeat(mask, block)
-            lags = _lags(a * gate, b * gate)
-            sums[side] += lags[length - 1 - reach : length + reach]
-            counts[side] += int(mask.sum())
+            starts = np.clip(blocks * block + (block - OWN_FRAME) // 2, 0, length - OWN_FRAME)
+            frames = starts[:, None] + np.arange(OWN_FRAME)
+            ours_f = np.fft.rfft(a[frames] * window, n=2 * OWN_FRAME, axis=1)
+            theirs = np.fft.rfft(b[frames] * window, n=2 * OWN_FRAME, axis=1)
+            sums[side] += (ours_f * np.conj(theirs)).sum(axis=0)
+            counts[side] += int(blocks.size)
     found = []
-    for total, count in zip(sums, counts, strict=True):
+    for cross, count in zip(sums, counts, strict=True):
+        if count * STEP_S < OWN_MIN_S:
+            continue
+        lags = np.fft.irfft(cross / np.maximum(np.abs(cross), 1e-30))
+        total = np.concatenate([lags[-reach:], lags[: reach + 1]])  # lags -reach..reach
         peak = int(np.argmax(total))
-        if count * STEP_S >= OWN_MIN_S and total[peak] >= OWN_SURE * np.median(np.abs(total)):
+        if total[peak] >= OWN_SURE * np.median(np.abs(total)):
             found.append(((peak - reach) / ALIGN_RATE, total))
     return found
 
@@ -945,17 +974,23 @@ def _recentred(
     `fitted`) was one direction's path and its reflection, and the other direction lies
     outside it: a reverberant room's reflection of the stronger path (which lies further out,
     on that path's side) stood higher than the other direction's path in every window, and
-    an outside round's offset was 9.8 ms off. Told by each direction's own correlation
-    (`_own_peaks`): where its peak lies outside the pair and the member further from it is
-    not in it (OWN_SHARE), the pair is that peak and the nearer member. A peak inside the
-    pair is a third person's bleed (it reaches both microphones: never outside)."""
+    an outside round's offset was 9.8 ms off; in a room whose reverberation outweighs the
+    direct sound, the windows paired a path with a peak of its tail, 11 ms off. Told by each
+    direction's own correlation (`_own_peaks`): where both directions have one, the pair is
+    theirs; where one has, and its peak lies outside the pair while the member further from
+    it is not in it (OWN_SHARE), the pair is that peak and the nearer member. A peak inside
+    the pair is a third person's bleed (it reaches both microphones: never outside)."""
     half = spacing / 2
+    found = _own_peaks(reference, other, fitted)
+    if len(found) == 2:
+        centre = (found[0][0] + found[1][0]) / 2
+        return centre if abs(centre) > PAIR_TOLERANCE_S else None
 
     def height(total: npt.NDArray[np.float64], lag: float) -> float:
         at = round(lag * ALIGN_RATE) + total.size // 2
         return float(total[max(0, at - 2) : at + 3].max(initial=0.0))
 
-    for peak, total in _own_peaks(reference, other, fitted):
+    for peak, total in found:
         if abs(peak) <= half + PAIR_TOLERANCE_S:
             continue
         far, near = (-half, half) if peak > 0 else (half, -half)
