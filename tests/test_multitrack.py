@@ -967,23 +967,10 @@ def test_a_short_interview_in_a_reverberant_room_gets_its_drift(tmp_path: Path) 
     from the host's by the end. Her recorder 12 dB lower, 1.7 s late and its clock 120 ppm
     slow here, a loud room on the host's microphone (on the code before: no drift, and 1.5 ms
     off at the start)."""
-    long = make_tracks(
-        tmp_path,
-        rounds=4,
-        recorder_db=GUEST_RECORDER_DB,
-        room_db=(-45, -68),
-        late_s=0.0,
-        reverberation_s=0.5,
-        tail_db=0.0,
-    )
-    host = decode(long.host).astype(np.float32)
-    microphone = decode(long.guest)
-    drift, late = 120e-6, 1.7
-    times = np.arange(int((microphone.size / RATE * (1 - drift) - late) * RATE)) / RATE
-    slow = np.interp((times + late) / (1 - drift) * RATE, np.arange(microphone.size), microphone)
-    found = align(host, slow.astype(np.float32))
-    assert not found.drift_unknown and abs(found.drift - drift) < 3e-6, found
-    placed = place(slow.astype(np.float32), found, 0.0, host.size)
+    long, host, microphone, slow = _late_slow_guest(tmp_path, 0.5, 0.0)
+    found = align(host, slow)
+    assert not found.drift_unknown and abs(found.drift - 120e-6) < 3e-6, found
+    placed = place(slow, found, 0.0, host.size)
     for t in (5.0, long.duration - 10):
         span = slice(int(t * RATE), int((t + 4) * RATE))
         assert abs(lag_of(microphone[span], placed[span].astype(np.float64))) < 0.001, t
@@ -1019,22 +1006,32 @@ def test_a_room_whose_reverberation_outweighs_the_direct_sound_is_aligned(
     1.7 s late and 120 ppm slow: every window paired the host's path with a peak of its tail
     16.8 ms away, and the tracks lay 11.4 ms apart throughout. Each direction's own
     correlation (its frames' cross-spectra, where only one person speaks) finds both paths."""
+    _, host, _, slow = _late_slow_guest(tmp_path, 0.8, 14.0)
+    found = align(host, slow)
+    assert not found.drift_unknown and abs(found.offset_s - 1.7) < 0.0005, found
+
+
+def _late_slow_guest(
+    folder: Path, reverberation_s: float, tail_db: float
+) -> tuple[Tracks, npt.NDArray[np.float32], Samples, npt.NDArray[np.float32]]:
+    """Four rounds of host and guest with room on the bleed (`reverberation_s`, `tail_db`), a
+    loud room on the host's microphone, the guest's recorder 12 dB lower, 1.7 s late and its
+    clock 120 ppm slow: the tracks, the host's, the guest's as on the host's clock, and the
+    guest's as her recorder wrote it."""
     long = make_tracks(
-        tmp_path,
+        folder,
         rounds=4,
         recorder_db=GUEST_RECORDER_DB,
         room_db=(-45, -68),
         late_s=0.0,
-        reverberation_s=0.8,
-        tail_db=14.0,
+        reverberation_s=reverberation_s,
+        tail_db=tail_db,
     )
-    host = decode(long.host).astype(np.float32)
     microphone = decode(long.guest)
     drift, late = 120e-6, 1.7
     times = np.arange(int((microphone.size / RATE * (1 - drift) - late) * RATE)) / RATE
     slow = np.interp((times + late) / (1 - drift) * RATE, np.arange(microphone.size), microphone)
-    found = align(host, slow.astype(np.float32))
-    assert not found.drift_unknown and abs(found.offset_s - late) < 0.0005, found
+    return long, decode(long.host).astype(np.float32), microphone, slow.astype(np.float32)
 
 
 def test_a_double_enders_drift_is_found_from_its_given_offset_through_the_lines_echo(
