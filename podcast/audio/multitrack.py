@@ -930,12 +930,12 @@ def _own_peaks(
         power = np.mean(samples[: count * block].reshape(count, block) ** 2, axis=1)
         return np.asarray(10 * np.log10(power + 1e-20))
 
-    ours = [(levels(a), levels(b)) for a, b in pieces]
-    speech = [float(np.percentile(np.concatenate(side), 95)) for side in zip(*ours, strict=True)]
+    stepped = [(levels(a), levels(b)) for a, b in pieces]
+    speech = [float(np.percentile(np.concatenate(side), 95)) for side in zip(*stepped, strict=True)]
     window = np.hanning(OWN_FRAME).astype(np.float32)
     sums = [np.zeros(OWN_FRAME + 1, dtype=np.complex128) for _ in range(2)]
     counts = [0, 0]
-    for (a, b), (first, second) in zip(pieces, ours, strict=True):
+    for (a, b), (first, second) in zip(pieces, stepped, strict=True):
         stopping.check()
         lead = (first - speech[0]) - (second - speech[1])
         alone = (
@@ -948,9 +948,9 @@ def _own_peaks(
                 continue
             starts = np.clip(blocks * block + (block - OWN_FRAME) // 2, 0, length - OWN_FRAME)
             frames = starts[:, None] + np.arange(OWN_FRAME)
-            ours_f = np.fft.rfft(a[frames] * window, n=2 * OWN_FRAME, axis=1)
-            theirs = np.fft.rfft(b[frames] * window, n=2 * OWN_FRAME, axis=1)
-            sums[side] += (ours_f * np.conj(theirs)).sum(axis=0)
+            spectra = np.fft.rfft(a[frames] * window, n=2 * OWN_FRAME, axis=1)
+            others = np.fft.rfft(b[frames] * window, n=2 * OWN_FRAME, axis=1)
+            sums[side] += (spectra * np.conj(others)).sum(axis=0)
             counts[side] += int(blocks.size)
     found = []
     for cross, count in zip(sums, counts, strict=True):
