@@ -60,7 +60,7 @@ def render_audio(
     workers = max(1, jobs or os.cpu_count() or 1)
     try:
         with stopping.worker_pool(workers) as pool:
-            outcomes = dict(pool.map(one, show.episodes))
+            outcomes = dict(stopping.mapped(pool, one, show.episodes))
     finally:
         cache.save()
     failures = [o for o in outcomes.values() if isinstance(o, PodcastError)]

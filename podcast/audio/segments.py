@@ -148,6 +148,6 @@ def analyse_episodes(
     workers = max(1, jobs or os.cpu_count() or 1)
     try:
         with stopping.worker_pool(workers) as pool:
-            return dict(pool.map(one, show.episodes))
+            return dict(stopping.mapped(pool, one, show.episodes))
     finally:
         cache.save()
