@@ -107,6 +107,7 @@ def make_tracks(
     tail_db: float = -12.0,
     bleed_delay_s: float = BLEED_DELAY_S,
     reflection: tuple[float, float] | None = None,
+    back_channel: tuple[str, str] | None = None,
 ) -> Tracks:
     """The host's and the guest's microphone as WAV files in `folder` (`rounds` times `lines`,
     `pauses_s` apart: drawn between the two); the guest's whole track `recorder_db` louder (a
@@ -117,7 +118,8 @@ def make_tracks(
     double-ender's line: 0.1-0.4 s); `tight`: each line cut to its
     sound (espeak-ng leaves silence around it), so the pauses are what they say;
     `reflection` (seconds after the direct sound, gain against it): the host's voice reaches
-    the guest's microphone a second time, off a wall."""
+    the guest's microphone a second time, off a wall; `back_channel` (voice, word): the guest
+    says it half-way through each of the host's lines."""
     rng = np.random.default_rng(seed)
     voices: dict[str, list[Samples]] = {"host": [], "guest": []}
     turns, cursor = [], 0.6
@@ -134,6 +136,13 @@ def make_tracks(
             speech *= 10 ** (-guest_quieter_db / 20)
         pieces.append((who, int(cursor * RATE), speech))
         turns.append((who, cursor, cursor + speech.size / RATE))
+        if back_channel is not None and who == "host":
+            said = _speak(back_channel[1], back_channel[0], folder)
+            sounding = np.flatnonzero(np.abs(said) > 1e-3)
+            said = said[sounding[0] : sounding[-1] + 1] * 10 ** (-guest_quieter_db / 20)
+            at = cursor + 0.5 * speech.size / RATE
+            pieces.append(("guest", int(at * RATE), said))
+            turns.append(("guest", at, at + said.size / RATE))
         cursor += speech.size / RATE + rng.uniform(*pauses_s)
     size = int((cursor + 0.5) * RATE)
     for who in voices:
@@ -1650,9 +1659,34 @@ def test_a_reply_over_the_lines_echo_of_the_others_last_words_keeps_its_first_wo
     assert max(lost) <= 1.0, lost
 
 
-def _onsets_lost(stems: Path, tracks: Tracks) -> list[float]:
+def test_a_back_channel_under_the_hosts_words_keeps_its_first_sound(tmp_path: Path) -> None:
+    """An outside round's guest said "mhm" while the host spoke: its "m" is hardly heard in
+    the 300-3400 Hz the steps are decided in, and in all bands together it stood only a few
+    dB over his bleed on her microphone, which opened after it (-24 dB on her stem). Told
+    band by band, it stands well clear of his bleed."""
+    (tmp_path / "tracks").mkdir()
+    tracks = make_tracks(
+        tmp_path / "tracks",
+        rounds=2,
+        recorder_db=GUEST_RECORDER_DB,
+        late_s=0.0,
+        reverberation_s=0.35,
+        tight=True,
+        back_channel=("de+f3", "mhm"),
+    )
+    premixed(
+        two_track_show(tmp_path / "show", tracks, HOST_AND_GUEST),
+        tmp_path / "cache",
+        tmp_path / "stems",
+    )
+    lost = _onsets_lost(tmp_path / "stems", tracks, inside=True)
+    assert len(lost) == 4 and max(lost) <= 1.5, lost
+
+
+def _onsets_lost(stems: Path, tracks: Tracks, inside: bool = False) -> list[float]:
     """How far (dB) each turn's first 50 ms lie under the next 250 ms in its person's stem
-    (in `stems`), against their recorded track: a first word cut."""
+    (in `stems`), against their recorded track: a first word cut (`inside`: only the turns
+    that begin while the other speaks)."""
 
     def onset(samples: Samples, at: float) -> float:
         start = round(at * RATE)
@@ -1664,7 +1698,10 @@ def _onsets_lost(stems: Path, tracks: Tracks) -> list[float]:
     for who, recorded_path, stem in (("host", tracks.host, "01"), ("guest", tracks.guest, "02")):
         recorded = decode(recorded_path)
         processed = decode(next(stems.glob(f"{stem}-*.wav")))
-        lost += [onset(recorded, a) - onset(processed, a) for w, a, _ in tracks.turns if w == who]
+        starts = [a for w, a, _ in tracks.turns if w == who]
+        if inside:
+            starts = [a for a in starts if any(o < a < b for w, o, b in tracks.turns if w != who)]
+        lost += [onset(recorded, a) - onset(processed, a) for a in starts]
     return lost
 
 

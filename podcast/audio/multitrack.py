@@ -46,7 +46,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "34"
+MULTITRACK_VERSION = "35"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -167,9 +167,19 @@ RAMP_SAMPLES = RATE // 50  # 20 ms gain ramps
 GATE_STEPS = 5  # the crossgate's gains change on 20 ms sub-steps (as long as a ramp), 5 a STEP
 GATE_STEP = STEP // GATE_STEPS
 ONSET_LEAD = 1  # sub-steps a microphone opens before its person's sound rises over the bleed
-ONSET_HOLD = 3  # sub-steps another voice's bleed is held for (its room's tail on this microphone)
 ONSET_GAP = 3  # sub-steps in a row the others' bleed explains: no dip between own syllables
-ONSET_MARGIN_DB = 3.0  # a sub-step this far over the others' held bleed and the noise is its own
+# A microphone's own sound is told from the others' bleed band by band: a sub-step is its own
+# where two GATE_BANDS_HZ bands stand OWN_BAND_DB over the bleed those bands carry (each
+# voice's level in the band, at its coupling, fading as a room's tail: BLEED_FADE_DB a
+# sub-step, 60 dB in half a second) and the microphone's noise there.
+GATE_BANDS_HZ = (100, 300, 600, 1200, 2400, 4800, 7800)
+GATE_BAND_BLOCK_S = 0.005  # the bands' energy is summed over blocks this long, to place them
+OWN_BANDS = 2
+CARRIED_DB = 10.0  # a band where a voice stands less than this over its noise tells nothing
+OWN_BAND_DB = 6.0
+BLEED_FADE_DB = 2.4
+OWN_REACH_STEPS = 4  # how far before its first heard step a microphone may open on its sound
+OWN_GAP = 10  # sub-steps without its own sound that part an utterance from what came before
 RESAMPLE_PAD_S = 0.05  # each part of a drifting track's resampling sees this beyond it
 CHUNK = RATE * 10  # gains are applied 10 s at a time (a whole number of STEPs)
 LIMIT_MARGIN = RATE // 10  # what a voice's limiter sees beyond a chunk (look-ahead, release)
@@ -341,7 +351,8 @@ class Decoded:
     the alignment (None where none is needed), its loudest 100 ms (dB) and its energy summed
     over FINE_S blocks, K-weighted (`loudness`, at RATE) and in the DECISION_BAND_HZ
     (`decision`, at ALIGN_RATE), from which its 100 ms levels on the first track's time are
-    taken (`_placed_db`: a track with a drift is not resampled for them)."""
+    taken (`_placed_db`: a track with a drift is not resampled for them), and in each of the
+    GATE_BANDS_HZ over GATE_BAND_BLOCK_S blocks (`bands`, at ALIGN_RATE; a voice's only)."""
 
     size: int
     samples: Samples
@@ -349,6 +360,7 @@ class Decoded:
     loudest_db: float
     loudness: npt.NDArray[np.float64]
     decision: npt.NDArray[np.float64]
+    bands: list[npt.NDArray[np.float64]]
 
 
 def _decoded(track: Track, label: str, banded: bool) -> Decoded:
@@ -360,11 +372,16 @@ def _decoded(track: Track, label: str, banded: bool) -> Decoded:
     band = _band(low, ALIGN_RATE) if banded else None
     plain, loudness = _energy_sums(samples, (None, K_WEIGHTING), RATE)
     (decision,) = _energy_sums(low, (_decision_band(ALIGN_RATE),), ALIGN_RATE)
+    bands = (
+        _energy_sums(low, _gate_bands(ALIGN_RATE), ALIGN_RATE, GATE_BAND_BLOCK_S)
+        if track.voice
+        else []
+    )
     del low
     steps = np.diff(plain[:: round(STEP_S / FINE_S)]) / STEP
     loudest = float(10 * np.log10(steps.max(initial=0.0) + 1e-20))
     kept = np.zeros(0, dtype=np.float32) if track.voice else samples
-    return Decoded(samples.size, kept, band, max(-120.0, loudest), loudness, decision)
+    return Decoded(samples.size, kept, band, max(-120.0, loudest), loudness, decision, bands)
 
 
 def _analysed(
@@ -1193,6 +1210,19 @@ def _decision_band(rate: int) -> npt.NDArray[np.float64]:
     return np.asarray(signal.butter(4, DECISION_BAND_HZ, btype="bandpass", fs=rate, output="sos"))
 
 
+def _gate_bands(rate: int) -> tuple[npt.NDArray[np.float64], ...]:
+    """The GATE_BANDS_HZ band-passes at `rate` (second-order sections; one band ends below
+    Nyquist)."""
+    from scipy import signal
+
+    return tuple(
+        np.asarray(
+            signal.butter(2, (low, min(high, 0.49 * rate)), "bandpass", fs=rate, output="sos"),
+        )
+        for low, high in itertools.pairwise(GATE_BANDS_HZ)
+    )
+
+
 def _steps_db(
     samples: Samples,
     weighting: npt.NDArray[np.float64] | None = None,
@@ -1229,16 +1259,19 @@ def _filtered(
 
 
 def _energy_sums(
-    samples: Samples, weightings: tuple[npt.NDArray[np.float64] | None, ...], rate: int
+    samples: Samples,
+    weightings: tuple[npt.NDArray[np.float64] | None, ...],
+    rate: int,
+    block_s: float = FINE_S,
 ) -> list[npt.NDArray[np.float64]]:
     """Per filter of `weightings` (second-order sections; None: none), the energy of `samples`
-    (at `rate`) through it summed from the start to each FINE_S block's end (a leading 0), in
-    chunks."""
-    fine = round(rate * FINE_S)
+    (at `rate`) through it summed from the start to each `block_s` block's end (a leading 0),
+    in chunks."""
+    fine = round(rate * block_s)
     count = samples.size // fine
     sums = [np.zeros(count + 1) for _ in weightings]
     states = [np.zeros((0 if w is None else w.shape[0], 2), np.float32) for w in weightings]
-    chunk = 60_000  # blocks (a minute)
+    chunk = round(60 / block_s)  # blocks (a minute)
     totals = [0.0 for _ in weightings]
     for first in range(0, count, chunk):
         stopping.check()
@@ -1262,14 +1295,15 @@ def _placed_db(
     start: float,
     count: int,
     step_s: float = STEP_S,
+    block_s: float = FINE_S,
 ) -> npt.NDArray[np.float64]:
     """The level (dB) of `count` steps of `step_s` (100 ms) from `start` on the first track's
-    time of a track placed by `where`, from its energy `sums` (_energy_sums, at `rate`): as
-    `_steps_db` of the placed track measures, the track's own time mapped as `place` maps it
-    (silence outside)."""
+    time of a track placed by `where`, from its energy `sums` (_energy_sums over `block_s`
+    blocks, at `rate`): as `_steps_db` of the placed track measures, the track's own time
+    mapped as `place` maps it (silence outside)."""
     ratio = float(_clock_ratio(where))
     edges = start + np.arange(count + 1) * step_s
-    blocks = (edges * ratio - where.offset_s) / FINE_S
+    blocks = (edges * ratio - where.offset_s) / block_s
     energy = np.diff(np.interp(blocks, np.arange(sums.size), sums))
     power = np.maximum(energy, 0.0) / (rate * step_s * ratio)
     return np.asarray(np.maximum(-120.0, 10 * np.log10(power + 1e-20)), dtype=np.float64)
@@ -1766,13 +1800,26 @@ def _premix(
     raw = [_placed_db(d.loudness, RATE, at, start, count) for d, at in placed]
     band = [_placed_db(d.decision, ALIGN_RATE, at, start, count) for d, at in placed]
     decided = _who_speaks({i: band[i] for i, t in enumerate(tracks) if t.voice}, count)
-    # each voice's level on the crossgate's sub-steps, where its microphone opens
+    # each voice's level on the crossgate's sub-steps, where its microphone opens, in all
+    # and band by band
+    sub_s = STEP_S / GATE_STEPS
     fine = {
-        i: _placed_db(d.loudness, RATE, at, start, count * GATE_STEPS, STEP_S / GATE_STEPS)
+        i: _placed_db(d.loudness, RATE, at, start, count * GATE_STEPS, sub_s)
         for i, (d, at) in enumerate(placed)
         if tracks[i].voice
     }
-    openings = _gate_openings(decided, fine, _fine_couplings(raw, decided, count))
+    sub_count, block_s = count * GATE_STEPS, GATE_BAND_BLOCK_S
+    fine_bands = {
+        i: np.array(
+            [_placed_db(s, ALIGN_RATE, at, start, sub_count, sub_s, block_s) for s in d.bands]
+        )
+        for i, (d, at) in enumerate(placed)
+        if tracks[i].voice
+    }
+    for d in decoded:
+        d.bands = []
+    couplings = _band_couplings(raw, {i: _steps(b) for i, b in fine_bands.items()}, decided, count)
+    openings = _gate_openings(decided, fine, fine_bands, couplings, raw)
     rooms = _room_reductions(tracks, raw, decided, offsets, start)
 
     def processed_track(number: int) -> tuple[Samples, npt.NDArray[np.float64], float]:
@@ -2367,14 +2414,19 @@ class Decisions:
         return np.asarray(speaking | ahead)
 
 
-def _fine_couplings(
-    raw: list[npt.NDArray[np.float64]], decided: Decisions, count: int
-) -> dict[tuple[int, int], float]:
-    """How loud each voice reaches every other voice's microphone (`raw`: their K-weighted
-    100 ms levels), relative to its own: the median where its person speaks alone at full
-    voice (within CLEAR_DB of their speech level) and the other microphone was recording,
-    as late as it arrives there (`Decisions.delays`: a line's echo, steps late)."""
-    bleed: dict[tuple[int, int], float] = {}
+def _band_couplings(
+    raw: list[npt.NDArray[np.float64]],
+    bands: dict[int, npt.NDArray[np.float64]],
+    decided: Decisions,
+    count: int,
+) -> dict[tuple[int, int], npt.NDArray[np.float64]]:
+    """How loud each voice reaches every other voice's microphone, band by band (`bands`: each
+    voice's 100 ms levels in the GATE_BANDS_HZ, a row a band), relative to its own: the median
+    where its person speaks alone at full voice (within CLEAR_DB of their speech level, by
+    `raw`: their K-weighted 100 ms levels) and the other microphone was recording, as late as
+    it arrives there (`Decisions.delays`: a line's echo, steps late); NaN in a band where the
+    voice stands less than CARRIED_DB over its own microphone's noise."""
+    bleed: dict[tuple[int, int], npt.NDArray[np.float64]] = {}
     for i in decided.said:
         full = decided.alone[i] & decided.active
         own = _speech_db(raw[i][:count], full)
@@ -2386,8 +2438,29 @@ def _fine_couplings(
             steps = np.flatnonzero(full[: count - late])
             steps = steps[_recording(raw[j][steps + late])]
             if j != i and steps.size >= 3:
-                bleed[i, j] = float(np.median(raw[j][steps + late] - raw[i][steps]))
+                heard = bands[j][:, steps + late] - bands[i][:, steps]
+                coupling = np.median(heard, axis=1)
+                # (a band its voice hardly reaches, as a phone line's below 300 Hz: what
+                # arrives there on the other microphone is not told by its level)
+                floor = np.array([_floor_db(band) for band in bands[i]])
+                carried = np.median(bands[i][:, steps], axis=1) - floor >= CARRIED_DB
+                bleed[i, j] = np.where(carried, coupling, np.nan)
     return bleed
+
+
+def _steps(sub_steps: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Levels (dB) on GATE_STEPS sub-steps, a row a band, as levels of whole steps."""
+    power = 10 ** (sub_steps / 10)
+    steps = power.reshape(power.shape[0], -1, GATE_STEPS).mean(axis=2)
+    return np.asarray(10 * np.log10(steps + 1e-20), dtype=np.float64)
+
+
+def _fading(levels: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """`levels` (dB, a row a band, on sub-steps) each held as a room's tail holds a sound:
+    falling BLEED_FADE_DB a sub-step from its last peak, never below the level now (a running
+    maximum of level + fade x time)."""
+    fade = BLEED_FADE_DB * np.arange(levels.shape[-1])
+    return np.asarray(np.maximum.accumulate(levels + fade, axis=-1) - fade, dtype=np.float64)
 
 
 def _fine_delay(
@@ -2418,58 +2491,122 @@ def _own_sound_from(theirs: npt.NDArray[np.bool_]) -> int:
     return 0 if run < theirs.size else theirs.size
 
 
+def _own_sound(
+    voice: int,
+    decided: Decisions,
+    fine: dict[int, npt.NDArray[np.float64]],
+    bands: dict[int, npt.NDArray[np.float64]],
+    couplings: dict[tuple[int, int], npt.NDArray[np.float64]],
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None:
+    """Per sub-step of a voice's microphone, whether its own sound is heard there, and whether
+    the others' bleed explains what it hears (their bleed comes through over its noise, and
+    its own sound is not heard); None where a voice's bleed on it is unknown. Own sound: two
+    bands (OWN_BANDS) OWN_BAND_DB over the others' bleed in them and the microphone's noise,
+    leaving out the bands some voice hardly reaches (`_band_couplings`' NaN).
+    Told band by band, a guest's nasal "m" under the host's words stood 8-19 dB over his bleed
+    in its bands, where the level in all bands stood 2-4 dB over it (an outside round: her
+    "mhm" lost its "m", -24 dB in her stem)."""
+    others = [(i, coupling) for (i, k), coupling in couplings.items() if k == voice]
+    if len(others) < len(decided.said) - 1:
+        return None
+    heard = bands[voice]
+    noise = 10 ** (np.array([_floor_db(band) for band in heard]) / 10)[:, None]
+    bleeding = np.zeros(heard.shape)
+    blind = np.zeros(heard.shape[0], dtype=bool)  # bands where a voice's bleed is not told
+    for i, coupling in others:
+        late = decided.delays.get((i, voice), 0)
+        # (a line's echo: on sub-steps as late as it comes, a sub-step either side)
+        shift = 0
+        if late:
+            leads = np.repeat(decided.alone[i], GATE_STEPS)[: fine[i].size]
+            shift = _fine_delay(fine[i], fine[voice], leads, late)
+        shifts = range(max(0, shift - 1), shift + 2)
+        held = np.max([_later(bands[i], k) for k in shifts], axis=0)
+        carried = ~np.isnan(coupling)
+        blind |= ~carried
+        bleeding += 10 ** ((_fading(held) + np.where(carried, coupling, -120.0)[:, None]) / 10)
+    over = 10 ** (heard / 10) / (bleeding + noise)
+    over[blind] = 0.0  # (what is heard there may be anybody's)
+    own = np.sort(over, axis=0)[-OWN_BANDS] >= 10 ** (OWN_BAND_DB / 10)
+    comes_through = np.any(bleeding > noise, axis=0)
+    return np.asarray(own), np.asarray(comes_through & ~own)
+
+
+def _earliest_own(own: npt.NDArray[np.bool_]) -> int:
+    """Where an utterance that goes on to the end of `own` (a microphone's sub-steps, whether
+    its own sound is heard) began: its first sub-step of own sound that no OWN_GAP sub-steps
+    without it part from the end (`own.size`: none)."""
+    begins = own.size
+    for at in range(own.size - 1, -1, -1):
+        if begins - at > OWN_GAP:
+            break
+        if own[at]:
+            begins = at
+    return begins
+
+
 def _gate_openings(
     decided: Decisions,
     fine: dict[int, npt.NDArray[np.float64]],
-    bleed: dict[tuple[int, int], float],
+    bands: dict[int, npt.NDArray[np.float64]],
+    couplings: dict[tuple[int, int], npt.NDArray[np.float64]],
+    raw: list[npt.NDArray[np.float64]],
 ) -> dict[int, npt.NDArray[np.bool_]]:
     """Per voice track, where the crossgate leaves its microphone open, on GATE_STEP
-    sub-steps (`fine`: each voice microphone's K-weighted level per sub-step; `bleed`:
-    `_fine_couplings`): as `Decisions.opened`, but the steps it opens before its person is
-    heard (the look-ahead, over a line's echo too) open only from ONSET_LEAD sub-steps before
-    its sound rises for good (`_own_sound_from`) over what the others' bleed (held ONSET_HOLD
-    sub-steps: the room's tail; an echo at its delay) and its own noise explain. Opened the
-    whole look-ahead, a guest's microphone passed the host's last syllable at her gain before
-    each quick reply (an outside round: his bleed in her stem only 13 dB under the recording,
-    a phone line's 15 dB under the host's)."""
+    sub-steps (`fine`: each voice microphone's K-weighted level per sub-step; `bands`: its
+    levels in the GATE_BANDS_HZ; `couplings`: `_band_couplings`; `raw`: each track's
+    K-weighted 100 ms levels): as `Decisions.opened`, but
+
+    - the steps it opens before its person is heard (the look-ahead, over a line's echo too)
+      open only from ONSET_LEAD sub-steps before its sound rises for good
+      (`_own_sound_from`) over what the others' bleed explains (`_own_sound`). Opened the
+      whole look-ahead, a guest's microphone passed the host's last syllable at her gain
+      before each quick reply (an outside round: his bleed in her stem only 13 dB under the
+      recording, a phone line's 15 dB under the host's);
+    - it opens earlier where its own sound is heard, up to OWN_REACH_STEPS before its person
+      is heard to speak, within QUIET_WORDS_DB of their speech level and no OWN_GAP apart
+      (`_earliest_own`): a back-channel's first sound (the "m" of "mhm") is hidden in the
+      steps' decision band by the other's words."""
     openings = {j: np.repeat(decided.opened(j, over_echo=True), GATE_STEPS) for j in decided.said}
     held_back: list[tuple[int, int, int]] = []  # (voice, first, end): sub-steps it waits
     for j, said in decided.said.items():
+        told = _own_sound(j, decided, fine, bands, couplings)
+        if told is None:  # a voice's bleed unknown: opened as decided
+            continue
+        own, explained = told
+        speech = _speech_db(raw[j][: said.size], decided.alone[j] & decided.active)
+        if speech is not None:
+            own &= fine[j] > speech - QUIET_WORDS_DB
         opened = decided.opened(j, over_echo=True)
         fine_open = openings[j]
-        others = [(i, coupling) for (i, k), coupling in bleed.items() if k == j]
-        if len(others) < len(decided.said) - 1:  # a voice's bleed unknown: opened as decided
-            continue
-        # A sub-step is the others' where their bleed, held, is louder than this
-        # microphone's noise and explains what it hears (where it is below the noise, the
-        # microphone may as well open: nothing of theirs comes through).
-        noise = 10 ** (_floor_db(fine[j]) / 10)
-        bleeding = np.zeros(fine[j].size)
-        for i, coupling in others:
-            late = decided.delays.get((i, j), 0)
-            # (a line's echo: on sub-steps as late as it comes, a sub-step either side)
-            shift = 0
-            if late:
-                leads = np.repeat(decided.alone[i], GATE_STEPS)[: fine[i].size]
-                shift = _fine_delay(fine[i], fine[j], leads, late)
-            shifts = range(max(0, shift - 1), shift + ONSET_HOLD + 1)
-            held = np.max([_later(fine[i], k) for k in shifts], axis=0)
-            bleeding += 10 ** ((held + coupling) / 10)
-        margin = 10 ** (ONSET_MARGIN_DB / 10)
-        explained = (bleeding > noise) & (10 ** (fine[j] / 10) <= (bleeding + noise) * margin)
         starts = np.flatnonzero(opened & ~np.concatenate([[False], opened[:-1]]))
         ends = np.flatnonzero(opened & ~np.concatenate([opened[1:], [False]])) + 1
+        closed_since = 0  # where this microphone last closed (sub-steps)
         for first, end in zip(starts, ends, strict=True):
             heard = np.flatnonzero(said[first:end])
-            if not heard.size or heard[0] == 0:
+            begin = int(first) * GATE_STEPS
+            if not heard.size:
+                closed_since = int(end) * GATE_STEPS
                 continue
-            ahead = explained[first * GATE_STEPS : (first + heard[0]) * GATE_STEPS]
-            rises = _own_sound_from(ahead)
-            waits = int(max(0, rises - ONSET_LEAD))
-            if waits:
-                begin = int(first) * GATE_STEPS
-                fine_open[begin : begin + waits] = False
-                held_back.append((j, begin, begin + waits))
+            step = int(first + heard[0])
+            speaks = step * GATE_STEPS
+            # Where nobody else speaks, from where its own sound is first heard in its first
+            # two steps: a step was taken for theirs while the other's last syllable still
+            # rang in the room (under the others' words, its onset is heard as theirs).
+            if not any(other[step] for i, other in decided.said.items() if i != j):
+                sounds = np.flatnonzero(own[speaks : min(int(end), step + 2) * GATE_STEPS])
+                speaks += int(sounds[0]) if sounds.size else 0
+            rises = _own_sound_from(explained[begin:speaks])
+            opens = begin + int(max(0, rises - ONSET_LEAD))
+            reach = max(closed_since, speaks - OWN_REACH_STEPS * GATE_STEPS)
+            earliest = reach + _earliest_own(own[reach:opens]) if reach < opens else opens
+            if earliest < opens:
+                opens = max(reach, earliest - ONSET_LEAD)
+            fine_open[begin:opens] = False
+            fine_open[opens:begin] = True
+            if opens > begin:
+                held_back.append((j, begin, opens))
+            closed_since = int(end) * GATE_STEPS
     # Whoever was open before a microphone's look-ahead stays open until it opens: the room
     # goes on (else a hand-over left every microphone closed, and the room dropped 17 dB
     # before each of a guest's turns).
@@ -2519,10 +2656,12 @@ def _earlier(mask: npt.NDArray[np.bool_], steps: int) -> npt.NDArray[np.bool_]:
 
 
 def _later(values: npt.NDArray[_Value], steps: int) -> npt.NDArray[_Value]:
-    """`values` moved `steps` later (the first value repeated in front)."""
+    """`values` moved `steps` later along their last axis (the first value repeated in
+    front)."""
     if steps == 0:
         return values
-    return np.concatenate([np.repeat(values[:1], steps), values[:-steps]])[: values.size]
+    front = np.repeat(values[..., :1], steps, axis=-1)
+    return np.concatenate([front, values[..., :-steps]], axis=-1)[..., : values.shape[-1]]
 
 
 def _bleed_delay(
