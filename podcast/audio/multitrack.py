@@ -46,7 +46,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "35"
+MULTITRACK_VERSION = "36"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -1934,13 +1934,14 @@ def _crossgate(
             raised = _raise(raw[i][:count], levels[i][:count], alone[i] & active)
             undo = np.minimum(0.0, raw[i][:count] - levels[i][:count] + raised)
             closed = np.repeat(CROSSGATE_DB + undo, GATE_STEPS)
-            # Held open in a pause after its person's words (not ahead of them: a word's
-            # onset keeps what the leveler gave it), a microphone keeps no more than its
+            # Held open in a pause after its person's words (not ahead of them, as far as
+            # it may open on its person's sound: a word's onset keeps what the leveler gave
+            # it, a back-channel's "m" lost 2-4 dB), a microphone keeps no more than its
             # person's raise either: a double-ender's host microphone, held open where only
             # the guest's echo came in, raised it 20 dB (an outside round: her first words
             # at -34 dB in his stem).
             said = decided.said[i][:count]
-            held = ~_dilate(said, LOOKAHEAD_STEPS, 0)
+            held = ~_dilate(said, OWN_REACH_STEPS, 0)
             kept = np.repeat(np.where(held, undo, 0.0), GATE_STEPS)
             step_db.append(np.where(open_steps, kept, closed))
         else:
