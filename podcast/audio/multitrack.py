@@ -46,7 +46,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "36"
+MULTITRACK_VERSION = "37"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -1227,21 +1227,24 @@ def _steps_db(
     samples: Samples,
     weighting: npt.NDArray[np.float64] | None = None,
     state: list[object] | None = None,
+    step: int = STEP,
 ) -> npt.NDArray[np.float64]:
-    """The level (dB) of each 100 ms step (in chunks: memory stays flat), through the filter
-    `weighting` (second-order sections) if given; `state` carries the filter's state from one
-    call to the next (the chunks of one track). Filtered in 32 bits (see _filtered)."""
-    count = samples.size // STEP
+    """The level (dB) of each `step` samples (100 ms; in chunks: memory stays flat), through
+    the filter `weighting` (second-order sections) if given; `state` carries the filter's
+    state from one call to the next (the chunks of one track). Filtered in 32 bits (see
+    _filtered)."""
+    count = samples.size // step
     power = np.empty(count, dtype=np.float64)
-    chunk = 600  # steps (a minute)
+    chunk = 60 * RATE // step  # steps (a minute)
     carried: list[object] = [] if state is None else state
     for first in range(0, count, chunk):
         stopping.check()
         last = min(count, first + chunk)
-        blocks = samples[first * STEP : last * STEP]
+        blocks = samples[first * step : last * step]
         if weighting is not None:
             blocks = _weighted(weighting, blocks, carried)
-        power[first:last] = np.mean(blocks.reshape(-1, STEP) ** 2, axis=1, dtype=np.float64)
+        rows = blocks.reshape(-1, step)
+        power[first:last] = np.einsum("ij,ij->i", rows, rows) / step
     levels = 10 * np.log10(power + 1e-20)
     return np.asarray(np.maximum(-120.0, levels), dtype=np.float64)
 
@@ -1825,8 +1828,9 @@ def _premix(
     rooms = _room_reductions(tracks, raw, decided, offsets, start)
 
     def processed_track(number: int) -> tuple[Samples, npt.NDArray[np.float64], float]:
-        """A track processed and placed on the first one's time, its 100 ms loudness, and how
-        far its room was taken down (dB). Memory: only the placed samples are kept."""
+        """A track processed and placed on the first one's time, its loudness on the
+        crossgate's sub-steps, and how far its room was taken down (dB). Memory: only the
+        placed samples are kept."""
         where = offsets[number][0]
         if tracks[number].voice:
             shaped, taken = _shaped(
@@ -1837,14 +1841,17 @@ def _premix(
             decoded[number].samples = np.zeros(0, dtype=np.float32)
         samples = place(shaped, where, start, length)
         del shaped
-        return samples, _loudness_steps(samples), taken
+        return samples, _steps_db(samples, K_WEIGHTING, step=GATE_STEP), taken
 
     # (in the pool, after the analyses: each voice's sound made on a core of its own)
     jobs = [pool.submit(processed_track, number) for number in range(len(tracks))]
     outcomes = [job.result() for job in jobs]
     jobs.clear()
     processed = [samples for samples, _, _ in outcomes]
-    levels = [steps for _, steps, _ in outcomes]
+    fine_levels = [steps for _, steps, _ in outcomes]
+    levels = [
+        _steps(steps[None, : steps.size - steps.size % GATE_STEPS])[0] for steps in fine_levels
+    ]
     taken = {number: room for number, (_, _, room) in enumerate(outcomes) if room}
     outcomes.clear()
     # The podcast rendition's gain and ceiling: its limiter lowers a voice with high peaks more
@@ -1854,8 +1861,9 @@ def _premix(
         settings.podcast_target - (3.01 if stereo else 0.0),
         settings.true_peak - INITIAL_LIMITER_MARGIN_DB,
     )
+    changed = {i: (fine[i], fine_levels[i]) for i in fine}
     mixed, reports = _crossgate(
-        tracks, (raw, levels), decided, processed, offsets, openings, program, taken
+        tracks, (raw, levels, changed), decided, processed, offsets, openings, program, taken
     )
     # (not np.abs(mixed).max(): an hour's copy takes 1.7 s to fill, the two passes 0.1)
     peak = max(float(mixed.max(initial=0.0)), -float(mixed.min(initial=0.0)))
@@ -1890,7 +1898,11 @@ def _premix(
 
 def _crossgate(
     tracks: tuple[Track, ...],
-    loudness: tuple[list[npt.NDArray[np.float64]], list[npt.NDArray[np.float64]]],
+    loudness: tuple[
+        list[npt.NDArray[np.float64]],
+        list[npt.NDArray[np.float64]],
+        dict[int, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]],
+    ],
     decided: Decisions,
     processed: list[Samples],
     offsets: list[tuple[Alignment, bool]],
@@ -1901,15 +1913,16 @@ def _crossgate(
     """Each voice to one speaker loudness, lowered where its person is silent (as `decided`,
     on sub-steps as `openings` places it: `_gate_openings`);
     music and ambience ducked under speech; summed (`loudness`: each track's 100 ms loudness
-    as recorded and as processed; `taken`: how far each voice's room was taken down, for the
-    report). Returned with the mix: a report per track; `processed` then holds each track's
-    share of the mix (its step gains, overall gain and limiter). `program`: the loudness
+    as recorded and as processed, and each voice's on the sub-steps, as recorded and as
+    processed; `taken`: how far each voice's room was taken down, for the report). Returned
+    with the mix: a report per track; `processed` then holds each track's share of the mix
+    (its step gains, overall gain and limiter). `program`: the loudness
     (LUFS, of the mono mix) and the limiter's ceiling (dBFS) the mix will be published at:
     each voice is limited to that ceiling at the gain the mix will get, before the voices are
     made equal (else that limiter, at the end, lowers a voice with high peaks more than the
     others: a phone line's voice ended 1 LU below the others, equal in the mix)."""
     voices = [i for i, t in enumerate(tracks) if t.voice]
-    raw, levels = loudness
+    raw, levels, changed = loudness
     count = min(lv.size for lv in levels)
     # (Who speaks is decided on the tracks as recorded: the leveler may have raised the bleed.)
     speaking, alone, active = decided.speaking, decided.alone, decided.active
@@ -1930,10 +1943,14 @@ def _crossgate(
             open_steps = openings[i][: count * GATE_STEPS]
             # Where the person is silent, what the leveler did to the bleed is undone (it
             # took the bleed for speech to raise): the microphone stays CROSSGATE_DB below
-            # what it recorded, relative to its person's voice.
+            # what it recorded, relative to its person's voice. Undone sub-step by sub-step:
+            # undone step by step, a 100 ms step in which the leveler began to raise the
+            # other's first word took the room under the last syllable before it down 11 dB
+            # (the room in the mix dipped at the hand-over: an outside round).
             raised = _raise(raw[i][:count], levels[i][:count], alone[i] & active)
-            undo = np.minimum(0.0, raw[i][:count] - levels[i][:count] + raised)
-            closed = np.repeat(CROSSGATE_DB + undo, GATE_STEPS)
+            recorded, made = (part[: count * GATE_STEPS] for part in changed[i])
+            undo = np.minimum(0.0, recorded - made + raised)
+            closed = CROSSGATE_DB + undo
             # Held open in a pause after its person's words (not ahead of them, as far as
             # it may open on its person's sound: a word's onset keeps what the leveler gave
             # it, a back-channel's "m" lost 2-4 dB), a microphone keeps no more than its
@@ -1941,8 +1958,8 @@ def _crossgate(
             # the guest's echo came in, raised it 20 dB (an outside round: her first words
             # at -34 dB in his stem).
             said = decided.said[i][:count]
-            held = ~_dilate(said, OWN_REACH_STEPS, 0)
-            kept = np.repeat(np.where(held, undo, 0.0), GATE_STEPS)
+            held = np.repeat(~_dilate(said, OWN_REACH_STEPS, 0), GATE_STEPS)
+            kept = np.where(held, undo, 0.0)
             step_db.append(np.where(open_steps, kept, closed))
         else:
             ducked = _dilate(anyone, LOOKAHEAD_STEPS, HOLD_STEPS)
