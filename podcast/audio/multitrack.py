@@ -46,7 +46,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "38"
+MULTITRACK_VERSION = "39"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -179,6 +179,7 @@ CARRIED_DB = 10.0  # a band where a voice stands less than this over its noise t
 BLIND_MARGIN_DB = 12.0  # own sound must stand this much further over the bleed there
 OWN_BAND_DB = 6.0
 BLEED_FADE_DB = 2.4
+STEP_FADE_DB = 6.0  # on 100 ms steps, the tail of a room of RT60 1 s
 OWN_REACH_STEPS = 4  # how far before its first heard step a microphone may open on its sound
 OWN_GAP = 10  # sub-steps without its own sound that part an utterance from what came before
 RESAMPLE_PAD_S = 0.05  # each part of a drifting track's resampling sees this beyond it
@@ -2380,7 +2381,13 @@ def _expected_bleed(
         held = np.max([_later(heard[i], k) for k in shifts], axis=0)
         leads = np.any([_later(dominant == n, k) for k in shifts], axis=0)
         margin = ECHO_MARGIN_DB if late else BLEED_MARGIN_DB
-        part = np.where(leads, 10 ** ((held + coupling + margin) / 10), 0.0)
+        # (held as the room's tail holds it, into the steps after n stopped leading: in a
+        # room of RT60 0.8 s whose tail was as loud as the direct sound, the microphones of
+        # the silent ones stood over the speaker's in each pause and opened there, raising
+        # the tail up to 10 dB: an outside round)
+        leading = np.where(leads, held + coupling + margin, -200.0)
+        part = 10 ** (_fading(leading, STEP_FADE_DB) / 10)
+        part[part < 1e-19] = 0.0
         expected += part
         if late:
             echo += part
@@ -2476,11 +2483,13 @@ def _steps(sub_steps: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.asarray(10 * np.log10(steps + 1e-20), dtype=np.float64)
 
 
-def _fading(levels: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """`levels` (dB, a row a band, on sub-steps) each held as a room's tail holds a sound:
-    falling BLEED_FADE_DB a sub-step from its last peak, never below the level now (a running
-    maximum of level + fade x time)."""
-    fade = BLEED_FADE_DB * np.arange(levels.shape[-1])
+def _fading(
+    levels: npt.NDArray[np.float64], fade_db: float = BLEED_FADE_DB
+) -> npt.NDArray[np.float64]:
+    """`levels` (dB, along the last axis: sub-steps, or steps with their `fade_db`) each held
+    as a room's tail holds a sound: falling `fade_db` a (sub-)step from its last peak, never
+    below the level now (a running maximum of level + fade x time)."""
+    fade = fade_db * np.arange(levels.shape[-1])
     return np.asarray(np.maximum.accumulate(levels + fade, axis=-1) - fade, dtype=np.float64)
 
 
