@@ -1659,6 +1659,28 @@ def test_a_reply_over_the_lines_echo_of_the_others_last_words_keeps_its_first_wo
     assert max(lost) <= 1.0, lost
 
 
+def test_a_long_loud_room_tail_does_not_open_the_silent_microphone_in_the_pauses(
+    tmp_path: Path,
+) -> None:
+    """An outside round's room: RT60 0.8 s, its tail as loud as the direct sound. In each
+    pause of the speaker the tail stood on the silent person's microphone over what the
+    speaker's own (dry) microphone heard, the step was taken for the silent person's, and
+    her microphone opened there at her gain: her stem's bleed of him only 8.7 dB under the
+    recording over his turns, the tail raised up to 10 dB."""
+    (tmp_path / "tracks").mkdir()
+    tracks = make_tracks(
+        tmp_path / "tracks",
+        rounds=2,
+        recorder_db=GUEST_RECORDER_DB,
+        late_s=0.0,
+        reverberation_s=0.8,
+        tail_db=0.0,
+        pauses_s=(0.3, 0.6),
+    )
+    before, after = _guests_bleed_in_her_stem(tmp_path, tracks, 0.0, 0.0)
+    assert after <= before - 20, (before, after)
+
+
 def test_a_back_channel_under_the_hosts_words_keeps_its_first_sound(tmp_path: Path) -> None:
     """An outside round's guest said "mhm" while the host spoke: its "m" is hardly heard in
     the 300-3400 Hz the steps are decided in, and in all bands together it stood only a few
