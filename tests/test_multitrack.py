@@ -1348,6 +1348,74 @@ def test_a_microphone_whose_bleed_rose_is_named() -> None:
     assert report(-17.3, -40.1).warning() is None
 
 
+def _three_at_their_levels(
+    seed: int,
+) -> tuple[dict[int, npt.NDArray[np.float64]], npt.NDArray[np.int_]]:
+    """Three microphones' 100 ms levels in the decision band (dB) over five minutes, and who
+    speaks at each step (-1: nobody): a host at -21 dB, a guest at -26 on a recorder set 12 dB
+    lower, silent through the middle third and trailing off 14 dB over each of his turns, and
+    a colleague at -21; each voice on the others' microphones 12-19 dB down."""
+    rng = np.random.default_rng(seed)
+    count = 3000
+    speaker = np.full(count, -1)
+    at = 20
+    while at < count - 80:
+        quiet = count // 3 <= at < 2 * count // 3
+        who = int(rng.choice([0, 2] if quiet else [0, 1, 2]))
+        length = int(rng.integers(20, 70))
+        speaker[at : at + length] = who
+        at += length + int(rng.integers(2, 8))
+    level = {0: -21.0, 1: -26.0, 2: -21.0}
+    recorder = {0: 0.0, 1: -12.0, 2: 0.0}
+    path = {
+        (0, 1): -12.0,
+        (0, 2): -15.0,
+        (1, 0): -16.0,
+        (1, 2): -19.0,
+        (2, 0): -15.0,
+        (2, 1): -14.0,
+    }
+    noise = {0: -70.0, 1: -82.0, 2: -68.0}
+    voice = {p: np.full(count, -200.0) for p in level}
+    for p in level:
+        steps = np.flatnonzero(speaker == p)
+        voice[p][steps] = level[p] + rng.normal(0.0, 4.0, steps.size)
+    # (the guest trails off: 14 dB down over each of his turns)
+    starts = np.flatnonzero((speaker == 1) & (np.roll(speaker, 1) != 1))
+    for first in starts:
+        end = first
+        while end < count and speaker[end] == 1:
+            end += 1
+        voice[1][first:end] -= np.linspace(0.0, 14.0, end - first)
+    heard = {}
+    for m in level:
+        power = 10 ** (noise[m] / 10) * np.ones(count)
+        for p in level:
+            gain = 0.0 if p == m else path[p, m]
+            power += 10 ** ((voice[p] + gain + recorder[m]) / 10)
+        heard[m] = 10 * np.log10(power)
+    return heard, speaker
+
+
+def test_a_guest_barely_over_the_others_on_his_own_recorder_does_not_lead_everywhere() -> None:
+    """An outside round's three microphones: a guest on a recorder set 12 dB lower heard his
+    own voice only 3-7 dB over the others' bleed. Against each voice's speech level his
+    microphone seemed to lead wherever anyone spoke, the host's level was taken on a single
+    step, and the host's microphone was taken for speaking on 1640 steps of her 543: the
+    voices ended 22 LU apart. Where the speech levels settle on a handful of steps, each
+    pair's split decides who leads."""
+    from podcast.audio.multitrack import _who_speaks
+
+    heard, speaker = _three_at_their_levels(19)
+    decided = _who_speaks(heard, speaker.size)
+    for person in heard:
+        others = (speaker >= 0) & (speaker != person)
+        taken = float(np.mean(decided.said[person][others]))
+        assert taken < 0.1, (person, taken)
+        theirs = float(np.mean(decided.said[person][speaker == person]))
+        assert theirs > 0.8, (person, theirs)
+
+
 def _echoed_double_ender(
     late: int,
     gaps: tuple[int, int] = (3, 8),

@@ -46,7 +46,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "39"
+MULTITRACK_VERSION = "40"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -133,6 +133,7 @@ SILENT_DB = -90.0  # a track whose loudest 100 ms stay below this recorded nothi
 GATE_MARGIN_DB = 10.0  # without a measured bleed: this far below the leading voice is silent
 CLEAR_DB = 6.0  # a voice leads clearly (alone) this far above every other, against own speech
 BALANCE_APART_DB = 2 * CLEAR_DB  # see _balanced
+SETTLED_SHARE = 0.25  # see _who_speaks: a voice leading on fewer of the steps its pairs give it
 BLEED_MARGIN_DB = 6.0  # a microphone this much above its measured bleed of the lead speaks
 ECHO_MARGIN_DB = 3.0  # or above a phone line's echo of it (a fixed path: its level holds)
 # A voice may reach another microphone this many steps late (a phone line's echo in a
@@ -2262,6 +2263,18 @@ def _who_speaks(heard: dict[int, npt.NDArray[np.float64]], count: int) -> Decisi
             level = _speech_db(heard[i], clear & (dominant == n))
             if level is not None:
                 own[i] = level
+    # Where the speech levels settled on a handful of steps for some voice, each pair's split
+    # decides who leads instead (see _pairwise_lead).
+    lead = _pairwise_lead(heard, over_noise, active, voices) if balance is None else None
+    if lead is not None:
+        led = [int(np.sum(clear & (dominant == n))) for n in range(len(voices))]
+        split = [int(np.sum(lead[1] & (lead[0] == n))) for n in range(len(voices))]
+        if any(was < SETTLED_SHARE * now for was, now in zip(led, split, strict=True)):
+            dominant, clear = lead
+            for n, i in enumerate(voices):
+                level = _speech_db(heard[i], clear & (dominant == n))
+                if level is not None:
+                    own[i] = level
     couplings = _couplings(heard, voices, own, active, dominant)
     relative = against(own)
     speaking, bleeding = {}, {}
@@ -2657,10 +2670,10 @@ def _balanced(
     for the second, midway between where its level against the first's lies when the first
     one's person speaks and when its own does (the 5th and 95th percentiles over the steps
     anyone is heard), so that each step goes to the voice whose pattern it is nearer. None
-    where those two do not lie BALANCE_APART_DB apart (a person who hardly speaks), and for
-    three or more microphones (a third voice's pattern lies between; a phone line's noise
-    blurs them: the benchmark's three persons fell apart): then each is compared against its
-    own speech level. A quiet guest 15 dB under the host, whose microphone heard the host
+    where those two do not lie BALANCE_APART_DB apart (a person who hardly speaks): then each
+    is compared against its own speech level; and for three or more microphones (a third
+    voice's pattern lies between: the benchmark's three persons fell apart on one balance;
+    see `_pairwise_lead`). A quiet guest 15 dB under the host, whose microphone heard the host
     nearly as loud as her own voice, never let the host lead clearly against their speech
     levels: her microphone stayed open on the host throughout (an outside round: the host's
     voice whole in her stem, and her voice left 24 LU down)."""
@@ -2677,6 +2690,45 @@ def _balanced(
         if high - low >= BALANCE_APART_DB:
             return {first: 0.0, other: float(low + high) / 2}
     return None
+
+
+def _pairwise_lead(
+    heard: dict[int, npt.NDArray[np.float64]],
+    over_noise: dict[int, npt.NDArray[np.float64]],
+    active: npt.NDArray[np.bool_],
+    voices: list[int],
+) -> tuple[npt.NDArray[np.int_], npt.NDArray[np.bool_]] | None:
+    """Of three or more voices' microphones, who leads each step, and where clearly: as
+    `_balanced` weighs two, each pair's levels against each other are split midway between
+    where they lie when one and when the other person speaks (the 5th and 95th percentiles,
+    or the 1st and 99th), and a voice leads by the least it stands over that split against
+    any other; clearly where that is CLEAR_DB. None where a pair's two patterns do not lie
+    BALANCE_APART_DB apart. Taken where the speech levels settled on a handful of steps for
+    some voice: against their speech levels, a guest whose own voice on his
+    recorder (12 dB lower) stood only 3-7 dB over the others' bleed seemed to lead wherever
+    anyone spoke: the host led on a single step, his speech level was taken there, and the
+    voices ended 22 LU apart (an outside round)."""
+    count = active.size
+    score = np.full((len(voices), count), np.inf)
+    for n, i in enumerate(voices):
+        for j in voices:
+            if j == i:
+                continue
+            both = active & _recording(heard[i]) & _recording(heard[j])
+            if not both.any():
+                return None
+            apart = heard[i][both] - heard[j][both]
+            split = None
+            for low, high in (np.percentile(apart, [5, 95]), np.percentile(apart, [1, 99])):
+                if high - low >= BALANCE_APART_DB:
+                    split = float(low + high) / 2
+                    break
+            if split is None:
+                return None
+            score[n] = np.minimum(score[n], over_noise[i] - over_noise[j] - split)
+    dominant = np.argmax(score, axis=0)
+    clear = active & (np.max(score, axis=0) >= CLEAR_DB)
+    return dominant, clear
 
 
 def _earlier(mask: npt.NDArray[np.bool_], steps: int) -> npt.NDArray[np.bool_]:
