@@ -1348,6 +1348,20 @@ def test_a_microphone_whose_bleed_rose_is_named() -> None:
     assert report(-17.3, -40.1).warning() is None
 
 
+def test_a_drift_warning_never_names_seconds_no_clock_drifts() -> None:
+    """An outside round's third microphone, 70 ppm off: "up to 4770.1 ms apart" in a
+    3-minute track, where a clock drifts a few ms."""
+    from dataclasses import replace
+
+    from podcast.audio.multitrack import TrackReport
+
+    base = TrackReport("Kim", "t2.wav", 0.5, True, 0.0, -27.7, -21.0, -20.0, -40.0)
+    far = replace(base, drift_unknown=True, disagreement_ms=4770.1).warning()
+    near = replace(base, drift_unknown=True, disagreement_ms=4.2).warning()
+    assert far is not None and "4770" not in far and "where no clock's drift" in far, far
+    assert near is not None and "up to 4.2 ms apart" in near, near
+
+
 def _three_at_their_levels(
     seed: int,
 ) -> tuple[dict[int, npt.NDArray[np.float64]], npt.NDArray[np.int_]]:

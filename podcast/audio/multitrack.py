@@ -68,6 +68,9 @@ SUMMED_AGREE = 10e-6  # a fit this far from the summed stretches' drift is not t
 WINDOW_S = 10.0  # the second, sharp pass's windows
 MAX_DRIFT = 300e-6  # the most a recorder's clock is expected off (300 ppm)
 DRIFT_SLACK = 1.25  # a fitted drift beyond MAX_DRIFT by more than this is a wrong match
+# parts of a track this far (ms) off the line its windows fit are no clock's doing (an
+# outside round's warning read "up to 4770.1 ms apart" for a 3-minute track)
+DRIFT_APART_MS = 1000.0
 # At least this many of the DRIFT_WINDOWS must lie on the fitted line (0.5 ms): fits on 3 to 5
 # windows, with others off the line, were wrong in an outside round's three-person recordings
 # (273 ppm for none); right ones lie on 7 to 12. A shorter recording may give fewer windows
@@ -252,7 +255,10 @@ class TrackReport:
             f"it aligns differently in different parts of the recording (up to "
             f"{self.disagreement_ms:.1f} ms apart: a recorder that dropped or added samples, or "
             "a third microphone's bleed)"
-            if self.disagreement_ms > 0
+            if 0 < self.disagreement_ms <= DRIFT_APART_MS
+            else "parts of it matched the first track where no clock's drift puts them (a "
+            "third microphone's bleed, or a passage said twice)"
+            if self.disagreement_ms > DRIFT_APART_MS
             else "no stretches were found where both microphones hear each other clearly"
         )
         return (
