@@ -2404,7 +2404,7 @@ def _expected_bleed(
         # room of RT60 0.8 s whose tail was as loud as the direct sound, the microphones of
         # the silent ones stood over the speaker's in each pause and opened there, raising
         # the tail up to 10 dB: an outside round)
-        leading = np.where(leads, held + coupling + margin, -200.0)
+        leading = np.asarray(np.where(leads, held + coupling + margin, -200.0), np.float64)
         part = 10 ** (_fading(leading, STEP_FADE_DB) / 10)
         part[part < 1e-19] = 0.0
         expected += part
@@ -2572,7 +2572,7 @@ def _own_sound(
             leads = np.repeat(decided.alone[i], GATE_STEPS)[: fine[i].size]
             shift = _fine_delay(fine[i], fine[voice], leads, late)
         shifts = range(max(0, shift - 1), shift + 2)
-        held = np.max([_later(bands[i], k) for k in shifts], axis=0)
+        held = np.asarray(np.max([_later(bands[i], k) for k in shifts], axis=0), np.float64)
         carried = ~np.isnan(coupling)
         blind |= ~carried
         bleeding += 10 ** ((_fading(held) + np.where(carried, coupling, -120.0)[:, None]) / 10)
