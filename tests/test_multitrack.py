@@ -1741,6 +1741,45 @@ def test_a_reply_over_the_lines_echo_of_the_others_last_words_keeps_its_first_wo
     assert max(lost) <= 1.0, lost
 
 
+def test_a_lines_echo_does_not_open_the_hosts_microphone_while_the_guest_speaks(
+    tmp_path: Path,
+) -> None:
+    """An outside round's double-ender, each side hearing the other through the line: a
+    step of the guest's echo on the host's microphone stood 0.1 dB over what was expected of
+    it (or in the guest's pause over what her own microphone heard), was taken for the
+    host's, and her microphone opened there, her leveler raising the echo 15.5 dB: her stem's
+    bleed of the guest only 1.9 dB under the recording over his turns. Steps where the bands
+    hear none of her own sound and the echo explains every sub-step stay closed."""
+    (tmp_path / "tracks").mkdir()
+    tracks = make_tracks(
+        tmp_path / "tracks",
+        rounds=3,
+        recorder_db=-8.0,
+        late_s=0.0,
+        pauses_s=(0.2, 0.5),
+        bleed_delay_s=0.14,
+        seed=8,
+    )
+    listed = track_lines(
+        {"file": "host.wav", "person": f'"{HOST}"'},
+        {"file": "guest.wav", "person": f'"{GUEST}"', "offset_s": "0"},
+    )
+    stems = tmp_path / "stems"
+    premixed(two_track_show(tmp_path / "show", tracks, listed), tmp_path / "cache", stems)
+    recorded, stem = decode(tracks.host), decode(next(stems.glob("01-*.wav")))
+
+    def bleed(samples: Samples) -> float:
+        def level(who: str) -> float:
+            parts = [
+                samples[round(a * RATE) : round(b * RATE)] for w, a, b in tracks.turns if w == who
+            ]
+            return float(10 * np.log10(np.mean(np.concatenate(parts) ** 2) + 1e-20))
+
+        return level("guest") - level("host")
+
+    assert bleed(stem) <= bleed(recorded) - 20, (bleed(recorded), bleed(stem))
+
+
 def test_a_long_loud_room_tail_does_not_open_the_silent_microphone_in_the_pauses(
     tmp_path: Path,
 ) -> None:
