@@ -2328,8 +2328,7 @@ def _who_speaks(heard: dict[int, npt.NDArray[np.float64]], count: int) -> Decisi
     last = np.where(ahead, following, last)
     said = speaking
     speaking = {i: mask[last] for i, mask in speaking.items()}
-    leads = {j: active & (dominant == m) for m, j in enumerate(voices)}
-    return Decisions(speaking, alone, active, bleeding, said, couplings[1], leads)
+    return Decisions(speaking, alone, active, bleeding, said, couplings[1])
 
 
 # bleed[n, m]: voice n on microphone m, relative to microphone n (dB); delay[n, m]: the 100 ms
@@ -2427,7 +2426,6 @@ class Decisions:
     bleeding: dict[int, npt.NDArray[np.bool_]]  # where the others' late bleed explains it all
     said: dict[int, npt.NDArray[np.bool_]]  # where its person is heard to speak (no pause kept)
     delays: dict[tuple[int, int], int]  # steps voice n takes to reach microphone m (_couplings)
-    leads: dict[int, npt.NDArray[np.bool_]]  # where its voice leads (against the others)
 
     def turns(self, voice: int) -> npt.NDArray[np.bool_]:
         """The steps of its person's turns, as a loudness meter over them hears the voice:
