@@ -1731,14 +1731,20 @@ def test_a_reply_over_the_lines_echo_of_the_others_last_words_keeps_its_first_wo
         tight=True,
         bleed_delay_s=0.18,
     )
+    lost = _onsets_lost(_double_ender_stems(tmp_path, tracks), tracks)
+    assert max(lost) <= 1.0, lost
+
+
+def _double_ender_stems(folder: Path, tracks: Tracks) -> Path:
+    """The two tracks of a double-ender (the guest's offset given: 0) premixed in `folder`
+    with their stems: the stems' folder."""
     listed = track_lines(
         {"file": "host.wav", "person": f'"{HOST}"'},
         {"file": "guest.wav", "person": f'"{GUEST}"', "offset_s": "0"},
     )
-    show = two_track_show(tmp_path / "show", tracks, listed)
-    premixed(show, tmp_path / "cache", tmp_path / "stems")
-    lost = _onsets_lost(tmp_path / "stems", tracks)
-    assert max(lost) <= 1.0, lost
+    stems = folder / "stems"
+    premixed(two_track_show(folder / "show", tracks, listed), folder / "cache", stems)
+    return stems
 
 
 def test_a_lines_echo_does_not_open_the_hosts_microphone_while_the_guest_speaks(
@@ -1760,12 +1766,7 @@ def test_a_lines_echo_does_not_open_the_hosts_microphone_while_the_guest_speaks(
         bleed_delay_s=0.14,
         seed=8,
     )
-    listed = track_lines(
-        {"file": "host.wav", "person": f'"{HOST}"'},
-        {"file": "guest.wav", "person": f'"{GUEST}"', "offset_s": "0"},
-    )
-    stems = tmp_path / "stems"
-    premixed(two_track_show(tmp_path / "show", tracks, listed), tmp_path / "cache", stems)
+    stems = _double_ender_stems(tmp_path, tracks)
     recorded, stem = decode(tracks.host), decode(next(stems.glob("01-*.wav")))
 
     def bleed(samples: Samples) -> float:
