@@ -46,7 +46,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "41"
+MULTITRACK_VERSION = "42"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -186,6 +186,8 @@ BLEED_FADE_DB = 2.4
 STEP_FADE_DB = 6.0  # on 100 ms steps, the tail of a room of RT60 1 s
 OWN_REACH_STEPS = 4  # how far before its first heard step a microphone may open on its sound
 OWN_GAP = 10  # sub-steps without its own sound that part an utterance from what came before
+OWN_BRIDGE = 2  # sub-steps without its own sound inside one sound (a closure, a fading "m")
+ONSET_REACH = 3  # sub-steps a sound's rising flank may lie before its own sound is told
 RESAMPLE_PAD_S = 0.05  # each part of a drifting track's resampling sees this beyond it
 CHUNK = RATE * 10  # gains are applied 10 s at a time (a whole number of STEPs)
 LIMIT_MARGIN = RATE // 10  # what a voice's limiter sees beyond a chunk (look-ahead, release)
@@ -2540,13 +2542,27 @@ def _own_sound_from(theirs: npt.NDArray[np.bool_]) -> int:
     return 0 if run < theirs.size else theirs.size
 
 
+@dataclass(frozen=True)
+class OwnSound:
+    """Per sub-step of a voice's microphone (`_own_sound`), over the others' bleed it predicts
+    and its noise: `own`, two bands OWN_BAND_DB over; `explained`, the bleed comes through and
+    is not `own`; `lingers`, one band OWN_BAND_DB over (a sound's fading end); `over`, one
+    band over at all (a sound's rising flank, before it is told as `own`)."""
+
+    own: npt.NDArray[np.bool_]
+    explained: npt.NDArray[np.bool_]
+    lingers: npt.NDArray[np.bool_]
+    over: npt.NDArray[np.bool_]
+    margin_db: npt.NDArray[np.float64]  # the second band's: how far `own` stands over
+
+
 def _own_sound(
     voice: int,
     decided: Decisions,
     fine: dict[int, npt.NDArray[np.float64]],
     bands: dict[int, npt.NDArray[np.float64]],
     couplings: dict[tuple[int, int], npt.NDArray[np.float64]],
-) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]] | None:
+) -> OwnSound | None:
     """Per sub-step of a voice's microphone, whether its own sound is heard there, and whether
     the others' bleed explains what it hears (their bleed comes through over its noise, and
     its own sound is not heard); None where a voice's bleed on it is unknown. Own sound: two
@@ -2578,9 +2594,16 @@ def _own_sound(
         bleeding += 10 ** ((_fading(held) + np.where(carried, coupling, -120.0)[:, None]) / 10)
     over = 10 ** (heard / 10) / (bleeding + noise)
     over[blind] /= 10 ** (BLIND_MARGIN_DB / 10)  # (what is heard there may be anybody's)
-    own = np.sort(over, axis=0)[-OWN_BANDS] >= 10 ** (OWN_BAND_DB / 10)
+    ranked = np.sort(over, axis=0)
+    own = ranked[-OWN_BANDS] >= 10 ** (OWN_BAND_DB / 10)
     comes_through = np.any(bleeding > noise, axis=0)
-    return np.asarray(own), np.asarray(comes_through & ~own)
+    return OwnSound(
+        own=np.asarray(own),
+        explained=np.asarray(comes_through & ~own),
+        lingers=np.asarray(ranked[-1] >= 10 ** (OWN_BAND_DB / 10)),
+        over=np.asarray(ranked[-1] >= 1.0),
+        margin_db=np.asarray(10 * np.log10(ranked[-OWN_BANDS] + 1e-20), dtype=np.float64),
+    )
 
 
 def _earliest_own(own: npt.NDArray[np.bool_]) -> int:
@@ -2594,6 +2617,47 @@ def _earliest_own(own: npt.NDArray[np.bool_]) -> int:
         if own[at]:
             begins = at
     return begins
+
+
+def _own_runs(own: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """The stretches of a microphone's own sound (`own`, per sub-step), no more than
+    OWN_BRIDGE sub-steps without it apart: (first, end)."""
+    heard = np.flatnonzero(own)
+    if not heard.size:
+        return []
+    groups = np.split(heard, np.flatnonzero(np.diff(heard) > OWN_BRIDGE + 1) + 1)
+    return [(int(group[0]), int(group[-1]) + 1) for group in groups]
+
+
+def _rising_from(at: int, over: npt.NDArray[np.bool_], floor: int) -> int:
+    """Where the sound told as a microphone's own from sub-step `at` began to rise: back over
+    the sub-steps just before it that stand `over` the bleed in one band (`OwnSound`), no
+    further than ONSET_REACH nor `floor`. In crosstalk a reply's first 40 ms stood over the
+    other's bleed in one band only (an outside round: 15-25 dB lost)."""
+    floor = max(floor, at - ONSET_REACH, 0)
+    while at > floor and at <= over.size and over[at - 1]:
+        at -= 1
+    return at
+
+
+def _follow_own(fine_open: npt.NDArray[np.bool_], heard: OwnSound) -> None:
+    """Opens a microphone (`fine_open`, per sub-step) for as long as its own sound goes on
+    where it is open or opens (`heard`), and on while it lingers (a sound's fading end, over
+    the bleed in one band); from where it began, if it goes on into an opening. Decided on
+    100 ms steps, a guest's "hm" under the host's words
+    was her first step only: the microphone closed at the next, 24 dB off the rest of it (an
+    outside round). Own sound where its person is heard in no step opens nothing: a phone
+    line heard in the studio stood 10 dB over its predicted bleed in two bands for 100 ms
+    on the silent host's microphone."""
+    # (a run no more than ONSET_GAP sub-steps from an opening opens with it, and so may the
+    # next one: followed forwards, then backwards, for a reply's first syllable in crosstalk)
+    runs = _own_runs(heard.own[: fine_open.size])
+    for first, end in [*runs, *reversed(runs)]:
+        if fine_open[max(0, first - ONSET_GAP - 1) : end + ONSET_GAP + 1].any():
+            while end < fine_open.size and heard.lingers[end : end + OWN_BRIDGE + 1].any():
+                end += 1
+            first = _rising_from(first, heard.over, 0)
+            fine_open[max(0, first - ONSET_LEAD) : min(fine_open.size, end + 1)] = True
 
 
 def _gate_openings(
@@ -2624,7 +2688,7 @@ def _gate_openings(
         told = _own_sound(j, decided, fine, bands, couplings)
         if told is None:  # a voice's bleed unknown: opened as decided
             continue
-        own, explained = told
+        own, explained = told.own, told.explained
         speech = _speech_db(raw[j][: said.size], decided.alone[j] & decided.active)
         if speech is not None:
             own &= fine[j] > speech - QUIET_WORDS_DB
@@ -2661,17 +2725,21 @@ def _gate_openings(
             if not any(other[step] for i, other in decided.said.items() if i != j):
                 sounds = np.flatnonzero(own[speaks : min(int(end), step + 2) * GATE_STEPS])
                 speaks += int(sounds[0]) if sounds.size else 0
-            rises = _own_sound_from(explained[begin:speaks])
-            opens = begin + int(max(0, rises - ONSET_LEAD))
+            rises = begin + _own_sound_from(explained[begin:speaks])
+            floor = begin
             reach = max(closed_since, speaks - OWN_REACH_STEPS * GATE_STEPS)
+            opens = max(begin, rises - ONSET_LEAD)
             earliest = reach + _earliest_own(own[reach:opens]) if reach < opens else opens
             if earliest < opens:
-                opens = max(reach, earliest - ONSET_LEAD)
+                rises, floor = earliest, reach
+            rises = _rising_from(rises, told.over, floor)
+            opens = max(floor, rises - ONSET_LEAD)
             fine_open[begin:opens] = False
             fine_open[opens:begin] = True
             if opens > begin:
                 held_back.append((j, begin, opens))
             closed_since = int(end) * GATE_STEPS
+        _follow_own(fine_open, told)
     # Whoever was open before a microphone's look-ahead stays open until it opens: the room
     # goes on (else a hand-over left every microphone closed, and the room dropped 17 dB
     # before each of a guest's turns).
