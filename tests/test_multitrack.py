@@ -1362,6 +1362,20 @@ def test_a_drift_warning_never_names_seconds_no_clock_drifts() -> None:
     assert near is not None and "up to 4.2 ms apart" in near, near
 
 
+def test_a_given_offset_moved_by_its_drift_fit_is_reported_so() -> None:
+    """An outside round gave a phone line's offset_s 2.6 s: the drift fit moved it 41 ms and
+    the report still said "(given)"."""
+    from dataclasses import replace
+
+    from podcast.audio.multitrack import TrackReport
+
+    base = TrackReport("Tom", "tom.wav", 2.641, False, 0.0, -27.7, -21.0, -20.0, -40.0)
+    moved = replace(base, given_s=2.6).describe()
+    kept = replace(base, offset_s=2.6, given_s=2.6).describe()
+    assert "offset +2.6410 s (given as +2.600 s, moved +41.0 ms" in moved, moved
+    assert "offset +2.6000 s (given)" in kept, kept
+
+
 def _three_at_their_levels(
     seed: int,
 ) -> tuple[dict[int, npt.NDArray[np.float64]], npt.NDArray[np.int_]]:

@@ -217,6 +217,7 @@ class TrackReport:
     confirmed: int = 0  # Alignment.confirmed
     room_reduced_db: float = 0.0  # how far its room noise was taken down (see _room_reductions)
     sounds_at_s: float | None = None  # Alignment.sounds_at
+    given_s: float | None = None  # the offset_s the front matter gives, if it gives one
 
     def warning(self) -> str | None:
         """What the editor should check, if anything: a given offset far from where the
@@ -272,6 +273,12 @@ class TrackReport:
     def describe(self) -> str:
         """One line for the build's report and `podcast info`."""
         how = f"measured, confidence {self.confidence:.0f}" if self.measured else "given"
+        moved_ms = 0.0 if self.given_s is None else (self.offset_s - self.given_s) * 1000
+        if abs(moved_ms) >= 0.05:
+            how = (
+                f"given as {self.given_s:+.3f} s, moved {moved_ms:+.1f} ms to where its "
+                "sound matches along its drift"
+            )
         if self.confirmed:
             how += f", confirmed by {self.confirmed} windows along its drift"
         offset = (
@@ -2926,6 +2933,7 @@ def _track_report(
         drift_unknown=offset[0].drift_unknown,
         sounds_at_s=offset[0].sounds_at,
         confirmed=offset[0].confirmed,
+        given_s=track.offset_s,
         speech_before_lufs=rounded(None if speech_before is None else speech_before - 0.691),
         speech_after_lufs=rounded(None if speech_after is None else speech_after - 0.691),
         bleed_before_db=rounded(bleed_before),
