@@ -108,6 +108,7 @@ def make_tracks(
     bleed_delay_s: float = BLEED_DELAY_S,
     reflection: tuple[float, float] | None = None,
     back_channel: tuple[str, str] | None = None,
+    back_channel_db: float = 0.0,
 ) -> Tracks:
     """The host's and the guest's microphone as WAV files in `folder` (`rounds` times `lines`,
     `pauses_s` apart: drawn between the two); the guest's whole track `recorder_db` louder (a
@@ -119,7 +120,8 @@ def make_tracks(
     sound (espeak-ng leaves silence around it), so the pauses are what they say;
     `reflection` (seconds after the direct sound, gain against it): the host's voice reaches
     the guest's microphone a second time, off a wall; `back_channel` (voice, word): the guest
-    says it half-way through each of the host's lines."""
+    says it half-way through each of the host's lines (`back_channel_db` louder than her
+    lines)."""
     rng = np.random.default_rng(seed)
     voices: dict[str, list[Samples]] = {"host": [], "guest": []}
     turns, cursor = [], 0.6
@@ -139,7 +141,8 @@ def make_tracks(
         if back_channel is not None and who == "host":
             said = _speak(back_channel[1], back_channel[0], folder)
             sounding = np.flatnonzero(np.abs(said) > 1e-3)
-            said = said[sounding[0] : sounding[-1] + 1] * 10 ** (-guest_quieter_db / 20)
+            said = said[sounding[0] : sounding[-1] + 1]
+            said *= 10 ** ((back_channel_db - guest_quieter_db) / 20)
             at = cursor + 0.5 * speech.size / RATE
             pieces.append(("guest", int(at * RATE), said))
             turns.append(("guest", at, at + said.size / RATE))
@@ -1863,6 +1866,30 @@ def test_a_back_channel_under_the_hosts_words_is_kept_whole(tmp_path: Path) -> N
     )
     cut = _cut_in_turns(tmp_path / "stems", tracks, "guest", longest_s=1.0)
     assert len(cut) >= 8 and max(cut) <= 3.0, cut
+
+
+def test_a_quiet_back_channel_never_heard_in_a_step_is_kept(tmp_path: Path) -> None:
+    """A "ja genau" 6 dB under the guest's lines, while the host speaks: the 100 ms steps
+    hear the host in every one of them, and her microphone stayed closed over 3 of 4 of
+    them (-24 dB). Her own sound, told band by band 15-23 dB over his bleed, now opens it."""
+    (tmp_path / "tracks").mkdir()
+    tracks = make_tracks(
+        tmp_path / "tracks",
+        rounds=2,
+        recorder_db=GUEST_RECORDER_DB,
+        late_s=0.0,
+        reverberation_s=0.35,
+        tight=True,
+        back_channel=("de+f3", "ja genau"),
+        back_channel_db=-6.0,
+    )
+    premixed(
+        two_track_show(tmp_path / "show", tracks, HOST_AND_GUEST),
+        tmp_path / "cache",
+        tmp_path / "stems",
+    )
+    cut = np.array(_cut_in_turns(tmp_path / "stems", tracks, "guest", longest_s=1.0))
+    assert cut.size >= 12 and np.mean(cut <= 3.0) >= 0.75, sorted(cut.round(1))
 
 
 def test_crosstalk_keeps_the_second_speakers_first_words(tmp_path: Path) -> None:
