@@ -46,7 +46,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "43"
+MULTITRACK_VERSION = "44"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -63,6 +63,7 @@ SUMMED_STRETCH_S = 5.0  # in the sum of these stretches' correlations (see _summ
 SUMMED_SURE = 2.0  # whose peak stands this far over any but the two highest
 SUMMED_BOX = 9  # lags each stretch's correlation is averaged over first
 SUMMED_WINDOWS = 1  # what the report counts as the windows of a drift so found
+MOVED_MS = 1.0  # a given offset its drift fit moved this far is reported as moved
 ECHO_REACH_S = 0.45  # how late a line's echo may come (a double-ender's drift, offset given)
 SUMMED_AGREE = 10e-6  # a fit this far from the summed stretches' drift is not taken
 WINDOW_S = 10.0  # the second, sharp pass's windows
@@ -182,18 +183,14 @@ OWN_BANDS = 2
 CARRIED_DB = 10.0  # a band where a voice stands less than this over its noise tells little:
 BLIND_MARGIN_DB = 12.0  # own sound must stand this much further over the bleed there
 OWN_BAND_DB = 6.0
-BLEED_FADE_DB = 2.4  # the slowest a room's tail is taken to fade: RT60 0.5 s, as loud as
-# the direct sound; a faster fade is taken where the room's bleed allows it (`_bleed_fade`)
-BLEED_FADES_DB = (12.0, 8.0, 5.4, 3.6)  # tried fastest first
-TAIL_PERCENTILE = 80.0  # see _bleed_fade
-TAIL_RISE_DB = 1.5
+BLEED_FADE_DB = 2.4
 STEP_FADE_DB = 6.0  # on 100 ms steps, the tail of a room of RT60 1 s
 OWN_REACH_STEPS = 4  # how far before its first heard step a microphone may open on its sound
 OWN_GAP = 10  # sub-steps without its own sound that part an utterance from what came before
 OWN_BRIDGE = 2  # sub-steps without its own sound inside one sound (a closure, a fading "m")
 ONSET_REACH = 3  # sub-steps a sound's rising flank may lie before its own sound is told
 OWN_ALONE_MIN = 3  # sub-steps of own sound OWN_ALONE_DB over the bleed open a microphone
-OWN_ALONE_DB = 15.0  # its person is not heard to speak at (`_follow_own`)
+OWN_ALONE_DB = 12.0  # its person is not heard to speak at (`_follow_own`)
 RESAMPLE_PAD_S = 0.05  # each part of a drifting track's resampling sees this beyond it
 CHUNK = RATE * 10  # gains are applied 10 s at a time (a whole number of STEPs)
 LIMIT_MARGIN = RATE // 10  # what a voice's limiter sees beyond a chunk (look-ahead, release)
@@ -280,7 +277,7 @@ class TrackReport:
         """One line for the build's report and `podcast info`."""
         how = f"measured, confidence {self.confidence:.0f}" if self.measured else "given"
         moved_ms = 0.0 if self.given_s is None else (self.offset_s - self.given_s) * 1000
-        if abs(moved_ms) >= 0.05:
+        if abs(moved_ms) >= MOVED_MS:
             how = (
                 f"given as {self.given_s:+.3f} s, moved {moved_ms:+.1f} ms to where its "
                 "sound matches along its drift"
@@ -291,10 +288,12 @@ class TrackReport:
             "the time reference" if self.reference else f"offset {self.offset_s:+.4f} s ({how})"
         )
         parts = [f"{self.name} ({self.file}): {offset}"]
-        if self.drift_windows:
+        if self.drift_windows == SUMMED_WINDOWS:
+            parts.append(f"drift {self.drift_ppm:+.1f} ppm (over the whole recording's stretches)")
+        elif self.drift_windows:
             parts.append(f"drift {self.drift_ppm:+.1f} ppm ({self.drift_windows} windows)")
         elif not self.reference:
-            parts.append("drift not measured" if self.measured else "drift not measured (given)")
+            parts.append("drift not measured" + ("" if self.measured else " (offset given)"))
         if self.speech_before_lufs is not None and self.speech_after_lufs is not None:
             parts.append(
                 f"speech {self.speech_before_lufs:.1f} -> {self.speech_after_lufs:.1f} LUFS"
@@ -2604,10 +2603,7 @@ def _own_sound(
         held = np.asarray(np.max([_later(bands[i], k) for k in shifts], axis=0), np.float64)
         carried = ~np.isnan(coupling)
         blind |= ~carried
-        coupled = np.where(carried, coupling, -120.0)[:, None]
-        alone = np.repeat(decided.alone[i] & decided.active & ~decided.said[voice], GATE_STEPS)
-        fade = _bleed_fade(held, coupled, heard, noise, ~carried, alone[: heard.shape[1]])
-        bleeding += 10 ** ((_fading(held, fade) + coupled) / 10)
+        bleeding += 10 ** ((_fading(held) + np.where(carried, coupling, -120.0)[:, None]) / 10)
     over = 10 ** (heard / 10) / (bleeding + noise)
     over[blind] /= 10 ** (BLIND_MARGIN_DB / 10)  # (what is heard there may be anybody's)
     ranked = np.sort(over, axis=0)
@@ -2620,39 +2616,6 @@ def _own_sound(
         over=np.asarray(ranked[-1] >= 1.0),
         margin_db=np.asarray(10 * np.log10(ranked[-OWN_BANDS] + 1e-20), dtype=np.float64),
     )
-
-
-def _bleed_fade(
-    held: npt.NDArray[np.float64],
-    coupled: npt.NDArray[np.float64],
-    heard: npt.NDArray[np.float64],
-    noise: npt.NDArray[np.float64],
-    blind: npt.NDArray[np.bool_],
-    alone: npt.NDArray[np.bool_],
-) -> float:
-    """How fast (dB a sub-step) one voice's bleed on a microphone is taken to fade, as its
-    room's tail (`held`: that voice's band levels as they reach the microphone; `coupled`:
-    its coupling per band; `heard`: the microphone's levels): the fastest of BLEED_FADES_DB
-    under which, where that voice speaks `alone`, what the microphone hears stands no more
-    than TAIL_RISE_DB further over the bleed (in its second band, as `_own_sound` tells, at
-    TAIL_PERCENTILE: the microphone's own back-channels, a few of those sub-steps, left
-    out) than under BLEED_FADE_DB. Held at BLEED_FADE_DB, the peaks of the host's syllables
-    hid a guest's "genau" between them, in a room whose tail stood 12 dB under the direct
-    sound (RT60 0.35 s)."""
-    where = np.flatnonzero(alone)
-    if where.size < DELAY_MIN_STEPS * GATE_STEPS:
-        return BLEED_FADE_DB
-    heard = (
-        10 ** (heard[:, where] / 10) / np.where(blind, 10 ** (BLIND_MARGIN_DB / 10), 1.0)[:, None]
-    )
-
-    def standing(fade: float) -> float:
-        bleed = 10 ** ((_fading(held, fade) + coupled)[:, where] / 10)
-        second = np.sort(heard / (bleed + noise), axis=0)[-OWN_BANDS]
-        return float(np.percentile(10 * np.log10(second + 1e-20), TAIL_PERCENTILE))
-
-    allowed = standing(BLEED_FADE_DB) + TAIL_RISE_DB
-    return next((fade for fade in BLEED_FADES_DB if standing(fade) <= allowed), BLEED_FADE_DB)
 
 
 def _earliest_own(own: npt.NDArray[np.bool_]) -> int:
@@ -2689,6 +2652,28 @@ def _rising_from(at: int, over: npt.NDArray[np.bool_], floor: int) -> int:
     return at
 
 
+def _near_opening(
+    fine_open: npt.NDArray[np.bool_], over: npt.NDArray[np.bool_], first: int, end: int
+) -> bool:
+    """Whether a stretch of own sound (sub-steps `first` to `end`) lies open, or no more than
+    ONSET_GAP sub-steps from an opening, or no more than OWN_GAP with the sound standing
+    `over` the bleed in one band all the way between (`OwnSound`): a reply's last words under
+    the other's first ones, 80 ms after the steps last gave them to her, lost 24 dB."""
+    if fine_open[first:end].any():
+        return True
+    before = np.flatnonzero(fine_open[max(0, first - OWN_GAP - 1) : first])
+    if before.size:
+        gap = (max(0, first - OWN_GAP - 1) + int(before[-1]) + 1, first)
+        if gap[1] - gap[0] <= ONSET_GAP or over[gap[0] : gap[1]].all():
+            return True
+    after = np.flatnonzero(fine_open[end : end + OWN_GAP + 1])
+    if after.size:
+        gap = (end, end + int(after[0]))
+        if gap[1] - gap[0] <= ONSET_GAP or over[gap[0] : gap[1]].all():
+            return True
+    return False
+
+
 def _follow_own(fine_open: npt.NDArray[np.bool_], heard: OwnSound) -> None:
     """Opens a microphone (`fine_open`, per sub-step) for as long as its own sound goes on
     where it is open or opens (`heard`), and on while it lingers (a sound's fading end, over
@@ -2696,16 +2681,16 @@ def _follow_own(fine_open: npt.NDArray[np.bool_], heard: OwnSound) -> None:
     100 ms steps, a guest's "hm" under the host's words was her first step only: the
     microphone closed at the next, 24 dB off the rest of it (an outside round). Where its
     person is heard in no step, own sound opens the microphone only where OWN_ALONE_MIN
-    sub-steps of it stand OWN_ALONE_DB over the bleed (a quiet "ja genau" under the host's
-    words, 15-23 dB over his bleed, was cut whole): a phone line heard in the studio stood
-    up to 10 dB over its predicted bleed in two bands for 100 ms on the silent host's
+    sub-steps of it stand OWN_ALONE_DB over the bleed (a quiet "ja" under the host's
+    words, 19 dB over his bleed, was cut whole): a phone line heard in the studio stood up
+    to 10 dB over its predicted bleed in two bands for 100 ms on the silent host's
     microphone."""
     # (a run no more than ONSET_GAP sub-steps from an opening opens with it, and so may the
     # next one: followed forwards, then backwards, for a reply's first syllable in crosstalk)
     runs = _own_runs(heard.own[: fine_open.size])
     for first, end in [*runs, *reversed(runs)]:
         clear = np.count_nonzero(heard.margin_db[first:end] >= OWN_ALONE_DB) >= OWN_ALONE_MIN
-        if clear or fine_open[max(0, first - ONSET_GAP - 1) : end + ONSET_GAP + 1].any():
+        if clear or _near_opening(fine_open, heard.over, first, end):
             while end < fine_open.size and heard.lingers[end : end + OWN_BRIDGE + 1].any():
                 end += 1
             first = _rising_from(first, heard.over, 0)
