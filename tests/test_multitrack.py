@@ -1823,26 +1823,31 @@ def test_a_long_loud_room_tail_does_not_open_the_silent_microphone_in_the_pauses
     assert after <= before - 20, (before, after)
 
 
+def _in_a_room(folder: Path, **changes: object) -> Tracks:
+    """Two lines each, tight, in a room with a 0.35 s tail, the guest's recorder 12 dB lower
+    (`changes`: other `make_tracks` keywords), premixed in `folder` with its stems
+    (`folder`/stems)."""
+    (folder / "tracks").mkdir()
+    made: dict[str, object] = {
+        "rounds": 2,
+        "recorder_db": GUEST_RECORDER_DB,
+        "late_s": 0.0,
+        "reverberation_s": 0.35,
+        "tight": True,
+    }
+    tracks = make_tracks(folder / "tracks", **{**made, **changes})
+    premixed(
+        two_track_show(folder / "show", tracks, HOST_AND_GUEST), folder / "cache", folder / "stems"
+    )
+    return tracks
+
+
 def test_a_back_channel_under_the_hosts_words_keeps_its_first_sound(tmp_path: Path) -> None:
     """An outside round's guest said "mhm" while the host spoke: its "m" is hardly heard in
     the 300-3400 Hz the steps are decided in, and in all bands together it stood only a few
     dB over his bleed on her microphone, which opened after it (-24 dB on her stem). Told
     band by band, it stands well clear of his bleed."""
-    (tmp_path / "tracks").mkdir()
-    tracks = make_tracks(
-        tmp_path / "tracks",
-        rounds=2,
-        recorder_db=GUEST_RECORDER_DB,
-        late_s=0.0,
-        reverberation_s=0.35,
-        tight=True,
-        back_channel=("de+f3", "mhm"),
-    )
-    premixed(
-        two_track_show(tmp_path / "show", tracks, HOST_AND_GUEST),
-        tmp_path / "cache",
-        tmp_path / "stems",
-    )
+    tracks = _in_a_room(tmp_path, back_channel=("de+f3", "mhm"))
     lost = _onsets_lost(tmp_path / "stems", tracks, inside=True)
     assert len(lost) == 4 and max(lost) <= 1.5, lost
 
@@ -1852,21 +1857,7 @@ def test_a_back_channel_under_the_hosts_words_is_kept_whole(tmp_path: Path) -> N
     through, then her microphone closed (-24 dB): the steps heard her in one step only.
     Every 50 ms of her back-channels where her voice stands 6 dB over the host's bleed is
     now kept within 3 dB of her turns' gain."""
-    (tmp_path / "tracks").mkdir()
-    tracks = make_tracks(
-        tmp_path / "tracks",
-        rounds=2,
-        recorder_db=GUEST_RECORDER_DB,
-        late_s=0.0,
-        reverberation_s=0.35,
-        tight=True,
-        back_channel=("de+f3", "hm"),
-    )
-    premixed(
-        two_track_show(tmp_path / "show", tracks, HOST_AND_GUEST),
-        tmp_path / "cache",
-        tmp_path / "stems",
-    )
+    tracks = _in_a_room(tmp_path, back_channel=("de+f3", "hm"))
     cut = _cut_in_turns(tmp_path / "stems", tracks, "guest", longest_s=1.0)
     assert len(cut) >= 8 and max(cut) <= 3.0, cut
 
@@ -1876,22 +1867,7 @@ def test_a_quiet_back_channel_never_heard_in_a_step_is_kept(tmp_path: Path) -> N
     hear the host in every one of them, and her microphone stayed closed over 3 of 4 of
     them (-24 dB; 5 of 18 windows of them kept). Her "ja", told band by band 12-20 dB over
     his bleed, now opens it (9 of 18; the "genau" after it stands only 6-10 dB over)."""
-    (tmp_path / "tracks").mkdir()
-    tracks = make_tracks(
-        tmp_path / "tracks",
-        rounds=2,
-        recorder_db=GUEST_RECORDER_DB,
-        late_s=0.0,
-        reverberation_s=0.35,
-        tight=True,
-        back_channel=("de+f3", "ja genau"),
-        back_channel_db=-6.0,
-    )
-    premixed(
-        two_track_show(tmp_path / "show", tracks, HOST_AND_GUEST),
-        tmp_path / "cache",
-        tmp_path / "stems",
-    )
+    tracks = _in_a_room(tmp_path, back_channel=("de+f3", "ja genau"), back_channel_db=-6.0)
     cut = np.array(_cut_in_turns(tmp_path / "stems", tracks, "guest", longest_s=1.0))
     assert cut.size >= 12 and np.mean(cut <= 3.0) >= 0.45, sorted(cut.round(1))
 
@@ -1900,20 +1876,7 @@ def test_crosstalk_keeps_the_second_speakers_first_words(tmp_path: Path) -> None
     """Each line begins 0.4-0.8 s before the other's ends: an outside round found the first
     40 ms of the second speaker 15-25 dB down in their stem (their own sound was told over
     the other's bleed in two bands only from the third sub-step of its rising flank)."""
-    (tmp_path / "tracks").mkdir()
-    tracks = make_tracks(
-        tmp_path / "tracks",
-        recorder_db=GUEST_RECORDER_DB,
-        late_s=0.0,
-        pauses_s=(-0.8, -0.4),
-        reverberation_s=0.35,
-        tight=True,
-    )
-    premixed(
-        two_track_show(tmp_path / "show", tracks, HOST_AND_GUEST),
-        tmp_path / "cache",
-        tmp_path / "stems",
-    )
+    tracks = _in_a_room(tmp_path, rounds=1, pauses_s=(-0.8, -0.4))
     lost = _onsets_lost(tmp_path / "stems", tracks, inside=True)
     assert len(lost) == 3 and max(lost) <= 1.5, lost
 
