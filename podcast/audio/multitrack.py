@@ -2727,7 +2727,7 @@ def _gate_openings(
             continue
         own, explained = told.own, told.explained
         speech = _speech_db(raw[j][: said.size], decided.alone[j] & decided.active)
-        if speech is not None:
+        if speech is not None:  # (in place: `told.own`, which _follow_own reads, too)
             own &= fine[j] > speech - QUIET_WORDS_DB
         opened = decided.opened(j, over_echo=True)
         fine_open = openings[j]
@@ -2754,10 +2754,8 @@ def _gate_openings(
             # open 0.3 s on the guest's echo after her "ja", raising it 10 dB: an outside
             # round. Closed in the pause before them too, the room dropped at hand-overs.)
             heard = np.flatnonzero(said[first:end] & ~unheard[first:end])
-            if heard.size:
-                after, stop = (int(first + heard[-1]) + 1) * GATE_STEPS, int(end) * GATE_STEPS
-                if said[first + heard[-1] + 1 : end].any():
-                    fine_open[after:stop] = False
+            if heard.size and said[first + heard[-1] + 1 : end].any():
+                fine_open[(int(first + heard[-1]) + 1) * GATE_STEPS : int(end) * GATE_STEPS] = False
             if not heard.size:
                 closed_since = int(end) * GATE_STEPS
                 continue
