@@ -39,6 +39,7 @@ from podcast.audio.render import INITIAL_LIMITER_MARGIN_DB, sound_shaping
 from podcast.audio.renditions import BROADCAST_RATE
 from podcast.audio.sound import ENVELOPE_RATE, SoundSettings
 from podcast.audio.spectral import Reduction, f32_chunks, reduce_chunks, reduction_for
+from podcast.audio.speech import runs
 from podcast.audio.tools import FFMPEG, ffmpeg_version, file_arg
 from podcast.errors import PodcastError, Problem, ToolError
 from podcast.plan.cache import Cache, key_of
@@ -46,7 +47,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "45"
+MULTITRACK_VERSION = "47"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -185,6 +186,7 @@ BLIND_MARGIN_DB = 12.0  # own sound must stand this much further over the bleed 
 OWN_BAND_DB = 6.0
 BLEED_FADE_DB = 2.4
 STEP_FADE_DB = 6.0  # on 100 ms steps, the tail of a room of RT60 1 s
+HELD_TURN_STEPS = 10  # a turn whose leveler gain holds outside the turns (_held_to_turns)
 OWN_REACH_STEPS = 4  # how far before its first heard step a microphone may open on its sound
 OWN_GAP = 10  # sub-steps without its own sound that part an utterance from what came before
 OWN_BRIDGE = 2  # sub-steps without its own sound inside one sound (a closure, a fading "m")
@@ -221,13 +223,19 @@ class TrackReport:
     room_reduced_db: float = 0.0  # how far its room noise was taken down (see _room_reductions)
     sounds_at_s: float | None = None  # Alignment.sounds_at
     given_s: float | None = None  # the offset_s the front matter gives, if it gives one
+    one_way: bool = False  # Alignment.one_way
 
     def warning(self) -> str | None:
         """What the editor should check, if anything: a given offset far from where the
         track's sound matches, a track whose clock drift could not be measured on a recording
         long enough for it (aligned at its start only), or whose microphone carries the
         other voices louder after the crossgate than before."""
-        notes = [self._offset_warning(), self._drift_warning(), self._bleed_warning()]
+        notes = [
+            self._offset_warning(),
+            self._line_warning(),
+            self._drift_warning(),
+            self._bleed_warning(),
+        ]
         kept = [note for note in notes if note]
         return "; ".join(kept) if kept else None
 
@@ -239,6 +247,18 @@ class TrackReport:
             f"given, but its sound matches the first track's at {self.sounds_at_s:+.3f} s: "
             "check offset_s (the seconds it started after the first track; negative: before), "
             "or leave it out to have it measured"
+        )
+
+    def _line_warning(self) -> str | None:
+        if not self.one_way:
+            return None
+        return (
+            f"{self.file} ({self.name}): its offset {self.offset_s:+.3f} s was measured on the "
+            "first track's sound coming back through the line only (the caller's own voice "
+            "was not found on the first track): a phone returns that sound late by the "
+            "line's delay (often 0.1 to 0.4 s), so the line may be placed that much early "
+            "and its replies start over the others' words: give its offset_s (the seconds it "
+            "started after the first track; 0 where one recorder took both)"
         )
 
     def _bleed_warning(self) -> str | None:
@@ -276,6 +296,8 @@ class TrackReport:
     def describe(self) -> str:
         """One line for the build's report and `podcast info`."""
         how = f"measured, confidence {self.confidence:.0f}" if self.measured else "given"
+        if self.one_way:
+            how = f"measured on the line's return only, confidence {self.confidence:.0f}"
         moved_ms = 0.0 if self.given_s is None else (self.offset_s - self.given_s) * 1000
         if abs(moved_ms) >= MOVED_MS:
             how = (
@@ -459,18 +481,64 @@ def _room_taken(window: Samples, lead: int, room: RoomReduction) -> float:
     return float(round(max(0.0, room.level_db - after)))
 
 
+@dataclass(frozen=True)
+class OwnTurns:
+    """Where a voice track's person holds the turn (`Decisions.turns`: 100 ms steps of the
+    first track's time from `start` s), and where the track lies on that time."""
+
+    steps: npt.NDArray[np.bool_]
+    where: Alignment
+    start: float
+
+
+def _held_to_turns(envelope: npt.NDArray[np.float32], turns: OwnTurns) -> npt.NDArray[np.float32]:
+    """A voice's leveler gains (ENVELOPE_RATE values a second, on its track's own clock)
+    outside its person's turns no higher than over their nearest turn (the median there; a
+    turn of HELD_TURN_STEPS or more: a back-channel in the other's pause is none).
+    The leveler of a single recording hears the others' bleed on this microphone as a quiet
+    voice and raises it; what the crossgate lets through there (a murmured "ja genau" under
+    the other's sentence, a cough in a pause) came out 12-15 dB over the person's own speech
+    (an outside round: a murmur as loud as the host's questions, a cough 7 dB over the
+    voices)."""
+    whole = np.zeros(turns.steps.size, dtype=bool)
+    for first, last in runs(turns.steps):
+        if last - first >= HELD_TURN_STEPS:
+            whole[first:last] = True
+    frames = np.arange(envelope.size)
+    seconds = (frames / ENVELOPE_RATE + turns.where.offset_s) / (1.0 - turns.where.drift)
+    steps = np.floor((seconds - turns.start) / STEP_S).astype(np.int64)
+    inside = (steps >= 0) & (steps < turns.steps.size)
+    own = np.zeros(envelope.size, dtype=bool)
+    own[inside] = whole[steps[inside]]
+    if not own.any():
+        return envelope
+    gain_db = 20 * np.log10(np.maximum(envelope, 1e-9))
+    mine = np.flatnonzero(own)
+    run = np.cumsum(np.r_[1, np.diff(mine) > 1]) - 1  # each own frame's stretch
+    starts = np.flatnonzero(np.r_[True, np.diff(run) > 0])
+    held = np.array([np.median(part) for part in np.split(gain_db[mine], starts[1:])])
+    after = np.minimum(np.searchsorted(mine, frames), mine.size - 1)
+    before = np.maximum(after - 1, 0)
+    nearest = np.where(np.abs(mine[before] - frames) < np.abs(mine[after] - frames), before, after)
+    capped = np.where(own, gain_db, np.minimum(gain_db, held[run[nearest]]))
+    return np.asarray(10 ** (capped / 20), dtype=np.float32)
+
+
 def _shaped(
     track: Track,
     label: str,
     cache: Cache,
     analysed: tuple[Segment, SegmentAnalysis],
     room: RoomReduction | None,
+    turns: OwnTurns | None = None,
 ) -> tuple[Samples, float]:
     """The track through the interview sound of a single recording (leveler, noise and hum
     reduction), with its room taken down further by `room`; and how far that took the room
     down (dB). One stream: ffmpeg decodes and filters, the reduction and the gain envelope
     are applied here as the samples arrive (the render's graph, without its passes through a
-    file: an hour's track was decoded, reduced into a file and read back through ffmpeg)."""
+    file: an hour's track was decoded, reduced into a file and read back through ffmpeg).
+    With its person's `turns`, the leveler raises nothing outside them beyond their own
+    speech's gain (`_held_to_turns`)."""
     segment, analysis = analysed
     shaping = sound_shaping(segment, analysis, cache)
     reduction = None
@@ -482,6 +550,8 @@ def _shaped(
     envelope = None
     if analysis.envelope is not None:
         envelope = np.fromfile(cache.file_path("envelope", analysis.envelope), dtype="<f4")
+        if turns is not None:
+            envelope = _held_to_turns(envelope, turns)
     learn = None if room is None or room.learn is None else room.learn
     lead = 0 if learn is None else min(learn[0], STEP)
     chain = [*format_chain(segment, "mono"), *shaping.filters]
@@ -674,6 +744,9 @@ class Alignment:
     # For an offset given in the front matter: where the track's sound matches the first
     # track's instead, with confidence, more than GIVEN_APART_S away (None: it agrees).
     sounds_at: float | None = None
+    # A phone line measured where only the first track's sound comes back on it (its own
+    # voice never found on the first track): a line's return is late by its delay.
+    one_way: bool = False
 
 
 def _agreed(
@@ -947,8 +1020,9 @@ def _drift(
 
 def _own_peaks(
     reference: npt.NDArray[np.float32], other: npt.NDArray[np.float32], where: Alignment
-) -> list[tuple[float, npt.NDArray[np.float64]]]:
-    """Each direction's own correlation about `where` (speech bands at ALIGN_RATE): over
+) -> dict[int, tuple[float, npt.NDArray[np.float64]]]:
+    """Each direction's own correlation about `where` (speech bands at ALIGN_RATE), by whose
+    voice it carries (0: the reference's person, heard on `other`; 1: the other's): over
     windows of WINDOW_S, the cross-spectra of frames (OWN_FRAME) around the blocks where one
     track's person speaks alone (OWN_CLEAR_DB), summed, then phase-transformed (GCC-PHAT),
     within ACOUSTIC_S of the offset. Its peak (seconds from the offset) and those lags, for
@@ -963,7 +1037,7 @@ def _own_peaks(
         if 0 <= at <= other.size - length:
             pieces.append((reference[start : start + length], other[at : at + length]))
     if not pieces:
-        return []
+        return {}
 
     def levels(samples: npt.NDArray[np.float32]) -> Samples:
         count = samples.size // block
@@ -992,16 +1066,28 @@ def _own_peaks(
             others = np.fft.rfft(b[frames] * window, n=2 * OWN_FRAME, axis=1)
             sums[side] += (spectra * np.conj(others)).sum(axis=0)
             counts[side] += int(blocks.size)
-    found = []
-    for cross, count in zip(sums, counts, strict=True):
+    found = {}
+    for side, (cross, count) in enumerate(zip(sums, counts, strict=True)):
         if count * STEP_S < OWN_MIN_S:
             continue
         lags = np.fft.irfft(cross / np.maximum(np.abs(cross), 1e-30))
         total = np.concatenate([lags[-reach:], lags[: reach + 1]])  # lags -reach..reach
         peak = int(np.argmax(total))
         if total[peak] >= OWN_SURE * np.median(np.abs(total)):
-            found.append(((peak - reach) / ALIGN_RATE, total))
+            found[side] = ((peak - reach) / ALIGN_RATE, total)
     return found
+
+
+def _one_way(
+    reference: npt.NDArray[np.float32], line: npt.NDArray[np.float32], where: Alignment
+) -> bool:
+    """Whether a phone `line` placed at `where` matches the `reference` only by the
+    reference's voice coming back on it, its caller's own voice not found on the reference
+    (`_own_peaks`): a studio whose microphones never hear the caller shares with the line
+    only the phone's return of its sound, late by the line's delay (an outside round's line
+    was placed 181 ms early, its replies over the others' words)."""
+    found = _own_peaks(reference, line, where)
+    return 0 in found and 1 not in found
 
 
 def _recentred(
@@ -1021,7 +1107,7 @@ def _recentred(
     it is not in it (OWN_SHARE), the pair is that peak and the nearer member. A peak inside
     the pair is a third person's bleed (it reaches both microphones: never outside)."""
     half = spacing / 2
-    found = _own_peaks(reference, other, fitted)
+    found = list(_own_peaks(reference, other, fitted).values())
     if len(found) == 2:
         centre = (found[0][0] + found[1][0]) / 2
         return centre if abs(centre) > PAIR_TOLERANCE_S else None
@@ -1784,6 +1870,8 @@ def _premix(
                 f"{CONFIDENCE:.0f})",
                 "check that both were recorded at the same time, or give its `offset_s`",
             )
+        if track.role == "phone" and _one_way(bands[0], bands[number], found):
+            found = replace(found, one_way=True)
         offsets.append((found, True))
     bands.clear()
     reference = decoded[0].size / RATE
@@ -1856,8 +1944,14 @@ def _premix(
         placed samples are kept."""
         where = offsets[number][0]
         if tracks[number].voice:
+            turns = OwnTurns(decided.turns(number), where, start)
             shaped, taken = _shaped(
-                tracks[number], labels[number], cache, analysed[number].result(), rooms.get(number)
+                tracks[number],
+                labels[number],
+                cache,
+                analysed[number].result(),
+                rooms.get(number),
+                turns,
             )
         else:
             shaped, taken = decoded[number].samples, 0.0
@@ -2967,6 +3061,7 @@ def _track_report(
         disagreement_ms=offset[0].disagreement_ms,
         drift_unknown=offset[0].drift_unknown,
         sounds_at_s=offset[0].sounds_at,
+        one_way=offset[0].one_way,
         confirmed=offset[0].confirmed,
         given_s=track.offset_s,
         speech_before_lufs=rounded(None if speech_before is None else speech_before - 0.691),
