@@ -47,7 +47,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "48"
+MULTITRACK_VERSION = "49"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -186,7 +186,6 @@ BLIND_MARGIN_DB = 12.0  # own sound must stand this much further over the bleed 
 OWN_BAND_DB = 6.0
 BLEED_FADE_DB = 2.4
 STEP_FADE_DB = 6.0  # on 100 ms steps, the tail of a room of RT60 1 s
-COMMON_STEPS = 3  # a sound every microphone hears at once, this short, is nobody's words
 HELD_TURN_STEPS = 10  # a turn whose leveler gain holds outside the turns (_held_to_turns)
 OWN_REACH_STEPS = 4  # how far before its first heard step a microphone may open on its sound
 OWN_GAP = 10  # sub-steps without its own sound that part an utterance from what came before
@@ -2405,7 +2404,6 @@ def _who_speaks(heard: dict[int, npt.NDArray[np.float64]], count: int) -> Decisi
         # even the step's leading voice, against its own speech level, is no speech where the
         # others' bleed explains it (the quiet end of another's word on a quiet guest's mic)
         speaking[j] = active & (heard[j] > expected) & ((dominant == m) | within)
-    _drop_common_sounds(speaking, relative, voices)
     alone = {}
     for m, j in enumerate(voices):
         others = np.zeros(count, dtype=bool)
@@ -2439,37 +2437,6 @@ def _who_speaks(heard: dict[int, npt.NDArray[np.float64]], count: int) -> Decisi
     said = speaking
     speaking = {i: mask[last] for i, mask in speaking.items()}
     return Decisions(speaking, alone, active, bleeding, said, couplings[1])
-
-
-def _drop_common_sounds(
-    speaking: dict[int, npt.NDArray[np.bool_]],
-    relative: npt.NDArray[np.float64],
-    voices: list[int],
-) -> None:
-    """Steps where every microphone (three or more) hears its person at once, in `speaking`
-    (changed in place), left to whoever spoke before them (else to the one loudest against
-    its own speech, `relative`: a voice a row): a cough or a door in the room reaches every
-    microphone about as loud, and no person's voice does. Taken from the others only where
-    their stretch of speaking is no longer than COMMON_STEPS (their own words going on are
-    theirs). An outside round's cough opened all four microphones, summed four times."""
-    if len(voices) < 3:
-        return
-    everyone = np.all([speaking[i] for i in voices], axis=0)
-    for first, end in runs(everyone):
-        going_on = [i for i in voices if first and speaking[i][first - 1]]
-        if not going_on:
-            going_on = [voices[int(np.argmax(relative[:, first:end].max(axis=1)))]]
-        for i in voices:
-            if i in going_on:
-                continue
-            mask = speaking[i]
-            low, high = first, end
-            while low and mask[low - 1]:
-                low -= 1
-            while high < mask.size and mask[high]:
-                high += 1
-            if high - low <= COMMON_STEPS:
-                mask[low:high] = False
 
 
 # bleed[n, m]: voice n on microphone m, relative to microphone n (dB); delay[n, m]: the 100 ms
