@@ -1944,6 +1944,17 @@ def test_a_quiet_back_channel_never_heard_in_a_step_is_kept(tmp_path: Path) -> N
     assert cut.min() >= -1.5, sorted(cut.round(1))
 
 
+def test_a_quiet_hm_never_heard_in_a_step_is_kept(tmp_path: Path) -> None:
+    """An "hm" 12 dB under the guest's lines, while the host speaks: no step hears her, and
+    her own sound stood 9-12 dB clear of his bleed in its bands, under the 12 dB such sound
+    needed to open her microphone: cut whole, 24 dB (outside rounds 21 and 22: most quiet
+    back-channels on guests' microphones). From 9 dB clear it opens; his bleed in her stem
+    stays as far down (the room's other tests, and round 21's and 22's cases: unchanged)."""
+    tracks = _in_a_room(tmp_path, back_channel=("de+f3", "hm"), back_channel_db=-12.0)
+    cut = np.array(_cut_in_turns(tmp_path / "stems", tracks, "guest", longest_s=1.0))
+    assert cut.size >= 4 and np.mean(cut <= 3.0) >= 0.75, sorted(cut.round(1))
+
+
 def test_crosstalk_keeps_the_second_speakers_first_words(tmp_path: Path) -> None:
     """Each line begins 0.4-0.8 s before the other's ends: an outside round found the first
     40 ms of the second speaker 15-25 dB down in their stem (their own sound was told over

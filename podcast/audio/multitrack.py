@@ -47,7 +47,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "49"
+MULTITRACK_VERSION = "50"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -192,7 +192,7 @@ OWN_GAP = 10  # sub-steps without its own sound that part an utterance from what
 OWN_BRIDGE = 2  # sub-steps without its own sound inside one sound (a closure, a fading "m")
 ONSET_REACH = 3  # sub-steps a sound's rising flank may lie before its own sound is told
 OWN_ALONE_MIN = 3  # sub-steps of own sound OWN_ALONE_DB over the bleed open a microphone
-OWN_ALONE_DB = 12.0  # its person is not heard to speak at (`_follow_own`)
+OWN_ALONE_DB = 9.0  # its person is not heard to speak at (`_follow_own`)
 RESAMPLE_PAD_S = 0.05  # each part of a drifting track's resampling sees this beyond it
 CHUNK = RATE * 10  # gains are applied 10 s at a time (a whole number of STEPs)
 LIMIT_MARGIN = RATE // 10  # what a voice's limiter sees beyond a chunk (look-ahead, release)
