@@ -686,11 +686,13 @@ def test_an_interrupted_publish_says_so_and_leaves_the_feeds_whole(
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None and process.stderr is not None
-    assert process.stdout.readline().startswith("media:")
+    first = process.stdout.readline()
+    assert first.startswith("media:"), first
     time.sleep(0.5)
     process.send_signal(signal.SIGINT)
     stderr = process.stderr.read()
-    assert process.wait(30) == 1 and "Traceback" not in stderr
+    code = process.wait(30)
+    assert code == 1 and "Traceback" not in stderr, (code, first, process.stdout.read(), stderr)
     assert "publish interrupted; the target's feeds name only complete files" in stderr
     assert not (www / "feed.xml").exists()
     # The rest at full speed (the limit only made sure the interrupt came mid-transfer).
