@@ -2853,7 +2853,7 @@ def _gate_openings(
                 # (to the end of the opening where another person speaks there; in a pause
                 # only over those steps, the room going on after them: three microphones all
                 # closed in a pause, the room at -93 dBFS for 1.1 s, in an outside round)
-                others = [o for i, o in decided.said.items() if i != j and o[close:end].any()]
+                others = any(o[close:end].any() for i, o in decided.said.items() if i != j)
                 until = int(end) if others else int(first + np.flatnonzero(said[first:end])[-1]) + 1
                 fine_open[close * GATE_STEPS : until * GATE_STEPS] = False
             if not heard.size:
