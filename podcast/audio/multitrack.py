@@ -47,7 +47,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "51"
+MULTITRACK_VERSION = "52"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -184,6 +184,10 @@ OWN_BANDS = 2
 CARRIED_DB = 10.0  # a band where a voice stands less than this over its noise tells little:
 BLIND_MARGIN_DB = 12.0  # own sound must stand this much further over the bleed there
 OWN_BAND_DB = 6.0
+UNBLEED_OVER_DB = 10.0  # a voice's bleed that stands this far over a microphone's noise
+UNBLEED_SPREAD_DB = 4.0  # tells what share of it its path leaves: the median, this raised
+UNBLEED_LEAST = 50  # from at least this many sub-steps (_unexplained)
+UNBLEED_SMEAR = 5  # sub-steps what a path leaves of the bleed spreads either side
 BLEED_FADE_DB = 2.4
 STEP_FADE_DB = 6.0  # on 100 ms steps, the tail of a room of RT60 1 s
 HELD_TURN_STEPS = 10  # a turn whose leveler gain holds outside the turns (_held_to_turns)
@@ -397,7 +401,8 @@ class Decoded:
     over FINE_S blocks, K-weighted (`loudness`, at RATE) and in the DECISION_BAND_HZ
     (`decision`, at ALIGN_RATE), from which its 100 ms levels on the first track's time are
     taken (`_placed_db`: a track with a drift is not resampled for them), and in each of the
-    GATE_BANDS_HZ over GATE_BAND_BLOCK_S blocks (`bands`, at ALIGN_RATE; a voice's only)."""
+    GATE_BANDS_HZ over GATE_BAND_BLOCK_S blocks (`bands`, at ALIGN_RATE; a voice's only), and
+    a voice's sound at ALIGN_RATE (`low`: its own sound is told from it, unbleed.py)."""
 
     size: int
     samples: Samples
@@ -406,6 +411,7 @@ class Decoded:
     loudness: npt.NDArray[np.float64]
     decision: npt.NDArray[np.float64]
     bands: list[npt.NDArray[np.float64]]
+    low: Samples
 
 
 def _decoded(track: Track, label: str, banded: bool) -> Decoded:
@@ -422,11 +428,13 @@ def _decoded(track: Track, label: str, banded: bool) -> Decoded:
         if track.voice
         else []
     )
-    del low
     steps = np.diff(plain[:: round(STEP_S / FINE_S)]) / STEP
     loudest = float(10 * np.log10(steps.max(initial=0.0) + 1e-20))
     kept = np.zeros(0, dtype=np.float32) if track.voice else samples
-    return Decoded(samples.size, kept, band, max(-120.0, loudest), loudness, decision, bands)
+    voice_low = low if track.voice else np.zeros(0, dtype=np.float32)
+    return Decoded(
+        samples.size, kept, band, max(-120.0, loudest), loudness, decision, bands, voice_low
+    )
 
 
 def _analysed(
@@ -1599,17 +1607,19 @@ def _clock_ratio(where: Alignment) -> Fraction:
     return Fraction(1 - where.drift).limit_denominator(50_000)
 
 
-def place(samples: Samples, where: Alignment, start: float, length: int) -> Samples:
-    """A track on the recording's time (the first track's), from `start`, `length` samples:
-    shifted by its offset and, with a drift, resampled to the first track's clock (a view of
-    `samples` or of the resampled track where it covers the whole length)."""
+def place(
+    samples: Samples, where: Alignment, start: float, length: int, rate: int = RATE
+) -> Samples:
+    """A track (at `rate`) on the recording's time (the first track's), from `start`, `length`
+    samples: shifted by its offset and, with a drift, resampled to the first track's clock (a
+    view of `samples` or of the resampled track where it covers the whole length)."""
     ratio = _clock_ratio(where)
     if ratio == 1:
-        return _shift(samples, round((start - where.offset_s) * RATE), length)
+        return _shift(samples, round((start - where.offset_s) * rate), length)
     # The track's time for the first track's t is t * (1 - drift) - offset: after resampling
     # (its sample k at k * ratio), the first track's t is at t - offset / ratio.
     steady = _resampled(samples, ratio.denominator, ratio.numerator)
-    first = round((start - where.offset_s / float(ratio)) * RATE)
+    first = round((start - where.offset_s / float(ratio)) * rate)
     return _shift(steady, first, length)
 
 
@@ -1934,8 +1944,9 @@ def _premix(
     }
     for d in decoded:
         d.bands = []
+    remains = _bleed_remains(tracks, placed, decided, start, count)
     couplings = _band_couplings(raw, {i: _steps(b) for i, b in fine_bands.items()}, decided, count)
-    openings = _gate_openings(decided, fine, fine_bands, couplings, raw)
+    openings = _gate_openings(decided, fine, (fine_bands, remains), couplings, raw)
     rooms = _room_reductions(tracks, raw, decided, offsets, start)
 
     def processed_track(number: int) -> tuple[Samples, npt.NDArray[np.float64], float]:
@@ -2662,11 +2673,84 @@ class OwnSound:
     margin_db: npt.NDArray[np.float64]  # the second band's: how far `own` stands over
 
 
+def _bleed_remains(
+    tracks: tuple[Track, ...],
+    placed: list[tuple[Decoded, Alignment]],
+    decided: Decisions,
+    start: float,
+    count: int,
+) -> dict[int, npt.NDArray[np.float64]]:
+    """Each voice microphone's levels in the GATE_BANDS_HZ on the crossgate's sub-steps with
+    the others' bleed taken out, as far as their paths onto it explain it (unbleed.py: learnt
+    where each person speaks alone), for the microphones in the room: not a phone line's,
+    whose paths cross a codec (on a test's line the studio's microphones opened on the
+    caller's voice, their stems 11 dB under it as recorded), nor one a voice reaches late
+    (a double-ender's echo: an outside round's guest microphone opened 1.3 s on it). Frees
+    each track's `low`."""
+    from podcast.audio.unbleed import bleed_removed
+
+    step = STEP * ALIGN_RATE // RATE
+    microphones = {
+        i: place(d.low, where, start, count * step, ALIGN_RATE)
+        for i, (d, where) in enumerate(placed)
+        if i in decided.said
+        and tracks[i].role != "phone"
+        and not any(late and i in pair for pair, late in decided.delays.items())
+    }
+    for d, _ in placed:
+        d.low = np.zeros(0, dtype=np.float32)
+    if len(microphones) < 2:
+        return {}
+    alone = {i: decided.alone[i] & decided.active for i in microphones}
+    remains = bleed_removed(microphones, alone, step, decided.delays)
+    microphones.clear()
+    sub_count, sub_s, block_s = count * GATE_STEPS, STEP_S / GATE_STEPS, GATE_BAND_BLOCK_S
+    levels = {}
+    for i in list(remains):
+        sums = _energy_sums(remains.pop(i), _gate_bands(ALIGN_RATE), ALIGN_RATE, block_s)
+        at = Alignment(0.0, 0.0, 0.0)
+        levels[i] = np.array(
+            [_placed_db(s, ALIGN_RATE, at, 0.0, sub_count, sub_s, block_s) for s in sums]
+        )
+    return levels
+
+
+def _spread(power: npt.NDArray[np.float64], reach: int) -> npt.NDArray[np.float64]:
+    """`power` (a row a band, along sub-steps) at each sub-step the most within `reach`
+    sub-steps either side."""
+    from scipy.ndimage import maximum_filter1d
+
+    return np.asarray(maximum_filter1d(power, 2 * reach + 1, axis=1, mode="nearest"))
+
+
+def _unexplained(
+    remains: npt.NDArray[np.float64],
+    bleeding: npt.NDArray[np.float64],
+    noise: npt.NDArray[np.float64],
+    alone: npt.NDArray[np.bool_],
+) -> npt.NDArray[np.float64]:
+    """Per band, what share of a voice's bleed on a microphone (`bleeding`: its power as
+    `_own_sound` predicts it, per band and sub-step) its path leaves there (`remains`: the
+    microphone's power with the bleed taken out, its `noise` aside), where the voice speaks
+    `alone` and its bleed stands UNBLEED_OVER_DB over the noise: the median, raised by
+    UNBLEED_SPREAD_DB, at most 1 (all of it; so too with fewer than UNBLEED_LEAST such
+    sub-steps)."""
+    share = np.ones(bleeding.shape[0])
+    clear = bleeding > noise * 10 ** (UNBLEED_OVER_DB / 10)
+    for band in range(bleeding.shape[0]):
+        where = np.flatnonzero(clear[band] & alone)
+        if where.size >= UNBLEED_LEAST:
+            left = np.maximum(remains[band, where] - noise[band], 0.0)
+            ratio = float(np.median(left / bleeding[band, where])) * 10 ** (UNBLEED_SPREAD_DB / 10)
+            share[band] = min(1.0, ratio)
+    return share
+
+
 def _own_sound(
     voice: int,
     decided: Decisions,
     fine: dict[int, npt.NDArray[np.float64]],
-    bands: dict[int, npt.NDArray[np.float64]],
+    banded: tuple[dict[int, npt.NDArray[np.float64]], dict[int, npt.NDArray[np.float64]]],
     couplings: dict[tuple[int, int], npt.NDArray[np.float64]],
 ) -> OwnSound | None:
     """Per sub-step of a voice's microphone, whether its own sound is heard there, and whether
@@ -2678,13 +2762,20 @@ def _own_sound(
     line's level predicts above 2.4 kHz, and the host's "s" 18-24 dB.
     Told band by band, a guest's nasal "m" under the host's words stood 8-19 dB over his bleed
     in its bands, where the level in all bands stood 2-4 dB over it (an outside round: her
-    "mhm" lost its "m", -24 dB in her stem)."""
+    "mhm" lost its "m", -24 dB in her stem).
+    Told on the microphone with the others' bleed taken out (`banded`: its levels as
+    recorded and so, `_bleed_remains`), over what of the bleed the paths leave there
+    (`_unexplained`): a "hm" 12 dB under its speaker stood 4 dB over the host's bleed as
+    recorded, and 10-18 dB over what remained of it."""
+    bands, remains = banded
     others = [(i, coupling) for (i, k), coupling in couplings.items() if k == voice]
     if len(others) < len(decided.said) - 1:
         return None
     heard = bands[voice]
     noise = 10 ** (np.array([_floor_db(band) for band in heard]) / 10)[:, None]
+    left = 10 ** (remains[voice][:, : heard.shape[1]] / 10) if voice in remains else None
     bleeding = np.zeros(heard.shape)
+    bleeding_left = np.zeros(heard.shape)
     blind = np.zeros(heard.shape[0], dtype=bool)  # bands where a voice's bleed is not told
     for i, coupling in others:
         late = decided.delays.get((i, voice), 0)
@@ -2697,8 +2788,30 @@ def _own_sound(
         held = np.asarray(np.max([_later(bands[i], k) for k in shifts], axis=0), np.float64)
         carried = ~np.isnan(coupling)
         blind |= ~carried
-        bleeding += 10 ** ((_fading(held) + np.where(carried, coupling, -120.0)[:, None]) / 10)
+        bleed = 10 ** ((_fading(held) + np.where(carried, coupling, -120.0)[:, None]) / 10)
+        bleeding += bleed
+        if left is not None and i not in remains:  # (a phone line's: none taken out)
+            bleeding_left += bleed
+        elif left is not None:
+            # (what a path leaves of the bleed is spread over its frames: loud syllables'
+            # remains lay over the quiet room after them, up to the level heard there)
+            spread = _spread(bleed, UNBLEED_SMEAR)
+            alone = np.repeat(decided.alone[i] & decided.active, GATE_STEPS)[: heard.shape[1]]
+            bleeding_left += spread * _unexplained(left, spread, noise, alone)[:, None]
     over = 10 ** (heard / 10) / (bleeding + noise)
+    if left is not None:
+        # (told over the remains only in bands where the sound stands over the bleed's level
+        # as recorded: where a voice's last syllables fall, its path left its remains over
+        # the quiet room, and the silent host's microphone opened 0.2-0.4 s at 5 of her
+        # phrase ends in 60 s)
+        # (and only where no phone line's person speaks: the remains of a line's voice on a
+        # studio microphone, no path taken out, opened it to 2 dB of that voice on a test)
+        outside = np.zeros(heard.shape[1], dtype=bool)
+        for i, _ in others:
+            if i not in remains:
+                outside |= np.repeat(decided.said[i], GATE_STEPS)[: heard.shape[1]]
+        unbled = np.maximum(over, left / (bleeding_left + noise))
+        over = np.where((over >= 1.0) & ~outside, unbled, over)
     over[blind] /= 10 ** (BLIND_MARGIN_DB / 10)  # (what is heard there may be anybody's)
     ranked = np.sort(over, axis=0)
     own = ranked[-OWN_BANDS] >= 10 ** (OWN_BAND_DB / 10)
@@ -2794,14 +2907,15 @@ def _follow_own(fine_open: npt.NDArray[np.bool_], heard: OwnSound) -> None:
 def _gate_openings(
     decided: Decisions,
     fine: dict[int, npt.NDArray[np.float64]],
-    bands: dict[int, npt.NDArray[np.float64]],
+    banded: tuple[dict[int, npt.NDArray[np.float64]], dict[int, npt.NDArray[np.float64]]],
     couplings: dict[tuple[int, int], npt.NDArray[np.float64]],
     raw: list[npt.NDArray[np.float64]],
 ) -> dict[int, npt.NDArray[np.bool_]]:
     """Per voice track, where the crossgate leaves its microphone open, on GATE_STEP
-    sub-steps (`fine`: each voice microphone's K-weighted level per sub-step; `bands`: its
-    levels in the GATE_BANDS_HZ; `couplings`: `_band_couplings`; `raw`: each track's
-    K-weighted 100 ms levels): as `Decisions.opened`, but
+    sub-steps (`fine`: each voice microphone's K-weighted level per sub-step; `banded`: its
+    levels in the GATE_BANDS_HZ, as recorded and with the others' bleed taken out
+    (`_bleed_remains`); `couplings`: `_band_couplings`; `raw`: each track's K-weighted 100 ms
+    levels): as `Decisions.opened`, but
 
     - the steps it opens before its person is heard (the look-ahead, over a line's echo too)
       open only from ONSET_LEAD sub-steps before its sound rises for good
@@ -2816,7 +2930,7 @@ def _gate_openings(
     openings = {j: np.repeat(decided.opened(j, over_echo=True), GATE_STEPS) for j in decided.said}
     held_back: list[tuple[int, int, int]] = []  # (voice, first, end): sub-steps it waits
     for j, said in decided.said.items():
-        told = _own_sound(j, decided, fine, bands, couplings)
+        told = _own_sound(j, decided, fine, banded, couplings)
         if told is None:  # a voice's bleed unknown: opened as decided
             continue
         own, explained = told.own, told.explained
