@@ -2774,6 +2774,12 @@ def _own_sound(
     heard = bands[voice]
     noise = 10 ** (np.array([_floor_db(band) for band in heard]) / 10)[:, None]
     left = 10 ** (remains[voice][:, : heard.shape[1]] / 10) if voice in remains else None
+    # (the remains' own noise: the others' microphones' noise comes along with their paths,
+    # and a guest recorded 10 dB low brought the host's remains 5 dB over his noise)
+    noise_left = noise
+    if voice in remains:
+        floors = [_floor_db(band) for band in remains[voice][:, : heard.shape[1]]]
+        noise_left = 10 ** (np.array(floors) / 10)[:, None]
     bleeding = np.zeros(heard.shape)
     bleeding_left = np.zeros(heard.shape)
     blind = np.zeros(heard.shape[0], dtype=bool)  # bands where a voice's bleed is not told
@@ -2797,7 +2803,7 @@ def _own_sound(
             # remains lay over the quiet room after them, up to the level heard there)
             spread = _spread(bleed, UNBLEED_SMEAR)
             alone = np.repeat(decided.alone[i] & decided.active, GATE_STEPS)[: heard.shape[1]]
-            bleeding_left += spread * _unexplained(left, spread, noise, alone)[:, None]
+            bleeding_left += spread * _unexplained(left, spread, noise_left, alone)[:, None]
     over = 10 ** (heard / 10) / (bleeding + noise)
     if left is not None:
         # (told over the remains only in bands where the sound stands over the bleed's level
@@ -2810,7 +2816,7 @@ def _own_sound(
         for i, _ in others:
             if i not in remains:
                 outside |= np.repeat(decided.said[i], GATE_STEPS)[: heard.shape[1]]
-        unbled = np.maximum(over, left / (bleeding_left + noise))
+        unbled = np.maximum(over, left / (bleeding_left + noise_left))
         over = np.where((over >= 1.0) & ~outside, unbled, over)
     over[blind] /= 10 ** (BLIND_MARGIN_DB / 10)  # (what is heard there may be anybody's)
     ranked = np.sort(over, axis=0)
