@@ -47,7 +47,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "52"
+MULTITRACK_VERSION = "53"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -187,6 +187,7 @@ OWN_BAND_DB = 6.0
 UNBLEED_OVER_DB = 10.0  # a voice's bleed that stands this far over a microphone's noise
 UNBLEED_SPREAD_DB = 4.0  # tells what share of it its path leaves: the median, this raised
 UNBLEED_LEAST = 50  # from at least this many sub-steps (_unexplained)
+UNBLEED_NEAR_S = 5.0  # near each stretch this long, and as far either side
 UNBLEED_SMEAR = 5  # sub-steps what a path leaves of the bleed spreads either side
 BLEED_FADE_DB = 2.4
 STEP_FADE_DB = 6.0  # on 100 ms steps, the tail of a room of RT60 1 s
@@ -2729,20 +2730,27 @@ def _unexplained(
     noise: npt.NDArray[np.float64],
     alone: npt.NDArray[np.bool_],
 ) -> npt.NDArray[np.float64]:
-    """Per band, what share of a voice's bleed on a microphone (`bleeding`: its power as
-    `_own_sound` predicts it, per band and sub-step) its path leaves there (`remains`: the
-    microphone's power with the bleed taken out, its `noise` aside), where the voice speaks
-    `alone` and its bleed stands UNBLEED_OVER_DB over the noise: the median, raised by
-    UNBLEED_SPREAD_DB, at most 1 (all of it; so too with fewer than UNBLEED_LEAST such
-    sub-steps)."""
-    share = np.ones(bleeding.shape[0])
-    clear = bleeding > noise * 10 ** (UNBLEED_OVER_DB / 10)
-    for band in range(bleeding.shape[0]):
-        where = np.flatnonzero(clear[band] & alone)
-        if where.size >= UNBLEED_LEAST:
-            left = np.maximum(remains[band, where] - noise[band], 0.0)
-            ratio = float(np.median(left / bleeding[band, where])) * 10 ** (UNBLEED_SPREAD_DB / 10)
-            share[band] = min(1.0, ratio)
+    """Per band and sub-step, what share of a voice's bleed on a microphone (`bleeding`: its
+    power as `_own_sound` predicts it) its path leaves there (`remains`: the microphone's
+    power with the bleed taken out, its `noise` aside), from the sub-steps near it where the
+    voice speaks `alone` and its bleed stands UNBLEED_OVER_DB over the noise: their median
+    within UNBLEED_NEAR_S either side, raised by UNBLEED_SPREAD_DB, at most 1 (all of it; so
+    too with fewer than UNBLEED_LEAST such sub-steps there). Near, not over the recording: a
+    host who turned his head half-way left his learnt path wrong, and the others'
+    microphones opened on his words for seconds at a time (an outside round)."""
+    bands, count = bleeding.shape
+    share = np.ones((bands, count))
+    clear = (bleeding > noise * 10 ** (UNBLEED_OVER_DB / 10)) & alone
+    left = np.maximum(remains - noise, 0.0) / np.maximum(bleeding, 1e-30)
+    block = round(UNBLEED_NEAR_S / (STEP_S / GATE_STEPS))
+    raised = 10 ** (UNBLEED_SPREAD_DB / 10)
+    for first in range(0, count, block):
+        near = slice(max(0, first - block), min(count, first + 2 * block))
+        for band in range(bands):
+            where = clear[band, near]
+            if np.count_nonzero(where) >= UNBLEED_LEAST:
+                ratio = float(np.median(left[band, near][where])) * raised
+                share[band, first : first + block] = min(1.0, ratio)
     return share
 
 
@@ -2803,7 +2811,7 @@ def _own_sound(
             # remains lay over the quiet room after them, up to the level heard there)
             spread = _spread(bleed, UNBLEED_SMEAR)
             alone = np.repeat(decided.alone[i] & decided.active, GATE_STEPS)[: heard.shape[1]]
-            bleeding_left += spread * _unexplained(left, spread, noise_left, alone)[:, None]
+            bleeding_left += spread * _unexplained(left, spread, noise_left, alone)
     over = 10 ** (heard / 10) / (bleeding + noise)
     if left is not None:
         # (told over the remains only in bands where the sound stands over the bleed's level
@@ -2817,7 +2825,10 @@ def _own_sound(
             if i not in remains:
                 outside |= np.repeat(decided.said[i], GATE_STEPS)[: heard.shape[1]]
         unbled = np.maximum(over, left / (bleeding_left + noise_left))
-        over = np.where((over >= 1.0) & ~outside, unbled, over)
+        # (and only where taking the bleed out took something away: where a path is wrong, a
+        # long room's tail, a head turned, what it predicts adds to what was heard)
+        took = left < 10 ** (heard / 10)
+        over = np.where((over >= 1.0) & took & ~outside, unbled, over)
     over[blind] /= 10 ** (BLIND_MARGIN_DB / 10)  # (what is heard there may be anybody's)
     ranked = np.sort(over, axis=0)
     own = ranked[-OWN_BANDS] >= 10 ** (OWN_BAND_DB / 10)
