@@ -2704,7 +2704,7 @@ def _bleed_remains(
     if len(microphones) < 2:
         return {}
     alone = {i: decided.alone[i] & decided.active for i in microphones}
-    remains = bleed_removed(microphones, alone, step, decided.delays)
+    remains = bleed_removed(microphones, alone, step)
     microphones.clear()
     sub_count, sub_s, block_s = count * GATE_STEPS, STEP_S / GATE_STEPS, GATE_BAND_BLOCK_S
     levels = {}
@@ -2774,8 +2774,8 @@ def _own_sound(
     "mhm" lost its "m", -24 dB in her stem).
     Told on the microphone with the others' bleed taken out (`banded`: its levels as
     recorded and so, `_bleed_remains`), over what of the bleed the paths leave there
-    (`_unexplained`): a "hm" 12 dB under its speaker stood 4 dB over the host's bleed as
-    recorded, and 10-18 dB over what remained of it."""
+    (`_unexplained`): "hm"s 12 dB under their speaker stood 2-8 dB over the other's bleed
+    as recorded, and peaked 17-23 dB over what remained of it."""
     bands, remains = banded
     others = [(i, coupling) for (i, k), coupling in couplings.items() if k == voice]
     if len(others) < len(decided.said) - 1:

@@ -85,19 +85,17 @@ def _predicted(path: Spectra, spectra: Spectra, first: int, count: int) -> Spect
     return np.asarray(np.einsum("kct,kt->kc", taps, path), dtype=np.complex64)
 
 
-def _learnt(
-    source: Spectra, heard_on: Spectra, frames: npt.NDArray[np.int64], lag: int
-) -> Spectra | None:
+def _learnt(source: Spectra, heard_on: Spectra, frames: npt.NDArray[np.int64]) -> Spectra | None:
     """A voice's path onto another microphone, from the spectra of both (`source`,
     `heard_on`), learnt on `frames` of them (where the voice speaks alone; each at least
-    TAPS + `lag` - 1 from the first), `lag` frames late; None with too few. Fitted twice:
+    TAPS - 1 from the first); None with too few. Fitted twice:
     the second time without the frames the first left most of (the other person's own "hm"
     in them, which the first fit bends towards: the voice's microphone hears it too)."""
     if frames.size < LEARN_LEAST:
         return None
     if frames.size > LEARN_MOST:
         frames = frames[np.linspace(0, frames.size - 1, LEARN_MOST).astype(np.int64)]
-    regressors = _lagged(source, frames - lag)
+    regressors = _lagged(source, frames)
     heard = heard_on[:, frames]
     gram, cross = _normal(regressors, heard)
     path = _solved(gram, cross)
@@ -116,12 +114,11 @@ def bleed_removed(
     microphones: Mapping[int, Samples],
     alone: Mapping[int, npt.NDArray[np.bool_]],
     step: int,
-    late_steps: Mapping[tuple[int, int], int],
 ) -> dict[int, Samples]:
     """Each voice's microphone (at RATE, all on one time and of one length) with what every
     other voice's path onto it predicts taken off. `alone`: per voice, the steps of `step`
-    samples where its person speaks alone (where its paths are learnt); `late_steps`: steps
-    a voice reaches a microphone late, (voice, microphone) -> steps (a phone line's echo)."""
+    samples where its person speaks alone (where its paths are learnt). A voice that reaches a
+    microphone late (an echo) is not for this: its path is learnt over TAPS frames only."""
     voices = sorted(microphones)
     length = min(samples.size for samples in microphones.values())
     total = -(-(length + FRAME - HOP) // HOP)  # frames covering every sample
@@ -132,15 +129,8 @@ def bleed_removed(
         v: alone[v][np.clip(centres, 0, alone[v].size - 1)] & (centres < alone[v].size)
         for v in voices
     }
-    lags = {
-        (source, target): max(
-            0, round(late_steps.get((source, target), 0) * step / HOP) - TAPS // 2
-        )
-        for source in voices
-        for target in voices
-        if source != target
-    }
-    back = TAPS - 1 + max(lags.values(), default=0)
+    pairs = [(source, target) for source in voices for target in voices if source != target]
+    back = TAPS - 1
     out = {v: np.zeros((total + 3) * HOP, dtype=np.float32) for v in voices}
     for first in range(0, total, per_block):
         stopping.check()
@@ -150,11 +140,11 @@ def bleed_removed(
         spectra = {v: _spectra(microphones[v], origin, learn_to - origin) for v in voices}
         remains = {v: spectra[v][:, first - origin : first - origin + count] for v in voices}
 
-        for (source, target), lag in lags.items():
+        for source, target in pairs:
             alone_here = np.flatnonzero(alone_frames[source][learn_from:learn_to])
-            path = _learnt(spectra[source], spectra[target], alone_here + learn_from - origin, lag)
+            path = _learnt(spectra[source], spectra[target], alone_here + learn_from - origin)
             if path is not None:
-                predicted = _predicted(path, spectra[source], first - origin - lag, count)
+                predicted = _predicted(path, spectra[source], first - origin, count)
                 remains[target] = remains[target] - predicted
         del spectra
         for v in voices:
