@@ -1946,9 +1946,6 @@ def _premix(
     }
     for d in decoded:
         d.bands = []
-    remains = _bleed_remains(tracks, placed, decided, start, count)
-    couplings = _band_couplings(raw, {i: _steps(b) for i, b in fine_bands.items()}, decided, count)
-    openings = _gate_openings(decided, fine, (fine_bands, remains), couplings, raw)
     rooms = _room_reductions(tracks, raw, decided, offsets, start)
 
     def processed_track(number: int) -> tuple[Samples, npt.NDArray[np.float64], float]:
@@ -1973,8 +1970,12 @@ def _premix(
         del shaped
         return samples, _steps_db(samples, K_WEIGHTING, step=GATE_STEP), taken
 
-    # (in the pool, after the analyses: each voice's sound made on a core of its own)
+    # (in the pool, after the analyses: each voice's sound made on a core of its own, while
+    # this thread decides where each microphone opens, which that sound does not depend on)
     jobs = [pool.submit(processed_track, number) for number in range(len(tracks))]
+    remains = _bleed_remains(tracks, placed, decided, start, count)
+    couplings = _band_couplings(raw, {i: _steps(b) for i, b in fine_bands.items()}, decided, count)
+    openings = _gate_openings(decided, fine, (fine_bands, remains), couplings, raw)
     outcomes = [job.result() for job in jobs]
     jobs.clear()
     processed = [samples for samples, _, _ in outcomes]
