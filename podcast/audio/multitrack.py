@@ -47,7 +47,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "54"
+MULTITRACK_VERSION = "55"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -185,6 +185,12 @@ CARRIED_DB = 10.0  # a band where a voice stands less than this over its noise t
 BLIND_MARGIN_DB = 12.0  # own sound must stand this much further over the bleed there
 OWN_BAND_DB = 6.0
 UNBLEED_OVER_DB = 10.0  # a voice's bleed that stands this far over a microphone's noise
+REFINE_FRAME = 2048  # samples at ALIGN_RATE (128 ms): a window where a voice speaks alone
+REFINE_MOST = 600  # windows a delay is measured over at most (evenly picked)
+REFINE_LEAST = 30  # and at least (a few seconds of each voice alone)
+REFINE_REACH_S = 0.015  # delays searched either side
+REFINE_SURE = 2.0  # a delay's peak over the highest 0.5 ms or more away from it
+REFINE_TRUSTED_S = 0.00025  # an alignment this close is kept (its drift's windows are finer)
 UNBLEED_SPREAD_DB = 4.0  # tells what share of it its path leaves: the median, this raised
 UNBLEED_LEAST = 50  # from at least this many sub-steps (_unexplained)
 UNBLEED_TOOK_DB = 2.0  # the remains are trusted where taking the bleed out took this much away
@@ -1946,6 +1952,8 @@ def _premix(
     }
     for d in decoded:
         d.bands = []
+    offsets = _refined(tracks, placed, offsets, decided, start)
+    placed = list(zip(decoded, [found for found, _ in offsets], strict=True))
     rooms = _room_reductions(tracks, raw, decided, offsets, start)
 
     def processed_track(number: int) -> tuple[Samples, npt.NDArray[np.float64], float]:
@@ -2674,6 +2682,83 @@ class OwnSound:
     lingers: npt.NDArray[np.bool_]
     over: npt.NDArray[np.bool_]
     margin_db: npt.NDArray[np.float64]  # the second band's: how far `own` stands over
+
+
+def _refined(
+    tracks: tuple[Track, ...],
+    placed: list[tuple[Decoded, Alignment]],
+    offsets: list[tuple[Alignment, bool]],
+    decided: Decisions,
+    start: float,
+) -> list[tuple[Alignment, bool]]:
+    """Each measured microphone's offset against the first, made exact from where each of the
+    two persons speaks alone: the first's voice reaches the other microphone as much later
+    as the other's voice reaches the first (a room's paths run both ways), so half the
+    difference of the two delays is what the placement is off. The alignment measures both
+    at once, and with a third person's bleed between them it took the wrong pair of peaks
+    (an outside round's microphones 0.75 to 6.7 ms apart, their voices comb-filtered where
+    two were open). Kept as measured where either voice speaks alone for too short a time,
+    where a delay does not stand out, for a phone line (whose return is no room path) and a
+    voice that reaches the other late (an echo)."""
+    step = STEP * ALIGN_RATE // RATE
+    if not tracks[0].voice or tracks[0].role == "phone" or 0 not in decided.alone:
+        return offsets
+    count = decided.active.size
+    refined = list(offsets)
+    first = place(placed[0][0].low, placed[0][1], start, count * step, ALIGN_RATE)
+    for i, (found, measured) in enumerate(offsets[1:], start=1):
+        if (
+            not measured
+            or not tracks[i].voice
+            or tracks[i].role == "phone"
+            or i not in decided.alone
+            or decided.delays.get((0, i), 0)
+            or decided.delays.get((i, 0), 0)
+        ):
+            continue
+        other = place(placed[i][0].low, found, start, count * step, ALIGN_RATE)
+        # (the first's voice on the other microphone against the first's; the other's on the
+        # first microphone against its own)
+        late_there = _alone_delay(other, first, decided.alone[0] & decided.active, step)
+        late_here = _alone_delay(first, other, decided.alone[i] & decided.active, step)
+        if late_there is None or late_here is None:
+            continue
+        off = (late_there - late_here) / 2
+        if REFINE_TRUSTED_S < abs(off) <= REFINE_REACH_S / 2:
+            refined[i] = (replace(found, offset_s=found.offset_s - off), measured)
+    return refined
+
+
+def _alone_delay(
+    heard: Samples, source: Samples, alone: npt.NDArray[np.bool_], step: int
+) -> float | None:
+    """How much later (s) a voice sounds on `heard` than on its own microphone (`source`),
+    from the steps where it speaks `alone` (both at ALIGN_RATE, on one time): the phase
+    correlation's peak over REFINE_MOST windows at most, within REFINE_REACH_S; None with
+    fewer than REFINE_LEAST windows or a peak that does not stand REFINE_SURE over the
+    rest."""
+    inner = alone & np.roll(alone, 1) & np.roll(alone, -1)
+    inner[[0, -1]] = False
+    centres = np.flatnonzero(inner) * step + step // 2
+    centres = centres[(centres >= REFINE_FRAME) & (centres + REFINE_FRAME < heard.size)]
+    if centres.size < REFINE_LEAST:
+        return None
+    centres = centres[np.linspace(0, centres.size - 1, min(REFINE_MOST, centres.size)).astype(int)]
+    at = centres[:, None] + np.arange(-REFINE_FRAME // 2, REFINE_FRAME // 2)[None, :]
+    window = np.hanning(REFINE_FRAME).astype(np.float32)
+    size = 2 * REFINE_FRAME
+    cross = np.sum(
+        np.fft.rfft(heard[at] * window, size) * np.conj(np.fft.rfft(source[at] * window, size)),
+        axis=0,
+    )
+    correlation = np.fft.irfft(cross / (np.abs(cross) + 1e-20), size)
+    reach = round(REFINE_REACH_S * ALIGN_RATE)
+    lags = np.concatenate([correlation[-reach:], correlation[: reach + 1]])
+    best = int(np.argmax(lags))
+    elsewhere = np.abs(np.delete(lags, np.arange(best - 8, best + 9) % lags.size)).max()
+    if lags[best] < REFINE_SURE * elsewhere or not 0 < best < lags.size - 1:
+        return None
+    return (_parabolic(lags, best) - reach) / ALIGN_RATE
 
 
 def _bleed_remains(
