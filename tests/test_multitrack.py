@@ -1024,6 +1024,40 @@ def test_a_room_whose_reverberation_outweighs_the_direct_sound_is_aligned(
     assert not found.drift_unknown and abs(found.offset_s - 1.7) < 0.0005, found
 
 
+@pytest.mark.parametrize("ppm", [0.0, 120.0])
+def test_a_drift_the_windows_could_not_measure_is_told_from_both_halves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ppm: float
+) -> None:
+    """Outside round 23's F8: two microphones without any drift warned of as "up to 10.3 ms
+    apart" (the drift windows disagreed on a room's reflections). Where each person speaks
+    alone in the first half and in the second, the placement's error in each tells whether
+    the mix drifts apart: without drift the warning goes (the drift known, 2 windows); with
+    a recorder 120 ppm slow (2-3 ms between the halves) it stays. Here the alignment is made
+    to report its windows disagreeing."""
+    from podcast.audio import multitrack
+
+    measured = multitrack.align_bands
+
+    def disagreeing(first: Samples, second: Samples) -> Alignment:
+        found = measured(first, second)
+        start = found.offset_s - found.drift * 20.0  # (held where the first windows put it)
+        return dataclasses.replace(
+            found, offset_s=start, drift=0.0, windows=0, disagreement_ms=10.3, drift_unknown=True
+        )
+
+    monkeypatch.setattr(multitrack, "align_bands", disagreeing)
+    (tmp_path / "made").mkdir()
+    long, _, microphone, slow = _late_slow_guest(tmp_path / "made", 0.0, -12.0)
+    if not ppm:
+        slow = microphone[round(1.7 * RATE) :].astype(np.float32)  # 1.7 s late, no drift
+    show = two_track_show(tmp_path / "show", long, HOST_AND_GUEST)
+    _write(show / "episodes" / SLUG / "guest.wav", slow)
+    report = premixed(show, tmp_path / "cache").tracks[1]
+    assert report.drift_unknown == bool(ppm), report
+    if not ppm:
+        assert report.drift_windows == 2 and abs(report.drift_ppm) < 5, report
+
+
 def _late_slow_guest(
     folder: Path, reverberation_s: float, tail_db: float
 ) -> tuple[Tracks, npt.NDArray[np.float32], Samples, npt.NDArray[np.float32]]:
@@ -1334,6 +1368,39 @@ def test_a_given_offset_is_not_moved_onto_a_phone_lines_echo(
     assert echoed.offset_s == 1.1 and echoed.drift_unknown and echoed.windows == 0, echoed
     refined = _given(1.1, band, band)
     assert refined.offset_s == 1.1012 and refined.drift == 40e-6, refined
+
+
+def test_a_given_offset_gets_the_drift_fitted_from_where_the_sound_gives_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Outside round 23's F9: a recorder 120 ppm fast, 55 s, its offset given exactly. The
+    drift windows fitted from the given offset disagreed by 9.1 ms (no drift: 5.3 ms off by
+    45 s), while from the offset the sound gives (1.2954 s, averaged over the drift's spread)
+    they found -120.1 ppm, as without `offset_s`. Where the sound's offset lies within 50 ms
+    of the given one, the drift is fitted from it; one further away is not used."""
+    from podcast.audio import multitrack
+    from podcast.audio.multitrack import _given
+
+    sound_at = [1.2954]
+
+    def first_measure(*arguments: object) -> Alignment:
+        return Alignment(sound_at[0], 0.0, 5.3, smeared=True)
+
+    def drift(first: object, second: object, start: Alignment, **keywords: object) -> Alignment:
+        if start.confidence == 0.0:  # from the given offset
+            return Alignment(start.offset_s, 0.0, 0.0, disagreement_ms=9.1, drift_unknown=True)
+        return Alignment(1.29998, -120.1e-6, start.confidence, 8)
+
+    monkeypatch.setattr(multitrack, "_first_measure", first_measure)
+    monkeypatch.setattr(multitrack, "_drift", drift)
+    monkeypatch.setattr(multitrack, "_summed_drift", lambda *arguments: None)
+    band = np.zeros(int(multitrack.DRIFT_MIN_S * multitrack.ALIGN_RATE) + 1, dtype=np.float32)
+    fitted = _given(1.3, band, band)
+    assert fitted.drift == -120.1e-6 and fitted.windows == 8, fitted
+    assert abs(fitted.offset_s - 1.3) < 0.0001 and not fitted.drift_unknown, fitted
+    sound_at[0] = 1.9  # another take's sound, 0.6 s away: the given offset stands
+    alone = _given(1.3, band, band)
+    assert alone.offset_s == 1.3 and alone.drift_unknown, alone
 
 
 def _phone_call(folder: Path, caller_in_studio_db: float | None) -> tuple[Samples, Samples]:
