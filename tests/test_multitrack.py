@@ -1956,6 +1956,29 @@ def test_a_long_loud_room_tail_does_not_open_the_silent_microphone_in_the_pauses
     )
     before, after = _guests_bleed_in_her_stem(tmp_path, tracks, 0.0, 0.0)
     assert after <= before - 20, (before, after)
+    # Nor in the short pauses between his words (round 23's 0.8 s room, on the code that
+    # took the bleed out: her microphone opened at full gain for 0.2-0.4 s, 12 windows of
+    # 100 ms less than 12 dB down): every 100 ms of his turns where his microphone hears
+    # him (espeak-ng's silence after a line is a pause) at least 12 dB under, against the
+    # gain her voice gets.
+    recorded, his = decode(tracks.guest), decode(tracks.host)
+    stem = decode(next((tmp_path / "stems").glob("02-*.wav")))
+
+    def level(samples: Samples, at: int, size: int) -> float:
+        return float(10 * np.log10(np.mean(samples[at : at + size] ** 2) + 1e-20))
+
+    def gain(who: str, width: float) -> list[float]:
+        size = round(width * RATE)
+        return [
+            level(stem, at, size) - level(recorded, at, size)
+            for speaker, a, b in tracks.turns
+            if speaker == who
+            for at in range(round(a * RATE), round(b * RATE) - size, size)
+            if who != "host" or level(his, at, size) > -45
+        ]
+
+    drops = np.array(gain("host", 0.1)) - np.median(gain("guest", 1.0))
+    assert max(drops) <= -12, sorted(drops)[-5:]
 
 
 def _in_a_room(folder: Path, **changes: object) -> Tracks:

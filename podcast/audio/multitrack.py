@@ -193,6 +193,8 @@ REFINE_SURE = 2.0  # a delay's peak over the highest 0.5 ms or more away from it
 REFINE_TRUSTED_S = 0.00025  # an alignment this close is kept (its drift's windows are finer)
 UNBLEED_SPREAD_DB = 4.0  # tells what share of it its path leaves: the median, this raised
 UNBLEED_LEAST = 50  # from at least this many sub-steps (_unexplained)
+UNBLEED_FALL_DB = 6.0  # the bleed this far under its most within UNBLEED_FALL_REACH sub-steps
+UNBLEED_FALL_REACH = 15  # either side (300 ms) is falling: its share is told apart
 UNBLEED_TOOK_DB = 2.0  # the remains are trusted where taking the bleed out took this much away
 UNBLEED_NEAR_S = 5.0  # near each stretch this long, and as far either side
 UNBLEED_SMEAR = 5  # sub-steps what a path leaves of the bleed spreads either side
@@ -2891,13 +2893,19 @@ def _unexplained(
     left = np.maximum(remains - noise, 0.0) / np.maximum(bleeding, 1e-30)
     block = round(UNBLEED_NEAR_S / (STEP_S / GATE_STEPS))
     raised = 10 ** (UNBLEED_SPREAD_DB / 10)
+    # (told apart where the bleed falls between words: there a room's tail is most of it,
+    # and a path shorter than the tail leaves more of it; in a room of RT60 0.8 s the silent
+    # microphone opened in the other's short pauses, on the median share of her words)
+    falling = bleeding < _spread(bleeding, UNBLEED_FALL_REACH) * 10 ** (-UNBLEED_FALL_DB / 10)
     for first in range(0, count, block):
         near = slice(max(0, first - block), min(count, first + 2 * block))
         for band in range(bands):
-            where = clear[band, near]
-            if np.count_nonzero(where) >= UNBLEED_LEAST:
-                ratio = float(np.median(left[band, near][where])) * raised
-                share[band, first : first + block] = min(1.0, ratio)
+            for part in (falling[band], ~falling[band]):
+                where = clear[band, near] & part[near]
+                if np.count_nonzero(where) >= UNBLEED_LEAST:
+                    ratio = min(1.0, float(np.median(left[band, near][where])) * raised)
+                    chosen = part[first : first + block]
+                    share[band, first : first + block][chosen] = ratio
     return share
 
 
