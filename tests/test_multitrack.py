@@ -2389,7 +2389,7 @@ def _lag_ms(stem: Samples, voice: Samples) -> float:
     return float((k - reach + 0.5 * (a - c) / (a - 2 * b + c)) / RATE * 1000)
 
 
-@pytest.mark.parametrize("misplaced_ms", [0.0, -4.0, 6.7])
+@pytest.mark.parametrize("misplaced_ms", [-4.0, 6.7])
 def test_three_room_microphones_are_placed_on_one_time(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, misplaced_ms: float
 ) -> None:
