@@ -2389,16 +2389,18 @@ def _lag_ms(stem: Samples, voice: Samples) -> float:
     return float((k - reach + 0.5 * (a - c) / (a - 2 * b + c)) / RATE * 1000)
 
 
-@pytest.mark.parametrize("misplaced_ms", [-4.0, 6.7])
+@pytest.mark.parametrize(("misplaced_ms", "checked"), [(-4.0, True), (6.7, True), (6.7, False)])
 def test_three_room_microphones_are_placed_on_one_time(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, misplaced_ms: float
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, misplaced_ms: float, checked: bool
 ) -> None:
     """An outside round's three and four microphones, every path between them 3 ms, were
     placed 0.75 to 6.7 ms apart: aligned against the first by the peaks of both directions'
     bleed, a third person's bleed between them was taken for one of the pair (here: the
     third microphone's alignment made that far off). Each pair's delays are now measured
     where each of its two persons speaks alone, and the three persons' voices lie in their
-    stems within 0.2 ms of each other."""
+    stems within 0.2 ms of each other. Where that cannot be measured (a person who only
+    says "hm" under the others' words: outside round 24's fourth microphone 5.5 ms off,
+    without a word; here: nobody's delay found), the build warns of it."""
     from podcast.audio import multitrack
 
     measured = multitrack.align_bands
@@ -2410,6 +2412,8 @@ def test_three_room_microphones_are_placed_on_one_time(
         return found
 
     monkeypatch.setattr(multitrack, "align_bands", misaligned)
+    if not checked:
+        monkeypatch.setattr(multitrack, "_placement_off", lambda *arguments: None)
     (tmp_path / "made").mkdir()
     made = make_three(tmp_path / "made", phone_line=False, path_ms=3.0, reverberation_s=0.6)
     listed = track_lines(
@@ -2425,7 +2429,11 @@ def test_three_room_microphones_are_placed_on_one_time(
     persons = "".join(f"  - name: {name}\n    role: guest\n" for name in THREE)
     source.write_text(source.read_text().replace(f"  - name: {GUEST}\n    role: guest\n", persons))
     stems = tmp_path / "stems"
-    premixed(show, tmp_path / "cache", stems)
+    reports = premixed(show, tmp_path / "cache", stems).tracks
+    warned = [bool(r.warning() and "could not be checked" in str(r.warning())) for r in reports]
+    assert warned == [False, not checked, not checked], [r.warning() for r in reports]
+    if not checked:
+        return
     lags = [
         _lag_ms(decode(stems / f"{n + 1:02d}-{name.lower().replace(' ', '-')}.wav"), made.clean[n])
         for n, name in enumerate(THREE)

@@ -238,6 +238,7 @@ class TrackReport:
     sounds_at_s: float | None = None  # Alignment.sounds_at
     given_s: float | None = None  # the offset_s the front matter gives, if it gives one
     one_way: bool = False  # Alignment.one_way
+    unchecked: bool = False  # Alignment.unchecked
 
     def warning(self) -> str | None:
         """What the editor should check, if anything: a given offset far from where the
@@ -248,6 +249,7 @@ class TrackReport:
             self._offset_warning(),
             self._line_warning(),
             self._drift_warning(),
+            self._placement_warning(),
             self._bleed_warning(),
         ]
         kept = [note for note in notes if note]
@@ -286,6 +288,17 @@ class TrackReport:
             "the crossgate could not tell when they speak (their sound reaches it more than "
             "half a second late, or changed on its way): listen for an echo, or leave this "
             "recording as one file per side mixed by hand"
+        )
+
+    def _placement_warning(self) -> str | None:
+        if not self.unchecked:
+            return None
+        return (
+            f"{self.file} ({self.name}): its placement against the first track could not be "
+            "checked (one of the two hardly speaks alone), and with three or more microphones "
+            "the alignment can take a third person's bleed for this one's, a few milliseconds "
+            "off: listen for a hollow, doubled sound on this person's words; if all "
+            "microphones went into one recorder, give offset_s: 0"
         )
 
     def _drift_warning(self) -> str | None:
@@ -765,6 +778,10 @@ class Alignment:
     # A phone line measured where only the first track's sound comes back on it (its own
     # voice never found on the first track): a line's return is late by its delay.
     one_way: bool = False
+    # One of three or more room microphones whose placement `_refined` could not check (its
+    # person, or the first track's, hardly speaks alone): a third person's bleed may have
+    # been taken for its own.
+    unchecked: bool = False
 
 
 def _agreed(
@@ -2728,6 +2745,8 @@ def _refined(
         alone = (decided.alone[0] & decided.active, decided.alone[i] & decided.active)
         whole = _placement_off(first, other, alone, step)
         if whole is None:
+            rooms = sum(t.voice and t.role != "phone" for t in tracks)
+            refined[i] = (replace(found, unchecked=rooms >= 3), measured)
             continue
         moved = found
         if REFINE_TRUSTED_S < abs(whole) <= REFINE_REACH_S / 2:
@@ -3358,6 +3377,7 @@ def _track_report(
         drift_unknown=offset[0].drift_unknown,
         sounds_at_s=offset[0].sounds_at,
         one_way=offset[0].one_way,
+        unchecked=offset[0].unchecked,
         confirmed=offset[0].confirmed,
         given_s=track.offset_s,
         speech_before_lufs=rounded(None if speech_before is None else speech_before - 0.691),
