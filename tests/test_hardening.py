@@ -389,17 +389,38 @@ def test_killed_builds_leave_old_or_new_output_never_a_mix(cached_demo: Path) ->
     assert not list((cached_demo / ".cache/podcast").glob("*/.building-*"))
 
 
-def test_clean_builds_are_byte_identical_including_audio(demo: Path, tmp_path: Path) -> None:
+class ProgressRecorder:
+    """Records what a build's progress hears: how many episodes, and each one's stages."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.events: list[tuple[str, str]] = []
+
+    def started(self, episodes: int) -> None:
+        self.total = episodes
+
+    def step(self, episode: str, step: str) -> None:
+        self.events.append((episode, step))
+
+
+def test_clean_builds_are_byte_identical_and_progress_hears_every_stage(
+    demo: Path, tmp_path: Path
+) -> None:
     again = copy_demo(tmp_path / "again")
     for show in (demo, again):  # two of the three episodes: an MP3 input, chapters, a jingle
         shutil.rmtree(show / EP1)
         (show / "podcast.lock").unlink()
-    first = build(demo).out
+    recorder = ProgressRecorder()
+    first = build(demo, progress=recorder).out  # a cold cache: every stage happens
     second = build(again).out
     one, two = tree_bytes(first), tree_bytes(second)
     assert sorted(one) == sorted(two)
     differing = [name for name in one if one[name] != two[name]]
     assert differing == []
+    assert recorder.total == 2
+    for slug in ("02-frankfurt-kav", "03-zu-gast-im-jugendbeirat"):
+        stages = [stage for episode, stage in recorder.events if episode == slug]
+        assert stages == ["analysing", "calibrating", "rendering", "done"]
 
 
 def test_unchanged_show_is_not_rebuilt(cached_demo: Path) -> None:
@@ -462,28 +483,9 @@ def test_new_broadcast_metadata_never_changes_the_published_wav(cached_demo: Pat
     assert now.stat().st_ino != kept.stat().st_ino
 
 
-def test_progress_hears_every_episode_and_cli_stays_quiet_without_a_terminal(
-    demo: Path,
-) -> None:
-    class Recorder:
-        def __init__(self) -> None:
-            self.total = 0
-            self.events: list[tuple[str, str]] = []
-
-        def started(self, episodes: int) -> None:
-            self.total = episodes
-
-        def step(self, episode: str, step: str) -> None:
-            self.events.append((episode, step))
-
-    recorder = Recorder()
-    build(demo, progress=recorder)  # a cold cache: every stage happens
-    assert recorder.total == 3
-    for slug in ("01-leipzig-migrantenbeirat", "02-frankfurt-kav", "03-zu-gast-im-jugendbeirat"):
-        stages = [stage for episode, stage in recorder.events if episode == slug]
-        assert stages == ["analysing", "calibrating", "rendering", "done"]
-    edit(demo / EP2 / "episode.md", "Aufgenommen in", "Gesprochen in")
-    result = run_cli("build", str(demo))
+def test_the_cli_stays_quiet_without_a_terminal(cached_demo: Path) -> None:
+    edit(cached_demo / EP2 / "episode.md", "Aufgenommen in", "Gesprochen in")
+    result = run_cli("build", str(cached_demo))
     assert result.returncode == 0  # the demo's example address is the only thing said
     assert [line for line in result.stderr.splitlines() if "example address" not in line] == []
     assert "\x1b[" not in result.stdout  # no live display when output is not a terminal

@@ -134,7 +134,7 @@ def test_a_polling_listener_never_sees_a_feed_naming_a_missing_or_other_file(
     show = builds[0].parent
     www = tmp_path / "www"
     www.mkdir()
-    slow = "bandwidth_limit_kib = 8000\nverify = false\n"  # kills land mid-transfer
+    slow = "bandwidth_limit_kib = 16000\nverify = false\n"  # kills land mid-transfer
     if kind == "folder":
         target, where = f'kind = "folder"\npath = "{www}"\n', str(www)
     elif kind == "ssh":
