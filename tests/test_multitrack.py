@@ -2268,6 +2268,7 @@ THREE_LINES = [
     (2, "de+m3", "Das sehen wir in Frankfurt ganz genauso."),
     (0, "de", "Danke an Sie beide."),
 ]
+BACK_CHANNELS = ["hm", "ja", "genau", "mhm"]
 # Per microphone: file, the recorder's gain (dB), started this late (s), its noise (dBFS),
 # what ffmpeg does to it when it is written.
 THREE_MICROPHONES = [
@@ -2297,19 +2298,31 @@ def make_three(
     phone_hiss_db: float | None = None,
     path_ms: float | None = None,
     reverberation_s: float = 0.0,
+    listener: bool = False,
 ) -> ThreeTracks:
     """Three persons, each microphone hearing the others as bleed at -15 dB (3 to 6 ms later;
     `path_ms`: all this much), with the recorders, delays and phone line of THREE_MICROPHONES
     (without `phone_line`: the third microphone full band, as a noisy recorder;
     `phone_hiss_db`: the line's noise, dBFS before its band limit; `reverberation_s`: each
-    bleed with a room's tail of that RT60, -6 dB against its direct sound), and a music bed."""
+    bleed with a room's tail of that RT60, -6 dB against its direct sound; `listener`: the
+    third person never speaks alone, only gives a back-channel, 6 dB down, in the middle of
+    each of the others' phrases), and a music bed."""
     rng = np.random.default_rng(seed)
     cursor, turns, pieces = 1.5, [], []
     for who, voice, text in THREE_LINES:
+        if listener and who == 2:
+            continue
         speech = speak(text, voice, folder, "speech", speed=150)
         speech = speech / np.max(np.abs(speech)) * 0.35  # each phrase to one peak
         pieces.append((who, round(cursor * RATE), speech))
         turns.append((who, cursor, cursor + speech.size / RATE))
+        if listener:
+            word = BACK_CHANNELS[len(turns) % len(BACK_CHANNELS)]
+            said = speak(word, "de+m3", folder, "speech", speed=150)
+            said = said / np.max(np.abs(said)) * 0.35 * 10 ** (-6 / 20)
+            middle = cursor + speech.size / RATE / 2
+            pieces.append((2, round(middle * RATE), said))
+            turns.append((2, middle, middle + said.size / RATE))
         cursor += speech.size / RATE + 0.7
     size = round((cursor + 1.5) * RATE)
     clean = np.zeros((len(THREE), size))
@@ -2389,18 +2402,26 @@ def _lag_ms(stem: Samples, voice: Samples) -> float:
     return float((k - reach + 0.5 * (a - c) / (a - 2 * b + c)) / RATE * 1000)
 
 
-@pytest.mark.parametrize(("misplaced_ms", "checked"), [(-4.0, True), (6.7, True), (6.7, False)])
+@pytest.mark.parametrize(
+    ("misplaced_ms", "listener", "checked"),
+    [(-4.0, False, True), (6.7, True, True), (6.7, False, False)],
+)
 def test_three_room_microphones_are_placed_on_one_time(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, misplaced_ms: float, checked: bool
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    misplaced_ms: float,
+    listener: bool,
+    checked: bool,
 ) -> None:
     """An outside round's three and four microphones, every path between them 3 ms, were
     placed 0.75 to 6.7 ms apart: aligned against the first by the peaks of both directions'
     bleed, a third person's bleed between them was taken for one of the pair (here: the
     third microphone's alignment made that far off). Each pair's delays are now measured
     where each of its two persons speaks alone, and the three persons' voices lie in their
-    stems within 0.2 ms of each other. Where that cannot be measured (a person who only
-    says "hm" under the others' words: outside round 24's fourth microphone 5.5 ms off,
-    without a word; here: nobody's delay found), the build warns of it."""
+    stems within 0.2 ms of each other. A person who only says "hm" under the others' words
+    (outside round 24's fourth microphone, 5.5 ms off without a word; here the third, a
+    `listener`) is placed from where they speak beside one other person. Where neither can be
+    measured (here: nobody's delay found), the build warns of it."""
     from podcast.audio import multitrack
 
     measured = multitrack.align_bands
@@ -2414,8 +2435,9 @@ def test_three_room_microphones_are_placed_on_one_time(
     monkeypatch.setattr(multitrack, "align_bands", misaligned)
     if not checked:
         monkeypatch.setattr(multitrack, "_placement_off", lambda *arguments: None)
+        monkeypatch.setattr(multitrack, "_beside_off", lambda *arguments: None)
     (tmp_path / "made").mkdir()
-    made = make_three(tmp_path / "made", phone_line=False, path_ms=3.0, reverberation_s=0.6)
+    made = make_three(tmp_path / "made", False, path_ms=3.0, reverberation_s=0.6, listener=listener)
     listed = track_lines(
         {"file": "host.flac", "person": f'"{THREE[0]}"'},
         {"file": "anna.wav", "person": f'"{THREE[1]}"'},

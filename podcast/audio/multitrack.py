@@ -47,7 +47,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "56"
+MULTITRACK_VERSION = "57"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -188,6 +188,7 @@ UNBLEED_OVER_DB = 10.0  # a voice's bleed that stands this far over a microphone
 REFINE_FRAME = 2048  # samples at ALIGN_RATE (128 ms): a window where a voice speaks alone
 REFINE_MOST = 600  # windows a delay is measured over at most (evenly picked)
 REFINE_LEAST = 30  # and at least (a few seconds of each voice alone)
+REFINE_FEWEST = 8  # windows of back-channels under another's words a delay is measured over
 REFINE_REACH_S = 0.015  # delays searched either side
 REFINE_SURE = 2.0  # a delay's peak over the highest 0.5 ms or more away from it
 REFINE_TRUSTED_S = 0.00025  # an alignment this close is kept (its drift's windows are finer)
@@ -295,7 +296,8 @@ class TrackReport:
             return None
         return (
             f"{self.file} ({self.name}): its placement against the first track could not be "
-            "checked (one of the two hardly speaks alone), and with three or more microphones "
+            "checked (too few words alone, or beside one other person), and with three or "
+            "more microphones "
             "the alignment can take a third person's bleed for this one's, a few milliseconds "
             "off: listen for a hollow, doubled sound on this person's words; if all "
             "microphones went into one recorder, give offset_s: 0"
@@ -2722,38 +2724,58 @@ def _refined(
     difference of the two delays is what the placement is off. The alignment measures both
     at once, and with a third person's bleed between them it took the wrong pair of peaks
     (an outside round's microphones 0.75 to 6.7 ms apart, their voices comb-filtered where
-    two were open). Kept as measured where either voice speaks alone for too short a time,
-    where a delay does not stand out, for a phone line (whose return is no room path) and a
-    voice that reaches the other late (an echo)."""
+    two were open). A person who hardly speaks alone is placed from where they speak beside
+    one other person only, against that person's microphone once it is placed (`_beside_off`).
+    Kept as measured where neither gives a delay that stands out, for a phone line (whose
+    return is no room path) and a voice that reaches the other late (an echo)."""
     step = STEP * ALIGN_RATE // RATE
     if not tracks[0].voice or tracks[0].role == "phone" or 0 not in decided.alone:
         return offsets
     count = decided.active.size
     refined = list(offsets)
-    first = place(placed[0][0].low, placed[0][1], start, count * step, ALIGN_RATE)
+    never = np.zeros(count, dtype=bool)
+    alone = {n: decided.alone.get(n, never) & decided.active for n in decided.said}
+    # The microphones placed on one time so far, each at ALIGN_RATE, by track.
+    checked = {0: place(placed[0][0].low, placed[0][1], start, count * step, ALIGN_RATE)}
+    waiting: list[int] = []
     for i, (found, measured) in enumerate(offsets[1:], start=1):
         if (
             not measured
             or not tracks[i].voice
             or tracks[i].role == "phone"
-            or i not in decided.alone
+            or i not in decided.said
             or decided.delays.get((0, i), 0)
             or decided.delays.get((i, 0), 0)
         ):
             continue
         other = place(placed[i][0].low, found, start, count * step, ALIGN_RATE)
-        alone = (decided.alone[0] & decided.active, decided.alone[i] & decided.active)
-        whole = _placement_off(first, other, alone, step)
+        whole = _placement_off(checked[0], other, (alone[0], alone[i]), step)
         if whole is None:
-            rooms = sum(t.voice and t.role != "phone" for t in tracks)
-            refined[i] = (replace(found, unchecked=rooms >= 3), measured)
+            waiting.append(i)
             continue
         moved = found
         if REFINE_TRUSTED_S < abs(whole) <= REFINE_REACH_S / 2:
             moved = replace(found, offset_s=found.offset_s - whole)
         if found.drift_unknown and count * STEP_S >= DRIFT_MIN_S:
-            moved = _held(first, other, alone, step, (found, start)) or moved
+            moved = _held(checked[0], other, (alone[0], alone[i]), step, (found, start)) or moved
         refined[i] = (moved, measured)
+        if moved is not found:
+            other = place(placed[i][0].low, moved, start, count * step, ALIGN_RATE)
+        checked[i] = other
+    rooms = sum(t.voice and t.role != "phone" for t in tracks)
+    for i in waiting:
+        found, measured = refined[i]
+        other = place(placed[i][0].low, found, start, count * step, ALIGN_RATE)
+        partners = [
+            (partners_own, alone[partner], _beside(decided, i, partner))
+            for partner, partners_own in checked.items()
+            if not decided.delays.get((partner, i), 0) and not decided.delays.get((i, partner), 0)
+        ]
+        whole = _beside_off(other, partners, step)
+        if whole is None:
+            refined[i] = (replace(found, unchecked=rooms >= 3), measured)
+        elif REFINE_TRUSTED_S < abs(whole) <= REFINE_REACH_S / 2:
+            refined[i] = (replace(found, offset_s=found.offset_s - whole), measured)
     return refined
 
 
@@ -2810,6 +2832,52 @@ def _placement_off(
     return (late_there - late_here) / 2
 
 
+def _beside(decided: Decisions, voice: int, partner: int) -> npt.NDArray[np.bool_]:
+    """The steps where `voice` is heard to speak and nobody but the `partner`."""
+    beside = decided.said[voice] & decided.active
+    for other, said in decided.said.items():
+        if other not in (partner, voice):
+            beside &= ~said
+    return beside
+
+
+def _beside_off(
+    other: Samples,
+    partners: list[tuple[Samples, npt.NDArray[np.bool_], npt.NDArray[np.bool_]]],
+    step: int,
+) -> float | None:
+    """`_placement_off` for a person who hardly speaks alone (back-channels under others'
+    words; an outside round's listener placed 5.5 ms off), from `partners` already placed:
+    each one's microphone, the steps where its person speaks alone and those where the other
+    is heard beside them (`_beside`). Each partner's delay onto `other` comes from where they
+    speak alone; the other's onto theirs from where both speak, a correlation with the
+    partner's voice in it too, whose peak is left out. Each correlation, read as how far the
+    placement is off, is summed over the partners: a few back-channels beside each of two
+    persons agree where neither alone stands out. None without a peak REFINE_SURE over the
+    rest."""
+    grid = np.arange(-REFINE_REACH_S / 2, REFINE_REACH_S / 2, 0.5 / ALIGN_RATE)
+    summed = np.zeros(grid.size)
+    for partners_own, alone, beside in partners:
+        late_there = _alone_delay(other, partners_own, alone, step)
+        if late_there is None:
+            continue
+        lags = _window_correlation(partners_own, other, beside, step, REFINE_FEWEST, inner=False)
+        if lags is None:
+            continue
+        seconds = (np.arange(lags.size) - lags.size // 2) / ALIGN_RATE
+        # The partner's own voice reaches `other` late_there later: its peak, at -late_there.
+        lags = np.where(np.abs(seconds + late_there) <= 0.0005, 0.0, lags)
+        # A lag of the other's voice onto the partner's microphone puts it this far off.
+        summed += np.interp(late_there - 2 * grid, seconds, lags, left=0.0, right=0.0)
+    if not summed.any():
+        return None
+    best = int(np.argmax(summed))
+    elsewhere = np.abs(summed[np.abs(grid - grid[best]) > 0.00025]).max()
+    if summed[best] < REFINE_SURE * elsewhere or not 0 < best < grid.size - 1:
+        return None
+    return float(np.interp(_parabolic(summed, best), np.arange(grid.size), grid))
+
+
 def _alone_delay(
     heard: Samples, source: Samples, alone: npt.NDArray[np.bool_], step: int
 ) -> float | None:
@@ -2818,11 +2886,27 @@ def _alone_delay(
     correlation's peak over REFINE_MOST windows at most, within REFINE_REACH_S; None with
     fewer than REFINE_LEAST windows or a peak that does not stand REFINE_SURE over the
     rest."""
-    inner = alone & np.roll(alone, 1) & np.roll(alone, -1)
-    inner[[0, -1]] = False
-    centres = np.flatnonzero(inner) * step + step // 2
+    lags = _window_correlation(heard, source, alone, step, REFINE_LEAST)
+    return None if lags is None else _sure_lag(lags)
+
+
+def _window_correlation(
+    heard: Samples,
+    source: Samples,
+    steps: npt.NDArray[np.bool_],
+    step: int,
+    least: int,
+    inner: bool = True,
+) -> npt.NDArray[np.float64] | None:
+    """The phase correlation of `heard` against `source` summed over windows centred on
+    `steps` (with `inner`, only those inside a run of three: the window lies in it), lag by
+    lag from -REFINE_REACH_S to +REFINE_REACH_S; None with fewer than `least` windows."""
+    if inner:
+        steps = steps & np.roll(steps, 1) & np.roll(steps, -1)
+        steps[[0, -1]] = False
+    centres = np.flatnonzero(steps) * step + step // 2
     centres = centres[(centres >= REFINE_FRAME) & (centres + REFINE_FRAME < heard.size)]
-    if centres.size < REFINE_LEAST:
+    if centres.size < least:
         return None
     centres = centres[np.linspace(0, centres.size - 1, min(REFINE_MOST, centres.size)).astype(int)]
     at = centres[:, None] + np.arange(-REFINE_FRAME // 2, REFINE_FRAME // 2)[None, :]
@@ -2834,7 +2918,13 @@ def _alone_delay(
     )
     correlation = np.fft.irfft(cross / (np.abs(cross) + 1e-20), size)
     reach = round(REFINE_REACH_S * ALIGN_RATE)
-    lags = np.concatenate([correlation[-reach:], correlation[: reach + 1]])
+    return np.concatenate([correlation[-reach:], correlation[: reach + 1]])
+
+
+def _sure_lag(lags: npt.NDArray[np.float64]) -> float | None:
+    """The lag (s) of the highest peak of `_window_correlation`'s `lags`; None where it does
+    not stand REFINE_SURE over every lag 0.5 ms or more away from it."""
+    reach = lags.size // 2
     best = int(np.argmax(lags))
     elsewhere = np.abs(np.delete(lags, np.arange(best - 8, best + 9) % lags.size)).max()
     if lags[best] < REFINE_SURE * elsewhere or not 0 < best < lags.size - 1:
