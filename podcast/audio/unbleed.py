@@ -15,6 +15,7 @@ peaked 17-23 dB over what remained of it."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import Future
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +37,7 @@ LEARN_MOST = 1500  # frames a path is learnt on at most (evenly picked: 24 s)
 LEARN_LEAST = 200  # and at least (3.2 s): with fewer nothing is taken off
 TRIM_DB = 6.0  # frames a first fit leaves this much more of than of most: the other's own sound
 RIDGE = 1e-3  # the fit's regularisation, against each frequency's mean power
+BLOCKS_AT_ONCE = 2  # stretches of BLOCK_S worked on side by side
 
 _WINDOW = np.sqrt(0.5 - 0.5 * np.cos(2 * np.pi * np.arange(FRAME) / FRAME)).astype(np.float32)
 
@@ -138,41 +140,71 @@ def _removed(
     alone: Mapping[int, npt.NDArray[np.bool_]],
     step: int,
 ) -> dict[int, Samples]:
-    """bleed_removed's work."""
+    """bleed_removed's work: its stretches of BLOCK_S two at a time (alongside the voices'
+    sound it shares the cores; once that is made, an hour's last stretches took one core for
+    15 s while the other waited), overlap-added in order."""
     voices = sorted(microphones)
     length = min(samples.size for samples in microphones.values())
     total = -(-(length + FRAME - HOP) // HOP)  # frames covering every sample
     per_block = max(1, round(BLOCK_S * RATE / HOP))
-    reach = round(LEARN_REACH_S * RATE / HOP)
     centres = (np.arange(total) * HOP - (FRAME - HOP) + FRAME // 2) // step
     alone_frames = {
         v: alone[v][np.clip(centres, 0, alone[v].size - 1)] & (centres < alone[v].size)
         for v in voices
     }
-    pairs = [(source, target) for source in voices for target in voices if source != target]
-    back = TAPS - 1
     out = {v: np.zeros((total + 3) * HOP, dtype=np.float32) for v in voices}
-    for first in range(0, total, per_block):
-        stopping.check()
-        count = min(per_block, total - first)
-        learn_from, learn_to = max(0, first - reach), min(total, first + count + reach)
-        origin = learn_from - back  # spectra[:, 0] is this frame
-        spectra = {v: _spectra(microphones[v], origin, learn_to - origin) for v in voices}
-        remains = {v: spectra[v][:, first - origin : first - origin + count].copy() for v in voices}
+    firsts = list(range(0, total, per_block))
+    with stopping.worker_pool(BLOCKS_AT_ONCE, "unbleed") as pool:
+        running: list[Future[dict[int, Samples]]] = []
+        for number, first in enumerate(firsts):
+            # (the next ones started before this one is added in: the pool never waits)
+            for at in firsts[number + len(running) : number + BLOCKS_AT_ONCE + 1]:
+                running.append(
+                    pool.submit(_block, microphones, alone_frames, (at, per_block, total))
+                )
+            frames = running.pop(0).result()
+            count = min(per_block, total - first)
+            for v in voices:
+                # (overlap-add: each frame's quarters onto the HOP samples they cover)
+                quarters = frames.pop(v).reshape(count, FRAME // HOP, HOP)
+                into = out[v][first * HOP : (first + count + 3) * HOP].reshape(-1, HOP)
+                for quarter in range(FRAME // HOP):
+                    into[quarter : quarter + count] += quarters[:, quarter]
+    # (sqrt-Hann in and out, three quarters overlapping: the windows sum to 2)
+    skip = FRAME - HOP
+    return {v: np.asarray(out[v][skip : skip + length] / 2, dtype=np.float32) for v in voices}
 
-        for source, target in pairs:
+
+def _block(
+    microphones: Mapping[int, Samples],
+    alone_frames: Mapping[int, npt.NDArray[np.bool_]],
+    where: tuple[int, int, int],
+) -> dict[int, Samples]:
+    """The frames (windowed, a frame a row) of each microphone's stretch of `per_block`
+    frames from `first` (`where`: those two and the frames in all) with the others' bleed
+    taken out, their paths learnt over LEARN_REACH_S either side."""
+    stopping.check()
+    first, per_block, total = where
+    voices = sorted(microphones)
+    count = min(per_block, total - first)
+    reach = round(LEARN_REACH_S * RATE / HOP)
+    learn_from, learn_to = max(0, first - reach), min(total, first + count + reach)
+    origin = learn_from - (TAPS - 1)  # spectra[:, 0] is this frame
+    spectra = {v: _spectra(microphones[v], origin, learn_to - origin) for v in voices}
+    remains = {v: spectra[v][:, first - origin : first - origin + count].copy() for v in voices}
+    for source in voices:
+        for target in voices:
+            if source == target:
+                continue
             alone_here = np.flatnonzero(alone_frames[source][learn_from:learn_to])
             path = _learnt(spectra[source], spectra[target], alone_here + learn_from - origin)
             if path is not None:
                 remains[target] -= _predicted(path, spectra[source], first - origin, count)
-        del spectra
-        for v in voices:
-            frames = scipy.fft.irfft(remains[v].T, n=FRAME, axis=1, workers=2) * _WINDOW
-            # (overlap-add: each frame's quarters onto the HOP samples they cover)
-            quarters = frames.reshape(count, FRAME // HOP, HOP)
-            into = out[v][first * HOP : (first + count + 3) * HOP].reshape(-1, HOP)
-            for quarter in range(FRAME // HOP):
-                into[quarter : quarter + count] += quarters[:, quarter]
-    # (sqrt-Hann in and out, three quarters overlapping: the windows sum to 2)
-    skip = FRAME - HOP
-    return {v: np.asarray(out[v][skip : skip + length] / 2, dtype=np.float32) for v in voices}
+    del spectra
+    return {
+        v: np.asarray(
+            scipy.fft.irfft(remains.pop(v).T, n=FRAME, axis=1, workers=2) * _WINDOW,
+            dtype=np.float32,
+        )
+        for v in voices
+    }
