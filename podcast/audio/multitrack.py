@@ -47,7 +47,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "58"
+MULTITRACK_VERSION = "59"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -2759,7 +2759,8 @@ def _refined(
         if REFINE_TRUSTED_S < abs(whole) <= REFINE_REACH_S / 2:
             moved = replace(found, offset_s=found.offset_s - whole)
         if found.drift_unknown and count * STEP_S >= DRIFT_MIN_S:
-            moved = _held(checked[0], other, (alone[0], alone[i]), step, (found, start)) or moved
+            steps = (alone[0], alone[i], _beside(decided, i, 0))
+            moved = _held(checked[0], other, steps, step, (found, start)) or moved
         refined[i] = (moved, measured)
         if moved is not found:
             other = place(placed[i][0].low, moved, start, count * step, ALIGN_RATE)
@@ -2784,7 +2785,7 @@ def _refined(
 def _held(
     first: Samples,
     other: Samples,
-    alone: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]],
+    steps: tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]],
     step: int,
     placed: tuple[Alignment, float],
 ) -> Alignment | None:
@@ -2792,13 +2793,19 @@ def _held(
     its drift windows having disagreed (a third person's bleed, a room's reflections; an
     outside round's two microphones without any drift were warned of as "up to 10.3 ms
     apart"), with the drift that the placement's error in the first and the second half
-    (`_placement_off`) gives, where the two agree within REFINE_TRUSTED_S: the mix does not
-    drift apart. None where they do not, or either is not found."""
+    (`_placement_off`, from `steps`: where each of the two speaks alone; else `_beside_off`,
+    from where the other is heard beside the first only: the fifth of five persons spoke
+    alone too little in one half, and its warning was false) gives, where the two agree
+    within REFINE_TRUSTED_S: the mix does not drift apart. None where they do not, or
+    either is not found."""
     found, start = placed
-    count = alone[0].size
+    alone_first, alone_other, beside = steps
+    count = alone_first.size
     early = np.arange(count) < count // 2
     halves = [
-        _placement_off(first, other, (alone[0] & half, alone[1] & half), step)
+        _placement_off(first, other, (alone_first & half, alone_other & half), step)
+        if np.count_nonzero(alone_other & half) >= REFINE_LEAST
+        else _beside_off(other, [(first, alone_first & half, beside & half)], step)
         for half in (early, ~early)
     ]
     off_early, off_late = halves
