@@ -1996,6 +1996,32 @@ def test_a_long_loud_room_tail_does_not_open_the_silent_microphone_in_the_pauses
     assert max(drops) <= -12, sorted(drops)[-5:]
 
 
+@pytest.mark.parametrize(("rt60_s", "expected_db"), [(1.0, 1.2), (0.3, 2.4)])
+def test_how_fast_a_rooms_tail_fades_is_measured(rt60_s: float, expected_db: float) -> None:
+    """Outside round 24's F4: in a room of RT60 1.0 s, its tail as loud as the direct sound,
+    the silent person's microphone opened on the other's tail after his last word and stayed
+    open through the pause (95 % of its 100 ms windows there 1.2 dB under the recording):
+    the bleed's tail was held as a room of RT60 0.5 s holds it (2.4 dB a sub-step), and this
+    room's stood up to 15 dB over that. How fast a room fades is now measured in the pauses
+    after each person's words: 60 dB a second is 1.2 dB a 20 ms sub-step; a room that fades
+    faster than the held tail keeps it."""
+    from podcast.audio.multitrack import GATE_STEPS, STEP_S, _room_fade_db
+
+    rng = np.random.default_rng(3)
+    said, sub_steps = [], []
+    for _ in range(6):  # 2 s of words, then a 0.8 s pause with the room's tail in it
+        said += [True] * 20 + [False] * 8
+        words = -30 + 3 * rng.standard_normal(20 * GATE_STEPS)
+        seconds = np.arange(8 * GATE_STEPS) * STEP_S / GATE_STEPS
+        tail = np.maximum(-32 - 60 / rt60_s * seconds, -80) + 0.5 * rng.standard_normal(
+            seconds.size
+        )
+        sub_steps += [words, tail]
+    heard, spoken = np.concatenate(sub_steps), np.array(said)
+    fade = _room_fade_db(heard, spoken, spoken)
+    assert abs(fade - expected_db) < 0.15, fade
+
+
 def _in_a_room(folder: Path, **changes: object) -> Tracks:
     """Two lines each, tight, in a room with a 0.35 s tail, the guest's recorder 12 dB lower
     (`changes`: other `make_tracks` keywords), premixed in `folder` with its stems

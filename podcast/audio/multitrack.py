@@ -47,7 +47,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "59"
+MULTITRACK_VERSION = "60"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -201,7 +201,10 @@ UNBLEED_RISE_REACH = 10  # before (200 ms) is a word's onset after a pause: told
 UNBLEED_TOOK_DB = 2.0  # the remains are trusted where taking the bleed out took this much away
 UNBLEED_NEAR_S = 5.0  # near each stretch this long, and as far either side
 UNBLEED_SMEAR = 5  # sub-steps what a path leaves of the bleed spreads either side
-BLEED_FADE_DB = 2.4
+BLEED_FADE_DB = 2.4  # dB a sub-step a voice's bleed fades by after its words (RT60 0.5 s)
+ROOM_FADE_S = 0.4  # unless a room is measured to fade slower, in pauses at least this long
+ROOM_FADE_LEAST = 3  # after at least this many of the person's phrases
+ROOM_FADE_SLOWEST_DB = 1.0  # (RT60 1.2 s)
 STEP_FADE_DB = 6.0  # on 100 ms steps, the tail of a room of RT60 1 s
 HELD_TURN_STEPS = 10  # a turn whose leveler gain holds outside the turns (_held_to_turns)
 OWN_REACH_STEPS = 4  # how far before its first heard step a microphone may open on its sound
@@ -2671,6 +2674,36 @@ def _fading(
     return np.asarray(np.maximum.accumulate(levels + fade, axis=-1) - fade, dtype=np.float64)
 
 
+def _room_fade_db(
+    heard: npt.NDArray[np.float64], said: npt.NDArray[np.bool_], anyone: npt.NDArray[np.bool_]
+) -> float:
+    """How fast (dB a sub-step) a voice's bleed fades on a microphone once its person stops
+    (`heard`: the microphone's sub-step levels; `said`: the steps the person is heard to
+    speak; `anyone`: any person): the median slope of the levels over the pauses of ROOM_FADE_S
+    or more after their words, from 60 ms on (past the last syllable's own fall), where they
+    stand 10 dB over the microphone's noise; BLEED_FADE_DB (a room of RT60 0.5 s) where a
+    room fades faster or is not measured, never slower than a room of RT60 1.2 s. In an
+    outside round's RT60 1.0 s room the other's tail stood up to 15 dB over a fade of
+    BLEED_FADE_DB on the silent microphone, which opened through each pause after his words."""
+    pause = round(ROOM_FADE_S / STEP_S)
+    count = min(said.size, anyone.size)
+    ends = np.flatnonzero(said[: count - 1] & ~said[1:count])  # last steps of their words
+    floor = _floor_db(heard)
+    slopes = []
+    for end in ends:
+        after = slice(end + 1, end + 1 + pause)
+        if end + 1 + pause > count or anyone[after].any():
+            continue
+        first = (end + 1) * GATE_STEPS + 3
+        tail = heard[first : (end + 1 + pause) * GATE_STEPS]
+        usable = np.flatnonzero(tail > floor + 10.0)
+        if usable.size >= 5 and usable[-1] - usable[0] + 1 == usable.size:
+            slopes.append(-np.polyfit(usable, tail[usable], 1)[0])
+    if len(slopes) < ROOM_FADE_LEAST:
+        return BLEED_FADE_DB
+    return float(np.clip(np.median(slopes), ROOM_FADE_SLOWEST_DB, BLEED_FADE_DB))
+
+
 def _fine_delay(
     lead: npt.NDArray[np.float64],
     other: npt.NDArray[np.float64],
@@ -3072,6 +3105,7 @@ def _own_sound(
     bleeding = np.zeros(heard.shape)
     bleeding_left = np.zeros(heard.shape)
     blind = np.zeros(heard.shape[0], dtype=bool)  # bands where a voice's bleed is not told
+    anyone_said = np.logical_or.reduce(list(decided.said.values()))
     for i, coupling in others:
         late = decided.delays.get((i, voice), 0)
         # (a line's echo: on sub-steps as late as it comes, a sub-step either side)
@@ -3083,7 +3117,8 @@ def _own_sound(
         held = np.asarray(np.max([_later(bands[i], k) for k in shifts], axis=0), np.float64)
         carried = ~np.isnan(coupling)
         blind |= ~carried
-        bleed = 10 ** ((_fading(held) + np.where(carried, coupling, -120.0)[:, None]) / 10)
+        fade = _room_fade_db(fine[voice], decided.said[i], anyone_said)
+        bleed = 10 ** ((_fading(held, fade) + np.where(carried, coupling, -120.0)[:, None]) / 10)
         bleeding += bleed
         if left is not None and i not in remains:  # (a phone line's: none taken out)
             bleeding_left += bleed
