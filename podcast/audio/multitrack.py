@@ -47,7 +47,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "60"
+MULTITRACK_VERSION = "61"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -189,6 +189,10 @@ REFINE_FRAME = 2048  # samples at ALIGN_RATE (128 ms): a window where a voice sp
 REFINE_MOST = 600  # windows a delay is measured over at most (evenly picked)
 REFINE_LEAST = 30  # and at least (a few seconds of each voice alone)
 REFINE_FEWEST = 8  # windows of back-channels under another's words a delay is measured over
+# and how far their summed peak stands over the rest: lower than REFINE_SURE, as a partner
+# placed 0.4 ms off (its drift fitted 70 ppm off) smears its peak, and the track it leaves is
+# placed by its bleed, which is off by the paths (an outside round's listener, 4.4 ms: 1.6)
+BESIDE_SURE = 1.5
 REFINE_REACH_S = 0.015  # delays searched either side
 REFINE_SURE = 2.0  # a delay's peak over the highest 0.5 ms or more away from it
 REFINE_TRUSTED_S = 0.00025  # an alignment this close is kept (its drift's windows are finer)
@@ -2774,8 +2778,10 @@ def _refined(
     checked = {0: place(placed[0][0].low, placed[0][1], start, count * step, ALIGN_RATE)}
     waiting: list[int] = []
     for i, (found, measured) in enumerate(offsets[1:], start=1):
+        # (a given offset its drift fit moved to where the sound matches is made exact as a
+        # measured one: an outside round's listener, given exactly, was moved 3.8 ms off)
         if (
-            not measured
+            (not measured and found.offset_s == tracks[i].offset_s)
             or not tracks[i].voice
             or tracks[i].role == "phone"
             or i not in decided.said
@@ -2895,7 +2901,7 @@ def _beside_off(
     speak alone; the other's onto theirs from where both speak, a correlation with the
     partner's voice in it too, whose peak is left out. Each correlation, read as how far the
     placement is off, is summed over the partners: a few back-channels beside each of two
-    persons agree where neither alone stands out. None without a peak REFINE_SURE over the
+    persons agree where neither alone stands out. None without a peak BESIDE_SURE over the
     rest."""
     grid = np.arange(-REFINE_REACH_S / 2, REFINE_REACH_S / 2, 0.5 / ALIGN_RATE)
     summed = np.zeros(grid.size)
@@ -2915,7 +2921,7 @@ def _beside_off(
         return None
     best = int(np.argmax(summed))
     elsewhere = np.abs(summed[np.abs(grid - grid[best]) > 0.00025]).max()
-    if summed[best] < REFINE_SURE * elsewhere or not 0 < best < grid.size - 1:
+    if summed[best] < BESIDE_SURE * elsewhere or not 0 < best < grid.size - 1:
         return None
     return float(np.interp(_parabolic(summed, best), np.arange(grid.size), grid))
 
