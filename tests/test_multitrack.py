@@ -7,6 +7,7 @@ with podcast's own code."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 import shutil
 import signal
@@ -2020,6 +2021,53 @@ def test_how_fast_a_rooms_tail_fades_is_measured(rt60_s: float, expected_db: flo
     heard, spoken = np.concatenate(sub_steps), np.array(said)
     fade = _room_fade_db(heard, spoken, spoken)
     assert abs(fade - expected_db) < 0.15, fade
+
+
+def test_a_slow_rooms_tail_does_not_open_the_silent_microphone_between_turns(
+    tmp_path: Path,
+) -> None:
+    """The same in a whole build: a room of RT60 1.0 s, its tail as loud as the direct sound,
+    the guest's recorder 12 dB lower (her microphone's noise only 10 dB under the host's
+    tail on it). Between each of the host's turns and the guest's, before her microphone's
+    look-ahead, every 100 ms where it hears more than its noise lies 12 dB under her turns'
+    gain (on the code before: 0.5 dB, open on his tail)."""
+    (tmp_path / "tracks").mkdir()
+    tracks = make_tracks(
+        tmp_path / "tracks",
+        rounds=2,
+        recorder_db=GUEST_RECORDER_DB,
+        late_s=0.0,
+        reverberation_s=1.0,
+        tail_db=0.0,
+        pauses_s=(0.6, 0.9),
+        room_db=(-70, -70),
+        tight=True,
+    )
+    premixed(
+        two_track_show(tmp_path / "show", tracks, HOST_AND_GUEST),
+        tmp_path / "cache",
+        tmp_path / "stems",
+    )
+    recorded, stem = decode(tracks.guest), decode(next((tmp_path / "stems").glob("02-*.wav")))
+    window = RATE // 10
+
+    def level(samples: Samples, at: int) -> float:
+        return float(10 * np.log10(np.mean(samples[at : at + window] ** 2) + 1e-20))
+
+    def gain(at: int) -> float:
+        return level(stem, at) - level(recorded, at)
+
+    hers = [(round(a * RATE), round(b * RATE)) for w, a, b in tracks.turns if w == "guest"]
+    usual = np.median([gain(at) for a, b in hers for at in range(a, b - window, window)])
+    ahead = 0.2  # (LOOKAHEAD_STEPS: her microphone opens this long before her words)
+    between = [
+        (round(end, 2), round(gain(at) - usual, 1))
+        for (w, _, end), (next_w, start, _) in itertools.pairwise(tracks.turns)
+        if w == "host" and next_w == "guest"
+        for at in range(round(end * RATE), round((start - ahead) * RATE) - window, window)
+        if level(recorded, at) > -64
+    ]
+    assert between and max(drop for _, drop in between) <= -12, between
 
 
 def _in_a_room(folder: Path, **changes: object) -> Tracks:

@@ -47,7 +47,7 @@ from podcast.show.model import Recording, Show, Track
 from podcast.show.schema import AudioSettings
 from podcast.show.text import slugify
 
-MULTITRACK_VERSION = "61"
+MULTITRACK_VERSION = "62"
 _Value = TypeVar("_Value", bound=np.generic)
 RATE = BROADCAST_RATE
 STEP_S = 0.1  # the analysis' steps
@@ -209,6 +209,7 @@ BLEED_FADE_DB = 2.4  # dB a sub-step a voice's bleed fades by after its words (R
 ROOM_FADE_S = 0.4  # unless a room is measured to fade slower, in pauses at least this long
 ROOM_FADE_LEAST = 3  # after at least this many of the person's phrases
 ROOM_FADE_SLOWEST_DB = 1.0  # (RT60 1.2 s)
+ROOM_FADE_OVER_DB = 6.0  # measured where the tail stands this far over the noise
 STEP_FADE_DB = 6.0  # on 100 ms steps, the tail of a room of RT60 1 s
 HELD_TURN_STEPS = 10  # a turn whose leveler gain holds outside the turns (_held_to_turns)
 OWN_REACH_STEPS = 4  # how far before its first heard step a microphone may open on its sound
@@ -2683,10 +2684,11 @@ def _room_fade_db(
 ) -> float:
     """How fast (dB a sub-step) a voice's bleed fades on a microphone once its person stops
     (`heard`: the microphone's sub-step levels; `said`: the steps the person is heard to
-    speak; `anyone`: any person): the median slope of the levels over the pauses of ROOM_FADE_S
-    or more after their words, from 60 ms on (past the last syllable's own fall), where they
-    stand 10 dB over the microphone's noise; BLEED_FADE_DB (a room of RT60 0.5 s) where a
-    room fades faster or is not measured, never slower than a room of RT60 1.2 s. In an
+    speak; `anyone`: any person): the median slope of the levels over the pauses of
+    ROOM_FADE_S or more after their words, from 60 ms on (past the last syllable's own
+    fall), where they stand ROOM_FADE_OVER_DB over the microphone's noise; BLEED_FADE_DB (a
+    room of RT60 0.5 s) where a room fades faster or is not measured, never slower than a
+    room of RT60 1.2 s. In an
     outside round's RT60 1.0 s room the other's tail stood up to 15 dB over a fade of
     BLEED_FADE_DB on the silent microphone, which opened through each pause after his words."""
     pause = round(ROOM_FADE_S / STEP_S)
@@ -2700,8 +2702,8 @@ def _room_fade_db(
             continue
         first = (end + 1) * GATE_STEPS + 3
         tail = heard[first : (end + 1 + pause) * GATE_STEPS]
-        usable = np.flatnonzero(tail > floor + 10.0)
-        if usable.size >= 5 and usable[-1] - usable[0] + 1 == usable.size:
+        usable = np.flatnonzero(tail > floor + ROOM_FADE_OVER_DB)
+        if usable.size >= 4 and usable[-1] - usable[0] + 1 == usable.size:
             slopes.append(-np.polyfit(usable, tail[usable], 1)[0])
     if len(slopes) < ROOM_FADE_LEAST:
         return BLEED_FADE_DB
