@@ -2031,22 +2031,8 @@ def test_a_slow_rooms_tail_does_not_open_the_silent_microphone_between_turns(
     tail on it). Between each of the host's turns and the guest's, before her microphone's
     look-ahead, every 100 ms where it hears more than its noise lies 12 dB under her turns'
     gain (on the code before: 0.5 dB, open on his tail)."""
-    (tmp_path / "tracks").mkdir()
-    tracks = make_tracks(
-        tmp_path / "tracks",
-        rounds=2,
-        recorder_db=GUEST_RECORDER_DB,
-        late_s=0.0,
-        reverberation_s=1.0,
-        tail_db=0.0,
-        pauses_s=(0.6, 0.9),
-        room_db=(-70, -70),
-        tight=True,
-    )
-    premixed(
-        two_track_show(tmp_path / "show", tracks, HOST_AND_GUEST),
-        tmp_path / "cache",
-        tmp_path / "stems",
+    tracks = _in_a_room(
+        tmp_path, reverberation_s=1.0, tail_db=0.0, pauses_s=(0.6, 0.9), room_db=(-70, -70)
     )
     recorded, stem = decode(tracks.guest), decode(next((tmp_path / "stems").glob("02-*.wav")))
     window = RATE // 10
