@@ -2778,7 +2778,7 @@ def _refined(
     alone = {n: decided.alone.get(n, never) & decided.active for n in decided.said}
     # The microphones placed on one time so far, each at ALIGN_RATE, by track.
     checked = {0: place(placed[0][0].low, placed[0][1], start, count * step, ALIGN_RATE)}
-    waiting: list[int] = []
+    waiting: dict[int, Samples] = {}  # tracks placed by neither alone, and their microphone
     for i, (found, measured) in enumerate(offsets[1:], start=1):
         # (a given offset its drift fit moved to where the sound matches is made exact as a
         # measured one: an outside round's listener, given exactly, was moved 3.8 ms off)
@@ -2794,7 +2794,7 @@ def _refined(
         other = place(placed[i][0].low, found, start, count * step, ALIGN_RATE)
         whole = _placement_off(checked[0], other, (alone[0], alone[i]), step)
         if whole is None:
-            waiting.append(i)
+            waiting[i] = other
             continue
         moved = found
         if REFINE_TRUSTED_S < abs(whole) <= REFINE_REACH_S / 2:
@@ -2807,9 +2807,8 @@ def _refined(
             other = place(placed[i][0].low, moved, start, count * step, ALIGN_RATE)
         checked[i] = other
     rooms = sum(t.voice and t.role != "phone" for t in tracks)
-    for i in waiting:
+    for i, other in waiting.items():
         found, measured = refined[i]
-        other = place(placed[i][0].low, found, start, count * step, ALIGN_RATE)
         partners = [
             (partners_own, alone[partner], _beside(decided, i, partner))
             for partner, partners_own in checked.items()
